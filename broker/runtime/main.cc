@@ -1,6 +1,6 @@
-// chronik-server entry point. Until the standalone broker lands (issue 7) it prints its
-// version and says which modes are not implemented, exiting non-zero so no script
-// mistakes it for a running broker.
+// chronik-server entry point. Until the standalone broker lands (issue 7) it
+// prints its version and says which modes are not implemented, exiting non-zero
+// so no script mistakes it for a running broker.
 #include <cstdio>
 #include <cstring>
 

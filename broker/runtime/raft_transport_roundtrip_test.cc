@@ -1,6 +1,6 @@
-// Round trip of proto/raft.proto's RaftTransport over real gRPC on loopback: a server on
-// 127.0.0.1 port 0 receives a client stream of message batches, and the test checks
-// that every message arrived intact and in order.
+// Round trip of proto/raft.proto's RaftTransport over real gRPC on loopback: a
+// server on 127.0.0.1 port 0 receives a client stream of message batches, and
+// the test checks that every message arrived intact and in order.
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -102,8 +102,7 @@ TEST(RaftTransportRoundTrip, StreamOfBatchesArrivesInOrder) {
     EXPECT_EQ(received[i].SerializeAsString(), sent[i].SerializeAsString())
         << "batch " << i;
   }
-  EXPECT_EQ(received[1].messages(4).entries(0).data(),
-            std::string(104, 'e'));
+  EXPECT_EQ(received[1].messages(4).entries(0).data(), std::string(104, 'e'));
   server->Shutdown();
 }
 
