@@ -42,7 +42,7 @@ BANNED = [
      "environment variables: configuration is parsed in broker/runtime and passed in"),
 ]
 
-GUARDED_DIRS = ["raft", "sim", "broker", "proto", "tests"]
+GUARDED_DIRS = ["base", "raft", "sim", "broker", "proto", "tests"]
 EXEMPT_PREFIXES = ["broker/runtime/", "tests/e2e/"]
 SOURCE_SUFFIXES = (".h", ".cc", ".hpp", ".cpp", ".inc")
 ALLOW_MARKER = "determinism-ok:"
