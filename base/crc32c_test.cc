@@ -1,0 +1,77 @@
+#include "base/crc32c.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace chronik::crc32c {
+namespace {
+
+// Published check values: RFC 3720 (iSCSI) appendix B.4 and the CRC catalogue.
+struct Vector {
+  std::string data;
+  uint32_t crc;
+};
+
+std::vector<Vector> KnownVectors() {
+  std::string ascending(32, '\0');
+  std::string descending(32, '\0');
+  for (int i = 0; i < 32; ++i) {
+    ascending[i] = static_cast<char>(i);
+    descending[i] = static_cast<char>(31 - i);
+  }
+  return {
+      {"123456789", 0xE3069283u},
+      {std::string(32, '\0'), 0x8A9136AAu},
+      {std::string(32, '\xff'), 0x62A8AB43u},
+      {ascending, 0x46DD794Eu},
+      {descending, 0x113FDB5Cu},
+      {"", 0x00000000u},
+  };
+}
+
+TEST(Crc32cTest, KnownVectorsPortable) {
+  for (const Vector& v : KnownVectors()) {
+    EXPECT_EQ(ExtendPortable(0, v.data.data(), v.data.size()), v.crc)
+        << "size " << v.data.size();
+  }
+}
+
+TEST(Crc32cTest, KnownVectorsHardwareAndDispatch) {
+  for (const Vector& v : KnownVectors()) {
+    if (HardwareAvailable()) {
+      EXPECT_EQ(ExtendHardware(0, v.data.data(), v.data.size()), v.crc);
+    }
+    EXPECT_EQ(Value(v.data), v.crc);
+  }
+}
+
+TEST(Crc32cTest, ExtendEqualsWholeForEverySplitAndAlignment) {
+  std::string data;
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 300; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    data.push_back(static_cast<char>(x >> 56));
+  }
+  for (size_t offset = 0; offset < 9; ++offset) {
+    const std::string part = data.substr(offset);
+    const uint32_t whole = ExtendPortable(0, part.data(), part.size());
+    EXPECT_EQ(Value(part), whole);
+    for (size_t split = 0; split <= part.size(); split += 7) {
+      const uint32_t first = Extend(0, part.data(), split);
+      EXPECT_EQ(Extend(first, part.data() + split, part.size() - split), whole)
+          << "offset " << offset << " split " << split;
+    }
+  }
+}
+
+TEST(Crc32cTest, DetectsSingleBitFlip) {
+  std::string data(1024, 'k');
+  const uint32_t before = Value(data);
+  data[517] ^= 0x10;
+  EXPECT_NE(Value(data), before);
+}
+
+}  // namespace
+}  // namespace chronik::crc32c
