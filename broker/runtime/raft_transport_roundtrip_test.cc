@@ -4,10 +4,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "proto/raft.grpc.pb.h"
 
@@ -31,20 +31,20 @@ class CollectingTransport final : public RaftTransport::Service {
       ack->set_batches_received(ack->batches_received() + 1);
       ack->set_messages_received(ack->messages_received() +
                                  batch.messages_size());
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       received_.push_back(batch);
     }
     return grpc::Status::OK;
   }
 
   std::vector<MessageBatch> received() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return received_;
   }
 
  private:
-  absl::Mutex mu_;
-  std::vector<MessageBatch> received_ ABSL_GUARDED_BY(mu_);
+  std::mutex mu_;
+  std::vector<MessageBatch> received_;  // guarded by mu_
 };
 
 MessageBatch MakeBatch(uint64_t first_index, int message_count) {

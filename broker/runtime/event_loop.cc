@@ -1,0 +1,375 @@
+#include "broker/runtime/event_loop.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace chronik::runtime {
+namespace {
+
+// epoll_event.data.u64 tags: 0 is the wake-up eventfd, listener tags have the
+// top bit set (index below), everything else is a ConnectionId.
+constexpr uint64_t kWakeTag = 0;
+constexpr uint64_t kListenerTagBit = uint64_t{1} << 63;
+constexpr int kMaxEventsPerWait = 256;
+
+std::string ErrnoText(int error) { return std::strerror(error); }
+
+}  // namespace
+
+struct EventLoop::Listener {
+  ListenerOptions options;
+  ConnectionHandler* handler = nullptr;
+  int fd = -1;
+};
+
+struct EventLoop::Connection {
+  ConnectionId id = 0;
+  int fd = -1;
+  ConnectionHandler* handler = nullptr;
+  int read_chunk_bytes = 0;
+  std::string input;
+  std::string output;
+  size_t output_offset = 0;  // bytes of `output` already written
+  bool reading_paused = false;
+  bool close_after_flush = false;
+  uint32_t interest = 0;
+  uint64_t queued() const { return output.size() - output_offset; }
+};
+
+absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() {
+  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) {
+    return absl::InternalError("epoll_create1: " + ErrnoText(errno));
+  }
+  const int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) {
+    close(epoll_fd);
+    return absl::InternalError("eventfd: " + ErrnoText(errno));
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeTag;
+  CHRONIK_CHECK_EQ(epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event), 0);
+  return std::unique_ptr<EventLoop>(new EventLoop(epoll_fd, wake_fd));
+}
+
+EventLoop::EventLoop(int epoll_fd, int wake_fd)
+    : epoll_fd_(epoll_fd), wake_fd_(wake_fd) {}
+
+EventLoop::~EventLoop() {
+  for (auto& [id, connection] : connections_) close(connection->fd);
+  for (auto& listener : listeners_) close(listener->fd);
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+absl::StatusOr<int> EventLoop::Listen(const ListenerOptions& options,
+                                      ConnectionHandler* handler) {
+  CHRONIK_CHECK(handler != nullptr);
+  const std::string where = absl::StrCat(options.name, " listener on ",
+                                         options.host, ":", options.port);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(options.port));
+  if (options.port < 0 || options.port > 65535 ||
+      inet_pton(AF_INET, options.host.c_str(), &address.sin_addr) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": not an IPv4 address and port"));
+  }
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat(where, ": socket: ", ErrnoText(errno)));
+  }
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    const int error = errno;
+    close(fd);
+    if (error == EADDRINUSE) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(where, ": port ", options.port, " is already in use"));
+    }
+    return absl::InternalError(
+        absl::StrCat(where, ": bind: ", ErrnoText(error)));
+  }
+  if (listen(fd, 1024) != 0) {
+    const int error = errno;
+    close(fd);
+    return absl::InternalError(
+        absl::StrCat(where, ": listen: ", ErrnoText(error)));
+  }
+  socklen_t length = sizeof(address);
+  CHRONIK_CHECK_EQ(
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  auto listener = std::make_unique<Listener>();
+  listener->options = options;
+  listener->handler = handler;
+  listener->fd = fd;
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kListenerTagBit | listeners_.size();
+  CHRONIK_CHECK_EQ(epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event), 0);
+  listeners_.push_back(std::move(listener));
+  return static_cast<int>(ntohs(address.sin_port));
+}
+
+void EventLoop::Run() {
+  epoll_event events[kMaxEventsPerWait];
+  while (!stopping_) {
+    const int count =
+        epoll_wait(epoll_fd_, events, kMaxEventsPerWait, NextTimeoutMs());
+    if (count < 0) {
+      CHRONIK_CHECK_EQ(errno, EINTR) << "epoll_wait: " << ErrnoText(errno);
+      continue;
+    }
+    for (int i = 0; i < count; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      if (tag == kWakeTag) {
+        uint64_t value;
+        while (read(wake_fd_, &value, sizeof(value)) > 0) {
+        }
+        continue;
+      }
+      if (tag & kListenerTagBit) {
+        Accept(*listeners_[tag & ~kListenerTagBit]);
+        continue;
+      }
+      auto it = connections_.find(tag);
+      if (it == connections_.end()) continue;  // closed earlier in this batch
+      Connection& connection = *it->second;
+      if (events[i].events & (EPOLLOUT)) HandleWritable(connection);
+      if (connections_.count(tag) == 0) continue;
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        HandleReadable(connection);
+      }
+    }
+    RunPosted();
+    RunDueTimers();
+    closed_.clear();
+  }
+}
+
+void EventLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    stop_requested_ = true;
+  }
+  const uint64_t one = 1;
+  CHRONIK_CHECK_EQ(write(wake_fd_, &one, sizeof(one)),
+                   static_cast<ssize_t>(sizeof(one)));
+}
+
+void EventLoop::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted_.push_back(std::move(task));
+  }
+  const uint64_t one = 1;
+  CHRONIK_CHECK_EQ(write(wake_fd_, &one, sizeof(one)),
+                   static_cast<ssize_t>(sizeof(one)));
+}
+
+void EventLoop::RunEvery(absl::Duration interval, std::function<void()> task) {
+  CHRONIK_CHECK(interval > absl::ZeroDuration());
+  timers_.push_back(Timer{absl::Now() + interval, interval, std::move(task)});
+}
+
+void EventLoop::RunPosted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    tasks.swap(posted_);
+    if (stop_requested_) stopping_ = true;
+  }
+  for (auto& task : tasks) task();
+}
+
+void EventLoop::RunDueTimers() {
+  const absl::Time now = absl::Now();
+  for (Timer& timer : timers_) {
+    if (timer.due > now) continue;
+    timer.task();
+    timer.due = std::max(timer.due + timer.interval, now);
+  }
+}
+
+int EventLoop::NextTimeoutMs() const {
+  if (timers_.empty()) return 1000;
+  absl::Time next = timers_.front().due;
+  for (const Timer& timer : timers_) next = std::min(next, timer.due);
+  const int64_t ms = absl::ToInt64Milliseconds(next - absl::Now());
+  return static_cast<int>(std::clamp<int64_t>(ms, 0, 1000));
+}
+
+void EventLoop::Accept(Listener& listener) {
+  while (true) {
+    sockaddr_in peer{};
+    socklen_t length = sizeof(peer);
+    const int fd = accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer),
+                           &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or a transient error: epoll retries
+    if (static_cast<int>(connections_.size()) >=
+        listener.options.max_connections) {
+      close(fd);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto connection = std::make_unique<Connection>();
+    connection->id = next_connection_id_++;
+    connection->fd = fd;
+    connection->handler = listener.handler;
+    connection->read_chunk_bytes = listener.options.read_chunk_bytes;
+    char host[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
+    const std::string peer_text = absl::StrCat(host, ":", ntohs(peer.sin_port));
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = connection->id;
+    connection->interest = EPOLLIN;
+    CHRONIK_CHECK_EQ(epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event), 0);
+    Connection& ref = *connection;
+    connections_.emplace(ref.id, std::move(connection));
+    ref.handler->OnOpen(ref.id, peer_text);
+  }
+}
+
+void EventLoop::HandleReadable(Connection& connection) {
+  const ConnectionId id = connection.id;
+  if (connection.reading_paused) return;
+  char buffer[64 << 10];
+  const size_t chunk =
+      std::min<size_t>(sizeof(buffer), connection.read_chunk_bytes);
+  const ssize_t n = read(connection.fd, buffer, chunk);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    Destroy(id);
+    return;
+  }
+  if (n < 0) return;
+  connection.input.append(buffer, static_cast<size_t>(n));
+  connection.handler->OnInput(id, &connection.input);
+}
+
+void EventLoop::HandleWritable(Connection& connection) {
+  while (connection.queued() > 0) {
+    const ssize_t n = write(connection.fd,
+                            connection.output.data() + connection.output_offset,
+                            connection.queued());
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      Destroy(connection.id);
+      return;
+    }
+    connection.output_offset += static_cast<size_t>(n);
+  }
+  if (connection.queued() == 0) {
+    connection.output.clear();
+    connection.output_offset = 0;
+    if (connection.close_after_flush) {
+      Destroy(connection.id);
+      return;
+    }
+    UpdateInterest(connection);
+    connection.handler->OnDrained(connection.id);
+    return;
+  }
+  // Compact once the written prefix dominates, so the buffer does not grow.
+  if (connection.output_offset > (1u << 20) &&
+      connection.output_offset * 2 > connection.output.size()) {
+    connection.output.erase(0, connection.output_offset);
+    connection.output_offset = 0;
+  }
+  UpdateInterest(connection);
+}
+
+void EventLoop::UpdateInterest(Connection& connection) {
+  uint32_t interest = 0;
+  if (!connection.reading_paused) interest |= EPOLLIN;
+  if (connection.queued() > 0) interest |= EPOLLOUT;
+  if (interest == connection.interest) return;
+  epoll_event event{};
+  event.events = interest;
+  event.data.u64 = connection.id;
+  CHRONIK_CHECK_EQ(epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection.fd, &event),
+                   0);
+  connection.interest = interest;
+}
+
+void EventLoop::Send(ConnectionId id, std::string bytes) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || bytes.empty()) return;
+  Connection& connection = *it->second;
+  const bool was_idle = connection.queued() == 0;
+  connection.output.append(bytes);
+  if (was_idle) HandleWritable(connection);  // try to write at once
+}
+
+void EventLoop::CloseAfterFlush(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (it->second->queued() == 0) {
+    Destroy(id);
+    return;
+  }
+  it->second->close_after_flush = true;
+  PauseReading(id);
+}
+
+void EventLoop::Close(ConnectionId id) {
+  if (connections_.count(id) > 0) Destroy(id);
+}
+
+void EventLoop::PauseReading(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  it->second->reading_paused = true;
+  UpdateInterest(*it->second);
+}
+
+void EventLoop::ResumeReading(ConnectionId id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->close_after_flush) return;
+  it->second->reading_paused = false;
+  UpdateInterest(*it->second);
+  // Bytes may already wait in the buffer from before the pause.
+  if (!it->second->input.empty()) {
+    it->second->handler->OnInput(id, &it->second->input);
+  }
+}
+
+uint64_t EventLoop::QueuedOutputBytes(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? 0 : it->second->queued();
+}
+
+void EventLoop::Destroy(ConnectionId id) {
+  auto it = connections_.find(id);
+  CHRONIK_CHECK(it != connections_.end());
+  std::unique_ptr<Connection> connection = std::move(it->second);
+  connections_.erase(it);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd, nullptr);
+  close(connection->fd);
+  connection->fd = -1;
+  ConnectionHandler* handler = connection->handler;
+  // A handler may close its connection from inside OnInput, while the loop
+  // still holds `input`: free the buffers only after the current event batch.
+  closed_.push_back(std::move(connection));
+  handler->OnClose(id);
+}
+
+}  // namespace chronik::runtime

@@ -1,0 +1,123 @@
+// EventLoop: the production driver's network thread. One epoll loop owns TCP
+// listeners and connections, runs posted tasks and periodic timers.
+//
+// Contract:
+// - Run() executes on one thread (the loop thread) until Stop(). Every handler
+//   callback, posted task and timer runs on that thread, one at a time.
+// - Post() and Stop() are thread-safe; every other method must be called on
+//   the loop thread (before Run(), or from a callback).
+// - Listen() binds and listens immediately, so a taken port is reported before
+//   anything else starts: the error names the listener and the port.
+// - Input is handed to the connection's handler as raw bytes accumulated in a
+//   per-connection buffer; the handler consumes what it can (framing is the
+//   handler's business) and may pause reading for backpressure.
+// - Output is queued per connection without limit here; handlers check
+//   QueuedOutputBytes() and pause reading when a client does not read its
+//   responses (that bounds memory per connection).
+// Ownership: the loop owns sockets; handlers are borrowed and must outlive it.
+#ifndef CHRONIK_BROKER_RUNTIME_EVENT_LOOP_H_
+#define CHRONIK_BROKER_RUNTIME_EVENT_LOOP_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace chronik::runtime {
+
+using ConnectionId = uint64_t;
+
+class EventLoop;
+
+// Receives connection events for one listener. Called on the loop thread.
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  virtual void OnOpen(ConnectionId id, const std::string& peer) = 0;
+  // `input` holds every unconsumed byte received so far; erase what you
+  // consume. Bytes left stay for the next call.
+  virtual void OnInput(ConnectionId id, std::string* input) = 0;
+  // The queued output of `id` was fully written to the socket.
+  virtual void OnDrained(ConnectionId /*id*/) {}
+  virtual void OnClose(ConnectionId id) = 0;
+};
+
+struct ListenerOptions {
+  std::string name;  // for errors and logs, e.g. "kafka" or "http"
+  std::string host = "127.0.0.1";
+  int port = 0;                  // 0 = any free port
+  int max_connections = 10'000;  // further accepts are closed at once
+  int read_chunk_bytes = 64 << 10;
+};
+
+class EventLoop {
+ public:
+  static absl::StatusOr<std::unique_ptr<EventLoop>> Create();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Binds host:port; returns the bound port. Errors name the listener and port.
+  absl::StatusOr<int> Listen(const ListenerOptions& options,
+                             ConnectionHandler* handler);
+
+  void Run();
+  void Stop();                            // thread-safe
+  void Post(std::function<void()> task);  // thread-safe
+  // Runs `task` every `interval` on the loop thread, first after `interval`.
+  void RunEvery(absl::Duration interval, std::function<void()> task);
+
+  // Loop-thread only. Unknown (already closed) ids are ignored.
+  void Send(ConnectionId id, std::string bytes);
+  void CloseAfterFlush(ConnectionId id);  // close once queued output is sent
+  void Close(ConnectionId id);
+  void PauseReading(ConnectionId id);
+  void ResumeReading(ConnectionId id);
+  uint64_t QueuedOutputBytes(ConnectionId id) const;
+  size_t connection_count() const { return connections_.size(); }
+
+ private:
+  struct Listener;
+  struct Connection;
+  struct Timer {
+    absl::Time due;
+    absl::Duration interval;
+    std::function<void()> task;
+  };
+
+  EventLoop(int epoll_fd, int wake_fd);
+  void Accept(Listener& listener);
+  void HandleReadable(Connection& connection);
+  void HandleWritable(Connection& connection);
+  void UpdateInterest(Connection& connection);
+  void Destroy(ConnectionId id);
+  void RunPosted();
+  void RunDueTimers();
+  int NextTimeoutMs() const;
+
+  const int epoll_fd_;
+  const int wake_fd_;
+  bool stopping_ = false;
+  ConnectionId next_connection_id_ = 1;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::vector<std::unique_ptr<Connection>> closed_;  // freed after each batch
+  std::vector<Timer> timers_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built for TSan, which
+  // then cannot see absl::Mutex's happens-before edges.
+  std::mutex posted_mu_;
+  std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);
+  bool stop_requested_ ABSL_GUARDED_BY(posted_mu_) = false;
+};
+
+}  // namespace chronik::runtime
+
+#endif  // CHRONIK_BROKER_RUNTIME_EVENT_LOOP_H_

@@ -1,0 +1,154 @@
+#include "broker/runtime/event_loop.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <string>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace chronik::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Echoes every complete line ("...\n") back upper-cased; "quit\n" closes after
+// the reply is flushed.
+class LineEcho : public ConnectionHandler {
+ public:
+  explicit LineEcho(EventLoop* loop) : loop_(loop) {}
+  void OnOpen(ConnectionId, const std::string&) override { ++opened; }
+  void OnInput(ConnectionId id, std::string* input) override {
+    size_t end;
+    while ((end = input->find('\n')) != std::string::npos) {
+      std::string line = input->substr(0, end + 1);
+      input->erase(0, end + 1);
+      const bool quit = line == "quit\n";
+      for (char& c : line) c = static_cast<char>(toupper(c));
+      loop_->Send(id, line);
+      if (quit) loop_->CloseAfterFlush(id);
+    }
+  }
+  void OnClose(ConnectionId) override { ++closed; }
+  int opened = 0;
+  int closed = 0;
+
+ private:
+  EventLoop* loop_;
+};
+
+int Connect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  return fd;
+}
+
+std::string ReadExactly(int fd, size_t size) {
+  std::string result;
+  char buffer[4096];
+  while (result.size() < size) {
+    const ssize_t n =
+        read(fd, buffer, std::min(sizeof(buffer), size - result.size()));
+    if (n <= 0) break;
+    result.append(buffer, static_cast<size_t>(n));
+  }
+  return result;
+}
+
+class EventLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok()) << loop.status();
+    loop_ = std::move(*loop);
+    handler_ = std::make_unique<LineEcho>(loop_.get());
+    auto port = loop_->Listen({.name = "echo"}, handler_.get());
+    ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
+    thread_ = std::thread([this] { loop_->Run(); });
+  }
+  void TearDown() override {
+    loop_->Stop();
+    thread_.join();
+  }
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<LineEcho> handler_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(EventLoopTest, EchoesSplitAndCoalescedInput) {
+  const int fd = Connect(port_);
+  ASSERT_EQ(write(fd, "hel", 3), 3);
+  usleep(10'000);
+  ASSERT_EQ(write(fd, "lo\nwor", 6), 6);
+  ASSERT_EQ(write(fd, "ld\n", 3), 3);
+  EXPECT_EQ(ReadExactly(fd, 12), "HELLO\nWORLD\n");
+  close(fd);
+}
+
+TEST_F(EventLoopTest, CloseAfterFlushSendsReplyThenEof) {
+  const int fd = Connect(port_);
+  ASSERT_EQ(write(fd, "quit\n", 5), 5);
+  EXPECT_EQ(ReadExactly(fd, 100), "QUIT\n");  // then EOF ends the read
+  close(fd);
+}
+
+TEST_F(EventLoopTest, LargeReplyIsWrittenCompletely) {
+  const int fd = Connect(port_);
+  const std::string big(4 << 20, 'a');
+  std::thread writer([&] {
+    ASSERT_EQ(write(fd, big.data(), big.size()),
+              static_cast<ssize_t>(big.size()));
+    ASSERT_EQ(write(fd, "\n", 1), 1);
+  });
+  const std::string reply = ReadExactly(fd, big.size() + 1);
+  writer.join();
+  EXPECT_EQ(reply.size(), big.size() + 1);
+  EXPECT_EQ(reply.substr(0, 3), "AAA");
+  close(fd);
+}
+
+TEST_F(EventLoopTest, PostRunsOnLoopThread) {
+  std::promise<std::thread::id> ran_on;
+  loop_->Post([&] { ran_on.set_value(std::this_thread::get_id()); });
+  EXPECT_EQ(ran_on.get_future().get(), thread_.get_id());
+}
+
+TEST(EventLoopListenTest, TakenPortIsAnErrorNamingListenerAndPort) {
+  auto first = EventLoop::Create();
+  auto second = EventLoop::Create();
+  ASSERT_TRUE(first.ok() && second.ok());
+  LineEcho handler(first->get());
+  auto port = (*first)->Listen({.name = "kafka"}, &handler);
+  ASSERT_TRUE(port.ok());
+  auto taken = (*second)->Listen({.name = "kafka", .port = *port}, &handler);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(taken.status().message(), HasSubstr("kafka listener"));
+  EXPECT_THAT(
+      taken.status().message(),
+      HasSubstr("port " + std::to_string(*port) + " is already in use"));
+}
+
+TEST(EventLoopListenTest, BadAddressIsAnError) {
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  LineEcho handler(loop->get());
+  auto result =
+      (*loop)->Listen({.name = "http", .host = "not-an-ip"}, &handler);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace chronik::runtime
