@@ -1,0 +1,604 @@
+#include "broker/config/server_config.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "broker/config/toml.h"
+
+namespace chronik::config {
+namespace {
+
+using Setter = std::function<absl::Status(ServerConfig&, absl::string_view)>;
+
+// One configurable setting: its flag, its environment variable, and how to
+// apply a textual value. Errors from `set` are prefixed with where the value
+// came from.
+struct Option {
+  const char* flag;  // without the leading "--"
+  const char* env;
+  const char* value_name;
+  const char* help;
+  Setter set;
+};
+
+absl::Status ParseInt(absl::string_view text, int64_t min, int64_t max,
+                      int64_t* out) {
+  int64_t value;
+  if (!absl::SimpleAtoi(text, &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not an integer"));
+  }
+  if (value < min || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(value, " is out of range [", min, ", ", max, "]"));
+  }
+  *out = value;
+  return absl::OkStatus();
+}
+
+template <typename T>
+Setter IntSetter(T ServerConfig::*field, int64_t min, int64_t max) {
+  return [field, min, max](ServerConfig& config, absl::string_view text) {
+    int64_t value;
+    absl::Status status = ParseInt(text, min, max, &value);
+    if (status.ok()) config.*field = static_cast<T>(value);
+    return status;
+  };
+}
+
+absl::Status ParseBool(absl::string_view text, bool* out) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
+    *out = true;
+  } else if (lower == "false" || lower == "0" || lower == "no" ||
+             lower == "off") {
+    *out = false;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not true or false"));
+  }
+  return absl::OkStatus();
+}
+
+Setter BoolSetter(bool ServerConfig::*field) {
+  return [field](ServerConfig& config, absl::string_view text) {
+    return ParseBool(text, &(config.*field));
+  };
+}
+
+absl::Status CheckHost(absl::string_view host) {
+  if (host.empty() || host.size() > 253 ||
+      host.find_first_of(" /:\t") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", host, "' is not a host name or IPv4 address"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetAdvertised(ServerConfig& config, absl::string_view text) {
+  std::pair<std::string, std::string> parts =
+      absl::StrSplit(text, absl::MaxSplits(':', 1));
+  if (absl::Status status = CheckHost(parts.first); !status.ok()) {
+    return status;
+  }
+  config.advertised_host = parts.first;
+  if (!text.empty() && text.find(':') != absl::string_view::npos) {
+    int64_t port;
+    absl::Status status = ParseInt(parts.second, 1, 65535, &port);
+    if (!status.ok()) return status;
+    config.advertised_port = static_cast<int>(port);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetLogLevel(ServerConfig& config, absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "debug") {
+    config.log_level = LogLevel::kDebug;
+  } else if (lower == "info") {
+    config.log_level = LogLevel::kInfo;
+  } else if (lower == "warn" || lower == "warning") {
+    config.log_level = LogLevel::kWarn;
+  } else if (lower == "error") {
+    config.log_level = LogLevel::kError;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not one of debug, info, warn, error"));
+  }
+  return absl::OkStatus();
+}
+
+// "1=host:9092:9192[:9644],2=..." (id=host:kafka_port:raft_port[:http_port]).
+absl::StatusOr<std::vector<PeerConfig>> ParsePeerList(absl::string_view text) {
+  std::vector<PeerConfig> peers;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    item = absl::StripAsciiWhitespace(item);
+    auto bad = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("peer '", item, "': ", why,
+                       " (expected id=host:kafka_port:raft_port[:http_port])"));
+    };
+    std::pair<absl::string_view, absl::string_view> id_and_rest =
+        absl::StrSplit(item, absl::MaxSplits('=', 1));
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(id_and_rest.second, ':');
+    if (fields.size() < 3 || fields.size() > 4) return bad("wrong shape");
+    PeerConfig peer;
+    int64_t value;
+    if (!ParseInt(id_and_rest.first, 1, INT64_MAX, &value).ok()) {
+      return bad("bad id");
+    }
+    peer.id = static_cast<uint64_t>(value);
+    if (!CheckHost(fields[0]).ok()) return bad("bad host");
+    peer.host = std::string(fields[0]);
+    int* ports[] = {&peer.kafka_port, &peer.raft_port, &peer.http_port};
+    for (size_t i = 1; i < fields.size(); ++i) {
+      if (!ParseInt(fields[i], 1, 65535, &value).ok()) return bad("bad port");
+      *ports[i - 1] = static_cast<int>(value);
+    }
+    peers.push_back(peer);
+  }
+  if (peers.empty()) return absl::InvalidArgumentError("no peers listed");
+  return peers;
+}
+
+const std::vector<Option>& Options() {
+  // Built once per process; immutable afterwards.
+  static const auto* options = new std::vector<Option>{
+      {"kafka-port", "CHRONIK_KAFKA_PORT", "PORT",
+       "Kafka listener port (0 = any free port)",
+       IntSetter(&ServerConfig::kafka_port, 0, 65535)},
+      {"bind-addr", "CHRONIK_BIND_ADDR", "IPV4", "address the listeners bind",
+       [](ServerConfig& c, absl::string_view v) {
+         absl::Status s = CheckHost(v);
+         if (s.ok()) c.bind_host = std::string(v);
+         return s;
+       }},
+      {"advertised-addr", "CHRONIK_ADVERTISED_ADDR", "HOST[:PORT]",
+       "address clients are told to connect to (default: bind address and "
+       "Kafka port)",
+       SetAdvertised},
+      {"data-dir", "CHRONIK_DATA_DIR", "DIR", "where logs and state are kept",
+       [](ServerConfig& c, absl::string_view v) {
+         if (v.empty()) return absl::InvalidArgumentError("empty directory");
+         c.data_dir = std::string(v);
+         return absl::OkStatus();
+       }},
+      {"http-port", "CHRONIK_HTTP_PORT", "PORT",
+       "HTTP port for /health, /ready and /metrics (0 = any free port)",
+       IntSetter(&ServerConfig::http_port, 0, 65535)},
+      {"log-level", "CHRONIK_LOG_LEVEL", "LEVEL", "debug, info, warn or error",
+       SetLogLevel},
+      {"node-id", "CHRONIK_NODE_ID", "ID", "this node's id (cluster mode)",
+       IntSetter(&ServerConfig::node_id, 1, INT64_MAX)},
+      {"auto-create-topics", "CHRONIK_AUTO_CREATE_TOPICS", "BOOL",
+       "create a missing topic on produce or metadata request",
+       BoolSetter(&ServerConfig::auto_create_topics)},
+      {"default-partitions", "CHRONIK_DEFAULT_PARTITIONS", "N",
+       "partitions of an auto-created topic",
+       IntSetter(&ServerConfig::default_partitions, 1, 10'000)},
+      {"replication-factor", "CHRONIK_REPLICATION_FACTOR", "N",
+       "replicas of an auto-created topic (cluster mode)",
+       IntSetter(&ServerConfig::replication_factor, 1, 16)},
+      {"min-insync-replicas", "CHRONIK_MIN_INSYNC_REPLICAS", "N",
+       "replicas that must hold a write for acks=all",
+       IntSetter(&ServerConfig::min_insync_replicas, 1, 16)},
+      {"max-request-bytes", "CHRONIK_MAX_REQUEST_BYTES", "BYTES",
+       "largest request frame accepted",
+       IntSetter(&ServerConfig::max_request_bytes, 1024, 1 << 30)},
+      {"cluster-peers", "CHRONIK_CLUSTER_PEERS", "LIST",
+       "cluster members: id=host:kafka_port:raft_port[:http_port],...",
+       [](ServerConfig& c, absl::string_view v) {
+         absl::StatusOr<std::vector<PeerConfig>> peers = ParsePeerList(v);
+         if (!peers.ok()) return peers.status();
+         c.peers = *std::move(peers);
+         c.mode = ServerConfig::Mode::kCluster;
+         return absl::OkStatus();
+       }},
+      {"cluster-enabled", "CHRONIK_CLUSTER_ENABLED", "BOOL",
+       "run as a cluster member (needs peers)",
+       [](ServerConfig& c, absl::string_view v) {
+         bool enabled;
+         absl::Status s = ParseBool(v, &enabled);
+         if (s.ok()) {
+           c.mode = enabled ? ServerConfig::Mode::kCluster
+                            : ServerConfig::Mode::kStandalone;
+         }
+         return s;
+       }},
+  };
+  return *options;
+}
+
+const Option* FindOption(absl::string_view flag) {
+  for (const Option& option : Options()) {
+    if (flag == option.flag) return &option;
+  }
+  return nullptr;
+}
+
+absl::Status Apply(const Option& option, absl::string_view source,
+                   absl::string_view value, ServerConfig& config) {
+  absl::Status status = option.set(config, value);
+  if (status.ok()) return status;
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": ", status.message()));
+}
+
+struct ParsedArgs {
+  std::vector<std::pair<const Option*, std::string>> flags;  // in order
+  std::string mode;
+  std::string cluster_config;
+  bool help = false;
+  bool version = false;
+};
+
+absl::StatusOr<ParsedArgs> ScanArgs(const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      parsed.version = true;
+      continue;
+    }
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      if (!parsed.mode.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unexpected argument '", arg, "' after mode '", parsed.mode, "'"));
+      }
+      if (arg != "standalone" && arg != "cluster") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown mode '", arg, "' (expected standalone or cluster)"));
+      }
+      parsed.mode = std::string(arg);
+      continue;
+    }
+    std::string name(arg);
+    std::string value;
+    bool has_value = false;
+    if (size_t equals = name.find('='); equals != std::string::npos) {
+      value = name.substr(equals + 1);
+      name = name.substr(0, equals);
+      has_value = true;
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+      has_value = true;
+    }
+    if (!has_value) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": missing value"));
+    }
+    if (name == "cluster-config") {
+      parsed.cluster_config = value;
+      continue;
+    }
+    const Option* option = FindOption(name);
+    if (option == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    parsed.flags.emplace_back(option, value);
+  }
+  return parsed;
+}
+
+// Reads an integer key of a TOML table, with range checks.
+absl::Status TomlInt(const TomlTable& table, const std::string& key,
+                     int64_t min, int64_t max, absl::string_view where,
+                     int64_t* out, bool required) {
+  auto it = table.values.find(key);
+  if (it == table.values.end()) {
+    if (!required) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": missing '", key, "'"));
+  }
+  const std::string at = absl::StrCat(where, ":", table.lines.at(key));
+  const int64_t* value = std::get_if<int64_t>(&it->second);
+  if (value == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": '", key, "' must be an integer"));
+  }
+  if (*value < min || *value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": '", key, "' = ", *value, " is out of range [", min,
+                     ", ", max, "]"));
+  }
+  *out = *value;
+  return absl::OkStatus();
+}
+
+// "host:port" from a peer's `addr`.
+absl::Status ParseAddr(const TomlTable& table, absl::string_view where,
+                       PeerConfig* peer) {
+  auto it = table.values.find("addr");
+  const std::string* addr = it == table.values.end()
+                                ? nullptr
+                                : std::get_if<std::string>(&it->second);
+  if (addr == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": peer needs addr = \"host:kafka_port\""));
+  }
+  const std::string at = absl::StrCat(where, ":", table.lines.at("addr"));
+  std::vector<std::string> parts = absl::StrSplit(*addr, ':');
+  int64_t port;
+  if (parts.size() != 2 || !CheckHost(parts[0]).ok() ||
+      !ParseInt(parts[1], 1, 65535, &port).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": addr '", *addr, "' is not host:port"));
+  }
+  peer->host = parts[0];
+  peer->kafka_port = static_cast<int>(port);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyClusterFile(const std::string& path, const std::string& text,
+                              ServerConfig& config) {
+  absl::StatusOr<TomlDocument> document = ParseToml(text, path);
+  if (!document.ok()) return document.status();
+  const TomlTable& root = document->root;
+  static const std::set<std::string> kKnownRoot = {
+      "enabled", "node_id", "replication_factor", "min_insync_replicas"};
+  for (const auto& [key, value] : root.values) {
+    if (kKnownRoot.count(key) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", root.lines.at(key), ": unknown key '", key, "'"));
+    }
+  }
+  if (auto it = root.values.find("enabled"); it != root.values.end()) {
+    const bool* enabled = std::get_if<bool>(&it->second);
+    if (enabled == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", root.lines.at("enabled"),
+                       ": 'enabled' must be a boolean"));
+    }
+    config.mode = *enabled ? ServerConfig::Mode::kCluster
+                           : ServerConfig::Mode::kStandalone;
+  }
+  int64_t value = static_cast<int64_t>(config.node_id);
+  absl::Status status =
+      TomlInt(root, "node_id", 1, INT64_MAX, path, &value, false);
+  if (!status.ok()) return status;
+  config.node_id = static_cast<uint64_t>(value);
+  value = config.replication_factor;
+  status = TomlInt(root, "replication_factor", 1, 16, path, &value, false);
+  if (!status.ok()) return status;
+  config.replication_factor = static_cast<int>(value);
+  value = config.min_insync_replicas;
+  status = TomlInt(root, "min_insync_replicas", 1, 16, path, &value, false);
+  if (!status.ok()) return status;
+  config.min_insync_replicas = static_cast<int>(value);
+
+  if (auto it = document->arrays.find("peers"); it != document->arrays.end()) {
+    config.peers.clear();
+    for (const TomlTable& table : it->second) {
+      const std::string where = absl::StrCat(path, ":", table.line);
+      PeerConfig peer;
+      int64_t number = 0;
+      if (!(status = TomlInt(table, "id", 1, INT64_MAX, where, &number, true))
+               .ok()) {
+        return status;
+      }
+      peer.id = static_cast<uint64_t>(number);
+      if (!(status = ParseAddr(table, where, &peer)).ok()) return status;
+      if (!(status =
+                TomlInt(table, "raft_port", 1, 65535, where, &number, true))
+               .ok()) {
+        return status;
+      }
+      peer.raft_port = static_cast<int>(number);
+      number = 0;
+      if (!(status =
+                TomlInt(table, "http_port", 1, 65535, where, &number, false))
+               .ok()) {
+        return status;
+      }
+      peer.http_port = static_cast<int>(number);
+      config.peers.push_back(peer);
+    }
+  }
+  for (const auto& [name, table] : document->tables) {
+    if (name != "gossip") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", table.line, ": unknown table [", name, "]"));
+    }
+    value = 0;
+    status = TomlInt(table, "bootstrap_expect", 1, 1000, path, &value, false);
+    if (!status.ok()) return status;
+    config.bootstrap_expect = static_cast<int>(value);
+  }
+  return absl::OkStatus();
+}
+
+std::string NormalizeHost(const std::string& host) {
+  return host == "localhost" ? "127.0.0.1" : host;
+}
+
+absl::Status FinishCluster(ServerConfig& config) {
+  if (config.peers.empty()) {
+    return absl::InvalidArgumentError(
+        "cluster mode needs peers: a --cluster-config file with [[peers]] or "
+        "CHRONIK_CLUSTER_PEERS");
+  }
+  std::sort(
+      config.peers.begin(), config.peers.end(),
+      [](const PeerConfig& a, const PeerConfig& b) { return a.id < b.id; });
+  for (size_t i = 1; i < config.peers.size(); ++i) {
+    if (config.peers[i].id == config.peers[i - 1].id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("peer id ", config.peers[i].id, " is listed twice"));
+    }
+  }
+  auto self =
+      std::find_if(config.peers.begin(), config.peers.end(),
+                   [&](const PeerConfig& p) { return p.id == config.node_id; });
+  if (self == config.peers.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "node id ", config.node_id, " is not among the cluster peers"));
+  }
+  if (absl::Status status = ValidatePeerPorts(config.peers); !status.ok()) {
+    return status;
+  }
+  config.raft_port = self->raft_port;
+  if (config.replication_factor > static_cast<int>(config.peers.size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replication_factor ", config.replication_factor,
+                     " exceeds the ", config.peers.size(), " cluster peers"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "?";
+}
+
+absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers) {
+  // (host, port) -> "node N kafka" for the first listener seen there.
+  std::map<std::pair<std::string, int>, std::string> taken;
+  for (const PeerConfig& peer : peers) {
+    const std::pair<const char*, int> listeners[] = {{"kafka", peer.kafka_port},
+                                                     {"raft", peer.raft_port},
+                                                     {"http", peer.http_port}};
+    for (const auto& [kind, port] : listeners) {
+      if (port == 0) continue;
+      const std::string owner = absl::StrCat("node ", peer.id, " ", kind);
+      auto [it, inserted] =
+          taken.emplace(std::make_pair(NormalizeHost(peer.host), port), owner);
+      if (!inserted) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("port conflict on ", peer.host, ":", port, ": ",
+                         it->second, " and ", owner, " listeners"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(
+    const std::vector<std::string>& args,
+    const std::map<std::string, std::string>& env,
+    const FileReader& read_file) {
+  absl::StatusOr<ParsedArgs> parsed = ScanArgs(args);
+  if (!parsed.ok()) return parsed.status();
+  ServerConfig config;
+  config.show_help = parsed->help;
+  config.show_version = parsed->version;
+  if (parsed->help || parsed->version) return config;
+
+  std::string cluster_file = parsed->cluster_config;
+  if (cluster_file.empty()) {
+    if (auto it = env.find("CHRONIK_CLUSTER_CONFIG"); it != env.end()) {
+      cluster_file = it->second;
+    }
+  }
+  if (!cluster_file.empty()) {
+    config.mode = ServerConfig::Mode::kCluster;  // unless enabled = false
+    absl::StatusOr<std::string> text = read_file(cluster_file);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--cluster-config ", cluster_file, ": ", text.status().message()));
+    }
+    absl::Status status = ApplyClusterFile(cluster_file, *text, config);
+    if (!status.ok()) return status;
+  }
+  for (const Option& option : Options()) {
+    auto it = env.find(option.env);
+    if (it == env.end()) continue;
+    absl::Status status = Apply(option, option.env, it->second, config);
+    if (!status.ok()) return status;
+  }
+  for (const auto& [option, value] : parsed->flags) {
+    absl::Status status =
+        Apply(*option, absl::StrCat("--", option->flag), value, config);
+    if (!status.ok()) return status;
+  }
+  if (parsed->mode == "cluster") config.mode = ServerConfig::Mode::kCluster;
+
+  if (config.mode == ServerConfig::Mode::kCluster) {
+    // The own peer entry supplies ports not given by flag or variable.
+    for (const PeerConfig& peer : config.peers) {
+      if (peer.id != config.node_id) continue;
+      const bool kafka_given =
+          env.count("CHRONIK_KAFKA_PORT") > 0 ||
+          std::any_of(parsed->flags.begin(), parsed->flags.end(),
+                      [](const auto& f) {
+                        return std::string(f.first->flag) == "kafka-port";
+                      });
+      if (!kafka_given) config.kafka_port = peer.kafka_port;
+      if (peer.http_port != 0) config.http_port = peer.http_port;
+      if (config.advertised_host.empty()) config.advertised_host = peer.host;
+    }
+    if (absl::Status status = FinishCluster(config); !status.ok()) {
+      return status;
+    }
+  } else {
+    config.peers.clear();
+    if (config.replication_factor > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "replication_factor ", config.replication_factor,
+          " needs cluster mode (a standalone broker has one replica)"));
+    }
+  }
+  if (config.min_insync_replicas > config.replication_factor) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "min_insync_replicas ", config.min_insync_replicas,
+        " exceeds replication_factor ", config.replication_factor));
+  }
+  if (config.advertised_host.empty()) config.advertised_host = config.bind_host;
+  if (config.kafka_port != 0 && config.kafka_port == config.http_port) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--kafka-port and --http-port are both ", config.kafka_port));
+  }
+  return config;
+}
+
+std::string ServerConfigUsage() {
+  std::string text =
+      "usage: chronik-server [flags] [standalone|cluster]\n\n"
+      "Starts a Kafka-compatible broker. Standalone is a cluster of one; a\n"
+      "--cluster-config file (or CHRONIK_CLUSTER_PEERS) makes it a member of\n"
+      "a cluster. Flags win over CHRONIK_* variables, which win over the "
+      "file.\n\nflags:\n";
+  const ServerConfig defaults;
+  for (const Option& option : Options()) {
+    absl::StrAppend(&text, "  --", option.flag, "=", option.value_name, "\n",
+                    "      ", option.help, " [", option.env, "]\n");
+  }
+  absl::StrAppend(&text,
+                  "  --cluster-config=FILE\n"
+                  "      TOML cluster file (enabled, node_id, "
+                  "replication_factor,\n"
+                  "      min_insync_replicas, [[peers]] id/addr/raft_port/"
+                  "http_port, [gossip]) [CHRONIK_CLUSTER_CONFIG]\n"
+                  "  --help, --version\n\ndefaults: --kafka-port=",
+                  defaults.kafka_port, " --bind-addr=", defaults.bind_host,
+                  " --data-dir=", defaults.data_dir,
+                  " --http-port=", defaults.http_port,
+                  " --log-level=info --auto-create-topics=true"
+                  " --default-partitions=1\n");
+  return text;
+}
+
+}  // namespace chronik::config

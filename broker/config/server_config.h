@@ -1,0 +1,85 @@
+// ServerConfig: everything chronik-server is told at start, parsed from
+// command-line flags, CHRONIK_* environment variables and (for clusters) the
+// seed's TOML cluster file. Flags win over environment variables, which win
+// over the file, which wins over defaults.
+//
+// Every bad value is an InvalidArgument error naming the flag (or variable, or
+// file:line) and what is wrong. No port is ever derived from another: each
+// listener's port is given or defaulted explicitly, and a cluster file in which
+// two listeners of any nodes on one host share a port is rejected before
+// anything binds (the seed's node 3 silently lost a derived port this way).
+//
+// Parsing is a pure function of its inputs (args, environment map, a file
+// reader), so the simulator builds node configs through the same code.
+#ifndef CHRONIK_BROKER_CONFIG_SERVER_CONFIG_H_
+#define CHRONIK_BROKER_CONFIG_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace chronik::config {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct PeerConfig {
+  uint64_t id = 0;
+  std::string host;  // advertised host of the peer's Kafka listener
+  int kafka_port = 0;
+  int raft_port = 0;
+  int http_port = 0;  // 0 = not given (the node picks its own default)
+};
+
+struct ServerConfig {
+  enum class Mode { kStandalone, kCluster };
+  Mode mode = Mode::kStandalone;
+  uint64_t node_id = 1;
+  std::string bind_host = "127.0.0.1";  // address every listener binds
+  int kafka_port = 9092;                // 0 = any free port
+  std::string advertised_host;          // defaults to bind_host
+  int advertised_port = 0;              // defaults to the bound Kafka port
+  std::string data_dir = "./data";
+  int http_port = 9644;  // metrics and health; 0 = any free port
+  LogLevel log_level = LogLevel::kInfo;
+  bool auto_create_topics = true;
+  int default_partitions = 1;
+  int replication_factor = 1;
+  int min_insync_replicas = 1;
+  // Cluster mode only: every member (including this node), sorted by id.
+  std::vector<PeerConfig> peers;
+  int raft_port = 0;  // this node's Raft listener (cluster mode)
+  int bootstrap_expect = 0;
+  // Limits.
+  int64_t max_request_bytes = 100 << 20;
+  int max_inflight_requests_per_connection = 64;
+  int64_t max_queued_response_bytes_per_connection = 64 << 20;
+
+  bool show_help = false;
+  bool show_version = false;
+};
+
+using FileReader =
+    std::function<absl::StatusOr<std::string>(const std::string& path)>;
+
+// `args` excludes the program name. `env` holds the process environment (only
+// CHRONIK_* names are read).
+absl::StatusOr<ServerConfig> ParseServerConfig(
+    const std::vector<std::string>& args,
+    const std::map<std::string, std::string>& env, const FileReader& read_file);
+
+// The --help text: every flag with its variable, default and meaning.
+std::string ServerConfigUsage();
+
+// Checks a cluster's listener layout: per host, every Kafka, Raft and HTTP port
+// of every peer is distinct. ("localhost" and "127.0.0.1" are one host.)
+absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers);
+
+const char* LogLevelName(LogLevel level);
+
+}  // namespace chronik::config
+
+#endif  // CHRONIK_BROKER_CONFIG_SERVER_CONFIG_H_

@@ -1,0 +1,216 @@
+#include "broker/config/server_config.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace chronik::config {
+namespace {
+
+using ::testing::HasSubstr;
+using Env = std::map<std::string, std::string>;
+
+// Serves files from a map, as the runtime serves them from disk.
+FileReader Files(std::map<std::string, std::string> files) {
+  return [files](const std::string& path) -> absl::StatusOr<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return absl::NotFoundError("no such file");
+    return it->second;
+  };
+}
+
+absl::StatusOr<ServerConfig> Parse(
+    std::vector<std::string> args, Env env = {},
+    std::map<std::string, std::string> files = {}) {
+  return ParseServerConfig(args, env, Files(files));
+}
+
+constexpr char kSeedClusterFile[] = R"(enabled = true
+node_id = 2
+replication_factor = 3
+min_insync_replicas = 2
+
+[[peers]]
+id = 1
+addr = "localhost:9092"
+raft_port = 9192
+
+[[peers]]
+id = 2
+addr = "localhost:9093"
+raft_port = 9193
+http_port = 9645
+
+[[peers]]
+id = 3
+addr = "localhost:9094"
+raft_port = 9194
+
+[gossip]
+bind_addr = "0.0.0.0:7946"
+bootstrap_expect = 3
+)";
+
+TEST(ServerConfigTest, StandaloneDefaults) {
+  absl::StatusOr<ServerConfig> config = Parse({"standalone"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->mode, ServerConfig::Mode::kStandalone);
+  EXPECT_EQ(config->kafka_port, 9092);
+  EXPECT_EQ(config->bind_host, "127.0.0.1");
+  EXPECT_EQ(config->advertised_host, "127.0.0.1");
+  EXPECT_EQ(config->data_dir, "./data");
+  EXPECT_TRUE(config->auto_create_topics);
+  EXPECT_EQ(config->default_partitions, 1);
+}
+
+TEST(ServerConfigTest, FlagsWinOverEnvironment) {
+  absl::StatusOr<ServerConfig> config =
+      Parse({"--kafka-port=19092", "--data-dir", "/tmp/x", "standalone"},
+            {{"CHRONIK_KAFKA_PORT", "29092"},
+             {"CHRONIK_HTTP_PORT", "18080"},
+             {"CHRONIK_AUTO_CREATE_TOPICS", "false"},
+             {"HOME", "/root"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka_port, 19092);
+  EXPECT_EQ(config->http_port, 18080);
+  EXPECT_EQ(config->data_dir, "/tmp/x");
+  EXPECT_FALSE(config->auto_create_topics);
+}
+
+TEST(ServerConfigTest, BadValuesNameTheFlagOrVariable) {
+  EXPECT_THAT(Parse({"--kafka-port=99999"}).status().message(),
+              HasSubstr("--kafka-port: 99999 is out of range"));
+  EXPECT_THAT(Parse({"--kafka-port=abc"}).status().message(),
+              HasSubstr("--kafka-port: 'abc' is not an integer"));
+  EXPECT_THAT(Parse({}, {{"CHRONIK_LOG_LEVEL", "loud"}}).status().message(),
+              HasSubstr("CHRONIK_LOG_LEVEL: 'loud' is not one of"));
+  EXPECT_THAT(Parse({"--auto-create-topics=maybe"}).status().message(),
+              HasSubstr("--auto-create-topics: 'maybe' is not true or false"));
+  EXPECT_THAT(Parse({"--frobnicate=1"}).status().message(),
+              HasSubstr("unknown flag --frobnicate"));
+  EXPECT_THAT(Parse({"--data-dir"}).status().message(),
+              HasSubstr("--data-dir: missing value"));
+  EXPECT_THAT(Parse({"serve"}).status().message(),
+              HasSubstr("unknown mode 'serve'"));
+  EXPECT_THAT(
+      Parse({"--kafka-port=9000", "--http-port=9000"}).status().message(),
+      HasSubstr("both 9000"));
+}
+
+TEST(ServerConfigTest, SeedClusterFileWithStandaloneWordJoinsCluster) {
+  // The seed's documented command line: --cluster-config FILE standalone.
+  absl::StatusOr<ServerConfig> config =
+      Parse({"--advertised-addr", "localhost", "--cluster-config", "n2.toml",
+             "standalone"},
+            {}, {{"n2.toml", kSeedClusterFile}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->mode, ServerConfig::Mode::kCluster);
+  EXPECT_EQ(config->node_id, 2u);
+  EXPECT_EQ(config->kafka_port, 9093);
+  EXPECT_EQ(config->raft_port, 9193);
+  EXPECT_EQ(config->http_port, 9645);
+  EXPECT_EQ(config->replication_factor, 3);
+  EXPECT_EQ(config->min_insync_replicas, 2);
+  EXPECT_EQ(config->bootstrap_expect, 3);
+  ASSERT_EQ(config->peers.size(), 3u);
+  EXPECT_EQ(config->peers[2].raft_port, 9194);
+  EXPECT_EQ(config->advertised_host, "localhost");
+}
+
+TEST(ServerConfigTest, SeedTypoTableHeaderGetsAClearError) {
+  std::string text = kSeedClusterFile;
+  text.replace(text.find("[gossip]"), 8, "[/gossip]");
+  absl::Status status =
+      Parse({"--cluster-config=c.toml"}, {}, {{"c.toml", text}}).status();
+  EXPECT_THAT(status.message(), HasSubstr("c.toml:22:"));
+  EXPECT_THAT(status.message(), HasSubstr("did you mean '[gossip]'"));
+}
+
+TEST(ServerConfigTest, PortCollisionBetweenNodesIsRejected) {
+  std::string text = kSeedClusterFile;
+  // Node 3's raft port equals node 1's Kafka port on the same host.
+  text.replace(text.find("raft_port = 9194"), 16, "raft_port = 9092");
+  absl::Status status =
+      Parse({"--cluster-config=c.toml"}, {}, {{"c.toml", text}}).status();
+  EXPECT_THAT(status.message(),
+              HasSubstr("port conflict on localhost:9092: node 1 kafka and "
+                        "node 3 raft listeners"));
+}
+
+TEST(ServerConfigTest, LocalhostAndLoopbackAreOneHost) {
+  EXPECT_FALSE(ValidatePeerPorts({{1, "localhost", 9092, 9192, 0},
+                                  {2, "127.0.0.1", 9092, 9193, 0}})
+                   .ok());
+  EXPECT_TRUE(ValidatePeerPorts({{1, "10.0.0.1", 9092, 9192, 9644},
+                                 {2, "10.0.0.2", 9092, 9192, 9644}})
+                  .ok());
+}
+
+TEST(ServerConfigTest, EnvironmentPeersMakeACluster) {
+  absl::StatusOr<ServerConfig> config = Parse(
+      {}, {{"CHRONIK_CLUSTER_ENABLED", "true"},
+           {"CHRONIK_NODE_ID", "3"},
+           {"CHRONIK_CLUSTER_PEERS",
+            "1=localhost:9092:9192,2=localhost:9093:9193,3=localhost:9094:"
+            "9194:9646"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->mode, ServerConfig::Mode::kCluster);
+  EXPECT_EQ(config->kafka_port, 9094);
+  EXPECT_EQ(config->raft_port, 9194);
+  EXPECT_EQ(config->http_port, 9646);
+}
+
+TEST(ServerConfigTest, ClusterErrors) {
+  EXPECT_THAT(Parse({"cluster"}).status().message(),
+              HasSubstr("cluster mode needs peers"));
+  EXPECT_THAT(Parse({"--node-id=7", "--cluster-peers=1=h:1:2,2=h:3:4"})
+                  .status()
+                  .message(),
+              HasSubstr("node id 7 is not among the cluster peers"));
+  EXPECT_THAT(Parse({"--cluster-peers=1=h:1"}).status().message(),
+              HasSubstr("--cluster-peers: peer '1=h:1': wrong shape"));
+  EXPECT_THAT(Parse({"--cluster-config=missing.toml"}).status().message(),
+              HasSubstr("--cluster-config missing.toml: no such file"));
+  EXPECT_THAT(Parse({"--replication-factor=3", "--cluster-peers=1=h:1:2"})
+                  .status()
+                  .message(),
+              HasSubstr("replication_factor 3 exceeds the 1 cluster peers"));
+  EXPECT_THAT(Parse({"--min-insync-replicas=2"}).status().message(),
+              HasSubstr("min_insync_replicas 2 exceeds replication_factor 1"));
+}
+
+TEST(ServerConfigTest, TomlErrorsNameTheLine) {
+  auto error_for = [](const std::string& text) {
+    return std::string(
+        Parse({"--cluster-config=f"}, {}, {{"f", text}}).status().message());
+  };
+  EXPECT_THAT(error_for("enabled = true\nnode_id = \"two\"\n"),
+              HasSubstr("f:2: 'node_id' must be an integer"));
+  EXPECT_THAT(error_for("enabled = yes\n"),
+              HasSubstr("f:1: value 'yes' is not a quoted string"));
+  EXPECT_THAT(error_for("colour = 1\n"),
+              HasSubstr("f:1: unknown key 'colour'"));
+  EXPECT_THAT(error_for("[[peers]]\nid = 1\nraft_port = 2\n"),
+              HasSubstr("f:1: peer needs addr"));
+  EXPECT_THAT(error_for("node_id = 1\nnode_id = 2\n"),
+              HasSubstr("f:2: key 'node_id' defined twice"));
+}
+
+TEST(ServerConfigTest, HelpListsEveryFlagWithItsVariable) {
+  absl::StatusOr<ServerConfig> config = Parse({"--help"});
+  ASSERT_TRUE(config.ok());
+  EXPECT_TRUE(config->show_help);
+  const std::string usage = ServerConfigUsage();
+  for (const char* expected :
+       {"--kafka-port", "CHRONIK_KAFKA_PORT", "--advertised-addr", "--data-dir",
+        "--http-port", "--log-level", "--node-id", "--auto-create-topics",
+        "--default-partitions", "--cluster-config"}) {
+    EXPECT_THAT(usage, HasSubstr(expected));
+  }
+}
+
+}  // namespace
+}  // namespace chronik::config
