@@ -1,0 +1,381 @@
+#include "broker/metadata/metadata_state.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace chronik::metadata {
+namespace {
+
+ApplyResult Error(int16_t code, std::string message) {
+  return ApplyResult{code, std::move(message), -1};
+}
+
+bool ConfigLess(const metapb::TopicConfigEntry& a,
+                const metapb::TopicConfigEntry& b) {
+  return a.name() < b.name();
+}
+
+}  // namespace
+
+absl::Status ValidateTopicName(absl::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("topic name is empty");
+  if (name.size() > kMaxTopicNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "topic name is longer than ", kMaxTopicNameBytes, " characters"));
+  }
+  if (name == "." || name == "..") {
+    return absl::InvalidArgumentError("topic name cannot be '.' or '..'");
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "topic name '", name,
+          "' contains a character other than ASCII alphanumerics, '.', '_' "
+          "and '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+ApplyResult MetadataState::Apply(uint64_t index,
+                                 const metapb::MetadataCommand& command) {
+  CHRONIK_CHECK_GT(index, applied_index_) << "metadata applied out of order";
+  applied_index_ = index;
+  ApplyResult result;
+  switch (command.command_case()) {
+    case metapb::MetadataCommand::kRegisterBroker:
+      result = ApplyRegisterBroker(command.register_broker());
+      break;
+    case metapb::MetadataCommand::kCreateTopic:
+      result = ApplyCreateTopic(command.create_topic());
+      break;
+    case metapb::MetadataCommand::kDeleteTopic:
+      result = ApplyDeleteTopic(command.delete_topic());
+      break;
+    case metapb::MetadataCommand::kCreatePartitions:
+      result = ApplyCreatePartitions(command.create_partitions());
+      break;
+    case metapb::MetadataCommand::kAlterTopicConfigs:
+      result = ApplyAlterConfigs(command.alter_topic_configs());
+      break;
+    case metapb::MetadataCommand::kCommitOffsets:
+      result = ApplyCommitOffsets(command.commit_offsets());
+      break;
+    case metapb::MetadataCommand::kAllocateProducerIds:
+      result = ApplyAllocateProducerIds(command.allocate_producer_ids());
+      break;
+    case metapb::MetadataCommand::COMMAND_NOT_SET:
+      result = Error(kInvalidRequest, "empty metadata command");
+      break;
+  }
+#ifndef NDEBUG
+  CheckInvariants();
+#endif
+  return result;
+}
+
+ApplyResult MetadataState::ApplyRegisterBroker(
+    const metapb::RegisterBroker& command) {
+  const metapb::BrokerInfo& broker = command.broker();
+  if (broker.node_id() == 0 || broker.host().empty() ||
+      broker.kafka_port() <= 0 || broker.kafka_port() > 65535) {
+    return Error(kInvalidRequest,
+                 absl::StrCat("invalid broker registration for node ",
+                              broker.node_id()));
+  }
+  if (brokers_.count(broker.node_id()) == 0 &&
+      static_cast<int>(brokers_.size()) >= kMaxBrokers) {
+    return Error(kPolicyViolation, "too many brokers");
+  }
+  // Re-registration (a restart, a new advertised address) replaces the entry.
+  brokers_[broker.node_id()] = broker;
+  return {};
+}
+
+void MetadataState::AddPartitions(metapb::TopicInfo& topic, int32_t from,
+                                  int32_t to, int replication_factor) {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, broker] : brokers_) ids.push_back(id);
+  CHRONIK_CHECK_GE(ids.size(), static_cast<size_t>(replication_factor));
+  for (int32_t p = from; p < to; ++p) {
+    metapb::PartitionInfo* partition = topic.add_partitions();
+    partition->set_partition(p);
+    partition->set_group_id(next_group_id_++);
+    const uint64_t start = assignment_cursor_++ % ids.size();
+    for (int r = 0; r < replication_factor; ++r) {
+      partition->add_replicas(ids[(start + r) % ids.size()]);
+    }
+    group_to_partition_[partition->group_id()] = {topic.name(), p};
+  }
+}
+
+ApplyResult MetadataState::ApplyCreateTopic(
+    const metapb::CreateTopic& command) {
+  if (absl::Status status = ValidateTopicName(command.name()); !status.ok()) {
+    return Error(kInvalidTopic, std::string(status.message()));
+  }
+  if (topics_.count(command.name()) > 0) {
+    return Error(kTopicAlreadyExists,
+                 absl::StrCat("topic '", command.name(), "' already exists"));
+  }
+  if (static_cast<int>(topics_.size()) >= kMaxTopics) {
+    return Error(kPolicyViolation, "too many topics");
+  }
+  if (command.partitions() < 1 ||
+      command.partitions() > kMaxPartitionsPerTopic) {
+    return Error(kInvalidPartitions,
+                 absl::StrCat("partition count ", command.partitions(),
+                              " is not in [1, ", kMaxPartitionsPerTopic, "]"));
+  }
+  if (command.replication_factor() < 1 ||
+      command.replication_factor() > static_cast<int>(brokers_.size())) {
+    return Error(
+        kInvalidReplicationFactor,
+        absl::StrCat("replication factor ", command.replication_factor(),
+                     " with ", brokers_.size(), " registered brokers"));
+  }
+  if (command.topic_id().size() != 16) {
+    return Error(kInvalidRequest, "topic id must be 16 bytes");
+  }
+  if (FindTopicById(command.topic_id()) != nullptr) {
+    return Error(kInvalidRequest, "topic id already in use");
+  }
+  metapb::TopicInfo topic;
+  topic.set_name(command.name());
+  topic.set_topic_id(command.topic_id());
+  topic.set_created_at_ms(command.created_at_ms());
+  *topic.mutable_configs() = command.configs();
+  std::sort(topic.mutable_configs()->begin(), topic.mutable_configs()->end(),
+            ConfigLess);
+  AddPartitions(topic, 0, command.partitions(), command.replication_factor());
+  topics_.emplace(command.name(), std::move(topic));
+  return {};
+}
+
+ApplyResult MetadataState::ApplyDeleteTopic(
+    const metapb::DeleteTopic& command) {
+  auto it = topics_.find(command.name());
+  if (it == topics_.end()) {
+    return Error(kUnknownTopicOrPartition,
+                 absl::StrCat("topic '", command.name(), "' does not exist"));
+  }
+  for (const metapb::PartitionInfo& partition : it->second.partitions()) {
+    group_to_partition_.erase(partition.group_id());
+  }
+  topics_.erase(it);
+  return {};
+}
+
+ApplyResult MetadataState::ApplyCreatePartitions(
+    const metapb::CreatePartitions& command) {
+  auto it = topics_.find(command.name());
+  if (it == topics_.end()) {
+    return Error(kUnknownTopicOrPartition,
+                 absl::StrCat("topic '", command.name(), "' does not exist"));
+  }
+  metapb::TopicInfo& topic = it->second;
+  const int32_t current = topic.partitions_size();
+  if (command.total_count() <= current ||
+      command.total_count() > kMaxPartitionsPerTopic) {
+    return Error(
+        kInvalidPartitions,
+        absl::StrCat("topic has ", current, " partitions; new total ",
+                     command.total_count(), " must be larger and at most ",
+                     kMaxPartitionsPerTopic));
+  }
+  const int replication_factor = topic.partitions(0).replicas_size();
+  if (replication_factor > static_cast<int>(brokers_.size())) {
+    return Error(kInvalidReplicationFactor, "not enough registered brokers");
+  }
+  AddPartitions(topic, current, command.total_count(), replication_factor);
+  return {};
+}
+
+ApplyResult MetadataState::ApplyAlterConfigs(
+    const metapb::AlterTopicConfigs& command) {
+  auto it = topics_.find(command.name());
+  if (it == topics_.end()) {
+    return Error(kUnknownTopicOrPartition,
+                 absl::StrCat("topic '", command.name(), "' does not exist"));
+  }
+  std::map<std::string, std::string> configs;
+  for (const auto& entry : it->second.configs()) {
+    configs[entry.name()] = entry.value();
+  }
+  for (const std::string& name : command.remove()) configs.erase(name);
+  for (const auto& entry : command.set()) configs[entry.name()] = entry.value();
+  it->second.clear_configs();
+  for (const auto& [name, value] : configs) {
+    metapb::TopicConfigEntry* entry = it->second.add_configs();
+    entry->set_name(name);
+    entry->set_value(value);
+  }
+  return {};
+}
+
+ApplyResult MetadataState::ApplyCommitOffsets(
+    const metapb::CommitOffsets& command) {
+  if (command.group().empty()) {
+    return Error(kInvalidRequest, "empty group id");
+  }
+  auto& group = offsets_[command.group()];
+  for (const metapb::OffsetCommitEntry& entry : command.offsets()) {
+    group[{entry.topic(), entry.partition()}] =
+        CommittedOffset{entry.offset(), entry.leader_epoch(), entry.metadata(),
+                        entry.commit_time_ms()};
+  }
+  return {};
+}
+
+ApplyResult MetadataState::ApplyAllocateProducerIds(
+    const metapb::AllocateProducerIds& command) {
+  if (command.count() < 1 || command.count() > kMaxProducerIdBlock) {
+    return Error(kInvalidRequest, "bad producer id block size");
+  }
+  ApplyResult result;
+  result.first_producer_id = next_producer_id_;
+  next_producer_id_ += command.count();
+  return result;
+}
+
+std::vector<const metapb::BrokerInfo*> MetadataState::Brokers() const {
+  std::vector<const metapb::BrokerInfo*> result;
+  for (const auto& [id, broker] : brokers_) result.push_back(&broker);
+  return result;
+}
+
+const metapb::BrokerInfo* MetadataState::FindBroker(uint64_t node_id) const {
+  auto it = brokers_.find(node_id);
+  return it == brokers_.end() ? nullptr : &it->second;
+}
+
+std::vector<const metapb::TopicInfo*> MetadataState::Topics() const {
+  std::vector<const metapb::TopicInfo*> result;
+  for (const auto& [name, topic] : topics_) result.push_back(&topic);
+  return result;
+}
+
+const metapb::TopicInfo* MetadataState::FindTopic(
+    absl::string_view name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+const metapb::TopicInfo* MetadataState::FindTopicById(
+    absl::string_view topic_id) const {
+  for (const auto& [name, topic] : topics_) {
+    if (topic.topic_id() == topic_id) return &topic;
+  }
+  return nullptr;
+}
+
+std::optional<std::pair<std::string, int32_t>> MetadataState::PartitionOfGroup(
+    uint64_t group_id) const {
+  auto it = group_to_partition_.find(group_id);
+  if (it == group_to_partition_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<CommittedOffset> MetadataState::FindOffset(
+    absl::string_view group, absl::string_view topic, int32_t partition) const {
+  auto g = offsets_.find(group);
+  if (g == offsets_.end()) return std::nullopt;
+  auto it = g->second.find({std::string(topic), partition});
+  if (it == g->second.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> MetadataState::OffsetGroups() const {
+  std::vector<std::string> result;
+  for (const auto& [group, offsets] : offsets_) result.push_back(group);
+  return result;
+}
+
+metapb::MetadataSnapshot MetadataState::ToSnapshot() const {
+  metapb::MetadataSnapshot snapshot;
+  for (const auto& [id, broker] : brokers_) *snapshot.add_brokers() = broker;
+  for (const auto& [name, topic] : topics_) *snapshot.add_topics() = topic;
+  for (const auto& [group, offsets] : offsets_) {
+    metapb::GroupOffsets* out = snapshot.add_group_offsets();
+    out->set_group(group);
+    for (const auto& [key, offset] : offsets) {
+      metapb::OffsetCommitEntry* entry = out->add_offsets();
+      entry->set_topic(key.first);
+      entry->set_partition(key.second);
+      entry->set_offset(offset.offset);
+      entry->set_leader_epoch(offset.leader_epoch);
+      entry->set_metadata(offset.metadata);
+      entry->set_commit_time_ms(offset.commit_time_ms);
+    }
+  }
+  snapshot.set_next_group_id(next_group_id_);
+  snapshot.set_next_producer_id(next_producer_id_);
+  snapshot.set_applied_index(applied_index_);
+  snapshot.set_assignment_cursor(assignment_cursor_);
+  return snapshot;
+}
+
+absl::StatusOr<MetadataState> MetadataState::FromSnapshot(
+    const metapb::MetadataSnapshot& snapshot) {
+  MetadataState state;
+  for (const auto& broker : snapshot.brokers()) {
+    if (!state.brokers_.emplace(broker.node_id(), broker).second) {
+      return absl::DataLossError(absl::StrCat("metadata snapshot lists broker ",
+                                              broker.node_id(), " twice"));
+    }
+  }
+  for (const auto& topic : snapshot.topics()) {
+    if (!state.topics_.emplace(topic.name(), topic).second) {
+      return absl::DataLossError(absl::StrCat("metadata snapshot lists topic '",
+                                              topic.name(), "' twice"));
+    }
+    for (const auto& partition : topic.partitions()) {
+      if (partition.group_id() == 0 ||
+          partition.group_id() >= snapshot.next_group_id() ||
+          !state.group_to_partition_
+               .emplace(partition.group_id(),
+                        std::make_pair(topic.name(), partition.partition()))
+               .second) {
+        return absl::DataLossError(absl::StrCat(
+            "metadata snapshot: bad group id ", partition.group_id(),
+            " in topic '", topic.name(), "'"));
+      }
+    }
+  }
+  for (const auto& group : snapshot.group_offsets()) {
+    auto& offsets = state.offsets_[group.group()];
+    for (const auto& entry : group.offsets()) {
+      offsets[{entry.topic(), entry.partition()}] =
+          CommittedOffset{entry.offset(), entry.leader_epoch(),
+                          entry.metadata(), entry.commit_time_ms()};
+    }
+  }
+  state.next_group_id_ = snapshot.next_group_id();
+  state.next_producer_id_ = snapshot.next_producer_id();
+  state.applied_index_ = snapshot.applied_index();
+  state.assignment_cursor_ = snapshot.assignment_cursor();
+  state.CheckInvariants();
+  return state;
+}
+
+void MetadataState::CheckInvariants() const {
+  size_t partitions = 0;
+  for (const auto& [name, topic] : topics_) {
+    CHRONIK_CHECK_EQ(name, topic.name());
+    CHRONIK_CHECK_EQ(topic.topic_id().size(), 16u);
+    for (int i = 0; i < topic.partitions_size(); ++i) {
+      const metapb::PartitionInfo& partition = topic.partitions(i);
+      CHRONIK_CHECK_EQ(partition.partition(), i);
+      CHRONIK_CHECK_LT(partition.group_id(), next_group_id_);
+      CHRONIK_CHECK_GE(partition.replicas_size(), 1);
+      ++partitions;
+    }
+  }
+  CHRONIK_CHECK_EQ(partitions, group_to_partition_.size());
+}
+
+}  // namespace chronik::metadata

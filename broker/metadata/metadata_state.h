@@ -1,0 +1,131 @@
+// MetadataState: the replicated state of the metadata Raft group (group 0):
+// registered brokers, topics with their partitions and replica assignments,
+// topic configs, committed consumer-group offsets and producer-id allocation.
+//
+// Contract: Apply() is called with every committed MetadataCommand in log
+// order, on every node; it is a pure function of (state, index, command), so
+// all nodes hold identical states at equal applied indexes (a snapshot of two
+// such states serializes to identical bytes). Commands that cannot be applied
+// (a topic that already exists, too few brokers for a replication factor)
+// change nothing and return a Kafka error code, which the proposer hands to the
+// waiting client. Invariants are CHECKed after each apply in debug builds.
+//
+// Partition Raft groups get ids 1, 2, 3, ... in creation order (0 is the
+// metadata group). Replicas are assigned over the registered brokers sorted by
+// id, starting at a rotating position so leaders spread.
+//
+// Thread-compatible (one driver thread); deterministic iteration (sorted maps).
+#ifndef CHRONIK_BROKER_METADATA_METADATA_STATE_H_
+#define CHRONIK_BROKER_METADATA_METADATA_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/metadata.pb.h"
+
+namespace chronik::metadata {
+
+// Kafka error codes the metadata commands can produce.
+inline constexpr int16_t kNone = 0;
+inline constexpr int16_t kUnknownTopicOrPartition = 3;
+inline constexpr int16_t kInvalidTopic = 17;
+inline constexpr int16_t kTopicAlreadyExists = 36;
+inline constexpr int16_t kInvalidPartitions = 37;
+inline constexpr int16_t kInvalidReplicationFactor = 38;
+inline constexpr int16_t kInvalidRequest = 42;
+inline constexpr int16_t kPolicyViolation = 44;
+
+// Bounds on what the metadata state may hold.
+inline constexpr int kMaxTopics = 100'000;
+inline constexpr int kMaxPartitionsPerTopic = 10'000;
+inline constexpr int kMaxBrokers = 1'000;
+inline constexpr int kMaxTopicNameBytes = 249;
+inline constexpr int kMaxProducerIdBlock = 1'000'000;
+
+struct ApplyResult {
+  int16_t error_code = kNone;
+  std::string error_message;
+  // AllocateProducerIds: the first id of the allocated block.
+  int64_t first_producer_id = -1;
+};
+
+struct CommittedOffset {
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::string metadata;
+  int64_t commit_time_ms = 0;
+};
+
+// Kafka's topic name rule: 1..249 bytes of [a-zA-Z0-9._-], not "." or "..".
+absl::Status ValidateTopicName(absl::string_view name);
+
+class MetadataState {
+ public:
+  MetadataState() = default;
+
+  ApplyResult Apply(uint64_t index, const metapb::MetadataCommand& command);
+
+  uint64_t applied_index() const { return applied_index_; }
+
+  // Brokers sorted by node id.
+  std::vector<const metapb::BrokerInfo*> Brokers() const;
+  const metapb::BrokerInfo* FindBroker(uint64_t node_id) const;
+
+  // Topics sorted by name.
+  std::vector<const metapb::TopicInfo*> Topics() const;
+  const metapb::TopicInfo* FindTopic(absl::string_view name) const;
+  const metapb::TopicInfo* FindTopicById(absl::string_view topic_id) const;
+  // The partition served by a Raft group, or nullopt.
+  std::optional<std::pair<std::string, int32_t>> PartitionOfGroup(
+      uint64_t group_id) const;
+
+  std::optional<CommittedOffset> FindOffset(absl::string_view group,
+                                            absl::string_view topic,
+                                            int32_t partition) const;
+  // Groups that have committed offsets, sorted.
+  std::vector<std::string> OffsetGroups() const;
+
+  int64_t next_producer_id() const { return next_producer_id_; }
+  uint64_t next_group_id() const { return next_group_id_; }
+
+  metapb::MetadataSnapshot ToSnapshot() const;
+  static absl::StatusOr<MetadataState> FromSnapshot(
+      const metapb::MetadataSnapshot& snapshot);
+
+ private:
+  using OffsetKey = std::pair<std::string, int32_t>;  // topic, partition
+
+  ApplyResult ApplyRegisterBroker(const metapb::RegisterBroker& command);
+  ApplyResult ApplyCreateTopic(const metapb::CreateTopic& command);
+  ApplyResult ApplyDeleteTopic(const metapb::DeleteTopic& command);
+  ApplyResult ApplyCreatePartitions(const metapb::CreatePartitions& command);
+  ApplyResult ApplyAlterConfigs(const metapb::AlterTopicConfigs& command);
+  ApplyResult ApplyCommitOffsets(const metapb::CommitOffsets& command);
+  ApplyResult ApplyAllocateProducerIds(
+      const metapb::AllocateProducerIds& command);
+  // Appends partitions [from, to) to `topic` with fresh groups and replicas.
+  void AddPartitions(metapb::TopicInfo& topic, int32_t from, int32_t to,
+                     int replication_factor);
+  void CheckInvariants() const;
+
+  uint64_t applied_index_ = 0;
+  uint64_t next_group_id_ = 1;
+  int64_t next_producer_id_ = 1000;
+  uint64_t assignment_cursor_ = 0;  // rotates replica placement
+  std::map<uint64_t, metapb::BrokerInfo> brokers_;
+  std::map<std::string, metapb::TopicInfo, std::less<>> topics_;
+  std::map<uint64_t, std::pair<std::string, int32_t>> group_to_partition_;
+  std::map<std::string, std::map<OffsetKey, CommittedOffset>, std::less<>>
+      offsets_;
+};
+
+}  // namespace chronik::metadata
+
+#endif  // CHRONIK_BROKER_METADATA_METADATA_STATE_H_

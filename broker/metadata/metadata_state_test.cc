@@ -1,0 +1,173 @@
+#include "broker/metadata/metadata_state.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace chronik::metadata {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+metapb::MetadataCommand Register(uint64_t id) {
+  metapb::MetadataCommand command;
+  metapb::BrokerInfo* broker =
+      command.mutable_register_broker()->mutable_broker();
+  broker->set_node_id(id);
+  broker->set_host("127.0.0.1");
+  broker->set_kafka_port(9091 + static_cast<int>(id));
+  return command;
+}
+
+metapb::MetadataCommand Create(const std::string& name, int partitions,
+                               int replication_factor, char id_byte = 'a') {
+  metapb::MetadataCommand command;
+  metapb::CreateTopic* create = command.mutable_create_topic();
+  create->set_name(name);
+  create->set_partitions(partitions);
+  create->set_replication_factor(replication_factor);
+  create->set_topic_id(std::string(16, id_byte));
+  return command;
+}
+
+class MetadataStateTest : public ::testing::Test {
+ protected:
+  ApplyResult Apply(const metapb::MetadataCommand& command) {
+    return state_.Apply(++index_, command);
+  }
+  MetadataState state_;
+  uint64_t index_ = 0;
+};
+
+TEST_F(MetadataStateTest, CreateTopicAssignsGroupsAndSpreadsReplicas) {
+  for (uint64_t id : {3, 1, 2})
+    ASSERT_EQ(Apply(Register(id)).error_code, kNone);
+  ASSERT_EQ(Apply(Create("orders", 3, 2)).error_code, kNone);
+  const metapb::TopicInfo* topic = state_.FindTopic("orders");
+  ASSERT_NE(topic, nullptr);
+  ASSERT_EQ(topic->partitions_size(), 3);
+  EXPECT_EQ(topic->partitions(0).group_id(), 1u);
+  EXPECT_EQ(topic->partitions(2).group_id(), 3u);
+  EXPECT_THAT(topic->partitions(0).replicas(), ElementsAre(1, 2));
+  EXPECT_THAT(topic->partitions(1).replicas(), ElementsAre(2, 3));
+  EXPECT_THAT(topic->partitions(2).replicas(), ElementsAre(3, 1));
+  auto owner = state_.PartitionOfGroup(2);
+  ASSERT_TRUE(owner.has_value());
+  EXPECT_EQ(owner->first, "orders");
+  EXPECT_EQ(owner->second, 1);
+  EXPECT_EQ(state_.FindTopicById(std::string(16, 'a')), topic);
+}
+
+TEST_F(MetadataStateTest, RejectedCommandsChangeNothing) {
+  ASSERT_EQ(Apply(Register(1)).error_code, kNone);
+  ASSERT_EQ(Apply(Create("t", 1, 1)).error_code, kNone);
+  const std::string before = state_.ToSnapshot().topics(0).SerializeAsString();
+
+  ApplyResult duplicate = Apply(Create("t", 4, 1, 'b'));
+  EXPECT_EQ(duplicate.error_code, kTopicAlreadyExists);
+  EXPECT_THAT(duplicate.error_message, HasSubstr("'t' already exists"));
+  EXPECT_EQ(Apply(Create("bad name!", 1, 1, 'c')).error_code, kInvalidTopic);
+  EXPECT_EQ(Apply(Create("..", 1, 1, 'c')).error_code, kInvalidTopic);
+  EXPECT_EQ(Apply(Create(std::string(250, 'x'), 1, 1, 'c')).error_code,
+            kInvalidTopic);
+  EXPECT_EQ(Apply(Create("u", 0, 1, 'c')).error_code, kInvalidPartitions);
+  ApplyResult rf = Apply(Create("u", 1, 3, 'c'));
+  EXPECT_EQ(rf.error_code, kInvalidReplicationFactor);
+  EXPECT_THAT(rf.error_message, HasSubstr("with 1 registered brokers"));
+  EXPECT_EQ(Apply(Create("u", 1, 1, 'a')).error_code, kInvalidRequest)
+      << "topic id reuse";
+  EXPECT_EQ(state_.Topics().size(), 1u);
+  EXPECT_EQ(state_.ToSnapshot().topics(0).SerializeAsString(), before);
+  EXPECT_EQ(state_.next_group_id(), 2u);
+}
+
+TEST_F(MetadataStateTest, DeleteAndGrowTopics) {
+  ASSERT_EQ(Apply(Register(1)).error_code, kNone);
+  ASSERT_EQ(Apply(Create("t", 2, 1)).error_code, kNone);
+  metapb::MetadataCommand grow;
+  grow.mutable_create_partitions()->set_name("t");
+  grow.mutable_create_partitions()->set_total_count(5);
+  ASSERT_EQ(Apply(grow).error_code, kNone);
+  EXPECT_EQ(state_.FindTopic("t")->partitions_size(), 5);
+  EXPECT_EQ(state_.FindTopic("t")->partitions(4).group_id(), 5u);
+  EXPECT_EQ(Apply(grow).error_code, kInvalidPartitions) << "not larger";
+
+  metapb::MetadataCommand remove;
+  remove.mutable_delete_topic()->set_name("t");
+  ASSERT_EQ(Apply(remove).error_code, kNone);
+  EXPECT_EQ(state_.FindTopic("t"), nullptr);
+  EXPECT_FALSE(state_.PartitionOfGroup(1).has_value());
+  EXPECT_EQ(Apply(remove).error_code, kUnknownTopicOrPartition);
+  // A re-created topic gets new groups: old replicas' logs are never reused.
+  ASSERT_EQ(Apply(Create("t", 1, 1, 'z')).error_code, kNone);
+  EXPECT_EQ(state_.FindTopic("t")->partitions(0).group_id(), 6u);
+}
+
+TEST_F(MetadataStateTest, OffsetsAndProducerIds) {
+  metapb::MetadataCommand commit;
+  commit.mutable_commit_offsets()->set_group("g");
+  auto* entry = commit.mutable_commit_offsets()->add_offsets();
+  entry->set_topic("t");
+  entry->set_partition(0);
+  entry->set_offset(42);
+  entry->set_metadata("m");
+  ASSERT_EQ(Apply(commit).error_code, kNone);
+  entry->set_offset(43);
+  ASSERT_EQ(Apply(commit).error_code, kNone);
+  auto offset = state_.FindOffset("g", "t", 0);
+  ASSERT_TRUE(offset.has_value());
+  EXPECT_EQ(offset->offset, 43);
+  EXPECT_EQ(offset->metadata, "m");
+  EXPECT_FALSE(state_.FindOffset("g", "t", 1).has_value());
+
+  metapb::MetadataCommand allocate;
+  allocate.mutable_allocate_producer_ids()->set_count(10);
+  const int64_t first = Apply(allocate).first_producer_id;
+  EXPECT_EQ(Apply(allocate).first_producer_id, first + 10);
+}
+
+TEST_F(MetadataStateTest, SnapshotRoundTripIsExactAndDeterministic) {
+  MetadataState other;
+  uint64_t other_index = 0;
+  std::vector<metapb::MetadataCommand> commands = {
+      Register(2), Register(1), Create("b", 2, 2), Create("a", 1, 1, 'q')};
+  for (const auto& command : commands) {
+    Apply(command);
+    other.Apply(++other_index, command);
+  }
+  const std::string bytes = state_.ToSnapshot().SerializeAsString();
+  EXPECT_EQ(other.ToSnapshot().SerializeAsString(), bytes);
+  absl::StatusOr<MetadataState> restored =
+      MetadataState::FromSnapshot(state_.ToSnapshot());
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->ToSnapshot().SerializeAsString(), bytes);
+  // The restored state continues exactly like the original.
+  EXPECT_EQ(restored->Apply(index_ + 1, Create("c", 1, 2, 'r')).error_code,
+            kNone);
+  Apply(Create("c", 1, 2, 'r'));
+  EXPECT_EQ(restored->ToSnapshot().SerializeAsString(),
+            state_.ToSnapshot().SerializeAsString());
+}
+
+TEST_F(MetadataStateTest, CorruptSnapshotIsRejected) {
+  Apply(Register(1));
+  Apply(Create("t", 1, 1));
+  metapb::MetadataSnapshot snapshot = state_.ToSnapshot();
+  *snapshot.add_topics() = snapshot.topics(0);
+  EXPECT_THAT(MetadataState::FromSnapshot(snapshot).status().message(),
+              HasSubstr("lists topic 't' twice"));
+  snapshot = state_.ToSnapshot();
+  snapshot.set_next_group_id(1);
+  EXPECT_FALSE(MetadataState::FromSnapshot(snapshot).ok());
+}
+
+TEST(MetadataStateDeathTest, OutOfOrderApplyCrashes) {
+  MetadataState state;
+  state.Apply(5, Register(1));
+  EXPECT_DEATH(state.Apply(5, Register(2)), "applied out of order");
+}
+
+}  // namespace
+}  // namespace chronik::metadata
