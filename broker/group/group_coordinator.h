@@ -1,0 +1,217 @@
+// GroupCoordinator: the Kafka consumer-group membership protocol (JoinGroup,
+// SyncGroup, Heartbeat, LeaveGroup, DescribeGroups, ListGroups) for the groups
+// this node coordinates, plus the generation checks of OffsetCommit.
+//
+// Membership is volatile, as in Kafka: after a coordinator failover members
+// rejoin. Committed offsets are not kept here; they go through the metadata
+// Raft group (broker/metadata/).
+//
+// Requests that cannot be answered at once (a JoinGroup waiting for the other
+// members, a SyncGroup waiting for the leader's assignment) are parked; they
+// complete later from another request or from Tick(), and the answers are
+// collected with TakeCompletions(). Every answer carries the caller's `ticket`.
+//
+// Deterministic: time comes in as `now_ms` arguments, member ids are built from
+// a counter (no randomness), iteration is over sorted maps. Thread-compatible.
+//
+// Protocol facts (Kafka's group coordinator): a JoinGroup with an empty member
+// id at version >= 4 gets MEMBER_ID_REQUIRED and a fresh id to rejoin with; a
+// rebalance completes when every known member has rejoined or the rebalance
+// timeout passes (laggards are removed); the first member to join becomes the
+// leader and receives every member's metadata; SyncGroup from the leader
+// carries the assignment for all; heartbeats during a rebalance get
+// REBALANCE_IN_PROGRESS; a member silent for its session timeout is removed.
+#ifndef CHRONIK_BROKER_GROUP_GROUP_COORDINATOR_H_
+#define CHRONIK_BROKER_GROUP_GROUP_COORDINATOR_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chronik::group {
+
+// Kafka error codes of the group protocol.
+inline constexpr int16_t kNone = 0;
+inline constexpr int16_t kIllegalGeneration = 22;
+inline constexpr int16_t kInconsistentGroupProtocol = 23;
+inline constexpr int16_t kInvalidGroupId = 24;
+inline constexpr int16_t kUnknownMemberId = 25;
+inline constexpr int16_t kInvalidSessionTimeout = 26;
+inline constexpr int16_t kRebalanceInProgress = 27;
+inline constexpr int16_t kGroupMaxSizeReached = 81;
+inline constexpr int16_t kMemberIdRequired = 79;
+
+// Bounds.
+inline constexpr int kMaxMembersPerGroup = 1'000;
+inline constexpr int kMaxGroups = 100'000;
+inline constexpr int32_t kMinSessionTimeoutMs = 1'000;
+inline constexpr int32_t kMaxSessionTimeoutMs = 30 * 60 * 1'000;
+inline constexpr size_t kMaxProtocolsPerMember = 64;
+
+using Ticket = uint64_t;
+
+struct Protocol {
+  std::string name;
+  std::string metadata;
+};
+
+struct JoinRequest {
+  std::string group_id;
+  std::string member_id;  // "" for a new member
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  std::string protocol_type;
+  std::vector<Protocol> protocols;
+  int32_t session_timeout_ms = 10'000;
+  int32_t rebalance_timeout_ms = 300'000;
+  bool require_known_member_id = true;  // JoinGroup v4+
+};
+
+struct JoinMember {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string metadata;
+};
+
+struct JoinResult {
+  int16_t error_code = kNone;
+  int32_t generation_id = -1;
+  std::string protocol_type;
+  std::string protocol_name;
+  std::string leader;
+  std::string member_id;
+  std::vector<JoinMember> members;  // only for the leader
+};
+
+struct SyncRequest {
+  std::string group_id;
+  int32_t generation_id = -1;
+  std::string member_id;
+  std::map<std::string, std::string> assignments;  // leader only
+};
+
+struct SyncResult {
+  int16_t error_code = kNone;
+  std::string protocol_type;
+  std::string protocol_name;
+  std::string assignment;
+};
+
+struct Completion {
+  Ticket ticket = 0;
+  std::optional<JoinResult> join;
+  std::optional<SyncResult> sync;
+};
+
+struct MemberDescription {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  std::string metadata;  // of the chosen protocol
+  std::string assignment;
+};
+
+struct GroupDescription {
+  std::string group_id;
+  std::string state;  // Empty, PreparingRebalance, CompletingRebalance, Stable
+  std::string protocol_type;
+  std::string protocol_name;
+  int32_t generation_id = 0;
+  std::vector<MemberDescription> members;
+};
+
+class GroupCoordinator {
+ public:
+  // `epoch` distinguishes coordinator incarnations (e.g. the Raft term in
+  // which this node became coordinator); it is part of every member id handed
+  // out, so ids from an earlier incarnation never collide with new ones.
+  explicit GroupCoordinator(uint64_t epoch) : epoch_(epoch) {}
+
+  // Returns the answer now, or nullopt when parked (see TakeCompletions).
+  std::optional<JoinResult> Join(Ticket ticket, const JoinRequest& request,
+                                 int64_t now_ms);
+  std::optional<SyncResult> Sync(Ticket ticket, const SyncRequest& request,
+                                 int64_t now_ms);
+  int16_t Heartbeat(const std::string& group_id, const std::string& member_id,
+                    int32_t generation_id, int64_t now_ms);
+  // Per member: its error code.
+  std::vector<int16_t> Leave(const std::string& group_id,
+                             const std::vector<std::string>& member_ids,
+                             int64_t now_ms);
+  // OffsetCommit's membership check. generation -1 with an empty member id is
+  // a commit from outside the group protocol, always allowed.
+  int16_t ValidateCommit(const std::string& group_id,
+                         const std::string& member_id,
+                         int32_t generation_id) const;
+
+  // Expires sessions and rebalance deadlines.
+  void Tick(int64_t now_ms);
+  std::vector<Completion> TakeCompletions();
+
+  std::optional<GroupDescription> Describe(const std::string& group_id) const;
+  // (group id, protocol type, state) of every group, sorted.
+  std::vector<GroupDescription> List() const;
+
+  // Drops all groups, answering parked requests with `error_code` (used when
+  // this node stops being the coordinator).
+  void Reset(int16_t error_code);
+
+ private:
+  enum class State {
+    kEmpty,
+    kPreparingRebalance,
+    kCompletingRebalance,
+    kStable
+  };
+  struct Member {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    std::string client_id;
+    std::string client_host;
+    std::vector<Protocol> protocols;
+    int32_t session_timeout_ms = 0;
+    int32_t rebalance_timeout_ms = 0;
+    int64_t session_deadline_ms = 0;
+    std::optional<Ticket> pending_join;
+    std::optional<Ticket> pending_sync;
+    bool joined_this_round = false;
+    std::string assignment;
+  };
+  struct Group {
+    std::string group_id;
+    State state = State::kEmpty;
+    std::string protocol_type;
+    std::string protocol_name;
+    int32_t generation_id = 0;
+    std::string leader;
+    int64_t rebalance_deadline_ms = 0;
+    std::map<std::string, Member> members;  // by member id
+    // Ids handed out with MEMBER_ID_REQUIRED, not yet joined: id -> expiry.
+    std::map<std::string, int64_t> pending_member_ids;
+  };
+
+  static const char* StateName(State state);
+  std::string NewMemberId(const std::string& client_id);
+  void PrepareRebalance(Group& group, int64_t now_ms);
+  void MaybeCompleteJoin(Group& group, int64_t now_ms);
+  void CompleteJoin(Group& group, int64_t now_ms);
+  std::optional<std::string> ChooseProtocol(const Group& group) const;
+  JoinResult JoinResultFor(const Group& group, const Member& member) const;
+  void RemoveMember(Group& group, const std::string& member_id, int64_t now_ms);
+  void FailPendingSyncs(Group& group, int16_t error_code);
+  void Complete(Ticket ticket, JoinResult result);
+  void Complete(Ticket ticket, SyncResult result);
+
+  std::map<std::string, Group> groups_;
+  std::vector<Completion> completions_;
+  const uint64_t epoch_;
+  uint64_t next_member_number_ = 1;
+};
+
+}  // namespace chronik::group
+
+#endif  // CHRONIK_BROKER_GROUP_GROUP_COORDINATOR_H_

@@ -1,0 +1,220 @@
+#include "broker/group/group_coordinator.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace chronik::group {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+JoinRequest Request(const std::string& member_id,
+                    const std::string& protocol = "range") {
+  JoinRequest request;
+  request.group_id = "g";
+  request.member_id = member_id;
+  request.client_id = "c";
+  request.protocol_type = "consumer";
+  request.protocols = {{protocol, "meta-" + protocol}};
+  request.session_timeout_ms = 10'000;
+  request.rebalance_timeout_ms = 30'000;
+  return request;
+}
+
+class GroupCoordinatorTest : public ::testing::Test {
+ protected:
+  // New member: MEMBER_ID_REQUIRED first, then the join with the issued id.
+  std::string IssueId() {
+    std::optional<JoinResult> first =
+        coordinator_.Join(++ticket_, Request(""), now_);
+    EXPECT_TRUE(first.has_value());
+    EXPECT_EQ(first->error_code, kMemberIdRequired);
+    EXPECT_FALSE(first->member_id.empty());
+    return first->member_id;
+  }
+  SyncRequest Sync(const std::string& member, int32_t generation) {
+    SyncRequest request;
+    request.group_id = "g";
+    request.member_id = member;
+    request.generation_id = generation;
+    return request;
+  }
+  // Brings up a stable group of one member; returns its id.
+  std::string StableSingle() {
+    const std::string a = IssueId();
+    std::optional<JoinResult> joined =
+        coordinator_.Join(++ticket_, Request(a), now_);
+    EXPECT_TRUE(joined.has_value());
+    EXPECT_EQ(joined->error_code, kNone);
+    SyncRequest sync = Sync(a, joined->generation_id);
+    sync.assignments[a] = "all";
+    EXPECT_TRUE(coordinator_.Sync(++ticket_, sync, now_).has_value());
+    return a;
+  }
+
+  GroupCoordinator coordinator_{7};
+  Ticket ticket_ = 0;
+  int64_t now_ = 1'000'000;
+};
+
+TEST_F(GroupCoordinatorTest, SingleMemberJoinsSyncsAndIsStable) {
+  const std::string a = IssueId();
+  EXPECT_EQ(a, "c-7-1");
+  std::optional<JoinResult> joined =
+      coordinator_.Join(++ticket_, Request(a), now_);
+  ASSERT_TRUE(joined.has_value());
+  EXPECT_EQ(joined->error_code, kNone);
+  EXPECT_EQ(joined->generation_id, 1);
+  EXPECT_EQ(joined->leader, a);
+  EXPECT_EQ(joined->protocol_name, "range");
+  ASSERT_THAT(joined->members, SizeIs(1));
+  EXPECT_EQ(joined->members[0].metadata, "meta-range");
+  SyncRequest sync = Sync(a, 1);
+  sync.assignments[a] = "p0,p1";
+  std::optional<SyncResult> synced = coordinator_.Sync(++ticket_, sync, now_);
+  ASSERT_TRUE(synced.has_value());
+  EXPECT_EQ(synced->assignment, "p0,p1");
+  EXPECT_EQ(coordinator_.Describe("g")->state, "Stable");
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), kNone);
+}
+
+TEST_F(GroupCoordinatorTest,
+       SecondMemberTriggersRebalanceAndBothGetAssignments) {
+  const std::string a = StableSingle();
+  const std::string b = IssueId();
+  const Ticket b_join = ++ticket_;
+  EXPECT_FALSE(coordinator_.Join(b_join, Request(b), now_).has_value())
+      << "parked until A rejoins";
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), kRebalanceInProgress);
+  std::optional<JoinResult> a_joined =
+      coordinator_.Join(++ticket_, Request(a), now_);
+  ASSERT_TRUE(a_joined.has_value()) << "A's rejoin completes the round";
+  EXPECT_EQ(a_joined->generation_id, 2);
+  EXPECT_EQ(a_joined->leader, a);
+  EXPECT_THAT(a_joined->members, SizeIs(2));
+  std::vector<Completion> parked = coordinator_.TakeCompletions();
+  ASSERT_THAT(parked, SizeIs(1));
+  EXPECT_EQ(parked[0].ticket, b_join);
+  ASSERT_TRUE(parked[0].join.has_value());
+  EXPECT_EQ(parked[0].join->generation_id, 2);
+  EXPECT_THAT(parked[0].join->members, IsEmpty())
+      << "only the leader gets them";
+
+  const Ticket b_sync = ++ticket_;
+  EXPECT_FALSE(coordinator_.Sync(b_sync, Sync(b, 2), now_).has_value());
+  SyncRequest leader_sync = Sync(a, 2);
+  leader_sync.assignments = {{a, "p0"}, {b, "p1"}};
+  EXPECT_EQ(coordinator_.Sync(++ticket_, leader_sync, now_)->assignment, "p0");
+  parked = coordinator_.TakeCompletions();
+  ASSERT_THAT(parked, SizeIs(1));
+  EXPECT_EQ(parked[0].ticket, b_sync);
+  EXPECT_EQ(parked[0].sync->assignment, "p1");
+  EXPECT_EQ(coordinator_.Heartbeat("g", b, 2, now_), kNone);
+  EXPECT_EQ(coordinator_.Heartbeat("g", b, 1, now_), kIllegalGeneration);
+}
+
+TEST_F(GroupCoordinatorTest,
+       MemberThatDoesNotRejoinIsDroppedAtRebalanceTimeout) {
+  const std::string a = StableSingle();
+  const std::string b = IssueId();
+  const Ticket b_join = ++ticket_;
+  ASSERT_FALSE(coordinator_.Join(b_join, Request(b), now_).has_value());
+  coordinator_.Tick(now_ + 29'999);
+  EXPECT_THAT(coordinator_.TakeCompletions(), IsEmpty());
+  coordinator_.Tick(now_ + 30'000);
+  std::vector<Completion> done = coordinator_.TakeCompletions();
+  ASSERT_THAT(done, SizeIs(1));
+  EXPECT_EQ(done[0].join->leader, b) << "A was dropped, B leads";
+  EXPECT_THAT(done[0].join->members, SizeIs(1));
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + 30'000), kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, SilentMemberExpiresAndGroupRebalances) {
+  const std::string a = StableSingle();
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + 9'000), kNone);
+  coordinator_.Tick(now_ + 18'999);
+  EXPECT_EQ(coordinator_.Describe("g")->members.size(), 1u);
+  coordinator_.Tick(now_ + 19'000);
+  EXPECT_EQ(coordinator_.Describe("g")->state, "Empty");
+  EXPECT_THAT(coordinator_.Describe("g")->members, IsEmpty());
+}
+
+TEST_F(GroupCoordinatorTest, LeaveRemovesMemberAndUnknownMembersAreReported) {
+  const std::string a = StableSingle();
+  EXPECT_THAT(coordinator_.Leave("g", {a, "nobody"}, now_),
+              ElementsAre(kNone, kUnknownMemberId));
+  EXPECT_EQ(coordinator_.Describe("g")->state, "Empty");
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, RequestErrors) {
+  JoinRequest bad = Request("");
+  bad.session_timeout_ms = 10;
+  EXPECT_EQ(coordinator_.Join(++ticket_, bad, now_)->error_code,
+            kInvalidSessionTimeout);
+  bad = Request("");
+  bad.group_id = "";
+  EXPECT_EQ(coordinator_.Join(++ticket_, bad, now_)->error_code,
+            kInvalidGroupId);
+  EXPECT_EQ(coordinator_.Join(++ticket_, Request("made-up"), now_)->error_code,
+            kUnknownMemberId);
+  const std::string a = StableSingle();
+  JoinRequest other_type = Request("");
+  other_type.protocol_type = "connect";
+  EXPECT_EQ(coordinator_.Join(++ticket_, other_type, now_)->error_code,
+            kInconsistentGroupProtocol);
+  EXPECT_EQ(
+      coordinator_.Join(++ticket_, Request("", "sticky"), now_)->error_code,
+      kInconsistentGroupProtocol)
+      << "no protocol shared with the members";
+  EXPECT_EQ(coordinator_.Sync(++ticket_, Sync(a, 5), now_)->error_code,
+            kIllegalGeneration);
+  EXPECT_EQ(coordinator_.Sync(++ticket_, Sync("x", 1), now_)->error_code,
+            kUnknownMemberId);
+}
+
+TEST_F(GroupCoordinatorTest, CommitValidation) {
+  EXPECT_EQ(coordinator_.ValidateCommit("free", "", -1), kNone);
+  EXPECT_EQ(coordinator_.ValidateCommit("free", "m", 3), kIllegalGeneration);
+  const std::string a = StableSingle();
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1), kNone);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 2), kIllegalGeneration);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", "x", 1), kUnknownMemberId);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", "", -1), kUnknownMemberId)
+      << "a live group's offsets are its members' to commit";
+  const std::string b = IssueId();
+  coordinator_.Join(++ticket_, Request(b), now_);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1), kRebalanceInProgress);
+}
+
+TEST_F(GroupCoordinatorTest, ResetAnswersParkedRequests) {
+  StableSingle();
+  const std::string b = IssueId();
+  const Ticket parked = ++ticket_;
+  coordinator_.Join(parked, Request(b), now_);
+  coordinator_.Reset(/*NOT_COORDINATOR=*/16);
+  std::vector<Completion> done = coordinator_.TakeCompletions();
+  ASSERT_THAT(done, SizeIs(1));
+  EXPECT_EQ(done[0].ticket, parked);
+  EXPECT_EQ(done[0].join->error_code, 16);
+  EXPECT_FALSE(coordinator_.Describe("g").has_value());
+}
+
+TEST_F(GroupCoordinatorTest, ListShowsGroupsSorted) {
+  StableSingle();
+  JoinRequest other = Request("");
+  other.group_id = "a-group";
+  other.require_known_member_id = false;
+  coordinator_.Join(++ticket_, other, now_);
+  EXPECT_THAT(coordinator_.List(),
+              ElementsAre(Field(&GroupDescription::group_id, "a-group"),
+                          Field(&GroupDescription::group_id, "g")));
+}
+
+}  // namespace
+}  // namespace chronik::group
