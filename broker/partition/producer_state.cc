@@ -1,0 +1,86 @@
+#include "broker/partition/producer_state.h"
+
+#include <limits>
+
+#include "base/check.h"
+
+namespace chronik::partition {
+namespace {
+
+// Sequence numbers wrap from INT32_MAX to 0 (Kafka's rule).
+int32_t NextSequence(int32_t sequence, int32_t increment) {
+  const int64_t next = static_cast<int64_t>(sequence) + increment;
+  return static_cast<int32_t>(
+      next % (int64_t{std::numeric_limits<int32_t>::max()} + 1));
+}
+
+}  // namespace
+
+int32_t ProducerBatch::last_sequence() const {
+  CHRONIK_CHECK_GT(record_count, 0);
+  return NextSequence(base_sequence, record_count - 1);
+}
+
+ProducerCheck ProducerStateTable::Check(const ProducerBatch& batch) const {
+  ProducerCheck result;
+  if (batch.producer_id < 0) return result;
+  auto it = producers_.find(batch.producer_id);
+  if (it == producers_.end()) {
+    // A producer we do not know is new or was forgotten (bounded table); like
+    // Kafka, accept its sequence as the start of a new history.
+    return result;
+  }
+  const Producer& producer = it->second;
+  if (batch.producer_epoch < producer.epoch) {
+    result.verdict = ProducerCheck::Verdict::kReject;
+    result.error_code = kErrorInvalidProducerEpoch;
+    return result;
+  }
+  if (batch.producer_epoch > producer.epoch) {
+    if (batch.base_sequence != 0) {
+      result.verdict = ProducerCheck::Verdict::kReject;
+      result.error_code = kErrorOutOfOrderSequence;
+    }
+    return result;
+  }
+  for (const ProducerBatch& recent : producer.recent) {
+    if (recent.base_sequence == batch.base_sequence &&
+        recent.record_count == batch.record_count) {
+      result.verdict = ProducerCheck::Verdict::kDuplicate;
+      result.original = recent;
+      return result;
+    }
+  }
+  CHRONIK_CHECK(!producer.recent.empty());
+  const int32_t expected =
+      NextSequence(producer.recent.back().last_sequence(), 1);
+  if (batch.base_sequence != expected) {
+    result.verdict = ProducerCheck::Verdict::kReject;
+    result.error_code = kErrorOutOfOrderSequence;
+  }
+  return result;
+}
+
+void ProducerStateTable::Record(const ProducerBatch& batch) {
+  if (batch.producer_id < 0) return;
+  CHRONIK_CHECK_GT(batch.record_count, 0);
+  Producer& producer = producers_[batch.producer_id];
+  if (batch.producer_epoch != producer.epoch) {
+    producer.epoch = batch.producer_epoch;
+    producer.recent.clear();
+  }
+  producer.recent.push_back(batch);
+  if (producer.recent.size() > kProducerBatchWindow)
+    producer.recent.pop_front();
+  producer.last_write = batch.raft_index;
+  if (producers_.size() > kMaxProducersPerPartition) {
+    auto oldest = producers_.begin();
+    for (auto it = producers_.begin(); it != producers_.end(); ++it) {
+      if (it->second.last_write < oldest->second.last_write) oldest = it;
+    }
+    producers_.erase(oldest);
+  }
+  CHRONIK_CHECK_LE(producers_.size(), kMaxProducersPerPartition);
+}
+
+}  // namespace chronik::partition

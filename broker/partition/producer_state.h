@@ -1,0 +1,74 @@
+// ProducerStateTable: idempotent-producer bookkeeping of one partition.
+//
+// For each producer id it remembers the current epoch and the last five
+// batches (sequence range and assigned offsets), the window Kafka clients rely
+// on: a batch equal to one of those is a duplicate (acknowledged with the
+// original offsets, not appended again); a batch that does not continue the
+// sequence is OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is fenced.
+//
+// How the broker uses it: every node updates one table as batches are applied
+// (committed, in log order), so the table is a pure function of the log and
+// survives restarts and failovers without side files. The partition leader
+// checks new batches against a second copy that also holds its own in-flight
+// proposals (the leader is the only appender in its term, and it starts taking
+// produce requests only once it has applied its whole log), and drops that
+// copy when it loses leadership.
+//
+// Deterministic (sorted maps), bounded per producer; thread-compatible.
+#ifndef CHRONIK_BROKER_PARTITION_PRODUCER_STATE_H_
+#define CHRONIK_BROKER_PARTITION_PRODUCER_STATE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+
+namespace chronik::partition {
+
+inline constexpr int16_t kErrorOutOfOrderSequence = 45;
+inline constexpr int16_t kErrorInvalidProducerEpoch = 47;
+
+// How many batches per producer are remembered for duplicate detection.
+inline constexpr size_t kProducerBatchWindow = 5;
+// Bound on producers tracked per partition; the least recently written one is
+// forgotten beyond it (it then restarts its sequence like a new producer).
+inline constexpr size_t kMaxProducersPerPartition = 10'000;
+
+struct ProducerBatch {
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  int32_t record_count = 0;
+  int64_t base_offset = -1;  // assigned offsets (known once appended)
+  uint64_t raft_index = 0;   // where the batch sits in the partition log
+  int32_t last_sequence() const;
+};
+
+struct ProducerCheck {
+  enum class Verdict { kAppend, kDuplicate, kReject };
+  Verdict verdict = Verdict::kAppend;
+  int16_t error_code = 0;  // for kReject
+  ProducerBatch original;  // for kDuplicate
+};
+
+class ProducerStateTable {
+ public:
+  // Judges a new batch. Non-idempotent batches (producer_id < 0) always append.
+  ProducerCheck Check(const ProducerBatch& batch) const;
+  // Records an appended batch (the caller checked it). batch.raft_index orders
+  // writes; the producer written longest ago is forgotten when over the bound.
+  void Record(const ProducerBatch& batch);
+  size_t producer_count() const { return producers_.size(); }
+
+ private:
+  struct Producer {
+    int16_t epoch = -1;
+    std::deque<ProducerBatch> recent;  // oldest first, at most the window
+    uint64_t last_write = 0;
+  };
+  std::map<int64_t, Producer> producers_;
+};
+
+}  // namespace chronik::partition
+
+#endif  // CHRONIK_BROKER_PARTITION_PRODUCER_STATE_H_
