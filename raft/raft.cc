@@ -722,7 +722,12 @@ bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
       bytes = log_.Slice(pr.next, log_.last_index(),
                          config_.max_entries_bytes_per_msg, &m.entries);
     }
-    if (m.entries.empty() && !send_if_empty) return sent;
+    // A probe goes out even when empty: it is how the follower's position is
+    // found.
+    if (m.entries.empty() && !send_if_empty &&
+        pr.state != ProgressState::kProbe) {
+      return sent;
+    }
     if (!m.entries.empty()) {
       const Index last = m.entries.back().index;
       if (pr.state == ProgressState::kReplicate) {
