@@ -640,10 +640,10 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
   Progress& pr = it->second;
   pr.probe_sent = false;
   if (pr.match < log_.last_index()) {
-    if (pr.state == ProgressState::kReplicate && pr.next > log_.last_index()) {
-      // Everything was sent but not all acknowledged: an append may have been
-      // lost. An empty append at next-1 makes the follower ack or reject (then
-      // we probe).
+    if (pr.state == ProgressState::kReplicate) {
+      // Sent (or paused by a full window) but not acknowledged: an append may
+      // have been lost. An empty append at next-1 makes the follower ack
+      // everything up to there, or reject, which moves it back to probing.
       SendEmptyAppend(m.from, pr);
     } else {
       SendAppend(m.from, pr, false);

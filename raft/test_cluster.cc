@@ -30,6 +30,10 @@ Config TestCluster::MakeConfig(NodeId id, std::vector<NodeId> voters,
   config.voters = std::move(voters);
   config.learners = std::move(learners);
   config.random_seed = 42;
+  config.transition_logger = [this](std::string_view line) {
+    if (!quiet_transcripts)
+      absl::StrAppend(&transcript_, "INFO ", std::string(line), "\n");
+  };
   if (configure_) configure_(config);
   return config;
 }
@@ -64,12 +68,12 @@ std::vector<NodeId> TestCluster::ids() const {
   return out;
 }
 
-std::string TestCluster::ProcessReady(NodeId id) {
+void TestCluster::ProcessReadyImpl(NodeId id) {
   RawNode& n = node(id);
-  if (!n.HasReady()) return "";
+  if (!n.HasReady()) return;
   Ready rd = n.GetReady();
   MemStorage& s = storage_.at(id);
-  std::string out;
+  std::string& out = transcript_;
   const bool log = !quiet_transcripts;
   if (log) absl::StrAppend(&out, "> ", id, " handling Ready\n");
   if (rd.snapshot) {
@@ -158,11 +162,10 @@ std::string TestCluster::ProcessReady(NodeId id) {
     }
     n.OnLogRead(read, std::move(found));
   }
-  return out;
 }
 
-std::string TestCluster::Deliver(NodeId id) {
-  std::string out;
+void TestCluster::DeliverImpl(NodeId id) {
+  std::string& out = transcript_;
   std::deque<Message> keep;
   std::vector<Message> now;
   for (Message& m : network_) {
@@ -181,7 +184,6 @@ std::string TestCluster::Deliver(NodeId id) {
     absl::Status status = it->second->Step(std::move(m));
     CHRONIK_CHECK(status.ok()) << status;
   }
-  return out;
 }
 
 void TestCluster::Drop(const std::function<bool(const Message&)>& filter) {
@@ -192,8 +194,8 @@ void TestCluster::Drop(const std::function<bool(const Message&)>& filter) {
   network_ = std::move(keep);
 }
 
-std::string TestCluster::Stabilize() {
-  std::string out;
+void TestCluster::StabilizeImpl() {
+  std::string& out = transcript_;
   // Bounded: a correct cluster goes quiet long before this.
   constexpr int kMaxStabilizeRounds = 10000;
   for (int round = 0; round < kMaxStabilizeRounds; ++round) {
@@ -201,7 +203,7 @@ std::string TestCluster::Stabilize() {
     for (auto& [id, n] : nodes_) {
       if (n->HasReady()) {
         any = true;
-        out += ProcessReady(id);
+        ProcessReadyImpl(id);
       }
     }
     for (auto& [id, n] : nodes_) {
@@ -211,12 +213,11 @@ std::string TestCluster::Stabilize() {
       any = true;
       if (!quiet_transcripts)
         absl::StrAppend(&out, "> ", id, " receiving messages\n");
-      out += Deliver(id);
+      DeliverImpl(id);
     }
-    if (!any) return out;
+    if (!any) return;
   }
   CHRONIK_CHECK(false) << "cluster did not stabilize";
-  return out;
 }
 
 void TestCluster::TickAll(int ticks) {
