@@ -1,11 +1,12 @@
 // raft_bench: throughput of the Raft core alone. Three voters in one process,
 // in-memory storage, instant delivery. The leader takes --batch proposals of
 // --payload bytes, then every node's Ready work is processed and every message
-// delivered until the cluster is quiet; repeated until --proposals were proposed.
-// Every node must apply every proposal, in order (checked; exit 1 otherwise).
-// The last line is "raft_bench: N proposals/s".
+// delivered until the cluster is quiet; repeated until --proposals were
+// proposed. Every node must apply every proposal, in order (checked; exit 1
+// otherwise). The last line is "raft_bench: N proposals/s".
 //
-//   bazel run -c opt //raft:raft_bench -- --proposals=1000000 --batch=64 --payload=256
+//   bazel run -c opt //raft:raft_bench -- --proposals=1000000 --batch=64
+//   --payload=256
 #include <chrono>  // determinism-ok: benchmark wall time, never reaches Raft state
 #include <cstdio>
 #include <cstring>
@@ -26,8 +27,8 @@ namespace chronik::raft {
 namespace {
 
 constexpr int kNodes = 3;
-// Stored entries kept per node beyond the applied index (older ones are "on disk"
-// as far as the core is concerned; it never asks for them here).
+// Stored entries kept per node beyond the applied index (older ones are "on
+// disk" as far as the core is concerned; it never asks for them here).
 constexpr size_t kStoredTailEntries = 8192;
 
 struct Node {
@@ -62,7 +63,8 @@ class Bench {
     for (uint64_t s = first_seq; s < first_seq + count; ++s) {
       std::string data(payload_, 'x');
       std::memcpy(data.data(), &s, sizeof(s));
-      if (!nodes_[0].raw->Propose(Bytes::Own(std::move(data))).ok()) return false;
+      if (!nodes_[0].raw->Propose(Bytes::Own(std::move(data))).ok())
+        return false;
     }
     return true;
   }
@@ -93,12 +95,14 @@ class Bench {
     Ready rd = n.raw->GetReady();
     if (!rd.entries.empty()) {
       const Index first = rd.entries.front().index;
-      while (!n.stored.empty() && n.stored.back().index >= first) n.stored.pop_back();
+      while (!n.stored.empty() && n.stored.back().index >= first)
+        n.stored.pop_back();
       for (Entry& e : rd.entries) n.stored.push_back(std::move(e));
     }
     if (rd.hard_state) n.hard_state = *rd.hard_state;
     for (Message& m : rd.messages) network_.push_back(std::move(m));
-    for (Message& m : rd.messages_after_persist) network_.push_back(std::move(m));
+    for (Message& m : rd.messages_after_persist)
+      network_.push_back(std::move(m));
     n.raw->OnPersisted(rd.persist_ack);
     for (const Entry& e : rd.committed_entries) {
       if (e.type != EntryType::kNormal || e.data.empty()) continue;
@@ -127,7 +131,8 @@ int Main() {
   const uint64_t batch = absl::GetFlag(FLAGS_batch);
   const uint64_t payload = absl::GetFlag(FLAGS_payload);
   if (batch == 0 || payload < 8 || total == 0) {
-    std::fprintf(stderr, "raft_bench: need --batch>0, --payload>=8, --proposals>0\n");
+    std::fprintf(stderr,
+                 "raft_bench: need --batch>0, --payload>=8, --proposals>0\n");
     return 2;
   }
   Bench bench(payload);
@@ -135,7 +140,8 @@ int Main() {
     std::fprintf(stderr, "raft_bench: node 1 was not elected\n");
     return 1;
   }
-  const auto start = std::chrono::steady_clock::now();  // determinism-ok: timing
+  const auto start =
+      std::chrono::steady_clock::now();  // determinism-ok: timing
   uint64_t proposed = 0;
   while (proposed < total) {
     const uint64_t n = std::min(batch, total - proposed);
@@ -152,18 +158,21 @@ int Main() {
   for (int i = 0; i < kNodes; ++i) {
     const Node& n = bench.node(i);
     if (n.applied_proposals != total || !n.order_ok) {
-      std::fprintf(stderr, "raft_bench: node %d applied %llu of %llu (in order: %d)\n",
+      std::fprintf(stderr,
+                   "raft_bench: node %d applied %llu of %llu (in order: %d)\n",
                    i + 1, static_cast<unsigned long long>(n.applied_proposals),
                    static_cast<unsigned long long>(total), n.order_ok ? 1 : 0);
       return 1;
     }
   }
-  std::printf("raft_bench: 3 nodes, %llu proposals of %llu B in batches of %llu: "
-              "%.3f s, all applied in order on every node\n",
-              static_cast<unsigned long long>(total),
-              static_cast<unsigned long long>(payload),
-              static_cast<unsigned long long>(batch), seconds);
-  std::printf("raft_bench: %.0f proposals/s\n", static_cast<double>(total) / seconds);
+  std::printf(
+      "raft_bench: 3 nodes, %llu proposals of %llu B in batches of %llu: "
+      "%.3f s, all applied in order on every node\n",
+      static_cast<unsigned long long>(total),
+      static_cast<unsigned long long>(payload),
+      static_cast<unsigned long long>(batch), seconds);
+  std::printf("raft_bench: %.0f proposals/s\n",
+              static_cast<double>(total) / seconds);
   return 0;
 }
 
