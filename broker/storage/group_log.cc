@@ -810,10 +810,12 @@ absl::Status GroupLog::Sync() {
   for (const auto& seg : segments_) {
     if (!seg->dirty) continue;
     if (absl::Status s = seg->file->Sync(); !s.ok()) return Fail(s);
+    ++fsyncs_;
     seg->dirty = false;
   }
   for (const auto& file : unsynced_index_files_) {
     if (absl::Status s = file->Sync(); !s.ok()) return Fail(s);
+    ++fsyncs_;
   }
   unsynced_index_files_.clear();
   if (dir_dirty_) {

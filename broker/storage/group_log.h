@@ -63,7 +63,7 @@ struct Entry {
   uint64_t index = 0;
   uint64_t term = 0;
   uint8_t type = 0;  // opaque: the Raft core's entry type
-  std::string data;
+  std::string data = {};
   uint64_t offset_base = format::kNoOffset;
   uint32_t offset_count = 0;
 
@@ -85,11 +85,11 @@ struct LogOptions {
 
 // A range of entries the log refuses to serve.
 struct Damage {
-  std::string file;   // path of the segment file
-  uint64_t position;  // byte position of the first bad byte found
+  std::string file = {};  // path of the segment file
+  uint64_t position;      // byte position of the first bad byte found
   uint64_t first_index;
   uint64_t last_index;
-  std::string reason;
+  std::string reason = {};
 };
 
 struct RecoveryReport {
@@ -100,7 +100,7 @@ struct RecoveryReport {
   uint64_t torn_bytes_cut = 0;
   std::vector<std::string>
       files_removed;  // stale or torn files deleted at open
-  std::vector<Damage> damage;
+  std::vector<Damage> damage = {};
 };
 
 struct RetentionLimits {
@@ -168,6 +168,9 @@ class GroupLog {
   uint64_t size_bytes() const;
   size_t segment_count() const { return segments_.size(); }
   const std::string& dir() const { return dir_; }
+  // File fsyncs issued so far (segments and index files; directory syncs not
+  // counted).
+  uint64_t fsyncs() const { return fsyncs_; }
 
   struct IndexPoint {
     uint64_t index;
@@ -218,6 +221,7 @@ class GroupLog {
   std::vector<std::unique_ptr<env::File>> unsynced_index_files_;
   std::vector<Damage> damage_;
   absl::Status failed_;
+  uint64_t fsyncs_ = 0;
 };
 
 }  // namespace chronik::storage
