@@ -8,6 +8,17 @@
 #include "base/crc32c.h"
 
 namespace chronik::storage {
+namespace {
+
+// In a partition log only normal entries with a payload are Kafka batches; the
+// Raft core's empty entries (a new leader's first entry) and membership
+// changes take no offsets.
+bool CarriesBatch(const Entry& entry) {
+  return entry.type == 0 && !entry.data.empty();
+}
+
+}  // namespace
+
 
 using format::kRecordHeaderBytes;
 using format::kSegmentHeaderBytes;
@@ -629,7 +640,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
           "entry ", entries[i].index, " has ", entries[i].data.size(),
           " bytes, max ", format::kMaxPayloadBytes));
     }
-    if (options_.batch_offsets != nullptr) {
+    if (options_.batch_offsets != nullptr && CarriesBatch(entries[i])) {
       absl::StatusOr<BatchOffsets::Info> info =
           options_.batch_offsets->Inspect(entries[i].data);
       if (!info.ok()) return info.status();
@@ -651,7 +662,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     header.index = entry.index;
     header.term = entry.term;
     header.type = entry.type;
-    if (options_.batch_offsets != nullptr) {
+    if (options_.batch_offsets != nullptr && CarriesBatch(entry)) {
       options_.batch_offsets->AssignBaseOffset(seg.next_offset, entry.data);
       entry.offset_base = seg.next_offset;
       entry.offset_count = infos[i].offset_count;

@@ -1,0 +1,351 @@
+#include "broker/replication/raft_host.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace chronik::replication {
+namespace {
+
+// The Kafka v2 batch hook for partition logs (stateless, so one suffices).
+const storage::KafkaV2BatchOffsets kKafkaBatchOffsets;
+
+storage::Entry ToStorage(const raft::Entry& entry) {
+  storage::Entry out;
+  out.index = entry.index;
+  out.term = entry.term;
+  out.type = static_cast<uint8_t>(entry.type);
+  out.data = std::string(entry.data.view());
+  return out;
+}
+
+raft::Entry FromStorage(storage::Entry&& entry) {
+  raft::Entry out;
+  out.index = entry.index;
+  out.term = entry.term;
+  out.type = static_cast<raft::EntryType>(entry.type);
+  out.data = raft::Bytes::Own(std::move(entry.data));
+  return out;
+}
+
+storage::HardState ToStorage(const raft::HardState& hs) {
+  return storage::HardState{hs.term, hs.vote, hs.commit};
+}
+
+// SplitMix64 finalizer: decorrelates the per-group seeds.
+uint64_t MixSeed(uint64_t seed, uint64_t group_id) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (group_id + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+RaftHost::RaftHost(const HostOptions& options, storage::LogStore* store)
+    : options_(options), store_(store) {
+  CHRONIK_CHECK_NE(options.self, raft::kNoNode);
+  CHRONIK_CHECK(store != nullptr);
+}
+
+RaftHost::~RaftHost() = default;
+
+raft::Config RaftHost::CoreConfig(const GroupSpec& spec) const {
+  raft::Config config;
+  config.id = options_.self;
+  config.voters = spec.voters;
+  config.election_timeout_ticks = options_.election_timeout_ticks;
+  config.heartbeat_timeout_ticks = options_.heartbeat_timeout_ticks;
+  config.pre_vote = options_.pre_vote;
+  config.check_quorum = options_.check_quorum;
+  config.random_seed = MixSeed(options_.seed, spec.group_id);
+  config.injected_bugs = options_.injected_bugs;
+  return config;
+}
+
+absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
+  CHRONIK_CHECK(spec.applier != nullptr);
+  CHRONIK_CHECK(!spec.voters.empty());
+  CHRONIK_CHECK(std::is_sorted(spec.voters.begin(), spec.voters.end()));
+  CHRONIK_CHECK(std::adjacent_find(spec.voters.begin(), spec.voters.end()) ==
+                spec.voters.end());
+  if (groups_.count(spec.group_id) > 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("raft group ", spec.group_id, " is already running"));
+  }
+  if (!std::binary_search(spec.voters.begin(), spec.voters.end(),
+                          options_.self)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "node ", options_.self, " is not a voter of group ", spec.group_id));
+  }
+  storage::LogOptions log_options = options_.log_options;
+  log_options.batch_offsets = spec.is_partition ? &kKafkaBatchOffsets : nullptr;
+  absl::StatusOr<storage::GroupStorage*> storage =
+      store_->OpenGroup(spec.group_id, log_options);
+  if (!storage.ok()) return storage.status();
+
+  Group group;
+  group.spec = spec;
+  group.storage = *storage;
+  const storage::HardState& hs = group.storage->hard_state();
+  const storage::SnapshotMeta& snapshot = group.storage->snapshot_meta();
+  const raft::Index last = group.storage->last_index();
+  const raft::Config config = CoreConfig(spec);
+  if (hs.term == 0 && last == 0 && snapshot.index == 0) {
+    group.node = std::make_unique<raft::RawNode>(config);
+  } else {
+    if (hs.commit > last) {
+      return absl::DataLossError(
+          absl::StrCat("group ", spec.group_id, ": hard state commit ",
+                       hs.commit, " is beyond the last stored entry ", last));
+    }
+    const raft::Index applied =
+        std::max<raft::Index>(hs.commit, snapshot.index);
+    if (absl::Status s = Replay(group, snapshot.index + 1, applied); !s.ok()) {
+      return s;
+    }
+    raft::RecoveredState recovered;
+    recovered.hard_state = raft::HardState{hs.term, hs.vote, hs.commit};
+    recovered.snapshot.index = snapshot.index;
+    recovered.snapshot.term = snapshot.term;
+    recovered.snapshot.conf_state.voters = spec.voters;
+    recovered.applied = applied;
+    recovered.conf_state.voters = spec.voters;
+    const raft::Index start =
+        applied > snapshot.index ? applied : snapshot.index + 1;
+    for (raft::Index lo = start; lo <= last;) {
+      std::vector<storage::Entry> read;
+      absl::Status s = group.storage->Entries(
+          lo, last + 1, options_.max_replay_bytes_per_read, &read);
+      if (!s.ok()) return s;
+      CHRONIK_CHECK(!read.empty());
+      for (storage::Entry& entry : read) {
+        recovered.entries.push_back(FromStorage(std::move(entry)));
+      }
+      lo = recovered.entries.back().index + 1;
+    }
+    absl::StatusOr<std::unique_ptr<raft::RawNode>> node =
+        raft::RawNode::Restart(config, recovered);
+    if (!node.ok()) return node.status();
+    group.node = std::move(*node);
+  }
+  groups_.emplace(spec.group_id, std::move(group));
+  return absl::OkStatus();
+}
+
+absl::Status RaftHost::Replay(Group& group, raft::Index from, raft::Index to) {
+  for (raft::Index lo = from; lo <= to;) {
+    std::vector<storage::Entry> read;
+    absl::Status s = group.storage->Entries(
+        lo, to + 1, options_.max_replay_bytes_per_read, &read);
+    if (!s.ok()) return s;
+    CHRONIK_CHECK(!read.empty())
+        << "empty read of [" << lo << ", " << to << "]";
+    for (storage::Entry& entry : read) {
+      CHRONIK_CHECK_EQ(entry.index, lo);
+      group.spec.applier->Apply(group.spec.group_id,
+                                FromStorage(std::move(entry)));
+      ++lo;
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool RaftHost::HasGroup(GroupId group_id) const {
+  return groups_.count(group_id) > 0;
+}
+
+void RaftHost::RemoveGroup(GroupId group_id) { groups_.erase(group_id); }
+
+absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("raft group ", group_id, " is not running here"));
+  }
+  return it->second.node->Step(std::move(message));
+}
+
+void RaftHost::Tick() {
+  for (auto& [id, group] : groups_) group.node->Tick();
+}
+
+absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,
+                                                     raft::Bytes data) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("raft group ", group_id, " is not running here"));
+  }
+  raft::RawNode& node = *it->second.node;
+  if (absl::Status s = node.Propose(std::move(data)); !s.ok()) return s;
+  const raft::NodeStatus status = node.Status();
+  return Proposed{status.hard_state.term, status.last_index};
+}
+
+absl::Status RaftHost::Campaign(GroupId group_id) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("raft group ", group_id, " is not running here"));
+  }
+  it->second.node->Campaign();
+  return absl::OkStatus();
+}
+
+void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
+  for (int round = 0; round < options_.max_process_rounds; ++round) {
+    bool worked = false;
+    std::vector<GroupId> failed;
+    for (auto& [id, group] : groups_) {
+      if (!group.node->HasReady()) continue;
+      worked = true;
+      if (!HandleReady(group, outbox)) failed.push_back(id);
+    }
+    for (GroupId id : failed) groups_.erase(id);
+    const bool must_flush =
+        store_->queued_requests() > 0 ||
+        std::any_of(groups_.begin(), groups_.end(),
+                    [](const auto& g) { return !g.second.pending.empty(); });
+    if (must_flush) FlushStorage(outbox);
+    if (!worked && !must_flush) return;
+  }
+}
+
+bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
+  const GroupId id = group.spec.group_id;
+  raft::Ready ready = group.node->GetReady();
+  if (ready.snapshot.has_value()) {
+    Fail(id, absl::UnimplementedError(
+                 "installing a Raft snapshot into a broker group is not "
+                 "supported yet"));
+    return false;
+  }
+  if (ready.HasStorageWork()) {
+    storage::PersistRequest request;
+    request.group_id = id;
+    request.entries.reserve(ready.entries.size());
+    for (const raft::Entry& entry : ready.entries) {
+      request.entries.push_back(ToStorage(entry));
+    }
+    if (ready.hard_state.has_value()) {
+      request.hard_state = ToStorage(*ready.hard_state);
+    }
+    absl::Status queued = store_->Enqueue(std::move(request));
+    if (absl::IsResourceExhausted(queued)) {
+      // The queue is full: drain it (the request was not moved from on error
+      // paths, but rebuild it to be safe) and try again.
+      FlushStorage(outbox);
+      storage::PersistRequest retry;
+      retry.group_id = id;
+      for (const raft::Entry& entry : ready.entries) {
+        retry.entries.push_back(ToStorage(entry));
+      }
+      if (ready.hard_state.has_value()) {
+        retry.hard_state = ToStorage(*ready.hard_state);
+      }
+      queued = store_->Enqueue(std::move(retry));
+    }
+    if (!queued.ok()) {
+      Fail(id, queued);
+      return false;
+    }
+  }
+  for (raft::Message& message : ready.messages) {
+    outbox->push_back(OutgoingMessage{id, std::move(message)});
+  }
+  group.pending.push_back(
+      PendingPersist{ready.persist_ack, ready.HasStorageWork(),
+                     std::move(ready.messages_after_persist)});
+  if (!ready.committed_entries.empty()) {
+    for (const raft::Entry& entry : ready.committed_entries) {
+      group.spec.applier->Apply(id, entry);
+    }
+    group.node->OnApplied(ready.committed_entries.back().index);
+  }
+  for (const raft::LogRead& read : ready.log_reads) {
+    std::vector<storage::Entry> stored;
+    absl::Status s =
+        group.storage->Entries(read.lo, read.hi + 1, read.max_bytes, &stored);
+    if (!s.ok()) {
+      group.node->OnLogRead(read, s);
+      continue;
+    }
+    std::vector<raft::Entry> entries;
+    entries.reserve(stored.size());
+    for (storage::Entry& entry : stored) {
+      entries.push_back(FromStorage(std::move(entry)));
+    }
+    group.node->OnLogRead(read, std::move(entries));
+  }
+  ReportLeader(group);
+  return true;
+}
+
+void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
+  while (store_->queued_requests() > 0) {
+    const size_t before = store_->queued_requests();
+    for (const storage::Completion& completion : store_->Flush()) {
+      if (!completion.status.ok()) Fail(completion.group_id, completion.status);
+    }
+    CHRONIK_CHECK_LT(store_->queued_requests(), before)
+        << "LogStore::Flush made no progress";
+  }
+  // Everything queued is durable now: release what waited for it, in order.
+  for (auto& [id, group] : groups_) {
+    for (PendingPersist& pending : group.pending) {
+      if (pending.has_storage_work) group.node->OnPersisted(pending.ack);
+      for (raft::Message& message : pending.messages_after_persist) {
+        outbox->push_back(OutgoingMessage{id, std::move(message)});
+      }
+    }
+    group.pending.clear();
+  }
+  std::vector<GroupId> failed;
+  for (const auto& [id, status] : failed_) {
+    if (groups_.count(id) > 0) failed.push_back(id);
+  }
+  for (GroupId id : failed) groups_.erase(id);
+}
+
+void RaftHost::ReportLeader(Group& group) {
+  const raft::NodeStatus status = group.node->Status();
+  if (status.leader == group.last_leader &&
+      status.hard_state.term == group.last_term) {
+    return;
+  }
+  group.last_leader = status.leader;
+  group.last_term = status.hard_state.term;
+  group.spec.applier->OnLeaderChange(group.spec.group_id, status.leader,
+                                     status.hard_state.term);
+}
+
+void RaftHost::Fail(GroupId group_id, absl::Status status) {
+  CHRONIK_CHECK(!status.ok());
+  failed_[group_id] = std::move(status);
+}
+
+const raft::RawNode* RaftHost::node(GroupId group_id) const {
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? nullptr : it->second.node.get();
+}
+
+raft::NodeId RaftHost::leader(GroupId group_id) const {
+  const raft::RawNode* n = node(group_id);
+  return n == nullptr ? raft::kNoNode : n->leader();
+}
+
+bool RaftHost::is_leader(GroupId group_id) const {
+  const raft::RawNode* n = node(group_id);
+  return n != nullptr && n->is_leader();
+}
+
+std::vector<GroupId> RaftHost::group_ids() const {
+  std::vector<GroupId> ids;
+  for (const auto& [id, group] : groups_) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace chronik::replication

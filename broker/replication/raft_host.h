@@ -1,0 +1,150 @@
+// RaftHost: runs every Raft group of one node (the metadata group and the
+// node's partition replicas) on the pure core (raft/RawNode) and the durable
+// LogStore (broker/storage/), following the core's persistence contract.
+//
+// A driver (the production event loop or the simulator) calls, from one
+// thread:
+//   Step(group, message)   for each message received from a peer,
+//   Tick()                 every tick interval (all groups tick),
+//   Propose(group, data)   for new commands / record batches,
+//   Process(&outbox)       after any of the above: collects every group's
+//   Ready,
+//                          queues its storage work, hands committed entries to
+//                          the group's applier, then flushes the LogStore (one
+//                          fsync covers all groups: group commit), reports
+//                          persistence back to the cores, and repeats until no
+//                          group has work (bounded). Messages to send land in
+//                          `outbox`; replies that claim durability are only
+//                          released after the flush that made them true.
+//
+// Recovery: AddGroup opens the group's storage, replays the committed entries
+// (after the last snapshot) through the applier, and restarts the core with
+// the uncommitted tail. A group's voters are given by its creator (the cluster
+// peers for the metadata group, the assignment for a partition), never
+// inferred, so a node can never sit alone in a group of one by accident.
+//
+// Failure: a storage error fails the group (its core is dropped and the error
+// reported by failed_groups()); the node keeps serving its other groups.
+// Not thread-safe; deterministic given deterministic inputs.
+#ifndef CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
+#define CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "broker/storage/log_store.h"
+#include "raft/raw_node.h"
+
+namespace chronik::replication {
+
+using GroupId = uint64_t;
+
+struct OutgoingMessage {
+  GroupId group_id = 0;
+  raft::Message message;
+};
+
+// What a group's state machine sees: committed entries, in log order, exactly
+// once per process lifetime (after a restart, replayed from storage).
+class GroupApplier {
+ public:
+  virtual ~GroupApplier() = default;
+  virtual void Apply(GroupId group_id, const raft::Entry& entry) = 0;
+  // The group's leader or term changed (leader 0 = unknown).
+  virtual void OnLeaderChange(GroupId /*group_id*/, raft::NodeId /*leader*/,
+                              raft::Term /*term*/) {}
+};
+
+struct GroupSpec {
+  GroupId group_id = 0;
+  std::vector<raft::NodeId> voters;  // sorted, non-empty, unique
+  bool is_partition = false;         // entries are Kafka record batches
+  GroupApplier* applier = nullptr;   // borrowed; outlives the group
+};
+
+struct HostOptions {
+  raft::NodeId self = raft::kNoNode;
+  int election_timeout_ticks = 10;
+  int heartbeat_timeout_ticks = 1;
+  uint64_t seed = 0;  // group g's core is seeded with a mix of seed and g
+  bool pre_vote = true;
+  bool check_quorum = true;
+  storage::LogOptions log_options;
+  // Bound on Ready/flush rounds in one Process call.
+  int max_process_rounds = 16;
+  uint64_t max_replay_bytes_per_read = 4 << 20;
+  raft::InjectedBugs injected_bugs;  // TEST-ONLY (simulator)
+};
+
+class RaftHost {
+ public:
+  RaftHost(const HostOptions& options, storage::LogStore* store);
+  ~RaftHost();
+
+  absl::Status AddGroup(const GroupSpec& spec);
+  bool HasGroup(GroupId group_id) const;
+  // Stops running the group (its storage stays on disk).
+  void RemoveGroup(GroupId group_id);
+
+  absl::Status Step(GroupId group_id, raft::Message message);
+  void Tick();
+  // On success, returns the (term, index) the entry was given; it is
+  // committed if and when the applier sees an entry at that index with that
+  // term. Errors: the group is unknown or failed, or the core refused
+  // (not leader: FailedPrecondition naming the leader).
+  struct Proposed {
+    raft::Term term = 0;
+    raft::Index index = 0;
+  };
+  absl::StatusOr<Proposed> Propose(GroupId group_id, raft::Bytes data);
+  absl::Status Campaign(GroupId group_id);
+
+  void Process(std::vector<OutgoingMessage>* outbox);
+
+  // nullptr when the group is not running.
+  const raft::RawNode* node(GroupId group_id) const;
+  raft::NodeId leader(GroupId group_id) const;
+  bool is_leader(GroupId group_id) const;
+  std::vector<GroupId> group_ids() const;
+  const std::map<GroupId, absl::Status>& failed_groups() const {
+    return failed_;
+  }
+
+ private:
+  struct PendingPersist {
+    raft::PersistAck ack;
+    bool has_storage_work = false;
+    std::vector<raft::Message> messages_after_persist;
+  };
+  struct Group {
+    GroupSpec spec;
+    std::unique_ptr<raft::RawNode> node;
+    storage::GroupStorage* storage = nullptr;
+    std::vector<PendingPersist> pending;
+    raft::NodeId last_leader = raft::kNoNode;
+    raft::Term last_term = 0;
+  };
+
+  raft::Config CoreConfig(const GroupSpec& spec) const;
+  absl::Status Replay(Group& group, raft::Index from, raft::Index to);
+  // One Ready of one group: queue storage work, send, apply. False when the
+  // group failed.
+  bool HandleReady(Group& group, std::vector<OutgoingMessage>* outbox);
+  void FlushStorage(std::vector<OutgoingMessage>* outbox);
+  void ReportLeader(Group& group);
+  void Fail(GroupId group_id, absl::Status status);
+
+  const HostOptions options_;
+  storage::LogStore* const store_;
+  std::map<GroupId, Group> groups_;
+  std::map<GroupId, absl::Status> failed_;
+};
+
+}  // namespace chronik::replication
+
+#endif  // CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_

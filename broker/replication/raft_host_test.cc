@@ -1,0 +1,188 @@
+#include "broker/replication/raft_host.h"
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/check.h"
+#include "broker/storage/test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sim/disk/sim_disk.h"
+
+namespace chronik::replication {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Records what was applied, per group.
+class RecordingApplier : public GroupApplier {
+ public:
+  void Apply(GroupId group_id, const raft::Entry& entry) override {
+    if (entry.type == raft::EntryType::kNormal && !entry.data.empty()) {
+      applied[group_id].push_back(std::string(entry.data.view()));
+    }
+    last_index[group_id] = entry.index;
+  }
+  void OnLeaderChange(GroupId group_id, raft::NodeId leader,
+                      raft::Term) override {
+    leaders[group_id] = leader;
+  }
+  std::map<GroupId, std::vector<std::string>> applied;
+  std::map<GroupId, raft::Index> last_index;
+  std::map<GroupId, raft::NodeId> leaders;
+};
+
+// One node: a simulated disk, a LogStore on it, a RaftHost.
+struct TestNode {
+  TestNode(raft::NodeId id, uint64_t seed)
+      : rng(seed), disk(sim::SimDiskOptions{}, rng) {
+    Open(id);
+  }
+  void Open(raft::NodeId id) {
+    auto opened = storage::LogStore::Open(&disk, "data", {});
+    CHRONIK_CHECK(opened.ok()) << opened.status();
+    store = std::move(*opened);
+    HostOptions options;
+    options.self = id;
+    options.seed = 42;
+    host = std::make_unique<RaftHost>(options, store.get());
+  }
+  void Restart(raft::NodeId id, bool crash) {
+    host.reset();
+    store.reset();
+    if (crash) disk.Crash();
+    applier = RecordingApplier();
+    Open(id);
+  }
+  std::mt19937_64 rng;
+  sim::SimDisk disk;
+  std::unique_ptr<storage::LogStore> store;
+  std::unique_ptr<RaftHost> host;
+  RecordingApplier applier;
+};
+
+// Delivers messages among nodes until quiet (bounded).
+void Settle(std::map<raft::NodeId, TestNode*>& nodes) {
+  for (int round = 0; round < 100; ++round) {
+    std::vector<OutgoingMessage> outbox;
+    for (auto& [id, node] : nodes) node->host->Process(&outbox);
+    if (outbox.empty()) return;
+    for (OutgoingMessage& out : outbox) {
+      auto to = nodes.find(out.message.to);
+      ASSERT_NE(to, nodes.end());
+      absl::Status s =
+          to->second->host->Step(out.group_id, std::move(out.message));
+      ASSERT_TRUE(s.ok()) << s;
+    }
+  }
+  FAIL() << "cluster did not settle";
+}
+
+TEST(RaftHostTest, SingleVoterGroupCommitsAndReplaysAfterRestart) {
+  TestNode node(1, 7);
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(0).ok());
+  std::map<raft::NodeId, TestNode*> nodes = {{1, &node}};
+  Settle(nodes);
+  ASSERT_TRUE(node.host->is_leader(0));
+  EXPECT_EQ(node.applier.leaders[0], 1u);
+  for (const char* command : {"a", "b", "c"}) {
+    ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy(command)).ok());
+  }
+  Settle(nodes);
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("a", "b", "c"));
+
+  node.Restart(1, /*crash=*/true);
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("a", "b", "c"))
+      << "committed entries are replayed from disk after a crash";
+  ASSERT_TRUE(node.host->Campaign(0).ok());
+  Settle(nodes);
+  ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("d")).ok());
+  Settle(nodes);
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("a", "b", "c", "d"));
+}
+
+TEST(RaftHostTest, ThreeNodesAgreeOnManyGroups) {
+  std::vector<std::unique_ptr<TestNode>> owned;
+  std::map<raft::NodeId, TestNode*> nodes;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    owned.push_back(std::make_unique<TestNode>(id, id));
+    nodes[id] = owned.back().get();
+  }
+  for (GroupId group = 0; group < 4; ++group) {
+    for (auto& [id, node] : nodes) {
+      ASSERT_TRUE(
+          node->host->AddGroup({group, {1, 2, 3}, false, &node->applier}).ok());
+    }
+    // Spread leadership: group g is led by node g % 3 + 1.
+    ASSERT_TRUE(nodes[group % 3 + 1]->host->Campaign(group).ok());
+  }
+  Settle(nodes);
+  for (GroupId group = 0; group < 4; ++group) {
+    TestNode* leader = nodes[group % 3 + 1];
+    ASSERT_TRUE(leader->host->is_leader(group)) << "group " << group;
+    absl::StatusOr<RaftHost::Proposed> proposed = leader->host->Propose(
+        group, raft::Bytes::Copy("g" + std::to_string(group)));
+    ASSERT_TRUE(proposed.ok()) << proposed.status();
+    // A follower refuses and names the leader.
+    absl::StatusOr<RaftHost::Proposed> refused =
+        nodes[(group + 1) % 3 + 1]->host->Propose(group,
+                                                  raft::Bytes::Copy("x"));
+    EXPECT_FALSE(refused.ok());
+  }
+  Settle(nodes);
+  for (auto& [id, node] : nodes) {
+    for (GroupId group = 0; group < 4; ++group) {
+      EXPECT_THAT(node->applier.applied[group],
+                  ElementsAre("g" + std::to_string(group)))
+          << "node " << id << " group " << group;
+    }
+  }
+}
+
+TEST(RaftHostTest, PartitionGroupAssignsKafkaOffsetsInTheStoredBatches) {
+  TestNode node(1, 3);
+  ASSERT_TRUE(node.host->AddGroup({5, {1}, true, &node.applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(5).ok());
+  std::map<raft::NodeId, TestNode*> nodes = {{1, &node}};
+  Settle(nodes);
+  for (uint32_t records : {3u, 2u}) {
+    ASSERT_TRUE(
+        node.host
+            ->Propose(5, raft::Bytes::Own(
+                             storage::testing::MakeKafkaBatch(records, 1000)))
+            .ok());
+  }
+  Settle(nodes);
+  ASSERT_EQ(node.applier.applied[5].size(), 2u);
+  storage::GroupLog& log = node.store->group(5)->log();
+  EXPECT_EQ(log.next_offset(), 5u);
+  std::vector<storage::Entry> stored;
+  ASSERT_TRUE(log.Read(1, log.last_index() + 1, 1 << 20, &stored).ok());
+  std::vector<uint64_t> bases;
+  for (const storage::Entry& entry : stored) {
+    if (entry.data.empty()) continue;  // the leader's first, empty entry
+    bases.push_back(storage::testing::GetBigEndian(entry.data, 0, 8));
+    EXPECT_TRUE(storage::testing::KafkaBatchCrcOk(entry.data));
+  }
+  EXPECT_THAT(bases, ElementsAre(0, 3));
+}
+
+TEST(RaftHostTest, GroupsNeedThisNodeAsVoter) {
+  TestNode node(1, 3);
+  absl::Status status = node.host->AddGroup({0, {2, 3}, false, &node.applier});
+  EXPECT_THAT(status.message(), HasSubstr("node 1 is not a voter of group 0"));
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  EXPECT_EQ(node.host->AddGroup({0, {1}, false, &node.applier}).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(node.host->Step(9, raft::Message{}).code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace chronik::replication
