@@ -1,0 +1,200 @@
+#include "broker/kafka/protocol.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace chronik::kafka {
+namespace {
+
+// The one table of what chronik serves: every key at min version 0, max
+// version as far as the codec (and the broker) go. ApiVersions is built from
+// it. Sorted by key.
+constexpr ServedApi kServed[] = {
+    {ProduceRequest::kApiKey, 0, ProduceRequest::kMaxVersion},
+    {FetchRequest::kApiKey, 0, FetchRequest::kMaxVersion},
+    {ListOffsetsRequest::kApiKey, 0, ListOffsetsRequest::kMaxVersion},
+    {MetadataRequest::kApiKey, 0, MetadataRequest::kMaxVersion},
+    {OffsetCommitRequest::kApiKey, 0, OffsetCommitRequest::kMaxVersion},
+    {OffsetFetchRequest::kApiKey, 0, OffsetFetchRequest::kMaxVersion},
+    {FindCoordinatorRequest::kApiKey, 0, FindCoordinatorRequest::kMaxVersion},
+    {JoinGroupRequest::kApiKey, 0, JoinGroupRequest::kMaxVersion},
+    {HeartbeatRequest::kApiKey, 0, HeartbeatRequest::kMaxVersion},
+    {LeaveGroupRequest::kApiKey, 0, LeaveGroupRequest::kMaxVersion},
+    {SyncGroupRequest::kApiKey, 0, SyncGroupRequest::kMaxVersion},
+    {DescribeGroupsRequest::kApiKey, 0, DescribeGroupsRequest::kMaxVersion},
+    {ListGroupsRequest::kApiKey, 0, ListGroupsRequest::kMaxVersion},
+    {SaslHandshakeRequest::kApiKey, 0, SaslHandshakeRequest::kMaxVersion},
+    {ApiVersionsRequest::kApiKey, 0, ApiVersionsRequest::kMaxVersion},
+    {CreateTopicsRequest::kApiKey, 0, CreateTopicsRequest::kMaxVersion},
+    {DeleteTopicsRequest::kApiKey, 0, DeleteTopicsRequest::kMaxVersion},
+    {DeleteRecordsRequest::kApiKey, 0, DeleteRecordsRequest::kMaxVersion},
+    {InitProducerIdRequest::kApiKey, 0, InitProducerIdRequest::kMaxVersion},
+    {DescribeConfigsRequest::kApiKey, 0, DescribeConfigsRequest::kMaxVersion},
+    {AlterConfigsRequest::kApiKey, 0, AlterConfigsRequest::kMaxVersion},
+    {SaslAuthenticateRequest::kApiKey, 0,
+     SaslAuthenticateRequest::kMaxVersion},
+    {CreatePartitionsRequest::kApiKey, 0,
+     CreatePartitionsRequest::kMaxVersion},
+    {DescribeClusterRequest::kApiKey, 0, DescribeClusterRequest::kMaxVersion},
+};
+
+}  // namespace
+
+absl::Span<const ServedApi> ServedApis() { return kServed; }
+
+const ServedApi* FindServedApi(int16_t key) {
+  for (const ServedApi& api : kServed) {
+    if (api.key == key) return &api;
+  }
+  return nullptr;
+}
+
+bool IsServed(int16_t key, int16_t version) {
+  const ServedApi* api = FindServedApi(key);
+  return api != nullptr && version >= api->min_version &&
+         version <= api->max_version;
+}
+
+bool IsFlexible(int16_t key, int16_t version) {
+  const ApiInfo* api = FindApi(key);
+  return api != nullptr && version >= api->first_flexible_version &&
+         version <= api->max_version;
+}
+
+absl::StatusOr<size_t> CompleteFrameBytes(absl::string_view buffered,
+                                          int32_t max_frame_bytes) {
+  CHRONIK_CHECK_GE(max_frame_bytes, 0);
+  if (buffered.size() < kFrameSizeBytes) return 0;
+  const int32_t size = static_cast<int32_t>(LoadBigEndian32(buffered.data()));
+  if (size < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("frame size ", size, " is negative"));
+  }
+  if (size > max_frame_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "frame size ", size, " exceeds the maximum of ", max_frame_bytes));
+  }
+  const size_t total = kFrameSizeBytes + static_cast<size_t>(size);
+  return buffered.size() >= total ? total : 0;
+}
+
+absl::StatusOr<RequestHeader> DecodeRequestHeader(absl::string_view payload,
+                                                  absl::string_view* body) {
+  Reader r(payload);
+  RequestHeader header;
+  r.Field("ApiKey");
+  header.api_key = r.ReadInt16();
+  r.Field("ApiVersion");
+  header.api_version = r.ReadInt16();
+  r.Field("CorrelationId");
+  header.correlation_id = r.ReadInt32();
+  r.Field("ClientId");
+  header.client_id = r.ReadNullableString(/*compact=*/false);
+  if (r.ok() && IsFlexible(header.api_key, header.api_version)) {
+    r.Field("HeaderTaggedFields");
+    r.SkipTaggedFields();
+  }
+  if (!r.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request header: ", r.status().message()));
+  }
+  *body = payload.substr(r.position());
+  return header;
+}
+
+absl::StatusOr<DecodedRequest> DecodeRequestFrame(absl::string_view payload) {
+  absl::string_view body;
+  absl::StatusOr<RequestHeader> header = DecodeRequestHeader(payload, &body);
+  if (!header.ok()) return header.status();
+  const ServedApi* served = FindServedApi(header->api_key);
+  if (served == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("unknown API key ", header->api_key));
+  }
+  if (!IsServed(header->api_key, header->api_version)) {
+    return absl::UnimplementedError(absl::StrCat(
+        "API key ", header->api_key, " version ", header->api_version,
+        " is not served (", served->min_version, "-", served->max_version,
+        ")"));
+  }
+  absl::StatusOr<AnyRequest> request =
+      DecodeAnyRequest(header->api_key, header->api_version, body);
+  if (!request.ok()) return request.status();
+  return DecodedRequest{*std::move(header), *std::move(request)};
+}
+
+ApiVersionsResponse BuildApiVersionsResponse(int16_t requested_version) {
+  ApiVersionsResponse response;
+  if (requested_version < 0 ||
+      requested_version > ApiVersionsRequest::kMaxVersion) {
+    response.error_code = kErrorUnsupportedVersion;
+    const ServedApi* self = FindServedApi(ApiVersionsRequest::kApiKey);
+    CHRONIK_CHECK(self != nullptr);
+    response.api_keys.push_back(
+        {self->key, self->min_version, self->max_version});
+    return response;
+  }
+  for (const ServedApi& api : kServed) {
+    response.api_keys.push_back({api.key, api.min_version, api.max_version});
+  }
+  return response;
+}
+
+std::string EncodeApiVersionsResponseFrame(
+    const RequestHeader& request_header) {
+  CHRONIK_CHECK_EQ(request_header.api_key, ApiVersionsRequest::kApiKey);
+  ApiVersionsResponse response =
+      BuildApiVersionsResponse(request_header.api_version);
+  RequestHeader answer_as = request_header;
+  if (response.error_code == kErrorUnsupportedVersion) {
+    answer_as.api_version = 0;  // a body every client can parse
+  }
+  return EncodeResponseFrame(answer_as, response);
+}
+
+namespace internal {
+
+void WriteRequestHeader(Writer& w, int16_t key, int16_t version,
+                        int32_t correlation_id,
+                        const std::optional<std::string>& client_id) {
+  w.WriteInt16(key);
+  w.WriteInt16(version);
+  w.WriteInt32(correlation_id);
+  w.WriteNullableString(client_id, /*compact=*/false);
+  if (IsFlexible(key, version)) w.WriteUnsignedVarint(0);
+}
+
+void StartFrame(Writer& w) {
+  CHRONIK_CHECK_EQ(w.size(), 0u);
+  w.WriteInt32(0);
+}
+
+std::string FinishFrame(Writer& w) {
+  const size_t payload = w.size() - kFrameSizeBytes;
+  CHRONIK_CHECK_LE(payload, 0x7fffffffu) << "frame too large";
+  w.PatchInt32(0, static_cast<int32_t>(payload));
+  return w.Release();
+}
+
+bool ResponseHeaderIsFlexible(int16_t key, int16_t version) {
+  if (key == ApiVersionsRequest::kApiKey) return false;
+  return IsFlexible(key, version);
+}
+
+absl::Status ReadResponseHeader(Reader& r, int16_t key, int16_t version,
+                                int32_t* correlation_id) {
+  r.Field("CorrelationId");
+  *correlation_id = r.ReadInt32();
+  if (ResponseHeaderIsFlexible(key, version)) {
+    r.Field("HeaderTaggedFields");
+    r.SkipTaggedFields();
+  }
+  if (!r.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("response header: ", r.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+}  // namespace chronik::kafka
