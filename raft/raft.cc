@@ -1,6 +1,7 @@
 #include "raft/raft.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -280,7 +281,8 @@ void Raft::Campaign() {
 // Ticks
 
 void Raft::Tick() {
-  ++election_elapsed_;
+  // Saturate: a learner or removed member ticks forever without campaigning.
+  if (election_elapsed_ < std::numeric_limits<int>::max()) ++election_elapsed_;
   if (role_ != Role::kLeader) {
     if (Promotable() && election_elapsed_ >= randomized_election_timeout_) {
       election_elapsed_ = 0;
@@ -1152,8 +1154,9 @@ void Raft::OnLogRead(const LogRead& read,
   if (it == progress_.end() || role_ != Role::kLeader) return;
   Progress& pr = it->second;
   if (!pr.log_read_pending) return;
-  pr.log_read_pending = false;
   const Index prev = pr.log_read_prev;
+  if (read.lo != prev && read.lo != prev + 1) return;  // an older read's answer
+  pr.log_read_pending = false;
   if (pr.next - 1 != prev || pr.state == ProgressState::kSnapshot) {
     broadcast_pending_ = true;  // the follower moved on: resend from memory
     return;

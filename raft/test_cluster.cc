@@ -186,6 +186,16 @@ void TestCluster::DeliverImpl(NodeId id) {
   }
 }
 
+void TestCluster::DeliverOne(size_t i) {
+  CHRONIK_CHECK_LT(i, network_.size());
+  Message m = std::move(network_[i]);
+  network_.erase(network_.begin() + i);
+  auto it = nodes_.find(m.to);
+  if (it == nodes_.end() || Isolated(m.to) || Isolated(m.from)) return;
+  absl::Status status = it->second->Step(std::move(m));
+  CHRONIK_CHECK(status.ok()) << status;
+}
+
 void TestCluster::Drop(const std::function<bool(const Message&)>& filter) {
   std::deque<Message> keep;
   for (Message& m : network_) {

@@ -69,6 +69,9 @@ class TestCluster {
     DeliverImpl(id);
     return TakeTranscript();
   }
+  // Delivers only the queued message at position `i` (fuzz tests reorder this
+  // way).
+  void DeliverOne(size_t i);
   // Drops queued messages matching `filter`.
   void Drop(const std::function<bool(const Message&)>& filter);
   // Repeats ProcessReady on all nodes and delivery until nothing changes.
