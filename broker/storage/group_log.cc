@@ -219,8 +219,15 @@ absl::Status GroupLog::Recover(RecoveryReport* report) {
     segments_.push_back(std::move(seg));
   }
   // A segment whose creation was torn (bad header, nothing after it) is
-  // removed.
+  // removed. A bad header with records after it is damage the log cannot work
+  // around (the active segment's header anchors its terms and offsets): refuse
+  // to open.
   while (!segments_.empty() && !segments_.back()->header_ok) {
+    if (segments_.back()->file->Size() > kSegmentHeaderBytes) {
+      return absl::DataLossError(absl::StrCat(
+          "segment header damaged in ", segments_.back()->path,
+          " at position 0; the group must be restored from a replica"));
+    }
     report->files_removed.push_back(segments_.back()->path);
     if (absl::Status s = RemoveSegmentFiles(*segments_.back()); !s.ok())
       return s;
@@ -489,6 +496,14 @@ absl::Status GroupLog::WritePending() {
 absl::Status GroupLog::Roll() {
   if (absl::Status s = WritePending(); !s.ok()) return s;
   Segment& old = active();
+  // The sealed segment is synced before the next one exists: any later
+  // directory sync (a snapshot, a truncation) may make the new file durable,
+  // and a durable segment must never follow one whose tail could still be lost.
+  if (old.dirty) {
+    if (absl::Status s = old.file->Sync(); !s.ok()) return Fail(s);
+    ++fsyncs_;
+    old.dirty = false;
+  }
   old.sealed = true;
   if (absl::Status s = WriteIndexFile(old); !s.ok()) return Fail(s);
   if (absl::Status s = CreateSegment(old.last_index + 1, old.last_term,

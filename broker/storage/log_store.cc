@@ -306,8 +306,10 @@ absl::Status LogStore::Apply(GroupStorage& group, PersistRequest& request,
       return absl::InvalidArgumentError(absl::StrCat(
           "snapshot ", meta.index, " older than ", group.snapshot_meta_.index));
     }
-    // The snapshot is durable before the log changes: recovery finishes the
-    // job.
+    // Earlier requests first (the snapshot must not become durable before a
+    // truncation queued ahead of it), then the snapshot before the log changes:
+    // recovery finishes a reset or compaction that a crash interrupted.
+    if (absl::Status s = log.Sync(); !s.ok()) return s;
     if (absl::Status s =
             WriteFileAtomically(*disk_, group.dir_, format::kSnapshotFile,
                                 EncodeSnapshot(*request.snapshot));

@@ -72,6 +72,7 @@ class SimFile final : public env::File {
 
   absl::Status Sync() override {
     if (absl::Status s = Alive(); !s.ok()) return s;
+    if (absl::Status s = disk_->BeginMutation(path_); !s.ok()) return s;
     disk_->AddSyncLatency();
     disk_->stats_.syncs++;
     if (disk_->options_.sync_error_probability > 0 &&
@@ -126,7 +127,24 @@ bool SimDisk::DirExists(absl::string_view dir) const {
   return it != live_.end() && it->second.is_dir;
 }
 
+void SimDisk::FreezeAfterOps(uint64_t ops) { ops_until_freeze_ = ops; }
+
+absl::Status SimDisk::BeginMutation(absl::string_view what) {
+  if (!frozen_ && ops_until_freeze_.has_value()) {
+    if (*ops_until_freeze_ == 0) {
+      frozen_ = true;
+    } else {
+      --*ops_until_freeze_;
+    }
+  }
+  if (frozen_) {
+    return absl::UnavailableError(absl::StrCat("power cut before: ", what));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SimDisk::MaybeWriteError(absl::string_view what) {
+  if (absl::Status s = BeginMutation(what); !s.ok()) return s;
   if (options_.write_error_probability > 0 &&
       absl::Bernoulli(rng_, options_.write_error_probability)) {
     return absl::UnavailableError(absl::StrCat("EIO: write ", what));
@@ -175,6 +193,7 @@ absl::StatusOr<std::unique_ptr<env::File>> SimDisk::Open(
 
 absl::StatusOr<std::unique_ptr<env::File>> SimDisk::Create(
     absl::string_view path) {
+  if (absl::Status s = BeginMutation(path); !s.ok()) return s;
   if (absl::Status s = CheckPath(path); !s.ok()) return s;
   Entry& entry = live_[std::string(path)];
   if (entry.is_dir) {
@@ -195,6 +214,7 @@ absl::StatusOr<std::unique_ptr<env::File>> SimDisk::Create(
 }
 
 absl::Status SimDisk::CreateDir(absl::string_view path) {
+  if (absl::Status s = BeginMutation(path); !s.ok()) return s;
   if (absl::Status s = CheckPath(path); !s.ok()) return s;
   auto it = live_.find(std::string(path));
   if (it != live_.end()) {
@@ -230,6 +250,7 @@ absl::StatusOr<bool> SimDisk::Exists(absl::string_view path) {
 }
 
 absl::Status SimDisk::Remove(absl::string_view path) {
+  if (absl::Status s = BeginMutation(path); !s.ok()) return s;
   if (absl::Status s = CheckPath(path); !s.ok()) return s;
   auto it = live_.find(std::string(path));
   if (it == live_.end() || it->second.is_dir) {
@@ -241,6 +262,7 @@ absl::Status SimDisk::Remove(absl::string_view path) {
 }
 
 absl::Status SimDisk::RemoveDir(absl::string_view path) {
+  if (absl::Status s = BeginMutation(path); !s.ok()) return s;
   if (absl::Status s = CheckPath(path); !s.ok()) return s;
   auto it = live_.find(std::string(path));
   if (it == live_.end() || !it->second.is_dir) {
@@ -257,6 +279,7 @@ absl::Status SimDisk::RemoveDir(absl::string_view path) {
 }
 
 absl::Status SimDisk::Rename(absl::string_view from, absl::string_view to) {
+  if (absl::Status s = BeginMutation(from); !s.ok()) return s;
   if (absl::Status s = CheckPath(from); !s.ok()) return s;
   if (absl::Status s = CheckPath(to); !s.ok()) return s;
   auto it = live_.find(std::string(from));
@@ -283,6 +306,7 @@ absl::Status SimDisk::Rename(absl::string_view from, absl::string_view to) {
 }
 
 absl::Status SimDisk::SyncDir(absl::string_view dir) {
+  if (absl::Status s = BeginMutation(dir); !s.ok()) return s;
   if (!env::IsValidPath(dir)) {
     return absl::InvalidArgumentError(absl::StrCat("bad path '", dir, "'"));
   }
@@ -350,6 +374,8 @@ void SimDisk::CrashInode(Inode& inode) {
 void SimDisk::Crash() {
   stats_.crashes++;
   generation_++;
+  frozen_ = false;
+  ops_until_freeze_.reset();
   pending_latency_micros_ = 0;
   // Entries whose directory itself was never made durable are gone with it.
   std::map<std::string, Entry> survivors;

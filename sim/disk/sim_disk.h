@@ -37,6 +37,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,13 @@ class SimDisk final : public env::Disk {
   // files.
   void Crash();
 
+  // Power cut in the middle of whatever runs next: after `ops` more mutating
+  // calls (writes, truncates, syncs, creates, renames, removes) every mutating
+  // call fails with Unavailable and changes nothing, until Crash(). Lets tests
+  // crash inside a flush, a segment roll, a truncation or a snapshot install.
+  void FreezeAfterOps(uint64_t ops);
+  bool frozen() const { return frozen_; }
+
   // Sum of the latencies of the syncs since the last call, then resets it.
   uint64_t TakeSyncLatencyMicros();
 
@@ -120,6 +128,8 @@ class SimDisk final : public env::Disk {
   absl::Status CheckPath(absl::string_view path) const;
   bool DirExists(absl::string_view dir) const;
   absl::Status MaybeWriteError(absl::string_view what);
+  // Counts a mutating call against the freeze budget.
+  absl::Status BeginMutation(absl::string_view what);
   absl::Status Reserve(uint64_t old_size, uint64_t new_size);
   void AddSyncLatency();
   void CrashInode(Inode& inode);
@@ -132,6 +142,8 @@ class SimDisk final : public env::Disk {
       0;  // bumped by Crash; files of older generations are dead
   uint64_t live_bytes_ = 0;
   uint64_t pending_latency_micros_ = 0;
+  std::optional<uint64_t> ops_until_freeze_;
+  bool frozen_ = false;
   SimDiskStats stats_;
 };
 

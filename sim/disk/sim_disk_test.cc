@@ -231,3 +231,26 @@ INSTANTIATE_TEST_SUITE_P(
         "sim", [] { return std::make_unique<::chronik::sim::SimHarness>(); }}),
     DiskFactoryName);
 }  // namespace chronik::env
+
+namespace chronik::sim {
+namespace {
+
+TEST(SimDiskFaultTest, FreezeFailsEveryMutationUntilTheCrash) {
+  std::mt19937_64 rng(5);
+  SimDisk disk(SimDiskOptions{.torn_write_probability = 0.0}, rng);
+  std::unique_ptr<env::File> file = *disk.Create("f");
+  ASSERT_TRUE(disk.SyncDir("").ok());
+  disk.FreezeAfterOps(2);
+  EXPECT_TRUE(file->Append("a").ok());
+  EXPECT_TRUE(file->Sync().ok());
+  EXPECT_EQ(file->Append("b").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(disk.Create("g").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(disk.frozen());
+  disk.Crash();
+  EXPECT_FALSE(disk.frozen());
+  EXPECT_EQ(ReadFile(disk, "f"), "a");
+  EXPECT_TRUE(disk.Create("g").ok());
+}
+
+}  // namespace
+}  // namespace chronik::sim
