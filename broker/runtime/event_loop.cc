@@ -21,9 +21,11 @@ namespace chronik::runtime {
 namespace {
 
 // epoll_event.data.u64 tags: 0 is the wake-up eventfd, listener tags have the
-// top bit set (index below), everything else is a ConnectionId.
+// top bit set (index below), watched fds the next bit (index below),
+// everything else is a ConnectionId (counted from 1, never reaching bit 62).
 constexpr uint64_t kWakeTag = 0;
 constexpr uint64_t kListenerTagBit = uint64_t{1} << 63;
+constexpr uint64_t kWatchTagBit = uint64_t{1} << 62;
 constexpr int kMaxEventsPerWait = 256;
 
 std::string ErrnoText(int error) { return std::strerror(error); }
@@ -72,7 +74,9 @@ EventLoop::EventLoop(int epoll_fd, int wake_fd)
 
 EventLoop::~EventLoop() {
   for (auto& [id, connection] : connections_) close(connection->fd);
-  for (auto& listener : listeners_) close(listener->fd);
+  for (auto& listener : listeners_) {
+    if (listener != nullptr) close(listener->fd);
+  }
   close(wake_fd_);
   close(epoll_fd_);
 }
@@ -146,7 +150,14 @@ void EventLoop::Run() {
         continue;
       }
       if (tag & kListenerTagBit) {
-        Accept(*listeners_[tag & ~kListenerTagBit]);
+        const uint64_t index = tag & ~kListenerTagBit;
+        // A closed listener's slot is null (CloseListeners earlier in this
+        // batch).
+        if (listeners_[index] != nullptr) Accept(*listeners_[index]);
+        continue;
+      }
+      if (tag & kWatchTagBit) {
+        watched_[tag & ~kWatchTagBit]();
         continue;
       }
       auto it = connections_.find(tag);
@@ -187,6 +198,26 @@ void EventLoop::Post(std::function<void()> task) {
 void EventLoop::RunEvery(absl::Duration interval, std::function<void()> task) {
   CHRONIK_CHECK(interval > absl::ZeroDuration());
   timers_.push_back(Timer{absl::Now() + interval, interval, std::move(task)});
+}
+
+void EventLoop::WatchReadable(int fd, std::function<void()> on_readable) {
+  CHRONIK_CHECK(fd >= 0);
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWatchTagBit | watched_.size();
+  CHRONIK_CHECK_EQ(epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event), 0)
+      << ErrnoText(errno);
+  watched_.push_back(std::move(on_readable));
+}
+
+void EventLoop::CloseListeners() {
+  // Slots stay (as null) so the tags of the others keep their index.
+  for (auto& listener : listeners_) {
+    if (listener == nullptr) continue;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener->fd, nullptr);
+    close(listener->fd);
+    listener.reset();
+  }
 }
 
 void EventLoop::RunPosted() {

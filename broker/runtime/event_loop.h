@@ -74,6 +74,13 @@ class EventLoop {
   void Post(std::function<void()> task);  // thread-safe
   // Runs `task` every `interval` on the loop thread, first after `interval`.
   void RunEvery(absl::Duration interval, std::function<void()> task);
+  // Calls `on_readable` on the loop thread whenever `fd` is readable (e.g. a
+  // signalfd). The caller owns `fd`, drains it in the callback, and keeps it
+  // open while the loop runs. Loop-thread only.
+  void WatchReadable(int fd, std::function<void()> on_readable);
+  // Closes every listener: no new connections (shutdown). Open connections
+  // stay. Loop-thread only.
+  void CloseListeners();
 
   // Loop-thread only. Unknown (already closed) ids are ignored.
   void Send(ConnectionId id, std::string bytes);
@@ -111,6 +118,7 @@ class EventLoop {
   std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::vector<std::unique_ptr<Connection>> closed_;  // freed after each batch
   std::vector<Timer> timers_;
+  std::vector<std::function<void()>> watched_;  // index = tag & ~kWatchTagBit
   // std::mutex, not absl::Mutex: Debian's Abseil is not built for TSan, which
   // then cannot see absl::Mutex's happens-before edges.
   std::mutex posted_mu_;

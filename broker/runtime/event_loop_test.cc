@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,6 +126,70 @@ TEST_F(EventLoopTest, PostRunsOnLoopThread) {
   std::promise<std::thread::id> ran_on;
   loop_->Post([&] { ran_on.set_value(std::this_thread::get_id()); });
   EXPECT_EQ(ran_on.get_future().get(), thread_.get_id());
+}
+
+TEST_F(EventLoopTest, WatchReadableRunsCallbackOnLoopThread) {
+  const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::promise<uint64_t> value;
+  loop_->Post([&] {
+    loop_->WatchReadable(fd, [&, fd] {
+      uint64_t count = 0;
+      ASSERT_EQ(read(fd, &count, sizeof(count)), 8);
+      value.set_value(count);
+    });
+    const uint64_t three = 3;
+    ASSERT_EQ(write(fd, &three, sizeof(three)), 8);
+  });
+  EXPECT_EQ(value.get_future().get(), 3u);
+  close(fd);  // also removes it from the epoll set
+}
+
+TEST_F(EventLoopTest, CloseListenersRefusesNewConnectionsKeepsOpenOnes) {
+  const int open_fd = Connect(port_);
+  ASSERT_EQ(write(open_fd, "a\n", 2), 2);
+  EXPECT_EQ(ReadExactly(open_fd, 2), "A\n");
+  std::promise<void> closed;
+  loop_->Post([&] {
+    loop_->CloseListeners();
+    closed.set_value();
+  });
+  closed.get_future().get();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port_));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  EXPECT_NE(
+      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  close(fd);
+  ASSERT_EQ(write(open_fd, "b\n", 2), 2);
+  EXPECT_EQ(ReadExactly(open_fd, 2), "B\n");
+  close(open_fd);
+}
+
+TEST(EventLoopSignalTest, SignalfdDeliversSigtermToTheLoop) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGUSR1);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &mask, nullptr), 0);
+  const int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  int signals = 0;
+  (*loop)->WatchReadable(fd, [&] {
+    signalfd_siginfo info;
+    while (read(fd, &info, sizeof(info)) == sizeof(info)) {
+      EXPECT_EQ(info.ssi_signo, static_cast<uint32_t>(SIGUSR1));
+      ++signals;
+    }
+    (*loop)->Stop();
+  });
+  ASSERT_EQ(kill(getpid(), SIGUSR1), 0);
+  (*loop)->Run();  // returns only once the signal was seen
+  EXPECT_EQ(signals, 1);
+  close(fd);
 }
 
 TEST(EventLoopListenTest, TakenPortIsAnErrorNamingListenerAndPort) {
