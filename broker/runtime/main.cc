@@ -1,8 +1,13 @@
 // chronik-server entry point: parses flags, CHRONIK_* variables and the
-// cluster file (broker/config), then runs the broker. Until the standalone
-// broker lands (issue 7) it validates its configuration, says that serving is
-// not yet implemented, and exits non-zero so no script mistakes it for a
-// running broker.
+// cluster file (broker/config), then runs the node under the production
+// driver (Server: event loop, sockets, files, signals) until SIGTERM/SIGINT.
+//
+// Exit codes: 0 after a clean shutdown (or --help/--version), 2 for a bad
+// configuration (the message names the flag), 1 when the server cannot start
+// (a taken port: the message names the listener and port; an unusable data
+// directory) or fails while running.
+#include <signal.h>
+
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -12,6 +17,9 @@
 
 #include "absl/status/statusor.h"
 #include "broker/config/server_config.h"
+#include "broker/runtime/log.h"
+#include "broker/runtime/node.h"
+#include "broker/runtime/server.h"
 #include "broker/version.h"
 
 extern char** environ;
@@ -54,14 +62,29 @@ int main(int argc, char** argv) {
     std::printf("%s", chronik::config::ServerConfigUsage().c_str());
     return 0;
   }
-  std::printf("chronik-server %s\n", chronik::kVersion);
-  if (config->show_version) return 0;
-  std::fprintf(stderr,
-               "chronik-server: serving is not yet implemented (the "
-               "configuration is valid: %s mode, kafka port %d, data dir %s)\n",
-               config->mode == chronik::config::ServerConfig::Mode::kCluster
-                   ? "cluster"
-                   : "standalone",
-               config->kafka_port, config->data_dir.c_str());
-  return 2;
+  if (config->show_version) {
+    std::printf("chronik-server %s\n", chronik::kVersion);
+    return 0;
+  }
+  chronik::runtime::SetLogLevel(config->log_level);
+  // A peer that closes its socket must not kill the process on our next
+  // write: write() then fails with EPIPE, which the event loop handles.
+  signal(SIGPIPE, SIG_IGN);
+
+  chronik::runtime::ServerOptions options;
+  options.config = *config;
+  auto server = chronik::runtime::Server::Create(
+      options, chronik::runtime::MakeBrokerNode);
+  if (!server.ok()) {
+    chronik::runtime::LogError(
+        std::string("cannot start: ") +
+        std::string(server.status().message()));
+    return 1;
+  }
+  const absl::Status status = (*server)->Run();
+  if (!status.ok()) {
+    chronik::runtime::LogError(std::string(status.message()));
+    return 1;
+  }
+  return 0;
 }

@@ -1,0 +1,143 @@
+#include "broker/runtime/http.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/check.h"
+
+namespace chronik::runtime {
+namespace {
+
+// Upper bounds (ms) of broker::ApiMetrics::latency_buckets, in order; the last
+// bucket is +Inf.
+constexpr const char* kBucketBounds[] = {"1",   "5",   "10",   "50",
+                                         "100", "500", "1000", "+Inf"};
+
+const char* Reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+  }
+  return "Unknown";
+}
+
+void Metric(std::string* out, absl::string_view name, absl::string_view type,
+            absl::string_view help, uint64_t value) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
+                  type, "\n", name, " ", value, "\n");
+}
+
+void Header(std::string* out, absl::string_view name, absl::string_view type,
+            absl::string_view help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
+                  type, "\n");
+}
+
+}  // namespace
+
+HttpParse ParseHttpRequest(absl::string_view input, size_t max_request_bytes,
+                           HttpRequest* request) {
+  const size_t end = input.find("\r\n\r\n");
+  if (end == absl::string_view::npos) {
+    return input.size() > max_request_bytes ? HttpParse::kTooLarge
+                                            : HttpParse::kIncomplete;
+  }
+  if (end + 4 > max_request_bytes) return HttpParse::kTooLarge;
+  const absl::string_view line = input.substr(0, input.find("\r\n"));
+  const std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty() ||
+      parts[1][0] != '/' || !absl::StartsWith(parts[2], "HTTP/1.")) {
+    return HttpParse::kBad;
+  }
+  request->method = std::string(parts[0]);
+  const absl::string_view target = parts[1];
+  request->path = std::string(target.substr(0, target.find('?')));
+  return HttpParse::kComplete;
+}
+
+std::string HttpResponse(int status, absl::string_view content_type,
+                         absl::string_view body) {
+  return absl::StrCat("HTTP/1.1 ", status, " ", Reason(status),
+                      "\r\nContent-Type: ", content_type,
+                      "\r\nContent-Length: ", body.size(),
+                      "\r\nConnection: close\r\n\r\n", body);
+}
+
+std::string RenderMetrics(const broker::BrokerMetrics& metrics,
+                          const RuntimeMetrics& runtime) {
+  std::string out;
+  Header(&out, "chronik_requests_total", "counter",
+         "Kafka requests handled, by API.");
+  for (const auto& [api, m] : metrics.apis) {
+    absl::StrAppend(&out, "chronik_requests_total{api=\"", api, "\"} ",
+                    m.requests, "\n");
+  }
+  Header(&out, "chronik_request_errors_total", "counter",
+         "Kafka responses carrying an error code, by API.");
+  for (const auto& [api, m] : metrics.apis) {
+    absl::StrAppend(&out, "chronik_request_errors_total{api=\"", api, "\"} ",
+                    m.errors, "\n");
+  }
+  Header(&out, "chronik_request_latency_ms", "histogram",
+         "Kafka request latency from complete request to response, ms.");
+  for (const auto& [api, m] : metrics.apis) {
+    CHRONIK_CHECK_EQ(m.latency_buckets.size(), std::size(kBucketBounds));
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < m.latency_buckets.size(); ++i) {
+      cumulative += m.latency_buckets[i];
+      absl::StrAppend(&out, "chronik_request_latency_ms_bucket{api=\"", api,
+                      "\",le=\"", kBucketBounds[i], "\"} ", cumulative, "\n");
+    }
+    absl::StrAppend(&out, "chronik_request_latency_ms_sum{api=\"", api, "\"} ",
+                    m.latency_ms_sum, "\n");
+    absl::StrAppend(&out, "chronik_request_latency_ms_count{api=\"", api,
+                    "\"} ", cumulative, "\n");
+  }
+  Metric(&out, "chronik_bytes_in_total", "counter",
+         "Kafka request bytes received.", metrics.bytes_in);
+  Metric(&out, "chronik_bytes_out_total", "counter",
+         "Kafka response bytes sent.", metrics.bytes_out);
+  Metric(&out, "chronik_connections", "gauge", "Open Kafka connections.",
+         metrics.connections);
+  Metric(&out, "chronik_partitions", "gauge",
+         "Partition replicas hosted by this node.", metrics.partitions);
+  Metric(&out, "chronik_partitions_led", "gauge",
+         "Partition replicas this node leads.", metrics.partitions_led);
+  Metric(&out, "chronik_log_bytes", "gauge",
+         "On-disk size of all partition logs, bytes.", metrics.log_bytes);
+  Metric(&out, "chronik_malformed_requests_total", "counter",
+         "Kafka requests that closed their connection as malformed.",
+         metrics.malformed_requests);
+  Metric(&out, "chronik_ready", "gauge", "1 when the node serves (/ready).",
+         runtime.ready ? 1 : 0);
+  Metric(&out, "chronik_start_time_seconds", "gauge",
+         "Unix time the process started.",
+         static_cast<uint64_t>(runtime.start_time_ms / 1000));
+  Metric(&out, "chronik_http_requests_total", "counter",
+         "HTTP requests answered (health, ready, metrics).",
+         runtime.http_requests);
+  Metric(&out, "chronik_peer_messages_dropped_total", "counter",
+         "Raft messages for peers with no transport (standalone).",
+         runtime.peer_messages_dropped);
+  Metric(&out, "chronik_storage_flushes_total", "counter",
+         "Group-commit flushes of the log store.", runtime.storage_flushes);
+  Metric(&out, "chronik_storage_fsyncs_total", "counter",
+         "fsyncs of log segment and index files.", runtime.storage_fsyncs);
+  Metric(&out, "chronik_storage_written_bytes_total", "counter",
+         "Bytes of Raft entries written to the log store.",
+         runtime.storage_bytes);
+  return out;
+}
+
+}  // namespace chronik::runtime

@@ -1,0 +1,62 @@
+// The HTTP side of the runtime: a minimal HTTP/1.x request parser for the
+// health, readiness and metrics endpoints, and the Prometheus text rendering
+// of the node's metrics. Pure functions (no sockets), so they are unit tested
+// directly; Server wires them to the event loop.
+//
+// Wire contract (what GET /health etc. accept): one request per connection,
+// "METHOD SP PATH SP HTTP/1.x CRLF" then header lines up to an empty line; the
+// body is ignored. The whole head is bounded by `max_request_bytes` (larger
+// gets 431 and a close). Responses always carry Content-Length and
+// "Connection: close".
+#ifndef CHRONIK_BROKER_RUNTIME_HTTP_H_
+#define CHRONIK_BROKER_RUNTIME_HTTP_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "broker/server/broker.h"
+
+namespace chronik::runtime {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;  // without the query string
+};
+
+enum class HttpParse {
+  kIncomplete,  // need more bytes
+  kComplete,
+  kBad,       // malformed: answer 400
+  kTooLarge,  // head longer than the bound: answer 431
+};
+
+// Parses the request head at the start of `input`.
+HttpParse ParseHttpRequest(absl::string_view input, size_t max_request_bytes,
+                           HttpRequest* request);
+
+std::string HttpResponse(int status, absl::string_view content_type,
+                         absl::string_view body);
+
+// Runtime-side figures added to the broker's own metrics.
+struct RuntimeMetrics {
+  bool ready = false;
+  int64_t start_time_ms = 0;
+  uint64_t http_requests = 0;
+  uint64_t peer_messages_dropped = 0;
+  uint64_t storage_flushes = 0;
+  uint64_t storage_fsyncs = 0;
+  uint64_t storage_bytes = 0;
+};
+
+// Prometheus text exposition format (version 0.0.4). Every name starts with
+// "chronik_". Latency histograms use the broker's bucket bounds (ms); the
+// broker counts each request in one bucket, the output is cumulative as
+// Prometheus requires.
+std::string RenderMetrics(const broker::BrokerMetrics& metrics,
+                          const RuntimeMetrics& runtime);
+
+}  // namespace chronik::runtime
+
+#endif  // CHRONIK_BROKER_RUNTIME_HTTP_H_

@@ -1,0 +1,101 @@
+#include "broker/runtime/http.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace chronik::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ParseHttpRequestTest, CompleteRequest) {
+  HttpRequest request;
+  EXPECT_EQ(ParseHttpRequest("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+                             1024, &request),
+            HttpParse::kComplete);
+  EXPECT_EQ(request.method, "GET");
+  EXPECT_EQ(request.path, "/metrics");
+}
+
+TEST(ParseHttpRequestTest, IncompleteUntilTheEmptyLine) {
+  HttpRequest request;
+  EXPECT_EQ(ParseHttpRequest("GET /health HTTP/1.1\r\nHost: a\r\n", 1024,
+                             &request),
+            HttpParse::kIncomplete);
+}
+
+TEST(ParseHttpRequestTest, MalformedRequestLine) {
+  HttpRequest request;
+  EXPECT_EQ(ParseHttpRequest("hello\r\n\r\n", 1024, &request), HttpParse::kBad);
+  EXPECT_EQ(ParseHttpRequest("GET health HTTP/1.1\r\n\r\n", 1024, &request),
+            HttpParse::kBad);
+  EXPECT_EQ(ParseHttpRequest("GET /health SPDY\r\n\r\n", 1024, &request),
+            HttpParse::kBad);
+}
+
+TEST(ParseHttpRequestTest, BoundedHead) {
+  HttpRequest request;
+  const std::string endless = "GET /" + std::string(100, 'a');
+  EXPECT_EQ(ParseHttpRequest(endless, 64, &request), HttpParse::kTooLarge);
+  const std::string big = "GET / HTTP/1.1\r\nX: " + std::string(100, 'a') +
+                          "\r\n\r\n";
+  EXPECT_EQ(ParseHttpRequest(big, 64, &request), HttpParse::kTooLarge);
+  EXPECT_EQ(ParseHttpRequest(big, 1024, &request), HttpParse::kComplete);
+}
+
+TEST(HttpResponseTest, HasLengthAndClose) {
+  EXPECT_EQ(HttpResponse(503, "text/plain", "no\n"),
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 3\r\nConnection: close\r\n\r\nno\n");
+}
+
+TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
+  broker::BrokerMetrics metrics;
+  broker::ApiMetrics produce;
+  produce.requests = 6;
+  produce.errors = 1;
+  produce.latency_ms_sum = 40;
+  produce.latency_buckets = {3, 2, 0, 1, 0, 0, 0, 0};
+  metrics.apis["Produce"] = produce;
+  metrics.bytes_in = 1000;
+  metrics.bytes_out = 200;
+  metrics.connections = 2;
+  metrics.partitions = 3;
+  metrics.log_bytes = 4096;
+  RuntimeMetrics runtime;
+  runtime.ready = true;
+  const std::string text = RenderMetrics(metrics, runtime);
+  EXPECT_THAT(text, HasSubstr("# TYPE chronik_requests_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_requests_total{api=\"Produce\"} 6\n"));
+  EXPECT_THAT(text,
+              HasSubstr("chronik_request_errors_total{api=\"Produce\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_request_latency_ms_bucket{api=\"Produce"
+                              "\",le=\"1\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_request_latency_ms_bucket{api=\"Produce"
+                              "\",le=\"5\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_request_latency_ms_bucket{api=\"Produce"
+                              "\",le=\"+Inf\"} 6\n"));
+  EXPECT_THAT(text,
+              HasSubstr("chronik_request_latency_ms_sum{api=\"Produce\"} 40\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_request_latency_ms_count{api=\"Produce"
+                              "\"} 6\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_bytes_in_total 1000\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_bytes_out_total 200\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_connections 2\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_partitions 3\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_log_bytes 4096\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_ready 1\n"));
+  // Every sample line's name carries the prefix.
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start);
+    const std::string line = text.substr(start, end - start);
+    if (line[0] != '#') {
+      EXPECT_EQ(line.rfind("chronik_", 0), 0u) << line;
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+}  // namespace chronik::runtime

@@ -1,0 +1,29 @@
+// Log: the production driver's log lines, one per event, to stderr.
+//
+// Format: "2026-11-26T05:48:01.123Z INFO  message". Each line is written with a
+// single write(2) so lines from different threads never interleave. The level
+// is process-wide (set once from --log-level at start); lines below it are
+// dropped before formatting (check LogEnabled first for costly messages).
+// Thread-safe. Only broker/runtime uses this: deterministic code reports
+// through return values and metrics, never by logging.
+#ifndef CHRONIK_BROKER_RUNTIME_LOG_H_
+#define CHRONIK_BROKER_RUNTIME_LOG_H_
+
+#include <string_view>
+
+#include "broker/config/server_config.h"
+
+namespace chronik::runtime {
+
+void SetLogLevel(config::LogLevel level);
+bool LogEnabled(config::LogLevel level);
+void Log(config::LogLevel level, std::string_view message);
+
+inline void LogDebug(std::string_view m) { Log(config::LogLevel::kDebug, m); }
+inline void LogInfo(std::string_view m) { Log(config::LogLevel::kInfo, m); }
+inline void LogWarn(std::string_view m) { Log(config::LogLevel::kWarn, m); }
+inline void LogError(std::string_view m) { Log(config::LogLevel::kError, m); }
+
+}  // namespace chronik::runtime
+
+#endif  // CHRONIK_BROKER_RUNTIME_LOG_H_

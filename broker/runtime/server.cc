@@ -1,0 +1,421 @@
+#include "broker/runtime/server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/runtime/http.h"
+#include "broker/runtime/log.h"
+#include "broker/version.h"
+
+namespace chronik::runtime {
+namespace {
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* ModeName(config::ServerConfig::Mode mode) {
+  return mode == config::ServerConfig::Mode::kCluster ? "cluster"
+                                                      : "standalone";
+}
+
+}  // namespace
+
+// The node's output interfaces, implemented on the event loop.
+class Server::Outputs final : public broker::Clock,
+                              public broker::ConnectionOutput,
+                              public broker::PeerOutput {
+ public:
+  explicit Outputs(Server* server) : server_(server) {}
+
+  int64_t NowMs() override { return WallMs(); }
+
+  void Send(broker::ConnectionId id, std::string bytes) override {
+    auto it = server_->kafka_connections_.find(id);
+    if (it == server_->kafka_connections_.end()) return;  // already closed
+    server_->loop_->Send(id, std::move(bytes));
+    if (server_->loop_->QueuedOutputBytes(id) >
+            server_->options_.max_queued_output_bytes &&
+        !it->second.paused_by_output) {
+      it->second.paused_by_output = true;
+      server_->UpdateReading(id);
+    }
+  }
+  void Close(broker::ConnectionId id) override {
+    server_->loop_->CloseAfterFlush(id);
+  }
+  void PauseReading(broker::ConnectionId id) override {
+    auto it = server_->kafka_connections_.find(id);
+    if (it == server_->kafka_connections_.end()) return;
+    it->second.paused_by_node = true;
+    server_->UpdateReading(id);
+  }
+  void ResumeReading(broker::ConnectionId id) override {
+    auto it = server_->kafka_connections_.find(id);
+    if (it == server_->kafka_connections_.end()) return;
+    it->second.paused_by_node = false;
+    server_->UpdateReading(id);
+  }
+  void Send(replication::OutgoingMessage message) override {
+    // No peer transport yet (standalone has no peers): count and drop.
+    ++server_->peer_messages_dropped_;
+    if (LogEnabled(config::LogLevel::kDebug)) {
+      LogDebug(absl::StrCat("dropping a Raft message of group ",
+                            message.group_id, ": no peer transport"));
+    }
+  }
+
+ private:
+  Server* const server_;
+};
+
+class Server::KafkaHandler final : public ConnectionHandler {
+ public:
+  explicit KafkaHandler(Server* server) : server_(server) {}
+
+  void OnOpen(ConnectionId id, const std::string& peer) override {
+    server_->kafka_connections_[id] = KafkaConnection{};
+    LogDebug(absl::StrCat("kafka connection ", id, " from ", peer));
+    server_->CallNode([&] { server_->node_->OnConnectionOpen(id, peer); });
+    server_->ScheduleProcess();
+  }
+  void OnInput(ConnectionId id, std::string* input) override {
+    server_->CallNode([&] { server_->node_->OnConnectionInput(id, input); });
+    server_->ScheduleProcess();
+  }
+  void OnDrained(ConnectionId id) override {
+    auto it = server_->kafka_connections_.find(id);
+    if (it == server_->kafka_connections_.end() ||
+        !it->second.paused_by_output) {
+      return;
+    }
+    it->second.paused_by_output = false;
+    server_->UpdateReading(id);
+  }
+  void OnClose(ConnectionId id) override {
+    server_->kafka_connections_.erase(id);
+    LogDebug(absl::StrCat("kafka connection ", id, " closed"));
+    if (server_->in_node_) {
+      // Closed from inside a node call (a failed write, or the node's own
+      // Close): tell the node once that call has returned.
+      server_->deferred_closes_.push_back(id);
+      return;
+    }
+    server_->CallNode([&] { server_->node_->OnConnectionClose(id); });
+    server_->ScheduleProcess();
+  }
+
+ private:
+  Server* const server_;
+};
+
+class Server::HttpHandler final : public ConnectionHandler {
+ public:
+  explicit HttpHandler(Server* server) : server_(server) {}
+
+  void OnOpen(ConnectionId, const std::string&) override {}
+  void OnInput(ConnectionId id, std::string* input) override {
+    HttpRequest request;
+    const HttpParse parse = ParseHttpRequest(
+        *input, server_->options_.max_http_request_bytes, &request);
+    if (parse == HttpParse::kIncomplete) return;
+    input->clear();
+    ++server_->http_requests_;
+    server_->loop_->Send(id, Respond(parse, request));
+    server_->loop_->CloseAfterFlush(id);
+  }
+  void OnClose(ConnectionId) override {}
+
+ private:
+  std::string Respond(HttpParse parse, const HttpRequest& request) {
+    constexpr const char* kText = "text/plain; charset=utf-8";
+    if (parse == HttpParse::kTooLarge) {
+      return HttpResponse(431, kText, "request too large\n");
+    }
+    if (parse == HttpParse::kBad) return HttpResponse(400, kText, "bad request\n");
+    if (request.method != "GET") {
+      return HttpResponse(405, kText, "only GET\n");
+    }
+    if (request.path == "/health") return HttpResponse(200, kText, "ok\n");
+    if (request.path == "/ready") {
+      return server_->node_->IsReady()
+                 ? HttpResponse(200, kText, "ready\n")
+                 : HttpResponse(503, kText, "not ready\n");
+    }
+    if (request.path == "/metrics") {
+      RuntimeMetrics runtime;
+      runtime.ready = server_->node_->IsReady();
+      runtime.start_time_ms = server_->start_time_ms_;
+      runtime.http_requests = server_->http_requests_;
+      runtime.peer_messages_dropped = server_->peer_messages_dropped_;
+      const storage::StoreStats& stats = server_->store_->stats();
+      runtime.storage_flushes = stats.flushes;
+      runtime.storage_fsyncs = stats.log_fsyncs;
+      runtime.storage_bytes = stats.bytes;
+      return HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8",
+                          RenderMetrics(server_->node_->Metrics(), runtime));
+    }
+    return HttpResponse(404, kText, "not found\n");
+  }
+
+  Server* const server_;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(
+    const ServerOptions& options, const NodeFactory& make_node) {
+  std::unique_ptr<Server> server(new Server(options));
+  absl::Status status = server->Init(make_node);
+  if (!status.ok()) return status;
+  return server;
+}
+
+Server::Server(const ServerOptions& options) : options_(options) {
+  CHRONIK_CHECK_GT(options_.tick_interval_ms, 0);
+  CHRONIK_CHECK_GT(options_.max_http_request_bytes, 0u);
+}
+
+Server::~Server() {
+  // The node holds pointers to the outputs, store and loop: it goes first.
+  node_.reset();
+  store_.reset();
+  loop_.reset();
+  if (signal_fd_ >= 0) close(signal_fd_);
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock
+}
+
+absl::Status Server::Init(const NodeFactory& make_node) {
+  start_time_ms_ = WallMs();
+  auto loop = EventLoop::Create();
+  if (!loop.ok()) return loop.status();
+  loop_ = std::move(*loop);
+  kafka_handler_ = std::make_unique<KafkaHandler>(this);
+  http_handler_ = std::make_unique<HttpHandler>(this);
+  outputs_ = std::make_unique<Outputs>(this);
+  const config::ServerConfig& config = options_.config;
+
+  // Kafka first, then HTTP: a failure returns before anything else starts,
+  // and the loop's destructor closes what did bind.
+  auto kafka_port = loop_->Listen(
+      {.name = "kafka", .host = config.bind_host, .port = config.kafka_port},
+      kafka_handler_.get());
+  if (!kafka_port.ok()) return kafka_port.status();
+  kafka_port_ = *kafka_port;
+  auto http_port = loop_->Listen(
+      {.name = "http", .host = config.bind_host, .port = config.http_port},
+      http_handler_.get());
+  if (!http_port.ok()) return http_port.status();
+  http_port_ = *http_port;
+
+  if (absl::Status status = LockDataDir(); !status.ok()) return status;
+  disk_ = std::make_unique<PosixDisk>(config.data_dir);
+  auto store = storage::LogStore::Open(disk_.get(), "", storage::StoreOptions{});
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("opening the log store in ",
+                                     config.data_dir, ": ",
+                                     store.status().message()));
+  }
+  store_ = std::move(*store);
+
+  NodeEnvironment environment;
+  environment.config = config;
+  if (environment.config.advertised_host.empty()) {
+    environment.config.advertised_host = config.bind_host;
+  }
+  if (environment.config.advertised_port == 0) {
+    environment.config.advertised_port = kafka_port_;
+  }
+  environment.config.kafka_port = kafka_port_;
+  environment.config.http_port = http_port_;
+  options_.config = environment.config;
+  environment.seed =
+      options_.seed != 0
+          ? options_.seed
+          : (config.node_id * 0x9E3779B97F4A7C15ull) ^
+                static_cast<uint64_t>(
+                    std::chrono::steady_clock::now().time_since_epoch().count());
+  environment.tick_interval_ms = options_.tick_interval_ms;
+  environment.store = store_.get();
+  environment.clock = outputs_.get();
+  environment.connections = outputs_.get();
+  environment.peers = outputs_.get();
+  auto node = make_node(environment);
+  if (!node.ok()) return node.status();
+  node_ = std::move(*node);
+  if (absl::Status status = node_->Start(); !status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("starting the node: ",
+                                                    status.message()));
+  }
+
+  if (options_.handle_signals) {
+    if (absl::Status status = WatchSignals(); !status.ok()) return status;
+  }
+  loop_->RunEvery(absl::Milliseconds(options_.tick_interval_ms),
+                  [this] { OnTick(); });
+  return absl::OkStatus();
+}
+
+absl::Status Server::LockDataDir() {
+  const std::string& dir = options_.config.data_dir;
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create data dir ", dir, " (--data-dir): ", error.message()));
+  }
+  const std::string path = dir + "/LOCK";
+  lock_fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  }
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data dir ", dir,
+                     " is in use by another chronik-server (", path,
+                     " is locked)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Server::WatchSignals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    return absl::InternalError("pthread_sigmask failed");
+  }
+  signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd_ < 0) {
+    return absl::InternalError(
+        absl::StrCat("signalfd: ", std::strerror(errno)));
+  }
+  loop_->WatchReadable(signal_fd_, [this] {
+    signalfd_siginfo info;
+    while (read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+      const char* name = info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+      if (shutting_down_) {
+        LogWarn(absl::StrCat(name, " again: stopping without draining"));
+        loop_->Stop();
+        continue;
+      }
+      BeginShutdown(name);
+    }
+  });
+  return absl::OkStatus();
+}
+
+std::string Server::Describe() const {
+  const config::ServerConfig& config = options_.config;
+  std::error_code error;
+  std::filesystem::path data_dir =
+      std::filesystem::absolute(config.data_dir, error);
+  return absl::StrCat(
+      "chronik-server ", kVersion, " ", ModeName(config.mode),
+      " node_id=", config.node_id, " kafka=", config.bind_host, ":",
+      kafka_port_, " advertised=", config.advertised_host, ":",
+      config.advertised_port, " http=", config.bind_host, ":", http_port_,
+      " data_dir=", error ? config.data_dir : data_dir.lexically_normal().string(),
+      " log_level=", config::LogLevelName(config.log_level));
+}
+
+absl::Status Server::Run() {
+  LogInfo(absl::StrCat("started: ", Describe()));
+  loop_->Run();
+  // Whatever the node still has queued reaches the disk before we return.
+  CallNode([&] { node_->Process(); });
+  LogInfo("stopped");
+  return absl::OkStatus();
+}
+
+void Server::Shutdown() {
+  loop_->Post([this] { BeginShutdown("shutdown requested"); });
+}
+
+template <typename F>
+void Server::CallNode(F&& call) {
+  CHRONIK_CHECK(!in_node_) << "the node was re-entered";
+  in_node_ = true;
+  call();
+  in_node_ = false;
+  DeliverDeferred();
+}
+
+void Server::DeliverDeferred() {
+  while (!deferred_closes_.empty() || !deferred_resumes_.empty()) {
+    std::vector<ConnectionId> closes;
+    closes.swap(deferred_closes_);
+    for (ConnectionId id : closes) {
+      CallNode([&] { node_->OnConnectionClose(id); });
+    }
+    std::vector<ConnectionId> resumes;
+    resumes.swap(deferred_resumes_);
+    for (ConnectionId id : resumes) UpdateReading(id);
+    ScheduleProcess();
+  }
+}
+
+void Server::UpdateReading(ConnectionId id) {
+  auto it = kafka_connections_.find(id);
+  if (it == kafka_connections_.end()) return;
+  if (it->second.paused_by_node || it->second.paused_by_output) {
+    loop_->PauseReading(id);
+  } else if (in_node_) {
+    // ResumeReading may deliver buffered input at once: not inside the node.
+    deferred_resumes_.push_back(id);
+  } else {
+    loop_->ResumeReading(id);
+  }
+}
+
+void Server::ScheduleProcess() {
+  if (process_scheduled_) return;
+  process_scheduled_ = true;
+  // Posted tasks run after the current batch of socket events: one Process
+  // (and so one group-commit flush) per batch, not per connection.
+  loop_->Post([this] {
+    process_scheduled_ = false;
+    CallNode([&] { node_->Process(); });
+  });
+}
+
+void Server::OnTick() {
+  CallNode([&] { node_->Tick(); });
+  CallNode([&] { node_->Process(); });
+  if (!shutting_down_) return;
+  bool drained = true;
+  for (const auto& [id, connection] : kafka_connections_) {
+    if (loop_->QueuedOutputBytes(id) > 0) drained = false;
+  }
+  if (drained || WallMs() >= shutdown_deadline_ms_) {
+    if (!drained) LogWarn("shutdown: grace period over with output queued");
+    loop_->Stop();
+  }
+}
+
+void Server::BeginShutdown(const std::string& reason) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_deadline_ms_ = WallMs() + options_.shutdown_grace_ms;
+  LogInfo(absl::StrCat(reason, ": shutting down (no new connections; ",
+                       kafka_connections_.size(), " open)"));
+  loop_->CloseListeners();
+  CallNode([&] { node_->Process(); });
+}
+
+}  // namespace chronik::runtime

@@ -1,0 +1,125 @@
+// Server: the production driver of one chronik node. It owns the data
+// directory, the PosixDisk and LogStore on it, the epoll EventLoop with the
+// Kafka and HTTP listeners, and the Node (broker::Broker), and wires them:
+//
+//   Kafka bytes ── EventLoop ── KafkaHandler ──▶ node.OnConnection*()
+//   every event batch with Kafka input ───────▶ node.Process()
+//   every tick_interval_ms ───────────────────▶ node.Tick(); node.Process()
+//   node output ──▶ ConnectionOutput ──▶ EventLoop Send / CloseAfterFlush
+//   GET /health /ready /metrics ──▶ HttpHandler (same loop)
+//   SIGTERM/SIGINT (signalfd) or Shutdown() ──▶ stop accepting, keep serving
+//     open connections until their output drained (bounded by
+//     shutdown_grace_ms), final Process() (flushes storage), Run() returns.
+//
+// No broker logic lives here. Everything runs on the loop thread; the node is
+// never re-entered: a connection closed or resumed while the node is running
+// is delivered to it once the node call returns.
+//
+// Start order (Create): bind Kafka, bind HTTP (so a taken port fails fast,
+// naming the listener and port, with nothing left bound), lock and open the
+// data directory, build and start the node. Thread-safety: Shutdown() is
+// thread-safe; everything else is for the thread that calls Run().
+#ifndef CHRONIK_BROKER_RUNTIME_SERVER_H_
+#define CHRONIK_BROKER_RUNTIME_SERVER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "broker/config/server_config.h"
+#include "broker/runtime/event_loop.h"
+#include "broker/runtime/node.h"
+#include "broker/runtime/posix_disk.h"
+#include "broker/storage/log_store.h"
+
+namespace chronik::runtime {
+
+struct ServerOptions {
+  config::ServerConfig config;
+  int64_t tick_interval_ms = 50;
+  // After a shutdown request: how long open connections may take to receive
+  // what is already queued for them.
+  int64_t shutdown_grace_ms = 2000;
+  size_t max_http_request_bytes = 8 << 10;
+  // Stop reading a Kafka connection while this many response bytes wait to be
+  // written to it (a client that does not read its responses).
+  uint64_t max_queued_output_bytes = 64 << 20;
+  // Handle SIGTERM/SIGINT (block them in the calling thread and watch a
+  // signalfd). Call Create before starting other threads so they inherit the
+  // mask.
+  bool handle_signals = true;
+  uint64_t seed = 0;  // 0 = derive from node id and time
+};
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Create(
+      const ServerOptions& options, const NodeFactory& make_node);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int kafka_port() const { return kafka_port_; }
+  int http_port() const { return http_port_; }
+  // The one start line: version, mode, listeners, data directory.
+  std::string Describe() const;
+
+  // Serves until a signal or Shutdown(); then drains and flushes. Returns OK
+  // after a clean shutdown.
+  absl::Status Run();
+  void Shutdown();  // thread-safe
+
+ private:
+  class KafkaHandler;
+  class HttpHandler;
+  class Outputs;
+  struct KafkaConnection {
+    bool paused_by_node = false;
+    bool paused_by_output = false;
+  };
+
+  explicit Server(const ServerOptions& options);
+  absl::Status Init(const NodeFactory& make_node);
+  absl::Status LockDataDir();
+  absl::Status WatchSignals();
+
+  // Node calls: never nested; deferred events are delivered after.
+  template <typename F>
+  void CallNode(F&& call);
+  void DeliverDeferred();
+  void ScheduleProcess();
+  void OnTick();
+  void BeginShutdown(const std::string& reason);
+  void UpdateReading(ConnectionId id);
+
+  ServerOptions options_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<KafkaHandler> kafka_handler_;
+  std::unique_ptr<HttpHandler> http_handler_;
+  std::unique_ptr<Outputs> outputs_;
+  std::unique_ptr<PosixDisk> disk_;
+  std::unique_ptr<storage::LogStore> store_;
+  std::unique_ptr<Node> node_;
+  int kafka_port_ = 0;
+  int http_port_ = 0;
+  int lock_fd_ = -1;
+  int signal_fd_ = -1;
+  int64_t start_time_ms_ = 0;
+
+  std::map<ConnectionId, KafkaConnection> kafka_connections_;
+  bool in_node_ = false;
+  bool process_scheduled_ = false;
+  std::vector<ConnectionId> deferred_closes_;
+  std::vector<ConnectionId> deferred_resumes_;
+  uint64_t http_requests_ = 0;
+  uint64_t peer_messages_dropped_ = 0;
+  bool shutting_down_ = false;
+  int64_t shutdown_deadline_ms_ = 0;
+};
+
+}  // namespace chronik::runtime
+
+#endif  // CHRONIK_BROKER_RUNTIME_SERVER_H_
