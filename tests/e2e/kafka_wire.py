@@ -1,0 +1,206 @@
+"""A minimal Kafka wire client for tests that must send exactly chosen bytes:
+bad input, exact versions, hand-made record batches. Facts from Kafka's
+protocol documentation (request header v1, ApiVersions v0-3, Produce v3,
+Metadata v1, record batch v2 with CRC-32C over attributes..end)."""
+
+import socket
+import struct
+import time
+
+API_PRODUCE = 0
+API_METADATA = 3
+API_VERSIONS = 18
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def string(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    b = s.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def varint(n):
+    n = (n << 1) ^ (n >> 63)  # zigzag
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def record_batch(values, timestamp_ms=None, corrupt_crc=False):
+    """An uncompressed v2 batch of `values` (bytes), base offset 0."""
+    ts = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    records = b""
+    for i, value in enumerate(values):
+        body = (b"\x00" + varint(0) + varint(i) + varint(-1) +
+                varint(len(value)) + value + varint(0))
+        records += varint(len(body)) + body
+    after_crc = (struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, -1, -1,
+                             -1, len(values)) + records)
+    crc = crc32c(after_crc)
+    if corrupt_crc:
+        crc ^= 0xDEADBEEF
+    after_length = struct.pack(">ibI", 0, 2, crc) + after_crc
+    return struct.pack(">qi", 0, len(after_length)) + after_length
+
+
+def request(api_key, version, correlation_id, body, client_id="chronik-e2e"):
+    header = struct.pack(">hhi", api_key, version, correlation_id) + string(
+        client_id)
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def produce_v3_body(topic, partition, batch, acks=1, timeout_ms=5000):
+    return (string(None) + struct.pack(">hi", acks, timeout_ms) +
+            struct.pack(">i", 1) + string(topic) + struct.pack(">i", 1) +
+            struct.pack(">ii", partition, len(batch)) + batch)
+
+
+def parse_produce_v3(body):
+    """[(topic, partition, error_code, base_offset)]"""
+    pos = 0
+    out = []
+    (ntopics,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    for _ in range(ntopics):
+        (n,) = struct.unpack_from(">h", body, pos)
+        pos += 2
+        name = body[pos:pos + n].decode()
+        pos += n
+        (nparts,) = struct.unpack_from(">i", body, pos)
+        pos += 4
+        for _ in range(nparts):
+            index, error, base, _append = struct.unpack_from(">ihqq", body,
+                                                             pos)
+            pos += 22
+            out.append((name, index, error, base))
+    return out
+
+
+def metadata_v1_body(topics):
+    if topics is None:
+        return struct.pack(">i", -1)
+    return struct.pack(">i", len(topics)) + b"".join(string(t) for t in topics)
+
+
+def parse_metadata_v1_topics(body):
+    """{topic: (error_code, [partition error codes])}"""
+    pos = 0
+    (nbrokers,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    for _ in range(nbrokers):
+        pos += 4
+        (n,) = struct.unpack_from(">h", body, pos)
+        pos += 2 + n + 4
+        (n,) = struct.unpack_from(">h", body, pos)
+        pos += 2 + max(n, 0)
+    pos += 4  # controller id
+    (ntopics,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    topics = {}
+    for _ in range(ntopics):
+        error, n = struct.unpack_from(">hh", body, pos)
+        pos += 4
+        name = body[pos:pos + n].decode()
+        pos += n + 1  # is_internal
+        (nparts,) = struct.unpack_from(">i", body, pos)
+        pos += 4
+        errors = []
+        for _ in range(nparts):
+            perror, _index, _leader = struct.unpack_from(">hii", body, pos)
+            pos += 10
+            for _ in range(2):  # replicas, isr
+                (k,) = struct.unpack_from(">i", body, pos)
+                pos += 4 + 4 * max(k, 0)
+            errors.append(perror)
+        topics[name] = (error, errors)
+    return topics
+
+
+class Connection:
+    """A blocking Kafka connection with a receive timeout."""
+
+    def __init__(self, port, timeout_s=10):
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=timeout_s)
+        self.correlation_id = 0
+
+    def close(self):
+        self.sock.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def send(self, api_key, version, body):
+        self.correlation_id += 1
+        self.sock.sendall(request(api_key, version, self.correlation_id, body))
+        return self.correlation_id
+
+    def recv_exactly(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("closed by the broker")
+            data += chunk
+        return data
+
+    def recv_response(self):
+        """(correlation_id, body after a v0 response header)."""
+        (size,) = struct.unpack(">i", self.recv_exactly(4))
+        payload = self.recv_exactly(size)
+        (correlation_id,) = struct.unpack_from(">i", payload, 0)
+        return correlation_id, payload[4:]
+
+    def call(self, api_key, version, body):
+        sent = self.send(api_key, version, body)
+        got, response = self.recv_response()
+        assert got == sent, (got, sent)
+        return response
+
+    def api_versions_v0(self):
+        """{api_key: (min, max)} and the error code."""
+        body = self.call(API_VERSIONS, 0, b"")
+        error, n = struct.unpack_from(">hi", body, 0)
+        versions = {}
+        for i in range(n):
+            key, lo, hi = struct.unpack_from(">hhh", body, 6 + 6 * i)
+            versions[key] = (lo, hi)
+        return error, versions
+
+    def closed_by_peer(self, timeout_s=5):
+        """True when the broker closes the connection within timeout_s
+        (any bytes it sends first are skipped)."""
+        self.sock.settimeout(timeout_s)
+        deadline = time.time() + timeout_s
+        try:
+            while time.time() < deadline:
+                if not self.sock.recv(65536):
+                    return True
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+        return False
