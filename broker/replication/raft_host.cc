@@ -342,6 +342,13 @@ bool RaftHost::is_leader(GroupId group_id) const {
   return n != nullptr && n->is_leader();
 }
 
+bool RaftHost::HasReady() const {
+  for (const auto& [id, group] : groups_) {
+    if (group.node->HasReady()) return true;
+  }
+  return false;
+}
+
 std::vector<GroupId> RaftHost::group_ids() const {
   std::vector<GroupId> ids;
   for (const auto& [id, group] : groups_) ids.push_back(id);

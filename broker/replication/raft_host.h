@@ -111,6 +111,8 @@ class RaftHost {
   raft::NodeId leader(GroupId group_id) const;
   bool is_leader(GroupId group_id) const;
   std::vector<GroupId> group_ids() const;
+  // Some group has a Ready (Process would do work).
+  bool HasReady() const;
   const std::map<GroupId, absl::Status>& failed_groups() const {
     return failed_;
   }

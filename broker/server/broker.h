@@ -90,9 +90,9 @@ struct BrokerMetrics {
   uint64_t bytes_in = 0;   // Kafka request bytes
   uint64_t bytes_out = 0;  // Kafka response bytes
   uint64_t connections = 0;
-  uint64_t partitions = 0;       // partition replicas hosted here
-  uint64_t partitions_led = 0;   // ... of which this node leads
-  uint64_t log_bytes = 0;        // on-disk size of all partition logs
+  uint64_t partitions = 0;      // partition replicas hosted here
+  uint64_t partitions_led = 0;  // ... of which this node leads
+  uint64_t log_bytes = 0;       // on-disk size of all partition logs
   uint64_t malformed_requests = 0;
 };
 

@@ -1,0 +1,525 @@
+// In-process tests of the broker core: a Broker on a simulated disk with a
+// fake clock, driven with real Kafka request frames built by the codec, as a
+// client would send them.
+#include "broker/server/broker.h"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/kafka/protocol.h"
+#include "broker/kafka/record_batch.h"
+#include "broker/server/errors.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sim/disk/sim_disk.h"
+
+namespace chronik::broker {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+class FakeClock : public Clock {
+ public:
+  int64_t NowMs() override { return now_ms; }
+  int64_t now_ms = 1'700'000'000'000;
+};
+
+class CapturingOutput : public ConnectionOutput {
+ public:
+  void Send(ConnectionId id, std::string bytes) override {
+    sent[id].push_back(std::move(bytes));
+  }
+  void Close(ConnectionId id) override { closed.push_back(id); }
+  void PauseReading(ConnectionId id) override { paused[id] = true; }
+  void ResumeReading(ConnectionId id) override { paused[id] = false; }
+  std::map<ConnectionId, std::deque<std::string>> sent;
+  std::vector<ConnectionId> closed;
+  std::map<ConnectionId, bool> paused;
+};
+
+class NoPeers : public PeerOutput {
+ public:
+  void Send(replication::OutgoingMessage) override { ++sent; }
+  int sent = 0;
+};
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  BrokerTest() : rng_(5), disk_(sim::SimDiskOptions{}, rng_) { StartBroker(); }
+
+  void StartBroker() {
+    auto store = storage::LogStore::Open(&disk_, "data", {});
+    CHRONIK_CHECK(store.ok()) << store.status();
+    store_ = std::move(*store);
+    BrokerOptions options;
+    options.config.node_id = 1;
+    options.config.kafka_port = 9092;
+    options.config.advertised_host = "127.0.0.1";
+    options.config.default_partitions = 2;
+    broker_ = std::make_unique<Broker>(options, store_.get(), &clock_, &out_,
+                                       &peers_);
+    absl::Status started = broker_->Start();
+    CHRONIK_CHECK(started.ok()) << started;
+    broker_->OnConnectionOpen(kConn, "127.0.0.1:5555");
+  }
+
+  void Restart(bool crash) {
+    broker_.reset();
+    store_.reset();
+    if (crash) disk_.Crash();
+    out_.sent.clear();
+    StartBroker();
+  }
+
+  // Sends one request and returns the decoded response (it must be answered
+  // by the time the broker has processed it and `ticks` ticks passed).
+  template <typename Response, typename Request>
+  Response Call(const Request& request, int16_t version, int ticks = 0) {
+    SendOnly(request, version);
+    for (int i = 0; i < ticks; ++i) Tick();
+    return Receive<Response>(version);
+  }
+
+  template <typename Request>
+  void SendOnly(const Request& request, int16_t version) {
+    std::string frame = kafka::EncodeRequestFrame(version, ++correlation_id_,
+                                                  std::string("test"), request);
+    input_ += frame;
+    broker_->OnConnectionInput(kConn, &input_);
+  }
+
+  template <typename Response>
+  Response Receive(int16_t version) {
+    auto& queue = out_.sent[kConn];
+    CHRONIK_CHECK(!queue.empty()) << "no response";
+    std::string frame = std::move(queue.front());
+    queue.pop_front();
+    Response response;
+    int32_t correlation_id = 0;
+    absl::Status status =
+        kafka::DecodeResponseFrame(absl::string_view(frame).substr(4), version,
+                                   &correlation_id, &response);
+    CHRONIK_CHECK(status.ok()) << status;
+    return response;
+  }
+
+  void Tick() {
+    clock_.now_ms += 50;
+    broker_->Tick();
+  }
+
+  kafka::CreateTopicsResponse CreateTopic(const std::string& name,
+                                          int partitions) {
+    kafka::CreateTopicsRequest request;
+    kafka::CreateTopicsRequest::CreatableTopic topic;
+    topic.name = name;
+    topic.num_partitions = partitions;
+    topic.replication_factor = 1;
+    request.topics.push_back(topic);
+    return Call<kafka::CreateTopicsResponse>(request, 4);
+  }
+
+  static std::string Batch(
+      int records, int64_t producer_id = -1, int32_t sequence = -1,
+      int64_t timestamp = 1000,
+      kafka::Compression compression = kafka::Compression::kNone) {
+    kafka::RecordBatchSpec spec;
+    spec.producer_id = producer_id;
+    spec.producer_epoch = producer_id >= 0 ? 0 : -1;
+    spec.base_sequence = sequence;
+    spec.base_timestamp = timestamp;
+    spec.compression = compression;
+    std::vector<kafka::Record> batch;
+    for (int i = 0; i < records; ++i) {
+      kafka::Record record;
+      record.offset_delta = i;
+      record.timestamp_delta = i * 10;
+      record.value = absl::StrCat("value-", i);
+      batch.push_back(record);
+    }
+    absl::StatusOr<std::string> built = kafka::BuildRecordBatch(spec, batch);
+    CHRONIK_CHECK(built.ok()) << built.status();
+    return *built;
+  }
+
+  kafka::ProduceResponse Produce(const std::string& topic, int32_t partition,
+                                 const std::string& records,
+                                 int16_t acks = -1) {
+    kafka::ProduceRequest request;
+    request.acks = acks;
+    request.timeout_ms = 5000;
+    kafka::ProduceRequest::TopicProduceData data;
+    data.name = topic;
+    data.partitions.push_back({partition, records});
+    request.topics.push_back(data);
+    return Call<kafka::ProduceResponse>(request, 9);
+  }
+
+  kafka::FetchResponse Fetch(const std::string& topic, int32_t partition,
+                             int64_t offset, int32_t max_wait_ms = 0) {
+    kafka::FetchRequest request;
+    request.max_wait_ms = max_wait_ms;
+    request.min_bytes = 1;
+    kafka::FetchRequest::FetchTopic fetch_topic;
+    fetch_topic.topic = topic;
+    kafka::FetchRequest::FetchPartition p;
+    p.partition = partition;
+    p.fetch_offset = offset;
+    p.partition_max_bytes = 1 << 20;
+    fetch_topic.partitions.push_back(p);
+    request.topics.push_back(fetch_topic);
+    return Call<kafka::FetchResponse>(request, 11);
+  }
+
+  // A null topic list asks for every topic (an empty one for none).
+  static kafka::MetadataRequest AllTopics() {
+    kafka::MetadataRequest request;
+    request.topics = std::nullopt;
+    return request;
+  }
+
+  static std::vector<int64_t> FetchedOffsets(const kafka::FetchResponse& r) {
+    std::vector<int64_t> offsets;
+    const auto& records = r.responses.at(0).partitions.at(0).records;
+    if (!records.has_value()) return offsets;
+    auto batches = kafka::ParseRecordBatches(*records);
+    CHRONIK_CHECK(batches.ok()) << batches.status();
+    for (const auto& batch : *batches) {
+      for (int64_t o = batch.header.base_offset;
+           o <= batch.header.last_offset(); ++o) {
+        offsets.push_back(o);
+      }
+    }
+    return offsets;
+  }
+
+  static constexpr ConnectionId kConn = 1;
+  std::mt19937_64 rng_;
+  sim::SimDisk disk_;
+  std::unique_ptr<storage::LogStore> store_;
+  FakeClock clock_;
+  CapturingOutput out_;
+  NoPeers peers_;
+  std::unique_ptr<Broker> broker_;
+  std::string input_;
+  int32_t correlation_id_ = 0;
+};
+
+TEST_F(BrokerTest, StandaloneRegistersItselfAndIsReady) {
+  EXPECT_TRUE(broker_->IsReady());
+  auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  ASSERT_THAT(metadata.brokers, SizeIs(1))
+      << "the seed's brokers never appeared";
+  EXPECT_EQ(metadata.brokers[0].node_id, 1);
+  EXPECT_EQ(metadata.brokers[0].host, "127.0.0.1");
+  EXPECT_EQ(metadata.brokers[0].port, 9092);
+  EXPECT_EQ(metadata.controller_id, 1);
+  EXPECT_EQ(peers_.sent, 0) << "a cluster of one talks to nobody";
+}
+
+TEST_F(BrokerTest, ApiVersionsListsServedApisAndUnknownVersionGetsV0Error) {
+  auto versions =
+      Call<kafka::ApiVersionsResponse>(kafka::ApiVersionsRequest{}, 3);
+  EXPECT_EQ(versions.error_code, 0);
+  EXPECT_GE(versions.api_keys.size(), 20u);
+  // Version 99: the answer is a v0 body with UNSUPPORTED_VERSION.
+  kafka::Writer w;
+  std::string frame(4, '\0');
+  w.WriteInt16(18);
+  w.WriteInt16(99);
+  w.WriteInt32(7);
+  w.WriteInt16(-1);
+  std::string body = w.Release();
+  frame[3] = static_cast<char>(body.size());
+  input_ += frame + body;
+  broker_->OnConnectionInput(kConn, &input_);
+  auto answer = Receive<kafka::ApiVersionsResponse>(0);
+  EXPECT_EQ(answer.error_code, error::kUnsupportedVersion);
+  EXPECT_THAT(answer.api_keys, SizeIs(1));
+  EXPECT_EQ(answer.api_keys[0].api_key, 18);
+}
+
+TEST_F(BrokerTest, CreateProduceFetchListOffsets) {
+  auto created = CreateTopic("orders", 3);
+  ASSERT_EQ(created.topics.at(0).error_code, 0);
+  EXPECT_EQ(CreateTopic("orders", 3).topics.at(0).error_code,
+            error::kTopicAlreadyExists);
+  auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  ASSERT_THAT(metadata.topics, SizeIs(1));
+  ASSERT_THAT(metadata.topics[0].partitions, SizeIs(3));
+  EXPECT_EQ(metadata.topics[0].partitions[2].leader_id, 1);
+  EXPECT_EQ(metadata.topics[0].partitions[2].error_code, 0);
+
+  auto first = Produce("orders", 1, Batch(3));
+  ASSERT_EQ(first.responses.at(0).partitions.at(0).error_code, 0);
+  EXPECT_EQ(first.responses[0].partitions[0].base_offset, 0);
+  auto second = Produce("orders", 1, Batch(2, -1, -1, 5000));
+  EXPECT_EQ(second.responses[0].partitions[0].base_offset, 3);
+
+  auto fetched = Fetch("orders", 1, 0);
+  EXPECT_EQ(fetched.responses[0].partitions[0].error_code, 0);
+  EXPECT_EQ(fetched.responses[0].partitions[0].high_watermark, 5);
+  EXPECT_THAT(FetchedOffsets(fetched), ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_THAT(FetchedOffsets(Fetch("orders", 1, 3)), ElementsAre(3, 4));
+  EXPECT_EQ(Fetch("orders", 1, 6).responses[0].partitions[0].error_code,
+            error::kOffsetOutOfRange);
+
+  kafka::ListOffsetsRequest list;
+  kafka::ListOffsetsRequest::ListOffsetsTopic topic;
+  topic.name = "orders";
+  for (int64_t ts : {-1, -2, 5010, 1015, 99999}) {
+    kafka::ListOffsetsRequest::ListOffsetsPartition p;
+    p.partition_index = 1;
+    p.timestamp = ts;
+    topic.partitions.push_back(p);
+  }
+  list.topics.push_back(topic);
+  auto offsets = Call<kafka::ListOffsetsResponse>(list, 7);
+  const auto& parts = offsets.topics.at(0).partitions;
+  EXPECT_EQ(parts.at(0).offset, 5);  // latest
+  EXPECT_EQ(parts.at(1).offset, 0);  // earliest
+  EXPECT_EQ(parts.at(2).offset, 4);  // first record at or after 5010
+  EXPECT_EQ(parts.at(2).timestamp, 5010);
+  EXPECT_EQ(parts.at(3).offset, 2);   // 1000, 1010, [1020]
+  EXPECT_EQ(parts.at(4).offset, -1);  // nothing that late
+}
+
+TEST_F(BrokerTest, CompressedBatchesAreStoredAsSent) {
+  ASSERT_EQ(CreateTopic("z", 1).topics.at(0).error_code, 0);
+  for (auto codec : {kafka::Compression::kGzip, kafka::Compression::kSnappy,
+                     kafka::Compression::kLz4, kafka::Compression::kZstd}) {
+    auto produced = Produce("z", 0, Batch(4, -1, -1, 1000, codec));
+    ASSERT_EQ(produced.responses[0].partitions[0].error_code, 0)
+        << kafka::CompressionName(codec);
+  }
+  EXPECT_THAT(FetchedOffsets(Fetch("z", 0, 0)), SizeIs(16));
+}
+
+TEST_F(BrokerTest, CorruptBatchIsRejectedAndBrokerKeepsServing) {
+  ASSERT_EQ(CreateTopic("t", 1).topics.at(0).error_code, 0);
+  std::string batch = Batch(2);
+  batch[batch.size() - 1] ^= 0x40;  // breaks the CRC
+  auto produced = Produce("t", 0, batch);
+  EXPECT_EQ(produced.responses[0].partitions[0].error_code,
+            error::kCorruptMessage);
+  EXPECT_EQ(Produce("t", 0, Batch(1)).responses[0].partitions[0].base_offset,
+            0);
+}
+
+TEST_F(BrokerTest, IdempotentProducerDeduplicatesAndDetectsGaps) {
+  ASSERT_EQ(CreateTopic("idem", 1).topics.at(0).error_code, 0);
+  auto init = Call<kafka::InitProducerIdResponse>(
+      kafka::InitProducerIdRequest{std::nullopt, 0, -1, -1}, 4);
+  ASSERT_EQ(init.error_code, 0);
+  ASSERT_GE(init.producer_id, 0);
+  const int64_t pid = init.producer_id;
+  EXPECT_EQ(Produce("idem", 0, Batch(3, pid, 0))
+                .responses[0]
+                .partitions[0]
+                .base_offset,
+            0);
+  EXPECT_EQ(Produce("idem", 0, Batch(2, pid, 3))
+                .responses[0]
+                .partitions[0]
+                .base_offset,
+            3);
+  // A retry of the first batch: acknowledged with its original offset.
+  auto duplicate = Produce("idem", 0, Batch(3, pid, 0));
+  EXPECT_EQ(duplicate.responses[0].partitions[0].error_code, 0);
+  EXPECT_EQ(duplicate.responses[0].partitions[0].base_offset, 0);
+  auto gap = Produce("idem", 0, Batch(1, pid, 9));
+  EXPECT_EQ(gap.responses[0].partitions[0].error_code, 45);
+  EXPECT_EQ(Fetch("idem", 0, 0).responses[0].partitions[0].high_watermark, 5)
+      << "the duplicate was not appended";
+  auto next = Call<kafka::InitProducerIdResponse>(
+      kafka::InitProducerIdRequest{std::nullopt, 0, -1, -1}, 4);
+  EXPECT_NE(next.producer_id, pid);
+}
+
+TEST_F(BrokerTest,
+       AutoCreationHappensOnceAndReportsLeaderNotAvailableMeanwhile) {
+  kafka::MetadataRequest request;
+  request.topics = std::vector<kafka::MetadataRequest::MetadataRequestTopic>{
+      {kafka::Uuid{}, std::string("auto")}};
+  // Many asks before anything is processed further: one creation.
+  auto first = Call<kafka::MetadataResponse>(request, 12);
+  const int16_t first_error = first.topics.at(0).error_code;
+  EXPECT_TRUE(first_error == error::kLeaderNotAvailable || first_error == 0);
+  for (int i = 0; i < 5; ++i) Call<kafka::MetadataResponse>(request, 12);
+  auto all = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  ASSERT_THAT(all.topics, SizeIs(1));
+  EXPECT_EQ(all.topics[0].name, "auto");
+  EXPECT_THAT(all.topics[0].partitions, SizeIs(2));  // default_partitions
+  // Produce to a missing topic also creates it.
+  auto produced = Produce("auto2", 0, Batch(1));
+  EXPECT_EQ(produced.responses[0].partitions[0].error_code,
+            error::kLeaderNotAvailable);
+  EXPECT_EQ(Produce("auto2", 0, Batch(1)).responses[0].partitions[0].error_code,
+            0);
+  // Invalid names are refused, never created.
+  request.topics->at(0).name = "bad/name";
+  EXPECT_EQ(Call<kafka::MetadataResponse>(request, 12).topics.at(0).error_code,
+            error::kInvalidTopic);
+}
+
+TEST_F(BrokerTest, ConsumerGroupJoinSyncCommitFetchOffsets) {
+  ASSERT_EQ(CreateTopic("g", 1).topics.at(0).error_code, 0);
+  kafka::FindCoordinatorRequest find;
+  find.key = "grp";
+  auto coordinator = Call<kafka::FindCoordinatorResponse>(find, 3);
+  EXPECT_EQ(coordinator.error_code, 0);
+  EXPECT_EQ(coordinator.node_id, 1);
+
+  kafka::JoinGroupRequest join;
+  join.group_id = "grp";
+  join.session_timeout_ms = 10000;
+  join.rebalance_timeout_ms = 10000;
+  join.protocol_type = "consumer";
+  join.protocols.push_back({"range", "meta"});
+  auto required = Call<kafka::JoinGroupResponse>(join, 5);
+  EXPECT_EQ(required.error_code, 79);  // MEMBER_ID_REQUIRED
+  join.member_id = required.member_id;
+  auto joined = Call<kafka::JoinGroupResponse>(join, 5);
+  ASSERT_EQ(joined.error_code, 0);
+  EXPECT_EQ(joined.leader, joined.member_id);
+
+  kafka::SyncGroupRequest sync;
+  sync.group_id = "grp";
+  sync.generation_id = joined.generation_id;
+  sync.member_id = joined.member_id;
+  sync.assignments.push_back({joined.member_id, "assignment"});
+  auto synced = Call<kafka::SyncGroupResponse>(sync, 3);
+  EXPECT_EQ(synced.error_code, 0);
+  EXPECT_EQ(synced.assignment, "assignment");
+
+  kafka::OffsetCommitRequest commit;
+  commit.group_id = "grp";
+  commit.generation_id = joined.generation_id;
+  commit.member_id = joined.member_id;
+  kafka::OffsetCommitRequest::OffsetCommitRequestTopic topic;
+  topic.name = "g";
+  kafka::OffsetCommitRequest::OffsetCommitRequestPartition partition;
+  partition.partition_index = 0;
+  partition.committed_offset = 42;
+  topic.partitions.push_back(partition);
+  commit.topics.push_back(topic);
+  auto committed = Call<kafka::OffsetCommitResponse>(commit, 7);
+  EXPECT_EQ(committed.topics.at(0).partitions.at(0).error_code, 0);
+
+  kafka::OffsetFetchRequest fetch;
+  fetch.group_id = "grp";
+  fetch.topics =
+      std::vector<kafka::OffsetFetchRequest::OffsetFetchRequestTopic>{
+          {"g", {0}}};
+  auto offsets = Call<kafka::OffsetFetchResponse>(fetch, 5);
+  EXPECT_EQ(offsets.topics.at(0).partitions.at(0).committed_offset, 42);
+
+  // Committed offsets survive a crash and restart (the group itself does not).
+  Restart(/*crash=*/true);
+  auto after = Call<kafka::OffsetFetchResponse>(fetch, 5);
+  EXPECT_EQ(after.topics.at(0).partitions.at(0).committed_offset, 42);
+}
+
+TEST_F(BrokerTest, AcknowledgedDataSurvivesCrashAndRestart) {
+  ASSERT_EQ(CreateTopic("durable", 1).topics.at(0).error_code, 0);
+  ASSERT_EQ(
+      Produce("durable", 0, Batch(3)).responses[0].partitions[0].error_code, 0);
+  ASSERT_EQ(
+      Produce("durable", 0, Batch(4)).responses[0].partitions[0].error_code, 0);
+  Restart(/*crash=*/true);
+  auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  ASSERT_THAT(metadata.topics, SizeIs(1));
+  EXPECT_EQ(metadata.topics[0].partitions.at(0).leader_id, 1);
+  EXPECT_THAT(FetchedOffsets(Fetch("durable", 0, 0)),
+              ElementsAre(0, 1, 2, 3, 4, 5, 6));
+  EXPECT_EQ(
+      Produce("durable", 0, Batch(1)).responses[0].partitions[0].base_offset,
+      7);
+}
+
+TEST_F(BrokerTest, LongPollFetchWaitsAndResponsesStayInOrder) {
+  ASSERT_EQ(CreateTopic("lp", 1).topics.at(0).error_code, 0);
+  kafka::FetchRequest request;
+  request.max_wait_ms = 500;
+  request.min_bytes = 1;
+  kafka::FetchRequest::FetchTopic topic;
+  topic.topic = "lp";
+  kafka::FetchRequest::FetchPartition p;
+  p.partition = 0;
+  p.fetch_offset = 0;
+  p.partition_max_bytes = 1 << 20;
+  topic.partitions.push_back(p);
+  request.topics.push_back(topic);
+  SendOnly(request, 11);
+  SendOnly(AllTopics(), 12);
+  EXPECT_TRUE(out_.sent[kConn].empty())
+      << "metadata must wait behind the fetch";
+  Tick();
+  EXPECT_TRUE(out_.sent[kConn].empty());
+  for (int i = 0; i < 10; ++i) Tick();  // 550 ms: the fetch expires empty
+  auto fetched = Receive<kafka::FetchResponse>(11);
+  EXPECT_THAT(FetchedOffsets(fetched), SizeIs(0));
+  auto metadata = Receive<kafka::MetadataResponse>(12);
+  EXPECT_THAT(metadata.topics, SizeIs(1));
+
+  // A parked fetch is answered as soon as data arrives.
+  SendOnly(request, 11);
+  EXPECT_TRUE(out_.sent[kConn].empty());
+  kafka::ProduceRequest produce;
+  produce.acks = 1;
+  produce.timeout_ms = 1000;
+  produce.topics.push_back({"lp", {{0, Batch(2)}}});
+  SendOnly(produce, 9);
+  EXPECT_THAT(FetchedOffsets(Receive<kafka::FetchResponse>(11)),
+              ElementsAre(0, 1));
+  EXPECT_EQ(
+      Receive<kafka::ProduceResponse>(9).responses[0].partitions[0].error_code,
+      0);
+}
+
+TEST_F(BrokerTest, MalformedFramesCloseOnlyThatConnection) {
+  broker_->OnConnectionOpen(2, "peer2");
+  std::string garbage = std::string("\x00\x00\x00\x05", 4) + "abcde";
+  broker_->OnConnectionInput(2, &garbage);
+  broker_->OnConnectionOpen(3, "peer3");
+  std::string oversized = std::string("\x7f\xff\xff\xff", 4);
+  broker_->OnConnectionInput(3, &oversized);
+  EXPECT_THAT(out_.closed, ElementsAre(2, 3));
+  EXPECT_EQ(broker_->Metrics().malformed_requests, 2u);
+  auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  EXPECT_THAT(metadata.brokers, SizeIs(1)) << "other connections still served";
+}
+
+TEST_F(BrokerTest, AcksZeroGetsNoResponse) {
+  ASSERT_EQ(CreateTopic("a0", 1).topics.at(0).error_code, 0);
+  kafka::ProduceRequest produce;
+  produce.acks = 0;
+  produce.timeout_ms = 1000;
+  produce.topics.push_back({"a0", {{0, Batch(2)}}});
+  SendOnly(produce, 9);
+  EXPECT_TRUE(out_.sent[kConn].empty());
+  EXPECT_THAT(FetchedOffsets(Fetch("a0", 0, 0)), ElementsAre(0, 1));
+}
+
+TEST_F(BrokerTest, DeleteTopicRemovesIt) {
+  ASSERT_EQ(CreateTopic("gone", 2).topics.at(0).error_code, 0);
+  kafka::DeleteTopicsRequest request;
+  request.topic_names = {"gone", "never"};
+  auto deleted = Call<kafka::DeleteTopicsResponse>(request, 4);
+  EXPECT_EQ(deleted.responses.at(0).error_code, 0);
+  EXPECT_EQ(deleted.responses.at(1).error_code,
+            error::kUnknownTopicOrPartition);
+  auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  EXPECT_THAT(metadata.topics, SizeIs(0));
+  EXPECT_EQ(broker_->Metrics().partitions, 0u);
+}
+
+}  // namespace
+}  // namespace chronik::broker

@@ -1,0 +1,105 @@
+// PartitionReplica: this node's state of one partition, derived from the
+// partition's Raft log (which is the partition's Kafka log).
+//
+// Every replica applies committed batches in log order: the Kafka offsets of a
+// batch are the next free ones (the same numbers the storage wrote into the
+// batch when it was appended, because both follow the log), the high watermark
+// is the offset after the last applied batch, and the idempotent-producer table
+// follows the batches. The leader additionally keeps a view that includes its
+// own proposals in flight (producer table and next offset), valid once it has
+// applied an entry of its own term (so nothing of an earlier term is pending
+// in its log); it then judges new batches against that view.
+//
+// Pending appends (proposals waiting for commit) are completed by Apply with
+// the batch's base offset, or failed when the index is taken by another term's
+// entry or leadership is lost. Deterministic; thread-compatible.
+#ifndef CHRONIK_BROKER_SERVER_PARTITION_REPLICA_H_
+#define CHRONIK_BROKER_SERVER_PARTITION_REPLICA_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/partition/producer_state.h"
+#include "raft/types.h"
+
+namespace chronik::broker {
+
+// The fields of a stored v2 batch header the broker needs after validation.
+struct BatchFacts {
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  int32_t record_count = 0;  // offsets the batch takes
+  int64_t max_timestamp_ms = -1;
+};
+// Reads them from a batch that passed validation (fixed positions).
+BatchFacts ReadBatchFacts(std::string_view batch);
+
+class PartitionReplica {
+ public:
+  // error_code 0: committed at base_offset.
+  using AppendDone =
+      std::function<void(int16_t error_code, int64_t base_offset)>;
+
+  PartitionReplica(std::string topic, int32_t partition, uint64_t group_id,
+                   raft::NodeId self);
+
+  const std::string& topic() const { return topic_; }
+  int32_t partition() const { return partition_; }
+  uint64_t group_id() const { return group_id_; }
+
+  // Committed entries, in order.
+  void Apply(const raft::Entry& entry);
+  void OnLeaderChange(raft::NodeId leader, raft::Term term);
+
+  // The leader may take produce requests.
+  bool leader_ready() const { return leader_ready_; }
+  bool is_leader() const { return is_leader_; }
+  raft::Term leader_term() const { return leader_term_; }
+
+  // Leader: judges a batch against applied + in-flight state.
+  partition::ProducerCheck CheckProducer(const BatchFacts& facts) const;
+  // Leader: records a proposal accepted by Raft at (term, index); returns the
+  // base offset it will get. `done` runs when it commits or fails.
+  int64_t AddPendingAppend(raft::Term term, raft::Index index,
+                           const BatchFacts& facts, AppendDone done);
+  // Leader: waits for an in-flight duplicate's original to commit.
+  void WaitForPending(raft::Index index, AppendDone done);
+  // Fails every pending append (leadership lost, shutdown, group failed).
+  void FailPending(int16_t error_code);
+
+  int64_t high_watermark() const { return next_offset_; }
+  raft::Index applied_index() const { return applied_index_; }
+
+ private:
+  struct PendingAppend {
+    raft::Term term = 0;
+    int64_t base_offset = -1;
+    std::vector<AppendDone> waiters;
+  };
+
+  const std::string topic_;
+  const int32_t partition_;
+  const uint64_t group_id_;
+  const raft::NodeId self_;
+
+  int64_t next_offset_ = 0;
+  raft::Index applied_index_ = 0;
+  partition::ProducerStateTable producers_;
+
+  bool is_leader_ = false;
+  bool leader_ready_ = false;
+  raft::Term leader_term_ = 0;
+  partition::ProducerStateTable leader_producers_;
+  int64_t leader_next_offset_ = 0;
+  std::map<raft::Index, PendingAppend> pending_;
+};
+
+}  // namespace chronik::broker
+
+#endif  // CHRONIK_BROKER_SERVER_PARTITION_REPLICA_H_
