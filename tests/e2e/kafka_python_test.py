@@ -3,6 +3,8 @@ delete), produce with acks 0/1/all and every codec, consume from
 beginning/end/offset, offsets by time, a consumer group of two members that
 rebalances, committed offsets."""
 
+import queue
+import threading
 import time
 
 import harness
@@ -166,48 +168,77 @@ class KafkaPythonTest(harness.BrokerTestCase):
         config = dict(group_id=group, auto_offset_reset="earliest",
                       enable_auto_commit=False, session_timeout_ms=6000,
                       heartbeat_interval_ms=300, max_poll_interval_ms=10000)
-        first = self.consumer(**config)
-        first.subscribe([topic])
-        harness.wait_until(lambda: first.poll(100) is not None and
-                           len(first.assignment()) == 4,
-                           timeout_s=20, what="first member owns 4 partitions")
-        second = self.consumer(**config)
-        second.subscribe([topic])
-
-        def split():
-            first.poll(50)
-            second.poll(50)
-            return (len(first.assignment()) == 2 and
-                    len(second.assignment()) == 2)
-        harness.wait_until(split, timeout_s=30, what="2+2 assignment")
-        self.assertFalse(first.assignment() & second.assignment())
-        # Commit offset 5 for every partition, then leave: the other member
-        # takes over and starts from the committed offsets.
-        first.commit({tp: _offset(5) for tp in first.assignment()})
-        second.commit({tp: _offset(5) for tp in second.assignment()})
-        second.close()
-
-        def first_owns_all():
-            first.poll(50)
-            return len(first.assignment()) == 4
-        harness.wait_until(first_owns_all, timeout_s=30,
+        # Each member polls on its own thread: a kafka-python poll blocks
+        # in JoinGroup until every member has rejoined.
+        first = Member(self.consumer(**config), topic)
+        harness.wait_until(lambda: len(first.assigned) == 4, timeout_s=20,
+                           what="first member owns 4 partitions")
+        second = Member(self.consumer(**config), topic)
+        harness.wait_until(
+            lambda: len(first.assigned) == 2 and len(second.assigned) == 2,
+            timeout_s=30, what="2+2 assignment")
+        self.assertFalse(first.assigned & second.assigned)
+        # Commit offset 5 everywhere, then one member leaves: the other takes
+        # over all partitions and sees the committed offsets.
+        first.run_in_thread(lambda c: c.commit(
+            {tp: _offset(5) for tp in c.assignment()}))
+        second.run_in_thread(lambda c: c.commit(
+            {tp: _offset(5) for tp in c.assignment()}))
+        second.stop()
+        harness.wait_until(lambda: len(first.assigned) == 4, timeout_s=30,
                            what="rebalance to one member")
-        for p in range(4):
-            tp = TopicPartition(topic, p)
-            self.assertEqual(first.committed(tp), 5)
-        first.close()
+        committed = first.run_in_thread(lambda c: [
+            c.committed(TopicPartition(topic, p)) for p in range(4)])
+        self.assertEqual(committed, [5, 5, 5, 5])
+        first.stop()
         # A new member resumes at the committed offsets: 4 x 5 messages left.
-        third = self.consumer(**config)
-        third.subscribe([topic])
-        seen = []
+        third = Member(self.consumer(**config), topic)
+        harness.wait_until(lambda: len(third.records) >= 20, timeout_s=30,
+                           what="20 uncommitted messages")
+        third.stop()
+        self.assertEqual(sorted(m.offset for m in third.records),
+                         sorted(list(range(5, 10)) * 4))
+        # Everything before offset 5 was consumed by the first two members.
+        self.assertTrue(all(m.offset < 10 for m in first.records))
 
-        def drained():
-            for records in third.poll(200).values():
-                seen.extend(records)
-            return len(seen) >= 20
-        harness.wait_until(drained, timeout_s=30, what="20 uncommitted")
-        self.assertEqual(sorted(m.offset for m in seen), sorted(
-            list(range(5, 10)) * 4))
+
+class Member:
+    """A subscribed KafkaConsumer polled by its own thread."""
+
+    def __init__(self, consumer, topic):
+        self.consumer = consumer
+        self.assigned = set()
+        self.records = []
+        self._calls = queue.Queue()
+        self._stop = threading.Event()
+        consumer.subscribe([topic])
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            for records in self.consumer.poll(100).values():
+                self.records.extend(records)
+            self.assigned = set(self.consumer.assignment())
+            while not self._calls.empty():
+                call, result = self._calls.get()
+                try:
+                    result.put((True, call(self.consumer)))
+                except Exception as error:  # handed to the caller
+                    result.put((False, error))
+        self.consumer.close()
+
+    def run_in_thread(self, call):
+        result = queue.Queue()
+        self._calls.put((call, result))
+        ok, value = result.get(timeout=20)
+        if not ok:
+            raise value
+        return value
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(20)
 
 
 def _offset(n):

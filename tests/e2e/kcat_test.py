@@ -41,7 +41,8 @@ class KcatTest(harness.BrokerTestCase):
         metadata = json.loads(proc.stdout)
         self.assertEqual(len(metadata["brokers"]), 1)
         self.assertEqual(metadata["brokers"][0]["name"],
-                         "127.0.0.1:%d/1" % self.broker.kafka_port)
+                         "127.0.0.1:%d" % self.broker.kafka_port)
+        self.assertEqual(metadata["brokers"][0]["id"], 1)
         topics = {t["topic"]: t for t in metadata["topics"]}
         self.assertIn(topic, topics)
         self.assertNotIn("error", topics[topic])
