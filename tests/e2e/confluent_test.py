@@ -31,8 +31,9 @@ class ConfluentTest(harness.BrokerTestCase):
         return AdminClient(self.conf())
 
     def create(self, topic, partitions=1):
-        futures = self.admin().create_topics([NewTopic(topic, partitions, 1)],
-                                             operation_timeout=10)
+        admin = self.admin()  # must outlive the future
+        futures = admin.create_topics([NewTopic(topic, partitions, 1)],
+                                      operation_timeout=10)
         futures[topic].result(timeout=15)
 
     def produce(self, topic, values, partition=0, **conf):
@@ -169,38 +170,62 @@ class ConfluentTest(harness.BrokerTestCase):
             self.produce(topic, [b"p%d-%d" % (p, i) for i in range(10)],
                          partition=p)
         group = "cg-" + topic
-        members = []
-        consumed = []
         lock = threading.Lock()
         stop = threading.Event()
+        committed = threading.Barrier(3, timeout=20)
+        commit_errors = []
+        assigned = [set(), set(), set()]
+        positions = [{}, {}, {}]  # partition -> next offset, per member
 
-        def run(consumer):
+        def run(index):
+            def on_assign(consumer, partitions):
+                with lock:
+                    assigned[index] = {tp.partition for tp in partitions}
+
+            def on_revoke(consumer, partitions):
+                with lock:
+                    assigned[index] = set()
+            consumer = Consumer(self.conf(**{
+                "group.id": group, "auto.offset.reset": "earliest",
+                "session.timeout.ms": 6000, "heartbeat.interval.ms": 300,
+                "enable.auto.commit": False}))
+            consumer.subscribe([topic], on_assign=on_assign,
+                               on_revoke=on_revoke)
             while not stop.is_set():
                 msg = consumer.poll(0.1)
                 if msg is not None and not msg.error():
                     with lock:
-                        consumed.append((msg.partition(), msg.offset()))
+                        positions[index][msg.partition()] = msg.offset() + 1
+            # Commit while the group is stable; nobody leaves before all
+            # have committed (a leave starts a rebalance that fences the
+            # others' commits).
+            try:
+                consumer.commit(asynchronous=False)
+            except KafkaException as error:
+                commit_errors.append(error)
+            committed.wait()
             consumer.close()
-        threads = []
-        for _ in range(3):
-            consumer = Consumer(self.conf(**{
-                "group.id": group, "auto.offset.reset": "earliest",
-                "session.timeout.ms": 6000, "heartbeat.interval.ms": 300,
-                "enable.auto.commit": True, "auto.commit.interval.ms": 200}))
-            consumer.subscribe([topic])
-            members.append(consumer)
-            thread = threading.Thread(target=run, args=(consumer,))
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+        for thread in threads:
             thread.start()
-            threads.append(thread)
+
+        def stable_and_caught_up():
+            with lock:
+                if sorted(len(a) for a in assigned) != [2, 2, 2]:
+                    return False
+                if set().union(*assigned) != set(range(6)):
+                    return False
+                return all(positions[i].get(p) == 10
+                           for i in range(3) for p in assigned[i])
         try:
-            harness.wait_until(lambda: len(set(consumed)) == 60,
-                               timeout_s=40, what="60 messages by the group")
-            # Everything once: with no failures nothing is redelivered.
-            self.assertEqual(len(consumed), 60)
+            harness.wait_until(stable_and_caught_up, timeout_s=40,
+                               what="3 members with 2 partitions, caught up "
+                               "(assigned %s)" % assigned)
         finally:
             stop.set()
             for thread in threads:
-                thread.join(15)
+                thread.join(30)
+        self.assertEqual(commit_errors, [])
         # The group committed: a new member starts at the end.
         late = Consumer(self.conf(**{"group.id": group,
                                      "auto.offset.reset": "earliest"}))
@@ -248,7 +273,8 @@ class ConfluentTest(harness.BrokerTestCase):
             t.join(30)
         self.assertEqual(sorted(o for r in results for o in r),
                          list(range(8)))
-        metadata = self.admin().list_topics(topic, timeout=10)
+        admin = self.admin()
+        metadata = admin.list_topics(topic, timeout=10)
         self.assertEqual(len(metadata.topics[topic].partitions), 3)
         self.assertEqual(len([t for t in metadata.topics if t == topic]), 1)
 

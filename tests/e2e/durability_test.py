@@ -22,8 +22,9 @@ class DurabilityTest(harness.BrokerTestCase):
         return conf
 
     def create(self, topic, partitions=1):
-        AdminClient(self.conf()).create_topics(
-            [NewTopic(topic, partitions, 1)])[topic].result(timeout=15)
+        admin = AdminClient(self.conf())  # must outlive the future
+        admin.create_topics([NewTopic(topic, partitions, 1)])[topic].result(
+            timeout=15)
 
     def read(self, topic, count, partition=0, timeout_s=20):
         consumer = Consumer(self.conf(**{"group.id": "reader",
@@ -143,7 +144,8 @@ class DurabilityTest(harness.BrokerTestCase):
         topic = self.topic("meta")
         self.create(topic, partitions=4)
         self.assertEqual(self.broker.restart(), 0)
-        metadata = AdminClient(self.conf()).list_topics(topic, timeout=10)
+        admin = AdminClient(self.conf())
+        metadata = admin.list_topics(topic, timeout=10)
         self.assertEqual(sorted(metadata.topics[topic].partitions),
                          [0, 1, 2, 3])
         self.assertIsNone(metadata.topics[topic].error)
