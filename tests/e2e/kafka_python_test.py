@@ -48,19 +48,26 @@ class KafkaPythonTest(harness.BrokerTestCase):
 
     def consumer(self, **config):
         defaults = dict(bootstrap_servers=self.broker.bootstrap,
-                        consumer_timeout_ms=3000, fetch_max_wait_ms=100,
+                        consumer_timeout_ms=1500, fetch_max_wait_ms=100,
                         **COMMON)
         defaults.update(config)
         consumer = KafkaConsumer(**defaults)
         self.addCleanup(consumer.close)
         return consumer
 
-    def read_all(self, topic, partition=0, start=0):
+    def read_all(self, topic, partition=0, start=0, timeout_s=15):
+        """[(offset, value)] from `start` up to the end offset at call time."""
         consumer = self.consumer()
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
         consumer.seek(tp, start)
-        return [(m.offset, m.value) for m in consumer]
+        end = consumer.end_offsets([tp])[tp]
+        out = []
+        deadline = time.time() + timeout_s
+        while consumer.position(tp) < end and time.time() < deadline:
+            for records in consumer.poll(200).values():
+                out.extend((m.offset, m.value) for m in records)
+        return out
 
     # --- admin -----------------------------------------------------------
     def test_admin_create_describe_delete(self):
