@@ -43,6 +43,7 @@ struct EventLoop::Connection {
   int fd = -1;
   ConnectionHandler* handler = nullptr;
   int read_chunk_bytes = 0;
+  int max_read_bytes_per_event = 0;
   std::string input;
   std::string output;
   size_t output_offset = 0;  // bytes of `output` already written
@@ -266,6 +267,9 @@ void EventLoop::Accept(Listener& listener) {
     connection->fd = fd;
     connection->handler = listener.handler;
     connection->read_chunk_bytes = listener.options.read_chunk_bytes;
+    connection->max_read_bytes_per_event =
+        std::max(listener.options.max_read_bytes_per_event,
+                 listener.options.read_chunk_bytes);
     char host[INET_ADDRSTRLEN] = "?";
     inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
     const std::string peer_text = absl::StrCat(host, ":", ntohs(peer.sin_port));
@@ -286,14 +290,23 @@ void EventLoop::HandleReadable(Connection& connection) {
   char buffer[64 << 10];
   const size_t chunk =
       std::min<size_t>(sizeof(buffer), connection.read_chunk_bytes);
-  const ssize_t n = read(connection.fd, buffer, chunk);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-    Destroy(id);
-    return;
+  size_t received = 0;
+  bool closed = false;
+  while (received < static_cast<size_t>(connection.max_read_bytes_per_event)) {
+    const ssize_t n = read(connection.fd, buffer, chunk);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+      closed = true;
+      break;
+    }
+    if (n < 0) break;  // drained (or interrupted: epoll reports it again)
+    connection.input.append(buffer, static_cast<size_t>(n));
+    received += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < chunk) break;  // short read: drained
   }
-  if (n < 0) return;
-  connection.input.append(buffer, static_cast<size_t>(n));
-  connection.handler->OnInput(id, &connection.input);
+  // Bytes that arrived before an EOF are still delivered (a client may send
+  // a request and shut down its side).
+  if (received > 0) connection.handler->OnInput(id, &connection.input);
+  if (closed && connections_.count(id) > 0) Destroy(id);
 }
 
 void EventLoop::HandleWritable(Connection& connection) {

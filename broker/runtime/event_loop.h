@@ -56,6 +56,10 @@ struct ListenerOptions {
   int port = 0;                  // 0 = any free port
   int max_connections = 10'000;  // further accepts are closed at once
   int read_chunk_bytes = 64 << 10;
+  // Per readiness event, read until the socket is drained or this many bytes
+  // arrived, then hand them to the handler at once: pipelined requests that
+  // arrived together are seen together (and share one group commit).
+  int max_read_bytes_per_event = 1 << 20;
 };
 
 class EventLoop {
