@@ -143,7 +143,12 @@ void Broker::Impl::CloseConnection(ConnectionId id, const std::string& why) {
 void Broker::Impl::OnConnectionInput(ConnectionId id, std::string* input) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
+  // A driver may deliver input from inside one of our own calls (resuming a
+  // paused connection re-delivers its buffer). The outer ReadFrames of the
+  // same connection keeps reading, so a nested call has nothing to do.
+  if (!reading_.insert(id).second) return;
   ReadFrames(id, it->second, input);
+  reading_.erase(id);
   Process();
 }
 
@@ -328,7 +333,15 @@ void Broker::Impl::Tick() {
 }
 
 void Broker::Impl::Process() {
+  // Not re-entrant: a nested call (from a callback of the outer one) only
+  // asks the outer loop for another round.
+  if (processing_) {
+    process_again_ = true;
+    return;
+  }
+  processing_ = true;
   for (int round = 0; round < kMaxProcessRounds; ++round) {
+    process_again_ = false;
     if (partitions_dirty_) ReconcilePartitions();
     host_->Process(&outbox_);
     for (replication::OutgoingMessage& message : outbox_) {
@@ -341,8 +354,9 @@ void Broker::Impl::Process() {
     if (!changed_groups_.empty()) RetryParkedFetches(false);
     // Another round when applying created work: new partitions to start,
     // proposals made by the steps above.
-    if (!partitions_dirty_ && !host_->HasReady()) break;
+    if (!partitions_dirty_ && !process_again_ && !host_->HasReady()) break;
   }
+  processing_ = false;
 }
 
 void Broker::Impl::AnswerGroupCompletions() {
@@ -401,8 +415,12 @@ void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
       coordinator_.reset();
     }
     if (!leads) {
-      // Proposals of an earlier leadership may still commit; they are
-      // resolved by Apply. Registration is retried by MaybeRegister.
+      // Waiters of our proposals get a retriable error now rather than
+      // waiting for an index a new leader may never fill. (A proposal may
+      // still commit; retries of admin requests are idempotent by name.)
+      std::map<raft::Index, std::pair<raft::Term, MetadataDone>> failed;
+      failed.swap(metadata_pending_);
+      for (auto& [index, pending] : failed) pending.second(nullptr);
       registration_in_flight_ = false;
     }
     return;

@@ -198,6 +198,9 @@ class Broker::Impl : public replication::GroupApplier {
   std::map<group::Ticket, RequestContext> parked_group_requests_;
 
   std::map<ConnectionId, Connection> connections_;
+  std::set<ConnectionId> reading_;  // connections inside ReadFrames
+  bool processing_ = false;
+  bool process_again_ = false;
   std::vector<ParkedFetch> parked_fetches_;
   // Deadlines of waiting requests: deadline ms -> cancel action.
   std::multimap<int64_t, std::function<void()>> deadlines_;
