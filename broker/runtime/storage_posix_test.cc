@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "broker/runtime/parallel_sync.h"
 #include "broker/runtime/posix_disk.h"
 #include "broker/storage/log_store.h"
 #include "broker/storage/test_util.h"
@@ -77,7 +78,11 @@ TEST(StoragePosixTest, GroupCommitReopenTruncateAndSnapshot) {
                                 storage::HardState{.term = 1, .commit = round}})
                         .ok());
       }
-      std::vector<Completion> done = store->Flush();
+      // The production shape: the flush's fsyncs run on several threads.
+      storage::FlushPlan plan = store->BeginFlush();
+      std::vector<absl::Status> results = SyncInParallel(plan.files_to_sync, 4);
+      std::vector<Completion> done =
+          store->FinishFlush(std::move(plan), results);
       ASSERT_EQ(done.size(), 3u);
       for (const Completion& c : done) {
         ASSERT_TRUE(c.status.ok()) << c.status;
