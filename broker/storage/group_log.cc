@@ -831,18 +831,37 @@ absl::Status GroupLog::Reset(uint64_t index, uint64_t term,
 }
 
 absl::Status GroupLog::Sync() {
+  std::vector<env::File*> files;
+  if (absl::Status s = PrepareSync(&files); !s.ok()) return s;
+  absl::Status synced;
+  for (env::File* file : files) {
+    synced = file->Sync();
+    if (!synced.ok()) break;
+  }
+  return FinishSync(synced);
+}
+
+absl::Status GroupLog::PrepareSync(std::vector<env::File*>* files) {
   if (!failed_.ok()) return failed_;
   if (absl::Status s = WritePending(); !s.ok()) return s;
+  // Rolls sync the segment they seal, so the files here are independent: any
+  // order.
+  for (const auto& seg : segments_) {
+    if (seg->dirty) files->push_back(seg->file.get());
+  }
+  for (const auto& file : unsynced_index_files_) files->push_back(file.get());
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::FinishSync(absl::Status sync_status) {
+  if (!failed_.ok()) return failed_;
+  if (!sync_status.ok()) return Fail(sync_status);
   for (const auto& seg : segments_) {
     if (!seg->dirty) continue;
-    if (absl::Status s = seg->file->Sync(); !s.ok()) return Fail(s);
     ++fsyncs_;
     seg->dirty = false;
   }
-  for (const auto& file : unsynced_index_files_) {
-    if (absl::Status s = file->Sync(); !s.ok()) return Fail(s);
-    ++fsyncs_;
-  }
+  fsyncs_ += unsynced_index_files_.size();
   unsynced_index_files_.clear();
   if (dir_dirty_) {
     if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);

@@ -151,6 +151,14 @@ class GroupLog {
 
   // Makes everything above durable.
   absl::Status Sync();
+  // Sync in two phases, for drivers that fsync many files concurrently:
+  // PrepareSync writes what is buffered and adds the files that need an fsync
+  // to `files`; the caller syncs each of them (in any order, from any threads)
+  // and passes the first error, or OK, to FinishSync, which then syncs the
+  // directory if needed. Nothing else may be called on the log in between.
+  // Sync() is both phases in a row.
+  absl::Status PrepareSync(std::vector<env::File*>* files);
+  absl::Status FinishSync(absl::Status sync_status);
   bool needs_sync() const;
 
   // Appends entries [lo, hi) to `out`, stopping early after `max_bytes` of

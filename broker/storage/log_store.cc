@@ -350,22 +350,34 @@ absl::Status LogStore::Apply(GroupStorage& group, PersistRequest& request,
 }
 
 std::vector<Completion> LogStore::Flush() {
+  FlushPlan plan = BeginFlush();
+  std::vector<absl::Status> results;
+  results.reserve(plan.files_to_sync.size());
+  for (env::File* file : plan.files_to_sync) results.push_back(file->Sync());
+  return FinishFlush(std::move(plan), results);
+}
+
+FlushPlan LogStore::BeginFlush() {
+  CHRONIK_CHECK(!flush_in_progress_) << "BeginFlush twice without FinishFlush";
+  flush_in_progress_ = true;
   stats_.flushes++;
-  std::map<uint64_t, Completion> completions;
+  FlushPlan plan;
   uint64_t batch_bytes = 0;
   // 1. Apply queued requests in order (writes are buffered, nothing synced
   // yet).
   while (!queue_.empty()) {
     const uint64_t bytes = RequestBytes(queue_.front());
-    if (!completions.empty() && batch_bytes + bytes > options_.max_flush_bytes)
+    if (!plan.completions_.empty() &&
+        batch_bytes + bytes > options_.max_flush_bytes) {
       break;
+    }
     PersistRequest request = std::move(queue_.front());
     queue_.pop_front();
     queued_bytes_ -= bytes;
     batch_bytes += bytes;
     stats_.requests++;
     GroupStorage& group = *groups_.at(request.group_id);
-    Completion& completion = completions[request.group_id];
+    Completion& completion = plan.completions_[request.group_id];
     completion.group_id = request.group_id;
     if (!completion.status.ok()) continue;
     if (!group.failed_.ok()) {
@@ -377,13 +389,38 @@ std::vector<Completion> LogStore::Flush() {
       completion.status = s;
     }
   }
-  // 2. One sync per touched group log: one fsync per changed segment file.
-  bool hard_state_dirty = false;
-  for (auto& [id, completion] : completions) {
-    GroupStorage& group = *groups_.at(id);
+  // 2. Collect the files to fsync: one per changed segment (usually one per
+  // group).
+  for (auto& [id, completion] : plan.completions_) {
     if (!completion.status.ok()) continue;
+    GroupStorage& group = *groups_.at(id);
+    const size_t begin = plan.files_to_sync.size();
+    if (absl::Status s = group.log_->PrepareSync(&plan.files_to_sync);
+        !s.ok()) {
+      group.failed_ = s;
+      completion.status = s;
+      continue;
+    }
+    plan.file_ranges_[id] = {begin, plan.files_to_sync.size()};
+  }
+  return plan;
+}
+
+std::vector<Completion> LogStore::FinishFlush(
+    FlushPlan plan, absl::Span<const absl::Status> sync_results) {
+  CHRONIK_CHECK(flush_in_progress_) << "FinishFlush without BeginFlush";
+  CHRONIK_CHECK_EQ(sync_results.size(), plan.files_to_sync.size());
+  flush_in_progress_ = false;
+  bool hard_state_dirty = false;
+  for (auto& [id, completion] : plan.completions_) {
+    if (!completion.status.ok()) continue;
+    GroupStorage& group = *groups_.at(id);
+    const auto [begin, end] = plan.file_ranges_.at(id);
+    absl::Status synced;
+    for (size_t i = begin; i < end && synced.ok(); ++i)
+      synced = sync_results[i];
     const uint64_t before = group.log_->fsyncs();
-    if (absl::Status s = group.log_->Sync(); !s.ok()) {
+    if (absl::Status s = group.log_->FinishSync(synced); !s.ok()) {
       group.failed_ = s;
       completion.status = s;
       continue;
@@ -397,7 +434,7 @@ std::vector<Completion> LogStore::Flush() {
   // 3. One atomic write covers every group's hard state.
   if (hard_state_dirty) {
     if (absl::Status s = WriteHardStates(); !s.ok()) {
-      for (auto& [id, completion] : completions) {
+      for (auto& [id, completion] : plan.completions_) {
         if (completion.status.ok() && completion.hard_state) {
           groups_.at(id)->failed_ = s;
           completion.status = s;
@@ -406,8 +443,8 @@ std::vector<Completion> LogStore::Flush() {
     }
   }
   std::vector<Completion> out;
-  out.reserve(completions.size());
-  for (auto& [id, completion] : completions) {
+  out.reserve(plan.completions_.size());
+  for (auto& [id, completion] : plan.completions_) {
     if (completion.status.ok()) {
       GroupStorage& group = *groups_.at(id);
       completion.durable_index = group.last_index();

@@ -253,3 +253,32 @@ TEST(StorageFormatTest, SnapshotAndHardStateRoundTripAndDetectDamage) {
 
 }  // namespace
 }  // namespace chronik::storage
+
+namespace chronik::storage {
+namespace {
+
+TEST_F(LogStoreTest, TwoPhaseFlushReportsOnlyAfterTheDriverSynced) {
+  std::unique_ptr<LogStore> store = OpenStore({1, 2, 3});
+  for (uint64_t g = 1; g <= 3; ++g) {
+    ASSERT_TRUE(store->Enqueue(Request(g, 1, 4, 1)).ok());
+  }
+  FlushPlan plan = store->BeginFlush();
+  ASSERT_EQ(plan.files_to_sync.size(), 3u);  // one segment per group
+  // The driver syncs group 1 and 3; group 2's fsync fails.
+  std::vector<absl::Status> results;
+  for (size_t i = 0; i < plan.files_to_sync.size(); ++i) {
+    results.push_back(i == 1 ? absl::UnavailableError("EIO")
+                             : plan.files_to_sync[i]->Sync());
+  }
+  std::vector<Completion> done = store->FinishFlush(std::move(plan), results);
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_TRUE(done[0].status.ok());
+  EXPECT_EQ(done[0].durable_index, 4u);
+  EXPECT_EQ(done[1].status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(store->group(2)->failed());
+  EXPECT_TRUE(done[2].status.ok());
+  EXPECT_EQ(store->stats().log_fsyncs, 2u);
+}
+
+}  // namespace
+}  // namespace chronik::storage
