@@ -287,7 +287,17 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
 void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
   while (store_->queued_requests() > 0) {
     const size_t before = store_->queued_requests();
-    for (const storage::Completion& completion : store_->Flush()) {
+    std::vector<storage::Completion> completions;
+    if (options_.sync_files) {
+      storage::FlushPlan plan = store_->BeginFlush();
+      std::vector<absl::Status> synced =
+          options_.sync_files(absl::MakeConstSpan(plan.files_to_sync));
+      CHRONIK_CHECK_EQ(synced.size(), plan.files_to_sync.size());
+      completions = store_->FinishFlush(std::move(plan), synced);
+    } else {
+      completions = store_->Flush();
+    }
+    for (const storage::Completion& completion : completions) {
       if (!completion.status.ok()) Fail(completion.group_id, completion.status);
     }
     CHRONIK_CHECK_LT(store_->queued_requests(), before)

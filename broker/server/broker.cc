@@ -69,6 +69,7 @@ Broker::Impl::Impl(const BrokerOptions& options, storage::LogStore* store,
   host.election_timeout_ticks = options.election_timeout_ticks;
   host.heartbeat_timeout_ticks = options.heartbeat_timeout_ticks;
   host.injected_bugs = options.injected_bugs;
+  host.sync_files = options.sync_files;
   host_ = std::make_unique<replication::RaftHost>(host, store);
 }
 
