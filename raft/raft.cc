@@ -646,7 +646,13 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
       // Sent (or paused by a full window) but not acknowledged: an append may
       // have been lost. An empty append at next-1 makes the follower ack
       // everything up to there, or reject, which moves it back to probing.
-      SendEmptyAppend(m.from, pr);
+      if (log_.TermAt(pr.next - 1).has_value()) {
+        SendEmptyAppend(m.from, pr);
+      } else {
+        // next-1 is older than memory: fall back to probing, which reads it.
+        pr.BecomeProbe();
+        SendAppend(m.from, pr, true);
+      }
     } else {
       SendAppend(m.from, pr, false);
     }
@@ -752,7 +758,7 @@ bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
 void Raft::SendEmptyAppend(NodeId to, const Progress& pr) {
   const Index prev = pr.next - 1;
   std::optional<Term> term = log_.TermAt(prev);
-  if (!term.has_value()) return;
+  CHRONIK_CHECK(term.has_value()) << "empty append at unknown index " << prev;
   Message m;
   m.type = MessageType::kAppend;
   m.to = to;
@@ -1336,6 +1342,7 @@ NodeStatus Raft::Status() const {
       p.inflight_msgs = pr.inflights.count();
       p.inflight_bytes = pr.inflights.bytes();
       p.pending_snapshot = pr.pending_snapshot;
+      p.log_read_pending = pr.log_read_pending;
       s.progress.push_back(p);
     }
   }

@@ -524,7 +524,7 @@ TEST(SnapshotTest, FarBehindFollowerGetsSnapshot) {
     ASSERT_TRUE(c.node(1).Propose(Bytes::Copy("e")).ok());
     c.Stabilize();
   }
-  c.Compact(1);
+  ASSERT_TRUE(c.Compact(1));
   ASSERT_TRUE(c.node(1).Propose(Bytes::Copy("last")).ok());
   c.Stabilize();
   c.Heal();

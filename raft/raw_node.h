@@ -153,9 +153,11 @@ struct RecoveredState {
   std::vector<Entry> entries;
 };
 
-// Asks the driver for stored entries with index in [lo, hi] (inclusive), at
-// most max_bytes of payload (but at least one entry), on behalf of follower
-// `to`.
+// Asks the driver for stored entries with index in [lo, hi] (inclusive), on
+// behalf of follower `to`. The answer is a contiguous prefix of that range: at
+// least min(2, hi - lo + 1) entries (the first one often only anchors the term
+// of the entry before what is sent), then more while the payload of all entries
+// returned stays within max_bytes.
 struct LogRead {
   NodeId to = kNoNode;
   Index lo = 0;

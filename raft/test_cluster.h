@@ -92,7 +92,8 @@ class TestCluster {
   void TickAll(int ticks);
   // The application snapshots node `id` at its applied index (data =
   // "snap@<index>") and deletes stored entries up to it.
-  void Compact(NodeId id);
+  // Returns false when the core refused (it holds a newer snapshot already).
+  bool Compact(NodeId id);
   void Elect(NodeId id);  // campaign + stabilize; checks that `id` won
 
   std::deque<Message>& network() { return network_; }
