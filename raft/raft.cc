@@ -674,7 +674,7 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
     for (NodeId a : read_queue_.front().acks) acks[a] = true;
     if (JointVote(conf_, acks) != VoteResult::kWon) break;
     ReleaseRead(read_queue_.front());
-    read_queue_.pop_front();
+    read_queue_.erase(read_queue_.begin());
   }
 }
 
@@ -1135,7 +1135,7 @@ void Raft::OnApplied(Index index) {
   while (!handed_conf_changes_.empty() &&
          handed_conf_changes_.front().first <= index) {
     auto [at, change] = std::move(handed_conf_changes_.front());
-    handed_conf_changes_.pop_front();
+    handed_conf_changes_.erase(handed_conf_changes_.begin());
     ApplyConfChange(at, change);
   }
   MaybeAutoLeave();
@@ -1232,7 +1232,7 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
   snapshot_ = std::move(snapshot);
   log_.SetSnapshot(index, *term);
   while (conf_history_.size() > 1 && conf_history_[1].first <= index) {
-    conf_history_.pop_front();
+    conf_history_.erase(conf_history_.begin());
   }
   Transition(absl::StrCat("took snapshot at ", index, " term ", *term));
   return absl::OkStatus();
