@@ -497,7 +497,7 @@ void Raft::StepLeader(Message&& m) {
       HandleHeartbeatResponse(m);
       break;
     case MessageType::kReadIndex:
-      HandleReadRequest(m.from, m.context);
+      (void)HandleReadRequest(m.from, m.context);
       break;
     default:
       break;
@@ -949,7 +949,9 @@ bool Raft::CommittedInTerm() const {
 
 absl::Status Raft::ReadIndex(Bytes context) {
   if (role_ == Role::kLeader) {
-    HandleReadRequest(id_, std::move(context));
+    if (!HandleReadRequest(id_, std::move(context))) {
+      return absl::UnavailableError("too many pending read requests");
+    }
     return absl::OkStatus();
   }
   if (lead_ == kNoNode) return absl::UnavailableError("no leader");
@@ -961,27 +963,33 @@ absl::Status Raft::ReadIndex(Bytes context) {
   return absl::OkStatus();
 }
 
-void Raft::HandleReadRequest(NodeId from, Bytes context) {
+bool Raft::HandleReadRequest(NodeId from, Bytes context) {
   ReadRequest req{std::move(context), from, log_.commit, 0, {}};
   std::map<NodeId, bool> self_only{{id_, true}};
   if (JointVote(conf_, self_only) == VoteResult::kWon) {
     ReleaseRead(req);  // a single voter confirms its own leadership
-    return;
+    return true;
+  }
+  if (read_queue_.size() + reads_before_commit_.size() >=
+      config_.max_pending_read_requests) {
+    return false;  // a remote requester simply retries
   }
   if (!CommittedInTerm()) {
     // The commit index is only known to be current once an entry of this term
     // is committed; hold the read until then.
     reads_before_commit_.emplace_back(from, std::move(req.context));
-    return;
+    return true;
   }
   if (config_.read_only_option == ReadOnlyOption::kLease) {
     ReleaseRead(req);
-    return;
+    return true;
   }
   req.seq = ++read_seq_;
   req.acks.push_back(id_);
   read_queue_.push_back(std::move(req));
-  BroadcastHeartbeat();
+  // One heartbeat round (sent at GetReady) confirms every read queued by then.
+  heartbeat_pending_ = true;
+  return true;
 }
 
 void Raft::ReleaseRead(const ReadRequest& request) {
@@ -1000,8 +1008,9 @@ void Raft::ReleaseRead(const ReadRequest& request) {
 void Raft::ReleasePendingReads() {
   std::vector<std::pair<NodeId, Bytes>> pending;
   pending.swap(reads_before_commit_);
-  for (auto& [from, context] : pending)
-    HandleReadRequest(from, std::move(context));
+  for (auto& [from, context] : pending) {
+    (void)HandleReadRequest(from, std::move(context));
+  }
 }
 
 // ---------------------------------------------------------------------------------
@@ -1244,7 +1253,7 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
 bool Raft::HasReady() const {
   if (!messages_.empty() || !messages_after_persist_.empty() ||
       !read_states_.empty() || !log_reads_.empty() || snapshot_to_persist_ ||
-      conf_changed_ || broadcast_pending_) {
+      conf_changed_ || broadcast_pending_ || heartbeat_pending_) {
     return true;
   }
   if (log_.emitted < log_.last_index()) return true;
@@ -1256,8 +1265,11 @@ bool Raft::HasReady() const {
 }
 
 Ready Raft::GetReady() {
-  if (role_ == Role::kLeader && broadcast_pending_)
+  if (role_ == Role::kLeader && heartbeat_pending_) BroadcastHeartbeat();
+  heartbeat_pending_ = false;
+  if (role_ == Role::kLeader && broadcast_pending_) {
     BroadcastAppend(broadcast_commit_);
+  }
   broadcast_pending_ = false;
   broadcast_commit_ = false;
   Ready rd;

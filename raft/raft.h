@@ -113,7 +113,8 @@ class Raft {
   void AbortTransfer();
 
   // Reads.
-  void HandleReadRequest(NodeId from, Bytes context);
+  // Returns false when the request was refused (too many pending).
+  bool HandleReadRequest(NodeId from, Bytes context);
   void ReleaseRead(const ReadRequest& request);
   void ReleasePendingReads();
   bool CommittedInTerm() const;
@@ -169,6 +170,7 @@ class Raft {
   HardState emitted_hard_state_;
   bool broadcast_pending_ = false;
   bool broadcast_commit_ = false;
+  bool heartbeat_pending_ = false;  // read requests await a heartbeat round
 };
 
 }  // namespace chronik::raft

@@ -807,5 +807,25 @@ TEST(SnapshotTest, SnapshotMustNotPassApplied) {
   EXPECT_FALSE(c.node(1).OnSnapshotTaken(1, Bytes::Copy("s")).ok());
 }
 
+TEST(ReadIndexTest, PendingReadsAreBoundedAndShareOneHeartbeatRound) {
+  TestCluster c(3, [](Config& cfg) { cfg.max_pending_read_requests = 2; });
+  c.Elect(1);
+  ASSERT_TRUE(c.node(1).ReadIndex(Bytes::Copy("a")).ok());
+  ASSERT_TRUE(c.node(1).ReadIndex(Bytes::Copy("b")).ok());
+  EXPECT_EQ(c.node(1).ReadIndex(Bytes::Copy("c")).code(),
+            absl::StatusCode::kUnavailable);
+  Ready rd = c.node(1).GetReady();
+  int heartbeats = 0;
+  for (Message& m : rd.messages) {
+    heartbeats += m.type == MessageType::kHeartbeat;
+    c.network().push_back(std::move(m));
+  }
+  EXPECT_EQ(heartbeats, 2);  // one round for both reads
+  const std::string t = c.Stabilize();
+  EXPECT_TRUE(absl::StrContains(t, "ReadState Index:1 Context:a")) << t;
+  EXPECT_TRUE(absl::StrContains(t, "ReadState Index:1 Context:b")) << t;
+  EXPECT_TRUE(c.node(1).ReadIndex(Bytes::Copy("c")).ok());
+}
+
 }  // namespace
 }  // namespace chronik::raft

@@ -121,6 +121,8 @@ struct Config {
   uint64_t max_committed_bytes_per_ready = 64 << 20;
   // Applied-and-durable entries kept in memory for followers that lag a little.
   size_t max_log_tail_entries = 4096;
+  // ReadIndex requests waiting for confirmation; beyond this they are refused.
+  size_t max_pending_read_requests = 4096;
 
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
   uint64_t random_seed = 0;  // the core's only source of randomness
