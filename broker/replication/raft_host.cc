@@ -306,7 +306,7 @@ void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
   // Everything queued is durable now: release what waited for it, in order.
   for (auto& [id, group] : groups_) {
     for (PendingPersist& pending : group.pending) {
-      if (pending.has_storage_work) group.node->OnPersisted(pending.ack);
+      group.node->OnPersisted(pending.ack);  // in Ready order, every Ready
       for (raft::Message& message : pending.messages_after_persist) {
         outbox->push_back(OutgoingMessage{id, std::move(message)});
       }

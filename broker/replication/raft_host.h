@@ -129,7 +129,6 @@ class RaftHost {
  private:
   struct PendingPersist {
     raft::PersistAck ack;
-    bool has_storage_work = false;
     std::vector<raft::Message> messages_after_persist;
   };
   struct Group {
