@@ -256,9 +256,8 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
   for (raft::Message& message : ready.messages) {
     outbox->push_back(OutgoingMessage{id, std::move(message)});
   }
-  group.pending.push_back(
-      PendingPersist{ready.persist_ack, ready.HasStorageWork(),
-                     std::move(ready.messages_after_persist)});
+  group.pending.push_back(PendingPersist{
+      ready.persist_ack, std::move(ready.messages_after_persist)});
   if (!ready.committed_entries.empty()) {
     for (const raft::Entry& entry : ready.committed_entries) {
       group.spec.applier->Apply(id, entry);
