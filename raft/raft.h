@@ -62,6 +62,8 @@ class Raft {
   NodeId id() const { return id_; }
   Role role() const { return role_; }
   NodeId leader() const { return lead_; }
+  Term term() const { return term_; }
+  Index last_index() const { return log_.last_index(); }
 
  private:
   enum class CampaignKind : uint8_t { kPreElection, kElection, kTransfer };

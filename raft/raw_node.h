@@ -242,6 +242,9 @@ class RawNode {
   NodeId id() const;
   bool is_leader() const;
   NodeId leader() const;
+  // Cheap accessors for drivers (Status() builds a full snapshot).
+  Term term() const;
+  Index last_index() const;
 
  private:
   explicit RawNode(std::unique_ptr<Raft> raft);

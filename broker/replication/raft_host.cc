@@ -181,8 +181,7 @@ absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,
   }
   raft::RawNode& node = *it->second.node;
   if (absl::Status s = node.Propose(std::move(data)); !s.ok()) return s;
-  const raft::NodeStatus status = node.Status();
-  return Proposed{status.hard_state.term, status.last_index};
+  return Proposed{node.term(), node.last_index()};
 }
 
 absl::Status RaftHost::Campaign(GroupId group_id) {
@@ -320,15 +319,12 @@ void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
 }
 
 void RaftHost::ReportLeader(Group& group) {
-  const raft::NodeStatus status = group.node->Status();
-  if (status.leader == group.last_leader &&
-      status.hard_state.term == group.last_term) {
-    return;
-  }
-  group.last_leader = status.leader;
-  group.last_term = status.hard_state.term;
-  group.spec.applier->OnLeaderChange(group.spec.group_id, status.leader,
-                                     status.hard_state.term);
+  const raft::NodeId leader = group.node->leader();
+  const raft::Term term = group.node->term();
+  if (leader == group.last_leader && term == group.last_term) return;
+  group.last_leader = leader;
+  group.last_term = term;
+  group.spec.applier->OnLeaderChange(group.spec.group_id, leader, term);
 }
 
 void RaftHost::Fail(GroupId group_id, absl::Status status) {
