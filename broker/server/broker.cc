@@ -321,6 +321,20 @@ void Broker::Impl::Dispatch(const RequestContext& c,
 
 void Broker::Impl::OnRaftMessage(replication::GroupId group_id,
                                  raft::Message message) {
+  if (message.type == raft::MessageType::kForwardProposal) {
+    // A follower's metadata command (its registration, an auto-creation):
+    // the leader proposes it; anyone else drops it (the sender retries).
+    if (group_id == kMetadataGroup && host_->is_leader(kMetadataGroup) &&
+        message.entries.size() == 1) {
+      metapb::MetadataCommand command;
+      const raft::Bytes& data = message.entries[0].data;
+      if (command.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+        ProposeMetadata(command, [](const metadata::ApplyResult*) {});
+      }
+    }
+    Process();
+    return;
+  }
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();
   Process();
@@ -455,6 +469,9 @@ void Broker::Impl::ApplyMetadata(const raft::Entry& entry) {
                                static_cast<int>(entry.data.size()))) {
       result = metadata_.Apply(entry.index, command);
       partitions_dirty_ = true;
+      if (command.has_create_topic()) {
+        forwarded_creates_.erase(command.create_topic().name());
+      }
     } else {
       // Every node skips the same undecodable entry, so states stay equal.
       std::fprintf(stderr,
@@ -473,8 +490,26 @@ void Broker::Impl::ApplyMetadata(const raft::Entry& entry) {
   }
 }
 
+bool Broker::Impl::ForwardMetadata(const metapb::MetadataCommand& command) {
+  const raft::NodeId leader = host_->leader(kMetadataGroup);
+  if (leader == raft::kNoNode || leader == config_.node_id) return false;
+  std::string bytes;
+  CHRONIK_CHECK(command.SerializeToString(&bytes));
+  raft::Message message;
+  message.type = raft::MessageType::kForwardProposal;
+  message.from = config_.node_id;
+  message.to = leader;
+  message.entries.push_back(raft::Entry{0, 0, raft::EntryType::kNormal,
+                                        raft::Bytes::Own(std::move(bytes))});
+  peers_out_->Send(
+      replication::OutgoingMessage{kMetadataGroup, std::move(message)});
+  return true;
+}
+
 void Broker::Impl::MaybeRegister() {
-  if (registration_in_flight_ || !host_->is_leader(kMetadataGroup)) return;
+  if (registration_in_flight_) return;
+  const bool leader = host_->is_leader(kMetadataGroup);
+  if (!leader && clock_->NowMs() < next_registration_forward_ms_) return;
   const std::string host = config_.advertised_host;
   const int port = config_.advertised_port != 0 ? config_.advertised_port
                                                 : config_.kafka_port;
@@ -490,6 +525,13 @@ void Broker::Impl::MaybeRegister() {
   broker->set_host(host);
   broker->set_kafka_port(port);
   broker->set_raft_port(config_.raft_port);
+  if (!leader) {
+    // Followers ask the leader; the outcome shows in the applied metadata.
+    if (ForwardMetadata(command)) {
+      next_registration_forward_ms_ = clock_->NowMs() + kForwardRetryMs;
+    }
+    return;
+  }
   registration_in_flight_ = true;
   ProposeMetadata(command, [this](const metadata::ApplyResult* result) {
     registration_in_flight_ = false;
@@ -580,6 +622,19 @@ void Broker::Impl::MaybeAutoCreate(const std::string& topic) {
   create->set_topic_id(NewTopicId());
   create->set_created_at_ms(clock_->NowMs());
   create->set_auto_created(true);
+  if (!host_->is_leader(kMetadataGroup)) {
+    // A follower forwards once per retry interval; the topic appears when the
+    // leader's proposal is applied here.
+    if (forwarded_creates_.size() >= kMaxForwardedCreates &&
+        forwarded_creates_.count(topic) == 0) {
+      return;
+    }
+    auto [it, inserted] = forwarded_creates_.emplace(topic, 0);
+    if (!inserted && clock_->NowMs() < it->second) return;
+    if (ForwardMetadata(command))
+      it->second = clock_->NowMs() + kForwardRetryMs;
+    return;
+  }
   auto_creates_in_flight_.insert(topic);
   ProposeMetadata(command, [this, topic](const metadata::ApplyResult*) {
     auto_creates_in_flight_.erase(topic);
