@@ -3,16 +3,15 @@
 // hard state changes and flushes over three groups sharing one store, with a
 // power cut at a random disk operation (inside flushes, segment rolls,
 // truncations, snapshot installs), torn writes and garbled sectors in what was
-// not synced. After every recovery:
+// not synced, and injected EIO. After every recovery:
 //  - the recovered log of each group is a prefix of a state the log went
-//  through since
-//    the last completed flush (same snapshot, same terms at every index),
+//    through since the last completed flush (same snapshot, same terms),
 //  - it contains every entry reported durable that the caller did not replace
-//  since,
-//  - every entry reads back with a good checksum and the payload that was
-//  written,
+//    since (a replaced entry was uncommitted: recovery may land mid-way),
+//  - every entry reads back with a good checksum and the payload written;
 //    nothing is reported damaged,
 //  - the hard state is the last durable one or one enqueued after it.
+// A second test does the same for a partition log and checks Kafka offsets.
 #include <map>
 #include <random>
 
