@@ -223,8 +223,7 @@ class Interpreter {
     }
     if (cmd == "compact") {
       if (!node_ok(id_at(1))) return "error: bad node\n";
-      c.Compact(id_at(1));
-      return "";
+      return c.Compact(id_at(1)) ? "" : "error: snapshot refused\n";
     }
     if (cmd == "restart") {
       if (!node_ok(id_at(1))) return "error: bad node\n";

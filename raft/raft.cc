@@ -497,7 +497,7 @@ void Raft::StepLeader(Message&& m) {
       HandleHeartbeatResponse(m);
       break;
     case MessageType::kReadIndex:
-      HandleReadRequest(m.from, m.context);
+      (void)HandleReadRequest(m.from, m.context);
       break;
     default:
       break;
@@ -646,7 +646,13 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
       // Sent (or paused by a full window) but not acknowledged: an append may
       // have been lost. An empty append at next-1 makes the follower ack
       // everything up to there, or reject, which moves it back to probing.
-      SendEmptyAppend(m.from, pr);
+      if (log_.TermAt(pr.next - 1).has_value()) {
+        SendEmptyAppend(m.from, pr);
+      } else {
+        // next-1 is older than memory: fall back to probing, which reads it.
+        pr.BecomeProbe();
+        SendAppend(m.from, pr, true);
+      }
     } else {
       SendAppend(m.from, pr, false);
     }
@@ -668,7 +674,7 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
     for (NodeId a : read_queue_.front().acks) acks[a] = true;
     if (JointVote(conf_, acks) != VoteResult::kWon) break;
     ReleaseRead(read_queue_.front());
-    read_queue_.pop_front();
+    read_queue_.erase(read_queue_.begin());
   }
 }
 
@@ -752,7 +758,7 @@ bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
 void Raft::SendEmptyAppend(NodeId to, const Progress& pr) {
   const Index prev = pr.next - 1;
   std::optional<Term> term = log_.TermAt(prev);
-  if (!term.has_value()) return;
+  CHRONIK_CHECK(term.has_value()) << "empty append at unknown index " << prev;
   Message m;
   m.type = MessageType::kAppend;
   m.to = to;
@@ -867,8 +873,12 @@ absl::Status Raft::CheckConfChange(const ConfChange& change) const {
     if (!joint) return absl::FailedPreconditionError("not in a joint config");
     return absl::OkStatus();
   }
-  if (joint)
+  if (joint) {
     return absl::FailedPreconditionError("must leave the joint config first");
+  }
+  if (change.changes.size() > kMaxConfChangeItems) {
+    return absl::InvalidArgumentError("too many changes at once");
+  }
   ConfState next = conf_;
   for (const ConfChangeSingle& c : change.changes) {
     if (c.node_id == kNoNode) return absl::InvalidArgumentError("node id 0");
@@ -884,7 +894,14 @@ absl::Status Raft::CheckConfChange(const ConfChange& change) const {
     }
   }
   if (next.voters.empty()) return absl::InvalidArgumentError("no voters left");
-  if (!change.joint && change.changes.size() == 1) return absl::OkStatus();
+  // Duplicate node ids within one change are refused: their order would matter.
+  for (size_t i = 0; i < change.changes.size(); ++i) {
+    for (size_t j = i + 1; j < change.changes.size(); ++j) {
+      if (change.changes[i].node_id == change.changes[j].node_id) {
+        return absl::InvalidArgumentError("node named twice in one change");
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -943,7 +960,9 @@ bool Raft::CommittedInTerm() const {
 
 absl::Status Raft::ReadIndex(Bytes context) {
   if (role_ == Role::kLeader) {
-    HandleReadRequest(id_, std::move(context));
+    if (!HandleReadRequest(id_, std::move(context))) {
+      return absl::UnavailableError("too many pending read requests");
+    }
     return absl::OkStatus();
   }
   if (lead_ == kNoNode) return absl::UnavailableError("no leader");
@@ -955,27 +974,33 @@ absl::Status Raft::ReadIndex(Bytes context) {
   return absl::OkStatus();
 }
 
-void Raft::HandleReadRequest(NodeId from, Bytes context) {
+bool Raft::HandleReadRequest(NodeId from, Bytes context) {
   ReadRequest req{std::move(context), from, log_.commit, 0, {}};
   std::map<NodeId, bool> self_only{{id_, true}};
   if (JointVote(conf_, self_only) == VoteResult::kWon) {
     ReleaseRead(req);  // a single voter confirms its own leadership
-    return;
+    return true;
+  }
+  if (read_queue_.size() + reads_before_commit_.size() >=
+      config_.max_pending_read_requests) {
+    return false;  // a remote requester simply retries
   }
   if (!CommittedInTerm()) {
     // The commit index is only known to be current once an entry of this term
     // is committed; hold the read until then.
     reads_before_commit_.emplace_back(from, std::move(req.context));
-    return;
+    return true;
   }
   if (config_.read_only_option == ReadOnlyOption::kLease) {
     ReleaseRead(req);
-    return;
+    return true;
   }
   req.seq = ++read_seq_;
   req.acks.push_back(id_);
   read_queue_.push_back(std::move(req));
-  BroadcastHeartbeat();
+  // One heartbeat round (sent at GetReady) confirms every read queued by then.
+  heartbeat_pending_ = true;
+  return true;
 }
 
 void Raft::ReleaseRead(const ReadRequest& request) {
@@ -994,8 +1019,9 @@ void Raft::ReleaseRead(const ReadRequest& request) {
 void Raft::ReleasePendingReads() {
   std::vector<std::pair<NodeId, Bytes>> pending;
   pending.swap(reads_before_commit_);
-  for (auto& [from, context] : pending)
-    HandleReadRequest(from, std::move(context));
+  for (auto& [from, context] : pending) {
+    (void)HandleReadRequest(from, std::move(context));
+  }
 }
 
 // ---------------------------------------------------------------------------------
@@ -1129,7 +1155,7 @@ void Raft::OnApplied(Index index) {
   while (!handed_conf_changes_.empty() &&
          handed_conf_changes_.front().first <= index) {
     auto [at, change] = std::move(handed_conf_changes_.front());
-    handed_conf_changes_.pop_front();
+    handed_conf_changes_.erase(handed_conf_changes_.begin());
     ApplyConfChange(at, change);
   }
   MaybeAutoLeave();
@@ -1226,7 +1252,7 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
   snapshot_ = std::move(snapshot);
   log_.SetSnapshot(index, *term);
   while (conf_history_.size() > 1 && conf_history_[1].first <= index) {
-    conf_history_.pop_front();
+    conf_history_.erase(conf_history_.begin());
   }
   Transition(absl::StrCat("took snapshot at ", index, " term ", *term));
   return absl::OkStatus();
@@ -1238,7 +1264,7 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
 bool Raft::HasReady() const {
   if (!messages_.empty() || !messages_after_persist_.empty() ||
       !read_states_.empty() || !log_reads_.empty() || snapshot_to_persist_ ||
-      conf_changed_ || broadcast_pending_) {
+      conf_changed_ || broadcast_pending_ || heartbeat_pending_) {
     return true;
   }
   if (log_.emitted < log_.last_index()) return true;
@@ -1250,8 +1276,11 @@ bool Raft::HasReady() const {
 }
 
 Ready Raft::GetReady() {
-  if (role_ == Role::kLeader && broadcast_pending_)
+  if (role_ == Role::kLeader && heartbeat_pending_) BroadcastHeartbeat();
+  heartbeat_pending_ = false;
+  if (role_ == Role::kLeader && broadcast_pending_) {
     BroadcastAppend(broadcast_commit_);
+  }
   broadcast_pending_ = false;
   broadcast_commit_ = false;
   Ready rd;
@@ -1336,6 +1365,7 @@ NodeStatus Raft::Status() const {
       p.inflight_msgs = pr.inflights.count();
       p.inflight_bytes = pr.inflights.bytes();
       p.pending_snapshot = pr.pending_snapshot;
+      p.log_read_pending = pr.log_read_pending;
       s.progress.push_back(p);
     }
   }

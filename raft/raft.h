@@ -62,6 +62,8 @@ class Raft {
   NodeId id() const { return id_; }
   Role role() const { return role_; }
   NodeId leader() const { return lead_; }
+  Term term() const { return term_; }
+  Index last_index() const { return log_.last_index(); }
 
  private:
   enum class CampaignKind : uint8_t { kPreElection, kElection, kTransfer };
@@ -113,7 +115,8 @@ class Raft {
   void AbortTransfer();
 
   // Reads.
-  void HandleReadRequest(NodeId from, Bytes context);
+  // Returns false when the request was refused (too many pending).
+  bool HandleReadRequest(NodeId from, Bytes context);
   void ReleaseRead(const ReadRequest& request);
   void ReleasePendingReads();
   bool CommittedInTerm() const;
@@ -147,15 +150,17 @@ class Raft {
   SplitMix64 rng_;
 
   // Reads (leader).
-  std::deque<ReadRequest> read_queue_;
+  // Small FIFOs kept as vectors: an idle group allocates nothing for them (a
+  // std::deque allocates on construction).
+  std::vector<ReadRequest> read_queue_;
   std::vector<std::pair<NodeId, Bytes>> reads_before_commit_;
   uint64_t read_seq_ = 0;
 
   // Snapshot kept for far-behind followers, and the membership history it
   // needs.
   std::shared_ptr<const Snapshot> snapshot_;
-  std::deque<std::pair<Index, ConfState>> conf_history_;  // (applied at, conf)
-  std::deque<std::pair<Index, ConfChange>> handed_conf_changes_;
+  std::vector<std::pair<Index, ConfState>> conf_history_;  // (applied at, conf)
+  std::vector<std::pair<Index, ConfChange>> handed_conf_changes_;
 
   // Pending outputs.
   std::vector<Message> messages_;
@@ -167,6 +172,7 @@ class Raft {
   HardState emitted_hard_state_;
   bool broadcast_pending_ = false;
   bool broadcast_commit_ = false;
+  bool heartbeat_pending_ = false;  // read requests await a heartbeat round
 };
 
 }  // namespace chronik::raft

@@ -55,6 +55,8 @@ absl::Status RawNode::OnSnapshotTaken(Index index, Bytes data) {
 }
 bool RawNode::HasReady() const { return raft_->HasReady(); }
 Ready RawNode::GetReady() { return raft_->GetReady(); }
+Term RawNode::term() const { return raft_->term(); }
+Index RawNode::last_index() const { return raft_->last_index(); }
 NodeStatus RawNode::Status() const { return raft_->Status(); }
 NodeId RawNode::id() const { return raft_->id(); }
 bool RawNode::is_leader() const { return raft_->role() == Role::kLeader; }

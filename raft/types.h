@@ -123,6 +123,8 @@ struct ConfChange {
 // byte 1, a flags byte (bit 0 = joint), a 4-byte little-endian change count,
 // then per change one type byte and an 8-byte little-endian node id, then the
 // context bytes to the end.
+// A membership change names at most this many nodes (bounds decoding).
+inline constexpr uint32_t kMaxConfChangeItems = 1024;
 Bytes EncodeConfChange(const ConfChange& change);
 absl::StatusOr<ConfChange> DecodeConfChange(std::string_view data);
 
@@ -202,6 +204,7 @@ struct ProgressStatus {
   size_t inflight_msgs = 0;
   uint64_t inflight_bytes = 0;
   Index pending_snapshot = 0;
+  bool log_read_pending = false;  // waiting for OnLogRead of older entries
 };
 
 struct NodeStatus {

@@ -1,5 +1,5 @@
-// The Disk interface: all file access of deterministic broker code goes through
-// it.
+// The Disk interface: all file access of deterministic broker code goes
+// through it.
 //
 // What it is for: the storage layer (broker/storage/) is written against this
 // narrow interface so the same code runs on a real file system
@@ -9,35 +9,32 @@
 // (broker/env/disk_conformance.h).
 //
 // Paths are relative to the disk's root, '/'-separated, without "." or ".."
-// parts
-// ("g7/log-00000000000000000001.seg"); "" names the root directory.
+// parts ("g7/log-00000000000000000001.seg"); "" names the root directory.
 //
 // Durability contract (what survives a crash; anything else may be lost):
 //  - File bytes written by Append/WriteAt and size changes by Truncate are
-//  durable once a
-//    later File::Sync on that file returned OK. Before that, a crash may keep
-//    none, all, or an in-order prefix of the unsynced changes, and the last
-//    kept write may be torn (only a prefix of it kept) with its last sector
-//    garbled.
-//  - A directory entry (a file or directory created in `dir`, a Rename into or
-//  out of
-//    `dir`, a Remove from `dir`) is durable once a later SyncDir(dir) returned
-//    OK. A file created and synced but whose directory was never synced may
-//    vanish in a crash; a renamed file may come back under its old name. Rename
-//    replaces the target atomically.
+//    durable once a later File::Sync on that file returned OK. Before that, a
+//    crash may keep none, all, or an in-order prefix of the unsynced changes,
+//    and the last kept write may be torn (only a prefix of it kept) with its
+//    last sector garbled.
+//  - A directory entry (a file or directory created in `dir`, a Rename into
+//    or out of `dir`, a Remove from `dir`) is durable once a later
+//    SyncDir(dir) returned OK. A file created and synced whose directory was
+//    never synced may vanish in a crash; a renamed file may come back under
+//    its old name. Rename replaces the target atomically.
 //  - A failed Sync (EIO, ENOSPC) leaves the unsynced changes in an unknown
-//  state: callers
-//    must not retry and assume durability (the log treats it as fatal for the
-//    group).
+//    state: callers must not retry and assume durability (the log treats it
+//    as fatal for the group).
 //
 // Errors are absl::Status: NotFound (missing file/dir), AlreadyExists,
-// InvalidArgument (bad path, write past end), Unavailable/Internal for EIO,
+// InvalidArgument (bad path, write past end), Unavailable for EIO,
 // ResourceExhausted for ENOSPC, FailedPrecondition for a handle used after a
 // simulated crash.
 //
 // Ownership: Disk outlives every File it returned. Thread-safety: a Disk and
-// its Files are used from one thread at a time (the production IO thread or the
-// simulator's loop); the implementations do no locking of their own.
+// its Files are used from one thread at a time (the production IO thread or
+// the simulator's loop), with one exception: File::Sync of distinct files may
+// run concurrently (a driver's parallel fsyncs). Implementations do no locking.
 #ifndef CHRONIK_BROKER_ENV_DISK_H_
 #define CHRONIK_BROKER_ENV_DISK_H_
 

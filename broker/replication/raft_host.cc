@@ -181,8 +181,7 @@ absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,
   }
   raft::RawNode& node = *it->second.node;
   if (absl::Status s = node.Propose(std::move(data)); !s.ok()) return s;
-  const raft::NodeStatus status = node.Status();
-  return Proposed{status.hard_state.term, status.last_index};
+  return Proposed{node.term(), node.last_index()};
 }
 
 absl::Status RaftHost::Campaign(GroupId group_id) {
@@ -256,9 +255,8 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
   for (raft::Message& message : ready.messages) {
     outbox->push_back(OutgoingMessage{id, std::move(message)});
   }
-  group.pending.push_back(
-      PendingPersist{ready.persist_ack, ready.HasStorageWork(),
-                     std::move(ready.messages_after_persist)});
+  group.pending.push_back(PendingPersist{
+      ready.persist_ack, std::move(ready.messages_after_persist)});
   if (!ready.committed_entries.empty()) {
     for (const raft::Entry& entry : ready.committed_entries) {
       group.spec.applier->Apply(id, entry);
@@ -287,7 +285,17 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
 void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
   while (store_->queued_requests() > 0) {
     const size_t before = store_->queued_requests();
-    for (const storage::Completion& completion : store_->Flush()) {
+    std::vector<storage::Completion> completions;
+    if (options_.sync_files) {
+      storage::FlushPlan plan = store_->BeginFlush();
+      std::vector<absl::Status> synced =
+          options_.sync_files(absl::MakeConstSpan(plan.files_to_sync));
+      CHRONIK_CHECK_EQ(synced.size(), plan.files_to_sync.size());
+      completions = store_->FinishFlush(std::move(plan), synced);
+    } else {
+      completions = store_->Flush();
+    }
+    for (const storage::Completion& completion : completions) {
       if (!completion.status.ok()) Fail(completion.group_id, completion.status);
     }
     CHRONIK_CHECK_LT(store_->queued_requests(), before)
@@ -296,7 +304,7 @@ void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
   // Everything queued is durable now: release what waited for it, in order.
   for (auto& [id, group] : groups_) {
     for (PendingPersist& pending : group.pending) {
-      if (pending.has_storage_work) group.node->OnPersisted(pending.ack);
+      group.node->OnPersisted(pending.ack);  // in Ready order, every Ready
       for (raft::Message& message : pending.messages_after_persist) {
         outbox->push_back(OutgoingMessage{id, std::move(message)});
       }
@@ -311,15 +319,12 @@ void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
 }
 
 void RaftHost::ReportLeader(Group& group) {
-  const raft::NodeStatus status = group.node->Status();
-  if (status.leader == group.last_leader &&
-      status.hard_state.term == group.last_term) {
-    return;
-  }
-  group.last_leader = status.leader;
-  group.last_term = status.hard_state.term;
-  group.spec.applier->OnLeaderChange(group.spec.group_id, status.leader,
-                                     status.hard_state.term);
+  const raft::NodeId leader = group.node->leader();
+  const raft::Term term = group.node->term();
+  if (leader == group.last_leader && term == group.last_term) return;
+  group.last_leader = leader;
+  group.last_term = term;
+  group.spec.applier->OnLeaderChange(group.spec.group_id, leader, term);
 }
 
 void RaftHost::Fail(GroupId group_id, absl::Status status) {

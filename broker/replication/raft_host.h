@@ -30,6 +30,7 @@
 #define CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,6 +68,9 @@ struct GroupSpec {
   GroupApplier* applier = nullptr;   // borrowed; outlives the group
 };
 
+using SyncFiles = std::function<std::vector<absl::Status>(
+    absl::Span<env::File* const> files)>;
+
 struct HostOptions {
   raft::NodeId self = raft::kNoNode;
   int election_timeout_ticks = 10;
@@ -79,6 +83,11 @@ struct HostOptions {
   int max_process_rounds = 16;
   uint64_t max_replay_bytes_per_read = 4 << 20;
   raft::InjectedBugs injected_bugs;  // TEST-ONLY (simulator)
+  // How one storage flush's fsyncs run. Empty: one after another on the
+  // calling thread (LogStore::Flush). The production driver passes a function
+  // that syncs the files concurrently (runtime::SyncInParallel), returning
+  // one status per file in order.
+  SyncFiles sync_files;
 };
 
 class RaftHost {
@@ -120,7 +129,6 @@ class RaftHost {
  private:
   struct PendingPersist {
     raft::PersistAck ack;
-    bool has_storage_work = false;
     std::vector<raft::Message> messages_after_persist;
   };
   struct Group {

@@ -38,8 +38,10 @@ class RecordingApplier : public GroupApplier {
 
 // One node: a simulated disk, a LogStore on it, a RaftHost.
 struct TestNode {
-  TestNode(raft::NodeId id, uint64_t seed)
-      : rng(seed), disk(sim::SimDiskOptions{}, rng) {
+  TestNode(raft::NodeId id, uint64_t seed, SyncFiles sync_files = nullptr)
+      : rng(seed),
+        disk(sim::SimDiskOptions{}, rng),
+        sync(std::move(sync_files)) {
     Open(id);
   }
   void Open(raft::NodeId id) {
@@ -49,6 +51,7 @@ struct TestNode {
     HostOptions options;
     options.self = id;
     options.seed = 42;
+    options.sync_files = sync;
     host = std::make_unique<RaftHost>(options, store.get());
   }
   void Restart(raft::NodeId id, bool crash) {
@@ -60,6 +63,7 @@ struct TestNode {
   }
   std::mt19937_64 rng;
   sim::SimDisk disk;
+  SyncFiles sync;
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<RaftHost> host;
   RecordingApplier applier;
@@ -171,6 +175,30 @@ TEST(RaftHostTest, PartitionGroupAssignsKafkaOffsetsInTheStoredBatches) {
     EXPECT_TRUE(storage::testing::KafkaBatchCrcOk(entry.data));
   }
   EXPECT_THAT(bases, ElementsAre(0, 3));
+}
+
+TEST(RaftHostTest, TwoPhaseFlushUsesTheDriversSyncer) {
+  int batches = 0;
+  size_t files = 0;
+  TestNode node(1, 9, [&](absl::Span<env::File* const> to_sync) {
+    ++batches;
+    files += to_sync.size();
+    std::vector<absl::Status> results;
+    for (env::File* file : to_sync) results.push_back(file->Sync());
+    return results;
+  });
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(0).ok());
+  std::map<raft::NodeId, TestNode*> nodes = {{1, &node}};
+  Settle(nodes);
+  ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("x")).ok());
+  Settle(nodes);
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("x"));
+  EXPECT_GT(batches, 0);
+  EXPECT_GT(files, 0u);
+  node.Restart(1, /*crash=*/true);
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("x")) << "synced for real";
 }
 
 TEST(RaftHostTest, GroupsNeedThisNodeAsVoter) {

@@ -1,5 +1,6 @@
-// The storage layer on the real file system (PosixDisk in $TEST_TMPDIR): group commit,
-// reopen, truncation, snapshot install, index rebuild and a flipped byte on disk.
+// The storage layer on the real file system (PosixDisk in $TEST_TMPDIR): group
+// commit, reopen, truncation, snapshot install, index rebuild and a flipped
+// byte on disk.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "broker/runtime/parallel_sync.h"
 #include "broker/runtime/posix_disk.h"
 #include "broker/storage/log_store.h"
 #include "broker/storage/test_util.h"
@@ -23,8 +25,8 @@ using storage::PersistRequest;
 
 std::string FreshDir(const std::string& name) {
   const char* base = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(base != nullptr ? base : "/tmp", "/", name, "_",
-                                 ::getpid());
+  std::string dir =
+      absl::StrCat(base != nullptr ? base : "/tmp", "/", name, "_", ::getpid());
   EXPECT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir;
   return dir;
 }
@@ -39,7 +41,8 @@ std::unique_ptr<LogStore> Open(PosixDisk& disk, std::vector<uint64_t> groups) {
       LogStore::Open(&disk, "store", storage::StoreOptions{});
   EXPECT_TRUE(store.ok()) << store.status();
   for (uint64_t g : groups) {
-    absl::StatusOr<GroupStorage*> group = (*store)->OpenGroup(g, SmallSegments());
+    absl::StatusOr<GroupStorage*> group =
+        (*store)->OpenGroup(g, SmallSegments());
     EXPECT_TRUE(group.ok()) << group.status();
   }
   return std::move(*store);
@@ -71,10 +74,15 @@ TEST(StoragePosixTest, GroupCommitReopenTruncateAndSnapshot) {
                             .group_id = g,
                             .entries = storage::testing::MakeEntries(
                                 round * 10 + 1, 10, 1, 500),
-                            .hard_state = storage::HardState{.term = 1, .commit = round}})
+                            .hard_state =
+                                storage::HardState{.term = 1, .commit = round}})
                         .ok());
       }
-      std::vector<Completion> done = store->Flush();
+      // The production shape: the flush's fsyncs run on several threads.
+      storage::FlushPlan plan = store->BeginFlush();
+      std::vector<absl::Status> results = SyncInParallel(plan.files_to_sync, 4);
+      std::vector<Completion> done =
+          store->FinishFlush(std::move(plan), results);
       ASSERT_EQ(done.size(), 3u);
       for (const Completion& c : done) {
         ASSERT_TRUE(c.status.ok()) << c.status;
@@ -94,18 +102,21 @@ TEST(StoragePosixTest, GroupCommitReopenTruncateAndSnapshot) {
       ExpectLog(group, 1, 201, 1);
     }
     // Group 2: conflicting suffix from a new leader. Group 3: snapshot install.
-    ASSERT_TRUE(store
-                    ->Enqueue(PersistRequest{
-                        .group_id = 2,
-                        .entries = storage::testing::MakeEntries(51, 5, 2, 500)})
-                    .ok());
+    ASSERT_TRUE(
+        store
+            ->Enqueue(PersistRequest{
+                .group_id = 2,
+                .entries = storage::testing::MakeEntries(51, 5, 2, 500)})
+            .ok());
     ASSERT_TRUE(store
                     ->Enqueue(PersistRequest{
                         .group_id = 3,
-                        .snapshot = storage::Snapshot{.meta = {.index = 1000, .term = 4},
+                        .snapshot = storage::Snapshot{.meta = {.index = 1000,
+                                                               .term = 4},
                                                       .data = "snap"}})
                     .ok());
-    for (const Completion& c : store->Flush()) ASSERT_TRUE(c.status.ok()) << c.status;
+    for (const Completion& c : store->Flush())
+      ASSERT_TRUE(c.status.ok()) << c.status;
   }
   {
     std::unique_ptr<LogStore> store = Open(disk, {1, 2, 3});
@@ -115,8 +126,9 @@ TEST(StoragePosixTest, GroupCommitReopenTruncateAndSnapshot) {
     EXPECT_EQ(store->group(3)->first_index(), 1001u);
     EXPECT_EQ(*store->group(3)->Term(1000), 4u);
   }
-  // A flipped byte in a sealed segment of group 1, with its index removed so the
-  // segment is scanned at open: reported with file and position, never served.
+  // A flipped byte in a sealed segment of group 1, with its index removed so
+  // the segment is scanned at open: reported with file and position, never
+  // served.
   const std::string dir = disk.root() + "/store/group-1";
   const std::string segment = dir + "/" + storage::format::SegmentName(1);
   ASSERT_EQ(::unlink((dir + "/" + storage::format::IndexName(1)).c_str()), 0);
@@ -130,11 +142,12 @@ TEST(StoragePosixTest, GroupCommitReopenTruncateAndSnapshot) {
   std::unique_ptr<LogStore> store = Open(disk, {1});
   const storage::RecoveryReport& report = store->group(1)->recovery();
   ASSERT_EQ(report.damage.size(), 1u);
-  EXPECT_EQ(report.damage[0].file, "store/group-1/" + storage::format::SegmentName(1));
+  EXPECT_EQ(report.damage[0].file,
+            "store/group-1/" + storage::format::SegmentName(1));
   EXPECT_LE(report.damage[0].position, 3000u);
   std::vector<Entry> got;
-  absl::Status s = store->group(1)->Entries(report.damage[0].first_index,
-                                            report.damage[0].first_index + 1, 1, &got);
+  absl::Status s = store->group(1)->Entries(
+      report.damage[0].first_index, report.damage[0].first_index + 1, 1, &got);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(store->group(1)->last_index(), 200u);
 }

@@ -69,6 +69,7 @@ Broker::Impl::Impl(const BrokerOptions& options, storage::LogStore* store,
   host.election_timeout_ticks = options.election_timeout_ticks;
   host.heartbeat_timeout_ticks = options.heartbeat_timeout_ticks;
   host.injected_bugs = options.injected_bugs;
+  host.sync_files = options.sync_files;
   host_ = std::make_unique<replication::RaftHost>(host, store);
 }
 
@@ -143,7 +144,12 @@ void Broker::Impl::CloseConnection(ConnectionId id, const std::string& why) {
 void Broker::Impl::OnConnectionInput(ConnectionId id, std::string* input) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
+  // A driver may deliver input from inside one of our own calls (resuming a
+  // paused connection re-delivers its buffer). The outer ReadFrames of the
+  // same connection keeps reading, so a nested call has nothing to do.
+  if (!reading_.insert(id).second) return;
   ReadFrames(id, it->second, input);
+  reading_.erase(id);
   Process();
 }
 
@@ -315,6 +321,20 @@ void Broker::Impl::Dispatch(const RequestContext& c,
 
 void Broker::Impl::OnRaftMessage(replication::GroupId group_id,
                                  raft::Message message) {
+  if (message.type == raft::MessageType::kForwardProposal) {
+    // A follower's metadata command (its registration, an auto-creation):
+    // the leader proposes it; anyone else drops it (the sender retries).
+    if (group_id == kMetadataGroup && host_->is_leader(kMetadataGroup) &&
+        message.entries.size() == 1) {
+      metapb::MetadataCommand command;
+      const raft::Bytes& data = message.entries[0].data;
+      if (command.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+        ProposeMetadata(command, [](const metadata::ApplyResult*) {});
+      }
+    }
+    Process();
+    return;
+  }
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();
   Process();
@@ -328,7 +348,15 @@ void Broker::Impl::Tick() {
 }
 
 void Broker::Impl::Process() {
+  // Not re-entrant: a nested call (from a callback of the outer one) only
+  // asks the outer loop for another round.
+  if (processing_) {
+    process_again_ = true;
+    return;
+  }
+  processing_ = true;
   for (int round = 0; round < kMaxProcessRounds; ++round) {
+    process_again_ = false;
     if (partitions_dirty_) ReconcilePartitions();
     host_->Process(&outbox_);
     for (replication::OutgoingMessage& message : outbox_) {
@@ -341,8 +369,9 @@ void Broker::Impl::Process() {
     if (!changed_groups_.empty()) RetryParkedFetches(false);
     // Another round when applying created work: new partitions to start,
     // proposals made by the steps above.
-    if (!partitions_dirty_ && !host_->HasReady()) break;
+    if (!partitions_dirty_ && !process_again_ && !host_->HasReady()) break;
   }
+  processing_ = false;
 }
 
 void Broker::Impl::AnswerGroupCompletions() {
@@ -401,8 +430,12 @@ void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
       coordinator_.reset();
     }
     if (!leads) {
-      // Proposals of an earlier leadership may still commit; they are
-      // resolved by Apply. Registration is retried by MaybeRegister.
+      // Waiters of our proposals get a retriable error now rather than
+      // waiting for an index a new leader may never fill. (A proposal may
+      // still commit; retries of admin requests are idempotent by name.)
+      std::map<raft::Index, std::pair<raft::Term, MetadataDone>> failed;
+      failed.swap(metadata_pending_);
+      for (auto& [index, pending] : failed) pending.second(nullptr);
       registration_in_flight_ = false;
     }
     return;
@@ -436,6 +469,9 @@ void Broker::Impl::ApplyMetadata(const raft::Entry& entry) {
                                static_cast<int>(entry.data.size()))) {
       result = metadata_.Apply(entry.index, command);
       partitions_dirty_ = true;
+      if (command.has_create_topic()) {
+        forwarded_creates_.erase(command.create_topic().name());
+      }
     } else {
       // Every node skips the same undecodable entry, so states stay equal.
       std::fprintf(stderr,
@@ -454,8 +490,26 @@ void Broker::Impl::ApplyMetadata(const raft::Entry& entry) {
   }
 }
 
+bool Broker::Impl::ForwardMetadata(const metapb::MetadataCommand& command) {
+  const raft::NodeId leader = host_->leader(kMetadataGroup);
+  if (leader == raft::kNoNode || leader == config_.node_id) return false;
+  std::string bytes;
+  CHRONIK_CHECK(command.SerializeToString(&bytes));
+  raft::Message message;
+  message.type = raft::MessageType::kForwardProposal;
+  message.from = config_.node_id;
+  message.to = leader;
+  message.entries.push_back(raft::Entry{0, 0, raft::EntryType::kNormal,
+                                        raft::Bytes::Own(std::move(bytes))});
+  peers_out_->Send(
+      replication::OutgoingMessage{kMetadataGroup, std::move(message)});
+  return true;
+}
+
 void Broker::Impl::MaybeRegister() {
-  if (registration_in_flight_ || !host_->is_leader(kMetadataGroup)) return;
+  if (registration_in_flight_) return;
+  const bool leader = host_->is_leader(kMetadataGroup);
+  if (!leader && clock_->NowMs() < next_registration_forward_ms_) return;
   const std::string host = config_.advertised_host;
   const int port = config_.advertised_port != 0 ? config_.advertised_port
                                                 : config_.kafka_port;
@@ -471,6 +525,13 @@ void Broker::Impl::MaybeRegister() {
   broker->set_host(host);
   broker->set_kafka_port(port);
   broker->set_raft_port(config_.raft_port);
+  if (!leader) {
+    // Followers ask the leader; the outcome shows in the applied metadata.
+    if (ForwardMetadata(command)) {
+      next_registration_forward_ms_ = clock_->NowMs() + kForwardRetryMs;
+    }
+    return;
+  }
   registration_in_flight_ = true;
   ProposeMetadata(command, [this](const metadata::ApplyResult* result) {
     registration_in_flight_ = false;
@@ -561,6 +622,19 @@ void Broker::Impl::MaybeAutoCreate(const std::string& topic) {
   create->set_topic_id(NewTopicId());
   create->set_created_at_ms(clock_->NowMs());
   create->set_auto_created(true);
+  if (!host_->is_leader(kMetadataGroup)) {
+    // A follower forwards once per retry interval; the topic appears when the
+    // leader's proposal is applied here.
+    if (forwarded_creates_.size() >= kMaxForwardedCreates &&
+        forwarded_creates_.count(topic) == 0) {
+      return;
+    }
+    auto [it, inserted] = forwarded_creates_.emplace(topic, 0);
+    if (!inserted && clock_->NowMs() < it->second) return;
+    if (ForwardMetadata(command))
+      it->second = clock_->NowMs() + kForwardRetryMs;
+    return;
+  }
   auto_creates_in_flight_.insert(topic);
   ProposeMetadata(command, [this, topic](const metadata::ApplyResult*) {
     auto_creates_in_flight_.erase(topic);

@@ -73,7 +73,8 @@ struct BrokerOptions {
   int64_t tick_interval_ms = 50;  // how often the driver calls Tick()
   int election_timeout_ticks = 10;
   int heartbeat_timeout_ticks = 2;
-  raft::InjectedBugs injected_bugs;  // TEST-ONLY (simulator)
+  raft::InjectedBugs injected_bugs;   // TEST-ONLY (simulator)
+  replication::SyncFiles sync_files;  // see replication::HostOptions
 };
 
 // Counters for /metrics (Prometheus) and tests. Keys are Kafka API names.

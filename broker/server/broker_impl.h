@@ -32,6 +32,9 @@ inline constexpr int kMaxParkedFetches = 10'000;
 inline constexpr int64_t kMaxFetchWaitMs = 30'000;
 inline constexpr int kProducerIdBlockSize = 1'000;
 inline constexpr int kMaxPendingInitProducerIds = 10'000;
+// A follower re-sends a forwarded metadata command after this long.
+inline constexpr int64_t kForwardRetryMs = 1'000;
+inline constexpr size_t kMaxForwardedCreates = 1'000;
 
 class Broker::Impl : public replication::GroupApplier {
  public:
@@ -159,6 +162,9 @@ class Broker::Impl : public replication::GroupApplier {
                        MetadataDone done);
   void ApplyMetadata(const raft::Entry& entry);
   void MaybeRegister();
+  // Sends `command` to the metadata leader to propose; false when there is no
+  // other leader to send it to.
+  bool ForwardMetadata(const metapb::MetadataCommand& command);
   void ReconcilePartitions();
   void MaybeAutoCreate(const std::string& topic);
   std::string NewTopicId();
@@ -187,6 +193,9 @@ class Broker::Impl : public replication::GroupApplier {
   std::map<raft::Index, std::pair<raft::Term, MetadataDone>> metadata_pending_;
   bool registration_in_flight_ = false;
   std::set<std::string> auto_creates_in_flight_;
+  int64_t next_registration_forward_ms_ = 0;
+  // Auto-creations a follower forwarded: topic -> when it may forward again.
+  std::map<std::string, int64_t> forwarded_creates_;
   std::map<uint64_t, std::unique_ptr<PartitionReplica>>
       partitions_;  // by group
   bool partitions_dirty_ = true;
@@ -198,6 +207,9 @@ class Broker::Impl : public replication::GroupApplier {
   std::map<group::Ticket, RequestContext> parked_group_requests_;
 
   std::map<ConnectionId, Connection> connections_;
+  std::set<ConnectionId> reading_;  // connections inside ReadFrames
+  bool processing_ = false;
+  bool process_again_ = false;
   std::vector<ParkedFetch> parked_fetches_;
   // Deadlines of waiting requests: deadline ms -> cancel action.
   std::multimap<int64_t, std::function<void()>> deadlines_;

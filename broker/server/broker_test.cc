@@ -4,6 +4,7 @@
 #include "broker/server/broker.h"
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -38,7 +39,13 @@ class CapturingOutput : public ConnectionOutput {
   }
   void Close(ConnectionId id) override { closed.push_back(id); }
   void PauseReading(ConnectionId id) override { paused[id] = true; }
-  void ResumeReading(ConnectionId id) override { paused[id] = false; }
+  // Like the event loop: resuming re-delivers buffered input at once, from
+  // inside the broker's own call.
+  void ResumeReading(ConnectionId id) override {
+    paused[id] = false;
+    if (redeliver) redeliver(id);
+  }
+  std::function<void(ConnectionId)> redeliver;
   std::map<ConnectionId, std::deque<std::string>> sent;
   std::vector<ConnectionId> closed;
   std::map<ConnectionId, bool> paused;
@@ -63,6 +70,7 @@ class BrokerTest : public ::testing::Test {
     options.config.kafka_port = 9092;
     options.config.advertised_host = "127.0.0.1";
     options.config.default_partitions = 2;
+    options.config.max_inflight_requests_per_connection = max_inflight_;
     broker_ = std::make_unique<Broker>(options, store_.get(), &clock_, &out_,
                                        &peers_);
     absl::Status started = broker_->Start();
@@ -210,6 +218,7 @@ class BrokerTest : public ::testing::Test {
   std::unique_ptr<Broker> broker_;
   std::string input_;
   int32_t correlation_id_ = 0;
+  int max_inflight_ = 64;
 };
 
 TEST_F(BrokerTest, StandaloneRegistersItselfAndIsReady) {
@@ -482,6 +491,64 @@ TEST_F(BrokerTest, LongPollFetchWaitsAndResponsesStayInOrder) {
   EXPECT_EQ(
       Receive<kafka::ProduceResponse>(9).responses[0].partitions[0].error_code,
       0);
+}
+
+TEST_F(BrokerTest, InFlightLimitPausesReadingAndResumeRedeliversSafely) {
+  max_inflight_ = 1;
+  Restart(/*crash=*/false);
+  out_.redeliver = [this](ConnectionId id) {
+    broker_->OnConnectionInput(id, &input_);
+  };
+  ASSERT_EQ(CreateTopic("bp", 1).topics.at(0).error_code, 0);
+  kafka::FetchRequest request;
+  request.max_wait_ms = 200;
+  request.min_bytes = 1;
+  request.topics.push_back({"bp", {{0, -1, 0, -1, -1, 1 << 20}}});
+  // Both frames arrive together; only the first may be in flight.
+  input_ += kafka::EncodeRequestFrame(11, 100, std::string("t"), request);
+  input_ += kafka::EncodeRequestFrame(12, 101, std::string("t"), AllTopics());
+  broker_->OnConnectionInput(kConn, &input_);
+  EXPECT_TRUE(out_.paused[kConn]);
+  EXPECT_FALSE(input_.empty()) << "the second request waits in the buffer";
+  for (int i = 0; i < 5; ++i) Tick();
+  EXPECT_FALSE(out_.paused[kConn]);
+  EXPECT_TRUE(input_.empty());
+  EXPECT_EQ(Receive<kafka::FetchResponse>(11)
+                .responses.at(0)
+                .partitions.at(0)
+                .error_code,
+            0);
+  EXPECT_THAT(Receive<kafka::MetadataResponse>(12).topics, SizeIs(1));
+  EXPECT_TRUE(out_.sent[kConn].empty()) << "each request answered exactly once";
+}
+
+TEST_F(BrokerTest, ResumeFromInsideReplicationCallbackIsSafe) {
+  max_inflight_ = 1;
+  Restart(/*crash=*/false);
+  out_.redeliver = [this](ConnectionId id) {
+    broker_->OnConnectionInput(id, &input_);
+  };
+  ASSERT_EQ(CreateTopic("cb", 1).topics.at(0).error_code, 0);
+  // The produce completes inside the Raft apply callback, which resumes the
+  // connection, which delivers the next produce from inside that callback.
+  for (int i = 0; i < 3; ++i) {
+    kafka::ProduceRequest produce;
+    produce.acks = -1;
+    produce.timeout_ms = 1000;
+    produce.topics.push_back({"cb", {{0, Batch(2)}}});
+    input_ += kafka::EncodeRequestFrame(9, 200 + i, std::string("t"), produce);
+  }
+  broker_->OnConnectionInput(kConn, &input_);
+  for (int i = 0; i < 3; ++i) Tick();
+  std::vector<int64_t> bases;
+  for (int i = 0; i < 3; ++i) {
+    bases.push_back(Receive<kafka::ProduceResponse>(9)
+                        .responses.at(0)
+                        .partitions.at(0)
+                        .base_offset);
+  }
+  EXPECT_THAT(bases, ElementsAre(0, 2, 4));
+  EXPECT_THAT(FetchedOffsets(Fetch("cb", 0, 0)), SizeIs(6));
 }
 
 TEST_F(BrokerTest, MalformedFramesCloseOnlyThatConnection) {

@@ -6,13 +6,15 @@
 // rotten byte is detected.
 //
 // Files of one store (paths relative to the store root):
-//   hardstate                       all groups' hard states (atomic replace)
-//   hardstate.tmp                   being written; ignored and removed at open
-//   group-<id>/log-<20 digits>.seg  a log segment; the digits are its first
-//   Raft index group-<id>/log-<20 digits>.idx  the sparse index of a sealed
-//   segment (rebuildable) group-<id>/snapshot             the group's latest
-//   snapshot (atomic replace) group-<id>/snapshot.tmp         being written;
-//   ignored and removed at open
+// clang-format off
+//   hardstate                  all groups' hard states (atomic replace)
+//   hardstate.tmp              being written; removed at open
+//   group-<id>/log-<N>.seg     a log segment; N = its first Raft index,
+//                              20 decimal digits
+//   group-<id>/log-<N>.idx     sparse index of a sealed segment (rebuildable)
+//   group-<id>/snapshot        the group's latest snapshot (atomic replace)
+//   group-<id>/snapshot.tmp    being written; removed at open
+// clang-format on
 //
 // Pure functions, no state; thread-safe.
 #ifndef CHRONIK_BROKER_STORAGE_FORMAT_H_
@@ -28,17 +30,18 @@
 namespace chronik::storage::format {
 
 // ---- Segment file: a header, then records back to back.
-//
+// clang-format off
 // Segment header (kSegmentHeaderBytes = 48):
 //   0  magic "CHRNKSEG" (8 bytes)
 //   8  u32 format version (kFormatVersion)
-//  12  u32 flags (kSegmentFlagBase: the first segment of a log, or of a log
-//  reset by a
-//      snapshot; segments before a base segment are stale)
+//  12  u32 flags: kSegmentFlagBase = first segment of a log, or of a log
+//      reset by a snapshot install; segments before a base one are stale
 //  16  u64 first Raft index of the segment
-//  24  u64 term of the entry before first index (0 if none)
-//  32  u64 Kafka offset the first batch of the segment gets (0 for
-//  non-partitions) 40  u32 CRC-32C of bytes 0..39 44  u32 zero
+//  24  u64 term of the entry before the first index (0 if none)
+//  32  u64 Kafka offset of the first batch in the segment (0 if none)
+//  40  u32 CRC-32C of bytes 0..39
+//  44  u32 zero
+// clang-format on
 inline constexpr char kSegmentMagic[8] = {'C', 'H', 'R', 'N',
                                           'K', 'S', 'E', 'G'};
 inline constexpr uint32_t kFormatVersion = 1;
@@ -57,16 +60,22 @@ std::string EncodeSegmentHeader(const SegmentHeader& header);
 // fails.
 std::optional<SegmentHeader> DecodeSegmentHeader(absl::string_view bytes);
 
-// ---- Record: one Raft entry. Header (kRecordHeaderBytes = 48), then the
-// payload.
-//   0  u32 CRC-32C of bytes 4..(48 + payload length - 1): header after the CRC
-//   + payload 4  u32 payload length (<= kMaxPayloadBytes) 8  u64 Raft index
+// ---- Record: one Raft entry: a header, then the payload.
+// clang-format off
+// Record header (kRecordHeaderBytes = 48):
+//   0  u32 CRC-32C of bytes 4..(47 + payload length): the rest of the
+//      header and the payload
+//   4  u32 payload length (<= kMaxPayloadBytes)
+//   8  u64 Raft index
 //  16  u64 Raft term
-//  24  u64 Kafka base offset of the batch in the payload (kNoOffset when
-//  offset_count 0) 32  u32 number of Kafka offsets the batch covers (0: not a
-//  Kafka batch) 36  u8  entry type (opaque to storage: the Raft core's
-//  EntryType) 37  3 zero bytes 40  i64 max timestamp in ms of the batch, for
-//  retention by time (-1: unknown) 48  payload
+//  24  u64 Kafka base offset of the batch in the payload
+//      (kNoOffset when the offset count is 0)
+//  32  u32 number of Kafka offsets the batch covers (0: not a batch)
+//  36  u8  entry type (opaque to storage: the Raft core's EntryType)
+//  37  3 zero bytes
+//  40  i64 max timestamp (ms) of the batch, for retention (-1: unknown)
+//  48  payload
+// clang-format on
 inline constexpr size_t kRecordHeaderBytes = 48;
 inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
 inline constexpr uint64_t kNoOffset = ~uint64_t{0};
@@ -94,14 +103,16 @@ bool RecordChecksumOk(absl::string_view header_bytes,
                       absl::string_view payload);
 
 // ---- Sparse index file of a sealed segment (.idx):
-//   0  magic "CHRNKIDX" (8)
+// clang-format off
+//   0  magic "CHRNKIDX" (8 bytes)
 //   8  u32 format version
 //  12  u32 point count N
-//  16  N points of 32 bytes: u64 Raft index, u64 term, u64 Kafka offset, u64
-//  position 16+32N  trailer (40): u64 segment file size, u64 last Raft index,
-//  u64 next Kafka
-//          offset, i64 max timestamp ms, u32 CRC-32C of every byte before it,
-//          u32 zero
+//  16  N points of kIndexPointBytes = 32: u64 Raft index, u64 term,
+//      u64 next Kafka offset before the record, u64 file position
+//  16 + 32N  trailer (kIndexTrailerBytes = 40): u64 segment file size,
+//      u64 last Raft index, u64 next Kafka offset, i64 max timestamp ms,
+//      u32 CRC-32C of every byte before it, u32 zero
+// clang-format on
 // An index is used only when its CRC is good and its segment size equals the
 // segment file's size; otherwise the segment is scanned and the index rebuilt.
 inline constexpr char kIndexMagic[8] = {'C', 'H', 'R', 'N', 'K', 'I', 'D', 'X'};
@@ -109,26 +120,32 @@ inline constexpr size_t kIndexPointBytes = 32;
 inline constexpr size_t kIndexHeaderBytes = 16;
 inline constexpr size_t kIndexTrailerBytes = 40;
 
-// ---- Snapshot file: header (kSnapshotHeaderBytes = 48), conf state, data.
-//   0  magic "CHRNKSNP" (8)
+// ---- Snapshot file:
+// clang-format off
+//   0  magic "CHRNKSNP" (8 bytes)
 //   8  u32 format version
 //  12  u32 conf state length C
 //  16  u64 snapshot Raft index
 //  24  u64 snapshot Raft term
 //  32  u64 next Kafka offset after the snapshot
 //  40  u64 data length D
-//  48  C bytes conf state (opaque: the driver's serialized ConfState), D bytes
-//  data 48+C+D  u32 CRC-32C of every byte before it
+//  48  C bytes conf state (opaque: the driver's serialized membership),
+//      then D bytes of data
+//  48 + C + D  u32 CRC-32C of every byte before it
+// clang-format on
 inline constexpr char kSnapshotMagic[8] = {'C', 'H', 'R', 'N',
                                            'K', 'S', 'N', 'P'};
 inline constexpr size_t kSnapshotHeaderBytes = 48;
 
-// ---- Hard state file: header, then one 40-byte entry per group.
-//   0  magic "CHRNKHST" (8)
+// ---- Hard state file: a header, then one entry per group.
+// clang-format off
+//   0  magic "CHRNKHST" (8 bytes)
 //   8  u32 format version
 //  12  u32 group count N
-//  16  N entries: u64 group id, u64 term, u64 vote, u64 commit, u64 zero
-//  16+40N  u32 CRC-32C of every byte before it
+//  16  N entries of kHardStateEntryBytes = 40: u64 group id, u64 term,
+//      u64 vote, u64 commit, u64 zero
+//  16 + 40N  u32 CRC-32C of every byte before it
+// clang-format on
 inline constexpr char kHardStateMagic[8] = {'C', 'H', 'R', 'N',
                                             'K', 'H', 'S', 'T'};
 inline constexpr size_t kHardStateEntryBytes = 40;

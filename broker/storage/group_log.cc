@@ -308,11 +308,15 @@ absl::Status GroupLog::Recover(RecoveryReport* report) {
   report->damage = damage_;
   // The last segment is the active one: appends go there, so it has no index
   // file.
+  // Its removal is made durable below: a stale index coming back after the
+  // segment changed could otherwise match the segment's size by chance.
   Segment& last = active();
-  if (absl::Status s = IgnoreNotFound(disk_->Remove(
-          env::JoinPath(dir_, format::IndexName(last.header.first_index))));
-      !s.ok()) {
-    return s;
+  absl::Status removed = disk_->Remove(
+      env::JoinPath(dir_, format::IndexName(last.header.first_index)));
+  if (removed.ok()) {
+    dir_dirty_ = true;
+  } else if (!absl::IsNotFound(removed)) {
+    return removed;
   }
   last.sealed = false;
   CHRONIK_CHECK_EQ(last.file->Size(), last.end_position);
@@ -831,18 +835,37 @@ absl::Status GroupLog::Reset(uint64_t index, uint64_t term,
 }
 
 absl::Status GroupLog::Sync() {
+  std::vector<env::File*> files;
+  if (absl::Status s = PrepareSync(&files); !s.ok()) return s;
+  absl::Status synced;
+  for (env::File* file : files) {
+    synced = file->Sync();
+    if (!synced.ok()) break;
+  }
+  return FinishSync(synced);
+}
+
+absl::Status GroupLog::PrepareSync(std::vector<env::File*>* files) {
   if (!failed_.ok()) return failed_;
   if (absl::Status s = WritePending(); !s.ok()) return s;
+  // Rolls sync the segment they seal, so the files here are independent: any
+  // order.
+  for (const auto& seg : segments_) {
+    if (seg->dirty) files->push_back(seg->file.get());
+  }
+  for (const auto& file : unsynced_index_files_) files->push_back(file.get());
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::FinishSync(absl::Status sync_status) {
+  if (!failed_.ok()) return failed_;
+  if (!sync_status.ok()) return Fail(sync_status);
   for (const auto& seg : segments_) {
     if (!seg->dirty) continue;
-    if (absl::Status s = seg->file->Sync(); !s.ok()) return Fail(s);
     ++fsyncs_;
     seg->dirty = false;
   }
-  for (const auto& file : unsynced_index_files_) {
-    if (absl::Status s = file->Sync(); !s.ok()) return Fail(s);
-    ++fsyncs_;
-  }
+  fsyncs_ += unsynced_index_files_.size();
   unsynced_index_files_.clear();
   if (dir_dirty_) {
     if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);

@@ -278,6 +278,35 @@ GroupStorage* LogStore::group(uint64_t group_id) {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
+absl::Status LogStore::DeleteGroup(uint64_t group_id) {
+  CHRONIK_CHECK(!flush_in_progress_);
+  for (const PersistRequest& request : queue_) {
+    if (request.group_id == group_id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("group ", group_id, " has queued requests"));
+    }
+  }
+  groups_.erase(group_id);  // closes its files
+  // The hard state goes first: a group directory without hard state is just
+  // an empty log if a crash stops the removal below.
+  if (hard_states_.erase(group_id) > 0) {
+    if (absl::Status s = WriteHardStates(); !s.ok()) return s;
+  }
+  const std::string dir = env::JoinPath(root_, format::GroupDir(group_id));
+  absl::StatusOr<bool> exists = disk_->Exists(dir);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> names = disk_->List(dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    if (absl::Status s = disk_->Remove(env::JoinPath(dir, name)); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = disk_->RemoveDir(dir); !s.ok()) return s;
+  return disk_->SyncDir(root_);
+}
+
 absl::Status LogStore::Enqueue(PersistRequest request) {
   GroupStorage* g = group(request.group_id);
   if (g == nullptr) {
@@ -350,22 +379,34 @@ absl::Status LogStore::Apply(GroupStorage& group, PersistRequest& request,
 }
 
 std::vector<Completion> LogStore::Flush() {
+  FlushPlan plan = BeginFlush();
+  std::vector<absl::Status> results;
+  results.reserve(plan.files_to_sync.size());
+  for (env::File* file : plan.files_to_sync) results.push_back(file->Sync());
+  return FinishFlush(std::move(plan), results);
+}
+
+FlushPlan LogStore::BeginFlush() {
+  CHRONIK_CHECK(!flush_in_progress_) << "BeginFlush twice without FinishFlush";
+  flush_in_progress_ = true;
   stats_.flushes++;
-  std::map<uint64_t, Completion> completions;
+  FlushPlan plan;
   uint64_t batch_bytes = 0;
   // 1. Apply queued requests in order (writes are buffered, nothing synced
   // yet).
   while (!queue_.empty()) {
     const uint64_t bytes = RequestBytes(queue_.front());
-    if (!completions.empty() && batch_bytes + bytes > options_.max_flush_bytes)
+    if (!plan.completions_.empty() &&
+        batch_bytes + bytes > options_.max_flush_bytes) {
       break;
+    }
     PersistRequest request = std::move(queue_.front());
     queue_.pop_front();
     queued_bytes_ -= bytes;
     batch_bytes += bytes;
     stats_.requests++;
     GroupStorage& group = *groups_.at(request.group_id);
-    Completion& completion = completions[request.group_id];
+    Completion& completion = plan.completions_[request.group_id];
     completion.group_id = request.group_id;
     if (!completion.status.ok()) continue;
     if (!group.failed_.ok()) {
@@ -377,13 +418,38 @@ std::vector<Completion> LogStore::Flush() {
       completion.status = s;
     }
   }
-  // 2. One sync per touched group log: one fsync per changed segment file.
-  bool hard_state_dirty = false;
-  for (auto& [id, completion] : completions) {
-    GroupStorage& group = *groups_.at(id);
+  // 2. Collect the files to fsync: one per changed segment (usually one per
+  // group).
+  for (auto& [id, completion] : plan.completions_) {
     if (!completion.status.ok()) continue;
+    GroupStorage& group = *groups_.at(id);
+    const size_t begin = plan.files_to_sync.size();
+    if (absl::Status s = group.log_->PrepareSync(&plan.files_to_sync);
+        !s.ok()) {
+      group.failed_ = s;
+      completion.status = s;
+      continue;
+    }
+    plan.file_ranges_[id] = {begin, plan.files_to_sync.size()};
+  }
+  return plan;
+}
+
+std::vector<Completion> LogStore::FinishFlush(
+    FlushPlan plan, absl::Span<const absl::Status> sync_results) {
+  CHRONIK_CHECK(flush_in_progress_) << "FinishFlush without BeginFlush";
+  CHRONIK_CHECK_EQ(sync_results.size(), plan.files_to_sync.size());
+  flush_in_progress_ = false;
+  bool hard_state_dirty = false;
+  for (auto& [id, completion] : plan.completions_) {
+    if (!completion.status.ok()) continue;
+    GroupStorage& group = *groups_.at(id);
+    const auto [begin, end] = plan.file_ranges_.at(id);
+    absl::Status synced;
+    for (size_t i = begin; i < end && synced.ok(); ++i)
+      synced = sync_results[i];
     const uint64_t before = group.log_->fsyncs();
-    if (absl::Status s = group.log_->Sync(); !s.ok()) {
+    if (absl::Status s = group.log_->FinishSync(synced); !s.ok()) {
       group.failed_ = s;
       completion.status = s;
       continue;
@@ -397,7 +463,7 @@ std::vector<Completion> LogStore::Flush() {
   // 3. One atomic write covers every group's hard state.
   if (hard_state_dirty) {
     if (absl::Status s = WriteHardStates(); !s.ok()) {
-      for (auto& [id, completion] : completions) {
+      for (auto& [id, completion] : plan.completions_) {
         if (completion.status.ok() && completion.hard_state) {
           groups_.at(id)->failed_ = s;
           completion.status = s;
@@ -406,8 +472,8 @@ std::vector<Completion> LogStore::Flush() {
     }
   }
   std::vector<Completion> out;
-  out.reserve(completions.size());
-  for (auto& [id, completion] : completions) {
+  out.reserve(plan.completions_.size());
+  for (auto& [id, completion] : plan.completions_) {
     if (completion.status.ok()) {
       GroupStorage& group = *groups_.at(id);
       completion.durable_index = group.last_index();

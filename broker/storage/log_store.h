@@ -1,37 +1,39 @@
 // LogStore: durable storage for every Raft group of a node, with group commit.
 //
 // What it is for: the Raft core emits, per group and in order, "entries + hard
-// state
-// (+ snapshot) to persist" and takes "persisted up to (term, index)" back as an
-// input. LogStore turns many such requests from many groups into few fsyncs:
+// state (+ snapshot) to persist" and takes "persisted up to (term, index)" back
+// as an input. LogStore turns many such requests from many groups into few
+// fsyncs:
 //
-//   driver (Raft step)                     LogStore
-//   Ready of group g  ── Enqueue(request) ─▶ bounded FIFO queue
-//   IO step           ── Flush() ──────────▶ apply queued requests in order
-//   (snapshot
-//                                            install, suffix truncation,
-//                                            appends into write buffers), then
-//                                            ONE fsync per touched segment
-//                                            file, one atomic hard state write
-//                                            for all groups, directory syncs
-//                     ◀─ completions ───────  per group: durable up to (term,
-//                     index),
-//                                            hard state / snapshot now durable
+// clang-format off
+//   driver             LogStore
+//   Raft Ready of g -> Enqueue(request): bounded FIFO queue
+//   IO step         -> Flush():  1. apply queued requests in order (snapshot
+//                                   install, suffix truncation, appends into
+//                                   write buffers, written out)
+//                                2. ONE fsync per touched segment file
+//                                3. ONE atomic hard state write for all groups
+//                   <- completions: per group "durable up to (term, index)",
+//                                   hard state / snapshot now durable
+// clang-format on
 //
-// There are no threads here: Flush() is an explicit step. The production driver
-// calls it from its IO thread (serializing access with its own lock or queue);
-// the simulator calls it from its scheduler and delays the completions by the
-// simulated disk's fsync latency. One Flush covers every request queued before
-// it (up to `max_flush_bytes`), so appends that arrive while an fsync is in
-// progress share the next one.
+// There are no threads here: Flush() is an explicit step. The production
+// driver calls it from its IO thread (its Raft thread stages requests in a
+// locked queue the IO thread moves into the store); the simulator calls it from
+// its scheduler and delays the completions by the simulated disk's fsync
+// latency. One Flush covers every request queued before it (up to
+// `max_flush_bytes`), so appends that arrive while an fsync is in progress
+// share the next one. BeginFlush/FinishFlush split the step so the production
+// driver can issue the fsyncs of many groups concurrently.
 //
 // Durability: a completion is reported only after everything it names is
 // durable. Hard state of all groups lives in one file replaced atomically
 // (write a temporary, fsync, rename, fsync the directory); snapshots likewise,
-// one file per group. A snapshot in a request replaces the group's log
-// (InstallSnapshot); a local snapshot (compaction) keeps the entries after it.
-// Recovery (OpenGroup) reconciles the log with the snapshot: a log that does
-// not contain the snapshot's (index, term) is reset.
+// one file per group, after the group's earlier requests are synced. A snapshot
+// in a request replaces the group's log (install); a local snapshot
+// (compaction) keeps the entries after it. Recovery (OpenGroup) reconciles the
+// log with the snapshot: a log that does not contain the snapshot's (index,
+// term) is reset.
 //
 // Errors: a failed write or fsync fails the group (its completion carries the
 // error and later requests are refused) because what reached the disk is
@@ -47,10 +49,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "broker/env/disk.h"
 #include "broker/storage/group_log.h"
 
@@ -169,6 +173,21 @@ class GroupStorage {
   absl::Status failed_;
 };
 
+// The files one flush must fsync, handed to the driver between BeginFlush and
+// FinishFlush (see LogStore).
+class FlushPlan {
+ public:
+  // Distinct files; each must be synced once. Syncing them concurrently is
+  // fine.
+  std::vector<env::File*> files_to_sync;
+
+ private:
+  friend class LogStore;
+  std::map<uint64_t, Completion> completions_;
+  // Per group, its range in files_to_sync.
+  std::map<uint64_t, std::pair<size_t, size_t>> file_ranges_;
+};
+
 class LogStore {
  public:
   // Opens the store rooted at directory `root` ("" for the disk's root; created
@@ -184,13 +203,32 @@ class LogStore {
   // nullptr when not open.
   GroupStorage* group(uint64_t group_id);
 
+  // Deletes group `group_id` (a deleted topic's partition): closes it if open,
+  // removes its files and directory and its hard state. Durable when it returns
+  // OK; a crash in between leaves a group that the next DeleteGroup finishes.
+  // The group must have no queued requests (FailedPrecondition otherwise).
+  absl::Status DeleteGroup(uint64_t group_id);
+
   // Queues a request (moved in). ResourceExhausted when the queue is full,
   // FailedPrecondition when the group is not open or has failed.
   absl::Status Enqueue(PersistRequest request);
 
   // Applies and syncs queued requests; one completion per group that had
-  // requests.
+  // requests. Flush() = BeginFlush(), fsync each file of the plan in turn,
+  // FinishFlush().
   std::vector<Completion> Flush();
+
+  // The same step in two phases, so a production driver can issue the plan's
+  // fsyncs concurrently (a file system commits concurrent fsyncs of many files
+  // together: on this machine's ext4, 100 files sync ~30x faster from 8 threads
+  // than one after another). BeginFlush applies the queued requests and writes
+  // them; the driver syncs every file in plan.files_to_sync and passes the
+  // results, in the same order, to FinishFlush, which does the directory syncs
+  // and the hard state write and returns the completions. No other LogStore or
+  // GroupStorage call may run in between; the simulator just calls Flush().
+  FlushPlan BeginFlush();
+  std::vector<Completion> FinishFlush(
+      FlushPlan plan, absl::Span<const absl::Status> sync_results);
 
   size_t queued_requests() const { return queue_.size(); }
   uint64_t queued_bytes() const { return queued_bytes_; }
@@ -212,6 +250,7 @@ class LogStore {
   std::map<uint64_t, HardState> hard_states_;
   std::deque<PersistRequest> queue_;
   uint64_t queued_bytes_ = 0;
+  bool flush_in_progress_ = false;
   StoreStats stats_;
 };
 

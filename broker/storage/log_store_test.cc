@@ -253,3 +253,63 @@ TEST(StorageFormatTest, SnapshotAndHardStateRoundTripAndDetectDamage) {
 
 }  // namespace
 }  // namespace chronik::storage
+
+namespace chronik::storage {
+namespace {
+
+TEST_F(LogStoreTest, TwoPhaseFlushReportsOnlyAfterTheDriverSynced) {
+  std::unique_ptr<LogStore> store = OpenStore({1, 2, 3});
+  for (uint64_t g = 1; g <= 3; ++g) {
+    ASSERT_TRUE(store->Enqueue(Request(g, 1, 4, 1)).ok());
+  }
+  FlushPlan plan = store->BeginFlush();
+  ASSERT_EQ(plan.files_to_sync.size(), 3u);  // one segment per group
+  // The driver syncs group 1 and 3; group 2's fsync fails.
+  std::vector<absl::Status> results;
+  for (size_t i = 0; i < plan.files_to_sync.size(); ++i) {
+    results.push_back(i == 1 ? absl::UnavailableError("EIO")
+                             : plan.files_to_sync[i]->Sync());
+  }
+  std::vector<Completion> done = store->FinishFlush(std::move(plan), results);
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_TRUE(done[0].status.ok());
+  EXPECT_EQ(done[0].durable_index, 4u);
+  EXPECT_EQ(done[1].status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(store->group(2)->failed());
+  EXPECT_TRUE(done[2].status.ok());
+  EXPECT_EQ(store->stats().log_fsyncs, 2u);
+}
+
+}  // namespace
+}  // namespace chronik::storage
+
+namespace chronik::storage {
+namespace {
+
+TEST_F(LogStoreTest, DeleteGroupRemovesFilesAndHardState) {
+  {
+    std::unique_ptr<LogStore> store = OpenStore({1, 2});
+    for (uint64_t g = 1; g <= 2; ++g) {
+      PersistRequest r = Request(g, 1, 300, 1);
+      r.hard_state = HardState{.term = 1, .vote = g};
+      ASSERT_TRUE(store->Enqueue(std::move(r)).ok());
+    }
+    ASSERT_TRUE(store->Enqueue(Request(2, 301, 1, 1)).ok());
+    EXPECT_EQ(store->DeleteGroup(2).code(),
+              absl::StatusCode::kFailedPrecondition);  // queued work
+    store->Flush();
+    ASSERT_TRUE(store->DeleteGroup(2).ok());
+    EXPECT_EQ(store->group(2), nullptr);
+    EXPECT_FALSE(*disk_.Exists("data/group-2"));
+    ASSERT_TRUE(store->DeleteGroup(2).ok());  // idempotent
+  }
+  disk_.Crash();
+  std::unique_ptr<LogStore> store = OpenStore({1, 2});
+  EXPECT_EQ(store->group(1)->last_index(), 300u);
+  EXPECT_EQ(store->group(1)->hard_state().vote, 1u);
+  EXPECT_EQ(store->group(2)->last_index(), 0u);  // a fresh, empty group
+  EXPECT_EQ(store->group(2)->hard_state(), HardState{});
+}
+
+}  // namespace
+}  // namespace chronik::storage

@@ -1,35 +1,34 @@
-// SimDisk: the simulator's implementation of env::Disk, one per simulated node.
+// SimDisk: the simulator's implementation of env::Disk, one per simulated
+// node.
 //
-// What it is for: running the real storage code under crashes and disk faults,
-// from a seed. Files live in memory. Every file keeps its durable bytes and the
-// list of writes and truncates made since its last Sync; the namespace keeps
-// its durable entries and the live ones. Crash() keeps only what the env::Disk
-// contract promises:
-//  - directory entries: the durable namespace (entries made durable by
-//  SyncDir);
-//    files created or renamed but not dir-synced vanish or return under the old
-//    name;
+// What it is for: running the real storage code under crashes and disk
+// faults, from a seed. Files live in memory. Every file keeps its durable
+// bytes and the list of writes and truncates made since its last Sync; the
+// namespace keeps its durable entries and the live ones. Crash() keeps only
+// what the env::Disk contract promises:
+//  - directory entries: the durable namespace (made durable by SyncDir);
+//    files created or renamed but not dir-synced vanish or come back under
+//    the old name;
 //  - file bytes: the durable bytes plus an in-order prefix of the unsynced
-//  changes, of a
-//    random length; with `torn_write_probability` the first dropped write is
-//    torn (a random prefix of it is kept), and with
-//    `corrupt_sector_probability` the last sector of that torn prefix is filled
-//    with garbage (a partially written sector).
+//    changes, of random length; with `torn_write_probability` the first
+//    dropped write is torn (a random prefix of it is kept), and with
+//    `corrupt_sector_probability` the last sector of that torn prefix is
+//    filled with garbage (a partially written sector).
 // Crash invalidates every open File (they then fail with FailedPrecondition).
 //
 // Faults on demand: write and sync failures (EIO as Unavailable) with
 // configured probabilities, ENOSPC (ResourceExhausted) when the live bytes
-// would exceed `capacity_bytes`, and CorruptByte() for tests of durable-data
-// corruption.
+// would exceed `capacity_bytes`, a power cut after N more operations
+// (FreezeAfterOps) and CorruptByte() for tests of durable-data corruption.
 //
 // Time: the disk never waits. Each Sync/SyncDir draws a latency from
 // [fsync_latency_min_micros, fsync_latency_max_micros]; the simulator's
 // scheduler reads the sum with TakeSyncLatencyMicros() and delays the
 // completion by that much simulated time.
 //
-// Determinism: all randomness comes from the generator passed in (by reference;
-// it must outlive the disk); maps are ordered, so the same seed and calls give
-// the same result. Single-threaded.
+// Determinism: all randomness comes from the generator passed in (by
+// reference; it must outlive the disk); maps are ordered, so the same seed and
+// calls give the same result. Single-threaded.
 #ifndef CHRONIK_SIM_DISK_SIM_DISK_H_
 #define CHRONIK_SIM_DISK_SIM_DISK_H_
 
