@@ -160,8 +160,8 @@ TEST_F(EventLoopTest, CloseListenersRefusesNewConnectionsKeepsOpenOnes) {
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port_));
   inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  EXPECT_NE(
-      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  EXPECT_NE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
   close(fd);
   ASSERT_EQ(write(open_fd, "b\n", 2), 2);
   EXPECT_EQ(ReadExactly(open_fd, 2), "B\n");

@@ -34,14 +34,14 @@ const char* Reason(int status) {
 
 void Metric(std::string* out, absl::string_view name, absl::string_view type,
             absl::string_view help, uint64_t value) {
-  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
-                  type, "\n", name, " ", value, "\n");
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type,
+                  "\n", name, " ", value, "\n");
 }
 
 void Header(std::string* out, absl::string_view name, absl::string_view type,
             absl::string_view help) {
-  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
-                  type, "\n");
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type,
+                  "\n");
 }
 
 }  // namespace

@@ -19,9 +19,9 @@ TEST(ParseHttpRequestTest, CompleteRequest) {
 
 TEST(ParseHttpRequestTest, IncompleteUntilTheEmptyLine) {
   HttpRequest request;
-  EXPECT_EQ(ParseHttpRequest("GET /health HTTP/1.1\r\nHost: a\r\n", 1024,
-                             &request),
-            HttpParse::kIncomplete);
+  EXPECT_EQ(
+      ParseHttpRequest("GET /health HTTP/1.1\r\nHost: a\r\n", 1024, &request),
+      HttpParse::kIncomplete);
 }
 
 TEST(ParseHttpRequestTest, MalformedRequestLine) {
@@ -37,8 +37,8 @@ TEST(ParseHttpRequestTest, BoundedHead) {
   HttpRequest request;
   const std::string endless = "GET /" + std::string(100, 'a');
   EXPECT_EQ(ParseHttpRequest(endless, 64, &request), HttpParse::kTooLarge);
-  const std::string big = "GET / HTTP/1.1\r\nX: " + std::string(100, 'a') +
-                          "\r\n\r\n";
+  const std::string big =
+      "GET / HTTP/1.1\r\nX: " + std::string(100, 'a') + "\r\n\r\n";
   EXPECT_EQ(ParseHttpRequest(big, 64, &request), HttpParse::kTooLarge);
   EXPECT_EQ(ParseHttpRequest(big, 1024, &request), HttpParse::kComplete);
 }
@@ -75,8 +75,8 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
                               "\",le=\"5\"} 5\n"));
   EXPECT_THAT(text, HasSubstr("chronik_request_latency_ms_bucket{api=\"Produce"
                               "\",le=\"+Inf\"} 6\n"));
-  EXPECT_THAT(text,
-              HasSubstr("chronik_request_latency_ms_sum{api=\"Produce\"} 40\n"));
+  EXPECT_THAT(
+      text, HasSubstr("chronik_request_latency_ms_sum{api=\"Produce\"} 40\n"));
   EXPECT_THAT(text, HasSubstr("chronik_request_latency_ms_count{api=\"Produce"
                               "\"} 6\n"));
   EXPECT_THAT(text, HasSubstr("chronik_bytes_in_total 1000\n"));

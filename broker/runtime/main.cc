@@ -76,9 +76,8 @@ int main(int argc, char** argv) {
   auto server = chronik::runtime::Server::Create(
       options, chronik::runtime::MakeBrokerNode);
   if (!server.ok()) {
-    chronik::runtime::LogError(
-        std::string("cannot start: ") +
-        std::string(server.status().message()));
+    chronik::runtime::LogError(std::string("cannot start: ") +
+                               std::string(server.status().message()));
     return 1;
   }
   const absl::Status status = (*server)->Run();

@@ -49,8 +49,8 @@ struct NodeEnvironment {
   broker::PeerOutput* peers = nullptr;
 };
 
-using NodeFactory =
-    std::function<absl::StatusOr<std::unique_ptr<Node>>(const NodeEnvironment&)>;
+using NodeFactory = std::function<absl::StatusOr<std::unique_ptr<Node>>(
+    const NodeEnvironment&)>;
 
 // The production node: broker::Broker.
 absl::StatusOr<std::unique_ptr<Node>> MakeBrokerNode(

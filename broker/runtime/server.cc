@@ -146,7 +146,8 @@ class Server::HttpHandler final : public ConnectionHandler {
     if (parse == HttpParse::kTooLarge) {
       return HttpResponse(431, kText, "request too large\n");
     }
-    if (parse == HttpParse::kBad) return HttpResponse(400, kText, "bad request\n");
+    if (parse == HttpParse::kBad)
+      return HttpResponse(400, kText, "bad request\n");
     if (request.method != "GET") {
       return HttpResponse(405, kText, "only GET\n");
     }
@@ -222,12 +223,13 @@ absl::Status Server::Init(const NodeFactory& make_node) {
 
   if (absl::Status status = LockDataDir(); !status.ok()) return status;
   disk_ = std::make_unique<PosixDisk>(config.data_dir);
-  auto store = storage::LogStore::Open(disk_.get(), "", storage::StoreOptions{});
+  auto store =
+      storage::LogStore::Open(disk_.get(), "", storage::StoreOptions{});
   if (!store.ok()) {
-    return absl::Status(store.status().code(),
-                        absl::StrCat("opening the log store in ",
-                                     config.data_dir, ": ",
-                                     store.status().message()));
+    return absl::Status(
+        store.status().code(),
+        absl::StrCat("opening the log store in ", config.data_dir, ": ",
+                     store.status().message()));
   }
   store_ = std::move(*store);
 
@@ -246,8 +248,9 @@ absl::Status Server::Init(const NodeFactory& make_node) {
       options_.seed != 0
           ? options_.seed
           : (config.node_id * 0x9E3779B97F4A7C15ull) ^
-                static_cast<uint64_t>(
-                    std::chrono::steady_clock::now().time_since_epoch().count());
+                static_cast<uint64_t>(std::chrono::steady_clock::now()
+                                          .time_since_epoch()
+                                          .count());
   environment.tick_interval_ms = options_.tick_interval_ms;
   environment.store = store_.get();
   environment.clock = outputs_.get();
@@ -257,8 +260,8 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   if (!node.ok()) return node.status();
   node_ = std::move(*node);
   if (absl::Status status = node_->Start(); !status.ok()) {
-    return absl::Status(status.code(), absl::StrCat("starting the node: ",
-                                                    status.message()));
+    return absl::Status(status.code(),
+                        absl::StrCat("starting the node: ", status.message()));
   }
 
   if (options_.handle_signals) {
@@ -285,9 +288,8 @@ absl::Status Server::LockDataDir() {
   }
   if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("data dir ", dir,
-                     " is in use by another chronik-server (", path,
-                     " is locked)"));
+        absl::StrCat("data dir ", dir, " is in use by another chronik-server (",
+                     path, " is locked)"));
   }
   return absl::OkStatus();
 }
@@ -330,7 +332,8 @@ std::string Server::Describe() const {
       " node_id=", config.node_id, " kafka=", config.bind_host, ":",
       kafka_port_, " advertised=", config.advertised_host, ":",
       config.advertised_port, " http=", config.bind_host, ":", http_port_,
-      " data_dir=", error ? config.data_dir : data_dir.lexically_normal().string(),
+      " data_dir=",
+      error ? config.data_dir : data_dir.lexically_normal().string(),
       " log_level=", config::LogLevelName(config.log_level));
 }
 

@@ -153,8 +153,8 @@ std::string HttpGet(int port, const std::string& path) {
 
 std::string TempDir() {
   const char* base = std::getenv("TEST_TMPDIR");
-  std::string dir = std::string(base != nullptr ? base : "/tmp") +
-                    "/server_test_XXXXXX";
+  std::string dir =
+      std::string(base != nullptr ? base : "/tmp") + "/server_test_XXXXXX";
   EXPECT_NE(mkdtemp(dir.data()), nullptr);
   return dir;
 }
