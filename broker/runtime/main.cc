@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -38,7 +39,19 @@ std::map<std::string, std::string> Environment() {
   return env;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+// Under `bazel run` the process starts in the runfiles tree; relative paths
+// the user typed (--data-dir, --cluster-config) mean their own directory,
+// which Bazel passes as BUILD_WORKING_DIRECTORY.
+std::string UserPath(const std::string& path) {
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (cwd == nullptr || *cwd == '\0' || path.empty() || path[0] == '/') {
+    return path;
+  }
+  return std::string(cwd) + "/" + path;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& user_path) {
+  const std::string path = UserPath(user_path);
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot open file");
   std::ostringstream text;
@@ -73,6 +86,7 @@ int main(int argc, char** argv) {
 
   chronik::runtime::ServerOptions options;
   options.config = *config;
+  options.config.data_dir = UserPath(config->data_dir);
   auto server = chronik::runtime::Server::Create(
       options, chronik::runtime::MakeBrokerNode);
   if (!server.ok()) {
