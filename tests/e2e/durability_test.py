@@ -153,6 +153,35 @@ class DurabilityTest(harness.BrokerTestCase):
     def test_committed_offsets_survive_kill9(self):
         self.commit_and_restart(signal.SIGKILL)
 
+    def test_sigterm_during_produce_exits_0_and_keeps_acked(self):
+        topic = self.topic("sigterm")
+        self.create(topic)
+        producer = Producer(self.conf(**{
+            "acks": "all", "linger.ms": 2, "message.timeout.ms": 3000}))
+        acked = {}
+
+        def report(err, msg):
+            if err is None:
+                acked[msg.offset()] = msg.value()
+        for i in range(3000):
+            try:
+                producer.produce(topic, b"s%d" % i, partition=0,
+                                 on_delivery=report)
+            except BufferError:
+                producer.poll(0.01)
+            producer.poll(0)
+            if i == 1500:
+                producer.flush(10)
+                self.broker.proc.send_signal(signal.SIGTERM)
+        producer.flush(5)
+        self.assertEqual(self.broker.proc.wait(timeout=10), 0,
+                         self.broker.log()[-3000:])
+        self.assertGreaterEqual(len(acked), 1501)
+        self.broker.start()
+        end = self.high_watermark(topic)
+        stored = self.read(topic, end)
+        self.assertEqual([o for o in acked if stored.get(o) != acked[o]], [])
+
     def test_topics_survive_restart(self):
         topic = self.topic("meta")
         self.create(topic, partitions=4)

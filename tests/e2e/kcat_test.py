@@ -102,6 +102,22 @@ class KcatTest(harness.BrokerTestCase):
                           "-f", "%k=%s %h\\n"])
         self.assertEqual(proc.stdout.splitlines(), ["k1=a h1=v1", "k2=b h1=v1"])
 
+    def test_metrics_count_the_traffic(self):
+        topic = self.topic("metrics")
+        self.produce(topic, ["m%d" % i for i in range(20)])
+        self.assertEqual(len(self.consume(topic)), 20)
+        metric = self.broker.metric
+        self.assertGreaterEqual(metric('chronik_requests_total{api="Produce"}'),
+                                1)
+        self.assertGreaterEqual(metric('chronik_requests_total{api="Fetch"}'),
+                                1)
+        self.assertGreaterEqual(metric(
+            'chronik_request_latency_ms_count{api="Produce"}'), 1)
+        self.assertGreater(metric("chronik_bytes_in_total"), 20 * 2)
+        self.assertGreater(metric("chronik_bytes_out_total"), 20 * 2)
+        self.assertGreaterEqual(metric("chronik_partitions"), 1)
+        self.assertGreater(metric("chronik_log_bytes"), 0)
+
     def test_balanced_consumer_group_reads_everything(self):
         topic = self.topic("group")
         self.produce(topic, ["g%d" % i for i in range(20)])
