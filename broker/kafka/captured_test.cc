@@ -22,7 +22,8 @@ std::map<std::string, absl::string_view> Files() {
 }
 
 DecodedRequest Decode(absl::string_view frame) {
-  absl::StatusOr<size_t> size = CompleteFrameBytes(frame, kDefaultMaxFrameBytes);
+  absl::StatusOr<size_t> size =
+      CompleteFrameBytes(frame, kDefaultMaxFrameBytes);
   EXPECT_TRUE(size.ok()) << size.status();
   EXPECT_EQ(size.value_or(0), frame.size());
   absl::StatusOr<DecodedRequest> request =
@@ -156,10 +157,9 @@ TEST(CapturedTest, OtherClientsProduce) {
     Compression codec;
     int records;
   };
-  for (const Case& c : {Case{"confluent-producer-produce-v7.bin",
-                             Compression::kZstd, 3},
-                        Case{"kafka-python-producer-produce-v7.bin",
-                             Compression::kGzip, 1}}) {
+  for (const Case& c :
+       {Case{"confluent-producer-produce-v7.bin", Compression::kZstd, 3},
+        Case{"kafka-python-producer-produce-v7.bin", Compression::kGzip, 1}}) {
     SCOPED_TRACE(c.file);
     ProduceRequest produce = Get<ProduceRequest>(c.file);
     ASSERT_EQ(produce.topics.size(), 1u);
@@ -173,11 +173,11 @@ TEST(CapturedTest, OtherClientsProduce) {
     ASSERT_TRUE(records.ok()) << records.status();
     ASSERT_EQ(records->size(), static_cast<size_t>(c.records));
   }
-  absl::StatusOr<std::vector<RecordBatchView>> confluent = ParseRecordBatches(
-      *Get<ProduceRequest>("confluent-producer-produce-v7.bin")
-           .topics[0]
-           .partitions[0]
-           .records);
+  // Batch views point into the request: keep it alive while they are used.
+  const ProduceRequest confluent_request =
+      Get<ProduceRequest>("confluent-producer-produce-v7.bin");
+  absl::StatusOr<std::vector<RecordBatchView>> confluent =
+      ParseRecordBatches(*confluent_request.topics[0].partitions[0].records);
   ASSERT_TRUE(confluent.ok());
   std::vector<Record> records = *DecodeRecords((*confluent)[0]);
   EXPECT_EQ(records[2].key, "k2");
@@ -187,11 +187,10 @@ TEST(CapturedTest, OtherClientsProduce) {
   ASSERT_EQ(records[2].headers.size(), 1u);
   EXPECT_EQ(records[2].headers[0].key, "trace");
   EXPECT_EQ(records[2].headers[0].value, "t2");
-  absl::StatusOr<std::vector<RecordBatchView>> python = ParseRecordBatches(
-      *Get<ProduceRequest>("kafka-python-producer-produce-v7.bin")
-           .topics[0]
-           .partitions[0]
-           .records);
+  const ProduceRequest python_request =
+      Get<ProduceRequest>("kafka-python-producer-produce-v7.bin");
+  absl::StatusOr<std::vector<RecordBatchView>> python =
+      ParseRecordBatches(*python_request.topics[0].partitions[0].records);
   ASSERT_TRUE(python.ok());
   std::vector<Record> py = *DecodeRecords((*python)[0]);
   EXPECT_EQ(py[0].key, "key-1");
@@ -271,7 +270,8 @@ TEST(CapturedTest, GroupRequests) {
       Get<FindCoordinatorRequest>("kcat-group-find_coordinator-v2.bin");
   EXPECT_EQ(kcat.key, "kgroup");
   EXPECT_EQ(kcat.key_type, 0);
-  JoinGroupRequest join = Get<JoinGroupRequest>("confluent-consumer-join_group-v5.bin");
+  JoinGroupRequest join =
+      Get<JoinGroupRequest>("confluent-consumer-join_group-v5.bin");
   EXPECT_EQ(join.group_id, "cgroup");
   EXPECT_EQ(join.session_timeout_ms, 6000);
   EXPECT_EQ(join.protocol_type, "consumer");

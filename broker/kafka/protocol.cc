@@ -31,10 +31,8 @@ constexpr ServedApi kServed[] = {
     {InitProducerIdRequest::kApiKey, 0, InitProducerIdRequest::kMaxVersion},
     {DescribeConfigsRequest::kApiKey, 0, DescribeConfigsRequest::kMaxVersion},
     {AlterConfigsRequest::kApiKey, 0, AlterConfigsRequest::kMaxVersion},
-    {SaslAuthenticateRequest::kApiKey, 0,
-     SaslAuthenticateRequest::kMaxVersion},
-    {CreatePartitionsRequest::kApiKey, 0,
-     CreatePartitionsRequest::kMaxVersion},
+    {SaslAuthenticateRequest::kApiKey, 0, SaslAuthenticateRequest::kMaxVersion},
+    {CreatePartitionsRequest::kApiKey, 0, CreatePartitionsRequest::kMaxVersion},
     {DescribeClusterRequest::kApiKey, 0, DescribeClusterRequest::kMaxVersion},
 };
 
@@ -112,10 +110,10 @@ absl::StatusOr<DecodedRequest> DecodeRequestFrame(absl::string_view payload) {
         absl::StrCat("unknown API key ", header->api_key));
   }
   if (!IsServed(header->api_key, header->api_version)) {
-    return absl::UnimplementedError(absl::StrCat(
-        "API key ", header->api_key, " version ", header->api_version,
-        " is not served (", served->min_version, "-", served->max_version,
-        ")"));
+    return absl::UnimplementedError(
+        absl::StrCat("API key ", header->api_key, " version ",
+                     header->api_version, " is not served (",
+                     served->min_version, "-", served->max_version, ")"));
   }
   absl::StatusOr<AnyRequest> request =
       DecodeAnyRequest(header->api_key, header->api_version, body);

@@ -6,7 +6,8 @@
 // Wire format (all integers big-endian unless they are varints):
 //   int8/int16/int32/int64  fixed width, two's complement.
 //   bool                    one byte, 0 = false, anything else = true.
-//   unsigned varint         7 bits per byte, least significant group first, high
+//   unsigned varint         7 bits per byte, least significant group first,
+//   high
 //                           bit set on every byte but the last (at most 5 bytes
 //                           for 32 bits, 10 for 64 bits).
 //   varint / varlong        zig-zag ((n << 1) ^ (n >> 31|63)) then unsigned
