@@ -6,11 +6,13 @@
 //
 // Frame format: int32 size N (big-endian, N >= 0, not counting itself), then N
 // bytes: a header and a body.
+//   Request header v0: int16 api_key, int16 api_version, int32
+//     correlation_id (only ControlledShutdown v0, which chronik does not
+//     serve).
 //   Request header v1: int16 api_key, int16 api_version, int32 correlation_id,
 //     nullable classic string client_id (int16 length, -1 = null).
 //   Request header v2: v1 followed by a tagged-field section. v2 is used when
-//     the request's version is flexible, v1 otherwise (v0, without client_id,
-//     belongs only to ControlledShutdown v0, which chronik does not serve).
+//     the request's version is flexible, v1 otherwise.
 //   Response header v0: int32 correlation_id. v1: v0 plus a tagged-field
 //     section, used for flexible versions, except ApiVersions, whose response
 //     header is always v0 so that a client can read it before it knows which

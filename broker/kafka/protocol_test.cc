@@ -79,6 +79,20 @@ TEST(ProtocolTest, UnknownKeysVersionsAndBadHeaders) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
 }
 
+TEST(ProtocolTest, RequestHeaderV0ForControlledShutdownV0) {
+  // key 7 v0, correlation 9, then body bytes (no client id in header v0).
+  const std::string frame("\x00\x07\x00\x00\x00\x00\x00\x09\x00\x00\x00\x01",
+                          12);
+  absl::string_view body;
+  absl::StatusOr<RequestHeader> header = DecodeRequestHeader(frame, &body);
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->correlation_id, 9);
+  EXPECT_EQ(header->client_id, std::nullopt);
+  EXPECT_EQ(body.size(), 4u);
+  EXPECT_EQ(DecodeRequestFrame(frame).status().code(),
+            absl::StatusCode::kUnimplemented);
+}
+
 TEST(ProtocolTest, ResponseHeaderV0V1AndApiVersionsException) {
   RequestHeader flexible_fetch{FetchRequest::kApiKey, 12, 99, "c"};
   FetchResponse fetch;
