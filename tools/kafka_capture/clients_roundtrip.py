@@ -27,3 +27,21 @@ for message in consumer:
 consumer.close()
 assert got == values, got
 print("kafka-python round trip ok")
+
+# Consumer group: FindCoordinator, JoinGroup, SyncGroup, OffsetFetch, Fetch,
+# OffsetCommit, Heartbeat, LeaveGroup in kafka-python's versions.
+group = KafkaConsumer("pytopic", bootstrap_servers=bootstrap, group_id="pygroup",
+                      auto_offset_reset="earliest", enable_auto_commit=False,
+                      request_timeout_ms=11000, session_timeout_ms=10000,
+                      consumer_timeout_ms=8000)
+got = []
+for message in group:
+    got.append(message.value)
+    if len(got) == len(values):
+        break
+group.commit()
+committed = group.committed(tp)
+group.close()
+assert got == values, got
+assert committed == len(values), committed
+print("kafka-python group ok")
