@@ -203,6 +203,37 @@ TEST(CapturedTest, OtherClientsProduce) {
   EXPECT_EQ(py[0].headers[0].value, "1");
 }
 
+TEST(CapturedTest, KafkajsProduceAndMetadata) {
+  ProduceRequest produce = Get<ProduceRequest>("kafkajs-produce-v7.bin");
+  ASSERT_EQ(produce.topics.size(), 1u);
+  EXPECT_EQ(produce.topics[0].name, "test");
+  absl::StatusOr<std::vector<RecordBatchView>> batches =
+      ParseRecordBatches(*produce.topics[0].partitions[0].records);
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  ASSERT_EQ(batches->size(), 1u);
+  EXPECT_EQ((*batches)[0].header.compression(), Compression::kGzip);
+  absl::StatusOr<std::vector<Record>> records = DecodeRecords((*batches)[0]);
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 1u);
+  std::string want;
+  for (int i = 0; i < 20; ++i) want += "kafkajs value ";
+  EXPECT_EQ((*records)[0].key, "key-1");
+  EXPECT_EQ((*records)[0].value, want);
+  ASSERT_EQ((*records)[0].headers.size(), 1u);
+  EXPECT_EQ((*records)[0].headers[0].key, "trace");
+  EXPECT_EQ((*records)[0].headers[0].value, "js");
+  MetadataRequest metadata = Get<MetadataRequest>("kafkajs-metadata-v6.bin");
+  ASSERT_TRUE(metadata.topics.has_value());
+  CreateTopicsRequest create =
+      Get<CreateTopicsRequest>("kafkajs-create_topics-v3.bin");
+  ASSERT_EQ(create.topics.size(), 1u);
+  EXPECT_EQ(create.topics[0].name, "jstopic");
+  EXPECT_EQ(create.topics[0].num_partitions, 3);
+  JoinGroupRequest join = Get<JoinGroupRequest>("kafkajs-join_group-v5.bin");
+  EXPECT_EQ(join.group_id, "jsgroup");
+  EXPECT_EQ(join.session_timeout_ms, 6000);
+}
+
 TEST(CapturedTest, FetchRequests) {
   FetchRequest kcat = Get<FetchRequest>("kcat-consumer-fetch-v11.bin");
   EXPECT_EQ(kcat.replica_id, -1);

@@ -42,6 +42,13 @@ if [[ $(wc -l < "$tmp/group.txt") -ne 17 ]]; then
 fi
 
 timeout 40 /usr/bin/python3 "$(dirname "$0")/clients_roundtrip.py" "$b"
+# kafkajs (non-flexible versions only) when installed: see run_clients.sh.
+export NODE_PATH="${NODE_PATH:-}:/usr/lib/node_modules:/usr/local/lib/node_modules"
+if node -e "require('kafkajs')" 2>/dev/null; then
+  timeout 60 node "$(dirname "$0")/kafkajs_clients.js" "$b" roundtrip
+else
+  echo "kafkajs not installed: its round trip was skipped"
+fi
 if grep -q "codec_server:" "$tmp/server.log"; then
   echo "server complained:" >&2
   cat "$tmp/server.log" >&2
