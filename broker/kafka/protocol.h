@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/check.h"
 #include "broker/kafka/messages.h"
 #include "broker/kafka/wire.h"
 
@@ -147,6 +148,9 @@ std::string EncodeRequestFrame(int16_t version, int32_t correlation_id,
                                const std::optional<std::string>& client_id,
                                const Request& request) {
   static_assert(Request::kIsRequest);
+  CHRONIK_CHECK(version >= Request::kMinVersion &&
+                version <= Request::kMaxVersion)
+      << Request::kName << " v" << version;
   Writer w;
   internal::StartFrame(w);
   internal::WriteRequestHeader(w, Request::kApiKey, version, correlation_id,
@@ -159,6 +163,11 @@ template <typename Response>
 std::string EncodeResponseFrame(const RequestHeader& request_header,
                                 const Response& response) {
   static_assert(!Response::kIsRequest);
+  CHRONIK_CHECK_EQ(request_header.api_key, Response::kApiKey);
+  CHRONIK_CHECK(request_header.api_version >= Response::kMinVersion &&
+                request_header.api_version <= Response::kMaxVersion)
+      << Response::kName << " v" << request_header.api_version
+      << ": answer unsupported versions with an error, not this frame";
   Writer w;
   internal::StartFrame(w);
   w.WriteInt32(request_header.correlation_id);
