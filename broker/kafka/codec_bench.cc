@@ -134,7 +134,8 @@ BENCHMARK(BM_FetchResponseDecode)->Arg(11)->Arg(12);
 // Full record iteration (copies every key/value) of an uncompressed and an
 // lz4/zstd-compressed 1 MiB batch: the cost of looking inside.
 void BM_DecodeRecords(benchmark::State& state) {
-  const std::string batch = OneMiBBatch(static_cast<Compression>(state.range(0)));
+  const std::string batch =
+      OneMiBBatch(static_cast<Compression>(state.range(0)));
   const RecordBatchView view = *ParseRecordBatch(batch);
   for (auto _ : state) {
     absl::StatusOr<std::vector<Record>> records = DecodeRecords(view);
@@ -160,7 +161,8 @@ BENCHMARK(BM_Crc32c);
 void BM_Crc32cPortable(benchmark::State& state) {
   const std::string data = OneMiBBatch();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(crc32c::ExtendPortable(0, data.data(), data.size()));
+    benchmark::DoNotOptimize(
+        crc32c::ExtendPortable(0, data.data(), data.size()));
   }
   state.SetBytesProcessed(state.iterations() * data.size());
 }

@@ -15,9 +15,10 @@
 namespace chronik::kafka {
 namespace {
 
-// Output grows in steps of this many bytes while streaming decompressors run;
-// each step may reach one byte past the cap, which detects an overflow without
-// failing output that is exactly max_output_bytes long.
+// Output grows by at least this many bytes (and at least doubles) while
+// streaming decompressors run; each step may reach one byte past the cap, which
+// detects an overflow without failing output that is exactly max_output_bytes
+// long.
 constexpr size_t kDecompressChunkBytes = 64 * 1024;
 
 // xerial snappy framing: 8 magic bytes, int32 version, int32 compatible
@@ -68,7 +69,8 @@ absl::StatusOr<std::string> GzipDecompress(absl::string_view input,
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
     const size_t before = out.size();
-    const size_t grow = std::min(kDecompressChunkBytes, max_output_bytes - before + 1);
+    const size_t grow = std::min(std::max(kDecompressChunkBytes, before),
+                                 max_output_bytes - before + 1);
     out.resize(before + grow);
     z.next_out = reinterpret_cast<Bytef*>(out.data() + before);
     z.avail_out = static_cast<uInt>(grow);
@@ -120,7 +122,8 @@ absl::Status SnappyRawAppend(absl::string_view block, size_t max_output_bytes,
   }
   const size_t before = out->size();
   out->resize(before + length);
-  if (!snappy::RawUncompress(block.data(), block.size(), out->data() + before)) {
+  if (!snappy::RawUncompress(block.data(), block.size(),
+                             out->data() + before)) {
     return Corrupt(Compression::kSnappy, "bad block");
   }
   return absl::OkStatus();
@@ -166,14 +169,16 @@ struct Lz4ContextDeleter {
 absl::StatusOr<std::string> Lz4Decompress(absl::string_view input,
                                           size_t max_output_bytes) {
   LZ4F_dctx* raw = nullptr;
-  CHRONIK_CHECK(!LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION)));
+  CHRONIK_CHECK(
+      !LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION)));
   std::unique_ptr<LZ4F_dctx, Lz4ContextDeleter> ctx(raw);
   std::string out;
   size_t at = 0;
   size_t hint = 1;
   while (at < input.size()) {
     const size_t before = out.size();
-    size_t grow = std::min(kDecompressChunkBytes, max_output_bytes - before + 1);
+    size_t grow = std::min(std::max(kDecompressChunkBytes, before),
+                           max_output_bytes - before + 1);
     out.resize(before + grow);
     size_t consumed = input.size() - at;
     hint = LZ4F_decompress(ctx.get(), out.data() + before, &grow,
@@ -191,7 +196,8 @@ absl::StatusOr<std::string> Lz4Decompress(absl::string_view input,
   // Flush output still buffered inside the context.
   while (hint != 0) {
     const size_t before = out.size();
-    size_t grow = std::min(kDecompressChunkBytes, max_output_bytes - before + 1);
+    size_t grow = std::min(std::max(kDecompressChunkBytes, before),
+                           max_output_bytes - before + 1);
     out.resize(before + grow);
     size_t consumed = 0;
     hint = LZ4F_decompress(ctx.get(), out.data() + before, &grow, nullptr,
@@ -225,7 +231,27 @@ struct ZstdContextDeleter {
 
 absl::StatusOr<std::string> ZstdDecompress(absl::string_view input,
                                            size_t max_output_bytes) {
-  std::unique_ptr<ZSTD_DStream, ZstdContextDeleter> stream(ZSTD_createDStream());
+  // One frame that declares its size (what ZSTD_compress writes): decompress
+  // in one call into an exactly sized buffer.
+  const unsigned long long declared =
+      ZSTD_getFrameContentSize(input.data(), input.size());
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN &&
+      declared != ZSTD_CONTENTSIZE_ERROR &&
+      ZSTD_findFrameCompressedSize(input.data(), input.size()) ==
+          input.size()) {
+    if (declared > max_output_bytes) {
+      return TooLarge(Compression::kZstd, max_output_bytes);
+    }
+    std::string out(static_cast<size_t>(declared), '\0');
+    const size_t n =
+        ZSTD_decompress(out.data(), out.size(), input.data(), input.size());
+    if (ZSTD_isError(n))
+      return Corrupt(Compression::kZstd, ZSTD_getErrorName(n));
+    if (n != out.size()) return Corrupt(Compression::kZstd, "size mismatch");
+    return out;
+  }
+  std::unique_ptr<ZSTD_DStream, ZstdContextDeleter> stream(
+      ZSTD_createDStream());
   CHRONIK_CHECK(stream != nullptr);
   ZSTD_initDStream(stream.get());
   std::string out;
@@ -233,7 +259,8 @@ absl::StatusOr<std::string> ZstdDecompress(absl::string_view input,
   size_t last = 1;
   while (in.pos < in.size || last != 0) {
     const size_t before = out.size();
-    const size_t grow = std::min(kDecompressChunkBytes, max_output_bytes - before + 1);
+    const size_t grow = std::min(std::max(kDecompressChunkBytes, before),
+                                 max_output_bytes - before + 1);
     out.resize(before + grow);
     ZSTD_outBuffer o{out.data() + before, grow, 0};
     const size_t in_before = in.pos;

@@ -1,5 +1,7 @@
 #include "broker/kafka/compression.h"
 
+#include <zstd.h>
+
 #include <string>
 
 #include "gtest/gtest.h"
@@ -81,6 +83,36 @@ TEST(CompressionTest, SnappyAcceptsRawBlocksAsLibrdkafkaWrites) {
   absl::StatusOr<std::string> framed = Compress(Compression::kSnappy, "hello");
   ASSERT_TRUE(framed.ok());
   EXPECT_EQ(framed->substr(0, 8), std::string("\x82SNAPPY\x00", 8));
+}
+
+// Streaming zstd producers may leave the content size out of the frame header
+// and may send several frames: the streaming path handles both.
+TEST(CompressionTest, ZstdWithoutDeclaredSizeAndConcatenatedFrames) {
+  const std::string input = Sample(300000);
+  std::string frame(ZSTD_compressBound(input.size()), '\0');
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_FALSE(
+      ZSTD_isError(ZSTD_CCtx_setParameter(ctx, ZSTD_c_contentSizeFlag, 0)));
+  ZSTD_outBuffer out{frame.data(), frame.size(), 0};
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  const size_t left = ZSTD_compressStream2(ctx, &out, &in, ZSTD_e_end);
+  ZSTD_freeCCtx(ctx);
+  ASSERT_EQ(left, 0u);
+  frame.resize(out.pos);
+  ASSERT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()),
+            ZSTD_CONTENTSIZE_UNKNOWN);
+  absl::StatusOr<std::string> one =
+      Decompress(Compression::kZstd, frame, input.size());
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(*one, input);
+  absl::StatusOr<std::string> two =
+      Decompress(Compression::kZstd, frame + frame, 2 * input.size());
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(*two, input + input);
+  EXPECT_EQ(
+      Decompress(Compression::kZstd, frame, input.size() - 1).status().code(),
+      absl::StatusCode::kResourceExhausted);
 }
 
 }  // namespace

@@ -56,8 +56,8 @@ void FuzzRecords(absl::string_view data) {
 void FuzzResponse(absl::string_view data) {
   if (data.size() < 2) return;
   const ApiInfo& api = kApis[static_cast<uint8_t>(data[0]) % kApiCount];
-  const int16_t version = static_cast<int16_t>(
-      static_cast<uint8_t>(data[1]) % (api.max_version + 1));
+  const int16_t version = static_cast<int16_t>(static_cast<uint8_t>(data[1]) %
+                                               (api.max_version + 1));
   absl::StatusOr<AnyResponse> response =
       DecodeAnyResponse(api.key, version, data.substr(2));
   if (!response.ok()) return;

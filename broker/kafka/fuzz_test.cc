@@ -22,9 +22,9 @@ std::vector<std::string> Seeds() {
   for (int i = 0; i < kEmbeddedFileCount; ++i) {
     seeds.emplace_back(kEmbeddedFiles[i].bytes);
   }
-  for (Compression codec : {Compression::kNone, Compression::kGzip,
-                            Compression::kSnappy, Compression::kLz4,
-                            Compression::kZstd}) {
+  for (Compression codec :
+       {Compression::kNone, Compression::kGzip, Compression::kSnappy,
+        Compression::kLz4, Compression::kZstd}) {
     RecordBatchSpec spec;
     spec.compression = codec;
     std::vector<Record> records(3);

@@ -16,11 +16,10 @@ constexpr int kSeedsPerVersion = 6;
 template <typename M>
 void RoundTripAllVersions() {
   SCOPED_TRACE(M::kName);
-  for (int16_t version = M::kMinVersion; version <= M::kMaxVersion;
-       ++version) {
+  for (int16_t version = M::kMinVersion; version <= M::kMaxVersion; ++version) {
     for (int seed = 0; seed < kSeedsPerVersion; ++seed) {
-      SCOPED_TRACE(testing::Message() << "version " << version << " seed "
-                                      << seed);
+      SCOPED_TRACE(testing::Message()
+                   << "version " << version << " seed " << seed);
       TestRng rng(static_cast<uint64_t>(seed) * 7919 + version);
       M original;
       original.FillForTest(rng, version);
@@ -106,12 +105,13 @@ TEST(MessagesTest, MetadataV1ClassicBytes) {
   request.topics = std::vector<MetadataRequest::MetadataRequestTopic>(2);
   (*request.topics)[0].name = "ab";
   (*request.topics)[1].name = "c";
-  const std::string want("\x00\x00\x00\x02"
-                         "\x00\x02"
-                         "ab"
-                         "\x00\x01"
-                         "c",
-                         11);
+  const std::string want(
+      "\x00\x00\x00\x02"
+      "\x00\x02"
+      "ab"
+      "\x00\x01"
+      "c",
+      11);
   EXPECT_EQ(request.Encode(1), want);
   request.topics.reset();  // null = all topics in v1+
   EXPECT_EQ(request.Encode(1), std::string("\xff\xff\xff\xff", 4));
@@ -124,14 +124,14 @@ TEST(MessagesTest, MetadataV9CompactBytes) {
   (*request.topics)[0].name = "ab";
   request.allow_auto_topic_creation = false;
   const std::string want(
-      "\x02"        // compact array: 1 element
-      "\x03"        // compact string: 2 bytes
+      "\x02"  // compact array: 1 element
+      "\x03"  // compact string: 2 bytes
       "ab"
-      "\x00"        // topic tagged fields
-      "\x00"        // allow_auto_topic_creation
-      "\x00"        // include_cluster_authorized_operations
-      "\x00"        // include_topic_authorized_operations
-      "\x00",       // tagged fields
+      "\x00"   // topic tagged fields
+      "\x00"   // allow_auto_topic_creation
+      "\x00"   // include_cluster_authorized_operations
+      "\x00"   // include_topic_authorized_operations
+      "\x00",  // tagged fields
       9);
   EXPECT_EQ(request.Encode(9), want);
 }
@@ -174,8 +174,7 @@ TEST(MessagesTest, NullWhereForbiddenIsAnErrorNamingTheField) {
   absl::Status status =
       MetadataRequest().Decode(std::string("\xff\xff\xff\xff", 4), 0);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("Topics"), absl::string_view::npos)
-      << status;
+  EXPECT_NE(status.message().find("Topics"), absl::string_view::npos) << status;
   EXPECT_NE(status.message().find("MetadataRequest v0"),
             absl::string_view::npos)
       << status;

@@ -6,6 +6,10 @@
 namespace chronik::kafka {
 namespace {
 
+// The one API whose version 0 uses request header v0 (no client id). chronik
+// does not serve it; the header is still read correctly.
+constexpr int16_t kControlledShutdownApiKey = 7;
+
 // The one table of what chronik serves: every key at min version 0, max
 // version as far as the codec (and the broker) go. ApiVersions is built from
 // it. Sorted by key.
@@ -31,10 +35,8 @@ constexpr ServedApi kServed[] = {
     {InitProducerIdRequest::kApiKey, 0, InitProducerIdRequest::kMaxVersion},
     {DescribeConfigsRequest::kApiKey, 0, DescribeConfigsRequest::kMaxVersion},
     {AlterConfigsRequest::kApiKey, 0, AlterConfigsRequest::kMaxVersion},
-    {SaslAuthenticateRequest::kApiKey, 0,
-     SaslAuthenticateRequest::kMaxVersion},
-    {CreatePartitionsRequest::kApiKey, 0,
-     CreatePartitionsRequest::kMaxVersion},
+    {SaslAuthenticateRequest::kApiKey, 0, SaslAuthenticateRequest::kMaxVersion},
+    {CreatePartitionsRequest::kApiKey, 0, CreatePartitionsRequest::kMaxVersion},
     {DescribeClusterRequest::kApiKey, 0, DescribeClusterRequest::kMaxVersion},
 };
 
@@ -88,8 +90,11 @@ absl::StatusOr<RequestHeader> DecodeRequestHeader(absl::string_view payload,
   header.api_version = r.ReadInt16();
   r.Field("CorrelationId");
   header.correlation_id = r.ReadInt32();
-  r.Field("ClientId");
-  header.client_id = r.ReadNullableString(/*compact=*/false);
+  // Header v0 (no client id) belongs only to ControlledShutdown v0.
+  if (header.api_key != kControlledShutdownApiKey || header.api_version != 0) {
+    r.Field("ClientId");
+    header.client_id = r.ReadNullableString(/*compact=*/false);
+  }
   if (r.ok() && IsFlexible(header.api_key, header.api_version)) {
     r.Field("HeaderTaggedFields");
     r.SkipTaggedFields();
@@ -112,10 +117,10 @@ absl::StatusOr<DecodedRequest> DecodeRequestFrame(absl::string_view payload) {
         absl::StrCat("unknown API key ", header->api_key));
   }
   if (!IsServed(header->api_key, header->api_version)) {
-    return absl::UnimplementedError(absl::StrCat(
-        "API key ", header->api_key, " version ", header->api_version,
-        " is not served (", served->min_version, "-", served->max_version,
-        ")"));
+    return absl::UnimplementedError(
+        absl::StrCat("API key ", header->api_key, " version ",
+                     header->api_version, " is not served (",
+                     served->min_version, "-", served->max_version, ")"));
   }
   absl::StatusOr<AnyRequest> request =
       DecodeAnyRequest(header->api_key, header->api_version, body);

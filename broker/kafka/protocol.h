@@ -6,11 +6,13 @@
 //
 // Frame format: int32 size N (big-endian, N >= 0, not counting itself), then N
 // bytes: a header and a body.
+//   Request header v0: int16 api_key, int16 api_version, int32
+//     correlation_id (only ControlledShutdown v0, which chronik does not
+//     serve).
 //   Request header v1: int16 api_key, int16 api_version, int32 correlation_id,
 //     nullable classic string client_id (int16 length, -1 = null).
 //   Request header v2: v1 followed by a tagged-field section. v2 is used when
-//     the request's version is flexible, v1 otherwise (v0, without client_id,
-//     belongs only to ControlledShutdown v0, which chronik does not serve).
+//     the request's version is flexible, v1 otherwise.
 //   Response header v0: int32 correlation_id. v1: v0 plus a tagged-field
 //     section, used for flexible versions, except ApiVersions, whose response
 //     header is always v0 so that a client can read it before it knows which
@@ -33,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/check.h"
 #include "broker/kafka/messages.h"
 #include "broker/kafka/wire.h"
 
@@ -145,6 +148,9 @@ std::string EncodeRequestFrame(int16_t version, int32_t correlation_id,
                                const std::optional<std::string>& client_id,
                                const Request& request) {
   static_assert(Request::kIsRequest);
+  CHRONIK_CHECK(version >= Request::kMinVersion &&
+                version <= Request::kMaxVersion)
+      << Request::kName << " v" << version;
   Writer w;
   internal::StartFrame(w);
   internal::WriteRequestHeader(w, Request::kApiKey, version, correlation_id,
@@ -157,6 +163,11 @@ template <typename Response>
 std::string EncodeResponseFrame(const RequestHeader& request_header,
                                 const Response& response) {
   static_assert(!Response::kIsRequest);
+  CHRONIK_CHECK_EQ(request_header.api_key, Response::kApiKey);
+  CHRONIK_CHECK(request_header.api_version >= Response::kMinVersion &&
+                request_header.api_version <= Response::kMaxVersion)
+      << Response::kName << " v" << request_header.api_version
+      << ": answer unsupported versions with an error, not this frame";
   Writer w;
   internal::StartFrame(w);
   w.WriteInt32(request_header.correlation_id);

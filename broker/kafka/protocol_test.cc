@@ -21,7 +21,8 @@ TEST(ProtocolTest, CompleteFrameBytes) {
       CompleteFrameBytes(std::string("\x00\x01\x00\x00", 4), 65535);
   EXPECT_EQ(big.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(big.status().message().find("65536"), std::string::npos);
-  EXPECT_FALSE(CompleteFrameBytes(std::string("\xff\x00\x00\x00", 4), 100).ok());
+  EXPECT_FALSE(
+      CompleteFrameBytes(std::string("\xff\x00\x00\x00", 4), 100).ok());
 }
 
 TEST(ProtocolTest, RequestHeaderV1AndV2) {
@@ -29,9 +30,10 @@ TEST(ProtocolTest, RequestHeaderV1AndV2) {
   request.topics.reset();
   // v8: header v1 (no tagged fields).
   std::string v8 = EncodeRequestFrame(8, 7, std::string("cli"), request);
-  const std::string want_header_v1("\x00\x03\x00\x08\x00\x00\x00\x07\x00\x03"
-                                   "cli",
-                                   13);
+  const std::string want_header_v1(
+      "\x00\x03\x00\x08\x00\x00\x00\x07\x00\x03"
+      "cli",
+      13);
   EXPECT_EQ(Payload(v8).substr(0, 13), want_header_v1);
   // v9: header v2 = v1 + empty tagged section; the client id stays classic.
   std::string v9 = EncodeRequestFrame(9, 7, std::string("cli"), request);
@@ -40,7 +42,8 @@ TEST(ProtocolTest, RequestHeaderV1AndV2) {
   EXPECT_EQ(Payload(v9)[13], '\0');
 
   for (const std::string* frame : {&v8, &v9}) {
-    absl::StatusOr<DecodedRequest> decoded = DecodeRequestFrame(Payload(*frame));
+    absl::StatusOr<DecodedRequest> decoded =
+        DecodeRequestFrame(Payload(*frame));
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     EXPECT_EQ(decoded->header.api_key, 3);
     EXPECT_EQ(decoded->header.correlation_id, 7);
@@ -70,9 +73,24 @@ TEST(ProtocolTest, UnknownKeysVersionsAndBadHeaders) {
 
   // Body truncated by one byte.
   std::string frame = EncodeRequestFrame(1, 1, std::nullopt, request);
-  status = DecodeRequestFrame(Payload(frame).substr(0, Payload(frame).size() - 1))
-               .status();
+  status =
+      DecodeRequestFrame(Payload(frame).substr(0, Payload(frame).size() - 1))
+          .status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+}
+
+TEST(ProtocolTest, RequestHeaderV0ForControlledShutdownV0) {
+  // key 7 v0, correlation 9, then body bytes (no client id in header v0).
+  const std::string frame("\x00\x07\x00\x00\x00\x00\x00\x09\x00\x00\x00\x01",
+                          12);
+  absl::string_view body;
+  absl::StatusOr<RequestHeader> header = DecodeRequestHeader(frame, &body);
+  ASSERT_TRUE(header.ok()) << header.status();
+  EXPECT_EQ(header->correlation_id, 9);
+  EXPECT_EQ(header->client_id, std::nullopt);
+  EXPECT_EQ(body.size(), 4u);
+  EXPECT_EQ(DecodeRequestFrame(frame).status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 TEST(ProtocolTest, ResponseHeaderV0V1AndApiVersionsException) {
@@ -80,20 +98,23 @@ TEST(ProtocolTest, ResponseHeaderV0V1AndApiVersionsException) {
   FetchResponse fetch;
   std::string frame = EncodeResponseFrame(flexible_fetch, fetch);
   // correlation id then an empty tagged section (header v1).
-  EXPECT_EQ(Payload(frame).substr(0, 5), std::string("\x00\x00\x00\x63\x00", 5));
+  EXPECT_EQ(Payload(frame).substr(0, 5),
+            std::string("\x00\x00\x00\x63\x00", 5));
   int32_t correlation_id = 0;
   FetchResponse decoded;
-  ASSERT_TRUE(DecodeResponseFrame(Payload(frame), 12, &correlation_id, &decoded)
-                  .ok());
+  ASSERT_TRUE(
+      DecodeResponseFrame(Payload(frame), 12, &correlation_id, &decoded).ok());
   EXPECT_EQ(correlation_id, 99);
 
   RequestHeader api_versions{ApiVersionsRequest::kApiKey, 3, 5, "c"};
   std::string av = EncodeApiVersionsResponseFrame(api_versions);
   // Header v0 even at v3: the body starts right after the correlation id
   // with error code 0 and then a compact array.
-  EXPECT_EQ(Payload(av).substr(0, 6), std::string("\x00\x00\x00\x05\x00\x00", 6));
+  EXPECT_EQ(Payload(av).substr(0, 6),
+            std::string("\x00\x00\x00\x05\x00\x00", 6));
   ApiVersionsResponse response;
-  ASSERT_TRUE(DecodeResponseFrame(Payload(av), 3, &correlation_id, &response).ok());
+  ASSERT_TRUE(
+      DecodeResponseFrame(Payload(av), 3, &correlation_id, &response).ok());
   EXPECT_EQ(response.error_code, 0);
   EXPECT_EQ(response.api_keys.size(), ServedApis().size());
   for (const auto& key : response.api_keys) {
@@ -104,9 +125,10 @@ TEST(ProtocolTest, ResponseHeaderV0V1AndApiVersionsException) {
 TEST(ProtocolTest, UnsupportedApiVersionsVersionGetsErrorInV0Body) {
   // A v4 request from a newer client: header v2 with tagged fields, a body we
   // do not parse. The header still yields the correlation id.
-  std::string request("\x00\x12\x00\x04\x00\x00\x00\x2a\x00\x01x\x00"
-                      "\x02y\x02z\x00",
-                      17);
+  std::string request(
+      "\x00\x12\x00\x04\x00\x00\x00\x2a\x00\x01x\x00"
+      "\x02y\x02z\x00",
+      17);
   absl::string_view body;
   absl::StatusOr<RequestHeader> header = DecodeRequestHeader(request, &body);
   ASSERT_TRUE(header.ok()) << header.status();
@@ -117,10 +139,10 @@ TEST(ProtocolTest, UnsupportedApiVersionsVersionGetsErrorInV0Body) {
 
   std::string frame = EncodeApiVersionsResponseFrame(*header);
   const std::string want(
-      "\x00\x00\x00\x10"  // size 16
-      "\x00\x00\x00\x2a"  // correlation id
-      "\x00\x23"          // error 35
-      "\x00\x00\x00\x01"  // one entry (classic v0 array)
+      "\x00\x00\x00\x10"           // size 16
+      "\x00\x00\x00\x2a"           // correlation id
+      "\x00\x23"                   // error 35
+      "\x00\x00\x00\x01"           // one entry (classic v0 array)
       "\x00\x12\x00\x00\x00\x03",  // key 18, 0-3
       20);
   EXPECT_EQ(frame, want);

@@ -38,7 +38,8 @@ absl::Status ReadRecord(Reader& r, Record* record) {
   record->timestamp_delta = body.ReadVarlong();
   body.Field("record offset delta");
   record->offset_delta = body.ReadVarint();
-  auto read_optional = [&body](const char* field) -> std::optional<std::string> {
+  auto read_optional =
+      [&body](const char* field) -> std::optional<std::string> {
     body.Field(field);
     const int32_t n = body.ReadVarint();
     if (n == -1) return std::nullopt;
@@ -67,8 +68,8 @@ absl::Status ReadRecord(Reader& r, Record* record) {
   }
   if (!body.ok()) return Invalid(body.status().message());
   if (!body.at_end()) {
-    return Invalid(absl::StrCat(body.remaining(),
-                                " bytes left over inside a record"));
+    return Invalid(
+        absl::StrCat(body.remaining(), " bytes left over inside a record"));
   }
   return absl::OkStatus();
 }
@@ -111,23 +112,24 @@ absl::StatusOr<RecordBatchView> ParseRecordBatch(absl::string_view data) {
       static_cast<int32_t>(LoadBigEndian32(data.data() + 8));
   const int8_t magic = static_cast<int8_t>(data[kBatchMagicOffset]);
   if (magic == 0 || magic == 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "record batch: message format v", magic,
-        " (magic ", magic, ") is not supported; use magic 2"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("record batch: message format v", magic, " (magic ", magic,
+                     ") is not supported; use magic 2"));
   }
   if (magic != kMagicV2) {
     return Invalid(absl::StrCat("unknown magic ", magic));
   }
-  if (batch_length < static_cast<int32_t>(kBatchHeaderBytes -
-                                          kBatchLogOverheadBytes)) {
+  if (batch_length <
+      static_cast<int32_t>(kBatchHeaderBytes - kBatchLogOverheadBytes)) {
     return Invalid(absl::StrCat("batch length ", batch_length,
                                 " is shorter than the header"));
   }
-  const size_t total = kBatchLogOverheadBytes + static_cast<size_t>(batch_length);
+  const size_t total =
+      kBatchLogOverheadBytes + static_cast<size_t>(batch_length);
   if (total > data.size()) {
-    return Invalid(absl::StrCat("truncated: batch length ", batch_length,
-                                " but only ", data.size() - kBatchLogOverheadBytes,
-                                " bytes follow"));
+    return Invalid(
+        absl::StrCat("truncated: batch length ", batch_length, " but only ",
+                     data.size() - kBatchLogOverheadBytes, " bytes follow"));
   }
   RecordBatchView view;
   view.bytes = data.substr(0, total);
@@ -150,14 +152,14 @@ absl::StatusOr<RecordBatchView> ParseRecordBatch(absl::string_view data) {
   CHRONIK_CHECK_EQ(r.position(), kBatchHeaderBytes);
   const uint32_t crc = crc32c::Value(view.bytes.substr(kBatchAttributesOffset));
   if (crc != h.crc) {
-    return absl::DataLossError(absl::StrCat(
-        "record batch: CRC-32C mismatch (stored ", h.crc, ", computed ", crc,
-        ")"));
+    return absl::DataLossError(
+        absl::StrCat("record batch: CRC-32C mismatch (stored ", h.crc,
+                     ", computed ", crc, ")"));
   }
   if (static_cast<int>(h.compression()) > 4) {
-    return absl::UnimplementedError(absl::StrCat(
-        "record batch: unknown compression codec ",
-        static_cast<int>(h.compression())));
+    return absl::UnimplementedError(
+        absl::StrCat("record batch: unknown compression codec ",
+                     static_cast<int>(h.compression())));
   }
   view.records = view.bytes.substr(kBatchHeaderBytes);
   if (h.record_count < 0) {
@@ -193,9 +195,9 @@ absl::StatusOr<std::vector<RecordBatchView>> ParseRecordBatches(
     }
     absl::StatusOr<RecordBatchView> batch = ParseRecordBatch(data);
     if (!batch.ok()) {
-      return absl::Status(
-          batch.status().code(),
-          absl::StrCat("batch ", batches.size(), ": ", batch.status().message()));
+      return absl::Status(batch.status().code(),
+                          absl::StrCat("batch ", batches.size(), ": ",
+                                       batch.status().message()));
     }
     data.remove_prefix(batch->bytes.size());
     batches.push_back(*batch);
@@ -212,12 +214,14 @@ absl::StatusOr<std::vector<Record>> DecodeRecords(
     absl::StatusOr<std::string> plain =
         Decompress(h.compression(), batch.records, max_decompressed_bytes);
     if (!plain.ok()) {
-      return absl::Status(plain.status().code(),
-                          absl::StrCat("record batch: ", plain.status().message()));
+      return absl::Status(
+          plain.status().code(),
+          absl::StrCat("record batch: ", plain.status().message()));
     }
     decompressed = *std::move(plain);
     records = decompressed;
-    if (static_cast<size_t>(h.record_count) > records.size() / kMinRecordBytes) {
+    if (static_cast<size_t>(h.record_count) >
+        records.size() / kMinRecordBytes) {
       return Invalid(absl::StrCat("record count ", h.record_count,
                                   " cannot fit in ", records.size(),
                                   " decompressed bytes"));
@@ -230,8 +234,8 @@ absl::StatusOr<std::vector<Record>> DecodeRecords(
     Record record;
     absl::Status status = ReadRecord(r, &record);
     if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("record ", i, ": ",
-                                                      status.message()));
+      return absl::Status(status.code(),
+                          absl::StrCat("record ", i, ": ", status.message()));
     }
     if (record.offset_delta < 0 || record.offset_delta > h.last_offset_delta) {
       return Invalid(absl::StrCat("record ", i, ": offset delta ",
@@ -256,7 +260,8 @@ void AssignBaseOffset(char* batch, int64_t base_offset) {
 void AssignPartitionLeaderEpoch(char* batch, int32_t epoch) {
   CHRONIK_CHECK(batch != nullptr);
   CHRONIK_CHECK_EQ(static_cast<int8_t>(batch[kBatchMagicOffset]), kMagicV2);
-  StoreBigEndian32(batch + kBatchLeaderEpochOffset, static_cast<uint32_t>(epoch));
+  StoreBigEndian32(batch + kBatchLeaderEpochOffset,
+                   static_cast<uint32_t>(epoch));
 }
 
 absl::StatusOr<std::string> BuildRecordBatch(const RecordBatchSpec& spec,
@@ -270,7 +275,8 @@ absl::StatusOr<std::string> BuildRecordBatch(const RecordBatchSpec& spec,
     max_delta = std::max(max_delta, record.timestamp_delta);
     last_offset_delta = std::max(last_offset_delta, record.offset_delta);
   }
-  absl::StatusOr<std::string> payload = Compress(spec.compression, body.buffer());
+  absl::StatusOr<std::string> payload =
+      Compress(spec.compression, body.buffer());
   if (!payload.ok()) return payload.status();
   int16_t attributes = static_cast<int16_t>(spec.compression);
   if (spec.log_append_time) attributes |= kAttributeLogAppendTime;
@@ -296,8 +302,10 @@ absl::StatusOr<std::string> BuildRecordBatch(const RecordBatchSpec& spec,
   const size_t batch_length = w.size() - kBatchLogOverheadBytes;
   if (batch_length > 0x7fffffffu) return Invalid("batch larger than 2 GiB");
   w.PatchInt32(8, static_cast<int32_t>(batch_length));
-  w.PatchUint32(kBatchCrcOffset, crc32c::Value(absl::string_view(w.buffer()).substr(
-                                     kBatchAttributesOffset)));
+  w.PatchUint32(
+      kBatchCrcOffset,
+      crc32c::Value(
+          absl::string_view(w.buffer()).substr(kBatchAttributesOffset)));
   return w.Release();
 }
 

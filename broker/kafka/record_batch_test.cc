@@ -17,7 +17,8 @@ std::vector<Record> SampleRecords(int n) {
     r.offset_delta = i;
     r.timestamp_delta = i * 10;
     if (i % 3 != 0) r.key = "key-" + std::to_string(i);
-    r.value = std::string(static_cast<size_t>(i * 5), static_cast<char>('a' + i % 26));
+    r.value = std::string(static_cast<size_t>(i * 5),
+                          static_cast<char>('a' + i % 26));
     if (i % 2 == 0) {
       r.headers.push_back({"h", std::nullopt});
       r.headers.push_back({"trace", "abc"});
@@ -28,9 +29,9 @@ std::vector<Record> SampleRecords(int n) {
 }
 
 TEST(RecordBatchTest, BuildParseDecodeWithEveryCodec) {
-  for (Compression codec : {Compression::kNone, Compression::kGzip,
-                            Compression::kSnappy, Compression::kLz4,
-                            Compression::kZstd}) {
+  for (Compression codec :
+       {Compression::kNone, Compression::kGzip, Compression::kSnappy,
+        Compression::kLz4, Compression::kZstd}) {
     SCOPED_TRACE(CompressionName(codec));
     RecordBatchSpec spec;
     spec.compression = codec;
@@ -62,19 +63,19 @@ TEST(RecordBatchTest, BuildParseDecodeWithEveryCodec) {
 // A batch assembled by hand from the layout in record_batch.h, with the CRC
 // computed independently: checks field offsets of the parser and builder.
 TEST(RecordBatchTest, HandAssembledBatch) {
-  Writer rec;  // one record: key null, value "v", no headers
-  rec.WriteInt8(0);       // attributes
-  rec.WriteVarlong(5);    // timestamp delta
-  rec.WriteVarint(0);     // offset delta
-  rec.WriteVarint(-1);    // key null
-  rec.WriteVarint(1);     // value length
+  Writer rec;           // one record: key null, value "v", no headers
+  rec.WriteInt8(0);     // attributes
+  rec.WriteVarlong(5);  // timestamp delta
+  rec.WriteVarint(0);   // offset delta
+  rec.WriteVarint(-1);  // key null
+  rec.WriteVarint(1);   // value length
   rec.WriteRaw("v");
-  rec.WriteVarint(0);     // headers
+  rec.WriteVarint(0);  // headers
   Writer after_crc;
-  after_crc.WriteInt16(0);    // attributes
-  after_crc.WriteInt32(0);    // last offset delta
-  after_crc.WriteInt64(1000); // base timestamp
-  after_crc.WriteInt64(1005); // max timestamp
+  after_crc.WriteInt16(0);     // attributes
+  after_crc.WriteInt32(0);     // last offset delta
+  after_crc.WriteInt64(1000);  // base timestamp
+  after_crc.WriteInt64(1005);  // max timestamp
   after_crc.WriteInt64(-1);
   after_crc.WriteInt16(-1);
   after_crc.WriteInt32(-1);
@@ -159,8 +160,9 @@ TEST(RecordBatchTest, RecordCountMismatchIsRejected) {
   // Claim 3 records (fix the CRC so only the count is wrong).
   std::string fewer = *batch;
   StoreBigEndian32(fewer.data() + 57, 3);
-  StoreBigEndian32(fewer.data() + kBatchCrcOffset,
-                   crc32c::Value(absl::string_view(fewer).substr(kBatchAttributesOffset)));
+  StoreBigEndian32(
+      fewer.data() + kBatchCrcOffset,
+      crc32c::Value(absl::string_view(fewer).substr(kBatchAttributesOffset)));
   absl::StatusOr<RecordBatchView> view = ParseRecordBatch(fewer);
   ASSERT_TRUE(view.ok()) << view.status();
   absl::Status status = DecodeRecords(*view).status();
@@ -174,11 +176,13 @@ TEST(RecordBatchTest, ParseManyBatchesAndPartialTail) {
   for (int i = 0; i < 3; ++i) {
     RecordBatchSpec spec;
     spec.base_offset = i * 10;
-    absl::StatusOr<std::string> batch = BuildRecordBatch(spec, SampleRecords(2));
+    absl::StatusOr<std::string> batch =
+        BuildRecordBatch(spec, SampleRecords(2));
     ASSERT_TRUE(batch.ok());
     all += *batch;
   }
-  absl::StatusOr<std::vector<RecordBatchView>> batches = ParseRecordBatches(all);
+  absl::StatusOr<std::vector<RecordBatchView>> batches =
+      ParseRecordBatches(all);
   ASSERT_TRUE(batches.ok()) << batches.status();
   ASSERT_EQ(batches->size(), 3u);
   EXPECT_EQ((*batches)[2].header.base_offset, 20);

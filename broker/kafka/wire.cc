@@ -7,9 +7,9 @@ namespace chronik::kafka {
 
 void Reader::Fail(absl::string_view what) {
   if (!status_.ok()) return;
-  status_ = absl::InvalidArgumentError(
-      absl::StrCat(what, " (field '", field_, "', at byte ", position_, " of ",
-                   data_.size(), ")"));
+  status_ = absl::InvalidArgumentError(absl::StrCat(what, " (field '", field_,
+                                                    "', at byte ", position_,
+                                                    " of ", data_.size(), ")"));
   // Stop all further reads: they return zero values from here on.
   position_ = data_.size();
 }

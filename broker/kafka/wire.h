@@ -6,7 +6,8 @@
 // Wire format (all integers big-endian unless they are varints):
 //   int8/int16/int32/int64  fixed width, two's complement.
 //   bool                    one byte, 0 = false, anything else = true.
-//   unsigned varint         7 bits per byte, least significant group first, high
+//   unsigned varint         7 bits per byte, least significant group first,
+//   high
 //                           bit set on every byte but the last (at most 5 bytes
 //                           for 32 bits, 10 for 64 bits).
 //   varint / varlong        zig-zag ((n << 1) ^ (n >> 31|63)) then unsigned
@@ -32,6 +33,7 @@
 #ifndef CHRONIK_BROKER_KAFKA_WIRE_H_
 #define CHRONIK_BROKER_KAFKA_WIRE_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -137,13 +139,25 @@ class Writer {
   void WriteNullableBytes(const std::optional<std::string>& v, bool compact);
   // `count` = -1 writes a null array.
   void WriteArrayLength(int64_t count, bool compact);
-  void WriteRaw(absl::string_view v) { buffer_.append(v.data(), v.size()); }
+  void WriteRaw(absl::string_view v) {
+    Reserve(v.size());
+    buffer_.append(v.data(), v.size());
+  }
 
   // Overwrites 4 bytes at `offset` (a length or CRC reserved earlier).
   void PatchInt32(size_t offset, int32_t v);
   void PatchUint32(size_t offset, uint32_t v);
 
  private:
+  // Makes room for `extra` more bytes with slack: a large append (record
+  // bytes) would otherwise size the buffer exactly, and the next one-byte
+  // write would copy everything again.
+  void Reserve(size_t extra) {
+    const size_t needed = buffer_.size() + extra;
+    if (needed <= buffer_.capacity()) return;
+    buffer_.reserve(std::max(2 * buffer_.capacity(), needed + needed / 8 + 64));
+  }
+
   std::string buffer_;
 };
 

@@ -69,13 +69,16 @@ TEST(WireTest, ZigZagVarintsAndVarlongs) {
 }
 
 TEST(WireTest, OverlongVarintsFail) {
-  Reader r32(std::string("\xff\xff\xff\xff\x1f", 5));  // 33 bits
+  const std::string r32_bytes("\xff\xff\xff\xff\x1f", 5);  // 33 bits
+  Reader r32(r32_bytes);
   r32.ReadUnsignedVarint();
   EXPECT_FALSE(r32.ok());
-  Reader r64(std::string(11, '\xff'));
+  const std::string r64_bytes(11, '\xff');
+  Reader r64(r64_bytes);
   r64.ReadUnsignedVarlong();
   EXPECT_FALSE(r64.ok());
-  Reader truncated(std::string("\x80\x80", 2));
+  const std::string truncated_bytes("\x80\x80", 2);
+  Reader truncated(truncated_bytes);
   truncated.ReadUnsignedVarint();
   EXPECT_FALSE(truncated.ok());
   EXPECT_NE(truncated.status().message().find("truncated"),
@@ -128,7 +131,8 @@ TEST(WireTest, ClassicAndCompactStringsAndBytes) {
 }
 
 TEST(WireTest, NullForANonNullableStringFails) {
-  Reader r(std::string("\xff\xff", 2));
+  const std::string r_bytes("\xff\xff", 2);
+  Reader r(r_bytes);
   r.Field("Name");
   r.ReadString(false);
   EXPECT_FALSE(r.ok());
@@ -136,19 +140,24 @@ TEST(WireTest, NullForANonNullableStringFails) {
 }
 
 TEST(WireTest, LengthsBeyondTheInputFailWithoutReading) {
-  Reader s(std::string("\x00\x05hi", 4));
+  const std::string s_bytes("\x00\x05hi", 4);
+  Reader s(s_bytes);
   s.ReadString(false);
   EXPECT_FALSE(s.ok());
-  Reader b(std::string("\x7f\xff\xff\xff", 4));
+  const std::string b_bytes("\x7f\xff\xff\xff", 4);
+  Reader b(b_bytes);
   b.ReadBytes(false);
   EXPECT_FALSE(b.ok());
-  Reader a(std::string("\x00\x00\x00\x09\x00", 5));
+  const std::string a_bytes("\x00\x00\x00\x09\x00", 5);
+  Reader a(a_bytes);
   EXPECT_EQ(a.ReadArrayLength(false), 0);
   EXPECT_FALSE(a.ok());
-  Reader neg(std::string("\xff\xff\xff\xfe", 4));
+  const std::string neg_bytes("\xff\xff\xff\xfe", 4);
+  Reader neg(neg_bytes);
   neg.ReadArrayLength(false);
   EXPECT_FALSE(neg.ok());
-  Reader null_array(std::string("\x00", 1));
+  const std::string null_array_bytes("\x00", 1);
+  Reader null_array(null_array_bytes);
   EXPECT_EQ(null_array.ReadArrayLength(true), -1);
   EXPECT_TRUE(null_array.ok());
 }
@@ -166,7 +175,8 @@ TEST(WireTest, SkipTaggedFields) {
   r.SkipTaggedFields();
   EXPECT_EQ(r.ReadInt8(), 42);
   EXPECT_TRUE(r.ok());
-  Reader bad(std::string("\x01\x00\x09", 3));  // size 9 with nothing behind
+  const std::string bad_bytes("\x01\x00\x09", 3);  // size 9 with nothing behind
+  Reader bad(bad_bytes);
   bad.SkipTaggedFields();
   EXPECT_FALSE(bad.ok());
 }

@@ -90,6 +90,8 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
   group.spec = spec;
   group.storage = *storage;
   const storage::HardState& hs = group.storage->hard_state();
+  group.persisted_term = hs.term;
+  group.persisted_vote = hs.vote;
   const storage::SnapshotMeta& snapshot = group.storage->snapshot_meta();
   const raft::Index last = group.storage->last_index();
   const raft::Config config = CoreConfig(spec);
@@ -159,6 +161,16 @@ bool RaftHost::HasGroup(GroupId group_id) const {
 
 void RaftHost::RemoveGroup(GroupId group_id) { groups_.erase(group_id); }
 
+absl::Status RaftHost::DeleteGroup(GroupId group_id) {
+  groups_.erase(group_id);
+  failed_.erase(group_id);
+  if (store_->queued_requests() > 0) {
+    std::vector<OutgoingMessage> discarded;
+    FlushStorage(&discarded);
+  }
+  return store_->DeleteGroup(group_id);
+}
+
 absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
   auto it = groups_.find(group_id);
   if (it == groups_.end()) {
@@ -222,15 +234,26 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
                  "supported yet"));
     return false;
   }
-  if (ready.HasStorageWork()) {
+  // Raft needs term and vote durable before answering; the commit index may
+  // be recovered lower after a crash (the leader re-establishes it), so a
+  // hard state that only advances commit is not written. That saves the
+  // atomic hard-state file replacement (three fsyncs) on every commit.
+  std::optional<raft::HardState> hard_state = ready.hard_state;
+  if (hard_state.has_value() && hard_state->term == group.persisted_term &&
+      hard_state->vote == group.persisted_vote) {
+    hard_state.reset();
+  }
+  if (!ready.entries.empty() || hard_state.has_value()) {
     storage::PersistRequest request;
     request.group_id = id;
     request.entries.reserve(ready.entries.size());
     for (const raft::Entry& entry : ready.entries) {
       request.entries.push_back(ToStorage(entry));
     }
-    if (ready.hard_state.has_value()) {
-      request.hard_state = ToStorage(*ready.hard_state);
+    if (hard_state.has_value()) {
+      request.hard_state = ToStorage(*hard_state);
+      group.persisted_term = hard_state->term;
+      group.persisted_vote = hard_state->vote;
     }
     absl::Status queued = store_->Enqueue(std::move(request));
     if (absl::IsResourceExhausted(queued)) {
@@ -242,9 +265,7 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
       for (const raft::Entry& entry : ready.entries) {
         retry.entries.push_back(ToStorage(entry));
       }
-      if (ready.hard_state.has_value()) {
-        retry.hard_state = ToStorage(*ready.hard_state);
-      }
+      if (hard_state.has_value()) retry.hard_state = ToStorage(*hard_state);
       queued = store_->Enqueue(std::move(retry));
     }
     if (!queued.ok()) {

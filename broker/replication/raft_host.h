@@ -99,6 +99,8 @@ class RaftHost {
   bool HasGroup(GroupId group_id) const;
   // Stops running the group (its storage stays on disk).
   void RemoveGroup(GroupId group_id);
+  // Stops the group and deletes its storage (a deleted topic's partition).
+  absl::Status DeleteGroup(GroupId group_id);
 
   absl::Status Step(GroupId group_id, raft::Message message);
   void Tick();
@@ -136,6 +138,10 @@ class RaftHost {
     std::unique_ptr<raft::RawNode> node;
     storage::GroupStorage* storage = nullptr;
     std::vector<PendingPersist> pending;
+    // Term and vote last made durable: a hard state that only moves the
+    // commit index is not written (see HandleReady).
+    raft::Term persisted_term = 0;
+    raft::NodeId persisted_vote = raft::kNoNode;
     raft::NodeId last_leader = raft::kNoNode;
     raft::Term last_term = 0;
   };

@@ -563,7 +563,11 @@ void Broker::Impl::ReconcilePartitions() {
       continue;
     }
     it->second->FailPending(error::kUnknownTopicOrPartition);
-    host_->RemoveGroup(it->first);
+    if (absl::Status deleted = host_->DeleteGroup(it->first); !deleted.ok()) {
+      std::fprintf(stderr, "chronik: deleting the log of group %llu: %s\n",
+                   static_cast<unsigned long long>(it->first),
+                   std::string(deleted.message()).c_str());
+    }
     it = partitions_.erase(it);
   }
   for (const auto& [group_id, where] : wanted) {

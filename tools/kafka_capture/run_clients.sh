@@ -26,4 +26,11 @@ timeout 5 kcat -b "$b" -C -t test -p 0 -o 0 -e -X client.id=kcat-consumer
 timeout 6 kcat -b "$b" -G kgroup test -X client.id=kcat-group
 timeout 25 /usr/bin/python3 tools/kafka_capture/clients.py "$b" kafka-python
 timeout 30 /usr/bin/python3 tools/kafka_capture/clients.py "$b" confluent
+# kafkajs (npm, not a Debian package): run when NODE_PATH finds it, e.g.
+# `npm install --prefix /tmp/kjs kafkajs@2.2.4; NODE_PATH=/tmp/kjs/node_modules`.
+if node -e "require('kafkajs')" 2>/dev/null; then
+  timeout 60 node tools/kafka_capture/kafkajs_clients.js "$b" capture
+else
+  echo "kafkajs not found on NODE_PATH: skipped"
+fi
 ls "$out"
