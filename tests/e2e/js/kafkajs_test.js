@@ -78,6 +78,25 @@ const tests = {
     await admin.disconnect();
   },
 
+  async idempotentProducer() {
+    const admin = kafka.admin();
+    await admin.connect();
+    const topic = `js-idem-${suffix}`;
+    await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let batch = 0; batch < 5; batch++) {
+      const result = await producer.send({ topic, acks: -1, messages:
+        [0, 1, 2, 3].map(i => ({ value: `i${batch}-${i}` })) });
+      assert.strictEqual(result[0].errorCode, 0);
+      assert.strictEqual(result[0].baseOffset, String(batch * 4));
+    }
+    await producer.disconnect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    assert.strictEqual(offsets[0].high, '20');
+    await admin.disconnect();
+  },
+
   async offsetsByTimestampAndSeek() {
     const admin = kafka.admin();
     await admin.connect();
