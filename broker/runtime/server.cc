@@ -127,18 +127,31 @@ class Server::HttpHandler final : public ConnectionHandler {
  public:
   explicit HttpHandler(Server* server) : server_(server) {}
 
-  void OnOpen(ConnectionId, const std::string&) override {}
+  void OnOpen(ConnectionId id, const std::string&) override {
+    deadlines_ms_[id] = WallMs() + server_->options_.http_request_timeout_ms;
+  }
   void OnInput(ConnectionId id, std::string* input) override {
     HttpRequest request;
     const HttpParse parse = ParseHttpRequest(
         *input, server_->options_.max_http_request_bytes, &request);
     if (parse == HttpParse::kIncomplete) return;
     input->clear();
+    deadlines_ms_.erase(id);  // answered: closes once the reply is written
     ++server_->http_requests_;
     server_->loop_->Send(id, Respond(parse, request));
     server_->loop_->CloseAfterFlush(id);
   }
-  void OnClose(ConnectionId) override {}
+  void OnClose(ConnectionId id) override { deadlines_ms_.erase(id); }
+
+  // Closes connections that did not send a whole request in time (an idle or
+  // trickling client must not hold a connection slot forever).
+  void CloseExpired(int64_t now_ms) {
+    std::vector<ConnectionId> expired;
+    for (const auto& [id, deadline_ms] : deadlines_ms_) {
+      if (deadline_ms <= now_ms) expired.push_back(id);
+    }
+    for (ConnectionId id : expired) server_->loop_->Close(id);  // -> OnClose
+  }
 
  private:
   std::string Respond(HttpParse parse, const HttpRequest& request) {
@@ -174,6 +187,7 @@ class Server::HttpHandler final : public ConnectionHandler {
   }
 
   Server* const server_;
+  std::map<ConnectionId, int64_t> deadlines_ms_;  // until a request arrives
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
@@ -398,6 +412,7 @@ void Server::ScheduleProcess() {
 }
 
 void Server::OnTick() {
+  http_handler_->CloseExpired(WallMs());
   CallNode([&] { node_->Tick(); });
   CallNode([&] { node_->Process(); });
   if (!shutting_down_) return;

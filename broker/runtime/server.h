@@ -44,6 +44,8 @@ struct ServerOptions {
   // what is already queued for them.
   int64_t shutdown_grace_ms = 2000;
   size_t max_http_request_bytes = 8 << 10;
+  // An HTTP connection that has not sent a whole request by then is closed.
+  int64_t http_request_timeout_ms = 5000;
   // Stop reading a Kafka connection while this many response bytes wait to be
   // written to it (a client that does not read its responses).
   uint64_t max_queued_output_bytes = 64 << 20;

@@ -254,6 +254,18 @@ TEST_F(ServerTest, OversizedHttpRequestIsRefused) {
   close(fd);
 }
 
+TEST_F(ServerTest, IdleHttpConnectionIsClosed) {
+  options_.http_request_timeout_ms = 50;
+  Start();
+  const int fd = Connect(server_->http_port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "GET /hea", 8), 8);  // never finished
+  EXPECT_EQ(ReadAll(fd), "");              // EOF once the timeout passed
+  close(fd);
+  EXPECT_THAT(HttpGet(server_->http_port(), "/health"),
+              StartsWith("HTTP/1.1 200 "));
+}
+
 TEST_F(ServerTest, TicksReachTheNode) {
   Start();
   for (int i = 0; i < 400 && node_->ticks.load() < 3; ++i) usleep(5000);
