@@ -36,6 +36,12 @@ inline constexpr int kMaxPendingInitProducerIds = 10'000;
 inline constexpr int64_t kForwardRetryMs = 1'000;
 inline constexpr size_t kMaxForwardedCreates = 1'000;
 
+// Whether any part of a response carries an error (for the error metrics).
+bool HasAnyError(const kafka::CreateTopicsResponse& response);
+bool HasAnyError(const kafka::DeleteTopicsResponse& response);
+bool HasAnyError(const kafka::CreatePartitionsResponse& response);
+bool HasAnyError(const kafka::AlterConfigsResponse& response);
+
 class Broker::Impl : public replication::GroupApplier {
  public:
   Impl(const BrokerOptions& options, storage::LogStore* store, Clock* clock,
@@ -91,6 +97,29 @@ class Broker::Impl : public replication::GroupApplier {
     Deliver(context, std::nullopt, false);
   }
   void CloseConnection(ConnectionId id, const std::string& why);
+
+  // A response assembled from parts that complete later (metadata proposals
+  // to commit): sent once, when the last part is done or at its deadline.
+  template <typename Response>
+  struct Gathered {
+    RequestContext context;
+    Response response;
+    int remaining = 0;  // parts not done yet
+    bool finished = false;
+  };
+  template <typename Response>
+  void FinishGathered(const std::shared_ptr<Gathered<Response>>& gathered) {
+    if (gathered->finished) return;
+    gathered->finished = true;
+    Finish(gathered->context, gathered->response,
+           HasAnyError(gathered->response));
+  }
+  template <typename Response>
+  void PartDone(const std::shared_ptr<Gathered<Response>>& gathered) {
+    if (!gathered->finished && --gathered->remaining == 0) {
+      FinishGathered(gathered);
+    }
+  }
 
   // ---- handlers (handlers.cc) ----
   void HandleMetadata(const RequestContext& c, const kafka::MetadataRequest& r);

@@ -62,6 +62,23 @@ int64_t ClampTimeout(int64_t timeout_ms) {
 
 }  // namespace
 
+bool HasAnyError(const kafka::CreateTopicsResponse& response) {
+  return std::any_of(response.topics.begin(), response.topics.end(),
+                     [](const auto& t) { return t.error_code != 0; });
+}
+bool HasAnyError(const kafka::DeleteTopicsResponse& response) {
+  return std::any_of(response.responses.begin(), response.responses.end(),
+                     [](const auto& t) { return t.error_code != 0; });
+}
+bool HasAnyError(const kafka::CreatePartitionsResponse& response) {
+  return std::any_of(response.results.begin(), response.results.end(),
+                     [](const auto& t) { return t.error_code != 0; });
+}
+bool HasAnyError(const kafka::AlterConfigsResponse& response) {
+  return std::any_of(response.responses.begin(), response.responses.end(),
+                     [](const auto& t) { return t.error_code != 0; });
+}
+
 // --------------------------------------------------------------- Metadata --
 
 void Broker::Impl::HandleMetadata(const RequestContext& c,
@@ -858,26 +875,13 @@ void Broker::Impl::HandleListGroups(const RequestContext& c,
 
 void Broker::Impl::HandleCreateTopics(const RequestContext& c,
                                       const kafka::CreateTopicsRequest& r) {
-  struct Wait {
-    RequestContext context;
-    kafka::CreateTopicsResponse response;
-    int remaining = 0;
-    bool finished = false;
-  };
-  auto wait = std::make_shared<Wait>();
+  auto wait = std::make_shared<Gathered<kafka::CreateTopicsResponse>>();
   wait->context = c;
   for (const auto& topic : r.topics) {
     kafka::CreateTopicsResponse::CreatableTopicResult out;
     out.name = topic.name;
     wait->response.topics.push_back(std::move(out));
   }
-  auto finish = [this](const std::shared_ptr<Wait>& w) {
-    if (w->finished) return;
-    w->finished = true;
-    bool had_error = false;
-    for (const auto& t : w->response.topics) had_error |= t.error_code != 0;
-    Finish(w->context, w->response, had_error);
-  };
   const int brokers = static_cast<int>(metadata_.Brokers().size());
   for (size_t i = 0; i < r.topics.size(); ++i) {
     const auto& topic = r.topics[i];
@@ -940,8 +944,8 @@ void Broker::Impl::HandleCreateTopics(const RequestContext& c,
       entry->set_value(*config.value);
     }
     ++wait->remaining;
-    ProposeMetadata(command, [wait, out, topic_id,
-                              finish](const metadata::ApplyResult* result) {
+    ProposeMetadata(command, [this, wait, out,
+                              topic_id](const metadata::ApplyResult* result) {
       if (wait->finished) return;
       if (result == nullptr) {
         out->error_code = error::kNotController;
@@ -951,33 +955,27 @@ void Broker::Impl::HandleCreateTopics(const RequestContext& c,
       } else {
         out->topic_id = ToUuid(topic_id);
       }
-      if (--wait->remaining == 0) finish(wait);
+      PartDone(wait);
     });
   }
   if (wait->remaining == 0) {
-    finish(wait);
+    FinishGathered(wait);
     return;
   }
   deadlines_.emplace(clock_->NowMs() + ClampTimeout(r.timeout_ms),
-                     [wait, finish]() {
+                     [this, wait]() {
                        for (auto& t : wait->response.topics) {
                          if (t.error_code == 0 && IsZero(t.topic_id)) {
                            t.error_code = error::kRequestTimedOut;
                          }
                        }
-                       finish(wait);
+                       FinishGathered(wait);
                      });
 }
 
 void Broker::Impl::HandleDeleteTopics(const RequestContext& c,
                                       const kafka::DeleteTopicsRequest& r) {
-  struct Wait {
-    RequestContext context;
-    kafka::DeleteTopicsResponse response;
-    int remaining = 0;
-    bool finished = false;
-  };
-  auto wait = std::make_shared<Wait>();
+  auto wait = std::make_shared<Gathered<kafka::DeleteTopicsResponse>>();
   wait->context = c;
   std::vector<std::optional<std::string>> names;
   if (c.header.api_version >= 6) {
@@ -999,13 +997,6 @@ void Broker::Impl::HandleDeleteTopics(const RequestContext& c,
     out.name = name;
     wait->response.responses.push_back(std::move(out));
   }
-  auto finish = [this](const std::shared_ptr<Wait>& w) {
-    if (w->finished) return;
-    w->finished = true;
-    bool had_error = false;
-    for (const auto& t : w->response.responses) had_error |= t.error_code != 0;
-    Finish(w->context, w->response, had_error);
-  };
   for (size_t i = 0; i < names.size(); ++i) {
     auto* out = &wait->response.responses[i];
     const metapb::TopicInfo* info =
@@ -1023,7 +1014,7 @@ void Broker::Impl::HandleDeleteTopics(const RequestContext& c,
     command.mutable_delete_topic()->set_name(*names[i]);
     ++wait->remaining;
     ProposeMetadata(command,
-                    [wait, out, finish](const metadata::ApplyResult* result) {
+                    [this, wait, out](const metadata::ApplyResult* result) {
                       if (wait->finished) return;
                       if (result == nullptr) {
                         out->error_code = error::kNotController;
@@ -1032,32 +1023,19 @@ void Broker::Impl::HandleDeleteTopics(const RequestContext& c,
                         if (result->error_code != 0)
                           out->error_message = result->error_message;
                       }
-                      if (--wait->remaining == 0) finish(wait);
+                      PartDone(wait);
                     });
   }
-  if (wait->remaining == 0) finish(wait);
+  if (wait->remaining == 0) FinishGathered(wait);
 }
 
 void Broker::Impl::HandleCreatePartitions(
     const RequestContext& c, const kafka::CreatePartitionsRequest& r) {
-  struct Wait {
-    RequestContext context;
-    kafka::CreatePartitionsResponse response;
-    int remaining = 0;
-    bool finished = false;
-  };
-  auto wait = std::make_shared<Wait>();
+  auto wait = std::make_shared<Gathered<kafka::CreatePartitionsResponse>>();
   wait->context = c;
   for (const auto& topic : r.topics) {
     wait->response.results.push_back({topic.name, error::kNone, std::nullopt});
   }
-  auto finish = [this](const std::shared_ptr<Wait>& w) {
-    if (w->finished) return;
-    w->finished = true;
-    bool had_error = false;
-    for (const auto& t : w->response.results) had_error |= t.error_code != 0;
-    Finish(w->context, w->response, had_error);
-  };
   for (size_t i = 0; i < r.topics.size(); ++i) {
     auto* out = &wait->response.results[i];
     const auto& topic = r.topics[i];
@@ -1082,17 +1060,17 @@ void Broker::Impl::HandleCreatePartitions(
     command.mutable_create_partitions()->set_total_count(topic.count);
     ++wait->remaining;
     ProposeMetadata(
-        command, [wait, out, finish](const metadata::ApplyResult* result) {
+        command, [this, wait, out](const metadata::ApplyResult* result) {
           if (wait->finished) return;
           out->error_code =
               result == nullptr ? error::kNotController : result->error_code;
           if (result != nullptr && result->error_code != 0) {
             out->error_message = result->error_message;
           }
-          if (--wait->remaining == 0) finish(wait);
+          PartDone(wait);
         });
   }
-  if (wait->remaining == 0) finish(wait);
+  if (wait->remaining == 0) FinishGathered(wait);
 }
 
 void Broker::Impl::HandleDeleteRecords(const RequestContext& c,
@@ -1231,13 +1209,7 @@ void Broker::Impl::HandleDescribeConfigs(
 
 void Broker::Impl::HandleAlterConfigs(const RequestContext& c,
                                       const kafka::AlterConfigsRequest& r) {
-  struct Wait {
-    RequestContext context;
-    kafka::AlterConfigsResponse response;
-    int remaining = 0;
-    bool finished = false;
-  };
-  auto wait = std::make_shared<Wait>();
+  auto wait = std::make_shared<Gathered<kafka::AlterConfigsResponse>>();
   wait->context = c;
   for (const auto& resource : r.resources) {
     kafka::AlterConfigsResponse::AlterConfigsResourceResponse out;
@@ -1245,13 +1217,6 @@ void Broker::Impl::HandleAlterConfigs(const RequestContext& c,
     out.resource_name = resource.resource_name;
     wait->response.responses.push_back(std::move(out));
   }
-  auto finish = [this](const std::shared_ptr<Wait>& w) {
-    if (w->finished) return;
-    w->finished = true;
-    bool had_error = false;
-    for (const auto& t : w->response.responses) had_error |= t.error_code != 0;
-    Finish(w->context, w->response, had_error);
-  };
   for (size_t i = 0; i < r.resources.size(); ++i) {
     const auto& resource = r.resources[i];
     auto* out = &wait->response.responses[i];
@@ -1281,14 +1246,14 @@ void Broker::Impl::HandleAlterConfigs(const RequestContext& c,
     }
     ++wait->remaining;
     ProposeMetadata(
-        command, [wait, out, finish](const metadata::ApplyResult* result) {
+        command, [this, wait, out](const metadata::ApplyResult* result) {
           if (wait->finished) return;
           out->error_code =
               result == nullptr ? error::kNotController : result->error_code;
-          if (--wait->remaining == 0) finish(wait);
+          PartDone(wait);
         });
   }
-  if (wait->remaining == 0) finish(wait);
+  if (wait->remaining == 0) FinishGathered(wait);
 }
 
 void Broker::Impl::HandleDescribeCluster(const RequestContext& c,
