@@ -1164,6 +1164,9 @@ void Raft::OnApplied(Index index) {
 
 void Raft::MaybeCompactMemory() {
   const Index stable = std::min(log_.applied, log_.persisted);
+  if (config_.max_log_tail_bytes > 0) {
+    log_.DropOldestWhileOver(stable, config_.max_log_tail_bytes);
+  }
   if (stable <= log_.offset() + config_.max_log_tail_entries) return;
   // Drop in chunks so the deque is not trimmed on every call.
   const Index keep_from = stable - config_.max_log_tail_entries;

@@ -10,12 +10,16 @@ void RaftLog::Reset(Index offset, Term offset_term, Index snapshot_index,
   snapshot_index_ = snapshot_index;
   snapshot_term_ = snapshot_term;
   entries_.clear();
+  held_bytes_ = 0;
 }
 
 void RaftLog::TruncateAfter(Index index) {
   CHRONIK_CHECK_GE(index, commit) << "truncating committed entries";
   CHRONIK_CHECK_GE(index, offset_);
-  while (last_index() > index) entries_.pop_back();
+  while (last_index() > index) {
+    held_bytes_ -= entries_.back().data.size();
+    entries_.pop_back();
+  }
   if (persisted > index) persisted = index;
   if (emitted > index) emitted = index;
 }
@@ -65,8 +69,20 @@ void RaftLog::DropPrefix(Index index) {
   CHRONIK_CHECK_LE(index, last_index());
   offset_term_ = entries_[index - offset_ - 1].term;
   const Index drop = index - offset_;
+  for (Index i = 0; i < drop; ++i) held_bytes_ -= entries_[i].data.size();
   entries_.erase(entries_.begin(), entries_.begin() + drop);
   offset_ = index;
+}
+
+void RaftLog::DropOldestWhileOver(Index limit, uint64_t max_bytes) {
+  CHRONIK_CHECK_LE(limit, applied);
+  CHRONIK_CHECK_LE(limit, persisted);
+  while (held_bytes_ > max_bytes && offset_ < limit && !entries_.empty()) {
+    offset_term_ = entries_.front().term;
+    held_bytes_ -= entries_.front().data.size();
+    entries_.pop_front();
+    ++offset_;
+  }
 }
 
 }  // namespace chronik::raft

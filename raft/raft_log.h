@@ -40,6 +40,8 @@ class RaftLog {
   Index snapshot_index() const { return snapshot_index_; }
   Term snapshot_term() const { return snapshot_term_; }
   size_t held_entries() const { return entries_.size(); }
+  // Payload bytes of the held entries.
+  uint64_t held_bytes() const { return held_bytes_; }
 
   // The term at `index` when known in memory (anchor, held entries or
   // snapshot).
@@ -66,6 +68,7 @@ class RaftLog {
 
   void Append(Entry entry) {
     CHRONIK_DCHECK_EQ(entry.index, last_index() + 1);
+    held_bytes_ += entry.data.size();
     entries_.push_back(std::move(entry));
   }
   // Drops held entries after `index` (a conflicting suffix on a follower).
@@ -82,6 +85,9 @@ class RaftLog {
                  std::vector<Entry>* out) const;
   // Drops held entries up to `index` (they are durable and applied).
   void DropPrefix(Index index);
+  // Drops the oldest held entries, none above `limit` (durable and applied),
+  // while the held payload exceeds `max_bytes`.
+  void DropOldestWhileOver(Index limit, uint64_t max_bytes);
   void SetSnapshot(Index index, Term term) {
     snapshot_index_ = index;
     snapshot_term_ = term;
@@ -99,6 +105,7 @@ class RaftLog {
   Index snapshot_index_ = 0;
   Term snapshot_term_ = 0;
   std::deque<Entry> entries_;
+  uint64_t held_bytes_ = 0;
 };
 
 }  // namespace chronik::raft

@@ -572,6 +572,28 @@ TEST(SnapshotTest, LaggingFollowerIsServedByAsyncLogRead) {
   EXPECT_EQ(Terms(c.storage(3)), Terms(c.storage(1)));
 }
 
+TEST(SnapshotTest, MemoryTailIsBoundedByBytes) {
+  // Few but large entries: the count bound (4096) never bites, the byte bound
+  // (3 entries' worth) does, and the lagging follower is served from storage.
+  TestCluster c(3, [](Config& cfg) { cfg.max_log_tail_bytes = 3000; });
+  c.Elect(1);
+  c.Isolate(3);
+  const std::string payload(1000, 'p');
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(c.node(1).Propose(Bytes::Copy(payload)).ok());
+    c.Stabilize();
+  }
+  c.Heal();
+  std::string transcript;
+  for (int i = 0; i < 3; ++i) {
+    c.TickAll(1);
+    transcript += c.Stabilize();
+  }
+  EXPECT_TRUE(absl::StrContains(transcript, "LogRead for 3")) << transcript;
+  EXPECT_EQ(c.storage(3).applied, 21u);
+  EXPECT_EQ(Terms(c.storage(3)), Terms(c.storage(1)));
+}
+
 TEST(RestartTest, RestartedNodeKeepsTermVoteAndLog) {
   TestCluster c(3);
   c.Elect(1);

@@ -122,6 +122,9 @@ struct Config {
   uint64_t max_committed_bytes_per_ready = 64 << 20;
   // Applied-and-durable entries kept in memory for followers that lag a little.
   size_t max_log_tail_entries = 4096;
+  // ... and at most this many payload bytes of them (0 = no byte bound), so a
+  // group of large entries (1 MiB Kafka batches) stays small in memory.
+  uint64_t max_log_tail_bytes = 64 << 20;
   // ReadIndex requests waiting for confirmation; beyond this they are refused.
   size_t max_pending_read_requests = 4096;
 

@@ -61,6 +61,7 @@ raft::Config RaftHost::CoreConfig(const GroupSpec& spec) const {
   config.pre_vote = options_.pre_vote;
   config.check_quorum = options_.check_quorum;
   config.random_seed = MixSeed(options_.seed, spec.group_id);
+  config.max_log_tail_bytes = options_.max_log_tail_bytes;
   config.injected_bugs = options_.injected_bugs;
   return config;
 }

@@ -82,6 +82,9 @@ struct HostOptions {
   // Bound on Ready/flush rounds in one Process call.
   int max_process_rounds = 16;
   uint64_t max_replay_bytes_per_read = 4 << 20;
+  // Per group: payload bytes of applied entries the core keeps in memory for
+  // followers that lag a little (older ones are read from storage).
+  uint64_t max_log_tail_bytes = 8 << 20;
   raft::InjectedBugs injected_bugs;  // TEST-ONLY (simulator)
   // How one storage flush's fsyncs run. Empty: one after another on the
   // calling thread (LogStore::Flush). The production driver passes a function
