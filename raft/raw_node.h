@@ -1,0 +1,254 @@
+// RawNode: one Raft group's consensus state machine, a pure step function.
+//
+// What it is for: everything replicated in chronik (the metadata group and
+// every partition) runs on this core, under the production driver
+// (broker/runtime/) and under the simulator (sim/). It does no IO, reads no
+// clock, starts no threads, keeps no global state; randomness (election timeout
+// jitter) comes only from Config::random_seed. Same inputs in the same order =>
+// byte-identical outputs.
+//
+// How a driver uses it (single thread per RawNode; the object is not
+// thread-safe):
+//   inputs:  Step(message) for every received message, Tick() at a fixed
+//   cadence,
+//            Propose / ProposeConfChange / ReadIndex / TransferLeadership /
+//            Campaign, and the completion inputs OnPersisted / OnApplied /
+//            OnLogRead.
+//   outputs: when HasReady(), GetReady() hands over (and forgets) a Ready.
+//
+// THE PERSISTENCE CONTRACT (what must be durable before which messages are
+// sent)
+//   1. Storage work of Readies is performed in the order the Readies were
+//   produced.
+//      Within one Ready: first `snapshot` (if set), then `entries` (the first
+//      entry's index may be <= the last index written before: the driver
+//      truncates the stored log from there and appends), then `hard_state` (if
+//      set).
+//   2. `messages` may be sent at once, before the storage work of the same
+//   Ready is
+//      durable. They never claim anything that is not durable: they are the
+//      leader's appends/heartbeats (a leader may replicate entries while its
+//      own write is in flight), vote requests, probes and non-acknowledging
+//      replies.
+//   3. `messages_after_persist` may be sent only after ALL storage work of this
+//   Ready
+//      (and of every earlier Ready) is durable. They are the replies that claim
+//      durable state: vote responses (term and vote persisted before answering)
+//      and append/snapshot acknowledgements (a follower acks entries only once
+//      durable).
+//   4. Once this Ready's storage work is durable, the driver calls
+//      OnPersisted(ready.persist_ack). Only then does the leader count itself
+//      as a replica of its own new entries, and only then does a candidate
+//      count its own vote. Committed entries are handed out for apply only once
+//      they are durable locally.
+//   5. `committed_entries` are applied in order; the driver reports progress
+//   with
+//      OnApplied(index). Conf change entries take effect in the core when
+//      OnApplied covers them. A `snapshot` in a Ready must be installed in the
+//      state machine; OnApplied(snapshot index) reports that.
+//   6. `log_reads` ask for older entries the core no longer holds in memory (a
+//   lagging
+//      follower needs them); the driver reads them from storage asynchronously
+//      and answers with OnLogRead. They are never needed to make progress
+//      locally.
+//
+// Memory: the core keeps in memory every entry not yet durable or applied, plus
+// a bounded recent tail (Config::max_log_tail_entries) for followers that lag a
+// little. Older entries are only on the driver's storage. A group's idle state
+// is a few hundred bytes plus that tail; no timers (Tick comes from the
+// driver).
+//
+// Heartbeats are plain messages (type kHeartbeat / kHeartbeatResponse) that a
+// driver running many groups may coalesce per peer.
+#ifndef CHRONIK_RAFT_RAW_NODE_H_
+#define CHRONIK_RAFT_RAW_NODE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "raft/types.h"
+
+namespace chronik::raft {
+
+// TEST-ONLY. Deliberate safety bugs the simulator (sim/) switches on to prove
+// that its checkers catch each one. Production configs must leave all of them
+// false.
+struct InjectedBugs {
+  // Grants a vote to any candidate of the current term, even after voting for
+  // another one (breaks election safety).
+  bool grant_two_votes_per_term = false;
+  // Commits an entry of an earlier term once a majority holds it (the Raft
+  // paper's figure 8 bug).
+  bool commit_old_term_by_counting = false;
+  // Sends vote responses before the term and vote are durable (moves them from
+  // messages_after_persist to messages).
+  bool answer_vote_before_persisting = false;
+  // Hands out durable but not yet committed entries for apply.
+  bool apply_before_commit = false;
+};
+
+enum class ReadOnlyOption : uint8_t {
+  kSafe,   // ReadIndex confirms leadership with a heartbeat round to a quorum
+  kLease,  // relies on CheckQuorum's leader lease (needs check_quorum); no
+           // round trip
+};
+
+// A one-line description of a state transition (role/term/leader/config
+// changes).
+using TransitionLogger = std::function<void(std::string_view line)>;
+
+struct Config {
+  NodeId id = kNoNode;
+  // Initial membership of a new group (every member must be created with the
+  // same lists). Ignored when restarting from recovered state.
+  std::vector<NodeId> voters;
+  std::vector<NodeId> learners;
+
+  // A follower starts an election after a random timeout in
+  // [election_timeout_ticks, 2 * election_timeout_ticks).
+  int election_timeout_ticks = 10;
+  int heartbeat_timeout_ticks = 1;
+  bool pre_vote = true;
+  bool check_quorum = true;
+
+  // Flow control towards each follower in replicate state.
+  size_t max_inflight_msgs = 256;
+  uint64_t max_inflight_bytes = 32 << 20;  // 0 = no byte limit
+  uint64_t max_entries_bytes_per_msg = 1 << 20;
+  // Proposals are refused while the leader's uncommitted payload exceeds this
+  // (0 = no limit). One proposal is always accepted when nothing is
+  // uncommitted.
+  uint64_t max_uncommitted_entries_bytes = 0;
+  // Bound on the payload bytes of committed_entries in one Ready (at least one
+  // entry).
+  uint64_t max_committed_bytes_per_ready = 64 << 20;
+  // Applied-and-durable entries kept in memory for followers that lag a little.
+  size_t max_log_tail_entries = 4096;
+
+  ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
+  uint64_t random_seed = 0;  // the core's only source of randomness
+
+  InjectedBugs injected_bugs;          // TEST-ONLY, see above
+  TransitionLogger transition_logger;  // may be empty
+};
+
+// What the driver recovered from storage when a node restarts.
+struct RecoveredState {
+  HardState hard_state;
+  SnapshotMetadata snapshot;  // index 0 when there is none
+  // Index of the last entry the state machine applied (>= snapshot.index), and
+  // the membership in effect at that point (from the last ConfState the core
+  // reported in a Ready, or the snapshot's).
+  Index applied = 0;
+  ConfState conf_state;
+  // A contiguous tail of the log ending at the last stored entry. It must
+  // either start at snapshot.index + 1, or start at an index <= applied (the
+  // first entry then only anchors the term at that index). Everything after
+  // `applied` must be in it.
+  std::vector<Entry> entries;
+};
+
+// Asks the driver for stored entries with index in [lo, hi] (inclusive), at
+// most max_bytes of payload (but at least one entry), on behalf of follower
+// `to`.
+struct LogRead {
+  NodeId to = kNoNode;
+  Index lo = 0;
+  Index hi = 0;
+  uint64_t max_bytes = 0;
+};
+
+// What the driver reports back once a Ready's storage work is durable.
+struct PersistAck {
+  Term log_term = 0;  // term and index of the last entry (or snapshot) written
+  Index log_index = 0;  // 0 when the Ready wrote no entries
+  HardState
+      hard_state;  // the hard state written (or the last one written before)
+};
+
+// Work handed from the core to the driver. See the persistence contract above.
+struct Ready {
+  std::optional<Snapshot>
+      snapshot;                // to persist, then install in the state machine
+  std::vector<Entry> entries;  // to append to stable storage
+  std::optional<HardState>
+      hard_state;                 // to persist (changed since the last Ready)
+  std::vector<Message> messages;  // may be sent now
+  std::vector<Message> messages_after_persist;  // only after the storage work
+  std::vector<Entry>
+      committed_entries;  // to apply in order (durable and committed)
+  std::vector<ReadState> read_states;
+  std::vector<LogRead> log_reads;
+  std::optional<ConfState>
+      conf_state;          // membership changed (persist with applied)
+  PersistAck persist_ack;  // pass to OnPersisted once durable
+  bool HasStorageWork() const {
+    return snapshot.has_value() || !entries.empty() || hard_state.has_value();
+  }
+};
+
+class Raft;  // the implementation (raft/raft.h)
+
+class RawNode {
+ public:
+  // A new group member with an empty log, membership from
+  // config.voters/learners.
+  explicit RawNode(const Config& config);
+  // A restarted member; returns an error if `recovered` is inconsistent.
+  static absl::StatusOr<std::unique_ptr<RawNode>> Restart(
+      const Config& config, const RecoveredState& recovered);
+  ~RawNode();
+  RawNode(RawNode&&) noexcept;
+  RawNode& operator=(RawNode&&) noexcept;
+
+  // Inputs.
+  void Tick();
+  // Messages addressed to another node or with term 0 are rejected with an
+  // error.
+  absl::Status Step(const Message& message);
+  absl::Status Step(Message&& message);
+  // Errors: FailedPrecondition "not leader (leader=N)" on a non-leader (N may
+  // be 0), Unavailable while transferring leadership or above
+  // max_uncommitted_entries_bytes.
+  absl::Status Propose(Bytes data);
+  absl::Status ProposeConfChange(const ConfChange& change);
+  // Requests a linearizable read; a ReadState with `context` appears in a later
+  // Ready.
+  absl::Status ReadIndex(Bytes context);
+  absl::Status TransferLeadership(NodeId transferee);
+  void Campaign();  // starts an election now (PreVote first when enabled)
+
+  // Completion inputs (see the persistence contract).
+  void OnPersisted(const PersistAck& ack);
+  void OnApplied(Index index);
+  // `entries`: what storage holds of [read.lo, read.hi] (a prefix, contiguous).
+  // An error or an empty result means compacted: the core sends a snapshot
+  // instead.
+  void OnLogRead(const LogRead& read,
+                 absl::StatusOr<std::vector<Entry>> entries);
+  // The application took a snapshot of its state machine at the currently
+  // applied index; the core keeps it to send to far-behind followers and drops
+  // older entries. The driver may then delete stored entries up to that index.
+  absl::Status OnSnapshotTaken(Index index, Bytes data);
+
+  // Outputs.
+  bool HasReady() const;
+  Ready GetReady();
+
+  NodeStatus Status() const;
+  NodeId id() const;
+  bool is_leader() const;
+  NodeId leader() const;
+
+ private:
+  explicit RawNode(std::unique_ptr<Raft> raft);
+  std::unique_ptr<Raft> raft_;
+};
+
+}  // namespace chronik::raft
+
+#endif  // CHRONIK_RAFT_RAW_NODE_H_
