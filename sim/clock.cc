@@ -1,0 +1,36 @@
+#include "sim/clock.h"
+
+#include "base/check.h"
+
+namespace chronik::sim {
+namespace {
+constexpr int64_t kPpm = 1000000;
+}
+
+Nanos NodeClock::Local(Nanos global) const {
+  const __int128 elapsed = static_cast<__int128>(global - anchor_global_);
+  return anchor_local_ +
+         static_cast<Nanos>(elapsed * (kPpm + drift_ppm_) / kPpm);
+}
+
+Nanos NodeClock::GlobalDelay(Nanos local_delay) const {
+  CHRONIK_CHECK_GE(local_delay, 0);
+  const __int128 scaled = static_cast<__int128>(local_delay) * kPpm;
+  const int64_t rate = kPpm + drift_ppm_;
+  return static_cast<Nanos>((scaled + rate - 1) / rate);
+}
+
+void NodeClock::SetDrift(Nanos global_now, int64_t drift_ppm) {
+  CHRONIK_CHECK_LE(drift_ppm, kMaxDriftPpm);
+  CHRONIK_CHECK_GE(drift_ppm, -kMaxDriftPpm);
+  anchor_local_ = Local(global_now);
+  anchor_global_ = global_now;
+  drift_ppm_ = drift_ppm;
+}
+
+void NodeClock::Jump(Nanos global_now, Nanos delta) {
+  anchor_local_ = Local(global_now) + delta;
+  anchor_global_ = global_now;
+}
+
+}  // namespace chronik::sim
