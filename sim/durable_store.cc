@@ -24,6 +24,7 @@ void DurableStore::Append(const std::vector<raft::Entry>& entries) {
   if (entries.empty()) return;
   CHRONIK_CHECK_LT(pending_.size(), kMaxPendingWrites);
   Write write;
+  write.number = ++writes_issued_;
   write.is_append = true;
   write.entries = entries;
   ApplyWrite(write, current_);
@@ -33,14 +34,20 @@ void DurableStore::Append(const std::vector<raft::Entry>& entries) {
 void DurableStore::SetHardState(const raft::HardState& hard_state) {
   CHRONIK_CHECK_LT(pending_.size(), kMaxPendingWrites);
   Write write;
+  write.number = ++writes_issued_;
   write.hard_state = hard_state;
   ApplyWrite(write, current_);
   pending_.push_back(std::move(write));
 }
 
-void DurableStore::Sync() {
-  for (const Write& write : pending_) ApplyWrite(write, durable_);
-  pending_.clear();
+void DurableStore::SyncThrough(uint64_t write) {
+  CHRONIK_CHECK_LE(write, writes_issued_);
+  size_t synced = 0;
+  while (synced < pending_.size() && pending_[synced].number <= write) {
+    ApplyWrite(pending_[synced], durable_);
+    ++synced;
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + synced);
 }
 
 void DurableStore::Crash(Rng& rng, bool torn) {

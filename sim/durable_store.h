@@ -36,7 +36,11 @@ class DurableStore {
   void Append(const std::vector<raft::Entry>& entries);
   void SetHardState(const raft::HardState& hard_state);
   // Makes every write so far durable.
-  void Sync();
+  void Sync() { SyncThrough(writes_issued_); }
+  // Makes writes number 1..`write` durable (an fsync started after that write).
+  void SyncThrough(uint64_t write);
+  // Number of writes issued so far (the number to pass to SyncThrough).
+  uint64_t writes_issued() const { return writes_issued_; }
   // A crash: unsynced writes are lost, except that with `torn` a random prefix
   // of them (chosen by `rng`) reached the disk first.
   void Crash(Rng& rng, bool torn);
@@ -49,6 +53,7 @@ class DurableStore {
 
  private:
   struct Write {
+    uint64_t number = 0;
     bool is_append = false;
     std::vector<raft::Entry> entries;
     raft::HardState hard_state;
@@ -57,7 +62,8 @@ class DurableStore {
 
   State current_;
   State durable_;
-  std::vector<Write> pending_;
+  std::vector<Write> pending_;  // in issue order
+  uint64_t writes_issued_ = 0;
 };
 
 }  // namespace chronik::sim

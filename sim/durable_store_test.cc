@@ -29,6 +29,19 @@ TEST(DurableStoreTest, UnsyncedWritesAreLostOnCrash) {
   EXPECT_EQ(store.current().hard_state, (raft::HardState{1, 2, 0}));
 }
 
+TEST(DurableStoreTest, SyncThroughCoversOnlyEarlierWrites) {
+  DurableStore store;
+  Rng rng(1);
+  store.Append(Entries(1, 2, 1));
+  const uint64_t mark = store.writes_issued();
+  store.Append(Entries(3, 4, 1));
+  store.SyncThrough(mark);
+  EXPECT_EQ(store.durable().last_index(), 2u);
+  EXPECT_EQ(store.pending_writes(), 1u);
+  store.Crash(rng, /*torn=*/false);
+  EXPECT_EQ(store.current().last_index(), 2u);
+}
+
 TEST(DurableStoreTest, AppendTruncatesConflictingSuffix) {
   DurableStore store;
   store.Append(Entries(1, 5, 1));

@@ -36,6 +36,12 @@ class Rng {
   }
 
   uint64_t Next();
+
+  // UniformRandomBitGenerator, so an Rng can be passed as absl::BitGenRef.
+  using result_type = uint64_t;
+  static constexpr uint64_t min() { return 0; }
+  static constexpr uint64_t max() { return UINT64_MAX; }
+  uint64_t operator()() { return Next(); }
   // Uniform in [0, bound); bound > 0. Uses rejection so there is no modulo
   // bias.
   uint64_t Below(uint64_t bound);

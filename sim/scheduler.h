@@ -50,6 +50,10 @@ class Scheduler {
   // Returns early (false) if the trace asks to stop.
   bool RunUntil(Nanos deadline);
 
+  // Time of the earliest queued event (which may be cancelled); now() when
+  // empty.
+  Nanos next_time() const { return queue_.empty() ? now_ : queue_.top().time; }
+
   uint64_t events_run() const { return events_run_; }
   size_t pending() const { return queue_.size(); }
 

@@ -1,0 +1,970 @@
+#include "sim/raft_scenario.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "sim/clock.h"
+#include "sim/durable_store.h"
+#include "sim/network.h"
+#include "sim/ports.h"
+#include "sim/process.h"
+#include "sim/raft_checker.h"
+#include "sim/random.h"
+#include "sim/scheduler.h"
+
+namespace chronik::sim {
+namespace {
+
+constexpr Nanos kTickInterval = 10 * kMillisecond;  // of the node's own clock
+constexpr int kMaxCatchUpTicks = 50;  // ticks run at once after a jump or pause
+constexpr int kMaxReadiesPerStep = 64;
+constexpr Nanos kBindRetry = 100 * kMillisecond;
+constexpr Nanos kClientTimeout = 400 * kMillisecond;
+constexpr Nanos kLivenessCheckInterval = 50 * kMillisecond;
+constexpr Nanos kLogReadLatency = 50 * kMicrosecond;
+constexpr uint16_t kBasePort = 9000;
+constexpr size_t kMaxPendingReadsPerNode = 4096;
+
+uint16_t PortOf(int node) { return static_cast<uint16_t>(kBasePort + node); }
+
+// Operation ids: client index + 1 in the high half, a per-client sequence
+// below.
+OpId MakeOpId(int client, uint64_t seq) {
+  return (static_cast<uint64_t>(client + 1) << 32) | seq;
+}
+
+// Entry payload of a write: the operation id, 8 bytes little-endian.
+raft::Bytes EncodeOp(OpId op) {
+  std::string data(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    data[i] = static_cast<char>((op >> (8 * i)) & 0xff);
+  return raft::Bytes::Own(std::move(data));
+}
+
+OpId DecodeOp(const raft::Bytes& data) {
+  CHRONIK_CHECK_EQ(data.size(), 8u);
+  OpId op = 0;
+  for (int i = 0; i < 8; ++i) {
+    op |= static_cast<uint64_t>(static_cast<unsigned char>(data.data()[i]))
+          << (8 * i);
+  }
+  return op;
+}
+
+struct ClientRequest {
+  int client = 0;
+  uint64_t attempt = 0;
+  bool read = false;
+  OpId op = kNoOp;  // writes
+};
+
+struct ClientResponse {
+  uint64_t attempt = 0;
+  bool ok = false;
+  raft::NodeId leader_hint = raft::kNoNode;
+  uint64_t offset = 0;  // write: where the op sits; read: log length
+  OpId last = kNoOp;    // read: last op of the log
+};
+
+struct Node {
+  int index = 0;
+  raft::NodeId id = 0;
+  Process process;
+  NodeClock clock;
+  DurableStore store;
+  std::unique_ptr<raft::RawNode> raft;
+  int fsync_factor = 1;
+  // Volatile state of the running process.
+  std::vector<OpId> sm_log;
+  absl::flat_hash_map<OpId, uint64_t> sm_offsets;  // lookups only
+  raft::Index commit = 0;
+  raft::Index applied = 0;
+  Nanos next_tick_local = 0;
+  Nanos last_persist_done = 0;
+  std::map<OpId, ClientRequest> waiting_writes;
+  std::map<uint64_t, ClientRequest> reads_by_context;
+  std::deque<std::pair<raft::Index, uint64_t>> ready_reads;  // (index, context)
+  uint64_t next_read_context = 1;
+  raft::Role role = raft::Role::kFollower;
+  raft::Term term = 0;
+};
+
+struct Client {
+  int index = 0;
+  int endpoint = 0;
+  bool probe = false;  // the liveness phase's single write
+  bool busy = false;
+  bool read = false;
+  OpId op = kNoOp;
+  Nanos invoked = 0;
+  uint64_t attempt = 0;
+  uint64_t next_seq = 1;
+  int target = 0;
+  Scheduler::EventId timeout = 0;
+  bool done = false;
+};
+
+class RaftWorld {
+ public:
+  explicit RaftWorld(const RaftScenarioOptions& options);
+  RaftScenarioResult Run();
+
+ private:
+  int num_nodes() const { return static_cast<int>(nodes_.size()); }
+  void Record(int node, std::string_view kind,
+              std::initializer_list<uint64_t> args,
+              const std::function<std::string()>& detail = nullptr);
+
+  // Node lifecycle.
+  void StartNode(Node& node);
+  void CrashNode(Node& node, std::string_view why);
+  void StopNode(Node& node);
+  void ScheduleTick(Node& node);
+  void OnTick(Node& node, uint64_t incarnation);
+
+  // Ready handling.
+  void ProcessReady(Node& node);
+  void HandleReady(Node& node, raft::Ready ready);
+  void CompletePersist(Node& node, uint64_t incarnation, uint64_t write,
+                       const std::shared_ptr<std::vector<raft::Message>>& after,
+                       const raft::PersistAck& ack, bool storage);
+  void Apply(Node& node, const std::vector<raft::Entry>& entries);
+  void ServeReads(Node& node);
+  void SendRaft(Node& from, raft::Message message);
+  void DeliverRaft(int to, const raft::Message& message);
+  Nanos FsyncLatency(Node& node);
+  void ObserveRole(Node& node);
+
+  // Clients.
+  void NextOp(Client& client);
+  void SendRequest(Client& client);
+  void OnClientRequest(int node_index, const ClientRequest& request);
+  void Respond(Node& node, const ClientRequest& request,
+               const ClientResponse& response);
+  void OnClientResponse(int client_index, const ClientResponse& response);
+  void OnClientTimeout(int client_index, uint64_t attempt);
+
+  // Faults.
+  void ScheduleFaults();
+  void StartFault(const Fault& fault);
+  void EndFault(uint64_t fault_id);
+  void RecomputeNetwork();
+  void Heal();
+  void CheckLiveness();
+  std::string LivenessProblem() const;
+
+  RaftScenarioOptions options_;
+  Trace trace_;
+  Scheduler scheduler_;
+  RaftChecker checker_;
+  Rng disk_rng_;
+  Rng workload_rng_;
+  Network network_;
+  NetworkConfig base_network_;
+  PortTable ports_;
+  std::vector<Node> nodes_;
+  std::vector<Client> clients_;
+  std::vector<Fault> schedule_;
+  std::string swarm_;
+  std::map<uint64_t, Fault> active_faults_;  // by id, in start order
+  uint64_t next_fault_id_ = 1;
+  bool healed_ = false;
+  Nanos heal_time_ = 0;
+  Nanos live_at_ = -1;
+  OpId probe_op_ = kNoOp;
+  uint64_t probe_offset_ = 0;
+  bool probe_acked_ = false;
+  int64_t ops_started_ = 0;
+  RaftScenarioResult result_;
+};
+
+NetworkConfig BaseNetwork(uint64_t seed) {
+  Rng rng = Rng::Stream(seed, "network/config");
+  NetworkConfig config;
+  config.latency_min = rng.Between(50 * kMicrosecond, 1 * kMillisecond);
+  config.latency_max =
+      config.latency_min + rng.Between(100 * kMicrosecond, 5 * kMillisecond);
+  return config;
+}
+
+RaftWorld::RaftWorld(const RaftScenarioOptions& options)
+    : options_(options),
+      scheduler_(&trace_),
+      checker_(options.num_nodes),
+      disk_rng_(Rng::Stream(options.seed, "disk")),
+      workload_rng_(Rng::Stream(options.seed, "workload")),
+      network_(options.num_nodes + options.num_clients + 1,
+               Rng::Stream(options.seed, "network"), BaseNetwork(options.seed)),
+      base_network_(BaseNetwork(options.seed)) {
+  CHRONIK_CHECK_GE(options.num_nodes, 1);
+  CHRONIK_CHECK_LE(options.num_nodes, 9);
+  CHRONIK_CHECK_GE(options.num_clients, 0);
+  CHRONIK_CHECK_LT(options.fault_phase, options.run_length);
+  if (options_.printer) trace_.set_printer(options_.printer);
+  trace_.StopAt(options_.stop_kind, options_.stop_event);
+  Rng clock_rng = Rng::Stream(options.seed, "clocks");
+  nodes_.resize(options.num_nodes);
+  for (int i = 0; i < options.num_nodes; ++i) {
+    nodes_[i].index = i;
+    nodes_[i].id = static_cast<raft::NodeId>(i + 1);
+    // Small natural drift; the clock faults add large drifts and jumps.
+    nodes_[i].clock = NodeClock(0, clock_rng.Between(-100, 100));
+  }
+  clients_.resize(options.num_clients + 1);
+  for (int c = 0; c <= options.num_clients; ++c) {
+    clients_[c].index = c;
+    clients_[c].endpoint = options.num_nodes + c;
+    clients_[c].probe = c == options.num_clients;
+    clients_[c].target =
+        static_cast<int>(workload_rng_.Below(options.num_nodes));
+  }
+  if (options_.schedule.has_value()) {
+    schedule_ = *options_.schedule;
+    swarm_ = "given schedule";
+  } else if (options_.faults) {
+    const SwarmChoice choice = ChooseSwarm(options.seed);
+    swarm_ = choice.Describe();
+    schedule_ = GenerateSchedule(options.seed, choice, options.num_nodes,
+                                 options.fault_phase);
+  } else {
+    swarm_ = "none (faults off)";
+  }
+}
+
+void RaftWorld::Record(int node, std::string_view kind,
+                       std::initializer_list<uint64_t> args,
+                       const std::function<std::string()>& detail) {
+  if (trace_.printing() && detail) {
+    trace_.Record(scheduler_.now(), node, kind, args, detail());
+  } else {
+    trace_.Record(scheduler_.now(), node, kind, args);
+  }
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void RaftWorld::StartNode(Node& node) {
+  if (node.process.running()) return;
+  const std::string owner = absl::StrCat("n", node.index);
+  absl::Status bound = ports_.Bind(node.index, PortOf(node.index), owner);
+  if (!bound.ok()) {
+    ++result_.bind_failures;
+    Record(node.index, "bind_failed", {uint64_t{PortOf(node.index)}},
+           [&] { return std::string(bound.message()); });
+    // A supervisor retries the start; its restart loop is bounded by the run.
+    scheduler_.After(kBindRetry, [this, &node] { StartNode(node); });
+    return;
+  }
+  node.process.Start();
+  const raft::HardState& hs = node.store.current().hard_state;
+  raft::Config config;
+  config.id = node.id;
+  for (int i = 0; i < num_nodes(); ++i) {
+    config.voters.push_back(static_cast<raft::NodeId>(i + 1));
+  }
+  config.election_timeout_ticks = 10;
+  config.heartbeat_timeout_ticks = 1;
+  config.pre_vote = true;
+  config.check_quorum = true;
+  config.random_seed = StreamSeed(
+      options_.seed,
+      absl::StrCat("raft/n", node.index, "/", node.process.incarnation()));
+  config.injected_bugs = options_.bugs;
+  if (hs == raft::HardState{} && node.store.current().entries.empty()) {
+    node.raft = std::make_unique<raft::RawNode>(config);
+  } else {
+    raft::RecoveredState recovered;
+    recovered.hard_state = hs;
+    recovered.applied = 0;
+    recovered.conf_state.voters = config.voters;
+    recovered.entries = node.store.current().entries;
+    auto restarted = raft::RawNode::Restart(config, recovered);
+    if (!restarted.ok()) {
+      result_.failure = absl::StrCat(
+          "n", node.index,
+          " cannot restart from its disk: ", restarted.status().ToString());
+      return;
+    }
+    node.raft = std::move(*restarted);
+  }
+  checker_.OnLogRecovered(node.index, node.store.current().entries);
+  checker_.OnCommit(node.index, node.process.incarnation(), hs.commit);
+  node.commit = hs.commit;
+  node.applied = 0;
+  node.sm_log.clear();
+  node.sm_offsets.clear();
+  node.waiting_writes.clear();
+  node.reads_by_context.clear();
+  node.ready_reads.clear();
+  node.role = raft::Role::kFollower;
+  node.term = hs.term;
+  node.last_persist_done = scheduler_.now();
+  node.next_tick_local = node.clock.Local(scheduler_.now()) + kTickInterval;
+  Record(node.index, "start",
+         {node.process.incarnation(), hs.term, hs.commit,
+          node.store.current().last_index()},
+         [&] {
+           return absl::StrCat("incarnation ", node.process.incarnation(),
+                               " term ", hs.term, " commit ", hs.commit,
+                               " log ", node.store.current().last_index());
+         });
+  ScheduleTick(node);
+  ProcessReady(node);
+}
+
+void RaftWorld::CrashNode(Node& node, std::string_view why) {
+  if (!node.process.running()) return;
+  ++result_.crashes;
+  node.process.Crash();
+  node.store.Crash(disk_rng_, /*torn=*/disk_rng_.Chance(0.5));
+  node.raft.reset();
+  ports_.ReleaseAll(node.index, absl::StrCat("n", node.index));
+  Record(node.index, "crash", {node.store.current().last_index()},
+         [&] { return std::string(why); });
+}
+
+void RaftWorld::StopNode(Node& node) {
+  if (!node.process.running()) return;
+  // A clean stop: the process exits; the OS still writes its page cache out.
+  node.store.Sync();
+  node.process.Stop();
+  node.raft.reset();
+  ports_.ReleaseAll(node.index, absl::StrCat("n", node.index));
+  Record(node.index, "stop", {});
+}
+
+void RaftWorld::ScheduleTick(Node& node) {
+  const Nanos local = node.clock.Local(scheduler_.now());
+  const Nanos wait = std::max<Nanos>(0, node.next_tick_local - local);
+  const uint64_t incarnation = node.process.incarnation();
+  scheduler_.After(std::max<Nanos>(1, node.clock.GlobalDelay(wait)),
+                   [this, &node, incarnation] { OnTick(node, incarnation); });
+}
+
+void RaftWorld::OnTick(Node& node, uint64_t incarnation) {
+  if (!node.process.Current(incarnation)) return;
+  if (node.process.Paused(scheduler_.now())) {
+    scheduler_.At(node.process.DeferUntil(scheduler_.now()),
+                  [this, &node, incarnation] { OnTick(node, incarnation); });
+    return;
+  }
+  const Nanos local = node.clock.Local(scheduler_.now());
+  int ticks = 0;
+  while (node.next_tick_local <= local && ticks < kMaxCatchUpTicks) {
+    node.raft->Tick();
+    node.next_tick_local += kTickInterval;
+    ++ticks;
+  }
+  if (node.next_tick_local <= local)
+    node.next_tick_local = local + kTickInterval;
+  ProcessReady(node);
+  if (node.process.Current(incarnation)) ScheduleTick(node);
+}
+
+// ---------------------------------------------------------------- readies
+
+Nanos RaftWorld::FsyncLatency(Node& node) {
+  return disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond) *
+         node.fsync_factor;
+}
+
+void RaftWorld::ProcessReady(Node& node) {
+  for (int i = 0; i < kMaxReadiesPerStep; ++i) {
+    if (!node.process.running() || !result_.failure.empty()) return;
+    if (!node.raft->HasReady()) return;
+    HandleReady(node, node.raft->GetReady());
+  }
+}
+
+void RaftWorld::ObserveRole(Node& node) {
+  const raft::Role role =
+      node.raft->is_leader() ? raft::Role::kLeader : raft::Role::kFollower;
+  const raft::Term term = node.store.current().hard_state.term;
+  if (role == raft::Role::kLeader) checker_.OnLeader(node.index, term);
+  if (role == node.role && term == node.term) return;
+  if (role == raft::Role::kLeader && node.role != raft::Role::kLeader) {
+    ++result_.leaders_elected;
+  }
+  node.role = role;
+  node.term = term;
+  Record(node.index, "role", {static_cast<uint64_t>(role), term},
+         [&] { return absl::StrCat(raft::RoleName(role), " term ", term); });
+}
+
+void RaftWorld::HandleReady(Node& node, raft::Ready ready) {
+  for (raft::Message& message : ready.messages) {
+    SendRaft(node, std::move(message));
+  }
+  CHRONIK_CHECK(!ready.snapshot.has_value())
+      << "the Raft scenario never takes snapshots";
+  if (!ready.entries.empty()) {
+    node.store.Append(ready.entries);
+    checker_.OnLogAppend(node.index, ready.entries);
+  }
+  if (ready.hard_state.has_value()) {
+    node.store.SetHardState(*ready.hard_state);
+    node.commit = ready.hard_state->commit;
+    checker_.OnCommit(node.index, node.process.incarnation(),
+                      ready.hard_state->commit);
+  }
+  ObserveRole(node);
+  const bool storage = ready.HasStorageWork();
+  if (storage || !ready.messages_after_persist.empty()) {
+    const Nanos latency = storage ? FsyncLatency(node) : 0;
+    const Nanos done =
+        std::max(scheduler_.now() + latency, node.last_persist_done);
+    node.last_persist_done = done;
+    const uint64_t incarnation = node.process.incarnation();
+    const uint64_t write = node.store.writes_issued();
+    auto after = std::make_shared<std::vector<raft::Message>>(
+        std::move(ready.messages_after_persist));
+    const raft::PersistAck ack = ready.persist_ack;
+    scheduler_.At(done, [this, &node, incarnation, write, after, ack, storage] {
+      CompletePersist(node, incarnation, write, after, ack, storage);
+    });
+  }
+  if (!ready.committed_entries.empty()) Apply(node, ready.committed_entries);
+  for (const raft::ReadState& read : ready.read_states) {
+    CHRONIK_CHECK_EQ(read.context.size(), 8u);
+    node.ready_reads.emplace_back(read.index, DecodeOp(read.context));
+  }
+  ServeReads(node);
+  for (const raft::LogRead& log_read : ready.log_reads) {
+    const uint64_t incarnation = node.process.incarnation();
+    scheduler_.After(kLogReadLatency, [this, &node, incarnation, log_read] {
+      if (!node.process.Current(incarnation)) return;
+      const auto& log = node.store.current().entries;
+      std::vector<raft::Entry> found;
+      uint64_t bytes = 0;
+      for (raft::Index i = log_read.lo; i <= log_read.hi && i <= log.size();
+           ++i) {
+        if (!found.empty() &&
+            bytes + log[i - 1].data.size() > log_read.max_bytes) {
+          break;
+        }
+        bytes += log[i - 1].data.size();
+        found.push_back(log[i - 1]);
+      }
+      node.raft->OnLogRead(log_read, std::move(found));
+      ProcessReady(node);
+    });
+  }
+}
+
+void RaftWorld::CompletePersist(
+    Node& node, uint64_t incarnation, uint64_t write,
+    const std::shared_ptr<std::vector<raft::Message>>& after,
+    const raft::PersistAck& ack, bool storage) {
+  if (!node.process.Current(incarnation)) return;
+  if (node.process.Paused(scheduler_.now())) {
+    // The fsync finished; the stalled process notices when it resumes.
+    scheduler_.At(node.process.DeferUntil(scheduler_.now()),
+                  [this, &node, incarnation, write, after, ack, storage] {
+                    CompletePersist(node, incarnation, write, after, ack,
+                                    storage);
+                  });
+    return;
+  }
+  node.store.SyncThrough(write);
+  for (const raft::Message& message : *after) SendRaft(node, message);
+  if (storage) node.raft->OnPersisted(ack);
+  ProcessReady(node);
+}
+
+void RaftWorld::Apply(Node& node, const std::vector<raft::Entry>& entries) {
+  for (const raft::Entry& entry : entries) {
+    checker_.OnApply(node.index, entry, node.commit);
+    if (entry.type != raft::EntryType::kNormal || entry.data.empty()) continue;
+    const OpId op = DecodeOp(entry.data);
+    auto [it, inserted] = node.sm_offsets.emplace(op, node.sm_log.size());
+    if (inserted) {
+      node.sm_log.push_back(op);
+      checker_.OnStateMachineAppend(node.index, it->second, op);
+    }
+    auto waiting = node.waiting_writes.find(op);
+    if (waiting != node.waiting_writes.end()) {
+      ClientResponse response;
+      response.attempt = waiting->second.attempt;
+      response.ok = true;
+      response.offset = it->second;
+      Respond(node, waiting->second, response);
+      node.waiting_writes.erase(waiting);
+    }
+  }
+  Record(node.index, "apply", {entries.back().index, node.sm_log.size()}, [&] {
+    return absl::StrCat("through index ", entries.back().index,
+                        ", state machine length ", node.sm_log.size());
+  });
+  node.applied = entries.back().index;
+  node.raft->OnApplied(node.applied);
+}
+
+void RaftWorld::ServeReads(Node& node) {
+  while (!node.ready_reads.empty() &&
+         node.ready_reads.front().first <= node.applied) {
+    const uint64_t context = node.ready_reads.front().second;
+    node.ready_reads.pop_front();
+    auto it = node.reads_by_context.find(context);
+    if (it == node.reads_by_context.end()) continue;
+    ClientResponse response;
+    response.attempt = it->second.attempt;
+    response.ok = true;
+    response.offset = node.sm_log.size();
+    response.last = node.sm_log.empty() ? kNoOp : node.sm_log.back();
+    Respond(node, it->second, response);
+    node.reads_by_context.erase(it);
+  }
+}
+
+void RaftWorld::SendRaft(Node& from, raft::Message message) {
+  const int to = static_cast<int>(message.to) - 1;
+  CHRONIK_CHECK_GE(to, 0);
+  CHRONIK_CHECK_LT(to, num_nodes());
+  const Network::Delays delays =
+      network_.Route(from.index, to, scheduler_.now());
+  if (delays.empty()) return;
+  auto shared = std::make_shared<const raft::Message>(std::move(message));
+  for (Nanos delay : delays) {
+    scheduler_.After(delay, [this, to, shared] { DeliverRaft(to, *shared); });
+  }
+}
+
+void RaftWorld::DeliverRaft(int to, const raft::Message& message) {
+  Node& node = nodes_[to];
+  if (!node.process.running()) return;
+  if (node.process.Paused(scheduler_.now())) {
+    auto copy = std::make_shared<const raft::Message>(message);
+    scheduler_.At(node.process.DeferUntil(scheduler_.now()),
+                  [this, to, copy] { DeliverRaft(to, *copy); });
+    return;
+  }
+  Record(to, "recv",
+         {static_cast<uint64_t>(message.type), message.from, message.term,
+          message.index},
+         [&] { return raft::DescribeMessage(message); });
+  absl::Status stepped = node.raft->Step(message);
+  if (!stepped.ok()) {
+    Record(to, "step_rejected", {static_cast<uint64_t>(message.type)},
+           [&] { return stepped.ToString(); });
+  }
+  ProcessReady(node);
+}
+
+// ---------------------------------------------------------------- clients
+
+void RaftWorld::NextOp(Client& client) {
+  if (client.done || client.busy) return;
+  if (client.probe) {
+    if (probe_op_ != kNoOp) return;
+  } else {
+    if (options_.max_ops >= 0 && ops_started_ >= options_.max_ops) return;
+    ++ops_started_;
+  }
+  client.busy = true;
+  client.read = !client.probe && workload_rng_.Chance(0.3);
+  client.op = client.read ? kNoOp : MakeOpId(client.index, client.next_seq++);
+  client.invoked = scheduler_.now();
+  if (client.probe) probe_op_ = client.op;
+  if (!client.read) checker_.OnInvoke(client.op, client.invoked);
+  ++result_.ops_invoked;
+  Record(Trace::kWorld, client.read ? "client_read" : "client_write",
+         {static_cast<uint64_t>(client.index), client.op});
+  SendRequest(client);
+}
+
+void RaftWorld::SendRequest(Client& client) {
+  ++client.attempt;
+  ClientRequest request{client.index, client.attempt, client.read, client.op};
+  const int target = client.target;
+  for (Nanos delay :
+       network_.Route(client.endpoint, target, scheduler_.now())) {
+    scheduler_.After(
+        delay, [this, target, request] { OnClientRequest(target, request); });
+  }
+  const uint64_t attempt = client.attempt;
+  const int index = client.index;
+  client.timeout = scheduler_.After(kClientTimeout, [this, index, attempt] {
+    OnClientTimeout(index, attempt);
+  });
+}
+
+void RaftWorld::OnClientRequest(int node_index, const ClientRequest& request) {
+  Node& node = nodes_[node_index];
+  if (!node.process.running()) return;  // connection refused: client times out
+  if (node.process.Paused(scheduler_.now())) {
+    scheduler_.At(
+        node.process.DeferUntil(scheduler_.now()),
+        [this, node_index, request] { OnClientRequest(node_index, request); });
+    return;
+  }
+  ClientResponse response;
+  response.attempt = request.attempt;
+  if (!node.raft->is_leader()) {
+    response.leader_hint = node.raft->leader();
+    Respond(node, request, response);
+    return;
+  }
+  if (request.read) {
+    CHRONIK_CHECK_LT(node.reads_by_context.size(), kMaxPendingReadsPerNode);
+    const uint64_t context = node.next_read_context++;
+    absl::Status status = node.raft->ReadIndex(EncodeOp(context));
+    if (!status.ok()) {
+      response.leader_hint = node.raft->leader();
+      Respond(node, request, response);
+      return;
+    }
+    node.reads_by_context[context] = request;
+  } else {
+    auto applied = node.sm_offsets.find(request.op);
+    if (applied != node.sm_offsets.end()) {
+      response.ok = true;  // a retry of an op already in the log
+      response.offset = applied->second;
+      Respond(node, request, response);
+      return;
+    }
+    absl::Status status = node.raft->Propose(EncodeOp(request.op));
+    if (!status.ok()) {
+      response.leader_hint = node.raft->leader();
+      Respond(node, request, response);
+      return;
+    }
+    node.waiting_writes[request.op] = request;
+  }
+  ProcessReady(node);
+}
+
+void RaftWorld::Respond(Node& node, const ClientRequest& request,
+                        const ClientResponse& response) {
+  const int client_index = request.client;
+  const int endpoint = clients_[client_index].endpoint;
+  for (Nanos delay : network_.Route(node.index, endpoint, scheduler_.now())) {
+    scheduler_.After(delay, [this, client_index, response] {
+      OnClientResponse(client_index, response);
+    });
+  }
+}
+
+void RaftWorld::OnClientResponse(int client_index,
+                                 const ClientResponse& response) {
+  Client& client = clients_[client_index];
+  if (!client.busy || response.attempt != client.attempt) return;  // stale
+  scheduler_.Cancel(client.timeout);
+  if (!response.ok) {
+    client.target = response.leader_hint != raft::kNoNode
+                        ? static_cast<int>(response.leader_hint) - 1
+                        : static_cast<int>(workload_rng_.Below(num_nodes()));
+    const int index = client.index;
+    scheduler_.After(workload_rng_.Between(kMillisecond, 20 * kMillisecond),
+                     [this, index] { SendRequest(clients_[index]); });
+    return;
+  }
+  client.busy = false;
+  if (client.read) {
+    checker_.OnRead(client.invoked, scheduler_.now(), response.offset,
+                    response.last);
+    Record(Trace::kWorld, "read_ok",
+           {static_cast<uint64_t>(client.index), response.offset});
+  } else {
+    checker_.OnAck(client.op, response.offset, scheduler_.now());
+    ++result_.ops_acked;
+    Record(Trace::kWorld, "write_ok",
+           {static_cast<uint64_t>(client.index), client.op, response.offset});
+    if (client.probe) {
+      probe_acked_ = true;
+      probe_offset_ = response.offset;
+      client.done = true;
+      return;
+    }
+  }
+  const int index = client.index;
+  scheduler_.After(workload_rng_.Between(0, options_.client_think_max),
+                   [this, index] { NextOp(clients_[index]); });
+}
+
+void RaftWorld::OnClientTimeout(int client_index, uint64_t attempt) {
+  Client& client = clients_[client_index];
+  if (!client.busy || attempt != client.attempt) return;
+  // Try another node: the target may be down, partitioned or no longer leader.
+  client.target = static_cast<int>(workload_rng_.Below(num_nodes()));
+  SendRequest(client);
+}
+
+// ---------------------------------------------------------------- faults
+
+void RaftWorld::ScheduleFaults() {
+  for (const Fault& fault : schedule_) {
+    if (fault.kind == FaultKind::kSquatAtStart) {
+      // Before the nodes start: another process holds the port.
+      const uint16_t port = PortOf(fault.node);
+      if (!ports_.IsBound(fault.node, port)) {
+        CHRONIK_CHECK(ports_.Bind(fault.node, port, "squatter").ok());
+        Record(fault.node, "port_squatted", {uint64_t{port}});
+        const int host = fault.node;
+        scheduler_.At(fault.duration, [this, host, port] {
+          if (ports_.Owner(host, port) == "squatter") {
+            ports_.Release(host, port, "squatter");
+            Record(host, "port_released", {uint64_t{port}});
+          }
+        });
+      }
+      continue;
+    }
+    scheduler_.At(fault.at, [this, fault] {
+      if (!healed_) StartFault(fault);
+    });
+  }
+}
+
+void RaftWorld::StartFault(const Fault& fault) {
+  Record(
+      fault.node, "fault",
+      {static_cast<uint64_t>(fault.kind), static_cast<uint64_t>(fault.duration),
+       static_cast<uint64_t>(fault.value)},
+      [&] { return DescribeFault(fault); });
+  Node* node = fault.node >= 0 ? &nodes_[fault.node] : nullptr;
+  switch (fault.kind) {
+    case FaultKind::kCrash:
+    case FaultKind::kStop:
+    case FaultKind::kCrashSquat: {
+      if (!node->process.running()) return;
+      if (fault.kind == FaultKind::kStop) {
+        StopNode(*node);
+      } else {
+        CrashNode(*node, FaultKindName(fault.kind));
+      }
+      if (fault.kind == FaultKind::kCrashSquat) {
+        const uint16_t port = PortOf(node->index);
+        CHRONIK_CHECK(ports_.Bind(node->index, port, "squatter").ok());
+        const int host = node->index;
+        scheduler_.After(fault.duration + fault.value * kMicrosecond,
+                         [this, host, port] {
+                           if (ports_.Owner(host, port) == "squatter") {
+                             ports_.Release(host, port, "squatter");
+                           }
+                         });
+      }
+      scheduler_.After(fault.duration, [this, node] { StartNode(*node); });
+      return;
+    }
+    case FaultKind::kPause:
+      if (node->process.running()) {
+        node->process.Pause(scheduler_.now() + fault.duration);
+      }
+      return;
+    case FaultKind::kClockDrift:
+      node->clock.SetDrift(scheduler_.now(), fault.value);
+      return;
+    case FaultKind::kClockJump:
+      node->clock.Jump(scheduler_.now(), fault.value * kMicrosecond);
+      return;
+    case FaultKind::kSlowFsync: {
+      const uint64_t id = next_fault_id_++;
+      active_faults_[id] = fault;
+      node->fsync_factor = static_cast<int>(std::max<int64_t>(1, fault.value));
+      scheduler_.After(fault.duration, [this, id] { EndFault(id); });
+      return;
+    }
+    case FaultKind::kClog:
+      network_.Clog(fault.node, fault.peer, scheduler_.now() + fault.duration);
+      return;
+    case FaultKind::kPartition:
+    case FaultKind::kAsymmetric:
+    case FaultKind::kIsolate:
+    case FaultKind::kLoss:
+    case FaultKind::kDuplicate:
+    case FaultKind::kReorder:
+    case FaultKind::kSlowLinks: {
+      const uint64_t id = next_fault_id_++;
+      active_faults_[id] = fault;
+      RecomputeNetwork();
+      scheduler_.After(fault.duration, [this, id] { EndFault(id); });
+      return;
+    }
+    case FaultKind::kSquatAtStart:
+    case FaultKind::kCount:
+      CHRONIK_CHECK(false) << "not a timed fault";
+  }
+}
+
+void RaftWorld::EndFault(uint64_t fault_id) {
+  auto it = active_faults_.find(fault_id);
+  if (it == active_faults_.end()) return;  // healed already
+  const Fault fault = it->second;
+  active_faults_.erase(it);
+  Record(fault.node, "fault_end", {static_cast<uint64_t>(fault.kind)},
+         [&] { return DescribeFault(fault); });
+  if (fault.kind == FaultKind::kSlowFsync) {
+    nodes_[fault.node].fsync_factor = 1;
+    for (const auto& [id, other] : active_faults_) {
+      if (other.kind == FaultKind::kSlowFsync && other.node == fault.node) {
+        nodes_[fault.node].fsync_factor = static_cast<int>(other.value);
+      }
+    }
+    return;
+  }
+  RecomputeNetwork();
+}
+
+void RaftWorld::RecomputeNetwork() {
+  network_.Heal();
+  NetworkConfig config = base_network_;
+  for (const auto& [id, fault] : active_faults_) {
+    switch (fault.kind) {
+      case FaultKind::kPartition: {
+        std::vector<int> side_a, side_b;
+        for (int i = 0; i < num_nodes(); ++i) {
+          ((fault.value >> i) & 1 ? side_a : side_b).push_back(i);
+        }
+        network_.Partition(side_a, side_b);
+        break;
+      }
+      case FaultKind::kAsymmetric:
+        network_.BlockLink(fault.node, fault.peer);
+        break;
+      case FaultKind::kIsolate:
+        network_.Isolate(fault.node);
+        break;
+      case FaultKind::kLoss:
+        config.loss_probability =
+            std::max(config.loss_probability, fault.value / 1000.0);
+        break;
+      case FaultKind::kDuplicate:
+        config.duplicate_probability =
+            std::max(config.duplicate_probability, fault.value / 1000.0);
+        break;
+      case FaultKind::kReorder:
+        config.reorder = true;
+        break;
+      case FaultKind::kSlowLinks:
+        config.tail_probability =
+            std::max(config.tail_probability, fault.value / 1000.0);
+        break;
+      default:
+        break;
+    }
+  }
+  network_.config() = config;
+}
+
+void RaftWorld::Heal() {
+  healed_ = true;
+  heal_time_ = scheduler_.now();
+  Record(Trace::kWorld, "heal", {});
+  active_faults_.clear();
+  RecomputeNetwork();
+  for (Node& node : nodes_) {
+    node.fsync_factor = 1;
+    node.clock.SetDrift(scheduler_.now(), 0);
+    const uint16_t port = PortOf(node.index);
+    if (ports_.Owner(node.index, port) == "squatter") {
+      ports_.Release(node.index, port, "squatter");
+    }
+    if (!node.process.running()) StartNode(node);
+  }
+  NextOp(clients_.back());  // the liveness probe write
+  scheduler_.After(kLivenessCheckInterval, [this] { CheckLiveness(); });
+}
+
+std::string RaftWorld::LivenessProblem() const {
+  int leaders = 0;
+  for (const Node& node : nodes_) {
+    if (!node.process.running())
+      return absl::StrCat("n", node.index, " is down");
+    if (node.process.Paused(scheduler_.now())) {
+      return absl::StrCat("n", node.index, " is paused");
+    }
+    leaders += node.raft->is_leader();
+  }
+  if (leaders != 1) return absl::StrCat(leaders, " leaders");
+  if (!probe_acked_) return "the probe write after the heal did not commit";
+  for (const Node& node : nodes_) {
+    if (node.sm_log.size() <= probe_offset_) {
+      return absl::StrCat("n", node.index, " has not caught up (applied ",
+                          node.sm_log.size(), " ops, probe at offset ",
+                          probe_offset_, ")");
+    }
+  }
+  return "";
+}
+
+void RaftWorld::CheckLiveness() {
+  if (live_at_ >= 0) return;
+  if (LivenessProblem().empty()) {
+    live_at_ = scheduler_.now();
+    Record(Trace::kWorld, "live",
+           {static_cast<uint64_t>(live_at_ - heal_time_)});
+    return;
+  }
+  scheduler_.After(kLivenessCheckInterval, [this] { CheckLiveness(); });
+}
+
+// ---------------------------------------------------------------- run
+
+RaftScenarioResult RaftWorld::Run() {
+  result_.swarm = swarm_;
+  result_.schedule = schedule_;
+  ScheduleFaults();
+  for (Node& node : nodes_) {
+    scheduler_.At(0, [this, &node] { StartNode(node); });
+  }
+  for (int c = 0; c < options_.num_clients; ++c) {
+    scheduler_.At(workload_rng_.Between(0, 100 * kMillisecond),
+                  [this, c] { NextOp(clients_[c]); });
+  }
+  scheduler_.At(options_.fault_phase, [this] { Heal(); });
+  while (scheduler_.pending() > 0 &&
+         scheduler_.next_time() <= options_.run_length) {
+    scheduler_.Step();
+    if (!checker_.ok() || !result_.failure.empty()) break;
+    if (trace_.stop_requested()) {
+      result_.stopped = true;
+      break;
+    }
+  }
+  if (result_.failure.empty() && !checker_.ok()) {
+    result_.failure = checker_.failure();
+  }
+  if (result_.failure.empty() && !result_.stopped) {
+    if (live_at_ < 0) {
+      result_.failure = absl::StrCat(
+          "liveness: not live ", FormatTime(options_.run_length - heal_time_),
+          " after the heal: ", LivenessProblem());
+    } else {
+      // The final log: the longest state machine (every node caught up to the
+      // probe).
+      const Node* longest = &nodes_[0];
+      for (const Node& node : nodes_) {
+        if (node.sm_log.size() > longest->sm_log.size()) longest = &node;
+      }
+      checker_.OnFinal(longest->sm_log);
+      if (!checker_.ok()) result_.failure = checker_.failure();
+    }
+  }
+  if (!result_.failure.empty()) {
+    Record(Trace::kWorld, "violation", {}, [&] { return result_.failure; });
+  }
+  result_.passed = result_.failure.empty() && !result_.stopped;
+  result_.trace_hash = trace_.hash();
+  result_.trace_events = trace_.events();
+  result_.scheduler_events = scheduler_.events_run();
+  result_.simulated = scheduler_.now();
+  result_.reads_checked = checker_.reads_checked();
+  result_.committed_index = checker_.committed_index();
+  result_.recovered_after_heal = live_at_ < 0 ? -1 : live_at_ - heal_time_;
+  return result_;
+}
+
+}  // namespace
+
+RaftScenarioResult RunRaftScenario(const RaftScenarioOptions& options) {
+  RaftWorld world(options);
+  return world.Run();
+}
+
+}  // namespace chronik::sim
