@@ -140,6 +140,7 @@ struct Config {
 struct RecoveredState {
   HardState hard_state;
   SnapshotMetadata snapshot;  // index 0 when there is none
+  Bytes snapshot_data;  // the snapshot's image, sent to far-behind followers
   // Index of the last entry the state machine applied (>= snapshot.index), and
   // the membership in effect at that point (from the last ConfState the core
   // reported in a Ready, or the snapshot's).

@@ -1,0 +1,174 @@
+// Raft: the implementation behind RawNode (raw_node.h has the public contract).
+// One instance is one member of one Raft group. Internal to raft/;
+// single-threaded.
+#ifndef CHRONIK_RAFT_RAFT_H_
+#define CHRONIK_RAFT_RAFT_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "raft/progress.h"
+#include "raft/raft_log.h"
+#include "raft/raw_node.h"
+#include "raft/types.h"
+
+namespace chronik::raft {
+
+// SplitMix64: a tiny seeded generator (the core's only randomness).
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  uint64_t state_;
+};
+
+class Raft {
+ public:
+  explicit Raft(const Config& config);
+  absl::Status Restore(const RecoveredState& recovered);
+
+  void Tick();
+  absl::Status Step(Message&& m);
+  absl::Status Propose(Bytes data);
+  absl::Status ProposeConfChange(const ConfChange& change);
+  absl::Status ReadIndex(Bytes context);
+  absl::Status TransferLeadership(NodeId transferee);
+  void Campaign();
+
+  void OnPersisted(const PersistAck& ack);
+  void OnApplied(Index index);
+  void OnLogRead(const LogRead& read,
+                 absl::StatusOr<std::vector<Entry>> entries);
+  absl::Status OnSnapshotTaken(Index index, Bytes data);
+
+  bool HasReady() const;
+  Ready GetReady();
+  NodeStatus Status() const;
+
+  NodeId id() const { return id_; }
+  Role role() const { return role_; }
+  NodeId leader() const { return lead_; }
+
+ private:
+  enum class CampaignKind : uint8_t { kPreElection, kElection, kTransfer };
+  struct ReadRequest {
+    Bytes context;
+    NodeId from;  // id_ for local requests
+    Index index;
+    uint64_t seq;
+    std::vector<NodeId> acks;  // sorted
+  };
+
+  // Roles.
+  void BecomeFollower(Term term, NodeId lead);
+  void BecomePreCandidate();
+  void BecomeCandidate();
+  void BecomeLeader();
+  void ResetTerm(Term term);
+  void ResetRandomizedElectionTimeout();
+  void Hup(CampaignKind kind);
+  void TallyVotes();
+  bool Promotable() const;
+  bool HasUnappliedConfChange() const;
+  void Transition(const std::string& what);
+
+  // Message handling.
+  void StepVoteRequest(const Message& m);
+  void StepLeader(Message&& m);
+  void StepCandidate(Message&& m);
+  void StepFollower(Message&& m);
+  void HandleAppend(Message&& m);
+  void HandleHeartbeat(const Message& m);
+  void HandleSnapshot(const Message& m);
+  void HandleAppendResponse(const Message& m);
+  void HandleHeartbeatResponse(const Message& m);
+  void Send(Message m);
+  void SendAfterPersist(Message m);
+
+  // Leader replication.
+  void BroadcastAppend(bool send_if_empty);
+  bool SendAppend(NodeId to, Progress& pr, bool send_if_empty);
+  void SendSnapshot(NodeId to, Progress& pr);
+  void SendEmptyAppend(NodeId to, const Progress& pr);
+  void SendHeartbeat(NodeId to, Progress& pr, const Bytes& context);
+  void BroadcastHeartbeat();
+  void SendTimeoutNow(NodeId to);
+  bool MaybeCommit();
+  bool QuorumActive();
+  bool AppendLeaderEntry(EntryType type, Bytes data);
+  void AbortTransfer();
+
+  // Reads.
+  void HandleReadRequest(NodeId from, Bytes context);
+  void ReleaseRead(const ReadRequest& request);
+  void ReleasePendingReads();
+  bool CommittedInTerm() const;
+
+  // Membership.
+  void ApplyConfChange(Index index, const ConfChange& change);
+  void RebuildProgress();
+  absl::Status CheckConfChange(const ConfChange& change) const;
+  bool IsVoter(NodeId id) const;
+  void MaybeAutoLeave();
+  void MaybeCompactMemory();
+  std::optional<ConfState> ConfStateAt(Index index) const;
+
+  Config config_;
+  NodeId id_;
+  Term term_ = 0;
+  NodeId vote_ = kNoNode;
+  NodeId lead_ = kNoNode;
+  Role role_ = Role::kFollower;
+  RaftLog log_;
+  ConfState conf_;
+  std::map<NodeId, Progress> progress_;  // every member but self
+  std::map<NodeId, bool> votes_;
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_timeout_ = 0;
+  NodeId lead_transferee_ = kNoNode;
+  Index pending_conf_index_ = 0;
+  uint64_t uncommitted_bytes_ = 0;
+  bool self_vote_durable_ = false;
+  SplitMix64 rng_;
+
+  // Reads (leader).
+  std::deque<ReadRequest> read_queue_;
+  std::vector<std::pair<NodeId, Bytes>> reads_before_commit_;
+  uint64_t read_seq_ = 0;
+
+  // Snapshot kept for far-behind followers, and the membership history it
+  // needs.
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::deque<std::pair<Index, ConfState>> conf_history_;  // (applied at, conf)
+  std::deque<std::pair<Index, ConfChange>> handed_conf_changes_;
+
+  // Pending outputs.
+  std::vector<Message> messages_;
+  std::vector<Message> messages_after_persist_;
+  std::vector<ReadState> read_states_;
+  std::vector<LogRead> log_reads_;
+  std::optional<Snapshot> snapshot_to_persist_;
+  std::optional<ConfState> conf_changed_;
+  HardState emitted_hard_state_;
+  bool broadcast_pending_ = false;
+  bool broadcast_commit_ = false;
+};
+
+}  // namespace chronik::raft
+
+#endif  // CHRONIK_RAFT_RAFT_H_
