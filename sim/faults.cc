@@ -14,10 +14,11 @@ namespace chronik::sim {
 namespace {
 
 constexpr std::array<const char*, kFaultKinds> kNames = {
-    "crash",       "crash_squat", "stop",           "pause",
-    "partition",   "asymmetric",  "isolate",        "clog",
-    "loss",        "duplicate",   "reorder",        "slow_links",
-    "clock_drift", "clock_jump",  "squat_at_start", "slow_fsync",
+    "crash",          "crash_squat", "stop",           "pause",
+    "partition",      "asymmetric",  "isolate",        "clog",
+    "loss",           "duplicate",   "reorder",        "slow_links",
+    "clock_drift",    "clock_jump",  "squat_at_start", "slow_fsync",
+    "crash_in_fsync",
 };
 
 // Most faults a seed schedules of one kind; keeps fault phases readable.
@@ -36,6 +37,7 @@ Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
   switch (kind) {
     case FaultKind::kCrash:
     case FaultKind::kStop:
+    case FaultKind::kCrashInFsync:
       fault.duration = rng.Between(10 * kMillisecond, 3 * kSecond);
       break;
     case FaultKind::kCrashSquat:
@@ -93,10 +95,15 @@ Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
     case FaultKind::kCount:
       CHRONIK_CHECK(false);
   }
+  // Whole microseconds, so the text form (FormatSchedule) replays exactly.
+  fault.at -= fault.at % kMicrosecond;
+  fault.duration -= fault.duration % kMicrosecond;
   return fault;
 }
 
 }  // namespace
+
+static_assert(kNames[kFaultKinds - 1] != nullptr, "a fault kind has no name");
 
 std::string_view FaultKindName(FaultKind kind) {
   const int index = static_cast<int>(kind);

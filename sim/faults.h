@@ -45,6 +45,8 @@ enum class FaultKind : int {
   kClockJump,   // node's clock jumps by `value` microseconds (either sign)
   kSquatAtStart,  // another process holds node's port at start for `duration`
   kSlowFsync,     // node's fsync latency multiplied by `value`, for `duration`
+  kCrashInFsync,  // node crashes during its next fsync (power cut with writes
+                  // in flight), restarts after `duration`
   kCount,
 };
 inline constexpr int kFaultKinds = static_cast<int>(FaultKind::kCount);

@@ -36,15 +36,19 @@ void RaftChecker::OnLeader(int node, raft::Term term) {
     return;
   }
   if (!inserted) return;
-  // Leader completeness: the new leader holds the whole committed prefix.
+  // Leader completeness: the new leader holds everything committed before its
+  // term.
+  raft::Index must_hold = 0;
+  for (auto it = commit_by_term_.begin();
+       it != commit_by_term_.end() && it->first < term; ++it) {
+    must_hold = std::max(must_hold, it->second);
+  }
   const std::vector<uint64_t>& chain = chains_[node];
-  if (!committed_.empty() &&
-      (chain.size() < committed_.size() ||
-       chain[committed_.size() - 1] != committed_.back())) {
+  if (must_hold > 0 && (chain.size() < must_hold ||
+                        chain[must_hold - 1] != committed_[must_hold - 1])) {
     Fail(absl::StrCat("leader completeness: n", node, " leads term ", term,
-                      " without the committed prefix up to index ",
-                      committed_.size(), " (its log ends at ", chain.size(),
-                      ")"));
+                      " without the entries committed before it, up to index ",
+                      must_hold, " (its log ends at ", chain.size(), ")"));
   }
 }
 
@@ -87,7 +91,8 @@ void RaftChecker::OnLogRecovered(int node,
   OnLogAppend(node, log);
 }
 
-void RaftChecker::OnCommit(int node, uint64_t incarnation, raft::Index commit) {
+void RaftChecker::OnCommit(int node, uint64_t incarnation, raft::Term term,
+                           raft::Index commit) {
   auto& [seen_incarnation, seen_commit] = commit_seen_[node];
   if (seen_incarnation == incarnation && commit < seen_commit) {
     Fail(absl::StrCat("commit index of n", node, " moved backwards from ",
@@ -113,6 +118,27 @@ void RaftChecker::OnCommit(int node, uint64_t incarnation, raft::Index commit) {
   }
   for (raft::Index index = committed_.size() + 1; index <= commit; ++index) {
     committed_.push_back(chain[index - 1]);
+  }
+  raft::Index& by_term = commit_by_term_[term];
+  by_term = std::max(by_term, commit);
+}
+
+void RaftChecker::OnLeaderCommit(int node, raft::Term term, raft::Index commit,
+                                 raft::Term entry_term) {
+  if (entry_term != term) {
+    Fail(absl::StrCat("commit rule: n", node, ", leader of term ", term,
+                      ", committed index ", commit, " of term ", entry_term,
+                      " by counting replicas"));
+  }
+}
+
+void RaftChecker::OnVoteGranted(int node, raft::Term term,
+                                raft::NodeId candidate,
+                                const raft::HardState& durable) {
+  if (durable.term != term || durable.vote != candidate) {
+    Fail(absl::StrCat("n", node, " grants its term ", term, " vote to ",
+                      candidate, " before it is durable (disk holds term ",
+                      durable.term, " vote ", durable.vote, ")"));
   }
 }
 

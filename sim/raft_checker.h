@@ -13,8 +13,14 @@
 // global chain;
 //   every commit index a node reports must agree with it and may extend it. A
 //   node's commit index never moves backwards within one incarnation.
-// - Leader completeness: when a node becomes leader, its log contains the whole
-//   committed prefix known so far.
+// - Leader completeness: when a node becomes leader of term T, its log contains
+// every
+//   entry known to be committed in a term before T (a commit reported by a node
+//   at term t happened in a term <= t; a leader of an older term may
+//   legitimately lag).
+// - The rules behind them, checked where they are easy to see: a leader only
+// commits by
+//   counting an entry of its own term; a vote is durable before it is granted.
 // - State machine safety: no two nodes apply different entries at one index,
 // and no node
 //   applies an entry beyond its own commit index.
@@ -61,10 +67,21 @@ class RaftChecker {
   void OnLogAppend(int node, const std::vector<raft::Entry>& entries);
   // `node` restarted with exactly this log (what survived on its disk).
   void OnLogRecovered(int node, const std::vector<raft::Entry>& log);
-  // `node` (in incarnation `incarnation`) reports commit index `commit`; the
-  // entries up to it are in the log last given through
+  // `node` (in incarnation `incarnation`, at `term`) reports commit index
+  // `commit`; the entries up to it are in the log last given through
   // OnLogAppend/OnLogRecovered.
-  void OnCommit(int node, uint64_t incarnation, raft::Index commit);
+  void OnCommit(int node, uint64_t incarnation, raft::Term term,
+                raft::Index commit);
+  // `node`, leader of `term` since before this step, advanced its commit index
+  // to `commit`, an entry of term `entry_term`. A leader may only commit by
+  // counting replicas of an entry of its own term (Raft, section 5.4.2).
+  void OnLeaderCommit(int node, raft::Term term, raft::Index commit,
+                      raft::Term entry_term);
+  // `node` sends a vote granted to `candidate` in `term`; `durable` is the hard
+  // state its disk holds at that moment. A vote must be durable before it is
+  // granted.
+  void OnVoteGranted(int node, raft::Term term, raft::NodeId candidate,
+                     const raft::HardState& durable);
   // `node` applies `entry` while its commit index is `node_commit`.
   void OnApply(int node, const raft::Entry& entry, raft::Index node_commit);
 
@@ -105,8 +122,10 @@ class RaftChecker {
   std::vector<std::vector<uint64_t>> chains_;
   std::vector<std::vector<raft::Term>> terms_;
   absl::flat_hash_map<std::pair<raft::Index, raft::Term>, uint64_t> chain_at_;
-  std::vector<uint64_t>
-      committed_;  // committed prefix chain, [i] for index i + 1
+  // The committed prefix as a chain: [i] for index i + 1.
+  std::vector<uint64_t> committed_;
+  // Term at which a commit was reported -> largest index reported at that term.
+  std::map<raft::Term, raft::Index> commit_by_term_;
   std::vector<std::pair<uint64_t, raft::Index>> commit_seen_;  // per node
   std::vector<AppliedEntry> applied_;  // [i] for index i + 1
   std::vector<OpId> sm_log_;           // agreed state machine log

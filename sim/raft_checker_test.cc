@@ -16,7 +16,7 @@ TEST(RaftCheckerTest, HealthyHistoryPasses) {
   c.OnLeader(0, 1);
   for (int node = 0; node < 3; ++node) {
     c.OnLogAppend(node, {E(1, 1, "a"), E(2, 1, "b")});
-    c.OnCommit(node, 1, 2);
+    c.OnCommit(node, 1, 1, 2);
     c.OnApply(node, E(1, 1, "a"), 2);
     c.OnApply(node, E(2, 1, "b"), 2);
     c.OnStateMachineAppend(node, 0, 11);
@@ -51,37 +51,55 @@ TEST(RaftCheckerTest, TruncationIsAllowedBeforeCommit) {
   RaftChecker c(3);
   c.OnLogAppend(0, {E(1, 1), E(2, 1), E(3, 1)});
   c.OnLogAppend(0, {E(2, 2), E(3, 2)});
-  c.OnCommit(0, 1, 3);
+  c.OnCommit(0, 1, 1, 3);
   EXPECT_TRUE(c.ok()) << c.failure();
 }
 
 TEST(RaftCheckerTest, CommittedEntryOverwritten) {
   RaftChecker c(3);
   c.OnLogAppend(0, {E(1, 1, "a"), E(2, 1, "b")});
-  c.OnCommit(0, 1, 2);
+  c.OnCommit(0, 1, 1, 2);
   c.OnLogAppend(1, {E(1, 1, "a"), E(2, 2, "c")});
-  c.OnCommit(1, 1, 2);
+  c.OnCommit(1, 1, 1, 2);
   EXPECT_NE(c.failure().find("committed entry lost"), std::string::npos);
 }
 
 TEST(RaftCheckerTest, CommitMovesBackwards) {
   RaftChecker c(3);
   c.OnLogAppend(0, {E(1, 1), E(2, 1)});
-  c.OnCommit(0, 1, 2);
-  c.OnCommit(0, 2, 1);  // after a restart: allowed
+  c.OnCommit(0, 1, 1, 2);
+  c.OnCommit(0, 2, 1, 1);  // after a restart: allowed
   EXPECT_TRUE(c.ok()) << c.failure();
-  c.OnCommit(0, 2, 2);
-  c.OnCommit(0, 2, 1);
+  c.OnCommit(0, 2, 1, 2);
+  c.OnCommit(0, 2, 1, 1);
   EXPECT_NE(c.failure().find("backwards"), std::string::npos);
 }
 
 TEST(RaftCheckerTest, LeaderWithoutCommittedPrefix) {
   RaftChecker c(3);
   c.OnLogAppend(0, {E(1, 1), E(2, 1)});
-  c.OnCommit(0, 1, 2);
+  c.OnCommit(0, 1, 1, 2);
   c.OnLogAppend(2, {E(1, 1)});
+  c.OnLeader(2, 1);  // a leader of the same (or an older) term may lag
+  EXPECT_TRUE(c.ok()) << c.failure();
   c.OnLeader(2, 3);
   EXPECT_NE(c.failure().find("leader completeness"), std::string::npos);
+}
+
+TEST(RaftCheckerTest, LeaderCommitsOldTermEntryByCounting) {
+  RaftChecker c(3);
+  c.OnLeaderCommit(0, 4, 7, 4);
+  EXPECT_TRUE(c.ok()) << c.failure();
+  c.OnLeaderCommit(0, 4, 8, 2);
+  EXPECT_NE(c.failure().find("commit rule"), std::string::npos);
+}
+
+TEST(RaftCheckerTest, VoteGrantedBeforeDurable) {
+  RaftChecker c(3);
+  c.OnVoteGranted(0, 3, 2, raft::HardState{3, 2, 0});
+  EXPECT_TRUE(c.ok()) << c.failure();
+  c.OnVoteGranted(0, 4, 2, raft::HardState{3, 2, 0});
+  EXPECT_NE(c.failure().find("before it is durable"), std::string::npos);
 }
 
 TEST(RaftCheckerTest, DifferentEntriesAppliedAtOneIndex) {

@@ -80,6 +80,7 @@ struct Node {
   DurableStore store;
   std::unique_ptr<raft::RawNode> raft;
   int fsync_factor = 1;
+  Nanos crash_in_fsync_restart = -1;  // armed: restart delay, else -1
   // Volatile state of the running process.
   std::vector<OpId> sm_log;
   absl::flat_hash_map<OpId, uint64_t> sm_offsets;  // lookups only
@@ -294,7 +295,7 @@ void RaftWorld::StartNode(Node& node) {
     node.raft = std::move(*restarted);
   }
   checker_.OnLogRecovered(node.index, node.store.current().entries);
-  checker_.OnCommit(node.index, node.process.incarnation(), hs.commit);
+  checker_.OnCommit(node.index, node.process.incarnation(), hs.term, hs.commit);
   node.commit = hs.commit;
   node.applied = 0;
   node.sm_log.clear();
@@ -408,15 +409,34 @@ void RaftWorld::HandleReady(Node& node, raft::Ready ready) {
     checker_.OnLogAppend(node.index, ready.entries);
   }
   if (ready.hard_state.has_value()) {
+    const raft::HardState& hs = *ready.hard_state;
+    if (hs.commit > node.commit && node.role == raft::Role::kLeader &&
+        node.term == hs.term && node.raft->is_leader()) {
+      const auto& log = node.store.current().entries;
+      CHRONIK_CHECK_LE(hs.commit, log.size());
+      checker_.OnLeaderCommit(node.index, hs.term, hs.commit,
+                              log[hs.commit - 1].term);
+    }
     node.store.SetHardState(*ready.hard_state);
     node.commit = ready.hard_state->commit;
-    checker_.OnCommit(node.index, node.process.incarnation(),
-                      ready.hard_state->commit);
+    checker_.OnCommit(node.index, node.process.incarnation(), hs.term,
+                      hs.commit);
   }
   ObserveRole(node);
   const bool storage = ready.HasStorageWork();
   if (storage || !ready.messages_after_persist.empty()) {
     const Nanos latency = storage ? FsyncLatency(node) : 0;
+    if (storage && node.crash_in_fsync_restart >= 0) {
+      // Power cut while this fsync is in flight (after the current event).
+      const Nanos restart = node.crash_in_fsync_restart;
+      node.crash_in_fsync_restart = -1;
+      const uint64_t incarnation = node.process.incarnation();
+      scheduler_.After(0, [this, &node, incarnation, restart] {
+        if (!node.process.Current(incarnation)) return;
+        CrashNode(node, "crash_in_fsync");
+        scheduler_.After(restart, [this, &node] { StartNode(node); });
+      });
+    }
     const Nanos done =
         std::max(scheduler_.now() + latency, node.last_persist_done);
     node.last_persist_done = done;
@@ -523,6 +543,10 @@ void RaftWorld::ServeReads(Node& node) {
 }
 
 void RaftWorld::SendRaft(Node& from, raft::Message message) {
+  if (message.type == raft::MessageType::kVoteResponse && !message.reject) {
+    checker_.OnVoteGranted(from.index, message.term, message.to,
+                           from.store.durable().hard_state);
+  }
   const int to = static_cast<int>(message.to) - 1;
   CHRONIK_CHECK_GE(to, 0);
   CHRONIK_CHECK_LT(to, num_nodes());
@@ -752,6 +776,9 @@ void RaftWorld::StartFault(const Fault& fault) {
       scheduler_.After(fault.duration, [this, node] { StartNode(*node); });
       return;
     }
+    case FaultKind::kCrashInFsync:
+      node->crash_in_fsync_restart = fault.duration;
+      return;
     case FaultKind::kPause:
       if (node->process.running()) {
         node->process.Pause(scheduler_.now() + fault.duration);
@@ -860,6 +887,7 @@ void RaftWorld::Heal() {
   RecomputeNetwork();
   for (Node& node : nodes_) {
     node.fsync_factor = 1;
+    node.crash_in_fsync_restart = -1;
     node.clock.SetDrift(scheduler_.now(), 0);
     const uint16_t port = PortOf(node.index);
     if (ports_.Owner(node.index, port) == "squatter") {
