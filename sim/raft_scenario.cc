@@ -225,27 +225,28 @@ RaftWorld::RaftWorld(const RaftScenarioOptions& options)
     clients_[c].target =
         static_cast<int>(workload_rng_.Below(options.num_nodes));
   }
-  if (options_.schedule.has_value()) {
-    schedule_ = *options_.schedule;
-    swarm_ = "given schedule";
-  } else if (options_.faults) {
-    const SwarmChoice choice = ChooseSwarm(options.seed);
-    swarm_ = choice.Describe();
-    schedule_ = GenerateSchedule(options.seed, choice, options.num_nodes,
-                                 options.fault_phase);
-  } else {
-    swarm_ = "none (faults off)";
-  }
+  FaultPlan plan = PlanFaults(options_);
+  swarm_ = std::move(plan.swarm);
+  schedule_ = std::move(plan.schedule);
 }
 
 void RaftWorld::Record(int node, std::string_view kind,
                        std::initializer_list<uint64_t> args,
                        const std::function<std::string()>& detail) {
-  if (trace_.printing() && detail) {
-    trace_.Record(scheduler_.now(), node, kind, args, detail());
-  } else {
+  if (!trace_.printing()) {
     trace_.Record(scheduler_.now(), node, kind, args);
+    return;
   }
+  // Readable lines carry the node's role and term (not hashed).
+  std::string text;
+  if (node >= 0) {
+    const Node& n = nodes_[node];
+    text = n.process.running()
+               ? absl::StrCat("[", raft::RoleName(n.role), " t", n.term, "]")
+               : std::string("[down]");
+  }
+  if (detail) absl::StrAppend(&text, text.empty() ? "" : " ", detail());
+  trace_.Record(scheduler_.now(), node, kind, args, text);
 }
 
 // ---------------------------------------------------------------- lifecycle
@@ -989,6 +990,22 @@ RaftScenarioResult RaftWorld::Run() {
 }
 
 }  // namespace
+
+FaultPlan PlanFaults(const RaftScenarioOptions& options) {
+  FaultPlan plan;
+  if (options.schedule.has_value()) {
+    plan.schedule = *options.schedule;
+    plan.swarm = "given schedule";
+  } else if (options.faults) {
+    const SwarmChoice choice = ChooseSwarm(options.seed);
+    plan.swarm = choice.Describe();
+    plan.schedule = GenerateSchedule(options.seed, choice, options.num_nodes,
+                                     options.fault_phase);
+  } else {
+    plan.swarm = "none (faults off)";
+  }
+  return plan;
+}
 
 RaftScenarioResult RunRaftScenario(const RaftScenarioOptions& options) {
   RaftWorld world(options);

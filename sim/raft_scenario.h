@@ -90,6 +90,14 @@ struct RaftScenarioResult {
   Nanos recovered_after_heal = -1;  // liveness reached this long after the heal
 };
 
+// The faults a run with `options` will inject (what the header prints before a
+// run).
+struct FaultPlan {
+  std::string swarm;  // the swarm choice, readable
+  std::vector<Fault> schedule;
+};
+FaultPlan PlanFaults(const RaftScenarioOptions& options);
+
 RaftScenarioResult RunRaftScenario(const RaftScenarioOptions& options);
 
 }  // namespace chronik::sim

@@ -101,12 +101,12 @@ int RunOne(const CliOptions& cli, uint64_t seed) {
       }
     }
   }
-  // The header first, from a dry look at the schedule, so a crash still shows
-  // it.
+  // The header first, so a trace (or a crash) comes after it.
+  std::printf("%s", FormatHeader(cli, seed, PlanFaults(options)).c_str());
+  std::fflush(stdout);
   const auto start = std::chrono::steady_clock::now();
   RaftScenarioResult result = RunRaftScenario(options);
   const double wall = WallSeconds(start);
-  std::printf("%s", FormatHeader(cli, seed, result).c_str());
   std::printf("%s", FormatVerdict(result).c_str());
   std::printf(
       "events=%llu trace_events=%llu simulated=%s wall=%.3fs (%.0f "

@@ -108,14 +108,14 @@ std::string StampedCommit() {
 }
 
 std::string FormatHeader(const CliOptions& cli, uint64_t seed,
-                         const RaftScenarioResult& result) {
+                         const FaultPlan& plan) {
   std::string out = absl::StrFormat(
       "chronik sim: scenario=%s seed=%d nodes=%d commit=%s%s\n", cli.scenario,
       seed, cli.nodes, cli.commit,
       cli.bug_text.empty() ? "" : absl::StrCat(" bugs=", cli.bug_text));
-  absl::StrAppend(&out, "faults: ", result.swarm, "\n");
-  absl::StrAppend(&out, "schedule (", result.schedule.size(), " faults):\n");
-  for (const Fault& fault : result.schedule) {
+  absl::StrAppend(&out, "faults: ", plan.swarm, "\n");
+  absl::StrAppend(&out, "schedule (", plan.schedule.size(), " faults):\n");
+  for (const Fault& fault : plan.schedule) {
     absl::StrAppend(&out, "  ", DescribeFault(fault), "\n");
   }
   return out;

@@ -57,7 +57,7 @@ RaftScenarioOptions MakeOptions(const CliOptions& cli, uint64_t seed);
 std::string StampedCommit();
 
 std::string FormatHeader(const CliOptions& cli, uint64_t seed,
-                         const RaftScenarioResult& result);
+                         const FaultPlan& plan);
 std::string FormatVerdict(const RaftScenarioResult& result);
 std::string FormatFigures(const RaftScenarioResult& result);
 
