@@ -107,7 +107,6 @@ struct Client {
   uint64_t attempt = 0;
   uint64_t next_seq = 1;
   int target = 0;
-  Scheduler::EventId timeout = 0;
   bool done = false;
 };
 
@@ -614,9 +613,9 @@ void RaftWorld::SendRequest(Client& client) {
   }
   const uint64_t attempt = client.attempt;
   const int index = client.index;
-  client.timeout = scheduler_.After(kClientTimeout, [this, index, attempt] {
-    OnClientTimeout(index, attempt);
-  });
+  // No cancel on a response: the timeout sees a newer attempt and does nothing.
+  scheduler_.After(kClientTimeout,
+                   [this, index, attempt] { OnClientTimeout(index, attempt); });
 }
 
 void RaftWorld::OnClientRequest(int node_index, const ClientRequest& request) {
@@ -679,7 +678,6 @@ void RaftWorld::OnClientResponse(int client_index,
                                  const ClientResponse& response) {
   Client& client = clients_[client_index];
   if (!client.busy || response.attempt != client.attempt) return;  // stale
-  scheduler_.Cancel(client.timeout);
   if (!response.ok) {
     client.target = response.leader_hint != raft::kNoNode
                         ? static_cast<int>(response.leader_hint) - 1

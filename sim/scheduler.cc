@@ -1,5 +1,7 @@
 #include "sim/scheduler.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 
 namespace chronik::sim {
@@ -13,10 +15,20 @@ Scheduler::Scheduler(Trace* trace, size_t max_pending_events)
 Scheduler::EventId Scheduler::At(Nanos time, std::function<void()> fn) {
   CHRONIK_CHECK_GE(time, now_) << "cannot schedule in the past";
   CHRONIK_CHECK(fn != nullptr);
-  CHRONIK_CHECK_LT(queue_.size(), max_pending_events_)
+  CHRONIK_CHECK_LT(heap_.size(), max_pending_events_)
       << "event queue overflow: the scenario schedules without bound";
   const EventId id = next_id_++;
-  queue_.push(Event{time, id, std::move(fn)});
+  uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(std::move(fn));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(fn);
+  }
+  heap_.push_back(Key{time, id, slot});
+  std::push_heap(heap_.begin(), heap_.end(), Later());
   return id;
 }
 
@@ -26,17 +38,20 @@ void Scheduler::Cancel(EventId id) {
 }
 
 bool Scheduler::Step() {
-  while (!queue_.empty()) {
-    // priority_queue::top is const; the closure is moved out before pop.
-    Event event = std::move(const_cast<Event&>(queue_.top()));
-    queue_.pop();
-    if (!cancelled_.empty() && cancelled_.erase(event.id) > 0) continue;
-    CHRONIK_CHECK_GE(event.time, now_);
-    now_ = event.time;
+  while (!heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), Later());
+    const Key key = heap_.back();
+    heap_.pop_back();
+    std::function<void()> fn = std::move(slots_[key.slot]);
+    slots_[key.slot] = nullptr;
+    free_slots_.push_back(key.slot);
+    if (!cancelled_.empty() && cancelled_.erase(key.id) > 0) continue;
+    CHRONIK_CHECK_GE(key.time, now_);
+    now_ = key.time;
     ++events_run_;
-    trace_->Fold(static_cast<uint64_t>(event.time));
-    trace_->Fold(event.id);
-    event.fn();
+    trace_->Fold(static_cast<uint64_t>(key.time));
+    trace_->Fold(key.id);
+    fn();
     return true;
   }
   return false;
@@ -44,7 +59,7 @@ bool Scheduler::Step() {
 
 bool Scheduler::RunUntil(Nanos deadline) {
   CHRONIK_CHECK_GE(deadline, now_);
-  while (!queue_.empty() && queue_.top().time <= deadline) {
+  while (!heap_.empty() && heap_.front().time <= deadline) {
     if (trace_->stop_requested()) return false;
     Step();
   }

@@ -16,7 +16,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <queue>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -52,19 +51,21 @@ class Scheduler {
 
   // Time of the earliest queued event (which may be cancelled); now() when
   // empty.
-  Nanos next_time() const { return queue_.empty() ? now_ : queue_.top().time; }
+  Nanos next_time() const { return heap_.empty() ? now_ : heap_.front().time; }
 
   uint64_t events_run() const { return events_run_; }
-  size_t pending() const { return queue_.size(); }
+  size_t pending() const { return heap_.size(); }
 
  private:
-  struct Event {
+  // The queue orders small keys; the closures stay put in a slab so that heap
+  // moves copy 24 bytes, not a std::function.
+  struct Key {
     Nanos time;
     EventId id;  // also the sequence number
-    std::function<void()> fn;
+    uint32_t slot;
   };
   struct Later {
-    bool operator()(const Event& a, const Event& b) const {
+    bool operator()(const Key& a, const Key& b) const {
       return a.time != b.time ? a.time > b.time : a.id > b.id;
     }
   };
@@ -74,7 +75,9 @@ class Scheduler {
   Nanos now_ = 0;
   EventId next_id_ = 1;
   uint64_t events_run_ = 0;
-  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  std::vector<Key> heap_;  // a binary heap under Later
+  std::vector<std::function<void()>> slots_;
+  std::vector<uint32_t> free_slots_;
   absl::flat_hash_set<EventId> cancelled_;  // only looked up, never iterated
 };
 

@@ -1,9 +1,10 @@
 // The trace of a simulation run: a hash folded from every event, and optionally
 // a readable event log.
 //
-// Every event the world or a scenario records is encoded canonically (time,
-// node, kind name, integer arguments, in that order, as little-endian 64-bit
-// words with the kind's bytes) and folded into a 64-bit FNV-1a hash. Two runs
+// Every event the world or a scenario records is encoded canonically as 64-bit
+// words (time, node, the kind name's bytes 8 per word little-endian and
+// zero-padded, its length, the argument count, the arguments) and folded into a
+// 64-bit hash: FNV-1a with words as the unit. Two runs
 // with the same seed and code give the same hash; any divergence in timing,
 // ordering or content changes it. The readable detail text passed with an event
 // is printed when a printer is set but never hashed, so tracing a run does not
