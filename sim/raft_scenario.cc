@@ -21,7 +21,6 @@
 namespace chronik::sim {
 namespace {
 
-constexpr Nanos kTickInterval = 10 * kMillisecond;  // of the node's own clock
 constexpr int kMaxCatchUpTicks = 50;  // ticks run at once after a jump or pause
 constexpr int kMaxReadiesPerStep = 64;
 constexpr Nanos kBindRetry = 100 * kMillisecond;
@@ -206,6 +205,7 @@ RaftWorld::RaftWorld(const RaftScenarioOptions& options)
   CHRONIK_CHECK_LE(options.num_nodes, 9);
   CHRONIK_CHECK_GE(options.num_clients, 0);
   CHRONIK_CHECK_LT(options.fault_phase, options.run_length);
+  CHRONIK_CHECK_GE(options.tick_interval, kMillisecond);
   if (options_.printer) trace_.set_printer(options_.printer);
   trace_.StopAt(options_.stop_kind, options_.stop_event);
   Rng clock_rng = Rng::Stream(options.seed, "clocks");
@@ -306,7 +306,8 @@ void RaftWorld::StartNode(Node& node) {
   node.role = raft::Role::kFollower;
   node.term = hs.term;
   node.last_persist_done = scheduler_.now();
-  node.next_tick_local = node.clock.Local(scheduler_.now()) + kTickInterval;
+  node.next_tick_local =
+      node.clock.Local(scheduler_.now()) + options_.tick_interval;
   Record(node.index, "start",
          {node.process.incarnation(), hs.term, hs.commit,
           node.store.current().last_index()},
@@ -359,11 +360,11 @@ void RaftWorld::OnTick(Node& node, uint64_t incarnation) {
   int ticks = 0;
   while (node.next_tick_local <= local && ticks < kMaxCatchUpTicks) {
     node.raft->Tick();
-    node.next_tick_local += kTickInterval;
+    node.next_tick_local += options_.tick_interval;
     ++ticks;
   }
   if (node.next_tick_local <= local)
-    node.next_tick_local = local + kTickInterval;
+    node.next_tick_local = local + options_.tick_interval;
   ProcessReady(node);
   if (node.process.Current(incarnation)) ScheduleTick(node);
 }

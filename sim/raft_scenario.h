@@ -54,6 +54,9 @@ struct RaftScenarioOptions {
   bool faults = true;
   // When set, replaces the generated schedule (replay of a shrunk schedule).
   std::optional<std::vector<Fault>> schedule;
+  // Raft tick period of each node's own clock; heartbeats go every tick and
+  // elections time out after 10 to 20 ticks.
+  Nanos tick_interval = 10 * kMillisecond;
   int num_clients = 3;
   // Cap on client operations started (-1: no cap). Shrinking lowers it.
   int64_t max_ops = -1;

@@ -50,6 +50,10 @@ ABSL_FLAG(std::string, schedule, "",
           "replace the seed's fault schedule (as printed by --shrink); "
           "'none' for no faults");
 ABSL_FLAG(int64_t, max_ops, -1, "cap on client operations (-1: none)");
+ABSL_FLAG(int, clients, 3,
+          "client processes writing and reading (0: an idle cluster)");
+ABSL_FLAG(int, tick_ms, 10,
+          "Raft tick (heartbeat) period in ms; elections after 10-20 ticks");
 ABSL_FLAG(double, seconds, 30, "simulated seconds per seed");
 ABSL_FLAG(double, fault_seconds, 20, "simulated seconds of the fault phase");
 ABSL_FLAG(bool, replay, false,
@@ -209,6 +213,14 @@ int Main(int argc, char** argv) {
       absl::GetFlag(FLAGS_schedule), absl::GetFlag(FLAGS_max_ops),
       absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_fault_seconds));
   if (!cli.ok()) return Fail(std::string(cli.status().message()));
+  cli->clients = absl::GetFlag(FLAGS_clients);
+  if (cli->clients < 0 || cli->clients > 64) {
+    return Fail("--clients must be in 0..64");
+  }
+  cli->tick_ms = absl::GetFlag(FLAGS_tick_ms);
+  if (cli->tick_ms < 1 || cli->tick_ms > 1000) {
+    return Fail("--tick_ms must be in 1..1000");
+  }
   cli->trace = absl::GetFlag(FLAGS_trace);
   cli->until = absl::GetFlag(FLAGS_until);
   cli->commit = absl::GetFlag(FLAGS_commit);

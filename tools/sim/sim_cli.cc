@@ -93,6 +93,8 @@ RaftScenarioOptions MakeOptions(const CliOptions& cli, uint64_t seed) {
   options.faults = cli.faults;
   options.schedule = cli.schedule;
   options.max_ops = cli.max_ops;
+  options.num_clients = cli.clients;
+  options.tick_interval = cli.tick_ms * kMillisecond;
   options.bugs = cli.bugs;
   options.run_length = cli.run_length;
   options.fault_phase = cli.fault_phase;
@@ -255,6 +257,8 @@ std::string ReplayCommand(const CliOptions& cli, uint64_t seed,
   }
   const int64_t max_ops = shrunk != nullptr ? shrunk->max_ops : cli.max_ops;
   if (max_ops >= 0) absl::StrAppend(&command, " --max_ops=", max_ops);
+  if (cli.clients != 3) absl::StrAppend(&command, " --clients=", cli.clients);
+  if (cli.tick_ms != 10) absl::StrAppend(&command, " --tick_ms=", cli.tick_ms);
   return command;
 }
 

@@ -34,6 +34,8 @@ struct CliOptions {
   bool faults = true;
   std::optional<std::vector<Fault>> schedule;
   int64_t max_ops = -1;
+  int clients = 3;  // 0: an idle cluster (heartbeats only)
+  int tick_ms = 10;
   Nanos run_length = 30 * kSecond;
   Nanos fault_phase = 20 * kSecond;
   bool trace = false;
