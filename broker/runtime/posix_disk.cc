@@ -1,0 +1,215 @@
+#include "broker/runtime/posix_disk.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace chronik::runtime {
+namespace {
+
+absl::Status ErrnoStatus(int error, absl::string_view what,
+                         absl::string_view path) {
+  return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
+}
+
+class PosixFile final : public env::File {
+ public:
+  PosixFile(int fd, std::string path, uint64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixFile() override { ::close(fd_); }
+
+  uint64_t Size() const override { return size_; }
+
+  absl::Status Append(absl::string_view data) override {
+    return WriteAt(size_, data);
+  }
+
+  absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
+    if (offset > size_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "write at ", offset, " past end ", size_, " of ", path_));
+    }
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
+                                 static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "pwrite", path_);
+      }
+      done += static_cast<size_t>(n);
+    }
+    size_ = std::max<uint64_t>(size_, offset + data.size());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t size,
+                                char* out) const override {
+    size_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::pread(fd_, out + done, size - done,
+                                static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "pread", path_);
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+
+  absl::Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return ErrnoStatus(errno, "ftruncate", path_);
+    }
+    size_ = size;
+    return absl::OkStatus();
+  }
+
+  absl::Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, "fdatasync", path_);
+    return absl::OkStatus();
+  }
+
+ private:
+  const int fd_;
+  const std::string path_;
+  uint64_t size_;
+};
+
+}  // namespace
+
+PosixDisk::PosixDisk(std::string root) : root_(std::move(root)) {
+  CHRONIK_CHECK(!root_.empty()) << "PosixDisk needs a root directory";
+}
+
+absl::StatusOr<std::string> PosixDisk::Resolve(absl::string_view path) const {
+  if (!env::IsValidPath(path)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad path '", path, "'"));
+  }
+  if (path.empty()) return root_;
+  return absl::StrCat(root_, "/", path);
+}
+
+absl::StatusOr<std::unique_ptr<env::File>> PosixDisk::OpenWithFlags(
+    absl::string_view path, int flags) {
+  absl::StatusOr<std::string> full = Resolve(path);
+  if (!full.ok()) return full.status();
+  const int fd = ::open(full->c_str(), flags | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, "open", *full);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return ErrnoStatus(error, "fstat", *full);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(*full, " is not a file"));
+  }
+  return std::unique_ptr<env::File>(
+      new PosixFile(fd, *full, static_cast<uint64_t>(st.st_size)));
+}
+
+absl::StatusOr<std::unique_ptr<env::File>> PosixDisk::Open(
+    absl::string_view path) {
+  return OpenWithFlags(path, 0);
+}
+
+absl::StatusOr<std::unique_ptr<env::File>> PosixDisk::Create(
+    absl::string_view path) {
+  return OpenWithFlags(path, O_CREAT | O_TRUNC);
+}
+
+absl::Status PosixDisk::CreateDir(absl::string_view path) {
+  absl::StatusOr<std::string> full = Resolve(path);
+  if (!full.ok()) return full.status();
+  if (::mkdir(full->c_str(), 0755) == 0) return absl::OkStatus();
+  const int error = errno;
+  struct stat st;
+  if (error == EEXIST && ::stat(full->c_str(), &st) == 0 &&
+      S_ISDIR(st.st_mode)) {
+    return absl::OkStatus();
+  }
+  return ErrnoStatus(error, "mkdir", *full);
+}
+
+absl::StatusOr<std::vector<std::string>> PosixDisk::List(
+    absl::string_view dir) {
+  absl::StatusOr<std::string> full = Resolve(dir);
+  if (!full.ok()) return full.status();
+  DIR* handle = ::opendir(full->c_str());
+  if (handle == nullptr) return ErrnoStatus(errno, "opendir", *full);
+  std::vector<std::string> names;
+  while (true) {
+    errno = 0;
+    struct dirent* entry = ::readdir(handle);
+    if (entry == nullptr) break;
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    names.push_back(name);
+  }
+  const int error = errno;
+  ::closedir(handle);
+  if (error != 0) return ErrnoStatus(error, "readdir", *full);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::StatusOr<bool> PosixDisk::Exists(absl::string_view path) {
+  absl::StatusOr<std::string> full = Resolve(path);
+  if (!full.ok()) return full.status();
+  struct stat st;
+  if (::stat(full->c_str(), &st) == 0) return true;
+  if (errno == ENOENT) return false;
+  return ErrnoStatus(errno, "stat", *full);
+}
+
+absl::Status PosixDisk::Remove(absl::string_view path) {
+  absl::StatusOr<std::string> full = Resolve(path);
+  if (!full.ok()) return full.status();
+  if (::unlink(full->c_str()) != 0) return ErrnoStatus(errno, "unlink", *full);
+  return absl::OkStatus();
+}
+
+absl::Status PosixDisk::RemoveDir(absl::string_view path) {
+  absl::StatusOr<std::string> full = Resolve(path);
+  if (!full.ok()) return full.status();
+  if (path.empty()) return absl::InvalidArgumentError("cannot remove the root");
+  if (::rmdir(full->c_str()) != 0) return ErrnoStatus(errno, "rmdir", *full);
+  return absl::OkStatus();
+}
+
+absl::Status PosixDisk::Rename(absl::string_view from, absl::string_view to) {
+  absl::StatusOr<std::string> full_from = Resolve(from);
+  if (!full_from.ok()) return full_from.status();
+  absl::StatusOr<std::string> full_to = Resolve(to);
+  if (!full_to.ok()) return full_to.status();
+  if (::rename(full_from->c_str(), full_to->c_str()) != 0) {
+    return ErrnoStatus(errno, "rename",
+                       absl::StrCat(*full_from, " -> ", *full_to));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PosixDisk::SyncDir(absl::string_view dir) {
+  absl::StatusOr<std::string> full = Resolve(dir);
+  if (!full.ok()) return full.status();
+  const int fd = ::open(full->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open dir", *full);
+  const int result = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (result != 0) return ErrnoStatus(error, "fsync dir", *full);
+  return absl::OkStatus();
+}
+
+}  // namespace chronik::runtime

@@ -1,0 +1,135 @@
+#include "broker/storage/format.h"
+
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/check.h"
+#include "base/crc32c.h"
+
+namespace chronik::storage::format {
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string EncodeSegmentHeader(const SegmentHeader& header) {
+  std::string out(kSegmentMagic, sizeof(kSegmentMagic));
+  PutU32(&out, kFormatVersion);
+  PutU32(&out, header.flags);
+  PutU64(&out, header.first_index);
+  PutU64(&out, header.prev_term);
+  PutU64(&out, header.first_offset);
+  PutU32(&out, crc32c::Value(out));
+  PutU32(&out, 0);
+  CHRONIK_CHECK_EQ(out.size(), kSegmentHeaderBytes);
+  return out;
+}
+
+std::optional<SegmentHeader> DecodeSegmentHeader(absl::string_view bytes) {
+  if (bytes.size() < kSegmentHeaderBytes) return std::nullopt;
+  const char* p = bytes.data();
+  if (std::memcmp(p, kSegmentMagic, sizeof(kSegmentMagic)) != 0) {
+    return std::nullopt;
+  }
+  if (GetU32(p + 8) != kFormatVersion) return std::nullopt;
+  if (GetU32(p + 40) != crc32c::Value(p, 40)) return std::nullopt;
+  return SegmentHeader{.flags = GetU32(p + 12),
+                       .first_index = GetU64(p + 16),
+                       .prev_term = GetU64(p + 24),
+                       .first_offset = GetU64(p + 32)};
+}
+
+void AppendRecord(const RecordHeader& header, absl::string_view payload,
+                  std::string* out) {
+  CHRONIK_CHECK_LE(payload.size(), kMaxPayloadBytes);
+  const size_t start = out->size();
+  PutU32(out, 0);  // CRC, filled below
+  PutU32(out, static_cast<uint32_t>(payload.size()));
+  PutU64(out, header.index);
+  PutU64(out, header.term);
+  PutU64(out, header.offset_base);
+  PutU32(out, header.offset_count);
+  out->push_back(static_cast<char>(header.type));
+  out->append(3, '\0');
+  PutU64(out, static_cast<uint64_t>(header.max_timestamp_ms));
+  CHRONIK_DCHECK_EQ(out->size() - start, kRecordHeaderBytes);
+  uint32_t crc =
+      crc32c::Extend(0, out->data() + start + 4, kRecordHeaderBytes - 4);
+  crc = crc32c::Extend(crc, payload.data(), payload.size());
+  out->append(payload.data(), payload.size());
+  for (int i = 0; i < 4; ++i)
+    (*out)[start + i] = static_cast<char>(crc >> (8 * i));
+}
+
+std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {
+  if (bytes.size() < kRecordHeaderBytes) return std::nullopt;
+  const char* p = bytes.data();
+  if (p[37] != 0 || p[38] != 0 || p[39] != 0) return std::nullopt;
+  RecordHeader header;
+  header.crc = GetU32(p);
+  header.payload_bytes = GetU32(p + 4);
+  if (header.payload_bytes > kMaxPayloadBytes) return std::nullopt;
+  header.index = GetU64(p + 8);
+  header.term = GetU64(p + 16);
+  header.offset_base = GetU64(p + 24);
+  header.offset_count = GetU32(p + 32);
+  header.type = static_cast<uint8_t>(p[36]);
+  header.max_timestamp_ms = static_cast<int64_t>(GetU64(p + 40));
+  return header;
+}
+
+bool RecordChecksumOk(absl::string_view header_bytes,
+                      absl::string_view payload) {
+  CHRONIK_DCHECK(header_bytes.size() >= kRecordHeaderBytes);
+  uint32_t crc =
+      crc32c::Extend(0, header_bytes.data() + 4, kRecordHeaderBytes - 4);
+  crc = crc32c::Extend(crc, payload.data(), payload.size());
+  return crc == GetU32(header_bytes.data());
+}
+
+std::string GroupDir(uint64_t group_id) {
+  return absl::StrCat("group-", group_id);
+}
+
+std::string SegmentName(uint64_t first_index) {
+  return absl::StrFormat("log-%020u.seg", first_index);
+}
+
+std::string IndexName(uint64_t first_index) {
+  return absl::StrFormat("log-%020u.idx", first_index);
+}
+
+std::optional<uint64_t> ParseSegmentName(absl::string_view name) {
+  constexpr absl::string_view kPrefix = "log-";
+  constexpr absl::string_view kSuffix = ".seg";
+  if (name.size() != kPrefix.size() + 20 + kSuffix.size()) return std::nullopt;
+  if (name.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  if (name.substr(name.size() - kSuffix.size()) != kSuffix) return std::nullopt;
+  const absl::string_view digits = name.substr(kPrefix.size(), 20);
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(digits, &value)) return std::nullopt;
+  return value;
+}
+
+}  // namespace chronik::storage::format

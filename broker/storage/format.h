@@ -1,0 +1,171 @@
+// The on-disk format of chronik's storage, as constants and codecs.
+//
+// docs/storage-format.md describes the same format in prose; keep the two in
+// step (the doc names these constants). All integers are little-endian and
+// fixed width. Every structure carries a CRC-32C (base/crc32c.h) so a torn or
+// rotten byte is detected.
+//
+// Files of one store (paths relative to the store root):
+// clang-format off
+//   hardstate                  all groups' hard states (atomic replace)
+//   hardstate.tmp              being written; removed at open
+//   group-<id>/log-<N>.seg     a log segment; N = its first Raft index,
+//                              20 decimal digits
+//   group-<id>/log-<N>.idx     sparse index of a sealed segment (rebuildable)
+//   group-<id>/snapshot        the group's latest snapshot (atomic replace)
+//   group-<id>/snapshot.tmp    being written; removed at open
+// clang-format on
+//
+// Pure functions, no state; thread-safe.
+#ifndef CHRONIK_BROKER_STORAGE_FORMAT_H_
+#define CHRONIK_BROKER_STORAGE_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace chronik::storage::format {
+
+// ---- Segment file: a header, then records back to back.
+// clang-format off
+// Segment header (kSegmentHeaderBytes = 48):
+//   0  magic "CHRNKSEG" (8 bytes)
+//   8  u32 format version (kFormatVersion)
+//  12  u32 flags: kSegmentFlagBase = first segment of a log, or of a log
+//      reset by a snapshot install; segments before a base one are stale
+//  16  u64 first Raft index of the segment
+//  24  u64 term of the entry before the first index (0 if none)
+//  32  u64 Kafka offset of the first batch in the segment (0 if none)
+//  40  u32 CRC-32C of bytes 0..39
+//  44  u32 zero
+// clang-format on
+inline constexpr char kSegmentMagic[8] = {'C', 'H', 'R', 'N',
+                                          'K', 'S', 'E', 'G'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kSegmentFlagBase = 1;
+inline constexpr size_t kSegmentHeaderBytes = 48;
+
+struct SegmentHeader {
+  uint32_t flags = 0;
+  uint64_t first_index = 0;
+  uint64_t prev_term = 0;
+  uint64_t first_offset = 0;
+};
+
+std::string EncodeSegmentHeader(const SegmentHeader& header);
+// nullopt when the bytes are short, the magic or version differ, or the CRC
+// fails.
+std::optional<SegmentHeader> DecodeSegmentHeader(absl::string_view bytes);
+
+// ---- Record: one Raft entry: a header, then the payload.
+// clang-format off
+// Record header (kRecordHeaderBytes = 48):
+//   0  u32 CRC-32C of bytes 4..(47 + payload length): the rest of the
+//      header and the payload
+//   4  u32 payload length (<= kMaxPayloadBytes)
+//   8  u64 Raft index
+//  16  u64 Raft term
+//  24  u64 Kafka base offset of the batch in the payload
+//      (kNoOffset when the offset count is 0)
+//  32  u32 number of Kafka offsets the batch covers (0: not a batch)
+//  36  u8  entry type (opaque to storage: the Raft core's EntryType)
+//  37  3 zero bytes
+//  40  i64 max timestamp (ms) of the batch, for retention (-1: unknown)
+//  48  payload
+// clang-format on
+inline constexpr size_t kRecordHeaderBytes = 48;
+inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
+inline constexpr uint64_t kNoOffset = ~uint64_t{0};
+
+struct RecordHeader {
+  uint32_t crc = 0;
+  uint32_t payload_bytes = 0;
+  uint64_t index = 0;
+  uint64_t term = 0;
+  uint64_t offset_base = kNoOffset;
+  uint32_t offset_count = 0;
+  uint8_t type = 0;
+  int64_t max_timestamp_ms = -1;
+};
+
+// Appends header + payload to `out`, computing the CRC (the header's crc is
+// ignored).
+void AppendRecord(const RecordHeader& header, absl::string_view payload,
+                  std::string* out);
+// Parses the fixed header fields (no CRC check); nullopt when `bytes` is short
+// or the reserved bytes are not zero or the length exceeds kMaxPayloadBytes.
+std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
+// True when `header.crc` matches the header bytes and `payload`.
+bool RecordChecksumOk(absl::string_view header_bytes,
+                      absl::string_view payload);
+
+// ---- Sparse index file of a sealed segment (.idx):
+// clang-format off
+//   0  magic "CHRNKIDX" (8 bytes)
+//   8  u32 format version
+//  12  u32 point count N
+//  16  N points of kIndexPointBytes = 32: u64 Raft index, u64 term,
+//      u64 next Kafka offset before the record, u64 file position
+//  16 + 32N  trailer (kIndexTrailerBytes = 40): u64 segment file size,
+//      u64 last Raft index, u64 next Kafka offset, i64 max timestamp ms,
+//      u32 CRC-32C of every byte before it, u32 zero
+// clang-format on
+// An index is used only when its CRC is good and its segment size equals the
+// segment file's size; otherwise the segment is scanned and the index rebuilt.
+inline constexpr char kIndexMagic[8] = {'C', 'H', 'R', 'N', 'K', 'I', 'D', 'X'};
+inline constexpr size_t kIndexPointBytes = 32;
+inline constexpr size_t kIndexHeaderBytes = 16;
+inline constexpr size_t kIndexTrailerBytes = 40;
+
+// ---- Snapshot file:
+// clang-format off
+//   0  magic "CHRNKSNP" (8 bytes)
+//   8  u32 format version
+//  12  u32 conf state length C
+//  16  u64 snapshot Raft index
+//  24  u64 snapshot Raft term
+//  32  u64 next Kafka offset after the snapshot
+//  40  u64 data length D
+//  48  C bytes conf state (opaque: the driver's serialized membership),
+//      then D bytes of data
+//  48 + C + D  u32 CRC-32C of every byte before it
+// clang-format on
+inline constexpr char kSnapshotMagic[8] = {'C', 'H', 'R', 'N',
+                                           'K', 'S', 'N', 'P'};
+inline constexpr size_t kSnapshotHeaderBytes = 48;
+
+// ---- Hard state file: a header, then one entry per group.
+// clang-format off
+//   0  magic "CHRNKHST" (8 bytes)
+//   8  u32 format version
+//  12  u32 group count N
+//  16  N entries of kHardStateEntryBytes = 40: u64 group id, u64 term,
+//      u64 vote, u64 commit, u64 zero
+//  16 + 40N  u32 CRC-32C of every byte before it
+// clang-format on
+inline constexpr char kHardStateMagic[8] = {'C', 'H', 'R', 'N',
+                                            'K', 'H', 'S', 'T'};
+inline constexpr size_t kHardStateEntryBytes = 40;
+
+// File names.
+inline constexpr char kHardStateFile[] = "hardstate";
+inline constexpr char kTmpSuffix[] = ".tmp";
+inline constexpr char kSnapshotFile[] = "snapshot";
+std::string GroupDir(uint64_t group_id);
+std::string SegmentName(uint64_t first_index);
+std::string IndexName(uint64_t first_index);
+// Parses "log-<20 digits>.seg"; nullopt for any other name.
+std::optional<uint64_t> ParseSegmentName(absl::string_view name);
+
+// Little-endian helpers.
+void PutU32(std::string* out, uint32_t v);
+void PutU64(std::string* out, uint64_t v);
+uint32_t GetU32(const char* p);
+uint64_t GetU64(const char* p);
+
+}  // namespace chronik::storage::format
+
+#endif  // CHRONIK_BROKER_STORAGE_FORMAT_H_

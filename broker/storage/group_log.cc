@@ -1,0 +1,981 @@
+#include "broker/storage/group_log.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "base/crc32c.h"
+
+namespace chronik::storage {
+
+using format::kRecordHeaderBytes;
+using format::kSegmentHeaderBytes;
+
+struct GroupLog::Segment {
+  std::string name;
+  std::string path;
+  format::SegmentHeader header;
+  bool header_ok =
+      true;  // false: unreadable header, the whole segment is damage
+  bool damaged_tail =
+      false;                // a bad record with nothing valid after it (sealed)
+  uint64_t last_index = 0;  // header.first_index - 1 when empty
+  uint64_t last_term = 0;   // term of the last entry, or header.prev_term
+  uint64_t end_position = kSegmentHeaderBytes;
+  uint64_t next_offset = 0;  // next Kafka offset after the last entry
+  int64_t max_timestamp_ms = -1;
+  std::vector<IndexPoint> points;
+  std::unique_ptr<env::File> file;
+  bool dirty = false;   // has writes or truncates not yet synced
+  bool sealed = false;  // rolled; has (or had) an index file
+};
+
+namespace {
+
+// Positional reads in chunks: Get(pos, n) returns [pos, pos + n) clipped to
+// `limit`, valid until the next call.
+class ChunkReader {
+ public:
+  ChunkReader(const env::File* file, uint64_t limit, size_t chunk_bytes)
+      : file_(file), limit_(limit), chunk_bytes_(chunk_bytes) {}
+
+  absl::StatusOr<absl::string_view> Get(uint64_t pos, size_t n) {
+    if (pos >= limit_) return absl::string_view();
+    n = static_cast<size_t>(std::min<uint64_t>(n, limit_ - pos));
+    if (pos < start_ || pos + n > start_ + buffer_.size()) {
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(std::max(n, chunk_bytes_), limit_ - pos));
+      buffer_.resize(want);
+      absl::StatusOr<size_t> got = file_->ReadAt(pos, want, buffer_.data());
+      if (!got.ok()) return got.status();
+      buffer_.resize(*got);
+      start_ = pos;
+    }
+    const size_t offset = static_cast<size_t>(pos - start_);
+    return absl::string_view(buffer_).substr(offset, n);
+  }
+
+ private:
+  const env::File* const file_;
+  const uint64_t limit_;
+  const size_t chunk_bytes_;
+  std::string buffer_;
+  uint64_t start_ = 0;
+};
+
+struct Found {
+  uint64_t position;
+  format::RecordHeader header;
+};
+
+// The record at `pos` if it is the one recovery expects there: decodable, index
+// `expected`, term >= `min_term`, inside the file, right Kafka offset, CRC
+// good.
+absl::StatusOr<std::optional<format::RecordHeader>> ValidRecordAt(
+    ChunkReader& reader, uint64_t pos, uint64_t limit, uint64_t expected,
+    uint64_t min_term, std::optional<uint64_t> next_offset) {
+  absl::StatusOr<absl::string_view> head = reader.Get(pos, kRecordHeaderBytes);
+  if (!head.ok()) return head.status();
+  std::optional<format::RecordHeader> header =
+      format::DecodeRecordHeader(*head);
+  if (!header || header->index != expected || header->term < min_term) {
+    return std::nullopt;
+  }
+  const uint64_t end = pos + kRecordHeaderBytes + header->payload_bytes;
+  if (end > limit) return std::nullopt;
+  if (header->offset_count > 0 && next_offset.has_value() &&
+      header->offset_base != *next_offset) {
+    return std::nullopt;
+  }
+  absl::StatusOr<absl::string_view> record =
+      reader.Get(pos, kRecordHeaderBytes + header->payload_bytes);
+  if (!record.ok()) return record.status();
+  if (record->size() != end - pos ||
+      !format::RecordChecksumOk(record->substr(0, kRecordHeaderBytes),
+                                record->substr(kRecordHeaderBytes))) {
+    return std::nullopt;
+  }
+  return header;
+}
+
+// After a bad record at `from - 1`: the first position in [from, limit) holding
+// a valid record with an index above `expected` (entries were lost in between).
+// A false match needs a 32-bit CRC collision on top of matching index and term.
+absl::StatusOr<std::optional<Found>> FindNextValid(ChunkReader& reader,
+                                                   uint64_t from,
+                                                   uint64_t limit,
+                                                   uint64_t expected,
+                                                   uint64_t min_term) {
+  const uint64_t max_index = expected + (limit - from) / kRecordHeaderBytes + 1;
+  for (uint64_t pos = from; pos + kRecordHeaderBytes <= limit; ++pos) {
+    absl::StatusOr<absl::string_view> head =
+        reader.Get(pos, kRecordHeaderBytes);
+    if (!head.ok()) return head.status();
+    std::optional<format::RecordHeader> header =
+        format::DecodeRecordHeader(*head);
+    if (!header || header->index <= expected || header->index > max_index ||
+        header->term < min_term) {
+      continue;
+    }
+    absl::StatusOr<std::optional<format::RecordHeader>> valid = ValidRecordAt(
+        reader, pos, limit, header->index, min_term, std::nullopt);
+    if (!valid.ok()) return valid.status();
+    if (valid->has_value()) return Found{pos, **valid};
+  }
+  return std::nullopt;
+}
+
+absl::Status IgnoreNotFound(absl::Status status) {
+  return absl::IsNotFound(status) ? absl::OkStatus() : status;
+}
+
+// Records one entry at `pos` in the segment's bookkeeping and sparse index: a
+// point at the first record, at each term change, and every
+// `index_interval_bytes`.
+void AddRecord(GroupLog::Segment& seg, uint64_t pos,
+               const format::RecordHeader& header, bool force_point,
+               uint64_t index_interval_bytes) {
+  const bool new_term = seg.points.empty() || header.term != seg.last_term;
+  const bool far = !seg.points.empty() &&
+                   pos - seg.points.back().position >= index_interval_bytes;
+  if (force_point || new_term || far) {
+    seg.points.push_back(GroupLog::IndexPoint{.index = header.index,
+                                              .term = header.term,
+                                              .offset = seg.next_offset,
+                                              .position = pos});
+  }
+  seg.last_index = header.index;
+  seg.last_term = header.term;
+  if (header.offset_count > 0) {
+    seg.next_offset = header.offset_base + header.offset_count;
+  }
+  seg.max_timestamp_ms =
+      std::max(seg.max_timestamp_ms, header.max_timestamp_ms);
+  seg.end_position = pos + kRecordHeaderBytes + header.payload_bytes;
+}
+
+}  // namespace
+
+GroupLog::GroupLog(env::Disk* disk, std::string dir, const LogOptions& options)
+    : disk_(disk), dir_(std::move(dir)), options_(options) {
+  CHRONIK_CHECK(disk_ != nullptr);
+  CHRONIK_CHECK_GT(options_.segment_max_bytes,
+                   kSegmentHeaderBytes + kRecordHeaderBytes);
+  CHRONIK_CHECK_GT(options_.index_interval_bytes, 0u);
+  CHRONIK_CHECK_GT(options_.read_chunk_bytes, 0u);
+}
+
+GroupLog::~GroupLog() = default;
+
+absl::StatusOr<std::unique_ptr<GroupLog>> GroupLog::Open(
+    env::Disk* disk, std::string dir, const LogOptions& options,
+    RecoveryReport* report) {
+  CHRONIK_CHECK(report != nullptr);
+  std::unique_ptr<GroupLog> log(new GroupLog(disk, std::move(dir), options));
+  if (absl::Status s = disk->CreateDir(log->dir_); !s.ok()) return s;
+  if (absl::Status s = disk->SyncDir(env::ParentDir(log->dir_)); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = log->Recover(report); !s.ok()) return s;
+  return log;
+}
+
+absl::Status GroupLog::Recover(RecoveryReport* report) {
+  absl::StatusOr<std::vector<std::string>> names = disk_->List(dir_);
+  if (!names.ok()) return names.status();
+  // Pass 1: open every segment and read its header.
+  for (const std::string& name : *names) {
+    std::optional<uint64_t> first = format::ParseSegmentName(name);
+    if (!first) continue;
+    auto seg = std::make_unique<Segment>();
+    seg->name = name;
+    seg->path = env::JoinPath(dir_, name);
+    absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Open(seg->path);
+    if (!file.ok()) return file.status();
+    seg->file = std::move(*file);
+    char head[kSegmentHeaderBytes];
+    absl::StatusOr<size_t> n = seg->file->ReadAt(0, sizeof(head), head);
+    if (!n.ok()) return n.status();
+    std::optional<format::SegmentHeader> header =
+        format::DecodeSegmentHeader(absl::string_view(head, *n));
+    if (header && header->first_index == *first) {
+      seg->header = *header;
+    } else {
+      seg->header_ok = false;
+      seg->header.first_index = *first;
+    }
+    segments_.push_back(std::move(seg));
+  }
+  // A segment whose creation was torn (bad header, nothing after it) is
+  // removed. A bad header with records after it is damage the log cannot work
+  // around (the active segment's header anchors its terms and offsets): refuse
+  // to open.
+  while (!segments_.empty() && !segments_.back()->header_ok) {
+    if (segments_.back()->file->Size() > kSegmentHeaderBytes) {
+      return absl::DataLossError(absl::StrCat(
+          "segment header damaged in ", segments_.back()->path,
+          " at position 0; the group must be restored from a replica"));
+    }
+    report->files_removed.push_back(segments_.back()->path);
+    if (absl::Status s = RemoveSegmentFiles(*segments_.back()); !s.ok())
+      return s;
+    segments_.pop_back();
+    dir_dirty_ = true;
+  }
+  // Segments before the last base segment are leftovers of a reset (snapshot
+  // install).
+  for (size_t i = segments_.size(); i-- > 1;) {
+    if (!segments_[i]->header_ok ||
+        !(segments_[i]->header.flags & format::kSegmentFlagBase)) {
+      continue;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      report->files_removed.push_back(segments_[j]->path);
+      if (absl::Status s = RemoveSegmentFiles(*segments_[j]); !s.ok()) return s;
+    }
+    segments_.erase(segments_.begin(), segments_.begin() + i);
+    dir_dirty_ = true;
+    break;
+  }
+  if (segments_.empty()) {
+    if (absl::Status s = CreateSegment(1, 0, 0, format::kSegmentFlagBase);
+        !s.ok()) {
+      return Fail(s);
+    }
+    return Sync();
+  }
+  // Pass 2: index or scan each segment.
+  report->segments = segments_.size();
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    Segment& seg = *segments_[i];
+    const bool is_last = i + 1 == segments_.size();
+    seg.last_index = seg.header.first_index - 1;
+    seg.last_term = seg.header.prev_term;
+    seg.next_offset = seg.header.first_offset;
+    if (!seg.header_ok) {
+      seg.sealed = true;
+      damage_.push_back(Damage{seg.path, 0, seg.header.first_index, 0,
+                               "segment header unreadable"});
+      seg.damaged_tail = true;
+      continue;
+    }
+    if (!is_last && LoadIndexFile(seg)) continue;
+    if (absl::Status s = ScanSegment(seg, is_last, report); !s.ok()) return s;
+    if (!is_last) {
+      seg.sealed = true;
+      report->indexes_rebuilt++;
+      if (absl::Status s = WriteIndexFile(seg); !s.ok()) return s;
+    }
+  }
+  // Pass 3: the segments must chain; fix up the end of damaged segments.
+  for (size_t i = 1; i < segments_.size(); ++i) {
+    Segment& prev = *segments_[i - 1];
+    const Segment& cur = *segments_[i];
+    if (prev.damaged_tail) {
+      prev.last_index = cur.header.first_index - 1;
+      for (Damage& d : damage_) {
+        if (d.file == prev.path && d.last_index == 0)
+          d.last_index = prev.last_index;
+      }
+      continue;
+    }
+    if (cur.header.first_index > prev.last_index + 1) {
+      damage_.push_back(Damage{cur.path, 0, prev.last_index + 1,
+                               cur.header.first_index - 1,
+                               "entries missing before this segment"});
+    } else if (cur.header.first_index <= prev.last_index) {
+      return absl::DataLossError(absl::StrCat(
+          "segments overlap: ", prev.path, " ends at ", prev.last_index, ", ",
+          cur.path, " starts at ", cur.header.first_index));
+    }
+  }
+  std::sort(damage_.begin(), damage_.end(),
+            [](const Damage& a, const Damage& b) {
+              return a.first_index < b.first_index;
+            });
+  report->damage = damage_;
+  // The last segment is the active one: appends go there, so it has no index
+  // file.
+  Segment& last = active();
+  if (absl::Status s = IgnoreNotFound(disk_->Remove(
+          env::JoinPath(dir_, format::IndexName(last.header.first_index))));
+      !s.ok()) {
+    return s;
+  }
+  last.sealed = false;
+  CHRONIK_CHECK_EQ(last.file->Size(), last.end_position);
+  return dir_dirty_ ? Sync() : absl::OkStatus();
+}
+
+absl::Status GroupLog::ScanSegment(Segment& seg, bool is_last,
+                                   RecoveryReport* report) {
+  report->segments_scanned++;
+  seg.points.clear();
+  uint64_t size = seg.file->Size();
+  ChunkReader reader(seg.file.get(), size, options_.read_chunk_bytes);
+  uint64_t pos = kSegmentHeaderBytes;
+  bool force_point = true;
+  std::optional<uint64_t> next_offset = seg.next_offset;
+  while (pos < size) {
+    absl::StatusOr<std::optional<format::RecordHeader>> record = ValidRecordAt(
+        reader, pos, size, seg.last_index + 1, seg.last_term, next_offset);
+    if (!record.ok()) return record.status();
+    if (record->has_value()) {
+      AddRecord(seg, pos, **record, force_point, options_.index_interval_bytes);
+      force_point = false;
+      next_offset = seg.next_offset;
+      pos = seg.end_position;
+      continue;
+    }
+    absl::StatusOr<std::optional<Found>> next =
+        FindNextValid(reader, pos + 1, size, seg.last_index + 1, seg.last_term);
+    if (!next.ok()) return next.status();
+    if (!next->has_value() && is_last) {
+      // A torn write at the tail: never acknowledged as durable, cut it.
+      if (absl::Status s = seg.file->Truncate(pos); !s.ok()) return s;
+      if (absl::Status s = seg.file->Sync(); !s.ok()) return s;
+      report->torn_bytes_cut += size - pos;
+      size = pos;
+      break;
+    }
+    if (!next->has_value()) {
+      damage_.push_back(Damage{seg.path, pos, seg.last_index + 1, 0,
+                               "bad record; no valid record after it"});
+      seg.damaged_tail = true;
+      break;
+    }
+    const Found& found = **next;
+    damage_.push_back(Damage{seg.path, pos, seg.last_index + 1,
+                             found.header.index - 1,
+                             "bad record in the middle of the log"});
+    if (found.header.offset_count > 0)
+      seg.next_offset = found.header.offset_base;
+    AddRecord(seg, found.position, found.header, /*force_point=*/true,
+              options_.index_interval_bytes);
+    next_offset = seg.next_offset;
+    pos = seg.end_position;
+  }
+  if (!seg.damaged_tail)
+    seg.end_position = std::max<uint64_t>(pos, kSegmentHeaderBytes);
+  if (seg.damaged_tail) seg.end_position = size;
+  return absl::OkStatus();
+}
+
+bool GroupLog::LoadIndexFile(Segment& seg) {
+  absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Open(
+      env::JoinPath(dir_, format::IndexName(seg.header.first_index)));
+  if (!file.ok()) return false;
+  const uint64_t size = (*file)->Size();
+  if (size < format::kIndexHeaderBytes + format::kIndexTrailerBytes ||
+      size > (256ull << 20)) {
+    return false;
+  }
+  std::string bytes(size, '\0');
+  absl::StatusOr<size_t> n = (*file)->ReadAt(0, size, bytes.data());
+  if (!n.ok() || *n != size) return false;
+  const char* p = bytes.data();
+  if (absl::string_view(p, 8) != absl::string_view(format::kIndexMagic, 8) ||
+      format::GetU32(p + 8) != format::kFormatVersion) {
+    return false;
+  }
+  const uint64_t count = format::GetU32(p + 12);
+  if (size != format::kIndexHeaderBytes + count * format::kIndexPointBytes +
+                  format::kIndexTrailerBytes) {
+    return false;
+  }
+  const char* trailer = p + size - format::kIndexTrailerBytes;
+  if (format::GetU32(trailer + 32) != crc32c::Value(p, trailer + 32 - p)) {
+    return false;
+  }
+  const uint64_t segment_size = format::GetU64(trailer);
+  const uint64_t last_index = format::GetU64(trailer + 8);
+  if (segment_size != seg.file->Size() ||
+      last_index + 1 < seg.header.first_index) {
+    return false;  // stale: the segment changed after the index was written
+  }
+  std::vector<IndexPoint> points;
+  for (uint64_t i = 0; i < count; ++i) {
+    const char* q =
+        p + format::kIndexHeaderBytes + i * format::kIndexPointBytes;
+    points.push_back(IndexPoint{.index = format::GetU64(q),
+                                .term = format::GetU64(q + 8),
+                                .offset = format::GetU64(q + 16),
+                                .position = format::GetU64(q + 24)});
+  }
+  const bool empty = last_index + 1 == seg.header.first_index;
+  if (empty != points.empty()) return false;
+  if (!empty && (points.front().index != seg.header.first_index ||
+                 points.back().index > last_index)) {
+    return false;
+  }
+  seg.points = std::move(points);
+  seg.last_index = last_index;
+  seg.last_term = empty ? seg.header.prev_term : seg.points.back().term;
+  seg.next_offset = format::GetU64(trailer + 16);
+  seg.max_timestamp_ms = static_cast<int64_t>(format::GetU64(trailer + 24));
+  seg.end_position = segment_size;
+  seg.sealed = true;
+  return true;
+}
+
+absl::Status GroupLog::WriteIndexFile(const Segment& seg) {
+  std::string bytes(format::kIndexMagic, 8);
+  format::PutU32(&bytes, format::kFormatVersion);
+  format::PutU32(&bytes, static_cast<uint32_t>(seg.points.size()));
+  for (const IndexPoint& point : seg.points) {
+    format::PutU64(&bytes, point.index);
+    format::PutU64(&bytes, point.term);
+    format::PutU64(&bytes, point.offset);
+    format::PutU64(&bytes, point.position);
+  }
+  format::PutU64(&bytes, seg.end_position);
+  format::PutU64(&bytes, seg.last_index);
+  format::PutU64(&bytes, seg.next_offset);
+  format::PutU64(&bytes, static_cast<uint64_t>(seg.max_timestamp_ms));
+  format::PutU32(&bytes, crc32c::Value(bytes));
+  format::PutU32(&bytes, 0);
+  // Synced with the next Sync so it is usually there after a crash; a lost or
+  // torn index is detected anyway (CRC, segment size) and rebuilt by a scan.
+  absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Create(
+      env::JoinPath(dir_, format::IndexName(seg.header.first_index)));
+  if (!file.ok()) return file.status();
+  dir_dirty_ = true;
+  if (absl::Status s = (*file)->Append(bytes); !s.ok()) return s;
+  unsynced_index_files_.push_back(std::move(*file));
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
+                                     uint64_t first_offset, uint32_t flags) {
+  auto seg = std::make_unique<Segment>();
+  seg->name = format::SegmentName(first_index);
+  seg->path = env::JoinPath(dir_, seg->name);
+  seg->header = format::SegmentHeader{.flags = flags,
+                                      .first_index = first_index,
+                                      .prev_term = prev_term,
+                                      .first_offset = first_offset};
+  absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Create(seg->path);
+  if (!file.ok()) return file.status();
+  seg->file = std::move(*file);
+  dir_dirty_ = true;
+  if (absl::Status s =
+          seg->file->Append(format::EncodeSegmentHeader(seg->header));
+      !s.ok()) {
+    return s;
+  }
+  seg->last_index = first_index - 1;
+  seg->last_term = prev_term;
+  seg->next_offset = first_offset;
+  seg->end_position = kSegmentHeaderBytes;
+  seg->dirty = true;
+  segments_.push_back(std::move(seg));
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::WritePending() {
+  if (pending_.empty()) return absl::OkStatus();
+  Segment& seg = active();
+  CHRONIK_CHECK_EQ(seg.file->Size() + pending_.size(), seg.end_position);
+  if (absl::Status s = seg.file->Append(pending_); !s.ok()) return Fail(s);
+  pending_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::Roll() {
+  if (absl::Status s = WritePending(); !s.ok()) return s;
+  Segment& old = active();
+  // The sealed segment is synced before the next one exists: any later
+  // directory sync (a snapshot, a truncation) may make the new file durable,
+  // and a durable segment must never follow one whose tail could still be lost.
+  if (old.dirty) {
+    if (absl::Status s = old.file->Sync(); !s.ok()) return Fail(s);
+    ++fsyncs_;
+    old.dirty = false;
+  }
+  old.sealed = true;
+  if (absl::Status s = WriteIndexFile(old); !s.ok()) return Fail(s);
+  if (absl::Status s = CreateSegment(old.last_index + 1, old.last_term,
+                                     old.next_offset, /*flags=*/0);
+      !s.ok()) {
+    return Fail(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::RemoveSegmentFiles(const Segment& seg) {
+  if (absl::Status s = IgnoreNotFound(disk_->Remove(seg.path)); !s.ok()) {
+    return s;
+  }
+  return IgnoreNotFound(disk_->Remove(
+      env::JoinPath(dir_, format::IndexName(seg.header.first_index))));
+}
+
+absl::Status GroupLog::Fail(absl::Status status) {
+  CHRONIK_CHECK(!status.ok());
+  if (failed_.ok()) failed_ = status;
+  return status;
+}
+
+uint64_t GroupLog::first_index() const {
+  return segments_.front()->header.first_index;
+}
+
+uint64_t GroupLog::last_index() const { return active().last_index; }
+
+uint64_t GroupLog::next_offset() const { return active().next_offset; }
+
+uint64_t GroupLog::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& seg : segments_) total += seg->end_position;
+  return total;
+}
+
+bool GroupLog::needs_sync() const {
+  if (!pending_.empty() || dir_dirty_ || !unsynced_index_files_.empty()) {
+    return true;
+  }
+  for (const auto& seg : segments_) {
+    if (seg->dirty) return true;
+  }
+  return false;
+}
+
+size_t GroupLog::SegmentPos(uint64_t index) const {
+  CHRONIK_CHECK_GE(index, first_index());
+  auto it =
+      std::upper_bound(segments_.begin(), segments_.end(), index,
+                       [](uint64_t i, const std::unique_ptr<Segment>& seg) {
+                         return i < seg->header.first_index;
+                       });
+  CHRONIK_CHECK(it != segments_.begin());
+  return static_cast<size_t>(it - segments_.begin()) - 1;
+}
+
+GroupLog::Segment& GroupLog::SegmentFor(uint64_t index) {
+  return *segments_[SegmentPos(index)];
+}
+
+const Damage* GroupLog::DamageAt(uint64_t index) const {
+  for (const Damage& d : damage_) {
+    if (d.first_index <= index && index <= d.last_index) return &d;
+  }
+  return nullptr;
+}
+
+absl::Status GroupLog::CheckDamage(uint64_t index) const {
+  if (const Damage* d = DamageAt(index)) {
+    return absl::DataLossError(
+        absl::StrCat("entry ", index, " is damaged: ", d->reason, " in ",
+                     d->file, " at position ", d->position, " (entries ",
+                     d->first_index, "..", d->last_index, " refused)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> GroupLog::Term(uint64_t index) const {
+  if (!failed_.ok()) return failed_;
+  if (index + 1 < first_index() || index > last_index()) {
+    return absl::OutOfRangeError(absl::StrCat("no term for index ", index,
+                                              ", log holds ", first_index(),
+                                              "..", last_index()));
+  }
+  if (index + 1 == first_index()) {
+    if (!segments_.front()->header_ok) return CheckDamage(first_index());
+    return segments_.front()->header.prev_term;
+  }
+  if (absl::Status s = CheckDamage(index); !s.ok()) return s;
+  const Segment& seg = *segments_[SegmentPos(index)];
+  auto it = std::upper_bound(
+      seg.points.begin(), seg.points.end(), index,
+      [](uint64_t i, const IndexPoint& point) { return i < point.index; });
+  CHRONIK_CHECK(it != seg.points.begin()) << "no index point for " << index;
+  return std::prev(it)->term;
+}
+
+absl::StatusOr<GroupLog::Located> GroupLog::Locate(Segment& seg,
+                                                   uint64_t index) {
+  auto it = std::upper_bound(
+      seg.points.begin(), seg.points.end(), index,
+      [](uint64_t i, const IndexPoint& point) { return i < point.index; });
+  if (it == seg.points.begin()) {
+    return absl::DataLossError(
+        absl::StrCat("no index point for entry ", index, " in ", seg.path));
+  }
+  const IndexPoint& point = *std::prev(it);
+  Located at{point.position, point.offset};
+  ChunkReader reader(seg.file.get(), seg.file->Size(), 16 << 10);
+  for (uint64_t i = point.index; i < index; ++i) {
+    absl::StatusOr<absl::string_view> head =
+        reader.Get(at.position, kRecordHeaderBytes);
+    if (!head.ok()) return Fail(head.status());
+    std::optional<format::RecordHeader> header =
+        format::DecodeRecordHeader(*head);
+    if (!header || header->index != i) {
+      return absl::DataLossError(absl::StrCat("bad record header in ", seg.path,
+                                              " at position ", at.position));
+    }
+    if (header->offset_count > 0) {
+      at.next_offset = header->offset_base + header->offset_count;
+    }
+    at.position += kRecordHeaderBytes + header->payload_bytes;
+  }
+  return at;
+}
+
+absl::Status GroupLog::Append(absl::Span<Entry> entries) {
+  if (!failed_.ok()) return failed_;
+  if (entries.empty()) return absl::OkStatus();
+  const uint64_t first = entries[0].index;
+  if (first < first_index() || first > last_index() + 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("append at ", first, " does not fit log ", first_index(),
+                     "..", last_index()));
+  }
+  absl::StatusOr<uint64_t> prev_term = Term(first - 1);
+  if (!prev_term.ok()) return prev_term.status();
+  std::vector<BatchOffsets::Info> infos(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    CHRONIK_CHECK_EQ(entries[i].index, first + i) << "entries not consecutive";
+    CHRONIK_CHECK_GE(entries[i].term, i == 0 ? *prev_term : entries[i - 1].term)
+        << "term decreases at index " << entries[i].index;
+    if (entries[i].data.size() > format::kMaxPayloadBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "entry ", entries[i].index, " has ", entries[i].data.size(),
+          " bytes, max ", format::kMaxPayloadBytes));
+    }
+    if (options_.batch_offsets != nullptr) {
+      absl::StatusOr<BatchOffsets::Info> info =
+          options_.batch_offsets->Inspect(entries[i].data);
+      if (!info.ok()) return info.status();
+      infos[i] = *info;
+    }
+  }
+  if (first <= last_index()) {
+    if (absl::Status s = TruncateSuffix(first - 1); !s.ok()) return s;
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Entry& entry = entries[i];
+    const uint64_t record_bytes = kRecordHeaderBytes + entry.data.size();
+    if (active().end_position + record_bytes > options_.segment_max_bytes &&
+        active().last_index >= active().header.first_index) {
+      if (absl::Status s = Roll(); !s.ok()) return s;
+    }
+    Segment& seg = active();
+    format::RecordHeader header;
+    header.index = entry.index;
+    header.term = entry.term;
+    header.type = entry.type;
+    if (options_.batch_offsets != nullptr) {
+      options_.batch_offsets->AssignBaseOffset(seg.next_offset, entry.data);
+      entry.offset_base = seg.next_offset;
+      entry.offset_count = infos[i].offset_count;
+      header.offset_base = entry.offset_base;
+      header.offset_count = entry.offset_count;
+      header.max_timestamp_ms = infos[i].max_timestamp_ms;
+    }
+    header.payload_bytes = static_cast<uint32_t>(entry.data.size());
+    const uint64_t pos = seg.end_position;
+    format::AppendRecord(header, entry.data, &pending_);
+    AddRecord(seg, pos, header, /*force_point=*/false,
+              options_.index_interval_bytes);
+    seg.dirty = true;
+    if (pending_.size() >= options_.write_buffer_bytes) {
+      if (absl::Status s = WritePending(); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::TruncateSuffix(uint64_t last_kept) {
+  if (!failed_.ok()) return failed_;
+  if (last_kept >= last_index()) return absl::OkStatus();
+  if (last_kept + 1 < first_index()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot truncate to ", last_kept, ": log starts at ", first_index()));
+  }
+  if (absl::Status s = WritePending(); !s.ok()) return s;
+  size_t k = SegmentPos(last_kept + 1);
+  // A segment with an unreadable header cannot be cut inside: drop it whole,
+  // the previous segment ends exactly at last_kept.
+  if (!segments_[k]->header_ok) {
+    if (k == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "cannot truncate into unreadable segment ", segments_[k]->path));
+    }
+    --k;
+    CHRONIK_CHECK_EQ(segments_[k]->last_index, last_kept);
+  }
+  Segment& seg = *segments_[k];
+  uint64_t cut = kSegmentHeaderBytes;
+  uint64_t next_offset = seg.header.first_offset;
+  if (last_kept >= seg.header.first_index) {
+    absl::StatusOr<Located> at = Locate(seg, last_kept);
+    if (!at.ok()) return at.status();
+    char head[kRecordHeaderBytes];
+    absl::StatusOr<size_t> n =
+        seg.file->ReadAt(at->position, sizeof(head), head);
+    if (!n.ok()) return Fail(n.status());
+    std::optional<format::RecordHeader> header =
+        format::DecodeRecordHeader(absl::string_view(head, *n));
+    if (!header || header->index != last_kept) {
+      return absl::DataLossError(absl::StrCat("bad record header in ", seg.path,
+                                              " at position ", at->position));
+    }
+    cut = at->position + kRecordHeaderBytes + header->payload_bytes;
+    next_offset = header->offset_count > 0
+                      ? header->offset_base + header->offset_count
+                      : at->next_offset;
+  }
+  // Later segments must be durably gone before this one is cut and appended to
+  // again, or a crash could bring back a stale segment after new entries.
+  bool removed = false;
+  while (segments_.size() > k + 1) {
+    if (absl::Status s = RemoveSegmentFiles(*segments_.back()); !s.ok()) {
+      return Fail(s);
+    }
+    segments_.pop_back();
+    removed = true;
+  }
+  if (seg.sealed) {
+    if (absl::Status s = IgnoreNotFound(disk_->Remove(
+            env::JoinPath(dir_, format::IndexName(seg.header.first_index))));
+        !s.ok()) {
+      return Fail(s);
+    }
+    seg.sealed = false;
+    removed = true;
+  }
+  if (removed) {
+    if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);
+    dir_dirty_ = false;
+  }
+  if (absl::Status s = seg.file->Truncate(cut); !s.ok()) return Fail(s);
+  seg.dirty = true;
+  seg.damaged_tail = false;
+  while (!seg.points.empty() && seg.points.back().position >= cut) {
+    seg.points.pop_back();
+  }
+  seg.end_position = cut;
+  seg.last_index = last_kept;
+  seg.last_term =
+      seg.points.empty() ? seg.header.prev_term : seg.points.back().term;
+  seg.next_offset = next_offset;
+  std::erase_if(damage_,
+                [&](const Damage& d) { return d.first_index > last_kept; });
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::RemovePrefix(uint64_t up_to_index) {
+  if (!failed_.ok()) return failed_;
+  while (segments_.size() > 1 && segments_.front()->last_index <= up_to_index) {
+    if (absl::Status s = RemoveSegmentFiles(*segments_.front()); !s.ok()) {
+      return Fail(s);
+    }
+    segments_.erase(segments_.begin());
+    dir_dirty_ = true;
+  }
+  std::erase_if(damage_,
+                [&](const Damage& d) { return d.last_index < first_index(); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> GroupLog::ApplyRetention(const RetentionLimits& limits) {
+  if (!failed_.ok()) return failed_;
+  uint64_t total = size_bytes();
+  int removed = 0;
+  while (segments_.size() > 1) {
+    const Segment& seg = *segments_.front();
+    if (seg.last_index > limits.max_removable_index) break;
+    const bool by_time =
+        limits.retention_ms >= 0 && seg.max_timestamp_ms >= 0 &&
+        limits.now_ms - seg.max_timestamp_ms > limits.retention_ms;
+    const bool by_size = limits.retention_bytes >= 0 &&
+                         total - seg.end_position >=
+                             static_cast<uint64_t>(limits.retention_bytes);
+    if (!by_time && !by_size) break;
+    total -= seg.end_position;
+    if (absl::Status s = RemovePrefix(seg.last_index); !s.ok()) return s;
+    ++removed;
+  }
+  return removed;
+}
+
+absl::Status GroupLog::Reset(uint64_t index, uint64_t term,
+                             uint64_t next_offset) {
+  if (!failed_.ok()) return failed_;
+  pending_.clear();
+  for (const auto& seg : segments_) {
+    if (absl::Status s = RemoveSegmentFiles(*seg); !s.ok()) return Fail(s);
+  }
+  segments_.clear();
+  damage_.clear();
+  if (absl::Status s =
+          CreateSegment(index + 1, term, next_offset, format::kSegmentFlagBase);
+      !s.ok()) {
+    return Fail(s);
+  }
+  // One directory sync switches from the old segments to the new empty one.
+  return Sync();
+}
+
+absl::Status GroupLog::Sync() {
+  std::vector<env::File*> files;
+  if (absl::Status s = PrepareSync(&files); !s.ok()) return s;
+  absl::Status synced;
+  for (env::File* file : files) {
+    synced = file->Sync();
+    if (!synced.ok()) break;
+  }
+  return FinishSync(synced);
+}
+
+absl::Status GroupLog::PrepareSync(std::vector<env::File*>* files) {
+  if (!failed_.ok()) return failed_;
+  if (absl::Status s = WritePending(); !s.ok()) return s;
+  // Rolls sync the segment they seal, so the files here are independent: any
+  // order.
+  for (const auto& seg : segments_) {
+    if (seg->dirty) files->push_back(seg->file.get());
+  }
+  for (const auto& file : unsynced_index_files_) files->push_back(file.get());
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::FinishSync(absl::Status sync_status) {
+  if (!failed_.ok()) return failed_;
+  if (!sync_status.ok()) return Fail(sync_status);
+  for (const auto& seg : segments_) {
+    if (!seg->dirty) continue;
+    ++fsyncs_;
+    seg->dirty = false;
+  }
+  fsyncs_ += unsynced_index_files_.size();
+  unsynced_index_files_.clear();
+  if (dir_dirty_) {
+    if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);
+    dir_dirty_ = false;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
+                            std::vector<Entry>* out) {
+  if (!failed_.ok()) return failed_;
+  if (lo > hi || lo < first_index() || hi > last_index() + 1) {
+    return absl::OutOfRangeError(absl::StrCat("read ", lo, "..", hi,
+                                              " outside log ", first_index(),
+                                              "..", last_index()));
+  }
+  if (lo == hi) return absl::OkStatus();
+  if (absl::Status s = CheckDamage(lo); !s.ok()) return s;
+  for (const Damage& d : damage_) {
+    if (lo < d.first_index && d.first_index < hi) hi = d.first_index;
+  }
+  if (absl::Status s = WritePending(); !s.ok()) return s;
+  uint64_t bytes = 0;
+  uint64_t index = lo;
+  while (index < hi) {
+    Segment& seg = SegmentFor(index);
+    absl::StatusOr<Located> at = Locate(seg, index);
+    if (!at.ok()) return at.status();
+    ChunkReader reader(
+        seg.file.get(), seg.file->Size(),
+        std::max<uint64_t>(options_.read_chunk_bytes,
+                           std::min<uint64_t>(max_bytes, 16 << 20)));
+    uint64_t pos = at->position;
+    while (index < hi && index <= seg.last_index) {
+      absl::StatusOr<absl::string_view> head =
+          reader.Get(pos, kRecordHeaderBytes);
+      if (!head.ok()) return Fail(head.status());
+      std::optional<format::RecordHeader> header =
+          format::DecodeRecordHeader(*head);
+      bool ok = header.has_value() && header->index == index;
+      absl::string_view record;
+      if (ok) {
+        absl::StatusOr<absl::string_view> got =
+            reader.Get(pos, kRecordHeaderBytes + header->payload_bytes);
+        if (!got.ok()) return Fail(got.status());
+        record = *got;
+        ok = record.size() == kRecordHeaderBytes + header->payload_bytes &&
+             format::RecordChecksumOk(record.substr(0, kRecordHeaderBytes),
+                                      record.substr(kRecordHeaderBytes));
+      }
+      if (!ok) {
+        // Found at read time: remember it so the entry is never served.
+        damage_.push_back(Damage{seg.path, pos, index, index,
+                                 "checksum failure found by a read"});
+        if (index > lo) return absl::OkStatus();  // serve what precedes it
+        return CheckDamage(index);
+      }
+      Entry& entry = out->emplace_back();
+      entry.index = header->index;
+      entry.term = header->term;
+      entry.type = header->type;
+      entry.data.assign(record.data() + kRecordHeaderBytes,
+                        header->payload_bytes);
+      entry.offset_base = header->offset_base;
+      entry.offset_count = header->offset_count;
+      bytes += header->payload_bytes;
+      pos += record.size();
+      ++index;
+      if (bytes >= max_bytes) return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> GroupLog::IndexForOffset(uint64_t offset) {
+  if (!failed_.ok()) return failed_;
+  if (offset >= next_offset() || last_index() < first_index()) {
+    return absl::NotFoundError(absl::StrCat("offset ", offset, " not in log"));
+  }
+  auto it =
+      std::upper_bound(segments_.begin(), segments_.end(), offset,
+                       [](uint64_t o, const std::unique_ptr<Segment>& seg) {
+                         return o < seg->header.first_offset;
+                       });
+  if (it == segments_.begin()) {
+    return absl::NotFoundError(
+        absl::StrCat("offset ", offset, " is before the log start"));
+  }
+  // Segments without entries hold no offsets: step back to one that does.
+  while (it != segments_.begin() &&
+         (*std::prev(it))->last_index < (*std::prev(it))->header.first_index) {
+    --it;
+  }
+  if (it == segments_.begin()) {
+    return absl::NotFoundError(absl::StrCat("offset ", offset, " not in log"));
+  }
+  Segment& seg = **std::prev(it);
+  if (absl::Status s = WritePending(); !s.ok()) return s;
+  auto point = std::upper_bound(
+      seg.points.begin(), seg.points.end(), offset,
+      [](uint64_t o, const IndexPoint& p) { return o < p.offset; });
+  if (point == seg.points.begin()) {
+    return absl::NotFoundError(absl::StrCat("offset ", offset, " not in log"));
+  }
+  --point;
+  ChunkReader reader(seg.file.get(), seg.file->Size(), 16 << 10);
+  uint64_t pos = point->position;
+  for (uint64_t index = point->index; index <= seg.last_index; ++index) {
+    if (absl::Status s = CheckDamage(index); !s.ok()) return s;
+    absl::StatusOr<absl::string_view> head =
+        reader.Get(pos, kRecordHeaderBytes);
+    if (!head.ok()) return Fail(head.status());
+    std::optional<format::RecordHeader> header =
+        format::DecodeRecordHeader(*head);
+    if (!header || header->index != index) {
+      return absl::DataLossError(absl::StrCat("bad record header in ", seg.path,
+                                              " at position ", pos));
+    }
+    if (header->offset_count > 0 &&
+        offset < header->offset_base + header->offset_count) {
+      return index;
+    }
+    pos += kRecordHeaderBytes + header->payload_bytes;
+  }
+  return absl::NotFoundError(absl::StrCat("offset ", offset, " not in log"));
+}
+
+}  // namespace chronik::storage

@@ -1,0 +1,237 @@
+// GroupLog: the durable, segmented Raft log of one Raft group. For a partition
+// group it is also the partition's Kafka log (the entries are the record
+// batches).
+//
+// Layout: a directory of segment files (format.h, docs/storage-format.md), each
+// a header and back-to-back records carrying Raft index, term, Kafka offsets
+// and a CRC-32C. Segments roll when they would exceed `segment_max_bytes`; a
+// sealed segment gets a sparse index file. In memory every segment keeps its
+// sparse index: a point at its first record, at every term change, and every
+// `index_interval_bytes`, mapping Raft index, term and Kafka offset to a file
+// position. Term() is answered from memory; Read() seeks with the index and
+// does positional reads, never a scan of the log.
+//
+// Durability: Append/TruncateSuffix/RemovePrefix/Reset change the log at once
+// (reads see the change) but appended data is durable only after Sync()
+// returned OK. Sync issues one fsync per segment file that changed (usually
+// one) and a directory fsync when files were created or removed. Exceptions
+// that sync on their own, because recovery depends on their order:
+// TruncateSuffix makes removed segment files durably gone before it cuts the
+// remaining one; Reset makes the new empty log durable at once.
+//
+// Recovery (Open): segments are checked against their names and each other;
+// sealed segments with a valid index are trusted (their records are CRC-checked
+// when read), the last segment and any segment without a valid index are
+// scanned. A bad record at the end of the last segment with no valid record
+// after it is a torn write: it is cut. A bad record with valid records after
+// it, or anywhere in a sealed segment, is damage: it is reported (file,
+// position, index range) in `damage()` and reads and Term() of the damaged
+// range fail with DataLoss; nothing damaged is ever served or skipped. The
+// driver may drop the damage with TruncateSuffix and fetch the entries again
+// from a replica.
+//
+// Errors: environment errors come back as Status; after a failed write or sync
+// the log is "failed" (every later call returns the same error) because the
+// state of unsynced data is unknown: reopen the log to recover. Caller bugs
+// (non-consecutive indexes, decreasing terms) crash via CHRONIK_CHECK.
+//
+// Ownership: the log borrows `disk` (which must outlive it) and owns its open
+// files. Thread-safety: none; one thread (the IO step of a driver) uses a log
+// at a time.
+#ifndef CHRONIK_BROKER_STORAGE_GROUP_LOG_H_
+#define CHRONIK_BROKER_STORAGE_GROUP_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "broker/env/disk.h"
+#include "broker/storage/batch_offsets.h"
+#include "broker/storage/format.h"
+
+namespace chronik::storage {
+
+// One Raft entry as stored. `offset_base`/`offset_count` are assigned by the
+// log for partition logs (the Kafka offsets of the batch in `data`) and left
+// empty otherwise.
+struct Entry {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  uint8_t type = 0;  // opaque: the Raft core's entry type
+  std::string data = {};
+  uint64_t offset_base = format::kNoOffset;
+  uint32_t offset_count = 0;
+
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+struct LogOptions {
+  uint64_t segment_max_bytes = 64ull << 20;
+  uint64_t index_interval_bytes = 4096;
+  // Appended bytes are collected and written (not synced) in chunks of this
+  // size.
+  uint64_t write_buffer_bytes = 1ull << 20;
+  // Positional reads fetch at least this much at a time.
+  uint64_t read_chunk_bytes = 256ull << 10;
+  // Non-null for partition groups: payloads are Kafka batches given offsets at
+  // append.
+  const BatchOffsets* batch_offsets = nullptr;
+};
+
+// A range of entries the log refuses to serve.
+struct Damage {
+  std::string file = {};  // path of the segment file
+  uint64_t position;      // byte position of the first bad byte found
+  uint64_t first_index;
+  uint64_t last_index;
+  std::string reason = {};
+};
+
+struct RecoveryReport {
+  uint64_t segments = 0;
+  uint64_t segments_scanned = 0;
+  uint64_t indexes_rebuilt =
+      0;  // sealed segments whose index was missing or stale
+  uint64_t torn_bytes_cut = 0;
+  std::vector<std::string>
+      files_removed;  // stale or torn files deleted at open
+  std::vector<Damage> damage = {};
+};
+
+struct RetentionLimits {
+  int64_t now_ms = 0;
+  int64_t retention_ms = -1;     // -1: no limit by time
+  int64_t retention_bytes = -1;  // -1: no limit by size
+  // Never remove entries above this index (e.g. the applied or snapshot index).
+  uint64_t max_removable_index = 0;
+};
+
+class GroupLog {
+ public:
+  // Opens the log in directory `dir` (created if missing; its parent must
+  // exist), recovering what is there or starting an empty log at index 1.
+  static absl::StatusOr<std::unique_ptr<GroupLog>> Open(
+      env::Disk* disk, std::string dir, const LogOptions& options,
+      RecoveryReport* report);
+  ~GroupLog();
+
+  uint64_t first_index() const;  // last_index() + 1 when empty
+  uint64_t last_index() const;
+  uint64_t next_offset() const;  // next Kafka offset (partition logs)
+  // Term of entry `index` in [first_index() - 1, last_index()].
+  absl::StatusOr<uint64_t> Term(uint64_t index) const;
+
+  // Appends `entries` (consecutive indexes, non-decreasing terms). The first
+  // index must be in [first_index(), last_index() + 1]; existing entries from
+  // there on are replaced (a follower's conflicting suffix). Partition logs
+  // assign Kafka offsets into the entries' batches (the entries are modified in
+  // place).
+  absl::Status Append(absl::Span<Entry> entries);
+
+  // Removes the entries after `last_kept` (>= first_index() - 1).
+  absl::Status TruncateSuffix(uint64_t last_kept);
+
+  // Removes whole segments holding only entries <= `up_to_index`; the last
+  // segment stays. first_index() moves to the first remaining entry.
+  absl::Status RemovePrefix(uint64_t up_to_index);
+
+  // Drops every entry: the log continues after (`index`, `term`), with Kafka
+  // offsets from `next_offset` (snapshot install). Durable when it returns OK.
+  absl::Status Reset(uint64_t index, uint64_t term, uint64_t next_offset);
+
+  // Retention: removes the oldest sealed segments while they are older than the
+  // time limit (by their max batch timestamp) or the log exceeds the size
+  // limit. Returns the number of segments removed.
+  absl::StatusOr<int> ApplyRetention(const RetentionLimits& limits);
+
+  // Makes everything above durable.
+  absl::Status Sync();
+  // Sync in two phases, for drivers that fsync many files concurrently:
+  // PrepareSync writes what is buffered and adds the files that need an fsync
+  // to `files`; the caller syncs each of them (in any order, from any threads)
+  // and passes the first error, or OK, to FinishSync, which then syncs the
+  // directory if needed. Nothing else may be called on the log in between.
+  // Sync() is both phases in a row.
+  absl::Status PrepareSync(std::vector<env::File*>* files);
+  absl::Status FinishSync(absl::Status sync_status);
+  bool needs_sync() const;
+
+  // Appends entries [lo, hi) to `out`, stopping early after `max_bytes` of
+  // payload (at least one entry is returned when lo < hi). Stops before a
+  // damaged range; a read that starts in one fails with DataLoss naming the
+  // file and position.
+  absl::Status Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
+                    std::vector<Entry>* out);
+
+  // Raft index of the entry whose batch holds Kafka offset `offset`. NotFound
+  // when no entry holds it (below the log start or at/after next_offset()).
+  absl::StatusOr<uint64_t> IndexForOffset(uint64_t offset);
+
+  const std::vector<Damage>& damage() const { return damage_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  const std::string& dir() const { return dir_; }
+  // File fsyncs issued so far (segments and index files; directory syncs not
+  // counted).
+  uint64_t fsyncs() const { return fsyncs_; }
+
+  struct IndexPoint {
+    uint64_t index;
+    uint64_t term;
+    uint64_t offset;  // next Kafka offset before this record
+    uint64_t position;
+  };
+  struct Segment;
+
+ private:
+  GroupLog(env::Disk* disk, std::string dir, const LogOptions& options);
+
+  absl::Status Recover(RecoveryReport* report);
+  absl::Status LoadSegment(const std::string& name, bool is_last,
+                           RecoveryReport* report);
+  absl::Status ScanSegment(Segment& segment, bool is_last,
+                           RecoveryReport* report);
+  bool LoadIndexFile(Segment& segment);
+  absl::Status WriteIndexFile(const Segment& segment);
+  absl::Status CreateSegment(uint64_t first_index, uint64_t prev_term,
+                             uint64_t first_offset, uint32_t flags);
+  absl::Status Roll();
+  absl::Status WritePending();
+  absl::Status RemoveSegmentFiles(const Segment& segment);
+  absl::Status Fail(absl::Status status);
+
+  Segment& active() { return *segments_.back(); }
+  const Segment& active() const { return *segments_.back(); }
+  // The segment holding `index` (first_index() <= index <= last_index()).
+  Segment& SegmentFor(uint64_t index);
+  size_t SegmentPos(uint64_t index) const;
+  const Damage* DamageAt(uint64_t index) const;
+  struct Located {
+    uint64_t position;
+    uint64_t next_offset;  // next Kafka offset before the record
+  };
+  // Walks record headers from the nearest index point to entry `index` in
+  // `segment`.
+  absl::StatusOr<Located> Locate(Segment& segment, uint64_t index);
+  absl::Status CheckDamage(uint64_t index) const;
+
+  env::Disk* const disk_;
+  const std::string dir_;
+  const LogOptions options_;
+  std::vector<std::unique_ptr<Segment>> segments_;  // ascending first index
+  std::string pending_;  // appended to the active segment, not yet written
+  bool dir_dirty_ = false;
+  std::vector<std::unique_ptr<env::File>> unsynced_index_files_;
+  std::vector<Damage> damage_;
+  absl::Status failed_;
+  uint64_t fsyncs_ = 0;
+};
+
+}  // namespace chronik::storage
+
+#endif  // CHRONIK_BROKER_STORAGE_GROUP_LOG_H_

@@ -1,0 +1,397 @@
+#include "broker/storage/group_log.h"
+
+#include <random>
+
+#include "broker/storage/test_util.h"
+#include "gtest/gtest.h"
+#include "sim/disk/sim_disk.h"
+
+namespace chronik::storage {
+namespace {
+
+using testing::MakeEntries;
+using testing::PayloadFor;
+
+class GroupLogTest : public ::testing::Test {
+ protected:
+  GroupLogTest() : rng_(42), disk_(sim::SimDiskOptions{}, rng_) {}
+
+  std::unique_ptr<GroupLog> OpenLog(RecoveryReport* report = nullptr) {
+    RecoveryReport local;
+    absl::StatusOr<std::unique_ptr<GroupLog>> log =
+        GroupLog::Open(&disk_, "g", options_, report ? report : &local);
+    EXPECT_TRUE(log.ok()) << log.status();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+
+  void Append(GroupLog& log, uint64_t first, uint64_t count, uint64_t term,
+              size_t size = 0) {
+    std::vector<Entry> entries = MakeEntries(first, count, term, size);
+    ASSERT_TRUE(log.Append(absl::MakeSpan(entries)).ok());
+  }
+
+  // Reads [lo, hi) and checks every entry against its expected term.
+  void ExpectEntries(GroupLog& log, uint64_t lo, uint64_t hi,
+                     const std::function<uint64_t(uint64_t)>& term_of) {
+    std::vector<Entry> got;
+    absl::Status s = log.Read(lo, hi, ~uint64_t{0}, &got);
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_EQ(got.size(), hi - lo);
+    for (uint64_t i = lo; i < hi; ++i) {
+      const Entry& e = got[i - lo];
+      EXPECT_EQ(e.index, i);
+      EXPECT_EQ(e.term, term_of(i));
+      EXPECT_EQ(e.data.substr(0, PayloadFor(i, term_of(i)).size()),
+                PayloadFor(i, term_of(i)));
+      absl::StatusOr<uint64_t> term = log.Term(i);
+      ASSERT_TRUE(term.ok());
+      EXPECT_EQ(*term, term_of(i));
+    }
+  }
+
+  std::vector<std::string> Files() { return *disk_.List("g"); }
+
+  std::mt19937_64 rng_;
+  sim::SimDisk disk_;
+  LogOptions options_{.segment_max_bytes = 4096,
+                      .index_interval_bytes = 512,
+                      .write_buffer_bytes = 1024,
+                      .read_chunk_bytes = 700};
+};
+
+TEST_F(GroupLogTest, EmptyLogStartsAtOne) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  EXPECT_EQ(log->first_index(), 1u);
+  EXPECT_EQ(log->last_index(), 0u);
+  EXPECT_EQ(*log->Term(0), 0u);
+  EXPECT_FALSE(log->Term(1).ok());
+}
+
+TEST_F(GroupLogTest, AppendReadAndRollSegments) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 100, 1, 100);
+  Append(*log, 101, 100, 3, 100);
+  EXPECT_EQ(log->last_index(), 200u);
+  EXPECT_GT(log->segment_count(), 5u);  // 4 KiB segments, ~150 B records
+  ExpectEntries(*log, 1, 201, [](uint64_t i) { return i <= 100 ? 1 : 3; });
+  // Partial reads honour max_bytes but return at least one entry.
+  std::vector<Entry> some;
+  ASSERT_TRUE(log->Read(50, 150, 1, &some).ok());
+  ASSERT_EQ(some.size(), 1u);
+  EXPECT_EQ(some[0].index, 50u);
+  some.clear();
+  ASSERT_TRUE(log->Read(50, 150, 1000, &some).ok());
+  EXPECT_GE(some.size(), 8u);
+  EXPECT_LT(some.size(), 100u);
+  EXPECT_FALSE(log->Read(0, 5, 100, &some).ok());
+  EXPECT_FALSE(log->Read(150, 202, 100, &some).ok());
+}
+
+TEST_F(GroupLogTest, ReopenRecoversEverythingSynced) {
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    Append(*log, 1, 120, 2, 80);
+    ASSERT_TRUE(log->Sync().ok());
+    EXPECT_FALSE(log->needs_sync());
+  }
+  disk_.Crash();
+  RecoveryReport report;
+  std::unique_ptr<GroupLog> log = OpenLog(&report);
+  EXPECT_EQ(log->last_index(), 120u);
+  EXPECT_TRUE(report.damage.empty());
+  EXPECT_EQ(report.torn_bytes_cut, 0u);
+  EXPECT_EQ(report.segments_scanned,
+            1u);  // sealed segments use their index files
+  ExpectEntries(*log, 1, 121, [](uint64_t) { return 2; });
+  Append(*log, 121, 5, 2);
+  ExpectEntries(*log, 118, 126, [](uint64_t) { return 2; });
+}
+
+TEST_F(GroupLogTest, MissingOrStaleIndexFilesAreRebuilt) {
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    Append(*log, 1, 120, 2, 80);
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  std::vector<std::string> idx;
+  for (const std::string& name : Files()) {
+    if (name.ends_with(".idx")) idx.push_back(name);
+  }
+  ASSERT_GE(idx.size(), 2u);
+  ASSERT_TRUE(disk_.Remove("g/" + idx[0]).ok());
+  ASSERT_TRUE(disk_.CorruptByte("g/" + idx[1], 20, 0x40).ok());
+  RecoveryReport report;
+  std::unique_ptr<GroupLog> log = OpenLog(&report);
+  EXPECT_EQ(report.indexes_rebuilt, 2u);
+  ExpectEntries(*log, 1, 121, [](uint64_t) { return 2; });
+  // The rebuilt index files are trusted next time.
+  log.reset();
+  RecoveryReport again;
+  log = OpenLog(&again);
+  EXPECT_EQ(again.indexes_rebuilt, 0u);
+  EXPECT_EQ(again.segments_scanned, 1u);
+}
+
+TEST_F(GroupLogTest, TruncateSuffixAcrossSegmentsThenAppendNewTerm) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 150, 1, 100);
+  const size_t segments = log->segment_count();
+  ASSERT_TRUE(log->TruncateSuffix(40).ok());
+  EXPECT_EQ(log->last_index(), 40u);
+  EXPECT_LT(log->segment_count(), segments);
+  Append(*log, 41, 20, 5, 100);
+  ASSERT_TRUE(log->Sync().ok());
+  ExpectEntries(*log, 1, 61, [](uint64_t i) { return i <= 40 ? 1 : 5; });
+  // Appending at an index inside the log replaces the suffix from there.
+  Append(*log, 51, 3, 6);
+  EXPECT_EQ(log->last_index(), 53u);
+  ExpectEntries(*log, 45, 54, [](uint64_t i) { return i <= 50 ? 5 : 6; });
+  log.reset();
+  disk_.Crash();
+  log = OpenLog();
+  EXPECT_GE(log->last_index(), 40u);  // 51..53 were never synced
+  EXPECT_LE(log->last_index(), 60u);
+}
+
+TEST_F(GroupLogTest, TruncateEverythingKeepsPrevTerm) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 10, 4);
+  ASSERT_TRUE(log->TruncateSuffix(0).ok());
+  EXPECT_EQ(log->last_index(), 0u);
+  Append(*log, 1, 2, 7);
+  ExpectEntries(*log, 1, 3, [](uint64_t) { return 7; });
+}
+
+TEST_F(GroupLogTest, AppendOutsideTheLogIsRejected) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 5, 1);
+  std::vector<Entry> gap = MakeEntries(7, 1, 1);
+  EXPECT_EQ(log->Append(absl::MakeSpan(gap)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(GroupLogTest, RemovePrefixDropsWholeSegments) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 200, 3, 100);
+  ASSERT_TRUE(log->RemovePrefix(100).ok());
+  EXPECT_GT(log->first_index(), 50u);
+  EXPECT_LE(log->first_index(), 101u);
+  EXPECT_EQ(*log->Term(log->first_index() - 1), 3u);
+  ExpectEntries(*log, log->first_index(), 201, [](uint64_t) { return 3; });
+  ASSERT_TRUE(log->Sync().ok());
+  const uint64_t first = log->first_index();
+  log.reset();
+  disk_.Crash();
+  log = OpenLog();
+  EXPECT_EQ(log->first_index(), first);
+  EXPECT_EQ(log->last_index(), 200u);
+}
+
+TEST_F(GroupLogTest, ResetStartsAfterTheSnapshot) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 100, 2, 100);
+  ASSERT_TRUE(log->Reset(500, 9, 0).ok());
+  EXPECT_EQ(log->first_index(), 501u);
+  EXPECT_EQ(log->last_index(), 500u);
+  EXPECT_EQ(*log->Term(500), 9u);
+  log.reset();
+  disk_.Crash();  // Reset is durable on its own
+  log = OpenLog();
+  EXPECT_EQ(log->first_index(), 501u);
+  EXPECT_EQ(*log->Term(500), 9u);
+  Append(*log, 501, 3, 9);
+  ExpectEntries(*log, 501, 504, [](uint64_t) { return 9; });
+}
+
+TEST_F(GroupLogTest, TornTailIsCut) {
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    Append(*log, 1, 10, 1);
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  // Simulate a torn record: a half-written record after the synced ones.
+  std::unique_ptr<env::File> seg = *disk_.Open("g/" + format::SegmentName(1));
+  std::string partial;
+  format::AppendRecord(format::RecordHeader{.index = 11, .term = 1},
+                       PayloadFor(11, 1, 200), &partial);
+  ASSERT_TRUE(seg->Append(partial.substr(0, 100)).ok());
+  ASSERT_TRUE(seg->Sync().ok());
+  RecoveryReport report;
+  std::unique_ptr<GroupLog> log = OpenLog(&report);
+  EXPECT_EQ(report.torn_bytes_cut, 100u);
+  EXPECT_TRUE(report.damage.empty());
+  EXPECT_EQ(log->last_index(), 10u);
+  Append(*log, 11, 1, 1);
+  ExpectEntries(*log, 1, 12, [](uint64_t) { return 1; });
+}
+
+TEST_F(GroupLogTest, MidLogCorruptionIsReportedAndNeverServed) {
+  uint64_t position = 0;
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    Append(*log, 1, 30, 1, 40);
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  // Flip a payload byte of entry 10 in the (only, active) segment.
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    ASSERT_EQ(log->segment_count(), 1u);
+  }
+  const uint64_t record_bytes =
+      format::kRecordHeaderBytes + PayloadFor(1, 1, 40).size();
+  position = format::kSegmentHeaderBytes + 9 * record_bytes +
+             format::kRecordHeaderBytes + 5;
+  const std::string file = "g/" + format::SegmentName(1);
+  ASSERT_TRUE(disk_.CorruptByte(file, position, 0x10).ok());
+  RecoveryReport report;
+  std::unique_ptr<GroupLog> log = OpenLog(&report);
+  ASSERT_EQ(report.damage.size(), 1u);
+  EXPECT_EQ(report.damage[0].file, file);
+  EXPECT_EQ(report.damage[0].position,
+            position - format::kRecordHeaderBytes - 5);
+  EXPECT_EQ(report.damage[0].first_index, 10u);
+  EXPECT_EQ(report.damage[0].last_index, 10u);
+  EXPECT_EQ(log->last_index(), 30u);  // the valid entries after it are kept
+  std::vector<Entry> got;
+  absl::Status s = log->Read(10, 12, 1000, &got);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find(file), std::string::npos) << s;
+  EXPECT_EQ(log->Term(10).status().code(), absl::StatusCode::kDataLoss);
+  // A read before the damage stops short of it.
+  ASSERT_TRUE(log->Read(5, 20, ~uint64_t{0}, &got).ok());
+  EXPECT_EQ(got.size(), 5u);
+  got.clear();
+  ExpectEntries(*log, 11, 31, [](uint64_t) { return 1; });
+  // The driver drops the damaged suffix and re-fetches it.
+  ASSERT_TRUE(log->TruncateSuffix(9).ok());
+  EXPECT_TRUE(log->damage().empty());
+  Append(*log, 10, 21, 1, 40);
+  ExpectEntries(*log, 1, 31, [](uint64_t) { return 1; });
+}
+
+TEST_F(GroupLogTest, CorruptionInASealedSegmentIsFoundByTheRead) {
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    Append(*log, 1, 100, 1, 100);
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  const std::string file = "g/" + format::SegmentName(1);
+  const uint64_t record_bytes =
+      format::kRecordHeaderBytes + PayloadFor(1, 1, 100).size();
+  ASSERT_TRUE(disk_
+                  .CorruptByte(file,
+                               format::kSegmentHeaderBytes + record_bytes + 60,
+                               0x01)
+                  .ok());
+  std::unique_ptr<GroupLog> log = OpenLog();  // trusts the index, no scan
+  std::vector<Entry> got;
+  absl::Status s = log->Read(1, 10, ~uint64_t{0}, &got);
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_EQ(got.size(), 1u);  // stops before the damaged entry 2
+  s = log->Read(2, 10, ~uint64_t{0}, &got);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find(file), std::string::npos);
+  ASSERT_EQ(log->damage().size(), 1u);
+  EXPECT_EQ(log->damage()[0].first_index, 2u);
+  // Removing the index forces a scan at open, which reports the damage up
+  // front.
+  log.reset();
+  ASSERT_TRUE(disk_.Remove("g/" + format::IndexName(1)).ok());
+  RecoveryReport report;
+  log = OpenLog(&report);
+  ASSERT_EQ(report.damage.size(), 1u);
+  EXPECT_EQ(report.damage[0].file, file);
+  EXPECT_EQ(report.damage[0].first_index, 2u);
+  EXPECT_EQ(report.damage[0].last_index, 2u);
+}
+
+TEST_F(GroupLogTest, PartitionLogAssignsKafkaOffsetsAndKeepsBatchCrc) {
+  KafkaV2BatchOffsets kafka;
+  options_.batch_offsets = &kafka;
+  std::unique_ptr<GroupLog> log = OpenLog();
+  std::vector<Entry> entries;
+  for (uint64_t i = 1; i <= 60; ++i) {
+    entries.push_back(Entry{.index = i,
+                            .term = 1,
+                            .data = testing::MakeKafkaBatch(
+                                static_cast<uint32_t>(i % 5 + 1), 1000 + i)});
+  }
+  ASSERT_TRUE(log->Append(absl::MakeSpan(entries)).ok());
+  uint64_t next = 0;
+  for (const Entry& e : entries) {
+    EXPECT_EQ(e.offset_base, next);
+    EXPECT_EQ(testing::GetBigEndian(e.data, 0, 8), next);
+    EXPECT_TRUE(testing::KafkaBatchCrcOk(e.data));
+    next += e.offset_count;
+  }
+  EXPECT_EQ(log->next_offset(), next);
+  auto check_lookup = [&](GroupLog& l) {
+    for (const Entry& e : entries) {
+      for (uint64_t o = e.offset_base; o < e.offset_base + e.offset_count;
+           ++o) {
+        absl::StatusOr<uint64_t> index = l.IndexForOffset(o);
+        ASSERT_TRUE(index.ok()) << o << " " << index.status();
+        EXPECT_EQ(*index, e.index);
+      }
+    }
+    EXPECT_EQ(l.IndexForOffset(next).status().code(),
+              absl::StatusCode::kNotFound);
+  };
+  check_lookup(*log);
+  std::vector<Entry> got;
+  ASSERT_TRUE(log->Read(1, 61, ~uint64_t{0}, &got).ok());
+  EXPECT_EQ(got, entries);
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  disk_.Crash();
+  log = OpenLog();
+  EXPECT_EQ(log->next_offset(), next);
+  check_lookup(*log);
+  // Truncation rewinds the next offset.
+  ASSERT_TRUE(log->TruncateSuffix(30).ok());
+  EXPECT_EQ(log->next_offset(), entries[30].offset_base);
+  std::vector<Entry> bad = {
+      Entry{.index = 31, .term = 1, .data = "not a batch"}};
+  EXPECT_EQ(log->Append(absl::MakeSpan(bad)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(GroupLogTest, RetentionBySizeAndTime) {
+  KafkaV2BatchOffsets kafka;
+  options_.batch_offsets = &kafka;
+  std::unique_ptr<GroupLog> log = OpenLog();
+  std::vector<Entry> entries;
+  for (uint64_t i = 1; i <= 200; ++i) {
+    entries.push_back(
+        Entry{.index = i,
+              .term = 1,
+              .data = testing::MakeKafkaBatch(1, 1000 + i * 10, 40)});
+  }
+  ASSERT_TRUE(log->Append(absl::MakeSpan(entries)).ok());
+  const size_t segments = log->segment_count();
+  // Nothing may go above max_removable_index.
+  absl::StatusOr<int> removed = log->ApplyRetention(RetentionLimits{
+      .now_ms = 1 << 30, .retention_ms = 0, .max_removable_index = 0});
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 0);
+  // By time: segments whose newest batch is more than 1000 ms older than
+  // now=3000.
+  removed = log->ApplyRetention(RetentionLimits{
+      .now_ms = 3000, .retention_ms = 1000, .max_removable_index = 200});
+  ASSERT_TRUE(removed.ok());
+  EXPECT_GT(*removed, 0);
+  EXPECT_GT(log->first_index(), 1u);
+  EXPECT_LE(log->first_index(), 101u);
+  // By size: keep at most ~8 KiB.
+  removed = log->ApplyRetention(
+      RetentionLimits{.retention_bytes = 8192, .max_removable_index = 200});
+  ASSERT_TRUE(removed.ok());
+  EXPECT_LE(log->size_bytes(), 8192u + 4096u);
+  EXPECT_LT(log->segment_count(), segments);
+  EXPECT_EQ(log->last_index(), 200u);
+  absl::StatusOr<uint64_t> term = log->Term(log->first_index());
+  EXPECT_TRUE(term.ok());
+}
+
+}  // namespace
+}  // namespace chronik::storage
