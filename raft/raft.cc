@@ -1,6 +1,7 @@
 #include "raft/raft.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -280,7 +281,8 @@ void Raft::Campaign() {
 // Ticks
 
 void Raft::Tick() {
-  ++election_elapsed_;
+  // Saturate: a learner or removed member ticks forever without campaigning.
+  if (election_elapsed_ < std::numeric_limits<int>::max()) ++election_elapsed_;
   if (role_ != Role::kLeader) {
     if (Promotable() && election_elapsed_ >= randomized_election_timeout_) {
       election_elapsed_ = 0;
@@ -495,7 +497,7 @@ void Raft::StepLeader(Message&& m) {
       HandleHeartbeatResponse(m);
       break;
     case MessageType::kReadIndex:
-      HandleReadRequest(m.from, m.context);
+      (void)HandleReadRequest(m.from, m.context);
       break;
     default:
       break;
@@ -640,11 +642,17 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
   Progress& pr = it->second;
   pr.probe_sent = false;
   if (pr.match < log_.last_index()) {
-    if (pr.state == ProgressState::kReplicate && pr.next > log_.last_index()) {
-      // Everything was sent but not all acknowledged: an append may have been
-      // lost. An empty append at next-1 makes the follower ack or reject (then
-      // we probe).
-      SendEmptyAppend(m.from, pr);
+    if (pr.state == ProgressState::kReplicate) {
+      // Sent (or paused by a full window) but not acknowledged: an append may
+      // have been lost. An empty append at next-1 makes the follower ack
+      // everything up to there, or reject, which moves it back to probing.
+      if (log_.TermAt(pr.next - 1).has_value()) {
+        SendEmptyAppend(m.from, pr);
+      } else {
+        // next-1 is older than memory: fall back to probing, which reads it.
+        pr.BecomeProbe();
+        SendAppend(m.from, pr, true);
+      }
     } else {
       SendAppend(m.from, pr, false);
     }
@@ -666,7 +674,7 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
     for (NodeId a : read_queue_.front().acks) acks[a] = true;
     if (JointVote(conf_, acks) != VoteResult::kWon) break;
     ReleaseRead(read_queue_.front());
-    read_queue_.pop_front();
+    read_queue_.erase(read_queue_.begin());
   }
 }
 
@@ -750,7 +758,7 @@ bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
 void Raft::SendEmptyAppend(NodeId to, const Progress& pr) {
   const Index prev = pr.next - 1;
   std::optional<Term> term = log_.TermAt(prev);
-  if (!term.has_value()) return;
+  CHRONIK_CHECK(term.has_value()) << "empty append at unknown index " << prev;
   Message m;
   m.type = MessageType::kAppend;
   m.to = to;
@@ -941,7 +949,9 @@ bool Raft::CommittedInTerm() const {
 
 absl::Status Raft::ReadIndex(Bytes context) {
   if (role_ == Role::kLeader) {
-    HandleReadRequest(id_, std::move(context));
+    if (!HandleReadRequest(id_, std::move(context))) {
+      return absl::UnavailableError("too many pending read requests");
+    }
     return absl::OkStatus();
   }
   if (lead_ == kNoNode) return absl::UnavailableError("no leader");
@@ -953,27 +963,33 @@ absl::Status Raft::ReadIndex(Bytes context) {
   return absl::OkStatus();
 }
 
-void Raft::HandleReadRequest(NodeId from, Bytes context) {
+bool Raft::HandleReadRequest(NodeId from, Bytes context) {
   ReadRequest req{std::move(context), from, log_.commit, 0, {}};
   std::map<NodeId, bool> self_only{{id_, true}};
   if (JointVote(conf_, self_only) == VoteResult::kWon) {
     ReleaseRead(req);  // a single voter confirms its own leadership
-    return;
+    return true;
+  }
+  if (read_queue_.size() + reads_before_commit_.size() >=
+      config_.max_pending_read_requests) {
+    return false;  // a remote requester simply retries
   }
   if (!CommittedInTerm()) {
     // The commit index is only known to be current once an entry of this term
     // is committed; hold the read until then.
     reads_before_commit_.emplace_back(from, std::move(req.context));
-    return;
+    return true;
   }
   if (config_.read_only_option == ReadOnlyOption::kLease) {
     ReleaseRead(req);
-    return;
+    return true;
   }
   req.seq = ++read_seq_;
   req.acks.push_back(id_);
   read_queue_.push_back(std::move(req));
-  BroadcastHeartbeat();
+  // One heartbeat round (sent at GetReady) confirms every read queued by then.
+  heartbeat_pending_ = true;
+  return true;
 }
 
 void Raft::ReleaseRead(const ReadRequest& request) {
@@ -992,8 +1008,9 @@ void Raft::ReleaseRead(const ReadRequest& request) {
 void Raft::ReleasePendingReads() {
   std::vector<std::pair<NodeId, Bytes>> pending;
   pending.swap(reads_before_commit_);
-  for (auto& [from, context] : pending)
-    HandleReadRequest(from, std::move(context));
+  for (auto& [from, context] : pending) {
+    (void)HandleReadRequest(from, std::move(context));
+  }
 }
 
 // ---------------------------------------------------------------------------------
@@ -1127,7 +1144,7 @@ void Raft::OnApplied(Index index) {
   while (!handed_conf_changes_.empty() &&
          handed_conf_changes_.front().first <= index) {
     auto [at, change] = std::move(handed_conf_changes_.front());
-    handed_conf_changes_.pop_front();
+    handed_conf_changes_.erase(handed_conf_changes_.begin());
     ApplyConfChange(at, change);
   }
   MaybeAutoLeave();
@@ -1152,8 +1169,9 @@ void Raft::OnLogRead(const LogRead& read,
   if (it == progress_.end() || role_ != Role::kLeader) return;
   Progress& pr = it->second;
   if (!pr.log_read_pending) return;
-  pr.log_read_pending = false;
   const Index prev = pr.log_read_prev;
+  if (read.lo != prev && read.lo != prev + 1) return;  // an older read's answer
+  pr.log_read_pending = false;
   if (pr.next - 1 != prev || pr.state == ProgressState::kSnapshot) {
     broadcast_pending_ = true;  // the follower moved on: resend from memory
     return;
@@ -1223,7 +1241,7 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
   snapshot_ = std::move(snapshot);
   log_.SetSnapshot(index, *term);
   while (conf_history_.size() > 1 && conf_history_[1].first <= index) {
-    conf_history_.pop_front();
+    conf_history_.erase(conf_history_.begin());
   }
   Transition(absl::StrCat("took snapshot at ", index, " term ", *term));
   return absl::OkStatus();
@@ -1235,7 +1253,7 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
 bool Raft::HasReady() const {
   if (!messages_.empty() || !messages_after_persist_.empty() ||
       !read_states_.empty() || !log_reads_.empty() || snapshot_to_persist_ ||
-      conf_changed_ || broadcast_pending_) {
+      conf_changed_ || broadcast_pending_ || heartbeat_pending_) {
     return true;
   }
   if (log_.emitted < log_.last_index()) return true;
@@ -1247,8 +1265,11 @@ bool Raft::HasReady() const {
 }
 
 Ready Raft::GetReady() {
-  if (role_ == Role::kLeader && broadcast_pending_)
+  if (role_ == Role::kLeader && heartbeat_pending_) BroadcastHeartbeat();
+  heartbeat_pending_ = false;
+  if (role_ == Role::kLeader && broadcast_pending_) {
     BroadcastAppend(broadcast_commit_);
+  }
   broadcast_pending_ = false;
   broadcast_commit_ = false;
   Ready rd;
@@ -1333,6 +1354,7 @@ NodeStatus Raft::Status() const {
       p.inflight_msgs = pr.inflights.count();
       p.inflight_bytes = pr.inflights.bytes();
       p.pending_snapshot = pr.pending_snapshot;
+      p.log_read_pending = pr.log_read_pending;
       s.progress.push_back(p);
     }
   }

@@ -113,7 +113,8 @@ class Raft {
   void AbortTransfer();
 
   // Reads.
-  void HandleReadRequest(NodeId from, Bytes context);
+  // Returns false when the request was refused (too many pending).
+  bool HandleReadRequest(NodeId from, Bytes context);
   void ReleaseRead(const ReadRequest& request);
   void ReleasePendingReads();
   bool CommittedInTerm() const;
@@ -147,15 +148,17 @@ class Raft {
   SplitMix64 rng_;
 
   // Reads (leader).
-  std::deque<ReadRequest> read_queue_;
+  // Small FIFOs kept as vectors: an idle group allocates nothing for them (a
+  // std::deque allocates on construction).
+  std::vector<ReadRequest> read_queue_;
   std::vector<std::pair<NodeId, Bytes>> reads_before_commit_;
   uint64_t read_seq_ = 0;
 
   // Snapshot kept for far-behind followers, and the membership history it
   // needs.
   std::shared_ptr<const Snapshot> snapshot_;
-  std::deque<std::pair<Index, ConfState>> conf_history_;  // (applied at, conf)
-  std::deque<std::pair<Index, ConfChange>> handed_conf_changes_;
+  std::vector<std::pair<Index, ConfState>> conf_history_;  // (applied at, conf)
+  std::vector<std::pair<Index, ConfChange>> handed_conf_changes_;
 
   // Pending outputs.
   std::vector<Message> messages_;
@@ -167,6 +170,7 @@ class Raft {
   HardState emitted_hard_state_;
   bool broadcast_pending_ = false;
   bool broadcast_commit_ = false;
+  bool heartbeat_pending_ = false;  // read requests await a heartbeat round
 };
 
 }  // namespace chronik::raft

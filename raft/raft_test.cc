@@ -524,7 +524,7 @@ TEST(SnapshotTest, FarBehindFollowerGetsSnapshot) {
     ASSERT_TRUE(c.node(1).Propose(Bytes::Copy("e")).ok());
     c.Stabilize();
   }
-  c.Compact(1);
+  ASSERT_TRUE(c.Compact(1));
   ASSERT_TRUE(c.node(1).Propose(Bytes::Copy("last")).ok());
   c.Stabilize();
   c.Heal();
@@ -700,6 +700,131 @@ TEST(TransitionLogTest, OneLinePerTransition) {
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines.back(), "1 became leader at term 1");
   for (const std::string& l : lines) EXPECT_EQ(l.find('\n'), std::string::npos);
+}
+
+TEST(PersistenceTest, FollowerAppliesOnlyDurableEntries) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  ASSERT_TRUE(c.node(1).Propose(Bytes::Copy("x")).ok());
+  c.Stabilize();  // committed by 1 and 2
+  c.Heal();
+  c.TickAll(1);
+  c.ProcessReady(1);
+  c.Deliver(3);
+  c.ProcessReady(3);  // heartbeat reply
+  c.Deliver(1);
+  c.ProcessReady(1);  // empty append at next-1: rejected, then a probe
+  c.Deliver(3);
+  c.ProcessReady(3);
+  c.Deliver(1);
+  c.ProcessReady(1);
+  c.Deliver(3);
+  // Node 3 now knows commit 2 but has not persisted entry 2 yet.
+  ASSERT_EQ(c.node(3).Status().hard_state.commit, 2u);
+  Ready rd = c.node(3).GetReady();
+  ASSERT_FALSE(rd.entries.empty());
+  EXPECT_TRUE(rd.committed_entries.empty()) << "applied a non-durable entry";
+  c.node(3).OnPersisted(rd.persist_ack);
+  Ready next = c.node(3).GetReady();
+  ASSERT_EQ(next.committed_entries.size(), 1u);
+  EXPECT_EQ(next.committed_entries[0].data.view(), "x");
+}
+
+TEST(ReadyTest, CommittedEntriesAreBoundedPerReady) {
+  TestCluster c(1, [](Config& cfg) { cfg.max_committed_bytes_per_ready = 4; });
+  c.Elect(1);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(c.node(1).Propose(Bytes::Copy("abc")).ok());
+  Ready rd = c.node(1).GetReady();
+  c.node(1).OnPersisted(rd.persist_ack);
+  size_t readies = 0;
+  size_t applied = 0;
+  while (c.node(1).HasReady()) {
+    Ready r = c.node(1).GetReady();
+    ++readies;
+    EXPECT_LE(r.committed_entries.size(), 1u);
+    applied += r.committed_entries.size();
+    if (!r.committed_entries.empty()) {
+      c.node(1).OnApplied(r.committed_entries.back().index);
+    }
+  }
+  EXPECT_EQ(applied, 4u);
+  EXPECT_GE(readies, 4u);
+}
+
+TEST(RestartTest, TailMayStartBelowAppliedAsAnAnchor) {
+  Config config;
+  config.id = 1;
+  RecoveredState r;
+  r.hard_state = HardState{3, 0, 7};
+  r.applied = 6;
+  r.conf_state.voters = {1};
+  for (Index i = 5; i <= 8; ++i) {
+    r.entries.push_back(Entry{3, i, EntryType::kNormal, Bytes::Copy("e")});
+  }
+  absl::StatusOr<std::unique_ptr<RawNode>> node = RawNode::Restart(config, r);
+  ASSERT_TRUE(node.ok()) << node.status();
+  NodeStatus s = (*node)->Status();
+  EXPECT_EQ(s.last_index, 8u);
+  EXPECT_EQ(s.applied, 6u);
+  // Entry 7 is committed but not applied yet: handed out again.
+  Ready rd = (*node)->GetReady();
+  ASSERT_EQ(rd.committed_entries.size(), 1u);
+  EXPECT_EQ(rd.committed_entries[0].index, 7u);
+  // A tail that does not reach back to `applied` cannot be used.
+  r.entries.erase(r.entries.begin(), r.entries.begin() + 3);
+  EXPECT_FALSE(RawNode::Restart(config, r).ok());
+}
+
+TEST(SnapshotTest, StaleLogReadAnswerIsIgnored) {
+  TestCluster c(3, [](Config& cfg) { cfg.max_log_tail_entries = 2; });
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(c.node(1).Propose(Bytes::Copy("e")).ok());
+    c.Stabilize();
+  }
+  LogRead bogus;
+  bogus.to = 3;
+  bogus.lo = 2;
+  bogus.hi = 3;
+  c.node(1).OnLogRead(bogus, std::vector<Entry>{});  // nothing pending: ignored
+  EXPECT_FALSE(c.node(1).HasReady());
+  c.Heal();
+  for (int i = 0; i < 3; ++i) {
+    c.TickAll(1);
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.storage(3).applied, 11u);
+}
+
+TEST(SnapshotTest, SnapshotMustNotPassApplied) {
+  TestCluster c(1);
+  c.Elect(1);
+  EXPECT_FALSE(c.node(1).OnSnapshotTaken(5, Bytes::Copy("s")).ok());
+  EXPECT_TRUE(c.node(1).OnSnapshotTaken(1, Bytes::Copy("s")).ok());
+  EXPECT_FALSE(c.node(1).OnSnapshotTaken(1, Bytes::Copy("s")).ok());
+}
+
+TEST(ReadIndexTest, PendingReadsAreBoundedAndShareOneHeartbeatRound) {
+  TestCluster c(3, [](Config& cfg) { cfg.max_pending_read_requests = 2; });
+  c.Elect(1);
+  ASSERT_TRUE(c.node(1).ReadIndex(Bytes::Copy("a")).ok());
+  ASSERT_TRUE(c.node(1).ReadIndex(Bytes::Copy("b")).ok());
+  EXPECT_EQ(c.node(1).ReadIndex(Bytes::Copy("c")).code(),
+            absl::StatusCode::kUnavailable);
+  Ready rd = c.node(1).GetReady();
+  int heartbeats = 0;
+  for (Message& m : rd.messages) {
+    heartbeats += m.type == MessageType::kHeartbeat;
+    c.network().push_back(std::move(m));
+  }
+  EXPECT_EQ(heartbeats, 2);  // one round for both reads
+  const std::string t = c.Stabilize();
+  EXPECT_TRUE(absl::StrContains(t, "ReadState Index:1 Context:a")) << t;
+  EXPECT_TRUE(absl::StrContains(t, "ReadState Index:1 Context:b")) << t;
+  EXPECT_TRUE(c.node(1).ReadIndex(Bytes::Copy("c")).ok());
 }
 
 }  // namespace

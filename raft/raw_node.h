@@ -3,63 +3,56 @@
 // What it is for: everything replicated in chronik (the metadata group and
 // every partition) runs on this core, under the production driver
 // (broker/runtime/) and under the simulator (sim/). It does no IO, reads no
-// clock, starts no threads, keeps no global state; randomness (election timeout
-// jitter) comes only from Config::random_seed. Same inputs in the same order =>
-// byte-identical outputs.
+// clock, starts no threads, keeps no global state; randomness (election
+// timeout jitter) comes only from Config::random_seed. Same inputs in the same
+// order => byte-identical outputs.
 //
-// How a driver uses it (single thread per RawNode; the object is not
-// thread-safe):
-//   inputs:  Step(message) for every received message, Tick() at a fixed
-//   cadence,
-//            Propose / ProposeConfChange / ReadIndex / TransferLeadership /
-//            Campaign, and the completion inputs OnPersisted / OnApplied /
-//            OnLogRead.
+// How a driver uses it (one thread per RawNode; the object is not
+// thread-safe, and it owns everything it holds):
+//   inputs:  Step(message) for each received message; Tick() at a fixed
+//            cadence; Propose, ProposeConfChange, ReadIndex,
+//            TransferLeadership, Campaign; and the completion inputs
+//            OnPersisted, OnApplied, OnLogRead, OnSnapshotTaken.
 //   outputs: when HasReady(), GetReady() hands over (and forgets) a Ready.
+//   restart: RawNode::Restart(config, what storage recovered).
 //
-// THE PERSISTENCE CONTRACT (what must be durable before which messages are
-// sent)
-//   1. Storage work of Readies is performed in the order the Readies were
-//   produced.
-//      Within one Ready: first `snapshot` (if set), then `entries` (the first
-//      entry's index may be <= the last index written before: the driver
-//      truncates the stored log from there and appends), then `hard_state` (if
-//      set).
-//   2. `messages` may be sent at once, before the storage work of the same
-//   Ready is
-//      durable. They never claim anything that is not durable: they are the
-//      leader's appends/heartbeats (a leader may replicate entries while its
-//      own write is in flight), vote requests, probes and non-acknowledging
-//      replies.
-//   3. `messages_after_persist` may be sent only after ALL storage work of this
-//   Ready
-//      (and of every earlier Ready) is durable. They are the replies that claim
-//      durable state: vote responses (term and vote persisted before answering)
-//      and append/snapshot acknowledgements (a follower acks entries only once
-//      durable).
+// THE PERSISTENCE CONTRACT (what must be durable before which messages go out)
+//   1. The storage work of Readies is done in the order the Readies were
+//      produced. Within one Ready: first `snapshot` (if set), then `entries`
+//      (the first entry's index may be <= the last index written before: the
+//      driver truncates the stored log from there, then appends), then
+//      `hard_state` (if set).
+//   2. `messages` may be sent at once, before that storage work is durable.
+//      They never claim anything that is not durable: the leader's appends
+//      and heartbeats (a leader replicates entries while its own write is in
+//      flight), vote requests, probes, rejections and heartbeat replies.
+//   3. `messages_after_persist` may be sent only once ALL storage work of this
+//      Ready (and of every earlier one) is durable. They claim durable state:
+//      vote responses (the term and vote are persisted before answering) and
+//      append/snapshot acknowledgements (a follower acks entries only once
+//      they are durable).
 //   4. Once this Ready's storage work is durable, the driver calls
-//      OnPersisted(ready.persist_ack). Only then does the leader count itself
-//      as a replica of its own new entries, and only then does a candidate
-//      count its own vote. Committed entries are handed out for apply only once
-//      they are durable locally.
+//      OnPersisted(ready.persist_ack). Only then does a leader count itself
+//      as holding its new entries, and only then does a candidate count its
+//      own vote. Committed entries are handed out for apply only once they are
+//      durable locally.
 //   5. `committed_entries` are applied in order; the driver reports progress
-//   with
-//      OnApplied(index). Conf change entries take effect in the core when
-//      OnApplied covers them. A `snapshot` in a Ready must be installed in the
-//      state machine; OnApplied(snapshot index) reports that.
-//   6. `log_reads` ask for older entries the core no longer holds in memory (a
-//   lagging
-//      follower needs them); the driver reads them from storage asynchronously
-//      and answers with OnLogRead. They are never needed to make progress
-//      locally.
+//      with OnApplied(index). Conf change entries take effect in the core when
+//      OnApplied covers them (then `conf_state` appears in a Ready: persist it
+//      with the applied index, Restart needs it). A `snapshot` in a Ready is
+//      installed in the state machine; OnApplied(snapshot index) reports that.
+//   6. `log_reads` ask for older entries the core no longer holds in memory
+//      (for a follower that lags); the driver reads them from storage
+//      asynchronously and answers with OnLogRead. Local progress never waits
+//      for them.
 //
-// Memory: the core keeps in memory every entry not yet durable or applied, plus
-// a bounded recent tail (Config::max_log_tail_entries) for followers that lag a
-// little. Older entries are only on the driver's storage. A group's idle state
-// is a few hundred bytes plus that tail; no timers (Tick comes from the
-// driver).
-//
-// Heartbeats are plain messages (type kHeartbeat / kHeartbeatResponse) that a
-// driver running many groups may coalesce per peer.
+// Memory: the core holds every entry not yet durable or not yet applied, plus
+// a bounded recent tail (Config::max_log_tail_entries) for followers that lag
+// a little; older entries live only in the driver's storage. An idle group
+// costs about 2 KB plus that tail, and has no timers (ticks come from the
+// driver). Heartbeats are plain messages (kHeartbeat / kHeartbeatResponse)
+// that a driver running many groups may coalesce per peer. Messages carry no
+// group id: the driver adds it at the edge.
 #ifndef CHRONIK_RAFT_RAW_NODE_H_
 #define CHRONIK_RAFT_RAW_NODE_H_
 
@@ -128,6 +121,8 @@ struct Config {
   uint64_t max_committed_bytes_per_ready = 64 << 20;
   // Applied-and-durable entries kept in memory for followers that lag a little.
   size_t max_log_tail_entries = 4096;
+  // ReadIndex requests waiting for confirmation; beyond this they are refused.
+  size_t max_pending_read_requests = 4096;
 
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
   uint64_t random_seed = 0;  // the core's only source of randomness
@@ -153,9 +148,11 @@ struct RecoveredState {
   std::vector<Entry> entries;
 };
 
-// Asks the driver for stored entries with index in [lo, hi] (inclusive), at
-// most max_bytes of payload (but at least one entry), on behalf of follower
-// `to`.
+// Asks the driver for stored entries with index in [lo, hi] (inclusive), on
+// behalf of follower `to`. The answer is a contiguous prefix of that range: at
+// least min(2, hi - lo + 1) entries (the first one often only anchors the term
+// of the entry before what is sent), then more while the payload of all entries
+// returned stays within max_bytes.
 struct LogRead {
   NodeId to = kNoNode;
   Index lo = 0;

@@ -39,8 +39,13 @@ struct MemStorage {
 
 class TestCluster {
  public:
-  // `configure` may adjust each node's Config (ids 1..n are filled in).
-  TestCluster(int voters, std::function<void(Config&)> configure = nullptr);
+  // `configure` may adjust each node's Config (ids 1..n are filled in;
+  // transitions are logged into the transcript unless `configure` replaces the
+  // logger).
+  explicit TestCluster(int voters,
+                       std::function<void(Config&)> configure = nullptr);
+  TestCluster(const TestCluster&) = delete;
+  TestCluster& operator=(const TestCluster&) = delete;
 
   RawNode& node(NodeId id) { return *nodes_.at(id); }
   MemStorage& storage(NodeId id) { return storage_.at(id); }
@@ -54,21 +59,41 @@ class TestCluster {
   void Restart(NodeId id);
 
   // Handles one Ready of `id` (if any); returns a transcript of what happened.
-  std::string ProcessReady(NodeId id);
+  std::string ProcessReady(NodeId id) {
+    ProcessReadyImpl(id);
+    return TakeTranscript();
+  }
   // Delivers all queued messages addressed to `id` (or every message when id ==
   // 0).
-  std::string Deliver(NodeId id);
+  std::string Deliver(NodeId id) {
+    DeliverImpl(id);
+    return TakeTranscript();
+  }
+  // Delivers only the queued message at position `i` (fuzz tests reorder this
+  // way).
+  void DeliverOne(size_t i);
   // Drops queued messages matching `filter`.
   void Drop(const std::function<bool(const Message&)>& filter);
   // Repeats ProcessReady on all nodes and delivery until nothing changes.
-  std::string Stabilize();
+  std::string Stabilize() {
+    StabilizeImpl();
+    return TakeTranscript();
+  }
+  // Everything logged since the last call (including transition lines "INFO
+  // ...").
+  std::string TakeTranscript() {
+    std::string out = std::move(transcript_);
+    transcript_.clear();
+    return out;
+  }
   // Cut a node off (its messages in and out are dropped while isolated).
   void Isolate(NodeId id) { isolated_[id] = true; }
   void Heal() { isolated_.clear(); }
   void TickAll(int ticks);
   // The application snapshots node `id` at its applied index (data =
   // "snap@<index>") and deletes stored entries up to it.
-  void Compact(NodeId id);
+  // Returns false when the core refused (it holds a newer snapshot already).
+  bool Compact(NodeId id);
   void Elect(NodeId id);  // campaign + stabilize; checks that `id` won
 
   std::deque<Message>& network() { return network_; }
@@ -77,6 +102,9 @@ class TestCluster {
  private:
   Config MakeConfig(NodeId id, std::vector<NodeId> voters,
                     std::vector<NodeId> learners);
+  void ProcessReadyImpl(NodeId id);
+  void DeliverImpl(NodeId id);
+  void StabilizeImpl();
   bool Isolated(NodeId id) const {
     auto it = isolated_.find(id);
     return it != isolated_.end() && it->second;
@@ -87,6 +115,7 @@ class TestCluster {
   std::map<NodeId, MemStorage> storage_;
   std::map<NodeId, bool> isolated_;
   std::deque<Message> network_;
+  std::string transcript_;
 };
 
 }  // namespace chronik::raft

@@ -228,6 +228,7 @@ std::string NodeStatus::ToString() const {
     if (p.pending_snapshot != 0) {
       absl::StrAppend(&out, " pending_snap=", p.pending_snapshot);
     }
+    if (p.log_read_pending) absl::StrAppend(&out, " reading");
     if (!p.recent_active) absl::StrAppend(&out, " inactive");
   }
   return out;

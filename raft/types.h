@@ -202,6 +202,7 @@ struct ProgressStatus {
   size_t inflight_msgs = 0;
   uint64_t inflight_bytes = 0;
   Index pending_snapshot = 0;
+  bool log_read_pending = false;  // waiting for OnLogRead of older entries
 };
 
 struct NodeStatus {
