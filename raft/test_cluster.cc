@@ -48,6 +48,7 @@ void TestCluster::AddNode(NodeId id, std::vector<NodeId> voters,
 }
 
 void TestCluster::Restart(NodeId id) {
+  unsynced_.erase(id);  // a crash loses storage work that was not yet durable
   MemStorage& s = storage_.at(id);
   RecoveredState r;
   r.hard_state = s.hard_state;
@@ -68,50 +69,82 @@ std::vector<NodeId> TestCluster::ids() const {
   return out;
 }
 
+void TestCluster::SendAll(std::vector<Message>& msgs, const char* label) {
+  if (msgs.empty()) return;
+  const bool log = !quiet_transcripts;
+  if (log) absl::StrAppend(&transcript_, "  ", label, ":\n");
+  for (Message& m : msgs) {
+    const bool cut = Isolated(m.from) || Isolated(m.to);
+    if (log) {
+      absl::StrAppend(&transcript_, "  ", DescribeMessage(m),
+                      cut ? " [isolated: dropped]" : "", "\n");
+    }
+    if (!cut) network_.push_back(std::move(m));
+  }
+}
+
 void TestCluster::ProcessReadyImpl(NodeId id) {
   RawNode& n = node(id);
   if (!n.HasReady()) return;
   Ready rd = n.GetReady();
-  MemStorage& s = storage_.at(id);
   std::string& out = transcript_;
   const bool log = !quiet_transcripts;
-  if (log) absl::StrAppend(&out, "> ", id, " handling Ready\n");
-  if (rd.snapshot) {
-    if (log) {
+  if (log) {
+    absl::StrAppend(&out, "> ", id, " handling Ready\n");
+    if (rd.snapshot) {
       absl::StrAppend(&out, "  Snapshot Index:", rd.snapshot->metadata.index,
                       " Term:", rd.snapshot->metadata.term, " ",
                       DescribeConfState(rd.snapshot->metadata.conf_state),
                       "\n");
     }
+    if (!rd.entries.empty()) {
+      absl::StrAppend(&out, "  Entries:\n");
+      for (const Entry& e : rd.entries) {
+        absl::StrAppend(&out, "  ", DescribeEntry(e), "\n");
+      }
+    }
+    if (rd.hard_state) {
+      absl::StrAppend(&out, "  HardState ", DescribeHardState(*rd.hard_state),
+                      "\n");
+    }
+  }
+  SendAll(rd.messages, "Messages");
+  // A Ready without storage work still waits behind earlier ones: its
+  // messages_after_persist may claim what they wrote.
+  auto pending = unsynced_.find(id);
+  const bool behind = pending != unsynced_.end() && !pending->second.empty();
+  if (async_storage && (rd.HasStorageWork() || behind)) {
+    if (log) absl::StrAppend(&out, "  (storage work in flight)\n");
+    unsynced_[id].push_back(std::move(rd));
+    return;
+  }
+  CompleteReady(id, std::move(rd));
+}
+
+bool TestCluster::SyncStorage(NodeId id) {
+  auto it = unsynced_.find(id);
+  if (it == unsynced_.end() || it->second.empty()) return false;
+  Ready rd = std::move(it->second.front());
+  it->second.pop_front();
+  if (!quiet_transcripts)
+    absl::StrAppend(&transcript_, "> ", id, " storage synced\n");
+  CompleteReady(id, std::move(rd));
+  return true;
+}
+
+void TestCluster::CompleteReady(NodeId id, Ready rd) {
+  RawNode& n = node(id);
+  MemStorage& s = storage_.at(id);
+  std::string& out = transcript_;
+  const bool log = !quiet_transcripts;
+  if (rd.snapshot) {
     s.snapshot = *rd.snapshot;
     s.entries.clear();
   }
-  if (!rd.entries.empty()) {
-    if (log) {
-      absl::StrAppend(&out, "  Entries:\n");
-      for (const Entry& e : rd.entries)
-        absl::StrAppend(&out, "  ", DescribeEntry(e), "\n");
-    }
-    s.Append(rd.entries);
-  }
-  if (rd.hard_state) {
-    if (log)
-      absl::StrAppend(&out, "  HardState ", DescribeHardState(*rd.hard_state),
-                      "\n");
-    s.hard_state = *rd.hard_state;
-  }
-  auto send = [&](std::vector<Message>& msgs, const char* label) {
-    if (msgs.empty()) return;
-    if (log) absl::StrAppend(&out, "  ", label, ":\n");
-    for (Message& m : msgs) {
-      if (log) absl::StrAppend(&out, "  ", DescribeMessage(m), "\n");
-      if (!Isolated(m.from) && !Isolated(m.to))
-        network_.push_back(std::move(m));
-    }
-  };
-  send(rd.messages, "Messages");
-  // Storage work above is "durable" now.
-  send(rd.messages_after_persist, "Messages after persist");
+  s.Append(rd.entries);
+  if (rd.hard_state) s.hard_state = *rd.hard_state;
+  // The storage work above is durable now.
+  SendAll(rd.messages_after_persist, "Messages after persist");
   n.OnPersisted(rd.persist_ack);
   if (!rd.committed_entries.empty()) {
     if (log) absl::StrAppend(&out, "  CommittedEntries:\n");
@@ -126,25 +159,20 @@ void TestCluster::ProcessReadyImpl(NodeId id) {
                       " Context:", std::string(r.context.view()), "\n");
     }
   }
-  if (rd.conf_state) {
-    if (log)
-      absl::StrAppend(&out, "  ConfState ", DescribeConfState(*rd.conf_state),
-                      "\n");
+  if (rd.conf_state && log) {
+    absl::StrAppend(&out, "  ConfState ", DescribeConfState(*rd.conf_state),
+                    "\n");
   }
   if (rd.snapshot) {
     s.applied = rd.snapshot->metadata.index;
-    s.conf_state = rd.snapshot->metadata.conf_state;
     n.OnApplied(s.applied);
   }
   if (!rd.committed_entries.empty()) {
     s.applied = rd.committed_entries.back().index;
     n.OnApplied(s.applied);
   }
-  // The core reports membership once the conf change entry is applied
-  // (OnApplied).
-  if (n.HasReady()) {
-    // Membership changes applied by OnApplied are reported in the next Ready.
-  }
+  // Membership takes effect in the core at OnApplied (and is reported in the
+  // next Ready); storage records it with the applied index right away.
   s.conf_state = n.Status().conf_state;
   for (const LogRead& read : rd.log_reads) {
     std::vector<Entry> found;
@@ -215,6 +243,7 @@ void TestCluster::StabilizeImpl() {
         any = true;
         ProcessReadyImpl(id);
       }
+      while (SyncStorage(id)) any = true;
     }
     for (auto& [id, n] : nodes_) {
       bool has = false;
@@ -227,7 +256,12 @@ void TestCluster::StabilizeImpl() {
     }
     if (!any) return;
   }
-  CHRONIK_CHECK(false) << "cluster did not stabilize";
+  constexpr size_t kShownBytes = 4000;
+  CHRONIK_CHECK(false) << "cluster did not stabilize; transcript tail:\n"
+                       << transcript_.substr(transcript_.size() > kShownBytes
+                                                 ? transcript_.size() -
+                                                       kShownBytes
+                                                 : 0);
 }
 
 void TestCluster::TickAll(int ticks) {

@@ -3,9 +3,10 @@
 // storage and an in-memory network of queued messages that the caller delivers,
 // drops or lets through.
 //
-// Storage work is done synchronously by ProcessReady (persist, then send
-// messages_after_persist, then apply), which satisfies the persistence
-// contract. Single-threaded; deterministic.
+// Storage work is done by ProcessReady (persist, then send
+// messages_after_persist, then apply), synchronously unless async_storage is
+// set; either way it follows the persistence contract. Single-threaded;
+// deterministic.
 #ifndef CHRONIK_RAFT_TEST_CLUSTER_H_
 #define CHRONIK_RAFT_TEST_CLUSTER_H_
 
@@ -97,12 +98,19 @@ class TestCluster {
   void Elect(NodeId id);  // campaign + stabilize; checks that `id` won
 
   std::deque<Message>& network() { return network_; }
+  // With async_storage, ProcessReady sends `messages` at once but leaves the
+  // storage work in flight until SyncStorage (oldest first); Restart drops
+  // whatever is still in flight, as a crash would.
+  bool async_storage = false;
+  bool SyncStorage(NodeId id);
   bool quiet_transcripts = false;  // skip building transcripts (bench)
 
  private:
   Config MakeConfig(NodeId id, std::vector<NodeId> voters,
                     std::vector<NodeId> learners);
   void ProcessReadyImpl(NodeId id);
+  void CompleteReady(NodeId id, Ready rd);
+  void SendAll(std::vector<Message>& msgs, const char* label);
   void DeliverImpl(NodeId id);
   void StabilizeImpl();
   bool Isolated(NodeId id) const {
@@ -115,6 +123,7 @@ class TestCluster {
   std::map<NodeId, MemStorage> storage_;
   std::map<NodeId, bool> isolated_;
   std::deque<Message> network_;
+  std::map<NodeId, std::deque<Ready>> unsynced_;
   std::string transcript_;
 };
 
