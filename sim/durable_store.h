@@ -45,6 +45,14 @@ class DurableStore {
   // of them (chosen by `rng`) reached the disk first.
   void Crash(Rng& rng, bool torn);
 
+  // Replaces everything with `state`, all durable (a node recovered it from a
+  // disk).
+  void Reset(State state) {
+    durable_ = std::move(state);
+    current_ = durable_;
+    pending_.clear();
+  }
+
   // What the running node sees (including unsynced writes).
   const State& current() const { return current_; }
   // What survives a crash right now.

@@ -135,7 +135,10 @@ void RaftChecker::OnLeaderCommit(int node, raft::Term term, raft::Index commit,
 void RaftChecker::OnVoteGranted(int node, raft::Term term,
                                 raft::NodeId candidate,
                                 const raft::HardState& durable) {
-  if (durable.term != term || durable.vote != candidate) {
+  // A later term on disk also protects the vote: the node never returns to
+  // `term`.
+  if (durable.term < term ||
+      (durable.term == term && durable.vote != candidate)) {
     Fail(absl::StrCat("n", node, " grants its term ", term, " vote to ",
                       candidate, " before it is durable (disk holds term ",
                       durable.term, " vote ", durable.vote, ")"));

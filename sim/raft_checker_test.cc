@@ -97,7 +97,10 @@ TEST(RaftCheckerTest, LeaderCommitsOldTermEntryByCounting) {
 TEST(RaftCheckerTest, VoteGrantedBeforeDurable) {
   RaftChecker c(3);
   c.OnVoteGranted(0, 3, 2, raft::HardState{3, 2, 0});
+  c.OnVoteGranted(0, 3, 2, raft::HardState{5, 1, 0});  // moved on since
   EXPECT_TRUE(c.ok()) << c.failure();
+  c.OnVoteGranted(0, 5, 2, raft::HardState{5, 1, 0});
+  EXPECT_NE(c.failure().find("before it is durable"), std::string::npos);
   c.OnVoteGranted(0, 4, 2, raft::HardState{3, 2, 0});
   EXPECT_NE(c.failure().find("before it is durable"), std::string::npos);
 }

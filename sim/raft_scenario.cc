@@ -9,7 +9,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/storage/log_store.h"
 #include "sim/clock.h"
+#include "sim/disk/sim_disk.h"
 #include "sim/durable_store.h"
 #include "sim/network.h"
 #include "sim/ports.h"
@@ -28,6 +30,8 @@ constexpr Nanos kClientTimeout = 400 * kMillisecond;
 constexpr Nanos kLivenessCheckInterval = 50 * kMillisecond;
 constexpr Nanos kLogReadLatency = 50 * kMicrosecond;
 constexpr uint16_t kBasePort = 9000;
+constexpr uint64_t kRaftGroup = 1;  // the scenario runs one Raft group
+constexpr Nanos kStorageRetry = 100 * kMillisecond;
 constexpr size_t kMaxPendingReadsPerNode = 4096;
 
 uint16_t PortOf(int node) { return static_cast<uint16_t>(kBasePort + node); }
@@ -71,6 +75,16 @@ struct ClientResponse {
   OpId last = kNoOp;    // read: last op of the log
 };
 
+// A Ready whose after-persist messages and PersistAck wait until every storage
+// request up to `needs` (a count of requests issued by this process) is
+// durable.
+struct PendingPersist {
+  uint64_t needs = 0;
+  std::shared_ptr<std::vector<raft::Message>> after;
+  raft::PersistAck ack;
+  bool storage = false;
+};
+
 struct Node {
   int index = 0;
   raft::NodeId id = 0;
@@ -86,7 +100,23 @@ struct Node {
   raft::Index commit = 0;
   raft::Index applied = 0;
   Nanos next_tick_local = 0;
-  Nanos last_persist_done = 0;
+  // Storage pipeline of the running process: requests issued, the flush in
+  // flight (one at a time, covering every request issued before it began), what
+  // is durable.
+  std::deque<PendingPersist> persist_queue;
+  uint64_t requests_issued = 0;
+  uint64_t durable_through = 0;
+  bool flush_in_flight = false;
+  uint64_t flush_covers = 0;
+  uint64_t flush_write = 0;  // memory backing: the store's write number
+  raft::HardState durable_hard_state;
+  // Disk backing: the simulated disk survives crashes; the store is the
+  // process's.
+  std::unique_ptr<Rng> sim_disk_rng;
+  std::unique_ptr<SimDisk> sim_disk;
+  std::unique_ptr<storage::LogStore> log_store;
+  storage::GroupStorage* group = nullptr;
+  std::optional<storage::FlushPlan> flush_plan;
   std::map<OpId, ClientRequest> waiting_writes;
   std::map<uint64_t, ClientRequest> reads_by_context;
   std::deque<std::pair<raft::Index, uint64_t>> ready_reads;  // (index, context)
@@ -130,9 +160,20 @@ class RaftWorld {
   // Ready handling.
   void ProcessReady(Node& node);
   void HandleReady(Node& node, raft::Ready ready);
-  void CompletePersist(Node& node, uint64_t incarnation, uint64_t write,
-                       const std::shared_ptr<std::vector<raft::Message>>& after,
-                       const raft::PersistAck& ack, bool storage);
+  bool disk_backed() const {
+    return options_.storage == StorageBacking::kSimDisk;
+  }
+  // Loads what the node's disk holds into node.store; false (and retried) on
+  // error.
+  bool RecoverStorage(Node& node);
+  void IssueStorage(Node& node, const raft::Ready& ready);
+  void MaybeStartFlush(Node& node);
+  void FinishFlush(Node& node, uint64_t incarnation);
+  // Completes an in-flight flush at once (clean stop: the OS keeps the page
+  // cache).
+  void CompleteFlushNow(Node& node);
+  void ReleasePersisted(Node& node);
+  void ResetStoragePipeline(Node& node);
   void Apply(Node& node, const std::vector<raft::Entry>& entries);
   void ServeReads(Node& node);
   void SendRaft(Node& from, raft::Message message);
@@ -215,6 +256,15 @@ RaftWorld::RaftWorld(const RaftScenarioOptions& options)
     nodes_[i].id = static_cast<raft::NodeId>(i + 1);
     // Small natural drift; the clock faults add large drifts and jumps.
     nodes_[i].clock = NodeClock(0, clock_rng.Between(-100, 100));
+    if (options.storage == StorageBacking::kSimDisk) {
+      nodes_[i].sim_disk_rng = std::make_unique<Rng>(
+          Rng::Stream(options.seed, absl::StrCat("disk/n", i)));
+      SimDiskOptions disk;
+      disk.torn_write_probability = 0.5;
+      disk.corrupt_sector_probability = 0.0;
+      nodes_[i].sim_disk = std::make_unique<SimDisk>(
+          disk, absl::BitGenRef(*nodes_[i].sim_disk_rng));
+    }
   }
   clients_.resize(options.num_clients + 1);
   for (int c = 0; c <= options.num_clients; ++c) {
@@ -262,7 +312,13 @@ void RaftWorld::StartNode(Node& node) {
     scheduler_.After(kBindRetry, [this, &node] { StartNode(node); });
     return;
   }
+  if (!RecoverStorage(node)) {
+    ports_.Release(node.index, PortOf(node.index), owner);
+    scheduler_.After(kStorageRetry, [this, &node] { StartNode(node); });
+    return;
+  }
   node.process.Start();
+  ResetStoragePipeline(node);
   const raft::HardState& hs = node.store.current().hard_state;
   raft::Config config;
   config.id = node.id;
@@ -305,7 +361,6 @@ void RaftWorld::StartNode(Node& node) {
   node.ready_reads.clear();
   node.role = raft::Role::kFollower;
   node.term = hs.term;
-  node.last_persist_done = scheduler_.now();
   node.next_tick_local =
       node.clock.Local(scheduler_.now()) + options_.tick_interval;
   Record(node.index, "start",
@@ -324,7 +379,14 @@ void RaftWorld::CrashNode(Node& node, std::string_view why) {
   if (!node.process.running()) return;
   ++result_.crashes;
   node.process.Crash();
-  node.store.Crash(disk_rng_, /*torn=*/disk_rng_.Chance(0.5));
+  if (disk_backed()) {
+    node.log_store.reset();
+    node.group = nullptr;
+    node.flush_plan.reset();
+    node.sim_disk->Crash();
+  } else {
+    node.store.Crash(disk_rng_, /*torn=*/disk_rng_.Chance(0.5));
+  }
   node.raft.reset();
   ports_.ReleaseAll(node.index, absl::StrCat("n", node.index));
   Record(node.index, "crash", {node.store.current().last_index()},
@@ -333,8 +395,13 @@ void RaftWorld::CrashNode(Node& node, std::string_view why) {
 
 void RaftWorld::StopNode(Node& node) {
   if (!node.process.running()) return;
-  // A clean stop: the process exits; the OS still writes its page cache out.
-  node.store.Sync();
+  // A clean stop: the process exits; what it wrote stays in the page cache and
+  // reaches the disk, what it had only queued in memory is gone.
+  if (node.flush_in_flight) CompleteFlushNow(node);
+  if (!node.process.running()) return;  // the disk failed: it crashed instead
+  if (!disk_backed()) node.store.Sync();
+  node.log_store.reset();
+  node.group = nullptr;
   node.process.Stop();
   node.raft.reset();
   ports_.ReleaseAll(node.index, absl::StrCat("n", node.index));
@@ -425,10 +492,11 @@ void RaftWorld::HandleReady(Node& node, raft::Ready ready) {
   }
   ObserveRole(node);
   const bool storage = ready.HasStorageWork();
-  if (storage || !ready.messages_after_persist.empty()) {
-    const Nanos latency = storage ? FsyncLatency(node) : 0;
-    if (storage && node.crash_in_fsync_restart >= 0) {
-      // Power cut while this fsync is in flight (after the current event).
+  if (storage) {
+    IssueStorage(node, ready);
+    if (node.crash_in_fsync_restart >= 0) {
+      // Power cut while this write is on its way to the platter (right after
+      // the current event, before the flush's fsync can complete).
       const Nanos restart = node.crash_in_fsync_restart;
       node.crash_in_fsync_restart = -1;
       const uint64_t incarnation = node.process.incarnation();
@@ -438,17 +506,15 @@ void RaftWorld::HandleReady(Node& node, raft::Ready ready) {
         scheduler_.After(restart, [this, &node] { StartNode(node); });
       });
     }
-    const Nanos done =
-        std::max(scheduler_.now() + latency, node.last_persist_done);
-    node.last_persist_done = done;
-    const uint64_t incarnation = node.process.incarnation();
-    const uint64_t write = node.store.writes_issued();
-    auto after = std::make_shared<std::vector<raft::Message>>(
-        std::move(ready.messages_after_persist));
-    const raft::PersistAck ack = ready.persist_ack;
-    scheduler_.At(done, [this, &node, incarnation, write, after, ack, storage] {
-      CompletePersist(node, incarnation, write, after, ack, storage);
-    });
+  }
+  if (storage || !ready.messages_after_persist.empty()) {
+    node.persist_queue.push_back(
+        PendingPersist{node.requests_issued,
+                       std::make_shared<std::vector<raft::Message>>(
+                           std::move(ready.messages_after_persist)),
+                       ready.persist_ack, storage});
+    MaybeStartFlush(node);
+    ReleasePersisted(node);
   }
   if (!ready.committed_entries.empty()) Apply(node, ready.committed_entries);
   for (const raft::ReadState& read : ready.read_states) {
@@ -478,24 +544,176 @@ void RaftWorld::HandleReady(Node& node, raft::Ready ready) {
   }
 }
 
-void RaftWorld::CompletePersist(
-    Node& node, uint64_t incarnation, uint64_t write,
-    const std::shared_ptr<std::vector<raft::Message>>& after,
-    const raft::PersistAck& ack, bool storage) {
-  if (!node.process.Current(incarnation)) return;
-  if (node.process.Paused(scheduler_.now())) {
-    // The fsync finished; the stalled process notices when it resumes.
-    scheduler_.At(node.process.DeferUntil(scheduler_.now()),
-                  [this, &node, incarnation, write, after, ack, storage] {
-                    CompletePersist(node, incarnation, write, after, ack,
-                                    storage);
-                  });
+void RaftWorld::IssueStorage(Node& node, const raft::Ready& ready) {
+  ++node.requests_issued;
+  if (!disk_backed()) return;  // node.store already holds the writes
+  storage::PersistRequest request;
+  request.group_id = kRaftGroup;
+  request.entries.reserve(ready.entries.size());
+  for (const raft::Entry& entry : ready.entries) {
+    storage::Entry stored;
+    stored.index = entry.index;
+    stored.term = entry.term;
+    stored.type = static_cast<uint8_t>(entry.type);
+    stored.data = std::string(entry.data.view());
+    request.entries.push_back(std::move(stored));
+  }
+  if (ready.hard_state.has_value()) {
+    request.hard_state =
+        storage::HardState{ready.hard_state->term, ready.hard_state->vote,
+                           ready.hard_state->commit};
+  }
+  absl::Status queued = node.log_store->Enqueue(std::move(request));
+  // The queue is flushed continuously and a failed group crashes the node at
+  // once, so a refusal here is a bug of this driver.
+  CHRONIK_CHECK(queued.ok()) << queued;
+}
+
+void RaftWorld::MaybeStartFlush(Node& node) {
+  if (node.flush_in_flight || node.durable_through == node.requests_issued) {
     return;
   }
-  node.store.SyncThrough(write);
-  for (const raft::Message& message : *after) SendRaft(node, message);
-  if (storage) node.raft->OnPersisted(ack);
+  node.flush_in_flight = true;
+  node.flush_covers = node.requests_issued;
+  if (disk_backed()) {
+    // The writes go out now (to the page cache); the fsyncs complete later.
+    node.flush_plan = node.log_store->BeginFlush();
+  } else {
+    node.flush_write = node.store.writes_issued();
+  }
+  const uint64_t incarnation = node.process.incarnation();
+  scheduler_.After(FsyncLatency(node), [this, &node, incarnation] {
+    FinishFlush(node, incarnation);
+  });
+}
+
+void RaftWorld::FinishFlush(Node& node, uint64_t incarnation) {
+  if (!node.process.Current(incarnation)) return;  // a crash took the flush
+  if (node.process.Paused(scheduler_.now())) {
+    // The fsync finished; the stalled process notices when it resumes.
+    scheduler_.At(
+        node.process.DeferUntil(scheduler_.now()),
+        [this, &node, incarnation] { FinishFlush(node, incarnation); });
+    return;
+  }
+  CompleteFlushNow(node);
+  if (!node.process.Current(incarnation)) return;  // the disk failed
+  ReleasePersisted(node);
+  MaybeStartFlush(node);
   ProcessReady(node);
+}
+
+void RaftWorld::CompleteFlushNow(Node& node) {
+  CHRONIK_CHECK(node.flush_in_flight);
+  node.flush_in_flight = false;
+  if (!disk_backed()) {
+    node.store.SyncThrough(node.flush_write);
+    node.durable_hard_state = node.store.durable().hard_state;
+    node.durable_through = node.flush_covers;
+    return;
+  }
+  storage::FlushPlan plan = std::move(*node.flush_plan);
+  node.flush_plan.reset();
+  std::vector<absl::Status> synced;
+  synced.reserve(plan.files_to_sync.size());
+  for (env::File* file : plan.files_to_sync) synced.push_back(file->Sync());
+  std::vector<storage::Completion> completions =
+      node.log_store->FinishFlush(std::move(plan), synced);
+  node.sim_disk->TakeSyncLatencyMicros();  // latency is the scheduler's draw
+  for (const storage::Completion& completion : completions) {
+    CHRONIK_CHECK_EQ(completion.group_id, kRaftGroup);
+    if (!completion.status.ok()) {
+      // What reached the disk is unknown: the group is failed until the
+      // process restarts and recovers it (broker/storage/log_store.h).
+      const std::string why =
+          absl::StrCat("storage failed: ", completion.status.ToString());
+      CrashNode(node, why);
+      scheduler_.After(disk_rng_.Between(100 * kMillisecond, kSecond),
+                       [this, &node] { StartNode(node); });
+      return;
+    }
+    if (completion.hard_state.has_value()) {
+      node.durable_hard_state = raft::HardState{completion.hard_state->term,
+                                                completion.hard_state->vote,
+                                                completion.hard_state->commit};
+    }
+  }
+  node.durable_through = node.flush_covers;
+}
+
+void RaftWorld::ReleasePersisted(Node& node) {
+  while (!node.persist_queue.empty() &&
+         node.persist_queue.front().needs <= node.durable_through) {
+    PendingPersist done = std::move(node.persist_queue.front());
+    node.persist_queue.pop_front();
+    for (const raft::Message& message : *done.after) SendRaft(node, message);
+    if (done.storage) node.raft->OnPersisted(done.ack);
+  }
+}
+
+void RaftWorld::ResetStoragePipeline(Node& node) {
+  node.persist_queue.clear();
+  node.requests_issued = 0;
+  node.durable_through = 0;
+  node.flush_in_flight = false;
+  node.flush_covers = 0;
+  node.flush_write = 0;
+  node.flush_plan.reset();
+}
+
+bool RaftWorld::RecoverStorage(Node& node) {
+  if (!disk_backed()) {
+    // The store holds what survived (DurableStore::Crash dropped the rest).
+    node.durable_hard_state = node.store.current().hard_state;
+    return true;
+  }
+  node.group = nullptr;
+  node.log_store.reset();
+  absl::StatusOr<std::unique_ptr<storage::LogStore>> store =
+      storage::LogStore::Open(node.sim_disk.get(), "", storage::StoreOptions{});
+  absl::Status status = store.status();
+  storage::GroupStorage* group = nullptr;
+  if (status.ok()) {
+    absl::StatusOr<storage::GroupStorage*> opened =
+        (*store)->OpenGroup(kRaftGroup, storage::LogOptions{});
+    status = opened.status();
+    if (opened.ok()) group = *opened;
+  }
+  std::vector<storage::Entry> stored;
+  if (status.ok() && group->last_index() >= group->first_index()) {
+    // [lo, hi): hi is one past the last entry.
+    status = group->Entries(group->first_index(), group->last_index() + 1,
+                            UINT64_MAX, &stored);
+  }
+  if (!status.ok()) {
+    Record(node.index, "storage_open_failed", {},
+           [&] { return status.ToString(); });
+    return false;
+  }
+  CHRONIK_CHECK_EQ(group->first_index(), 1u)
+      << "the scenario takes no snapshots";
+  DurableStore::State state;
+  const storage::HardState& hs = group->hard_state();
+  state.hard_state = raft::HardState{hs.term, hs.vote, hs.commit};
+  state.entries.reserve(stored.size());
+  for (storage::Entry& entry : stored) {
+    state.entries.push_back(raft::Entry{
+        entry.term, entry.index, static_cast<raft::EntryType>(entry.type),
+        raft::Bytes::Own(std::move(entry.data))});
+  }
+  const storage::RecoveryReport& report = group->recovery();
+  if (report.torn_bytes_cut > 0 || !report.damage.empty()) {
+    Record(node.index, "disk_recovery",
+           {report.torn_bytes_cut, report.damage.size()}, [&] {
+             return absl::StrCat("cut ", report.torn_bytes_cut, " torn bytes, ",
+                                 report.damage.size(), " damaged ranges");
+           });
+  }
+  node.durable_hard_state = state.hard_state;
+  node.store.Reset(std::move(state));
+  node.log_store = std::move(*store);
+  node.group = group;
+  return true;
 }
 
 void RaftWorld::Apply(Node& node, const std::vector<raft::Entry>& entries) {
@@ -546,7 +764,7 @@ void RaftWorld::ServeReads(Node& node) {
 void RaftWorld::SendRaft(Node& from, raft::Message message) {
   if (message.type == raft::MessageType::kVoteResponse && !message.reject) {
     checker_.OnVoteGranted(from.index, message.term, message.to,
-                           from.store.durable().hard_state);
+                           from.durable_hard_state);
   }
   const int to = static_cast<int>(message.to) - 1;
   CHRONIK_CHECK_GE(to, 0);

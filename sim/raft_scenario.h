@@ -43,6 +43,19 @@
 
 namespace chronik::sim {
 
+// Where a node's Raft log and hard state live.
+enum class StorageBacking {
+  // The real storage code (broker/storage LogStore: segments, CRCs, atomic hard
+  // state) on a simulated disk (sim/disk SimDisk) that loses unsynced writes on
+  // a
+  // crash, tears the last one, may garble its last sector, and fails on demand.
+  kSimDisk,
+  // sim/durable_store.h: a model of the same guarantees, without the storage
+  // code
+  // (faster; for comparing and for isolating the Raft core).
+  kMemory,
+};
+
 struct RaftScenarioOptions {
   uint64_t seed = 1;
   int num_nodes = 3;
@@ -58,6 +71,7 @@ struct RaftScenarioOptions {
   // elections time out after 10 to 20 ticks.
   Nanos tick_interval = 10 * kMillisecond;
   int num_clients = 3;
+  StorageBacking storage = StorageBacking::kSimDisk;
   // Cap on client operations started (-1: no cap). Shrinking lowers it.
   int64_t max_ops = -1;
   // Clients wait up to this long between operations.
