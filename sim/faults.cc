@@ -18,7 +18,7 @@ constexpr std::array<const char*, kFaultKinds> kNames = {
     "partition",      "asymmetric",  "isolate",        "clog",
     "loss",           "duplicate",   "reorder",        "slow_links",
     "clock_drift",    "clock_jump",  "squat_at_start", "slow_fsync",
-    "crash_in_fsync",
+    "crash_in_fsync", "disk_errors", "disk_full",      "corrupt_sectors",
 };
 
 // Most faults a seed schedules of one kind; keeps fault phases readable.
@@ -87,6 +87,16 @@ Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
     case FaultKind::kSquatAtStart:
       fault.at = 0;
       fault.duration = rng.Between(10 * kMillisecond, 3 * kSecond);
+      break;
+    case FaultKind::kDiskErrors:
+      fault.value = rng.Between(10, 300);
+      fault.duration = rng.Between(100 * kMillisecond, 3 * kSecond);
+      break;
+    case FaultKind::kDiskFull:
+      fault.duration = rng.Between(100 * kMillisecond, 3 * kSecond);
+      break;
+    case FaultKind::kCorruptSectors:
+      fault.value = rng.Between(100, 1000);
       break;
     case FaultKind::kSlowFsync:
       fault.value = rng.Between(2, 100);

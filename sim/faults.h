@@ -47,6 +47,11 @@ enum class FaultKind : int {
   kSlowFsync,     // node's fsync latency multiplied by `value`, for `duration`
   kCrashInFsync,  // node crashes during its next fsync (power cut with writes
                   // in flight), restarts after `duration`
+  kDiskErrors,    // node's disk fails writes and fsyncs (EIO) with probability
+                  // `value` per mille, for `duration`
+  kDiskFull,      // node's disk is full (ENOSPC), for `duration`
+  kCorruptSectors,  // from then on, a crash garbles the last sector of a torn
+                    // write with probability `value` per mille
   kCount,
 };
 inline constexpr int kFaultKinds = static_cast<int>(FaultKind::kCount);

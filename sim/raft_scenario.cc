@@ -117,6 +117,7 @@ struct Node {
   std::unique_ptr<storage::LogStore> log_store;
   storage::GroupStorage* group = nullptr;
   std::optional<storage::FlushPlan> flush_plan;
+  bool storage_failed = false;
   std::map<OpId, ClientRequest> waiting_writes;
   std::map<uint64_t, ClientRequest> reads_by_context;
   std::deque<std::pair<raft::Index, uint64_t>> ready_reads;  // (index, context)
@@ -168,6 +169,9 @@ class RaftWorld {
   bool RecoverStorage(Node& node);
   void IssueStorage(Node& node, const raft::Ready& ready);
   void MaybeStartFlush(Node& node);
+  // The node's storage failed: it crashes right after the current event and
+  // restarts (recovering the group) a little later.
+  void FailStorage(Node& node, const absl::Status& status);
   void FinishFlush(Node& node, uint64_t incarnation);
   // Completes an in-flight flush at once (clean stop: the OS keeps the page
   // cache).
@@ -195,6 +199,7 @@ class RaftWorld {
   void StartFault(const Fault& fault);
   void EndFault(uint64_t fault_id);
   void RecomputeNetwork();
+  void RecomputeDisk(Node& node);
   void Heal();
   void CheckLiveness();
   std::string LivenessProblem() const;
@@ -223,6 +228,15 @@ class RaftWorld {
   int64_t ops_started_ = 0;
   RaftScenarioResult result_;
 };
+
+// A healthy disk: a crash keeps a random prefix of the unsynced writes and
+// tears the first one it drops half of the time; no errors, no corruption.
+SimDiskOptions BaseDiskOptions() {
+  SimDiskOptions options;
+  options.torn_write_probability = 0.5;
+  options.corrupt_sector_probability = 0.0;
+  return options;
+}
 
 NetworkConfig BaseNetwork(uint64_t seed) {
   Rng rng = Rng::Stream(seed, "network/config");
@@ -259,11 +273,8 @@ RaftWorld::RaftWorld(const RaftScenarioOptions& options)
     if (options.storage == StorageBacking::kSimDisk) {
       nodes_[i].sim_disk_rng = std::make_unique<Rng>(
           Rng::Stream(options.seed, absl::StrCat("disk/n", i)));
-      SimDiskOptions disk;
-      disk.torn_write_probability = 0.5;
-      disk.corrupt_sector_probability = 0.0;
       nodes_[i].sim_disk = std::make_unique<SimDisk>(
-          disk, absl::BitGenRef(*nodes_[i].sim_disk_rng));
+          BaseDiskOptions(), absl::BitGenRef(*nodes_[i].sim_disk_rng));
     }
   }
   clients_.resize(options.num_clients + 1);
@@ -563,14 +574,32 @@ void RaftWorld::IssueStorage(Node& node, const raft::Ready& ready) {
         storage::HardState{ready.hard_state->term, ready.hard_state->vote,
                            ready.hard_state->commit};
   }
+  if (node.storage_failed) return;
   absl::Status queued = node.log_store->Enqueue(std::move(request));
-  // The queue is flushed continuously and a failed group crashes the node at
-  // once, so a refusal here is a bug of this driver.
-  CHRONIK_CHECK(queued.ok()) << queued;
+  if (!queued.ok()) {
+    // The group failed in a flush still in flight (a write error): like the
+    // broker, the node restarts to recover it.
+    FailStorage(node, queued);
+  }
+}
+
+void RaftWorld::FailStorage(Node& node, const absl::Status& status) {
+  if (node.storage_failed) return;
+  node.storage_failed = true;
+  const uint64_t incarnation = node.process.incarnation();
+  const std::string why = absl::StrCat("storage failed: ", status.ToString());
+  // Crash after the current event: the Ready being handled is half done.
+  scheduler_.After(0, [this, &node, incarnation, why] {
+    if (!node.process.Current(incarnation)) return;
+    CrashNode(node, why);
+    scheduler_.After(disk_rng_.Between(100 * kMillisecond, kSecond),
+                     [this, &node] { StartNode(node); });
+  });
 }
 
 void RaftWorld::MaybeStartFlush(Node& node) {
-  if (node.flush_in_flight || node.durable_through == node.requests_issued) {
+  if (node.flush_in_flight || node.storage_failed ||
+      node.durable_through == node.requests_issued) {
     return;
   }
   node.flush_in_flight = true;
@@ -652,6 +681,7 @@ void RaftWorld::ReleasePersisted(Node& node) {
 }
 
 void RaftWorld::ResetStoragePipeline(Node& node) {
+  node.storage_failed = false;
   node.persist_queue.clear();
   node.requests_issued = 0;
   node.durable_through = 0;
@@ -997,6 +1027,18 @@ void RaftWorld::StartFault(const Fault& fault) {
     case FaultKind::kCrashInFsync:
       node->crash_in_fsync_restart = fault.duration;
       return;
+    case FaultKind::kDiskErrors:
+    case FaultKind::kDiskFull:
+    case FaultKind::kCorruptSectors: {
+      if (!disk_backed()) return;  // the memory model has no such faults
+      const uint64_t id = next_fault_id_++;
+      active_faults_[id] = fault;
+      RecomputeDisk(*node);
+      if (fault.kind != FaultKind::kCorruptSectors) {
+        scheduler_.After(fault.duration, [this, id] { EndFault(id); });
+      }
+      return;
+    }
     case FaultKind::kPause:
       if (node->process.running()) {
         node->process.Pause(scheduler_.now() + fault.duration);
@@ -1044,6 +1086,11 @@ void RaftWorld::EndFault(uint64_t fault_id) {
   active_faults_.erase(it);
   Record(fault.node, "fault_end", {static_cast<uint64_t>(fault.kind)},
          [&] { return DescribeFault(fault); });
+  if (fault.kind == FaultKind::kDiskErrors ||
+      fault.kind == FaultKind::kDiskFull) {
+    RecomputeDisk(nodes_[fault.node]);
+    return;
+  }
   if (fault.kind == FaultKind::kSlowFsync) {
     nodes_[fault.node].fsync_factor = 1;
     for (const auto& [id, other] : active_faults_) {
@@ -1054,6 +1101,31 @@ void RaftWorld::EndFault(uint64_t fault_id) {
     return;
   }
   RecomputeNetwork();
+}
+
+void RaftWorld::RecomputeDisk(Node& node) {
+  if (!disk_backed()) return;
+  SimDiskOptions options = BaseDiskOptions();
+  for (const auto& [id, fault] : active_faults_) {
+    if (fault.node != node.index) continue;
+    switch (fault.kind) {
+      case FaultKind::kDiskErrors:
+        options.write_error_probability =
+            std::max(options.write_error_probability, fault.value / 1000.0);
+        options.sync_error_probability = options.write_error_probability;
+        break;
+      case FaultKind::kDiskFull:
+        options.capacity_bytes = 0;  // every write that needs space: ENOSPC
+        break;
+      case FaultKind::kCorruptSectors:
+        options.corrupt_sector_probability =
+            std::max(options.corrupt_sector_probability, fault.value / 1000.0);
+        break;
+      default:
+        break;
+    }
+  }
+  node.sim_disk->set_options(options);
 }
 
 void RaftWorld::RecomputeNetwork() {
@@ -1104,6 +1176,7 @@ void RaftWorld::Heal() {
   active_faults_.clear();
   RecomputeNetwork();
   for (Node& node : nodes_) {
+    RecomputeDisk(node);
     node.fsync_factor = 1;
     node.crash_in_fsync_restart = -1;
     node.clock.SetDrift(scheduler_.now(), 0);
