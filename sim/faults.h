@@ -10,9 +10,8 @@
 // Swarm testing: each seed first decides which fault kinds are on at all and at
 // what rate (ChooseSwarm), so different seeds explore different mixes instead
 // of every seed getting a little of everything. Each kind draws from its own
-// stream
-// ("faults/<kind>"), so adding a kind changes neither the decisions nor the
-// times of the others. Pure functions of their inputs; no state.
+// stream ("faults/<kind>"), so adding a kind changes neither the decisions nor
+// the times of the others. Pure functions of their inputs; no state.
 #ifndef CHRONIK_SIM_FAULTS_H_
 #define CHRONIK_SIM_FAULTS_H_
 

@@ -8,19 +8,16 @@
 //
 // Model, per directed link (from, to):
 // - latency: uniform in [latency_min, latency_max], with probability
-// `tail_probability`
-//   a slow packet up to `tail_max` instead;
+//   `tail_probability` a slow packet up to `tail_max` instead;
 // - order: FIFO per link (a stream transport) unless reordering is on, in which
-// case a
-//   message may be held back by up to `reorder_max` and overtaken;
+//   case a message may be held back by up to `reorder_max` and overtaken;
 // - loss and duplication with per-run probabilities;
 // - blocked links: a symmetric partition blocks both directions between two
-// sides, an
-//   asymmetric one a single direction, isolating a node blocks all its links;
-//   messages sent on a blocked link are lost;
+//   sides, an asymmetric one a single direction, isolating a node blocks all
+//   its links; messages sent on a blocked link are lost;
 // - clogged links: messages are held until the clog ends, then delivered
-// (FoundationDB's
-//   "clogging"), modelling a stalled TCP connection that later recovers.
+//   (FoundationDB's "clogging"), modelling a stalled TCP connection that later
+//   recovers.
 // Heal() removes every block and clog. All randomness comes from the Rng passed
 // in (the run's "network" stream). Not thread-safe.
 #ifndef CHRONIK_SIM_NETWORK_H_

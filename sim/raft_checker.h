@@ -4,38 +4,34 @@
 // What it checks, and how each is made incremental:
 // - Election safety: at most one leader per term (a map term -> leader).
 // - Log matching: every log the nodes write is mirrored as a chain of prefix
-// hashes
-//   (chain[i] = H(chain[i-1], term_i, data_i)). Two logs with an entry of the
-//   same index and term must have equal chains there, i.e. identical prefixes:
-//   one global map (index, term) -> chain catches any violation at the moment
-//   the second log is written.
-// - Commit safety / nothing committed is lost: the committed prefix is one
-// global chain;
-//   every commit index a node reports must agree with it and may extend it. A
-//   node's commit index never moves backwards within one incarnation.
-// - Leader completeness: when a node becomes leader of term T, its log contains
-// every
-//   entry known to be committed in a term before T (a commit reported by a node
-//   at term t happened in a term <= t; a leader of an older term may
+//   hashes (chain[i] = H(chain[i-1], term_i, data_i)). Two logs with an entry
+//   of the same index and term must have equal chains there, i.e. identical
+//   prefixes: one global map (index, term) -> chain catches any violation the
+//   moment the second log is written.
+// - Commit safety, nothing committed is lost: the committed prefix is one
+//   global chain; every commit index a node reports must agree with it and may
+//   extend it. A node's commit index never moves backwards within one
+//   incarnation.
+// - Leader completeness: when a node becomes leader of term T, its log holds
+//   every entry known to be committed in a term before T (a commit reported by
+//   a node at term t happened in a term <= t; a leader of an older term may
 //   legitimately lag).
 // - The rules behind them, checked where they are easy to see: a leader only
-// commits by
-//   counting an entry of its own term; a vote is durable before it is granted.
+//   commits by counting an entry of its own term; a vote is durable before it
+//   is granted.
 // - State machine safety: no two nodes apply different entries at one index,
-// and no node
-//   applies an entry beyond its own commit index.
+//   and no node applies an entry beyond its own commit index.
 // - Client history (the replicated state machine is an append-only log of
-// operations,
-//   deduplicated by operation id): the state machines agree at every offset; an
-//   acknowledged operation sits at the offset it was acknowledged with; if A
-//   was acknowledged before B was invoked then A's offset is smaller (real-time
-//   order); a read returning (length, last op) saw a prefix of the final log
-//   that contains every operation acknowledged before the read began and
-//   nothing invoked after it ended; at the end, every acknowledged operation is
-//   in the final log exactly once.
+//   operations, deduplicated by operation id): the state machines agree at
+//   every offset; an acknowledged operation sits at the offset it was
+//   acknowledged with; if A was acknowledged before B was invoked then A's
+//   offset is smaller (real-time order); a read returning (length, last op)
+//   saw a prefix of the final log that holds every operation acknowledged
+//   before the read began and nothing invoked after it ended; at the end,
+//   every acknowledged operation is in the final log exactly once.
 // The first violation is kept (failure()); later observations are still
-// accepted. Not thread-safe. Bounded by the run's length (one entry per log
-// index and operation).
+// accepted. Not thread-safe. Memory is bounded by the run's length (one entry
+// per log index and operation).
 #ifndef CHRONIK_SIM_RAFT_CHECKER_H_
 #define CHRONIK_SIM_RAFT_CHECKER_H_
 
@@ -79,7 +75,7 @@ class RaftChecker {
                       raft::Term entry_term);
   // `node` sends a vote granted to `candidate` in `term`; `durable` is the hard
   // state its disk holds at that moment. A vote must be durable before it is
-  // granted.
+  // granted (or a later term: the node then never votes in `term` again).
   void OnVoteGranted(int node, raft::Term term, raft::NodeId candidate,
                      const raft::HardState& durable);
   // `node` applies `entry` while its commit index is `node_commit`.
@@ -111,8 +107,8 @@ class RaftChecker {
   void Fail(std::string message);
   static uint64_t EntryHash(uint64_t previous, const raft::Entry& entry);
   void RecordChain(int node, raft::Index first);
-  // Largest offset among operations acknowledged strictly before `time` (-1:
-  // none).
+  // Largest offset among operations acknowledged strictly before `time`, or
+  // -1 when there is none.
   int64_t MaxAckedOffsetBefore(Nanos time) const;
 
   int num_nodes_;

@@ -1,33 +1,34 @@
-// The Raft scenario: a cluster of real Raft cores (raft::RawNode) running in
-// the simulated world, with clients, faults and checkers, from one seed.
+// The Raft scenario: a cluster of real Raft cores (raft::RawNode) storing
+// their logs with the real storage code (broker/storage LogStore) on simulated
+// disks, in the simulated world, with clients, faults and checkers, from one
+// seed.
 //
 // What a run does:
 // 1. Builds the world from the seed: network (latencies from the "network"
-// stream),
-//    per-node clocks, disks (DurableStore), a port table, and the fault
-//    schedule that swarm testing chose for this seed (or the schedule given in
-//    the options, for replaying a shrunk run).
+//    stream), per-node clocks, per-node disks (sim/disk SimDisk), a port table,
+//    and the fault schedule that swarm testing chose for this seed (or the
+//    schedule given in the options, for replaying a shrunk run).
 // 2. Starts N nodes. Each binds its port (retrying while another process holds
-// it),
-//    recovers from its disk and drives its RawNode: ticks every 10 ms of its
-//    own clock; every Ready is handled per the core's persistence contract
-//    (messages out at once, log and hard state written, fsync with simulated
-//    latency, then the after-persist messages and OnPersisted, committed
-//    entries applied to the state machine, an append-only log of client
-//    operations deduplicated by operation id).
+//    it), recovers its log and hard state from its disk and drives its RawNode:
+//    a tick every tick_interval of its own clock; every Ready is handled per
+//    the core's persistence contract (messages out at once; log and hard state
+//    queued to the LogStore; a flush writes them, its fsyncs complete after a
+//    simulated latency, then the after-persist messages go out and OnPersisted
+//    is called; committed entries are applied to the state machine, an
+//    append-only log of client operations deduplicated by operation id). A
+//    crash between a flush's writes and its fsyncs loses, tears or garbles
+//    them on the SimDisk; a failed write or fsync restarts the node.
 // 3. Clients write operations (to the leader they know, following redirects,
-// retrying
-//    on timeout with the same operation id) and read the log back with
-//    ReadIndex.
+//    retrying on timeout with the same operation id) and read the log back
+//    with ReadIndex.
 // 4. During the fault phase the schedule's faults hit; at its end everything
-// heals and
-//    the liveness phase begins: within the rest of the run there must be one
-//    leader, a new write must commit and every node must catch up to it.
+//    heals and the liveness phase begins: within the rest of the run there must
+//    be one leader, a new write must commit and every node must catch up to it.
 // The RaftChecker sees every log write, commit, leader, apply, acknowledgement
 // and read as it happens; the first violation fails the seed and ends the run.
 //
-// Deterministic: a function of the options (same options, same trace hash). One
-// thread.
+// Deterministic: a function of the options (same options, same trace hash).
+// One thread; the RaftScenarioOptions and the result are plain values.
 #ifndef CHRONIK_SIM_RAFT_SCENARIO_H_
 #define CHRONIK_SIM_RAFT_SCENARIO_H_
 
@@ -45,14 +46,13 @@ namespace chronik::sim {
 
 // Where a node's Raft log and hard state live.
 enum class StorageBacking {
-  // The real storage code (broker/storage LogStore: segments, CRCs, atomic hard
-  // state) on a simulated disk (sim/disk SimDisk) that loses unsynced writes on
-  // a
-  // crash, tears the last one, may garble its last sector, and fails on demand.
+  // The real storage code (broker/storage LogStore: segments, CRCs, atomic
+  // hard state) on a simulated disk (sim/disk SimDisk) that loses unsynced
+  // writes on a crash, tears the last one, may garble its last sector, and
+  // fails on demand.
   kSimDisk,
   // sim/durable_store.h: a model of the same guarantees, without the storage
-  // code
-  // (faster; for comparing and for isolating the Raft core).
+  // code (faster; for comparing and for isolating the Raft core).
   kMemory,
 };
 

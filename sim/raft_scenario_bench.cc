@@ -1,12 +1,12 @@
 // Speed of the simulator on the Raft scenario, single core:
 //   bazel run -c opt //sim:raft_scenario_bench
 // - BM_IdleCluster/<nodes>/<tick ms>: a fault-free cluster with no clients,
-// only
-//   heartbeats, for 60 simulated seconds; sim_s_per_wall_s is simulated seconds
-//   per wall second.
+//   only heartbeats, for 60 simulated seconds; sim_s_per_wall_s is simulated
+//   seconds per CPU second of this thread.
 // - BM_SeedUnderLoad/<nodes>: whole seeds of 30 simulated seconds with swarm
-// faults
-//   and three clients writing and reading (the sweep's workload); seeds_per_s.
+//   faults and three clients writing and reading (the sweep's workload);
+//   seeds_per_s per CPU second. (The Time column is wall time; on a busy
+//   machine it exceeds CPU time.)
 #include <cstdint>
 
 #include "benchmark/benchmark.h"

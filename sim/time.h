@@ -1,10 +1,9 @@
 // Simulated time for the deterministic simulator.
 //
 // All simulated time is an integer count of nanoseconds since the start of a
-// run
-// (`Nanos`). Integers, not doubles, so that arithmetic is exact and identical
-// on every machine; ties between events at one instant are broken by the
-// scheduler's sequence numbers, never by time resolution. Header-only, no
+// run (`Nanos`). Integers, not doubles, so that arithmetic is exact and
+// identical on every machine; ties between events at one instant are broken by
+// the scheduler's sequence numbers, never by time resolution. Header-only, no
 // state.
 #ifndef CHRONIK_SIM_TIME_H_
 #define CHRONIK_SIM_TIME_H_

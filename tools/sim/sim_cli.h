@@ -4,10 +4,9 @@
 // Shrinking: a failing seed is re-run with the same seed for everything else
 // while its fault schedule is reduced by delta debugging (remove chunks of
 // faults, keep a removal when the run still fails) and its workload is capped
-// by a binary search on
-// --max_ops. The result prints as a replay command with --schedule and
-// --max_ops. Runs are deterministic, so the shrunk command fails the same way
-// every time.
+// by a binary search on --max_ops. The result prints as a replay command with
+// --schedule and --max_ops. Runs are deterministic, so the shrunk command fails
+// the same way every time.
 #ifndef CHRONIK_TOOLS_SIM_SIM_CLI_H_
 #define CHRONIK_TOOLS_SIM_SIM_CLI_H_
 
