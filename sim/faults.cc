@@ -19,6 +19,7 @@ constexpr std::array<const char*, kFaultKinds> kNames = {
     "loss",           "duplicate",   "reorder",        "slow_links",
     "clock_drift",    "clock_jump",  "squat_at_start", "slow_fsync",
     "crash_in_fsync", "disk_errors", "disk_full",      "corrupt_sectors",
+    "crash_leader",
 };
 
 // Most faults a seed schedules of one kind; keeps fault phases readable.
@@ -38,6 +39,7 @@ Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
     case FaultKind::kCrash:
     case FaultKind::kStop:
     case FaultKind::kCrashInFsync:
+    case FaultKind::kCrashLeader:
       fault.duration = rng.Between(10 * kMillisecond, 3 * kSecond);
       break;
     case FaultKind::kCrashSquat:

@@ -51,6 +51,8 @@ enum class FaultKind : int {
   kDiskFull,      // node's disk is full (ENOSPC), for `duration`
   kCorruptSectors,  // from then on, a crash garbles the last sector of a torn
                     // write with probability `value` per mille
+  kCrashLeader,     // whichever node leads then crashes, restarts after
+                    // `duration` (a "kill the leader" nemesis)
   kCount,
 };
 inline constexpr int kFaultKinds = static_cast<int>(FaultKind::kCount);

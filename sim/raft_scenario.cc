@@ -489,8 +489,9 @@ void RaftWorld::HandleReady(Node& node, raft::Ready ready) {
   }
   if (ready.hard_state.has_value()) {
     const raft::HardState& hs = *ready.hard_state;
-    if (hs.commit > node.commit && node.role == raft::Role::kLeader &&
-        node.term == hs.term && node.raft->is_leader()) {
+    if (options_.rule_checks && hs.commit > node.commit &&
+        node.role == raft::Role::kLeader && node.term == hs.term &&
+        node.raft->is_leader()) {
       const auto& log = node.store.current().entries;
       CHRONIK_CHECK_LE(hs.commit, log.size());
       checker_.OnLeaderCommit(node.index, hs.term, hs.commit,
@@ -748,7 +749,9 @@ bool RaftWorld::RecoverStorage(Node& node) {
 
 void RaftWorld::Apply(Node& node, const std::vector<raft::Entry>& entries) {
   for (const raft::Entry& entry : entries) {
-    checker_.OnApply(node.index, entry, node.commit);
+    // Without rule checks only what applying did is judged, not when.
+    checker_.OnApply(node.index, entry,
+                     options_.rule_checks ? node.commit : entry.index);
     if (entry.type != raft::EntryType::kNormal || entry.data.empty()) continue;
     const OpId op = DecodeOp(entry.data);
     auto [it, inserted] = node.sm_offsets.emplace(op, node.sm_log.size());
@@ -792,7 +795,8 @@ void RaftWorld::ServeReads(Node& node) {
 }
 
 void RaftWorld::SendRaft(Node& from, raft::Message message) {
-  if (message.type == raft::MessageType::kVoteResponse && !message.reject) {
+  if (options_.rule_checks &&
+      message.type == raft::MessageType::kVoteResponse && !message.reject) {
     checker_.OnVoteGranted(from.index, message.term, message.to,
                            from.durable_hard_state);
   }
@@ -1027,6 +1031,20 @@ void RaftWorld::StartFault(const Fault& fault) {
     case FaultKind::kCrashInFsync:
       node->crash_in_fsync_restart = fault.duration;
       return;
+    case FaultKind::kCrashLeader: {
+      // The leader of the highest term, if any node leads now.
+      Node* leader = nullptr;
+      for (Node& candidate : nodes_) {
+        if (candidate.process.running() && candidate.raft->is_leader() &&
+            (leader == nullptr || candidate.term > leader->term)) {
+          leader = &candidate;
+        }
+      }
+      if (leader == nullptr) return;
+      CrashNode(*leader, "crash_leader");
+      scheduler_.After(fault.duration, [this, leader] { StartNode(*leader); });
+      return;
+    }
     case FaultKind::kDiskErrors:
     case FaultKind::kDiskFull:
     case FaultKind::kCorruptSectors: {

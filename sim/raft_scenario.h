@@ -77,6 +77,12 @@ struct RaftScenarioOptions {
   // Clients wait up to this long between operations.
   Nanos client_think_max = 30 * kMillisecond;
   raft::InjectedBugs bugs;  // TEST-ONLY: bugs to switch on in the core
+  // Check the rules behind the safety properties where they are easy to see
+  // (commit only an entry of the leader's term, a vote is durable before it is
+  // granted, apply only committed entries). False leaves only the end-to-end
+  // properties (leaders, logs, state machines, client history), to show what
+  // they catch alone.
+  bool rule_checks = true;
 
   // Tracing (does not change the hash): a printer for readable events, and
   // where to stop (first event of kind `stop_kind`, or event number

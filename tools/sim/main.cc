@@ -57,6 +57,8 @@ ABSL_FLAG(int, tick_ms, 10,
 ABSL_FLAG(std::string, storage, "simdisk",
           "node storage: simdisk (the real LogStore on the simulated disk) or "
           "memory (a model of its guarantees)");
+ABSL_FLAG(bool, rule_checks, true,
+          "check Raft's rules directly (false: only end-to-end properties)");
 ABSL_FLAG(double, seconds, 30, "simulated seconds per seed");
 ABSL_FLAG(double, fault_seconds, 20, "simulated seconds of the fault phase");
 ABSL_FLAG(bool, replay, false,
@@ -230,6 +232,7 @@ int Main(int argc, char** argv) {
   } else if (storage != "simdisk") {
     return Fail("--storage must be simdisk or memory");
   }
+  cli->rule_checks = absl::GetFlag(FLAGS_rule_checks);
   cli->trace = absl::GetFlag(FLAGS_trace);
   cli->until = absl::GetFlag(FLAGS_until);
   cli->commit = absl::GetFlag(FLAGS_commit);

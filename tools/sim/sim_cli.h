@@ -35,6 +35,7 @@ struct CliOptions {
   int64_t max_ops = -1;
   int clients = 3;  // 0: an idle cluster (heartbeats only)
   int tick_ms = 10;
+  bool rule_checks = true;
   StorageBacking storage = StorageBacking::kSimDisk;
   Nanos run_length = 30 * kSecond;
   Nanos fault_phase = 20 * kSecond;
