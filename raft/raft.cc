@@ -873,8 +873,12 @@ absl::Status Raft::CheckConfChange(const ConfChange& change) const {
     if (!joint) return absl::FailedPreconditionError("not in a joint config");
     return absl::OkStatus();
   }
-  if (joint)
+  if (joint) {
     return absl::FailedPreconditionError("must leave the joint config first");
+  }
+  if (change.changes.size() > kMaxConfChangeItems) {
+    return absl::InvalidArgumentError("too many changes at once");
+  }
   ConfState next = conf_;
   for (const ConfChangeSingle& c : change.changes) {
     if (c.node_id == kNoNode) return absl::InvalidArgumentError("node id 0");
@@ -890,7 +894,14 @@ absl::Status Raft::CheckConfChange(const ConfChange& change) const {
     }
   }
   if (next.voters.empty()) return absl::InvalidArgumentError("no voters left");
-  if (!change.joint && change.changes.size() == 1) return absl::OkStatus();
+  // Duplicate node ids within one change are refused: their order would matter.
+  for (size_t i = 0; i < change.changes.size(); ++i) {
+    for (size_t j = i + 1; j < change.changes.size(); ++j) {
+      if (change.changes[i].node_id == change.changes[j].node_id) {
+        return absl::InvalidArgumentError("node named twice in one change");
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

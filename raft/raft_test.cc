@@ -514,6 +514,18 @@ TEST(MembershipTest, OneConfChangeAtATime) {
                 .code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(c.node(1).ProposeConfChange(Change({})).ok());  // not joint
+  c.Stabilize();
+  EXPECT_EQ(c.node(1)
+                .ProposeConfChange(Change({{ConfChangeType::kAddVoter, 5},
+                                           {ConfChangeType::kRemoveNode, 5}}))
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.node(1)
+                .ProposeConfChange(Change({{ConfChangeType::kRemoveNode, 1},
+                                           {ConfChangeType::kRemoveNode, 2},
+                                           {ConfChangeType::kRemoveNode, 3}}))
+                .code(),
+            absl::StatusCode::kInvalidArgument);  // no voters left
 }
 
 TEST(SnapshotTest, FarBehindFollowerGetsSnapshot) {

@@ -31,11 +31,12 @@
 //      vote responses (the term and vote are persisted before answering) and
 //      append/snapshot acknowledgements (a follower acks entries only once
 //      they are durable).
-//   4. Once this Ready's storage work is durable, the driver calls
-//      OnPersisted(ready.persist_ack). Only then does a leader count itself
-//      as holding its new entries, and only then does a candidate count its
-//      own vote. Committed entries are handed out for apply only once they are
-//      durable locally.
+//   4. Once this Ready's storage work (and every earlier Ready's) is durable,
+//      the driver calls OnPersisted(ready.persist_ack), in Ready order, also
+//      for a Ready without storage work of its own. Only then does a leader
+//      count itself as holding its new entries, and only then does a candidate
+//      count its own vote. Committed entries are handed out for apply only once
+//      they are durable locally.
 //   5. `committed_entries` are applied in order; the driver reports progress
 //      with OnApplied(index). Conf change entries take effect in the core when
 //      OnApplied covers them (then `conf_state` appears in a Ready: persist it

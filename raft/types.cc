@@ -13,8 +13,6 @@ constexpr uint8_t kConfChangeVersion = 1;
 constexpr uint8_t kConfChangeFlagJoint = 1;
 constexpr size_t kConfChangeHeaderBytes = 1 + 1 + 4;
 constexpr size_t kConfChangeItemBytes = 1 + 8;
-// A membership change never names more nodes than this (bounds decoding).
-constexpr uint32_t kMaxConfChangeItems = 1024;
 
 void PutFixed(std::string* out, uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i)

@@ -123,6 +123,8 @@ struct ConfChange {
 // byte 1, a flags byte (bit 0 = joint), a 4-byte little-endian change count,
 // then per change one type byte and an 8-byte little-endian node id, then the
 // context bytes to the end.
+// A membership change names at most this many nodes (bounds decoding).
+inline constexpr uint32_t kMaxConfChangeItems = 1024;
 Bytes EncodeConfChange(const ConfChange& change);
 absl::StatusOr<ConfChange> DecodeConfChange(std::string_view data);
 
