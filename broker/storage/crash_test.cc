@@ -3,16 +3,15 @@
 // hard state changes and flushes over three groups sharing one store, with a
 // power cut at a random disk operation (inside flushes, segment rolls,
 // truncations, snapshot installs), torn writes and garbled sectors in what was
-// not synced. After every recovery:
+// not synced, and injected EIO. After every recovery:
 //  - the recovered log of each group is a prefix of a state the log went
-//  through since
-//    the last completed flush (same snapshot, same terms at every index),
+//    through since the last completed flush (same snapshot, same terms),
 //  - it contains every entry reported durable that the caller did not replace
-//  since,
-//  - every entry reads back with a good checksum and the payload that was
-//  written,
+//    since (a replaced entry was uncommitted: recovery may land mid-way),
+//  - every entry reads back with a good checksum and the payload written;
 //    nothing is reported damaged,
 //  - the hard state is the last durable one or one enqueued after it.
+// A second test does the same for a partition log and checks Kafka offsets.
 #include <map>
 #include <random>
 
@@ -86,6 +85,8 @@ struct Counters {
   uint64_t installs = 0;
   uint64_t truncations = 0;
   uint64_t multi_segment_logs = 0;
+  uint64_t failed_groups =
+      0;  // steps skipped because an IO error failed the group
 };
 
 class CrashTest {
@@ -96,7 +97,9 @@ class CrashTest {
         disk_rng_(seed ^ 0x5eed),
         disk_(sim::SimDiskOptions{.sector_size_bytes = 64,
                                   .torn_write_probability = 0.6,
-                                  .corrupt_sector_probability = 0.3},
+                                  .corrupt_sector_probability = 0.3,
+                                  .write_error_probability = 0.002,
+                                  .sync_error_probability = 0.01},
               disk_rng_) {}
 
   void Run(Counters& counters) {
@@ -125,6 +128,18 @@ class CrashTest {
   }
 
   void OpenStore() {
+    // Recovery runs without injected IO errors (a node whose open fails
+    // retries).
+    const sim::SimDiskOptions faulty = disk_.options();
+    sim::SimDiskOptions clean = faulty;
+    clean.write_error_probability = 0;
+    clean.sync_error_probability = 0;
+    disk_.set_options(clean);
+    OpenStoreWithoutFaults();
+    disk_.set_options(faulty);
+  }
+
+  void OpenStoreWithoutFaults() {
     absl::StatusOr<std::unique_ptr<LogStore>> store = LogStore::Open(
         &disk_, "node", StoreOptions{.max_flush_bytes = 1ull << 30});
     ASSERT_TRUE(store.ok()) << "seed " << seed_ << ": " << store.status();
@@ -190,7 +205,10 @@ class CrashTest {
   void Step(Counters& counters) {
     const uint64_t g =
         absl::Uniform<uint64_t>(absl::IntervalClosedClosed, rng_, 1, kGroups);
-    if (store_->group(g)->failed()) return;
+    if (store_->group(g)->failed()) {
+      counters.failed_groups++;
+      return;
+    }
     PersistRequest r = RandomRequest(g, counters);
     ApplyToModel(current_[g], r);
     history_[g].push_back(current_[g]);
@@ -352,12 +370,110 @@ TEST(StorageCrashTest, RecoveredLogIsADurablePrefixOverFixedSeeds) {
   EXPECT_GT(counters.installs, 50u);
   EXPECT_GT(counters.truncations, 50u);
   EXPECT_GT(counters.multi_segment_logs, 50u);
+  EXPECT_GT(counters.failed_groups, 10u);
   std::printf(
       "crashes=%lu inside_flush=%lu torn_tails_cut=%lu beyond_durable=%lu "
-      "lost_undurable=%lu installs=%lu truncations=%lu multi_segment=%lu\n",
+      "lost_undurable=%lu installs=%lu truncations=%lu multi_segment=%lu "
+      "failed_groups=%lu\n",
       counters.crashes, counters.crashes_inside_flush, counters.torn_tails_cut,
       counters.recovered_beyond_durable, counters.lost_undurable,
-      counters.installs, counters.truncations, counters.multi_segment_logs);
+      counters.installs, counters.truncations, counters.multi_segment_logs,
+      counters.failed_groups);
+}
+
+// Partition logs under crashes: Kafka offsets stay contiguous from the
+// snapshot's next offset, every batch carries its assigned base offset with a
+// valid batch CRC, offsets reported in completions are the ones recovered, and
+// offset lookups agree with the log.
+TEST(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
+  KafkaV2BatchOffsets kafka;
+  uint64_t checked_entries = 0;
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::mt19937_64 disk_rng(seed * 31);
+    sim::SimDisk disk(sim::SimDiskOptions{.sector_size_bytes = 64,
+                                          .torn_write_probability = 0.6,
+                                          .corrupt_sector_probability = 0.3},
+                      disk_rng);
+    std::map<std::pair<uint64_t, uint64_t>, uint64_t>
+        reported;  // (i,t)->offset
+    uint64_t term = 1;
+    for (int cycle = 0; cycle < 4; ++cycle) {
+      std::unique_ptr<LogStore> store = *LogStore::Open(
+          &disk, "", StoreOptions{.max_flush_bytes = 1ull << 30});
+      absl::StatusOr<GroupStorage*> opened =
+          store->OpenGroup(7, LogOptions{.segment_max_bytes = 2048,
+                                         .index_interval_bytes = 300,
+                                         .batch_offsets = &kafka});
+      ASSERT_TRUE(opened.ok()) << "seed " << seed << ": " << opened.status();
+      GroupStorage& g = **opened;
+      // Check what recovery left.
+      const std::string where = absl::StrCat("seed ", seed, " cycle ", cycle);
+      uint64_t offset = g.snapshot_meta().next_offset;
+      std::vector<Entry> got;
+      if (g.last_index() >= g.first_index()) {
+        ASSERT_TRUE(
+            g.Entries(g.first_index(), g.last_index() + 1, ~0ull, &got).ok());
+      }
+      for (const Entry& e : got) {
+        ASSERT_EQ(e.offset_base, offset) << where << " index " << e.index;
+        ASSERT_EQ(testing::GetBigEndian(e.data, 0, 8), offset) << where;
+        ASSERT_TRUE(testing::KafkaBatchCrcOk(e.data)) << where;
+        auto it = reported.find({e.index, e.term});
+        if (it != reported.end()) {
+          ASSERT_EQ(it->second, offset) << where;
+        }
+        for (uint64_t o = offset; o < offset + e.offset_count; ++o) {
+          ASSERT_EQ(*g.log().IndexForOffset(o), e.index)
+              << where << " offset " << o;
+        }
+        offset += e.offset_count;
+        checked_entries++;
+      }
+      ASSERT_EQ(g.log().next_offset(), offset) << where;
+      // New work, then a power cut somewhere in it.
+      disk.FreezeAfterOps(absl::Uniform<uint64_t>(rng, 0, 80));
+      for (int step = 0; step < 30 && !disk.frozen(); ++step) {
+        PersistRequest r{.group_id = 7};
+        const uint64_t last = g.last_index();
+        const int kind = absl::Uniform<int>(rng, 0, 10);
+        uint64_t first = last + 1;
+        if (kind == 0 && last >= g.first_index()) {
+          first = absl::Uniform<uint64_t>(absl::IntervalClosedClosed, rng,
+                                          g.first_index(), last);
+          ++term;
+        } else if (kind == 1) {
+          const uint64_t at = last + absl::Uniform<uint64_t>(rng, 1, 10);
+          r.snapshot = Snapshot{.meta = {.index = at,
+                                         .term = ++term,
+                                         .next_offset = offset + 1000}};
+          first = at + 1;
+        }
+        for (uint64_t i = first; i < first + absl::Uniform<uint64_t>(rng, 1, 5);
+             ++i) {
+          r.entries.push_back(
+              Entry{.index = i,
+                    .term = term,
+                    .data = testing::MakeKafkaBatch(
+                        static_cast<uint32_t>((i * 7 + term) % 5 + 1),
+                        static_cast<int64_t>(i), (i * 13) % 100)});
+        }
+        if (!store->Enqueue(std::move(r)).ok()) break;
+        for (const Completion& c : store->Flush()) {
+          if (!c.status.ok()) continue;
+          for (const AssignedOffsets& a : c.offsets) {
+            absl::StatusOr<uint64_t> t = g.Term(a.index);
+            if (t.ok()) reported[{a.index, *t}] = a.offset_base;
+          }
+        }
+        if (g.failed()) break;
+        offset = g.log().next_offset();
+      }
+      store.reset();
+      disk.Crash();
+    }
+  }
+  EXPECT_GT(checked_entries, 1000u);
 }
 
 }  // namespace

@@ -57,26 +57,36 @@ std::optional<SegmentHeader> DecodeSegmentHeader(absl::string_view bytes) {
                        .first_offset = GetU64(p + 32)};
 }
 
+namespace {
+
+void StoreU32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+
+void StoreU64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+
+}  // namespace
+
 void AppendRecord(const RecordHeader& header, absl::string_view payload,
                   std::string* out) {
   CHRONIK_CHECK_LE(payload.size(), kMaxPayloadBytes);
-  const size_t start = out->size();
-  PutU32(out, 0);  // CRC, filled below
-  PutU32(out, static_cast<uint32_t>(payload.size()));
-  PutU64(out, header.index);
-  PutU64(out, header.term);
-  PutU64(out, header.offset_base);
-  PutU32(out, header.offset_count);
-  out->push_back(static_cast<char>(header.type));
-  out->append(3, '\0');
-  PutU64(out, static_cast<uint64_t>(header.max_timestamp_ms));
-  CHRONIK_DCHECK_EQ(out->size() - start, kRecordHeaderBytes);
-  uint32_t crc =
-      crc32c::Extend(0, out->data() + start + 4, kRecordHeaderBytes - 4);
+  // The header is built in place (this is the append hot path), then the
+  // payload copied once; the CRC covers header bytes 4..47 and the payload.
+  char head[kRecordHeaderBytes] = {};
+  StoreU32(head + 4, static_cast<uint32_t>(payload.size()));
+  StoreU64(head + 8, header.index);
+  StoreU64(head + 16, header.term);
+  StoreU64(head + 24, header.offset_base);
+  StoreU32(head + 32, header.offset_count);
+  head[36] = static_cast<char>(header.type);
+  StoreU64(head + 40, static_cast<uint64_t>(header.max_timestamp_ms));
+  uint32_t crc = crc32c::Extend(0, head + 4, kRecordHeaderBytes - 4);
   crc = crc32c::Extend(crc, payload.data(), payload.size());
+  StoreU32(head, crc);
+  out->append(head, kRecordHeaderBytes);
   out->append(payload.data(), payload.size());
-  for (int i = 0; i < 4; ++i)
-    (*out)[start + i] = static_cast<char>(crc >> (8 * i));
 }
 
 std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {

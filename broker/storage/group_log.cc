@@ -297,11 +297,15 @@ absl::Status GroupLog::Recover(RecoveryReport* report) {
   report->damage = damage_;
   // The last segment is the active one: appends go there, so it has no index
   // file.
+  // Its removal is made durable below: a stale index coming back after the
+  // segment changed could otherwise match the segment's size by chance.
   Segment& last = active();
-  if (absl::Status s = IgnoreNotFound(disk_->Remove(
-          env::JoinPath(dir_, format::IndexName(last.header.first_index))));
-      !s.ok()) {
-    return s;
+  absl::Status removed = disk_->Remove(
+      env::JoinPath(dir_, format::IndexName(last.header.first_index)));
+  if (removed.ok()) {
+    dir_dirty_ = true;
+  } else if (!absl::IsNotFound(removed)) {
+    return removed;
   }
   last.sealed = false;
   CHRONIK_CHECK_EQ(last.file->Size(), last.end_position);

@@ -15,9 +15,11 @@
 // (reads see the change) but appended data is durable only after Sync()
 // returned OK. Sync issues one fsync per segment file that changed (usually
 // one) and a directory fsync when files were created or removed. Exceptions
-// that sync on their own, because recovery depends on their order:
-// TruncateSuffix makes removed segment files durably gone before it cuts the
-// remaining one; Reset makes the new empty log durable at once.
+// that sync on their own, because recovery depends on their order: a roll
+// fsyncs the segment it seals before creating the next; TruncateSuffix makes
+// removed segment files durably gone before it cuts the remaining one; Reset
+// makes the new empty log durable at once. docs/storage-format.md has the
+// whole write order.
 //
 // Recovery (Open): segments are checked against their names and each other;
 // sealed segments with a valid index are trusted (their records are CRC-checked
@@ -73,9 +75,9 @@ struct Entry {
 struct LogOptions {
   uint64_t segment_max_bytes = 64ull << 20;
   uint64_t index_interval_bytes = 4096;
-  // Appended bytes are collected and written (not synced) in chunks of this
-  // size.
-  uint64_t write_buffer_bytes = 1ull << 20;
+  // Appended bytes are collected and written (not synced) in chunks of about
+  // this size; it bounds the buffer memory of a group (plus one record).
+  uint64_t write_buffer_bytes = 256ull << 10;
   // Positional reads fetch at least this much at a time.
   uint64_t read_chunk_bytes = 256ull << 10;
   // Non-null for partition groups: payloads are Kafka batches given offsets at

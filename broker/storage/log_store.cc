@@ -278,6 +278,35 @@ GroupStorage* LogStore::group(uint64_t group_id) {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
+absl::Status LogStore::DeleteGroup(uint64_t group_id) {
+  CHRONIK_CHECK(!flush_in_progress_);
+  for (const PersistRequest& request : queue_) {
+    if (request.group_id == group_id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("group ", group_id, " has queued requests"));
+    }
+  }
+  groups_.erase(group_id);  // closes its files
+  // The hard state goes first: a group directory without hard state is just
+  // an empty log if a crash stops the removal below.
+  if (hard_states_.erase(group_id) > 0) {
+    if (absl::Status s = WriteHardStates(); !s.ok()) return s;
+  }
+  const std::string dir = env::JoinPath(root_, format::GroupDir(group_id));
+  absl::StatusOr<bool> exists = disk_->Exists(dir);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> names = disk_->List(dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    if (absl::Status s = disk_->Remove(env::JoinPath(dir, name)); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = disk_->RemoveDir(dir); !s.ok()) return s;
+  return disk_->SyncDir(root_);
+}
+
 absl::Status LogStore::Enqueue(PersistRequest request) {
   GroupStorage* g = group(request.group_id);
   if (g == nullptr) {

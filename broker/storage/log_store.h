@@ -203,6 +203,12 @@ class LogStore {
   // nullptr when not open.
   GroupStorage* group(uint64_t group_id);
 
+  // Deletes group `group_id` (a deleted topic's partition): closes it if open,
+  // removes its files and directory and its hard state. Durable when it returns
+  // OK; a crash in between leaves a group that the next DeleteGroup finishes.
+  // The group must have no queued requests (FailedPrecondition otherwise).
+  absl::Status DeleteGroup(uint64_t group_id);
+
   // Queues a request (moved in). ResourceExhausted when the queue is full,
   // FailedPrecondition when the group is not open or has failed.
   absl::Status Enqueue(PersistRequest request);

@@ -282,3 +282,34 @@ TEST_F(LogStoreTest, TwoPhaseFlushReportsOnlyAfterTheDriverSynced) {
 
 }  // namespace
 }  // namespace chronik::storage
+
+namespace chronik::storage {
+namespace {
+
+TEST_F(LogStoreTest, DeleteGroupRemovesFilesAndHardState) {
+  {
+    std::unique_ptr<LogStore> store = OpenStore({1, 2});
+    for (uint64_t g = 1; g <= 2; ++g) {
+      PersistRequest r = Request(g, 1, 300, 1);
+      r.hard_state = HardState{.term = 1, .vote = g};
+      ASSERT_TRUE(store->Enqueue(std::move(r)).ok());
+    }
+    ASSERT_TRUE(store->Enqueue(Request(2, 301, 1, 1)).ok());
+    EXPECT_EQ(store->DeleteGroup(2).code(),
+              absl::StatusCode::kFailedPrecondition);  // queued work
+    store->Flush();
+    ASSERT_TRUE(store->DeleteGroup(2).ok());
+    EXPECT_EQ(store->group(2), nullptr);
+    EXPECT_FALSE(*disk_.Exists("data/group-2"));
+    ASSERT_TRUE(store->DeleteGroup(2).ok());  // idempotent
+  }
+  disk_.Crash();
+  std::unique_ptr<LogStore> store = OpenStore({1, 2});
+  EXPECT_EQ(store->group(1)->last_index(), 300u);
+  EXPECT_EQ(store->group(1)->hard_state().vote, 1u);
+  EXPECT_EQ(store->group(2)->last_index(), 0u);  // a fresh, empty group
+  EXPECT_EQ(store->group(2)->hard_state(), HardState{});
+}
+
+}  // namespace
+}  // namespace chronik::storage
