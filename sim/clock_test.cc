@@ -36,6 +36,14 @@ TEST(NodeClockTest, DriftChangeIsContinuous) {
   EXPECT_EQ(clock.Local(2 * kSecond), before + 900 * kMillisecond);
 }
 
+TEST(NodeClockTest, LongRunsDoNotOverflow) {
+  // Beyond what 64-bit intermediate products hold (~1.5 h at 50% fast).
+  NodeClock clock{0, 500000};
+  const Nanos ten_days = 10 * 24 * 3600 * kSecond;
+  EXPECT_EQ(clock.Local(ten_days), ten_days + ten_days / 2);
+  EXPECT_EQ(clock.GlobalDelay(ten_days + ten_days / 2), ten_days);
+}
+
 TEST(NodeClockTest, JumpsMoveTheClockBothWays) {
   NodeClock clock;
   clock.Jump(kSecond, 5 * kSecond);

@@ -33,6 +33,7 @@ constexpr uint16_t kBasePort = 9000;
 constexpr uint64_t kRaftGroup = 1;  // the scenario runs one Raft group
 constexpr Nanos kStorageRetry = 100 * kMillisecond;
 constexpr size_t kMaxPendingReadsPerNode = 4096;
+constexpr size_t kMaxInFlightMessages = 1 << 20;
 
 uint16_t PortOf(int node) { return static_cast<uint16_t>(kBasePort + node); }
 
@@ -181,7 +182,10 @@ class RaftWorld {
   void Apply(Node& node, const std::vector<raft::Entry>& entries);
   void ServeReads(Node& node);
   void SendRaft(Node& from, raft::Message message);
-  void DeliverRaft(int to, const raft::Message& message);
+  // Messages on the wire live in a slab so that delivery events capture a slot
+  // number (no allocation per message).
+  uint32_t StoreInFlight(raft::Message message);
+  void DeliverRaft(int to, uint32_t slot);
   Nanos FsyncLatency(Node& node);
   void ObserveRole(Node& node);
 
@@ -215,6 +219,8 @@ class RaftWorld {
   PortTable ports_;
   std::vector<Node> nodes_;
   std::vector<Client> clients_;
+  std::vector<raft::Message> in_flight_;
+  std::vector<uint32_t> free_in_flight_;
   std::vector<Fault> schedule_;
   std::string swarm_;
   std::map<uint64_t, Fault> active_faults_;  // by id, in start order
@@ -423,8 +429,12 @@ void RaftWorld::ScheduleTick(Node& node) {
   const Nanos local = node.clock.Local(scheduler_.now());
   const Nanos wait = std::max<Nanos>(0, node.next_tick_local - local);
   const uint64_t incarnation = node.process.incarnation();
-  scheduler_.After(std::max<Nanos>(1, node.clock.GlobalDelay(wait)),
-                   [this, &node, incarnation] { OnTick(node, incarnation); });
+  // Captures fit std::function's inline buffer (no allocation per tick).
+  const int index = node.index;
+  const uint32_t generation = static_cast<uint32_t>(incarnation);
+  scheduler_.After(
+      std::max<Nanos>(1, node.clock.GlobalDelay(wait)),
+      [this, index, generation] { OnTick(nodes_[index], generation); });
 }
 
 void RaftWorld::OnTick(Node& node, uint64_t incarnation) {
@@ -805,29 +815,47 @@ void RaftWorld::SendRaft(Node& from, raft::Message message) {
   CHRONIK_CHECK_LT(to, num_nodes());
   const Network::Delays delays =
       network_.Route(from.index, to, scheduler_.now());
-  if (delays.empty()) return;
-  auto shared = std::make_shared<const raft::Message>(std::move(message));
-  for (Nanos delay : delays) {
-    scheduler_.After(delay, [this, to, shared] { DeliverRaft(to, *shared); });
+  for (size_t copy = 0; copy < delays.size(); ++copy) {
+    const uint32_t slot = copy + 1 < delays.size()
+                              ? StoreInFlight(raft::Message(message))
+                              : StoreInFlight(std::move(message));
+    scheduler_.After(delays[copy], [this, to, slot] { DeliverRaft(to, slot); });
   }
 }
 
-void RaftWorld::DeliverRaft(int to, const raft::Message& message) {
+uint32_t RaftWorld::StoreInFlight(raft::Message message) {
+  if (free_in_flight_.empty()) {
+    CHRONIK_CHECK_LT(in_flight_.size(), kMaxInFlightMessages)
+        << "messages in flight without bound";
+    in_flight_.push_back(std::move(message));
+    return static_cast<uint32_t>(in_flight_.size() - 1);
+  }
+  const uint32_t slot = free_in_flight_.back();
+  free_in_flight_.pop_back();
+  in_flight_[slot] = std::move(message);
+  return slot;
+}
+
+void RaftWorld::DeliverRaft(int to, uint32_t slot) {
+  raft::Message message = std::move(in_flight_[slot]);
+  in_flight_[slot] = raft::Message();
+  free_in_flight_.push_back(slot);
   Node& node = nodes_[to];
   if (!node.process.running()) return;
   if (node.process.Paused(scheduler_.now())) {
-    auto copy = std::make_shared<const raft::Message>(message);
+    const uint32_t kept = StoreInFlight(std::move(message));
     scheduler_.At(node.process.DeferUntil(scheduler_.now()),
-                  [this, to, copy] { DeliverRaft(to, *copy); });
+                  [this, to, kept] { DeliverRaft(to, kept); });
     return;
   }
   Record(to, "recv",
          {static_cast<uint64_t>(message.type), message.from, message.term,
           message.index},
          [&] { return raft::DescribeMessage(message); });
-  absl::Status stepped = node.raft->Step(message);
+  const raft::MessageType type = message.type;
+  absl::Status stepped = node.raft->Step(std::move(message));
   if (!stepped.ok()) {
-    Record(to, "step_rejected", {static_cast<uint64_t>(message.type)},
+    Record(to, "step_rejected", {static_cast<uint64_t>(type)},
            [&] { return stepped.ToString(); });
   }
   ProcessReady(node);
