@@ -40,6 +40,10 @@ out=$("$SIM" --seeds=1..3 "${short[@]}" --bug=apply_before_commit); code=$?
 [[ "$out" == *"replay: bazel run -c opt //tools:sim -- --scenario=raft --seed=2"* ]] ||
   fail "range lacks replay commands: $out"
 
+one=$("$SIM" --seeds=1..4 "${short[@]}" --bug=grant_two_votes --jobs=1 | grep -v '^[0-9]* passed')
+two=$("$SIM" --seeds=1..4 "${short[@]}" --bug=grant_two_votes --jobs=2 | grep -v '^[0-9]* passed')
+[[ "$one" == "$two" ]] || fail "--jobs=2 reports differently from --jobs=1: $one / $two"
+
 out=$("$SIM" --seed=2 "${short[@]}" --bug=apply_before_commit --shrink 2>/dev/null)
 replay=$(sed -n 's/^replay: bazel run -c opt \/\/tools:sim -- //p' <<<"$out")
 [[ -n "$replay" ]] || fail "shrink printed no replay command: $out"
