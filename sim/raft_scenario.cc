@@ -1318,7 +1318,10 @@ RaftScenarioResult RaftWorld::Run() {
   result_.trace_hash = trace_.hash();
   result_.trace_events = trace_.events();
   result_.scheduler_events = scheduler_.events_run();
-  result_.simulated = scheduler_.now();
+  // A run that went the distance covered all of it, even if its last event
+  // came a little earlier.
+  const bool early = result_.stopped || !result_.failure.empty();
+  result_.simulated = early ? scheduler_.now() : options_.run_length;
   result_.reads_checked = checker_.reads_checked();
   result_.committed_index = checker_.committed_index();
   result_.recovered_after_heal = live_at_ < 0 ? -1 : live_at_ - heal_time_;
