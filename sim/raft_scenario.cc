@@ -307,9 +307,12 @@ void RaftWorld::Record(int node, std::string_view kind,
   std::string text;
   if (node >= 0) {
     const Node& n = nodes_[node];
-    text = n.process.running()
-               ? absl::StrCat("[", raft::RoleName(n.role), " t", n.term, "]")
-               : std::string("[down]");
+    if (n.process.running() && n.raft != nullptr) {
+      text = absl::StrCat("[", raft::RoleName(n.raft->Status().role), " t",
+                          n.term, "]");
+    } else {
+      text = "[down]";
+    }
   }
   if (detail) absl::StrAppend(&text, text.empty() ? "" : " ", detail());
   trace_.Record(scheduler_.now(), node, kind, args, text);
@@ -483,8 +486,13 @@ void RaftWorld::ObserveRole(Node& node) {
   }
   node.role = role;
   node.term = term;
-  Record(node.index, "role", {static_cast<uint64_t>(role), term},
-         [&] { return absl::StrCat(raft::RoleName(role), " term ", term); });
+  Record(node.index, "role", {static_cast<uint64_t>(role), term}, [&] {
+    // The core's own role (candidates too) for the reader; the hash
+    // only sees leader or not.
+    const raft::NodeStatus status = node.raft->Status();
+    return absl::StrCat(raft::RoleName(status.role), " term ", term,
+                        ", leader ", status.leader);
+  });
 }
 
 void RaftWorld::HandleReady(Node& node, raft::Ready ready) {
