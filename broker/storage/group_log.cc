@@ -188,6 +188,11 @@ absl::StatusOr<std::unique_ptr<GroupLog>> GroupLog::Open(
   if (absl::Status s = disk->SyncDir(env::ParentDir(log->dir_)); !s.ok()) {
     return s;
   }
+  // Make what the directory lists durable before trusting it: an earlier
+  // incarnation may have created a segment and failed (EIO) before syncing
+  // the directory, and nothing else would sync it again (found by the
+  // simulator: a later crash lost the whole log under a durable commit).
+  if (absl::Status s = disk->SyncDir(log->dir_); !s.ok()) return s;
   if (absl::Status s = log->Recover(report); !s.ok()) return s;
   return log;
 }

@@ -1,6 +1,6 @@
-// Seeds on which the simulator finds a bug in the storage layer
-// (broker/storage), not yet fixed there; tagged "manual" until it is, then move
-// them into raft_regression_seeds_test.
+// Seeds on which the simulator found a bug in the storage layer
+// (broker/storage), kept as a regression suite now that it is fixed
+// (GroupLog::Open syncs its own directory before trusting its listing).
 //
 // The bug: a node's first start hits EIO on SyncDir of its group directory
 // while the segment file is being created (disk_errors fault). The start fails
@@ -26,9 +26,10 @@ struct KnownSeed {
   uint64_t seed;
 };
 
-class StorageKnownBugSeedsTest : public ::testing::TestWithParam<KnownSeed> {};
+class StorageRegressionSeedsTest : public ::testing::TestWithParam<KnownSeed> {
+};
 
-TEST_P(StorageKnownBugSeedsTest, Passes) {
+TEST_P(StorageRegressionSeedsTest, Passes) {
   RaftScenarioOptions options;
   options.num_nodes = GetParam().nodes;
   options.seed = GetParam().seed;
@@ -36,7 +37,7 @@ TEST_P(StorageKnownBugSeedsTest, Passes) {
   EXPECT_TRUE(result.passed) << result.failure;
 }
 
-INSTANTIATE_TEST_SUITE_P(UnsyncedGroupDirectory, StorageKnownBugSeedsTest,
+INSTANTIATE_TEST_SUITE_P(UnsyncedGroupDirectory, StorageRegressionSeedsTest,
                          ::testing::Values(KnownSeed{3, 95}, KnownSeed{3, 293},
                                            KnownSeed{3, 489}, KnownSeed{3, 499},
                                            KnownSeed{5, 240},
