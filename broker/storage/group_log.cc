@@ -19,7 +19,6 @@ bool CarriesBatch(const Entry& entry) {
 
 }  // namespace
 
-
 using format::kRecordHeaderBytes;
 using format::kSegmentHeaderBytes;
 
