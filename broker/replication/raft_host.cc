@@ -50,7 +50,7 @@ RaftHost::RaftHost(const HostOptions& options, storage::LogStore* store)
   CHRONIK_CHECK(store != nullptr);
 }
 
-RaftHost::~RaftHost() = default;
+RaftHost::~RaftHost() { *alive_ = false; }
 
 raft::Config RaftHost::CoreConfig(const GroupSpec& spec) const {
   raft::Config config;
@@ -165,11 +165,29 @@ void RaftHost::RemoveGroup(GroupId group_id) { groups_.erase(group_id); }
 absl::Status RaftHost::DeleteGroup(GroupId group_id) {
   groups_.erase(group_id);
   failed_.erase(group_id);
+  if (flush_in_flight_) {
+    // Its files may be syncing on another thread: delete after the flush.
+    deferred_deletes_.push_back(group_id);
+    return absl::OkStatus();
+  }
   if (store_->queued_requests() > 0) {
     std::vector<OutgoingMessage> discarded;
     FlushStorage(&discarded);
   }
   return store_->DeleteGroup(group_id);
+}
+
+void RaftHost::DeleteDeferred() {
+  std::vector<GroupId> still;
+  for (GroupId id : deferred_deletes_) {
+    absl::Status status = store_->DeleteGroup(id);
+    if (absl::IsFailedPrecondition(status)) {
+      still.push_back(id);  // requests of it still queued: after the next flush
+    } else if (!status.ok()) {
+      Fail(id, status);
+    }
+  }
+  deferred_deletes_.swap(still);
 }
 
 absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
@@ -208,22 +226,79 @@ absl::Status RaftHost::Campaign(GroupId group_id) {
 }
 
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
+  const bool async = static_cast<bool>(options_.async_sync_files);
   for (int round = 0; round < options_.max_process_rounds; ++round) {
     bool worked = false;
     std::vector<GroupId> failed;
     for (auto& [id, group] : groups_) {
       if (!group.node->HasReady()) continue;
+      if (async && (store_->queued_bytes() >= options_.max_async_queued_bytes ||
+                    store_->queued_requests() >= kMaxAsyncQueuedRequests)) {
+        break;  // backpressure: the next flush must drain the queue first
+      }
       worked = true;
       if (!HandleReady(group, outbox)) failed.push_back(id);
     }
     for (GroupId id : failed) groups_.erase(id);
-    const bool must_flush =
-        store_->queued_requests() > 0 ||
-        std::any_of(groups_.begin(), groups_.end(),
-                    [](const auto& g) { return !g.second.pending.empty(); });
-    if (must_flush) FlushStorage(outbox);
-    if (!worked && !must_flush) return;
+    if (async) {
+      MaybeStartAsyncFlush();
+    } else if (store_->queued_requests() > 0) {
+      FlushStorage(outbox);
+    }
+    // Persistence reported to a core may give it new work (commits).
+    const bool released = ReleaseDurable(outbox);
+    if (!worked && !released) return;
   }
+}
+
+bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
+  bool released = false;
+  for (auto& [id, group] : groups_) {
+    while (!group.pending.empty() &&
+           group.pending.front().needs_flushed <= flushed_) {
+      PendingPersist& pending = group.pending.front();
+      group.node->OnPersisted(pending.ack);  // in Ready order, every Ready
+      for (raft::Message& message : pending.messages_after_persist) {
+        outbox->push_back(OutgoingMessage{id, std::move(message)});
+      }
+      group.pending.pop_front();
+      released = true;
+    }
+  }
+  return released;
+}
+
+void RaftHost::MaybeStartAsyncFlush() {
+  if (flush_in_flight_ || store_->queued_requests() == 0) return;
+  const size_t before = store_->queued_requests();
+  plan_ = store_->BeginFlush();
+  const size_t included = before - store_->queued_requests();
+  CHRONIK_CHECK_GT(included, 0u) << "BeginFlush took no request";
+  flush_in_flight_ = true;
+  in_flight_until_ = flushed_ + included;
+  std::vector<env::File*> files = plan_->files_to_sync;
+  if (files.empty()) {
+    OnAsyncSyncDone({});
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  options_.async_sync_files(std::move(files),
+                            [this, alive](std::vector<absl::Status> results) {
+                              std::shared_ptr<bool> live = alive.lock();
+                              if (live == nullptr || !*live) return;
+                              OnAsyncSyncDone(std::move(results));
+                            });
+}
+
+void RaftHost::OnAsyncSyncDone(std::vector<absl::Status> results) {
+  CHRONIK_CHECK(flush_in_flight_ && plan_.has_value());
+  CHRONIK_CHECK_EQ(results.size(), plan_->files_to_sync.size());
+  storage::FlushPlan plan = std::move(*plan_);
+  plan_.reset();
+  TakeCompletions(store_->FinishFlush(std::move(plan), results));
+  flushed_ = in_flight_until_;
+  flush_in_flight_ = false;
+  DeleteDeferred();
 }
 
 bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
@@ -257,7 +332,7 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
       group.persisted_vote = hard_state->vote;
     }
     absl::Status queued = store_->Enqueue(std::move(request));
-    if (absl::IsResourceExhausted(queued)) {
+    if (absl::IsResourceExhausted(queued) && !options_.async_sync_files) {
       // The queue is full: drain it (the request was not moved from on error
       // paths, but rebuild it to be safe) and try again.
       FlushStorage(outbox);
@@ -273,12 +348,13 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
       Fail(id, queued);
       return false;
     }
+    ++enqueued_;
   }
   for (raft::Message& message : ready.messages) {
     outbox->push_back(OutgoingMessage{id, std::move(message)});
   }
   group.pending.push_back(PendingPersist{
-      ready.persist_ack, std::move(ready.messages_after_persist)});
+      ready.persist_ack, std::move(ready.messages_after_persist), enqueued_});
   if (!ready.committed_entries.empty()) {
     for (const raft::Entry& entry : ready.committed_entries) {
       group.spec.applier->Apply(id, entry);
@@ -305,6 +381,7 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
 }
 
 void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
+  CHRONIK_CHECK(!flush_in_flight_);
   while (store_->queued_requests() > 0) {
     const size_t before = store_->queued_requests();
     std::vector<storage::Completion> completions;
@@ -317,21 +394,18 @@ void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
     } else {
       completions = store_->Flush();
     }
-    for (const storage::Completion& completion : completions) {
-      if (!completion.status.ok()) Fail(completion.group_id, completion.status);
-    }
+    TakeCompletions(completions);
     CHRONIK_CHECK_LT(store_->queued_requests(), before)
         << "LogStore::Flush made no progress";
   }
-  // Everything queued is durable now: release what waited for it, in order.
-  for (auto& [id, group] : groups_) {
-    for (PendingPersist& pending : group.pending) {
-      group.node->OnPersisted(pending.ack);  // in Ready order, every Ready
-      for (raft::Message& message : pending.messages_after_persist) {
-        outbox->push_back(OutgoingMessage{id, std::move(message)});
-      }
-    }
-    group.pending.clear();
+  flushed_ = enqueued_;  // everything queued is durable now
+  ReleaseDurable(outbox);
+}
+
+void RaftHost::TakeCompletions(
+    const std::vector<storage::Completion>& completions) {
+  for (const storage::Completion& completion : completions) {
+    if (!completion.status.ok()) Fail(completion.group_id, completion.status);
   }
   std::vector<GroupId> failed;
   for (const auto& [id, status] : failed_) {

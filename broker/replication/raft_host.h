@@ -30,9 +30,11 @@
 #define CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,9 @@
 namespace chronik::replication {
 
 using GroupId = uint64_t;
+
+// Async mode: stop taking Readies while this many requests are queued.
+inline constexpr size_t kMaxAsyncQueuedRequests = 8192;
 
 struct OutgoingMessage {
   GroupId group_id = 0;
@@ -71,6 +76,13 @@ struct GroupSpec {
 using SyncFiles = std::function<std::vector<absl::Status>(
     absl::Span<env::File* const> files)>;
 
+// Starts the fsyncs of `files` elsewhere (an IO thread) and returns at once.
+// The driver later calls `done` with one status per file, in order, on the
+// RaftHost's thread and outside any RaftHost call, then calls Process().
+using SyncDone = std::function<void(std::vector<absl::Status> results)>;
+using AsyncSyncFiles =
+    std::function<void(std::vector<env::File*> files, SyncDone done)>;
+
 struct HostOptions {
   raft::NodeId self = raft::kNoNode;
   int election_timeout_ticks = 10;
@@ -91,6 +103,13 @@ struct HostOptions {
   // that syncs the files concurrently (runtime::SyncInParallel), returning
   // one status per file in order.
   SyncFiles sync_files;
+  // When set, Process() never waits for an fsync: it starts a flush
+  // (LogStore::BeginFlush), hands the files to this function and goes on;
+  // Readies keep queueing and share the next flush (one in flight at a time).
+  // Replies that claim durability wait for the flush that covers them.
+  AsyncSyncFiles async_sync_files;
+  // Async mode: stop taking Readies while this much is queued (backpressure).
+  uint64_t max_async_queued_bytes = 128ull << 20;
 };
 
 class RaftHost {
@@ -119,6 +138,8 @@ class RaftHost {
   absl::Status Campaign(GroupId group_id);
 
   void Process(std::vector<OutgoingMessage>* outbox);
+  // Async mode: a flush is waiting for its fsyncs.
+  bool flush_in_flight() const { return flush_in_flight_; }
 
   // nullptr when the group is not running.
   const raft::RawNode* node(GroupId group_id) const;
@@ -135,12 +156,15 @@ class RaftHost {
   struct PendingPersist {
     raft::PersistAck ack;
     std::vector<raft::Message> messages_after_persist;
+    // Durable once this many requests have been flushed (all requests queued
+    // up to and including this Ready's own).
+    uint64_t needs_flushed = 0;
   };
   struct Group {
     GroupSpec spec;
     std::unique_ptr<raft::RawNode> node;
     storage::GroupStorage* storage = nullptr;
-    std::vector<PendingPersist> pending;
+    std::deque<PendingPersist> pending;
     // Term and vote last made durable: a hard state that only moves the
     // commit index is not written (see HandleReady).
     raft::Term persisted_term = 0;
@@ -155,6 +179,15 @@ class RaftHost {
   // group failed.
   bool HandleReady(Group& group, std::vector<OutgoingMessage>* outbox);
   void FlushStorage(std::vector<OutgoingMessage>* outbox);
+  // Handles a finished flush's completions (failures fail their groups).
+  void TakeCompletions(const std::vector<storage::Completion>& completions);
+  // Reports durable Readies to their cores and releases their replies; true
+  // when it reported any.
+  bool ReleaseDurable(std::vector<OutgoingMessage>* outbox);
+  void MaybeStartAsyncFlush();
+  void OnAsyncSyncDone(std::vector<absl::Status> results);
+  // Deletes groups whose deletion waited for a flush to finish.
+  void DeleteDeferred();
   void ReportLeader(Group& group);
   void Fail(GroupId group_id, absl::Status status);
 
@@ -162,6 +195,14 @@ class RaftHost {
   storage::LogStore* const store_;
   std::map<GroupId, Group> groups_;
   std::map<GroupId, absl::Status> failed_;
+  uint64_t enqueued_ = 0;  // requests ever queued
+  uint64_t flushed_ = 0;   // ... of which a finished flush made durable
+  bool flush_in_flight_ = false;
+  uint64_t in_flight_until_ = 0;  // flushed_ once the flush in flight is done
+  std::optional<storage::FlushPlan> plan_;
+  std::vector<GroupId> deferred_deletes_;
+  // Guards OnAsyncSyncDone against a host destroyed with a flush in flight.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace chronik::replication

@@ -38,10 +38,12 @@ class RecordingApplier : public GroupApplier {
 
 // One node: a simulated disk, a LogStore on it, a RaftHost.
 struct TestNode {
-  TestNode(raft::NodeId id, uint64_t seed, SyncFiles sync_files = nullptr)
+  TestNode(raft::NodeId id, uint64_t seed, SyncFiles sync_files = nullptr,
+           AsyncSyncFiles async_sync_files = nullptr)
       : rng(seed),
         disk(sim::SimDiskOptions{}, rng),
-        sync(std::move(sync_files)) {
+        sync(std::move(sync_files)),
+        async_sync(std::move(async_sync_files)) {
     Open(id);
   }
   void Open(raft::NodeId id) {
@@ -52,6 +54,7 @@ struct TestNode {
     options.self = id;
     options.seed = 42;
     options.sync_files = sync;
+    options.async_sync_files = async_sync;
     host = std::make_unique<RaftHost>(options, store.get());
   }
   void Restart(raft::NodeId id, bool crash) {
@@ -64,6 +67,7 @@ struct TestNode {
   std::mt19937_64 rng;
   sim::SimDisk disk;
   SyncFiles sync;
+  AsyncSyncFiles async_sync;
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<RaftHost> host;
   RecordingApplier applier;
@@ -238,6 +242,84 @@ TEST(RaftHostTest, DeleteGroupRemovesItsStorage) {
   ASSERT_TRUE(node.host->Campaign(4).ok());
   Settle(nodes);
   EXPECT_TRUE(node.applier.applied[4].empty());
+}
+
+// An IO "thread" the test runs by hand: flushes wait until Complete().
+struct ManualSyncer {
+  void Start(std::vector<env::File*> files, SyncDone done) {
+    started.push_back({std::move(files), std::move(done)});
+  }
+  // Syncs and acknowledges the oldest started flush.
+  void Complete() {
+    CHRONIK_CHECK(!started.empty());
+    auto [files, done] = std::move(started.front());
+    started.erase(started.begin());
+    std::vector<absl::Status> results;
+    for (env::File* file : files) results.push_back(file->Sync());
+    done(std::move(results));
+  }
+  std::vector<std::pair<std::vector<env::File*>, SyncDone>> started;
+};
+
+TEST(RaftHostTest, AsyncFlushHoldsDurabilityUntilTheSyncsComplete) {
+  ManualSyncer io;
+  TestNode node(1, 13, nullptr,
+                [&](std::vector<env::File*> files, SyncDone done) {
+                  io.Start(std::move(files), std::move(done));
+                });
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(0).ok());
+  std::vector<OutgoingMessage> outbox;
+  auto settle = [&] {
+    for (int i = 0; i < 20; ++i) {
+      node.host->Process(&outbox);
+      if (io.started.empty()) return;
+      io.Complete();
+    }
+  };
+  settle();
+  ASSERT_TRUE(node.host->is_leader(0));
+
+  ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("a")).ok());
+  node.host->Process(&outbox);
+  ASSERT_EQ(io.started.size(), 1u);
+  EXPECT_TRUE(node.host->flush_in_flight());
+  EXPECT_TRUE(node.applier.applied[0].empty())
+      << "a single voter commits only what its own fsync made durable";
+  // More work while the flush is in flight queues behind it.
+  ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("b")).ok());
+  node.host->Process(&outbox);
+  EXPECT_EQ(io.started.size(), 1u) << "one flush in flight at a time";
+  io.Complete();
+  node.host->Process(&outbox);
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("a"));
+  ASSERT_EQ(io.started.size(), 1u) << "the next flush carries b";
+  io.Complete();
+  settle();
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("a", "b"));
+  EXPECT_FALSE(node.host->flush_in_flight());
+}
+
+TEST(RaftHostTest, AsyncDeleteWaitsForTheFlushInFlight) {
+  ManualSyncer io;
+  TestNode node(1, 14, nullptr,
+                [&](std::vector<env::File*> files, SyncDone done) {
+                  io.Start(std::move(files), std::move(done));
+                });
+  ASSERT_TRUE(node.host->AddGroup({6, {1}, false, &node.applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(6).ok());
+  std::vector<OutgoingMessage> outbox;
+  for (int i = 0; i < 10; ++i) {
+    node.host->Process(&outbox);
+    if (!io.started.empty()) io.Complete();
+  }
+  ASSERT_TRUE(node.host->Propose(6, raft::Bytes::Copy("z")).ok());
+  node.host->Process(&outbox);
+  ASSERT_EQ(io.started.size(), 1u);
+  ASSERT_TRUE(node.host->DeleteGroup(6).ok());
+  EXPECT_NE(node.store->group(6), nullptr) << "files still syncing elsewhere";
+  io.Complete();  // the flush finishes; the deletion follows
+  EXPECT_EQ(node.store->group(6), nullptr);
 }
 
 TEST(RaftHostTest, GroupsNeedThisNodeAsVoter) {

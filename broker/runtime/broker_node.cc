@@ -29,6 +29,7 @@ class BrokerNode final : public Node {
   void Tick() override { broker_.Tick(); }
   void Process() override { broker_.Process(); }
   bool IsReady() const override { return broker_.IsReady(); }
+  bool HasFlushInFlight() const override { return broker_.HasFlushInFlight(); }
   broker::BrokerMetrics Metrics() const override { return broker_.Metrics(); }
 
  private:
@@ -43,6 +44,7 @@ absl::StatusOr<std::unique_ptr<Node>> MakeBrokerNode(
   options.config = environment.config;
   options.seed = environment.seed;
   options.tick_interval_ms = environment.tick_interval_ms;
+  options.async_sync = environment.async_sync;
   return std::unique_ptr<Node>(new BrokerNode(options, environment));
 }
 

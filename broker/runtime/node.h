@@ -35,6 +35,8 @@ class Node {
   virtual void Process() = 0;
   virtual bool IsReady() const = 0;
   virtual broker::BrokerMetrics Metrics() const = 0;
+  // A storage flush is waiting for the IO thread (see Broker).
+  virtual bool HasFlushInFlight() const { return false; }
 };
 
 // Everything a node is built from. Pointers are owned by the Server and
@@ -47,6 +49,8 @@ struct NodeEnvironment {
   broker::Clock* clock = nullptr;
   broker::ConnectionOutput* connections = nullptr;
   broker::PeerOutput* peers = nullptr;
+  // Runs storage fsyncs on the IO thread (broker::BrokerOptions::async_sync).
+  replication::AsyncSyncFiles async_sync;
 };
 
 using NodeFactory = std::function<absl::StatusOr<std::unique_ptr<Node>>(

@@ -266,6 +266,24 @@ absl::Status Server::Init(const NodeFactory& make_node) {
                                           .time_since_epoch()
                                           .count());
   environment.tick_interval_ms = options_.tick_interval_ms;
+  // Before any thread starts: threads inherit the blocked signal mask, so
+  // SIGTERM reaches the signalfd and not a worker thread's default action.
+  if (options_.handle_signals) {
+    if (absl::Status status = WatchSignals(); !status.ok()) return status;
+  }
+  if (options_.async_storage_syncs) {
+    sync_worker_ = std::make_unique<SyncWorker>(
+        [this] {
+          // Worker thread: hand the results to the loop thread.
+          loop_->Post(
+              [this] { CallNode([&] { sync_worker_->DeliverCompleted(); }); });
+        },
+        /*max_threads=*/8);
+    environment.async_sync = [this](std::vector<env::File*> files,
+                                    replication::SyncDone done) {
+      sync_worker_->Submit(std::move(files), std::move(done));
+    };
+  }
   environment.store = store_.get();
   environment.clock = outputs_.get();
   environment.connections = outputs_.get();
@@ -278,9 +296,6 @@ absl::Status Server::Init(const NodeFactory& make_node) {
                         absl::StrCat("starting the node: ", status.message()));
   }
 
-  if (options_.handle_signals) {
-    if (absl::Status status = WatchSignals(); !status.ok()) return status;
-  }
   loop_->RunEvery(absl::Milliseconds(options_.tick_interval_ms),
                   [this] { OnTick(); });
   return absl::OkStatus();
@@ -354,10 +369,21 @@ std::string Server::Describe() const {
 absl::Status Server::Run() {
   LogInfo(absl::StrCat("started: ", Describe()));
   loop_->Run();
-  // Whatever the node still has queued reaches the disk before we return.
-  CallNode([&] { node_->Process(); });
+  FinalFlush();
   LogInfo("stopped");
   return absl::OkStatus();
+}
+
+void Server::FinalFlush() {
+  // Whatever the node still has queued reaches the disk before we return.
+  constexpr int kMaxFinalRounds = 100;
+  for (int round = 0; round < kMaxFinalRounds; ++round) {
+    CallNode([&] { node_->Process(); });
+    if (sync_worker_ == nullptr || !node_->HasFlushInFlight()) return;
+    sync_worker_->WaitIdle();
+    CallNode([&] { sync_worker_->DeliverCompleted(); });
+  }
+  LogWarn("shutdown: storage flushes still in flight");
 }
 
 void Server::Shutdown() {

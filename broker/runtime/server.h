@@ -33,6 +33,7 @@
 #include "broker/runtime/event_loop.h"
 #include "broker/runtime/node.h"
 #include "broker/runtime/posix_disk.h"
+#include "broker/runtime/sync_worker.h"
 #include "broker/storage/log_store.h"
 
 namespace chronik::runtime {
@@ -53,6 +54,8 @@ struct ServerOptions {
   // signalfd). Call Create before starting other threads so they inherit the
   // mask.
   bool handle_signals = true;
+  // Storage fsyncs on an IO thread (the loop never waits for the disk).
+  bool async_storage_syncs = true;
   uint64_t seed = 0;  // 0 = derive from node id and time
 };
 
@@ -95,6 +98,9 @@ class Server {
   void ScheduleProcess();
   void OnTick();
   void BeginShutdown(const std::string& reason);
+  // After the loop stopped: lets flushes in flight finish and processes until
+  // everything queued is durable.
+  void FinalFlush();
   void UpdateReading(ConnectionId id);
 
   ServerOptions options_;
@@ -104,6 +110,9 @@ class Server {
   std::unique_ptr<Outputs> outputs_;
   std::unique_ptr<PosixDisk> disk_;
   std::unique_ptr<storage::LogStore> store_;
+  // Declared before node_: destroyed after it, so no flush outlives its files
+  // unseen (the broker is gone before the worker joins).
+  std::unique_ptr<SyncWorker> sync_worker_;
   std::unique_ptr<Node> node_;
   int kafka_port_ = 0;
   int http_port_ = 0;

@@ -47,6 +47,7 @@ void Broker::OnRaftMessage(replication::GroupId group_id,
 void Broker::Tick() { impl_->Tick(); }
 void Broker::Process() { impl_->Process(); }
 bool Broker::IsReady() const { return impl_->IsReady(); }
+bool Broker::HasFlushInFlight() const { return impl_->HasFlushInFlight(); }
 BrokerMetrics Broker::Metrics() const { return impl_->Metrics(); }
 
 // ------------------------------------------------------------ lifecycle --
@@ -70,6 +71,17 @@ Broker::Impl::Impl(const BrokerOptions& options, storage::LogStore* store,
   host.heartbeat_timeout_ticks = options.heartbeat_timeout_ticks;
   host.injected_bugs = options.injected_bugs;
   host.sync_files = options.sync_files;
+  if (options.async_sync) {
+    host.async_sync_files = [this, start = options.async_sync](
+                                std::vector<env::File*> files,
+                                replication::SyncDone done) {
+      start(std::move(files),
+            [this, done = std::move(done)](std::vector<absl::Status> results) {
+              done(std::move(results));
+              Process();  // what the flush made durable moves on
+            });
+    };
+  }
   host_ = std::make_unique<replication::RaftHost>(host, store);
 }
 
@@ -98,6 +110,8 @@ absl::Status Broker::Impl::Start() {
   Process();
   return absl::OkStatus();
 }
+
+bool Broker::Impl::HasFlushInFlight() const { return host_->flush_in_flight(); }
 
 bool Broker::Impl::IsReady() const {
   const metapb::BrokerInfo* self = metadata_.FindBroker(config_.node_id);

@@ -75,6 +75,11 @@ struct BrokerOptions {
   int heartbeat_timeout_ticks = 2;
   raft::InjectedBugs injected_bugs;   // TEST-ONLY (simulator)
   replication::SyncFiles sync_files;  // see replication::HostOptions
+  // When set, storage fsyncs run elsewhere and Process() never waits for one
+  // (replication::HostOptions::async_sync_files). The driver calls the `done`
+  // it is given on the broker's thread, outside other Broker calls; the
+  // broker then processes what the flush made durable.
+  replication::AsyncSyncFiles async_sync;
 };
 
 // Counters for /metrics (Prometheus) and tests. Keys are Kafka API names.
@@ -117,6 +122,9 @@ class Broker {
   // /ready: this node is registered in committed metadata and can serve.
   bool IsReady() const;
   BrokerMetrics Metrics() const;
+  // A storage flush is waiting for its fsyncs (async mode); a driver shutting
+  // down lets it finish and calls Process() until this is false.
+  bool HasFlushInFlight() const;
 
  private:
   class Impl;

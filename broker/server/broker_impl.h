@@ -56,6 +56,7 @@ class Broker::Impl : public replication::GroupApplier {
   void Tick();
   void Process();
   bool IsReady() const;
+  bool HasFlushInFlight() const;
   BrokerMetrics Metrics() const;
 
   // GroupApplier.

@@ -1,0 +1,76 @@
+#include "broker/runtime/sync_worker.h"
+
+#include <utility>
+
+#include "base/check.h"
+#include "broker/runtime/parallel_sync.h"
+
+namespace chronik::runtime {
+
+SyncWorker::SyncWorker(std::function<void()> wake, int max_threads)
+    : wake_(std::move(wake)), max_threads_(max_threads) {
+  CHRONIK_CHECK(wake_ != nullptr);
+  CHRONIK_CHECK_GE(max_threads_, 1);
+  thread_ = std::thread([this] { Loop(); });
+}
+
+SyncWorker::~SyncWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void SyncWorker::Submit(std::vector<env::File*> files,
+                        replication::SyncDone done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queued_.push_back(Job{std::move(files), std::move(done), {}});
+  }
+  changed_.notify_all();
+}
+
+void SyncWorker::Loop() {
+  while (true) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+      if (stopping_) return;
+      job = std::move(queued_.front());
+      queued_.pop_front();
+      busy_ = true;
+    }
+    job.results = SyncInParallel(job.files, max_threads_);
+    CHRONIK_CHECK_EQ(job.results.size(), job.files.size());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      completed_.push_back(std::move(job));
+    }
+    wake_();
+    {
+      // Idle only after the wake-up: WaitIdle() then implies it happened.
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_ = false;
+    }
+    changed_.notify_all();
+  }
+}
+
+void SyncWorker::DeliverCompleted() {
+  std::deque<Job> completed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    completed.swap(completed_);
+  }
+  for (Job& job : completed) job.done(std::move(job.results));
+}
+
+void SyncWorker::WaitIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] { return queued_.empty() && !busy_; });
+}
+
+}  // namespace chronik::runtime
