@@ -295,6 +295,10 @@ absl::Status Server::Init(const NodeFactory& make_node) {
     return absl::Status(status.code(),
                         absl::StrCat("starting the node: ", status.message()));
   }
+  // Recovery (elections of single-voter groups, replay of the metadata and
+  // partitions) needs a few flushes: finish them before serving, so the first
+  // client sees the recovered topics.
+  DrainFlushes();
 
   loop_->RunEvery(absl::Milliseconds(options_.tick_interval_ms),
                   [this] { OnTick(); });
@@ -369,13 +373,13 @@ std::string Server::Describe() const {
 absl::Status Server::Run() {
   LogInfo(absl::StrCat("started: ", Describe()));
   loop_->Run();
-  FinalFlush();
+  DrainFlushes();
   LogInfo("stopped");
   return absl::OkStatus();
 }
 
-void Server::FinalFlush() {
-  // Whatever the node still has queued reaches the disk before we return.
+void Server::DrainFlushes() {
+  // Whatever the node has queued reaches the disk before we go on.
   constexpr int kMaxFinalRounds = 100;
   for (int round = 0; round < kMaxFinalRounds; ++round) {
     CallNode([&] { node_->Process(); });
@@ -383,7 +387,7 @@ void Server::FinalFlush() {
     sync_worker_->WaitIdle();
     CallNode([&] { sync_worker_->DeliverCompleted(); });
   }
-  LogWarn("shutdown: storage flushes still in flight");
+  LogWarn("storage flushes still in flight after draining");
 }
 
 void Server::Shutdown() {

@@ -98,9 +98,9 @@ class Server {
   void ScheduleProcess();
   void OnTick();
   void BeginShutdown(const std::string& reason);
-  // After the loop stopped: lets flushes in flight finish and processes until
-  // everything queued is durable.
-  void FinalFlush();
+  // Outside the loop (at start, after it stopped): lets flushes in flight
+  // finish and processes until everything queued is durable (bounded).
+  void DrainFlushes();
   void UpdateReading(ConnectionId id);
 
   ServerOptions options_;
