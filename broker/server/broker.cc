@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/server/broker_impl.h"
@@ -12,6 +13,18 @@ namespace chronik::broker {
 namespace {
 
 constexpr replication::GroupId kMetadataGroup = 0;
+
+// A topic's integer config, or `fallback` when unset or not a number.
+int64_t TopicConfigInt(const metapb::TopicInfo& topic, const std::string& name,
+                       int64_t fallback) {
+  for (const metapb::TopicConfigEntry& entry : topic.configs()) {
+    int64_t value;
+    if (entry.name() == name && absl::SimpleAtoi(entry.value(), &value)) {
+      return value;
+    }
+  }
+  return fallback;
+}
 
 const char* ApiName(int16_t key) {
   const kafka::ApiInfo* api = kafka::FindApi(key);
@@ -71,6 +84,7 @@ Broker::Impl::Impl(const BrokerOptions& options, storage::LogStore* store,
   host.heartbeat_timeout_ticks = options.heartbeat_timeout_ticks;
   host.injected_bugs = options.injected_bugs;
   host.sync_files = options.sync_files;
+  host.log_options.segment_max_bytes = options.segment_max_bytes;
   if (options.async_sync) {
     host.async_sync_files = [this, start = options.async_sync](
                                 std::vector<env::File*> files,
@@ -356,6 +370,7 @@ void Broker::Impl::OnRaftMessage(replication::GroupId group_id,
 
 void Broker::Impl::Tick() {
   host_->Tick();
+  if (++ticks_ % options_.retention_check_ticks == 0) ApplyRetention();
   if (coordinator_ != nullptr) coordinator_->Tick(clock_->NowMs());
   ExpireDeadlines();
   Process();
@@ -685,6 +700,36 @@ int32_t Broker::Impl::PartitionLeader(
 
 const metapb::BrokerInfo* Broker::Impl::Coordinator() const {
   return metadata_.FindBroker(host_->leader(kMetadataGroup));
+}
+
+void Broker::Impl::ApplyRetention() {
+  // Segment files must not disappear while the IO thread may sync them.
+  if (host_->flush_in_flight()) return;
+  const int64_t now = clock_->NowMs();
+  for (const auto& [group_id, partition] : partitions_) {
+    const metapb::TopicInfo* topic = metadata_.FindTopic(partition->topic());
+    storage::GroupStorage* storage = store_->group(group_id);
+    if (topic == nullptr || storage == nullptr) continue;
+    storage::RetentionLimits limits;
+    limits.now_ms = now;
+    limits.retention_ms = TopicConfigInt(*topic, "retention.ms", 604800000);
+    limits.retention_bytes = TopicConfigInt(*topic, "retention.bytes", -1);
+    // Never what is not applied here, nor what a follower still needs.
+    limits.max_removable_index = partition->applied_index();
+    if (const raft::RawNode* node = host_->node(group_id);
+        node != nullptr && node->is_leader()) {
+      for (const raft::ProgressStatus& peer : node->Status().progress) {
+        limits.max_removable_index =
+            std::min<uint64_t>(limits.max_removable_index, peer.match);
+      }
+    }
+    absl::StatusOr<int> removed = storage->ApplyRetention(limits);
+    if (!removed.ok()) {
+      std::fprintf(stderr, "chronik: retention of %s-%d: %s\n",
+                   partition->topic().c_str(), partition->partition(),
+                   std::string(removed.status().message()).c_str());
+    }
+  }
 }
 
 void Broker::Impl::ExpireDeadlines() {

@@ -80,6 +80,11 @@ struct BrokerOptions {
   // it is given on the broker's thread, outside other Broker calls; the
   // broker then processes what the flush made durable.
   replication::AsyncSyncFiles async_sync;
+  // Partition log segments roll at this size; retention removes whole
+  // segments (topic configs retention.ms and retention.bytes), checked every
+  // retention_check_ticks.
+  uint64_t segment_max_bytes = 64ull << 20;
+  int retention_check_ticks = 100;
 };
 
 // Counters for /metrics (Prometheus) and tests. Keys are Kafka API names.

@@ -205,6 +205,8 @@ class Broker::Impl : public replication::GroupApplier {
   int32_t PartitionLeader(const metapb::PartitionInfo& partition) const;
   const metapb::BrokerInfo* Coordinator() const;
   void ExpireDeadlines();
+  // Drops whole old segments of partition logs (topic retention configs).
+  void ApplyRetention();
   void AnswerGroupCompletions();
 
   // ---- producer ids ----
@@ -250,6 +252,7 @@ class Broker::Impl : public replication::GroupApplier {
   std::vector<RequestContext> waiting_for_producer_ids_;
 
   BrokerMetrics metrics_;
+  uint64_t ticks_ = 0;
   std::vector<replication::OutgoingMessage> outbox_;
 };
 

@@ -71,6 +71,8 @@ class BrokerTest : public ::testing::Test {
     options.config.advertised_host = "127.0.0.1";
     options.config.default_partitions = 2;
     options.config.max_inflight_requests_per_connection = max_inflight_;
+    options.segment_max_bytes = segment_max_bytes_;
+    options.retention_check_ticks = 10;
     broker_ = std::make_unique<Broker>(options, store_.get(), &clock_, &out_,
                                        &peers_);
     absl::Status started = broker_->Start();
@@ -219,6 +221,7 @@ class BrokerTest : public ::testing::Test {
   std::string input_;
   int32_t correlation_id_ = 0;
   int max_inflight_ = 64;
+  uint64_t segment_max_bytes_ = 64ull << 20;
 };
 
 TEST_F(BrokerTest, StandaloneRegistersItselfAndIsReady) {
@@ -549,6 +552,53 @@ TEST_F(BrokerTest, ResumeFromInsideReplicationCallbackIsSafe) {
   }
   EXPECT_THAT(bases, ElementsAre(0, 2, 4));
   EXPECT_THAT(FetchedOffsets(Fetch("cb", 0, 0)), SizeIs(6));
+}
+
+TEST_F(BrokerTest, RetentionBySizeDropsOldSegmentsAndMovesTheLogStart) {
+  segment_max_bytes_ = 4096;
+  Restart(/*crash=*/false);
+  kafka::CreateTopicsRequest request;
+  kafka::CreateTopicsRequest::CreatableTopic topic;
+  topic.name = "short";
+  topic.num_partitions = 1;
+  topic.replication_factor = 1;
+  topic.configs.push_back({"retention.bytes", std::string("8192")});
+  request.topics.push_back(topic);
+  ASSERT_EQ(
+      Call<kafka::CreateTopicsResponse>(request, 4).topics.at(0).error_code, 0);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(
+        Produce("short", 0, Batch(10)).responses[0].partitions[0].error_code,
+        0);
+  }
+  for (int i = 0; i < 20; ++i) Tick();
+  kafka::ListOffsetsRequest list;
+  kafka::ListOffsetsRequest::ListOffsetsTopic list_topic;
+  list_topic.name = "short";
+  list_topic.partitions.push_back({0, -1, -2, 1});  // earliest
+  list_topic.partitions.push_back({0, -1, -1, 1});  // latest
+  list.topics.push_back(list_topic);
+  auto offsets = Call<kafka::ListOffsetsResponse>(list, 7);
+  const int64_t earliest = offsets.topics.at(0).partitions.at(0).offset;
+  EXPECT_GT(earliest, 0) << "old segments were removed";
+  EXPECT_EQ(offsets.topics.at(0).partitions.at(1).offset, 400);
+  EXPECT_EQ(Fetch("short", 0, 0).responses[0].partitions[0].error_code,
+            error::kOffsetOutOfRange);
+  auto tail = Fetch("short", 0, earliest);
+  EXPECT_EQ(tail.responses[0].partitions[0].error_code, 0);
+  EXPECT_EQ(FetchedOffsets(tail).front(), earliest);
+  // Without retention.bytes, recent data stays; data older than
+  // retention.ms (7 days by default) goes.
+  ASSERT_EQ(CreateTopic("recent", 1).topics.at(0).error_code, 0);
+  ASSERT_EQ(CreateTopic("ancient", 1).topics.at(0).error_code, 0);
+  for (int i = 0; i < 40; ++i) {
+    Produce("recent", 0, Batch(10, -1, -1, clock_.now_ms));
+    Produce("ancient", 0, Batch(10, -1, -1, /*timestamp=*/1000));
+  }
+  for (int i = 0; i < 20; ++i) Tick();
+  EXPECT_EQ(FetchedOffsets(Fetch("recent", 0, 0)).front(), 0);
+  EXPECT_EQ(Fetch("ancient", 0, 0).responses[0].partitions[0].error_code,
+            error::kOffsetOutOfRange);
 }
 
 TEST_F(BrokerTest, MalformedFramesCloseOnlyThatConnection) {
