@@ -26,6 +26,9 @@ class BrokerNode final : public Node {
   void OnConnectionClose(broker::ConnectionId id) override {
     broker_.OnConnectionClose(id);
   }
+  void OnRaftMessage(uint64_t group_id, raft::Message message) override {
+    broker_.OnRaftMessage(group_id, std::move(message));
+  }
   void Tick() override { broker_.Tick(); }
   void Process() override { broker_.Process(); }
   bool IsReady() const override { return broker_.IsReady(); }

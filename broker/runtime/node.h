@@ -31,6 +31,9 @@ class Node {
   virtual void OnConnectionInput(broker::ConnectionId id,
                                  std::string* input) = 0;
   virtual void OnConnectionClose(broker::ConnectionId id) = 0;
+  // A Raft message from a peer node (cluster mode).
+  virtual void OnRaftMessage(uint64_t /*group_id*/, raft::Message /*message*/) {
+  }
   virtual void Tick() = 0;
   virtual void Process() = 0;
   virtual bool IsReady() const = 0;

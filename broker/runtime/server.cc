@@ -71,7 +71,11 @@ class Server::Outputs final : public broker::Clock,
     server_->UpdateReading(id);
   }
   void Send(replication::OutgoingMessage message) override {
-    // No peer transport yet (standalone has no peers): count and drop.
+    if (server_->peer_transport_ != nullptr) {
+      server_->peer_transport_->Send(message.group_id, message.message);
+      return;
+    }
+    // Standalone has no peers: count and drop.
     ++server_->peer_messages_dropped_;
     if (LogEnabled(config::LogLevel::kDebug)) {
       LogDebug(absl::StrCat("dropping a Raft message of group ",
@@ -175,7 +179,10 @@ class Server::HttpHandler final : public ConnectionHandler {
       runtime.ready = server_->node_->IsReady();
       runtime.start_time_ms = server_->start_time_ms_;
       runtime.http_requests = server_->http_requests_;
-      runtime.peer_messages_dropped = server_->peer_messages_dropped_;
+      runtime.peer_messages_dropped = server_->peer_messages_dropped_ +
+                                      (server_->peer_transport_ != nullptr
+                                           ? server_->peer_transport_->dropped()
+                                           : 0);
       const storage::StoreStats& stats = server_->store_->stats();
       runtime.storage_flushes = stats.flushes;
       runtime.storage_fsyncs = stats.log_fsyncs;
@@ -270,6 +277,9 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   // SIGTERM reaches the signalfd and not a worker thread's default action.
   if (options_.handle_signals) {
     if (absl::Status status = WatchSignals(); !status.ok()) return status;
+  }
+  if (config.mode == config::ServerConfig::Mode::kCluster) {
+    if (absl::Status status = StartPeerTransport(); !status.ok()) return status;
   }
   if (options_.async_storage_syncs) {
     sync_worker_ = std::make_unique<SyncWorker>(
@@ -375,6 +385,34 @@ absl::Status Server::Run() {
   loop_->Run();
   DrainFlushes();
   LogInfo("stopped");
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartPeerTransport() {
+  const config::ServerConfig& config = options_.config;
+  PeerTransportOptions transport;
+  transport.self = config.node_id;
+  transport.bind_host = config.bind_host;
+  transport.port = config.raft_port;
+  for (const config::PeerConfig& peer : config.peers) {
+    transport.peers[peer.id] = absl::StrCat(peer.host, ":", peer.raft_port);
+  }
+  absl::StatusOr<std::unique_ptr<PeerTransport>> started = PeerTransport::Start(
+      transport, [this](std::vector<raft::WireMessage> messages) {
+        // A gRPC thread: hand the messages to the loop thread.
+        auto shared = std::make_shared<std::vector<raft::WireMessage>>(
+            std::move(messages));
+        loop_->Post([this, shared] {
+          CallNode([&] {
+            for (raft::WireMessage& message : *shared) {
+              node_->OnRaftMessage(message.group_id,
+                                   std::move(message.message));
+            }
+          });
+        });
+      });
+  if (!started.ok()) return started.status();
+  peer_transport_ = std::move(*started);
   return absl::OkStatus();
 }
 

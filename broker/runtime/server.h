@@ -32,6 +32,7 @@
 #include "broker/config/server_config.h"
 #include "broker/runtime/event_loop.h"
 #include "broker/runtime/node.h"
+#include "broker/runtime/peer_transport.h"
 #include "broker/runtime/posix_disk.h"
 #include "broker/runtime/sync_worker.h"
 #include "broker/storage/log_store.h"
@@ -101,6 +102,8 @@ class Server {
   // Outside the loop (at start, after it stopped): lets flushes in flight
   // finish and processes until everything queued is durable (bounded).
   void DrainFlushes();
+  // Cluster mode: the gRPC Raft transport on the node's raft port.
+  absl::Status StartPeerTransport();
   void UpdateReading(ConnectionId id);
 
   ServerOptions options_;
@@ -129,6 +132,8 @@ class Server {
   uint64_t peer_messages_dropped_ = 0;
   bool shutting_down_ = false;
   int64_t shutdown_deadline_ms_ = 0;
+  // Last: destroyed first, so no gRPC thread posts to a loop being torn down.
+  std::unique_ptr<PeerTransport> peer_transport_;
 };
 
 }  // namespace chronik::runtime

@@ -501,6 +501,16 @@ void Broker::Impl::ApplyMetadata(const raft::Entry& entry) {
       if (command.has_create_topic()) {
         forwarded_creates_.erase(command.create_topic().name());
       }
+      if (command.has_allocate_producer_ids() &&
+          command.allocate_producer_ids().node_id() == config_.node_id &&
+          result->first_producer_id >= 0 &&
+          next_producer_id_ >= producer_id_block_end_) {
+        // Our block (a retried request may bring a second: ignored).
+        next_producer_id_ = result->first_producer_id;
+        producer_id_block_end_ =
+            result->first_producer_id + command.allocate_producer_ids().count();
+        producer_block_retry_ms_ = 0;
+      }
     } else {
       // Every node skips the same undecodable entry, so states stay equal.
       std::fprintf(stderr,
@@ -528,7 +538,8 @@ bool Broker::Impl::ForwardMetadata(const metapb::MetadataCommand& command) {
   message.type = raft::MessageType::kForwardProposal;
   message.from = config_.node_id;
   message.to = leader;
-  message.entries.push_back(raft::Entry{0, 0, raft::EntryType::kNormal,
+  // The wire format wants entries to follow message.index (0): index 1.
+  message.entries.push_back(raft::Entry{0, 1, raft::EntryType::kNormal,
                                         raft::Bytes::Own(std::move(bytes))});
   peers_out_->Send(
       replication::OutgoingMessage{kMetadataGroup, std::move(message)});

@@ -35,6 +35,8 @@ inline constexpr int kMaxPendingInitProducerIds = 10'000;
 // A follower re-sends a forwarded metadata command after this long.
 inline constexpr int64_t kForwardRetryMs = 1'000;
 inline constexpr size_t kMaxForwardedCreates = 1'000;
+// An InitProducerId waits this long for a producer-id block.
+inline constexpr int64_t kInitProducerIdTimeoutMs = 10'000;
 
 // Whether any part of a response carries an error (for the error metrics).
 bool HasAnyError(const kafka::CreateTopicsResponse& response);
@@ -248,8 +250,9 @@ class Broker::Impl : public replication::GroupApplier {
 
   int64_t next_producer_id_ = -1;  // next id of the current block
   int64_t producer_id_block_end_ = -1;
-  bool producer_block_in_flight_ = false;
-  std::vector<RequestContext> waiting_for_producer_ids_;
+  int64_t producer_block_retry_ms_ = 0;  // no new block request before this
+  // InitProducerId requests waiting for a block, with their deadlines.
+  std::vector<std::pair<RequestContext, int64_t>> waiting_for_producer_ids_;
 
   BrokerMetrics metrics_;
   uint64_t ticks_ = 0;

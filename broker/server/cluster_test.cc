@@ -198,6 +198,24 @@ TEST_F(ClusterTest, EveryBrokerRegistersThroughOneMetadataGroup) {
   EXPECT_GT(*controllers.begin(), 0);
 }
 
+TEST_F(ClusterTest, EveryNodeHandsOutDistinctProducerIds) {
+  StepUntil([&] {
+    return nodes_[1]->broker->IsReady() && nodes_[2]->broker->IsReady() &&
+           nodes_[3]->broker->IsReady();
+  });
+  std::set<int64_t> ids;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    for (int i = 0; i < 2; ++i) {
+      auto init = Call<kafka::InitProducerIdResponse>(
+          id, kafka::InitProducerIdRequest{std::nullopt, 0, -1, -1}, 4);
+      ASSERT_TRUE(init.has_value());
+      EXPECT_EQ(init->error_code, 0) << "node " << id << " (followers too)";
+      ids.insert(init->producer_id);
+    }
+  }
+  EXPECT_EQ(ids.size(), 6u) << "no id handed out twice";
+}
+
 TEST_F(ClusterTest, ReplicatedPartitionSurvivesItsLeadersCrash) {
   StepUntil([&] {
     return nodes_[1]->broker->IsReady() && nodes_[2]->broker->IsReady() &&

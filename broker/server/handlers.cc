@@ -1103,41 +1103,41 @@ void Broker::Impl::HandleInitProducerId(const RequestContext& c,
     Finish(c, response, true);
     return;
   }
-  waiting_for_producer_ids_.push_back(c);
+  waiting_for_producer_ids_.emplace_back(
+      c, clock_->NowMs() + kInitProducerIdTimeoutMs);
   ServeProducerIdRequests();
 }
 
 void Broker::Impl::ServeProducerIdRequests() {
-  while (!waiting_for_producer_ids_.empty() && next_producer_id_ >= 0 &&
-         next_producer_id_ < producer_id_block_end_) {
+  const int64_t now = clock_->NowMs();
+  while (!waiting_for_producer_ids_.empty()) {
+    const auto& [context, deadline_ms] = waiting_for_producer_ids_.front();
     kafka::InitProducerIdResponse response;
-    response.producer_id = next_producer_id_++;
-    response.producer_epoch = 0;
-    RequestContext context = waiting_for_producer_ids_.front();
-    waiting_for_producer_ids_.erase(waiting_for_producer_ids_.begin());
-    Finish(context, response);
-  }
-  if (waiting_for_producer_ids_.empty() || producer_block_in_flight_) return;
-  if (!host_->is_leader(kMetadataGroup)) {
-    // Only the metadata leader allocates here; clients retry elsewhere.
-    for (const RequestContext& context : waiting_for_producer_ids_) {
-      kafka::InitProducerIdResponse response;
-      response.error_code = error::kNotCoordinator;
-      Finish(context, response, true);
+    if (next_producer_id_ >= 0 && next_producer_id_ < producer_id_block_end_) {
+      response.producer_id = next_producer_id_++;
+      response.producer_epoch = 0;
+    } else if (now >= deadline_ms) {
+      response.error_code = error::kCoordinatorNotAvailable;  // retriable
+    } else {
+      break;
     }
-    waiting_for_producer_ids_.clear();
+    Finish(context, response, response.error_code != 0);
+    waiting_for_producer_ids_.erase(waiting_for_producer_ids_.begin());
+  }
+  if (waiting_for_producer_ids_.empty() || now < producer_block_retry_ms_) {
     return;
   }
+  // Ask the metadata group for a block for this node (any node may serve
+  // InitProducerId); the block arrives in ApplyMetadata.
   metapb::MetadataCommand command;
   command.mutable_allocate_producer_ids()->set_count(kProducerIdBlockSize);
-  producer_block_in_flight_ = true;
-  ProposeMetadata(command, [this](const metadata::ApplyResult* result) {
-    producer_block_in_flight_ = false;
-    if (result != nullptr && result->first_producer_id >= 0) {
-      next_producer_id_ = result->first_producer_id;
-      producer_id_block_end_ = result->first_producer_id + kProducerIdBlockSize;
-    }
-  });
+  command.mutable_allocate_producer_ids()->set_node_id(config_.node_id);
+  if (host_->is_leader(kMetadataGroup)) {
+    ProposeMetadata(command, [](const metadata::ApplyResult*) {});
+  } else if (!ForwardMetadata(command)) {
+    return;  // no leader known yet: try again on the next Process
+  }
+  producer_block_retry_ms_ = now + kForwardRetryMs;
 }
 
 void Broker::Impl::HandleDescribeConfigs(

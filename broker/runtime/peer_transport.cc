@@ -1,0 +1,204 @@
+#include "broker/runtime/peer_transport.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/runtime/log.h"
+#include "proto/raft.grpc.pb.h"
+
+namespace chronik::runtime {
+
+// Receives batches from peers.
+class PeerTransport::Service final : public raftpb::RaftTransport::Service {
+ public:
+  explicit Service(Deliver deliver) : deliver_(std::move(deliver)) {}
+
+  grpc::Status Send(grpc::ServerContext* /*context*/,
+                    grpc::ServerReader<raftpb::MessageBatch>* reader,
+                    raftpb::SendAck* ack) override {
+    raftpb::MessageBatch batch;
+    while (reader->Read(&batch)) {
+      std::vector<raft::WireMessage> messages;
+      messages.reserve(batch.messages_size());
+      for (const raftpb::Message& wire : batch.messages()) {
+        absl::StatusOr<raft::WireMessage> message = raft::FromProto(wire);
+        if (!message.ok()) {
+          LogWarn(absl::StrCat("raft message from node ", batch.from_node(),
+                               " dropped: ", message.status().message()));
+          continue;
+        }
+        messages.push_back(*std::move(message));
+      }
+      ack->set_batches_received(ack->batches_received() + 1);
+      ack->set_messages_received(ack->messages_received() + messages.size());
+      if (!messages.empty()) deliver_(std::move(messages));
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  const Deliver deliver_;
+};
+
+// One peer's queue and the thread that streams it.
+class PeerTransport::Sender {
+ public:
+  Sender(const PeerTransportOptions& options, raft::NodeId peer,
+         std::string address, std::atomic<uint64_t>* dropped)
+      : options_(options),
+        peer_(peer),
+        address_(std::move(address)),
+        dropped_(dropped) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Sender() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      if (context_ != nullptr) context_->TryCancel();
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  void Enqueue(raftpb::Message message) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.size() >= options_.max_queued_messages_per_peer) {
+        dropped_->fetch_add(1);
+        return;
+      }
+      queue_.push_back(std::move(message));
+    }
+    changed_.notify_one();
+  }
+
+ private:
+  // Takes queued messages into one batch (bounded by bytes); false when
+  // stopping.
+  bool NextBatch(raftpb::MessageBatch* batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return false;
+    batch->Clear();
+    batch->set_from_node(options_.self);
+    batch->set_to_node(peer_);
+    size_t bytes = 0;
+    while (!queue_.empty() &&
+           (batch->messages_size() == 0 || bytes < options_.max_batch_bytes)) {
+      bytes += queue_.front().ByteSizeLong();
+      *batch->add_messages() = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    return true;
+  }
+
+  void Run() {
+    std::shared_ptr<grpc::Channel> channel =
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    std::unique_ptr<raftpb::RaftTransport::Stub> stub =
+        raftpb::RaftTransport::NewStub(channel);
+    raftpb::SendAck ack;
+    std::unique_ptr<grpc::ClientWriter<raftpb::MessageBatch>> writer;
+    raftpb::MessageBatch batch;
+    while (NextBatch(&batch)) {
+      if (writer == nullptr) {
+        auto context = std::make_unique<grpc::ClientContext>();
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stopping_) return;
+          context_ = context.get();
+        }
+        writer = stub->Send(context.get(), &ack);
+        owned_context_ = std::move(context);
+      }
+      if (writer->Write(batch)) continue;
+      // The stream broke (peer down or restarting): drop this batch (Raft
+      // retransmits) and reopen after a pause.
+      dropped_->fetch_add(batch.messages_size());
+      writer->Finish().IgnoreError();
+      writer.reset();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        context_ = nullptr;
+      }
+      owned_context_.reset();
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait_for(
+          lock, std::chrono::milliseconds(options_.reconnect_backoff_ms),
+          [&] { return stopping_; });
+    }
+    if (writer != nullptr) {
+      writer->WritesDone();
+      writer->Finish().IgnoreError();
+    }
+  }
+
+  const PeerTransportOptions& options_;
+  const raft::NodeId peer_;
+  const std::string address_;
+  std::atomic<uint64_t>* const dropped_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<raftpb::Message> queue_;       // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  grpc::ClientContext* context_ = nullptr;  // guarded by mu_ (to cancel)
+  std::unique_ptr<grpc::ClientContext> owned_context_;  // sender thread only
+  std::thread thread_;
+};
+
+PeerTransport::PeerTransport(const PeerTransportOptions& options)
+    : options_(options) {}
+
+absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Start(
+    const PeerTransportOptions& options, Deliver deliver) {
+  CHRONIK_CHECK(deliver != nullptr);
+  std::unique_ptr<PeerTransport> transport(new PeerTransport(options));
+  transport->service_ = std::make_unique<Service>(std::move(deliver));
+  grpc::ServerBuilder builder;
+  const std::string address =
+      absl::StrCat(options.bind_host, ":", options.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &transport->port_);
+  builder.RegisterService(transport->service_.get());
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  // One port, one server: do not share it with another process.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  transport->server_ = builder.BuildAndStart();
+  if (transport->server_ == nullptr || transport->port_ == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("raft listener on ", address, ": port ", options.port,
+                     " is already in use (or the address cannot be bound)"));
+  }
+  for (const auto& [id, peer_address] : options.peers) {
+    if (id == options.self) continue;
+    transport->senders_[id] = std::make_unique<Sender>(
+        transport->options_, id, peer_address, &transport->dropped_);
+  }
+  return transport;
+}
+
+PeerTransport::~PeerTransport() {
+  senders_.clear();
+  if (server_ != nullptr) server_->Shutdown();
+}
+
+void PeerTransport::Send(uint64_t group_id, const raft::Message& message) {
+  auto it = senders_.find(message.to);
+  if (it == senders_.end()) {
+    dropped_.fetch_add(1);
+    return;
+  }
+  raftpb::Message wire;
+  raft::ToProto(message, group_id, &wire);
+  it->second->Enqueue(std::move(wire));
+}
+
+}  // namespace chronik::runtime

@@ -1,0 +1,75 @@
+// PeerTransport: Raft messages between chronik nodes over real gRPC
+// (proto/raft.proto, RaftTransport.Send: one client stream per peer carries
+// batches of messages for every Raft group the two nodes share).
+//
+// Sending: Send() (event-loop thread) converts the message (raft/wire.h) and
+// queues it for its peer; one sender thread per peer drains its queue into
+// MessageBatch writes on a long-lived stream, reopening it after a failure.
+// Queues are bounded (max_queued_messages_per_peer); a full queue or a broken
+// stream drops messages, which Raft tolerates (it retransmits).
+// Receiving: a gRPC server on the node's raft port decodes each batch and
+// hands the messages to `deliver` on a gRPC thread; the caller moves them to
+// its event loop. Malformed messages are dropped with a log line.
+//
+// Thread-safety: Send and dropped() from any one thread; the destructor stops
+// the server and joins the senders.
+#ifndef CHRONIK_BROKER_RUNTIME_PEER_TRANSPORT_H_
+#define CHRONIK_BROKER_RUNTIME_PEER_TRANSPORT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "raft/types.h"
+#include "raft/wire.h"
+
+namespace chronik::runtime {
+
+struct PeerTransportOptions {
+  raft::NodeId self = raft::kNoNode;
+  std::string bind_host = "127.0.0.1";
+  int port = 0;  // the raft listener; 0 = any free port
+  std::map<raft::NodeId, std::string> peers;  // id -> "host:raft_port"
+  size_t max_queued_messages_per_peer = 100'000;
+  size_t max_batch_bytes = 4 << 20;
+  int reconnect_backoff_ms = 100;
+};
+
+class PeerTransport {
+ public:
+  using Deliver = std::function<void(std::vector<raft::WireMessage> messages)>;
+
+  // Binds and starts serving; an error names the raft listener and port.
+  static absl::StatusOr<std::unique_ptr<PeerTransport>> Start(
+      const PeerTransportOptions& options, Deliver deliver);
+  ~PeerTransport();
+  PeerTransport(const PeerTransport&) = delete;
+  PeerTransport& operator=(const PeerTransport&) = delete;
+
+  void Send(uint64_t group_id, const raft::Message& message);
+  int port() const { return port_; }
+  uint64_t dropped() const { return dropped_.load(); }
+
+ private:
+  class Service;
+  class Sender;
+  explicit PeerTransport(const PeerTransportOptions& options);
+
+  const PeerTransportOptions options_;
+  int port_ = 0;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::map<raft::NodeId, std::unique_ptr<Sender>> senders_;
+  std::atomic<uint64_t> dropped_{0};
+};
+
+}  // namespace chronik::runtime
+
+#endif  // CHRONIK_BROKER_RUNTIME_PEER_TRANSPORT_H_

@@ -1,0 +1,96 @@
+#include "broker/runtime/peer_transport.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace chronik::runtime {
+namespace {
+
+// Collects delivered messages (gRPC threads) for the test thread.
+struct Inbox {
+  void Deliver(std::vector<raft::WireMessage> messages) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& m : messages) received.push_back(std::move(m));
+    changed.notify_all();
+  }
+  bool WaitFor(size_t count) {
+    std::unique_lock<std::mutex> lock(mu);
+    return changed.wait_for(lock, std::chrono::seconds(10),
+                            [&] { return received.size() >= count; });
+  }
+  std::mutex mu;
+  std::condition_variable changed;
+  std::vector<raft::WireMessage> received;
+};
+
+raft::Message Append(raft::NodeId from, raft::NodeId to, raft::Index index) {
+  raft::Message m;
+  m.type = raft::MessageType::kAppend;
+  m.from = from;
+  m.to = to;
+  m.term = 2;
+  m.index = index;
+  m.log_term = 2;
+  m.entries.push_back(raft::Entry{2, index + 1, raft::EntryType::kNormal,
+                                  raft::Bytes::Copy("payload")});
+  return m;
+}
+
+TEST(PeerTransportTest, MessagesFlowBothWaysInOrderWithGroupIds) {
+  Inbox inbox1, inbox2;
+  PeerTransportOptions a;
+  a.self = 1;
+  auto node1 = PeerTransport::Start(a, [&](std::vector<raft::WireMessage> m) {
+    inbox1.Deliver(std::move(m));
+  });
+  ASSERT_TRUE(node1.ok()) << node1.status();
+  PeerTransportOptions b;
+  b.self = 2;
+  b.peers[1] = "127.0.0.1:" + std::to_string((*node1)->port());
+  auto node2 = PeerTransport::Start(b, [&](std::vector<raft::WireMessage> m) {
+    inbox2.Deliver(std::move(m));
+  });
+  ASSERT_TRUE(node2.ok()) << node2.status();
+  for (raft::Index i = 1; i <= 50; ++i) (*node2)->Send(7, Append(2, 1, i));
+  ASSERT_TRUE(inbox1.WaitFor(50));
+  std::lock_guard<std::mutex> lock(inbox1.mu);
+  for (size_t i = 0; i < 50; ++i) {
+    EXPECT_EQ(inbox1.received[i].group_id, 7u);
+    EXPECT_EQ(inbox1.received[i].message.index, i + 1);
+    EXPECT_EQ(inbox1.received[i].message.entries.at(0).data.view(), "payload");
+  }
+}
+
+TEST(PeerTransportTest, TakenRaftPortIsAnErrorNamingIt) {
+  PeerTransportOptions first;
+  first.self = 1;
+  auto holder = PeerTransport::Start(first, [](auto) {});
+  ASSERT_TRUE(holder.ok());
+  PeerTransportOptions second;
+  second.self = 2;
+  second.port = (*holder)->port();
+  auto taken = PeerTransport::Start(second, [](auto) {});
+  ASSERT_FALSE(taken.ok());
+  EXPECT_NE(taken.status().message().find("raft listener"), std::string::npos)
+      << taken.status();
+  EXPECT_NE(taken.status().message().find(std::to_string(second.port)),
+            std::string::npos);
+}
+
+TEST(PeerTransportTest, UnreachablePeerDropsInsteadOfBlocking) {
+  PeerTransportOptions options;
+  options.self = 1;
+  options.peers[2] = "127.0.0.1:1";  // nothing listens there
+  options.max_queued_messages_per_peer = 10;
+  auto node = PeerTransport::Start(options, [](auto) {});
+  ASSERT_TRUE(node.ok());
+  for (raft::Index i = 1; i <= 1000; ++i) (*node)->Send(0, Append(1, 2, i));
+  (*node)->Send(0, Append(1, 9, 1));  // an unknown node
+  EXPECT_GT((*node)->dropped(), 0u);
+}
+
+}  // namespace
+}  // namespace chronik::runtime

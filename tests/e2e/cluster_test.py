@@ -1,0 +1,114 @@
+"""Three chronik-server processes as one cluster (the seed's failed scenario).
+
+The seed's brokers each ran a one-member metadata group, never registered, and
+lost a derived port. Here: a TOML cluster file with explicit ports, three real
+processes exchanging Raft messages over gRPC, and real clients that create a
+replicated topic, produce with acks=all, lose the partition leader to kill -9,
+keep producing through the survivors, read everything back, and see the
+killed node rejoin.
+"""
+
+import os
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import harness
+from harness import Broker, free_port, wait_until
+
+
+class ClusterTest(harness.unittest.TestCase):
+
+    def setUp(self):
+        self.ports = {i: (free_port(), free_port()) for i in (1, 2, 3)}
+        text = "enabled = true\nreplication_factor = 3\nmin_insync_replicas = 2\n"
+        for node, (kafka, raft) in sorted(self.ports.items()):
+            text += ('\n[[peers]]\nid = %d\naddr = "127.0.0.1:%d"\n'
+                     'raft_port = %d\n' % (node, kafka, raft))
+        path = os.path.join(harness.TMP, "cluster-%d.toml" % os.getpid())
+        with open(path, "w") as f:
+            f.write(text)
+        self.brokers = {}
+        for node in (1, 2, 3):
+            broker = Broker("node%d" % node,
+                            args=["--cluster-config=%s" % path,
+                                  "--node-id=%d" % node])
+            broker.kafka_port = self.ports[node][0]
+            self.brokers[node] = broker.start(wait_ready=False)
+        for broker in self.brokers.values():
+            broker.wait_ready(timeout_s=30)
+
+    def tearDown(self):
+        for broker in self.brokers.values():
+            if broker.alive():
+                broker.kill9()
+
+    def bootstrap(self, nodes=(1, 2, 3)):
+        return ",".join(self.brokers[n].bootstrap for n in nodes)
+
+    def test_replicated_topic_survives_losing_its_leader(self):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap()})
+        metadata = admin.list_topics(timeout=10)
+        self.assertEqual(sorted(metadata.brokers), [1, 2, 3],
+                         "every node registered in the one metadata group")
+        futures = admin.create_topics(
+            [NewTopic("replicated", num_partitions=1, replication_factor=3)])
+        futures["replicated"].result(timeout=20)
+
+        def leader():
+            topic = admin.list_topics(topic="replicated",
+                                      timeout=10).topics["replicated"]
+            partition = topic.partitions.get(0)
+            return partition.leader if partition and partition.leader > 0 else None
+
+        first_leader = wait_until(leader, timeout_s=20, what="a partition leader")
+
+        def produce(nodes, start, count):
+            delivered = []
+            producer = Producer({"bootstrap.servers": self.bootstrap(nodes),
+                                 "acks": "all", "enable.idempotence": True,
+                                 "message.timeout.ms": 30000})
+            for i in range(start, start + count):
+                producer.produce("replicated", value=b"m%05d" % i,
+                                 on_delivery=lambda err, msg: delivered.append(
+                                     err))
+            self.assertEqual(producer.flush(40), 0)
+            self.assertEqual(len(delivered), count)
+            errors = [str(e) for e in delivered if e is not None]
+            self.assertEqual(errors, [], "every message acknowledged")
+
+        produce((1, 2, 3), 0, 100)
+        self.brokers[first_leader].kill9()
+        survivors = tuple(n for n in (1, 2, 3) if n != first_leader)
+        admin = AdminClient({"bootstrap.servers": self.bootstrap(survivors)})
+        second_leader = wait_until(
+            lambda: (lambda l: l if l not in (None, first_leader) else None)(
+                leader()),
+            timeout_s=30, what="a new partition leader")
+        self.assertIn(second_leader, survivors)
+        produce(survivors, 100, 100)
+
+        consumer = Consumer({"bootstrap.servers": self.bootstrap(survivors),
+                             "group.id": "cluster-check",
+                             "enable.auto.commit": False})
+        consumer.assign([TopicPartition("replicated", 0, 0)])
+        values = []
+        deadline_polls = 300
+        while len(values) < 200 and deadline_polls > 0:
+            message = consumer.poll(0.1)
+            deadline_polls -= 1
+            if message is not None and message.error() is None:
+                values.append(message.value())
+        consumer.close()
+        self.assertEqual(values, [b"m%05d" % i for i in range(200)],
+                         "all acknowledged messages, once, in order")
+
+        # The killed node comes back and rejoins.
+        self.brokers[first_leader].start(wait_ready=True, timeout_s=30)
+        admin = AdminClient({"bootstrap.servers": self.bootstrap()})
+        self.assertEqual(sorted(admin.list_topics(timeout=10).brokers),
+                         [1, 2, 3])
+
+
+if __name__ == "__main__":
+    harness.main()
