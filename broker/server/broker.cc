@@ -698,6 +698,22 @@ PartitionReplica* Broker::Impl::FindPartition(const std::string& topic,
   return it == partitions_.end() ? nullptr : it->second.get();
 }
 
+int16_t Broker::Impl::LeaderReplica(const std::string& topic, int32_t partition,
+                                    bool require_ready,
+                                    PartitionReplica** replica) {
+  *replica = nullptr;
+  if (metadata_.FindTopic(topic) == nullptr) {
+    return error::kUnknownTopicOrPartition;
+  }
+  PartitionReplica* found = FindPartition(topic, partition);
+  if (found == nullptr || !found->is_leader() ||
+      (require_ready && !found->leader_ready())) {
+    return error::kNotLeaderOrFollower;
+  }
+  *replica = found;
+  return error::kNone;
+}
+
 int32_t Broker::Impl::PartitionLeader(
     const metapb::PartitionInfo& partition) const {
   const raft::NodeId leader = host_->leader(partition.group_id());

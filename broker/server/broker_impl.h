@@ -203,6 +203,10 @@ class Broker::Impl : public replication::GroupApplier {
 
   // ---- partitions ----
   PartitionReplica* FindPartition(const std::string& topic, int32_t partition);
+  // The replica of a partition this node leads (and, with `require_ready`,
+  // may take requests for), or the Kafka error to answer with.
+  int16_t LeaderReplica(const std::string& topic, int32_t partition,
+                        bool require_ready, PartitionReplica** replica);
   // Leader (node id) of the partition as far as this node knows, -1 unknown.
   int32_t PartitionLeader(const metapb::PartitionInfo& partition) const;
   const metapb::BrokerInfo* Coordinator() const;

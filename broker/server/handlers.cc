@@ -327,13 +327,10 @@ size_t Broker::Impl::BuildFetchResponse(const kafka::FetchRequest& request,
     for (const auto& partition : topic.partitions) {
       kafka::FetchResponse::PartitionData out;
       out.partition_index = partition.partition;
-      PartitionReplica* replica =
-          FindPartition(topic.topic, partition.partition);
-      if (metadata_.FindTopic(topic.topic) == nullptr) {
-        out.error_code = error::kUnknownTopicOrPartition;
-      } else if (replica == nullptr || !replica->is_leader()) {
-        out.error_code = error::kNotLeaderOrFollower;
-      } else {
+      PartitionReplica* replica = nullptr;
+      out.error_code = LeaderReplica(topic.topic, partition.partition,
+                                     /*require_ready=*/false, &replica);
+      if (out.error_code == error::kNone) {
         storage::GroupStorage* storage = store_->group(replica->group_id());
         const int64_t hw = replica->high_watermark();
         const int64_t start = LogStartOffset(*replica);
@@ -465,12 +462,11 @@ void Broker::Impl::HandleListOffsets(const RequestContext& c,
     for (const auto& partition : topic.partitions) {
       kafka::ListOffsetsResponse::ListOffsetsPartitionResponse out;
       out.partition_index = partition.partition_index;
-      PartitionReplica* replica =
-          FindPartition(topic.name, partition.partition_index);
-      if (metadata_.FindTopic(topic.name) == nullptr) {
-        out.error_code = error::kUnknownTopicOrPartition;
-      } else if (replica == nullptr || !replica->leader_ready()) {
-        out.error_code = error::kNotLeaderOrFollower;
+      PartitionReplica* replica = nullptr;
+      out.error_code = LeaderReplica(topic.name, partition.partition_index,
+                                     /*require_ready=*/true, &replica);
+      if (out.error_code != error::kNone) {
+        // Answered with the error.
       } else if (partition.timestamp == -1) {
         out.offset = replica->high_watermark();
       } else if (partition.timestamp == -2) {
