@@ -751,6 +751,9 @@ void Broker::Impl::ApplyRetention() {
       }
     }
     absl::StatusOr<int> removed = storage->ApplyRetention(limits);
+    if (removed.ok() && *removed > 0) {
+      partition->set_cached_log_start_offset(std::nullopt);
+    }
     if (!removed.ok()) {
       std::fprintf(stderr, "chronik: retention of %s-%d: %s\n",
                    partition->topic().c_str(), partition->partition(),

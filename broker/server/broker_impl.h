@@ -180,7 +180,7 @@ class Broker::Impl : public replication::GroupApplier {
   absl::Status ReadRecords(storage::GroupStorage& storage, int64_t offset,
                            raft::Index last_index, size_t max_bytes,
                            std::string* out);
-  int64_t LogStartOffset(const PartitionReplica& replica);
+  int64_t LogStartOffset(PartitionReplica& replica);
   // (offset, timestamp) of the first record at or after `timestamp_ms`, or
   // (-1, -1).
   std::pair<int64_t, int64_t> OffsetForTimestamp(

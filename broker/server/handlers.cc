@@ -392,7 +392,10 @@ absl::Status Broker::Impl::ReadRecords(storage::GroupStorage& storage,
   return absl::OkStatus();
 }
 
-int64_t Broker::Impl::LogStartOffset(const PartitionReplica& replica) {
+int64_t Broker::Impl::LogStartOffset(PartitionReplica& replica) {
+  if (std::optional<int64_t> cached = replica.cached_log_start_offset()) {
+    return *cached;
+  }
   storage::GroupStorage* storage = store_->group(replica.group_id());
   if (storage == nullptr) return 0;
   storage::GroupLog& log = storage->log();
@@ -403,12 +406,16 @@ int64_t Broker::Impl::LogStartOffset(const PartitionReplica& replica) {
       break;
     }
     for (const storage::Entry& entry : entries) {
-      if (entry.offset_count > 0)
+      if (entry.offset_count > 0) {
+        // Fixed until retention removes segments (which clears the cache).
+        replica.set_cached_log_start_offset(
+            static_cast<int64_t>(entry.offset_base));
         return static_cast<int64_t>(entry.offset_base);
+      }
     }
     index = entries.back().index + 1;
   }
-  return replica.high_watermark();
+  return replica.high_watermark();  // empty log: starts where it ends
 }
 
 void Broker::Impl::HandleFetch(const RequestContext& c,

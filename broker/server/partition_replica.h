@@ -74,6 +74,14 @@ class PartitionReplica {
   void FailPending(int16_t error_code);
 
   int64_t high_watermark() const { return next_offset_; }
+  // The first stored offset, once looked up (the broker clears it when
+  // retention removes segments).
+  std::optional<int64_t> cached_log_start_offset() const {
+    return log_start_offset_;
+  }
+  void set_cached_log_start_offset(std::optional<int64_t> offset) {
+    log_start_offset_ = offset;
+  }
   raft::Index applied_index() const { return applied_index_; }
 
  private:
@@ -89,6 +97,7 @@ class PartitionReplica {
   const raft::NodeId self_;
 
   int64_t next_offset_ = 0;
+  std::optional<int64_t> log_start_offset_;
   raft::Index applied_index_ = 0;
   partition::ProducerStateTable producers_;
 
