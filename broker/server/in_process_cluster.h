@@ -1,0 +1,211 @@
+// InProcessCluster (tests only): N brokers in one process, each with its own
+// simulated disk, a shared fake clock and an in-memory network that can drop
+// messages with a seeded probability. Deterministic for a given seed.
+//
+// Step() delivers queued Raft messages (bounded rounds), advances the clock by
+// one tick and ticks every live broker. Crash() drops a node's volatile state
+// and its disk's unsynced writes; Start() brings it back from its disk. Each
+// node has one Kafka connection (id 1) that a test writes request frames to
+// with Send() and reads responses from with TakeResponse().
+#ifndef CHRONIK_BROKER_SERVER_IN_PROCESS_CLUSTER_H_
+#define CHRONIK_BROKER_SERVER_IN_PROCESS_CLUSTER_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+
+#include "base/check.h"
+#include "broker/kafka/protocol.h"
+#include "broker/server/broker.h"
+#include "sim/disk/sim_disk.h"
+
+namespace chronik::broker::testing {
+
+class InProcessCluster {
+ public:
+  InProcessCluster(int nodes, uint64_t seed) : rng_(seed) {
+    for (raft::NodeId id = 1; id <= static_cast<raft::NodeId>(nodes); ++id) {
+      nodes_[id] = std::make_unique<Node>(seed * 7919 + id);
+    }
+    for (auto& [id, node] : nodes_) Start(id);
+  }
+
+  // Probability that any one Raft message is lost.
+  void set_drop_probability(double p) { drop_probability_ = p; }
+
+  config::ServerConfig Config(raft::NodeId id) const {
+    config::ServerConfig config;
+    config.mode = config::ServerConfig::Mode::kCluster;
+    config.node_id = id;
+    config.replication_factor = static_cast<int>(nodes_.size());
+    config.min_insync_replicas = 1;
+    for (const auto& [peer, node] : nodes_) {
+      config.peers.push_back({peer, "127.0.0.1", static_cast<int>(9090 + peer),
+                              static_cast<int>(9190 + peer), 0});
+    }
+    config.kafka_port = static_cast<int>(9090 + id);
+    config.advertised_host = "127.0.0.1";
+    return config;
+  }
+
+  void Start(raft::NodeId id) {
+    Node& node = *nodes_.at(id);
+    auto store = storage::LogStore::Open(&node.disk, "data", {});
+    CHRONIK_CHECK(store.ok()) << store.status();
+    node.store = std::move(*store);
+    BrokerOptions options;
+    options.config = Config(id);
+    options.seed = id;
+    node.out.frames.clear();
+    node.input.clear();
+    node.broker = std::make_unique<Broker>(options, node.store.get(), &clock_,
+                                           &node.out, &node.network);
+    CHRONIK_CHECK(node.broker->Start().ok());
+    node.broker->OnConnectionOpen(1, "client");
+    down_.erase(id);
+  }
+
+  void Crash(raft::NodeId id) {
+    Node& node = *nodes_.at(id);
+    node.broker.reset();
+    node.store.reset();
+    node.disk.Crash();
+    node.network.queue.clear();
+    down_.insert(id);
+  }
+
+  bool up(raft::NodeId id) const { return down_.count(id) == 0; }
+  Broker& broker(raft::NodeId id) { return *nodes_.at(id)->broker; }
+  int64_t now_ms() const { return clock_.now_ms; }
+
+  void Step() {
+    for (int round = 0; round < 1000; ++round) {
+      bool any = false;
+      for (auto& [id, node] : nodes_) {
+        while (!node->network.queue.empty()) {
+          replication::OutgoingMessage message =
+              std::move(node->network.queue.front());
+          node->network.queue.pop_front();
+          any = true;
+          const raft::NodeId to = message.message.to;
+          if (!up(id) || !up(to) || nodes_.count(to) == 0) continue;
+          if (drop_probability_ > 0 && std::uniform_real_distribution<double>(
+                                           0, 1)(rng_) < drop_probability_) {
+            continue;
+          }
+          nodes_.at(to)->broker->OnRaftMessage(message.group_id,
+                                               std::move(message.message));
+        }
+      }
+      if (!any) break;
+    }
+    clock_.now_ms += 50;
+    for (auto& [id, node] : nodes_) {
+      if (up(id)) node->broker->Tick();
+    }
+  }
+
+  // Writes one request frame to node `id`'s connection.
+  void Send(raft::NodeId id, std::string frame) {
+    Node& node = *nodes_.at(id);
+    CHRONIK_CHECK(up(id));
+    node.input += frame;
+    node.broker->OnConnectionInput(1, &node.input);
+  }
+
+  std::optional<std::string> TakeResponse(raft::NodeId id) {
+    Node& node = *nodes_.at(id);
+    if (node.out.frames.empty()) return std::nullopt;
+    std::string frame = std::move(node.out.frames.front());
+    node.out.frames.pop_front();
+    return frame;
+  }
+
+  // Sends `request` to `id` and steps (at most `max_steps`) until answered.
+  template <typename Response, typename Request>
+  std::optional<Response> Call(raft::NodeId id, const Request& request,
+                               int16_t version, int max_steps = 100) {
+    if (!up(id)) return std::nullopt;
+    Send(id, kafka::EncodeRequestFrame(version, ++correlation_,
+                                       std::string("t"), request));
+    std::optional<std::string> frame;
+    for (int i = 0; i <= max_steps && up(id); ++i) {
+      if ((frame = TakeResponse(id))) break;
+      Step();
+    }
+    if (!frame.has_value()) return std::nullopt;
+    Response response;
+    int32_t correlation = 0;
+    CHRONIK_CHECK(
+        kafka::DecodeResponseFrame(absl::string_view(*frame).substr(4), version,
+                                   &correlation, &response)
+            .ok());
+    return response;
+  }
+
+  kafka::MetadataResponse Metadata(raft::NodeId id) {
+    kafka::MetadataRequest request;
+    request.topics = std::nullopt;
+    std::optional<kafka::MetadataResponse> response =
+        Call<kafka::MetadataResponse>(id, request, 12);
+    return response.value_or(kafka::MetadataResponse{});
+  }
+
+  bool AllReady() {
+    for (auto& [id, node] : nodes_) {
+      if (!up(id) || !node->broker->IsReady()) return false;
+    }
+    return true;
+  }
+
+ private:
+  class SharedClock : public Clock {
+   public:
+    int64_t NowMs() override { return now_ms; }
+    int64_t now_ms = 1'700'000'000'000;
+  };
+  class Responses : public ConnectionOutput {
+   public:
+    void Send(ConnectionId, std::string bytes) override {
+      frames.push_back(std::move(bytes));
+    }
+    void Close(ConnectionId) override {}
+    void PauseReading(ConnectionId) override {}
+    void ResumeReading(ConnectionId) override {}
+    std::deque<std::string> frames;
+  };
+  class Network : public PeerOutput {
+   public:
+    void Send(replication::OutgoingMessage message) override {
+      queue.push_back(std::move(message));
+    }
+    std::deque<replication::OutgoingMessage> queue;
+  };
+  struct Node {
+    explicit Node(uint64_t seed)
+        : rng(seed), disk(sim::SimDiskOptions{}, rng) {}
+    std::mt19937_64 rng;
+    sim::SimDisk disk;
+    std::unique_ptr<storage::LogStore> store;
+    Responses out;
+    Network network;
+    std::unique_ptr<Broker> broker;
+    std::string input;
+  };
+
+  std::mt19937_64 rng_;
+  double drop_probability_ = 0;
+  std::map<raft::NodeId, std::unique_ptr<Node>> nodes_;
+  std::set<raft::NodeId> down_;
+  SharedClock clock_;
+  int32_t correlation_ = 0;
+};
+
+}  // namespace chronik::broker::testing
+
+#endif  // CHRONIK_BROKER_SERVER_IN_PROCESS_CLUSTER_H_
