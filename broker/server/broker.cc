@@ -410,25 +410,9 @@ void Broker::Impl::AnswerGroupCompletions() {
     RequestContext context = it->second;
     parked_group_requests_.erase(it);
     if (done.join.has_value()) {
-      kafka::JoinGroupResponse response;
-      response.error_code = done.join->error_code;
-      response.generation_id = done.join->generation_id;
-      response.protocol_type = done.join->protocol_type;
-      response.protocol_name = done.join->protocol_name;
-      response.leader = done.join->leader;
-      response.member_id = done.join->member_id;
-      for (const group::JoinMember& member : done.join->members) {
-        response.members.push_back(
-            {member.member_id, member.group_instance_id, member.metadata});
-      }
-      Finish(context, response, response.error_code != 0);
+      Finish(context, ToResponse(*done.join), done.join->error_code != 0);
     } else if (done.sync.has_value()) {
-      kafka::SyncGroupResponse response;
-      response.error_code = done.sync->error_code;
-      response.protocol_type = done.sync->protocol_type;
-      response.protocol_name = done.sync->protocol_name;
-      response.assignment = done.sync->assignment;
-      Finish(context, response, response.error_code != 0);
+      Finish(context, ToResponse(*done.sync), done.sync->error_code != 0);
     }
   }
 }

@@ -44,6 +44,10 @@ bool HasAnyError(const kafka::DeleteTopicsResponse& response);
 bool HasAnyError(const kafka::CreatePartitionsResponse& response);
 bool HasAnyError(const kafka::AlterConfigsResponse& response);
 
+// The Kafka responses for the coordinator's answers.
+kafka::JoinGroupResponse ToResponse(const group::JoinResult& result);
+kafka::SyncGroupResponse ToResponse(const group::SyncResult& result);
+
 class Broker::Impl : public replication::GroupApplier {
  public:
   Impl(const BrokerOptions& options, storage::LogStore* store, Clock* clock,

@@ -573,6 +573,30 @@ void Broker::Impl::HandleFindCoordinator(
 
 // ----------------------------------------------------------------- Groups --
 
+kafka::JoinGroupResponse ToResponse(const group::JoinResult& result) {
+  kafka::JoinGroupResponse response;
+  response.error_code = result.error_code;
+  response.generation_id = result.generation_id;
+  response.protocol_type = result.protocol_type;
+  response.protocol_name = result.protocol_name;
+  response.leader = result.leader;
+  response.member_id = result.member_id;
+  for (const group::JoinMember& member : result.members) {
+    response.members.push_back(
+        {member.member_id, member.group_instance_id, member.metadata});
+  }
+  return response;
+}
+
+kafka::SyncGroupResponse ToResponse(const group::SyncResult& result) {
+  kafka::SyncGroupResponse response;
+  response.error_code = result.error_code;
+  response.protocol_type = result.protocol_type;
+  response.protocol_name = result.protocol_name;
+  response.assignment = result.assignment;
+  return response;
+}
+
 void Broker::Impl::HandleJoinGroup(const RequestContext& c,
                                    const kafka::JoinGroupRequest& r) {
   if (coordinator_ == nullptr) {
@@ -603,18 +627,7 @@ void Broker::Impl::HandleJoinGroup(const RequestContext& c,
     parked_group_requests_[ticket] = c;
     return;
   }
-  kafka::JoinGroupResponse response;
-  response.error_code = result->error_code;
-  response.generation_id = result->generation_id;
-  response.protocol_type = result->protocol_type;
-  response.protocol_name = result->protocol_name;
-  response.leader = result->leader;
-  response.member_id = result->member_id;
-  for (const group::JoinMember& member : result->members) {
-    response.members.push_back(
-        {member.member_id, member.group_instance_id, member.metadata});
-  }
-  Finish(c, response, response.error_code != 0);
+  Finish(c, ToResponse(*result), result->error_code != 0);
 }
 
 void Broker::Impl::HandleSyncGroup(const RequestContext& c,
@@ -639,12 +652,7 @@ void Broker::Impl::HandleSyncGroup(const RequestContext& c,
     parked_group_requests_[ticket] = c;
     return;
   }
-  kafka::SyncGroupResponse response;
-  response.error_code = result->error_code;
-  response.protocol_type = result->protocol_type;
-  response.protocol_name = result->protocol_name;
-  response.assignment = result->assignment;
-  Finish(c, response, response.error_code != 0);
+  Finish(c, ToResponse(*result), result->error_code != 0);
 }
 
 void Broker::Impl::HandleHeartbeat(const RequestContext& c,
