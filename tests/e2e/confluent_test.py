@@ -255,9 +255,12 @@ class ConfluentTest(harness.BrokerTestCase):
         self.assertEqual(first[topic][0], LEADER_NOT_AVAILABLE)
 
         def ready():
+            # The topic exists first; its partitions report
+            # LEADER_NOT_AVAILABLE until their leaders are elected.
             t = kw.parse_metadata_v1_topics(
                 conn.call(kw.API_METADATA, 1, kw.metadata_v1_body([topic])))
-            return t[topic][0] == 0 and t[topic]
+            return (t[topic][0] == 0 and all(e == 0 for e in t[topic][1]) and
+                    t[topic])
         created = harness.wait_until(ready, what="auto-created topic ready")
         self.assertEqual(created[1], [0, 0, 0])  # --default-partitions=3
         conn.close()
