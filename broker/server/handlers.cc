@@ -277,10 +277,16 @@ void Broker::Impl::HandleProduce(const RequestContext& c,
           }
           continue;
         }
+        // The usual request carries one batch per partition: hand its bytes
+        // to Raft without copying them (nothing reads `batch` afterwards).
+        const bool whole = batches->size() == 1 &&
+                           batch.bytes.size() == partition.records->size();
+        raft::Bytes payload =
+            whole ? raft::Bytes::Own(std::move(*partition.records))
+                  : raft::Bytes::Copy(std::string_view(batch.bytes.data(),
+                                                       batch.bytes.size()));
         absl::StatusOr<replication::RaftHost::Proposed> proposed =
-            host_->Propose(replica->group_id(),
-                           raft::Bytes::Copy(std::string_view(
-                               batch.bytes.data(), batch.bytes.size())));
+            host_->Propose(replica->group_id(), std::move(payload));
         if (!proposed.ok()) {
           out->error_code = absl::IsUnavailable(proposed.status())
                                 ? error::kNotEnoughReplicas
