@@ -320,29 +320,25 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
     hard_state.reset();
   }
   if (!ready.entries.empty() || hard_state.has_value()) {
-    storage::PersistRequest request;
-    request.group_id = id;
-    request.entries.reserve(ready.entries.size());
-    for (const raft::Entry& entry : ready.entries) {
-      request.entries.push_back(ToStorage(entry));
-    }
+    auto make_request = [&] {
+      storage::PersistRequest request;
+      request.group_id = id;
+      request.entries.reserve(ready.entries.size());
+      for (const raft::Entry& entry : ready.entries) {
+        request.entries.push_back(ToStorage(entry));
+      }
+      if (hard_state.has_value()) request.hard_state = ToStorage(*hard_state);
+      return request;
+    };
     if (hard_state.has_value()) {
-      request.hard_state = ToStorage(*hard_state);
       group.persisted_term = hard_state->term;
       group.persisted_vote = hard_state->vote;
     }
-    absl::Status queued = store_->Enqueue(std::move(request));
+    absl::Status queued = store_->Enqueue(make_request());
     if (absl::IsResourceExhausted(queued) && !options_.async_sync_files) {
-      // The queue is full: drain it (the request was not moved from on error
-      // paths, but rebuild it to be safe) and try again.
+      // The queue is full: drain it and try once more.
       FlushStorage(outbox);
-      storage::PersistRequest retry;
-      retry.group_id = id;
-      for (const raft::Entry& entry : ready.entries) {
-        retry.entries.push_back(ToStorage(entry));
-      }
-      if (hard_state.has_value()) retry.hard_state = ToStorage(*hard_state);
-      queued = store_->Enqueue(std::move(retry));
+      queued = store_->Enqueue(make_request());
     }
     if (!queued.ok()) {
       Fail(id, queued);
