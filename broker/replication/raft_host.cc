@@ -50,7 +50,7 @@ RaftHost::RaftHost(const HostOptions& options, storage::LogStore* store)
   CHRONIK_CHECK(store != nullptr);
 }
 
-RaftHost::~RaftHost() { *alive_ = false; }
+RaftHost::~RaftHost() = default;
 
 raft::Config RaftHost::CoreConfig(const GroupSpec& spec) const {
   raft::Config config;
@@ -226,7 +226,8 @@ absl::Status RaftHost::Campaign(GroupId group_id) {
 }
 
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
-  const bool async = static_cast<bool>(options_.async_sync_files);
+  const bool async = options_.async_flush;
+  bool flushed = false;  // one flush per Process (group commit of the batch)
   for (int round = 0; round < options_.max_process_rounds; ++round) {
     bool worked = false;
     std::vector<GroupId> failed;
@@ -242,8 +243,9 @@ void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
     for (GroupId id : failed) groups_.erase(id);
     if (async) {
       MaybeStartAsyncFlush();
-    } else if (store_->queued_requests() > 0) {
+    } else if (store_->queued_requests() > 0 && !flushed) {
       FlushStorage(outbox);
+      flushed = true;
     }
     // Persistence reported to a core may give it new work (commits).
     const bool released = ReleaseDurable(outbox);
@@ -276,21 +278,30 @@ void RaftHost::MaybeStartAsyncFlush() {
   CHRONIK_CHECK_GT(included, 0u) << "BeginFlush took no request";
   flush_in_flight_ = true;
   in_flight_until_ = flushed_ + included;
-  std::vector<env::File*> files = plan_->files_to_sync;
-  if (files.empty()) {
-    OnAsyncSyncDone({});
+  if (plan_->files_to_sync.empty()) {
+    FinishAsyncFlush({});
     return;
   }
-  std::weak_ptr<bool> alive = alive_;
-  options_.async_sync_files(std::move(files),
-                            [this, alive](std::vector<absl::Status> results) {
-                              std::shared_ptr<bool> live = alive.lock();
-                              if (live == nullptr || !*live) return;
-                              OnAsyncSyncDone(std::move(results));
-                            });
+  flush_in_flight_id_ = next_flush_id_++;
+  sync_request_ = SyncRequest{flush_in_flight_id_, plan_->files_to_sync};
 }
 
-void RaftHost::OnAsyncSyncDone(std::vector<absl::Status> results) {
+std::optional<SyncRequest> RaftHost::TakeSyncRequest() {
+  std::optional<SyncRequest> request = std::move(sync_request_);
+  sync_request_.reset();
+  return request;
+}
+
+void RaftHost::OnSyncDone(uint64_t flush_id,
+                          std::vector<absl::Status> results) {
+  CHRONIK_CHECK(flush_in_flight_ && flush_id == flush_in_flight_id_)
+      << "sync completion " << flush_id << " for no flush in flight";
+  CHRONIK_CHECK(!sync_request_.has_value())
+      << "a flush completed before the driver took its sync request";
+  FinishAsyncFlush(std::move(results));
+}
+
+void RaftHost::FinishAsyncFlush(std::vector<absl::Status> results) {
   CHRONIK_CHECK(flush_in_flight_ && plan_.has_value());
   CHRONIK_CHECK_EQ(results.size(), plan_->files_to_sync.size());
   storage::FlushPlan plan = std::move(*plan_);
@@ -335,7 +346,7 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
       group.persisted_vote = hard_state->vote;
     }
     absl::Status queued = store_->Enqueue(make_request());
-    if (absl::IsResourceExhausted(queued) && !options_.async_sync_files) {
+    if (absl::IsResourceExhausted(queued) && !options_.async_flush) {
       // The queue is full: drain it and try once more.
       FlushStorage(outbox);
       queued = store_->Enqueue(make_request());
@@ -437,6 +448,18 @@ raft::NodeId RaftHost::leader(GroupId group_id) const {
 bool RaftHost::is_leader(GroupId group_id) const {
   const raft::RawNode* n = node(group_id);
   return n != nullptr && n->is_leader();
+}
+
+bool RaftHost::HasWork() const {
+  if (HasReady()) return true;
+  if (!flush_in_flight_ && store_->queued_requests() > 0) return true;
+  for (const auto& [id, group] : groups_) {
+    if (!group.pending.empty() &&
+        group.pending.front().needs_flushed <= flushed_) {
+      return true;  // durable, not yet reported to the core
+    }
+  }
+  return false;
 }
 
 bool RaftHost::HasReady() const {

@@ -8,14 +8,19 @@
 //   Tick()                 every tick interval (all groups tick),
 //   Propose(group, data)   for new commands / record batches,
 //   Process(&outbox)       after any of the above: collects every group's
-//   Ready,
-//                          queues its storage work, hands committed entries to
-//                          the group's applier, then flushes the LogStore (one
-//                          fsync covers all groups: group commit), reports
-//                          persistence back to the cores, and repeats until no
-//                          group has work (bounded). Messages to send land in
-//                          `outbox`; replies that claim durability are only
-//                          released after the flush that made them true.
+//                          Ready, queues its storage work, hands committed
+//                          entries to the group's applier, and makes the
+//                          queued work durable with ONE LogStore flush (one
+//                          fsync per file covers all groups: group commit);
+//                          it reports persistence back to the cores and keeps
+//                          applying (bounded rounds) without a second flush:
+//                          storage work queued after the flush waits for the
+//                          next Process (HasWork() says so). Messages to send
+//                          land in `outbox`; replies that claim durability are
+//                          only released after the flush that made them true.
+//   OnSyncDone(id, ...)    async mode only: the fsyncs of the flush handed
+//                          out by TakeSyncRequest() finished (an input, like a
+//                          message; the driver then calls Process).
 //
 // Recovery: AddGroup opens the group's storage, replays the committed entries
 // (after the last snapshot) through the applier, and restarts the core with
@@ -76,12 +81,14 @@ struct GroupSpec {
 using SyncFiles = std::function<std::vector<absl::Status>(
     absl::Span<env::File* const> files)>;
 
-// Starts the fsyncs of `files` elsewhere (an IO thread) and returns at once.
-// The driver later calls `done` with one status per file, in order, on the
-// RaftHost's thread and outside any RaftHost call, then calls Process().
-using SyncDone = std::function<void(std::vector<absl::Status> results)>;
-using AsyncSyncFiles =
-    std::function<void(std::vector<env::File*> files, SyncDone done)>;
+// Async mode: the files one started flush needs fsynced before it counts as
+// durable. The driver syncs them elsewhere (an IO thread, or the simulator
+// after a simulated latency) and reports OnSyncDone(flush_id, one status per
+// file in order). The files stay open until then (deleting a group waits).
+struct SyncRequest {
+  uint64_t flush_id = 0;
+  std::vector<env::File*> files;
+};
 
 struct HostOptions {
   raft::NodeId self = raft::kNoNode;
@@ -103,11 +110,11 @@ struct HostOptions {
   // that syncs the files concurrently (runtime::SyncInParallel), returning
   // one status per file in order.
   SyncFiles sync_files;
-  // When set, Process() never waits for an fsync: it starts a flush
-  // (LogStore::BeginFlush), hands the files to this function and goes on;
-  // Readies keep queueing and share the next flush (one in flight at a time).
-  // Replies that claim durability wait for the flush that covers them.
-  AsyncSyncFiles async_sync_files;
+  // When true, Process() never waits for an fsync: it starts a flush
+  // (LogStore::BeginFlush) and hands its files out (TakeSyncRequest); Readies
+  // keep queueing and share the next flush (one in flight at a time). Replies
+  // that claim durability wait for the flush that covers them.
+  bool async_flush = false;
   // Async mode: stop taking Readies while this much is queued (backpressure).
   uint64_t max_async_queued_bytes = 128ull << 20;
 };
@@ -138,8 +145,17 @@ class RaftHost {
   absl::Status Campaign(GroupId group_id);
 
   void Process(std::vector<OutgoingMessage>* outbox);
+  // Async mode: the flush the last Process started, whose files the driver
+  // must now sync (at most one is in flight); nullopt when there is none.
+  std::optional<SyncRequest> TakeSyncRequest();
+  // Async mode: the fsyncs of `flush_id` finished (one status per file, in
+  // the request's order). Call Process() afterwards.
+  void OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results);
   // Async mode: a flush is waiting for its fsyncs.
   bool flush_in_flight() const { return flush_in_flight_; }
+  // Process would do work: a group has a Ready, or storage work is queued
+  // that no flush in flight covers.
+  bool HasWork() const;
 
   // nullptr when the group is not running.
   const raft::RawNode* node(GroupId group_id) const;
@@ -185,7 +201,7 @@ class RaftHost {
   // when it reported any.
   bool ReleaseDurable(std::vector<OutgoingMessage>* outbox);
   void MaybeStartAsyncFlush();
-  void OnAsyncSyncDone(std::vector<absl::Status> results);
+  void FinishAsyncFlush(std::vector<absl::Status> results);
   // Deletes groups whose deletion waited for a flush to finish.
   void DeleteDeferred();
   void ReportLeader(Group& group);
@@ -200,9 +216,10 @@ class RaftHost {
   bool flush_in_flight_ = false;
   uint64_t in_flight_until_ = 0;  // flushed_ once the flush in flight is done
   std::optional<storage::FlushPlan> plan_;
+  uint64_t next_flush_id_ = 1;
+  uint64_t flush_in_flight_id_ = 0;
+  std::optional<SyncRequest> sync_request_;  // not taken by the driver yet
   std::vector<GroupId> deferred_deletes_;
-  // Guards OnAsyncSyncDone against a host destroyed with a flush in flight.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace chronik::replication

@@ -39,11 +39,11 @@ class RecordingApplier : public GroupApplier {
 // One node: a simulated disk, a LogStore on it, a RaftHost.
 struct TestNode {
   TestNode(raft::NodeId id, uint64_t seed, SyncFiles sync_files = nullptr,
-           AsyncSyncFiles async_sync_files = nullptr)
+           bool async_flush = false)
       : rng(seed),
         disk(sim::SimDiskOptions{}, rng),
         sync(std::move(sync_files)),
-        async_sync(std::move(async_sync_files)) {
+        async(async_flush) {
     Open(id);
   }
   void Open(raft::NodeId id) {
@@ -54,7 +54,7 @@ struct TestNode {
     options.self = id;
     options.seed = 42;
     options.sync_files = sync;
-    options.async_sync_files = async_sync;
+    options.async_flush = async;
     host = std::make_unique<RaftHost>(options, store.get());
   }
   void Restart(raft::NodeId id, bool crash) {
@@ -67,7 +67,7 @@ struct TestNode {
   std::mt19937_64 rng;
   sim::SimDisk disk;
   SyncFiles sync;
-  AsyncSyncFiles async_sync;
+  bool async = false;
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<RaftHost> host;
   RecordingApplier applier;
@@ -77,8 +77,12 @@ struct TestNode {
 void Settle(std::map<raft::NodeId, TestNode*>& nodes) {
   for (int round = 0; round < 100; ++round) {
     std::vector<OutgoingMessage> outbox;
-    for (auto& [id, node] : nodes) node->host->Process(&outbox);
-    if (outbox.empty()) return;
+    bool more_work = false;
+    for (auto& [id, node] : nodes) {
+      node->host->Process(&outbox);
+      more_work = more_work || node->host->HasWork();
+    }
+    if (outbox.empty() && !more_work) return;
     for (OutgoingMessage& out : outbox) {
       auto to = nodes.find(out.message.to);
       ASSERT_NE(to, nodes.end());
@@ -246,33 +250,36 @@ TEST(RaftHostTest, DeleteGroupRemovesItsStorage) {
 
 // An IO "thread" the test runs by hand: flushes wait until Complete().
 struct ManualSyncer {
-  void Start(std::vector<env::File*> files, SyncDone done) {
-    started.push_back({std::move(files), std::move(done)});
+  explicit ManualSyncer(RaftHost* host) : host(host) {}
+  // Process, then take the flush it started (if any).
+  void Process(std::vector<OutgoingMessage>* outbox) {
+    host->Process(outbox);
+    if (std::optional<SyncRequest> request = host->TakeSyncRequest()) {
+      started.push_back(std::move(*request));
+    }
   }
   // Syncs and acknowledges the oldest started flush.
   void Complete() {
     CHRONIK_CHECK(!started.empty());
-    auto [files, done] = std::move(started.front());
+    SyncRequest request = std::move(started.front());
     started.erase(started.begin());
     std::vector<absl::Status> results;
-    for (env::File* file : files) results.push_back(file->Sync());
-    done(std::move(results));
+    for (env::File* file : request.files) results.push_back(file->Sync());
+    host->OnSyncDone(request.flush_id, std::move(results));
   }
-  std::vector<std::pair<std::vector<env::File*>, SyncDone>> started;
+  RaftHost* host;
+  std::vector<SyncRequest> started;
 };
 
 TEST(RaftHostTest, AsyncFlushHoldsDurabilityUntilTheSyncsComplete) {
-  ManualSyncer io;
-  TestNode node(1, 13, nullptr,
-                [&](std::vector<env::File*> files, SyncDone done) {
-                  io.Start(std::move(files), std::move(done));
-                });
+  TestNode node(1, 13, nullptr, /*async_flush=*/true);
+  ManualSyncer io(node.host.get());
   ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
   ASSERT_TRUE(node.host->Campaign(0).ok());
   std::vector<OutgoingMessage> outbox;
   auto settle = [&] {
     for (int i = 0; i < 20; ++i) {
-      node.host->Process(&outbox);
+      io.Process(&outbox);
       if (io.started.empty()) return;
       io.Complete();
     }
@@ -281,17 +288,17 @@ TEST(RaftHostTest, AsyncFlushHoldsDurabilityUntilTheSyncsComplete) {
   ASSERT_TRUE(node.host->is_leader(0));
 
   ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("a")).ok());
-  node.host->Process(&outbox);
+  io.Process(&outbox);
   ASSERT_EQ(io.started.size(), 1u);
   EXPECT_TRUE(node.host->flush_in_flight());
   EXPECT_TRUE(node.applier.applied[0].empty())
       << "a single voter commits only what its own fsync made durable";
   // More work while the flush is in flight queues behind it.
   ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("b")).ok());
-  node.host->Process(&outbox);
+  io.Process(&outbox);
   EXPECT_EQ(io.started.size(), 1u) << "one flush in flight at a time";
   io.Complete();
-  node.host->Process(&outbox);
+  io.Process(&outbox);
   EXPECT_THAT(node.applier.applied[0], ElementsAre("a"));
   ASSERT_EQ(io.started.size(), 1u) << "the next flush carries b";
   io.Complete();
@@ -301,20 +308,17 @@ TEST(RaftHostTest, AsyncFlushHoldsDurabilityUntilTheSyncsComplete) {
 }
 
 TEST(RaftHostTest, AsyncDeleteWaitsForTheFlushInFlight) {
-  ManualSyncer io;
-  TestNode node(1, 14, nullptr,
-                [&](std::vector<env::File*> files, SyncDone done) {
-                  io.Start(std::move(files), std::move(done));
-                });
+  TestNode node(1, 14, nullptr, /*async_flush=*/true);
+  ManualSyncer io(node.host.get());
   ASSERT_TRUE(node.host->AddGroup({6, {1}, false, &node.applier}).ok());
   ASSERT_TRUE(node.host->Campaign(6).ok());
   std::vector<OutgoingMessage> outbox;
   for (int i = 0; i < 10; ++i) {
-    node.host->Process(&outbox);
+    io.Process(&outbox);
     if (!io.started.empty()) io.Complete();
   }
   ASSERT_TRUE(node.host->Propose(6, raft::Bytes::Copy("z")).ok());
-  node.host->Process(&outbox);
+  io.Process(&outbox);
   ASSERT_EQ(io.started.size(), 1u);
   ASSERT_TRUE(node.host->DeleteGroup(6).ok());
   EXPECT_NE(node.store->group(6), nullptr) << "files still syncing elsewhere";
