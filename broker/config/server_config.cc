@@ -460,19 +460,6 @@ absl::Status FinishCluster(ServerConfig& config) {
 
 }  // namespace
 
-const char* LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "?";
-}
 
 absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers) {
   // (host, port) -> "node N kafka" for the first listener seen there.

@@ -21,10 +21,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "broker/env/env.h"
 
 namespace chronik::config {
 
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
+using LogLevel = env::LogLevel;
 
 struct PeerConfig {
   uint64_t id = 0;
@@ -78,7 +79,6 @@ std::string ServerConfigUsage();
 // of every peer is distinct. ("localhost" and "127.0.0.1" are one host.)
 absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers);
 
-const char* LogLevelName(LogLevel level);
 
 }  // namespace chronik::config
 

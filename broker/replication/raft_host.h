@@ -45,6 +45,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "broker/env/env.h"
 #include "broker/storage/log_store.h"
 #include "raft/raw_node.h"
 
@@ -55,10 +56,7 @@ using GroupId = uint64_t;
 // Async mode: stop taking Readies while this many requests are queued.
 inline constexpr size_t kMaxAsyncQueuedRequests = 8192;
 
-struct OutgoingMessage {
-  GroupId group_id = 0;
-  raft::Message message;
-};
+using OutgoingMessage = env::PeerMessage;
 
 // What a group's state machine sees: committed entries, in log order, exactly
 // once per process lifetime (after a restart, replayed from storage).
@@ -78,17 +76,9 @@ struct GroupSpec {
   GroupApplier* applier = nullptr;   // borrowed; outlives the group
 };
 
-using SyncFiles = std::function<std::vector<absl::Status>(
-    absl::Span<env::File* const> files)>;
-
-// Async mode: the files one started flush needs fsynced before it counts as
-// durable. The driver syncs them elsewhere (an IO thread, or the simulator
-// after a simulated latency) and reports OnSyncDone(flush_id, one status per
-// file in order). The files stay open until then (deleting a group waits).
-struct SyncRequest {
-  uint64_t flush_id = 0;
-  std::vector<env::File*> files;
-};
+using SyncFiles = env::SyncFiles;
+// Async mode: the files one started flush needs fsynced (see env.h).
+using SyncRequest = env::SyncRequest;
 
 struct HostOptions {
   raft::NodeId self = raft::kNoNode;

@@ -377,7 +377,7 @@ std::string Server::Describe() const {
       config.advertised_port, " http=", config.bind_host, ":", http_port_,
       " data_dir=",
       error ? config.data_dir : data_dir.lexically_normal().string(),
-      " log_level=", config::LogLevelName(config.log_level));
+      " log_level=", env::LogLevelName(config.log_level));
 }
 
 absl::Status Server::Run() {

@@ -1,6 +1,7 @@
 // CPU cost of the broker's produce and fetch paths, in process: a Broker on a
 // simulated disk (no real IO), driven with real request frames. Run with
 // `bazel run -c opt //broker/server:broker_bench`.
+#include <deque>
 #include <map>
 #include <memory>
 #include <random>
@@ -13,47 +14,20 @@
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/record_batch.h"
 #include "broker/server/broker.h"
+#include "broker/server/testing/test_driver.h"
 #include "sim/disk/sim_disk.h"
 
 namespace chronik::broker {
 namespace {
 
-class StepClock : public Clock {
- public:
-  int64_t NowMs() override { return now_ms; }
-  int64_t now_ms = 1'700'000'000'000;
-};
-
-class DiscardOutput : public ConnectionOutput {
- public:
-  void Send(ConnectionId, std::string bytes) override {
-    ++responses;
-    last = std::move(bytes);
-  }
-  void Close(ConnectionId) override {}
-  void PauseReading(ConnectionId) override {}
-  void ResumeReading(ConnectionId) override {}
-  uint64_t responses = 0;
-  std::string last;
-};
-
-class NoPeers : public PeerOutput {
- public:
-  void Send(replication::OutgoingMessage) override {}
-};
-
 struct Fixture {
   Fixture() : rng(1), disk(Options(), rng) {
-    auto opened = storage::LogStore::Open(&disk, "data", {});
-    CHRONIK_CHECK(opened.ok());
-    store = std::move(*opened);
     BrokerOptions options;
     options.config.node_id = 1;
     options.config.advertised_host = "127.0.0.1";
-    broker =
-        std::make_unique<Broker>(options, store.get(), &clock, &out, &peers);
-    CHRONIK_CHECK(broker->Start().ok());
-    broker->OnConnectionOpen(1, "bench");
+    driver = std::make_unique<testing::TestDriver>(options, &disk, &clock, 1);
+    CHRONIK_CHECK(driver->Start().ok());
+    driver->Open(1, "bench");
     kafka::CreateTopicsRequest create;
     create.topics.push_back({"bench", 1, 1, {}, {}});
     Send(kafka::EncodeRequestFrame(4, 1, std::string("b"), create));
@@ -64,18 +38,19 @@ struct Fixture {
     options.fsync_latency_max_micros = 0;
     return options;
   }
-  void Send(std::string frame) {
-    input += frame;
-    broker->OnConnectionInput(1, &input);
+  // One request through the broker; returns the responses it produced.
+  size_t Send(const std::string& frame) {
+    driver->Write(1, frame);
+    driver->Settle();
+    std::deque<std::string>& responses = driver->connection(1).responses;
+    const size_t answered = responses.size();
+    responses.clear();
+    return answered;
   }
   std::mt19937_64 rng;
   sim::SimDisk disk;
-  std::unique_ptr<storage::LogStore> store;
-  StepClock clock;
-  DiscardOutput out;
-  NoPeers peers;
-  std::unique_ptr<Broker> broker;
-  std::string input;
+  testing::FakeClock clock;
+  std::unique_ptr<testing::TestDriver> driver;
 };
 
 std::string ProduceFrame(int records, int record_bytes) {
@@ -101,9 +76,9 @@ void BM_Produce(benchmark::State& state) {
   Fixture fixture;
   const std::string frame =
       ProduceFrame(static_cast<int>(state.range(0)), 1024);
-  for (auto _ : state) fixture.Send(frame);
-  CHRONIK_CHECK_GE(fixture.out.responses,
-                   static_cast<uint64_t>(state.iterations()));
+  uint64_t responses = 0;
+  for (auto _ : state) responses += fixture.Send(frame);
+  CHRONIK_CHECK_GE(responses, static_cast<uint64_t>(state.iterations()));
   state.SetBytesProcessed(
       static_cast<int64_t>(state.iterations() * frame.size()));
   state.SetItemsProcessed(state.iterations() * state.range(0));

@@ -16,6 +16,7 @@
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/record_batch.h"
 #include "broker/server/errors.h"
+#include "broker/server/testing/test_driver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/disk/sim_disk.h"
@@ -26,45 +27,14 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
-class FakeClock : public Clock {
- public:
-  int64_t NowMs() override { return now_ms; }
-  int64_t now_ms = 1'700'000'000'000;
-};
-
-class CapturingOutput : public ConnectionOutput {
- public:
-  void Send(ConnectionId id, std::string bytes) override {
-    sent[id].push_back(std::move(bytes));
-  }
-  void Close(ConnectionId id) override { closed.push_back(id); }
-  void PauseReading(ConnectionId id) override { paused[id] = true; }
-  // Like the event loop: resuming re-delivers buffered input at once, from
-  // inside the broker's own call.
-  void ResumeReading(ConnectionId id) override {
-    paused[id] = false;
-    if (redeliver) redeliver(id);
-  }
-  std::function<void(ConnectionId)> redeliver;
-  std::map<ConnectionId, std::deque<std::string>> sent;
-  std::vector<ConnectionId> closed;
-  std::map<ConnectionId, bool> paused;
-};
-
-class NoPeers : public PeerOutput {
- public:
-  void Send(replication::OutgoingMessage) override { ++sent; }
-  int sent = 0;
-};
+using testing::FakeClock;
+using testing::TestDriver;
 
 class BrokerTest : public ::testing::Test {
  protected:
   BrokerTest() : rng_(5), disk_(sim::SimDiskOptions{}, rng_) { StartBroker(); }
 
   void StartBroker() {
-    auto store = storage::LogStore::Open(&disk_, "data", {});
-    CHRONIK_CHECK(store.ok()) << store.status();
-    store_ = std::move(*store);
     BrokerOptions options;
     options.config.node_id = 1;
     options.config.kafka_port = 9092;
@@ -73,19 +43,27 @@ class BrokerTest : public ::testing::Test {
     options.config.max_inflight_requests_per_connection = max_inflight_;
     options.segment_max_bytes = segment_max_bytes_;
     options.retention_check_ticks = 10;
-    broker_ = std::make_unique<Broker>(options, store_.get(), &clock_, &out_,
-                                       &peers_);
-    absl::Status started = broker_->Start();
+    driver_ = std::make_unique<TestDriver>(options, &disk_, &clock_, 5);
+    absl::Status started = driver_->Start();
     CHRONIK_CHECK(started.ok()) << started;
-    broker_->OnConnectionOpen(kConn, "127.0.0.1:5555");
+    broker_ = &driver_->broker();
+    driver_->Open(kConn, "127.0.0.1:5555");
   }
 
   void Restart(bool crash) {
-    broker_.reset();
-    store_.reset();
+    driver_.reset();
+    broker_ = nullptr;
     if (crash) disk_.Crash();
-    out_.sent.clear();
     StartBroker();
+  }
+
+  // Bytes from the client, then the steps they lead to.
+  void Write(ConnectionId id, const std::string& bytes) {
+    driver_->Write(id, bytes);
+    driver_->Settle();
+  }
+  std::deque<std::string>& Sent(ConnectionId id = kConn) {
+    return driver_->connection(id).responses;
   }
 
   // Sends one request and returns the decoded response (it must be answered
@@ -99,15 +77,13 @@ class BrokerTest : public ::testing::Test {
 
   template <typename Request>
   void SendOnly(const Request& request, int16_t version) {
-    std::string frame = kafka::EncodeRequestFrame(version, ++correlation_id_,
-                                                  std::string("test"), request);
-    input_ += frame;
-    broker_->OnConnectionInput(kConn, &input_);
+    Write(kConn, kafka::EncodeRequestFrame(version, ++correlation_id_,
+                                           std::string("test"), request));
   }
 
   template <typename Response>
   Response Receive(int16_t version) {
-    auto& queue = out_.sent[kConn];
+    auto& queue = Sent();
     CHRONIK_CHECK(!queue.empty()) << "no response";
     std::string frame = std::move(queue.front());
     queue.pop_front();
@@ -123,6 +99,7 @@ class BrokerTest : public ::testing::Test {
   void Tick() {
     clock_.now_ms += 50;
     broker_->Tick();
+    driver_->Settle();
   }
 
   kafka::CreateTopicsResponse CreateTopic(const std::string& name,
@@ -213,12 +190,9 @@ class BrokerTest : public ::testing::Test {
   static constexpr ConnectionId kConn = 1;
   std::mt19937_64 rng_;
   sim::SimDisk disk_;
-  std::unique_ptr<storage::LogStore> store_;
   FakeClock clock_;
-  CapturingOutput out_;
-  NoPeers peers_;
-  std::unique_ptr<Broker> broker_;
-  std::string input_;
+  std::unique_ptr<TestDriver> driver_;
+  Broker* broker_ = nullptr;
   int32_t correlation_id_ = 0;
   int max_inflight_ = 64;
   uint64_t segment_max_bytes_ = 64ull << 20;
@@ -233,7 +207,8 @@ TEST_F(BrokerTest, StandaloneRegistersItselfAndIsReady) {
   EXPECT_EQ(metadata.brokers[0].host, "127.0.0.1");
   EXPECT_EQ(metadata.brokers[0].port, 9092);
   EXPECT_EQ(metadata.controller_id, 1);
-  EXPECT_EQ(peers_.sent, 0) << "a cluster of one talks to nobody";
+  EXPECT_THAT(driver_->TakePeerMessages(), SizeIs(0))
+      << "a cluster of one talks to nobody";
 }
 
 TEST_F(BrokerTest, ApiVersionsListsServedApisAndUnknownVersionGetsV0Error) {
@@ -250,8 +225,7 @@ TEST_F(BrokerTest, ApiVersionsListsServedApisAndUnknownVersionGetsV0Error) {
   w.WriteInt16(-1);
   std::string body = w.Release();
   frame[3] = static_cast<char>(body.size());
-  input_ += frame + body;
-  broker_->OnConnectionInput(kConn, &input_);
+  Write(kConn, frame + body);
   auto answer = Receive<kafka::ApiVersionsResponse>(0);
   EXPECT_EQ(answer.error_code, error::kUnsupportedVersion);
   EXPECT_THAT(answer.api_keys, SizeIs(1));
@@ -471,10 +445,9 @@ TEST_F(BrokerTest, LongPollFetchWaitsAndResponsesStayInOrder) {
   request.topics.push_back(topic);
   SendOnly(request, 11);
   SendOnly(AllTopics(), 12);
-  EXPECT_TRUE(out_.sent[kConn].empty())
-      << "metadata must wait behind the fetch";
+  EXPECT_TRUE(Sent().empty()) << "metadata must wait behind the fetch";
   Tick();
-  EXPECT_TRUE(out_.sent[kConn].empty());
+  EXPECT_TRUE(Sent().empty());
   for (int i = 0; i < 10; ++i) Tick();  // 550 ms: the fetch expires empty
   auto fetched = Receive<kafka::FetchResponse>(11);
   EXPECT_THAT(FetchedOffsets(fetched), SizeIs(0));
@@ -483,7 +456,7 @@ TEST_F(BrokerTest, LongPollFetchWaitsAndResponsesStayInOrder) {
 
   // A parked fetch is answered as soon as data arrives.
   SendOnly(request, 11);
-  EXPECT_TRUE(out_.sent[kConn].empty());
+  EXPECT_TRUE(Sent().empty());
   kafka::ProduceRequest produce;
   produce.acks = 1;
   produce.timeout_ms = 1000;
@@ -499,49 +472,45 @@ TEST_F(BrokerTest, LongPollFetchWaitsAndResponsesStayInOrder) {
 TEST_F(BrokerTest, InFlightLimitPausesReadingAndResumeRedeliversSafely) {
   max_inflight_ = 1;
   Restart(/*crash=*/false);
-  out_.redeliver = [this](ConnectionId id) {
-    broker_->OnConnectionInput(id, &input_);
-  };
   ASSERT_EQ(CreateTopic("bp", 1).topics.at(0).error_code, 0);
   kafka::FetchRequest request;
   request.max_wait_ms = 200;
   request.min_bytes = 1;
   request.topics.push_back({"bp", {{0, -1, 0, -1, -1, 1 << 20}}});
   // Both frames arrive together; only the first may be in flight.
-  input_ += kafka::EncodeRequestFrame(11, 100, std::string("t"), request);
-  input_ += kafka::EncodeRequestFrame(12, 101, std::string("t"), AllTopics());
-  broker_->OnConnectionInput(kConn, &input_);
-  EXPECT_TRUE(out_.paused[kConn]);
-  EXPECT_FALSE(input_.empty()) << "the second request waits in the buffer";
+  Write(kConn,
+        kafka::EncodeRequestFrame(11, 100, std::string("t"), request) +
+            kafka::EncodeRequestFrame(12, 101, std::string("t"), AllTopics()));
+  EXPECT_TRUE(driver_->connection(kConn).paused);
+  EXPECT_FALSE(driver_->connection(kConn).input.empty())
+      << "the second request waits in the buffer";
   for (int i = 0; i < 5; ++i) Tick();
-  EXPECT_FALSE(out_.paused[kConn]);
-  EXPECT_TRUE(input_.empty());
+  EXPECT_FALSE(driver_->connection(kConn).paused);
+  EXPECT_TRUE(driver_->connection(kConn).input.empty());
   EXPECT_EQ(Receive<kafka::FetchResponse>(11)
                 .responses.at(0)
                 .partitions.at(0)
                 .error_code,
             0);
   EXPECT_THAT(Receive<kafka::MetadataResponse>(12).topics, SizeIs(1));
-  EXPECT_TRUE(out_.sent[kConn].empty()) << "each request answered exactly once";
+  EXPECT_TRUE(Sent().empty()) << "each request answered exactly once";
 }
 
 TEST_F(BrokerTest, ResumeFromInsideReplicationCallbackIsSafe) {
   max_inflight_ = 1;
   Restart(/*crash=*/false);
-  out_.redeliver = [this](ConnectionId id) {
-    broker_->OnConnectionInput(id, &input_);
-  };
   ASSERT_EQ(CreateTopic("cb", 1).topics.at(0).error_code, 0);
   // The produce completes inside the Raft apply callback, which resumes the
   // connection, which delivers the next produce from inside that callback.
+  std::string frames;
   for (int i = 0; i < 3; ++i) {
     kafka::ProduceRequest produce;
     produce.acks = -1;
     produce.timeout_ms = 1000;
     produce.topics.push_back({"cb", {{0, Batch(2)}}});
-    input_ += kafka::EncodeRequestFrame(9, 200 + i, std::string("t"), produce);
+    frames += kafka::EncodeRequestFrame(9, 200 + i, std::string("t"), produce);
   }
-  broker_->OnConnectionInput(kConn, &input_);
+  Write(kConn, frames);
   for (int i = 0; i < 3; ++i) Tick();
   std::vector<int64_t> bases;
   for (int i = 0; i < 3; ++i) {
@@ -602,13 +571,11 @@ TEST_F(BrokerTest, RetentionBySizeDropsOldSegmentsAndMovesTheLogStart) {
 }
 
 TEST_F(BrokerTest, MalformedFramesCloseOnlyThatConnection) {
-  broker_->OnConnectionOpen(2, "peer2");
-  std::string garbage = std::string("\x00\x00\x00\x05", 4) + "abcde";
-  broker_->OnConnectionInput(2, &garbage);
-  broker_->OnConnectionOpen(3, "peer3");
-  std::string oversized = std::string("\x7f\xff\xff\xff", 4);
-  broker_->OnConnectionInput(3, &oversized);
-  EXPECT_THAT(out_.closed, ElementsAre(2, 3));
+  driver_->Open(2, "peer2");
+  Write(2, std::string("\x00\x00\x00\x05", 4) + "abcde");
+  driver_->Open(3, "peer3");
+  Write(3, std::string("\x7f\xff\xff\xff", 4));
+  EXPECT_THAT(driver_->closed(), ElementsAre(2, 3));
   EXPECT_EQ(broker_->Metrics().malformed_requests, 2u);
   auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
   EXPECT_THAT(metadata.brokers, SizeIs(1)) << "other connections still served";
@@ -621,7 +588,7 @@ TEST_F(BrokerTest, AcksZeroGetsNoResponse) {
   produce.timeout_ms = 1000;
   produce.topics.push_back({"a0", {{0, Batch(2)}}});
   SendOnly(produce, 9);
-  EXPECT_TRUE(out_.sent[kConn].empty());
+  EXPECT_TRUE(Sent().empty());
   EXPECT_THAT(FetchedOffsets(Fetch("a0", 0, 0)), ElementsAre(0, 1));
 }
 

@@ -1,6 +1,8 @@
-// InProcessCluster (tests only): N brokers in one process, each with its own
-// simulated disk, a shared fake clock and an in-memory network that can drop
-// messages with a seeded probability. Deterministic for a given seed.
+// InProcessCluster (tests only): N brokers in one process, each run by a
+// TestDriver on its own simulated disk, with a shared fake clock and an
+// in-memory network that can drop messages with a seeded probability.
+// Deterministic for a given seed. (The simulator's broker scenario is to
+// replace it: it adds faults, clocks and clients.)
 //
 // Step() delivers queued Raft messages (bounded rounds), advances the clock by
 // one tick and ticks every live broker. Crash() drops a node's volatile state
@@ -22,6 +24,7 @@
 #include "base/check.h"
 #include "broker/kafka/protocol.h"
 #include "broker/server/broker.h"
+#include "broker/server/testing/test_driver.h"
 #include "sim/disk/sim_disk.h"
 
 namespace chronik::broker::testing {
@@ -55,74 +58,71 @@ class InProcessCluster {
 
   void Start(raft::NodeId id) {
     Node& node = *nodes_.at(id);
-    auto store = storage::LogStore::Open(&node.disk, "data", {});
-    CHRONIK_CHECK(store.ok()) << store.status();
-    node.store = std::move(*store);
     BrokerOptions options;
     options.config = Config(id);
-    options.seed = id;
-    node.out.frames.clear();
-    node.input.clear();
-    node.broker = std::make_unique<Broker>(options, node.store.get(), &clock_,
-                                           &node.out, &node.network);
-    CHRONIK_CHECK(node.broker->Start().ok());
-    node.broker->OnConnectionOpen(1, "client");
+    node.driver = std::make_unique<TestDriver>(options, &node.disk, &clock_,
+                                               /*seed=*/id);
+    absl::Status started = node.driver->Start();
+    CHRONIK_CHECK(started.ok()) << started;
+    node.driver->Open(1, "client");
     down_.erase(id);
   }
 
   void Crash(raft::NodeId id) {
     Node& node = *nodes_.at(id);
-    node.broker.reset();
-    node.store.reset();
+    node.driver.reset();
     node.disk.Crash();
-    node.network.queue.clear();
     down_.insert(id);
   }
 
   bool up(raft::NodeId id) const { return down_.count(id) == 0; }
-  Broker& broker(raft::NodeId id) { return *nodes_.at(id)->broker; }
+  Broker& broker(raft::NodeId id) { return nodes_.at(id)->driver->broker(); }
   int64_t now_ms() const { return clock_.now_ms; }
 
   void Step() {
     for (int round = 0; round < 1000; ++round) {
       bool any = false;
+      std::set<raft::NodeId> received;
       for (auto& [id, node] : nodes_) {
-        while (!node->network.queue.empty()) {
-          replication::OutgoingMessage message =
-              std::move(node->network.queue.front());
-          node->network.queue.pop_front();
+        if (!up(id)) continue;
+        for (env::PeerMessage& message : node->driver->TakePeerMessages()) {
           any = true;
           const raft::NodeId to = message.message.to;
-          if (!up(id) || !up(to) || nodes_.count(to) == 0) continue;
+          if (!up(to) || nodes_.count(to) == 0) continue;
           if (drop_probability_ > 0 && std::uniform_real_distribution<double>(
                                            0, 1)(rng_) < drop_probability_) {
             continue;
           }
-          nodes_.at(to)->broker->OnRaftMessage(message.group_id,
-                                               std::move(message.message));
+          nodes_.at(to)->driver->broker().OnPeerMessage(
+              message.group_id, std::move(message.message));
+          received.insert(to);
         }
       }
+      for (raft::NodeId id : received) nodes_.at(id)->driver->Settle();
       if (!any) break;
     }
     clock_.now_ms += 50;
     for (auto& [id, node] : nodes_) {
-      if (up(id)) node->broker->Tick();
+      if (!up(id)) continue;
+      node->driver->broker().Tick();
+      node->driver->Settle();
     }
   }
 
   // Writes one request frame to node `id`'s connection.
   void Send(raft::NodeId id, std::string frame) {
-    Node& node = *nodes_.at(id);
     CHRONIK_CHECK(up(id));
-    node.input += frame;
-    node.broker->OnConnectionInput(1, &node.input);
+    TestDriver& driver = *nodes_.at(id)->driver;
+    driver.Write(1, frame);
+    driver.Settle();
   }
 
   std::optional<std::string> TakeResponse(raft::NodeId id) {
-    Node& node = *nodes_.at(id);
-    if (node.out.frames.empty()) return std::nullopt;
-    std::string frame = std::move(node.out.frames.front());
-    node.out.frames.pop_front();
+    std::deque<std::string>& frames =
+        nodes_.at(id)->driver->connection(1).responses;
+    if (frames.empty()) return std::nullopt;
+    std::string frame = std::move(frames.front());
+    frames.pop_front();
     return frame;
   }
 
@@ -158,51 +158,25 @@ class InProcessCluster {
 
   bool AllReady() {
     for (auto& [id, node] : nodes_) {
-      if (!up(id) || !node->broker->IsReady()) return false;
+      if (!up(id) || !node->driver->broker().IsReady()) return false;
     }
     return true;
   }
 
  private:
-  class SharedClock : public Clock {
-   public:
-    int64_t NowMs() override { return now_ms; }
-    int64_t now_ms = 1'700'000'000'000;
-  };
-  class Responses : public ConnectionOutput {
-   public:
-    void Send(ConnectionId, std::string bytes) override {
-      frames.push_back(std::move(bytes));
-    }
-    void Close(ConnectionId) override {}
-    void PauseReading(ConnectionId) override {}
-    void ResumeReading(ConnectionId) override {}
-    std::deque<std::string> frames;
-  };
-  class Network : public PeerOutput {
-   public:
-    void Send(replication::OutgoingMessage message) override {
-      queue.push_back(std::move(message));
-    }
-    std::deque<replication::OutgoingMessage> queue;
-  };
   struct Node {
     explicit Node(uint64_t seed)
         : rng(seed), disk(sim::SimDiskOptions{}, rng) {}
     std::mt19937_64 rng;
     sim::SimDisk disk;
-    std::unique_ptr<storage::LogStore> store;
-    Responses out;
-    Network network;
-    std::unique_ptr<Broker> broker;
-    std::string input;
+    std::unique_ptr<TestDriver> driver;
   };
 
   std::mt19937_64 rng_;
   double drop_probability_ = 0;
   std::map<raft::NodeId, std::unique_ptr<Node>> nodes_;
   std::set<raft::NodeId> down_;
-  SharedClock clock_;
+  FakeClock clock_;
   int32_t correlation_ = 0;
 };
 

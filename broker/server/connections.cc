@@ -1,0 +1,168 @@
+#include "broker/server/connections.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace chronik::broker {
+namespace {
+
+const char* ApiName(int16_t key) {
+  const kafka::ApiInfo* api = kafka::FindApi(key);
+  return api == nullptr ? "Unknown" : api->name;
+}
+
+}  // namespace
+
+ConnectionTable::ConnectionTable(const config::ServerConfig& config,
+                                 env::Clock* clock, env::LogSink* log,
+                                 env::StepOutput* out)
+    : config_(config), clock_(clock), log_(log), out_(out) {
+  CHRONIK_CHECK(clock != nullptr && log != nullptr && out != nullptr);
+}
+
+void ConnectionTable::Open(ConnectionId id, const std::string& peer) {
+  CHRONIK_CHECK(connections_.count(id) == 0)
+      << "connection " << id << " opened twice";
+  connections_[id].peer = peer;
+}
+
+void ConnectionTable::Closed(ConnectionId id) { connections_.erase(id); }
+
+void ConnectionTable::Emit(ConnectionId id, env::ConnectionAction::Kind kind,
+                           std::string bytes) {
+  out_->connections.push_back(
+      env::ConnectionAction{id, kind, std::move(bytes)});
+}
+
+void ConnectionTable::CloseMalformed(ConnectionId id, absl::string_view why) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  ++counters_.malformed_requests;
+  log_->Log(env::LogLevel::kWarn,
+            absl::StrCat("closing connection ", it->second.peer, ": ", why));
+  connections_.erase(it);
+  Emit(id, env::ConnectionAction::Kind::kClose);
+}
+
+void ConnectionTable::Read(ConnectionId id, std::string* input,
+                           const Dispatch& dispatch) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection& connection = it->second;
+  const uint64_t max_in_flight =
+      static_cast<uint64_t>(config_.max_inflight_requests_per_connection);
+  size_t consumed = 0;
+  while (true) {
+    if (connection.next_seq - connection.next_to_send >= max_in_flight) {
+      // Backpressure: leave the rest buffered until responses go out.
+      if (!connection.paused) {
+        connection.paused = true;
+        Emit(id, env::ConnectionAction::Kind::kPauseReading);
+      }
+      break;
+    }
+    const absl::string_view rest = absl::string_view(*input).substr(consumed);
+    absl::StatusOr<size_t> frame_bytes = kafka::CompleteFrameBytes(
+        rest, static_cast<int32_t>(config_.max_request_bytes));
+    if (!frame_bytes.ok()) {
+      CloseMalformed(id, frame_bytes.status().message());
+      return;
+    }
+    if (*frame_bytes == 0) break;
+    counters_.bytes_in += *frame_bytes;
+    consumed += *frame_bytes;
+    HandleFrame(id, connection,
+                rest.substr(kafka::kFrameSizeBytes,
+                            *frame_bytes - kafka::kFrameSizeBytes),
+                dispatch);
+    if (connections_.count(id) == 0) return;  // closed while handling
+  }
+  input->erase(0, consumed);
+}
+
+void ConnectionTable::HandleFrame(ConnectionId id, Connection& connection,
+                                  absl::string_view payload,
+                                  const Dispatch& dispatch) {
+  RequestContext context;
+  context.connection = id;
+  context.start_ms = clock_->NowMs();
+  context.client_host = connection.peer;
+  absl::StatusOr<kafka::DecodedRequest> decoded =
+      kafka::DecodeRequestFrame(payload);
+  if (!decoded.ok()) {
+    absl::string_view body;
+    absl::StatusOr<kafka::RequestHeader> header =
+        kafka::DecodeRequestHeader(payload, &body);
+    if (header.ok() && header->api_key == kafka::ApiVersionsRequest::kApiKey &&
+        absl::IsUnimplemented(decoded.status())) {
+      // An ApiVersions version we do not speak: answer in v0 with error 35.
+      context.seq = connection.next_seq++;
+      context.header = *header;
+      Deliver(context, kafka::EncodeApiVersionsResponseFrame(*header), true);
+      return;
+    }
+    CloseMalformed(id, decoded.status().message());
+    return;
+  }
+  context.seq = connection.next_seq++;
+  context.header = decoded->header;
+  ++counters_.apis[ApiName(context.header.api_key)].requests;
+  dispatch(context, decoded->body);
+}
+
+void ConnectionTable::CountLatency(const RequestContext& context,
+                                   bool had_error) {
+  ApiMetrics& api = counters_.apis[ApiName(context.header.api_key)];
+  const int64_t latency_ms =
+      std::max<int64_t>(0, clock_->NowMs() - context.start_ms);
+  api.latency_ms_sum += static_cast<uint64_t>(latency_ms);
+  size_t bucket = 0;
+  while (bucket < std::size(kLatencyBucketsMs) &&
+         latency_ms > kLatencyBucketsMs[bucket]) {
+    ++bucket;
+  }
+  ++api.latency_buckets[bucket];
+  if (had_error) ++api.errors;
+}
+
+void ConnectionTable::Deliver(const RequestContext& context,
+                              std::optional<std::string> frame,
+                              bool had_error) {
+  CountLatency(context, had_error);
+  auto it = connections_.find(context.connection);
+  if (it == connections_.end()) return;  // closed meanwhile
+  Connection& connection = it->second;
+  CHRONIK_CHECK_GE(context.seq, connection.next_to_send);
+  CHRONIK_CHECK_LT(context.seq, connection.next_seq);
+  CHRONIK_CHECK(connection.finished.count(context.seq) == 0)
+      << "request " << context.seq << " answered twice";
+  connection.finished.emplace(context.seq, std::move(frame));
+  while (!connection.finished.empty() &&
+         connection.finished.begin()->first == connection.next_to_send) {
+    std::optional<std::string>& ready = connection.finished.begin()->second;
+    if (ready.has_value()) {
+      counters_.bytes_out += ready->size();
+      Emit(context.connection, env::ConnectionAction::Kind::kSend,
+           std::move(*ready));
+    }
+    connection.finished.erase(connection.finished.begin());
+    ++connection.next_to_send;
+  }
+  if (connection.paused) {
+    connection.paused = false;
+    Emit(context.connection, env::ConnectionAction::Kind::kResumeReading);
+  }
+}
+
+void ConnectionTable::AddMetrics(BrokerMetrics* metrics) const {
+  metrics->apis = counters_.apis;
+  metrics->bytes_in = counters_.bytes_in;
+  metrics->bytes_out = counters_.bytes_out;
+  metrics->malformed_requests = counters_.malformed_requests;
+  metrics->connections = connections_.size();
+}
+
+}  // namespace chronik::broker

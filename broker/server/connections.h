@@ -1,0 +1,98 @@
+// ConnectionTable: the Kafka connections of one broker node. It frames the
+// bytes a driver delivers, decodes each request, hands it to the dispatcher
+// with a RequestContext, and sends the responses of each connection in
+// request order (a response finished early waits for the ones before it).
+//
+// Backpressure: a connection with max_inflight_requests_per_connection
+// requests unanswered is paused (ConnectionAction kPauseReading) and resumed
+// when a response goes out. A malformed frame closes its connection with a log
+// line naming why. Per-API request, error and latency counters feed /metrics.
+//
+// Outputs are appended to the node's StepOutput (never sent from here), so a
+// driver never sees a call back into the node. Deterministic; one thread.
+#ifndef CHRONIK_BROKER_SERVER_CONNECTIONS_H_
+#define CHRONIK_BROKER_SERVER_CONNECTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "broker/config/server_config.h"
+#include "broker/env/env.h"
+#include "broker/kafka/messages.h"
+#include "broker/kafka/protocol.h"
+#include "broker/server/metrics.h"
+
+namespace chronik::broker {
+
+using env::ConnectionId;
+
+// Where a request came from and where its response goes.
+struct RequestContext {
+  ConnectionId connection = 0;
+  uint64_t seq = 0;  // per connection, in arrival order
+  kafka::RequestHeader header;
+  int64_t start_ms = 0;
+  std::string client_host;
+};
+
+class ConnectionTable {
+ public:
+  using Dispatch =
+      std::function<void(const RequestContext&, kafka::AnyRequest&)>;
+
+  ConnectionTable(const config::ServerConfig& config, env::Clock* clock,
+                  env::LogSink* log, env::StepOutput* out);
+
+  void Open(ConnectionId id, const std::string& peer);
+  // The driver closed it: responses still being prepared go nowhere.
+  void Closed(ConnectionId id);
+  // Frames and dispatches every complete request in `input` (up to the
+  // in-flight bound); consumed bytes are erased from `input`.
+  void Read(ConnectionId id, std::string* input, const Dispatch& dispatch);
+
+  // Answers a request: `frame` (nullopt: acks=0, no response) is sent once
+  // every earlier request of its connection has been answered.
+  void Deliver(const RequestContext& context, std::optional<std::string> frame,
+               bool had_error);
+  template <typename Response>
+  void Finish(const RequestContext& context, const Response& response,
+              bool had_error = false) {
+    Deliver(context, kafka::EncodeResponseFrame(context.header, response),
+            had_error);
+  }
+
+  bool IsOpen(ConnectionId id) const { return connections_.count(id) > 0; }
+  size_t size() const { return connections_.size(); }
+  // Fills the connection and request counters of `metrics`.
+  void AddMetrics(BrokerMetrics* metrics) const;
+
+ private:
+  struct Connection {
+    std::string peer;
+    uint64_t next_seq = 0;      // sequence of the next request read
+    uint64_t next_to_send = 0;  // sequence of the next response to send
+    // Finished responses waiting for earlier ones (nullopt: no response).
+    std::map<uint64_t, std::optional<std::string>> finished;
+    bool paused = false;
+  };
+  void HandleFrame(ConnectionId id, Connection& connection,
+                   absl::string_view payload, const Dispatch& dispatch);
+  void CloseMalformed(ConnectionId id, absl::string_view why);
+  void CountLatency(const RequestContext& context, bool had_error);
+  void Emit(ConnectionId id, env::ConnectionAction::Kind kind,
+            std::string bytes = {});
+
+  const config::ServerConfig& config_;
+  env::Clock* const clock_;
+  env::LogSink* const log_;
+  env::StepOutput* const out_;
+  std::map<ConnectionId, Connection> connections_;
+  BrokerMetrics counters_;  // apis, bytes, malformed
+};
+
+}  // namespace chronik::broker
+
+#endif  // CHRONIK_BROKER_SERVER_CONNECTIONS_H_

@@ -1,0 +1,108 @@
+// Fetch: read committed batches from the leader's log; long polls wait in
+// FetchWaiters.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/server/errors.h"
+#include "broker/server/handlers/handlers.h"
+
+namespace chronik::broker {
+
+namespace {
+
+// Builds the response; returns the record bytes it holds.
+size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
+                          kafka::FetchResponse* response) {
+  size_t total_bytes = 0;
+  const size_t max_bytes =
+      request.max_bytes > 0 ? static_cast<size_t>(request.max_bytes) : 0;
+  response->responses.clear();
+  for (const auto& topic : request.topics) {
+    kafka::FetchResponse::FetchableTopicResponse out_topic;
+    out_topic.topic = topic.topic;
+    for (const auto& partition : topic.partitions) {
+      kafka::FetchResponse::PartitionData out;
+      out.partition_index = partition.partition;
+      PartitionReplica* replica = nullptr;
+      out.error_code = s.partitions.LeaderReplica(
+          s.state(), topic.topic, partition.partition,
+          /*require_ready=*/false, &replica);
+      if (out.error_code == error::kNone) {
+        const int64_t hw = replica->high_watermark();
+        const int64_t start = s.partitions.LogStartOffset(*replica);
+        out.high_watermark = hw;
+        out.last_stable_offset = hw;
+        out.log_start_offset = start;
+        if (partition.fetch_offset < start || partition.fetch_offset > hw) {
+          out.error_code = error::kOffsetOutOfRange;
+        } else if (partition.fetch_offset < hw) {
+          const size_t room =
+              total_bytes >= max_bytes ? 0 : max_bytes - total_bytes;
+          size_t want = std::min<size_t>(
+              room, std::max<int32_t>(partition.partition_max_bytes, 0));
+          // At least one batch for the first partition with data (KIP-74).
+          if (total_bytes == 0 && want == 0) want = 1;
+          if (want > 0) {
+            std::string records;
+            absl::Status status = s.partitions.ReadRecords(
+                *replica, partition.fetch_offset, want, &records);
+            if (!status.ok()) {
+              out.error_code = error::kKafkaStorageError;
+            } else {
+              total_bytes += records.size();
+              out.records = std::move(records);
+            }
+          }
+        }
+      }
+      out_topic.partitions.push_back(std::move(out));
+    }
+    response->responses.push_back(std::move(out_topic));
+  }
+  return total_bytes;
+}
+
+}  // namespace
+
+void Handle(Services& s, const RequestContext& c, kafka::FetchRequest& r) {
+  kafka::FetchResponse response;
+  const size_t bytes = BuildFetchResponse(s, r, &response);
+  const bool has_error = std::any_of(
+      response.responses.begin(), response.responses.end(), [](const auto& t) {
+        return std::any_of(t.partitions.begin(), t.partitions.end(),
+                           [](const auto& p) { return p.error_code != 0; });
+      });
+  if (bytes >= static_cast<size_t>(std::max(r.min_bytes, 1)) ||
+      r.max_wait_ms <= 0 || has_error ||
+      s.fetches.size() >= kMaxParkedFetches) {
+    s.connections.Finish(c, response, has_error);
+    return;
+  }
+  s.fetches.Park(FetchWaiters::Parked{
+      c, r, s.NowMs() + std::min<int64_t>(r.max_wait_ms, kMaxFetchWaitMs)});
+}
+
+void FetchWaiters::Retry(Services& s, bool expire) {
+  if (parked_.empty()) return;
+  const int64_t now = s.NowMs();
+  std::vector<Parked> still;
+  for (Parked& parked : parked_) {
+    kafka::FetchResponse response;
+    const size_t bytes = BuildFetchResponse(s, parked.request, &response);
+    const bool due = expire && now >= parked.deadline_ms;
+    if (bytes >= static_cast<size_t>(std::max(parked.request.min_bytes, 1)) ||
+        due || !s.connections.IsOpen(parked.context.connection)) {
+      s.connections.Finish(parked.context, response);
+    } else {
+      still.push_back(std::move(parked));
+    }
+  }
+  parked_.swap(still);
+}
+
+}  // namespace chronik::broker

@@ -1,0 +1,160 @@
+// Committed consumer offsets (replicated in the metadata group): OffsetCommit,
+// OffsetFetch.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/server/errors.h"
+#include "broker/server/handlers/handlers.h"
+
+namespace chronik::broker {
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::OffsetCommitRequest& r) {
+  auto response = std::make_shared<kafka::OffsetCommitResponse>();
+  int16_t common_error = error::kNone;
+  if (s.groups.coordinator() == nullptr) {
+    common_error = error::kNotCoordinator;
+  } else {
+    common_error = s.groups.coordinator()->ValidateCommit(
+        r.group_id, r.member_id, r.generation_id);
+  }
+  metapb::MetadataCommand command;
+  metapb::CommitOffsets* commit = command.mutable_commit_offsets();
+  commit->set_group(r.group_id);
+  const int64_t now = s.NowMs();
+  for (const auto& topic : r.topics) {
+    kafka::OffsetCommitResponse::OffsetCommitResponseTopic out;
+    out.name = topic.name;
+    for (const auto& partition : topic.partitions) {
+      out.partitions.push_back({partition.partition_index, common_error});
+      metapb::OffsetCommitEntry* entry = commit->add_offsets();
+      entry->set_topic(topic.name);
+      entry->set_partition(partition.partition_index);
+      entry->set_offset(partition.committed_offset);
+      entry->set_leader_epoch(partition.committed_leader_epoch);
+      entry->set_metadata(partition.committed_metadata.value_or(""));
+      entry->set_commit_time_ms(now);
+    }
+    response->topics.push_back(std::move(out));
+  }
+  if (common_error != error::kNone || commit->offsets_size() == 0) {
+    s.connections.Finish(c, *response, common_error != error::kNone);
+    return;
+  }
+  s.metadata.Propose(
+      command, [&s, c, response](const metadata::ApplyResult* result) {
+        const int16_t code =
+            result == nullptr ? error::kNotCoordinator : result->error_code;
+        for (auto& topic : response->topics) {
+          for (auto& partition : topic.partitions) partition.error_code = code;
+        }
+        s.connections.Finish(c, *response, code != 0);
+      });
+}
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::OffsetFetchRequest& r) {
+  kafka::OffsetFetchResponse response;
+  const int16_t common =
+      s.groups.coordinator() == nullptr ? error::kNotCoordinator : error::kNone;
+  // Fills partitions of `group` for the requested topics (all when null).
+  auto collect = [&](const std::string& group,
+                     const std::optional<std::vector<
+                         std::pair<std::string, std::vector<int32_t>>>>&
+                         wanted) {
+    std::vector<
+        std::pair<std::string,
+                  std::vector<std::pair<int32_t, metadata::CommittedOffset>>>>
+        out;
+    if (wanted.has_value()) {
+      for (const auto& [topic, partitions] : *wanted) {
+        std::vector<std::pair<int32_t, metadata::CommittedOffset>> found;
+        for (int32_t p : partitions) {
+          found.emplace_back(p, s.state()
+                                    .FindOffset(group, topic, p)
+                                    .value_or(metadata::CommittedOffset{}));
+        }
+        out.emplace_back(topic, std::move(found));
+      }
+      return out;
+    }
+    for (const metapb::TopicInfo* topic : s.state().Topics()) {
+      std::vector<std::pair<int32_t, metadata::CommittedOffset>> found;
+      for (const auto& partition : topic->partitions()) {
+        std::optional<metadata::CommittedOffset> offset =
+            s.state().FindOffset(group, topic->name(), partition.partition());
+        if (offset.has_value())
+          found.emplace_back(partition.partition(), *offset);
+      }
+      if (!found.empty()) out.emplace_back(topic->name(), std::move(found));
+    }
+    return out;
+  };
+  using Wanted =
+      std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>;
+  if (c.header.api_version >= 8) {
+    for (const auto& group : r.groups) {
+      kafka::OffsetFetchResponse::OffsetFetchResponseGroup out_group;
+      out_group.group_id = group.group_id;
+      out_group.error_code = common;
+      Wanted wanted;
+      if (group.topics.has_value()) {
+        wanted.emplace();
+        for (const auto& t : *group.topics) {
+          wanted->emplace_back(t.name, t.partition_indexes);
+        }
+      }
+      if (common == error::kNone) {
+        for (auto& [topic, partitions] : collect(group.group_id, wanted)) {
+          kafka::OffsetFetchResponse::OffsetFetchResponseTopics out_topic;
+          out_topic.name = topic;
+          for (auto& [p, offset] : partitions) {
+            out_topic.partitions.push_back({p, offset.offset,
+                                            offset.leader_epoch,
+                                            offset.metadata, error::kNone});
+          }
+          out_group.topics.push_back(std::move(out_topic));
+        }
+      }
+      response.groups.push_back(std::move(out_group));
+    }
+    s.connections.Finish(c, response, common != error::kNone);
+    return;
+  }
+  response.error_code = common;
+  Wanted wanted;
+  if (r.topics.has_value()) {
+    wanted.emplace();
+    for (const auto& t : *r.topics)
+      wanted->emplace_back(t.name, t.partition_indexes);
+  }
+  if (common == error::kNone) {
+    for (auto& [topic, partitions] : collect(r.group_id, wanted)) {
+      kafka::OffsetFetchResponse::OffsetFetchResponseTopic out_topic;
+      out_topic.name = topic;
+      for (auto& [p, offset] : partitions) {
+        out_topic.partitions.push_back({p, offset.offset, offset.leader_epoch,
+                                        offset.metadata, error::kNone});
+      }
+      response.topics.push_back(std::move(out_topic));
+    }
+  } else if (r.topics.has_value()) {
+    // Versions before 2 have no top-level error: report per partition.
+    for (const auto& t : *r.topics) {
+      kafka::OffsetFetchResponse::OffsetFetchResponseTopic out_topic;
+      out_topic.name = t.name;
+      for (int32_t p : t.partition_indexes) {
+        out_topic.partitions.push_back({p, -1, -1, "", common});
+      }
+      response.topics.push_back(std::move(out_topic));
+    }
+  }
+  s.connections.Finish(c, response, common != error::kNone);
+}
+
+}  // namespace chronik::broker

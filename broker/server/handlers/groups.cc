@@ -1,0 +1,179 @@
+// Consumer-group membership: FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
+// LeaveGroup, DescribeGroups, ListGroups.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/server/errors.h"
+#include "broker/server/handlers/handlers.h"
+
+namespace chronik::broker {
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::FindCoordinatorRequest& r) {
+  kafka::FindCoordinatorResponse response;
+  const metapb::BrokerInfo* coordinator = s.metadata.LeaderBroker();
+  auto fill = [&](int8_t key_type, int16_t* error_code, int32_t* node_id,
+                  std::string* host, int32_t* port,
+                  std::optional<std::string>* message) {
+    if (key_type != 0) {
+      *error_code = error::kInvalidRequest;
+      *message = "only consumer group coordinators exist here";
+    } else if (coordinator == nullptr) {
+      *error_code = error::kCoordinatorNotAvailable;
+      *node_id = -1;
+      *port = -1;
+      *message = std::nullopt;
+    } else {
+      *node_id = static_cast<int32_t>(coordinator->node_id());
+      *host = coordinator->host();
+      *port = coordinator->kafka_port();
+      *message = std::nullopt;
+    }
+  };
+  bool had_error = false;
+  if (c.header.api_version >= 4) {
+    for (const std::string& key : r.coordinator_keys) {
+      kafka::FindCoordinatorResponse::Coordinator out;
+      out.key = key;
+      fill(r.key_type, &out.error_code, &out.node_id, &out.host, &out.port,
+           &out.error_message);
+      had_error |= out.error_code != 0;
+      response.coordinators.push_back(std::move(out));
+    }
+  } else {
+    fill(r.key_type, &response.error_code, &response.node_id, &response.host,
+         &response.port, &response.error_message);
+    had_error = response.error_code != 0;
+  }
+  s.connections.Finish(c, response, had_error);
+}
+
+void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r) {
+  if (s.groups.coordinator() == nullptr) {
+    kafka::JoinGroupResponse response;
+    response.error_code = error::kNotCoordinator;
+    s.connections.Finish(c, response, true);
+    return;
+  }
+  group::JoinRequest join;
+  join.group_id = r.group_id;
+  join.member_id = r.member_id;
+  join.group_instance_id = r.group_instance_id;
+  join.client_id = c.header.client_id.value_or("");
+  join.client_host = c.client_host;
+  join.protocol_type = r.protocol_type;
+  for (const auto& protocol : r.protocols) {
+    join.protocols.push_back({protocol.name, protocol.metadata});
+  }
+  join.session_timeout_ms = r.session_timeout_ms;
+  join.rebalance_timeout_ms = r.rebalance_timeout_ms < 0
+                                  ? r.session_timeout_ms
+                                  : r.rebalance_timeout_ms;
+  join.require_known_member_id = c.header.api_version >= 4;
+  s.groups.Join(c, join, s.NowMs());
+}
+
+void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r) {
+  if (s.groups.coordinator() == nullptr) {
+    kafka::SyncGroupResponse response;
+    response.error_code = error::kNotCoordinator;
+    s.connections.Finish(c, response, true);
+    return;
+  }
+  group::SyncRequest sync;
+  sync.group_id = r.group_id;
+  sync.generation_id = r.generation_id;
+  sync.member_id = r.member_id;
+  for (const auto& assignment : r.assignments) {
+    sync.assignments[assignment.member_id] = assignment.assignment;
+  }
+  s.groups.Sync(c, sync, s.NowMs());
+}
+
+void Handle(Services& s, const RequestContext& c, kafka::HeartbeatRequest& r) {
+  kafka::HeartbeatResponse response;
+  response.error_code =
+      s.groups.coordinator() == nullptr
+          ? error::kNotCoordinator
+          : s.groups.coordinator()->Heartbeat(r.group_id, r.member_id,
+                                              r.generation_id, s.NowMs());
+  s.connections.Finish(c, response, response.error_code != 0);
+}
+
+void Handle(Services& s, const RequestContext& c, kafka::LeaveGroupRequest& r) {
+  kafka::LeaveGroupResponse response;
+  if (s.groups.coordinator() == nullptr) {
+    response.error_code = error::kNotCoordinator;
+    s.connections.Finish(c, response, true);
+    return;
+  }
+  std::vector<std::string> members;
+  if (c.header.api_version >= 3) {
+    for (const auto& member : r.members) members.push_back(member.member_id);
+  } else {
+    members.push_back(r.member_id);
+  }
+  std::vector<int16_t> errors =
+      s.groups.coordinator()->Leave(r.group_id, members, s.NowMs());
+  if (c.header.api_version >= 3) {
+    for (size_t i = 0; i < members.size(); ++i) {
+      response.members.push_back(
+          {members[i], r.members[i].group_instance_id, errors[i]});
+    }
+  } else {
+    response.error_code = errors[0];
+  }
+  s.connections.Finish(c, response, response.error_code != 0);
+}
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeGroupsRequest& r) {
+  kafka::DescribeGroupsResponse response;
+  for (const std::string& group_id : r.groups) {
+    kafka::DescribeGroupsResponse::DescribedGroup out;
+    out.group_id = group_id;
+    if (s.groups.coordinator() == nullptr) {
+      out.error_code = error::kNotCoordinator;
+    } else if (std::optional<group::GroupDescription> described =
+                   s.groups.coordinator()->Describe(group_id)) {
+      out.group_state = described->state;
+      out.protocol_type = described->protocol_type;
+      out.protocol_data = described->protocol_name;
+      for (const group::MemberDescription& member : described->members) {
+        out.members.push_back({member.member_id, member.group_instance_id,
+                               member.client_id, member.client_host,
+                               member.metadata, member.assignment});
+      }
+    } else {
+      out.group_state = "Dead";
+    }
+    response.groups.push_back(std::move(out));
+  }
+  s.connections.Finish(c, response);
+}
+
+void Handle(Services& s, const RequestContext& c, kafka::ListGroupsRequest& r) {
+  kafka::ListGroupsResponse response;
+  if (s.groups.coordinator() == nullptr) {
+    response.error_code = error::kNotCoordinator;
+    s.connections.Finish(c, response, true);
+    return;
+  }
+  for (const group::GroupDescription& group : s.groups.coordinator()->List()) {
+    if (!r.states_filter.empty() &&
+        std::find(r.states_filter.begin(), r.states_filter.end(),
+                  group.state) == r.states_filter.end()) {
+      continue;
+    }
+    response.groups.push_back(
+        {group.group_id, group.protocol_type, group.state});
+  }
+  s.connections.Finish(c, response);
+}
+
+}  // namespace chronik::broker

@@ -1,0 +1,138 @@
+// The Kafka request handlers, one file per API family:
+//   metadata.cc  Metadata, DescribeCluster, ApiVersions, SASL (not enabled)
+//   produce.cc   Produce
+//   fetch.cc     Fetch (and parked long-poll fetches)
+//   offsets.cc   ListOffsets, DeleteRecords
+//   groups.cc    FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
+//                LeaveGroup, DescribeGroups, ListGroups
+//   group_offsets.cc  OffsetCommit, OffsetFetch
+//   topics.cc    CreateTopics, DeleteTopics, CreatePartitions
+//   configs.cc   DescribeConfigs, AlterConfigs
+//   producers.cc InitProducerId
+// Each handler is a plain function of the node's services and one request; it
+// answers through `s.connections` now or later (after a commit, a deadline, a
+// rebalance). Dispatch (dispatch.cc) is a std::visit over kafka::AnyRequest:
+// a request type without a `Handle` overload does not compile, so adding an
+// API to the codec's schema means adding one overload in one family file.
+#ifndef CHRONIK_BROKER_SERVER_HANDLERS_HANDLERS_H_
+#define CHRONIK_BROKER_SERVER_HANDLERS_HANDLERS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "broker/config/server_config.h"
+#include "broker/env/env.h"
+#include "broker/replication/raft_host.h"
+#include "broker/server/connections.h"
+#include "broker/server/group_service.h"
+#include "broker/server/metadata_client.h"
+#include "broker/server/partition_manager.h"
+#include "broker/server/producer_ids.h"
+
+namespace chronik::broker {
+
+inline constexpr char kClusterId[] = "chronik-cluster";
+inline constexpr int64_t kMaxRequestTimeoutMs = 5 * 60 * 1000;
+inline constexpr size_t kMaxParkedFetches = 10'000;
+inline constexpr int64_t kMaxFetchWaitMs = 30'000;
+
+// Actions due at a time (request timeouts), run in deadline order.
+class Deadlines {
+ public:
+  void Add(int64_t at_ms, std::function<void()> expire) {
+    deadlines_.emplace(at_ms, std::move(expire));
+  }
+  void Expire(int64_t now_ms);
+
+ private:
+  std::multimap<int64_t, std::function<void()>> deadlines_;
+};
+
+struct Services;
+
+// Fetches waiting for min_bytes or max_wait_ms (long poll).
+class FetchWaiters {
+ public:
+  struct Parked {
+    RequestContext context;
+    kafka::FetchRequest request;
+    int64_t deadline_ms = 0;
+  };
+  size_t size() const { return parked_.size(); }
+  void Park(Parked parked) { parked_.push_back(std::move(parked)); }
+  // Answers the parked fetches that now have enough data, whose connection
+  // closed, or (with `expire`) whose wait is over.
+  void Retry(Services& s, bool expire);
+
+ private:
+  std::vector<Parked> parked_;
+};
+
+// What a handler may use: the node's components.
+struct Services {
+  const config::ServerConfig& config;
+  env::Clock& clock;
+  replication::RaftHost& host;
+  ConnectionTable& connections;
+  MetadataClient& metadata;
+  PartitionManager& partitions;
+  GroupService& groups;
+  ProducerIdAllocator& producer_ids;
+  Deadlines& deadlines;
+  FetchWaiters& fetches;
+
+  int64_t NowMs() const { return clock.NowMs(); }
+  const metadata::MetadataState& state() const { return metadata.state(); }
+};
+
+// Dispatches a decoded request to its handler.
+void Dispatch(Services& s, const RequestContext& c, kafka::AnyRequest& request);
+
+void Handle(Services& s, const RequestContext& c, kafka::ApiVersionsRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeClusterRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::SaslHandshakeRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::SaslAuthenticateRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::FetchRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::ListOffsetsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DeleteRecordsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::FindCoordinatorRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::HeartbeatRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::LeaveGroupRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeGroupsRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::ListGroupsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::OffsetCommitRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::OffsetFetchRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::CreateTopicsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DeleteTopicsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::CreatePartitionsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeConfigsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::AlterConfigsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::InitProducerIdRequest& r);
+
+// Shared by the handler files.
+kafka::Uuid ToUuid(const std::string& bytes);
+std::string FromUuid(const kafka::Uuid& uuid);
+int64_t ClampTimeout(int64_t timeout_ms);
+
+}  // namespace chronik::broker
+
+#endif  // CHRONIK_BROKER_SERVER_HANDLERS_HANDLERS_H_

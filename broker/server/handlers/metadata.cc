@@ -1,0 +1,119 @@
+// Metadata, DescribeCluster, ApiVersions and SASL (not enabled yet).
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/server/errors.h"
+#include "broker/server/handlers/handlers.h"
+
+namespace chronik::broker {
+
+void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
+  const int16_t version = c.header.api_version;
+  kafka::MetadataResponse response;
+  for (const metapb::BrokerInfo* broker : s.state().Brokers()) {
+    response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
+                                broker->host(), broker->kafka_port(),
+                                std::nullopt});
+  }
+  response.cluster_id = kClusterId;
+  const raft::NodeId controller = s.metadata.leader();
+  response.controller_id =
+      controller == raft::kNoNode ? -1 : static_cast<int32_t>(controller);
+  std::vector<std::string> names;
+  const bool all = !r.topics.has_value() || (version == 0 && r.topics->empty());
+  if (all) {
+    for (const metapb::TopicInfo* topic : s.state().Topics()) {
+      names.push_back(topic->name());
+    }
+  } else {
+    for (const auto& requested : *r.topics) {
+      if (requested.name.has_value()) {
+        names.push_back(*requested.name);
+      } else if (const metapb::TopicInfo* by_id =
+                     s.state().FindTopicById(FromUuid(requested.topic_id))) {
+        names.push_back(by_id->name());
+      } else {
+        kafka::MetadataResponse::MetadataResponseTopic unknown;
+        unknown.error_code = error::kUnknownTopicOrPartition;
+        unknown.name = std::nullopt;
+        unknown.topic_id = requested.topic_id;
+        response.topics.push_back(std::move(unknown));
+      }
+    }
+  }
+  const bool may_create = s.config.auto_create_topics &&
+                          (version < 4 || r.allow_auto_topic_creation);
+  for (const std::string& name : names) {
+    kafka::MetadataResponse::MetadataResponseTopic topic;
+    topic.name = name;
+    const metapb::TopicInfo* info = s.state().FindTopic(name);
+    if (info == nullptr) {
+      if (!metadata::ValidateTopicName(name).ok()) {
+        topic.error_code = error::kInvalidTopic;
+      } else if (may_create) {
+        s.metadata.MaybeAutoCreate(name);
+        topic.error_code = error::kLeaderNotAvailable;
+      } else {
+        topic.error_code = error::kUnknownTopicOrPartition;
+      }
+      response.topics.push_back(std::move(topic));
+      continue;
+    }
+    topic.topic_id = ToUuid(info->topic_id());
+    for (const metapb::PartitionInfo& partition : info->partitions()) {
+      kafka::MetadataResponse::MetadataResponsePartition out;
+      out.partition_index = partition.partition();
+      out.leader_id = s.partitions.PartitionLeader(partition);
+      if (out.leader_id < 0) out.error_code = error::kLeaderNotAvailable;
+      for (uint64_t replica : partition.replicas()) {
+        out.replica_nodes.push_back(static_cast<int32_t>(replica));
+        out.isr_nodes.push_back(static_cast<int32_t>(replica));
+      }
+      topic.partitions.push_back(std::move(out));
+    }
+    response.topics.push_back(std::move(topic));
+  }
+  s.connections.Finish(c, response);
+}
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeClusterRequest&) {
+  kafka::DescribeClusterResponse response;
+  response.cluster_id = kClusterId;
+  const raft::NodeId controller = s.metadata.leader();
+  response.controller_id =
+      controller == raft::kNoNode ? -1 : static_cast<int32_t>(controller);
+  for (const metapb::BrokerInfo* broker : s.state().Brokers()) {
+    response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
+                                broker->host(), broker->kafka_port(),
+                                std::nullopt});
+  }
+  s.connections.Finish(c, response);
+}
+
+void Handle(Services& s, const RequestContext& c, kafka::ApiVersionsRequest&) {
+  s.connections.Deliver(c, kafka::EncodeApiVersionsResponseFrame(c.header),
+                        false);
+}
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::SaslHandshakeRequest&) {
+  kafka::SaslHandshakeResponse response;
+  response.error_code = error::kUnsupportedSaslMechanism;
+  s.connections.Finish(c, response, true);
+}
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::SaslAuthenticateRequest&) {
+  kafka::SaslAuthenticateResponse response;
+  response.error_code = error::kIllegalSaslState;
+  response.error_message = "SASL is not enabled on this broker";
+  s.connections.Finish(c, response, true);
+}
+
+}  // namespace chronik::broker

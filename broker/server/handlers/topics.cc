@@ -1,0 +1,223 @@
+// Topic administration: CreateTopics, DeleteTopics, CreatePartitions.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/server/errors.h"
+#include "broker/server/handlers/gathered.h"
+#include "broker/server/handlers/handlers.h"
+
+namespace chronik::broker {
+namespace {
+
+bool IsZero(const kafka::Uuid& uuid) {
+  return std::all_of(uuid.begin(), uuid.end(),
+                     [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::CreateTopicsRequest& r) {
+  auto wait = std::make_shared<Gathered<kafka::CreateTopicsResponse>>();
+  wait->context = c;
+  for (const auto& topic : r.topics) {
+    kafka::CreateTopicsResponse::CreatableTopicResult out;
+    out.name = topic.name;
+    wait->response.topics.push_back(std::move(out));
+  }
+  const int brokers = static_cast<int>(s.state().Brokers().size());
+  for (size_t i = 0; i < r.topics.size(); ++i) {
+    const auto& topic = r.topics[i];
+    auto* out = &wait->response.topics[i];
+    const int32_t partitions = topic.num_partitions == -1
+                                   ? s.config.default_partitions
+                                   : topic.num_partitions;
+    const int16_t replication =
+        topic.replication_factor == -1
+            ? static_cast<int16_t>(
+                  std::min(s.config.replication_factor, std::max(brokers, 1)))
+            : topic.replication_factor;
+    if (absl::Status valid = metadata::ValidateTopicName(topic.name);
+        !valid.ok()) {
+      out->error_code = error::kInvalidTopic;
+      out->error_message = std::string(valid.message());
+      continue;
+    }
+    if (!s.metadata.is_leader()) {
+      out->error_code = error::kNotController;
+      continue;
+    }
+    if (!topic.assignments.empty()) {
+      out->error_code = error::kInvalidRequest;
+      out->error_message = "manual replica assignment is not supported";
+      continue;
+    }
+    if (s.state().FindTopic(topic.name) != nullptr) {
+      out->error_code = error::kTopicAlreadyExists;
+      out->error_message =
+          absl::StrCat("topic '", topic.name, "' already exists");
+      continue;
+    }
+    if (partitions < 1) {
+      out->error_code = error::kInvalidPartitions;
+      out->error_message = "number of partitions must be at least 1";
+      continue;
+    }
+    if (replication < 1 || replication > brokers) {
+      out->error_code = error::kInvalidReplicationFactor;
+      out->error_message = absl::StrCat("replication factor ", replication,
+                                        " with ", brokers, " brokers");
+      continue;
+    }
+    out->num_partitions = partitions;
+    out->replication_factor = replication;
+    if (r.validate_only) continue;
+    metapb::MetadataCommand command;
+    metapb::CreateTopic* create = command.mutable_create_topic();
+    create->set_name(topic.name);
+    create->set_partitions(partitions);
+    create->set_replication_factor(replication);
+    const std::string topic_id = s.metadata.NewTopicId();
+    create->set_topic_id(topic_id);
+    create->set_created_at_ms(s.NowMs());
+    for (const auto& config : topic.configs) {
+      if (!config.value.has_value()) continue;
+      metapb::TopicConfigEntry* entry = create->add_configs();
+      entry->set_name(config.name);
+      entry->set_value(*config.value);
+    }
+    ++wait->remaining;
+    s.metadata.Propose(command, [&s, wait, out, topic_id](
+                                    const metadata::ApplyResult* result) {
+      if (wait->finished) return;
+      if (result == nullptr) {
+        out->error_code = error::kNotController;
+      } else if (result->error_code != 0) {
+        out->error_code = result->error_code;
+        out->error_message = result->error_message;
+      } else {
+        out->topic_id = ToUuid(topic_id);
+      }
+      PartDone(s, wait);
+    });
+  }
+  if (wait->remaining == 0) {
+    FinishGathered(s, wait);
+    return;
+  }
+  s.deadlines.Add(s.NowMs() + ClampTimeout(r.timeout_ms), [&s, wait]() {
+    for (auto& t : wait->response.topics) {
+      if (t.error_code == 0 && IsZero(t.topic_id)) {
+        t.error_code = error::kRequestTimedOut;
+      }
+    }
+    FinishGathered(s, wait);
+  });
+}
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::DeleteTopicsRequest& r) {
+  auto wait = std::make_shared<Gathered<kafka::DeleteTopicsResponse>>();
+  wait->context = c;
+  std::vector<std::optional<std::string>> names;
+  if (c.header.api_version >= 6) {
+    for (const auto& topic : r.topics) {
+      if (topic.name.has_value()) {
+        names.push_back(topic.name);
+      } else if (const metapb::TopicInfo* info =
+                     s.state().FindTopicById(FromUuid(topic.topic_id))) {
+        names.push_back(info->name());
+      } else {
+        names.push_back(std::nullopt);
+      }
+    }
+  } else {
+    for (const std::string& name : r.topic_names) names.push_back(name);
+  }
+  for (const auto& name : names) {
+    kafka::DeleteTopicsResponse::DeletableTopicResult out;
+    out.name = name;
+    wait->response.responses.push_back(std::move(out));
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto* out = &wait->response.responses[i];
+    const metapb::TopicInfo* info =
+        names[i].has_value() ? s.state().FindTopic(*names[i]) : nullptr;
+    if (info == nullptr) {
+      out->error_code = error::kUnknownTopicOrPartition;
+      continue;
+    }
+    out->topic_id = ToUuid(info->topic_id());
+    if (!s.metadata.is_leader()) {
+      out->error_code = error::kNotController;
+      continue;
+    }
+    metapb::MetadataCommand command;
+    command.mutable_delete_topic()->set_name(*names[i]);
+    ++wait->remaining;
+    s.metadata.Propose(command,
+                       [&s, wait, out](const metadata::ApplyResult* result) {
+                         if (wait->finished) return;
+                         if (result == nullptr) {
+                           out->error_code = error::kNotController;
+                         } else {
+                           out->error_code = result->error_code;
+                           if (result->error_code != 0)
+                             out->error_message = result->error_message;
+                         }
+                         PartDone(s, wait);
+                       });
+  }
+  if (wait->remaining == 0) FinishGathered(s, wait);
+}
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::CreatePartitionsRequest& r) {
+  auto wait = std::make_shared<Gathered<kafka::CreatePartitionsResponse>>();
+  wait->context = c;
+  for (const auto& topic : r.topics) {
+    wait->response.results.push_back({topic.name, error::kNone, std::nullopt});
+  }
+  for (size_t i = 0; i < r.topics.size(); ++i) {
+    auto* out = &wait->response.results[i];
+    const auto& topic = r.topics[i];
+    const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    if (info == nullptr) {
+      out->error_code = error::kUnknownTopicOrPartition;
+      continue;
+    }
+    if (topic.count <= info->partitions_size()) {
+      out->error_code = error::kInvalidPartitions;
+      out->error_message = absl::StrCat("topic has ", info->partitions_size(),
+                                        " partitions already");
+      continue;
+    }
+    if (!s.metadata.is_leader()) {
+      out->error_code = error::kNotController;
+      continue;
+    }
+    if (r.validate_only) continue;
+    metapb::MetadataCommand command;
+    command.mutable_create_partitions()->set_name(topic.name);
+    command.mutable_create_partitions()->set_total_count(topic.count);
+    ++wait->remaining;
+    s.metadata.Propose(
+        command, [&s, wait, out](const metadata::ApplyResult* result) {
+          if (wait->finished) return;
+          out->error_code =
+              result == nullptr ? error::kNotController : result->error_code;
+          if (result != nullptr && result->error_code != 0) {
+            out->error_message = result->error_message;
+          }
+          PartDone(s, wait);
+        });
+  }
+  if (wait->remaining == 0) FinishGathered(s, wait);
+}
+
+}  // namespace chronik::broker

@@ -1,0 +1,37 @@
+// Counters of one broker node for /metrics (Prometheus) and tests.
+#ifndef CHRONIK_BROKER_SERVER_METRICS_H_
+#define CHRONIK_BROKER_SERVER_METRICS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace chronik::broker {
+
+// Latency bucket upper bounds (ms) of ApiMetrics::latency_buckets; the last
+// bucket is +Inf.
+inline constexpr int64_t kLatencyBucketsMs[] = {1, 5, 10, 50, 100, 500, 1000};
+
+struct ApiMetrics {
+  uint64_t requests = 0;
+  uint64_t errors = 0;  // responses whose top-level or any partition error != 0
+  uint64_t latency_ms_sum = 0;
+  std::vector<uint64_t> latency_buckets =
+      std::vector<uint64_t>(std::size(kLatencyBucketsMs) + 1, 0);
+};
+
+struct BrokerMetrics {
+  std::map<std::string, ApiMetrics> apis;  // by Kafka API name
+  uint64_t bytes_in = 0;                   // Kafka request bytes
+  uint64_t bytes_out = 0;                  // Kafka response bytes
+  uint64_t connections = 0;
+  uint64_t partitions = 0;      // partition replicas hosted here
+  uint64_t partitions_led = 0;  // ... of which this node leads
+  uint64_t log_bytes = 0;       // on-disk size of all partition logs
+  uint64_t malformed_requests = 0;
+};
+
+}  // namespace chronik::broker
+
+#endif  // CHRONIK_BROKER_SERVER_METRICS_H_

@@ -1,0 +1,301 @@
+#include "broker/server/partition_manager.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/kafka/record_batch.h"
+#include "broker/server/errors.h"
+
+namespace chronik::broker {
+namespace {
+
+// Bytes read per step when scanning a log for a timestamp.
+constexpr uint64_t kMaxScanReadBytes = 1 << 20;
+
+// A topic's integer config, or `fallback` when unset or not a number.
+int64_t TopicConfigInt(const metapb::TopicInfo& topic, const std::string& name,
+                       int64_t fallback) {
+  for (const metapb::TopicConfigEntry& entry : topic.configs()) {
+    int64_t value;
+    if (entry.name() == name && absl::SimpleAtoi(entry.value(), &value)) {
+      return value;
+    }
+  }
+  return fallback;
+}
+
+}  // namespace
+
+PartitionManager::PartitionManager(raft::NodeId self, env::Clock* clock,
+                                   env::LogSink* log,
+                                   replication::RaftHost* host,
+                                   storage::LogStore* store,
+                                   replication::GroupApplier* applier)
+    : self_(self),
+      clock_(clock),
+      log_(log),
+      host_(host),
+      store_(store),
+      applier_(applier) {
+  CHRONIK_CHECK(clock_ != nullptr && log_ != nullptr && host_ != nullptr &&
+                store_ != nullptr && applier_ != nullptr);
+}
+
+void PartitionManager::Reconcile(const metadata::MetadataState& state) {
+  dirty_ = false;
+  // Wanted: every partition whose replicas include this node.
+  std::map<uint64_t,
+           std::pair<const metapb::TopicInfo*, const metapb::PartitionInfo*>>
+      wanted;
+  for (const metapb::TopicInfo* topic : state.Topics()) {
+    for (const metapb::PartitionInfo& partition : topic->partitions()) {
+      const auto& replicas = partition.replicas();
+      if (std::find(replicas.begin(), replicas.end(), self_) !=
+          replicas.end()) {
+        wanted[partition.group_id()] = {topic, &partition};
+      }
+    }
+  }
+  std::vector<uint64_t> gone;
+  for (const auto& [group_id, replica] : partitions_) {
+    if (wanted.count(group_id) == 0) gone.push_back(group_id);
+  }
+  for (uint64_t group_id : gone) Remove(group_id);
+  for (const auto& [group_id, where] : wanted) {
+    if (partitions_.count(group_id) == 0) Add(*where.first, *where.second);
+  }
+}
+
+void PartitionManager::Remove(uint64_t group_id) {
+  auto it = partitions_.find(group_id);
+  CHRONIK_CHECK(it != partitions_.end());
+  it->second->FailPending(error::kUnknownTopicOrPartition);
+  if (absl::Status deleted = host_->DeleteGroup(group_id); !deleted.ok()) {
+    log_->Log(env::LogLevel::kError,
+              absl::StrCat("deleting the log of group ", group_id, ": ",
+                           deleted.message()));
+  }
+  partitions_.erase(it);
+}
+
+void PartitionManager::Add(const metapb::TopicInfo& topic,
+                           const metapb::PartitionInfo& partition) {
+  const uint64_t group_id = partition.group_id();
+  partitions_[group_id] = std::make_unique<PartitionReplica>(
+      topic.name(), partition.partition(), group_id, self_);
+  std::vector<raft::NodeId> voters(partition.replicas().begin(),
+                                   partition.replicas().end());
+  std::sort(voters.begin(), voters.end());
+  absl::Status status =
+      host_->AddGroup(replication::GroupSpec{group_id, voters, true, applier_});
+  if (!status.ok()) {
+    log_->Log(
+        env::LogLevel::kError,
+        absl::StrCat("partition ", topic.name(), "-", partition.partition(),
+                     " (group ", group_id, "): ", status.message()));
+    partitions_.erase(group_id);
+    return;
+  }
+  // The preferred replica (first listed) starts the first election.
+  if (partition.replicas(0) == self_ &&
+      host_->leader(group_id) == raft::kNoNode) {
+    host_->Campaign(group_id).IgnoreError();
+  }
+}
+
+void PartitionManager::Apply(replication::GroupId group_id,
+                             const raft::Entry& entry) {
+  auto it = partitions_.find(group_id);
+  if (it == partitions_.end()) return;  // replay before the replica exists
+  it->second->Apply(entry);
+  changed_ = true;
+}
+
+void PartitionManager::OnLeaderChange(replication::GroupId group_id,
+                                      raft::NodeId leader, raft::Term term) {
+  auto it = partitions_.find(group_id);
+  if (it != partitions_.end()) it->second->OnLeaderChange(leader, term);
+}
+
+bool PartitionManager::TakeChanged() {
+  const bool changed = changed_;
+  changed_ = false;
+  return changed;
+}
+
+PartitionReplica* PartitionManager::Find(const metadata::MetadataState& state,
+                                         const std::string& topic,
+                                         int32_t partition) {
+  const metapb::TopicInfo* info = state.FindTopic(topic);
+  if (info == nullptr || partition < 0 ||
+      partition >= info->partitions_size()) {
+    return nullptr;
+  }
+  auto it = partitions_.find(info->partitions(partition).group_id());
+  return it == partitions_.end() ? nullptr : it->second.get();
+}
+
+int16_t PartitionManager::LeaderReplica(const metadata::MetadataState& state,
+                                        const std::string& topic,
+                                        int32_t partition, bool require_ready,
+                                        PartitionReplica** replica) {
+  *replica = nullptr;
+  if (state.FindTopic(topic) == nullptr) {
+    return error::kUnknownTopicOrPartition;
+  }
+  PartitionReplica* found = Find(state, topic, partition);
+  if (found == nullptr || !found->is_leader() ||
+      (require_ready && !found->leader_ready())) {
+    return error::kNotLeaderOrFollower;
+  }
+  *replica = found;
+  return error::kNone;
+}
+
+int32_t PartitionManager::PartitionLeader(
+    const metapb::PartitionInfo& partition) const {
+  const raft::NodeId leader = host_->leader(partition.group_id());
+  if (leader == raft::kNoNode) return -1;
+  if (leader == self_) {
+    auto it = partitions_.find(partition.group_id());
+    if (it == partitions_.end() || !it->second->leader_ready()) return -1;
+  }
+  return static_cast<int32_t>(leader);
+}
+
+absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
+                                           int64_t offset, size_t max_bytes,
+                                           std::string* out) {
+  storage::GroupStorage* storage = store_->group(replica.group_id());
+  if (storage == nullptr) return absl::OkStatus();  // group just deleted
+  storage::GroupLog& log = storage->log();
+  const raft::Index last_index = replica.applied_index();
+  absl::StatusOr<uint64_t> index =
+      log.IndexForOffset(static_cast<uint64_t>(offset));
+  if (!index.ok()) return index.status();
+  while (*index <= last_index && out->size() < max_bytes) {
+    std::vector<storage::Entry> entries;
+    absl::Status status =
+        log.Read(*index, last_index + 1, max_bytes - out->size(), &entries);
+    if (!status.ok()) return status;
+    if (entries.empty()) break;
+    for (const storage::Entry& entry : entries) {
+      if (entry.offset_count == 0) continue;
+      if (!out->empty() && out->size() + entry.data.size() > max_bytes) {
+        return absl::OkStatus();
+      }
+      out->append(entry.data);
+    }
+    *index = entries.back().index + 1;
+  }
+  return absl::OkStatus();
+}
+
+int64_t PartitionManager::LogStartOffset(PartitionReplica& replica) {
+  if (std::optional<int64_t> cached = replica.cached_log_start_offset()) {
+    return *cached;
+  }
+  storage::GroupStorage* storage = store_->group(replica.group_id());
+  if (storage == nullptr) return 0;
+  storage::GroupLog& log = storage->log();
+  for (uint64_t index = log.first_index(); index <= log.last_index();) {
+    std::vector<storage::Entry> entries;
+    if (!log.Read(index, log.last_index() + 1, 1, &entries).ok() ||
+        entries.empty()) {
+      break;
+    }
+    for (const storage::Entry& entry : entries) {
+      if (entry.offset_count > 0) {
+        // Fixed until retention removes segments (which clears the cache).
+        replica.set_cached_log_start_offset(
+            static_cast<int64_t>(entry.offset_base));
+        return static_cast<int64_t>(entry.offset_base);
+      }
+    }
+    index = entries.back().index + 1;
+  }
+  return replica.high_watermark();  // empty log: starts where it ends
+}
+
+std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
+    const PartitionReplica& replica, int64_t timestamp_ms) {
+  storage::GroupStorage* storage = store_->group(replica.group_id());
+  if (storage == nullptr) return {-1, -1};
+  storage::GroupLog& log = storage->log();
+  const raft::Index last = replica.applied_index();
+  for (uint64_t index = log.first_index(); index <= last;) {
+    std::vector<storage::Entry> entries;
+    if (!log.Read(index, last + 1, kMaxScanReadBytes, &entries).ok() ||
+        entries.empty()) {
+      break;
+    }
+    for (const storage::Entry& entry : entries) {
+      if (entry.offset_count == 0) continue;
+      if (ReadBatchFacts(entry.data).max_timestamp_ms < timestamp_ms) continue;
+      absl::StatusOr<kafka::RecordBatchView> batch =
+          kafka::ParseRecordBatch(entry.data);
+      if (!batch.ok()) continue;
+      absl::StatusOr<std::vector<kafka::Record>> records =
+          kafka::DecodeRecords(*batch);
+      if (!records.ok()) continue;
+      for (const kafka::Record& record : *records) {
+        const int64_t ts =
+            batch->header.base_timestamp + record.timestamp_delta;
+        if (ts >= timestamp_ms) {
+          return {batch->header.base_offset + record.offset_delta, ts};
+        }
+      }
+    }
+    index = entries.back().index + 1;
+  }
+  return {-1, -1};
+}
+
+void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
+  // Segment files must not disappear while the IO thread may sync them.
+  if (host_->flush_in_flight()) return;
+  const int64_t now = clock_->NowMs();
+  for (const auto& [group_id, partition] : partitions_) {
+    const metapb::TopicInfo* topic = state.FindTopic(partition->topic());
+    storage::GroupStorage* storage = store_->group(group_id);
+    if (topic == nullptr || storage == nullptr) continue;
+    storage::RetentionLimits limits;
+    limits.now_ms = now;
+    limits.retention_ms = TopicConfigInt(*topic, "retention.ms", 604800000);
+    limits.retention_bytes = TopicConfigInt(*topic, "retention.bytes", -1);
+    // Never what is not applied here, nor what a follower still needs.
+    limits.max_removable_index = partition->applied_index();
+    if (const raft::RawNode* node = host_->node(group_id);
+        node != nullptr && node->is_leader()) {
+      for (const raft::ProgressStatus& peer : node->Status().progress) {
+        limits.max_removable_index =
+            std::min<uint64_t>(limits.max_removable_index, peer.match);
+      }
+    }
+    absl::StatusOr<int> removed = storage->ApplyRetention(limits);
+    if (!removed.ok()) {
+      log_->Log(env::LogLevel::kError,
+                absl::StrCat("retention of ", partition->topic(), "-",
+                             partition->partition(), ": ",
+                             removed.status().message()));
+    } else if (*removed > 0) {
+      partition->set_cached_log_start_offset(std::nullopt);
+    }
+  }
+}
+
+void PartitionManager::AddMetrics(BrokerMetrics* metrics) const {
+  metrics->partitions = partitions_.size();
+  metrics->partitions_led = 0;
+  metrics->log_bytes = 0;
+  for (const auto& [group_id, partition] : partitions_) {
+    if (partition->is_leader()) ++metrics->partitions_led;
+    storage::GroupStorage* storage = store_->group(group_id);
+    if (storage != nullptr) metrics->log_bytes += storage->log().size_bytes();
+  }
+}
+
+}  // namespace chronik::broker

@@ -1,0 +1,90 @@
+// PartitionManager: the partition replicas this node hosts, kept in line with
+// the metadata (every partition whose replica list names this node has a Raft
+// group here, and no other), and the read side of their logs.
+//
+// Reconcile() starts the Raft group of each new replica (the first listed
+// replica campaigns first) and deletes the groups (and logs) of partitions
+// that are gone; Apply() and OnLeaderChange() feed a replica its committed
+// batches and leadership. Reads (fetch, log start, offset by timestamp) go to
+// the replica's stored log, never beyond what it has applied. Retention drops
+// whole old segments (topic configs), never beyond what followers hold or
+// while a flush is in flight. Deterministic; one thread.
+#ifndef CHRONIK_BROKER_SERVER_PARTITION_MANAGER_H_
+#define CHRONIK_BROKER_SERVER_PARTITION_MANAGER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "broker/env/env.h"
+#include "broker/metadata/metadata_state.h"
+#include "broker/replication/raft_host.h"
+#include "broker/server/metrics.h"
+#include "broker/server/partition_replica.h"
+#include "broker/storage/log_store.h"
+
+namespace chronik::broker {
+
+class PartitionManager {
+ public:
+  PartitionManager(raft::NodeId self, env::Clock* clock, env::LogSink* log,
+                   replication::RaftHost* host, storage::LogStore* store,
+                   replication::GroupApplier* applier);
+
+  // The metadata changed: reconcile on the next Reconcile().
+  void MarkDirty() { dirty_ = true; }
+  bool dirty() const { return dirty_; }
+  void Reconcile(const metadata::MetadataState& state);
+
+  // Committed entries and leadership of partition groups.
+  void Apply(replication::GroupId group_id, const raft::Entry& entry);
+  void OnLeaderChange(replication::GroupId group_id, raft::NodeId leader,
+                      raft::Term term);
+  // Groups that applied entries since the last call (wakes parked fetches).
+  bool TakeChanged();
+
+  PartitionReplica* Find(const metadata::MetadataState& state,
+                         const std::string& topic, int32_t partition);
+  // The replica of a partition this node leads (and, with `require_ready`,
+  // may take requests for), or the Kafka error to answer with.
+  int16_t LeaderReplica(const metadata::MetadataState& state,
+                        const std::string& topic, int32_t partition,
+                        bool require_ready, PartitionReplica** replica);
+  // Leader (node id) of the partition as far as this node knows, -1 unknown.
+  int32_t PartitionLeader(const metapb::PartitionInfo& partition) const;
+
+  // Appends the stored batches from Kafka `offset` on to `out`, about
+  // `max_bytes` (at least one batch), never past what the replica applied.
+  absl::Status ReadRecords(const PartitionReplica& replica, int64_t offset,
+                           size_t max_bytes, std::string* out);
+  int64_t LogStartOffset(PartitionReplica& replica);
+  // (offset, timestamp) of the first record at or after `timestamp_ms`, or
+  // (-1, -1).
+  std::pair<int64_t, int64_t> OffsetForTimestamp(
+      const PartitionReplica& replica, int64_t timestamp_ms);
+
+  void ApplyRetention(const metadata::MetadataState& state);
+  void AddMetrics(BrokerMetrics* metrics) const;
+
+ private:
+  void Remove(uint64_t group_id);
+  void Add(const metapb::TopicInfo& topic,
+           const metapb::PartitionInfo& partition);
+
+  const raft::NodeId self_;
+  env::Clock* const clock_;
+  env::LogSink* const log_;
+  replication::RaftHost* const host_;
+  storage::LogStore* const store_;
+  replication::GroupApplier* const applier_;
+  std::map<uint64_t, std::unique_ptr<PartitionReplica>> partitions_;  // group
+  bool dirty_ = true;
+  bool changed_ = false;  // a partition applied entries since TakeChanged
+};
+
+}  // namespace chronik::broker
+
+#endif  // CHRONIK_BROKER_SERVER_PARTITION_MANAGER_H_

@@ -1,0 +1,158 @@
+// TestDriver (tests only): drives one Broker the way the production driver
+// does, in memory and deterministically. Inputs are handed to the broker, then
+// Settle() runs steps (Process) until the broker has no more work, carrying
+// out each step's outputs after the step returns: responses are queued per
+// connection, closes and pauses recorded, a resumed connection gets its
+// buffered input again, peer messages collected for the caller to deliver.
+// Storage fsyncs run inline (env::FsyncMode::kInline) on the given disk.
+#ifndef CHRONIK_BROKER_SERVER_TESTING_TEST_DRIVER_H_
+#define CHRONIK_BROKER_SERVER_TESTING_TEST_DRIVER_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/env/env.h"
+#include "broker/server/broker.h"
+
+namespace chronik::broker::testing {
+
+class FakeClock : public env::Clock {
+ public:
+  int64_t NowMs() override { return now_ms; }
+  int64_t now_ms = 1'700'000'000'000;
+};
+
+// Keeps every log line (tests may look for one).
+class CapturedLog : public env::LogSink {
+ public:
+  bool Enabled(env::LogLevel) const override { return true; }
+  void Log(env::LogLevel level, absl::string_view line) override {
+    lines.push_back(absl::StrCat(env::LogLevelName(level), " ", line));
+  }
+  std::vector<std::string> lines;
+};
+
+class TestDriver {
+ public:
+  struct Connection {
+    std::string input;  // delivered, not yet consumed by the broker
+    bool paused = false;
+    bool closed = false;
+    std::deque<std::string> responses;
+  };
+  // Bound on steps of one Settle (a broker that always has work is a bug).
+  static constexpr int kMaxStepsPerSettle = 1000;
+
+  TestDriver(const BrokerOptions& options, env::Disk* disk, env::Clock* clock,
+             uint64_t seed) {
+    env::Environment env;
+    env.clock = clock;
+    env.disk = disk;
+    env.log = &log_;
+    env.seed = seed;
+    env.fsync_mode = env::FsyncMode::kInline;
+    broker_ = std::make_unique<Broker>(options, env);
+  }
+
+  absl::Status Start() {
+    absl::Status started = broker_->Start();
+    if (started.ok()) Settle();
+    return started;
+  }
+  Broker& broker() { return *broker_; }
+  CapturedLog& log() { return log_; }
+
+  void Open(ConnectionId id, const std::string& peer) {
+    connections_[id] = Connection{};
+    broker_->OnConnectionOpen(id, peer);
+  }
+  // Bytes arrive on `id` (delivered now unless the broker paused reading).
+  void Write(ConnectionId id, const std::string& bytes) {
+    Connection& connection = connections_.at(id);
+    CHRONIK_CHECK(!connection.closed);
+    connection.input += bytes;
+    if (!connection.paused) broker_->OnConnectionInput(id, &connection.input);
+  }
+  Connection& connection(ConnectionId id) { return connections_.at(id); }
+  std::vector<ConnectionId> closed() const {
+    std::vector<ConnectionId> ids;
+    for (const auto& [id, c] : connections_) {
+      if (c.closed) ids.push_back(id);
+    }
+    return ids;
+  }
+
+  // One step; returns its outputs after carrying out the connection actions.
+  void Step() {
+    env::StepOutput out = broker_->Process();
+    ++steps_;
+    CHRONIK_CHECK(!out.sync.has_value()) << "inline fsync mode";
+    std::vector<ConnectionId> resumed;
+    for (env::ConnectionAction& action : out.connections) {
+      Connection& c = connections_.at(action.connection);
+      switch (action.kind) {
+        case env::ConnectionAction::Kind::kSend:
+          c.responses.push_back(std::move(action.bytes));
+          break;
+        case env::ConnectionAction::Kind::kClose:
+          c.closed = true;
+          break;
+        case env::ConnectionAction::Kind::kPauseReading:
+          c.paused = true;
+          break;
+        case env::ConnectionAction::Kind::kResumeReading:
+          c.paused = false;
+          resumed.push_back(action.connection);
+          break;
+      }
+    }
+    for (env::PeerMessage& message : out.peer_messages) {
+      peer_messages_.push_back(std::move(message));
+    }
+    // Like the event loop: buffered input is delivered after the step.
+    for (ConnectionId id : resumed) {
+      Connection& c = connections_.at(id);
+      if (!c.paused && !c.closed && !c.input.empty()) {
+        broker_->OnConnectionInput(id, &c.input);
+        pending_input_ = true;
+      }
+    }
+  }
+
+  // Steps until the broker has nothing left to do; returns the steps run.
+  int Settle() {
+    int steps = 0;
+    do {
+      pending_input_ = false;
+      Step();
+      CHRONIK_CHECK_LT(++steps, kMaxStepsPerSettle) << "broker never settles";
+    } while (broker_->HasWork() || pending_input_);
+    return steps;
+  }
+
+  std::vector<env::PeerMessage> TakePeerMessages() {
+    std::vector<env::PeerMessage> messages;
+    messages.swap(peer_messages_);
+    return messages;
+  }
+  uint64_t steps() const { return steps_; }
+
+ private:
+  CapturedLog log_;
+  std::unique_ptr<Broker> broker_;
+  std::map<ConnectionId, Connection> connections_;
+  std::vector<env::PeerMessage> peer_messages_;
+  bool pending_input_ = false;
+  uint64_t steps_ = 0;
+};
+
+}  // namespace chronik::broker::testing
+
+#endif  // CHRONIK_BROKER_SERVER_TESTING_TEST_DRIVER_H_
