@@ -1,6 +1,8 @@
 // BrokerNode: runtime::Node over broker::Broker (a thin forwarding adapter).
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "broker/runtime/node.h"
 #include "broker/server/broker.h"
@@ -10,30 +12,36 @@ namespace {
 
 class BrokerNode final : public Node {
  public:
-  BrokerNode(const broker::BrokerOptions& options,
-             const NodeEnvironment& environment)
-      : broker_(options, environment.store, environment.clock,
-                environment.connections, environment.peers) {}
+  BrokerNode(const broker::BrokerOptions& options, const env::Environment& env)
+      : broker_(options, env) {}
 
   absl::Status Start() override { return broker_.Start(); }
-  void OnConnectionOpen(broker::ConnectionId id,
+  void OnConnectionOpen(env::ConnectionId id,
                         const std::string& peer) override {
     broker_.OnConnectionOpen(id, peer);
   }
-  void OnConnectionInput(broker::ConnectionId id, std::string* input) override {
+  void OnConnectionInput(env::ConnectionId id, std::string* input) override {
     broker_.OnConnectionInput(id, input);
   }
-  void OnConnectionClose(broker::ConnectionId id) override {
+  void OnConnectionClose(env::ConnectionId id) override {
     broker_.OnConnectionClose(id);
   }
-  void OnRaftMessage(uint64_t group_id, raft::Message message) override {
-    broker_.OnRaftMessage(group_id, std::move(message));
+  void OnPeerMessage(uint64_t group_id, raft::Message message) override {
+    broker_.OnPeerMessage(group_id, std::move(message));
+  }
+  void OnSyncDone(uint64_t flush_id,
+                  std::vector<absl::Status> results) override {
+    broker_.OnSyncDone(flush_id, std::move(results));
   }
   void Tick() override { broker_.Tick(); }
-  void Process() override { broker_.Process(); }
+  env::StepOutput Process() override { return broker_.Process(); }
+  bool HasWork() const override { return broker_.HasWork(); }
   bool IsReady() const override { return broker_.IsReady(); }
-  bool HasFlushInFlight() const override { return broker_.HasFlushInFlight(); }
   broker::BrokerMetrics Metrics() const override { return broker_.Metrics(); }
+  storage::StoreStats StoreStats() const override {
+    return broker_.StoreStats();
+  }
+  bool HasFlushInFlight() const override { return broker_.HasFlushInFlight(); }
 
  private:
   broker::Broker broker_;
@@ -45,10 +53,8 @@ absl::StatusOr<std::unique_ptr<Node>> MakeBrokerNode(
     const NodeEnvironment& environment) {
   broker::BrokerOptions options;
   options.config = environment.config;
-  options.seed = environment.seed;
   options.tick_interval_ms = environment.tick_interval_ms;
-  options.async_sync = environment.async_sync;
-  return std::unique_ptr<Node>(new BrokerNode(options, environment));
+  return std::unique_ptr<Node>(new BrokerNode(options, environment.env));
 }
 
 }  // namespace chronik::runtime

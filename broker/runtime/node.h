@@ -3,9 +3,11 @@
 // small fake so the driver's sockets, HTTP endpoints and shutdown can be
 // tested without the broker core.
 //
-// The contract is broker::Broker's (broker/server/broker.h): one thread calls
-// every method; Process() runs after any input. Outputs go through the
-// interfaces the factory is given, which the Server implements.
+// The contract is broker::Broker's step contract (broker/server/broker.h):
+// one thread calls every method; inputs go in, Process() returns the step's
+// outputs (env::StepOutput), which the Server carries out after the call
+// returns. A node never calls the Server back except through the
+// env::Environment it is given (clock, log sink).
 #ifndef CHRONIK_BROKER_RUNTIME_NODE_H_
 #define CHRONIK_BROKER_RUNTIME_NODE_H_
 
@@ -13,12 +15,15 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "broker/config/server_config.h"
-#include "broker/server/broker.h"
+#include "broker/env/env.h"
+#include "broker/server/metrics.h"
 #include "broker/storage/log_store.h"
+#include "raft/types.h"
 
 namespace chronik::runtime {
 
@@ -26,34 +31,33 @@ class Node {
  public:
   virtual ~Node() = default;
   virtual absl::Status Start() = 0;
-  virtual void OnConnectionOpen(broker::ConnectionId id,
+  virtual void OnConnectionOpen(env::ConnectionId id,
                                 const std::string& peer) = 0;
-  virtual void OnConnectionInput(broker::ConnectionId id,
-                                 std::string* input) = 0;
-  virtual void OnConnectionClose(broker::ConnectionId id) = 0;
+  virtual void OnConnectionInput(env::ConnectionId id, std::string* input) = 0;
+  virtual void OnConnectionClose(env::ConnectionId id) = 0;
   // A Raft message from a peer node (cluster mode).
-  virtual void OnRaftMessage(uint64_t /*group_id*/, raft::Message /*message*/) {
+  virtual void OnPeerMessage(uint64_t /*group_id*/, raft::Message /*message*/) {
   }
+  // The fsyncs of StepOutput::sync finished (env::FsyncMode::kAsync).
+  virtual void OnSyncDone(uint64_t /*flush_id*/,
+                          std::vector<absl::Status> /*results*/) {}
   virtual void Tick() = 0;
-  virtual void Process() = 0;
+  virtual env::StepOutput Process() = 0;
+  // Process() would do more work (the Server schedules another step).
+  virtual bool HasWork() const { return false; }
   virtual bool IsReady() const = 0;
   virtual broker::BrokerMetrics Metrics() const = 0;
-  // A storage flush is waiting for the IO thread (see Broker).
+  virtual storage::StoreStats StoreStats() const { return {}; }
+  // A storage flush is waiting for its fsyncs (see Broker).
   virtual bool HasFlushInFlight() const { return false; }
 };
 
-// Everything a node is built from. Pointers are owned by the Server and
-// outlive the node.
+// Everything a node is built from. The pointers in `env` are owned by the
+// Server and outlive the node.
 struct NodeEnvironment {
   config::ServerConfig config;  // advertised port filled in after binding
-  uint64_t seed = 1;
   int64_t tick_interval_ms = 50;
-  storage::LogStore* store = nullptr;
-  broker::Clock* clock = nullptr;
-  broker::ConnectionOutput* connections = nullptr;
-  broker::PeerOutput* peers = nullptr;
-  // Runs storage fsyncs on the IO thread (broker::BrokerOptions::async_sync).
-  replication::AsyncSyncFiles async_sync;
+  env::Environment env;
 };
 
 using NodeFactory = std::function<absl::StatusOr<std::unique_ptr<Node>>(

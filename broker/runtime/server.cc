@@ -17,6 +17,7 @@
 #include "base/check.h"
 #include "broker/runtime/http.h"
 #include "broker/runtime/log.h"
+#include "broker/runtime/parallel_sync.h"
 #include "broker/version.h"
 
 namespace chronik::runtime {
@@ -35,56 +36,10 @@ const char* ModeName(config::ServerConfig::Mode mode) {
 
 }  // namespace
 
-// The node's output interfaces, implemented on the event loop.
-class Server::Outputs final : public broker::Clock,
-                              public broker::ConnectionOutput,
-                              public broker::PeerOutput {
+// The node's clock: wall-clock milliseconds.
+class Server::WallClock final : public env::Clock {
  public:
-  explicit Outputs(Server* server) : server_(server) {}
-
   int64_t NowMs() override { return WallMs(); }
-
-  void Send(broker::ConnectionId id, std::string bytes) override {
-    auto it = server_->kafka_connections_.find(id);
-    if (it == server_->kafka_connections_.end()) return;  // already closed
-    server_->loop_->Send(id, std::move(bytes));
-    if (server_->loop_->QueuedOutputBytes(id) >
-            server_->options_.max_queued_output_bytes &&
-        !it->second.paused_by_output) {
-      it->second.paused_by_output = true;
-      server_->UpdateReading(id);
-    }
-  }
-  void Close(broker::ConnectionId id) override {
-    server_->loop_->CloseAfterFlush(id);
-  }
-  void PauseReading(broker::ConnectionId id) override {
-    auto it = server_->kafka_connections_.find(id);
-    if (it == server_->kafka_connections_.end()) return;
-    it->second.paused_by_node = true;
-    server_->UpdateReading(id);
-  }
-  void ResumeReading(broker::ConnectionId id) override {
-    auto it = server_->kafka_connections_.find(id);
-    if (it == server_->kafka_connections_.end()) return;
-    it->second.paused_by_node = false;
-    server_->UpdateReading(id);
-  }
-  void Send(replication::OutgoingMessage message) override {
-    if (server_->peer_transport_ != nullptr) {
-      server_->peer_transport_->Send(message.group_id, message.message);
-      return;
-    }
-    // Standalone has no peers: count and drop.
-    ++server_->peer_messages_dropped_;
-    if (LogEnabled(config::LogLevel::kDebug)) {
-      LogDebug(absl::StrCat("dropping a Raft message of group ",
-                            message.group_id, ": no peer transport"));
-    }
-  }
-
- private:
-  Server* const server_;
 };
 
 class Server::KafkaHandler final : public ConnectionHandler {
@@ -94,11 +49,11 @@ class Server::KafkaHandler final : public ConnectionHandler {
   void OnOpen(ConnectionId id, const std::string& peer) override {
     server_->kafka_connections_[id] = KafkaConnection{};
     LogDebug(absl::StrCat("kafka connection ", id, " from ", peer));
-    server_->CallNode([&] { server_->node_->OnConnectionOpen(id, peer); });
+    server_->node_->OnConnectionOpen(id, peer);
     server_->ScheduleProcess();
   }
   void OnInput(ConnectionId id, std::string* input) override {
-    server_->CallNode([&] { server_->node_->OnConnectionInput(id, input); });
+    server_->node_->OnConnectionInput(id, input);
     server_->ScheduleProcess();
   }
   void OnDrained(ConnectionId id) override {
@@ -113,13 +68,7 @@ class Server::KafkaHandler final : public ConnectionHandler {
   void OnClose(ConnectionId id) override {
     server_->kafka_connections_.erase(id);
     LogDebug(absl::StrCat("kafka connection ", id, " closed"));
-    if (server_->in_node_) {
-      // Closed from inside a node call (a failed write, or the node's own
-      // Close): tell the node once that call has returned.
-      server_->deferred_closes_.push_back(id);
-      return;
-    }
-    server_->CallNode([&] { server_->node_->OnConnectionClose(id); });
+    server_->node_->OnConnectionClose(id);
     server_->ScheduleProcess();
   }
 
@@ -183,7 +132,7 @@ class Server::HttpHandler final : public ConnectionHandler {
                                       (server_->peer_transport_ != nullptr
                                            ? server_->peer_transport_->dropped()
                                            : 0);
-      const storage::StoreStats& stats = server_->store_->stats();
+      const storage::StoreStats stats = server_->node_->StoreStats();
       runtime.storage_flushes = stats.flushes;
       runtime.storage_fsyncs = stats.log_fsyncs;
       runtime.storage_bytes = stats.bytes;
@@ -211,9 +160,8 @@ Server::Server(const ServerOptions& options) : options_(options) {
 }
 
 Server::~Server() {
-  // The node holds pointers to the outputs, store and loop: it goes first.
+  // The node holds pointers to the clock, disk and log: it goes first.
   node_.reset();
-  store_.reset();
   loop_.reset();
   if (signal_fd_ >= 0) close(signal_fd_);
   if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock
@@ -226,7 +174,7 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   loop_ = std::move(*loop);
   kafka_handler_ = std::make_unique<KafkaHandler>(this);
   http_handler_ = std::make_unique<HttpHandler>(this);
-  outputs_ = std::make_unique<Outputs>(this);
+  clock_ = std::make_unique<WallClock>();
   const config::ServerConfig& config = options_.config;
 
   // Kafka first, then HTTP: a failure returns before anything else starts,
@@ -244,15 +192,6 @@ absl::Status Server::Init(const NodeFactory& make_node) {
 
   if (absl::Status status = LockDataDir(); !status.ok()) return status;
   disk_ = std::make_unique<PosixDisk>(config.data_dir);
-  auto store =
-      storage::LogStore::Open(disk_.get(), "", storage::StoreOptions{});
-  if (!store.ok()) {
-    return absl::Status(
-        store.status().code(),
-        absl::StrCat("opening the log store in ", config.data_dir, ": ",
-                     store.status().message()));
-  }
-  store_ = std::move(*store);
 
   NodeEnvironment environment;
   environment.config = config;
@@ -265,7 +204,7 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   environment.config.kafka_port = kafka_port_;
   environment.config.http_port = http_port_;
   options_.config = environment.config;
-  environment.seed =
+  environment.env.seed =
       options_.seed != 0
           ? options_.seed
           : (config.node_id * 0x9E3779B97F4A7C15ull) ^
@@ -281,29 +220,30 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   if (config.mode == config::ServerConfig::Mode::kCluster) {
     if (absl::Status status = StartPeerTransport(); !status.ok()) return status;
   }
+  environment.env.clock = clock_.get();
+  environment.env.disk = disk_.get();
+  environment.env.log = &log_sink_;
   if (options_.async_storage_syncs) {
     sync_worker_ = std::make_unique<SyncWorker>(
         [this] {
           // Worker thread: hand the results to the loop thread.
-          loop_->Post(
-              [this] { CallNode([&] { sync_worker_->DeliverCompleted(); }); });
+          loop_->Post([this] { DeliverSyncs(); });
         },
-        /*max_threads=*/8);
-    environment.async_sync = [this](std::vector<env::File*> files,
-                                    replication::SyncDone done) {
-      sync_worker_->Submit(std::move(files), std::move(done));
+        kMaxConcurrentFsyncs);
+    environment.env.fsync_mode = env::FsyncMode::kAsync;
+  } else {
+    environment.env.fsync_mode = env::FsyncMode::kInline;
+    environment.env.sync_files = [](absl::Span<env::File* const> files) {
+      return SyncInParallel(files, kMaxConcurrentFsyncs);
     };
   }
-  environment.store = store_.get();
-  environment.clock = outputs_.get();
-  environment.connections = outputs_.get();
-  environment.peers = outputs_.get();
   auto node = make_node(environment);
   if (!node.ok()) return node.status();
   node_ = std::move(*node);
   if (absl::Status status = node_->Start(); !status.ok()) {
     return absl::Status(status.code(),
-                        absl::StrCat("starting the node: ", status.message()));
+                        absl::StrCat("starting the node (data dir ",
+                                     config.data_dir, "): ", status.message()));
   }
   // Recovery (elections of single-voter groups, replay of the metadata and
   // partitions) needs a few flushes: finish them before serving, so the first
@@ -403,12 +343,10 @@ absl::Status Server::StartPeerTransport() {
         auto shared = std::make_shared<std::vector<raft::WireMessage>>(
             std::move(messages));
         loop_->Post([this, shared] {
-          CallNode([&] {
-            for (raft::WireMessage& message : *shared) {
-              node_->OnRaftMessage(message.group_id,
-                                   std::move(message.message));
-            }
-          });
+          for (raft::WireMessage& message : *shared) {
+            node_->OnPeerMessage(message.group_id, std::move(message.message));
+          }
+          ScheduleProcess();
         });
       });
   if (!started.ok()) return started.status();
@@ -420,38 +358,78 @@ void Server::DrainFlushes() {
   // Whatever the node has queued reaches the disk before we go on.
   constexpr int kMaxFinalRounds = 100;
   for (int round = 0; round < kMaxFinalRounds; ++round) {
-    CallNode([&] { node_->Process(); });
-    if (sync_worker_ == nullptr || !node_->HasFlushInFlight()) return;
-    sync_worker_->WaitIdle();
-    CallNode([&] { sync_worker_->DeliverCompleted(); });
+    RunStep();
+    if (node_->HasFlushInFlight() && sync_worker_ != nullptr) {
+      sync_worker_->WaitIdle();
+      DeliverSyncs();
+      continue;
+    }
+    if (!node_->HasWork()) return;
   }
   LogWarn("storage flushes still in flight after draining");
+}
+
+void Server::DeliverSyncs() {
+  std::vector<SyncWorker::Completed> completed = sync_worker_->TakeCompleted();
+  if (completed.empty()) return;
+  for (SyncWorker::Completed& done : completed) {
+    node_->OnSyncDone(done.flush_id, std::move(done.results));
+  }
+  ScheduleProcess();  // what the flush made durable moves on
 }
 
 void Server::Shutdown() {
   loop_->Post([this] { BeginShutdown("shutdown requested"); });
 }
 
-template <typename F>
-void Server::CallNode(F&& call) {
-  CHRONIK_CHECK(!in_node_) << "the node was re-entered";
-  in_node_ = true;
-  call();
-  in_node_ = false;
-  DeliverDeferred();
+void Server::RunStep() {
+  ApplyOutput(node_->Process());
+  if (node_->HasWork()) ScheduleProcess();
 }
 
-void Server::DeliverDeferred() {
-  while (!deferred_closes_.empty() || !deferred_resumes_.empty()) {
-    std::vector<ConnectionId> closes;
-    closes.swap(deferred_closes_);
-    for (ConnectionId id : closes) {
-      CallNode([&] { node_->OnConnectionClose(id); });
+void Server::ApplyOutput(env::StepOutput out) {
+  for (env::ConnectionAction& action : out.connections) {
+    ApplyConnectionAction(action);
+  }
+  for (env::PeerMessage& message : out.peer_messages) {
+    if (peer_transport_ != nullptr) {
+      peer_transport_->Send(message.group_id, message.message);
+      continue;
     }
-    std::vector<ConnectionId> resumes;
-    resumes.swap(deferred_resumes_);
-    for (ConnectionId id : resumes) UpdateReading(id);
-    ScheduleProcess();
+    ++peer_messages_dropped_;  // standalone has no peers
+    if (LogEnabled(config::LogLevel::kDebug)) {
+      LogDebug(absl::StrCat("dropping a Raft message of group ",
+                            message.group_id, ": no peer transport"));
+    }
+  }
+  if (out.sync.has_value()) {
+    CHRONIK_CHECK(sync_worker_ != nullptr) << "async fsync without a worker";
+    sync_worker_->Submit(std::move(*out.sync));
+  }
+}
+
+void Server::ApplyConnectionAction(env::ConnectionAction& action) {
+  const ConnectionId id = action.connection;
+  auto it = kafka_connections_.find(id);
+  if (it == kafka_connections_.end()) return;  // closed meanwhile
+  switch (action.kind) {
+    case env::ConnectionAction::Kind::kSend:
+      loop_->Send(id, std::move(action.bytes));
+      if (loop_->QueuedOutputBytes(id) > options_.max_queued_output_bytes &&
+          !it->second.paused_by_output) {
+        it->second.paused_by_output = true;
+        UpdateReading(id);
+      }
+      break;
+    case env::ConnectionAction::Kind::kClose:
+      loop_->CloseAfterFlush(id);
+      break;
+    case env::ConnectionAction::Kind::kPauseReading:
+    case env::ConnectionAction::Kind::kResumeReading:
+      it->second.paused_by_node =
+          action.kind == env::ConnectionAction::Kind::kPauseReading;
+      UpdateReading(id);
+      break;
   }
 }
 
@@ -460,11 +438,8 @@ void Server::UpdateReading(ConnectionId id) {
   if (it == kafka_connections_.end()) return;
   if (it->second.paused_by_node || it->second.paused_by_output) {
     loop_->PauseReading(id);
-  } else if (in_node_) {
-    // ResumeReading may deliver buffered input at once: not inside the node.
-    deferred_resumes_.push_back(id);
   } else {
-    loop_->ResumeReading(id);
+    loop_->ResumeReading(id);  // may deliver buffered input at once
   }
 }
 
@@ -475,14 +450,14 @@ void Server::ScheduleProcess() {
   // (and so one group-commit flush) per batch, not per connection.
   loop_->Post([this] {
     process_scheduled_ = false;
-    CallNode([&] { node_->Process(); });
+    RunStep();
   });
 }
 
 void Server::OnTick() {
   http_handler_->CloseExpired(WallMs());
-  CallNode([&] { node_->Tick(); });
-  CallNode([&] { node_->Process(); });
+  node_->Tick();
+  RunStep();
   if (!shutting_down_) return;
   bool drained = true;
   for (const auto& [id, connection] : kafka_connections_) {
@@ -501,7 +476,7 @@ void Server::BeginShutdown(const std::string& reason) {
   LogInfo(absl::StrCat(reason, ": shutting down (no new connections; ",
                        kafka_connections_.size(), " open)"));
   loop_->CloseListeners();
-  CallNode([&] { node_->Process(); });
+  RunStep();
 }
 
 }  // namespace chronik::runtime

@@ -3,21 +3,27 @@
 // Kafka and HTTP listeners, and the Node (broker::Broker), and wires them:
 //
 //   Kafka bytes ── EventLoop ── KafkaHandler ──▶ node.OnConnection*()
-//   every event batch with Kafka input ───────▶ node.Process()
+//   Raft messages ── gRPC thread ── Post ─────▶ node.OnPeerMessage()
+//   fsyncs done ── SyncWorker ── Post ────────▶ node.OnSyncDone()
+//   every event batch with input (posted) ────▶ node.Process() (one step:
+//                                               one group-commit flush)
 //   every tick_interval_ms ───────────────────▶ node.Tick(); node.Process()
-//   node output ──▶ ConnectionOutput ──▶ EventLoop Send / CloseAfterFlush
+//   step output (env::StepOutput) ──▶ EventLoop Send / CloseAfterFlush /
+//     Pause / Resume, PeerTransport, SyncWorker; another step while
+//     node.HasWork()
 //   GET /health /ready /metrics ──▶ HttpHandler (same loop)
 //   SIGTERM/SIGINT (signalfd) or Shutdown() ──▶ stop accepting, keep serving
 //     open connections until their output drained (bounded by
 //     shutdown_grace_ms), final Process() (flushes storage), Run() returns.
 //
-// No broker logic lives here. Everything runs on the loop thread; the node is
-// never re-entered: a connection closed or resumed while the node is running
-// is delivered to it once the node call returns.
+// No broker logic lives here. Everything runs on the loop thread. The node
+// never calls back into the Server (its outputs are returned by Process and
+// carried out after the call), so nothing here guards against re-entry.
 //
 // Start order (Create): bind Kafka, bind HTTP (so a taken port fails fast,
 // naming the listener and port, with nothing left bound), lock and open the
-// data directory, build and start the node. Thread-safety: Shutdown() is
+// data directory (PosixDisk; the node opens its LogStore there), build and
+// start the node. Thread-safety: Shutdown() is
 // thread-safe; everything else is for the thread that calls Run().
 #ifndef CHRONIK_BROKER_RUNTIME_SERVER_H_
 #define CHRONIK_BROKER_RUNTIME_SERVER_H_
@@ -30,12 +36,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "broker/config/server_config.h"
+#include "broker/env/env.h"
 #include "broker/runtime/event_loop.h"
+#include "broker/runtime/log.h"
 #include "broker/runtime/node.h"
 #include "broker/runtime/peer_transport.h"
 #include "broker/runtime/posix_disk.h"
 #include "broker/runtime/sync_worker.h"
-#include "broker/storage/log_store.h"
 
 namespace chronik::runtime {
 
@@ -60,6 +67,9 @@ struct ServerOptions {
   uint64_t seed = 0;  // 0 = derive from node id and time
 };
 
+// Concurrent fsyncs of one storage flush.
+inline constexpr int kMaxConcurrentFsyncs = 8;
+
 class Server {
  public:
   static absl::StatusOr<std::unique_ptr<Server>> Create(
@@ -81,7 +91,7 @@ class Server {
  private:
   class KafkaHandler;
   class HttpHandler;
-  class Outputs;
+  class WallClock;
   struct KafkaConnection {
     bool paused_by_node = false;
     bool paused_by_output = false;
@@ -92,10 +102,12 @@ class Server {
   absl::Status LockDataDir();
   absl::Status WatchSignals();
 
-  // Node calls: never nested; deferred events are delivered after.
-  template <typename F>
-  void CallNode(F&& call);
-  void DeliverDeferred();
+  // One node step and its outputs carried out.
+  void RunStep();
+  void ApplyOutput(env::StepOutput out);
+  void ApplyConnectionAction(env::ConnectionAction& action);
+  // Hands finished fsyncs to the node (loop thread).
+  void DeliverSyncs();
   void ScheduleProcess();
   void OnTick();
   void BeginShutdown(const std::string& reason);
@@ -110,9 +122,9 @@ class Server {
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<KafkaHandler> kafka_handler_;
   std::unique_ptr<HttpHandler> http_handler_;
-  std::unique_ptr<Outputs> outputs_;
+  std::unique_ptr<WallClock> clock_;
+  StderrLogSink log_sink_;
   std::unique_ptr<PosixDisk> disk_;
-  std::unique_ptr<storage::LogStore> store_;
   // Declared before node_: destroyed after it, so no flush outlives its files
   // unseen (the broker is gone before the worker joins).
   std::unique_ptr<SyncWorker> sync_worker_;
@@ -124,10 +136,7 @@ class Server {
   int64_t start_time_ms_ = 0;
 
   std::map<ConnectionId, KafkaConnection> kafka_connections_;
-  bool in_node_ = false;
   bool process_scheduled_ = false;
-  std::vector<ConnectionId> deferred_closes_;
-  std::vector<ConnectionId> deferred_resumes_;
   uint64_t http_requests_ = 0;
   uint64_t peer_messages_dropped_ = 0;
   bool shutting_down_ = false;

@@ -1,6 +1,6 @@
-// Server with a fake node: real sockets, the HTTP endpoints, the node's
-// output interfaces (including closes and resumes from inside node calls),
-// Process after input, taken ports, the data-dir lock and shutdown.
+// Server with a fake node: real sockets, the HTTP endpoints, the node's step
+// outputs (sends, closes, pauses and resumes), Process after input, taken
+// ports, the data-dir lock and shutdown.
 #include "broker/runtime/server.h"
 
 #include <arpa/inet.h>
@@ -23,57 +23,56 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// Line protocol: each "x\n" is answered "echo:x\n" at the next Process();
-// "close\n" closes the connection from inside OnConnectionInput; "pause\n"
-// pauses reading and the following Process resumes it (from inside the
-// node call: the server must defer the resume).
+// Line protocol: each "x\n" is answered "echo:x\n" by the next Process();
+// "close\n" asks for the connection to be closed; "pause\n" pauses reading
+// and the next Process resumes it (the server then delivers what it buffered).
+// Outputs only ever leave through Process(), as the broker's do.
 class FakeNode final : public Node {
  public:
-  explicit FakeNode(const NodeEnvironment& environment)
-      : environment_(environment) {}
+  explicit FakeNode(const NodeEnvironment&) {}
   absl::Status Start() override {
     started = true;
     return absl::OkStatus();
   }
-  void OnConnectionOpen(broker::ConnectionId, const std::string&) override {
+  void OnConnectionOpen(env::ConnectionId, const std::string&) override {
     ++opened;
   }
-  void OnConnectionInput(broker::ConnectionId id, std::string* input) override {
-    CHECK_NOT_NESTED();
+  void OnConnectionInput(env::ConnectionId id, std::string* input) override {
     size_t end;
     while ((end = input->find('\n')) != std::string::npos) {
       const std::string line = input->substr(0, end);
       input->erase(0, end + 1);
       if (line == "close") {
-        environment_.connections->Close(id);
+        pending_.connections.push_back(
+            {id, env::ConnectionAction::Kind::kClose, ""});
         return;
       }
       if (line == "pause") {
-        environment_.connections->PauseReading(id);
+        pending_.connections.push_back(
+            {id, env::ConnectionAction::Kind::kPauseReading, ""});
         resume_.push_back(id);
         return;
       }
       replies_.emplace_back(id, "echo:" + line + "\n");
     }
   }
-  void OnConnectionClose(broker::ConnectionId) override {
-    CHECK_NOT_NESTED();
-    ++closed;
-  }
+  void OnConnectionClose(env::ConnectionId) override { ++closed; }
   void Tick() override { ++ticks; }
-  void Process() override {
-    CHECK_NOT_NESTED();
+  env::StepOutput Process() override {
     ++processed;
-    nested_ = true;
+    env::StepOutput out = std::move(pending_);
+    pending_ = env::StepOutput{};
     for (auto& [id, reply] : replies_) {
-      environment_.connections->Send(id, reply);
+      out.connections.push_back(
+          {id, env::ConnectionAction::Kind::kSend, reply});
     }
     replies_.clear();
-    for (broker::ConnectionId id : resume_) {
-      environment_.connections->ResumeReading(id);
+    for (env::ConnectionId id : resume_) {
+      out.connections.push_back(
+          {id, env::ConnectionAction::Kind::kResumeReading, ""});
     }
     resume_.clear();
-    nested_ = false;
+    return out;
   }
   bool IsReady() const override { return ready.load(); }
   broker::BrokerMetrics Metrics() const override {
@@ -88,16 +87,11 @@ class FakeNode final : public Node {
   std::atomic<int> closed{0};
   std::atomic<int> processed{0};
   std::atomic<int> ticks{0};
-  std::atomic<bool> reentered{false};
 
  private:
-  void CHECK_NOT_NESTED() {
-    if (nested_) reentered = true;
-  }
-  NodeEnvironment environment_;
-  bool nested_ = false;
-  std::vector<std::pair<broker::ConnectionId, std::string>> replies_;
-  std::vector<broker::ConnectionId> resume_;
+  env::StepOutput pending_;
+  std::vector<std::pair<env::ConnectionId, std::string>> replies_;
+  std::vector<env::ConnectionId> resume_;
 };
 
 int Connect(int port) {
@@ -184,7 +178,6 @@ class ServerTest : public ::testing::Test {
       server_->Shutdown();
       thread_.join();
       EXPECT_TRUE(run_status_.ok()) << run_status_;
-      EXPECT_FALSE(node_->reentered.load());
     }
   }
 
@@ -206,7 +199,7 @@ TEST_F(ServerTest, KafkaBytesReachTheNodeAndRepliesComeBackAfterProcess) {
   close(fd);
 }
 
-TEST_F(ServerTest, NodeCloseFromInsideInputIsDeliveredOnceAfterTheCall) {
+TEST_F(ServerTest, NodeCloseIsCarriedOutAndReportedOnce) {
   Start();
   const int fd = Connect(server_->kafka_port());
   ASSERT_GE(fd, 0);
@@ -217,7 +210,7 @@ TEST_F(ServerTest, NodeCloseFromInsideInputIsDeliveredOnceAfterTheCall) {
   EXPECT_EQ(node_->closed.load(), 1);
 }
 
-TEST_F(ServerTest, ResumeFromInsideProcessDeliversBufferedInput) {
+TEST_F(ServerTest, ResumeDeliversBufferedInput) {
   Start();
   const int fd = Connect(server_->kafka_port());
   ASSERT_GE(fd, 0);

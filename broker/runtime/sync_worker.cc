@@ -23,18 +23,17 @@ SyncWorker::~SyncWorker() {
   thread_.join();
 }
 
-void SyncWorker::Submit(std::vector<env::File*> files,
-                        replication::SyncDone done) {
+void SyncWorker::Submit(env::SyncRequest request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queued_.push_back(Job{std::move(files), std::move(done), {}});
+    queued_.push_back(std::move(request));
   }
   changed_.notify_all();
 }
 
 void SyncWorker::Loop() {
   while (true) {
-    Job job;
+    env::SyncRequest job;
     {
       std::unique_lock<std::mutex> lock(mu_);
       changed_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
@@ -43,11 +42,11 @@ void SyncWorker::Loop() {
       queued_.pop_front();
       busy_ = true;
     }
-    job.results = SyncInParallel(job.files, max_threads_);
-    CHRONIK_CHECK_EQ(job.results.size(), job.files.size());
+    Completed done{job.flush_id, SyncInParallel(job.files, max_threads_)};
+    CHRONIK_CHECK_EQ(done.results.size(), job.files.size());
     {
       std::lock_guard<std::mutex> lock(mu_);
-      completed_.push_back(std::move(job));
+      completed_.push_back(std::move(done));
     }
     wake_();
     {
@@ -59,13 +58,11 @@ void SyncWorker::Loop() {
   }
 }
 
-void SyncWorker::DeliverCompleted() {
-  std::deque<Job> completed;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    completed.swap(completed_);
-  }
-  for (Job& job : completed) job.done(std::move(job.results));
+std::vector<SyncWorker::Completed> SyncWorker::TakeCompleted() {
+  std::vector<Completed> completed;
+  std::lock_guard<std::mutex> lock(mu_);
+  completed.swap(completed_);
+  return completed;
 }
 
 void SyncWorker::WaitIdle() {

@@ -1,14 +1,15 @@
 // SyncWorker: the production driver's IO thread for storage fsyncs.
 //
-// The broker (through replication::RaftHost's async mode) hands it the files
-// of one storage flush; the worker fsyncs them (concurrently when there are
-// several, runtime::SyncInParallel) while the event loop goes on reading and
-// handling requests, then calls `wake` from its own thread. The loop thread
-// then calls DeliverCompleted(), which runs the flush's `done` callback there,
-// so everything the broker does stays on the loop thread.
+// The broker (env::FsyncMode::kAsync) returns the files of one storage flush
+// in its StepOutput (env::SyncRequest); the Server submits them here and the
+// worker fsyncs them (concurrently when there are several,
+// runtime::SyncInParallel) while the event loop goes on reading and handling
+// requests, then calls `wake` from its own thread. The loop thread then takes
+// the finished flushes (TakeCompleted) and hands them to the node as inputs
+// (Node::OnSyncDone), so everything the broker does stays on the loop thread.
 //
-// Thread-safety: Submit, DeliverCompleted and WaitIdle are called from the
-// loop thread; the worker thread only syncs files and calls `wake`. The files
+// Thread-safety: Submit, TakeCompleted and WaitIdle are called from the loop
+// thread; the worker thread only syncs files and calls `wake`. The files
 // must stay open until their job completed (the broker keeps them: deleting a
 // group waits for the flush in flight). The destructor finishes the running
 // job, abandons queued ones and joins.
@@ -16,6 +17,7 @@
 #define CHRONIK_BROKER_RUNTIME_SYNC_WORKER_H_
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -23,43 +25,42 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "broker/env/disk.h"
-#include "broker/replication/raft_host.h"
+#include "broker/env/env.h"
 
 namespace chronik::runtime {
 
 class SyncWorker {
  public:
+  struct Completed {
+    uint64_t flush_id = 0;
+    std::vector<absl::Status> results;  // one per file, in request order
+  };
+
   // `wake` runs on the worker thread after each job (e.g. post a task to the
-  // event loop that calls DeliverCompleted). `max_threads` bounds the
+  // event loop that calls TakeCompleted). `max_threads` bounds the
   // concurrent fsyncs of one job.
   SyncWorker(std::function<void()> wake, int max_threads);
   ~SyncWorker();
   SyncWorker(const SyncWorker&) = delete;
   SyncWorker& operator=(const SyncWorker&) = delete;
 
-  void Submit(std::vector<env::File*> files, replication::SyncDone done);
-  // Runs the callbacks of finished jobs, in submission order.
-  void DeliverCompleted();
-  // Blocks until every submitted job has been synced (not delivered).
+  void Submit(env::SyncRequest request);
+  // The finished jobs, in submission order.
+  std::vector<Completed> TakeCompleted();
+  // Blocks until every submitted job has been synced (not taken).
   void WaitIdle();
 
  private:
-  struct Job {
-    std::vector<env::File*> files;
-    replication::SyncDone done;
-    std::vector<absl::Status> results;
-  };
   void Loop();
 
   const std::function<void()> wake_;
   const int max_threads_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<Job> queued_;     // guarded by mu_
-  std::deque<Job> completed_;  // guarded by mu_
-  bool busy_ = false;          // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
+  std::deque<env::SyncRequest> queued_;  // guarded by mu_
+  std::vector<Completed> completed_;     // guarded by mu_
+  bool busy_ = false;                    // guarded by mu_
+  bool stopping_ = false;                // guarded by mu_
   std::thread thread_;
 };
 

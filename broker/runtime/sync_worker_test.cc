@@ -12,7 +12,7 @@
 namespace chronik::runtime {
 namespace {
 
-TEST(SyncWorkerTest, SyncsOffThreadAndDeliversOnTheCallersThread) {
+TEST(SyncWorkerTest, SyncsOffThreadAndHandsResultsBackInOrder) {
   auto disk = std::make_unique<PosixDisk>(std::getenv("TEST_TMPDIR"));
   std::vector<std::unique_ptr<env::File>> files;
   std::vector<env::File*> raw;
@@ -25,25 +25,21 @@ TEST(SyncWorkerTest, SyncsOffThreadAndDeliversOnTheCallersThread) {
   }
   std::atomic<int> wakes{0};
   SyncWorker worker([&] { ++wakes; }, 4);
-  const std::thread::id caller = std::this_thread::get_id();
-  std::vector<std::vector<absl::Status>> delivered;
-  std::thread::id delivered_on;
-  for (int job = 0; job < 2; ++job) {
-    worker.Submit(raw, [&](std::vector<absl::Status> results) {
-      delivered_on = std::this_thread::get_id();
-      delivered.push_back(std::move(results));
-    });
+  for (uint64_t flush_id = 1; flush_id <= 2; ++flush_id) {
+    worker.Submit(env::SyncRequest{flush_id, raw});
   }
   worker.WaitIdle();
-  EXPECT_TRUE(delivered.empty()) << "nothing runs until DeliverCompleted";
   EXPECT_EQ(wakes.load(), 2);
-  worker.DeliverCompleted();
-  ASSERT_EQ(delivered.size(), 2u);
-  EXPECT_EQ(delivered_on, caller);
-  for (const auto& results : delivered) {
-    ASSERT_EQ(results.size(), 3u);
-    for (const absl::Status& status : results) EXPECT_TRUE(status.ok());
+  std::vector<SyncWorker::Completed> completed = worker.TakeCompleted();
+  ASSERT_EQ(completed.size(), 2u);
+  for (uint64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(completed[i].flush_id, i + 1) << "in submission order";
+    ASSERT_EQ(completed[i].results.size(), 3u);
+    for (const absl::Status& status : completed[i].results) {
+      EXPECT_TRUE(status.ok());
+    }
   }
+  EXPECT_TRUE(worker.TakeCompleted().empty()) << "taken once";
 }
 
 }  // namespace
