@@ -605,5 +605,74 @@ TEST_F(BrokerTest, DeleteTopicRemovesIt) {
   EXPECT_EQ(broker_->Metrics().partitions, 0u);
 }
 
+// The step contract: requests that arrive together (here from eight
+// connections, as one event-loop batch would deliver them) are made durable by
+// ONE storage flush in ONE step, and nothing is answered before that step.
+TEST_F(BrokerTest, OneFlushMakesAWholeBatchOfProducesDurable) {
+  ASSERT_EQ(CreateTopic("batch", 4).topics.at(0).error_code, 0);
+  constexpr int kConnections = 8;
+  for (ConnectionId id = 10; id < 10 + kConnections; ++id) {
+    driver_->Open(id, absl::StrCat("client", id));
+    kafka::ProduceRequest produce;
+    produce.acks = -1;
+    produce.timeout_ms = 1000;
+    produce.topics.push_back(
+        {"batch", {{static_cast<int32_t>(id % 4), Batch(3)}}});
+    driver_->Write(id,
+                   kafka::EncodeRequestFrame(9, 1, std::string("t"), produce));
+  }
+  for (ConnectionId id = 10; id < 10 + kConnections; ++id) {
+    EXPECT_TRUE(Sent(id).empty()) << "outputs leave only through Process";
+  }
+  const uint64_t flushes_before = broker_->StoreStats().flushes;
+  driver_->Step();
+  EXPECT_EQ(broker_->StoreStats().flushes, flushes_before + 1)
+      << "one group-commit flush per step";
+  for (ConnectionId id = 10; id < 10 + kConnections; ++id) {
+    ASSERT_EQ(Sent(id).size(), 1u) << "connection " << id;
+  }
+  EXPECT_FALSE(broker_->HasWork());
+}
+
+// Async fsyncs: a step hands out the flush's files and acknowledges nothing
+// until the driver reports them synced; the acknowledgement follows then.
+TEST(BrokerAsyncFsyncTest, AcksWaitForTheReportedFsync) {
+  std::mt19937_64 rng(9);
+  sim::SimDisk disk(sim::SimDiskOptions{}, rng);
+  FakeClock clock;
+  BrokerOptions options;
+  options.config.node_id = 1;
+  options.config.advertised_host = "127.0.0.1";
+  TestDriver driver(options, &disk, &clock, 9, /*async_fsync=*/true);
+  ASSERT_TRUE(driver.Start().ok());
+  driver.Open(1, "client");
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"t", 1, 1, {}, {}});
+  driver.Write(1, kafka::EncodeRequestFrame(4, 1, std::string("c"), create));
+  driver.Settle();
+  ASSERT_EQ(driver.connection(1).responses.size(), 1u);
+  driver.connection(1).responses.clear();
+
+  kafka::ProduceRequest produce;
+  produce.acks = -1;
+  produce.timeout_ms = 1000;
+  kafka::RecordBatchSpec spec;
+  kafka::Record record;
+  record.value = "v";
+  produce.topics.push_back(
+      {"t", {{0, *kafka::BuildRecordBatch(spec, {record})}}});
+  driver.Write(1, kafka::EncodeRequestFrame(9, 2, std::string("c"), produce));
+  driver.Step();
+  ASSERT_TRUE(driver.sync_in_flight().has_value()) << "the step's flush";
+  EXPECT_TRUE(driver.connection(1).responses.empty())
+      << "acknowledged before the fsync finished";
+  driver.Step();
+  EXPECT_TRUE(driver.connection(1).responses.empty())
+      << "still waiting for the fsync";
+  ASSERT_TRUE(driver.CompleteSync());
+  driver.Step();
+  ASSERT_EQ(driver.connection(1).responses.size(), 1u);
+}
+
 }  // namespace
 }  // namespace chronik::broker

@@ -2,6 +2,7 @@
 // OffsetFetch.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,91 +58,90 @@ void Handle(Services& s, const RequestContext& c,
       });
 }
 
-void Handle(Services& s, const RequestContext& c,
-            kafka::OffsetFetchRequest& r) {
-  kafka::OffsetFetchResponse response;
-  const int16_t common =
-      s.groups.coordinator() == nullptr ? error::kNotCoordinator : error::kNone;
-  // Fills partitions of `group` for the requested topics (all when null).
-  auto collect = [&](const std::string& group,
-                     const std::optional<std::vector<
-                         std::pair<std::string, std::vector<int32_t>>>>&
-                         wanted) {
-    std::vector<
-        std::pair<std::string,
-                  std::vector<std::pair<int32_t, metadata::CommittedOffset>>>>
-        out;
-    if (wanted.has_value()) {
-      for (const auto& [topic, partitions] : *wanted) {
-        std::vector<std::pair<int32_t, metadata::CommittedOffset>> found;
-        for (int32_t p : partitions) {
-          found.emplace_back(p, s.state()
-                                    .FindOffset(group, topic, p)
-                                    .value_or(metadata::CommittedOffset{}));
-        }
-        out.emplace_back(topic, std::move(found));
-      }
-      return out;
-    }
-    for (const metapb::TopicInfo* topic : s.state().Topics()) {
+namespace {
+
+using Wanted =
+    std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>;
+using Found = std::vector<std::pair<
+    std::string, std::vector<std::pair<int32_t, metadata::CommittedOffset>>>>;
+
+// The committed offsets of `group` for the requested topics (all when null).
+Found Collect(const metadata::MetadataState& state, const std::string& group,
+              const Wanted& wanted) {
+  Found out;
+  if (wanted.has_value()) {
+    for (const auto& [topic, partitions] : *wanted) {
       std::vector<std::pair<int32_t, metadata::CommittedOffset>> found;
-      for (const auto& partition : topic->partitions()) {
-        std::optional<metadata::CommittedOffset> offset =
-            s.state().FindOffset(group, topic->name(), partition.partition());
-        if (offset.has_value())
-          found.emplace_back(partition.partition(), *offset);
+      for (int32_t p : partitions) {
+        found.emplace_back(p, state.FindOffset(group, topic, p)
+                                  .value_or(metadata::CommittedOffset{}));
       }
-      if (!found.empty()) out.emplace_back(topic->name(), std::move(found));
+      out.emplace_back(topic, std::move(found));
     }
     return out;
-  };
-  using Wanted =
-      std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>;
-  if (c.header.api_version >= 8) {
-    for (const auto& group : r.groups) {
-      kafka::OffsetFetchResponse::OffsetFetchResponseGroup out_group;
-      out_group.group_id = group.group_id;
-      out_group.error_code = common;
-      Wanted wanted;
-      if (group.topics.has_value()) {
-        wanted.emplace();
-        for (const auto& t : *group.topics) {
-          wanted->emplace_back(t.name, t.partition_indexes);
-        }
-      }
-      if (common == error::kNone) {
-        for (auto& [topic, partitions] : collect(group.group_id, wanted)) {
-          kafka::OffsetFetchResponse::OffsetFetchResponseTopics out_topic;
-          out_topic.name = topic;
-          for (auto& [p, offset] : partitions) {
-            out_topic.partitions.push_back({p, offset.offset,
-                                            offset.leader_epoch,
-                                            offset.metadata, error::kNone});
-          }
-          out_group.topics.push_back(std::move(out_topic));
-        }
-      }
-      response.groups.push_back(std::move(out_group));
+  }
+  for (const metapb::TopicInfo* topic : state.Topics()) {
+    std::vector<std::pair<int32_t, metadata::CommittedOffset>> found;
+    for (const auto& partition : topic->partitions()) {
+      std::optional<metadata::CommittedOffset> offset =
+          state.FindOffset(group, topic->name(), partition.partition());
+      if (offset.has_value())
+        found.emplace_back(partition.partition(), *offset);
     }
-    s.connections.Finish(c, response, common != error::kNone);
-    return;
+    if (!found.empty()) out.emplace_back(topic->name(), std::move(found));
   }
-  response.error_code = common;
+  return out;
+}
+
+template <typename Topics>
+Wanted WantedOf(const std::optional<Topics>& topics) {
   Wanted wanted;
-  if (r.topics.has_value()) {
+  if (topics.has_value()) {
     wanted.emplace();
-    for (const auto& t : *r.topics)
+    for (const auto& t : *topics) {
       wanted->emplace_back(t.name, t.partition_indexes);
+    }
   }
+  return wanted;
+}
+
+// Version 8+: several groups per request.
+void FetchGroups(Services& s, const kafka::OffsetFetchRequest& r,
+                 int16_t common, kafka::OffsetFetchResponse* response) {
+  for (const auto& group : r.groups) {
+    kafka::OffsetFetchResponse::OffsetFetchResponseGroup out_group;
+    out_group.group_id = group.group_id;
+    out_group.error_code = common;
+    if (common == error::kNone) {
+      for (auto& [topic, partitions] :
+           Collect(s.state(), group.group_id, WantedOf(group.topics))) {
+        kafka::OffsetFetchResponse::OffsetFetchResponseTopics out_topic;
+        out_topic.name = topic;
+        for (auto& [p, offset] : partitions) {
+          out_topic.partitions.push_back({p, offset.offset, offset.leader_epoch,
+                                          offset.metadata, error::kNone});
+        }
+        out_group.topics.push_back(std::move(out_topic));
+      }
+    }
+    response->groups.push_back(std::move(out_group));
+  }
+}
+
+// Versions before 8: one group.
+void FetchGroup(Services& s, const kafka::OffsetFetchRequest& r, int16_t common,
+                kafka::OffsetFetchResponse* response) {
+  response->error_code = common;
   if (common == error::kNone) {
-    for (auto& [topic, partitions] : collect(r.group_id, wanted)) {
+    for (auto& [topic, partitions] :
+         Collect(s.state(), r.group_id, WantedOf(r.topics))) {
       kafka::OffsetFetchResponse::OffsetFetchResponseTopic out_topic;
       out_topic.name = topic;
       for (auto& [p, offset] : partitions) {
         out_topic.partitions.push_back({p, offset.offset, offset.leader_epoch,
                                         offset.metadata, error::kNone});
       }
-      response.topics.push_back(std::move(out_topic));
+      response->topics.push_back(std::move(out_topic));
     }
   } else if (r.topics.has_value()) {
     // Versions before 2 have no top-level error: report per partition.
@@ -151,8 +151,22 @@ void Handle(Services& s, const RequestContext& c,
       for (int32_t p : t.partition_indexes) {
         out_topic.partitions.push_back({p, -1, -1, "", common});
       }
-      response.topics.push_back(std::move(out_topic));
+      response->topics.push_back(std::move(out_topic));
     }
+  }
+}
+
+}  // namespace
+
+void Handle(Services& s, const RequestContext& c,
+            kafka::OffsetFetchRequest& r) {
+  kafka::OffsetFetchResponse response;
+  const int16_t common =
+      s.groups.coordinator() == nullptr ? error::kNotCoordinator : error::kNone;
+  if (c.header.api_version >= 8) {
+    FetchGroups(s, r, common, &response);
+  } else {
+    FetchGroup(s, r, common, &response);
   }
   s.connections.Finish(c, response, common != error::kNone);
 }

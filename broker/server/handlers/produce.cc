@@ -1,181 +1,212 @@
-// Produce: validate, check idempotent producers, propose to the partition's
-// Raft group, answer on commit.
+// Produce: validate, check idempotent producers, propose each batch to the
+// partition's Raft group, answer once every batch committed (acks=0: never).
+//
+// Flow: Handle() lays out the whole response, then per partition
+// CheckPartition() finds the leader replica (or the error to answer) and
+// AppendBatches() judges each batch against the producer table and proposes
+// it; every proposal or wait for an in-flight duplicate is one outstanding
+// part of the ProduceWait, which answers when the last part is done or at the
+// request's timeout.
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/kafka/record_batch.h"
 #include "broker/server/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
+namespace {
 
-void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
-  using Partition = kafka::ProduceResponse::PartitionProduceResponse;
-  struct Wait {
-    RequestContext context;
-    kafka::ProduceResponse response;
-    std::vector<int> outstanding;  // per flattened partition
-    int remaining = 0;
-    bool finished = false;
-    bool respond = true;
-  };
-  auto wait = std::make_shared<Wait>();
-  wait->context = c;
-  wait->respond = r.acks != 0;
-  // The whole response skeleton first, so pointers into it stay valid.
+using PartitionResponse = kafka::ProduceResponse::PartitionProduceResponse;
+using PartitionData = kafka::ProduceRequest::PartitionProduceData;
+
+// One produce request in flight.
+struct ProduceWait {
+  RequestContext context;
+  kafka::ProduceResponse response;
+  std::vector<int> outstanding;  // per flattened partition
+  int remaining = 0;
+  bool finished = false;
+  bool respond = true;  // acks != 0
+
+  void Finish(Services& s) {
+    if (finished) return;
+    finished = true;
+    if (!respond) return;
+    bool had_error = false;
+    for (const auto& t : response.responses) {
+      for (const auto& p : t.partitions) had_error |= p.error_code != 0;
+    }
+    s.connections.Finish(context, response, had_error);
+  }
+  // The timeout: parts still outstanding answer REQUEST_TIMED_OUT.
+  void Expire(Services& s) {
+    if (finished) return;
+    size_t flat = 0;
+    for (auto& topic : response.responses) {
+      for (auto& p : topic.partitions) {
+        if (outstanding[flat++] > 0 && p.error_code == 0) {
+          p.error_code = error::kRequestTimedOut;
+        }
+      }
+    }
+    Finish(s);
+  }
+};
+
+// The response skeleton, laid out before any part can complete so pointers
+// into it stay valid.
+void LayOut(const kafka::ProduceRequest& r, kafka::ProduceResponse* response) {
   for (const auto& topic : r.topics) {
     kafka::ProduceResponse::TopicProduceResponse out;
     out.name = topic.name;
     for (const auto& partition : topic.partitions) {
-      Partition p;
+      PartitionResponse p;
       p.partition_index = partition.partition_index;
       p.base_offset = -1;
       p.log_start_offset = 0;
       out.partitions.push_back(std::move(p));
     }
-    wait->response.responses.push_back(std::move(out));
+    response->responses.push_back(std::move(out));
   }
-  auto finish = [&s](const std::shared_ptr<Wait>& w) {
-    if (w->finished) return;
-    w->finished = true;
-    if (!w->respond) return;
-    bool had_error = false;
-    for (const auto& t : w->response.responses) {
-      for (const auto& p : t.partitions) had_error |= p.error_code != 0;
+}
+
+// The leader replica that may take `partition` of `topic`, or nullptr with
+// the error to answer set in `out`.
+PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
+                                 const std::string& topic,
+                                 const PartitionData& partition,
+                                 PartitionResponse* out) {
+  const metapb::TopicInfo* info = s.state().FindTopic(topic);
+  PartitionReplica* replica = nullptr;
+  if (r.acks != 0 && r.acks != 1 && r.acks != -1) {
+    out->error_code = error::kInvalidRequiredAcks;
+  } else if (r.transactional_id.has_value()) {
+    out->error_code = error::kTransactionalIdAuthorizationFailed;
+    out->error_message = "transactions are not supported";
+  } else if (info == nullptr) {
+    if (!metadata::ValidateTopicName(topic).ok()) {
+      out->error_code = error::kInvalidTopic;
+    } else if (s.config.auto_create_topics) {
+      s.metadata.MaybeAutoCreate(topic);
+      out->error_code = error::kLeaderNotAvailable;
+    } else {
+      out->error_code = error::kUnknownTopicOrPartition;
     }
-    s.connections.Finish(w->context, w->response, had_error);
-  };
-  const bool acks_ok = r.acks == 0 || r.acks == 1 || r.acks == -1;
+  } else if (partition.partition_index < 0 ||
+             partition.partition_index >= info->partitions_size()) {
+    out->error_code = error::kUnknownTopicOrPartition;
+  } else if (replica =
+                 s.partitions.Find(s.state(), topic, partition.partition_index);
+             replica == nullptr || !replica->leader_ready()) {
+    out->error_code = error::kNotLeaderOrFollower;
+    replica = nullptr;
+  } else if (!partition.records.has_value() || partition.records->empty()) {
+    out->error_code = error::kInvalidRecord;
+    out->error_message = "no record batch";
+    replica = nullptr;
+  }
+  return replica;
+}
+
+// Judges and proposes every batch of one partition; each proposal (or wait
+// for the original of a duplicate) becomes an outstanding part of `wait`.
+void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
+                   size_t flat, PartitionReplica& replica,
+                   PartitionData& partition, PartitionResponse* out) {
+  absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
+      kafka::ParseRecordBatches(*partition.records);
+  if (!batches.ok()) {
+    out->error_code = kafka::ProduceErrorCode(batches.status());
+    out->error_message = std::string(batches.status().message());
+    return;
+  }
+  for (size_t b = 0; b < batches->size(); ++b) {
+    const kafka::RecordBatchView& batch = (*batches)[b];
+    if (batch.header.is_transactional() || batch.header.is_control()) {
+      out->error_code = error::kInvalidRecord;
+      out->error_message = "transactional batches are not supported";
+      return;
+    }
+    const BatchFacts facts = ReadBatchFacts(
+        std::string_view(batch.bytes.data(), batch.bytes.size()));
+    const partition::ProducerCheck check = replica.CheckProducer(facts);
+    if (check.verdict == partition::ProducerCheck::Verdict::kReject) {
+      out->error_code = check.error_code;
+      return;
+    }
+    const bool first = b == 0;
+    auto done = [&s, wait, out, flat, first](int16_t error_code,
+                                             int64_t base_offset) {
+      if (wait->finished) return;
+      if (error_code != 0 && out->error_code == 0) out->error_code = error_code;
+      if (first && error_code == 0) out->base_offset = base_offset;
+      --wait->outstanding[flat];
+      if (--wait->remaining == 0) wait->Finish(s);
+    };
+    if (check.verdict == partition::ProducerCheck::Verdict::kDuplicate) {
+      if (check.original.raft_index <= replica.applied_index()) {
+        if (first) out->base_offset = check.original.base_offset;
+      } else {
+        ++wait->outstanding[flat];
+        ++wait->remaining;
+        replica.WaitForPending(check.original.raft_index, done);
+      }
+      continue;
+    }
+    // The usual request carries one batch per partition: hand its bytes to
+    // Raft without copying them (nothing reads `batch` afterwards).
+    const bool whole =
+        batches->size() == 1 && batch.bytes.size() == partition.records->size();
+    raft::Bytes payload = whole
+                              ? raft::Bytes::Own(std::move(*partition.records))
+                              : raft::Bytes::Copy(std::string_view(
+                                    batch.bytes.data(), batch.bytes.size()));
+    absl::StatusOr<replication::RaftHost::Proposed> proposed =
+        s.host.Propose(replica.group_id(), std::move(payload));
+    if (!proposed.ok()) {
+      out->error_code = absl::IsUnavailable(proposed.status())
+                            ? error::kNotEnoughReplicas
+                            : error::kNotLeaderOrFollower;
+      return;
+    }
+    ++wait->outstanding[flat];
+    ++wait->remaining;
+    replica.AddPendingAppend(proposed->term, proposed->index, facts, done);
+  }
+}
+
+}  // namespace
+
+void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
+  auto wait = std::make_shared<ProduceWait>();
+  wait->context = c;
+  wait->respond = r.acks != 0;
+  LayOut(r, &wait->response);
   size_t flat = 0;
   for (size_t t = 0; t < r.topics.size(); ++t) {
     auto& topic = r.topics[t];
-    const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
     for (size_t i = 0; i < topic.partitions.size(); ++i, ++flat) {
       wait->outstanding.push_back(0);
-      Partition* out = &wait->response.responses[t].partitions[i];
-      auto& partition = topic.partitions[i];
-      if (!acks_ok) {
-        out->error_code = error::kInvalidRequiredAcks;
-        continue;
-      }
-      if (r.transactional_id.has_value()) {
-        out->error_code = error::kTransactionalIdAuthorizationFailed;
-        out->error_message = "transactions are not supported";
-        continue;
-      }
-      if (info == nullptr) {
-        if (!metadata::ValidateTopicName(topic.name).ok()) {
-          out->error_code = error::kInvalidTopic;
-        } else if (s.config.auto_create_topics) {
-          s.metadata.MaybeAutoCreate(topic.name);
-          out->error_code = error::kLeaderNotAvailable;
-        } else {
-          out->error_code = error::kUnknownTopicOrPartition;
-        }
-        continue;
-      }
-      if (partition.partition_index < 0 ||
-          partition.partition_index >= info->partitions_size()) {
-        out->error_code = error::kUnknownTopicOrPartition;
-        continue;
-      }
+      PartitionResponse* out = &wait->response.responses[t].partitions[i];
       PartitionReplica* replica =
-          s.partitions.Find(s.state(), topic.name, partition.partition_index);
-      if (replica == nullptr || !replica->leader_ready()) {
-        out->error_code = error::kNotLeaderOrFollower;
-        continue;
-      }
-      if (!partition.records.has_value() || partition.records->empty()) {
-        out->error_code = error::kInvalidRecord;
-        out->error_message = "no record batch";
-        continue;
-      }
-      absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
-          kafka::ParseRecordBatches(*partition.records);
-      if (!batches.ok()) {
-        out->error_code = kafka::ProduceErrorCode(batches.status());
-        out->error_message = std::string(batches.status().message());
-        continue;
-      }
-      for (size_t b = 0; b < batches->size(); ++b) {
-        const kafka::RecordBatchView& batch = (*batches)[b];
-        if (batch.header.is_transactional() || batch.header.is_control()) {
-          out->error_code = error::kInvalidRecord;
-          out->error_message = "transactional batches are not supported";
-          break;
-        }
-        const BatchFacts facts = ReadBatchFacts(
-            std::string_view(batch.bytes.data(), batch.bytes.size()));
-        const partition::ProducerCheck check = replica->CheckProducer(facts);
-        if (check.verdict == partition::ProducerCheck::Verdict::kReject) {
-          out->error_code = check.error_code;
-          break;
-        }
-        const bool first = b == 0;
-        auto done = [wait, out, flat, first, finish](int16_t error_code,
-                                                     int64_t base_offset) {
-          if (wait->finished) return;
-          if (error_code != 0 && out->error_code == 0) {
-            out->error_code = error_code;
-          }
-          if (first && error_code == 0) out->base_offset = base_offset;
-          --wait->outstanding[flat];
-          if (--wait->remaining == 0) finish(wait);
-        };
-        if (check.verdict == partition::ProducerCheck::Verdict::kDuplicate) {
-          if (check.original.raft_index <= replica->applied_index()) {
-            if (first) out->base_offset = check.original.base_offset;
-          } else {
-            ++wait->outstanding[flat];
-            ++wait->remaining;
-            replica->WaitForPending(check.original.raft_index, done);
-          }
-          continue;
-        }
-        // The usual request carries one batch per partition: hand its bytes
-        // to Raft without copying them (nothing reads `batch` afterwards).
-        const bool whole = batches->size() == 1 &&
-                           batch.bytes.size() == partition.records->size();
-        raft::Bytes payload =
-            whole ? raft::Bytes::Own(std::move(*partition.records))
-                  : raft::Bytes::Copy(std::string_view(batch.bytes.data(),
-                                                       batch.bytes.size()));
-        absl::StatusOr<replication::RaftHost::Proposed> proposed =
-            s.host.Propose(replica->group_id(), std::move(payload));
-        if (!proposed.ok()) {
-          out->error_code = absl::IsUnavailable(proposed.status())
-                                ? error::kNotEnoughReplicas
-                                : error::kNotLeaderOrFollower;
-          break;
-        }
-        ++wait->outstanding[flat];
-        ++wait->remaining;
-        replica->AddPendingAppend(proposed->term, proposed->index, facts, done);
-      }
+          CheckPartition(s, r, topic.name, topic.partitions[i], out);
+      if (replica == nullptr) continue;
+      AppendBatches(s, wait, flat, *replica, topic.partitions[i], out);
     }
   }
+  CHRONIK_CHECK_EQ(wait->outstanding.size(), flat);
   if (!wait->respond) s.connections.Deliver(c, std::nullopt, false);
   if (wait->remaining == 0) {
-    finish(wait);
+    wait->Finish(s);
     return;
   }
-  s.deadlines.Add(s.NowMs() + ClampTimeout(r.timeout_ms), [wait, finish]() {
-    if (wait->finished) return;
-    size_t flat_index = 0;
-    for (auto& topic : wait->response.responses) {
-      for (auto& p : topic.partitions) {
-        if (wait->outstanding[flat_index++] > 0 && p.error_code == 0) {
-          p.error_code = error::kRequestTimedOut;
-        }
-      }
-    }
-    finish(wait);
-  });
+  s.deadlines.Add(s.NowMs() + ClampTimeout(r.timeout_ms),
+                  [&s, wait] { wait->Expire(s); });
 }
 
 }  // namespace chronik::broker

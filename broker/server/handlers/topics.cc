@@ -19,6 +19,68 @@ bool IsZero(const kafka::Uuid& uuid) {
                      [](uint8_t b) { return b == 0; });
 }
 
+// Checks one topic of a CreateTopics request; on success fills the
+// partitions and replication factor it will get into `out`.
+bool ValidateCreate(Services& s,
+                    const kafka::CreateTopicsRequest::CreatableTopic& topic,
+                    kafka::CreateTopicsResponse::CreatableTopicResult* out) {
+  const int brokers = static_cast<int>(s.state().Brokers().size());
+  const int32_t partitions = topic.num_partitions == -1
+                                 ? s.config.default_partitions
+                                 : topic.num_partitions;
+  const int16_t replication =
+      topic.replication_factor == -1
+          ? static_cast<int16_t>(
+                std::min(s.config.replication_factor, std::max(brokers, 1)))
+          : topic.replication_factor;
+  if (absl::Status valid = metadata::ValidateTopicName(topic.name);
+      !valid.ok()) {
+    out->error_code = error::kInvalidTopic;
+    out->error_message = std::string(valid.message());
+  } else if (!s.metadata.is_leader()) {
+    out->error_code = error::kNotController;
+  } else if (!topic.assignments.empty()) {
+    out->error_code = error::kInvalidRequest;
+    out->error_message = "manual replica assignment is not supported";
+  } else if (s.state().FindTopic(topic.name) != nullptr) {
+    out->error_code = error::kTopicAlreadyExists;
+    out->error_message =
+        absl::StrCat("topic '", topic.name, "' already exists");
+  } else if (partitions < 1) {
+    out->error_code = error::kInvalidPartitions;
+    out->error_message = "number of partitions must be at least 1";
+  } else if (replication < 1 || replication > brokers) {
+    out->error_code = error::kInvalidReplicationFactor;
+    out->error_message = absl::StrCat("replication factor ", replication,
+                                      " with ", brokers, " brokers");
+  } else {
+    out->num_partitions = partitions;
+    out->replication_factor = replication;
+    return true;
+  }
+  return false;
+}
+
+metapb::MetadataCommand CreateCommand(
+    Services& s, const kafka::CreateTopicsRequest::CreatableTopic& topic,
+    const kafka::CreateTopicsResponse::CreatableTopicResult& checked,
+    const std::string& topic_id) {
+  metapb::MetadataCommand command;
+  metapb::CreateTopic* create = command.mutable_create_topic();
+  create->set_name(topic.name);
+  create->set_partitions(checked.num_partitions);
+  create->set_replication_factor(checked.replication_factor);
+  create->set_topic_id(topic_id);
+  create->set_created_at_ms(s.NowMs());
+  for (const auto& config : topic.configs) {
+    if (!config.value.has_value()) continue;
+    metapb::TopicConfigEntry* entry = create->add_configs();
+    entry->set_name(config.name);
+    entry->set_value(*config.value);
+  }
+  return command;
+}
+
 }  // namespace
 
 void Handle(Services& s, const RequestContext& c,
@@ -30,81 +92,25 @@ void Handle(Services& s, const RequestContext& c,
     out.name = topic.name;
     wait->response.topics.push_back(std::move(out));
   }
-  const int brokers = static_cast<int>(s.state().Brokers().size());
   for (size_t i = 0; i < r.topics.size(); ++i) {
-    const auto& topic = r.topics[i];
     auto* out = &wait->response.topics[i];
-    const int32_t partitions = topic.num_partitions == -1
-                                   ? s.config.default_partitions
-                                   : topic.num_partitions;
-    const int16_t replication =
-        topic.replication_factor == -1
-            ? static_cast<int16_t>(
-                  std::min(s.config.replication_factor, std::max(brokers, 1)))
-            : topic.replication_factor;
-    if (absl::Status valid = metadata::ValidateTopicName(topic.name);
-        !valid.ok()) {
-      out->error_code = error::kInvalidTopic;
-      out->error_message = std::string(valid.message());
-      continue;
-    }
-    if (!s.metadata.is_leader()) {
-      out->error_code = error::kNotController;
-      continue;
-    }
-    if (!topic.assignments.empty()) {
-      out->error_code = error::kInvalidRequest;
-      out->error_message = "manual replica assignment is not supported";
-      continue;
-    }
-    if (s.state().FindTopic(topic.name) != nullptr) {
-      out->error_code = error::kTopicAlreadyExists;
-      out->error_message =
-          absl::StrCat("topic '", topic.name, "' already exists");
-      continue;
-    }
-    if (partitions < 1) {
-      out->error_code = error::kInvalidPartitions;
-      out->error_message = "number of partitions must be at least 1";
-      continue;
-    }
-    if (replication < 1 || replication > brokers) {
-      out->error_code = error::kInvalidReplicationFactor;
-      out->error_message = absl::StrCat("replication factor ", replication,
-                                        " with ", brokers, " brokers");
-      continue;
-    }
-    out->num_partitions = partitions;
-    out->replication_factor = replication;
-    if (r.validate_only) continue;
-    metapb::MetadataCommand command;
-    metapb::CreateTopic* create = command.mutable_create_topic();
-    create->set_name(topic.name);
-    create->set_partitions(partitions);
-    create->set_replication_factor(replication);
+    if (!ValidateCreate(s, r.topics[i], out) || r.validate_only) continue;
     const std::string topic_id = s.metadata.NewTopicId();
-    create->set_topic_id(topic_id);
-    create->set_created_at_ms(s.NowMs());
-    for (const auto& config : topic.configs) {
-      if (!config.value.has_value()) continue;
-      metapb::TopicConfigEntry* entry = create->add_configs();
-      entry->set_name(config.name);
-      entry->set_value(*config.value);
-    }
     ++wait->remaining;
-    s.metadata.Propose(command, [&s, wait, out, topic_id](
-                                    const metadata::ApplyResult* result) {
-      if (wait->finished) return;
-      if (result == nullptr) {
-        out->error_code = error::kNotController;
-      } else if (result->error_code != 0) {
-        out->error_code = result->error_code;
-        out->error_message = result->error_message;
-      } else {
-        out->topic_id = ToUuid(topic_id);
-      }
-      PartDone(s, wait);
-    });
+    s.metadata.Propose(
+        CreateCommand(s, r.topics[i], *out, topic_id),
+        [&s, wait, out, topic_id](const metadata::ApplyResult* result) {
+          if (wait->finished) return;
+          if (result == nullptr) {
+            out->error_code = error::kNotController;
+          } else if (result->error_code != 0) {
+            out->error_code = result->error_code;
+            out->error_message = result->error_message;
+          } else {
+            out->topic_id = ToUuid(topic_id);
+          }
+          PartDone(s, wait);
+        });
   }
   if (wait->remaining == 0) {
     FinishGathered(s, wait);

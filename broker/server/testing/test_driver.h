@@ -4,7 +4,9 @@
 // out each step's outputs after the step returns: responses are queued per
 // connection, closes and pauses recorded, a resumed connection gets its
 // buffered input again, peer messages collected for the caller to deliver.
-// Storage fsyncs run inline (env::FsyncMode::kInline) on the given disk.
+// Storage fsyncs run inline (env::FsyncMode::kInline) on the given disk, or,
+// with `async_fsync`, come out of a step as a SyncRequest that Settle() syncs
+// and reports back (OnSyncDone) before the next step, as an IO thread would.
 #ifndef CHRONIK_BROKER_SERVER_TESTING_TEST_DRIVER_H_
 #define CHRONIK_BROKER_SERVER_TESTING_TEST_DRIVER_H_
 
@@ -12,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,13 +54,14 @@ class TestDriver {
   static constexpr int kMaxStepsPerSettle = 1000;
 
   TestDriver(const BrokerOptions& options, env::Disk* disk, env::Clock* clock,
-             uint64_t seed) {
+             uint64_t seed, bool async_fsync = false) {
     env::Environment env;
     env.clock = clock;
     env.disk = disk;
     env.log = &log_;
     env.seed = seed;
-    env.fsync_mode = env::FsyncMode::kInline;
+    env.fsync_mode =
+        async_fsync ? env::FsyncMode::kAsync : env::FsyncMode::kInline;
     broker_ = std::make_unique<Broker>(options, env);
   }
 
@@ -89,11 +93,15 @@ class TestDriver {
     return ids;
   }
 
-  // One step; returns its outputs after carrying out the connection actions.
+  // One step, its outputs carried out (a sync request is kept for
+  // CompleteSync()).
   void Step() {
     env::StepOutput out = broker_->Process();
     ++steps_;
-    CHRONIK_CHECK(!out.sync.has_value()) << "inline fsync mode";
+    if (out.sync.has_value()) {
+      CHRONIK_CHECK(!sync_.has_value()) << "two flushes in flight";
+      sync_ = std::move(out.sync);
+    }
     std::vector<ConnectionId> resumed;
     for (env::ConnectionAction& action : out.connections) {
       Connection& c = connections_.at(action.connection);
@@ -126,14 +134,32 @@ class TestDriver {
     }
   }
 
-  // Steps until the broker has nothing left to do; returns the steps run.
+  // Async mode: fsyncs the files of the flush in flight and reports them.
+  bool CompleteSync() {
+    if (!sync_.has_value()) return false;
+    std::vector<absl::Status> results;
+    for (env::File* file : sync_->files) results.push_back(file->Sync());
+    const uint64_t flush_id = sync_->flush_id;
+    sync_.reset();
+    broker_->OnSyncDone(flush_id, std::move(results));
+    return true;
+  }
+  const std::optional<env::SyncRequest>& sync_in_flight() const {
+    return sync_;
+  }
+
+  // Steps (completing fsyncs in between) until the broker has nothing left
+  // to do; returns the steps run.
   int Settle() {
     int steps = 0;
-    do {
+    bool more = true;
+    while (more) {
       pending_input_ = false;
       Step();
       CHRONIK_CHECK_LT(++steps, kMaxStepsPerSettle) << "broker never settles";
-    } while (broker_->HasWork() || pending_input_);
+      const bool synced = CompleteSync();
+      more = synced || broker_->HasWork() || pending_input_;
+    }
     return steps;
   }
 
@@ -150,6 +176,7 @@ class TestDriver {
   std::map<ConnectionId, Connection> connections_;
   std::vector<env::PeerMessage> peer_messages_;
   bool pending_input_ = false;
+  std::optional<env::SyncRequest> sync_;
   uint64_t steps_ = 0;
 };
 
