@@ -90,27 +90,8 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
     group_it->second.group_id = request.group_id;
   }
   Group& group = group_it->second;
-  if (!group.members.empty()) {
-    if (group.protocol_type != request.protocol_type) {
-      return JoinError(kInconsistentGroupProtocol);
-    }
-    // The newcomer must share at least one protocol with every member.
-    bool shared = false;
-    for (const Protocol& protocol : request.protocols) {
-      bool everyone = true;
-      for (const auto& [id, member] : group.members) {
-        if (id != request.member_id &&
-            !Supports(member.protocols, protocol.name)) {
-          everyone = false;
-          break;
-        }
-      }
-      if (everyone) {
-        shared = true;
-        break;
-      }
-    }
-    if (!shared) return JoinError(kInconsistentGroupProtocol);
+  if (!group.members.empty() && !Compatible(group, request)) {
+    return JoinError(kInconsistentGroupProtocol);
   }
 
   std::string member_id = request.member_id;
@@ -144,20 +125,7 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
   if (group.state != State::kPreparingRebalance) {
     PrepareRebalance(group, now_ms);
   }
-  Member& member = group.members[member_id];
-  if (member.pending_join.has_value()) {
-    // A retried join replaces the parked one; answer the old one.
-    Complete(*member.pending_join, JoinError(kUnknownMemberId, member_id));
-  }
-  member.member_id = member_id;
-  member.group_instance_id = request.group_instance_id;
-  member.client_id = request.client_id;
-  member.client_host = request.client_host;
-  member.protocols = request.protocols;
-  member.session_timeout_ms = request.session_timeout_ms;
-  member.rebalance_timeout_ms = request.rebalance_timeout_ms;
-  member.session_deadline_ms = now_ms + request.session_timeout_ms;
-  member.pending_join = ticket;
+  RecordJoin(group.members[member_id], member_id, request, ticket, now_ms);
   group.rebalance_deadline_ms =
       std::max(group.rebalance_deadline_ms,
                now_ms + std::max(request.rebalance_timeout_ms, 0));
@@ -172,6 +140,42 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
     }
   }
   return std::nullopt;
+}
+
+bool GroupCoordinator::Compatible(const Group& group,
+                                  const JoinRequest& request) {
+  if (group.protocol_type != request.protocol_type) return false;
+  // The newcomer must share at least one protocol with every member.
+  for (const Protocol& protocol : request.protocols) {
+    bool everyone = true;
+    for (const auto& [id, member] : group.members) {
+      if (id != request.member_id &&
+          !Supports(member.protocols, protocol.name)) {
+        everyone = false;
+        break;
+      }
+    }
+    if (everyone) return true;
+  }
+  return false;
+}
+
+void GroupCoordinator::RecordJoin(Member& member, const std::string& member_id,
+                                  const JoinRequest& request, Ticket ticket,
+                                  int64_t now_ms) {
+  if (member.pending_join.has_value()) {
+    // A retried join replaces the parked one; answer the old one.
+    Complete(*member.pending_join, JoinError(kUnknownMemberId, member_id));
+  }
+  member.member_id = member_id;
+  member.group_instance_id = request.group_instance_id;
+  member.client_id = request.client_id;
+  member.client_host = request.client_host;
+  member.protocols = request.protocols;
+  member.session_timeout_ms = request.session_timeout_ms;
+  member.rebalance_timeout_ms = request.rebalance_timeout_ms;
+  member.session_deadline_ms = now_ms + request.session_timeout_ms;
+  member.pending_join = ticket;
 }
 
 void GroupCoordinator::PrepareRebalance(Group& group, int64_t now_ms) {

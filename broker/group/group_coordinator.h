@@ -196,6 +196,10 @@ class GroupCoordinator {
 
   static const char* StateName(State state);
   std::string NewMemberId(const std::string& client_id);
+  // The joining member's protocols fit the group's members.
+  static bool Compatible(const Group& group, const JoinRequest& request);
+  void RecordJoin(Member& member, const std::string& member_id,
+                  const JoinRequest& request, Ticket ticket, int64_t now_ms);
   void PrepareRebalance(Group& group, int64_t now_ms);
   void MaybeCompleteJoin(Group& group, int64_t now_ms);
   void CompleteJoin(Group& group, int64_t now_ms);

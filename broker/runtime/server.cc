@@ -175,8 +175,38 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   kafka_handler_ = std::make_unique<KafkaHandler>(this);
   http_handler_ = std::make_unique<HttpHandler>(this);
   clock_ = std::make_unique<WallClock>();
-  const config::ServerConfig& config = options_.config;
+  if (absl::Status status = BindListeners(); !status.ok()) return status;
+  if (absl::Status status = LockDataDir(); !status.ok()) return status;
+  disk_ = std::make_unique<PosixDisk>(options_.config.data_dir);
+  options_.config = BoundConfig();
+  // Before any thread starts: threads inherit the blocked signal mask, so
+  // SIGTERM reaches the signalfd and not a worker thread's default action.
+  if (options_.handle_signals) {
+    if (absl::Status status = WatchSignals(); !status.ok()) return status;
+  }
+  if (options_.config.mode == config::ServerConfig::Mode::kCluster) {
+    if (absl::Status status = StartPeerTransport(); !status.ok()) return status;
+  }
+  auto node = make_node(MakeNodeEnvironment());
+  if (!node.ok()) return node.status();
+  node_ = std::move(*node);
+  if (absl::Status status = node_->Start(); !status.ok()) {
+    return absl::Status(
+        status.code(),
+        absl::StrCat("starting the node (data dir ", options_.config.data_dir,
+                     "): ", status.message()));
+  }
+  // Recovery (elections of single-voter groups, replay of the metadata and
+  // partitions) needs a few flushes: finish them before serving, so the first
+  // client sees the recovered topics.
+  DrainFlushes();
+  loop_->RunEvery(absl::Milliseconds(options_.tick_interval_ms),
+                  [this] { OnTick(); });
+  return absl::OkStatus();
+}
 
+absl::Status Server::BindListeners() {
+  const config::ServerConfig& config = options_.config;
   // Kafka first, then HTTP: a failure returns before anything else starts,
   // and the loop's destructor closes what did bind.
   auto kafka_port = loop_->Listen(
@@ -189,37 +219,29 @@ absl::Status Server::Init(const NodeFactory& make_node) {
       http_handler_.get());
   if (!http_port.ok()) return http_port.status();
   http_port_ = *http_port;
+  return absl::OkStatus();
+}
 
-  if (absl::Status status = LockDataDir(); !status.ok()) return status;
-  disk_ = std::make_unique<PosixDisk>(config.data_dir);
+config::ServerConfig Server::BoundConfig() const {
+  config::ServerConfig config = options_.config;
+  if (config.advertised_host.empty()) config.advertised_host = config.bind_host;
+  if (config.advertised_port == 0) config.advertised_port = kafka_port_;
+  config.kafka_port = kafka_port_;
+  config.http_port = http_port_;
+  return config;
+}
 
+NodeEnvironment Server::MakeNodeEnvironment() {
   NodeEnvironment environment;
-  environment.config = config;
-  if (environment.config.advertised_host.empty()) {
-    environment.config.advertised_host = config.bind_host;
-  }
-  if (environment.config.advertised_port == 0) {
-    environment.config.advertised_port = kafka_port_;
-  }
-  environment.config.kafka_port = kafka_port_;
-  environment.config.http_port = http_port_;
-  options_.config = environment.config;
+  environment.config = options_.config;
+  environment.tick_interval_ms = options_.tick_interval_ms;
   environment.env.seed =
       options_.seed != 0
           ? options_.seed
-          : (config.node_id * 0x9E3779B97F4A7C15ull) ^
+          : (options_.config.node_id * 0x9E3779B97F4A7C15ull) ^
                 static_cast<uint64_t>(std::chrono::steady_clock::now()
                                           .time_since_epoch()
                                           .count());
-  environment.tick_interval_ms = options_.tick_interval_ms;
-  // Before any thread starts: threads inherit the blocked signal mask, so
-  // SIGTERM reaches the signalfd and not a worker thread's default action.
-  if (options_.handle_signals) {
-    if (absl::Status status = WatchSignals(); !status.ok()) return status;
-  }
-  if (config.mode == config::ServerConfig::Mode::kCluster) {
-    if (absl::Status status = StartPeerTransport(); !status.ok()) return status;
-  }
   environment.env.clock = clock_.get();
   environment.env.disk = disk_.get();
   environment.env.log = &log_sink_;
@@ -237,22 +259,7 @@ absl::Status Server::Init(const NodeFactory& make_node) {
       return SyncInParallel(files, kMaxConcurrentFsyncs);
     };
   }
-  auto node = make_node(environment);
-  if (!node.ok()) return node.status();
-  node_ = std::move(*node);
-  if (absl::Status status = node_->Start(); !status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat("starting the node (data dir ",
-                                     config.data_dir, "): ", status.message()));
-  }
-  // Recovery (elections of single-voter groups, replay of the metadata and
-  // partitions) needs a few flushes: finish them before serving, so the first
-  // client sees the recovered topics.
-  DrainFlushes();
-
-  loop_->RunEvery(absl::Milliseconds(options_.tick_interval_ms),
-                  [this] { OnTick(); });
-  return absl::OkStatus();
+  return environment;
 }
 
 absl::Status Server::LockDataDir() {

@@ -99,6 +99,11 @@ class Server {
 
   explicit Server(const ServerOptions& options);
   absl::Status Init(const NodeFactory& make_node);
+  absl::Status BindListeners();
+  // The configuration with the bound ports (and advertised defaults) in.
+  config::ServerConfig BoundConfig() const;
+  // The node's environment (starts the fsync worker in async mode).
+  NodeEnvironment MakeNodeEnvironment();
   absl::Status LockDataDir();
   absl::Status WatchSignals();
 
