@@ -1,5 +1,8 @@
 #include "broker/kafka/protocol.h"
 
+#include <algorithm>
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 
@@ -10,42 +13,31 @@ namespace {
 // does not serve it; the header is still read correctly.
 constexpr int16_t kControlledShutdownApiKey = 7;
 
-// The one table of what chronik serves: every key at min version 0, max
-// version as far as the codec (and the broker) go. ApiVersions is built from
-// it. Sorted by key.
-constexpr ServedApi kServed[] = {
-    {ProduceRequest::kApiKey, 0, ProduceRequest::kMaxVersion},
-    {FetchRequest::kApiKey, 0, FetchRequest::kMaxVersion},
-    {ListOffsetsRequest::kApiKey, 0, ListOffsetsRequest::kMaxVersion},
-    {MetadataRequest::kApiKey, 0, MetadataRequest::kMaxVersion},
-    {OffsetCommitRequest::kApiKey, 0, OffsetCommitRequest::kMaxVersion},
-    {OffsetFetchRequest::kApiKey, 0, OffsetFetchRequest::kMaxVersion},
-    {FindCoordinatorRequest::kApiKey, 0, FindCoordinatorRequest::kMaxVersion},
-    {JoinGroupRequest::kApiKey, 0, JoinGroupRequest::kMaxVersion},
-    {HeartbeatRequest::kApiKey, 0, HeartbeatRequest::kMaxVersion},
-    {LeaveGroupRequest::kApiKey, 0, LeaveGroupRequest::kMaxVersion},
-    {SyncGroupRequest::kApiKey, 0, SyncGroupRequest::kMaxVersion},
-    {DescribeGroupsRequest::kApiKey, 0, DescribeGroupsRequest::kMaxVersion},
-    {ListGroupsRequest::kApiKey, 0, ListGroupsRequest::kMaxVersion},
-    {SaslHandshakeRequest::kApiKey, 0, SaslHandshakeRequest::kMaxVersion},
-    {ApiVersionsRequest::kApiKey, 0, ApiVersionsRequest::kMaxVersion},
-    {CreateTopicsRequest::kApiKey, 0, CreateTopicsRequest::kMaxVersion},
-    {DeleteTopicsRequest::kApiKey, 0, DeleteTopicsRequest::kMaxVersion},
-    {DeleteRecordsRequest::kApiKey, 0, DeleteRecordsRequest::kMaxVersion},
-    {InitProducerIdRequest::kApiKey, 0, InitProducerIdRequest::kMaxVersion},
-    {DescribeConfigsRequest::kApiKey, 0, DescribeConfigsRequest::kMaxVersion},
-    {AlterConfigsRequest::kApiKey, 0, AlterConfigsRequest::kMaxVersion},
-    {SaslAuthenticateRequest::kApiKey, 0, SaslAuthenticateRequest::kMaxVersion},
-    {CreatePartitionsRequest::kApiKey, 0, CreatePartitionsRequest::kMaxVersion},
-    {DescribeClusterRequest::kApiKey, 0, DescribeClusterRequest::kMaxVersion},
-};
+// What chronik serves, derived from the codec's generated table (kApis):
+// every API the codec speaks, from version 0 (kafka-python infers the broker
+// version from the advertised ranges) to the codec's maximum. Serving all of
+// them is checked at compile time: the broker's dispatch is a std::visit
+// over AnyRequest with one handler overload per request type. Sorted by key.
+const std::array<ServedApi, kApiCount>& ServedTable() {
+  static const std::array<ServedApi, kApiCount> table = [] {
+    std::array<ServedApi, kApiCount> served{};
+    for (int i = 0; i < kApiCount; ++i) {
+      served[i] = ServedApi{kApis[i].key, 0, kApis[i].max_version};
+    }
+    std::sort(
+        served.begin(), served.end(),
+        [](const ServedApi& a, const ServedApi& b) { return a.key < b.key; });
+    return served;
+  }();
+  return table;
+}
 
 }  // namespace
 
-absl::Span<const ServedApi> ServedApis() { return kServed; }
+absl::Span<const ServedApi> ServedApis() { return ServedTable(); }
 
 const ServedApi* FindServedApi(int16_t key) {
-  for (const ServedApi& api : kServed) {
+  for (const ServedApi& api : ServedTable()) {
     if (api.key == key) return &api;
   }
   return nullptr;
@@ -139,7 +131,7 @@ ApiVersionsResponse BuildApiVersionsResponse(int16_t requested_version) {
         {self->key, self->min_version, self->max_version});
     return response;
   }
-  for (const ServedApi& api : kServed) {
+  for (const ServedApi& api : ServedTable()) {
     response.api_keys.push_back({api.key, api.min_version, api.max_version});
   }
   return response;
