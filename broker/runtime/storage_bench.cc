@@ -310,6 +310,90 @@ void SmallAppends(const std::string& parent, uint64_t total_appends) {
       MBps(appends * kEntryBytes, seconds));
 }
 
+// MB/s of every scenario, one entry per run.
+struct Runs {
+  std::vector<double> raw, raw_aligned, one, many;
+  std::string one_dir, many_dir;  // the last run's logs (read back later)
+};
+
+// The disk is shared and its speed drifts: interleave the scenarios so every
+// ratio compares runs of similar conditions.
+Runs RunInterleaved(const std::string& parent, uint64_t total, int repeat) {
+  Runs runs;
+  for (int r = 0; r < repeat; ++r) {
+    if (r > 0) {
+      RemoveTree(runs.one_dir);
+      RemoveTree(runs.many_dir);
+    }
+    const double one_r = GroupCommit(parent, absl::StrCat("one", r), 1, 1024,
+                                     total, &runs.one_dir);
+    // The bytes the log writes per 1 MiB batch: 1024 records with headers.
+    const double raw_r =
+        RawWrite(parent, total,
+                 1024 * (kEntryBytes + storage::format::kRecordHeaderBytes));
+    const double raw_aligned_r = RawWrite(parent, total, kBatchBytes);
+    const double many_r = GroupCommit(parent, absl::StrCat("many", r), 100, 10,
+                                      total, &runs.many_dir);
+    std::printf(
+        "  run %d: raw %.1f (aligned 1 MiB: %.1f), 1 group %.1f, 100 groups "
+        "%.1f MB/s\n",
+        r, raw_r, raw_aligned_r, one_r, many_r);
+    runs.raw.push_back(raw_r);
+    runs.raw_aligned.push_back(raw_aligned_r);
+    runs.one.push_back(one_r);
+    runs.many.push_back(many_r);
+  }
+  return runs;
+}
+
+double Best(const std::vector<double>& v) {
+  return *std::max_element(v.begin(), v.end());
+}
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void ReportWrites(const Runs& runs, int repeat) {
+  const double raw = Best(runs.raw), one = Best(runs.one),
+               many = Best(runs.many);
+  std::printf(
+      "medians: raw %.1f, 1 group %.1f (%.0f%%), 100 groups %.1f (%.0f%%) "
+      "MB/s\n",
+      Median(runs.raw), Median(runs.one),
+      100 * Median(runs.one) / Median(runs.raw), Median(runs.many),
+      100 * Median(runs.many) / Median(runs.raw));
+  std::printf("best of %d runs:\n", repeat);
+  std::printf(
+      "raw pwrite + fdatasync of the log's bytes per batch (1 MiB + headers): "
+      "%.1f MB/s\n",
+      raw);
+  std::printf("raw pwrite + fdatasync of aligned 1 MiB chunks: %.1f MB/s\n",
+              Best(runs.raw_aligned));
+  std::printf(
+      "1 group, 1 MiB batches, fsync per batch:     %8.1f MB/s  (%.0f%% of "
+      "raw)\n",
+      one, 100 * one / raw);
+  std::printf(
+      "100 groups x 10 KiB per flush (1 MiB):       %8.1f MB/s  (%.0f%% of "
+      "raw, fsyncs on %d threads)\n",
+      many, 100 * many / raw, absl::GetFlag(FLAGS_sync_threads));
+}
+
+void ReportReads(const Runs& runs) {
+  uint64_t bytes = 0;
+  const double warm = ReadBack(runs.one_dir, 1, /*cold=*/false, &bytes);
+  const double cold = ReadBack(runs.one_dir, 1, /*cold=*/true, &bytes);
+  std::printf(
+      "read back 1 group, page cache:               %8.1f MB/s (%lu MiB)\n",
+      warm, bytes >> 20);
+  std::printf("read back 1 group, cache dropped:            %8.1f MB/s\n",
+              cold);
+  const double cold_many = ReadBack(runs.many_dir, 100, /*cold=*/true, &bytes);
+  std::printf("read back 100 groups, cache dropped:         %8.1f MB/s\n",
+              cold_many);
+}
+
 int Main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -322,74 +406,10 @@ int Main(int argc, char** argv) {
   const uint64_t total = static_cast<uint64_t>(absl::GetFlag(FLAGS_mib)) << 20;
   std::printf("storage_bench in %s, %lu MiB per scenario, 1 KiB entries\n",
               parent.c_str(), total >> 20);
-
-  // The disk is shared and its speed drifts: interleave the scenarios and keep
-  // the best run of each, so every ratio compares runs of similar conditions.
   const int repeat = std::max(1, absl::GetFlag(FLAGS_repeat));
-  std::vector<double> raws, raws_aligned, ones, manys;
-  std::string one_dir, many_dir;
-  for (int r = 0; r < repeat; ++r) {
-    if (r > 0) {
-      RemoveTree(one_dir);
-      RemoveTree(many_dir);
-    }
-    const double one_r =
-        GroupCommit(parent, absl::StrCat("one", r), 1, 1024, total, &one_dir);
-    // The bytes the log writes per 1 MiB batch: 1024 records with headers.
-    const double raw_r =
-        RawWrite(parent, total,
-                 1024 * (kEntryBytes + storage::format::kRecordHeaderBytes));
-    const double raw_aligned_r = RawWrite(parent, total, kBatchBytes);
-    const double many_r =
-        GroupCommit(parent, absl::StrCat("many", r), 100, 10, total, &many_dir);
-    std::printf(
-        "  run %d: raw %.1f (aligned 1 MiB: %.1f), 1 group %.1f, 100 groups "
-        "%.1f MB/s\n",
-        r, raw_r, raw_aligned_r, one_r, many_r);
-    raws.push_back(raw_r);
-    raws_aligned.push_back(raw_aligned_r);
-    ones.push_back(one_r);
-    manys.push_back(many_r);
-  }
-  auto best = [](std::vector<double> v) {
-    return *std::max_element(v.begin(), v.end());
-  };
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  const double raw = best(raws), one = best(ones), many = best(manys);
-  std::printf(
-      "medians: raw %.1f, 1 group %.1f (%.0f%%), 100 groups %.1f (%.0f%%) "
-      "MB/s\n",
-      median(raws), median(ones), 100 * median(ones) / median(raws),
-      median(manys), 100 * median(manys) / median(raws));
-  std::printf("best of %d runs:\n", repeat);
-  std::printf(
-      "raw pwrite + fdatasync of the log's bytes per batch (1 MiB + headers): "
-      "%.1f MB/s\n",
-      raw);
-  std::printf("raw pwrite + fdatasync of aligned 1 MiB chunks: %.1f MB/s\n",
-              best(raws_aligned));
-  std::printf(
-      "1 group, 1 MiB batches, fsync per batch:     %8.1f MB/s  (%.0f%% of "
-      "raw)\n",
-      one, 100 * one / raw);
-  std::printf(
-      "100 groups x 10 KiB per flush (1 MiB):       %8.1f MB/s  (%.0f%% of "
-      "raw, fsyncs on %d threads)\n",
-      many, 100 * many / raw, absl::GetFlag(FLAGS_sync_threads));
-  uint64_t bytes = 0;
-  const double warm = ReadBack(one_dir, 1, /*cold=*/false, &bytes);
-  const double cold = ReadBack(one_dir, 1, /*cold=*/true, &bytes);
-  std::printf(
-      "read back 1 group, page cache:               %8.1f MB/s (%lu MiB)\n",
-      warm, bytes >> 20);
-  std::printf("read back 1 group, cache dropped:            %8.1f MB/s\n",
-              cold);
-  const double cold_many = ReadBack(many_dir, 100, /*cold=*/true, &bytes);
-  std::printf("read back 100 groups, cache dropped:         %8.1f MB/s\n",
-              cold_many);
+  const Runs runs = RunInterleaved(parent, total, repeat);
+  ReportWrites(runs, repeat);
+  ReportReads(runs);
   SmallAppends(parent, 200000);
   RemoveTree(parent);
   return 0;
