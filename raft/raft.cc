@@ -40,7 +40,7 @@ std::vector<NodeId> Sorted(std::vector<NodeId> ids) {
 Raft::Raft(const Config& config)
     : config_(config),
       id_(config.id),
-      rng_(config.random_seed ^ (config.id * 0x9e3779b97f4a7c15ULL)) {
+      rng_(config.random_seed ^ (config.id * splitmix64::kGamma)) {
   CHRONIK_CHECK_NE(id_, kNoNode) << "Config::id must be set";
   CHRONIK_CHECK_GT(config_.election_timeout_ticks,
                    config_.heartbeat_timeout_ticks);

@@ -14,27 +14,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/splitmix64.h"
 #include "raft/progress.h"
 #include "raft/raft_log.h"
 #include "raft/raw_node.h"
 #include "raft/types.h"
 
 namespace chronik::raft {
-
-// SplitMix64: a tiny seeded generator (the core's only randomness).
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
 
 class Raft {
  public:
@@ -147,7 +133,7 @@ class Raft {
   Index pending_conf_index_ = 0;
   uint64_t uncommitted_bytes_ = 0;
   bool self_vote_durable_ = false;
-  SplitMix64 rng_;
+  SplitMix64 rng_;  // the core's only randomness
 
   // Reads (leader).
   // Small FIFOs kept as vectors: an idle group allocates nothing for them (a

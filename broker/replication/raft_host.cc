@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/splitmix64.h"
 
 namespace chronik::replication {
 namespace {
@@ -34,12 +35,9 @@ storage::HardState ToStorage(const raft::HardState& hs) {
   return storage::HardState{hs.term, hs.vote, hs.commit};
 }
 
-// SplitMix64 finalizer: decorrelates the per-group seeds.
+// The SplitMix64 finalizer decorrelates the per-group seeds.
 uint64_t MixSeed(uint64_t seed, uint64_t group_id) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (group_id + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return splitmix64::Mix(seed + splitmix64::kGamma * (group_id + 1));
 }
 
 }  // namespace
