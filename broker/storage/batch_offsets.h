@@ -9,9 +9,8 @@
 // keeps the batch valid without recomputing anything: data is written once, in
 // the form consumers fetch.
 //
-// KafkaV2BatchOffsets reads the few fixed-position fields it needs; the Kafka
-// codec (broker/kafka/) may supply its own implementation. Implementations are
-// stateless and thread-safe.
+// KafkaV2BatchOffsets is the implementation for Kafka v2 batches.
+// Implementations are stateless and thread-safe.
 #ifndef CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 #define CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 
@@ -41,19 +40,11 @@ class BatchOffsets {
                                 std::string& payload) const = 0;
 };
 
-// Kafka record batch v2 (magic 2). Fields used, big-endian as Kafka writes
-// them: base offset int64 @0, batch length int32 @8 (= size - 12), magic int8
-// @16, last offset delta int32 @23, max timestamp int64 @35; the header is 61
-// bytes.
+// Kafka record batch v2 (magic 2), read and written through the header's one
+// owner, broker/kafka/batch_header.h: validates size, magic and batch length,
+// takes the offset count from last_offset_delta and the max timestamp.
 class KafkaV2BatchOffsets final : public BatchOffsets {
  public:
-  static constexpr size_t kBatchHeaderBytes = 61;
-  static constexpr size_t kBaseOffsetPos = 0;
-  static constexpr size_t kBatchLengthPos = 8;
-  static constexpr size_t kMagicPos = 16;
-  static constexpr size_t kLastOffsetDeltaPos = 23;
-  static constexpr size_t kMaxTimestampPos = 35;
-
   absl::StatusOr<Info> Inspect(absl::string_view payload) const override;
   void AssignBaseOffset(uint64_t base_offset,
                         std::string& payload) const override;

@@ -417,7 +417,7 @@ TEST(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
       }
       for (const Entry& e : got) {
         ASSERT_EQ(e.offset_base, offset) << where << " index " << e.index;
-        ASSERT_EQ(testing::GetBigEndian(e.data, 0, 8), offset) << where;
+        ASSERT_EQ(testing::BatchBaseOffset(e.data), offset) << where;
         ASSERT_TRUE(testing::KafkaBatchCrcOk(e.data)) << where;
         auto it = reported.find({e.index, e.term});
         if (it != reported.end()) {

@@ -320,7 +320,7 @@ TEST_F(GroupLogTest, PartitionLogAssignsKafkaOffsetsAndKeepsBatchCrc) {
   uint64_t next = 0;
   for (const Entry& e : entries) {
     EXPECT_EQ(e.offset_base, next);
-    EXPECT_EQ(testing::GetBigEndian(e.data, 0, 8), next);
+    EXPECT_EQ(testing::BatchBaseOffset(e.data), next);
     EXPECT_TRUE(testing::KafkaBatchCrcOk(e.data));
     next += e.offset_count;
   }

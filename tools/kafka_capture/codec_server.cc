@@ -136,7 +136,7 @@ class Server {
     *base_offset = log.next_offset;
     for (const RecordBatchView& batch : *batches) {
       std::string stored(batch.bytes);
-      AssignBaseOffset(stored.data(), log.next_offset);
+      WriteBaseOffset(absl::MakeSpan(stored), log.next_offset);
       log.next_offset += batch.header.last_offset_delta + 1;
       log.batches.push_back(std::move(stored));
     }
