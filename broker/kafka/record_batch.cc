@@ -5,15 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/crc32c.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/wire.h"
 
 namespace chronik::kafka {
 namespace {
 
-constexpr int16_t kErrorCorruptMessageCode = 2;
-constexpr int16_t kErrorUnsupportedForMessageFormatCode = 43;
-constexpr int16_t kErrorUnsupportedCompressionTypeCode = 76;
-constexpr int16_t kErrorInvalidRecordCode = 87;
 // Smallest possible encoded record: length, attributes, timestamp delta,
 // offset delta, key length, value length, header count (one byte each).
 constexpr size_t kMinRecordBytes = 7;
@@ -281,15 +278,15 @@ absl::StatusOr<std::string> BuildRecordBatch(const RecordBatchSpec& spec,
 int16_t ProduceErrorCode(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kOk:
-      return 0;
+      return error::kNone;
     case absl::StatusCode::kFailedPrecondition:
-      return kErrorUnsupportedForMessageFormatCode;
+      return error::kUnsupportedForMessageFormat;
     case absl::StatusCode::kDataLoss:
-      return kErrorCorruptMessageCode;
+      return error::kCorruptMessage;
     case absl::StatusCode::kUnimplemented:
-      return kErrorUnsupportedCompressionTypeCode;
+      return error::kUnsupportedCompressionType;
     default:
-      return kErrorInvalidRecordCode;
+      return error::kInvalidRecord;
   }
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/crc32c.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/wire.h"
 #include "gtest/gtest.h"
 
@@ -137,20 +138,20 @@ TEST(RecordBatchTest, CorruptionIsDetectedWithTheRightCode) {
   flipped[kBatchHeaderBytes + 3] ^= 1;
   absl::Status crc = ParseRecordBatch(flipped).status();
   EXPECT_EQ(crc.code(), absl::StatusCode::kDataLoss) << crc;
-  EXPECT_EQ(ProduceErrorCode(crc), 2);
+  EXPECT_EQ(ProduceErrorCode(crc), error::kCorruptMessage);
 
   absl::Status truncated =
       ParseRecordBatch(absl::string_view(*batch).substr(0, batch->size() - 1))
           .status();
   EXPECT_EQ(truncated.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(truncated.message().find("truncated"), std::string::npos);
-  EXPECT_EQ(ProduceErrorCode(truncated), 87);
+  EXPECT_EQ(ProduceErrorCode(truncated), error::kInvalidRecord);
 
   std::string legacy = *batch;
   legacy[batch_field::kMagic.pos] = 1;
   absl::Status magic = ParseRecordBatch(legacy).status();
   EXPECT_EQ(magic.code(), absl::StatusCode::kFailedPrecondition) << magic;
-  EXPECT_EQ(ProduceErrorCode(magic), 43);
+  EXPECT_EQ(ProduceErrorCode(magic), error::kUnsupportedForMessageFormat);
 }
 
 TEST(RecordBatchTest, RecordCountMismatchIsRejected) {
