@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/metadata/topic_config.h"
 
 namespace chronik::metadata {
 namespace {
@@ -17,6 +18,27 @@ ApplyResult Error(int16_t code, std::string message) {
 bool ConfigLess(const metapb::TopicConfigEntry& a,
                 const metapb::TopicConfigEntry& b) {
   return a.name() < b.name();
+}
+
+// Every entry is a supported config with a valid value, each name once.
+absl::Status ValidateConfigs(
+    const google::protobuf::RepeatedPtrField<metapb::TopicConfigEntry>&
+        configs) {
+  std::vector<absl::string_view> names;
+  for (const metapb::TopicConfigEntry& entry : configs) {
+    if (absl::Status s = ValidateTopicConfig(entry.name(), entry.value());
+        !s.ok()) {
+      return s;
+    }
+    names.push_back(entry.name());
+  }
+  std::sort(names.begin(), names.end());
+  auto twice = std::adjacent_find(names.begin(), names.end());
+  if (twice != names.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic config ", *twice, " is given twice"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -146,6 +168,9 @@ ApplyResult MetadataState::ApplyCreateTopic(
   if (FindTopicById(command.topic_id()) != nullptr) {
     return Error(error::kInvalidRequest, "topic id already in use");
   }
+  if (absl::Status s = ValidateConfigs(command.configs()); !s.ok()) {
+    return Error(error::kInvalidConfig, std::string(s.message()));
+  }
   metapb::TopicInfo topic;
   topic.set_name(command.name());
   topic.set_topic_id(command.topic_id());
@@ -204,6 +229,9 @@ ApplyResult MetadataState::ApplyAlterConfigs(
   if (it == topics_.end()) {
     return Error(error::kUnknownTopicOrPartition,
                  absl::StrCat("topic '", command.name(), "' does not exist"));
+  }
+  if (absl::Status s = ValidateConfigs(command.set()); !s.ok()) {
+    return Error(error::kInvalidConfig, std::string(s.message()));
   }
   std::map<std::string, std::string> configs;
   for (const auto& entry : it->second.configs()) {
@@ -336,6 +364,10 @@ absl::StatusOr<MetadataState> MetadataState::FromSnapshot(
       return absl::DataLossError(absl::StrCat("metadata snapshot lists topic '",
                                               topic.name(), "' twice"));
     }
+    if (absl::Status s = ValidateConfigs(topic.configs()); !s.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "metadata snapshot: topic '", topic.name(), "': ", s.message()));
+    }
     for (const auto& partition : topic.partitions()) {
       if (partition.group_id() == 0 ||
           partition.group_id() >= snapshot.next_group_id() ||
@@ -370,6 +402,10 @@ void MetadataState::CheckInvariants() const {
   for (const auto& [name, topic] : topics_) {
     CHRONIK_CHECK_EQ(name, topic.name());
     CHRONIK_CHECK_EQ(topic.topic_id().size(), 16u);
+    CHRONIK_CHECK(std::is_sorted(topic.configs().begin(), topic.configs().end(),
+                                 ConfigLess));
+    const absl::Status configs = ValidateConfigs(topic.configs());
+    CHRONIK_CHECK(configs.ok()) << "topic " << name << ": " << configs;
     for (int i = 0; i < topic.partitions_size(); ++i) {
       const metapb::PartitionInfo& partition = topic.partitions(i);
       CHRONIK_CHECK_EQ(partition.partition(), i);

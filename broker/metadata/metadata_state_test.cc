@@ -87,6 +87,42 @@ TEST_F(MetadataStateTest, RejectedCommandsChangeNothing) {
   EXPECT_EQ(state_.next_group_id(), 2u);
 }
 
+TEST_F(MetadataStateTest, TopicConfigsAreValidatedOnCreateAndAlter) {
+  ASSERT_EQ(Apply(Register(1)).error_code, error::kNone);
+  metapb::MetadataCommand create = Create("c", 1, 1);
+  auto add = [](auto* configs, const std::string& name,
+                const std::string& value) {
+    metapb::TopicConfigEntry* entry = configs->Add();
+    entry->set_name(name);
+    entry->set_value(value);
+  };
+  add(create.mutable_create_topic()->mutable_configs(), "retention.ms", "x");
+  ApplyResult bad = Apply(create);
+  EXPECT_EQ(bad.error_code, error::kInvalidConfig);
+  EXPECT_THAT(bad.error_message, HasSubstr("retention.ms"));
+  EXPECT_EQ(state_.FindTopic("c"), nullptr);
+
+  create.mutable_create_topic()->mutable_configs(0)->set_value("1000");
+  add(create.mutable_create_topic()->mutable_configs(), "retention.bytes",
+      "8192");
+  ASSERT_EQ(Apply(create).error_code, error::kNone);
+  const metapb::TopicInfo* topic = state_.FindTopic("c");
+  ASSERT_NE(topic, nullptr);
+  ASSERT_EQ(topic->configs_size(), 2);
+  EXPECT_EQ(topic->configs(0).name(), "retention.bytes");  // sorted
+
+  metapb::MetadataCommand alter;
+  alter.mutable_alter_topic_configs()->set_name("c");
+  add(alter.mutable_alter_topic_configs()->mutable_set(), "cleanup.policy",
+      "compact");
+  EXPECT_EQ(Apply(alter).error_code, error::kInvalidConfig);
+  alter.mutable_alter_topic_configs()->mutable_set(0)->set_name(
+      "segment.bytes");
+  alter.mutable_alter_topic_configs()->mutable_set(0)->set_value("1048576");
+  ASSERT_EQ(Apply(alter).error_code, error::kNone);
+  EXPECT_EQ(state_.FindTopic("c")->configs_size(), 3);
+}
+
 TEST_F(MetadataStateTest, DeleteAndGrowTopics) {
   ASSERT_EQ(Apply(Register(1)).error_code, error::kNone);
   ASSERT_EQ(Apply(Create("t", 2, 1)).error_code, error::kNone);
