@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/splitmix64.h"
+#include "broker/storage/raft_entry.h"
 
 namespace chronik::replication {
 namespace {
@@ -13,26 +14,17 @@ namespace {
 // The Kafka v2 batch hook for partition logs (stateless, so one suffices).
 const storage::KafkaV2BatchOffsets kKafkaBatchOffsets;
 
+// Conversions live in broker/storage/raft_entry.h (payloads are shared).
 storage::Entry ToStorage(const raft::Entry& entry) {
-  storage::Entry out;
-  out.index = entry.index;
-  out.term = entry.term;
-  out.type = static_cast<uint8_t>(entry.type);
-  out.data = std::string(entry.data.view());
-  return out;
+  return storage::FromRaftEntry(entry);
 }
 
 raft::Entry FromStorage(storage::Entry&& entry) {
-  raft::Entry out;
-  out.index = entry.index;
-  out.term = entry.term;
-  out.type = static_cast<raft::EntryType>(entry.type);
-  out.data = raft::Bytes::Own(std::move(entry.data));
-  return out;
+  return storage::ToRaftEntry(std::move(entry));
 }
 
 storage::HardState ToStorage(const raft::HardState& hs) {
-  return storage::HardState{hs.term, hs.vote, hs.commit};
+  return storage::FromRaftHardState(hs);
 }
 
 // The SplitMix64 finalizer decorrelates the per-group seeds.

@@ -34,9 +34,8 @@ absl::StatusOr<BatchOffsets::Info> KafkaV2BatchOffsets::Inspect(
 }
 
 void KafkaV2BatchOffsets::AssignBaseOffset(uint64_t base_offset,
-                                           std::string& payload) const {
-  kafka::WriteBaseOffset(absl::MakeSpan(payload),
-                         static_cast<int64_t>(base_offset));
+                                           absl::Span<char> batch) const {
+  kafka::WriteBaseOffset(batch, static_cast<int64_t>(base_offset));
 }
 
 }  // namespace chronik::storage

@@ -17,6 +17,10 @@ bool CarriesBatch(const Entry& entry) {
   return entry.type == 0 && !entry.data.empty();
 }
 
+absl::string_view Payload(const Entry& entry) {
+  return absl::string_view(entry.data.data(), entry.data.size());
+}
+
 }  // namespace
 
 using format::kRecordHeaderBytes;
@@ -665,7 +669,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     }
     if (options_.batch_offsets != nullptr && CarriesBatch(entries[i])) {
       absl::StatusOr<BatchOffsets::Info> info =
-          options_.batch_offsets->Inspect(entries[i].data);
+          options_.batch_offsets->Inspect(Payload(entries[i]));
       if (!info.ok()) return info.status();
       infos[i] = *info;
     }
@@ -685,8 +689,8 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     header.index = entry.index;
     header.term = entry.term;
     header.type = entry.type;
-    if (options_.batch_offsets != nullptr && CarriesBatch(entry)) {
-      options_.batch_offsets->AssignBaseOffset(seg.next_offset, entry.data);
+    const bool batch = options_.batch_offsets != nullptr && CarriesBatch(entry);
+    if (batch) {
       entry.offset_base = seg.next_offset;
       entry.offset_count = infos[i].offset_count;
       header.offset_base = entry.offset_base;
@@ -695,7 +699,16 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     }
     header.payload_bytes = static_cast<uint32_t>(entry.data.size());
     const uint64_t pos = seg.end_position;
-    format::AppendRecord(header, entry.data, &pending_);
+    // The payload's one copy: from the shared buffer into the write buffer,
+    // where a batch gets its base offset before the record's CRC is taken.
+    const size_t start = format::BeginRecord(header, Payload(entry), &pending_);
+    if (batch) {
+      options_.batch_offsets->AssignBaseOffset(
+          entry.offset_base,
+          absl::MakeSpan(pending_).subspan(start + kRecordHeaderBytes,
+                                           entry.data.size()));
+    }
+    format::SealRecord(start, &pending_);
     AddRecord(seg, pos, header, /*force_point=*/false,
               options_.index_interval_bytes);
     seg.dirty = true;
@@ -931,8 +944,8 @@ absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
       entry.index = header->index;
       entry.term = header->term;
       entry.type = header->type;
-      entry.data.assign(record.data() + kRecordHeaderBytes,
-                        header->payload_bytes);
+      entry.data = raft::Bytes::Copy(std::string_view(
+          record.data() + kRecordHeaderBytes, header->payload_bytes));
       entry.offset_base = header->offset_base;
       entry.offset_count = header->offset_count;
       bytes += header->payload_bytes;

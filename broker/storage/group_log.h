@@ -55,17 +55,21 @@
 #include "broker/env/disk.h"
 #include "broker/storage/batch_offsets.h"
 #include "broker/storage/format.h"
+#include "raft/types.h"
 
 namespace chronik::storage {
 
 // One Raft entry as stored. `offset_base`/`offset_count` are assigned by the
 // log for partition logs (the Kafka offsets of the batch in `data`) and left
-// empty otherwise.
+// empty otherwise. `data` is the Raft core's shared immutable buffer
+// (raft::Bytes): an entry goes from the Raft log to the write buffer without a
+// copy of its payload in between (raft_entry.h converts). Entries read back
+// carry the stored bytes, with the base offset the log assigned.
 struct Entry {
   uint64_t index = 0;
   uint64_t term = 0;
   uint8_t type = 0;  // opaque: the Raft core's entry type
-  std::string data = {};
+  raft::Bytes data = {};
   uint64_t offset_base = format::kNoOffset;
   uint32_t offset_count = 0;
 
@@ -131,8 +135,9 @@ class GroupLog {
   // Appends `entries` (consecutive indexes, non-decreasing terms). The first
   // index must be in [first_index(), last_index() + 1]; existing entries from
   // there on are replaced (a follower's conflicting suffix). Partition logs
-  // assign Kafka offsets into the entries' batches (the entries are modified in
-  // place).
+  // assign Kafka offsets: written into the stored copy of each batch and set in
+  // the entries' offset_base/offset_count (their shared payloads are never
+  // modified).
   absl::Status Append(absl::Span<Entry> entries);
 
   // Removes the entries after `last_kept` (>= first_index() - 1).

@@ -27,10 +27,11 @@ inline std::vector<Entry> MakeEntries(uint64_t first, uint64_t count,
                                       uint64_t term, size_t size = 0) {
   std::vector<Entry> entries;
   for (uint64_t i = first; i < first + count; ++i) {
-    entries.push_back(Entry{.index = i,
-                            .term = term,
-                            .type = 0,
-                            .data = PayloadFor(i, term, size)});
+    entries.push_back(
+        Entry{.index = i,
+              .term = term,
+              .type = 0,
+              .data = raft::Bytes::Own(PayloadFor(i, term, size))});
   }
   return entries;
 }
@@ -66,6 +67,17 @@ inline uint64_t BatchBaseOffset(absl::string_view batch) {
 inline bool KafkaBatchCrcOk(absl::string_view batch) {
   return kafka::ReadBatchHeader(batch).crc ==
          crc32c::Value(batch.substr(kafka::kBatchCrcStart));
+}
+
+// The same for an entry's payload.
+inline absl::string_view View(const raft::Bytes& bytes) {
+  return absl::string_view(bytes.data(), bytes.size());
+}
+inline uint64_t BatchBaseOffset(const raft::Bytes& batch) {
+  return BatchBaseOffset(View(batch));
+}
+inline bool KafkaBatchCrcOk(const raft::Bytes& batch) {
+  return KafkaBatchCrcOk(View(batch));
 }
 
 }  // namespace chronik::storage::testing
