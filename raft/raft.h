@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,10 @@
 #include "raft/types.h"
 
 namespace chronik::raft {
+
+// Context of a vote request sent on a leadership transfer: receivers grant it
+// even inside a leader lease.
+inline constexpr std::string_view kTransferContext = "transfer";
 
 class Raft {
  public:
