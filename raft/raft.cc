@@ -3,6 +3,7 @@
 // Elections are in raft_election.cc, the leader side of replication and reads
 // in raft_replication.cc, membership in raft_membership.cc, the invariant
 // checker in raft_invariants.cc.
+
 #include "raft/raft.h"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "raft/node_ids.h"
 
 namespace chronik::raft {
+
 Raft::Raft(const Config& config)
     : config_(config),
       id_(config.id),
@@ -278,6 +280,7 @@ void Raft::StepLeader(Message&& m) {
 }
 
 void Raft::HandleAppend(Message&& m) {
+  CHRONIK_CHECK(role_ == Role::kFollower) << "only a follower accepts appends";
   Message r;
   r.type = MessageType::kAppendResponse;
   r.to = m.from;
@@ -327,6 +330,8 @@ void Raft::HandleHeartbeat(const Message& m) {
 }
 
 void Raft::HandleSnapshot(const Message& m) {
+  CHRONIK_CHECK(role_ == Role::kFollower)
+      << "only a follower installs snapshots";
   CHRONIK_CHECK(m.snapshot != nullptr);
   const SnapshotMetadata& s = m.snapshot->metadata;
   Message r;

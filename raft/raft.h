@@ -50,6 +50,13 @@ class Raft {
   Ready GetReady();
   NodeStatus Status() const;
 
+  // Crashes (CHRONIK_CHECK, naming the rule) when the state breaks an
+  // invariant: log cursors, term/vote/leader consistency, role-specific state,
+  // membership and the leader's progress set. O(members + pending messages
+  // and reads), never O(log). RawNode runs it after every input in builds
+  // without NDEBUG (tests, fastbuild); -c opt never calls it.
+  void CheckInvariants() const;
+
   NodeId id() const { return id_; }
   Role role() const { return role_; }
   NodeId leader() const { return lead_; }
@@ -57,6 +64,8 @@ class Raft {
   Index last_index() const { return log_.last_index(); }
 
  private:
+  friend class RaftTestPeer;  // test-only access (invariants_test.cc)
+
   enum class CampaignKind : uint8_t { kPreElection, kElection, kTransfer };
   struct ReadRequest {
     Bytes context;
@@ -120,6 +129,13 @@ class Raft {
   void MaybeAutoLeave();
   void MaybeCompactMemory();
   std::optional<ConfState> ConfStateAt(Index index) const;
+
+  // Invariants (raft_invariants.cc), by concern.
+  void CheckLogInvariants() const;
+  void CheckRoleInvariants() const;
+  void CheckConfInvariants() const;
+  void CheckProgressInvariants() const;
+  void CheckPendingInvariants() const;
 
   Config config_;
   NodeId id_;

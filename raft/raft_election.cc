@@ -1,4 +1,5 @@
 // Raft (raft.h): roles and elections (PreVote, votes, becoming leader).
+
 #include <algorithm>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "raft/raft.h"
 
 namespace chronik::raft {
+
 void Raft::ResetRandomizedElectionTimeout() {
   const uint64_t et = static_cast<uint64_t>(config_.election_timeout_ticks);
   randomized_election_timeout_ = static_cast<int>(et + rng_.Next() % et);
@@ -54,6 +56,7 @@ void Raft::BecomePreCandidate() {
   CHRONIK_CHECK(role_ != Role::kLeader);
   // A pre-candidate keeps its term and vote: nothing is persisted.
   votes_.clear();
+  self_vote_durable_ = false;  // a candidate's flag (from a failed election)
   role_ = Role::kPreCandidate;
   lead_ = kNoNode;
   Transition(absl::StrCat("became pre-candidate at term ", term_));
@@ -130,6 +133,8 @@ void Raft::Hup(CampaignKind kind) {
 }
 
 void Raft::TallyVotes() {
+  CHRONIK_CHECK(role_ == Role::kCandidate || role_ == Role::kPreCandidate)
+      << "only candidates count votes (role " << RoleName(role_) << ")";
   const VoteResult result = JointVote(conf_, votes_);
   if (result == VoteResult::kWon) {
     if (role_ == Role::kPreCandidate) {

@@ -1,5 +1,6 @@
 // Raft (raft.h): membership changes (simple and joint consensus) and the
 // progress set that follows the configuration.
+
 #include <algorithm>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include "raft/raft.h"
 
 namespace chronik::raft {
+
 absl::Status Raft::CheckConfChange(const ConfChange& change) const {
   const bool joint = !conf_.voters_outgoing.empty();
   if (change.changes.empty()) {

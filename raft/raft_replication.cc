@@ -1,6 +1,7 @@
 // Raft (raft.h): the leader side of replication (appends, snapshots,
 // heartbeats, flow control, the commit rule), proposals, leadership transfer
 // and linearizable reads (ReadIndex).
+
 #include <algorithm>
 #include <string>
 
@@ -11,7 +12,10 @@
 #include "raft/raft.h"
 
 namespace chronik::raft {
+
 void Raft::HandleAppendResponse(const Message& m) {
+  CHRONIK_CHECK(role_ == Role::kLeader)
+      << "only a leader handles append responses";
   auto it = progress_.find(m.from);
   if (it == progress_.end()) return;
   Progress& pr = it->second;
@@ -61,6 +65,8 @@ void Raft::HandleAppendResponse(const Message& m) {
 }
 
 void Raft::HandleHeartbeatResponse(const Message& m) {
+  CHRONIK_CHECK(role_ == Role::kLeader)
+      << "only a leader handles heartbeat responses";
   auto it = progress_.find(m.from);
   if (it == progress_.end()) return;
   Progress& pr = it->second;
@@ -107,6 +113,7 @@ void Raft::BroadcastAppend(bool send_if_empty) {
 }
 
 bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
+  CHRONIK_CHECK(role_ == Role::kLeader) << "only a leader sends appends";
   bool sent = false;
   while (!pr.IsPaused(config_.max_inflight_msgs, config_.max_inflight_bytes) &&
          !pr.log_read_pending) {
@@ -165,6 +172,7 @@ bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
 }
 
 void Raft::SendEmptyAppend(NodeId to, const Progress& pr) {
+  CHRONIK_CHECK(role_ == Role::kLeader) << "only a leader sends appends";
   const Index prev = pr.next - 1;
   std::optional<Term> term = log_.TermAt(prev);
   CHRONIK_CHECK(term.has_value()) << "empty append at unknown index " << prev;
@@ -178,6 +186,7 @@ void Raft::SendEmptyAppend(NodeId to, const Progress& pr) {
 }
 
 void Raft::SendSnapshot(NodeId to, Progress& pr) {
+  CHRONIK_CHECK(role_ == Role::kLeader) << "only a leader sends snapshots";
   if (snapshot_ == nullptr) {
     Transition(absl::StrCat("needs a snapshot for ", to, " but has none"));
     return;
@@ -193,6 +202,7 @@ void Raft::SendSnapshot(NodeId to, Progress& pr) {
 }
 
 void Raft::SendHeartbeat(NodeId to, Progress& pr, const Bytes& context) {
+  CHRONIK_CHECK(role_ == Role::kLeader) << "only a leader sends heartbeats";
   Message m;
   m.type = MessageType::kHeartbeat;
   m.to = to;
@@ -211,6 +221,8 @@ void Raft::BroadcastHeartbeat() {
 }
 
 void Raft::SendTimeoutNow(NodeId to) {
+  CHRONIK_CHECK(role_ == Role::kLeader)
+      << "only a leader hands over leadership";
   Message m;
   m.type = MessageType::kTimeoutNow;
   m.to = to;
@@ -218,6 +230,8 @@ void Raft::SendTimeoutNow(NodeId to) {
 }
 
 bool Raft::MaybeCommit() {
+  CHRONIK_CHECK(role_ == Role::kLeader)
+      << "only a leader advances commit from match indexes";
   const Index self_match = std::min(log_.persisted, log_.last_index());
   Index index = std::min(
       MajorityCommitted(conf_.voters, progress_, id_, self_match),
@@ -241,6 +255,8 @@ bool Raft::MaybeCommit() {
 }
 
 bool Raft::AppendLeaderEntry(EntryType type, Bytes data) {
+  CHRONIK_CHECK(role_ == Role::kLeader)
+      << "only a leader appends its own entries";
   const uint64_t size = data.size();
   Entry e;
   e.term = term_;
