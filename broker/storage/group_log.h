@@ -199,6 +199,9 @@ class GroupLog {
   GroupLog(env::Disk* disk, std::string dir, const LogOptions& options);
 
   absl::Status Recover(RecoveryReport* report);
+  absl::Status ListSegments(RecoveryReport* report);
+  absl::Status LoadSegments(RecoveryReport* report);
+  absl::Status ChainSegments();
   absl::Status LoadSegment(const std::string& name, bool is_last,
                            RecoveryReport* report);
   absl::Status ScanSegment(Segment& segment, bool is_last,
