@@ -311,6 +311,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
       if (absl::Status s = WritePending(); !s.ok()) return s;
     }
   }
+  DebugCheck();
   return absl::OkStatus();
 }
 
@@ -390,6 +391,7 @@ absl::Status GroupLog::TruncateSuffix(uint64_t last_kept) {
   seg.next_offset = next_offset;
   std::erase_if(damage_,
                 [&](const Damage& d) { return d.first_index > last_kept; });
+  DebugCheck();
   return absl::OkStatus();
 }
 
@@ -404,6 +406,7 @@ absl::Status GroupLog::RemovePrefix(uint64_t up_to_index) {
   }
   std::erase_if(damage_,
                 [&](const Damage& d) { return d.last_index < first_index(); });
+  DebugCheck();
   return absl::OkStatus();
 }
 
@@ -483,6 +486,7 @@ absl::Status GroupLog::FinishSync(absl::Status sync_status) {
     if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);
     dir_dirty_ = false;
   }
+  DebugCheck();
   return absl::OkStatus();
 }
 

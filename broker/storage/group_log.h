@@ -179,6 +179,14 @@ class GroupLog {
   // when no entry holds it (below the log start or at/after next_offset()).
   absl::StatusOr<uint64_t> IndexForOffset(uint64_t offset);
 
+  // Crashes (CHRONIK_CHECK, naming the rule and the file) when the in-memory
+  // state is inconsistent: segments ordered, contiguous (or the gap reported
+  // as damage) and chaining terms and Kafka offsets; index bounds; sizes
+  // matching the files; each sparse index sorted and inside its segment.
+  // O(segments + index points). Run after every mutation in builds without
+  // NDEBUG (tests, fastbuild); never in -c opt. A failed log is not checked.
+  void CheckInvariants() const;
+
   const std::vector<Damage>& damage() const { return damage_; }
   uint64_t size_bytes() const;
   size_t segment_count() const { return segments_.size(); }
@@ -196,6 +204,8 @@ class GroupLog {
   struct Segment;
 
  private:
+  friend class GroupLogTestPeer;  // test-only access
+
   GroupLog(env::Disk* disk, std::string dir, const LogOptions& options);
 
   absl::Status Recover(RecoveryReport* report);
@@ -229,6 +239,12 @@ class GroupLog {
   // `segment`.
   absl::StatusOr<Located> Locate(Segment& segment, uint64_t index);
   absl::Status CheckDamage(uint64_t index) const;
+  // Invariants (group_log_invariants.cc).
+  void CheckSegment(const Segment& segment, bool is_last) const;
+  void CheckChain(const Segment& prev, const Segment& cur) const;
+  bool HasDamageIn(const Segment& segment) const;
+  // CheckInvariants unless NDEBUG, and only while the log has not failed.
+  void DebugCheck() const;
 
   env::Disk* const disk_;
   const std::string dir_;

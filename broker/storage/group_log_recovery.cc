@@ -96,6 +96,7 @@ absl::StatusOr<std::unique_ptr<GroupLog>> GroupLog::Open(
   // simulator: a later crash lost the whole log under a durable commit).
   if (absl::Status s = disk->SyncDir(log->dir_); !s.ok()) return s;
   if (absl::Status s = log->Recover(report); !s.ok()) return s;
+  log->DebugCheck();
   return log;
 }
 
