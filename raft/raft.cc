@@ -1,46 +1,25 @@
+// Raft (raft.h): construction and restart, ticks, the message entry point
+// and the follower side of replication, completions, Ready and Status.
+// Elections are in raft_election.cc, the leader side of replication and reads
+// in raft_replication.cc, membership in raft_membership.cc, the invariant
+// checker in raft_invariants.cc.
+
 #include "raft/raft.h"
 
 #include <algorithm>
 #include <limits>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "raft/node_ids.h"
 
 namespace chronik::raft {
-namespace {
-
-// Context of a vote request sent on a leadership transfer: receivers grant it
-// even inside a leader lease.
-constexpr std::string_view kTransferContext = "transfer";
-
-bool Contains(const std::vector<NodeId>& ids, NodeId id) {
-  return std::binary_search(ids.begin(), ids.end(), id);
-}
-
-void Insert(std::vector<NodeId>* ids, NodeId id) {
-  auto it = std::lower_bound(ids->begin(), ids->end(), id);
-  if (it == ids->end() || *it != id) ids->insert(it, id);
-}
-
-void Erase(std::vector<NodeId>* ids, NodeId id) {
-  auto it = std::lower_bound(ids->begin(), ids->end(), id);
-  if (it != ids->end() && *it == id) ids->erase(it);
-}
-
-std::vector<NodeId> Sorted(std::vector<NodeId> ids) {
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
-}
-
-}  // namespace
 
 Raft::Raft(const Config& config)
     : config_(config),
       id_(config.id),
-      rng_(config.random_seed ^ (config.id * 0x9e3779b97f4a7c15ULL)) {
+      rng_(config.random_seed ^ (config.id * splitmix64::kGamma)) {
   CHRONIK_CHECK_NE(id_, kNoNode) << "Config::id must be set";
   CHRONIK_CHECK_GT(config_.election_timeout_ticks,
                    config_.heartbeat_timeout_ticks);
@@ -130,155 +109,11 @@ absl::Status Raft::Restore(const RecoveredState& r) {
   return absl::OkStatus();
 }
 
-// ---------------------------------------------------------------------------------
-// Roles
-
 void Raft::Transition(const std::string& what) {
   if (config_.transition_logger) {
     config_.transition_logger(absl::StrCat(id_, " ", what));
   }
 }
-
-void Raft::ResetRandomizedElectionTimeout() {
-  const uint64_t et = static_cast<uint64_t>(config_.election_timeout_ticks);
-  randomized_election_timeout_ = static_cast<int>(et + rng_.Next() % et);
-}
-
-void Raft::ResetTerm(Term term) {
-  if (term_ != term) {
-    term_ = term;
-    vote_ = kNoNode;
-  }
-  lead_ = kNoNode;
-  election_elapsed_ = 0;
-  heartbeat_elapsed_ = 0;
-  ResetRandomizedElectionTimeout();
-  AbortTransfer();
-  votes_.clear();
-  self_vote_durable_ = false;
-  read_queue_.clear();
-  reads_before_commit_.clear();
-  uncommitted_bytes_ = 0;
-  for (auto& [id, pr] : progress_) {
-    const bool learner = pr.is_learner;
-    pr = Progress();
-    pr.is_learner = learner;
-    pr.next = log_.last_index() + 1;
-  }
-}
-
-void Raft::BecomeFollower(Term term, NodeId lead) {
-  const Role old_role = role_;
-  const Term old_term = term_;
-  ResetTerm(term);
-  role_ = Role::kFollower;
-  lead_ = lead;
-  if (old_role != Role::kFollower || old_term != term) {
-    Transition(absl::StrCat("became follower at term ", term_,
-                            lead != kNoNode
-                                ? absl::StrCat(" (leader ", lead, ")")
-                                : std::string()));
-  }
-}
-
-void Raft::BecomePreCandidate() {
-  CHRONIK_CHECK(role_ != Role::kLeader);
-  // A pre-candidate keeps its term and vote: nothing is persisted.
-  votes_.clear();
-  role_ = Role::kPreCandidate;
-  lead_ = kNoNode;
-  Transition(absl::StrCat("became pre-candidate at term ", term_));
-}
-
-void Raft::BecomeCandidate() {
-  CHRONIK_CHECK(role_ != Role::kLeader);
-  ResetTerm(term_ + 1);
-  vote_ = id_;
-  role_ = Role::kCandidate;
-  Transition(absl::StrCat("became candidate at term ", term_));
-}
-
-void Raft::BecomeLeader() {
-  CHRONIK_CHECK(role_ == Role::kCandidate);
-  ResetTerm(term_);
-  role_ = Role::kLeader;
-  lead_ = id_;
-  for (auto& [id, pr] : progress_) pr.recent_active = true;
-  // No conf change may be proposed until everything up to here is applied: the
-  // log may hold an uncommitted one from an earlier term.
-  pending_conf_index_ = log_.last_index();
-  Transition(absl::StrCat("became leader at term ", term_));
-  // An empty entry of the new term lets the leader commit everything before it.
-  AppendLeaderEntry(EntryType::kNormal, Bytes());
-}
-
-bool Raft::IsVoter(NodeId id) const {
-  return Contains(conf_.voters, id) || Contains(conf_.voters_outgoing, id);
-}
-
-bool Raft::Promotable() const { return IsVoter(id_); }
-
-bool Raft::HasUnappliedConfChange() const {
-  if (!handed_conf_changes_.empty()) return true;
-  for (Index i = std::max(log_.handed, log_.offset()) + 1; i <= log_.commit;
-       ++i) {
-    if (log_.At(i).type == EntryType::kConfChange) return true;
-  }
-  return false;
-}
-
-void Raft::Hup(CampaignKind kind) {
-  if (role_ == Role::kLeader) return;
-  if (!Promotable()) return;
-  if (HasUnappliedConfChange()) {
-    Transition("cannot campaign: committed conf change not yet applied");
-    return;
-  }
-  if (kind == CampaignKind::kPreElection) {
-    BecomePreCandidate();
-  } else {
-    BecomeCandidate();
-  }
-  const bool pre = kind == CampaignKind::kPreElection;
-  // A pre-candidate votes for itself at once; a candidate only once its vote is
-  // durable (OnPersisted), so a crash cannot make it vote twice in this term.
-  if (pre) votes_[id_] = true;
-  std::vector<NodeId> voters = conf_.voters;
-  for (NodeId v : conf_.voters_outgoing) Insert(&voters, v);
-  for (NodeId v : voters) {
-    if (v == id_) continue;
-    Message m;
-    m.type = pre ? MessageType::kPreVote : MessageType::kVote;
-    m.to = v;
-    m.term = pre ? term_ + 1 : term_;
-    m.index = log_.last_index();
-    m.log_term = log_.last_term();
-    if (kind == CampaignKind::kTransfer)
-      m.context = Bytes::Copy(kTransferContext);
-    Send(std::move(m));
-  }
-  if (pre) TallyVotes();
-}
-
-void Raft::TallyVotes() {
-  const VoteResult result = JointVote(conf_, votes_);
-  if (result == VoteResult::kWon) {
-    if (role_ == Role::kPreCandidate) {
-      Hup(CampaignKind::kElection);
-    } else if (role_ == Role::kCandidate) {
-      BecomeLeader();
-    }
-  } else if (result == VoteResult::kLost) {
-    BecomeFollower(term_, kNoNode);
-  }
-}
-
-void Raft::Campaign() {
-  Hup(config_.pre_vote ? CampaignKind::kPreElection : CampaignKind::kElection);
-}
-
-// ---------------------------------------------------------------------------------
-// Ticks
 
 void Raft::Tick() {
   // Saturate: a learner or removed member ticks forever without campaigning.
@@ -327,9 +162,6 @@ bool Raft::QuorumActive() {
   }
   return JointVote(conf_, active) == VoteResult::kWon;
 }
-
-// ---------------------------------------------------------------------------------
-// Messages in
 
 absl::Status Raft::Step(Message&& m) {
   if (m.to != id_) {
@@ -398,34 +230,6 @@ absl::Status Raft::Step(Message&& m) {
   return absl::OkStatus();
 }
 
-void Raft::StepVoteRequest(const Message& m) {
-  const bool pre = m.type == MessageType::kPreVote;
-  bool can_vote = vote_ == m.from || (vote_ == kNoNode && lead_ == kNoNode) ||
-                  (pre && m.term > term_);
-  if (config_.injected_bugs.grant_two_votes_per_term && !pre) can_vote = true;
-  Message r;
-  r.type = pre ? MessageType::kPreVoteResponse : MessageType::kVoteResponse;
-  r.to = m.from;
-  if (can_vote && log_.IsUpToDate(m.index, m.log_term)) {
-    r.term = m.term;
-    if (!pre) {
-      election_elapsed_ = 0;
-      vote_ = m.from;
-      // The vote must be durable before the candidate hears of it.
-      if (config_.injected_bugs.answer_vote_before_persisting) {
-        Send(std::move(r));
-      } else {
-        SendAfterPersist(std::move(r));
-      }
-      return;
-    }
-    Send(std::move(r));
-  } else {
-    r.reject = true;
-    Send(std::move(r));
-  }
-}
-
 void Raft::StepFollower(Message&& m) {
   switch (m.type) {
     case MessageType::kAppend:
@@ -457,35 +261,6 @@ void Raft::StepFollower(Message&& m) {
   }
 }
 
-void Raft::StepCandidate(Message&& m) {
-  switch (m.type) {
-    case MessageType::kAppend:
-      BecomeFollower(m.term, m.from);
-      HandleAppend(std::move(m));
-      break;
-    case MessageType::kHeartbeat:
-      BecomeFollower(m.term, m.from);
-      HandleHeartbeat(m);
-      break;
-    case MessageType::kSnapshot:
-      BecomeFollower(m.term, m.from);
-      HandleSnapshot(m);
-      break;
-    case MessageType::kVoteResponse:
-      if (role_ != Role::kCandidate) break;
-      votes_.emplace(m.from, !m.reject);
-      TallyVotes();
-      break;
-    case MessageType::kPreVoteResponse:
-      if (role_ != Role::kPreCandidate) break;
-      votes_.emplace(m.from, !m.reject);
-      TallyVotes();
-      break;
-    default:
-      break;
-  }
-}
-
 void Raft::StepLeader(Message&& m) {
   auto it = progress_.find(m.from);
   if (it != progress_.end()) it->second.recent_active = true;
@@ -505,6 +280,7 @@ void Raft::StepLeader(Message&& m) {
 }
 
 void Raft::HandleAppend(Message&& m) {
+  CHRONIK_CHECK(role_ == Role::kFollower) << "only a follower accepts appends";
   Message r;
   r.type = MessageType::kAppendResponse;
   r.to = m.from;
@@ -554,6 +330,8 @@ void Raft::HandleHeartbeat(const Message& m) {
 }
 
 void Raft::HandleSnapshot(const Message& m) {
+  CHRONIK_CHECK(role_ == Role::kFollower)
+      << "only a follower installs snapshots";
   CHRONIK_CHECK(m.snapshot != nullptr);
   const SnapshotMetadata& s = m.snapshot->metadata;
   Message r;
@@ -587,100 +365,6 @@ void Raft::HandleSnapshot(const Message& m) {
   SendAfterPersist(std::move(r));
 }
 
-void Raft::HandleAppendResponse(const Message& m) {
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& pr = it->second;
-  if (m.reject) {
-    Index hint = m.reject_hint;
-    if (m.hint_term > 0)
-      hint = log_.FindConflictByTerm(m.reject_hint, m.hint_term).first;
-    if (pr.MaybeDecrTo(m.index, hint)) {
-      if (pr.state == ProgressState::kReplicate) pr.BecomeProbe();
-      SendAppend(m.from, pr, /*send_if_empty=*/true);
-    }
-    return;
-  }
-  const bool was_paused =
-      pr.IsPaused(config_.max_inflight_msgs, config_.max_inflight_bytes);
-  if (!pr.MaybeUpdate(m.index)) {
-    if (was_paused && pr.state == ProgressState::kProbe) {
-      SendAppend(m.from, pr, false);
-    }
-    return;
-  }
-  switch (pr.state) {
-    case ProgressState::kProbe:
-      pr.BecomeReplicate();
-      break;
-    case ProgressState::kSnapshot:
-      if (pr.match >= pr.pending_snapshot) {
-        pr.BecomeProbe();
-        pr.BecomeReplicate();
-      }
-      break;
-    case ProgressState::kReplicate:
-      pr.inflights.FreeLE(pr.match);
-      break;
-  }
-  if (MaybeCommit()) {
-    broadcast_pending_ = true;
-    broadcast_commit_ = true;
-  }
-  // More to send to this follower (batched with everything pending at
-  // GetReady).
-  if (pr.next <= log_.last_index()) broadcast_pending_ = true;
-  if (m.from == lead_transferee_ && pr.match == log_.last_index()) {
-    Transition(absl::StrCat("sent TimeoutNow to ", m.from, " (caught up)"));
-    SendTimeoutNow(m.from);
-  }
-}
-
-void Raft::HandleHeartbeatResponse(const Message& m) {
-  auto it = progress_.find(m.from);
-  if (it == progress_.end()) return;
-  Progress& pr = it->second;
-  pr.probe_sent = false;
-  if (pr.match < log_.last_index()) {
-    if (pr.state == ProgressState::kReplicate) {
-      // Sent (or paused by a full window) but not acknowledged: an append may
-      // have been lost. An empty append at next-1 makes the follower ack
-      // everything up to there, or reject, which moves it back to probing.
-      if (log_.TermAt(pr.next - 1).has_value()) {
-        SendEmptyAppend(m.from, pr);
-      } else {
-        // next-1 is older than memory: fall back to probing, which reads it.
-        pr.BecomeProbe();
-        SendAppend(m.from, pr, true);
-      }
-    } else {
-      SendAppend(m.from, pr, false);
-    }
-  }
-  if (m.context.empty() || read_queue_.empty()) return;
-  uint64_t seq = 0;
-  if (!absl::SimpleAtoi(absl::string_view(m.context.data(), m.context.size()),
-                        &seq)) {
-    return;
-  }
-  for (ReadRequest& req : read_queue_) {
-    if (req.seq > seq) break;
-    Insert(&req.acks, m.from);
-  }
-  // Acks of a later request imply acks of every earlier one, so releasing from
-  // the front is enough.
-  while (!read_queue_.empty()) {
-    std::map<NodeId, bool> acks;
-    for (NodeId a : read_queue_.front().acks) acks[a] = true;
-    if (JointVote(conf_, acks) != VoteResult::kWon) break;
-    ReleaseRead(read_queue_.front());
-    read_queue_.erase(read_queue_.begin());
-  }
-}
-
-// ---------------------------------------------------------------------------------
-// Messages out
-
 void Raft::Send(Message m) {
   m.from = id_;
   if (m.term == 0) m.term = term_;
@@ -692,441 +376,6 @@ void Raft::SendAfterPersist(Message m) {
   if (m.term == 0) m.term = term_;
   messages_after_persist_.push_back(std::move(m));
 }
-
-void Raft::BroadcastAppend(bool send_if_empty) {
-  for (auto& [id, pr] : progress_) SendAppend(id, pr, send_if_empty);
-}
-
-bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
-  bool sent = false;
-  while (!pr.IsPaused(config_.max_inflight_msgs, config_.max_inflight_bytes) &&
-         !pr.log_read_pending) {
-    const Index prev = pr.next - 1;
-    if (prev < log_.offset()) {
-      if (prev < log_.snapshot_index() ||
-          log_.snapshot_index() == log_.offset()) {
-        SendSnapshot(to, pr);
-        return true;
-      }
-      // Older than memory: ask the driver to read it from storage.
-      LogRead read;
-      read.to = to;
-      read.lo = prev == log_.snapshot_index() ? prev + 1 : prev;
-      read.hi = log_.offset();
-      read.max_bytes = config_.max_entries_bytes_per_msg;
-      pr.log_read_pending = true;
-      pr.log_read_prev = prev;
-      log_reads_.push_back(read);
-      return sent;
-    }
-    Message m;
-    m.type = MessageType::kAppend;
-    m.to = to;
-    m.index = prev;
-    m.log_term = *log_.TermAt(prev);
-    m.commit = log_.commit;
-    uint64_t bytes = 0;
-    if (pr.next <= log_.last_index() && pr.state != ProgressState::kSnapshot) {
-      bytes = log_.Slice(pr.next, log_.last_index(),
-                         config_.max_entries_bytes_per_msg, &m.entries);
-    }
-    // A probe goes out even when empty: it is how the follower's position is
-    // found.
-    if (m.entries.empty() && !send_if_empty &&
-        pr.state != ProgressState::kProbe) {
-      return sent;
-    }
-    if (!m.entries.empty()) {
-      const Index last = m.entries.back().index;
-      if (pr.state == ProgressState::kReplicate) {
-        pr.next = last + 1;
-        pr.inflights.Add(last, bytes);
-      } else {
-        pr.probe_sent = true;
-      }
-    } else if (pr.state == ProgressState::kProbe) {
-      pr.probe_sent = true;
-    }
-    Send(std::move(m));
-    sent = true;
-    send_if_empty = false;
-    if (pr.next > log_.last_index()) break;
-  }
-  return sent;
-}
-
-void Raft::SendEmptyAppend(NodeId to, const Progress& pr) {
-  const Index prev = pr.next - 1;
-  std::optional<Term> term = log_.TermAt(prev);
-  CHRONIK_CHECK(term.has_value()) << "empty append at unknown index " << prev;
-  Message m;
-  m.type = MessageType::kAppend;
-  m.to = to;
-  m.index = prev;
-  m.log_term = *term;
-  m.commit = log_.commit;
-  Send(std::move(m));
-}
-
-void Raft::SendSnapshot(NodeId to, Progress& pr) {
-  if (snapshot_ == nullptr) {
-    Transition(absl::StrCat("needs a snapshot for ", to, " but has none"));
-    return;
-  }
-  Message m;
-  m.type = MessageType::kSnapshot;
-  m.to = to;
-  m.snapshot = snapshot_;
-  Transition(
-      absl::StrCat("sent snapshot at ", snapshot_->metadata.index, " to ", to));
-  pr.BecomeSnapshot(snapshot_->metadata.index);
-  Send(std::move(m));
-}
-
-void Raft::SendHeartbeat(NodeId to, Progress& pr, const Bytes& context) {
-  Message m;
-  m.type = MessageType::kHeartbeat;
-  m.to = to;
-  // Never claim a commit index the follower may not hold.
-  m.commit = std::min(pr.match, log_.commit);
-  m.context = context;
-  Send(std::move(m));
-}
-
-void Raft::BroadcastHeartbeat() {
-  Bytes context;
-  if (!read_queue_.empty()) {
-    context = Bytes::Own(absl::StrCat(read_queue_.back().seq));
-  }
-  for (auto& [id, pr] : progress_) SendHeartbeat(id, pr, context);
-}
-
-void Raft::SendTimeoutNow(NodeId to) {
-  Message m;
-  m.type = MessageType::kTimeoutNow;
-  m.to = to;
-  Send(std::move(m));
-}
-
-bool Raft::MaybeCommit() {
-  const Index self_match = std::min(log_.persisted, log_.last_index());
-  Index index = std::min(
-      MajorityCommitted(conf_.voters, progress_, id_, self_match),
-      MajorityCommitted(conf_.voters_outgoing, progress_, id_, self_match));
-  if (index <= log_.commit || index > log_.last_index()) return false;
-  // Figure 8: only entries of the leader's own term are committed by counting.
-  if (!config_.injected_bugs.commit_old_term_by_counting &&
-      *log_.TermAt(index) != term_) {
-    return false;
-  }
-  const bool first_in_term = !CommittedInTerm();
-  if (config_.max_uncommitted_entries_bytes != 0) {
-    for (Index i = std::max(log_.commit, log_.offset()) + 1; i <= index; ++i) {
-      const uint64_t size = log_.At(i).data.size();
-      uncommitted_bytes_ -= std::min(uncommitted_bytes_, size);
-    }
-  }
-  log_.commit = index;
-  if (first_in_term && CommittedInTerm()) ReleasePendingReads();
-  return true;
-}
-
-bool Raft::AppendLeaderEntry(EntryType type, Bytes data) {
-  const uint64_t size = data.size();
-  Entry e;
-  e.term = term_;
-  e.index = log_.last_index() + 1;
-  e.type = type;
-  e.data = std::move(data);
-  log_.Append(std::move(e));
-  uncommitted_bytes_ += size;
-  broadcast_pending_ = true;
-  return true;
-}
-
-void Raft::AbortTransfer() { lead_transferee_ = kNoNode; }
-
-// ---------------------------------------------------------------------------------
-// Proposals
-
-absl::Status Raft::Propose(Bytes data) {
-  if (role_ != Role::kLeader) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("not leader (leader=", lead_, ")"));
-  }
-  if (lead_transferee_ != kNoNode) {
-    return absl::UnavailableError(absl::StrCat(
-        "leadership transfer to ", lead_transferee_, " in progress"));
-  }
-  if (config_.max_uncommitted_entries_bytes != 0 && uncommitted_bytes_ > 0 &&
-      uncommitted_bytes_ + data.size() >
-          config_.max_uncommitted_entries_bytes) {
-    return absl::UnavailableError("too many uncommitted bytes");
-  }
-  AppendLeaderEntry(EntryType::kNormal, std::move(data));
-  return absl::OkStatus();
-}
-
-absl::Status Raft::CheckConfChange(const ConfChange& change) const {
-  const bool joint = !conf_.voters_outgoing.empty();
-  if (change.changes.empty()) {
-    if (!joint) return absl::FailedPreconditionError("not in a joint config");
-    return absl::OkStatus();
-  }
-  if (joint) {
-    return absl::FailedPreconditionError("must leave the joint config first");
-  }
-  if (change.changes.size() > kMaxConfChangeItems) {
-    return absl::InvalidArgumentError("too many changes at once");
-  }
-  ConfState next = conf_;
-  for (const ConfChangeSingle& c : change.changes) {
-    if (c.node_id == kNoNode) return absl::InvalidArgumentError("node id 0");
-    if (c.type == ConfChangeType::kAddVoter) {
-      Insert(&next.voters, c.node_id);
-      Erase(&next.learners, c.node_id);
-    } else if (c.type == ConfChangeType::kAddLearner) {
-      Erase(&next.voters, c.node_id);
-      Insert(&next.learners, c.node_id);
-    } else {
-      Erase(&next.voters, c.node_id);
-      Erase(&next.learners, c.node_id);
-    }
-  }
-  if (next.voters.empty()) return absl::InvalidArgumentError("no voters left");
-  // Duplicate node ids within one change are refused: their order would matter.
-  for (size_t i = 0; i < change.changes.size(); ++i) {
-    for (size_t j = i + 1; j < change.changes.size(); ++j) {
-      if (change.changes[i].node_id == change.changes[j].node_id) {
-        return absl::InvalidArgumentError("node named twice in one change");
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Raft::ProposeConfChange(const ConfChange& change) {
-  if (role_ != Role::kLeader) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("not leader (leader=", lead_, ")"));
-  }
-  if (lead_transferee_ != kNoNode) {
-    return absl::UnavailableError("leadership transfer in progress");
-  }
-  if (pending_conf_index_ > log_.applied) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("conf change at ", pending_conf_index_,
-                     " not yet applied (applied ", log_.applied, ")"));
-  }
-  absl::Status valid = CheckConfChange(change);
-  if (!valid.ok()) return valid;
-  AppendLeaderEntry(EntryType::kConfChange, EncodeConfChange(change));
-  pending_conf_index_ = log_.last_index();
-  return absl::OkStatus();
-}
-
-absl::Status Raft::TransferLeadership(NodeId transferee) {
-  if (role_ != Role::kLeader) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("not leader (leader=", lead_, ")"));
-  }
-  if (transferee == id_) return absl::InvalidArgumentError("already leader");
-  auto it = progress_.find(transferee);
-  if (it == progress_.end() || it->second.is_learner) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(transferee, " is not a voter"));
-  }
-  if (lead_transferee_ == transferee) return absl::OkStatus();
-  lead_transferee_ = transferee;
-  // The transfer must finish within one election timeout.
-  election_elapsed_ = 0;
-  Transition(absl::StrCat("transferring leadership to ", transferee));
-  Progress& pr = it->second;
-  if (pr.match == log_.last_index()) {
-    SendTimeoutNow(transferee);
-  } else {
-    SendAppend(transferee, pr, false);
-  }
-  return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------------------------
-// Reads
-
-bool Raft::CommittedInTerm() const {
-  std::optional<Term> t = log_.TermAt(log_.commit);
-  return t.has_value() && *t == term_;
-}
-
-absl::Status Raft::ReadIndex(Bytes context) {
-  if (role_ == Role::kLeader) {
-    if (!HandleReadRequest(id_, std::move(context))) {
-      return absl::UnavailableError("too many pending read requests");
-    }
-    return absl::OkStatus();
-  }
-  if (lead_ == kNoNode) return absl::UnavailableError("no leader");
-  Message m;
-  m.type = MessageType::kReadIndex;
-  m.to = lead_;
-  m.context = std::move(context);
-  Send(std::move(m));
-  return absl::OkStatus();
-}
-
-bool Raft::HandleReadRequest(NodeId from, Bytes context) {
-  ReadRequest req{std::move(context), from, log_.commit, 0, {}};
-  std::map<NodeId, bool> self_only{{id_, true}};
-  if (JointVote(conf_, self_only) == VoteResult::kWon) {
-    ReleaseRead(req);  // a single voter confirms its own leadership
-    return true;
-  }
-  if (read_queue_.size() + reads_before_commit_.size() >=
-      config_.max_pending_read_requests) {
-    return false;  // a remote requester simply retries
-  }
-  if (!CommittedInTerm()) {
-    // The commit index is only known to be current once an entry of this term
-    // is committed; hold the read until then.
-    reads_before_commit_.emplace_back(from, std::move(req.context));
-    return true;
-  }
-  if (config_.read_only_option == ReadOnlyOption::kLease) {
-    ReleaseRead(req);
-    return true;
-  }
-  req.seq = ++read_seq_;
-  req.acks.push_back(id_);
-  read_queue_.push_back(std::move(req));
-  // One heartbeat round (sent at GetReady) confirms every read queued by then.
-  heartbeat_pending_ = true;
-  return true;
-}
-
-void Raft::ReleaseRead(const ReadRequest& request) {
-  if (request.from == id_) {
-    read_states_.push_back(ReadState{request.index, request.context});
-    return;
-  }
-  Message m;
-  m.type = MessageType::kReadIndexResponse;
-  m.to = request.from;
-  m.index = request.index;
-  m.context = request.context;
-  Send(std::move(m));
-}
-
-void Raft::ReleasePendingReads() {
-  std::vector<std::pair<NodeId, Bytes>> pending;
-  pending.swap(reads_before_commit_);
-  for (auto& [from, context] : pending) {
-    (void)HandleReadRequest(from, std::move(context));
-  }
-}
-
-// ---------------------------------------------------------------------------------
-// Membership
-
-void Raft::RebuildProgress() {
-  std::map<NodeId, Progress> next;
-  auto add = [&](NodeId id, bool learner) {
-    if (id == id_) return;
-    auto it = progress_.find(id);
-    Progress pr;
-    if (it != progress_.end()) {
-      pr = std::move(it->second);
-    } else {
-      pr.next = log_.last_index() + 1;
-      pr.recent_active =
-          true;  // a new member gets one CheckQuorum round of grace
-    }
-    pr.is_learner = learner;
-    next.emplace(id, std::move(pr));
-  };
-  for (NodeId v : conf_.voters) add(v, false);
-  for (NodeId v : conf_.voters_outgoing) add(v, false);
-  for (NodeId v : conf_.learners) add(v, true);
-  for (NodeId v : conf_.learners_next) add(v, true);
-  progress_ = std::move(next);
-}
-
-void Raft::ApplyConfChange(Index index, const ConfChange& change) {
-  if (change.changes.empty()) {
-    if (conf_.voters_outgoing.empty()) return;  // already left
-    conf_.voters_outgoing.clear();
-    for (NodeId l : conf_.learners_next) Insert(&conf_.learners, l);
-    conf_.learners_next.clear();
-    conf_.auto_leave = false;
-  } else {
-    const bool enter_joint = change.joint || change.changes.size() > 1;
-    if (enter_joint) {
-      conf_.voters_outgoing = conf_.voters;
-      conf_.auto_leave = true;
-    }
-    for (const ConfChangeSingle& c : change.changes) {
-      const NodeId id = c.node_id;
-      switch (c.type) {
-        case ConfChangeType::kAddVoter:
-          Insert(&conf_.voters, id);
-          Erase(&conf_.learners, id);
-          Erase(&conf_.learners_next, id);
-          break;
-        case ConfChangeType::kAddLearner:
-          Erase(&conf_.voters, id);
-          if (Contains(conf_.voters_outgoing, id)) {
-            Insert(&conf_.learners_next,
-                   id);  // a voter until the joint config ends
-          } else {
-            Insert(&conf_.learners, id);
-          }
-          break;
-        case ConfChangeType::kRemoveNode:
-          Erase(&conf_.voters, id);
-          Erase(&conf_.learners, id);
-          Erase(&conf_.learners_next, id);
-          break;
-      }
-    }
-  }
-  conf_history_.push_back({index, conf_});
-  conf_changed_ = conf_;
-  Transition(absl::StrCat("applied conf change at ", index, ": ",
-                          DescribeConfState(conf_)));
-  RebuildProgress();
-  if (role_ != Role::kLeader) return;
-  if (!IsVoter(id_)) {
-    Transition("stepping down: removed from the configuration");
-    BecomeFollower(term_, kNoNode);
-    return;
-  }
-  if (lead_transferee_ != kNoNode && !progress_.contains(lead_transferee_)) {
-    AbortTransfer();
-  }
-  if (MaybeCommit()) broadcast_commit_ = true;
-  broadcast_pending_ = true;
-}
-
-void Raft::MaybeAutoLeave() {
-  if (role_ != Role::kLeader || conf_.voters_outgoing.empty() ||
-      !conf_.auto_leave)
-    return;
-  if (pending_conf_index_ > log_.applied || lead_transferee_ != kNoNode) return;
-  AppendLeaderEntry(EntryType::kConfChange, EncodeConfChange(ConfChange{}));
-  pending_conf_index_ = log_.last_index();
-  Transition("proposed leaving the joint config");
-}
-
-std::optional<ConfState> Raft::ConfStateAt(Index index) const {
-  const ConfState* found = nullptr;
-  for (const auto& [at, conf] : conf_history_) {
-    if (at <= index) found = &conf;
-  }
-  if (found == nullptr) return std::nullopt;
-  return *found;
-}
-
-// ---------------------------------------------------------------------------------
-// Completions
 
 void Raft::OnPersisted(const PersistAck& ack) {
   if (ack.log_index != 0 && ack.log_index > log_.persisted &&
@@ -1177,57 +426,6 @@ void Raft::MaybeCompactMemory() {
   log_.DropPrefix(keep_from);
 }
 
-void Raft::OnLogRead(const LogRead& read,
-                     absl::StatusOr<std::vector<Entry>> entries) {
-  auto it = progress_.find(read.to);
-  if (it == progress_.end() || role_ != Role::kLeader) return;
-  Progress& pr = it->second;
-  if (!pr.log_read_pending) return;
-  const Index prev = pr.log_read_prev;
-  if (read.lo != prev && read.lo != prev + 1) return;  // an older read's answer
-  pr.log_read_pending = false;
-  if (pr.next - 1 != prev || pr.state == ProgressState::kSnapshot) {
-    broadcast_pending_ = true;  // the follower moved on: resend from memory
-    return;
-  }
-  std::optional<Term> prev_term;
-  size_t first = 0;
-  if (entries.ok() && !entries->empty() && (*entries)[0].index == read.lo) {
-    if (read.lo == prev) {
-      prev_term = (*entries)[0].term;
-      first = 1;
-    } else if (prev == log_.snapshot_index()) {
-      prev_term = log_.snapshot_term();
-    }
-  }
-  if (!prev_term.has_value()) {
-    SendSnapshot(read.to, pr);
-    return;
-  }
-  Message m;
-  m.type = MessageType::kAppend;
-  m.to = read.to;
-  m.index = prev;
-  m.log_term = *prev_term;
-  m.commit = log_.commit;
-  uint64_t bytes = 0;
-  for (size_t i = first; i < entries->size(); ++i) {
-    CHRONIK_CHECK_EQ((*entries)[i].index, prev + 1 + (i - first));
-    bytes += (*entries)[i].data.size();
-    m.entries.push_back(std::move((*entries)[i]));
-  }
-  if (!m.entries.empty()) {
-    const Index last = m.entries.back().index;
-    if (pr.state == ProgressState::kReplicate) {
-      pr.next = last + 1;
-      pr.inflights.Add(last, bytes);
-    } else {
-      pr.probe_sent = true;
-    }
-  }
-  Send(std::move(m));
-}
-
 absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
   if (index > log_.applied) {
     return absl::InvalidArgumentError(
@@ -1260,9 +458,6 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
   Transition(absl::StrCat("took snapshot at ", index, " term ", *term));
   return absl::OkStatus();
 }
-
-// ---------------------------------------------------------------------------------
-// Ready
 
 bool Raft::HasReady() const {
   if (!messages_.empty() || !messages_after_persist_.empty() ||

@@ -10,10 +10,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/splitmix64.h"
 #include "raft/progress.h"
 #include "raft/raft_log.h"
 #include "raft/raw_node.h"
@@ -21,20 +23,9 @@
 
 namespace chronik::raft {
 
-// SplitMix64: a tiny seeded generator (the core's only randomness).
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t state_;
-};
+// Context of a vote request sent on a leadership transfer: receivers grant it
+// even inside a leader lease.
+inline constexpr std::string_view kTransferContext = "transfer";
 
 class Raft {
  public:
@@ -59,6 +50,13 @@ class Raft {
   Ready GetReady();
   NodeStatus Status() const;
 
+  // Crashes (CHRONIK_CHECK, naming the rule) when the state breaks an
+  // invariant: log cursors, term/vote/leader consistency, role-specific state,
+  // membership and the leader's progress set. O(members + pending messages
+  // and reads), never O(log). RawNode runs it after every input in builds
+  // without NDEBUG (tests, fastbuild); -c opt never calls it.
+  void CheckInvariants() const;
+
   NodeId id() const { return id_; }
   Role role() const { return role_; }
   NodeId leader() const { return lead_; }
@@ -66,6 +64,8 @@ class Raft {
   Index last_index() const { return log_.last_index(); }
 
  private:
+  friend class RaftTestPeer;  // test-only access (invariants_test.cc)
+
   enum class CampaignKind : uint8_t { kPreElection, kElection, kTransfer };
   struct ReadRequest {
     Bytes context;
@@ -130,6 +130,13 @@ class Raft {
   void MaybeCompactMemory();
   std::optional<ConfState> ConfStateAt(Index index) const;
 
+  // Invariants (raft_invariants.cc), by concern.
+  void CheckLogInvariants() const;
+  void CheckRoleInvariants() const;
+  void CheckConfInvariants() const;
+  void CheckProgressInvariants() const;
+  void CheckPendingInvariants() const;
+
   Config config_;
   NodeId id_;
   Term term_ = 0;
@@ -147,7 +154,7 @@ class Raft {
   Index pending_conf_index_ = 0;
   uint64_t uncommitted_bytes_ = 0;
   bool self_vote_durable_ = false;
-  SplitMix64 rng_;
+  SplitMix64 rng_;  // the core's only randomness
 
   // Reads (leader).
   // Small FIFOs kept as vectors: an idle group allocates nothing for them (a

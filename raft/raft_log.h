@@ -6,11 +6,14 @@
 // entries offset()+1 .. last_index() are held in a deque. Everything not yet
 // durable or not yet applied is always held; a bounded tail of older entries is
 // kept for lagging followers, anything older lives only in the driver's
-// storage. A snapshot (index, term) may lie at or below offset().
+// storage. A snapshot (index, term) lies at most at the handed-out index: at
+// or below offset() once memory was trimmed past it, above it while older
+// entries are still held.
 //
-// Cursors, all indexes: applied <= handed <= commit <= last; persisted <=
-// emitted <= last (handed: entries given to the driver for apply; emitted:
-// given for persisting). Single-threaded, owned by one Raft.
+// Cursors, all indexes: offset <= commit; applied <= handed <= commit <= last;
+// persisted <= emitted <= last (handed: entries given to the driver for
+// apply; emitted: given for persisting). Raft::CheckInvariants checks them.
+// Single-threaded, owned by one Raft.
 #ifndef CHRONIK_RAFT_RAFT_LOG_H_
 #define CHRONIK_RAFT_RAFT_LOG_H_
 

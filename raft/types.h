@@ -41,6 +41,14 @@ class Bytes {
   static Bytes Own(std::string&& data) {
     return Bytes(std::make_shared<const std::string>(std::move(data)));
   }
+  // Compatibility for code written when storage::Entry::data was a
+  // std::string (sim/raft_scenario.cc, broker/runtime/storage_bench.cc; new
+  // code says Own or Copy): owning a Bytes shares it and assigning a moved
+  // std::string takes it over (neither copies the bytes); assigning an lvalue
+  // std::string copies it.
+  static Bytes Own(Bytes data) { return data; }
+  Bytes& operator=(std::string&& data) { return *this = Own(std::move(data)); }
+  Bytes& operator=(const std::string& data) { return *this = Copy(data); }
   size_t size() const { return buffer_ == nullptr ? 0 : buffer_->size(); }
   bool empty() const { return size() == 0; }
   std::string_view view() const {

@@ -8,6 +8,8 @@
 
 namespace chronik::group {
 
+namespace error = kafka::error;
+
 const char* GroupCoordinator::StateName(State state) {
   switch (state) {
     case State::kEmpty:
@@ -72,26 +74,26 @@ bool Supports(const std::vector<Protocol>& protocols, const std::string& name) {
 std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
                                                  const JoinRequest& request,
                                                  int64_t now_ms) {
-  if (request.group_id.empty()) return JoinError(kInvalidGroupId);
+  if (request.group_id.empty()) return JoinError(error::kInvalidGroupId);
   if (request.session_timeout_ms < kMinSessionTimeoutMs ||
       request.session_timeout_ms > kMaxSessionTimeoutMs) {
-    return JoinError(kInvalidSessionTimeout);
+    return JoinError(error::kInvalidSessionTimeout);
   }
   if (request.protocol_type.empty() || request.protocols.empty() ||
       request.protocols.size() > kMaxProtocolsPerMember) {
-    return JoinError(kInconsistentGroupProtocol);
+    return JoinError(error::kInconsistentGroupProtocol);
   }
   auto group_it = groups_.find(request.group_id);
   if (group_it == groups_.end()) {
     if (static_cast<int>(groups_.size()) >= kMaxGroups) {
-      return JoinError(kGroupMaxSizeReached);
+      return JoinError(error::kGroupMaxSizeReached);
     }
     group_it = groups_.emplace(request.group_id, Group{}).first;
     group_it->second.group_id = request.group_id;
   }
   Group& group = group_it->second;
   if (!group.members.empty() && !Compatible(group, request)) {
-    return JoinError(kInconsistentGroupProtocol);
+    return JoinError(error::kInconsistentGroupProtocol);
   }
 
   std::string member_id = request.member_id;
@@ -106,18 +108,18 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
     member_id = NewMemberId(request.client_id);
     if (request.require_known_member_id) {
       if (group.pending_member_ids.size() >= 2 * kMaxMembersPerGroup) {
-        return JoinError(kGroupMaxSizeReached);
+        return JoinError(error::kGroupMaxSizeReached);
       }
       group.pending_member_ids[member_id] = now_ms + request.session_timeout_ms;
-      return JoinError(kMemberIdRequired, member_id);
+      return JoinError(error::kMemberIdRequired, member_id);
     }
   } else if (group.members.count(member_id) == 0 &&
              group.pending_member_ids.count(member_id) == 0) {
-    return JoinError(kUnknownMemberId, member_id);
+    return JoinError(error::kUnknownMemberId, member_id);
   }
   const bool is_new = group.members.count(member_id) == 0;
   if (is_new && static_cast<int>(group.members.size()) >= kMaxMembersPerGroup) {
-    return JoinError(kGroupMaxSizeReached, member_id);
+    return JoinError(error::kGroupMaxSizeReached, member_id);
   }
   group.pending_member_ids.erase(member_id);
   if (group.members.empty()) group.protocol_type = request.protocol_type;
@@ -165,7 +167,8 @@ void GroupCoordinator::RecordJoin(Member& member, const std::string& member_id,
                                   int64_t now_ms) {
   if (member.pending_join.has_value()) {
     // A retried join replaces the parked one; answer the old one.
-    Complete(*member.pending_join, JoinError(kUnknownMemberId, member_id));
+    Complete(*member.pending_join,
+             JoinError(error::kUnknownMemberId, member_id));
   }
   member.member_id = member_id;
   member.group_instance_id = request.group_instance_id;
@@ -179,7 +182,7 @@ void GroupCoordinator::RecordJoin(Member& member, const std::string& member_id,
 }
 
 void GroupCoordinator::PrepareRebalance(Group& group, int64_t now_ms) {
-  FailPendingSyncs(group, kRebalanceInProgress);
+  FailPendingSyncs(group, error::kRebalanceInProgress);
   group.state = State::kPreparingRebalance;
   int32_t timeout_ms = 0;
   for (const auto& [id, member] : group.members) {
@@ -227,7 +230,7 @@ void GroupCoordinator::CompleteJoin(Group& group, int64_t now_ms) {
     for (auto& [id, member] : group.members) {
       if (member.pending_join) {
         Complete(*member.pending_join,
-                 JoinError(kInconsistentGroupProtocol, id));
+                 JoinError(error::kInconsistentGroupProtocol, id));
       }
     }
     group.members.clear();
@@ -274,12 +277,13 @@ std::optional<SyncResult> GroupCoordinator::Sync(Ticket ticket,
                                                  const SyncRequest& request,
                                                  int64_t now_ms) {
   auto group_it = groups_.find(request.group_id);
-  if (group_it == groups_.end()) return SyncError(kUnknownMemberId);
+  if (group_it == groups_.end()) return SyncError(error::kUnknownMemberId);
   Group& group = group_it->second;
   auto member_it = group.members.find(request.member_id);
-  if (member_it == group.members.end()) return SyncError(kUnknownMemberId);
+  if (member_it == group.members.end())
+    return SyncError(error::kUnknownMemberId);
   if (request.generation_id != group.generation_id) {
-    return SyncError(kIllegalGeneration);
+    return SyncError(error::kIllegalGeneration);
   }
   Member& member = member_it->second;
   member.session_deadline_ms = now_ms + member.session_timeout_ms;
@@ -288,9 +292,9 @@ std::optional<SyncResult> GroupCoordinator::Sync(Ticket ticket,
   ok.protocol_name = group.protocol_name;
   switch (group.state) {
     case State::kEmpty:
-      return SyncError(kUnknownMemberId);
+      return SyncError(error::kUnknownMemberId);
     case State::kPreparingRebalance:
-      return SyncError(kRebalanceInProgress);
+      return SyncError(error::kRebalanceInProgress);
     case State::kStable:
       ok.assignment = member.assignment;
       return ok;
@@ -299,7 +303,7 @@ std::optional<SyncResult> GroupCoordinator::Sync(Ticket ticket,
   }
   if (request.member_id != group.leader) {
     if (member.pending_sync.has_value()) {
-      Complete(*member.pending_sync, SyncError(kRebalanceInProgress));
+      Complete(*member.pending_sync, SyncError(error::kRebalanceInProgress));
     }
     member.pending_sync = ticket;
     return std::nullopt;
@@ -334,15 +338,16 @@ int16_t GroupCoordinator::Heartbeat(const std::string& group_id,
                                     const std::string& member_id,
                                     int32_t generation_id, int64_t now_ms) {
   auto group_it = groups_.find(group_id);
-  if (group_it == groups_.end()) return kUnknownMemberId;
+  if (group_it == groups_.end()) return error::kUnknownMemberId;
   Group& group = group_it->second;
   auto member_it = group.members.find(member_id);
-  if (member_it == group.members.end()) return kUnknownMemberId;
+  if (member_it == group.members.end()) return error::kUnknownMemberId;
   member_it->second.session_deadline_ms =
       now_ms + member_it->second.session_timeout_ms;
-  if (group.state == State::kPreparingRebalance) return kRebalanceInProgress;
-  if (generation_id != group.generation_id) return kIllegalGeneration;
-  return kNone;
+  if (group.state == State::kPreparingRebalance)
+    return error::kRebalanceInProgress;
+  if (generation_id != group.generation_id) return error::kIllegalGeneration;
+  return error::kNone;
 }
 
 std::vector<int16_t> GroupCoordinator::Leave(
@@ -353,11 +358,11 @@ std::vector<int16_t> GroupCoordinator::Leave(
   for (const std::string& member_id : member_ids) {
     if (group_it == groups_.end() ||
         group_it->second.members.count(member_id) == 0) {
-      result.push_back(kUnknownMemberId);
+      result.push_back(error::kUnknownMemberId);
       continue;
     }
     RemoveMember(group_it->second, member_id, now_ms);
-    result.push_back(kNone);
+    result.push_back(error::kNone);
   }
   return result;
 }
@@ -367,10 +372,11 @@ void GroupCoordinator::RemoveMember(Group& group, const std::string& member_id,
   auto it = group.members.find(member_id);
   CHRONIK_CHECK(it != group.members.end());
   if (it->second.pending_join) {
-    Complete(*it->second.pending_join, JoinError(kUnknownMemberId, member_id));
+    Complete(*it->second.pending_join,
+             JoinError(error::kUnknownMemberId, member_id));
   }
   if (it->second.pending_sync) {
-    Complete(*it->second.pending_sync, SyncError(kUnknownMemberId));
+    Complete(*it->second.pending_sync, SyncError(error::kUnknownMemberId));
   }
   group.members.erase(it);
   if (group.leader == member_id) group.leader.clear();
@@ -389,22 +395,23 @@ void GroupCoordinator::RemoveMember(Group& group, const std::string& member_id,
 int16_t GroupCoordinator::ValidateCommit(const std::string& group_id,
                                          const std::string& member_id,
                                          int32_t generation_id) const {
-  if (group_id.empty()) return kInvalidGroupId;
+  if (group_id.empty()) return error::kInvalidGroupId;
   auto group_it = groups_.find(group_id);
   if (generation_id < 0 && member_id.empty()) {
     // Outside the group protocol (manual assignment): allowed unless a live
     // group owns the id.
     if (group_it == groups_.end() || group_it->second.members.empty()) {
-      return kNone;
+      return error::kNone;
     }
-    return kUnknownMemberId;
+    return error::kUnknownMemberId;
   }
-  if (group_it == groups_.end()) return kIllegalGeneration;
+  if (group_it == groups_.end()) return error::kIllegalGeneration;
   const Group& group = group_it->second;
-  if (group.members.count(member_id) == 0) return kUnknownMemberId;
-  if (group.state == State::kPreparingRebalance) return kRebalanceInProgress;
-  if (generation_id != group.generation_id) return kIllegalGeneration;
-  return kNone;
+  if (group.members.count(member_id) == 0) return error::kUnknownMemberId;
+  if (group.state == State::kPreparingRebalance)
+    return error::kRebalanceInProgress;
+  if (generation_id != group.generation_id) return error::kIllegalGeneration;
+  return error::kNone;
 }
 
 void GroupCoordinator::Tick(int64_t now_ms) {

@@ -30,18 +30,9 @@
 #include <string>
 #include <vector>
 
-namespace chronik::group {
+#include "broker/kafka/errors.h"
 
-// Kafka error codes of the group protocol.
-inline constexpr int16_t kNone = 0;
-inline constexpr int16_t kIllegalGeneration = 22;
-inline constexpr int16_t kInconsistentGroupProtocol = 23;
-inline constexpr int16_t kInvalidGroupId = 24;
-inline constexpr int16_t kUnknownMemberId = 25;
-inline constexpr int16_t kInvalidSessionTimeout = 26;
-inline constexpr int16_t kRebalanceInProgress = 27;
-inline constexpr int16_t kGroupMaxSizeReached = 81;
-inline constexpr int16_t kMemberIdRequired = 79;
+namespace chronik::group {
 
 // Bounds.
 inline constexpr int kMaxMembersPerGroup = 1'000;
@@ -77,7 +68,7 @@ struct JoinMember {
 };
 
 struct JoinResult {
-  int16_t error_code = kNone;
+  int16_t error_code = kafka::error::kNone;
   int32_t generation_id = -1;
   std::string protocol_type;
   std::string protocol_name;
@@ -94,7 +85,7 @@ struct SyncRequest {
 };
 
 struct SyncResult {
-  int16_t error_code = kNone;
+  int16_t error_code = kafka::error::kNone;
   std::string protocol_type;
   std::string protocol_name;
   std::string assignment;

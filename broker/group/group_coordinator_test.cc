@@ -6,6 +6,8 @@
 #include "gtest/gtest.h"
 
 namespace chronik::group {
+
+namespace error = kafka::error;
 namespace {
 
 using ::testing::ElementsAre;
@@ -33,7 +35,7 @@ class GroupCoordinatorTest : public ::testing::Test {
     std::optional<JoinResult> first =
         coordinator_.Join(++ticket_, Request(""), now_);
     EXPECT_TRUE(first.has_value());
-    EXPECT_EQ(first->error_code, kMemberIdRequired);
+    EXPECT_EQ(first->error_code, error::kMemberIdRequired);
     EXPECT_FALSE(first->member_id.empty());
     return first->member_id;
   }
@@ -50,7 +52,7 @@ class GroupCoordinatorTest : public ::testing::Test {
     std::optional<JoinResult> joined =
         coordinator_.Join(++ticket_, Request(a), now_);
     EXPECT_TRUE(joined.has_value());
-    EXPECT_EQ(joined->error_code, kNone);
+    EXPECT_EQ(joined->error_code, error::kNone);
     SyncRequest sync = Sync(a, joined->generation_id);
     sync.assignments[a] = "all";
     EXPECT_TRUE(coordinator_.Sync(++ticket_, sync, now_).has_value());
@@ -68,7 +70,7 @@ TEST_F(GroupCoordinatorTest, SingleMemberJoinsSyncsAndIsStable) {
   std::optional<JoinResult> joined =
       coordinator_.Join(++ticket_, Request(a), now_);
   ASSERT_TRUE(joined.has_value());
-  EXPECT_EQ(joined->error_code, kNone);
+  EXPECT_EQ(joined->error_code, error::kNone);
   EXPECT_EQ(joined->generation_id, 1);
   EXPECT_EQ(joined->leader, a);
   EXPECT_EQ(joined->protocol_name, "range");
@@ -80,7 +82,7 @@ TEST_F(GroupCoordinatorTest, SingleMemberJoinsSyncsAndIsStable) {
   ASSERT_TRUE(synced.has_value());
   EXPECT_EQ(synced->assignment, "p0,p1");
   EXPECT_EQ(coordinator_.Describe("g")->state, "Stable");
-  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), kNone);
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), error::kNone);
 }
 
 TEST_F(GroupCoordinatorTest,
@@ -90,7 +92,8 @@ TEST_F(GroupCoordinatorTest,
   const Ticket b_join = ++ticket_;
   EXPECT_FALSE(coordinator_.Join(b_join, Request(b), now_).has_value())
       << "parked until A rejoins";
-  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), kRebalanceInProgress);
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_),
+            error::kRebalanceInProgress);
   std::optional<JoinResult> a_joined =
       coordinator_.Join(++ticket_, Request(a), now_);
   ASSERT_TRUE(a_joined.has_value()) << "A's rejoin completes the round";
@@ -114,8 +117,8 @@ TEST_F(GroupCoordinatorTest,
   ASSERT_THAT(parked, SizeIs(1));
   EXPECT_EQ(parked[0].ticket, b_sync);
   EXPECT_EQ(parked[0].sync->assignment, "p1");
-  EXPECT_EQ(coordinator_.Heartbeat("g", b, 2, now_), kNone);
-  EXPECT_EQ(coordinator_.Heartbeat("g", b, 1, now_), kIllegalGeneration);
+  EXPECT_EQ(coordinator_.Heartbeat("g", b, 2, now_), error::kNone);
+  EXPECT_EQ(coordinator_.Heartbeat("g", b, 1, now_), error::kIllegalGeneration);
 }
 
 TEST_F(GroupCoordinatorTest,
@@ -131,12 +134,13 @@ TEST_F(GroupCoordinatorTest,
   ASSERT_THAT(done, SizeIs(1));
   EXPECT_EQ(done[0].join->leader, b) << "A was dropped, B leads";
   EXPECT_THAT(done[0].join->members, SizeIs(1));
-  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + 30'000), kUnknownMemberId);
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + 30'000),
+            error::kUnknownMemberId);
 }
 
 TEST_F(GroupCoordinatorTest, SilentMemberExpiresAndGroupRebalances) {
   const std::string a = StableSingle();
-  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + 9'000), kNone);
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + 9'000), error::kNone);
   coordinator_.Tick(now_ + 18'999);
   EXPECT_EQ(coordinator_.Describe("g")->members.size(), 1u);
   coordinator_.Tick(now_ + 19'000);
@@ -147,49 +151,51 @@ TEST_F(GroupCoordinatorTest, SilentMemberExpiresAndGroupRebalances) {
 TEST_F(GroupCoordinatorTest, LeaveRemovesMemberAndUnknownMembersAreReported) {
   const std::string a = StableSingle();
   EXPECT_THAT(coordinator_.Leave("g", {a, "nobody"}, now_),
-              ElementsAre(kNone, kUnknownMemberId));
+              ElementsAre(error::kNone, error::kUnknownMemberId));
   EXPECT_EQ(coordinator_.Describe("g")->state, "Empty");
-  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), kUnknownMemberId);
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_), error::kUnknownMemberId);
 }
 
 TEST_F(GroupCoordinatorTest, RequestErrors) {
   JoinRequest bad = Request("");
   bad.session_timeout_ms = 10;
   EXPECT_EQ(coordinator_.Join(++ticket_, bad, now_)->error_code,
-            kInvalidSessionTimeout);
+            error::kInvalidSessionTimeout);
   bad = Request("");
   bad.group_id = "";
   EXPECT_EQ(coordinator_.Join(++ticket_, bad, now_)->error_code,
-            kInvalidGroupId);
+            error::kInvalidGroupId);
   EXPECT_EQ(coordinator_.Join(++ticket_, Request("made-up"), now_)->error_code,
-            kUnknownMemberId);
+            error::kUnknownMemberId);
   const std::string a = StableSingle();
   JoinRequest other_type = Request("");
   other_type.protocol_type = "connect";
   EXPECT_EQ(coordinator_.Join(++ticket_, other_type, now_)->error_code,
-            kInconsistentGroupProtocol);
+            error::kInconsistentGroupProtocol);
   EXPECT_EQ(
       coordinator_.Join(++ticket_, Request("", "sticky"), now_)->error_code,
-      kInconsistentGroupProtocol)
+      error::kInconsistentGroupProtocol)
       << "no protocol shared with the members";
   EXPECT_EQ(coordinator_.Sync(++ticket_, Sync(a, 5), now_)->error_code,
-            kIllegalGeneration);
+            error::kIllegalGeneration);
   EXPECT_EQ(coordinator_.Sync(++ticket_, Sync("x", 1), now_)->error_code,
-            kUnknownMemberId);
+            error::kUnknownMemberId);
 }
 
 TEST_F(GroupCoordinatorTest, CommitValidation) {
-  EXPECT_EQ(coordinator_.ValidateCommit("free", "", -1), kNone);
-  EXPECT_EQ(coordinator_.ValidateCommit("free", "m", 3), kIllegalGeneration);
+  EXPECT_EQ(coordinator_.ValidateCommit("free", "", -1), error::kNone);
+  EXPECT_EQ(coordinator_.ValidateCommit("free", "m", 3),
+            error::kIllegalGeneration);
   const std::string a = StableSingle();
-  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1), kNone);
-  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 2), kIllegalGeneration);
-  EXPECT_EQ(coordinator_.ValidateCommit("g", "x", 1), kUnknownMemberId);
-  EXPECT_EQ(coordinator_.ValidateCommit("g", "", -1), kUnknownMemberId)
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1), error::kNone);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 2), error::kIllegalGeneration);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", "x", 1), error::kUnknownMemberId);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", "", -1), error::kUnknownMemberId)
       << "a live group's offsets are its members' to commit";
   const std::string b = IssueId();
   coordinator_.Join(++ticket_, Request(b), now_);
-  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1), kRebalanceInProgress);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1),
+            error::kRebalanceInProgress);
 }
 
 TEST_F(GroupCoordinatorTest, ResetAnswersParkedRequests) {
@@ -201,7 +207,7 @@ TEST_F(GroupCoordinatorTest, ResetAnswersParkedRequests) {
   std::vector<Completion> done = coordinator_.TakeCompletions();
   ASSERT_THAT(done, SizeIs(1));
   EXPECT_EQ(done[0].ticket, parked);
-  EXPECT_EQ(done[0].join->error_code, 16);
+  EXPECT_EQ(done[0].join->error_code, error::kNotCoordinator);
   EXPECT_FALSE(coordinator_.Describe("g").has_value());
 }
 

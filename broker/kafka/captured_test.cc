@@ -96,7 +96,7 @@ TEST(CapturedTest, KcatProduceWithEveryCodec) {
         ParseRecordBatches(*bytes);
     ASSERT_TRUE(batches.ok()) << batches.status();
     ASSERT_EQ(batches->size(), 1u);
-    const RecordBatchHeader& h = (*batches)[0].header;
+    const BatchHeader& h = (*batches)[0].header;
     EXPECT_EQ(h.compression(), codec);
     EXPECT_EQ(h.record_count, 3);
     EXPECT_EQ(h.last_offset_delta, 2);
@@ -139,7 +139,7 @@ TEST(CapturedTest, KcatIdempotentProducer) {
   absl::StatusOr<std::vector<RecordBatchView>> batches =
       ParseRecordBatches(*produce.topics[0].partitions[0].records);
   ASSERT_TRUE(batches.ok()) << batches.status();
-  const RecordBatchHeader& h = (*batches)[0].header;
+  const BatchHeader& h = (*batches)[0].header;
   // The capture script answered InitProducerId with id 1000, epoch 0.
   EXPECT_EQ(h.producer_id, 1000);
   EXPECT_EQ(h.producer_epoch, 0);

@@ -124,7 +124,7 @@ ApiVersionsResponse BuildApiVersionsResponse(int16_t requested_version) {
   ApiVersionsResponse response;
   if (requested_version < 0 ||
       requested_version > ApiVersionsRequest::kMaxVersion) {
-    response.error_code = kErrorUnsupportedVersion;
+    response.error_code = error::kUnsupportedVersion;
     const ServedApi* self = FindServedApi(ApiVersionsRequest::kApiKey);
     CHRONIK_CHECK(self != nullptr);
     response.api_keys.push_back(
@@ -143,7 +143,7 @@ std::string EncodeApiVersionsResponseFrame(
   ApiVersionsResponse response =
       BuildApiVersionsResponse(request_header.api_version);
   RequestHeader answer_as = request_header;
-  if (response.error_code == kErrorUnsupportedVersion) {
+  if (response.error_code == error::kUnsupportedVersion) {
     answer_as.api_version = 0;  // a body every client can parse
   }
   return EncodeResponseFrame(answer_as, response);

@@ -36,18 +36,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "base/check.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/messages.h"
 #include "broker/kafka/wire.h"
 
 namespace chronik::kafka {
-
-// Kafka error codes the codec itself produces.
-inline constexpr int16_t kErrorNone = 0;
-inline constexpr int16_t kErrorCorruptMessage = 2;
-inline constexpr int16_t kErrorUnsupportedVersion = 35;
-inline constexpr int16_t kErrorInvalidRequest = 42;
-inline constexpr int16_t kErrorUnsupportedForMessageFormat = 43;
-inline constexpr int16_t kErrorUnsupportedCompressionType = 76;
 
 // Bytes of the size prefix of every frame.
 inline constexpr size_t kFrameSizeBytes = 4;

@@ -5,15 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/crc32c.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/wire.h"
 
 namespace chronik::kafka {
 namespace {
 
-constexpr int16_t kErrorCorruptMessageCode = 2;
-constexpr int16_t kErrorUnsupportedForMessageFormatCode = 43;
-constexpr int16_t kErrorUnsupportedCompressionTypeCode = 76;
-constexpr int16_t kErrorInvalidRecordCode = 87;
 // Smallest possible encoded record: length, attributes, timestamp delta,
 // offset delta, key length, value length, header count (one byte each).
 constexpr size_t kMinRecordBytes = 7;
@@ -108,9 +105,9 @@ absl::StatusOr<RecordBatchView> ParseRecordBatch(absl::string_view data) {
                                 " bytes, a batch header needs ",
                                 kBatchHeaderBytes));
   }
-  const int32_t batch_length =
-      static_cast<int32_t>(LoadBigEndian32(data.data() + 8));
-  const int8_t magic = static_cast<int8_t>(data[kBatchMagicOffset]);
+  const int32_t batch_length = static_cast<int32_t>(
+      LoadBigEndian32(data.data() + batch_field::kBatchLength.pos));
+  const int8_t magic = static_cast<int8_t>(data[batch_field::kMagic.pos]);
   if (magic == 0 || magic == 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("record batch: message format v", magic, " (magic ", magic,
@@ -133,24 +130,9 @@ absl::StatusOr<RecordBatchView> ParseRecordBatch(absl::string_view data) {
   }
   RecordBatchView view;
   view.bytes = data.substr(0, total);
-  Reader r(view.bytes);
-  RecordBatchHeader& h = view.header;
-  h.base_offset = r.ReadInt64();
-  h.batch_length = r.ReadInt32();
-  h.partition_leader_epoch = r.ReadInt32();
-  h.magic = r.ReadInt8();
-  h.crc = r.ReadUint32();
-  h.attributes = r.ReadInt16();
-  h.last_offset_delta = r.ReadInt32();
-  h.base_timestamp = r.ReadInt64();
-  h.max_timestamp = r.ReadInt64();
-  h.producer_id = r.ReadInt64();
-  h.producer_epoch = r.ReadInt16();
-  h.base_sequence = r.ReadInt32();
-  h.record_count = r.ReadInt32();
-  CHRONIK_CHECK(r.ok()) << "header length was checked above";
-  CHRONIK_CHECK_EQ(r.position(), kBatchHeaderBytes);
-  const uint32_t crc = crc32c::Value(view.bytes.substr(kBatchAttributesOffset));
+  view.header = ReadBatchHeader(view.bytes);
+  const BatchHeader& h = view.header;
+  const uint32_t crc = crc32c::Value(view.bytes.substr(kBatchCrcStart));
   if (crc != h.crc) {
     return absl::DataLossError(
         absl::StrCat("record batch: CRC-32C mismatch (stored ", h.crc,
@@ -186,8 +168,8 @@ absl::StatusOr<std::vector<RecordBatchView>> ParseRecordBatches(
   while (!data.empty()) {
     if (allow_partial_tail) {
       if (data.size() < kBatchLogOverheadBytes) break;
-      const int32_t length =
-          static_cast<int32_t>(LoadBigEndian32(data.data() + 8));
+      const int32_t length = static_cast<int32_t>(
+          LoadBigEndian32(data.data() + batch_field::kBatchLength.pos));
       if (length >= 0 &&
           kBatchLogOverheadBytes + static_cast<size_t>(length) > data.size()) {
         break;
@@ -207,7 +189,7 @@ absl::StatusOr<std::vector<RecordBatchView>> ParseRecordBatches(
 
 absl::StatusOr<std::vector<Record>> DecodeRecords(
     const RecordBatchView& batch, size_t max_decompressed_bytes) {
-  const RecordBatchHeader& h = batch.header;
+  const BatchHeader& h = batch.header;
   std::string decompressed;
   absl::string_view records = batch.records;
   if (h.compression() != Compression::kNone) {
@@ -251,19 +233,6 @@ absl::StatusOr<std::vector<Record>> DecodeRecords(
   return out;
 }
 
-void AssignBaseOffset(char* batch, int64_t base_offset) {
-  CHRONIK_CHECK(batch != nullptr);
-  CHRONIK_CHECK_EQ(static_cast<int8_t>(batch[kBatchMagicOffset]), kMagicV2);
-  StoreBigEndian64(batch, static_cast<uint64_t>(base_offset));
-}
-
-void AssignPartitionLeaderEpoch(char* batch, int32_t epoch) {
-  CHRONIK_CHECK(batch != nullptr);
-  CHRONIK_CHECK_EQ(static_cast<int8_t>(batch[kBatchMagicOffset]), kMagicV2);
-  StoreBigEndian32(batch + kBatchLeaderEpochOffset,
-                   static_cast<uint32_t>(epoch));
-}
-
 absl::StatusOr<std::string> BuildRecordBatch(const RecordBatchSpec& spec,
                                              absl::Span<const Record> records) {
   if (records.empty()) return Invalid("a batch needs at least one record");
@@ -283,44 +252,41 @@ absl::StatusOr<std::string> BuildRecordBatch(const RecordBatchSpec& spec,
   if (spec.transactional) attributes |= kAttributeTransactional;
   if (spec.control) attributes |= kAttributeControl;
 
-  Writer w;
-  w.WriteInt64(spec.base_offset);
-  w.WriteInt32(0);  // batch_length, patched below
-  w.WriteInt32(spec.partition_leader_epoch);
-  w.WriteInt8(kMagicV2);
-  w.WriteUint32(0);  // crc, patched below
-  w.WriteInt16(attributes);
-  w.WriteInt32(last_offset_delta);
-  w.WriteInt64(spec.base_timestamp);
-  w.WriteInt64(spec.base_timestamp + max_delta);
-  w.WriteInt64(spec.producer_id);
-  w.WriteInt16(spec.producer_epoch);
-  w.WriteInt32(spec.base_sequence);
-  w.WriteInt32(static_cast<int32_t>(records.size()));
-  CHRONIK_CHECK_EQ(w.size(), kBatchHeaderBytes);
-  w.WriteRaw(*payload);
-  const size_t batch_length = w.size() - kBatchLogOverheadBytes;
+  BatchHeader h;
+  h.base_offset = spec.base_offset;
+  h.partition_leader_epoch = spec.partition_leader_epoch;
+  h.attributes = attributes;
+  h.last_offset_delta = last_offset_delta;
+  h.base_timestamp = spec.base_timestamp;
+  h.max_timestamp = spec.base_timestamp + max_delta;
+  h.producer_id = spec.producer_id;
+  h.producer_epoch = spec.producer_epoch;
+  h.base_sequence = spec.base_sequence;
+  h.record_count = static_cast<int32_t>(records.size());
+  const size_t batch_length =
+      kBatchHeaderBytes + payload->size() - kBatchLogOverheadBytes;
   if (batch_length > 0x7fffffffu) return Invalid("batch larger than 2 GiB");
-  w.PatchInt32(8, static_cast<int32_t>(batch_length));
-  w.PatchUint32(
-      kBatchCrcOffset,
-      crc32c::Value(
-          absl::string_view(w.buffer()).substr(kBatchAttributesOffset)));
-  return w.Release();
+  h.batch_length = static_cast<int32_t>(batch_length);
+  std::string batch(kBatchHeaderBytes, '\0');
+  batch.append(*payload);
+  WriteBatchHeader(h, absl::MakeSpan(batch));  // crc 0 for now
+  h.crc = crc32c::Value(absl::string_view(batch).substr(kBatchCrcStart));
+  WriteBatchHeader(h, absl::MakeSpan(batch));
+  return batch;
 }
 
 int16_t ProduceErrorCode(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kOk:
-      return 0;
+      return error::kNone;
     case absl::StatusCode::kFailedPrecondition:
-      return kErrorUnsupportedForMessageFormatCode;
+      return error::kUnsupportedForMessageFormat;
     case absl::StatusCode::kDataLoss:
-      return kErrorCorruptMessageCode;
+      return error::kCorruptMessage;
     case absl::StatusCode::kUnimplemented:
-      return kErrorUnsupportedCompressionTypeCode;
+      return error::kUnsupportedCompressionType;
     default:
-      return kErrorInvalidRecordCode;
+      return error::kInvalidRecord;
   }
 }
 

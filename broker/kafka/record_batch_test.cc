@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/crc32c.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/wire.h"
 #include "gtest/gtest.h"
 
@@ -44,7 +45,7 @@ TEST(RecordBatchTest, BuildParseDecodeWithEveryCodec) {
     ASSERT_TRUE(batch.ok()) << batch.status();
     absl::StatusOr<RecordBatchView> view = ParseRecordBatch(*batch);
     ASSERT_TRUE(view.ok()) << view.status();
-    const RecordBatchHeader& h = view->header;
+    const BatchHeader& h = view->header;
     EXPECT_EQ(h.magic, 2);
     EXPECT_EQ(h.compression(), codec);
     EXPECT_EQ(h.record_count, 20);
@@ -114,14 +115,14 @@ TEST(RecordBatchTest, HandAssembledBatch) {
   EXPECT_EQ(*built, batch.buffer());
 }
 
-TEST(RecordBatchTest, AssignBaseOffsetKeepsTheCrcValid) {
+TEST(RecordBatchTest, WriteBaseOffsetKeepsTheCrcValid) {
   absl::StatusOr<std::string> batch =
       BuildRecordBatch(RecordBatchSpec{}, SampleRecords(3));
   ASSERT_TRUE(batch.ok());
-  const std::string crc_before = batch->substr(kBatchCrcOffset, 4);
-  AssignBaseOffset(batch->data(), 123456789);
-  AssignPartitionLeaderEpoch(batch->data(), 17);
-  EXPECT_EQ(batch->substr(kBatchCrcOffset, 4), crc_before);
+  const std::string crc_before = batch->substr(batch_field::kCrc.pos, 4);
+  WriteBaseOffset(absl::MakeSpan(*batch), 123456789);
+  WritePartitionLeaderEpoch(absl::MakeSpan(*batch), 17);
+  EXPECT_EQ(batch->substr(batch_field::kCrc.pos, 4), crc_before);
   absl::StatusOr<RecordBatchView> view = ParseRecordBatch(*batch);
   ASSERT_TRUE(view.ok()) << view.status();
   EXPECT_EQ(view->header.base_offset, 123456789);
@@ -137,20 +138,20 @@ TEST(RecordBatchTest, CorruptionIsDetectedWithTheRightCode) {
   flipped[kBatchHeaderBytes + 3] ^= 1;
   absl::Status crc = ParseRecordBatch(flipped).status();
   EXPECT_EQ(crc.code(), absl::StatusCode::kDataLoss) << crc;
-  EXPECT_EQ(ProduceErrorCode(crc), 2);
+  EXPECT_EQ(ProduceErrorCode(crc), error::kCorruptMessage);
 
   absl::Status truncated =
       ParseRecordBatch(absl::string_view(*batch).substr(0, batch->size() - 1))
           .status();
   EXPECT_EQ(truncated.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(truncated.message().find("truncated"), std::string::npos);
-  EXPECT_EQ(ProduceErrorCode(truncated), 87);
+  EXPECT_EQ(ProduceErrorCode(truncated), error::kInvalidRecord);
 
   std::string legacy = *batch;
-  legacy[kBatchMagicOffset] = 1;
+  legacy[batch_field::kMagic.pos] = 1;
   absl::Status magic = ParseRecordBatch(legacy).status();
   EXPECT_EQ(magic.code(), absl::StatusCode::kFailedPrecondition) << magic;
-  EXPECT_EQ(ProduceErrorCode(magic), 43);
+  EXPECT_EQ(ProduceErrorCode(magic), error::kUnsupportedForMessageFormat);
 }
 
 TEST(RecordBatchTest, RecordCountMismatchIsRejected) {
@@ -159,10 +160,10 @@ TEST(RecordBatchTest, RecordCountMismatchIsRejected) {
   ASSERT_TRUE(batch.ok());
   // Claim 3 records (fix the CRC so only the count is wrong).
   std::string fewer = *batch;
-  StoreBigEndian32(fewer.data() + 57, 3);
+  StoreBigEndian32(fewer.data() + batch_field::kRecordCount.pos, 3);
   StoreBigEndian32(
-      fewer.data() + kBatchCrcOffset,
-      crc32c::Value(absl::string_view(fewer).substr(kBatchAttributesOffset)));
+      fewer.data() + batch_field::kCrc.pos,
+      crc32c::Value(absl::string_view(fewer).substr(kBatchCrcStart)));
   absl::StatusOr<RecordBatchView> view = ParseRecordBatch(fewer);
   ASSERT_TRUE(view.ok()) << view.status();
   absl::Status status = DecodeRecords(*view).status();
@@ -208,7 +209,7 @@ TEST(RecordBatchTest, EveryTruncationAndBitFlipFailsCleanly) {
     absl::StatusOr<RecordBatchView> view = ParseRecordBatch(flipped);
     if (view.ok()) {
       // Only base offset and leader epoch are outside the CRC.
-      EXPECT_LT(i, kBatchMagicOffset) << i;
+      EXPECT_LT(i, batch_field::kMagic.pos) << i;
       EXPECT_TRUE(DecodeRecords(*view).ok());
     }
   }

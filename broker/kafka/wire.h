@@ -43,6 +43,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "base/splitmix64.h"
 
 namespace chronik::kafka {
 
@@ -205,20 +206,15 @@ inline void StoreBigEndian64(char* p, uint64_t v) {
 // Generated messages use it in FillForTest to build arbitrary values.
 class TestRng {
  public:
-  explicit TestRng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
+  explicit TestRng(uint64_t seed) : rng_(seed) {}
+  uint64_t Next() { return rng_.Next(); }
   // Uniform in [0, n); n > 0.
   uint64_t Below(uint64_t n) { return Next() % n; }
   std::string String(size_t max_bytes);
   Uuid MakeUuid();
 
  private:
-  uint64_t state_;
+  SplitMix64 rng_;
 };
 
 }  // namespace chronik::kafka

@@ -4,9 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/metadata/topic_config.h"
 
 namespace chronik::metadata {
 namespace {
+
+namespace error = kafka::error;
 
 ApplyResult Error(int16_t code, std::string message) {
   return ApplyResult{code, std::move(message), -1};
@@ -15,6 +18,27 @@ ApplyResult Error(int16_t code, std::string message) {
 bool ConfigLess(const metapb::TopicConfigEntry& a,
                 const metapb::TopicConfigEntry& b) {
   return a.name() < b.name();
+}
+
+// Every entry is a supported config with a valid value, each name once.
+absl::Status ValidateConfigs(
+    const google::protobuf::RepeatedPtrField<metapb::TopicConfigEntry>&
+        configs) {
+  std::vector<absl::string_view> names;
+  for (const metapb::TopicConfigEntry& entry : configs) {
+    if (absl::Status s = ValidateTopicConfig(entry.name(), entry.value());
+        !s.ok()) {
+      return s;
+    }
+    names.push_back(entry.name());
+  }
+  std::sort(names.begin(), names.end());
+  auto twice = std::adjacent_find(names.begin(), names.end());
+  if (twice != names.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic config ", *twice, " is given twice"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -69,7 +93,7 @@ ApplyResult MetadataState::Apply(uint64_t index,
       result = ApplyAllocateProducerIds(command.allocate_producer_ids());
       break;
     case metapb::MetadataCommand::COMMAND_NOT_SET:
-      result = Error(kInvalidRequest, "empty metadata command");
+      result = Error(error::kInvalidRequest, "empty metadata command");
       break;
   }
 #ifndef NDEBUG
@@ -83,13 +107,13 @@ ApplyResult MetadataState::ApplyRegisterBroker(
   const metapb::BrokerInfo& broker = command.broker();
   if (broker.node_id() == 0 || broker.host().empty() ||
       broker.kafka_port() <= 0 || broker.kafka_port() > 65535) {
-    return Error(kInvalidRequest,
+    return Error(error::kInvalidRequest,
                  absl::StrCat("invalid broker registration for node ",
                               broker.node_id()));
   }
   if (brokers_.count(broker.node_id()) == 0 &&
       static_cast<int>(brokers_.size()) >= kMaxBrokers) {
-    return Error(kPolicyViolation, "too many brokers");
+    return Error(error::kPolicyViolation, "too many brokers");
   }
   // Re-registration (a restart, a new advertised address) replaces the entry.
   brokers_[broker.node_id()] = broker;
@@ -116,33 +140,36 @@ void MetadataState::AddPartitions(metapb::TopicInfo& topic, int32_t from,
 ApplyResult MetadataState::ApplyCreateTopic(
     const metapb::CreateTopic& command) {
   if (absl::Status status = ValidateTopicName(command.name()); !status.ok()) {
-    return Error(kInvalidTopic, std::string(status.message()));
+    return Error(error::kInvalidTopic, std::string(status.message()));
   }
   if (topics_.count(command.name()) > 0) {
-    return Error(kTopicAlreadyExists,
+    return Error(error::kTopicAlreadyExists,
                  absl::StrCat("topic '", command.name(), "' already exists"));
   }
   if (static_cast<int>(topics_.size()) >= kMaxTopics) {
-    return Error(kPolicyViolation, "too many topics");
+    return Error(error::kPolicyViolation, "too many topics");
   }
   if (command.partitions() < 1 ||
       command.partitions() > kMaxPartitionsPerTopic) {
-    return Error(kInvalidPartitions,
+    return Error(error::kInvalidPartitions,
                  absl::StrCat("partition count ", command.partitions(),
                               " is not in [1, ", kMaxPartitionsPerTopic, "]"));
   }
   if (command.replication_factor() < 1 ||
       command.replication_factor() > static_cast<int>(brokers_.size())) {
     return Error(
-        kInvalidReplicationFactor,
+        error::kInvalidReplicationFactor,
         absl::StrCat("replication factor ", command.replication_factor(),
                      " with ", brokers_.size(), " registered brokers"));
   }
   if (command.topic_id().size() != 16) {
-    return Error(kInvalidRequest, "topic id must be 16 bytes");
+    return Error(error::kInvalidRequest, "topic id must be 16 bytes");
   }
   if (FindTopicById(command.topic_id()) != nullptr) {
-    return Error(kInvalidRequest, "topic id already in use");
+    return Error(error::kInvalidRequest, "topic id already in use");
+  }
+  if (absl::Status s = ValidateConfigs(command.configs()); !s.ok()) {
+    return Error(error::kInvalidConfig, std::string(s.message()));
   }
   metapb::TopicInfo topic;
   topic.set_name(command.name());
@@ -160,7 +187,7 @@ ApplyResult MetadataState::ApplyDeleteTopic(
     const metapb::DeleteTopic& command) {
   auto it = topics_.find(command.name());
   if (it == topics_.end()) {
-    return Error(kUnknownTopicOrPartition,
+    return Error(error::kUnknownTopicOrPartition,
                  absl::StrCat("topic '", command.name(), "' does not exist"));
   }
   for (const metapb::PartitionInfo& partition : it->second.partitions()) {
@@ -174,7 +201,7 @@ ApplyResult MetadataState::ApplyCreatePartitions(
     const metapb::CreatePartitions& command) {
   auto it = topics_.find(command.name());
   if (it == topics_.end()) {
-    return Error(kUnknownTopicOrPartition,
+    return Error(error::kUnknownTopicOrPartition,
                  absl::StrCat("topic '", command.name(), "' does not exist"));
   }
   metapb::TopicInfo& topic = it->second;
@@ -182,14 +209,15 @@ ApplyResult MetadataState::ApplyCreatePartitions(
   if (command.total_count() <= current ||
       command.total_count() > kMaxPartitionsPerTopic) {
     return Error(
-        kInvalidPartitions,
+        error::kInvalidPartitions,
         absl::StrCat("topic has ", current, " partitions; new total ",
                      command.total_count(), " must be larger and at most ",
                      kMaxPartitionsPerTopic));
   }
   const int replication_factor = topic.partitions(0).replicas_size();
   if (replication_factor > static_cast<int>(brokers_.size())) {
-    return Error(kInvalidReplicationFactor, "not enough registered brokers");
+    return Error(error::kInvalidReplicationFactor,
+                 "not enough registered brokers");
   }
   AddPartitions(topic, current, command.total_count(), replication_factor);
   return {};
@@ -199,8 +227,11 @@ ApplyResult MetadataState::ApplyAlterConfigs(
     const metapb::AlterTopicConfigs& command) {
   auto it = topics_.find(command.name());
   if (it == topics_.end()) {
-    return Error(kUnknownTopicOrPartition,
+    return Error(error::kUnknownTopicOrPartition,
                  absl::StrCat("topic '", command.name(), "' does not exist"));
+  }
+  if (absl::Status s = ValidateConfigs(command.set()); !s.ok()) {
+    return Error(error::kInvalidConfig, std::string(s.message()));
   }
   std::map<std::string, std::string> configs;
   for (const auto& entry : it->second.configs()) {
@@ -220,7 +251,7 @@ ApplyResult MetadataState::ApplyAlterConfigs(
 ApplyResult MetadataState::ApplyCommitOffsets(
     const metapb::CommitOffsets& command) {
   if (command.group().empty()) {
-    return Error(kInvalidRequest, "empty group id");
+    return Error(error::kInvalidRequest, "empty group id");
   }
   auto& group = offsets_[command.group()];
   for (const metapb::OffsetCommitEntry& entry : command.offsets()) {
@@ -234,7 +265,7 @@ ApplyResult MetadataState::ApplyCommitOffsets(
 ApplyResult MetadataState::ApplyAllocateProducerIds(
     const metapb::AllocateProducerIds& command) {
   if (command.count() < 1 || command.count() > kMaxProducerIdBlock) {
-    return Error(kInvalidRequest, "bad producer id block size");
+    return Error(error::kInvalidRequest, "bad producer id block size");
   }
   ApplyResult result;
   result.first_producer_id = next_producer_id_;
@@ -333,6 +364,10 @@ absl::StatusOr<MetadataState> MetadataState::FromSnapshot(
       return absl::DataLossError(absl::StrCat("metadata snapshot lists topic '",
                                               topic.name(), "' twice"));
     }
+    if (absl::Status s = ValidateConfigs(topic.configs()); !s.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "metadata snapshot: topic '", topic.name(), "': ", s.message()));
+    }
     for (const auto& partition : topic.partitions()) {
       if (partition.group_id() == 0 ||
           partition.group_id() >= snapshot.next_group_id() ||
@@ -367,6 +402,10 @@ void MetadataState::CheckInvariants() const {
   for (const auto& [name, topic] : topics_) {
     CHRONIK_CHECK_EQ(name, topic.name());
     CHRONIK_CHECK_EQ(topic.topic_id().size(), 16u);
+    CHRONIK_CHECK(std::is_sorted(topic.configs().begin(), topic.configs().end(),
+                                 ConfigLess));
+    const absl::Status configs = ValidateConfigs(topic.configs());
+    CHRONIK_CHECK(configs.ok()) << "topic " << name << ": " << configs;
     for (int i = 0; i < topic.partitions_size(); ++i) {
       const metapb::PartitionInfo& partition = topic.partitions(i);
       CHRONIK_CHECK_EQ(partition.partition(), i);

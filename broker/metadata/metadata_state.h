@@ -28,19 +28,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "broker/kafka/errors.h"
 #include "proto/metadata.pb.h"
 
 namespace chronik::metadata {
-
-// Kafka error codes the metadata commands can produce.
-inline constexpr int16_t kNone = 0;
-inline constexpr int16_t kUnknownTopicOrPartition = 3;
-inline constexpr int16_t kInvalidTopic = 17;
-inline constexpr int16_t kTopicAlreadyExists = 36;
-inline constexpr int16_t kInvalidPartitions = 37;
-inline constexpr int16_t kInvalidReplicationFactor = 38;
-inline constexpr int16_t kInvalidRequest = 42;
-inline constexpr int16_t kPolicyViolation = 44;
 
 // Bounds on what the metadata state may hold.
 inline constexpr int kMaxTopics = 100'000;
@@ -50,7 +41,7 @@ inline constexpr int kMaxTopicNameBytes = 249;
 inline constexpr int kMaxProducerIdBlock = 1'000'000;
 
 struct ApplyResult {
-  int16_t error_code = kNone;
+  int16_t error_code = kafka::error::kNone;  // broker/kafka/errors.h
   std::string error_message;
   // AllocateProducerIds: the first id of the allocated block.
   int64_t first_producer_id = -1;

@@ -6,6 +6,8 @@
 #include "gtest/gtest.h"
 
 namespace chronik::metadata {
+
+namespace error = kafka::error;
 namespace {
 
 using ::testing::ElementsAre;
@@ -43,8 +45,8 @@ class MetadataStateTest : public ::testing::Test {
 
 TEST_F(MetadataStateTest, CreateTopicAssignsGroupsAndSpreadsReplicas) {
   for (uint64_t id : {3, 1, 2})
-    ASSERT_EQ(Apply(Register(id)).error_code, kNone);
-  ASSERT_EQ(Apply(Create("orders", 3, 2)).error_code, kNone);
+    ASSERT_EQ(Apply(Register(id)).error_code, error::kNone);
+  ASSERT_EQ(Apply(Create("orders", 3, 2)).error_code, error::kNone);
   const metapb::TopicInfo* topic = state_.FindTopic("orders");
   ASSERT_NE(topic, nullptr);
   ASSERT_EQ(topic->partitions_size(), 3);
@@ -61,47 +63,85 @@ TEST_F(MetadataStateTest, CreateTopicAssignsGroupsAndSpreadsReplicas) {
 }
 
 TEST_F(MetadataStateTest, RejectedCommandsChangeNothing) {
-  ASSERT_EQ(Apply(Register(1)).error_code, kNone);
-  ASSERT_EQ(Apply(Create("t", 1, 1)).error_code, kNone);
+  ASSERT_EQ(Apply(Register(1)).error_code, error::kNone);
+  ASSERT_EQ(Apply(Create("t", 1, 1)).error_code, error::kNone);
   const std::string before = state_.ToSnapshot().topics(0).SerializeAsString();
 
   ApplyResult duplicate = Apply(Create("t", 4, 1, 'b'));
-  EXPECT_EQ(duplicate.error_code, kTopicAlreadyExists);
+  EXPECT_EQ(duplicate.error_code, error::kTopicAlreadyExists);
   EXPECT_THAT(duplicate.error_message, HasSubstr("'t' already exists"));
-  EXPECT_EQ(Apply(Create("bad name!", 1, 1, 'c')).error_code, kInvalidTopic);
-  EXPECT_EQ(Apply(Create("..", 1, 1, 'c')).error_code, kInvalidTopic);
+  EXPECT_EQ(Apply(Create("bad name!", 1, 1, 'c')).error_code,
+            error::kInvalidTopic);
+  EXPECT_EQ(Apply(Create("..", 1, 1, 'c')).error_code, error::kInvalidTopic);
   EXPECT_EQ(Apply(Create(std::string(250, 'x'), 1, 1, 'c')).error_code,
-            kInvalidTopic);
-  EXPECT_EQ(Apply(Create("u", 0, 1, 'c')).error_code, kInvalidPartitions);
+            error::kInvalidTopic);
+  EXPECT_EQ(Apply(Create("u", 0, 1, 'c')).error_code,
+            error::kInvalidPartitions);
   ApplyResult rf = Apply(Create("u", 1, 3, 'c'));
-  EXPECT_EQ(rf.error_code, kInvalidReplicationFactor);
+  EXPECT_EQ(rf.error_code, error::kInvalidReplicationFactor);
   EXPECT_THAT(rf.error_message, HasSubstr("with 1 registered brokers"));
-  EXPECT_EQ(Apply(Create("u", 1, 1, 'a')).error_code, kInvalidRequest)
+  EXPECT_EQ(Apply(Create("u", 1, 1, 'a')).error_code, error::kInvalidRequest)
       << "topic id reuse";
   EXPECT_EQ(state_.Topics().size(), 1u);
   EXPECT_EQ(state_.ToSnapshot().topics(0).SerializeAsString(), before);
   EXPECT_EQ(state_.next_group_id(), 2u);
 }
 
+TEST_F(MetadataStateTest, TopicConfigsAreValidatedOnCreateAndAlter) {
+  ASSERT_EQ(Apply(Register(1)).error_code, error::kNone);
+  metapb::MetadataCommand create = Create("c", 1, 1);
+  auto add = [](auto* configs, const std::string& name,
+                const std::string& value) {
+    metapb::TopicConfigEntry* entry = configs->Add();
+    entry->set_name(name);
+    entry->set_value(value);
+  };
+  add(create.mutable_create_topic()->mutable_configs(), "retention.ms", "x");
+  ApplyResult bad = Apply(create);
+  EXPECT_EQ(bad.error_code, error::kInvalidConfig);
+  EXPECT_THAT(bad.error_message, HasSubstr("retention.ms"));
+  EXPECT_EQ(state_.FindTopic("c"), nullptr);
+
+  create.mutable_create_topic()->mutable_configs(0)->set_value("1000");
+  add(create.mutable_create_topic()->mutable_configs(), "retention.bytes",
+      "8192");
+  ASSERT_EQ(Apply(create).error_code, error::kNone);
+  const metapb::TopicInfo* topic = state_.FindTopic("c");
+  ASSERT_NE(topic, nullptr);
+  ASSERT_EQ(topic->configs_size(), 2);
+  EXPECT_EQ(topic->configs(0).name(), "retention.bytes");  // sorted
+
+  metapb::MetadataCommand alter;
+  alter.mutable_alter_topic_configs()->set_name("c");
+  add(alter.mutable_alter_topic_configs()->mutable_set(), "cleanup.policy",
+      "compact");
+  EXPECT_EQ(Apply(alter).error_code, error::kInvalidConfig);
+  alter.mutable_alter_topic_configs()->mutable_set(0)->set_name(
+      "segment.bytes");
+  alter.mutable_alter_topic_configs()->mutable_set(0)->set_value("1048576");
+  ASSERT_EQ(Apply(alter).error_code, error::kNone);
+  EXPECT_EQ(state_.FindTopic("c")->configs_size(), 3);
+}
+
 TEST_F(MetadataStateTest, DeleteAndGrowTopics) {
-  ASSERT_EQ(Apply(Register(1)).error_code, kNone);
-  ASSERT_EQ(Apply(Create("t", 2, 1)).error_code, kNone);
+  ASSERT_EQ(Apply(Register(1)).error_code, error::kNone);
+  ASSERT_EQ(Apply(Create("t", 2, 1)).error_code, error::kNone);
   metapb::MetadataCommand grow;
   grow.mutable_create_partitions()->set_name("t");
   grow.mutable_create_partitions()->set_total_count(5);
-  ASSERT_EQ(Apply(grow).error_code, kNone);
+  ASSERT_EQ(Apply(grow).error_code, error::kNone);
   EXPECT_EQ(state_.FindTopic("t")->partitions_size(), 5);
   EXPECT_EQ(state_.FindTopic("t")->partitions(4).group_id(), 5u);
-  EXPECT_EQ(Apply(grow).error_code, kInvalidPartitions) << "not larger";
+  EXPECT_EQ(Apply(grow).error_code, error::kInvalidPartitions) << "not larger";
 
   metapb::MetadataCommand remove;
   remove.mutable_delete_topic()->set_name("t");
-  ASSERT_EQ(Apply(remove).error_code, kNone);
+  ASSERT_EQ(Apply(remove).error_code, error::kNone);
   EXPECT_EQ(state_.FindTopic("t"), nullptr);
   EXPECT_FALSE(state_.PartitionOfGroup(1).has_value());
-  EXPECT_EQ(Apply(remove).error_code, kUnknownTopicOrPartition);
+  EXPECT_EQ(Apply(remove).error_code, error::kUnknownTopicOrPartition);
   // A re-created topic gets new groups: old replicas' logs are never reused.
-  ASSERT_EQ(Apply(Create("t", 1, 1, 'z')).error_code, kNone);
+  ASSERT_EQ(Apply(Create("t", 1, 1, 'z')).error_code, error::kNone);
   EXPECT_EQ(state_.FindTopic("t")->partitions(0).group_id(), 6u);
 }
 
@@ -113,9 +153,9 @@ TEST_F(MetadataStateTest, OffsetsAndProducerIds) {
   entry->set_partition(0);
   entry->set_offset(42);
   entry->set_metadata("m");
-  ASSERT_EQ(Apply(commit).error_code, kNone);
+  ASSERT_EQ(Apply(commit).error_code, error::kNone);
   entry->set_offset(43);
-  ASSERT_EQ(Apply(commit).error_code, kNone);
+  ASSERT_EQ(Apply(commit).error_code, error::kNone);
   auto offset = state_.FindOffset("g", "t", 0);
   ASSERT_TRUE(offset.has_value());
   EXPECT_EQ(offset->offset, 43);
@@ -145,7 +185,7 @@ TEST_F(MetadataStateTest, SnapshotRoundTripIsExactAndDeterministic) {
   EXPECT_EQ(restored->ToSnapshot().SerializeAsString(), bytes);
   // The restored state continues exactly like the original.
   EXPECT_EQ(restored->Apply(index_ + 1, Create("c", 1, 2, 'r')).error_code,
-            kNone);
+            error::kNone);
   Apply(Create("c", 1, 2, 'r'));
   EXPECT_EQ(restored->ToSnapshot().SerializeAsString(),
             state_.ToSnapshot().SerializeAsString());

@@ -33,13 +33,13 @@ ProducerCheck ProducerStateTable::Check(const ProducerBatch& batch) const {
   const Producer& producer = it->second;
   if (batch.producer_epoch < producer.epoch) {
     result.verdict = ProducerCheck::Verdict::kReject;
-    result.error_code = kErrorInvalidProducerEpoch;
+    result.error_code = kafka::error::kInvalidProducerEpoch;
     return result;
   }
   if (batch.producer_epoch > producer.epoch) {
     if (batch.base_sequence != 0) {
       result.verdict = ProducerCheck::Verdict::kReject;
-      result.error_code = kErrorOutOfOrderSequence;
+      result.error_code = kafka::error::kOutOfOrderSequenceNumber;
     }
     return result;
   }
@@ -56,7 +56,7 @@ ProducerCheck ProducerStateTable::Check(const ProducerBatch& batch) const {
       NextSequence(producer.recent.back().last_sequence(), 1);
   if (batch.base_sequence != expected) {
     result.verdict = ProducerCheck::Verdict::kReject;
-    result.error_code = kErrorOutOfOrderSequence;
+    result.error_code = kafka::error::kOutOfOrderSequenceNumber;
   }
   return result;
 }

@@ -23,10 +23,9 @@
 #include <deque>
 #include <map>
 
-namespace chronik::partition {
+#include "broker/kafka/errors.h"
 
-inline constexpr int16_t kErrorOutOfOrderSequence = 45;
-inline constexpr int16_t kErrorInvalidProducerEpoch = 47;
+namespace chronik::partition {
 
 // How many batches per producer are remembered for duplicate detection.
 inline constexpr size_t kProducerBatchWindow = 5;

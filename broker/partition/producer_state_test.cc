@@ -28,7 +28,7 @@ TEST(ProducerStateTest, SequencesContinueDuplicatesAndGapsAreCaught) {
 
   ProducerCheck gap = table.Check(Batch(7, 0, 6, 1));
   EXPECT_EQ(gap.verdict, Verdict::kReject);
-  EXPECT_EQ(gap.error_code, kErrorOutOfOrderSequence);
+  EXPECT_EQ(gap.error_code, kafka::error::kOutOfOrderSequenceNumber);
   EXPECT_EQ(table.Check(Batch(7, 0, 5, 1)).verdict, Verdict::kAppend);
 }
 
@@ -44,10 +44,10 @@ TEST(ProducerStateTest, EpochsFenceAndRestartSequences) {
   ProducerStateTable table;
   table.Record(Batch(1, 3, 0, 5, 0, 1));
   EXPECT_EQ(table.Check(Batch(1, 2, 5, 1)).error_code,
-            kErrorInvalidProducerEpoch);
+            kafka::error::kInvalidProducerEpoch);
   EXPECT_EQ(table.Check(Batch(1, 4, 0, 1)).verdict, Verdict::kAppend);
   EXPECT_EQ(table.Check(Batch(1, 4, 9, 1)).error_code,
-            kErrorOutOfOrderSequence);
+            kafka::error::kOutOfOrderSequenceNumber);
   table.Record(Batch(1, 4, 0, 1, 5, 2));
   EXPECT_EQ(table.Check(Batch(1, 4, 0, 1)).verdict, Verdict::kDuplicate);
   EXPECT_EQ(table.Check(Batch(1, 3, 5, 1)).verdict, Verdict::kReject);

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/splitmix64.h"
+#include "broker/storage/raft_entry.h"
 
 namespace chronik::replication {
 namespace {
@@ -12,34 +14,22 @@ namespace {
 // The Kafka v2 batch hook for partition logs (stateless, so one suffices).
 const storage::KafkaV2BatchOffsets kKafkaBatchOffsets;
 
+// Conversions live in broker/storage/raft_entry.h (payloads are shared).
 storage::Entry ToStorage(const raft::Entry& entry) {
-  storage::Entry out;
-  out.index = entry.index;
-  out.term = entry.term;
-  out.type = static_cast<uint8_t>(entry.type);
-  out.data = std::string(entry.data.view());
-  return out;
+  return storage::FromRaftEntry(entry);
 }
 
 raft::Entry FromStorage(storage::Entry&& entry) {
-  raft::Entry out;
-  out.index = entry.index;
-  out.term = entry.term;
-  out.type = static_cast<raft::EntryType>(entry.type);
-  out.data = raft::Bytes::Own(std::move(entry.data));
-  return out;
+  return storage::ToRaftEntry(std::move(entry));
 }
 
 storage::HardState ToStorage(const raft::HardState& hs) {
-  return storage::HardState{hs.term, hs.vote, hs.commit};
+  return storage::FromRaftHardState(hs);
 }
 
-// SplitMix64 finalizer: decorrelates the per-group seeds.
+// The SplitMix64 finalizer decorrelates the per-group seeds.
 uint64_t MixSeed(uint64_t seed, uint64_t group_id) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (group_id + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  return splitmix64::Mix(seed + splitmix64::kGamma * (group_id + 1));
 }
 
 }  // namespace

@@ -181,7 +181,7 @@ TEST(RaftHostTest, PartitionGroupAssignsKafkaOffsetsInTheStoredBatches) {
   std::vector<uint64_t> bases;
   for (const storage::Entry& entry : stored) {
     if (entry.data.empty()) continue;  // the leader's first, empty entry
-    bases.push_back(storage::testing::GetBigEndian(entry.data, 0, 8));
+    bases.push_back(storage::testing::BatchBaseOffset(entry.data));
     EXPECT_TRUE(storage::testing::KafkaBatchCrcOk(entry.data));
   }
   EXPECT_THAT(bases, ElementsAre(0, 3));

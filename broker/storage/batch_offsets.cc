@@ -1,54 +1,41 @@
 #include "broker/storage/batch_offsets.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "base/check.h"
+#include "broker/kafka/batch_header.h"
 
 namespace chronik::storage {
-namespace {
-
-uint64_t GetBigEndian(absl::string_view bytes, size_t pos, int width) {
-  uint64_t v = 0;
-  for (int i = 0; i < width; ++i) {
-    v = (v << 8) | static_cast<uint8_t>(bytes[pos + i]);
-  }
-  return v;
-}
-
-}  // namespace
 
 absl::StatusOr<BatchOffsets::Info> KafkaV2BatchOffsets::Inspect(
     absl::string_view payload) const {
-  if (payload.size() < kBatchHeaderBytes) {
+  if (payload.size() < kafka::kBatchHeaderBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "record batch of ", payload.size(), " bytes is too short"));
   }
-  if (payload[kMagicPos] != 2) {
+  const kafka::BatchHeader header = kafka::ReadBatchHeader(payload);
+  if (header.magic != kafka::kMagicV2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("record batch magic ",
-                     static_cast<int>(payload[kMagicPos]), ", want 2"));
+        absl::StrCat("record batch magic ", static_cast<int>(header.magic),
+                     ", want ", static_cast<int>(kafka::kMagicV2)));
   }
-  const uint64_t length = GetBigEndian(payload, kBatchLengthPos, 4);
-  if (length != payload.size() - 12) {
+  const size_t length_counted = payload.size() - kafka::kBatchLogOverheadBytes;
+  if (header.batch_length < 0 ||
+      static_cast<size_t>(header.batch_length) != length_counted) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "record batch length ", length, " != ", payload.size() - 12));
+        "record batch length ", header.batch_length, " != ", length_counted));
   }
-  const int32_t delta =
-      static_cast<int32_t>(GetBigEndian(payload, kLastOffsetDeltaPos, 4));
-  if (delta < 0) {
+  if (header.last_offset_delta < 0) {
     return absl::InvalidArgumentError("negative last offset delta");
   }
-  return Info{.offset_count = static_cast<uint32_t>(delta) + 1,
-              .max_timestamp_ms = static_cast<int64_t>(
-                  GetBigEndian(payload, kMaxTimestampPos, 8))};
+  return Info{
+      .offset_count = static_cast<uint32_t>(header.last_offset_delta) + 1,
+      .max_timestamp_ms = header.max_timestamp};
 }
 
 void KafkaV2BatchOffsets::AssignBaseOffset(uint64_t base_offset,
-                                           std::string& payload) const {
-  CHRONIK_CHECK_GE(payload.size(), kBatchHeaderBytes);
-  for (int i = 0; i < 8; ++i) {
-    payload[kBaseOffsetPos + i] =
-        static_cast<char>(base_offset >> (8 * (7 - i)));
-  }
+                                           absl::Span<char> batch) const {
+  kafka::WriteBaseOffset(batch, static_cast<int64_t>(base_offset));
 }
 
 }  // namespace chronik::storage

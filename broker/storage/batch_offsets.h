@@ -2,16 +2,15 @@
 //
 // For partition groups each Raft entry's payload is one Kafka record batch
 // (v2). The log assigns the batch its base offset when the entry is appended
-// (the next free Kafka offset of the partition) by writing it into the payload,
-// and learns from the batch how many offsets it covers and its max timestamp
-// (for retention by time). In a v2 batch the base offset (bytes 0..7) is
-// outside the batch CRC (which covers attributes to the end), so assigning it
-// keeps the batch valid without recomputing anything: data is written once, in
-// the form consumers fetch.
+// (the next free Kafka offset of the partition) by writing it into its own
+// copy of the payload (the one in its write buffer), and learns from the batch
+// how many offsets it covers and its max timestamp (for retention by time). In
+// a v2 batch the base offset (bytes 0..7) is outside the batch CRC (which
+// covers attributes to the end), so assigning it keeps the batch valid without
+// recomputing anything: data is written once, in the form consumers fetch.
 //
-// KafkaV2BatchOffsets reads the few fixed-position fields it needs; the Kafka
-// codec (broker/kafka/) may supply its own implementation. Implementations are
-// stateless and thread-safe.
+// KafkaV2BatchOffsets is the implementation for Kafka v2 batches.
+// Implementations are stateless and thread-safe.
 #ifndef CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 #define CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 
@@ -20,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace chronik::storage {
 
@@ -35,28 +35,22 @@ class BatchOffsets {
   // malformed.
   virtual absl::StatusOr<Info> Inspect(absl::string_view payload) const = 0;
 
-  // Writes `base_offset` into the batch in place. The size never changes and
-  // the batch's own checksum must stay valid. `payload` passed Inspect.
+  // Writes `base_offset` into `batch`, the log's own copy of a payload that
+  // passed Inspect (in its write buffer: the entry's shared payload is never
+  // modified). The size never changes and the batch's own checksum must stay
+  // valid.
   virtual void AssignBaseOffset(uint64_t base_offset,
-                                std::string& payload) const = 0;
+                                absl::Span<char> batch) const = 0;
 };
 
-// Kafka record batch v2 (magic 2). Fields used, big-endian as Kafka writes
-// them: base offset int64 @0, batch length int32 @8 (= size - 12), magic int8
-// @16, last offset delta int32 @23, max timestamp int64 @35; the header is 61
-// bytes.
+// Kafka record batch v2 (magic 2), read and written through the header's one
+// owner, broker/kafka/batch_header.h: validates size, magic and batch length,
+// takes the offset count from last_offset_delta and the max timestamp.
 class KafkaV2BatchOffsets final : public BatchOffsets {
  public:
-  static constexpr size_t kBatchHeaderBytes = 61;
-  static constexpr size_t kBaseOffsetPos = 0;
-  static constexpr size_t kBatchLengthPos = 8;
-  static constexpr size_t kMagicPos = 16;
-  static constexpr size_t kLastOffsetDeltaPos = 23;
-  static constexpr size_t kMaxTimestampPos = 35;
-
   absl::StatusOr<Info> Inspect(absl::string_view payload) const override;
   void AssignBaseOffset(uint64_t base_offset,
-                        std::string& payload) const override;
+                        absl::Span<char> batch) const override;
 };
 
 }  // namespace chronik::storage

@@ -37,10 +37,10 @@ TEST(StorageCorruptionTest, FlippedByteIsDetectedAndNeverServed) {
           *GroupLog::Open(&disk, "g", options, &report);
       std::vector<Entry> entries;
       for (uint64_t i = 1; i <= kEntries; ++i) {
-        entries.push_back(
-            Entry{.index = i,
-                  .term = 1 + i / 50,
-                  .data = testing::PayloadFor(i, 1 + i / 50, SizeFor(i))});
+        entries.push_back(Entry{.index = i,
+                                .term = 1 + i / 50,
+                                .data = raft::Bytes::Own(testing::PayloadFor(
+                                    i, 1 + i / 50, SizeFor(i)))});
       }
       ASSERT_TRUE(log->Append(absl::MakeSpan(entries)).ok());
       ASSERT_TRUE(log->Sync().ok());
@@ -99,7 +99,7 @@ TEST(StorageCorruptionTest, FlippedByteIsDetectedAndNeverServed) {
       ASSERT_EQ(got.size(), 1u) << where;
       const uint64_t term = 1 + i / 50;
       EXPECT_EQ(got[0].term, term) << where << " index " << i;
-      EXPECT_EQ(got[0].data, testing::PayloadFor(i, term, SizeFor(i)))
+      EXPECT_EQ(got[0].data.view(), testing::PayloadFor(i, term, SizeFor(i)))
           << where << " index " << i;
     }
     if (is_segment) {

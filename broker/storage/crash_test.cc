@@ -161,8 +161,8 @@ class CrashTest {
     const uint64_t term = std::max<uint64_t>(m.max_term(), 1);
     auto add_entries = [&](uint64_t first, uint64_t count, uint64_t t) {
       for (uint64_t i = first; i < first + count; ++i) {
-        r.entries.push_back(
-            Entry{.index = i, .term = t, .data = Payload(i, t)});
+        r.entries.push_back(Entry{
+            .index = i, .term = t, .data = raft::Bytes::Own(Payload(i, t))});
       }
     };
     if (kind < 60 || m.last() == m.snap_index) {
@@ -263,7 +263,7 @@ class CrashTest {
       ASSERT_FALSE(entries.empty());
       for (const Entry& e : entries) {
         ASSERT_EQ(e.index, i) << Where(g);
-        ASSERT_EQ(e.data, Payload(e.index, e.term))
+        ASSERT_EQ(e.data.view(), Payload(e.index, e.term))
             << Where(g) << " index " << i;
         ASSERT_EQ(*storage.Term(i), e.term);
         recovered.terms[i++] = e.term;
@@ -417,7 +417,7 @@ TEST(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
       }
       for (const Entry& e : got) {
         ASSERT_EQ(e.offset_base, offset) << where << " index " << e.index;
-        ASSERT_EQ(testing::GetBigEndian(e.data, 0, 8), offset) << where;
+        ASSERT_EQ(testing::BatchBaseOffset(e.data), offset) << where;
         ASSERT_TRUE(testing::KafkaBatchCrcOk(e.data)) << where;
         auto it = reported.find({e.index, e.term});
         if (it != reported.end()) {
@@ -454,9 +454,9 @@ TEST(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
           r.entries.push_back(
               Entry{.index = i,
                     .term = term,
-                    .data = testing::MakeKafkaBatch(
+                    .data = raft::Bytes::Own(testing::MakeKafkaBatch(
                         static_cast<uint32_t>((i * 7 + term) % 5 + 1),
-                        static_cast<int64_t>(i), (i * 13) % 100)});
+                        static_cast<int64_t>(i), (i * 13) % 100))});
         }
         if (!store->Enqueue(std::move(r)).ok()) break;
         for (const Completion& c : store->Flush()) {

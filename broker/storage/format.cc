@@ -69,11 +69,12 @@ void StoreU64(char* p, uint64_t v) {
 
 }  // namespace
 
-void AppendRecord(const RecordHeader& header, absl::string_view payload,
-                  std::string* out) {
+size_t BeginRecord(const RecordHeader& header, absl::string_view payload,
+                   std::string* out) {
   CHRONIK_CHECK_LE(payload.size(), kMaxPayloadBytes);
   // The header is built in place (this is the append hot path), then the
-  // payload copied once; the CRC covers header bytes 4..47 and the payload.
+  // payload copied once.
+  const size_t start = out->size();
   char head[kRecordHeaderBytes] = {};
   StoreU32(head + 4, static_cast<uint32_t>(payload.size()));
   StoreU64(head + 8, header.index);
@@ -82,11 +83,24 @@ void AppendRecord(const RecordHeader& header, absl::string_view payload,
   StoreU32(head + 32, header.offset_count);
   head[36] = static_cast<char>(header.type);
   StoreU64(head + 40, static_cast<uint64_t>(header.max_timestamp_ms));
-  uint32_t crc = crc32c::Extend(0, head + 4, kRecordHeaderBytes - 4);
-  crc = crc32c::Extend(crc, payload.data(), payload.size());
-  StoreU32(head, crc);
   out->append(head, kRecordHeaderBytes);
   out->append(payload.data(), payload.size());
+  return start;
+}
+
+void SealRecord(size_t record_start, std::string* out) {
+  CHRONIK_CHECK_LE(record_start + kRecordHeaderBytes, out->size());
+  char* record = out->data() + record_start;
+  CHRONIK_CHECK_EQ(kRecordHeaderBytes + GetU32(record + 4),
+                   out->size() - record_start)
+      << "the record to seal must be the last one";
+  // The CRC covers header bytes 4..47 and the payload.
+  StoreU32(record, crc32c::Value(record + 4, out->size() - record_start - 4));
+}
+
+void AppendRecord(const RecordHeader& header, absl::string_view payload,
+                  std::string* out) {
+  SealRecord(BeginRecord(header, payload, out), out);
 }
 
 std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {

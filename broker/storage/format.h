@@ -95,6 +95,14 @@ struct RecordHeader {
 // ignored).
 void AppendRecord(const RecordHeader& header, absl::string_view payload,
                   std::string* out);
+// AppendRecord in two steps, for a caller that rewrites the copied payload in
+// place first (a partition log assigning a batch's base offset): BeginRecord
+// appends header and payload with the CRC left zero and returns where the
+// record starts in `out`; SealRecord computes and stores the CRC of the record
+// starting there (it must be the last one in `out`).
+size_t BeginRecord(const RecordHeader& header, absl::string_view payload,
+                   std::string* out);
+void SealRecord(size_t record_start, std::string* out);
 // Parses the fixed header fields (no CRC check); nullopt when `bytes` is short
 // or the reserved bytes are not zero or the length exceeds kMaxPayloadBytes.
 std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes);

@@ -55,17 +55,21 @@
 #include "broker/env/disk.h"
 #include "broker/storage/batch_offsets.h"
 #include "broker/storage/format.h"
+#include "raft/types.h"
 
 namespace chronik::storage {
 
 // One Raft entry as stored. `offset_base`/`offset_count` are assigned by the
 // log for partition logs (the Kafka offsets of the batch in `data`) and left
-// empty otherwise.
+// empty otherwise. `data` is the Raft core's shared immutable buffer
+// (raft::Bytes): an entry goes from the Raft log to the write buffer without a
+// copy of its payload in between (raft_entry.h converts). Entries read back
+// carry the stored bytes, with the base offset the log assigned.
 struct Entry {
   uint64_t index = 0;
   uint64_t term = 0;
   uint8_t type = 0;  // opaque: the Raft core's entry type
-  std::string data = {};
+  raft::Bytes data = {};
   uint64_t offset_base = format::kNoOffset;
   uint32_t offset_count = 0;
 
@@ -131,8 +135,9 @@ class GroupLog {
   // Appends `entries` (consecutive indexes, non-decreasing terms). The first
   // index must be in [first_index(), last_index() + 1]; existing entries from
   // there on are replaced (a follower's conflicting suffix). Partition logs
-  // assign Kafka offsets into the entries' batches (the entries are modified in
-  // place).
+  // assign Kafka offsets: written into the stored copy of each batch and set in
+  // the entries' offset_base/offset_count (their shared payloads are never
+  // modified).
   absl::Status Append(absl::Span<Entry> entries);
 
   // Removes the entries after `last_kept` (>= first_index() - 1).
@@ -174,6 +179,14 @@ class GroupLog {
   // when no entry holds it (below the log start or at/after next_offset()).
   absl::StatusOr<uint64_t> IndexForOffset(uint64_t offset);
 
+  // Crashes (CHRONIK_CHECK, naming the rule and the file) when the in-memory
+  // state is inconsistent: segments ordered, contiguous (or the gap reported
+  // as damage) and chaining terms and Kafka offsets; index bounds; sizes
+  // matching the files; each sparse index sorted and inside its segment.
+  // O(segments + index points). Run after every mutation in builds without
+  // NDEBUG (tests, fastbuild); never in -c opt. A failed log is not checked.
+  void CheckInvariants() const;
+
   const std::vector<Damage>& damage() const { return damage_; }
   uint64_t size_bytes() const;
   size_t segment_count() const { return segments_.size(); }
@@ -191,9 +204,14 @@ class GroupLog {
   struct Segment;
 
  private:
+  friend class GroupLogTestPeer;  // test-only access
+
   GroupLog(env::Disk* disk, std::string dir, const LogOptions& options);
 
   absl::Status Recover(RecoveryReport* report);
+  absl::Status ListSegments(RecoveryReport* report);
+  absl::Status LoadSegments(RecoveryReport* report);
+  absl::Status ChainSegments();
   absl::Status LoadSegment(const std::string& name, bool is_last,
                            RecoveryReport* report);
   absl::Status ScanSegment(Segment& segment, bool is_last,
@@ -221,6 +239,12 @@ class GroupLog {
   // `segment`.
   absl::StatusOr<Located> Locate(Segment& segment, uint64_t index);
   absl::Status CheckDamage(uint64_t index) const;
+  // Invariants (group_log_invariants.cc).
+  void CheckSegment(const Segment& segment, bool is_last) const;
+  void CheckChain(const Segment& prev, const Segment& cur) const;
+  bool HasDamageIn(const Segment& segment) const;
+  // CheckInvariants unless NDEBUG, and only while the log has not failed.
+  void DebugCheck() const;
 
   env::Disk* const disk_;
   const std::string dir_;

@@ -223,7 +223,9 @@ TEST_F(LogStoreTest, PartitionCompletionsCarryAssignedOffsets) {
   PersistRequest r{.group_id = 7};
   for (uint64_t i = 1; i <= 3; ++i) {
     r.entries.push_back(
-        Entry{.index = i, .term = 1, .data = testing::MakeKafkaBatch(10, 5)});
+        Entry{.index = i,
+              .term = 1,
+              .data = raft::Bytes::Own(testing::MakeKafkaBatch(10, 5))});
   }
   ASSERT_TRUE(store->Enqueue(std::move(r)).ok());
   std::vector<Completion> done = store->Flush();

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "base/crc32c.h"
+#include "broker/kafka/batch_header.h"
 #include "broker/storage/group_log.h"
 
 namespace chronik::storage::testing {
@@ -25,25 +27,13 @@ inline std::vector<Entry> MakeEntries(uint64_t first, uint64_t count,
                                       uint64_t term, size_t size = 0) {
   std::vector<Entry> entries;
   for (uint64_t i = first; i < first + count; ++i) {
-    entries.push_back(Entry{.index = i,
-                            .term = term,
-                            .type = 0,
-                            .data = PayloadFor(i, term, size)});
+    entries.push_back(
+        Entry{.index = i,
+              .term = term,
+              .type = 0,
+              .data = raft::Bytes::Own(PayloadFor(i, term, size))});
   }
   return entries;
-}
-
-inline void PutBigEndian(std::string& out, size_t pos, uint64_t v, int width) {
-  for (int i = 0; i < width; ++i) {
-    out[pos + i] = static_cast<char>(v >> (8 * (width - 1 - i)));
-  }
-}
-
-inline uint64_t GetBigEndian(const std::string& in, size_t pos, int width) {
-  uint64_t v = 0;
-  for (int i = 0; i < width; ++i)
-    v = (v << 8) | static_cast<uint8_t>(in[pos + i]);
-  return v;
 }
 
 // A Kafka v2 record batch of `records` records with `body_bytes` of opaque
@@ -51,22 +41,43 @@ inline uint64_t GetBigEndian(const std::string& in, size_t pos, int width) {
 // end).
 inline std::string MakeKafkaBatch(uint32_t records, int64_t max_timestamp_ms,
                                   size_t body_bytes = 32) {
-  std::string batch(61 + body_bytes, '\0');
-  PutBigEndian(batch, 8, batch.size() - 12, 4);
-  batch[16] = 2;
-  PutBigEndian(batch, 23, records - 1, 4);
-  PutBigEndian(batch, 27, static_cast<uint64_t>(max_timestamp_ms), 8);
-  PutBigEndian(batch, 35, static_cast<uint64_t>(max_timestamp_ms), 8);
-  PutBigEndian(batch, 57, records, 4);
-  for (size_t i = 61; i < batch.size(); ++i) batch[i] = static_cast<char>(i);
-  PutBigEndian(batch, 17, crc32c::Value(batch.data() + 21, batch.size() - 21),
-               4);
+  std::string batch(kafka::kBatchHeaderBytes + body_bytes, '\0');
+  for (size_t i = kafka::kBatchHeaderBytes; i < batch.size(); ++i) {
+    batch[i] = static_cast<char>(i);
+  }
+  kafka::BatchHeader header;
+  header.batch_length =
+      static_cast<int32_t>(batch.size() - kafka::kBatchLogOverheadBytes);
+  header.last_offset_delta = static_cast<int32_t>(records - 1);
+  header.base_timestamp = max_timestamp_ms;
+  header.max_timestamp = max_timestamp_ms;
+  header.record_count = static_cast<int32_t>(records);
+  kafka::WriteBatchHeader(header, absl::MakeSpan(batch));
+  header.crc =
+      crc32c::Value(absl::string_view(batch).substr(kafka::kBatchCrcStart));
+  kafka::WriteBatchHeader(header, absl::MakeSpan(batch));
   return batch;
 }
 
-inline bool KafkaBatchCrcOk(const std::string& batch) {
-  return GetBigEndian(batch, 17, 4) ==
-         crc32c::Value(batch.data() + 21, batch.size() - 21);
+// The base offset written into a stored batch.
+inline uint64_t BatchBaseOffset(absl::string_view batch) {
+  return static_cast<uint64_t>(kafka::ReadBatchHeader(batch).base_offset);
+}
+
+inline bool KafkaBatchCrcOk(absl::string_view batch) {
+  return kafka::ReadBatchHeader(batch).crc ==
+         crc32c::Value(batch.substr(kafka::kBatchCrcStart));
+}
+
+// The same for an entry's payload.
+inline absl::string_view View(const raft::Bytes& bytes) {
+  return absl::string_view(bytes.data(), bytes.size());
+}
+inline uint64_t BatchBaseOffset(const raft::Bytes& batch) {
+  return BatchBaseOffset(View(batch));
+}
+inline bool KafkaBatchCrcOk(const raft::Bytes& batch) {
+  return KafkaBatchCrcOk(View(batch));
 }
 
 }  // namespace chronik::storage::testing

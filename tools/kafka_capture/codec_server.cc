@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/kafka/errors.h"
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/record_batch.h"
 
@@ -25,8 +26,6 @@ namespace {
 
 constexpr int kMaxConnections = 64;
 constexpr int32_t kMaxFrameBytes = 64 * 1024 * 1024;
-constexpr int16_t kErrorUnknownTopicOrPartition = 3;
-constexpr int16_t kErrorOffsetOutOfRange = 1;
 
 struct Partition {
   std::vector<std::string> batches;  // offsets assigned
@@ -109,7 +108,7 @@ class Server {
         p.partition_index = partition.partition_index;
         auto it = partitions_.find(topic.name);
         if (it == partitions_.end() || partition.partition_index != 0) {
-          p.error_code = kErrorUnknownTopicOrPartition;
+          p.error_code = error::kUnknownTopicOrPartition;
         } else {
           p.error_code = Append(it->second, partition.records.value_or(""),
                                 &p.base_offset);
@@ -136,7 +135,7 @@ class Server {
     *base_offset = log.next_offset;
     for (const RecordBatchView& batch : *batches) {
       std::string stored(batch.bytes);
-      AssignBaseOffset(stored.data(), log.next_offset);
+      WriteBaseOffset(absl::MakeSpan(stored), log.next_offset);
       log.next_offset += batch.header.last_offset_delta + 1;
       log.batches.push_back(std::move(stored));
     }
@@ -153,9 +152,9 @@ class Server {
         p.partition_index = partition.partition;
         auto it = partitions_.find(topic.topic);
         if (it == partitions_.end() || partition.partition != 0) {
-          p.error_code = kErrorUnknownTopicOrPartition;
+          p.error_code = error::kUnknownTopicOrPartition;
         } else if (partition.fetch_offset > it->second.next_offset) {
-          p.error_code = kErrorOffsetOutOfRange;
+          p.error_code = error::kOffsetOutOfRange;
         } else {
           const Partition& log = it->second;
           p.high_watermark = log.next_offset;
@@ -223,7 +222,7 @@ class Server {
     JoinGroupResponse out;
     if (r.member_id.empty() && h.api_version >= 4) {
       // KIP-394: hand out a member id and ask the member to join again.
-      out.error_code = 79;  // MEMBER_ID_REQUIRED
+      out.error_code = error::kMemberIdRequired;
       out.member_id = "member-" + std::to_string(++next_member_);
       out.protocol_name = "";
       return EncodeResponseFrame(h, out);

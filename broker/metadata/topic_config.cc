@@ -1,0 +1,198 @@
+#include "broker/metadata/topic_config.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/check.h"
+
+namespace chronik::metadata {
+namespace {
+
+using Type = TopicConfigType;
+constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+constexpr int64_t kLongMax = std::numeric_limits<int64_t>::max();
+
+// Names, defaults and ranges are Kafka's (TopicConfig / LogConfig), narrowed
+// to what chronik implements. Sorted by name (checked in FindTopicConfig's
+// test).
+constexpr TopicConfigSpec kSpecs[] = {
+    {.name = "cleanup.policy",
+     .default_value = "delete",
+     .type = Type::kString,
+     .allowed = "delete",
+     .doc = "old segments are deleted by retention; compaction is not "
+            "supported"},
+    {.name = "compression.type",
+     .default_value = "producer",
+     .type = Type::kString,
+     .allowed = "producer",
+     .doc = "batches are stored as the producer compressed them"},
+    {.name = "max.message.bytes",
+     .default_value = "1048588",
+     .type = Type::kInt,
+     .min = 0,
+     .max = kIntMax,
+     .doc = "largest record batch accepted"},
+    {.name = "message.timestamp.type",
+     .default_value = "CreateTime",
+     .type = Type::kString,
+     .allowed = "CreateTime",
+     .doc = "timestamps are the producer's"},
+    {.name = "min.insync.replicas",
+     .default_value = "1",
+     .type = Type::kInt,
+     .min = 1,
+     .max = kIntMax,
+     .doc = "replicas that must hold a write for acks=all"},
+    {.name = "retention.bytes",
+     .default_value = "-1",
+     .type = Type::kLong,
+     .min = -1,
+     .max = kLongMax,
+     .doc = "a partition's log is cut to this size (-1: no limit)"},
+    {.name = "retention.ms",
+     .default_value = "604800000",
+     .type = Type::kLong,
+     .min = -1,
+     .max = kLongMax,
+     .doc = "segments older than this are deleted (-1: no limit)"},
+    {.name = "segment.bytes",
+     .default_value = "67108864",
+     .type = Type::kInt,
+     .min = 14,
+     .max = kIntMax,
+     .doc = "size at which a log segment rolls"},
+    {.name = "unclean.leader.election.enable",
+     .default_value = "false",
+     .type = Type::kBoolean,
+     .allowed = "false",
+     .doc = "Raft never elects a leader that lacks committed data"},
+};
+
+absl::Status Invalid(const TopicConfigSpec& spec, absl::string_view value,
+                     absl::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "topic config ", spec.name, "='", value, "' is invalid: ", rule));
+}
+
+absl::Status CheckAllowed(const TopicConfigSpec& spec,
+                          absl::string_view value) {
+  if (*spec.allowed == '\0') return absl::OkStatus();
+  for (absl::string_view allowed : absl::StrSplit(spec.allowed, ',')) {
+    if (value == allowed) return absl::OkStatus();
+  }
+  return Invalid(spec, value,
+                 absl::StrCat("chronik supports only ", spec.allowed, " (",
+                              spec.doc, ")"));
+}
+
+int64_t EffectiveInt(const metapb::TopicInfo& topic, absl::string_view name) {
+  const std::string value = TopicConfigValue(topic, name);
+  int64_t parsed = 0;
+  CHRONIK_CHECK(absl::SimpleAtoi(value, &parsed))
+      << "stored topic config " << name << "='" << value
+      << "' was not validated";
+  return parsed;
+}
+
+}  // namespace
+
+absl::Span<const TopicConfigSpec> TopicConfigSpecs() { return kSpecs; }
+
+const TopicConfigSpec* FindTopicConfig(absl::string_view name) {
+  const auto* it =
+      std::lower_bound(std::begin(kSpecs), std::end(kSpecs), name,
+                       [](const TopicConfigSpec& spec, absl::string_view n) {
+                         return absl::string_view(spec.name) < n;
+                       });
+  if (it == std::end(kSpecs) || name != it->name) return nullptr;
+  return it;
+}
+
+std::vector<std::pair<std::string, std::string>> DefaultTopicConfigs() {
+  std::vector<std::pair<std::string, std::string>> defaults;
+  for (const TopicConfigSpec& spec : kSpecs) {
+    defaults.emplace_back(spec.name, spec.default_value);
+  }
+  return defaults;
+}
+
+absl::Status ValidateTopicConfig(absl::string_view name,
+                                 absl::string_view value) {
+  const TopicConfigSpec* spec = FindTopicConfig(name);
+  if (spec == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown or unsupported topic config '", name, "'"));
+  }
+  switch (spec->type) {
+    case Type::kBoolean: {
+      const std::string lower = absl::AsciiStrToLower(value);
+      if (lower != "true" && lower != "false") {
+        return Invalid(*spec, value, "not a boolean (true or false)");
+      }
+      return CheckAllowed(*spec, lower);
+    }
+    case Type::kInt:
+    case Type::kLong: {
+      int64_t parsed = 0;
+      if (!absl::SimpleAtoi(value, &parsed) ||
+          (spec->type == Type::kInt &&
+           (parsed < std::numeric_limits<int32_t>::min() ||
+            parsed > kIntMax))) {
+        return Invalid(*spec, value,
+                       spec->type == Type::kInt ? "not an int" : "not a long");
+      }
+      if (parsed < spec->min || parsed > spec->max) {
+        return Invalid(
+            *spec, value,
+            absl::StrCat("must be in [", spec->min, ", ", spec->max, "]"));
+      }
+      return absl::OkStatus();
+    }
+    case Type::kString:
+      return CheckAllowed(*spec, value);
+  }
+  return absl::OkStatus();
+}
+
+std::string TopicConfigValue(const metapb::TopicInfo& topic,
+                             absl::string_view name) {
+  const TopicConfigSpec* spec = FindTopicConfig(name);
+  CHRONIK_CHECK(spec != nullptr) << "unsupported topic config " << name;
+  for (const metapb::TopicConfigEntry& entry : topic.configs()) {
+    if (entry.name() == name) return entry.value();
+  }
+  return spec->default_value;
+}
+
+int64_t RetentionMs(const metapb::TopicInfo& topic) {
+  return EffectiveInt(topic, "retention.ms");
+}
+
+int64_t RetentionBytes(const metapb::TopicInfo& topic) {
+  return EffectiveInt(topic, "retention.bytes");
+}
+
+int32_t MaxMessageBytes(const metapb::TopicInfo& topic) {
+  return static_cast<int32_t>(EffectiveInt(topic, "max.message.bytes"));
+}
+
+int32_t SegmentBytes(const metapb::TopicInfo& topic) {
+  return static_cast<int32_t>(EffectiveInt(topic, "segment.bytes"));
+}
+
+int32_t MinInsyncReplicas(const metapb::TopicInfo& topic,
+                          int32_t broker_default) {
+  for (const metapb::TopicConfigEntry& entry : topic.configs()) {
+    if (entry.name() == "min.insync.replicas") {
+      return static_cast<int32_t>(EffectiveInt(topic, entry.name()));
+    }
+  }
+  return broker_default;
+}
+
+}  // namespace chronik::metadata

@@ -1,0 +1,76 @@
+// Topic configs: the one table of the per-topic configs chronik supports, with
+// Kafka's names and defaults, their types and what values are accepted.
+//
+// A topic stores only its overrides (metapb::TopicInfo::configs, sorted by
+// name); every other config has its default. The metadata state machine
+// validates every override with ValidateTopicConfig before it is stored
+// (CreateTopic, AlterTopicConfigs: INVALID_CONFIG otherwise), so the typed
+// getters below never meet a value they cannot parse. DescribeConfigs lists
+// DefaultTopicConfigs() merged with the overrides; the broker reads retention
+// with RetentionMs/RetentionBytes.
+//
+// Supported means implemented: values Kafka accepts but chronik does not
+// implement are refused rather than silently ignored (cleanup.policy=compact,
+// compression.type other than "producer", message.timestamp.type=
+// LogAppendTime, unclean.leader.election.enable=true).
+//
+// Pure functions over a constant table; thread-safe.
+#ifndef CHRONIK_BROKER_METADATA_TOPIC_CONFIG_H_
+#define CHRONIK_BROKER_METADATA_TOPIC_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "proto/metadata.pb.h"
+
+namespace chronik::metadata {
+
+enum class TopicConfigType : uint8_t { kBoolean, kInt, kLong, kString };
+
+struct TopicConfigSpec {
+  const char* name;           // Kafka's name, e.g. "retention.ms"
+  const char* default_value;  // as DescribeConfigs shows it
+  TopicConfigType type;
+  // kInt/kLong: the accepted range (inclusive).
+  int64_t min = 0;
+  int64_t max = 0;
+  // Non-empty: the only accepted values, comma-separated (kBoolean, kString).
+  const char* allowed = "";
+  const char* doc = "";
+};
+
+// Every supported topic config, sorted by name.
+absl::Span<const TopicConfigSpec> TopicConfigSpecs();
+// nullptr for a name not in the table.
+const TopicConfigSpec* FindTopicConfig(absl::string_view name);
+// (name, default) of every supported config, sorted by name.
+std::vector<std::pair<std::string, std::string>> DefaultTopicConfigs();
+
+// OK when `name` is supported and `value` parses as its type and is accepted;
+// InvalidArgument naming the config and the rule otherwise.
+absl::Status ValidateTopicConfig(absl::string_view name,
+                                 absl::string_view value);
+
+// The effective value of config `name` (supported, CHECKed) of `topic`: its
+// override, or the default.
+std::string TopicConfigValue(const metapb::TopicInfo& topic,
+                             absl::string_view name);
+
+// Typed getters of the configs the broker acts on.
+int64_t RetentionMs(const metapb::TopicInfo& topic);     // -1: no time limit
+int64_t RetentionBytes(const metapb::TopicInfo& topic);  // -1: no size limit
+int32_t MaxMessageBytes(const metapb::TopicInfo& topic);
+int32_t SegmentBytes(const metapb::TopicInfo& topic);
+// min.insync.replicas: the topic's override, else `broker_default` (the
+// broker's own setting takes the place of the table's default, as in Kafka).
+int32_t MinInsyncReplicas(const metapb::TopicInfo& topic,
+                          int32_t broker_default);
+
+}  // namespace chronik::metadata
+
+#endif  // CHRONIK_BROKER_METADATA_TOPIC_CONFIG_H_

@@ -1,0 +1,92 @@
+// Internals shared by GroupLog's source files (group_log.cc,
+// group_log_recovery.cc, group_log_invariants.cc): the in-memory state of one
+// segment, chunked positional reads and the bookkeeping of one record.
+// Nothing outside GroupLog includes this.
+#ifndef CHRONIK_BROKER_STORAGE_GROUP_LOG_INTERNAL_H_
+#define CHRONIK_BROKER_STORAGE_GROUP_LOG_INTERNAL_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "broker/env/disk.h"
+#include "broker/storage/format.h"
+#include "broker/storage/group_log.h"
+
+namespace chronik::storage {
+
+using format::kRecordHeaderBytes;
+using format::kSegmentHeaderBytes;
+
+struct GroupLog::Segment {
+  std::string name;
+  std::string path;
+  format::SegmentHeader header;
+  bool header_ok =
+      true;  // false: unreadable header, the whole segment is damage
+  bool damaged_tail =
+      false;                // a bad record with nothing valid after it (sealed)
+  uint64_t last_index = 0;  // header.first_index - 1 when empty
+  uint64_t last_term = 0;   // term of the last entry, or header.prev_term
+  uint64_t end_position = kSegmentHeaderBytes;
+  uint64_t next_offset = 0;  // next Kafka offset after the last entry
+  int64_t max_timestamp_ms = -1;
+  std::vector<IndexPoint> points;
+  std::unique_ptr<env::File> file;
+  bool dirty = false;   // has writes or truncates not yet synced
+  bool sealed = false;  // rolled; has (or had) an index file
+};
+
+namespace internal {
+
+// Positional reads in chunks: Get(pos, n) returns [pos, pos + n) clipped to
+// `limit`, valid until the next call.
+class ChunkReader {
+ public:
+  ChunkReader(const env::File* file, uint64_t limit, size_t chunk_bytes)
+      : file_(file), limit_(limit), chunk_bytes_(chunk_bytes) {}
+
+  absl::StatusOr<absl::string_view> Get(uint64_t pos, size_t n) {
+    if (pos >= limit_) return absl::string_view();
+    n = static_cast<size_t>(std::min<uint64_t>(n, limit_ - pos));
+    if (pos < start_ || pos + n > start_ + buffer_.size()) {
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(std::max(n, chunk_bytes_), limit_ - pos));
+      buffer_.resize(want);
+      absl::StatusOr<size_t> got = file_->ReadAt(pos, want, buffer_.data());
+      if (!got.ok()) return got.status();
+      buffer_.resize(*got);
+      start_ = pos;
+    }
+    const size_t offset = static_cast<size_t>(pos - start_);
+    return absl::string_view(buffer_).substr(offset, n);
+  }
+
+ private:
+  const env::File* const file_;
+  const uint64_t limit_;
+  const size_t chunk_bytes_;
+  std::string buffer_;
+  uint64_t start_ = 0;
+};
+
+inline absl::Status IgnoreNotFound(absl::Status status) {
+  return absl::IsNotFound(status) ? absl::OkStatus() : status;
+}
+
+// Records one entry at `pos` in the segment's bookkeeping and sparse index: a
+// point at the first record, at each term change, and every
+// `index_interval_bytes`.
+void AddRecord(GroupLog::Segment& seg, uint64_t pos,
+               const format::RecordHeader& header, bool force_point,
+               uint64_t index_interval_bytes);
+
+}  // namespace internal
+}  // namespace chronik::storage
+
+#endif  // CHRONIK_BROKER_STORAGE_GROUP_LOG_INTERNAL_H_
