@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/splitmix64.h"
 #include "broker/runtime/http.h"
 #include "broker/runtime/log.h"
 #include "broker/runtime/parallel_sync.h"
@@ -238,7 +239,7 @@ NodeEnvironment Server::MakeNodeEnvironment() {
   environment.env.seed =
       options_.seed != 0
           ? options_.seed
-          : (options_.config.node_id * 0x9E3779B97F4A7C15ull) ^
+          : (options_.config.node_id * splitmix64::kGamma) ^
                 static_cast<uint64_t>(std::chrono::steady_clock::now()
                                           .time_since_epoch()
                                           .count());

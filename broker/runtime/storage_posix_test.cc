@@ -57,7 +57,7 @@ void ExpectLog(GroupStorage& g, uint64_t lo, uint64_t hi, uint64_t term) {
     for (const Entry& e : got) {
       ASSERT_EQ(e.index, i);
       ASSERT_EQ(e.term, term);
-      ASSERT_EQ(e.data, storage::testing::PayloadFor(i, term, 500));
+      ASSERT_EQ(e.data.view(), storage::testing::PayloadFor(i, term, 500));
       ++i;
     }
   }

@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/record_batch.h"
-#include "broker/server/errors.h"
 #include "broker/server/testing/test_driver.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -227,7 +227,7 @@ TEST_F(BrokerTest, ApiVersionsListsServedApisAndUnknownVersionGetsV0Error) {
   frame[3] = static_cast<char>(body.size());
   Write(kConn, frame + body);
   auto answer = Receive<kafka::ApiVersionsResponse>(0);
-  EXPECT_EQ(answer.error_code, error::kUnsupportedVersion);
+  EXPECT_EQ(answer.error_code, kafka::error::kUnsupportedVersion);
   EXPECT_THAT(answer.api_keys, SizeIs(1));
   EXPECT_EQ(answer.api_keys[0].api_key, 18);
 }
@@ -236,7 +236,7 @@ TEST_F(BrokerTest, CreateProduceFetchListOffsets) {
   auto created = CreateTopic("orders", 3);
   ASSERT_EQ(created.topics.at(0).error_code, 0);
   EXPECT_EQ(CreateTopic("orders", 3).topics.at(0).error_code,
-            error::kTopicAlreadyExists);
+            kafka::error::kTopicAlreadyExists);
   auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
   ASSERT_THAT(metadata.topics, SizeIs(1));
   ASSERT_THAT(metadata.topics[0].partitions, SizeIs(3));
@@ -255,7 +255,7 @@ TEST_F(BrokerTest, CreateProduceFetchListOffsets) {
   EXPECT_THAT(FetchedOffsets(fetched), ElementsAre(0, 1, 2, 3, 4));
   EXPECT_THAT(FetchedOffsets(Fetch("orders", 1, 3)), ElementsAre(3, 4));
   EXPECT_EQ(Fetch("orders", 1, 6).responses[0].partitions[0].error_code,
-            error::kOffsetOutOfRange);
+            kafka::error::kOffsetOutOfRange);
 
   kafka::ListOffsetsRequest list;
   kafka::ListOffsetsRequest::ListOffsetsTopic topic;
@@ -294,7 +294,7 @@ TEST_F(BrokerTest, CorruptBatchIsRejectedAndBrokerKeepsServing) {
   batch[batch.size() - 1] ^= 0x40;  // breaks the CRC
   auto produced = Produce("t", 0, batch);
   EXPECT_EQ(produced.responses[0].partitions[0].error_code,
-            error::kCorruptMessage);
+            kafka::error::kCorruptMessage);
   EXPECT_EQ(Produce("t", 0, Batch(1)).responses[0].partitions[0].base_offset,
             0);
 }
@@ -321,7 +321,8 @@ TEST_F(BrokerTest, IdempotentProducerDeduplicatesAndDetectsGaps) {
   EXPECT_EQ(duplicate.responses[0].partitions[0].error_code, 0);
   EXPECT_EQ(duplicate.responses[0].partitions[0].base_offset, 0);
   auto gap = Produce("idem", 0, Batch(1, pid, 9));
-  EXPECT_EQ(gap.responses[0].partitions[0].error_code, 45);
+  EXPECT_EQ(gap.responses[0].partitions[0].error_code,
+            kafka::error::kOutOfOrderSequenceNumber);
   EXPECT_EQ(Fetch("idem", 0, 0).responses[0].partitions[0].high_watermark, 5)
       << "the duplicate was not appended";
   auto next = Call<kafka::InitProducerIdResponse>(
@@ -337,7 +338,8 @@ TEST_F(BrokerTest,
   // Many asks before anything is processed further: one creation.
   auto first = Call<kafka::MetadataResponse>(request, 12);
   const int16_t first_error = first.topics.at(0).error_code;
-  EXPECT_TRUE(first_error == error::kLeaderNotAvailable || first_error == 0);
+  EXPECT_TRUE(first_error == kafka::error::kLeaderNotAvailable ||
+              first_error == 0);
   for (int i = 0; i < 5; ++i) Call<kafka::MetadataResponse>(request, 12);
   auto all = Call<kafka::MetadataResponse>(AllTopics(), 12);
   ASSERT_THAT(all.topics, SizeIs(1));
@@ -346,13 +348,13 @@ TEST_F(BrokerTest,
   // Produce to a missing topic also creates it.
   auto produced = Produce("auto2", 0, Batch(1));
   EXPECT_EQ(produced.responses[0].partitions[0].error_code,
-            error::kLeaderNotAvailable);
+            kafka::error::kLeaderNotAvailable);
   EXPECT_EQ(Produce("auto2", 0, Batch(1)).responses[0].partitions[0].error_code,
             0);
   // Invalid names are refused, never created.
   request.topics->at(0).name = "bad/name";
   EXPECT_EQ(Call<kafka::MetadataResponse>(request, 12).topics.at(0).error_code,
-            error::kInvalidTopic);
+            kafka::error::kInvalidTopic);
 }
 
 TEST_F(BrokerTest, ConsumerGroupJoinSyncCommitFetchOffsets) {
@@ -370,7 +372,7 @@ TEST_F(BrokerTest, ConsumerGroupJoinSyncCommitFetchOffsets) {
   join.protocol_type = "consumer";
   join.protocols.push_back({"range", "meta"});
   auto required = Call<kafka::JoinGroupResponse>(join, 5);
-  EXPECT_EQ(required.error_code, 79);  // MEMBER_ID_REQUIRED
+  EXPECT_EQ(required.error_code, kafka::error::kMemberIdRequired);
   join.member_id = required.member_id;
   auto joined = Call<kafka::JoinGroupResponse>(join, 5);
   ASSERT_EQ(joined.error_code, 0);
@@ -552,7 +554,7 @@ TEST_F(BrokerTest, RetentionBySizeDropsOldSegmentsAndMovesTheLogStart) {
   EXPECT_GT(earliest, 0) << "old segments were removed";
   EXPECT_EQ(offsets.topics.at(0).partitions.at(1).offset, 400);
   EXPECT_EQ(Fetch("short", 0, 0).responses[0].partitions[0].error_code,
-            error::kOffsetOutOfRange);
+            kafka::error::kOffsetOutOfRange);
   auto tail = Fetch("short", 0, earliest);
   EXPECT_EQ(tail.responses[0].partitions[0].error_code, 0);
   EXPECT_EQ(FetchedOffsets(tail).front(), earliest);
@@ -567,7 +569,7 @@ TEST_F(BrokerTest, RetentionBySizeDropsOldSegmentsAndMovesTheLogStart) {
   for (int i = 0; i < 20; ++i) Tick();
   EXPECT_EQ(FetchedOffsets(Fetch("recent", 0, 0)).front(), 0);
   EXPECT_EQ(Fetch("ancient", 0, 0).responses[0].partitions[0].error_code,
-            error::kOffsetOutOfRange);
+            kafka::error::kOffsetOutOfRange);
 }
 
 TEST_F(BrokerTest, MalformedFramesCloseOnlyThatConnection) {
@@ -599,7 +601,7 @@ TEST_F(BrokerTest, DeleteTopicRemovesIt) {
   auto deleted = Call<kafka::DeleteTopicsResponse>(request, 4);
   EXPECT_EQ(deleted.responses.at(0).error_code, 0);
   EXPECT_EQ(deleted.responses.at(1).error_code,
-            error::kUnknownTopicOrPartition);
+            kafka::error::kUnknownTopicOrPartition);
   auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
   EXPECT_THAT(metadata.topics, SizeIs(0));
   EXPECT_EQ(broker_->Metrics().partitions, 0u);

@@ -15,8 +15,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
-#include "broker/server/errors.h"
 #include "broker/server/in_process_cluster.h"
 #include "gtest/gtest.h"
 
@@ -102,8 +102,9 @@ class FaultRun {
       auto created = cluster_.Call<kafka::CreateTopicsResponse>(
           static_cast<raft::NodeId>(controller), create, 4);
       if (created.has_value() &&
-          (created->topics.at(0).error_code == error::kNone ||
-           created->topics.at(0).error_code == error::kTopicAlreadyExists)) {
+          (created->topics.at(0).error_code == kafka::error::kNone ||
+           created->topics.at(0).error_code ==
+               kafka::error::kTopicAlreadyExists)) {
         Settle();
         return;
       }
@@ -170,7 +171,7 @@ class FaultRun {
       return;
     }
     const auto& partition = response->responses.at(0).partitions.at(0);
-    if (partition.error_code == error::kNone) {
+    if (partition.error_code == kafka::error::kNone) {
       acked_.push_back(next_);
       ++next_;
       unacked_attempted_ = false;

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 
 namespace chronik::broker {
 
@@ -40,12 +40,13 @@ void GroupService::OnMetadataLeaderChange(raft::NodeId leader,
                                           raft::Term term) {
   const bool leads = leader == self_;
   if (leads && (coordinator_ == nullptr || coordinator_term_ != term)) {
-    if (coordinator_ != nullptr) coordinator_->Reset(error::kNotCoordinator);
+    if (coordinator_ != nullptr)
+      coordinator_->Reset(kafka::error::kNotCoordinator);
     AnswerCompletions();
     coordinator_ = std::make_unique<group::GroupCoordinator>(term);
     coordinator_term_ = term;
   } else if (!leads && coordinator_ != nullptr) {
-    coordinator_->Reset(error::kNotCoordinator);
+    coordinator_->Reset(kafka::error::kNotCoordinator);
     AnswerCompletions();  // parked joins/syncs get NOT_COORDINATOR
     coordinator_.reset();
   }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/splitmix64.h"
 
 namespace chronik::broker {
 
@@ -17,7 +18,7 @@ MetadataClient::MetadataClient(const config::ServerConfig& config,
       log_(env.log),
       host_(host),
       out_(out),
-      rng_(env.seed ^ (config.node_id * 0x9E3779B97F4A7C15ull)) {
+      rng_(env.seed ^ (config.node_id * splitmix64::kGamma)) {
   CHRONIK_CHECK(clock_ != nullptr && log_ != nullptr && host_ != nullptr &&
                 out_ != nullptr);
 }

@@ -3,29 +3,17 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
-#include "broker/server/errors.h"
+#include "broker/metadata/topic_config.h"
 
 namespace chronik::broker {
 namespace {
 
 // Bytes read per step when scanning a log for a timestamp.
 constexpr uint64_t kMaxScanReadBytes = 1 << 20;
-
-// A topic's integer config, or `fallback` when unset or not a number.
-int64_t TopicConfigInt(const metapb::TopicInfo& topic, const std::string& name,
-                       int64_t fallback) {
-  for (const metapb::TopicConfigEntry& entry : topic.configs()) {
-    int64_t value;
-    if (entry.name() == name && absl::SimpleAtoi(entry.value(), &value)) {
-      return value;
-    }
-  }
-  return fallback;
-}
 
 }  // namespace
 
@@ -72,7 +60,7 @@ void PartitionManager::Reconcile(const metadata::MetadataState& state) {
 void PartitionManager::Remove(uint64_t group_id) {
   auto it = partitions_.find(group_id);
   CHRONIK_CHECK(it != partitions_.end());
-  it->second->FailPending(error::kUnknownTopicOrPartition);
+  it->second->FailPending(kafka::error::kUnknownTopicOrPartition);
   if (absl::Status deleted = host_->DeleteGroup(group_id); !deleted.ok()) {
     log_->Log(env::LogLevel::kError,
               absl::StrCat("deleting the log of group ", group_id, ": ",
@@ -144,15 +132,15 @@ int16_t PartitionManager::LeaderReplica(const metadata::MetadataState& state,
                                         PartitionReplica** replica) {
   *replica = nullptr;
   if (state.FindTopic(topic) == nullptr) {
-    return error::kUnknownTopicOrPartition;
+    return kafka::error::kUnknownTopicOrPartition;
   }
   PartitionReplica* found = Find(state, topic, partition);
   if (found == nullptr || !found->is_leader() ||
       (require_ready && !found->leader_ready())) {
-    return error::kNotLeaderOrFollower;
+    return kafka::error::kNotLeaderOrFollower;
   }
   *replica = found;
-  return error::kNone;
+  return kafka::error::kNone;
 }
 
 int32_t PartitionManager::PartitionLeader(
@@ -187,7 +175,7 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
       if (!out->empty() && out->size() + entry.data.size() > max_bytes) {
         return absl::OkStatus();
       }
-      out->append(entry.data);
+      out->append(entry.data.view());
     }
     *index = entries.back().index + 1;
   }
@@ -234,9 +222,13 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
     }
     for (const storage::Entry& entry : entries) {
       if (entry.offset_count == 0) continue;
-      if (ReadBatchFacts(entry.data).max_timestamp_ms < timestamp_ms) continue;
-      absl::StatusOr<kafka::RecordBatchView> batch =
-          kafka::ParseRecordBatch(entry.data);
+      if (ReadBatchFacts(
+              absl::string_view(entry.data.data(), entry.data.size()))
+              .max_timestamp_ms < timestamp_ms) {
+        continue;
+      }
+      absl::StatusOr<kafka::RecordBatchView> batch = kafka::ParseRecordBatch(
+          absl::string_view(entry.data.data(), entry.data.size()));
       if (!batch.ok()) continue;
       absl::StatusOr<std::vector<kafka::Record>> records =
           kafka::DecodeRecords(*batch);
@@ -264,8 +256,8 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
     if (topic == nullptr || storage == nullptr) continue;
     storage::RetentionLimits limits;
     limits.now_ms = now;
-    limits.retention_ms = TopicConfigInt(*topic, "retention.ms", 604800000);
-    limits.retention_bytes = TopicConfigInt(*topic, "retention.bytes", -1);
+    limits.retention_ms = metadata::RetentionMs(*topic);
+    limits.retention_bytes = metadata::RetentionBytes(*topic);
     // Never what is not applied here, nor what a follower still needs.
     limits.max_removable_index = partition->applied_index();
     if (const raft::RawNode* node = host_->node(group_id);

@@ -3,44 +3,23 @@
 #include <utility>
 
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 
 namespace chronik::broker {
-namespace {
-
-// Positions in a Kafka v2 batch (see broker/kafka/record_batch.h).
-constexpr size_t kLastOffsetDeltaPos = 23;
-constexpr size_t kMaxTimestampPos = 35;
-constexpr size_t kProducerIdPos = 43;
-constexpr size_t kProducerEpochPos = 51;
-constexpr size_t kBaseSequencePos = 53;
-constexpr size_t kHeaderBytes = 61;
-
-uint64_t ReadBigEndian(std::string_view data, size_t pos, int width) {
-  uint64_t value = 0;
-  for (int i = 0; i < width; ++i) {
-    value = (value << 8) | static_cast<uint8_t>(data[pos + i]);
-  }
-  return value;
-}
-
-}  // namespace
-
-BatchFacts ReadBatchFacts(std::string_view batch) {
-  CHRONIK_CHECK_GE(batch.size(), kHeaderBytes);
+BatchFacts FactsOf(const kafka::BatchHeader& header) {
   BatchFacts facts;
-  facts.record_count =
-      static_cast<int32_t>(ReadBigEndian(batch, kLastOffsetDeltaPos, 4)) + 1;
-  facts.max_timestamp_ms =
-      static_cast<int64_t>(ReadBigEndian(batch, kMaxTimestampPos, 8));
-  facts.producer_id =
-      static_cast<int64_t>(ReadBigEndian(batch, kProducerIdPos, 8));
-  facts.producer_epoch =
-      static_cast<int16_t>(ReadBigEndian(batch, kProducerEpochPos, 2));
-  facts.base_sequence =
-      static_cast<int32_t>(ReadBigEndian(batch, kBaseSequencePos, 4));
+  facts.record_count = header.last_offset_delta + 1;
+  facts.max_timestamp_ms = header.max_timestamp;
+  facts.producer_id = header.producer_id;
+  facts.producer_epoch = header.producer_epoch;
+  facts.base_sequence = header.base_sequence;
   CHRONIK_CHECK_GT(facts.record_count, 0);
   return facts;
+}
+
+BatchFacts ReadBatchFacts(absl::string_view batch) {
+  CHRONIK_CHECK_GE(batch.size(), kafka::kBatchHeaderBytes);
+  return FactsOf(kafka::ReadBatchHeader(batch));
 }
 
 PartitionReplica::PartitionReplica(std::string topic, int32_t partition,
@@ -55,7 +34,8 @@ void PartitionReplica::Apply(const raft::Entry& entry) {
   applied_index_ = entry.index;
   std::optional<int64_t> base_offset;
   if (entry.type == raft::EntryType::kNormal && !entry.data.empty()) {
-    const BatchFacts facts = ReadBatchFacts(entry.data.view());
+    const BatchFacts facts =
+        ReadBatchFacts(absl::string_view(entry.data.data(), entry.data.size()));
     base_offset = next_offset_;
     producers_.Record(partition::ProducerBatch{
         facts.producer_id, facts.producer_epoch, facts.base_sequence,
@@ -79,9 +59,9 @@ void PartitionReplica::Apply(const raft::Entry& entry) {
   }
   for (AppendDone& done : pending.waiters) {
     if (ours) {
-      done(error::kNone, *base_offset);
+      done(kafka::error::kNone, *base_offset);
     } else {
-      done(error::kNotLeaderOrFollower, -1);
+      done(kafka::error::kNotLeaderOrFollower, -1);
     }
   }
 }
@@ -90,7 +70,7 @@ void PartitionReplica::OnLeaderChange(raft::NodeId leader, raft::Term term) {
   const bool now_leader = leader == self_;
   if (now_leader && is_leader_ && term == leader_term_) return;
   if (!now_leader || term != leader_term_)
-    FailPending(error::kNotLeaderOrFollower);
+    FailPending(kafka::error::kNotLeaderOrFollower);
   is_leader_ = now_leader;
   leader_term_ = term;
   leader_ready_ = false;

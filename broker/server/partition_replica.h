@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "broker/kafka/batch_header.h"
 #include "broker/partition/producer_state.h"
 #include "raft/types.h"
 
@@ -37,8 +39,9 @@ struct BatchFacts {
   int32_t record_count = 0;  // offsets the batch takes
   int64_t max_timestamp_ms = -1;
 };
-// Reads them from a batch that passed validation (fixed positions).
-BatchFacts ReadBatchFacts(std::string_view batch);
+BatchFacts FactsOf(const kafka::BatchHeader& header);
+// Reads them from a batch that passed validation.
+BatchFacts ReadBatchFacts(absl::string_view batch);
 
 class PartitionReplica {
  public:

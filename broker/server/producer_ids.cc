@@ -1,7 +1,7 @@
 #include "broker/server/producer_ids.h"
 
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 
 namespace chronik::broker {
 
@@ -16,7 +16,7 @@ ProducerIdAllocator::ProducerIdAllocator(raft::NodeId self, env::Clock* clock,
 void ProducerIdAllocator::Request(const RequestContext& context) {
   if (waiting_.size() >= kMaxPendingInitProducerIds) {
     kafka::InitProducerIdResponse response;
-    response.error_code = error::kCoordinatorNotAvailable;
+    response.error_code = kafka::error::kCoordinatorNotAvailable;
     connections_->Finish(context, response, true);
     return;
   }
@@ -33,7 +33,8 @@ void ProducerIdAllocator::Serve() {
       response.producer_id = next_id_++;
       response.producer_epoch = 0;
     } else if (now >= deadline_ms) {
-      response.error_code = error::kCoordinatorNotAvailable;  // retriable
+      response.error_code =
+          kafka::error::kCoordinatorNotAvailable;  // retriable
     } else {
       break;
     }

@@ -9,29 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
+#include "broker/metadata/topic_config.h"
 #include "broker/server/handlers/gathered.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
 namespace {
-
-// Topic configs every topic has, with their defaults (name, value).
-const std::vector<std::pair<std::string, std::string>>& DefaultTopicConfigs() {
-  static const auto* defaults =
-      new std::vector<std::pair<std::string, std::string>>{
-          {"cleanup.policy", "delete"},
-          {"compression.type", "producer"},
-          {"max.message.bytes", "1048588"},
-          {"message.timestamp.type", "CreateTime"},
-          {"min.insync.replicas", "1"},
-          {"retention.bytes", "-1"},
-          {"retention.ms", "604800000"},
-          {"segment.bytes", "67108864"},
-          {"unclean.leader.election.enable", "false"},
-      };
-  return *defaults;
-}
 
 constexpr int8_t kConfigSourceTopic = 1;
 constexpr int8_t kConfigSourceBroker = 4;
@@ -54,12 +38,12 @@ void Handle(Services& s, const RequestContext& c,
       const metapb::TopicInfo* topic =
           s.state().FindTopic(resource.resource_name);
       if (topic == nullptr) {
-        out.error_code = error::kUnknownTopicOrPartition;
+        out.error_code = kafka::error::kUnknownTopicOrPartition;
         out.error_message =
             absl::StrCat("topic '", resource.resource_name, "' does not exist");
       } else {
         std::map<std::string, std::pair<std::string, int8_t>> merged;
-        for (const auto& [name, value] : DefaultTopicConfigs()) {
+        for (const auto& [name, value] : metadata::DefaultTopicConfigs()) {
           merged[name] = {value, kConfigSourceDefault};
         }
         merged["min.insync.replicas"] = {
@@ -84,7 +68,7 @@ void Handle(Services& s, const RequestContext& c,
           {"message.max.bytes", "1048588", kConfigSourceDefault},
       };
     } else {
-      out.error_code = error::kInvalidRequest;
+      out.error_code = kafka::error::kInvalidRequest;
       out.error_message = "unsupported resource type";
     }
     for (const auto& [name, value, source] : configs) {
@@ -122,14 +106,14 @@ void Handle(Services& s, const RequestContext& c,
     const auto& resource = r.resources[i];
     auto* out = &wait->response.responses[i];
     if (resource.resource_type != kResourceTopic) {
-      out->error_code = error::kInvalidRequest;
+      out->error_code = kafka::error::kInvalidRequest;
       out->error_message = "only topic configs can be altered";
       continue;
     }
     const metapb::TopicInfo* topic =
         s.state().FindTopic(resource.resource_name);
     if (topic == nullptr) {
-      out->error_code = error::kUnknownTopicOrPartition;
+      out->error_code = kafka::error::kUnknownTopicOrPartition;
       continue;
     }
     if (r.validate_only) continue;
@@ -149,8 +133,8 @@ void Handle(Services& s, const RequestContext& c,
     s.metadata.Propose(
         command, [&s, wait, out](const metadata::ApplyResult* result) {
           if (wait->finished) return;
-          out->error_code =
-              result == nullptr ? error::kNotController : result->error_code;
+          out->error_code = result == nullptr ? kafka::error::kNotController
+                                              : result->error_code;
           PartDone(s, wait);
         });
   }

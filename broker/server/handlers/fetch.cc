@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -32,14 +32,14 @@ size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
       out.error_code = s.partitions.LeaderReplica(
           s.state(), topic.topic, partition.partition,
           /*require_ready=*/false, &replica);
-      if (out.error_code == error::kNone) {
+      if (out.error_code == kafka::error::kNone) {
         const int64_t hw = replica->high_watermark();
         const int64_t start = s.partitions.LogStartOffset(*replica);
         out.high_watermark = hw;
         out.last_stable_offset = hw;
         out.log_start_offset = start;
         if (partition.fetch_offset < start || partition.fetch_offset > hw) {
-          out.error_code = error::kOffsetOutOfRange;
+          out.error_code = kafka::error::kOffsetOutOfRange;
         } else if (partition.fetch_offset < hw) {
           const size_t room =
               total_bytes >= max_bytes ? 0 : max_bytes - total_bytes;
@@ -52,7 +52,7 @@ size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
             absl::Status status = s.partitions.ReadRecords(
                 *replica, partition.fetch_offset, want, &records);
             if (!status.ok()) {
-              out.error_code = error::kKafkaStorageError;
+              out.error_code = kafka::error::kKafkaStorageError;
             } else {
               total_bytes += records.size();
               out.records = std::move(records);

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -17,9 +17,9 @@ namespace chronik::broker {
 void Handle(Services& s, const RequestContext& c,
             kafka::OffsetCommitRequest& r) {
   auto response = std::make_shared<kafka::OffsetCommitResponse>();
-  int16_t common_error = error::kNone;
+  int16_t common_error = kafka::error::kNone;
   if (s.groups.coordinator() == nullptr) {
-    common_error = error::kNotCoordinator;
+    common_error = kafka::error::kNotCoordinator;
   } else {
     common_error = s.groups.coordinator()->ValidateCommit(
         r.group_id, r.member_id, r.generation_id);
@@ -43,14 +43,14 @@ void Handle(Services& s, const RequestContext& c,
     }
     response->topics.push_back(std::move(out));
   }
-  if (common_error != error::kNone || commit->offsets_size() == 0) {
-    s.connections.Finish(c, *response, common_error != error::kNone);
+  if (common_error != kafka::error::kNone || commit->offsets_size() == 0) {
+    s.connections.Finish(c, *response, common_error != kafka::error::kNone);
     return;
   }
   s.metadata.Propose(
       command, [&s, c, response](const metadata::ApplyResult* result) {
-        const int16_t code =
-            result == nullptr ? error::kNotCoordinator : result->error_code;
+        const int16_t code = result == nullptr ? kafka::error::kNotCoordinator
+                                               : result->error_code;
         for (auto& topic : response->topics) {
           for (auto& partition : topic.partitions) partition.error_code = code;
         }
@@ -112,14 +112,15 @@ void FetchGroups(Services& s, const kafka::OffsetFetchRequest& r,
     kafka::OffsetFetchResponse::OffsetFetchResponseGroup out_group;
     out_group.group_id = group.group_id;
     out_group.error_code = common;
-    if (common == error::kNone) {
+    if (common == kafka::error::kNone) {
       for (auto& [topic, partitions] :
            Collect(s.state(), group.group_id, WantedOf(group.topics))) {
         kafka::OffsetFetchResponse::OffsetFetchResponseTopics out_topic;
         out_topic.name = topic;
         for (auto& [p, offset] : partitions) {
           out_topic.partitions.push_back({p, offset.offset, offset.leader_epoch,
-                                          offset.metadata, error::kNone});
+                                          offset.metadata,
+                                          kafka::error::kNone});
         }
         out_group.topics.push_back(std::move(out_topic));
       }
@@ -132,14 +133,14 @@ void FetchGroups(Services& s, const kafka::OffsetFetchRequest& r,
 void FetchGroup(Services& s, const kafka::OffsetFetchRequest& r, int16_t common,
                 kafka::OffsetFetchResponse* response) {
   response->error_code = common;
-  if (common == error::kNone) {
+  if (common == kafka::error::kNone) {
     for (auto& [topic, partitions] :
          Collect(s.state(), r.group_id, WantedOf(r.topics))) {
       kafka::OffsetFetchResponse::OffsetFetchResponseTopic out_topic;
       out_topic.name = topic;
       for (auto& [p, offset] : partitions) {
         out_topic.partitions.push_back({p, offset.offset, offset.leader_epoch,
-                                        offset.metadata, error::kNone});
+                                        offset.metadata, kafka::error::kNone});
       }
       response->topics.push_back(std::move(out_topic));
     }
@@ -161,14 +162,15 @@ void FetchGroup(Services& s, const kafka::OffsetFetchRequest& r, int16_t common,
 void Handle(Services& s, const RequestContext& c,
             kafka::OffsetFetchRequest& r) {
   kafka::OffsetFetchResponse response;
-  const int16_t common =
-      s.groups.coordinator() == nullptr ? error::kNotCoordinator : error::kNone;
+  const int16_t common = s.groups.coordinator() == nullptr
+                             ? kafka::error::kNotCoordinator
+                             : kafka::error::kNone;
   if (c.header.api_version >= 8) {
     FetchGroups(s, r, common, &response);
   } else {
     FetchGroup(s, r, common, &response);
   }
-  s.connections.Finish(c, response, common != error::kNone);
+  s.connections.Finish(c, response, common != kafka::error::kNone);
 }
 
 }  // namespace chronik::broker

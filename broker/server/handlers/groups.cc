@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -21,10 +21,10 @@ void Handle(Services& s, const RequestContext& c,
                   std::string* host, int32_t* port,
                   std::optional<std::string>* message) {
     if (key_type != 0) {
-      *error_code = error::kInvalidRequest;
+      *error_code = kafka::error::kInvalidRequest;
       *message = "only consumer group coordinators exist here";
     } else if (coordinator == nullptr) {
-      *error_code = error::kCoordinatorNotAvailable;
+      *error_code = kafka::error::kCoordinatorNotAvailable;
       *node_id = -1;
       *port = -1;
       *message = std::nullopt;
@@ -56,7 +56,7 @@ void Handle(Services& s, const RequestContext& c,
 void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r) {
   if (s.groups.coordinator() == nullptr) {
     kafka::JoinGroupResponse response;
-    response.error_code = error::kNotCoordinator;
+    response.error_code = kafka::error::kNotCoordinator;
     s.connections.Finish(c, response, true);
     return;
   }
@@ -81,7 +81,7 @@ void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r) {
 void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r) {
   if (s.groups.coordinator() == nullptr) {
     kafka::SyncGroupResponse response;
-    response.error_code = error::kNotCoordinator;
+    response.error_code = kafka::error::kNotCoordinator;
     s.connections.Finish(c, response, true);
     return;
   }
@@ -99,7 +99,7 @@ void Handle(Services& s, const RequestContext& c, kafka::HeartbeatRequest& r) {
   kafka::HeartbeatResponse response;
   response.error_code =
       s.groups.coordinator() == nullptr
-          ? error::kNotCoordinator
+          ? kafka::error::kNotCoordinator
           : s.groups.coordinator()->Heartbeat(r.group_id, r.member_id,
                                               r.generation_id, s.NowMs());
   s.connections.Finish(c, response, response.error_code != 0);
@@ -108,7 +108,7 @@ void Handle(Services& s, const RequestContext& c, kafka::HeartbeatRequest& r) {
 void Handle(Services& s, const RequestContext& c, kafka::LeaveGroupRequest& r) {
   kafka::LeaveGroupResponse response;
   if (s.groups.coordinator() == nullptr) {
-    response.error_code = error::kNotCoordinator;
+    response.error_code = kafka::error::kNotCoordinator;
     s.connections.Finish(c, response, true);
     return;
   }
@@ -138,7 +138,7 @@ void Handle(Services& s, const RequestContext& c,
     kafka::DescribeGroupsResponse::DescribedGroup out;
     out.group_id = group_id;
     if (s.groups.coordinator() == nullptr) {
-      out.error_code = error::kNotCoordinator;
+      out.error_code = kafka::error::kNotCoordinator;
     } else if (std::optional<group::GroupDescription> described =
                    s.groups.coordinator()->Describe(group_id)) {
       out.group_state = described->state;
@@ -160,7 +160,7 @@ void Handle(Services& s, const RequestContext& c,
 void Handle(Services& s, const RequestContext& c, kafka::ListGroupsRequest& r) {
   kafka::ListGroupsResponse response;
   if (s.groups.coordinator() == nullptr) {
-    response.error_code = error::kNotCoordinator;
+    response.error_code = kafka::error::kNotCoordinator;
     s.connections.Finish(c, response, true);
     return;
   }

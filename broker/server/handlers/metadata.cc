@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -39,7 +39,7 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
         names.push_back(by_id->name());
       } else {
         kafka::MetadataResponse::MetadataResponseTopic unknown;
-        unknown.error_code = error::kUnknownTopicOrPartition;
+        unknown.error_code = kafka::error::kUnknownTopicOrPartition;
         unknown.name = std::nullopt;
         unknown.topic_id = requested.topic_id;
         response.topics.push_back(std::move(unknown));
@@ -54,12 +54,12 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
     const metapb::TopicInfo* info = s.state().FindTopic(name);
     if (info == nullptr) {
       if (!metadata::ValidateTopicName(name).ok()) {
-        topic.error_code = error::kInvalidTopic;
+        topic.error_code = kafka::error::kInvalidTopic;
       } else if (may_create) {
         s.metadata.MaybeAutoCreate(name);
-        topic.error_code = error::kLeaderNotAvailable;
+        topic.error_code = kafka::error::kLeaderNotAvailable;
       } else {
-        topic.error_code = error::kUnknownTopicOrPartition;
+        topic.error_code = kafka::error::kUnknownTopicOrPartition;
       }
       response.topics.push_back(std::move(topic));
       continue;
@@ -69,7 +69,7 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
       kafka::MetadataResponse::MetadataResponsePartition out;
       out.partition_index = partition.partition();
       out.leader_id = s.partitions.PartitionLeader(partition);
-      if (out.leader_id < 0) out.error_code = error::kLeaderNotAvailable;
+      if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
       for (uint64_t replica : partition.replicas()) {
         out.replica_nodes.push_back(static_cast<int32_t>(replica));
         out.isr_nodes.push_back(static_cast<int32_t>(replica));
@@ -104,14 +104,14 @@ void Handle(Services& s, const RequestContext& c, kafka::ApiVersionsRequest&) {
 void Handle(Services& s, const RequestContext& c,
             kafka::SaslHandshakeRequest&) {
   kafka::SaslHandshakeResponse response;
-  response.error_code = error::kUnsupportedSaslMechanism;
+  response.error_code = kafka::error::kUnsupportedSaslMechanism;
   s.connections.Finish(c, response, true);
 }
 
 void Handle(Services& s, const RequestContext& c,
             kafka::SaslAuthenticateRequest&) {
   kafka::SaslAuthenticateResponse response;
-  response.error_code = error::kIllegalSaslState;
+  response.error_code = kafka::error::kIllegalSaslState;
   response.error_message = "SASL is not enabled on this broker";
   s.connections.Finish(c, response, true);
 }

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -26,7 +26,7 @@ void Handle(Services& s, const RequestContext& c,
       out.error_code = s.partitions.LeaderReplica(
           s.state(), topic.name, partition.partition_index,
           /*require_ready=*/true, &replica);
-      if (out.error_code != error::kNone) {
+      if (out.error_code != kafka::error::kNone) {
         // Answered with the error.
       } else if (partition.timestamp == -1) {
         out.offset = replica->high_watermark();
@@ -57,7 +57,7 @@ void Handle(Services& s, const RequestContext& c,
     out.name = topic.name;
     for (const auto& partition : topic.partitions) {
       out.partitions.push_back(
-          {partition.partition_index, -1, error::kPolicyViolation});
+          {partition.partition_index, -1, kafka::error::kPolicyViolation});
     }
     response.topics.push_back(std::move(out));
   }

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "base/check.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
-#include "broker/server/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -50,7 +50,7 @@ struct ProduceWait {
     for (auto& topic : response.responses) {
       for (auto& p : topic.partitions) {
         if (outstanding[flat++] > 0 && p.error_code == 0) {
-          p.error_code = error::kRequestTimedOut;
+          p.error_code = kafka::error::kRequestTimedOut;
         }
       }
     }
@@ -84,29 +84,29 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
   const metapb::TopicInfo* info = s.state().FindTopic(topic);
   PartitionReplica* replica = nullptr;
   if (r.acks != 0 && r.acks != 1 && r.acks != -1) {
-    out->error_code = error::kInvalidRequiredAcks;
+    out->error_code = kafka::error::kInvalidRequiredAcks;
   } else if (r.transactional_id.has_value()) {
-    out->error_code = error::kTransactionalIdAuthorizationFailed;
+    out->error_code = kafka::error::kTransactionalIdAuthorizationFailed;
     out->error_message = "transactions are not supported";
   } else if (info == nullptr) {
     if (!metadata::ValidateTopicName(topic).ok()) {
-      out->error_code = error::kInvalidTopic;
+      out->error_code = kafka::error::kInvalidTopic;
     } else if (s.config.auto_create_topics) {
       s.metadata.MaybeAutoCreate(topic);
-      out->error_code = error::kLeaderNotAvailable;
+      out->error_code = kafka::error::kLeaderNotAvailable;
     } else {
-      out->error_code = error::kUnknownTopicOrPartition;
+      out->error_code = kafka::error::kUnknownTopicOrPartition;
     }
   } else if (partition.partition_index < 0 ||
              partition.partition_index >= info->partitions_size()) {
-    out->error_code = error::kUnknownTopicOrPartition;
+    out->error_code = kafka::error::kUnknownTopicOrPartition;
   } else if (replica =
                  s.partitions.Find(s.state(), topic, partition.partition_index);
              replica == nullptr || !replica->leader_ready()) {
-    out->error_code = error::kNotLeaderOrFollower;
+    out->error_code = kafka::error::kNotLeaderOrFollower;
     replica = nullptr;
   } else if (!partition.records.has_value() || partition.records->empty()) {
-    out->error_code = error::kInvalidRecord;
+    out->error_code = kafka::error::kInvalidRecord;
     out->error_message = "no record batch";
     replica = nullptr;
   }
@@ -128,12 +128,11 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
   for (size_t b = 0; b < batches->size(); ++b) {
     const kafka::RecordBatchView& batch = (*batches)[b];
     if (batch.header.is_transactional() || batch.header.is_control()) {
-      out->error_code = error::kInvalidRecord;
+      out->error_code = kafka::error::kInvalidRecord;
       out->error_message = "transactional batches are not supported";
       return;
     }
-    const BatchFacts facts = ReadBatchFacts(
-        std::string_view(batch.bytes.data(), batch.bytes.size()));
+    const BatchFacts facts = FactsOf(batch.header);  // parsed once, above
     const partition::ProducerCheck check = replica.CheckProducer(facts);
     if (check.verdict == partition::ProducerCheck::Verdict::kReject) {
       out->error_code = check.error_code;
@@ -170,8 +169,8 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
         s.host.Propose(replica.group_id(), std::move(payload));
     if (!proposed.ok()) {
       out->error_code = absl::IsUnavailable(proposed.status())
-                            ? error::kNotEnoughReplicas
-                            : error::kNotLeaderOrFollower;
+                            ? kafka::error::kNotEnoughReplicas
+                            : kafka::error::kNotLeaderOrFollower;
       return;
     }
     ++wait->outstanding[flat];

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -16,7 +16,7 @@ void Handle(Services& s, const RequestContext& c,
             kafka::InitProducerIdRequest& r) {
   if (r.transactional_id.has_value() && !r.transactional_id->empty()) {
     kafka::InitProducerIdResponse response;
-    response.error_code = error::kTransactionalIdAuthorizationFailed;
+    response.error_code = kafka::error::kTransactionalIdAuthorizationFailed;
     s.connections.Finish(c, response, true);
     return;
   }

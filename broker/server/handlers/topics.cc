@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
-#include "broker/server/errors.h"
+#include "broker/kafka/errors.h"
 #include "broker/server/handlers/gathered.h"
 #include "broker/server/handlers/handlers.h"
 
@@ -35,22 +35,22 @@ bool ValidateCreate(Services& s,
           : topic.replication_factor;
   if (absl::Status valid = metadata::ValidateTopicName(topic.name);
       !valid.ok()) {
-    out->error_code = error::kInvalidTopic;
+    out->error_code = kafka::error::kInvalidTopic;
     out->error_message = std::string(valid.message());
   } else if (!s.metadata.is_leader()) {
-    out->error_code = error::kNotController;
+    out->error_code = kafka::error::kNotController;
   } else if (!topic.assignments.empty()) {
-    out->error_code = error::kInvalidRequest;
+    out->error_code = kafka::error::kInvalidRequest;
     out->error_message = "manual replica assignment is not supported";
   } else if (s.state().FindTopic(topic.name) != nullptr) {
-    out->error_code = error::kTopicAlreadyExists;
+    out->error_code = kafka::error::kTopicAlreadyExists;
     out->error_message =
         absl::StrCat("topic '", topic.name, "' already exists");
   } else if (partitions < 1) {
-    out->error_code = error::kInvalidPartitions;
+    out->error_code = kafka::error::kInvalidPartitions;
     out->error_message = "number of partitions must be at least 1";
   } else if (replication < 1 || replication > brokers) {
-    out->error_code = error::kInvalidReplicationFactor;
+    out->error_code = kafka::error::kInvalidReplicationFactor;
     out->error_message = absl::StrCat("replication factor ", replication,
                                       " with ", brokers, " brokers");
   } else {
@@ -102,7 +102,7 @@ void Handle(Services& s, const RequestContext& c,
         [&s, wait, out, topic_id](const metadata::ApplyResult* result) {
           if (wait->finished) return;
           if (result == nullptr) {
-            out->error_code = error::kNotController;
+            out->error_code = kafka::error::kNotController;
           } else if (result->error_code != 0) {
             out->error_code = result->error_code;
             out->error_message = result->error_message;
@@ -119,7 +119,7 @@ void Handle(Services& s, const RequestContext& c,
   s.deadlines.Add(s.NowMs() + ClampTimeout(r.timeout_ms), [&s, wait]() {
     for (auto& t : wait->response.topics) {
       if (t.error_code == 0 && IsZero(t.topic_id)) {
-        t.error_code = error::kRequestTimedOut;
+        t.error_code = kafka::error::kRequestTimedOut;
       }
     }
     FinishGathered(s, wait);
@@ -155,12 +155,12 @@ void Handle(Services& s, const RequestContext& c,
     const metapb::TopicInfo* info =
         names[i].has_value() ? s.state().FindTopic(*names[i]) : nullptr;
     if (info == nullptr) {
-      out->error_code = error::kUnknownTopicOrPartition;
+      out->error_code = kafka::error::kUnknownTopicOrPartition;
       continue;
     }
     out->topic_id = ToUuid(info->topic_id());
     if (!s.metadata.is_leader()) {
-      out->error_code = error::kNotController;
+      out->error_code = kafka::error::kNotController;
       continue;
     }
     metapb::MetadataCommand command;
@@ -170,7 +170,7 @@ void Handle(Services& s, const RequestContext& c,
                        [&s, wait, out](const metadata::ApplyResult* result) {
                          if (wait->finished) return;
                          if (result == nullptr) {
-                           out->error_code = error::kNotController;
+                           out->error_code = kafka::error::kNotController;
                          } else {
                            out->error_code = result->error_code;
                            if (result->error_code != 0)
@@ -187,24 +187,25 @@ void Handle(Services& s, const RequestContext& c,
   auto wait = std::make_shared<Gathered<kafka::CreatePartitionsResponse>>();
   wait->context = c;
   for (const auto& topic : r.topics) {
-    wait->response.results.push_back({topic.name, error::kNone, std::nullopt});
+    wait->response.results.push_back(
+        {topic.name, kafka::error::kNone, std::nullopt});
   }
   for (size_t i = 0; i < r.topics.size(); ++i) {
     auto* out = &wait->response.results[i];
     const auto& topic = r.topics[i];
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
     if (info == nullptr) {
-      out->error_code = error::kUnknownTopicOrPartition;
+      out->error_code = kafka::error::kUnknownTopicOrPartition;
       continue;
     }
     if (topic.count <= info->partitions_size()) {
-      out->error_code = error::kInvalidPartitions;
+      out->error_code = kafka::error::kInvalidPartitions;
       out->error_message = absl::StrCat("topic has ", info->partitions_size(),
                                         " partitions already");
       continue;
     }
     if (!s.metadata.is_leader()) {
-      out->error_code = error::kNotController;
+      out->error_code = kafka::error::kNotController;
       continue;
     }
     if (r.validate_only) continue;
@@ -215,8 +216,8 @@ void Handle(Services& s, const RequestContext& c,
     s.metadata.Propose(
         command, [&s, wait, out](const metadata::ApplyResult* result) {
           if (wait->finished) return;
-          out->error_code =
-              result == nullptr ? error::kNotController : result->error_code;
+          out->error_code = result == nullptr ? kafka::error::kNotController
+                                              : result->error_code;
           if (result != nullptr && result->error_code != 0) {
             out->error_message = result->error_message;
           }
