@@ -114,7 +114,7 @@ TEST_F(MetadataStateTest, TopicConfigsAreValidatedOnCreateAndAlter) {
   metapb::MetadataCommand alter;
   alter.mutable_alter_topic_configs()->set_name("c");
   add(alter.mutable_alter_topic_configs()->mutable_set(), "cleanup.policy",
-      "compact");
+      "shred");
   EXPECT_EQ(Apply(alter).error_code, error::kInvalidConfig);
   alter.mutable_alter_topic_configs()->mutable_set(0)->set_name(
       "segment.bytes");

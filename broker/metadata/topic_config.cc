@@ -23,14 +23,15 @@ constexpr TopicConfigSpec kSpecs[] = {
     {.name = "cleanup.policy",
      .default_value = "delete",
      .type = Type::kString,
-     .allowed = "delete",
-     .doc = "old segments are deleted by retention; compaction is not "
-            "supported"},
+     .allowed = "delete|compact|compact,delete|delete,compact",
+     .doc = "old segments are deleted by retention; compaction is accepted "
+            "but not performed yet (every record is kept until retention)"},
     {.name = "compression.type",
      .default_value = "producer",
      .type = Type::kString,
-     .allowed = "producer",
-     .doc = "batches are stored as the producer compressed them"},
+     .allowed = "producer|uncompressed|gzip|snappy|lz4|zstd",
+     .doc = "batches are stored as the producer compressed them (other "
+            "values are accepted; recompression is not performed yet)"},
     {.name = "max.message.bytes",
      .default_value = "1048588",
      .type = Type::kInt,
@@ -40,8 +41,9 @@ constexpr TopicConfigSpec kSpecs[] = {
     {.name = "message.timestamp.type",
      .default_value = "CreateTime",
      .type = Type::kString,
-     .allowed = "CreateTime",
-     .doc = "timestamps are the producer's"},
+     .allowed = "CreateTime|LogAppendTime",
+     .doc = "timestamps are the producer's (LogAppendTime is accepted but "
+            "not applied yet)"},
     {.name = "min.insync.replicas",
      .default_value = "1",
      .type = Type::kInt,
@@ -69,8 +71,9 @@ constexpr TopicConfigSpec kSpecs[] = {
     {.name = "unclean.leader.election.enable",
      .default_value = "false",
      .type = Type::kBoolean,
-     .allowed = "false",
-     .doc = "Raft never elects a leader that lacks committed data"},
+     .allowed = "false|true",
+     .doc = "Raft never elects a leader that lacks committed data, whatever "
+            "the value"},
 };
 
 absl::Status Invalid(const TopicConfigSpec& spec, absl::string_view value,
@@ -82,12 +85,12 @@ absl::Status Invalid(const TopicConfigSpec& spec, absl::string_view value,
 absl::Status CheckAllowed(const TopicConfigSpec& spec,
                           absl::string_view value) {
   if (*spec.allowed == '\0') return absl::OkStatus();
-  for (absl::string_view allowed : absl::StrSplit(spec.allowed, ',')) {
+  for (absl::string_view allowed : absl::StrSplit(spec.allowed, '|')) {
     if (value == allowed) return absl::OkStatus();
   }
-  return Invalid(spec, value,
-                 absl::StrCat("chronik supports only ", spec.allowed, " (",
-                              spec.doc, ")"));
+  return Invalid(
+      spec, value,
+      absl::StrCat("accepted values are ", spec.allowed, " (", spec.doc, ")"));
 }
 
 int64_t EffectiveInt(const metapb::TopicInfo& topic, absl::string_view name) {

@@ -9,10 +9,11 @@
 // DefaultTopicConfigs() merged with the overrides; the broker reads retention
 // with RetentionMs/RetentionBytes.
 //
-// Supported means implemented: values Kafka accepts but chronik does not
-// implement are refused rather than silently ignored (cleanup.policy=compact,
-// compression.type other than "producer", message.timestamp.type=
-// LogAppendTime, unclean.leader.election.enable=true).
+// Every value Kafka accepts is accepted (clients and tools such as Kafka
+// Streams set them on create); a few are not acted on yet and say so in
+// their `doc` (cleanup.policy=compact, compression.type other than
+// "producer", message.timestamp.type=LogAppendTime). Unknown names and
+// malformed values are refused, as Kafka refuses them.
 //
 // Pure functions over a constant table; thread-safe.
 #ifndef CHRONIK_BROKER_METADATA_TOPIC_CONFIG_H_
@@ -39,7 +40,7 @@ struct TopicConfigSpec {
   // kInt/kLong: the accepted range (inclusive).
   int64_t min = 0;
   int64_t max = 0;
-  // Non-empty: the only accepted values, comma-separated (kBoolean, kString).
+  // Non-empty: the only accepted values, '|'-separated (kBoolean, kString).
   const char* allowed = "";
   const char* doc = "";
 };
