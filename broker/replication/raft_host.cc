@@ -424,7 +424,7 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
   return true;
 }
 
-void RaftHost::ApplyReady(Group& group, raft::Ready& ready) {
+void RaftHost::ApplyReady(Group& group, const raft::Ready& ready) {
   const GroupId id = group.spec.group_id;
   RaftHostObserver* const observer = options_.observer;
   if (observer != nullptr && ready.hard_state.has_value() &&

@@ -37,6 +37,7 @@
 //
 // Observation: HostOptions::observer (raft_host_observer.h) hears of appends,
 // durability, commits, applies, role changes and recovery, per group.
+//
 // Not thread-safe; deterministic given deterministic inputs.
 #ifndef CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
 #define CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
@@ -218,7 +219,7 @@ class RaftHost {
                         raft::Index reported, std::vector<raft::Entry>* out);
   // Reports the Ready's commit index, applies its committed entries and
   // hands out its read states.
-  void ApplyReady(Group& group, raft::Ready& ready);
+  void ApplyReady(Group& group, const raft::Ready& ready);
   void ServeLogReads(Group& group, const std::vector<raft::LogRead>& reads);
   // One Ready of one group: queue storage work, send, apply. False when the
   // group failed.
