@@ -66,8 +66,7 @@ void RaftChecker::RecordChain(int node, raft::Index first) {
   }
 }
 
-void RaftChecker::OnLogAppend(int node,
-                              const std::vector<raft::Entry>& entries) {
+void RaftChecker::OnLogAppend(int node, absl::Span<const raft::Entry> entries) {
   if (entries.empty()) return;
   std::vector<uint64_t>& chain = chains_[node];
   std::vector<raft::Term>& terms = terms_[node];
@@ -123,8 +122,15 @@ void RaftChecker::OnCommit(int node, uint64_t incarnation, raft::Term term,
   by_term = std::max(by_term, commit);
 }
 
-void RaftChecker::OnLeaderCommit(int node, raft::Term term, raft::Index commit,
-                                 raft::Term entry_term) {
+void RaftChecker::OnLeaderCommit(int node, raft::Term term,
+                                 raft::Index commit) {
+  const std::vector<raft::Term>& terms = terms_[node];
+  if (commit == 0 || commit > terms.size()) {
+    Fail(absl::StrCat("n", node, ", leader of term ", term, ", commits index ",
+                      commit, " beyond its log end ", terms.size()));
+    return;
+  }
+  const raft::Term entry_term = terms[commit - 1];
   if (entry_term != term) {
     Fail(absl::StrCat("commit rule: n", node, ", leader of term ", term,
                       ", committed index ", commit, " of term ", entry_term,
@@ -281,6 +287,61 @@ void RaftChecker::OnFinal(const std::vector<OpId>& final_log) {
                         " to ", it->second));
     }
   }
+}
+
+CheckingObserver::CheckingObserver(RaftChecker* checker, int node,
+                                   bool rule_checks)
+    : checker_(checker), node_(node), rule_checks_(rule_checks) {
+  CHRONIK_CHECK(checker != nullptr);
+}
+
+void CheckingObserver::Started(uint64_t incarnation) {
+  incarnation_ = incarnation;
+  checker_->OnCommit(node_, incarnation, durable_.term, commit_);
+}
+
+void CheckingObserver::OnRecover(replication::GroupId /*group_id*/,
+                                 const replication::RecoveredGroup& recovered) {
+  CHRONIK_CHECK_EQ(recovered.snapshot_index, 0u)
+      << "the checker follows logs from index 1";
+  checker_->OnLogRecovered(node_, {});
+  commit_ = recovered.hard_state.commit;
+  durable_ = recovered.hard_state;
+  leader_ = false;
+  term_ = recovered.hard_state.term;
+}
+
+void CheckingObserver::OnRecoveredEntries(
+    replication::GroupId /*group_id*/, absl::Span<const raft::Entry> entries) {
+  checker_->OnLogAppend(node_, entries);
+}
+
+void CheckingObserver::OnAppend(replication::GroupId /*group_id*/,
+                                absl::Span<const raft::Entry> entries) {
+  checker_->OnLogAppend(node_, entries);
+}
+
+void CheckingObserver::OnCommit(replication::GroupId /*group_id*/,
+                                raft::Term term, raft::Index commit) {
+  // Leader of this term since an earlier Ready (the role is reported after
+  // the commit of the same Ready).
+  if (rule_checks_ && commit > commit_ && leader_ && term_ == term) {
+    checker_->OnLeaderCommit(node_, term, commit);
+  }
+  commit_ = commit;
+  checker_->OnCommit(node_, incarnation_, term, commit);
+}
+
+void CheckingObserver::OnRoleChange(replication::GroupId /*group_id*/,
+                                    const replication::RoleState& role) {
+  leader_ = role.is_leader;
+  term_ = role.term;
+  if (role.is_leader) checker_->OnLeader(node_, role.term);
+}
+
+void CheckingObserver::OnDurable(replication::GroupId /*group_id*/,
+                                 const replication::DurableState& durable) {
+  durable_ = durable.hard_state;
 }
 
 }  // namespace chronik::sim

@@ -32,6 +32,10 @@
 // The first violation is kept (failure()); later observations are still
 // accepted. Not thread-safe. Memory is bounded by the run's length (one entry
 // per log index and operation).
+//
+// CheckingObserver feeds the Raft-level observations from a node's
+// replication::RaftHost (its observer interface): the log as queued to storage
+// and as recovered, commit indexes, leadership, what is durable.
 #ifndef CHRONIK_SIM_RAFT_CHECKER_H_
 #define CHRONIK_SIM_RAFT_CHECKER_H_
 
@@ -42,6 +46,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "broker/replication/raft_host_observer.h"
 #include "raft/types.h"
 #include "sim/time.h"
 
@@ -60,8 +65,9 @@ class RaftChecker {
   // `node` is leader in `term` (call whenever observed; repeats are fine).
   void OnLeader(int node, raft::Term term);
   // `node` wrote `entries` to its log (truncating from entries[0].index first).
-  void OnLogAppend(int node, const std::vector<raft::Entry>& entries);
-  // `node` restarted with exactly this log (what survived on its disk).
+  void OnLogAppend(int node, absl::Span<const raft::Entry> entries);
+  // `node` restarted with exactly this log (what survived on its disk; more
+  // may follow through OnLogAppend).
   void OnLogRecovered(int node, const std::vector<raft::Entry>& log);
   // `node` (in incarnation `incarnation`, at `term`) reports commit index
   // `commit`; the entries up to it are in the log last given through
@@ -69,10 +75,10 @@ class RaftChecker {
   void OnCommit(int node, uint64_t incarnation, raft::Term term,
                 raft::Index commit);
   // `node`, leader of `term` since before this step, advanced its commit index
-  // to `commit`, an entry of term `entry_term`. A leader may only commit by
-  // counting replicas of an entry of its own term (Raft, section 5.4.2).
-  void OnLeaderCommit(int node, raft::Term term, raft::Index commit,
-                      raft::Term entry_term);
+  // to `commit` (an entry of its log as last given through OnLogAppend). A
+  // leader may only commit by counting replicas of an entry of its own term
+  // (Raft, section 5.4.2).
+  void OnLeaderCommit(int node, raft::Term term, raft::Index commit);
   // `node` sends a vote granted to `candidate` in `term`; `durable` is the hard
   // state its disk holds at that moment. A vote must be durable before it is
   // granted (or a later term: the node then never votes in `term` again).
@@ -130,6 +136,46 @@ class RaftChecker {
   // Acknowledgements in time order with the running maximum of offsets.
   std::vector<std::pair<Nanos, int64_t>> ack_max_;
   uint64_t reads_checked_ = 0;
+};
+
+// One node's RaftHost observations (one Raft group), fed to a RaftChecker.
+// Lives across the node's restarts: OnRecover starts a new process's view.
+class CheckingObserver : public replication::RaftHostObserver {
+ public:
+  // `rule_checks`: also check the commit rule (see RaftChecker).
+  CheckingObserver(RaftChecker* checker, int node, bool rule_checks);
+
+  // The node's process `incarnation` runs, its group recovered (after
+  // AddGroup): reports the recovered commit index.
+  void Started(uint64_t incarnation);
+  // The commit index the node's core last reported (the recovered one at
+  // first).
+  raft::Index commit() const { return commit_; }
+  // The hard state the node's disk holds.
+  const raft::HardState& durable() const { return durable_; }
+
+  void OnRecover(replication::GroupId group_id,
+                 const replication::RecoveredGroup& recovered) override;
+  void OnRecoveredEntries(replication::GroupId group_id,
+                          absl::Span<const raft::Entry> entries) override;
+  void OnAppend(replication::GroupId group_id,
+                absl::Span<const raft::Entry> entries) override;
+  void OnCommit(replication::GroupId group_id, raft::Term term,
+                raft::Index commit) override;
+  void OnRoleChange(replication::GroupId group_id,
+                    const replication::RoleState& role) override;
+  void OnDurable(replication::GroupId group_id,
+                 const replication::DurableState& durable) override;
+
+ private:
+  RaftChecker* const checker_;
+  const int node_;
+  const bool rule_checks_;
+  uint64_t incarnation_ = 0;
+  raft::Index commit_ = 0;
+  raft::HardState durable_;
+  bool leader_ = false;  // as of the last role change
+  raft::Term term_ = 0;
 };
 
 }  // namespace chronik::sim

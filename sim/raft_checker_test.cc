@@ -88,10 +88,18 @@ TEST(RaftCheckerTest, LeaderWithoutCommittedPrefix) {
 
 TEST(RaftCheckerTest, LeaderCommitsOldTermEntryByCounting) {
   RaftChecker c(3);
-  c.OnLeaderCommit(0, 4, 7, 4);
+  c.OnLogAppend(0, {E(1, 2), E(2, 4), E(3, 2)});
+  c.OnLeaderCommit(0, 4, 2);
   EXPECT_TRUE(c.ok()) << c.failure();
-  c.OnLeaderCommit(0, 4, 8, 2);
+  c.OnLeaderCommit(0, 4, 3);
   EXPECT_NE(c.failure().find("commit rule"), std::string::npos);
+}
+
+TEST(RaftCheckerTest, LeaderCommitsBeyondItsLog) {
+  RaftChecker c(3);
+  c.OnLogAppend(0, {E(1, 4)});
+  c.OnLeaderCommit(0, 4, 2);
+  EXPECT_NE(c.failure().find("beyond its log end"), std::string::npos);
 }
 
 TEST(RaftCheckerTest, VoteGrantedBeforeDurable) {
@@ -185,6 +193,52 @@ TEST(RaftCheckerTest, AckAtWrongOffset) {
   c.OnInvoke(1, 0);
   c.OnAck(1, 3, 1);
   EXPECT_FALSE(c.ok());
+}
+
+TEST(CheckingObserverTest, FeedsTheCheckerFromHostObservations) {
+  RaftChecker c(3);
+  CheckingObserver n0(&c, 0, /*rule_checks=*/true);
+  n0.OnRecover(0, replication::RecoveredGroup{raft::HardState{2, 1, 1}, 0, 2});
+  const std::vector<raft::Entry> stored = {E(1, 1), E(2, 2)};
+  n0.OnRecoveredEntries(0, stored);
+  n0.Started(1);
+  EXPECT_EQ(c.committed_index(), 1u) << "the recovered commit is reported";
+  EXPECT_EQ(n0.durable(), (raft::HardState{2, 1, 1}));
+  n0.OnRoleChange(0, replication::RoleState{true, 2, 1});
+  const std::vector<raft::Entry> appended = {E(3, 2)};
+  n0.OnAppend(0, appended);
+  n0.OnCommit(0, 2, 3);
+  EXPECT_EQ(n0.commit(), 3u);
+  EXPECT_EQ(c.committed_index(), 3u);
+  n0.OnDurable(0, replication::DurableState{raft::HardState{3, 2, 3}, 2, 3});
+  EXPECT_EQ(n0.durable(), (raft::HardState{3, 2, 3}));
+  EXPECT_TRUE(c.ok()) << c.failure();
+}
+
+TEST(CheckingObserverTest, LeaderCommittingAnOldTermEntryBreaksTheRule) {
+  RaftChecker c(3);
+  CheckingObserver n0(&c, 0, /*rule_checks=*/true);
+  n0.OnRecover(0, replication::RecoveredGroup{});
+  n0.Started(1);
+  const std::vector<raft::Entry> log = {E(1, 1), E(2, 3)};
+  n0.OnAppend(0, log);
+  n0.OnRoleChange(0, replication::RoleState{true, 3, 1});
+  n0.OnCommit(0, 3, 1);  // index 1 is of term 1
+  EXPECT_NE(c.failure().find("commit rule"), std::string::npos);
+}
+
+TEST(CheckingObserverTest, ANewLeadersFirstCommitIsNotCounted) {
+  // A commit reported in the Ready that made the node leader was learned as a
+  // follower: not the commit rule's business.
+  RaftChecker c(3);
+  CheckingObserver n0(&c, 0, /*rule_checks=*/true);
+  n0.OnRecover(0, replication::RecoveredGroup{});
+  n0.Started(1);
+  const std::vector<raft::Entry> log = {E(1, 1), E(2, 3)};
+  n0.OnAppend(0, log);
+  n0.OnCommit(0, 3, 1);
+  n0.OnRoleChange(0, replication::RoleState{true, 3, 1});
+  EXPECT_TRUE(c.ok()) << c.failure();
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
-// The Raft scenario: a cluster of real Raft cores (raft::RawNode) storing
-// their logs with the real storage code (broker/storage LogStore) on simulated
-// disks, in the simulated world, with clients, faults and checkers, from one
-// seed.
+// The Raft scenario: a cluster of nodes, each running the production
+// replication::RaftHost (the real Raft core, raft/RawNode, and the real
+// storage code, broker/storage LogStore) on a simulated disk, in the simulated
+// world, with clients, faults and checkers, from one seed.
 //
 // What a run does:
 // 1. Builds the world from the seed: network (latencies from the "network"
@@ -9,23 +9,28 @@
 //    and the fault schedule that swarm testing chose for this seed (or the
 //    schedule given in the options, for replaying a shrunk run).
 // 2. Starts N nodes. Each binds its port (retrying while another process holds
-//    it), recovers its log and hard state from its disk and drives its RawNode:
-//    a tick every tick_interval of its own clock; every Ready is handled per
-//    the core's persistence contract (messages out at once; log and hard state
-//    queued to the LogStore; a flush writes them, its fsyncs complete after a
-//    simulated latency, then the after-persist messages go out and OnPersisted
-//    is called; committed entries are applied to the state machine, an
-//    append-only log of client operations deduplicated by operation id). A
-//    crash between a flush's writes and its fsyncs loses, tears or garbles
-//    them on the SimDisk; a failed write or fsync restarts the node.
+//    it), opens a LogStore on its disk and a RaftHost over it (one group, every
+//    node a voter; AddGroup recovers the log and hard state and replays the
+//    committed entries), and drives the host: Tick every tick_interval of its
+//    own clock; Process after every input, sending the messages it hands out.
+//    The host runs in its async flush mode: the fsyncs of the flush it starts
+//    (TakeSyncRequest) complete after a simulated latency (File::Sync, then
+//    OnSyncDone), and only then does the host release the replies that claim
+//    durability. Committed entries go to the node's state machine, an
+//    append-only log of client operations deduplicated by operation id. A
+//    crash before a flush's fsyncs loses, tears or garbles its writes on the
+//    SimDisk; a failed write or fsync fails the group and the node restarts.
 // 3. Clients write operations (to the leader they know, following redirects,
 //    retrying on timeout with the same operation id) and read the log back
-//    with ReadIndex.
+//    with ReadIndex (RaftHost::ReadIndex).
 // 4. During the fault phase the schedule's faults hit; at its end everything
 //    heals and the liveness phase begins: within the rest of the run there must
 //    be one leader, a new write must commit and every node must catch up to it.
-// The RaftChecker sees every log write, commit, leader, apply, acknowledgement
-// and read as it happens; the first violation fails the seed and ends the run.
+// The RaftChecker hears, through the host's observer interface
+// (broker/replication/raft_host_observer.h), every log write, recovery,
+// commit, leadership change and durable hard state, and through the state
+// machine every apply; the world reports acknowledgements, reads and granted
+// votes. The first violation fails the seed and ends the run.
 //
 // Deterministic: a function of the options (same options, same trace hash).
 // One thread; the RaftScenarioOptions and the result are plain values.
@@ -44,18 +49,6 @@
 
 namespace chronik::sim {
 
-// Where a node's Raft log and hard state live.
-enum class StorageBacking {
-  // The real storage code (broker/storage LogStore: segments, CRCs, atomic
-  // hard state) on a simulated disk (sim/disk SimDisk) that loses unsynced
-  // writes on a crash, tears the last one, may garble its last sector, and
-  // fails on demand.
-  kSimDisk,
-  // sim/durable_store.h: a model of the same guarantees, without the storage
-  // code (faster; for comparing and for isolating the Raft core).
-  kMemory,
-};
-
 struct RaftScenarioOptions {
   uint64_t seed = 1;
   int num_nodes = 3;
@@ -71,7 +64,6 @@ struct RaftScenarioOptions {
   // elections time out after 10 to 20 ticks.
   Nanos tick_interval = 10 * kMillisecond;
   int num_clients = 3;
-  StorageBacking storage = StorageBacking::kSimDisk;
   // Cap on client operations started (-1: no cap). Shrinking lowers it.
   int64_t max_ops = -1;
   // Clients wait up to this long between operations.

@@ -12,14 +12,12 @@
 namespace chronik::sim {
 namespace {
 
-RaftScenarioResult RunWith(const std::string& schedule, int nodes = 3,
-                           StorageBacking storage = StorageBacking::kSimDisk) {
+RaftScenarioResult RunWith(const std::string& schedule, int nodes = 3) {
   RaftScenarioOptions options;
   options.seed = 11;
   options.num_nodes = nodes;
   options.fault_phase = 6 * kSecond;
   options.run_length = 12 * kSecond;
-  options.storage = storage;
   absl::StatusOr<std::vector<Fault>> faults = ParseSchedule(schedule, nodes);
   CHRONIK_CHECK(faults.ok()) << faults.status();
   options.schedule = *faults;
@@ -90,14 +88,6 @@ TEST(RaftScenarioTest, DiskFaultsRestartTheNodeAndItRecovers) {
       "corrupt_sectors@0:2:-1:0:1000;crash_in_fsync@4000000:2:-1:100000:0");
   EXPECT_TRUE(result.passed) << result.failure;
   EXPECT_GE(result.crashes, 2u);  // the failed disks and the power cut
-}
-
-TEST(RaftScenarioTest, MemoryBackingPassesTheSameSchedule) {
-  RaftScenarioResult result =
-      RunWith("crash@1000000:0:-1:300000:0;crash_in_fsync@2000000:1:-1:0:0", 3,
-              StorageBacking::kMemory);
-  EXPECT_TRUE(result.passed) << result.failure;
-  EXPECT_EQ(result.crashes, 2u);
 }
 
 TEST(RaftScenarioTest, LivenessFailureIsReported) {

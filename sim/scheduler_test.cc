@@ -62,6 +62,17 @@ TEST(SchedulerTest, TraceStopsTheRun) {
   EXPECT_EQ(runs, 0);
 }
 
+TEST(SchedulerTest, TraceEndsAtTheStopEvent) {
+  Trace trace;
+  trace.StopAt("", 2);
+  Scheduler scheduler(&trace);
+  scheduler.At(1, [&] {
+    for (int i = 0; i < 5; ++i) trace.Record(1, 0, "tick");
+  });
+  EXPECT_FALSE(scheduler.RunUntil(10));
+  EXPECT_EQ(trace.events(), 2u) << "the rest of the step is not recorded";
+}
+
 TEST(SchedulerDeathTest, SchedulingInThePastCrashes) {
   Trace trace;
   Scheduler scheduler(&trace);

@@ -25,6 +25,7 @@ void Trace::FoldWord(uint64_t word) {
 void Trace::Record(Nanos time, int node, std::string_view kind,
                    std::initializer_list<uint64_t> args,
                    std::string_view detail) {
+  if (stop_requested_) return;  // the trace ended at the stop event
   ++events_;
   FoldWord(static_cast<uint64_t>(time));
   FoldWord(static_cast<uint64_t>(static_cast<int64_t>(node)));

@@ -42,7 +42,9 @@ class Trace {
   bool printing() const { return static_cast<bool>(printer_); }
 
   // Stops the run at the first event whose kind is `kind` or whose number
-  // (1-based) equals `number` (0 = never); see stop_requested().
+  // (1-based) equals `number` (0 = never); see stop_requested(). Events
+  // recorded after it (the rest of its scheduler step) are ignored: the trace
+  // ends at that event.
   void StopAt(std::string_view kind, uint64_t number) {
     stop_kind_ = std::string(kind);
     stop_number_ = number;

@@ -58,8 +58,8 @@ TEST_P(RaftSimSweepTest, EverySeedPasses) {
 INSTANTIATE_TEST_SUITE_P(
     Seeds, RaftSimSweepTest,
     // 3 nodes: seeds 1..200, 5 nodes: seeds 1..100, in
-    // chunks of 25 (one shard each): about two minutes
-    // of CPU in fastbuild.
+    // chunks of 25 (one shard each): about three
+    // minutes of CPU in fastbuild.
     ::testing::Values(Sweep{3, 1, 25}, Sweep{3, 26, 50}, Sweep{3, 51, 75},
                       Sweep{3, 76, 100}, Sweep{3, 101, 125}, Sweep{3, 126, 150},
                       Sweep{3, 151, 175}, Sweep{3, 176, 200}, Sweep{5, 1, 25},

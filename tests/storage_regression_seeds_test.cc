@@ -9,10 +9,15 @@
 // directory entry is never durable. The log is then appended and fsynced (file
 // data durable) and the hard state file, whose directory is synced, records
 // commits. A later crash drops the undurable directory entry: the node restarts
-// with its commit index beyond an empty log and RawNode::Restart refuses
-// ("commit 36 beyond last index 0"). GroupLog::Open (or Recover) should sync
-// its own directory before trusting what it listed. These are all the failures
-// of sweeps over seeds 1..500 with 3 and with 5 nodes.
+// with its commit index beyond an empty log ("hard state commit 7 is beyond
+// the last stored entry 0"). GroupLog::Open now syncs its own directory before
+// trusting what it listed.
+//
+// The seeds: every failure of sweeps over seeds 1..1500 (3 nodes) and 1..1000
+// (5 nodes) with that sync removed again, since the nodes run
+// replication::RaftHost (which writes the hard state only when term or vote
+// change). (Before, with the scenario's own pipeline, the seeds were 3/95,
+// 3/293, 3/489, 3/499, 5/240, 5/500.)
 #include <cstdint>
 
 #include "gtest/gtest.h"
@@ -38,10 +43,9 @@ TEST_P(StorageRegressionSeedsTest, Passes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(UnsyncedGroupDirectory, StorageRegressionSeedsTest,
-                         ::testing::Values(KnownSeed{3, 95}, KnownSeed{3, 293},
-                                           KnownSeed{3, 489}, KnownSeed{3, 499},
-                                           KnownSeed{5, 240},
-                                           KnownSeed{5, 500}));
+                         ::testing::Values(KnownSeed{3, 499}, KnownSeed{3, 509},
+                                           KnownSeed{3, 670},
+                                           KnownSeed{5, 240}));
 
 }  // namespace
 }  // namespace chronik::sim

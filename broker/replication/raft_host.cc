@@ -80,55 +80,64 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
   Group group;
   group.spec = spec;
   group.storage = *storage;
-  const storage::HardState& hs = group.storage->hard_state();
-  group.persisted_term = hs.term;
-  group.persisted_vote = hs.vote;
-  const storage::SnapshotMeta& snapshot = group.storage->snapshot_meta();
-  const raft::Index last = group.storage->last_index();
-  const raft::Config config = CoreConfig(spec);
-  if (hs.term == 0 && last == 0 && snapshot.index == 0) {
-    group.node = std::make_unique<raft::RawNode>(config);
-  } else {
-    if (hs.commit > last) {
-      return absl::DataLossError(
-          absl::StrCat("group ", spec.group_id, ": hard state commit ",
-                       hs.commit, " is beyond the last stored entry ", last));
-    }
-    const raft::Index applied =
-        std::max<raft::Index>(hs.commit, snapshot.index);
-    if (absl::Status s = Replay(group, snapshot.index + 1, applied); !s.ok()) {
-      return s;
-    }
-    raft::RecoveredState recovered;
-    recovered.hard_state = raft::HardState{hs.term, hs.vote, hs.commit};
-    recovered.snapshot.index = snapshot.index;
-    recovered.snapshot.term = snapshot.term;
-    recovered.snapshot.conf_state.voters = spec.voters;
-    recovered.applied = applied;
-    recovered.conf_state.voters = spec.voters;
-    const raft::Index start =
-        applied > snapshot.index ? applied : snapshot.index + 1;
-    for (raft::Index lo = start; lo <= last;) {
-      std::vector<storage::Entry> read;
-      absl::Status s = group.storage->Entries(
-          lo, last + 1, options_.max_replay_bytes_per_read, &read);
-      if (!s.ok()) return s;
-      CHRONIK_CHECK(!read.empty());
-      for (storage::Entry& entry : read) {
-        recovered.entries.push_back(FromStorage(std::move(entry)));
-      }
-      lo = recovered.entries.back().index + 1;
-    }
-    absl::StatusOr<std::unique_ptr<raft::RawNode>> node =
-        raft::RawNode::Restart(config, recovered);
-    if (!node.ok()) return node.status();
-    group.node = std::move(*node);
-  }
+  if (absl::Status s = Recover(group); !s.ok()) return s;
   groups_.emplace(spec.group_id, std::move(group));
   return absl::OkStatus();
 }
 
+absl::Status RaftHost::Recover(Group& group) {
+  const GroupId id = group.spec.group_id;
+  const storage::HardState& hs = group.storage->hard_state();
+  group.persisted_term = hs.term;
+  group.persisted_vote = hs.vote;
+  group.durable_hard_state = raft::HardState{hs.term, hs.vote, hs.commit};
+  group.reported_commit = hs.commit;
+  const storage::SnapshotMeta& snapshot = group.storage->snapshot_meta();
+  const raft::Index last = group.storage->last_index();
+  if (RaftHostObserver* observer = options_.observer) {
+    observer->OnRecover(
+        id, RecoveredGroup{group.durable_hard_state, snapshot.index, last});
+  }
+  const raft::Config config = CoreConfig(group.spec);
+  if (hs.term == 0 && last == 0 && snapshot.index == 0) {
+    group.node = std::make_unique<raft::RawNode>(config);
+    return absl::OkStatus();
+  }
+  if (hs.commit > last) {
+    return absl::DataLossError(
+        absl::StrCat("group ", id, ": hard state commit ", hs.commit,
+                     " is beyond the last stored entry ", last));
+  }
+  const raft::Index applied = std::max<raft::Index>(hs.commit, snapshot.index);
+  if (absl::Status s = Replay(group, snapshot.index + 1, applied); !s.ok()) {
+    return s;
+  }
+  if (options_.observer != nullptr && applied > snapshot.index) {
+    options_.observer->OnApplied(id, applied);
+  }
+  raft::RecoveredState recovered;
+  recovered.hard_state = group.durable_hard_state;
+  recovered.snapshot.index = snapshot.index;
+  recovered.snapshot.term = snapshot.term;
+  recovered.snapshot.conf_state.voters = group.spec.voters;
+  recovered.applied = applied;
+  recovered.conf_state.voters = group.spec.voters;
+  const raft::Index start =
+      applied > snapshot.index ? applied : snapshot.index + 1;
+  if (absl::Status s =
+          ReadTail(group, start, last, applied, &recovered.entries);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::unique_ptr<raft::RawNode>> node =
+      raft::RawNode::Restart(config, recovered);
+  if (!node.ok()) return node.status();
+  group.node = std::move(*node);
+  return absl::OkStatus();
+}
+
 absl::Status RaftHost::Replay(Group& group, raft::Index from, raft::Index to) {
+  const GroupId id = group.spec.group_id;
   for (raft::Index lo = from; lo <= to;) {
     std::vector<storage::Entry> read;
     absl::Status s = group.storage->Entries(
@@ -136,11 +145,46 @@ absl::Status RaftHost::Replay(Group& group, raft::Index from, raft::Index to) {
     if (!s.ok()) return s;
     CHRONIK_CHECK(!read.empty())
         << "empty read of [" << lo << ", " << to << "]";
+    std::vector<raft::Entry> entries;
+    entries.reserve(read.size());
     for (storage::Entry& entry : read) {
-      CHRONIK_CHECK_EQ(entry.index, lo);
-      group.spec.applier->Apply(group.spec.group_id,
-                                FromStorage(std::move(entry)));
-      ++lo;
+      CHRONIK_CHECK_EQ(entry.index, lo + entries.size());
+      entries.push_back(FromStorage(std::move(entry)));
+    }
+    if (options_.observer != nullptr) {
+      options_.observer->OnRecoveredEntries(id, entries);
+    }
+    for (const raft::Entry& entry : entries) {
+      group.spec.applier->Apply(id, entry);
+    }
+    lo += entries.size();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RaftHost::ReadTail(Group& group, raft::Index from,
+                                raft::Index last, raft::Index reported,
+                                std::vector<raft::Entry>* out) {
+  for (raft::Index lo = from; lo <= last;) {
+    std::vector<storage::Entry> read;
+    absl::Status s = group.storage->Entries(
+        lo, last + 1, options_.max_replay_bytes_per_read, &read);
+    if (!s.ok()) return s;
+    CHRONIK_CHECK(!read.empty());
+    const size_t first_new = out->size();
+    for (storage::Entry& entry : read) {
+      out->push_back(FromStorage(std::move(entry)));
+    }
+    lo = out->back().index + 1;
+    if (options_.observer == nullptr) continue;
+    // The first entry of the tail may be the last one Replay reported.
+    absl::Span<const raft::Entry> fresh =
+        absl::MakeConstSpan(*out).subspan(first_new);
+    while (!fresh.empty() && fresh.front().index <= reported) {
+      fresh.remove_prefix(1);
+    }
+    if (!fresh.empty()) {
+      options_.observer->OnRecoveredEntries(group.spec.group_id, fresh);
     }
   }
   return absl::OkStatus();
@@ -203,6 +247,15 @@ absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,
   raft::RawNode& node = *it->second.node;
   if (absl::Status s = node.Propose(std::move(data)); !s.ok()) return s;
   return Proposed{node.term(), node.last_index()};
+}
+
+absl::Status RaftHost::ReadIndex(GroupId group_id, raft::Bytes context) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("raft group ", group_id, " is not running here"));
+  }
+  return it->second.node->ReadIndex(std::move(context));
 }
 
 absl::Status RaftHost::Campaign(GroupId group_id) {
@@ -346,19 +399,46 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
       return false;
     }
     ++enqueued_;
+    if (options_.observer != nullptr && !ready.entries.empty()) {
+      options_.observer->OnAppend(id, ready.entries);
+    }
   }
   for (raft::Message& message : ready.messages) {
     outbox->push_back(OutgoingMessage{id, std::move(message)});
   }
   group.pending.push_back(PendingPersist{
       ready.persist_ack, std::move(ready.messages_after_persist), enqueued_});
+  ApplyReady(group, ready);
+  ServeLogReads(group, ready.log_reads);
+  ReportLeader(group);
+  return true;
+}
+
+void RaftHost::ApplyReady(Group& group, const raft::Ready& ready) {
+  const GroupId id = group.spec.group_id;
+  RaftHostObserver* const observer = options_.observer;
+  if (observer != nullptr && ready.hard_state.has_value() &&
+      ready.hard_state->commit != group.reported_commit) {
+    group.reported_commit = ready.hard_state->commit;
+    observer->OnCommit(id, ready.hard_state->term, ready.hard_state->commit);
+  }
   if (!ready.committed_entries.empty()) {
     for (const raft::Entry& entry : ready.committed_entries) {
       group.spec.applier->Apply(id, entry);
     }
     group.node->OnApplied(ready.committed_entries.back().index);
+    if (observer != nullptr) {
+      observer->OnApplied(id, ready.committed_entries.back().index);
+    }
   }
-  for (const raft::LogRead& read : ready.log_reads) {
+  for (const raft::ReadState& read : ready.read_states) {
+    group.spec.applier->OnReadState(id, read);
+  }
+}
+
+void RaftHost::ServeLogReads(Group& group,
+                             const std::vector<raft::LogRead>& reads) {
+  for (const raft::LogRead& read : reads) {
     std::vector<storage::Entry> stored;
     absl::Status s =
         group.storage->Entries(read.lo, read.hi + 1, read.max_bytes, &stored);
@@ -373,8 +453,6 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
     }
     group.node->OnLogRead(read, std::move(entries));
   }
-  ReportLeader(group);
-  return true;
 }
 
 void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
@@ -402,7 +480,23 @@ void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
 void RaftHost::TakeCompletions(
     const std::vector<storage::Completion>& completions) {
   for (const storage::Completion& completion : completions) {
-    if (!completion.status.ok()) Fail(completion.group_id, completion.status);
+    if (!completion.status.ok()) {
+      Fail(completion.group_id, completion.status);
+      continue;
+    }
+    auto it = groups_.find(completion.group_id);
+    if (it == groups_.end()) continue;  // removed while its flush ran
+    Group& group = it->second;
+    if (completion.hard_state.has_value()) {
+      const storage::HardState& hs = *completion.hard_state;
+      group.durable_hard_state = raft::HardState{hs.term, hs.vote, hs.commit};
+    }
+    if (options_.observer != nullptr) {
+      options_.observer->OnDurable(
+          completion.group_id,
+          DurableState{group.durable_hard_state, completion.durable_term,
+                       completion.durable_index});
+    }
   }
   std::vector<GroupId> failed;
   for (const auto& [id, status] : failed_) {
@@ -418,10 +512,17 @@ void RaftHost::ReportLeader(Group& group) {
   group.last_leader = leader;
   group.last_term = term;
   group.spec.applier->OnLeaderChange(group.spec.group_id, leader, term);
+  if (options_.observer != nullptr) {
+    options_.observer->OnRoleChange(
+        group.spec.group_id, RoleState{group.node->is_leader(), term, leader});
+  }
 }
 
 void RaftHost::Fail(GroupId group_id, absl::Status status) {
   CHRONIK_CHECK(!status.ok());
+  if (options_.observer != nullptr && failed_.count(group_id) == 0) {
+    options_.observer->OnFailed(group_id, status);
+  }
   failed_[group_id] = std::move(status);
 }
 

@@ -21,6 +21,10 @@
 //   OnSyncDone(id, ...)    async mode only: the fsyncs of the flush handed
 //                          out by TakeSyncRequest() finished (an input, like a
 //                          message; the driver then calls Process).
+//   ReadIndex(group, ctx)  a linearizable read: the group's applier gets a
+//                          ReadState with `ctx` (OnReadState) in a later
+//                          Process; the read may be served once the applier
+//                          has applied through its index.
 //
 // Recovery: AddGroup opens the group's storage, replays the committed entries
 // (after the last snapshot) through the applier, and restarts the core with
@@ -30,6 +34,10 @@
 //
 // Failure: a storage error fails the group (its core is dropped and the error
 // reported by failed_groups()); the node keeps serving its other groups.
+//
+// Observation: HostOptions::observer (raft_host_observer.h) hears of appends,
+// durability, commits, applies, role changes and recovery, per group.
+//
 // Not thread-safe; deterministic given deterministic inputs.
 #ifndef CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
 #define CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
@@ -46,12 +54,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "broker/env/env.h"
+#include "broker/replication/raft_host_observer.h"
 #include "broker/storage/log_store.h"
 #include "raft/raw_node.h"
 
 namespace chronik::replication {
-
-using GroupId = uint64_t;
 
 // Async mode: stop taking Readies while this many requests are queued.
 inline constexpr size_t kMaxAsyncQueuedRequests = 8192;
@@ -67,6 +74,10 @@ class GroupApplier {
   // The group's leader or term changed (leader 0 = unknown).
   virtual void OnLeaderChange(GroupId /*group_id*/, raft::NodeId /*leader*/,
                               raft::Term /*term*/) {}
+  // A read asked for with RaftHost::ReadIndex is confirmed: serve it once
+  // everything through `read.index` is applied.
+  virtual void OnReadState(GroupId /*group_id*/,
+                           const raft::ReadState& /*read*/) {}
 };
 
 struct GroupSpec {
@@ -107,6 +118,8 @@ struct HostOptions {
   bool async_flush = false;
   // Async mode: stop taking Readies while this much is queued (backpressure).
   uint64_t max_async_queued_bytes = 128ull << 20;
+  // Borrowed; may be null. See raft_host_observer.h.
+  RaftHostObserver* observer = nullptr;
 };
 
 class RaftHost {
@@ -133,6 +146,9 @@ class RaftHost {
   };
   absl::StatusOr<Proposed> Propose(GroupId group_id, raft::Bytes data);
   absl::Status Campaign(GroupId group_id);
+  // Requests a linearizable read of the group (see the file comment). Errors:
+  // the group is unknown, or the core refused (not leader, too many pending).
+  absl::Status ReadIndex(GroupId group_id, raft::Bytes context);
 
   void Process(std::vector<OutgoingMessage>* outbox);
   // Async mode: the flush the last Process started, whose files the driver
@@ -177,10 +193,24 @@ class RaftHost {
     raft::NodeId persisted_vote = raft::kNoNode;
     raft::NodeId last_leader = raft::kNoNode;
     raft::Term last_term = 0;
+    // For the observer: the hard state on disk, the commit index last
+    // reported.
+    raft::HardState durable_hard_state;
+    raft::Index reported_commit = 0;
   };
 
   raft::Config CoreConfig(const GroupSpec& spec) const;
+  // Restarts the group's core from its storage (replaying committed entries).
+  absl::Status Recover(Group& group);
   absl::Status Replay(Group& group, raft::Index from, raft::Index to);
+  // Reads the stored entries [from, last] into `out` (the core's recovered
+  // tail); the observer hears of those after `reported`.
+  absl::Status ReadTail(Group& group, raft::Index from, raft::Index last,
+                        raft::Index reported, std::vector<raft::Entry>* out);
+  // Reports the Ready's commit index, applies its committed entries and
+  // hands out its read states.
+  void ApplyReady(Group& group, const raft::Ready& ready);
+  void ServeLogReads(Group& group, const std::vector<raft::LogRead>& reads);
   // One Ready of one group: queue storage work, send, apply. False when the
   // group failed.
   bool HandleReady(Group& group, std::vector<OutgoingMessage>* outbox);

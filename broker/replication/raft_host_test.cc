@@ -31,9 +31,71 @@ class RecordingApplier : public GroupApplier {
                       raft::Term) override {
     leaders[group_id] = leader;
   }
+  void OnReadState(GroupId group_id, const raft::ReadState& read) override {
+    reads[group_id].emplace_back(read.index, std::string(read.context.view()));
+  }
   std::map<GroupId, std::vector<std::string>> applied;
   std::map<GroupId, raft::Index> last_index;
   std::map<GroupId, raft::NodeId> leaders;
+  std::map<GroupId, std::vector<std::pair<raft::Index, std::string>>> reads;
+};
+
+// Records what the host reports, one line per call.
+class RecordingObserver : public RaftHostObserver {
+ public:
+  void OnRecover(GroupId g, const RecoveredGroup& r) override {
+    Add(g, "recover", r.hard_state.term, r.hard_state.commit, r.last_index);
+  }
+  void OnRecoveredEntries(GroupId g,
+                          absl::Span<const raft::Entry> entries) override {
+    for (const raft::Entry& e : entries) recovered[g].push_back(e.index);
+  }
+  void OnAppend(GroupId g, absl::Span<const raft::Entry> entries) override {
+    Add(g, "append", entries.front().index, entries.back().index);
+  }
+  void OnCommit(GroupId g, raft::Term term, raft::Index commit) override {
+    Add(g, "commit", term, commit);
+  }
+  void OnApplied(GroupId g, raft::Index index) override {
+    Add(g, "applied", index);
+  }
+  void OnRoleChange(GroupId g, const RoleState& role) override {
+    Add(g, "role", role.is_leader, role.term, role.leader);
+  }
+  void OnDurable(GroupId g, const DurableState& d) override {
+    Add(g, "durable", d.hard_state.term, d.hard_state.vote, d.log_index);
+  }
+  void OnFailed(GroupId g, const absl::Status& status) override {
+    Add(g, "failed");
+    failure = status;
+  }
+  // The events of `kind`, without the group and kind.
+  std::vector<std::string> Of(const std::string& kind) const {
+    std::vector<std::string> out;
+    for (const std::string& e : events) {
+      const std::string prefix = kind + " ";
+      if (e.rfind(prefix, 0) == 0) out.push_back(e.substr(prefix.size()));
+    }
+    return out;
+  }
+  // Position of the first event starting with `line` (events.size() if none).
+  size_t Find(const std::string& line) const {
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].rfind(line, 0) == 0) return i;
+    }
+    return events.size();
+  }
+  std::vector<std::string> events;
+  std::map<GroupId, std::vector<raft::Index>> recovered;
+  absl::Status failure;
+
+ private:
+  template <typename... Args>
+  void Add(GroupId g, const char* kind, Args... args) {
+    std::string line = std::string(kind) + " g" + std::to_string(g);
+    ((line += " " + std::to_string(args)), ...);
+    events.push_back(line);
+  }
 };
 
 // One node: a simulated disk, a LogStore on it, a RaftHost.
@@ -55,6 +117,7 @@ struct TestNode {
     options.seed = 42;
     options.sync_files = sync;
     options.async_flush = async;
+    options.observer = &observer;
     host = std::make_unique<RaftHost>(options, store.get());
   }
   void Restart(raft::NodeId id, bool crash) {
@@ -62,6 +125,7 @@ struct TestNode {
     store.reset();
     if (crash) disk.Crash();
     applier = RecordingApplier();
+    observer = RecordingObserver();
     Open(id);
   }
   std::mt19937_64 rng;
@@ -71,10 +135,13 @@ struct TestNode {
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<RaftHost> host;
   RecordingApplier applier;
+  RecordingObserver observer;
 };
 
-// Delivers messages among nodes until quiet (bounded).
-void Settle(std::map<raft::NodeId, TestNode*>& nodes) {
+// Delivers messages among nodes until quiet (bounded). Messages to nodes not
+// in `nodes` are lost when `drop_others`.
+void Settle(std::map<raft::NodeId, TestNode*>& nodes,
+            bool drop_others = false) {
   for (int round = 0; round < 100; ++round) {
     std::vector<OutgoingMessage> outbox;
     bool more_work = false;
@@ -85,6 +152,7 @@ void Settle(std::map<raft::NodeId, TestNode*>& nodes) {
     if (outbox.empty() && !more_work) return;
     for (OutgoingMessage& out : outbox) {
       auto to = nodes.find(out.message.to);
+      if (drop_others && to == nodes.end()) continue;
       ASSERT_NE(to, nodes.end());
       absl::Status s =
           to->second->host->Step(out.group_id, std::move(out.message));
@@ -324,6 +392,138 @@ TEST(RaftHostTest, AsyncDeleteWaitsForTheFlushInFlight) {
   EXPECT_NE(node.store->group(6), nullptr) << "files still syncing elsewhere";
   io.Complete();  // the flush finishes; the deletion follows
   EXPECT_EQ(node.store->group(6), nullptr);
+}
+
+TEST(RaftHostTest, ObserverSeesAppendThenDurableThenCommitThenApply) {
+  TestNode node(1, 15, nullptr, /*async_flush=*/true);
+  ManualSyncer io(node.host.get());
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  EXPECT_THAT(node.observer.events, ElementsAre("recover g0 0 0 0"));
+  ASSERT_TRUE(node.host->Campaign(0).ok());
+  std::vector<OutgoingMessage> outbox;
+  for (int i = 0; i < 10; ++i) {
+    io.Process(&outbox);
+    if (!io.started.empty()) io.Complete();
+  }
+  ASSERT_TRUE(node.host->is_leader(0));
+  EXPECT_THAT(node.observer.Of("role"), ElementsAre("g0 0 1 0", "g0 1 1 1"))
+      << "candidate of term 1, then its leader";
+  EXPECT_THAT(node.observer.Of("durable"), ::testing::Contains("g0 1 1 1"))
+      << "term 1, vote for itself, its empty entry";
+
+  node.observer.events.clear();
+  ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("a")).ok());
+  io.Process(&outbox);
+  EXPECT_THAT(node.observer.events, ElementsAre("append g0 2 2"))
+      << "queued, not durable, so not committed";
+  io.Complete();
+  io.Process(&outbox);
+  EXPECT_THAT(node.observer.events,
+              ElementsAre("append g0 2 2", "durable g0 1 1 2", "commit g0 1 2",
+                          "applied g0 2"));
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("a"));
+}
+
+TEST(RaftHostTest, ObserverHearsTheRecoveredLogAndTheReplay) {
+  std::vector<std::unique_ptr<TestNode>> owned;
+  std::map<raft::NodeId, TestNode*> nodes;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    owned.push_back(std::make_unique<TestNode>(id, 20 + id));
+    nodes[id] = owned.back().get();
+    ASSERT_TRUE(nodes[id]
+                    ->host->AddGroup({0, {1, 2, 3}, false, &nodes[id]->applier})
+                    .ok());
+  }
+  ASSERT_TRUE(nodes[1]->host->Campaign(0).ok());
+  Settle(nodes);
+  for (const char* command : {"a", "b"}) {
+    ASSERT_TRUE(nodes[1]->host->Propose(0, raft::Bytes::Copy(command)).ok());
+  }
+  Settle(nodes);
+  // Node 1 is cut off; nodes 2 and 3 elect a leader of term 2 and write
+  // their hard states (term and vote) with the commit index they know.
+  std::map<raft::NodeId, TestNode*> rest = {{2, nodes[2]}, {3, nodes[3]}};
+  TestNode* leader = nullptr;
+  for (int tick = 0; tick < 100 && leader == nullptr; ++tick) {
+    for (auto& [id, node] : rest) node->host->Tick();
+    Settle(rest, /*drop_others=*/true);
+    for (auto& [id, node] : rest) {
+      if (node->host->is_leader(0)) leader = node;
+    }
+  }
+  ASSERT_NE(leader, nullptr);
+  ASSERT_TRUE(leader->host->Propose(0, raft::Bytes::Copy("c")).ok());
+  Settle(rest, /*drop_others=*/true);
+
+  // The follower of the two crashes and restarts.
+  const raft::NodeId follower = leader == nodes[2] ? 3 : 2;
+  TestNode& restarted = *nodes[follower];
+  restarted.Restart(follower, /*crash=*/true);
+  ASSERT_TRUE(
+      restarted.host->AddGroup({0, {1, 2, 3}, false, &restarted.applier}).ok());
+  // (Settled: everything node 3 acknowledged was synced before the crash.)
+  ASSERT_FALSE(restarted.observer.events.empty());
+  EXPECT_EQ(restarted.observer.events[0], "recover g0 2 3 5")
+      << "term 2, commit 3 (a and b), entries through c";
+  EXPECT_THAT(restarted.observer.recovered[0], ElementsAre(1, 2, 3, 4, 5))
+      << "each stored entry once, in order";
+  EXPECT_THAT(restarted.observer.Of("applied"), ElementsAre("g0 3"));
+  EXPECT_THAT(restarted.applier.applied[0], ElementsAre("a", "b"))
+      << "replayed before the group runs";
+  for (int tick = 0; tick < 5; ++tick) {  // heartbeats carry the commit
+    for (auto& [id, node] : rest) node->host->Tick();
+    Settle(rest, /*drop_others=*/true);
+  }
+  EXPECT_THAT(restarted.applier.applied[0], ElementsAre("a", "b", "c"));
+}
+
+TEST(RaftHostTest, ReadIndexDeliversReadStatesToTheApplier) {
+  std::vector<std::unique_ptr<TestNode>> owned;
+  std::map<raft::NodeId, TestNode*> nodes;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    owned.push_back(std::make_unique<TestNode>(id, 30 + id));
+    nodes[id] = owned.back().get();
+    ASSERT_TRUE(nodes[id]
+                    ->host->AddGroup({0, {1, 2, 3}, false, &nodes[id]->applier})
+                    .ok());
+  }
+  ASSERT_TRUE(nodes[1]->host->Campaign(0).ok());
+  Settle(nodes);
+  ASSERT_TRUE(nodes[1]->host->Propose(0, raft::Bytes::Copy("a")).ok());
+  Settle(nodes);
+  ASSERT_TRUE(nodes[1]->host->ReadIndex(0, raft::Bytes::Copy("r1")).ok());
+  Settle(nodes);
+  using Read = std::pair<raft::Index, std::string>;
+  EXPECT_THAT(nodes[1]->applier.reads[0], ElementsAre(Read{2, "r1"}))
+      << "confirmed by a heartbeat round, at the commit index";
+  EXPECT_EQ(nodes[1]->applier.last_index[0], 2u);
+  // A follower's read goes through the leader and comes back to it.
+  ASSERT_TRUE(nodes[2]->host->ReadIndex(0, raft::Bytes::Copy("r2")).ok());
+  Settle(nodes);
+  EXPECT_THAT(nodes[2]->applier.reads[0], ElementsAre(Read{2, "r2"}));
+  EXPECT_EQ(nodes[1]->host->ReadIndex(7, raft::Bytes::Copy("r3")).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(RaftHostTest, ObserverHearsOfAFailedGroup) {
+  TestNode node(1, 16);
+  ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(0).ok());
+  std::map<raft::NodeId, TestNode*> nodes = {{1, &node}};
+  Settle(nodes);
+  sim::SimDiskOptions failing;
+  failing.sync_error_probability = 1.0;
+  node.disk.set_options(failing);
+  ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("x")).ok());
+  std::vector<OutgoingMessage> outbox;
+  node.host->Process(&outbox);
+  EXPECT_THAT(node.observer.Of("failed"), ElementsAre("g0"));
+  EXPECT_FALSE(node.observer.failure.ok());
+  EXPECT_FALSE(node.host->HasGroup(0));
+  EXPECT_EQ(node.host->failed_groups().count(0), 1u);
+  EXPECT_TRUE(node.observer.Of("commit").empty() ||
+              node.observer.Of("commit").back() != "g0 1 2")
+      << "nothing that failed to sync commits";
 }
 
 TEST(RaftHostTest, GroupsNeedThisNodeAsVoter) {

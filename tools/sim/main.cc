@@ -54,9 +54,6 @@ ABSL_FLAG(int, clients, 3,
           "client processes writing and reading (0: an idle cluster)");
 ABSL_FLAG(int, tick_ms, 10,
           "Raft tick (heartbeat) period in ms; elections after 10-20 ticks");
-ABSL_FLAG(std::string, storage, "simdisk",
-          "node storage: simdisk (the real LogStore on the simulated disk) or "
-          "memory (a model of its guarantees)");
 ABSL_FLAG(bool, rule_checks, true,
           "check Raft's rules directly (false: only end-to-end properties)");
 ABSL_FLAG(double, seconds, 30, "simulated seconds per seed");
@@ -225,12 +222,6 @@ int Main(int argc, char** argv) {
   cli->tick_ms = absl::GetFlag(FLAGS_tick_ms);
   if (cli->tick_ms < 1 || cli->tick_ms > 1000) {
     return Fail("--tick_ms must be in 1..1000");
-  }
-  const std::string storage = absl::GetFlag(FLAGS_storage);
-  if (storage == "memory") {
-    cli->storage = StorageBacking::kMemory;
-  } else if (storage != "simdisk") {
-    return Fail("--storage must be simdisk or memory");
   }
   cli->rule_checks = absl::GetFlag(FLAGS_rule_checks);
   cli->trace = absl::GetFlag(FLAGS_trace);

@@ -95,7 +95,6 @@ RaftScenarioOptions MakeOptions(const CliOptions& cli, uint64_t seed) {
   options.max_ops = cli.max_ops;
   options.num_clients = cli.clients;
   options.tick_interval = cli.tick_ms * kMillisecond;
-  options.storage = cli.storage;
   options.rule_checks = cli.rule_checks;
   options.bugs = cli.bugs;
   options.run_length = cli.run_length;
@@ -262,9 +261,6 @@ std::string ReplayCommand(const CliOptions& cli, uint64_t seed,
   if (cli.clients != 3) absl::StrAppend(&command, " --clients=", cli.clients);
   if (cli.tick_ms != 10) absl::StrAppend(&command, " --tick_ms=", cli.tick_ms);
   if (!cli.rule_checks) absl::StrAppend(&command, " --rule_checks=false");
-  if (cli.storage == StorageBacking::kMemory) {
-    absl::StrAppend(&command, " --storage=memory");
-  }
   return command;
 }
 

@@ -36,7 +36,6 @@ struct CliOptions {
   int clients = 3;  // 0: an idle cluster (heartbeats only)
   int tick_ms = 10;
   bool rule_checks = true;
-  StorageBacking storage = StorageBacking::kSimDisk;
   Nanos run_length = 30 * kSecond;
   Nanos fault_phase = 20 * kSecond;
   bool trace = false;
