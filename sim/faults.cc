@@ -25,17 +25,54 @@ constexpr std::array<const char*, kFaultKinds> kNames = {
 // Most faults a seed schedules of one kind; keeps fault phases readable.
 constexpr int kMaxFaultsPerKind = 6;
 
-Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
-  Fault fault;
-  fault.kind = kind;
-  fault.at = rng.Between(0, fault_phase - 1);
-  fault.node = static_cast<int>(rng.Below(num_nodes));
+// Draws the parameters of a fault between nodes (the draws, in order, are
+// part of the seed's schedule). False when `fault.kind` is not one.
+bool DrawNetworkFault(Fault& fault, Rng& rng, int num_nodes) {
   auto other_node = [&] {
     if (num_nodes == 1) return fault.node;
     int peer = static_cast<int>(rng.Below(num_nodes - 1));
     return peer >= fault.node ? peer + 1 : peer;
   };
-  switch (kind) {
+  switch (fault.kind) {
+    case FaultKind::kPartition: {
+      fault.node = -1;
+      // A random non-empty proper subset of the nodes.
+      const uint64_t all = (uint64_t{1} << num_nodes) - 1;
+      fault.value = static_cast<int64_t>(1 + rng.Below(all - 1));
+      fault.duration = rng.Between(100 * kMillisecond, 5 * kSecond);
+      return true;
+    }
+    case FaultKind::kAsymmetric:
+    case FaultKind::kClog:
+      fault.peer = other_node();
+      fault.duration = rng.Between(100 * kMillisecond, 4 * kSecond);
+      return true;
+    case FaultKind::kIsolate:
+      fault.duration = rng.Between(100 * kMillisecond, 4 * kSecond);
+      return true;
+    case FaultKind::kLoss:
+    case FaultKind::kDuplicate:
+      fault.node = -1;
+      fault.value = rng.Between(5, 200);
+      fault.duration = rng.Between(500 * kMillisecond, 10 * kSecond);
+      return true;
+    case FaultKind::kReorder:
+      fault.node = -1;
+      fault.duration = rng.Between(500 * kMillisecond, 10 * kSecond);
+      return true;
+    case FaultKind::kSlowLinks:
+      fault.node = -1;
+      fault.value = rng.Between(10, 300);
+      fault.duration = rng.Between(500 * kMillisecond, 10 * kSecond);
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Draws the parameters of a fault of one node's process, clock or disk.
+void DrawNodeFault(Fault& fault, Rng& rng) {
+  switch (fault.kind) {
     case FaultKind::kCrash:
     case FaultKind::kStop:
     case FaultKind::kCrashInFsync:
@@ -48,37 +85,6 @@ Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
       break;
     case FaultKind::kPause:
       fault.duration = rng.Between(50 * kMillisecond, 2 * kSecond);
-      break;
-    case FaultKind::kPartition: {
-      fault.node = -1;
-      // A random non-empty proper subset of the nodes.
-      const uint64_t all = (uint64_t{1} << num_nodes) - 1;
-      fault.value = static_cast<int64_t>(1 + rng.Below(all - 1));
-      fault.duration = rng.Between(100 * kMillisecond, 5 * kSecond);
-      break;
-    }
-    case FaultKind::kAsymmetric:
-    case FaultKind::kClog:
-      fault.peer = other_node();
-      fault.duration = rng.Between(100 * kMillisecond, 4 * kSecond);
-      break;
-    case FaultKind::kIsolate:
-      fault.duration = rng.Between(100 * kMillisecond, 4 * kSecond);
-      break;
-    case FaultKind::kLoss:
-    case FaultKind::kDuplicate:
-      fault.node = -1;
-      fault.value = rng.Between(5, 200);
-      fault.duration = rng.Between(500 * kMillisecond, 10 * kSecond);
-      break;
-    case FaultKind::kReorder:
-      fault.node = -1;
-      fault.duration = rng.Between(500 * kMillisecond, 10 * kSecond);
-      break;
-    case FaultKind::kSlowLinks:
-      fault.node = -1;
-      fault.value = rng.Between(10, 300);
-      fault.duration = rng.Between(500 * kMillisecond, 10 * kSecond);
       break;
     case FaultKind::kClockDrift:
       fault.value = rng.Between(-200000, 200000);
@@ -104,9 +110,18 @@ Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
       fault.value = rng.Between(2, 100);
       fault.duration = rng.Between(100 * kMillisecond, 5 * kSecond);
       break;
-    case FaultKind::kCount:
-      CHRONIK_CHECK(false);
+    default:
+      CHRONIK_CHECK(false) << "fault kind " << static_cast<int>(fault.kind)
+                           << " has no parameters";
   }
+}
+
+Fault MakeFault(FaultKind kind, Rng& rng, int num_nodes, Nanos fault_phase) {
+  Fault fault;
+  fault.kind = kind;
+  fault.at = rng.Between(0, fault_phase - 1);
+  fault.node = static_cast<int>(rng.Below(num_nodes));
+  if (!DrawNetworkFault(fault, rng, num_nodes)) DrawNodeFault(fault, rng);
   // Whole microseconds, so the text form (FormatSchedule) replays exactly.
   fault.at -= fault.at % kMicrosecond;
   fault.duration -= fault.duration % kMicrosecond;

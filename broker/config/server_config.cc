@@ -460,7 +460,6 @@ absl::Status FinishCluster(ServerConfig& config) {
 
 }  // namespace
 
-
 absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers) {
   // (host, port) -> "node N kafka" for the first listener seen there.
   std::map<std::pair<std::string, int>, std::string> taken;

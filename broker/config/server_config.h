@@ -79,7 +79,6 @@ std::string ServerConfigUsage();
 // of every peer is distinct. ("localhost" and "127.0.0.1" are one host.)
 absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers);
 
-
 }  // namespace chronik::config
 
 #endif  // CHRONIK_BROKER_CONFIG_SERVER_CONFIG_H_

@@ -17,11 +17,11 @@
 //                                   hard state / snapshot now durable
 // clang-format on
 //
-// There are no threads here: Flush() is an explicit step. The production
-// driver calls it from its IO thread (its Raft thread stages requests in a
-// locked queue the IO thread moves into the store); the simulator calls it from
-// its scheduler and delays the completions by the simulated disk's fsync
-// latency. One Flush covers every request queued before it (up to
+// There are no threads here: a flush is an explicit step, driven by
+// replication::RaftHost. Inline, it calls Flush(); in async mode it calls
+// BeginFlush, hands the files to sync to its driver (production: an IO
+// thread; the simulator: completions after a simulated fsync latency) and
+// calls FinishFlush when they are synced. One Flush covers every request queued before it (up to
 // `max_flush_bytes`), so appends that arrive while an fsync is in progress
 // share the next one. BeginFlush/FinishFlush split the step so the production
 // driver can issue the fsyncs of many groups concurrently.
@@ -225,7 +225,8 @@ class LogStore {
   // them; the driver syncs every file in plan.files_to_sync and passes the
   // results, in the same order, to FinishFlush, which does the directory syncs
   // and the hard state write and returns the completions. No other LogStore or
-  // GroupStorage call may run in between; the simulator just calls Flush().
+  // GroupStorage call may run in between (RaftHost defers group deletions
+  // while a flush is in flight).
   FlushPlan BeginFlush();
   std::vector<Completion> FinishFlush(
       FlushPlan plan, absl::Span<const absl::Status> sync_results);
