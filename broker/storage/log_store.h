@@ -21,10 +21,10 @@
 // replication::RaftHost. Inline, it calls Flush(); in async mode it calls
 // BeginFlush, hands the files to sync to its driver (production: an IO
 // thread; the simulator: completions after a simulated fsync latency) and
-// calls FinishFlush when they are synced. One Flush covers every request queued before it (up to
-// `max_flush_bytes`), so appends that arrive while an fsync is in progress
-// share the next one. BeginFlush/FinishFlush split the step so the production
-// driver can issue the fsyncs of many groups concurrently.
+// calls FinishFlush when they are synced. One Flush covers every request queued
+// before it (up to `max_flush_bytes`), so appends that arrive while an fsync is
+// in progress share the next one. BeginFlush/FinishFlush split the step so the
+// production driver can issue the fsyncs of many groups concurrently.
 //
 // Durability: a completion is reported only after everything it names is
 // durable. Hard state of all groups lives in one file replaced atomically
