@@ -86,8 +86,8 @@ std::vector<BrokerFault> MakeBrokerFaultPlan(
 }
 
 std::string DescribeBrokerFault(const BrokerFault& fault) {
-  std::string text = absl::StrCat(FormatTime(fault.start), " ",
-                                  FaultName(fault.kind));
+  std::string text =
+      absl::StrCat(FormatTime(fault.start), " ", FaultName(fault.kind));
   switch (fault.kind) {
     case BrokerFaultKind::kCrash:
     case BrokerFaultKind::kIsolate:
@@ -176,8 +176,7 @@ void BrokerWorld::Record(int node, std::string_view kind,
 
 void BrokerWorld::Fail(std::string failure) {
   if (!result_.failure.empty()) return;
-  Record(Trace::kWorld, "failure", {Fnv1a64(failure)},
-         [&] { return failure; });
+  Record(Trace::kWorld, "failure", {Fnv1a64(failure)}, [&] { return failure; });
   result_.failure = std::move(failure);
   finished_ = true;
 }
@@ -266,8 +265,9 @@ void BrokerWorld::CheckLiveness() {
 void BrokerWorld::Finish() {
   if (finished_) return;
   if (result_.live_after_heal < 0) {
-    Fail("LIVENESS: not every partition acknowledged a write sent after the "
-         "heal");
+    Fail(
+        "LIVENESS: not every partition acknowledged a write sent after the "
+        "heal");
     return;
   }
   if (std::optional<std::string> anomaly = checker_.Check()) {

@@ -130,8 +130,8 @@ struct SimClient {
   bool done = false;
   // What Metadata last said.
   bool need_metadata = true;
-  int controller = -1;         // node id
-  std::vector<int> leaders;    // node id per partition, -1 unknown
+  int controller = -1;       // node id
+  std::vector<int> leaders;  // node id per partition, -1 unknown
   // Producer.
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;

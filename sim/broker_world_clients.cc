@@ -71,8 +71,8 @@ void BrokerWorld::Call(SimClient& client, int node_id, int16_t version,
                          done = std::move(done)](absl::string_view payload) {
     Response response;
     int32_t correlation = 0;
-    absl::Status decoded = kafka::DecodeResponseFrame(payload, version,
-                                                      &correlation, &response);
+    absl::Status decoded =
+        kafka::DecodeResponseFrame(payload, version, &correlation, &response);
     if (!decoded.ok()) {
       Fail(absl::StrCat("client ", index, " cannot decode ", Response::kName,
                         ": ", decoded.ToString()));
@@ -80,9 +80,9 @@ void BrokerWorld::Call(SimClient& client, int node_id, int16_t version,
     }
     done(clients_[index], response);
   };
-  const std::string frame = kafka::EncodeRequestFrame(
-      version, pending.correlation, std::string(absl::StrCat("c", index)),
-      request);
+  const std::string frame =
+      kafka::EncodeRequestFrame(version, pending.correlation,
+                                std::string(absl::StrCat("c", index)), request);
   client.pending = std::move(pending);
   const uint64_t attempt = client.attempt;
   scheduler_.After(kRequestTimeout, [this, index, attempt] {
@@ -112,10 +112,10 @@ void BrokerWorld::SendFrame(SimClient& client, int node_id, std::string frame) {
   const int index = client.index;
   const env::ConnectionId connection = client.connection;
   auto shared = std::make_shared<std::string>(std::move(frame));
-  scheduler_.After(delays.front(), [this, node, index, connection, open,
-                                    shared] {
-    ArriveAtBroker(node, index, connection, open, *shared);
-  });
+  scheduler_.After(delays.front(),
+                   [this, node, index, connection, open, shared] {
+                     ArriveAtBroker(node, index, connection, open, *shared);
+                   });
 }
 
 void BrokerWorld::CloseClientConnection(SimClient& client) {
@@ -126,8 +126,8 @@ void BrokerWorld::CloseClientConnection(SimClient& client) {
   client.connection_node = -1;
   const Network::Delays delays = network_.Route(client.endpoint, node, now());
   const Nanos delay = delays.empty() ? kMillisecond : delays.front();
-  scheduler_.After(delay,
-                   [this, node, connection] { CloseAtBroker(node, connection); });
+  scheduler_.After(
+      delay, [this, node, connection] { CloseAtBroker(node, connection); });
 }
 
 void BrokerWorld::OnClientBytes(int index, env::ConnectionId connection,
@@ -169,8 +169,8 @@ void BrokerWorld::ClientFailed(SimClient& client, std::string_view why) {
   CloseClientConnection(client);
   client.need_metadata = true;
   client.bootstrap = (client.bootstrap + 1) % num_nodes();
-  client.backoff = std::clamp<Nanos>(client.backoff * 2, kBackoffMin,
-                                     kBackoffMax);
+  client.backoff =
+      std::clamp<Nanos>(client.backoff * 2, kBackoffMin, kBackoffMax);
   ActLater(client, client.backoff);
 }
 
@@ -192,8 +192,7 @@ int BrokerWorld::AnyBroker(SimClient& client) {
 }
 
 void BrokerWorld::Act(SimClient& client) {
-  if (finished_ || client.done || client.pending.has_value() ||
-      client.active) {
+  if (finished_ || client.done || client.pending.has_value() || client.active) {
     return;
   }
   if (client.need_metadata) {
@@ -247,8 +246,8 @@ void BrokerWorld::RequestMetadata(SimClient& client) {
           if (c.leaders[p] > 0) seen_leaders_[p] = c.leaders[p];
         }
         // The admin needs only the controller; the others every leader.
-        const bool enough = c.kind == ClientKind::kAdmin ? c.controller > 0
-                                                         : complete;
+        const bool enough =
+            c.kind == ClientKind::kAdmin ? c.controller > 0 : complete;
         c.need_metadata = !enough;
         if (enough) c.backoff = 0;
         ActLater(c, enough ? 0 : std::max(c.backoff, kBackoffMin * 2));
@@ -257,8 +256,11 @@ void BrokerWorld::RequestMetadata(SimClient& client) {
 
 void BrokerWorld::CreateTopic(SimClient& client) {
   kafka::CreateTopicsRequest request;
-  request.topics.push_back({std::string(kTopic), options_.partitions,
-                            static_cast<int16_t>(num_nodes()), {}, {}});
+  request.topics.push_back({std::string(kTopic),
+                            options_.partitions,
+                            static_cast<int16_t>(num_nodes()),
+                            {},
+                            {}});
   request.timeout_ms = 5000;
   Call<kafka::CreateTopicsResponse>(
       client, client.controller, 4, request,
@@ -304,13 +306,15 @@ void BrokerWorld::Produce(SimClient& client) {
   if (!client.batch.has_value()) {
     if (producers_stopped_) {
       client.done = true;
-      Record(Trace::kWorld, "producer_done", {static_cast<uint64_t>(client.index)});
+      Record(Trace::kWorld, "producer_done",
+             {static_cast<uint64_t>(client.index)});
       StartConsumer();
       return;
     }
     ProducerBatch batch;
     const uint64_t n = client.next_value++;
-    batch.partition = static_cast<int>((n + client.index) % options_.partitions);
+    batch.partition =
+        static_cast<int>((n + client.index) % options_.partitions);
     batch.value = absl::StrCat("p", client.index, "-", n);
     kafka::RecordBatchSpec spec;
     spec.base_timestamp = kEpochMs + now() / kMillisecond;
@@ -415,16 +419,17 @@ void BrokerWorld::Fetch(SimClient& client) {
   request.max_wait_ms = 0;
   request.min_bytes = 0;
   request.topics.push_back(
-      {std::string(kTopic), {{client.partition, -1, client.offset, -1, -1,
-                              1 << 20}}});
+      {std::string(kTopic),
+       {{client.partition, -1, client.offset, -1, -1, 1 << 20}}});
   Call<kafka::FetchResponse>(
       client, leader, 11, request,
       [this](SimClient& c, const kafka::FetchResponse& response) {
         if (response.responses.empty() ||
             response.responses[0].partitions.empty()) {
-          OnFetched(c, response.error_code != error::kNone
-                           ? response.error_code
-                           : error::kUnknownTopicOrPartition,
+          OnFetched(c,
+                    response.error_code != error::kNone
+                        ? response.error_code
+                        : error::kUnknownTopicOrPartition,
                     0, std::nullopt);
           return;
         }
@@ -451,10 +456,10 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
   client.backoff = 0;
   // The views point into `records`, which outlives them.
   absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
-      kafka::ParseRecordBatches(
-          records.has_value() ? absl::string_view(*records)
-                              : absl::string_view(),
-          /*allow_partial_tail=*/true);
+      kafka::ParseRecordBatches(records.has_value()
+                                    ? absl::string_view(*records)
+                                    : absl::string_view(),
+                                /*allow_partial_tail=*/true);
   if (!batches.ok()) {
     Fail(absl::StrCat("consumer: partition ", client.partition, " offset ",
                       client.offset, ": ", batches.status().ToString()));

@@ -58,8 +58,9 @@ void BrokerWorld::StartNode(BrokerNode& node) {
   env.clock = node.env.get();
   env.disk = node.disk.get();
   env.log = node.env.get();
-  env.seed = StreamSeed(options_.seed, absl::StrCat("broker/n", node.index, "/",
-                                                    node.process.incarnation()));
+  env.seed = StreamSeed(
+      options_.seed,
+      absl::StrCat("broker/n", node.index, "/", node.process.incarnation()));
   env.fsync_mode = env::FsyncMode::kAsync;
   node.process.Start();
   node.connections.clear();
@@ -76,8 +77,8 @@ void BrokerWorld::StartNode(BrokerNode& node) {
                       " cannot start from its disk: ", started.ToString()));
     return;
   }
-  node.next_tick_local = node.clock.Local(now()) +
-                         options_.tick_interval_ms * kMillisecond;
+  node.next_tick_local =
+      node.clock.Local(now()) + options_.tick_interval_ms * kMillisecond;
   ScheduleTick(node);
   ScheduleProcess(node);
 }
@@ -93,8 +94,9 @@ void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
   for (const auto& [id, connection] : node.connections) {
     const int client = connection.client;
     const env::ConnectionId closed = id;
-    scheduler_.After(kMillisecond,
-                     [this, client, closed] { OnClientClosed(client, closed); });
+    scheduler_.After(kMillisecond, [this, client, closed] {
+      OnClientClosed(client, closed);
+    });
   }
   node.connections.clear();
   Record(node.index, "crash", {node.process.incarnation()},
@@ -106,10 +108,9 @@ void BrokerWorld::ScheduleTick(BrokerNode& node) {
   const Nanos wait = std::max<Nanos>(0, node.next_tick_local - local);
   const int index = node.index;
   const uint64_t incarnation = node.process.incarnation();
-  scheduler_.After(std::max<Nanos>(1, node.clock.GlobalDelay(wait)),
-                   [this, index, incarnation] {
-                     OnTick(nodes_[index], incarnation);
-                   });
+  scheduler_.After(
+      std::max<Nanos>(1, node.clock.GlobalDelay(wait)),
+      [this, index, incarnation] { OnTick(nodes_[index], incarnation); });
 }
 
 void BrokerWorld::OnTick(BrokerNode& node, uint64_t incarnation) {
@@ -132,9 +133,8 @@ void BrokerWorld::ScheduleProcess(BrokerNode& node) {
   node.process_scheduled = true;
   const int index = node.index;
   const uint64_t incarnation = node.process.incarnation();
-  scheduler_.After(0, [this, index, incarnation] {
-    Step(nodes_[index], incarnation);
-  });
+  scheduler_.After(
+      0, [this, index, incarnation] { Step(nodes_[index], incarnation); });
 }
 
 void BrokerWorld::Step(BrokerNode& node, uint64_t incarnation) {
@@ -209,10 +209,9 @@ void BrokerWorld::StartSync(BrokerNode& node, env::SyncRequest request) {
   node.syncing = std::move(request);
   const int index = node.index;
   const uint64_t incarnation = node.process.incarnation();
-  scheduler_.After(disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond),
-                   [this, index, incarnation] {
-                     FinishSync(nodes_[index], incarnation);
-                   });
+  scheduler_.After(
+      disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond),
+      [this, index, incarnation] { FinishSync(nodes_[index], incarnation); });
 }
 
 void BrokerWorld::FinishSync(BrokerNode& node, uint64_t incarnation) {

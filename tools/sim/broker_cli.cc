@@ -14,8 +14,7 @@ namespace chronik::sim::cli {
 namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -95,11 +94,12 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   std::vector<std::thread> threads;
   for (int i = 0; i < jobs; ++i) threads.emplace_back(worker);
   for (std::thread& thread : threads) thread.join();
-  std::printf("%llu passed, %zu failed (seeds %llu..%llu, %.2fs wall, "
-              "jobs=%d)\n",
-              static_cast<unsigned long long>(passed), failures.size(),
-              static_cast<unsigned long long>(first),
-              static_cast<unsigned long long>(last), SecondsSince(start), jobs);
+  std::printf(
+      "%llu passed, %zu failed (seeds %llu..%llu, %.2fs wall, "
+      "jobs=%d)\n",
+      static_cast<unsigned long long>(passed), failures.size(),
+      static_cast<unsigned long long>(first),
+      static_cast<unsigned long long>(last), SecondsSince(start), jobs);
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),
