@@ -47,6 +47,12 @@ const char* FaultName(BrokerFaultKind kind) {
       return "partition_broker";
     case BrokerFaultKind::kLoseResponses:
       return "lose_responses";
+    case BrokerFaultKind::kClientPartition:
+      return "client_partition";
+    case BrokerFaultKind::kClockJump:
+      return "clock_jump";
+    case BrokerFaultKind::kClockDrift:
+      return "clock_drift";
   }
   return "?";
 }
@@ -68,7 +74,7 @@ std::vector<BrokerFault> MakeBrokerFaultPlan(
   Nanos t = rng.Between(1 * kSecond, 3 * kSecond);
   while (t < options.fault_phase) {
     BrokerFault fault;
-    fault.kind = static_cast<BrokerFaultKind>(rng.Below(6));
+    fault.kind = static_cast<BrokerFaultKind>(rng.Below(kBrokerFaultKinds));
     fault.start = t;
     fault.node = static_cast<int>(rng.Below(options.nodes));
     fault.partition = static_cast<int>(rng.Below(options.partitions));
@@ -77,6 +83,11 @@ std::vector<BrokerFault> MakeBrokerFaultPlan(
                          : rng.Between(500 * kMillisecond, 4 * kSecond);
     if (fault.kind == BrokerFaultKind::kLoseResponses) {
       fault.loss = static_cast<double>(rng.Between(5, 30)) / 100.0;
+    } else if (fault.kind == BrokerFaultKind::kClockJump) {
+      fault.jump = rng.Between(-10 * kSecond, 10 * kSecond);
+    } else if (fault.kind == BrokerFaultKind::kClockDrift) {
+      fault.drift_ppm = rng.Between(-NodeClock::kMaxDriftPpm / 2,
+                                    NodeClock::kMaxDriftPpm / 2);
     }
     fault.duration = std::min(fault.duration, options.fault_phase - t);
     plan.push_back(fault);
@@ -92,7 +103,17 @@ std::string DescribeBrokerFault(const BrokerFault& fault) {
     case BrokerFaultKind::kCrash:
     case BrokerFaultKind::kIsolate:
     case BrokerFaultKind::kPartitionBroker:
+    case BrokerFaultKind::kClientPartition:
       absl::StrAppend(&text, " n", fault.node + 1);
+      break;
+    case BrokerFaultKind::kClockJump:
+      absl::StrAppend(&text, " n", fault.node + 1, " by ",
+                      fault.jump < 0 ? "-" : "+",
+                      FormatTime(fault.jump < 0 ? -fault.jump : fault.jump));
+      break;
+    case BrokerFaultKind::kClockDrift:
+      absl::StrAppend(&text, " n", fault.node + 1, " ", fault.drift_ppm,
+                      " ppm");
       break;
     case BrokerFaultKind::kCrashPartitionLeader:
       absl::StrAppend(&text, " of partition ", fault.partition);
@@ -136,6 +157,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     BrokerNode& node = nodes_[i];
     node.index = i;
     node.clock = NodeClock(0, clock_rng.Between(-100, 100));
+    node.tick_clock = node.clock;
     node.disk_rng = std::make_unique<Rng>(
         Rng::Stream(options.seed, absl::StrCat("disk/n", i)));
     node.disk = std::make_unique<SimDisk>(BrokerDiskOptions(),
@@ -221,6 +243,19 @@ void BrokerWorld::StartFault(const BrokerFault& fault) {
     case BrokerFaultKind::kLoseResponses:
       response_loss_ = fault.loss;
       break;
+    case BrokerFaultKind::kClientPartition:
+      for (const SimClient& client : clients_) {
+        network_.BlockLink(client.endpoint, fault.node);
+        network_.BlockLink(fault.node, client.endpoint);
+      }
+      break;
+    case BrokerFaultKind::kClockJump:
+      nodes_[fault.node].clock.Jump(now(), fault.jump);
+      break;
+    case BrokerFaultKind::kClockDrift:
+      nodes_[fault.node].clock.SetDrift(now(), fault.drift_ppm);
+      nodes_[fault.node].tick_clock.SetDrift(now(), fault.drift_ppm);
+      break;
   }
   scheduler_.After(fault.duration, [this] { EndFault(); });
 }
@@ -230,6 +265,10 @@ void BrokerWorld::EndFault() {
   Record(Trace::kWorld, "fault_end", {});
   network_.Heal();
   response_loss_ = 0;
+  for (BrokerNode& node : nodes_) {
+    node.clock.SetDrift(now(), 0);
+    node.tick_clock.SetDrift(now(), 0);
+  }
 }
 
 void BrokerWorld::Heal() {
@@ -239,7 +278,11 @@ void BrokerWorld::Heal() {
   Record(Trace::kWorld, "heal", {});
   network_.Heal();
   response_loss_ = 0;
-  for (BrokerNode& node : nodes_) StartNode(node);
+  for (BrokerNode& node : nodes_) {
+    node.clock.SetDrift(now(), 0);
+    node.tick_clock.SetDrift(now(), 0);
+    StartNode(node);
+  }
   scheduler_.After(kWriteAfterHeal, [this] { StopProducers(); });
 }
 

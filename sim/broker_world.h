@@ -45,7 +45,11 @@ enum class BrokerFaultKind {
   kIsolate,               // every link of a node, client links too
   kPartitionBroker,       // one broker from the other brokers
   kLoseResponses,         // client connections break after a response
+  kClientPartition,       // the clients cannot reach one broker
+  kClockJump,             // a node's clock jumps by `jump` (either sign)
+  kClockDrift,            // a node's clock runs `drift_ppm` fast or slow
 };
+inline constexpr int kBrokerFaultKinds = 9;
 
 struct BrokerFault {
   BrokerFaultKind kind = BrokerFaultKind::kCrash;
@@ -53,7 +57,9 @@ struct BrokerFault {
   Nanos duration = 0;  // crash: the restart delay
   int node = 0;
   int partition = 0;
-  double loss = 0;  // kLoseResponses
+  double loss = 0;        // kLoseResponses
+  Nanos jump = 0;         // kClockJump
+  int64_t drift_ppm = 0;  // kClockDrift
 };
 
 std::vector<BrokerFault> MakeBrokerFaultPlan(
@@ -86,7 +92,9 @@ struct BrokerNode {
   };
   int index = 0;
   Process process;
-  NodeClock clock;
+  NodeClock clock;  // the broker's env::Clock: drifts and jumps
+  // What paces ticks (the driver's monotonic timer): drifts, never jumps.
+  NodeClock tick_clock;
   std::unique_ptr<Rng> disk_rng;
   std::unique_ptr<SimDisk> disk;  // survives crashes
   std::unique_ptr<NodeEnv> env;

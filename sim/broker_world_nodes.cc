@@ -78,7 +78,7 @@ void BrokerWorld::StartNode(BrokerNode& node) {
     return;
   }
   node.next_tick_local =
-      node.clock.Local(now()) + options_.tick_interval_ms * kMillisecond;
+      node.tick_clock.Local(now()) + options_.tick_interval_ms * kMillisecond;
   ScheduleTick(node);
   ScheduleProcess(node);
 }
@@ -104,18 +104,18 @@ void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
 }
 
 void BrokerWorld::ScheduleTick(BrokerNode& node) {
-  const Nanos local = node.clock.Local(now());
+  const Nanos local = node.tick_clock.Local(now());
   const Nanos wait = std::max<Nanos>(0, node.next_tick_local - local);
   const int index = node.index;
   const uint64_t incarnation = node.process.incarnation();
   scheduler_.After(
-      std::max<Nanos>(1, node.clock.GlobalDelay(wait)),
+      std::max<Nanos>(1, node.tick_clock.GlobalDelay(wait)),
       [this, index, incarnation] { OnTick(nodes_[index], incarnation); });
 }
 
 void BrokerWorld::OnTick(BrokerNode& node, uint64_t incarnation) {
   if (!node.process.Current(incarnation) || finished_) return;
-  const Nanos local = node.clock.Local(now());
+  const Nanos local = node.tick_clock.Local(now());
   const Nanos interval = options_.tick_interval_ms * kMillisecond;
   int ticks = 0;
   while (node.next_tick_local <= local && ticks < kMaxCatchUpTicks) {
