@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/raw_node.h"
 #include "sim/time.h"
 #include "sim/trace.h"
 
@@ -58,6 +59,9 @@ struct BrokerScenarioOptions {
   // idempotence) while still retrying, so a retried batch whose first attempt
   // was stored appears twice; the checker must report DUPLICATE.
   bool bug_no_idempotence = false;
+  // TEST-ONLY: bugs switched on in every broker's Raft core (production code;
+  // the scenario must notice what they break).
+  raft::InjectedBugs raft_bugs;
   // Readable trace (does not change the hash).
   Trace::Printer printer;
 };

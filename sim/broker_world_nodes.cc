@@ -37,6 +37,7 @@ void NodeEnv::Log(env::LogLevel level, absl::string_view line) {
 broker::BrokerOptions BrokerWorld::MakeBrokerOptions(int index) const {
   broker::BrokerOptions options;
   options.tick_interval_ms = options_.tick_interval_ms;
+  options.injected_bugs = options_.raft_bugs;
   config::ServerConfig& config = options.config;
   config.mode = config::ServerConfig::Mode::kCluster;
   config.node_id = static_cast<raft::NodeId>(index + 1);

@@ -18,11 +18,12 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-std::string Replay(const BrokerScenarioOptions& options, uint64_t seed) {
+std::string Replay(const BrokerScenarioOptions& options, uint64_t seed,
+                   const std::string& bug) {
   std::string command =
       "bazel run -c opt //tools:sim -- --scenario=broker --seed=" +
       std::to_string(seed) + " --nodes=" + std::to_string(options.nodes);
-  if (options.bug_no_idempotence) command += " --bug=no_idempotence";
+  if (!bug.empty()) command += " --bug=" + bug;
   return command;
 }
 
@@ -69,7 +70,7 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace) {
 }
 
 int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
-                   uint64_t last, int jobs) {
+                   uint64_t last, int jobs, const std::string& bug) {
   const auto start = std::chrono::steady_clock::now();
   std::atomic<uint64_t> next{first};
   std::mutex mu;
@@ -103,7 +104,7 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),
-                Replay(base, seed).c_str());
+                Replay(base, seed, bug).c_str());
   }
   return failures.empty() ? 0 : 1;
 }

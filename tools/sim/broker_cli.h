@@ -5,6 +5,7 @@
 #define CHRONIK_TOOLS_SIM_BROKER_CLI_H_
 
 #include <cstdint>
+#include <string>
 
 #include "sim/broker_scenario.h"
 
@@ -13,8 +14,9 @@ namespace chronik::sim::cli {
 // One seed, printed; returns 0 when it passes.
 int RunBrokerSeed(const BrokerScenarioOptions& options, bool trace);
 // Seeds first..last on `jobs` threads; returns 0 when all pass.
+// `bug` (the --bug text) goes into the replay commands.
 int RunBrokerSeeds(const BrokerScenarioOptions& options, uint64_t first,
-                   uint64_t last, int jobs);
+                   uint64_t last, int jobs, const std::string& bug);
 
 }  // namespace chronik::sim::cli
 

@@ -225,7 +225,9 @@ int BrokerMain() {
   if (bug == "no_idempotence") {
     options.bug_no_idempotence = true;
   } else if (!bug.empty()) {
-    return Fail("--scenario=broker knows --bug=no_idempotence only");
+    absl::StatusOr<raft::InjectedBugs> bugs = ParseBugs(bug);
+    if (!bugs.ok()) return Fail(std::string(bugs.status().message()));
+    options.raft_bugs = *bugs;
   }
   const std::string seed_text = absl::GetFlag(FLAGS_seed);
   const std::string seeds_text = absl::GetFlag(FLAGS_seeds);
@@ -242,7 +244,7 @@ int BrokerMain() {
     }
     const int jobs = absl::GetFlag(FLAGS_jobs);
     if (jobs < 1 || jobs > 64) return Fail("--jobs must be in 1..64");
-    return RunBrokerSeeds(options, *first, *last, jobs);
+    return RunBrokerSeeds(options, *first, *last, jobs, bug);
   }
   absl::StatusOr<uint64_t> seed = ParseSeed(seed_text);
   if (!seed.ok()) return Fail(std::string(seed.status().message()));
