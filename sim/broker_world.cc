@@ -53,6 +53,8 @@ const char* FaultName(BrokerFaultKind kind) {
       return "clock_jump";
     case BrokerFaultKind::kClockDrift:
       return "clock_drift";
+    case BrokerFaultKind::kPause:
+      return "pause";
   }
   return "?";
 }
@@ -104,6 +106,7 @@ std::string DescribeBrokerFault(const BrokerFault& fault) {
     case BrokerFaultKind::kIsolate:
     case BrokerFaultKind::kPartitionBroker:
     case BrokerFaultKind::kClientPartition:
+    case BrokerFaultKind::kPause:
       absl::StrAppend(&text, " n", fault.node + 1);
       break;
     case BrokerFaultKind::kClockJump:
@@ -255,6 +258,11 @@ void BrokerWorld::StartFault(const BrokerFault& fault) {
     case BrokerFaultKind::kClockDrift:
       nodes_[fault.node].clock.SetDrift(now(), fault.drift_ppm);
       nodes_[fault.node].tick_clock.SetDrift(now(), fault.drift_ppm);
+      break;
+    case BrokerFaultKind::kPause:
+      if (nodes_[fault.node].process.running()) {
+        nodes_[fault.node].process.Pause(now() + fault.duration);
+      }
       break;
   }
   scheduler_.After(fault.duration, [this] { EndFault(); });

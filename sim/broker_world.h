@@ -48,8 +48,9 @@ enum class BrokerFaultKind {
   kClientPartition,       // the clients cannot reach one broker
   kClockJump,             // a node's clock jumps by `jump` (either sign)
   kClockDrift,            // a node's clock runs `drift_ppm` fast or slow
+  kPause,                 // a node stalls (a long GC pause, SIGSTOP)
 };
-inline constexpr int kBrokerFaultKinds = 9;
+inline constexpr int kBrokerFaultKinds = 10;
 
 struct BrokerFault {
   BrokerFaultKind kind = BrokerFaultKind::kCrash;
@@ -170,6 +171,9 @@ class BrokerWorld {
   broker::BrokerOptions MakeBrokerOptions(int index) const;
   void StartNode(BrokerNode& node);
   void CrashNode(BrokerNode& node, std::string_view why);
+  // True (after scheduling `retry` at the pause's end) when `node` is
+  // paused: the work waits for the process to run again.
+  bool Deferred(BrokerNode& node, std::function<void()> retry);
   void ScheduleTick(BrokerNode& node);
   void OnTick(BrokerNode& node, uint64_t incarnation);
   void ScheduleProcess(BrokerNode& node);

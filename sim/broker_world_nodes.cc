@@ -104,6 +104,12 @@ void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
          [&] { return std::string(why); });
 }
 
+bool BrokerWorld::Deferred(BrokerNode& node, std::function<void()> retry) {
+  if (!node.process.Paused(now())) return false;
+  scheduler_.At(node.process.DeferUntil(now()), std::move(retry));
+  return true;
+}
+
 void BrokerWorld::ScheduleTick(BrokerNode& node) {
   const Nanos local = node.tick_clock.Local(now());
   const Nanos wait = std::max<Nanos>(0, node.next_tick_local - local);
@@ -116,6 +122,10 @@ void BrokerWorld::ScheduleTick(BrokerNode& node) {
 
 void BrokerWorld::OnTick(BrokerNode& node, uint64_t incarnation) {
   if (!node.process.Current(incarnation) || finished_) return;
+  if (Deferred(node,
+               [this, &node, incarnation] { OnTick(node, incarnation); })) {
+    return;
+  }
   const Nanos local = node.tick_clock.Local(now());
   const Nanos interval = options_.tick_interval_ms * kMillisecond;
   int ticks = 0;
@@ -140,6 +150,9 @@ void BrokerWorld::ScheduleProcess(BrokerNode& node) {
 
 void BrokerWorld::Step(BrokerNode& node, uint64_t incarnation) {
   if (!node.process.Current(incarnation) || finished_) return;
+  if (Deferred(node, [this, &node, incarnation] { Step(node, incarnation); })) {
+    return;
+  }
   node.process_scheduled = false;
   CarryOut(node, node.broker->Process());
   if (!node.process.Current(incarnation) || !node.broker->HasWork()) return;
@@ -217,6 +230,11 @@ void BrokerWorld::StartSync(BrokerNode& node, env::SyncRequest request) {
 
 void BrokerWorld::FinishSync(BrokerNode& node, uint64_t incarnation) {
   if (!node.process.Current(incarnation) || finished_) return;
+  // The fsyncs finished; the stalled process notices when it resumes.
+  if (Deferred(node,
+               [this, &node, incarnation] { FinishSync(node, incarnation); })) {
+    return;
+  }
   CHRONIK_CHECK(node.syncing.has_value());
   env::SyncRequest request = std::move(*node.syncing);
   node.syncing.reset();
@@ -244,6 +262,9 @@ void BrokerWorld::DeliverPeer(
     int to, const std::shared_ptr<env::PeerMessage>& message) {
   BrokerNode& node = nodes_[to];
   if (!node.process.running() || finished_) return;
+  if (Deferred(node, [this, to, message] { DeliverPeer(to, message); })) {
+    return;
+  }
   node.broker->OnPeerMessage(message->group_id, message->message);
   ScheduleProcess(node);
 }
@@ -253,6 +274,11 @@ void BrokerWorld::ArriveAtBroker(int node_index, int client,
                                  const std::string& bytes) {
   BrokerNode& node = nodes_[node_index];
   if (finished_) return;
+  if (Deferred(node, [this, node_index, client, connection, open, bytes] {
+        ArriveAtBroker(node_index, client, connection, open, bytes);
+      })) {
+    return;
+  }
   auto it = node.connections.find(connection);
   if (open && node.process.running() && it == node.connections.end()) {
     BrokerNode::Connection opened;
@@ -279,6 +305,11 @@ void BrokerWorld::ArriveAtBroker(int node_index, int client,
 
 void BrokerWorld::CloseAtBroker(int node_index, env::ConnectionId connection) {
   BrokerNode& node = nodes_[node_index];
+  if (Deferred(node, [this, node_index, connection] {
+        CloseAtBroker(node_index, connection);
+      })) {
+    return;
+  }
   if (finished_ || node.connections.erase(connection) == 0) return;
   node.broker->OnConnectionClose(connection);
   ScheduleProcess(node);

@@ -1,6 +1,8 @@
 // tools:sim: the command line of the deterministic simulator.
 //
 //   bazel run -c opt //tools:sim -- --scenario=raft --seed=42
+//   bazel run -c opt //tools:sim -- --scenario=broker --seed=42 (or
+//   --seeds=A..B --jobs=2; see tools/sim/broker_cli.h)
 //   bazel run -c opt //tools:sim -- --seeds=1..500 --jobs=2
 //   bazel run -c opt //tools:sim -- --seed=42 --trace
 //   [--until=role|--until=1234] bazel run -c opt //tools:sim -- --seed=42
