@@ -55,12 +55,18 @@ const char* FaultName(BrokerFaultKind kind) {
       return "clock_drift";
     case BrokerFaultKind::kPause:
       return "pause";
+    case BrokerFaultKind::kCrashInFsync:
+      return "crash_in_fsync";
+    case BrokerFaultKind::kPowerLoss:
+      return "power_loss";
   }
   return "?";
 }
 
 bool IsCrash(BrokerFaultKind kind) {
   return kind == BrokerFaultKind::kCrash ||
+         kind == BrokerFaultKind::kCrashInFsync ||
+         kind == BrokerFaultKind::kPowerLoss ||
          kind == BrokerFaultKind::kCrashMetadataLeader ||
          kind == BrokerFaultKind::kCrashPartitionLeader;
 }
@@ -107,6 +113,7 @@ std::string DescribeBrokerFault(const BrokerFault& fault) {
     case BrokerFaultKind::kPartitionBroker:
     case BrokerFaultKind::kClientPartition:
     case BrokerFaultKind::kPause:
+    case BrokerFaultKind::kCrashInFsync:
       absl::StrAppend(&text, " n", fault.node + 1);
       break;
     case BrokerFaultKind::kClockJump:
@@ -125,6 +132,7 @@ std::string DescribeBrokerFault(const BrokerFault& fault) {
       absl::StrAppend(&text, " p=", fault.loss);
       break;
     case BrokerFaultKind::kCrashMetadataLeader:
+    case BrokerFaultKind::kPowerLoss:
       break;
   }
   absl::StrAppend(&text, IsCrash(fault.kind) ? ", restart after " : ", for ",
@@ -225,6 +233,18 @@ void BrokerWorld::StartFault(const BrokerFault& fault) {
          [&] { return DescribeBrokerFault(fault); });
   std::vector<int> others;
   switch (fault.kind) {
+    case BrokerFaultKind::kCrashInFsync:
+      nodes_[fault.node].crash_in_fsync_restart = fault.duration;
+      return;
+    case BrokerFaultKind::kPowerLoss:
+      for (BrokerNode& node : nodes_) {
+        CrashNode(node, "power_loss");
+        const int index = node.index;
+        // Each node comes back on its own time, within the fault's duration.
+        scheduler_.After(fault_rng_.Between(fault.duration / 4, fault.duration),
+                         [this, index] { StartNode(nodes_[index]); });
+      }
+      return;
     case BrokerFaultKind::kCrash:
     case BrokerFaultKind::kCrashMetadataLeader:
     case BrokerFaultKind::kCrashPartitionLeader: {
@@ -289,6 +309,7 @@ void BrokerWorld::Heal() {
   for (BrokerNode& node : nodes_) {
     node.clock.SetDrift(now(), 0);
     node.tick_clock.SetDrift(now(), 0);
+    node.crash_in_fsync_restart = -1;
     StartNode(node);
   }
   scheduler_.After(kWriteAfterHeal, [this] { StopProducers(); });

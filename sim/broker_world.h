@@ -49,8 +49,10 @@ enum class BrokerFaultKind {
   kClockJump,             // a node's clock jumps by `jump` (either sign)
   kClockDrift,            // a node's clock runs `drift_ppm` fast or slow
   kPause,                 // a node stalls (a long GC pause, SIGSTOP)
+  kCrashInFsync,          // a node dies while its next flush is being fsynced
+  kPowerLoss,             // every node dies at once; each restarts later
 };
-inline constexpr int kBrokerFaultKinds = 10;
+inline constexpr int kBrokerFaultKinds = 12;
 
 struct BrokerFault {
   BrokerFaultKind kind = BrokerFaultKind::kCrash;
@@ -106,6 +108,7 @@ struct BrokerNode {
   Nanos busy_since = -1;  // Process rescheduled at one instant since
   int busy_steps = 0;
   Nanos next_tick_local = 0;
+  Nanos crash_in_fsync_restart = -1;  // armed: the restart delay, else -1
 };
 
 enum class ClientKind { kAdmin, kProducer, kConsumer };

@@ -223,6 +223,17 @@ void BrokerWorld::StartSync(BrokerNode& node, env::SyncRequest request) {
   node.syncing = std::move(request);
   const int index = node.index;
   const uint64_t incarnation = node.process.incarnation();
+  if (node.crash_in_fsync_restart >= 0) {
+    // Power cut while this flush's writes are on their way to the platter.
+    const Nanos restart = node.crash_in_fsync_restart;
+    node.crash_in_fsync_restart = -1;
+    scheduler_.After(0, [this, index, incarnation, restart] {
+      BrokerNode& crashed = nodes_[index];
+      if (!crashed.process.Current(incarnation)) return;
+      CrashNode(crashed, "crash_in_fsync");
+      scheduler_.After(restart, [this, index] { StartNode(nodes_[index]); });
+    });
+  }
   scheduler_.After(
       disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond),
       [this, index, incarnation] { FinishSync(nodes_[index], incarnation); });
