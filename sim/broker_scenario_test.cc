@@ -77,10 +77,10 @@ TEST(BrokerScenarioTest, CheckerFindsDuplicatesWithoutIdempotence) {
 
 // A bug in production code under the broker (the Raft core hands out
 // entries before they commit): the Kafka checker sees acknowledged writes
-// lost or moved (33 of seeds 1..100 fail).
+// lost or moved (34 of seeds 1..100 fail).
 TEST(BrokerScenarioTest, CheckerFindsRaftApplyBeforeCommit) {
   BrokerScenarioOptions options;
-  options.seed = 1;  // LOST: partition 0 offset 157
+  options.seed = 5;  // LOST: partition 1 offset 83
   options.raft_bugs.apply_before_commit = true;
   BrokerScenarioResult result = RunBrokerScenario(options);
   ASSERT_FALSE(result.passed);
@@ -99,6 +99,21 @@ TEST(BrokerScenarioTest, FaultFreeRunPasses) {
   EXPECT_TRUE(result.passed) << result.failure;
   EXPECT_EQ(result.crashes, 0u);
   EXPECT_EQ(result.retries, 0u);
+}
+
+// A broker defect the scenario found (not fixed here): in seed 610 two
+// producers get the same producer id (1000: client 1 from n1 at 1.48 s,
+// client 2 from n2 at 3.18 s, after n3 crashed during an fsync and n2 stopped
+// cleanly and restarted); the broker then deduplicates the second producer's
+// batches against the first one's sequences and acknowledges them with the
+// first one's offsets: "LOST: partition 0 offset 333 value p1-1001 was
+// acknowledged and never read". Enable once the producer id allocation is
+// fixed (bazel run -c opt //tools:sim -- --scenario=broker --seed=610).
+TEST(BrokerScenarioTest, DISABLED_Seed610ProducerIdHandedOutTwice) {
+  BrokerScenarioOptions options;
+  options.seed = 610;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
 }
 
 }  // namespace

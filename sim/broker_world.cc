@@ -59,6 +59,8 @@ const char* FaultName(BrokerFaultKind kind) {
       return "crash_in_fsync";
     case BrokerFaultKind::kPowerLoss:
       return "power_loss";
+    case BrokerFaultKind::kStop:
+      return "stop";
   }
   return "?";
 }
@@ -67,6 +69,7 @@ bool IsCrash(BrokerFaultKind kind) {
   return kind == BrokerFaultKind::kCrash ||
          kind == BrokerFaultKind::kCrashInFsync ||
          kind == BrokerFaultKind::kPowerLoss ||
+         kind == BrokerFaultKind::kStop ||
          kind == BrokerFaultKind::kCrashMetadataLeader ||
          kind == BrokerFaultKind::kCrashPartitionLeader;
 }
@@ -114,6 +117,7 @@ std::string DescribeBrokerFault(const BrokerFault& fault) {
     case BrokerFaultKind::kClientPartition:
     case BrokerFaultKind::kPause:
     case BrokerFaultKind::kCrashInFsync:
+    case BrokerFaultKind::kStop:
       absl::StrAppend(&text, " n", fault.node + 1);
       break;
     case BrokerFaultKind::kClockJump:
@@ -236,6 +240,13 @@ void BrokerWorld::StartFault(const BrokerFault& fault) {
     case BrokerFaultKind::kCrashInFsync:
       nodes_[fault.node].crash_in_fsync_restart = fault.duration;
       return;
+    case BrokerFaultKind::kStop: {
+      const int target = fault.node;
+      StopNode(nodes_[target]);
+      scheduler_.After(fault.duration,
+                       [this, target] { StartNode(nodes_[target]); });
+      return;
+    }
     case BrokerFaultKind::kPowerLoss:
       for (BrokerNode& node : nodes_) {
         CrashNode(node, "power_loss");

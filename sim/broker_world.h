@@ -51,8 +51,9 @@ enum class BrokerFaultKind {
   kPause,                 // a node stalls (a long GC pause, SIGSTOP)
   kCrashInFsync,          // a node dies while its next flush is being fsynced
   kPowerLoss,             // every node dies at once; each restarts later
+  kStop,                  // clean stop (SIGTERM's drain), restart later
 };
-inline constexpr int kBrokerFaultKinds = 12;
+inline constexpr int kBrokerFaultKinds = 13;
 
 struct BrokerFault {
   BrokerFaultKind kind = BrokerFaultKind::kCrash;
@@ -174,6 +175,12 @@ class BrokerWorld {
   broker::BrokerOptions MakeBrokerOptions(int index) const;
   void StartNode(BrokerNode& node);
   void CrashNode(BrokerNode& node, std::string_view why);
+  // SIGTERM: the production drain (steps until no flush is in flight and no
+  // work is left, fsyncs completed at once), then the process exits.
+  void StopNode(BrokerNode& node);
+  // The node's connections are gone: their clients see them close.
+  void DropConnections(BrokerNode& node);
+  void CompleteSyncNow(BrokerNode& node);
   // True (after scheduling `retry` at the pause's end) when `node` is
   // paused: the work waits for the process to run again.
   bool Deferred(BrokerNode& node, std::function<void()> retry);

@@ -91,7 +91,12 @@ void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
   node.broker.reset();
   node.syncing.reset();
   node.disk->Crash();
-  // The clients see their connections reset.
+  DropConnections(node);
+  Record(node.index, "crash", {node.process.incarnation()},
+         [&] { return std::string(why); });
+}
+
+void BrokerWorld::DropConnections(BrokerNode& node) {
   for (const auto& [id, connection] : node.connections) {
     const int client = connection.client;
     const env::ConnectionId closed = id;
@@ -100,8 +105,26 @@ void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
     });
   }
   node.connections.clear();
-  Record(node.index, "crash", {node.process.incarnation()},
-         [&] { return std::string(why); });
+}
+
+void BrokerWorld::StopNode(BrokerNode& node) {
+  if (!node.process.running()) return;
+  constexpr int kMaxFinalRounds = 100;
+  for (int round = 0; round < kMaxFinalRounds; ++round) {
+    if (node.syncing.has_value()) CompleteSyncNow(node);
+    CarryOut(node, node.broker->Process());
+    if (node.syncing.has_value()) continue;
+    if (!node.broker->HasWork()) break;
+  }
+  if (node.broker->HasFlushInFlight()) {
+    Fail(absl::StrCat("n", node.index + 1,
+                      ": storage flushes still in flight after draining"));
+    return;
+  }
+  node.broker.reset();
+  node.process.Stop();
+  DropConnections(node);
+  Record(node.index, "stop", {node.process.incarnation()});
 }
 
 bool BrokerWorld::Deferred(BrokerNode& node, std::function<void()> retry) {
@@ -246,6 +269,11 @@ void BrokerWorld::FinishSync(BrokerNode& node, uint64_t incarnation) {
                [this, &node, incarnation] { FinishSync(node, incarnation); })) {
     return;
   }
+  CompleteSyncNow(node);
+  ScheduleProcess(node);
+}
+
+void BrokerWorld::CompleteSyncNow(BrokerNode& node) {
   CHRONIK_CHECK(node.syncing.has_value());
   env::SyncRequest request = std::move(*node.syncing);
   node.syncing.reset();
@@ -254,7 +282,6 @@ void BrokerWorld::FinishSync(BrokerNode& node, uint64_t incarnation) {
   // Until now a crash could lose or tear these writes (SimDisk).
   for (env::File* file : request.files) results.push_back(file->Sync());
   node.broker->OnSyncDone(request.flush_id, std::move(results));
-  ScheduleProcess(node);
 }
 
 void BrokerWorld::SendPeer(BrokerNode& from, env::PeerMessage message) {
