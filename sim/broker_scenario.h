@@ -20,12 +20,14 @@
 //    acks=-1 Produce of one record per batch, value "p<client>-<n>") refresh
 //    Metadata on leader errors, connection loss and timeouts, and retry the
 //    same batch with the same sequence until acknowledged.
-// 4. Faults during [0, fault_phase): crashes (kill -9: the Broker object is
-//    destroyed, SimDisk::Crash) of a random node, the metadata leader or a
-//    partition leader, restarted after 0.1-3 s; isolation of a node or a
-//    partition between one broker and the others; lost responses on client
-//    connections (the connection breaks after the broker answered). One fault
-//    at a time. Then everything heals.
+// 4. Faults during [0, fault_phase), one at a time (broker_world.h lists
+//    them): crashes (kill -9: the Broker object is destroyed, SimDisk::Crash)
+//    of a random node, the metadata leader or a partition leader, or of a node
+//    while its flush is being fsynced, restarted after 0.1-3 s; a power loss
+//    of every node; a clean stop (the production drain); isolation of a node,
+//    a broker cut from the other brokers or from the clients; lost responses
+//    on client connections (the connection breaks after the broker answered);
+//    clock jumps and drift; pauses. Then everything heals.
 // 5. After the heal: producers must get new writes acknowledged on every
 //    partition (liveness); then they stop and a consumer reads every partition
 //    from offset 0 to its high watermark from the leader (Fetch). The
