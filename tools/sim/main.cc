@@ -1,6 +1,8 @@
 // tools:sim: the command line of the deterministic simulator.
 //
 //   bazel run -c opt //tools:sim -- --scenario=raft --seed=42
+//   bazel run -c opt //tools:sim -- --scenario=broker --seed=42 (or
+//   --seeds=A..B --jobs=2; see tools/sim/broker_cli.h)
 //   bazel run -c opt //tools:sim -- --seeds=1..500 --jobs=2
 //   bazel run -c opt //tools:sim -- --seed=42 --trace
 //   [--until=role|--until=1234] bazel run -c opt //tools:sim -- --seed=42
@@ -35,9 +37,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tools/sim/broker_cli.h"
 #include "tools/sim/sim_cli.h"
 
-ABSL_FLAG(std::string, scenario, "raft", "scenario to run (raft)");
+ABSL_FLAG(std::string, scenario, "raft", "scenario to run (raft, broker)");
 ABSL_FLAG(std::string, seed, "", "run (or replay) one seed");
 ABSL_FLAG(std::string, seeds, "", "run a range of seeds, A..B inclusive");
 ABSL_FLAG(int, jobs, 1, "worker threads for --seeds");
@@ -200,6 +203,57 @@ int RunShrink(const CliOptions& cli, uint64_t seed) {
   return 1;
 }
 
+// --scenario=broker (tools/sim/broker_cli.h): --seed or --seeds, --nodes,
+// --jobs, --trace, --bug=no_idempotence, --faults, --seconds,
+// --fault_seconds.
+int BrokerMain() {
+  BrokerScenarioOptions options;
+  options.nodes = absl::GetFlag(FLAGS_nodes);
+  if (options.nodes < 1 || options.nodes > 9) {
+    return Fail("--nodes must be in 1..9");
+  }
+  options.faults = absl::GetFlag(FLAGS_faults);
+  options.run_length =
+      static_cast<Nanos>(absl::GetFlag(FLAGS_seconds) * kSecond);
+  options.fault_phase =
+      static_cast<Nanos>(absl::GetFlag(FLAGS_fault_seconds) * kSecond);
+  // The broker scenario runs 40 s unless --seconds says otherwise (the
+  // flag's default, 30, is the Raft scenario's).
+  if (absl::GetFlag(FLAGS_seconds) == 30) options.run_length = 40 * kSecond;
+  if (options.fault_phase >= options.run_length) {
+    return Fail("--fault_seconds must be below --seconds");
+  }
+  const std::string bug = absl::GetFlag(FLAGS_bug);
+  if (bug == "no_idempotence") {
+    options.bug_no_idempotence = true;
+  } else if (!bug.empty()) {
+    absl::StatusOr<raft::InjectedBugs> bugs = ParseBugs(bug);
+    if (!bugs.ok()) return Fail(std::string(bugs.status().message()));
+    options.raft_bugs = *bugs;
+  }
+  const std::string seed_text = absl::GetFlag(FLAGS_seed);
+  const std::string seeds_text = absl::GetFlag(FLAGS_seeds);
+  if (seed_text.empty() == seeds_text.empty()) {
+    return Fail("give --seed=N or --seeds=A..B");
+  }
+  if (!seeds_text.empty()) {
+    std::vector<std::string> bounds = absl::StrSplit(seeds_text, "..");
+    if (bounds.size() != 2) return Fail("--seeds must look like A..B");
+    absl::StatusOr<uint64_t> first = ParseSeed(bounds[0]);
+    absl::StatusOr<uint64_t> last = ParseSeed(bounds[1]);
+    if (!first.ok() || !last.ok() || *first > *last) {
+      return Fail("--seeds must look like A..B with A <= B");
+    }
+    const int jobs = absl::GetFlag(FLAGS_jobs);
+    if (jobs < 1 || jobs > 64) return Fail("--jobs must be in 1..64");
+    return RunBrokerSeeds(options, *first, *last, jobs, bug);
+  }
+  absl::StatusOr<uint64_t> seed = ParseSeed(seed_text);
+  if (!seed.ok()) return Fail(std::string(seed.status().message()));
+  options.seed = *seed;
+  return RunBrokerSeed(options, absl::GetFlag(FLAGS_trace));
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "deterministic simulator: --seed=N | --seeds=A..B [--jobs=2] | --seed=N "
@@ -209,6 +263,7 @@ int Main(int argc, char** argv) {
     return Fail(absl::StrCat("unexpected argument '", rest[1],
                              "' (flags are --name=value)"));
   }
+  if (absl::GetFlag(FLAGS_scenario) == "broker") return BrokerMain();
   absl::StatusOr<CliOptions> cli = ParseCliOptions(
       absl::GetFlag(FLAGS_scenario), absl::GetFlag(FLAGS_nodes),
       absl::GetFlag(FLAGS_bug), absl::GetFlag(FLAGS_faults),

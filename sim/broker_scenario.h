@@ -1,0 +1,96 @@
+// The broker scenario: N real broker::Broker nodes (the production broker,
+// its Raft groups and storage, on simulated disks) in the simulated world,
+// driven by simulated Kafka clients speaking the real codec, under faults
+// derived from one seed; a Kafka history checker judges the run.
+//
+// What a run does:
+// 1. Builds the world from the seed: network between brokers and clients,
+//    per-node clocks (a NodeClock read by the broker as env::Clock in epoch
+//    milliseconds), per-node SimDisks (a crash keeps a random prefix of the
+//    unsynced writes), and the fault plan.
+// 2. Starts the brokers (cluster mode, every node a peer, replication factor
+//    N, min.insync.replicas 1) in env::FsyncMode::kAsync: after each Process()
+//    the world carries out the StepOutput (peer messages over the network,
+//    responses to client connections after a latency, the flush's fsyncs
+//    after a simulated latency, then OnSyncDone), processes again while the
+//    broker has work (as events), and ticks every tick_interval_ms of the
+//    node's own clock.
+// 3. Clients: an admin creates topic "t" (partitions, replication factor N)
+//    through the metadata leader; idempotent producers (InitProducerId, then
+//    acks=-1 Produce of one record per batch, value "p<client>-<n>") refresh
+//    Metadata on leader errors, connection loss and timeouts, and retry the
+//    same batch with the same sequence until acknowledged.
+// 4. Faults during [0, fault_phase), one at a time (broker_world.h lists
+//    them): crashes (kill -9: the Broker object is destroyed, SimDisk::Crash)
+//    of a random node, the metadata leader or a partition leader, or of a node
+//    while its flush is being fsynced, restarted after 0.1-3 s; a power loss
+//    of every node; a clean stop (the production drain); isolation of a node,
+//    a broker cut from the other brokers or from the clients; lost responses
+//    on client connections (the connection breaks after the broker answered);
+//    clock jumps and drift; pauses. Then everything heals.
+// 5. After the heal: producers must get new writes acknowledged on every
+//    partition (liveness); then they stop and a consumer reads every partition
+//    from offset 0 to its high watermark from the leader (Fetch). The
+//    KafkaChecker names the first anomaly (LOST, DUPLICATE, INCONSISTENT
+//    OFFSET, ...) with its partition and offset.
+//
+// Deterministic: a function of the options (same options, same trace hash).
+#ifndef CHRONIK_SIM_BROKER_SCENARIO_H_
+#define CHRONIK_SIM_BROKER_SCENARIO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "raft/raw_node.h"
+#include "sim/time.h"
+#include "sim/trace.h"
+
+namespace chronik::sim {
+
+struct BrokerScenarioOptions {
+  uint64_t seed = 1;
+  int nodes = 3;
+  int partitions = 3;
+  int producers = 2;
+  Nanos fault_phase = 20 * kSecond;
+  Nanos run_length = 40 * kSecond;
+  bool faults = true;
+  int64_t tick_interval_ms = 50;  // BrokerOptions default
+  // TEST-ONLY client bug: producers send without a producer id (no
+  // idempotence) while still retrying, so a retried batch whose first attempt
+  // was stored appears twice; the checker must report DUPLICATE.
+  bool bug_no_idempotence = false;
+  // TEST-ONLY: bugs switched on in every broker's Raft core (production code;
+  // the scenario must notice what they break).
+  raft::InjectedBugs raft_bugs;
+  // Readable trace (does not change the hash).
+  Trace::Printer printer;
+};
+
+struct BrokerScenarioResult {
+  bool passed = false;
+  std::string failure;  // the first anomaly or liveness failure
+  uint64_t trace_hash = 0;
+  uint64_t trace_events = 0;
+  uint64_t scheduler_events = 0;
+  Nanos simulated = 0;
+  std::vector<std::string> fault_plan;  // readable, one line per fault
+  uint64_t sends = 0;
+  uint64_t acked = 0;
+  uint64_t retries = 0;
+  uint64_t producer_resets = 0;
+  uint64_t records_read = 0;
+  uint64_t crashes = 0;
+  uint64_t lost_responses = 0;
+  Nanos live_after_heal = -1;  // every partition acknowledged a new write
+};
+
+// The readable fault plan of a run with `options` (printed before it runs).
+std::vector<std::string> PlanBrokerFaults(const BrokerScenarioOptions& options);
+
+BrokerScenarioResult RunBrokerScenario(const BrokerScenarioOptions& options);
+
+}  // namespace chronik::sim
+
+#endif  // CHRONIK_SIM_BROKER_SCENARIO_H_

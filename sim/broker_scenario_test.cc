@@ -1,0 +1,121 @@
+#include "sim/broker_scenario.h"
+
+#include <cstdint>
+
+#include "gtest/gtest.h"
+
+namespace chronik::sim {
+namespace {
+
+TEST(BrokerScenarioTest, TenSeedsPass) {
+  uint64_t crashes = 0;
+  uint64_t lost_responses = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    BrokerScenarioOptions options;
+    options.seed = seed;
+    BrokerScenarioResult result = RunBrokerScenario(options);
+    EXPECT_TRUE(result.passed) << "seed " << seed << ": " << result.failure;
+    EXPECT_GT(result.acked, 100u) << "seed " << seed;
+    EXPECT_EQ(result.records_read >= result.acked, true) << "seed " << seed;
+    EXPECT_GE(result.live_after_heal, 0) << "seed " << seed;
+    EXPECT_FALSE(result.fault_plan.empty()) << "seed " << seed;
+    crashes += result.crashes;
+    lost_responses += result.lost_responses;
+  }
+  EXPECT_GT(crashes, 5u) << "the faults crash brokers";
+  EXPECT_GT(lost_responses, 0u) << "producers retry after lost responses";
+}
+
+TEST(BrokerScenarioTest, FiveBrokersPass) {
+  BrokerScenarioOptions options;
+  options.seed = 3;
+  options.nodes = 5;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
+}
+
+TEST(BrokerScenarioTest, SameSeedSameTraceHash) {
+  BrokerScenarioOptions options;
+  options.seed = 7;
+  BrokerScenarioResult first = RunBrokerScenario(options);
+  BrokerScenarioResult second = RunBrokerScenario(options);
+  EXPECT_EQ(first.trace_hash, second.trace_hash);
+  EXPECT_EQ(first.scheduler_events, second.scheduler_events);
+  EXPECT_EQ(first.acked, second.acked);
+  options.seed = 8;
+  EXPECT_NE(RunBrokerScenario(options).trace_hash, first.trace_hash);
+}
+
+TEST(BrokerScenarioTest, TracingDoesNotChangeTheHash) {
+  BrokerScenarioOptions options;
+  options.seed = 2;
+  const uint64_t plain = RunBrokerScenario(options).trace_hash;
+  uint64_t lines = 0;
+  options.printer = [&lines](std::string_view) { ++lines; };
+  EXPECT_EQ(RunBrokerScenario(options).trace_hash, plain);
+  EXPECT_GT(lines, 0u);
+}
+
+// The injected client bug: producers without idempotence retry batches whose
+// first attempt was stored (lost responses, crashes); the checker must name
+// a DUPLICATE with its partition and offset.
+TEST(BrokerScenarioTest, CheckerFindsDuplicatesWithoutIdempotence) {
+  int found = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    BrokerScenarioOptions options;
+    options.seed = seed;
+    options.bug_no_idempotence = true;
+    BrokerScenarioResult result = RunBrokerScenario(options);
+    if (!result.passed) {
+      EXPECT_EQ(result.failure.rfind("DUPLICATE: partition ", 0), 0u)
+          << result.failure;
+      ++found;
+    }
+  }
+  EXPECT_GT(found, 0);
+}
+
+// A bug in production code under the broker (the Raft core hands out
+// entries before they commit): the Kafka checker sees acknowledged writes
+// lost or moved (34 of seeds 1..100 fail).
+TEST(BrokerScenarioTest, CheckerFindsRaftApplyBeforeCommit) {
+  BrokerScenarioOptions options;
+  options.seed = 5;  // LOST: partition 1 offset 83
+  options.raft_bugs.apply_before_commit = true;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  ASSERT_FALSE(result.passed);
+  EXPECT_TRUE(result.failure.rfind("INCONSISTENT OFFSET: partition ", 0) == 0 ||
+              result.failure.rfind("LOST: partition ", 0) == 0)
+      << result.failure;
+  options.raft_bugs = {};
+  EXPECT_TRUE(RunBrokerScenario(options).passed);
+}
+
+TEST(BrokerScenarioTest, FaultFreeRunPasses) {
+  BrokerScenarioOptions options;
+  options.seed = 5;
+  options.faults = false;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
+  EXPECT_EQ(result.crashes, 0u);
+  EXPECT_EQ(result.retries, 0u);
+}
+
+// A broker defect the scenario found (not fixed here): in seed 610 node 2
+// hands producer id 1000 to producer 1 (1.48 s), stops cleanly and restarts
+// (2.31 s, 3.12 s), replays the committed metadata log, takes its own old
+// AllocateProducerIds entry as a fresh block (ProducerIdAllocator::OnApplied)
+// and hands 1000 to producer 2 (3.18 s). The broker then deduplicates
+// producer 2's batches against producer 1's sequences and acknowledges them
+// with producer 1's offsets: "LOST: partition 0 offset 333 value p1-1001 was
+// acknowledged and never read". Enable once the producer id allocation is
+// fixed (bazel run -c opt //tools:sim -- --scenario=broker --seed=610).
+TEST(BrokerScenarioTest, DISABLED_Seed610ProducerIdHandedOutTwice) {
+  BrokerScenarioOptions options;
+  options.seed = 610;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
+}
+
+}  // namespace
+}  // namespace chronik::sim

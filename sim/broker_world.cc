@@ -1,0 +1,412 @@
+// The broker scenario's world: construction, the fault plan and faults, the
+// heal, the liveness phase, the end of the run. See broker_world.h.
+#include "sim/broker_world.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/random/bit_gen_ref.h"
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace chronik::sim {
+namespace {
+
+// After the heal producers write for this long, then stop; the consumer reads
+// once every producer is idle.
+constexpr Nanos kWriteAfterHeal = 6 * kSecond;
+
+NetworkConfig BrokerNetwork(uint64_t seed) {
+  Rng rng = Rng::Stream(seed, "network/config");
+  NetworkConfig config;
+  config.latency_min = rng.Between(50 * kMicrosecond, 1 * kMillisecond);
+  config.latency_max =
+      config.latency_min + rng.Between(100 * kMicrosecond, 5 * kMillisecond);
+  return config;
+}
+
+SimDiskOptions BrokerDiskOptions() {
+  SimDiskOptions options;
+  options.torn_write_probability = 0.5;
+  options.corrupt_sector_probability = 0.0;
+  return options;
+}
+
+const char* FaultName(BrokerFaultKind kind) {
+  switch (kind) {
+    case BrokerFaultKind::kCrash:
+      return "crash";
+    case BrokerFaultKind::kCrashMetadataLeader:
+      return "crash_metadata_leader";
+    case BrokerFaultKind::kCrashPartitionLeader:
+      return "crash_partition_leader";
+    case BrokerFaultKind::kIsolate:
+      return "isolate";
+    case BrokerFaultKind::kPartitionBroker:
+      return "partition_broker";
+    case BrokerFaultKind::kLoseResponses:
+      return "lose_responses";
+    case BrokerFaultKind::kClientPartition:
+      return "client_partition";
+    case BrokerFaultKind::kClockJump:
+      return "clock_jump";
+    case BrokerFaultKind::kClockDrift:
+      return "clock_drift";
+    case BrokerFaultKind::kPause:
+      return "pause";
+    case BrokerFaultKind::kCrashInFsync:
+      return "crash_in_fsync";
+    case BrokerFaultKind::kPowerLoss:
+      return "power_loss";
+    case BrokerFaultKind::kStop:
+      return "stop";
+  }
+  return "?";
+}
+
+bool IsCrash(BrokerFaultKind kind) {
+  return kind == BrokerFaultKind::kCrash ||
+         kind == BrokerFaultKind::kCrashInFsync ||
+         kind == BrokerFaultKind::kPowerLoss ||
+         kind == BrokerFaultKind::kStop ||
+         kind == BrokerFaultKind::kCrashMetadataLeader ||
+         kind == BrokerFaultKind::kCrashPartitionLeader;
+}
+
+}  // namespace
+
+std::vector<BrokerFault> MakeBrokerFaultPlan(
+    const BrokerScenarioOptions& options) {
+  std::vector<BrokerFault> plan;
+  if (!options.faults) return plan;
+  Rng rng = Rng::Stream(options.seed, "faults");
+  // One fault at a time: each starts after the previous one ended.
+  Nanos t = rng.Between(1 * kSecond, 3 * kSecond);
+  while (t < options.fault_phase) {
+    BrokerFault fault;
+    fault.kind = static_cast<BrokerFaultKind>(rng.Below(kBrokerFaultKinds));
+    fault.start = t;
+    fault.node = static_cast<int>(rng.Below(options.nodes));
+    fault.partition = static_cast<int>(rng.Below(options.partitions));
+    fault.duration = IsCrash(fault.kind)
+                         ? rng.Between(100 * kMillisecond, 3 * kSecond)
+                         : rng.Between(500 * kMillisecond, 4 * kSecond);
+    if (fault.kind == BrokerFaultKind::kLoseResponses) {
+      fault.loss = static_cast<double>(rng.Between(5, 30)) / 100.0;
+    } else if (fault.kind == BrokerFaultKind::kClockJump) {
+      fault.jump = rng.Between(-10 * kSecond, 10 * kSecond);
+    } else if (fault.kind == BrokerFaultKind::kClockDrift) {
+      fault.drift_ppm = rng.Between(-NodeClock::kMaxDriftPpm / 2,
+                                    NodeClock::kMaxDriftPpm / 2);
+    }
+    fault.duration = std::min(fault.duration, options.fault_phase - t);
+    plan.push_back(fault);
+    t += fault.duration + rng.Between(200 * kMillisecond, 2 * kSecond);
+  }
+  return plan;
+}
+
+std::string DescribeBrokerFault(const BrokerFault& fault) {
+  std::string text =
+      absl::StrCat(FormatTime(fault.start), " ", FaultName(fault.kind));
+  switch (fault.kind) {
+    case BrokerFaultKind::kCrash:
+    case BrokerFaultKind::kIsolate:
+    case BrokerFaultKind::kPartitionBroker:
+    case BrokerFaultKind::kClientPartition:
+    case BrokerFaultKind::kPause:
+    case BrokerFaultKind::kCrashInFsync:
+    case BrokerFaultKind::kStop:
+      absl::StrAppend(&text, " n", fault.node + 1);
+      break;
+    case BrokerFaultKind::kClockJump:
+      absl::StrAppend(&text, " n", fault.node + 1, " by ",
+                      fault.jump < 0 ? "-" : "+",
+                      FormatTime(fault.jump < 0 ? -fault.jump : fault.jump));
+      break;
+    case BrokerFaultKind::kClockDrift:
+      absl::StrAppend(&text, " n", fault.node + 1, " ", fault.drift_ppm,
+                      " ppm");
+      break;
+    case BrokerFaultKind::kCrashPartitionLeader:
+      absl::StrAppend(&text, " of partition ", fault.partition);
+      break;
+    case BrokerFaultKind::kLoseResponses:
+      absl::StrAppend(&text, " p=", fault.loss);
+      break;
+    case BrokerFaultKind::kCrashMetadataLeader:
+    case BrokerFaultKind::kPowerLoss:
+      break;
+  }
+  absl::StrAppend(&text, IsCrash(fault.kind) ? ", restart after " : ", for ",
+                  FormatTime(fault.duration));
+  return text;
+}
+
+std::vector<std::string> PlanBrokerFaults(
+    const BrokerScenarioOptions& options) {
+  std::vector<std::string> lines;
+  for (const BrokerFault& fault : MakeBrokerFaultPlan(options)) {
+    lines.push_back(DescribeBrokerFault(fault));
+  }
+  return lines;
+}
+
+BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
+    : options_(options),
+      scheduler_(&trace_),
+      fault_rng_(Rng::Stream(options.seed, "faults/run")),
+      workload_rng_(Rng::Stream(options.seed, "workload")),
+      disk_rng_(Rng::Stream(options.seed, "disk")),
+      network_(options.nodes + options.producers + 2,
+               Rng::Stream(options.seed, "network"),
+               BrokerNetwork(options.seed)) {
+  CHRONIK_CHECK(options.nodes >= 1 && options.nodes <= 9);
+  CHRONIK_CHECK_GE(options.partitions, 1);
+  CHRONIK_CHECK_LT(options.fault_phase, options.run_length);
+  if (options_.printer) trace_.set_printer(options_.printer);
+  Rng clock_rng = Rng::Stream(options.seed, "clocks");
+  nodes_.resize(options.nodes);
+  for (int i = 0; i < options.nodes; ++i) {
+    BrokerNode& node = nodes_[i];
+    node.index = i;
+    node.clock = NodeClock(0, clock_rng.Between(-100, 100));
+    node.tick_clock = node.clock;
+    node.disk_rng = std::make_unique<Rng>(
+        Rng::Stream(options.seed, absl::StrCat("disk/n", i)));
+    node.disk = std::make_unique<SimDisk>(BrokerDiskOptions(),
+                                          absl::BitGenRef(*node.disk_rng));
+    node.env = std::make_unique<NodeEnv>(this, i);
+  }
+  // Client 0 is the admin, then the producers, the consumer last.
+  clients_.resize(options.producers + 2);
+  for (int c = 0; c < static_cast<int>(clients_.size()); ++c) {
+    SimClient& client = clients_[c];
+    client.index = c;
+    client.endpoint = options.nodes + c;
+    client.kind = c == 0 ? ClientKind::kAdmin
+                  : c == static_cast<int>(clients_.size()) - 1
+                      ? ClientKind::kConsumer
+                      : ClientKind::kProducer;
+    client.bootstrap = static_cast<int>(workload_rng_.Below(options.nodes));
+    client.leaders.assign(options.partitions, -1);
+    client.next_sequence.assign(options.partitions, 0);
+  }
+  seen_leaders_.assign(options.partitions, -1);
+  live_partitions_.assign(options.partitions, false);
+  plan_ = MakeBrokerFaultPlan(options_);
+  for (const BrokerFault& fault : plan_) {
+    result_.fault_plan.push_back(DescribeBrokerFault(fault));
+  }
+}
+
+void BrokerWorld::Record(int node, std::string_view kind,
+                         std::initializer_list<uint64_t> args,
+                         const std::function<std::string()>& detail) {
+  if (!trace_.printing() || !detail) {
+    trace_.Record(now(), node, kind, args);
+    return;
+  }
+  trace_.Record(now(), node, kind, args, detail());
+}
+
+void BrokerWorld::Fail(std::string failure) {
+  if (!result_.failure.empty()) return;
+  Record(Trace::kWorld, "failure", {Fnv1a64(failure)}, [&] { return failure; });
+  result_.failure = std::move(failure);
+  finished_ = true;
+}
+
+// ---------------------------------------------------------------- faults
+
+int BrokerWorld::CrashTarget(const BrokerFault& fault) const {
+  int node_id = -1;
+  if (fault.kind == BrokerFaultKind::kCrashMetadataLeader) {
+    node_id = seen_controller_;
+  } else if (fault.kind == BrokerFaultKind::kCrashPartitionLeader) {
+    node_id = seen_leaders_[fault.partition];
+  }
+  return node_id >= 1 && node_id <= num_nodes() ? node_id - 1 : fault.node;
+}
+
+void BrokerWorld::StartFault(const BrokerFault& fault) {
+  if (finished_ || healed_) return;
+  Record(Trace::kWorld, "fault",
+         {static_cast<uint64_t>(fault.kind), static_cast<uint64_t>(fault.node)},
+         [&] { return DescribeBrokerFault(fault); });
+  std::vector<int> others;
+  switch (fault.kind) {
+    case BrokerFaultKind::kCrashInFsync:
+      nodes_[fault.node].crash_in_fsync_restart = fault.duration;
+      return;
+    case BrokerFaultKind::kStop: {
+      const int target = fault.node;
+      StopNode(nodes_[target]);
+      scheduler_.After(fault.duration,
+                       [this, target] { StartNode(nodes_[target]); });
+      return;
+    }
+    case BrokerFaultKind::kPowerLoss:
+      for (BrokerNode& node : nodes_) {
+        CrashNode(node, "power_loss");
+        const int index = node.index;
+        // Each node comes back on its own time, within the fault's duration.
+        scheduler_.After(fault_rng_.Between(fault.duration / 4, fault.duration),
+                         [this, index] { StartNode(nodes_[index]); });
+      }
+      return;
+    case BrokerFaultKind::kCrash:
+    case BrokerFaultKind::kCrashMetadataLeader:
+    case BrokerFaultKind::kCrashPartitionLeader: {
+      const int target = CrashTarget(fault);
+      CrashNode(nodes_[target], FaultName(fault.kind));
+      scheduler_.After(fault.duration,
+                       [this, target] { StartNode(nodes_[target]); });
+      return;
+    }
+    case BrokerFaultKind::kIsolate:
+      network_.Isolate(fault.node);
+      break;
+    case BrokerFaultKind::kPartitionBroker:
+      for (int i = 0; i < num_nodes(); ++i) {
+        if (i != fault.node) others.push_back(i);
+      }
+      if (!others.empty()) network_.Partition({fault.node}, others);
+      break;
+    case BrokerFaultKind::kLoseResponses:
+      response_loss_ = fault.loss;
+      break;
+    case BrokerFaultKind::kClientPartition:
+      for (const SimClient& client : clients_) {
+        network_.BlockLink(client.endpoint, fault.node);
+        network_.BlockLink(fault.node, client.endpoint);
+      }
+      break;
+    case BrokerFaultKind::kClockJump:
+      nodes_[fault.node].clock.Jump(now(), fault.jump);
+      break;
+    case BrokerFaultKind::kClockDrift:
+      nodes_[fault.node].clock.SetDrift(now(), fault.drift_ppm);
+      nodes_[fault.node].tick_clock.SetDrift(now(), fault.drift_ppm);
+      break;
+    case BrokerFaultKind::kPause:
+      if (nodes_[fault.node].process.running()) {
+        nodes_[fault.node].process.Pause(now() + fault.duration);
+      }
+      break;
+  }
+  scheduler_.After(fault.duration, [this] { EndFault(); });
+}
+
+void BrokerWorld::EndFault() {
+  if (finished_ || healed_) return;
+  Record(Trace::kWorld, "fault_end", {});
+  network_.Heal();
+  response_loss_ = 0;
+  for (BrokerNode& node : nodes_) {
+    node.clock.SetDrift(now(), 0);
+    node.tick_clock.SetDrift(now(), 0);
+  }
+}
+
+void BrokerWorld::Heal() {
+  if (finished_) return;
+  healed_ = true;
+  heal_time_ = now();
+  Record(Trace::kWorld, "heal", {});
+  network_.Heal();
+  response_loss_ = 0;
+  for (BrokerNode& node : nodes_) {
+    node.clock.SetDrift(now(), 0);
+    node.tick_clock.SetDrift(now(), 0);
+    node.crash_in_fsync_restart = -1;
+    StartNode(node);
+  }
+  scheduler_.After(kWriteAfterHeal, [this] { StopProducers(); });
+}
+
+void BrokerWorld::StopProducers() {
+  if (finished_) return;
+  Record(Trace::kWorld, "producers_stop", {});
+  producers_stopped_ = true;
+  for (SimClient& client : clients_) {
+    if (client.kind == ClientKind::kProducer) Act(client);
+  }
+  StartConsumer();
+}
+
+void BrokerWorld::CheckLiveness() {
+  if (result_.live_after_heal >= 0) return;
+  for (bool live : live_partitions_) {
+    if (!live) return;
+  }
+  result_.live_after_heal = now() - heal_time_;
+  Record(Trace::kWorld, "live", {static_cast<uint64_t>(now() - heal_time_)});
+}
+
+void BrokerWorld::Finish() {
+  if (finished_) return;
+  if (result_.live_after_heal < 0) {
+    Fail(
+        "LIVENESS: not every partition acknowledged a write sent after the "
+        "heal");
+    return;
+  }
+  if (std::optional<std::string> anomaly = checker_.Check()) {
+    Fail(*anomaly);
+    return;
+  }
+  Record(Trace::kWorld, "passed", {checker_.acks(), checker_.reads()});
+  result_.passed = true;
+  finished_ = true;
+}
+
+std::string BrokerWorld::LivenessProblem() const {
+  for (int p = 0; p < options_.partitions; ++p) {
+    if (!live_partitions_[p]) {
+      return absl::StrCat("LIVENESS: partition ", p,
+                          " acknowledged no write sent after the heal");
+    }
+  }
+  for (const SimClient& client : clients_) {
+    if (client.kind == ClientKind::kProducer && !client.done) {
+      return absl::StrCat(
+          "LIVENESS: producer ", client.index, " still waits for ",
+          client.batch.has_value() ? client.batch->value : "its producer id");
+    }
+  }
+  const SimClient& consumer = clients_.back();
+  return absl::StrCat("LIVENESS: the consumer did not finish: partition ",
+                      consumer.partition, " at offset ", consumer.offset);
+}
+
+BrokerScenarioResult BrokerWorld::Run() {
+  for (BrokerNode& node : nodes_) StartNode(node);
+  for (SimClient& client : clients_) {
+    if (client.kind != ClientKind::kConsumer) {
+      ActLater(client, workload_rng_.Between(0, 100 * kMillisecond));
+    }
+  }
+  for (const BrokerFault& fault : plan_) {
+    scheduler_.At(fault.start, [this, fault] { StartFault(fault); });
+  }
+  scheduler_.At(options_.fault_phase, [this] { Heal(); });
+  for (Nanos t = 0; !finished_ && t < options_.run_length;) {
+    t = std::min(t + 100 * kMillisecond, options_.run_length);
+    scheduler_.RunUntil(t);
+  }
+  if (!finished_) Fail(LivenessProblem());
+  result_.trace_hash = trace_.hash();
+  result_.trace_events = trace_.events();
+  result_.scheduler_events = scheduler_.events_run();
+  result_.simulated = now();
+  return std::move(result_);
+}
+
+BrokerScenarioResult RunBrokerScenario(const BrokerScenarioOptions& options) {
+  BrokerWorld world(options);
+  return world.Run();
+}
+
+}  // namespace chronik::sim

@@ -1,0 +1,265 @@
+// The broker scenario's world (internal to sim/broker_scenario): real
+// broker::Broker nodes on SimDisks, simulated Kafka clients, faults and the
+// Kafka checker. broker_scenario.h says what a run does. Split by concern:
+//   broker_world.cc          construction, the run, faults, heal, liveness
+//   broker_world_nodes.cc    node lifecycle and driving the Broker (Process,
+//                            StepOutput, async fsyncs, ticks, peer messages,
+//                            client connections on the broker side)
+//   broker_world_clients.cc  the clients (admin, producers, consumer)
+#ifndef CHRONIK_SIM_BROKER_WORLD_H_
+#define CHRONIK_SIM_BROKER_WORLD_H_
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "broker/env/env.h"
+#include "broker/server/broker.h"
+#include "sim/broker_scenario.h"
+#include "sim/clock.h"
+#include "sim/disk/sim_disk.h"
+#include "sim/kafka_checker.h"
+#include "sim/network.h"
+#include "sim/process.h"
+#include "sim/random.h"
+#include "sim/scheduler.h"
+#include "sim/trace.h"
+
+namespace chronik::sim {
+
+// Node clocks read as wall-clock milliseconds from this epoch.
+inline constexpr int64_t kEpochMs = 1'700'000'000'000;
+inline constexpr char kTopic[] = "t";
+
+enum class BrokerFaultKind {
+  kCrash,                 // a random node
+  kCrashMetadataLeader,   // the metadata leader the clients last saw
+  kCrashPartitionLeader,  // the leader of `partition` the clients last saw
+  kIsolate,               // every link of a node, client links too
+  kPartitionBroker,       // one broker from the other brokers
+  kLoseResponses,         // client connections break after a response
+  kClientPartition,       // the clients cannot reach one broker
+  kClockJump,             // a node's clock jumps by `jump` (either sign)
+  kClockDrift,            // a node's clock runs `drift_ppm` fast or slow
+  kPause,                 // a node stalls (a long GC pause, SIGSTOP)
+  kCrashInFsync,          // a node dies while its next flush is being fsynced
+  kPowerLoss,             // every node dies at once; each restarts later
+  kStop,                  // clean stop (SIGTERM's drain), restart later
+};
+inline constexpr int kBrokerFaultKinds = 13;
+
+struct BrokerFault {
+  BrokerFaultKind kind = BrokerFaultKind::kCrash;
+  Nanos start = 0;
+  Nanos duration = 0;  // crash: the restart delay
+  int node = 0;
+  int partition = 0;
+  double loss = 0;        // kLoseResponses
+  Nanos jump = 0;         // kClockJump
+  int64_t drift_ppm = 0;  // kClockDrift
+};
+
+std::vector<BrokerFault> MakeBrokerFaultPlan(
+    const BrokerScenarioOptions& options);
+std::string DescribeBrokerFault(const BrokerFault& fault);
+
+class BrokerWorld;
+
+// The node's env::Clock (its NodeClock in epoch milliseconds) and
+// env::LogSink (log lines become trace events).
+class NodeEnv final : public env::Clock, public env::LogSink {
+ public:
+  NodeEnv(BrokerWorld* world, int node) : world_(world), node_(node) {}
+  int64_t NowMs() override;
+  bool Enabled(env::LogLevel level) const override {
+    return level != env::LogLevel::kDebug;
+  }
+  void Log(env::LogLevel level, absl::string_view line) override;
+
+ private:
+  BrokerWorld* const world_;
+  const int node_;
+};
+
+struct BrokerNode {
+  struct Connection {
+    int client = 0;
+    std::string input;  // delivered, not yet consumed by the broker
+    bool paused = false;
+  };
+  int index = 0;
+  Process process;
+  NodeClock clock;  // the broker's env::Clock: drifts and jumps
+  // What paces ticks (the driver's monotonic timer): drifts, never jumps.
+  NodeClock tick_clock;
+  std::unique_ptr<Rng> disk_rng;
+  std::unique_ptr<SimDisk> disk;  // survives crashes
+  std::unique_ptr<NodeEnv> env;
+  std::unique_ptr<broker::Broker> broker;
+  std::optional<env::SyncRequest> syncing;
+  std::map<env::ConnectionId, Connection> connections;
+  bool process_scheduled = false;
+  Nanos busy_since = -1;  // Process rescheduled at one instant since
+  int busy_steps = 0;
+  Nanos next_tick_local = 0;
+  Nanos crash_in_fsync_restart = -1;  // armed: the restart delay, else -1
+};
+
+enum class ClientKind { kAdmin, kProducer, kConsumer };
+
+struct PendingRequest {
+  int32_t correlation = 0;
+  uint64_t attempt = 0;
+  std::function<void(absl::string_view payload)> on_response;
+};
+
+struct ProducerBatch {
+  int partition = 0;
+  int32_t sequence = -1;
+  std::string value;
+  std::string bytes;  // the record batch, identical on every retry
+  bool sent_after_heal = false;
+};
+
+struct SimClient {
+  int index = 0;
+  int endpoint = 0;
+  ClientKind kind = ClientKind::kProducer;
+  env::ConnectionId connection = 0;
+  int connection_node = -1;
+  std::optional<PendingRequest> pending;
+  uint64_t attempt = 0;
+  int32_t next_correlation = 1;
+  int bootstrap = 0;  // next broker to ask when no leader is known
+  Nanos backoff = 0;
+  bool active = false;
+  bool done = false;
+  // What Metadata last said.
+  bool need_metadata = true;
+  int controller = -1;       // node id
+  std::vector<int> leaders;  // node id per partition, -1 unknown
+  // Producer.
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  std::vector<int32_t> next_sequence;
+  std::optional<ProducerBatch> batch;
+  uint64_t next_value = 1;
+  // Consumer.
+  int partition = 0;
+  int64_t offset = 0;
+};
+
+class BrokerWorld {
+ public:
+  explicit BrokerWorld(const BrokerScenarioOptions& options);
+  BrokerScenarioResult Run();
+
+  Nanos now() const { return scheduler_.now(); }
+  void Record(int node, std::string_view kind,
+              std::initializer_list<uint64_t> args,
+              const std::function<std::string()>& detail = nullptr);
+  const BrokerNode& node(int index) const { return nodes_[index]; }
+
+ private:
+  int num_nodes() const { return static_cast<int>(nodes_.size()); }
+  void Fail(std::string failure);
+
+  // Nodes (broker_world_nodes.cc).
+  broker::BrokerOptions MakeBrokerOptions(int index) const;
+  void StartNode(BrokerNode& node);
+  void CrashNode(BrokerNode& node, std::string_view why);
+  // SIGTERM: the production drain (steps until no flush is in flight and no
+  // work is left, fsyncs completed at once), then the process exits.
+  void StopNode(BrokerNode& node);
+  // The node's connections are gone: their clients see them close.
+  void DropConnections(BrokerNode& node);
+  void CompleteSyncNow(BrokerNode& node);
+  // True (after scheduling `retry` at the pause's end) when `node` is
+  // paused: the work waits for the process to run again.
+  bool Deferred(BrokerNode& node, std::function<void()> retry);
+  void ScheduleTick(BrokerNode& node);
+  void OnTick(BrokerNode& node, uint64_t incarnation);
+  void ScheduleProcess(BrokerNode& node);
+  void Step(BrokerNode& node, uint64_t incarnation);
+  void CarryOut(BrokerNode& node, env::StepOutput out);
+  void ConnectionAction(BrokerNode& node, env::ConnectionAction& action,
+                        std::vector<env::ConnectionId>* resumed);
+  void StartSync(BrokerNode& node, env::SyncRequest request);
+  void FinishSync(BrokerNode& node, uint64_t incarnation);
+  void SendPeer(BrokerNode& from, env::PeerMessage message);
+  void DeliverPeer(int to, const std::shared_ptr<env::PeerMessage>& message);
+  // Client bytes reach a broker (opening the connection first if `open`).
+  void ArriveAtBroker(int node, int client, env::ConnectionId connection,
+                      bool open, const std::string& bytes);
+  void CloseAtBroker(int node, env::ConnectionId connection);
+  void SendToClient(BrokerNode& node, int client, env::ConnectionId connection,
+                    std::string bytes, bool close);
+
+  // Clients (broker_world_clients.cc).
+  void Act(SimClient& client);
+  void ActLater(SimClient& client, Nanos delay);
+  template <typename Response, typename Request>
+  void Call(SimClient& client, int node_id, int16_t version,
+            const Request& request,
+            std::function<void(SimClient&, const Response&)> done);
+  void SendFrame(SimClient& client, int node_id, std::string frame);
+  void OnClientBytes(int client, env::ConnectionId connection,
+                     const std::string& bytes);
+  void OnClientClosed(int client, env::ConnectionId connection);
+  void ClientFailed(SimClient& client, std::string_view why);
+  void CloseClientConnection(SimClient& client);
+  int AnyBroker(SimClient& client);
+  void RequestMetadata(SimClient& client);
+  void CreateTopic(SimClient& client);
+  void InitProducer(SimClient& client);
+  void Produce(SimClient& client);
+  void OnProduced(SimClient& client, int16_t error, int64_t base_offset);
+  void Fetch(SimClient& client);
+  void OnFetched(SimClient& client, int16_t error, int64_t high_watermark,
+                 const std::optional<std::string>& records);
+  void StartConsumer();
+
+  // Faults and phases (broker_world.cc).
+  void StartFault(const BrokerFault& fault);
+  int CrashTarget(const BrokerFault& fault) const;
+  void EndFault();
+  void Heal();
+  void StopProducers();
+  void CheckLiveness();
+  std::string LivenessProblem() const;
+  void Finish();
+
+  BrokerScenarioOptions options_;
+  Trace trace_;
+  Scheduler scheduler_;
+  KafkaChecker checker_;
+  Rng fault_rng_;
+  Rng workload_rng_;
+  Rng disk_rng_;
+  Network network_;
+  std::vector<BrokerNode> nodes_;  // sized once
+  std::vector<SimClient> clients_;
+  std::vector<BrokerFault> plan_;
+  env::ConnectionId next_connection_ = 1;
+  double response_loss_ = 0;
+  bool healed_ = false;
+  bool producers_stopped_ = false;
+  bool finished_ = false;
+  Nanos heal_time_ = 0;
+  std::vector<bool> live_partitions_;
+  // The cluster as the clients last saw it (for leader-targeted crashes).
+  int seen_controller_ = -1;
+  std::vector<int> seen_leaders_;
+  BrokerScenarioResult result_;
+};
+
+}  // namespace chronik::sim
+
+#endif  // CHRONIK_SIM_BROKER_WORLD_H_

@@ -1,0 +1,504 @@
+// The broker scenario's clients, built on the real Kafka codec: an admin
+// creating the topic through the metadata leader, idempotent producers and,
+// after the heal, a consumer reading every partition back. Each behaves as a
+// real client does: bootstrap from any broker, Metadata refresh on leader
+// errors, connection loss and timeouts, the same batch (same sequence)
+// retried until acknowledged, reconnects with backoff. One request in flight
+// per client.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/kafka/errors.h"
+#include "broker/kafka/messages.h"
+#include "broker/kafka/protocol.h"
+#include "broker/kafka/record_batch.h"
+#include "sim/broker_world.h"
+
+namespace chronik::sim {
+namespace {
+
+namespace error = kafka::error;
+
+constexpr Nanos kRequestTimeout = 3 * kSecond;
+constexpr Nanos kBackoffMin = 50 * kMillisecond;
+constexpr Nanos kBackoffMax = 1 * kSecond;
+constexpr int32_t kProduceTimeoutMs = 2000;
+
+// Errors after which a client refreshes Metadata and retries.
+bool Retriable(int16_t code) {
+  switch (code) {
+    case error::kNotLeaderOrFollower:
+    case error::kLeaderNotAvailable:
+    case error::kUnknownTopicOrPartition:
+    case error::kRequestTimedOut:
+    case error::kNotEnoughReplicas:
+    case error::kKafkaStorageError:
+    case error::kNotController:
+    case error::kCoordinatorNotAvailable:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string ErrorName(int16_t code) {
+  const char* name = error::Name(code);
+  return name != nullptr ? name : absl::StrCat("error ", code);
+}
+
+int32_t ReadInt32(absl::string_view bytes) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  }
+  return static_cast<int32_t>(value);
+}
+
+}  // namespace
+
+template <typename Response, typename Request>
+void BrokerWorld::Call(SimClient& client, int node_id, int16_t version,
+                       const Request& request,
+                       std::function<void(SimClient&, const Response&)> done) {
+  PendingRequest pending;
+  pending.correlation = client.next_correlation++;
+  pending.attempt = ++client.attempt;
+  const int index = client.index;
+  pending.on_response = [this, index, version,
+                         done = std::move(done)](absl::string_view payload) {
+    Response response;
+    int32_t correlation = 0;
+    absl::Status decoded =
+        kafka::DecodeResponseFrame(payload, version, &correlation, &response);
+    if (!decoded.ok()) {
+      Fail(absl::StrCat("client ", index, " cannot decode ", Response::kName,
+                        ": ", decoded.ToString()));
+      return;
+    }
+    done(clients_[index], response);
+  };
+  const std::string frame =
+      kafka::EncodeRequestFrame(version, pending.correlation,
+                                std::string(absl::StrCat("c", index)), request);
+  client.pending = std::move(pending);
+  const uint64_t attempt = client.attempt;
+  scheduler_.After(kRequestTimeout, [this, index, attempt] {
+    SimClient& timed_out = clients_[index];
+    if (timed_out.pending.has_value() && timed_out.attempt == attempt) {
+      ClientFailed(timed_out, "request timeout");
+    }
+  });
+  SendFrame(client, node_id, frame);
+}
+
+void BrokerWorld::SendFrame(SimClient& client, int node_id, std::string frame) {
+  const int node = node_id - 1;
+  CHRONIK_CHECK(node >= 0 && node < num_nodes());
+  bool open = false;
+  if (client.connection == 0 || client.connection_node != node) {
+    CloseClientConnection(client);
+    client.connection = next_connection_++;
+    client.connection_node = node;
+    open = true;
+    Record(Trace::kWorld, "connect",
+           {static_cast<uint64_t>(client.index), static_cast<uint64_t>(node),
+            client.connection});
+  }
+  const Network::Delays delays = network_.Route(client.endpoint, node, now());
+  if (delays.empty()) return;  // blocked: the request times out
+  const int index = client.index;
+  const env::ConnectionId connection = client.connection;
+  auto shared = std::make_shared<std::string>(std::move(frame));
+  scheduler_.After(delays.front(),
+                   [this, node, index, connection, open, shared] {
+                     ArriveAtBroker(node, index, connection, open, *shared);
+                   });
+}
+
+void BrokerWorld::CloseClientConnection(SimClient& client) {
+  if (client.connection == 0) return;
+  const int node = client.connection_node;
+  const env::ConnectionId connection = client.connection;
+  client.connection = 0;
+  client.connection_node = -1;
+  const Network::Delays delays = network_.Route(client.endpoint, node, now());
+  const Nanos delay = delays.empty() ? kMillisecond : delays.front();
+  scheduler_.After(
+      delay, [this, node, connection] { CloseAtBroker(node, connection); });
+}
+
+void BrokerWorld::OnClientBytes(int index, env::ConnectionId connection,
+                                const std::string& bytes) {
+  SimClient& client = clients_[index];
+  if (finished_ || client.connection != connection) return;
+  if (response_loss_ > 0 && workload_rng_.Chance(response_loss_)) {
+    ++result_.lost_responses;
+    Record(Trace::kWorld, "response_lost",
+           {static_cast<uint64_t>(index), connection});
+    ClientFailed(client, "connection reset before the response");
+    return;
+  }
+  CHRONIK_CHECK_GE(bytes.size(), 8u);
+  const absl::string_view payload = absl::string_view(bytes).substr(4);
+  if (!client.pending.has_value() ||
+      ReadInt32(payload) != client.pending->correlation) {
+    return;  // an answer to a request given up on
+  }
+  PendingRequest pending = std::move(*client.pending);
+  client.pending.reset();
+  pending.on_response(payload);
+}
+
+void BrokerWorld::OnClientClosed(int index, env::ConnectionId connection) {
+  SimClient& client = clients_[index];
+  if (finished_ || client.connection != connection) return;
+  client.connection = 0;
+  client.connection_node = -1;
+  if (client.pending.has_value()) ClientFailed(client, "disconnected");
+}
+
+void BrokerWorld::ClientFailed(SimClient& client, std::string_view why) {
+  Record(Trace::kWorld, "client_retry",
+         {static_cast<uint64_t>(client.index), client.attempt},
+         [&] { return std::string(why); });
+  ++result_.retries;
+  client.pending.reset();
+  CloseClientConnection(client);
+  client.need_metadata = true;
+  client.bootstrap = (client.bootstrap + 1) % num_nodes();
+  client.backoff =
+      std::clamp<Nanos>(client.backoff * 2, kBackoffMin, kBackoffMax);
+  ActLater(client, client.backoff);
+}
+
+void BrokerWorld::ActLater(SimClient& client, Nanos delay) {
+  const int index = client.index;
+  client.active = true;
+  scheduler_.After(delay + workload_rng_.Between(0, 10 * kMillisecond),
+                   [this, index] {
+                     SimClient& later = clients_[index];
+                     later.active = false;
+                     Act(later);
+                   });
+}
+
+int BrokerWorld::AnyBroker(SimClient& client) {
+  const int node = client.bootstrap;
+  client.bootstrap = (client.bootstrap + 1) % num_nodes();
+  return node + 1;
+}
+
+void BrokerWorld::Act(SimClient& client) {
+  if (finished_ || client.done || client.pending.has_value() || client.active) {
+    return;
+  }
+  if (client.need_metadata) {
+    RequestMetadata(client);
+    return;
+  }
+  switch (client.kind) {
+    case ClientKind::kAdmin:
+      CreateTopic(client);
+      break;
+    case ClientKind::kProducer:
+      if (client.producer_id < 0 && !options_.bug_no_idempotence) {
+        InitProducer(client);
+      } else {
+        Produce(client);
+      }
+      break;
+    case ClientKind::kConsumer:
+      Fetch(client);
+      break;
+  }
+}
+
+void BrokerWorld::RequestMetadata(SimClient& client) {
+  kafka::MetadataRequest request;
+  kafka::MetadataRequest::MetadataRequestTopic topic;
+  topic.name = std::string(kTopic);
+  request.topics = std::vector{topic};
+  request.allow_auto_topic_creation = false;
+  Call<kafka::MetadataResponse>(
+      client, AnyBroker(client), 12, request,
+      [this](SimClient& c, const kafka::MetadataResponse& response) {
+        c.controller = response.controller_id;
+        std::fill(c.leaders.begin(), c.leaders.end(), -1);
+        bool complete = true;
+        for (const auto& topic : response.topics) {
+          if (topic.name != kTopic || topic.error_code != error::kNone) {
+            continue;
+          }
+          for (const auto& p : topic.partitions) {
+            if (p.partition_index < 0 ||
+                p.partition_index >= static_cast<int>(c.leaders.size())) {
+              continue;
+            }
+            c.leaders[p.partition_index] = p.leader_id > 0 ? p.leader_id : -1;
+          }
+        }
+        for (int leader : c.leaders) complete = complete && leader > 0;
+        if (c.controller > 0) seen_controller_ = c.controller;
+        for (size_t p = 0; p < c.leaders.size(); ++p) {
+          if (c.leaders[p] > 0) seen_leaders_[p] = c.leaders[p];
+        }
+        // The admin needs only the controller; the others every leader.
+        const bool enough =
+            c.kind == ClientKind::kAdmin ? c.controller > 0 : complete;
+        c.need_metadata = !enough;
+        if (enough) c.backoff = 0;
+        ActLater(c, enough ? 0 : std::max(c.backoff, kBackoffMin * 2));
+      });
+}
+
+void BrokerWorld::CreateTopic(SimClient& client) {
+  kafka::CreateTopicsRequest request;
+  request.topics.push_back({std::string(kTopic),
+                            options_.partitions,
+                            static_cast<int16_t>(num_nodes()),
+                            {},
+                            {}});
+  request.timeout_ms = 5000;
+  Call<kafka::CreateTopicsResponse>(
+      client, client.controller, 4, request,
+      [this](SimClient& c, const kafka::CreateTopicsResponse& response) {
+        const int16_t code = response.topics.empty()
+                                 ? error::kUnknownTopicOrPartition
+                                 : response.topics[0].error_code;
+        Record(Trace::kWorld, "create_topic", {static_cast<uint64_t>(code)},
+               [&] { return ErrorName(code); });
+        if (code == error::kNone || code == error::kTopicAlreadyExists) {
+          c.done = true;
+          return;
+        }
+        c.need_metadata = true;
+        c.backoff = std::clamp<Nanos>(c.backoff * 2, kBackoffMin, kBackoffMax);
+        ActLater(c, c.backoff);
+      });
+}
+
+void BrokerWorld::InitProducer(SimClient& client) {
+  kafka::InitProducerIdRequest request{std::nullopt, 0, -1, -1};
+  Call<kafka::InitProducerIdResponse>(
+      client, AnyBroker(client), 4, request,
+      [this](SimClient& c, const kafka::InitProducerIdResponse& response) {
+        Record(Trace::kWorld, "init_producer_id",
+               {static_cast<uint64_t>(c.index),
+                static_cast<uint64_t>(response.error_code),
+                static_cast<uint64_t>(response.producer_id)});
+        if (response.error_code == error::kNone) {
+          c.producer_id = response.producer_id;
+          c.producer_epoch = response.producer_epoch;
+          std::fill(c.next_sequence.begin(), c.next_sequence.end(), 0);
+          c.backoff = 0;
+          ActLater(c, 0);
+          return;
+        }
+        c.backoff = std::clamp<Nanos>(c.backoff * 2, kBackoffMin, kBackoffMax);
+        ActLater(c, c.backoff);
+      });
+}
+
+void BrokerWorld::Produce(SimClient& client) {
+  if (!client.batch.has_value()) {
+    if (producers_stopped_) {
+      client.done = true;
+      Record(Trace::kWorld, "producer_done",
+             {static_cast<uint64_t>(client.index)});
+      StartConsumer();
+      return;
+    }
+    ProducerBatch batch;
+    const uint64_t n = client.next_value++;
+    batch.partition =
+        static_cast<int>((n + client.index) % options_.partitions);
+    batch.value = absl::StrCat("p", client.index, "-", n);
+    kafka::RecordBatchSpec spec;
+    spec.base_timestamp = kEpochMs + now() / kMillisecond;
+    if (!options_.bug_no_idempotence) {
+      spec.producer_id = client.producer_id;
+      spec.producer_epoch = client.producer_epoch;
+      batch.sequence = client.next_sequence[batch.partition]++;
+      spec.base_sequence = batch.sequence;
+    }
+    kafka::Record record;
+    record.value = batch.value;
+    absl::StatusOr<std::string> bytes =
+        kafka::BuildRecordBatch(spec, std::vector{record});
+    CHRONIK_CHECK(bytes.ok()) << bytes.status();
+    batch.bytes = std::move(*bytes);
+    batch.sent_after_heal = healed_;
+    checker_.OnSend(batch.partition, batch.value);
+    ++result_.sends;
+    client.batch = std::move(batch);
+  }
+  const ProducerBatch& batch = *client.batch;
+  const int leader = client.leaders[batch.partition];
+  if (leader <= 0) {
+    client.need_metadata = true;
+    ActLater(client, kBackoffMin);
+    return;
+  }
+  kafka::ProduceRequest request;
+  request.acks = -1;
+  request.timeout_ms = kProduceTimeoutMs;
+  request.topics.push_back(
+      {std::string(kTopic), {{batch.partition, batch.bytes}}});
+  Call<kafka::ProduceResponse>(
+      client, leader, 9, request,
+      [this](SimClient& c, const kafka::ProduceResponse& response) {
+        if (response.responses.empty() ||
+            response.responses[0].partitions.empty()) {
+          Fail(absl::StrCat("client ", c.index, ": empty Produce response"));
+          return;
+        }
+        const auto& p = response.responses[0].partitions[0];
+        OnProduced(c, p.error_code, p.base_offset);
+      });
+}
+
+void BrokerWorld::OnProduced(SimClient& client, int16_t code,
+                             int64_t base_offset) {
+  CHRONIK_CHECK(client.batch.has_value());
+  const ProducerBatch& batch = *client.batch;
+  Record(Trace::kWorld, "produced",
+         {static_cast<uint64_t>(client.index),
+          static_cast<uint64_t>(batch.partition), static_cast<uint64_t>(code),
+          static_cast<uint64_t>(base_offset)},
+         [&] {
+           return absl::StrCat(batch.value, " -> partition ", batch.partition,
+                               " ", ErrorName(code), " offset ", base_offset);
+         });
+  if (code == error::kNone) {
+    checker_.OnAck(batch.partition, batch.value, base_offset);
+    ++result_.acked;
+    if (batch.sent_after_heal) {
+      live_partitions_[batch.partition] = true;
+      CheckLiveness();
+    }
+    client.batch.reset();
+    client.backoff = 0;
+    ActLater(client, workload_rng_.Between(0, 20 * kMillisecond));
+    return;
+  }
+  client.backoff =
+      std::clamp<Nanos>(client.backoff * 2, kBackoffMin, kBackoffMax);
+  if (Retriable(code)) {
+    client.need_metadata = true;
+    ActLater(client, client.backoff);
+    return;
+  }
+  // The producer's state is gone on the broker (sequence or epoch refused):
+  // the batch's fate is unknown; a new producer id starts new sequences.
+  ++result_.producer_resets;
+  client.batch.reset();
+  client.producer_id = -1;
+  ActLater(client, client.backoff);
+}
+
+void BrokerWorld::StartConsumer() {
+  for (const SimClient& client : clients_) {
+    if (client.kind == ClientKind::kProducer && !client.done) return;
+  }
+  SimClient& consumer = clients_.back();
+  if (consumer.active || consumer.pending.has_value() || consumer.offset > 0 ||
+      consumer.partition > 0) {
+    return;
+  }
+  Record(Trace::kWorld, "consumer_start", {});
+  consumer.need_metadata = true;
+  Act(consumer);
+}
+
+void BrokerWorld::Fetch(SimClient& client) {
+  const int leader = client.leaders[client.partition];
+  kafka::FetchRequest request;
+  request.max_wait_ms = 0;
+  request.min_bytes = 0;
+  request.topics.push_back(
+      {std::string(kTopic),
+       {{client.partition, -1, client.offset, -1, -1, 1 << 20}}});
+  Call<kafka::FetchResponse>(
+      client, leader, 11, request,
+      [this](SimClient& c, const kafka::FetchResponse& response) {
+        if (response.responses.empty() ||
+            response.responses[0].partitions.empty()) {
+          OnFetched(c,
+                    response.error_code != error::kNone
+                        ? response.error_code
+                        : error::kUnknownTopicOrPartition,
+                    0, std::nullopt);
+          return;
+        }
+        const auto& p = response.responses[0].partitions[0];
+        OnFetched(c, p.error_code, p.high_watermark, p.records);
+      });
+}
+
+void BrokerWorld::OnFetched(SimClient& client, int16_t code,
+                            int64_t high_watermark,
+                            const std::optional<std::string>& records) {
+  if (code != error::kNone) {
+    if (!Retriable(code)) {
+      Fail(absl::StrCat("consumer: Fetch of partition ", client.partition,
+                        " at offset ", client.offset, ": ", ErrorName(code)));
+      return;
+    }
+    client.need_metadata = true;
+    client.backoff =
+        std::clamp<Nanos>(client.backoff * 2, kBackoffMin, kBackoffMax);
+    ActLater(client, client.backoff);
+    return;
+  }
+  client.backoff = 0;
+  // The views point into `records`, which outlives them.
+  absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
+      kafka::ParseRecordBatches(records.has_value()
+                                    ? absl::string_view(*records)
+                                    : absl::string_view(),
+                                /*allow_partial_tail=*/true);
+  if (!batches.ok()) {
+    Fail(absl::StrCat("consumer: partition ", client.partition, " offset ",
+                      client.offset, ": ", batches.status().ToString()));
+    return;
+  }
+  for (const kafka::RecordBatchView& batch : *batches) {
+    absl::StatusOr<std::vector<kafka::Record>> decoded =
+        kafka::DecodeRecords(batch);
+    if (!decoded.ok()) {
+      Fail(absl::StrCat("CORRUPT: partition ", client.partition,
+                        " batch at offset ", batch.header.base_offset, " (",
+                        batch.header.record_count, " records, ",
+                        batch.bytes.size(), " bytes, fetched at ",
+                        client.offset, ", high watermark ", high_watermark,
+                        "): ", decoded.status().ToString()));
+      return;
+    }
+    for (const kafka::Record& record : *decoded) {
+      const int64_t offset = batch.header.base_offset + record.offset_delta;
+      if (offset < client.offset || offset >= high_watermark) continue;
+      checker_.OnRead(client.partition, offset, record.value.value_or(""));
+      ++result_.records_read;
+      client.offset = offset + 1;
+    }
+  }
+  if (client.offset >= high_watermark) {
+    checker_.OnReadDone(client.partition, high_watermark);
+    Record(Trace::kWorld, "partition_read",
+           {static_cast<uint64_t>(client.partition),
+            static_cast<uint64_t>(high_watermark)});
+    ++client.partition;
+    client.offset = 0;
+    if (client.partition >= options_.partitions) {
+      client.done = true;
+      Finish();
+      return;
+    }
+  }
+  ActLater(client, 0);
+}
+
+}  // namespace chronik::sim

@@ -1,0 +1,374 @@
+// The broker scenario's nodes: lifecycle (start from the disk, kill -9),
+// ticks of the node's own clock, and driving the production Broker: each
+// Process() is followed by carrying out its StepOutput (peer messages over
+// the simulated network, connection actions towards the clients, the flush's
+// fsyncs after a simulated latency), and Process runs again, as a scheduled
+// event, while the broker has work.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "sim/broker_world.h"
+
+namespace chronik::sim {
+namespace {
+
+constexpr int kMaxCatchUpTicks = 50;
+// Process calls at one instant without time passing: more is a broker that
+// never settles.
+constexpr int kMaxBusySteps = 10000;
+
+}  // namespace
+
+int64_t NodeEnv::NowMs() {
+  return kEpochMs +
+         world_->node(node_).clock.Local(world_->now()) / kMillisecond;
+}
+
+void NodeEnv::Log(env::LogLevel level, absl::string_view line) {
+  world_->Record(node_, "log",
+                 {static_cast<uint64_t>(level),
+                  Fnv1a64(std::string_view(line.data(), line.size()))},
+                 [&] { return std::string(line); });
+}
+
+broker::BrokerOptions BrokerWorld::MakeBrokerOptions(int index) const {
+  broker::BrokerOptions options;
+  options.tick_interval_ms = options_.tick_interval_ms;
+  options.injected_bugs = options_.raft_bugs;
+  config::ServerConfig& config = options.config;
+  config.mode = config::ServerConfig::Mode::kCluster;
+  config.node_id = static_cast<raft::NodeId>(index + 1);
+  config.replication_factor = num_nodes();
+  config.min_insync_replicas = 1;
+  for (int i = 0; i < num_nodes(); ++i) {
+    const raft::NodeId peer = static_cast<raft::NodeId>(i + 1);
+    config.peers.push_back({peer, "127.0.0.1", static_cast<int>(9090 + peer),
+                            static_cast<int>(9190 + peer), 0});
+  }
+  config.kafka_port = static_cast<int>(9090 + index + 1);
+  config.advertised_host = "127.0.0.1";
+  return options;
+}
+
+void BrokerWorld::StartNode(BrokerNode& node) {
+  if (node.process.running() || finished_) return;
+  env::Environment env;
+  env.clock = node.env.get();
+  env.disk = node.disk.get();
+  env.log = node.env.get();
+  env.seed = StreamSeed(
+      options_.seed,
+      absl::StrCat("broker/n", node.index, "/", node.process.incarnation()));
+  env.fsync_mode = env::FsyncMode::kAsync;
+  node.process.Start();
+  node.connections.clear();
+  node.syncing.reset();
+  node.process_scheduled = false;
+  node.busy_steps = 0;
+  node.broker =
+      std::make_unique<broker::Broker>(MakeBrokerOptions(node.index), env);
+  absl::Status started = node.broker->Start();
+  Record(node.index, "start", {node.process.incarnation(), started.ok()},
+         [&] { return started.ToString(); });
+  if (!started.ok()) {
+    Fail(absl::StrCat("n", node.index + 1,
+                      " cannot start from its disk: ", started.ToString()));
+    return;
+  }
+  node.next_tick_local =
+      node.tick_clock.Local(now()) + options_.tick_interval_ms * kMillisecond;
+  ScheduleTick(node);
+  ScheduleProcess(node);
+}
+
+void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
+  if (!node.process.running()) return;
+  ++result_.crashes;
+  node.process.Crash();
+  node.broker.reset();
+  node.syncing.reset();
+  node.disk->Crash();
+  DropConnections(node);
+  Record(node.index, "crash", {node.process.incarnation()},
+         [&] { return std::string(why); });
+}
+
+void BrokerWorld::DropConnections(BrokerNode& node) {
+  for (const auto& [id, connection] : node.connections) {
+    const int client = connection.client;
+    const env::ConnectionId closed = id;
+    scheduler_.After(kMillisecond, [this, client, closed] {
+      OnClientClosed(client, closed);
+    });
+  }
+  node.connections.clear();
+}
+
+void BrokerWorld::StopNode(BrokerNode& node) {
+  if (!node.process.running()) return;
+  constexpr int kMaxFinalRounds = 100;
+  for (int round = 0; round < kMaxFinalRounds; ++round) {
+    if (node.syncing.has_value()) CompleteSyncNow(node);
+    CarryOut(node, node.broker->Process());
+    if (node.syncing.has_value()) continue;
+    if (!node.broker->HasWork()) break;
+  }
+  if (node.broker->HasFlushInFlight()) {
+    Fail(absl::StrCat("n", node.index + 1,
+                      ": storage flushes still in flight after draining"));
+    return;
+  }
+  node.broker.reset();
+  node.process.Stop();
+  DropConnections(node);
+  Record(node.index, "stop", {node.process.incarnation()});
+}
+
+bool BrokerWorld::Deferred(BrokerNode& node, std::function<void()> retry) {
+  if (!node.process.Paused(now())) return false;
+  scheduler_.At(node.process.DeferUntil(now()), std::move(retry));
+  return true;
+}
+
+void BrokerWorld::ScheduleTick(BrokerNode& node) {
+  const Nanos local = node.tick_clock.Local(now());
+  const Nanos wait = std::max<Nanos>(0, node.next_tick_local - local);
+  const int index = node.index;
+  const uint64_t incarnation = node.process.incarnation();
+  scheduler_.After(
+      std::max<Nanos>(1, node.tick_clock.GlobalDelay(wait)),
+      [this, index, incarnation] { OnTick(nodes_[index], incarnation); });
+}
+
+void BrokerWorld::OnTick(BrokerNode& node, uint64_t incarnation) {
+  if (!node.process.Current(incarnation) || finished_) return;
+  if (Deferred(node,
+               [this, &node, incarnation] { OnTick(node, incarnation); })) {
+    return;
+  }
+  const Nanos local = node.tick_clock.Local(now());
+  const Nanos interval = options_.tick_interval_ms * kMillisecond;
+  int ticks = 0;
+  while (node.next_tick_local <= local && ticks < kMaxCatchUpTicks) {
+    node.broker->Tick();
+    node.next_tick_local += interval;
+    ++ticks;
+  }
+  if (node.next_tick_local <= local) node.next_tick_local = local + interval;
+  ScheduleProcess(node);
+  ScheduleTick(node);
+}
+
+void BrokerWorld::ScheduleProcess(BrokerNode& node) {
+  if (node.process_scheduled || !node.process.running()) return;
+  node.process_scheduled = true;
+  const int index = node.index;
+  const uint64_t incarnation = node.process.incarnation();
+  scheduler_.After(
+      0, [this, index, incarnation] { Step(nodes_[index], incarnation); });
+}
+
+void BrokerWorld::Step(BrokerNode& node, uint64_t incarnation) {
+  if (!node.process.Current(incarnation) || finished_) return;
+  if (Deferred(node, [this, &node, incarnation] { Step(node, incarnation); })) {
+    return;
+  }
+  node.process_scheduled = false;
+  CarryOut(node, node.broker->Process());
+  if (!node.process.Current(incarnation) || !node.broker->HasWork()) return;
+  // Work queued behind a flush in flight resumes when its fsyncs finish.
+  if (node.syncing.has_value()) return;
+  if (node.busy_since != now()) {
+    node.busy_since = now();
+    node.busy_steps = 0;
+  }
+  if (++node.busy_steps > kMaxBusySteps) {
+    Fail(absl::StrCat("n", node.index + 1, " never settles: ", kMaxBusySteps,
+                      " steps at one instant"));
+    return;
+  }
+  ScheduleProcess(node);
+}
+
+void BrokerWorld::CarryOut(BrokerNode& node, env::StepOutput out) {
+  std::vector<env::ConnectionId> resumed;
+  for (env::ConnectionAction& action : out.connections) {
+    ConnectionAction(node, action, &resumed);
+  }
+  for (env::PeerMessage& message : out.peer_messages) {
+    SendPeer(node, std::move(message));
+  }
+  if (out.sync.has_value()) StartSync(node, std::move(*out.sync));
+  // Like the event loop: input buffered while paused is delivered after.
+  for (env::ConnectionId id : resumed) {
+    auto it = node.connections.find(id);
+    if (it == node.connections.end() || it->second.paused ||
+        it->second.input.empty()) {
+      continue;
+    }
+    node.broker->OnConnectionInput(id, &it->second.input);
+    ScheduleProcess(node);
+  }
+}
+
+void BrokerWorld::ConnectionAction(BrokerNode& node,
+                                   env::ConnectionAction& action,
+                                   std::vector<env::ConnectionId>* resumed) {
+  auto it = node.connections.find(action.connection);
+  if (it == node.connections.end()) return;  // the client closed it
+  BrokerNode::Connection& connection = it->second;
+  switch (action.kind) {
+    case env::ConnectionAction::Kind::kSend:
+      SendToClient(node, connection.client, action.connection,
+                   std::move(action.bytes), /*close=*/false);
+      break;
+    case env::ConnectionAction::Kind::kClose:
+      SendToClient(node, connection.client, action.connection, "",
+                   /*close=*/true);
+      node.connections.erase(it);
+      node.broker->OnConnectionClose(action.connection);
+      break;
+    case env::ConnectionAction::Kind::kPauseReading:
+      connection.paused = true;
+      break;
+    case env::ConnectionAction::Kind::kResumeReading:
+      connection.paused = false;
+      resumed->push_back(action.connection);
+      break;
+  }
+}
+
+void BrokerWorld::StartSync(BrokerNode& node, env::SyncRequest request) {
+  CHRONIK_CHECK(!node.syncing.has_value()) << "two flushes in flight";
+  node.syncing = std::move(request);
+  const int index = node.index;
+  const uint64_t incarnation = node.process.incarnation();
+  if (node.crash_in_fsync_restart >= 0) {
+    // Power cut while this flush's writes are on their way to the platter.
+    const Nanos restart = node.crash_in_fsync_restart;
+    node.crash_in_fsync_restart = -1;
+    scheduler_.After(0, [this, index, incarnation, restart] {
+      BrokerNode& crashed = nodes_[index];
+      if (!crashed.process.Current(incarnation)) return;
+      CrashNode(crashed, "crash_in_fsync");
+      scheduler_.After(restart, [this, index] { StartNode(nodes_[index]); });
+    });
+  }
+  scheduler_.After(
+      disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond),
+      [this, index, incarnation] { FinishSync(nodes_[index], incarnation); });
+}
+
+void BrokerWorld::FinishSync(BrokerNode& node, uint64_t incarnation) {
+  if (!node.process.Current(incarnation) || finished_) return;
+  // The fsyncs finished; the stalled process notices when it resumes.
+  if (Deferred(node,
+               [this, &node, incarnation] { FinishSync(node, incarnation); })) {
+    return;
+  }
+  CompleteSyncNow(node);
+  ScheduleProcess(node);
+}
+
+void BrokerWorld::CompleteSyncNow(BrokerNode& node) {
+  CHRONIK_CHECK(node.syncing.has_value());
+  env::SyncRequest request = std::move(*node.syncing);
+  node.syncing.reset();
+  std::vector<absl::Status> results;
+  results.reserve(request.files.size());
+  // Until now a crash could lose or tear these writes (SimDisk).
+  for (env::File* file : request.files) results.push_back(file->Sync());
+  node.broker->OnSyncDone(request.flush_id, std::move(results));
+}
+
+void BrokerWorld::SendPeer(BrokerNode& from, env::PeerMessage message) {
+  const int to = static_cast<int>(message.message.to) - 1;
+  CHRONIK_CHECK_GE(to, 0);
+  CHRONIK_CHECK_LT(to, num_nodes());
+  const Network::Delays delays = network_.Route(from.index, to, now());
+  if (delays.empty()) return;
+  auto shared = std::make_shared<env::PeerMessage>(std::move(message));
+  for (Nanos delay : delays) {
+    scheduler_.After(delay, [this, to, shared] { DeliverPeer(to, shared); });
+  }
+}
+
+void BrokerWorld::DeliverPeer(
+    int to, const std::shared_ptr<env::PeerMessage>& message) {
+  BrokerNode& node = nodes_[to];
+  if (!node.process.running() || finished_) return;
+  if (Deferred(node, [this, to, message] { DeliverPeer(to, message); })) {
+    return;
+  }
+  node.broker->OnPeerMessage(message->group_id, message->message);
+  ScheduleProcess(node);
+}
+
+void BrokerWorld::ArriveAtBroker(int node_index, int client,
+                                 env::ConnectionId connection, bool open,
+                                 const std::string& bytes) {
+  BrokerNode& node = nodes_[node_index];
+  if (finished_) return;
+  if (Deferred(node, [this, node_index, client, connection, open, bytes] {
+        ArriveAtBroker(node_index, client, connection, open, bytes);
+      })) {
+    return;
+  }
+  auto it = node.connections.find(connection);
+  if (open && node.process.running() && it == node.connections.end()) {
+    BrokerNode::Connection opened;
+    opened.client = client;
+    it = node.connections.emplace(connection, std::move(opened)).first;
+    node.broker->OnConnectionOpen(connection, absl::StrCat("client", client));
+  }
+  if (it == node.connections.end()) {
+    // Refused (the node is down) or reset (it restarted since).
+    const Network::Delays back =
+        network_.Route(node_index, clients_[client].endpoint, now());
+    const Nanos delay = back.empty() ? kMillisecond : back.front();
+    scheduler_.After(delay, [this, client, connection] {
+      OnClientClosed(client, connection);
+    });
+    return;
+  }
+  it->second.input += bytes;
+  if (!it->second.paused) {
+    node.broker->OnConnectionInput(connection, &it->second.input);
+  }
+  ScheduleProcess(node);
+}
+
+void BrokerWorld::CloseAtBroker(int node_index, env::ConnectionId connection) {
+  BrokerNode& node = nodes_[node_index];
+  if (Deferred(node, [this, node_index, connection] {
+        CloseAtBroker(node_index, connection);
+      })) {
+    return;
+  }
+  if (finished_ || node.connections.erase(connection) == 0) return;
+  node.broker->OnConnectionClose(connection);
+  ScheduleProcess(node);
+}
+
+void BrokerWorld::SendToClient(BrokerNode& node, int client,
+                               env::ConnectionId connection, std::string bytes,
+                               bool close) {
+  const Network::Delays delays =
+      network_.Route(node.index, clients_[client].endpoint, now());
+  if (delays.empty()) return;  // blocked: the client times out
+  if (close) {
+    scheduler_.After(delays.front(), [this, client, connection] {
+      OnClientClosed(client, connection);
+    });
+    return;
+  }
+  auto shared = std::make_shared<std::string>(std::move(bytes));
+  scheduler_.After(delays.front(), [this, client, connection, shared] {
+    OnClientBytes(client, connection, *shared);
+  });
+}
+
+}  // namespace chronik::sim

@@ -1,0 +1,112 @@
+#include "tools/sim/broker_cli.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace chronik::sim::cli {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+std::string Replay(const BrokerScenarioOptions& options, uint64_t seed,
+                   const std::string& bug) {
+  std::string command =
+      "bazel run -c opt //tools:sim -- --scenario=broker --seed=" +
+      std::to_string(seed) + " --nodes=" + std::to_string(options.nodes);
+  if (!bug.empty()) command += " --bug=" + bug;
+  return command;
+}
+
+}  // namespace
+
+int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace) {
+  BrokerScenarioOptions options = base;
+  std::printf("chronik sim: scenario=broker seed=%llu nodes=%d%s\n",
+              static_cast<unsigned long long>(options.seed), options.nodes,
+              options.bug_no_idempotence ? " bug=no_idempotence" : "");
+  std::vector<std::string> plan = PlanBrokerFaults(options);
+  std::printf("fault plan (%zu):\n", plan.size());
+  for (const std::string& line : plan) std::printf("  %s\n", line.c_str());
+  if (trace) {
+    options.printer = [](std::string_view line) {
+      std::printf("%.*s\n", static_cast<int>(line.size()), line.data());
+    };
+  }
+  const auto start = std::chrono::steady_clock::now();
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  const double wall = SecondsSince(start);
+  std::printf(
+      "workload: %llu sends, %llu acked, %llu retries, %llu producer resets, "
+      "%llu records read, %llu crashes, %llu lost responses\n",
+      static_cast<unsigned long long>(result.sends),
+      static_cast<unsigned long long>(result.acked),
+      static_cast<unsigned long long>(result.retries),
+      static_cast<unsigned long long>(result.producer_resets),
+      static_cast<unsigned long long>(result.records_read),
+      static_cast<unsigned long long>(result.crashes),
+      static_cast<unsigned long long>(result.lost_responses));
+  if (result.live_after_heal >= 0) {
+    std::printf("live %s after the heal\n",
+                FormatTime(result.live_after_heal).c_str());
+  }
+  std::printf("verdict: %s%s\n", result.passed ? "PASS" : "FAIL: ",
+              result.passed ? "" : result.failure.c_str());
+  std::printf("%llu events, %s simulated, %.2fs wall\n",
+              static_cast<unsigned long long>(result.scheduler_events),
+              FormatTime(result.simulated).c_str(), wall);
+  std::printf("trace_hash=%016llx\n",
+              static_cast<unsigned long long>(result.trace_hash));
+  return result.passed ? 0 : 1;
+}
+
+int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
+                   uint64_t last, int jobs, const std::string& bug) {
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> next{first};
+  std::mutex mu;
+  std::map<uint64_t, std::string> failures;  // by seed: ordered output
+  uint64_t passed = 0;
+  auto worker = [&] {
+    for (uint64_t seed = next++; seed <= last; seed = next++) {
+      BrokerScenarioOptions options = base;
+      options.seed = seed;
+      BrokerScenarioResult result = RunBrokerScenario(options);
+      std::lock_guard<std::mutex> lock(mu);
+      if (result.passed) {
+        ++passed;
+      } else {
+        failures[seed] = result.failure;
+        std::fprintf(stderr, "seed %llu FAIL: %s\n",
+                     static_cast<unsigned long long>(seed),
+                     result.failure.c_str());
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < jobs; ++i) threads.emplace_back(worker);
+  for (std::thread& thread : threads) thread.join();
+  std::printf(
+      "%llu passed, %zu failed (seeds %llu..%llu, %.2fs wall, "
+      "jobs=%d)\n",
+      static_cast<unsigned long long>(passed), failures.size(),
+      static_cast<unsigned long long>(first),
+      static_cast<unsigned long long>(last), SecondsSince(start), jobs);
+  for (const auto& [seed, failure] : failures) {
+    std::printf("  seed %llu: %s\n  replay: %s\n",
+                static_cast<unsigned long long>(seed), failure.c_str(),
+                Replay(base, seed, bug).c_str());
+  }
+  return failures.empty() ? 0 : 1;
+}
+
+}  // namespace chronik::sim::cli

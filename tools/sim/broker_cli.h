@@ -1,0 +1,23 @@
+// tools:sim --scenario=broker: runs sim/broker_scenario for one seed (fault
+// plan, workload figures, verdict, trace_hash) or a range of seeds (--jobs
+// worker threads; a summary and a replay command per failure).
+#ifndef CHRONIK_TOOLS_SIM_BROKER_CLI_H_
+#define CHRONIK_TOOLS_SIM_BROKER_CLI_H_
+
+#include <cstdint>
+#include <string>
+
+#include "sim/broker_scenario.h"
+
+namespace chronik::sim::cli {
+
+// One seed, printed; returns 0 when it passes.
+int RunBrokerSeed(const BrokerScenarioOptions& options, bool trace);
+// Seeds first..last on `jobs` threads; returns 0 when all pass.
+// `bug` (the --bug text) goes into the replay commands.
+int RunBrokerSeeds(const BrokerScenarioOptions& options, uint64_t first,
+                   uint64_t last, int jobs, const std::string& bug);
+
+}  // namespace chronik::sim::cli
+
+#endif  // CHRONIK_TOOLS_SIM_BROKER_CLI_H_
