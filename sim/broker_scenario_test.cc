@@ -101,16 +101,17 @@ TEST(BrokerScenarioTest, FaultFreeRunPasses) {
   EXPECT_EQ(result.retries, 0u);
 }
 
-// A broker defect the scenario found (not fixed here): in seed 610 node 2
+// Regression seed for a broker defect the scenario found: in seed 610 node 2
 // hands producer id 1000 to producer 1 (1.48 s), stops cleanly and restarts
-// (2.31 s, 3.12 s), replays the committed metadata log, takes its own old
-// AllocateProducerIds entry as a fresh block (ProducerIdAllocator::OnApplied)
-// and hands 1000 to producer 2 (3.18 s). The broker then deduplicates
-// producer 2's batches against producer 1's sequences and acknowledges them
-// with producer 1's offsets: "LOST: partition 0 offset 333 value p1-1001 was
-// acknowledged and never read". Enable once the producer id allocation is
-// fixed (bazel run -c opt //tools:sim -- --scenario=broker --seed=610).
-TEST(BrokerScenarioTest, DISABLED_Seed610ProducerIdHandedOutTwice) {
+// (2.31 s, 3.12 s), replays the committed metadata log, took its own old
+// AllocateProducerIds entry as a fresh block and handed 1000 to producer 2
+// (3.18 s). The broker then deduplicated producer 2's batches against producer
+// 1's sequences and acknowledged them with producer 1's offsets: "LOST:
+// partition 0 offset 333 value p1-1001 was acknowledged and never read".
+// Fixed by matching blocks to this incarnation's request id
+// (ProducerIdAllocator); replay: bazel run -c opt //tools:sim --
+// --scenario=broker --seed=610.
+TEST(BrokerScenarioTest, Seed610ProducerIdHandedOutTwice) {
   BrokerScenarioOptions options;
   options.seed = 610;
   BrokerScenarioResult result = RunBrokerScenario(options);

@@ -83,7 +83,11 @@ struct Environment {
   Clock* clock = nullptr;
   Disk* disk = nullptr;  // the node's data directory
   LogSink* log = nullptr;
-  uint64_t seed = 1;  // every random choice of the node derives from it
+  // Every random choice of the node derives from it. A restarted node must get
+  // a different seed than its earlier incarnations (production: time-derived;
+  // the simulator: a stream per incarnation): some choices tell this
+  // incarnation's requests apart from ones replayed from the log.
+  uint64_t seed = 1;
   FsyncMode fsync_mode = FsyncMode::kInline;
   SyncFiles sync_files;  // kInline only; empty: sequential
 };

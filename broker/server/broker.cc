@@ -139,7 +139,8 @@ absl::Status Broker::Impl::Start() {
       config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this);
   groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get());
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
-      config_.node_id, env_.clock, metadata_.get(), connections_.get());
+      config_.node_id, env_.seed, env_.clock, metadata_.get(),
+      connections_.get());
   services_.reset(new Services{config_, *env_.clock, *host_, *connections_,
                                *metadata_, *partitions_, *groups_,
                                *producer_ids_, deadlines_, fetches_});

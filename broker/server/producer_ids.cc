@@ -5,10 +5,12 @@
 
 namespace chronik::broker {
 
-ProducerIdAllocator::ProducerIdAllocator(raft::NodeId self, env::Clock* clock,
+ProducerIdAllocator::ProducerIdAllocator(raft::NodeId self, uint64_t seed,
+                                         env::Clock* clock,
                                          MetadataClient* metadata,
                                          ConnectionTable* connections)
     : self_(self),
+      rng_(splitmix64::Mix(seed ^ 0x70726f6475636572ull)),  // "producer"
       clock_(clock),
       metadata_(metadata),
       connections_(connections) {}
@@ -44,9 +46,12 @@ void ProducerIdAllocator::Serve() {
   if (waiting_.empty() || now < block_retry_ms_) return;
   // Ask the metadata group for a block for this node; it arrives in
   // OnApplied.
+  // A retry keeps the request id: whichever copy commits first is taken.
+  while (request_id_ == 0) request_id_ = rng_.Next();
   metapb::MetadataCommand command;
   command.mutable_allocate_producer_ids()->set_count(kProducerIdBlockSize);
   command.mutable_allocate_producer_ids()->set_node_id(self_);
+  command.mutable_allocate_producer_ids()->set_request_id(request_id_);
   if (!metadata_->ProposeOrForward(command)) return;  // no leader yet
   block_retry_ms_ = now + kForwardRetryMs;
 }
@@ -55,11 +60,14 @@ void ProducerIdAllocator::OnApplied(const MetadataClient::Applied& applied) {
   if (!applied.command.has_allocate_producer_ids()) return;
   const metapb::AllocateProducerIds& allocate =
       applied.command.allocate_producer_ids();
-  // Our block (a retried request may bring a second: ignored).
+  // Only the block we are waiting for: not one replayed from an earlier
+  // incarnation, not a second copy of a retried request.
   if (allocate.node_id() != self_ || applied.result.first_producer_id < 0 ||
-      next_id_ < block_end_) {
+      request_id_ == 0 || allocate.request_id() != request_id_) {
     return;
   }
+  CHRONIK_CHECK_GE(next_id_, block_end_) << "a block arrived while one lasts";
+  request_id_ = 0;
   next_id_ = applied.result.first_producer_id;
   block_end_ = next_id_ + allocate.count();
   block_retry_ms_ = 0;

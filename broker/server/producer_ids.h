@@ -2,7 +2,14 @@
 // node. The metadata group hands each node blocks of kProducerIdBlockSize ids
 // (AllocateProducerIds, proposed or forwarded); requests wait for a block up
 // to kInitProducerIdTimeoutMs and then get COORDINATOR_NOT_AVAILABLE
-// (retriable). Deterministic; one thread.
+// (retriable).
+//
+// A block is taken only for the request this incarnation is waiting for
+// (matched by a random request id): after a restart the node replays its
+// earlier blocks from the metadata log, and handing those ids out again would
+// give two producers one id (simulator seed broker/610: the second producer's
+// batches were acknowledged as duplicates of the first's and never stored).
+// Deterministic given the seed; one thread.
 #ifndef CHRONIK_BROKER_SERVER_PRODUCER_IDS_H_
 #define CHRONIK_BROKER_SERVER_PRODUCER_IDS_H_
 
@@ -10,6 +17,7 @@
 #include <deque>
 #include <utility>
 
+#include "base/splitmix64.h"
 #include "broker/server/connections.h"
 #include "broker/server/metadata_client.h"
 
@@ -21,7 +29,8 @@ inline constexpr int64_t kInitProducerIdTimeoutMs = 10'000;
 
 class ProducerIdAllocator {
  public:
-  ProducerIdAllocator(raft::NodeId self, env::Clock* clock,
+  // `seed` must differ between incarnations of the node (env::Environment).
+  ProducerIdAllocator(raft::NodeId self, uint64_t seed, env::Clock* clock,
                       MetadataClient* metadata, ConnectionTable* connections);
 
   // An InitProducerId request without a transactional id.
@@ -34,12 +43,14 @@ class ProducerIdAllocator {
 
  private:
   const raft::NodeId self_;
+  SplitMix64 rng_;
   env::Clock* const clock_;
   MetadataClient* const metadata_;
   ConnectionTable* const connections_;
   int64_t next_id_ = -1;  // next id of the current block
   int64_t block_end_ = -1;
   int64_t block_retry_ms_ = 0;  // no new block request before this
+  uint64_t request_id_ = 0;     // of the block request outstanding; 0: none
   // Requests waiting for a block, with their deadlines.
   std::deque<std::pair<RequestContext, int64_t>> waiting_;
 };
