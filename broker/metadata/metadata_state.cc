@@ -92,6 +92,9 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kAllocateProducerIds:
       result = ApplyAllocateProducerIds(command.allocate_producer_ids());
       break;
+    case metapb::MetadataCommand::kReportPartitionLeader:
+      result = ApplyReportPartitionLeader(command.report_partition_leader());
+      break;
     case metapb::MetadataCommand::COMMAND_NOT_SET:
       result = Error(error::kInvalidRequest, "empty metadata command");
       break;
@@ -100,6 +103,31 @@ ApplyResult MetadataState::Apply(uint64_t index,
   CheckInvariants();
 #endif
   return result;
+}
+
+ApplyResult MetadataState::ApplyReportPartitionLeader(
+    const metapb::ReportPartitionLeader& command) {
+  for (auto& [name, topic] : topics_) {
+    for (metapb::PartitionInfo& partition : *topic.mutable_partitions()) {
+      if (partition.group_id() != command.group_id()) continue;
+      const auto& replicas = partition.replicas();
+      if (std::find(replicas.begin(), replicas.end(), command.leader()) ==
+          replicas.end()) {
+        return Error(
+            error::kInvalidRequest,
+            absl::StrCat("node ", command.leader(), " is no replica of group ",
+                         command.group_id()));
+      }
+      // Reports can arrive late and out of order: the newest term wins.
+      if (command.term() > partition.leader_term()) {
+        partition.set_leader(command.leader());
+        partition.set_leader_term(command.term());
+      }
+      return {};
+    }
+  }
+  return Error(error::kUnknownTopicOrPartition,
+               absl::StrCat("no partition has group ", command.group_id()));
 }
 
 ApplyResult MetadataState::ApplyRegisterBroker(

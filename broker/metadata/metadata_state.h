@@ -99,6 +99,8 @@ class MetadataState {
   ApplyResult ApplyCreatePartitions(const metapb::CreatePartitions& command);
   ApplyResult ApplyAlterConfigs(const metapb::AlterTopicConfigs& command);
   ApplyResult ApplyCommitOffsets(const metapb::CommitOffsets& command);
+  ApplyResult ApplyReportPartitionLeader(
+      const metapb::ReportPartitionLeader& command);
   ApplyResult ApplyAllocateProducerIds(
       const metapb::AllocateProducerIds& command);
   // Appends partitions [from, to) to `topic` with fresh groups and replicas.

@@ -209,5 +209,34 @@ TEST(MetadataStateDeathTest, OutOfOrderApplyCrashes) {
   EXPECT_DEATH(state.Apply(5, Register(2)), "applied out of order");
 }
 
+TEST_F(MetadataStateTest, PartitionLeaderReportsKeepTheNewestTerm) {
+  for (uint64_t id = 1; id <= 3; ++id) {
+    ASSERT_EQ(Apply(Register(id)).error_code, error::kNone);
+  }
+  ASSERT_EQ(Apply(Create("led", 1, 2)).error_code, error::kNone);
+  const metapb::PartitionInfo& before = state_.FindTopic("led")->partitions(0);
+  EXPECT_EQ(before.leader(), 0u) << "no report yet";
+  const uint64_t group = before.group_id();
+  const uint64_t first = before.replicas(0);
+  const uint64_t second = before.replicas(1);
+  auto report = [&](uint64_t leader, uint64_t term) {
+    metapb::MetadataCommand command;
+    command.mutable_report_partition_leader()->set_group_id(group);
+    command.mutable_report_partition_leader()->set_leader(leader);
+    command.mutable_report_partition_leader()->set_term(term);
+    return Apply(command);
+  };
+  ASSERT_EQ(report(second, 5).error_code, error::kNone);
+  ASSERT_EQ(report(first, 4).error_code, error::kNone);  // late, older
+  const metapb::PartitionInfo& after = state_.FindTopic("led")->partitions(0);
+  EXPECT_EQ(after.leader(), second);
+  EXPECT_EQ(after.leader_term(), 5u);
+  uint64_t outsider = 1;
+  while (outsider == first || outsider == second) ++outsider;
+  EXPECT_EQ(report(outsider, 9).error_code, error::kInvalidRequest)
+      << "only a replica can lead";
+  EXPECT_EQ(state_.FindTopic("led")->partitions(0).leader(), second);
+}
+
 }  // namespace
 }  // namespace chronik::metadata

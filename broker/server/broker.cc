@@ -187,6 +187,10 @@ env::StepOutput Broker::Impl::Process() {
   // the last step); what it makes durable is applied within the call.
   host_->Process(&out_.peer_messages);
   metadata_->MaybeRegister();
+  for (const metapb::MetadataCommand& report :
+       partitions_->LeaderReports(metadata_->state(), env_.clock->NowMs())) {
+    metadata_->ProposeOrForward(report);
+  }
   producer_ids_->Serve();
   groups_->AnswerCompletions();
   if (partitions_->TakeChanged()) fetches_.Retry(*services_, false);

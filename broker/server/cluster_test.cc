@@ -124,6 +124,46 @@ TEST_F(ClusterTest, ReplicatedPartitionSurvivesItsLeadersCrash) {
   StepUntil([&] { return cluster_.broker(leader).IsReady(); });
 }
 
+// Defect found in testing: a broker that holds no replica of a partition
+// answered leader -1 for it (any topic with replication factor below the
+// cluster size), and clients failed on it.
+TEST_F(ClusterTest, EveryBrokerNamesTheLeaderOfEveryPartition) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId controller =
+      static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"single", 3, 1, {}, {}});  // RF 1 on 3 brokers
+  auto created =
+      cluster_.Call<kafka::CreateTopicsResponse>(controller, create, 4);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+  // Leaders as each broker names them: partition -> leader, per broker.
+  auto leaders_seen_by = [&](raft::NodeId id) {
+    std::vector<int32_t> leaders;
+    for (const auto& t : cluster_.Metadata(id).topics) {
+      if (t.name != "single") continue;
+      for (const auto& p : t.partitions) leaders.push_back(p.leader_id);
+    }
+    return leaders;
+  };
+  StepUntil([&] {
+    const std::vector<int32_t> first = leaders_seen_by(1);
+    if (first.size() != 3) return false;
+    for (int32_t leader : first) {
+      if (leader <= 0) return false;
+    }
+    return leaders_seen_by(2) == first && leaders_seen_by(3) == first;
+  });
+  // Each partition's only replica leads it.
+  for (const auto& t : cluster_.Metadata(1).topics) {
+    if (t.name != "single") continue;
+    for (const auto& p : t.partitions) {
+      ASSERT_THAT(p.replica_nodes, SizeIs(1));
+      EXPECT_EQ(p.leader_id, p.replica_nodes[0]);
+    }
+  }
+}
+
 TEST_F(ClusterTest, MinorityCannotCommitMetadata) {
   StepUntil([&] { return cluster_.AllReady(); });
   const raft::NodeId controller =

@@ -67,6 +67,7 @@ void PartitionManager::Remove(uint64_t group_id) {
                            deleted.message()));
   }
   partitions_.erase(it);
+  next_report_ms_.erase(group_id);
 }
 
 void PartitionManager::Add(const metapb::TopicInfo& topic,
@@ -145,6 +146,10 @@ int16_t PartitionManager::LeaderReplica(const metadata::MetadataState& state,
 
 int32_t PartitionManager::PartitionLeader(
     const metapb::PartitionInfo& partition) const {
+  if (!host_->HasGroup(partition.group_id())) {
+    return partition.leader() == 0 ? -1
+                                   : static_cast<int32_t>(partition.leader());
+  }
   const raft::NodeId leader = host_->leader(partition.group_id());
   if (leader == raft::kNoNode) return -1;
   if (leader == self_) {
@@ -152,6 +157,35 @@ int32_t PartitionManager::PartitionLeader(
     if (it == partitions_.end() || !it->second->leader_ready()) return -1;
   }
   return static_cast<int32_t>(leader);
+}
+
+std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
+    const metadata::MetadataState& state, int64_t now_ms) {
+  std::vector<metapb::MetadataCommand> reports;
+  for (const auto& [group_id, replica] : partitions_) {
+    if (!replica->leader_ready()) continue;
+    const metapb::TopicInfo* topic = state.FindTopic(replica->topic());
+    if (topic == nullptr || replica->partition() >= topic->partitions_size()) {
+      continue;
+    }
+    const metapb::PartitionInfo& known =
+        topic->partitions(replica->partition());
+    if (known.leader() == self_ &&
+        known.leader_term() == replica->leader_term()) {
+      continue;  // the metadata shows it
+    }
+    int64_t& next_ms = next_report_ms_[group_id];
+    if (now_ms < next_ms) continue;
+    next_ms = now_ms + kLeaderReportRetryMs;
+    metapb::MetadataCommand command;
+    metapb::ReportPartitionLeader* report =
+        command.mutable_report_partition_leader();
+    report->set_group_id(group_id);
+    report->set_leader(self_);
+    report->set_term(replica->leader_term());
+    reports.push_back(std::move(command));
+  }
+  return reports;
 }
 
 absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,

@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "broker/env/env.h"
 #include "broker/metadata/metadata_state.h"
@@ -27,6 +28,8 @@
 #include "broker/storage/log_store.h"
 
 namespace chronik::broker {
+
+inline constexpr int64_t kLeaderReportRetryMs = 1'000;
 
 class PartitionManager {
  public:
@@ -53,8 +56,16 @@ class PartitionManager {
   int16_t LeaderReplica(const metadata::MetadataState& state,
                         const std::string& topic, int32_t partition,
                         bool require_ready, PartitionReplica** replica);
-  // Leader (node id) of the partition as far as this node knows, -1 unknown.
+  // Leader (node id) of the partition as far as this node knows, -1 unknown:
+  // its own Raft view where it hosts a replica, else the leader last reported
+  // to the metadata group (so every broker names the leader of every
+  // partition, whatever the replication factor).
   int32_t PartitionLeader(const metapb::PartitionInfo& partition) const;
+  // ReportPartitionLeader commands for the partitions this node leads (and
+  // may take requests for) whose leadership the metadata does not show yet;
+  // each is re-sent at most every kLeaderReportRetryMs until it shows.
+  std::vector<metapb::MetadataCommand> LeaderReports(
+      const metadata::MetadataState& state, int64_t now_ms);
 
   // Appends the stored batches from Kafka `offset` on to `out`, about
   // `max_bytes` (at least one batch), never past what the replica applied.
@@ -83,6 +94,8 @@ class PartitionManager {
   std::map<uint64_t, std::unique_ptr<PartitionReplica>> partitions_;  // group
   bool dirty_ = true;
   bool changed_ = false;  // a partition applied entries since TakeChanged
+  // Partition group -> when its leader report may be sent again.
+  std::map<uint64_t, int64_t> next_report_ms_;
 };
 
 }  // namespace chronik::broker
