@@ -187,7 +187,10 @@ absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Start(
 
 PeerTransport::~PeerTransport() {
   senders_.clear();
-  if (server_ != nullptr) server_->Shutdown();
+  // Peers' incoming streams never end on their own: a plain Shutdown() would
+  // wait for them forever (a node with live peers never exited on SIGTERM).
+  // With a deadline, gRPC cancels them; their handlers return at once.
+  if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
 }
 
 void PeerTransport::Send(uint64_t group_id, const raft::Message& message) {

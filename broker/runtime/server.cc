@@ -161,8 +161,15 @@ Server::Server(const ServerOptions& options) : options_(options) {
 }
 
 Server::~Server() {
-  // The node holds pointers to the clock, disk and log: it goes first.
+  // Threads that post to the loop stop before the loop goes: gRPC threads of
+  // the peer transport first (a node with live peers keeps receiving until
+  // then), then the fsync worker once its job, which uses the node's files,
+  // is done. The node holds pointers to the clock, disk and log: it goes
+  // before them.
+  peer_transport_.reset();
+  if (sync_worker_ != nullptr) sync_worker_->WaitIdle();
   node_.reset();
+  sync_worker_.reset();
   loop_.reset();
   if (signal_fd_ >= 0) close(signal_fd_);
   if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock

@@ -146,7 +146,7 @@ class Server {
   uint64_t peer_messages_dropped_ = 0;
   bool shutting_down_ = false;
   int64_t shutdown_deadline_ms_ = 0;
-  // Last: destroyed first, so no gRPC thread posts to a loop being torn down.
+  // Reset first in ~Server, so no gRPC thread posts to a loop being torn down.
   std::unique_ptr<PeerTransport> peer_transport_;
 };
 

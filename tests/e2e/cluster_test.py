@@ -109,6 +109,42 @@ class ClusterTest(harness.unittest.TestCase):
         self.assertEqual(sorted(admin.list_topics(timeout=10).brokers),
                          [1, 2, 3])
 
+    def test_sigterm_with_live_peers_exits_cleanly(self):
+        # Defect found in testing: SIGTERM of a node whose peers were alive
+        # crashed it (a gRPC thread posted to the freed event loop while the
+        # peer transport was torn down), every time.
+        for node in (1, 2):
+            code = self.brokers[node].stop()
+            self.assertEqual(code, 0, "node %d exit status after SIGTERM:\n%s"
+                             % (node, self.brokers[node].log()))
+            self.brokers[node].start(wait_ready=True, timeout_s=30)
+
+    def test_every_broker_names_the_leader_of_every_partition(self):
+        # Defect found in testing: a broker holding no replica of a partition
+        # answered leader -1 for it (replication factor below cluster size).
+        admin = AdminClient({"bootstrap.servers": self.bootstrap()})
+        admin.create_topics([NewTopic("single", num_partitions=3,
+                                      replication_factor=1)])["single"].result(
+                                          timeout=20)
+
+        def leaders_seen_by(node):
+            client = AdminClient({"bootstrap.servers": self.bootstrap((node,))})
+            topic = client.list_topics(topic="single", timeout=10).topics.get(
+                "single")
+            if topic is None or len(topic.partitions) != 3:
+                return None
+            return {p: topic.partitions[p].leader for p in topic.partitions}
+
+        def agreed():
+            seen = [leaders_seen_by(node) for node in (1, 2, 3)]
+            if any(s is None or min(s.values()) <= 0 for s in seen):
+                return None
+            return seen[0] if seen[0] == seen[1] == seen[2] else None
+
+        leaders = wait_until(agreed, timeout_s=20,
+                             what="every broker naming every leader")
+        self.assertEqual(sorted(leaders), [0, 1, 2])
+
 
 if __name__ == "__main__":
     harness.main()
