@@ -52,6 +52,10 @@ struct BrokerScenarioOptions {
   uint64_t seed = 1;
   int nodes = 3;
   int partitions = 3;
+  // Replication factor of the topic; 0: drawn per seed from 1..nodes (a
+  // factor below the cluster size leaves brokers without a replica, which
+  // must still name every partition's leader).
+  int replication_factor = 0;
   int producers = 2;
   Nanos fault_phase = 20 * kSecond;
   Nanos run_length = 40 * kSecond;

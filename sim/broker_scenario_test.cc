@@ -81,6 +81,7 @@ TEST(BrokerScenarioTest, CheckerFindsDuplicatesWithoutIdempotence) {
 TEST(BrokerScenarioTest, CheckerFindsRaftApplyBeforeCommit) {
   BrokerScenarioOptions options;
   options.seed = 5;  // LOST: partition 1 offset 83
+  options.replication_factor = 3;  // a replicated log is what the bug breaks
   options.raft_bugs.apply_before_commit = true;
   BrokerScenarioResult result = RunBrokerScenario(options);
   ASSERT_FALSE(result.passed);
@@ -116,6 +117,24 @@ TEST(BrokerScenarioTest, Seed610ProducerIdHandedOutTwice) {
   options.seed = 610;
   BrokerScenarioResult result = RunBrokerScenario(options);
   EXPECT_TRUE(result.passed) << result.failure;
+}
+
+// Topics with fewer replicas than brokers: brokers without a replica must
+// still name every partition's leader (they answered -1 before leaders were
+// reported to the metadata group: clients never found a leader and the run
+// failed on liveness), and at the end every broker names the same leaders
+// (the consumer's leader audit).
+TEST(BrokerScenarioTest, ReplicationFactorBelowClusterSize) {
+  for (int rf : {1, 2}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      BrokerScenarioOptions options;
+      options.seed = seed;
+      options.replication_factor = rf;
+      BrokerScenarioResult result = RunBrokerScenario(options);
+      EXPECT_TRUE(result.passed)
+          << "rf " << rf << " seed " << seed << ": " << result.failure;
+    }
+  }
 }
 
 }  // namespace

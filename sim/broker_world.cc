@@ -195,6 +195,14 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   }
   seen_leaders_.assign(options.partitions, -1);
   live_partitions_.assign(options.partitions, false);
+  replication_factor_ =
+      options.replication_factor > 0
+          ? options.replication_factor
+          : static_cast<int>(
+                1 +
+                Rng::Stream(options.seed, "replication").Below(options.nodes));
+  CHRONIK_CHECK(replication_factor_ >= 1 &&
+                replication_factor_ <= options.nodes);
   plan_ = MakeBrokerFaultPlan(options_);
   for (const BrokerFault& fault : plan_) {
     result_.fault_plan.push_back(DescribeBrokerFault(fault));
@@ -377,6 +385,12 @@ std::string BrokerWorld::LivenessProblem() const {
     }
   }
   const SimClient& consumer = clients_.back();
+  if (consumer.auditing) {
+    return absl::StrCat(
+        "CLUSTER: the brokers never all named the same leader of every "
+        "partition; last: ",
+        audit_problem_.empty() ? "no answer" : audit_problem_);
+  }
   return absl::StrCat("LIVENESS: the consumer did not finish: partition ",
                       consumer.partition, " at offset ", consumer.offset);
 }

@@ -21,6 +21,7 @@
 
 #include "absl/strings/string_view.h"
 #include "broker/env/env.h"
+#include "broker/kafka/messages.h"
 #include "broker/server/broker.h"
 #include "sim/broker_scenario.h"
 #include "sim/clock.h"
@@ -154,6 +155,12 @@ struct SimClient {
   // Consumer.
   int partition = 0;
   int64_t offset = 0;
+  // Consumer, after reading: the leader audit asks every broker (node id
+  // audit_node, 1..N) for Metadata; all must name the same leader (>= 0) of
+  // every partition, else the audit starts over (bounded by the run).
+  bool auditing = false;
+  int audit_node = 1;
+  std::vector<int> audit_leaders;  // as node 1 named them
 };
 
 class BrokerWorld {
@@ -222,6 +229,9 @@ class BrokerWorld {
   void Produce(SimClient& client);
   void OnProduced(SimClient& client, int16_t error, int64_t base_offset);
   void Fetch(SimClient& client);
+  // One Metadata call of the leader audit (see SimClient::auditing).
+  void AuditLeaders(SimClient& client);
+  void OnAudit(SimClient& client, const kafka::MetadataResponse& response);
   void OnFetched(SimClient& client, int16_t error, int64_t high_watermark,
                  const std::optional<std::string>& records);
   void StartConsumer();
@@ -254,6 +264,8 @@ class BrokerWorld {
   bool finished_ = false;
   Nanos heal_time_ = 0;
   std::vector<bool> live_partitions_;
+  int replication_factor_ = 0;  // of the topic
+  std::string audit_problem_;   // the last disagreement the audit saw
   // The cluster as the clients last saw it (for leader-targeted crashes).
   int seen_controller_ = -1;
   std::vector<int> seen_leaders_;

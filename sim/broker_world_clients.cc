@@ -211,7 +211,11 @@ void BrokerWorld::Act(SimClient& client) {
       }
       break;
     case ClientKind::kConsumer:
-      Fetch(client);
+      if (client.auditing) {
+        AuditLeaders(client);
+      } else {
+        Fetch(client);
+      }
       break;
   }
 }
@@ -258,7 +262,7 @@ void BrokerWorld::CreateTopic(SimClient& client) {
   kafka::CreateTopicsRequest request;
   request.topics.push_back({std::string(kTopic),
                             options_.partitions,
-                            static_cast<int16_t>(num_nodes()),
+                            static_cast<int16_t>(replication_factor_),
                             {},
                             {}});
   request.timeout_ms = 5000;
@@ -493,12 +497,69 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
     ++client.partition;
     client.offset = 0;
     if (client.partition >= options_.partitions) {
-      client.done = true;
-      Finish();
-      return;
+      client.auditing = true;  // then the leader audit, then Finish()
+      client.audit_node = 1;
     }
   }
   ActLater(client, 0);
+}
+
+void BrokerWorld::AuditLeaders(SimClient& client) {
+  kafka::MetadataRequest request;
+  kafka::MetadataRequest::MetadataRequestTopic topic;
+  topic.name = std::string(kTopic);
+  request.topics = std::vector{topic};
+  request.allow_auto_topic_creation = false;
+  Call<kafka::MetadataResponse>(
+      client, client.audit_node, 12, request,
+      [this](SimClient& c, const kafka::MetadataResponse& response) {
+        OnAudit(c, response);
+      });
+}
+
+void BrokerWorld::OnAudit(SimClient& client,
+                          const kafka::MetadataResponse& response) {
+  std::vector<int> leaders(options_.partitions, -1);
+  for (const auto& topic : response.topics) {
+    if (topic.name != kTopic) continue;
+    for (const auto& p : topic.partitions) {
+      if (p.partition_index >= 0 && p.partition_index < options_.partitions) {
+        leaders[p.partition_index] = p.leader_id;
+      }
+    }
+  }
+  std::string problem;
+  for (int p = 0; p < options_.partitions && problem.empty(); ++p) {
+    if (leaders[p] < 0) {
+      problem = absl::StrCat("broker ", client.audit_node,
+                             " names no leader of partition ", p);
+    } else if (client.audit_node > 1 && leaders[p] != client.audit_leaders[p]) {
+      problem = absl::StrCat("broker ", client.audit_node, " names ",
+                             leaders[p], " as leader of partition ", p,
+                             ", broker 1 names ", client.audit_leaders[p]);
+    }
+  }
+  if (!problem.empty()) {
+    // Leadership may still be moving: start over a little later.
+    audit_problem_ = problem;
+    Record(Trace::kWorld, "audit_retry",
+           {static_cast<uint64_t>(client.audit_node)}, [&] { return problem; });
+    client.audit_node = 1;
+    client.backoff =
+        std::clamp<Nanos>(client.backoff * 2, kBackoffMin, kBackoffMax);
+    ActLater(client, client.backoff);
+    return;
+  }
+  if (client.audit_node == 1) client.audit_leaders = leaders;
+  if (client.audit_node < num_nodes()) {
+    ++client.audit_node;
+    ActLater(client, 0);
+    return;
+  }
+  Record(Trace::kWorld, "leaders_agreed", {});
+  client.auditing = false;
+  client.done = true;
+  Finish();
 }
 
 }  // namespace chronik::sim
