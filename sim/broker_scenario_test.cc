@@ -80,7 +80,7 @@ TEST(BrokerScenarioTest, CheckerFindsDuplicatesWithoutIdempotence) {
 // lost or moved (34 of seeds 1..100 fail).
 TEST(BrokerScenarioTest, CheckerFindsRaftApplyBeforeCommit) {
   BrokerScenarioOptions options;
-  options.seed = 5;  // LOST: partition 1 offset 83
+  options.seed = 5;                // LOST: partition 1 offset 83
   options.replication_factor = 3;  // a replicated log is what the bug breaks
   options.raft_bugs.apply_before_commit = true;
   BrokerScenarioResult result = RunBrokerScenario(options);
