@@ -89,6 +89,7 @@ class Broker::Impl : public replication::GroupApplier {
   std::unique_ptr<ProducerIdAllocator> producer_ids_;
   Deadlines deadlines_;
   FetchWaiters fetches_;
+  TopicLeaderWaits topic_waits_;
   std::unique_ptr<Services> services_;
   uint64_t ticks_ = 0;
 };
@@ -141,9 +142,9 @@ absl::Status Broker::Impl::Start() {
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
-  services_.reset(new Services{config_, *env_.clock, *host_, *connections_,
-                               *metadata_, *partitions_, *groups_,
-                               *producer_ids_, deadlines_, fetches_});
+  services_.reset(new Services{
+      config_, *env_.clock, *host_, *connections_, *metadata_, *partitions_,
+      *groups_, *producer_ids_, deadlines_, fetches_, topic_waits_});
   const std::vector<raft::NodeId> voters = MetadataVoters();
   absl::Status status = host_->AddGroup(
       replication::GroupSpec{kMetadataGroup, voters, false, this});
@@ -192,6 +193,7 @@ env::StepOutput Broker::Impl::Process() {
     metadata_->ProposeOrForward(report);
   }
   producer_ids_->Serve();
+  topic_waits_.Check(*services_);
   groups_->AnswerCompletions();
   if (partitions_->TakeChanged()) fetches_.Retry(*services_, false);
   if (std::optional<env::SyncRequest> sync = host_->TakeSyncRequest()) {

@@ -137,6 +137,16 @@ TEST_F(ClusterTest, EveryBrokerNamesTheLeaderOfEveryPartition) {
       cluster_.Call<kafka::CreateTopicsResponse>(controller, create, 4);
   ASSERT_TRUE(created.has_value());
   ASSERT_EQ(created->topics.at(0).error_code, 0);
+  // CreateTopics answers only once the answering broker names every leader
+  // (clients ask Metadata right after and used to get -1).
+  for (const auto& t : cluster_.Metadata(controller).topics) {
+    if (t.name != "single") continue;
+    ASSERT_THAT(t.partitions, SizeIs(3));
+    for (const auto& p : t.partitions) {
+      EXPECT_GE(p.leader_id, 1)
+          << "partition " << p.partition_index << " right after CreateTopics";
+    }
+  }
   // Leaders as each broker names them: partition -> leader, per broker.
   auto leaders_seen_by = [&](raft::NodeId id) {
     std::vector<int32_t> leaders;
@@ -162,6 +172,30 @@ TEST_F(ClusterTest, EveryBrokerNamesTheLeaderOfEveryPartition) {
       EXPECT_EQ(p.leader_id, p.replica_nodes[0]);
     }
   }
+}
+
+// Defect found in testing: CreateTopics answered as soon as the topic was in
+// the metadata, and clients asking Metadata right after got leader -1.
+TEST_F(ClusterTest, CreateTopicsAnswersOnceEveryPartitionHasALeader) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId controller =
+      static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"triple", 4, 3, {}, {}});
+  auto created =
+      cluster_.Call<kafka::CreateTopicsResponse>(controller, create, 4);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+  int partitions = 0;
+  for (const auto& t : cluster_.Metadata(controller).topics) {
+    if (t.name != "triple") continue;
+    for (const auto& p : t.partitions) {
+      ++partitions;
+      EXPECT_GE(p.leader_id, 1)
+          << "partition " << p.partition_index << " right after CreateTopics";
+    }
+  }
+  EXPECT_EQ(partitions, 4);
 }
 
 TEST_F(ClusterTest, MinorityCannotCommitMetadata) {

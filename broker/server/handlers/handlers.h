@@ -37,6 +37,7 @@ inline constexpr char kClusterId[] = "chronik-cluster";
 inline constexpr int64_t kMaxRequestTimeoutMs = 5 * 60 * 1000;
 inline constexpr size_t kMaxParkedFetches = 10'000;
 inline constexpr int64_t kMaxFetchWaitMs = 30'000;
+inline constexpr size_t kMaxTopicLeaderWaits = 10'000;
 
 // Actions due at a time (request timeouts), run in deadline order.
 class Deadlines {
@@ -51,6 +52,26 @@ class Deadlines {
 };
 
 struct Services;
+
+// CreateTopics answers once every partition of a new topic has a leader this
+// broker's Metadata names (clients ask Metadata right after and fail on -1).
+class TopicLeaderWaits {
+ public:
+  size_t size() const { return waits_.size(); }
+  void Add(std::string topic, std::function<void()> ready) {
+    waits_.push_back({std::move(topic), std::move(ready)});
+  }
+  // Runs (and drops) the waits whose topic now has every leader; drops those
+  // whose topic is gone.
+  void Check(Services& s);
+
+ private:
+  struct Wait {
+    std::string topic;
+    std::function<void()> ready;
+  };
+  std::vector<Wait> waits_;
+};
 
 // Fetches waiting for min_bytes or max_wait_ms (long poll).
 class FetchWaiters {
@@ -82,6 +103,7 @@ struct Services {
   ProducerIdAllocator& producer_ids;
   Deadlines& deadlines;
   FetchWaiters& fetches;
+  TopicLeaderWaits& topic_waits;
 
   int64_t NowMs() const { return clock.NowMs(); }
   const metadata::MetadataState& state() const { return metadata.state(); }

@@ -106,6 +106,15 @@ void Handle(Services& s, const RequestContext& c,
           } else if (result->error_code != 0) {
             out->error_code = result->error_code;
             out->error_message = result->error_message;
+          } else if (s.topic_waits.size() < kMaxTopicLeaderWaits) {
+            // Created: answer once its partitions have leaders (or at the
+            // request's timeout, with REQUEST_TIMED_OUT).
+            s.topic_waits.Add(out->name, [&s, wait, out, topic_id] {
+              if (wait->finished) return;
+              out->topic_id = ToUuid(topic_id);
+              PartDone(s, wait);
+            });
+            return;
           } else {
             out->topic_id = ToUuid(topic_id);
           }
@@ -225,6 +234,27 @@ void Handle(Services& s, const RequestContext& c,
         });
   }
   if (wait->remaining == 0) FinishGathered(s, wait);
+}
+
+void TopicLeaderWaits::Check(Services& s) {
+  if (waits_.empty()) return;
+  std::vector<Wait> still;
+  std::vector<std::function<void()>> ready;
+  for (Wait& wait : waits_) {
+    const metapb::TopicInfo* topic = s.state().FindTopic(wait.topic);
+    if (topic == nullptr) continue;  // deleted meanwhile: the deadline answers
+    bool led = true;
+    for (const metapb::PartitionInfo& partition : topic->partitions()) {
+      led = led && s.partitions.PartitionLeader(partition) >= 0;
+    }
+    if (led) {
+      ready.push_back(std::move(wait.ready));
+    } else {
+      still.push_back(std::move(wait));
+    }
+  }
+  waits_.swap(still);
+  for (std::function<void()>& done : ready) done();
 }
 
 }  // namespace chronik::broker
