@@ -17,15 +17,6 @@ namespace {
 // once every producer is idle.
 constexpr Nanos kWriteAfterHeal = 6 * kSecond;
 
-NetworkConfig BrokerNetwork(uint64_t seed) {
-  Rng rng = Rng::Stream(seed, "network/config");
-  NetworkConfig config;
-  config.latency_min = rng.Between(50 * kMicrosecond, 1 * kMillisecond);
-  config.latency_max =
-      config.latency_min + rng.Between(100 * kMicrosecond, 5 * kMillisecond);
-  return config;
-}
-
 SimDiskOptions BrokerDiskOptions() {
   SimDiskOptions options;
   options.torn_write_probability = 0.5;
@@ -161,7 +152,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       disk_rng_(Rng::Stream(options.seed, "disk")),
       network_(options.nodes + options.producers + 2,
                Rng::Stream(options.seed, "network"),
-               BrokerNetwork(options.seed)) {
+               SeededNetworkConfig(options.seed)) {
   CHRONIK_CHECK(options.nodes >= 1 && options.nodes <= 9);
   CHRONIK_CHECK_GE(options.partitions, 1);
   CHRONIK_CHECK_LT(options.fault_phase, options.run_length);

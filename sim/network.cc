@@ -87,4 +87,13 @@ void Network::Heal() {
   std::fill(clogged_until_.begin(), clogged_until_.end(), 0);
 }
 
+NetworkConfig SeededNetworkConfig(uint64_t seed) {
+  Rng rng = Rng::Stream(seed, "network/config");
+  NetworkConfig config;
+  config.latency_min = rng.Between(50 * kMicrosecond, 1 * kMillisecond);
+  config.latency_max =
+      config.latency_min + rng.Between(100 * kMicrosecond, 5 * kMillisecond);
+  return config;
+}
+
 }  // namespace chronik::sim

@@ -84,6 +84,10 @@ class Network {
   std::vector<Nanos> last_arrival_;   // absolute time, for FIFO per link
 };
 
+// The healthy network a scenario starts from: latencies drawn from the seed's
+// "network/config" stream (shared by every scenario).
+NetworkConfig SeededNetworkConfig(uint64_t seed);
+
 }  // namespace chronik::sim
 
 #endif  // CHRONIK_SIM_NETWORK_H_

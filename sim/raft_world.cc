@@ -14,15 +14,6 @@ namespace {
 
 constexpr Nanos kLivenessCheckInterval = 50 * kMillisecond;
 
-NetworkConfig BaseNetwork(uint64_t seed) {
-  Rng rng = Rng::Stream(seed, "network/config");
-  NetworkConfig config;
-  config.latency_min = rng.Between(50 * kMicrosecond, 1 * kMillisecond);
-  config.latency_max =
-      config.latency_min + rng.Between(100 * kMicrosecond, 5 * kMillisecond);
-  return config;
-}
-
 }  // namespace
 
 SimDiskOptions BaseDiskOptions() {
@@ -57,8 +48,9 @@ RaftWorld::RaftWorld(const RaftScenarioOptions& options)
       disk_rng_(Rng::Stream(options.seed, "disk")),
       workload_rng_(Rng::Stream(options.seed, "workload")),
       network_(options.num_nodes + options.num_clients + 1,
-               Rng::Stream(options.seed, "network"), BaseNetwork(options.seed)),
-      base_network_(BaseNetwork(options.seed)) {
+               Rng::Stream(options.seed, "network"),
+               SeededNetworkConfig(options.seed)),
+      base_network_(SeededNetworkConfig(options.seed)) {
   CHRONIK_CHECK_GE(options.num_nodes, 1);
   CHRONIK_CHECK_LE(options.num_nodes, 9);
   CHRONIK_CHECK_GE(options.num_clients, 0);
