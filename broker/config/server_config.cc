@@ -460,6 +460,20 @@ absl::Status FinishCluster(ServerConfig& config) {
 
 }  // namespace
 
+std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
+                                         const env::BrokerBugs& bugs) {
+  std::vector<ListenerAddress> listeners;
+  listeners.push_back({"kafka", config.bind_host, config.kafka_port});
+  const int http_port = bugs.derived_http_port && config.kafka_port != 0
+                            ? config.kafka_port + 1
+                            : config.http_port;
+  listeners.push_back({"http", config.bind_host, http_port});
+  if (config.mode == ServerConfig::Mode::kCluster) {
+    listeners.push_back({"raft", config.bind_host, config.raft_port});
+  }
+  return listeners;
+}
+
 absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers) {
   // (host, port) -> "node N kafka" for the first listener seen there.
   std::map<std::pair<std::string, int>, std::string> taken;

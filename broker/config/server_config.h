@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "broker/env/env.h"
+#include "broker/env/injected_bugs.h"
 
 namespace chronik::config {
 
@@ -74,6 +75,20 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
 
 // The --help text: every flag with its variable, default and meaning.
 std::string ServerConfigUsage();
+
+// A listener a node binds: kafka, http or raft; port 0 = any free port.
+struct ListenerAddress {
+  std::string name;
+  std::string host;
+  int port = 0;
+};
+
+// Every listener a node with `config` binds, in bind order: Kafka, HTTP, then
+// Raft in cluster mode. The one place a node's ports come from (the runtime
+// binds these; the simulator binds them in its port table). `bugs` is
+// TEST-ONLY (env/injected_bugs.h).
+std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
+                                         const env::BrokerBugs& bugs = {});
 
 // Checks a cluster's listener layout: per host, every Kafka, Raft and HTTP port
 // of every peer is distinct. ("localhost" and "127.0.0.1" are one host.)

@@ -214,19 +214,23 @@ absl::Status Server::Init(const NodeFactory& make_node) {
 }
 
 absl::Status Server::BindListeners() {
-  const config::ServerConfig& config = options_.config;
-  // Kafka first, then HTTP: a failure returns before anything else starts,
-  // and the loop's destructor closes what did bind.
-  auto kafka_port = loop_->Listen(
-      {.name = "kafka", .host = config.bind_host, .port = config.kafka_port},
-      kafka_handler_.get());
-  if (!kafka_port.ok()) return kafka_port.status();
-  kafka_port_ = *kafka_port;
-  auto http_port = loop_->Listen(
-      {.name = "http", .host = config.bind_host, .port = config.http_port},
-      http_handler_.get());
-  if (!http_port.ok()) return http_port.status();
-  http_port_ = *http_port;
+  // Kafka first, then HTTP (config::ListenersOf's order): a failure returns
+  // before anything else starts, and the loop's destructor closes what did
+  // bind. The Raft listener is the peer transport's (StartPeerTransport).
+  for (const config::ListenerAddress& listener :
+       config::ListenersOf(options_.config)) {
+    int* bound = listener.name == "kafka"  ? &kafka_port_
+                 : listener.name == "http" ? &http_port_
+                                           : nullptr;
+    if (bound == nullptr) continue;
+    auto port = loop_->Listen(
+        {.name = listener.name, .host = listener.host, .port = listener.port},
+        listener.name == "kafka"
+            ? static_cast<ConnectionHandler*>(kafka_handler_.get())
+            : static_cast<ConnectionHandler*>(http_handler_.get()));
+    if (!port.ok()) return port.status();
+    *bound = *port;
+  }
   return absl::OkStatus();
 }
 

@@ -101,6 +101,7 @@ replication::HostOptions Broker::Impl::HostOptions() const {
   host.election_timeout_ticks = options_.election_timeout_ticks;
   host.heartbeat_timeout_ticks = options_.heartbeat_timeout_ticks;
   host.injected_bugs = options_.injected_bugs;
+  host.observer = options_.raft_observer;
   host.log_options.segment_max_bytes = options_.segment_max_bytes;
   host.async_flush = env_.fsync_mode == env::FsyncMode::kAsync;
   host.sync_files = env_.sync_files;
@@ -109,7 +110,8 @@ replication::HostOptions Broker::Impl::HostOptions() const {
 
 std::vector<raft::NodeId> Broker::Impl::MetadataVoters() const {
   std::vector<raft::NodeId> voters;
-  if (config_.mode == config::ServerConfig::Mode::kCluster) {
+  if (config_.mode == config::ServerConfig::Mode::kCluster &&
+      !options_.broker_bugs.metadata_group_of_one) {
     for (const config::PeerConfig& peer : config_.peers) {
       voters.push_back(peer.id);
     }
@@ -134,17 +136,18 @@ absl::Status Broker::Impl::Start() {
   host_ = std::make_unique<replication::RaftHost>(HostOptions(), store_.get());
   connections_ =
       std::make_unique<ConnectionTable>(config_, env_.clock, env_.log, &out_);
-  metadata_ =
-      std::make_unique<MetadataClient>(config_, env_, host_.get(), &out_);
+  metadata_ = std::make_unique<MetadataClient>(config_, env_, host_.get(),
+                                               &out_, options_.broker_bugs);
   partitions_ = std::make_unique<PartitionManager>(
       config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this);
   groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get());
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
-  services_.reset(new Services{
-      config_, *env_.clock, *host_, *connections_, *metadata_, *partitions_,
-      *groups_, *producer_ids_, deadlines_, fetches_, topic_waits_});
+  services_.reset(new Services{config_, options_.broker_bugs, *env_.clock,
+                               *host_, *connections_, *metadata_, *partitions_,
+                               *groups_, *producer_ids_, deadlines_, fetches_,
+                               topic_waits_});
   const std::vector<raft::NodeId> voters = MetadataVoters();
   absl::Status status = host_->AddGroup(
       replication::GroupSpec{kMetadataGroup, voters, false, this});

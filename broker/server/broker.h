@@ -46,6 +46,8 @@
 #include "absl/status/status.h"
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
+#include "broker/env/injected_bugs.h"
+#include "broker/replication/raft_host_observer.h"
 #include "broker/server/metrics.h"
 #include "broker/storage/log_store.h"
 #include "raft/raw_node.h"
@@ -61,6 +63,10 @@ struct BrokerOptions {
   int election_timeout_ticks = 10;
   int heartbeat_timeout_ticks = 2;
   raft::InjectedBugs injected_bugs;  // TEST-ONLY (simulator)
+  env::BrokerBugs broker_bugs;       // TEST-ONLY (simulator)
+  // Borrowed, may be null: hears what the node's Raft groups do (the
+  // simulator's checkers). See replication/raft_host_observer.h.
+  replication::RaftHostObserver* raft_observer = nullptr;
   // Partition log segments roll at this size; retention removes whole
   // segments (topic configs retention.ms and retention.bytes), checked every
   // retention_check_ticks.

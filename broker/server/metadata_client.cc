@@ -12,12 +12,14 @@ namespace chronik::broker {
 MetadataClient::MetadataClient(const config::ServerConfig& config,
                                const env::Environment& env,
                                replication::RaftHost* host,
-                               env::StepOutput* out)
+                               env::StepOutput* out,
+                               const env::BrokerBugs& bugs)
     : config_(config),
       clock_(env.clock),
       log_(env.log),
       host_(host),
       out_(out),
+      bugs_(bugs),
       rng_(env.seed ^ (config.node_id * splitmix64::kGamma)) {
   CHRONIK_CHECK(clock_ != nullptr && log_ != nullptr && host_ != nullptr &&
                 out_ != nullptr);
@@ -144,6 +146,7 @@ void MetadataClient::MaybeRegister() {
   broker->set_kafka_port(port);
   broker->set_raft_port(config_.raft_port);
   if (!leads) {
+    if (bugs_.registration_not_forwarded) return;
     // Followers ask the leader; the outcome shows in the applied metadata.
     if (Forward(command)) {
       next_registration_forward_ms_ = clock_->NowMs() + kForwardRetryMs;
@@ -175,8 +178,9 @@ std::string MetadataClient::NewTopicId() {
 }
 
 void MetadataClient::MaybeAutoCreate(const std::string& topic) {
-  if (auto_creates_in_flight_.count(topic) > 0 ||
-      auto_creates_in_flight_.size() >= kMaxAutoCreatesInFlight) {
+  if (!bugs_.auto_create_every_request &&
+      (auto_creates_in_flight_.count(topic) > 0 ||
+       auto_creates_in_flight_.size() >= kMaxAutoCreatesInFlight)) {
     return;  // on its way (or too many at once: a later request retries)
   }
   metapb::MetadataCommand command;
@@ -197,7 +201,10 @@ void MetadataClient::MaybeAutoCreate(const std::string& topic) {
       return;
     }
     auto [it, inserted] = forwarded_creates_.emplace(topic, 0);
-    if (!inserted && clock_->NowMs() < it->second) return;
+    if (!inserted && clock_->NowMs() < it->second &&
+        !bugs_.auto_create_every_request) {
+      return;
+    }
     if (Forward(command)) it->second = clock_->NowMs() + kForwardRetryMs;
     return;
   }

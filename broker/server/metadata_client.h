@@ -25,6 +25,7 @@
 
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
+#include "broker/env/injected_bugs.h"
 #include "broker/metadata/metadata_state.h"
 #include "broker/replication/raft_host.h"
 #include "proto/metadata.pb.h"
@@ -47,7 +48,7 @@ class MetadataClient {
 
   MetadataClient(const config::ServerConfig& config,
                  const env::Environment& env, replication::RaftHost* host,
-                 env::StepOutput* out);
+                 env::StepOutput* out, const env::BrokerBugs& bugs = {});
 
   const metadata::MetadataState& state() const { return state_; }
   raft::NodeId leader() const { return host_->leader(kMetadataGroup); }
@@ -84,6 +85,7 @@ class MetadataClient {
   env::LogSink* const log_;
   replication::RaftHost* const host_;
   env::StepOutput* const out_;
+  const env::BrokerBugs bugs_;  // TEST-ONLY
   std::mt19937_64 rng_;
   metadata::MetadataState state_;
   // Proposals waiting for commit: index -> (term, done).

@@ -24,6 +24,7 @@
 
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
+#include "broker/env/injected_bugs.h"
 #include "broker/replication/raft_host.h"
 #include "broker/server/connections.h"
 #include "broker/server/group_service.h"
@@ -94,6 +95,7 @@ class FetchWaiters {
 // What a handler may use: the node's components.
 struct Services {
   const config::ServerConfig& config;
+  const env::BrokerBugs& bugs;  // TEST-ONLY (simulator); all false otherwise
   env::Clock& clock;
   replication::RaftHost& host;
   ConnectionTable& connections;

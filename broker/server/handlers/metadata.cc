@@ -68,7 +68,10 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
     for (const metapb::PartitionInfo& partition : info->partitions()) {
       kafka::MetadataResponse::MetadataResponsePartition out;
       out.partition_index = partition.partition();
-      out.leader_id = s.partitions.PartitionLeader(partition);
+      out.leader_id = s.bugs.no_leader_without_replica &&
+                              !s.host.HasGroup(partition.group_id())
+                          ? -1
+                          : s.partitions.PartitionLeader(partition);
       if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
       for (uint64_t replica : partition.replicas()) {
         out.replica_nodes.push_back(static_cast<int32_t>(replica));

@@ -147,7 +147,8 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
       --wait->outstanding[flat];
       if (--wait->remaining == 0) wait->Finish(s);
     };
-    if (check.verdict == partition::ProducerCheck::Verdict::kDuplicate) {
+    if (check.verdict == partition::ProducerCheck::Verdict::kDuplicate &&
+        !s.bugs.skip_idempotence_check) {
       if (check.original.raft_index <= replica.applied_index()) {
         if (first) out->base_offset = check.original.base_offset;
       } else {
@@ -175,7 +176,9 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
     }
     ++wait->outstanding[flat];
     ++wait->remaining;
-    replica.AddPendingAppend(proposed->term, proposed->index, facts, done);
+    const int64_t base_offset =
+        replica.AddPendingAppend(proposed->term, proposed->index, facts, done);
+    if (s.bugs.ack_before_commit) done(0, base_offset);
   }
 }
 

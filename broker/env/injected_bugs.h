@@ -1,0 +1,54 @@
+// TEST-ONLY. Deliberate broker bugs the simulator (sim/, `--bug=NAME`)
+// switches on to prove that its checkers catch each one. Production configs
+// leave every field false; nothing outside the simulator and its tests sets
+// them. Each bug names the checker rule expected to catch it.
+//
+// The first four are the failures of the system this project replaces
+// (../shared/seed): they must be impossible in production and caught within
+// seconds of simulated time if they return.
+#ifndef CHRONIK_BROKER_ENV_INJECTED_BUGS_H_
+#define CHRONIK_BROKER_ENV_INJECTED_BUGS_H_
+
+namespace chronik::env {
+
+struct BrokerBugs {
+  // Seed bug 1: every node bootstraps a metadata group of its own (itself as
+  // the only voter), so each elects itself. Caught by "one metadata leader
+  // per term" and "every broker registered".
+  bool metadata_group_of_one = false;
+  // Seed bug 2: a follower never forwards its registration to the metadata
+  // leader. Caught by "every live broker is registered".
+  bool registration_not_forwarded = false;
+  // Seed bug 3: the HTTP listener's port is derived from the Kafka port
+  // (kafka + 1) instead of configured, so on one host it lands on a
+  // neighbour's Kafka port. Caught by "every broker is running after heal"
+  // (the bind fails with EADDRINUSE).
+  bool derived_http_port = false;
+  // Seed bug 4: a creation of a missing topic is sent again on every request
+  // that names it (no in-flight check, no retry interval). Caught by "an
+  // auto-created topic is created once" (bounded proposals per topic).
+  bool auto_create_every_request = false;
+
+  // Broker bugs of this project's own kinds.
+  // acks=all is answered once the leader appended the batch, before it is
+  // committed. Caught as LOST (acknowledged, never readable) after a failover.
+  bool ack_before_commit = false;
+  // The idempotent producer's sequence check is skipped: a retried batch is
+  // stored again. Caught as DUPLICATE.
+  bool skip_idempotence_check = false;
+  // Metadata from a broker that holds no replica of a partition names no
+  // leader for it (this project's own defect, fixed): it ignores the leader
+  // the metadata state records. Caught by the leader audit.
+  bool no_leader_without_replica = false;
+
+  bool any() const {
+    return metadata_group_of_one || registration_not_forwarded ||
+           derived_http_port || auto_create_every_request ||
+           ack_before_commit || skip_idempotence_check ||
+           no_leader_without_replica;
+  }
+};
+
+}  // namespace chronik::env
+
+#endif  // CHRONIK_BROKER_ENV_INJECTED_BUGS_H_
