@@ -42,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/env/injected_bugs.h"
 #include "raft/raw_node.h"
 #include "sim/time.h"
 #include "sim/trace.h"
@@ -68,6 +69,8 @@ struct BrokerScenarioOptions {
   // TEST-ONLY: bugs switched on in every broker's Raft core (production code;
   // the scenario must notice what they break).
   raft::InjectedBugs raft_bugs;
+  // TEST-ONLY: bugs switched on in every broker (broker/env/injected_bugs.h).
+  env::BrokerBugs broker_bugs;
   // Readable trace (does not change the hash).
   Trace::Printer printer;
 };

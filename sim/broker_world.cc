@@ -52,6 +52,8 @@ const char* FaultName(BrokerFaultKind kind) {
       return "power_loss";
     case BrokerFaultKind::kStop:
       return "stop";
+    case BrokerFaultKind::kPortTaken:
+      return "port_taken";
   }
   return "?";
 }
@@ -90,6 +92,8 @@ std::vector<BrokerFault> MakeBrokerFaultPlan(
     } else if (fault.kind == BrokerFaultKind::kClockDrift) {
       fault.drift_ppm = rng.Between(-NodeClock::kMaxDriftPpm / 2,
                                     NodeClock::kMaxDriftPpm / 2);
+    } else if (fault.kind == BrokerFaultKind::kPortTaken) {
+      fault.listener = static_cast<int>(rng.Below(3));  // kafka, http, raft
     }
     fault.duration = std::min(fault.duration, options.fault_phase - t);
     plan.push_back(fault);
@@ -110,6 +114,10 @@ std::string DescribeBrokerFault(const BrokerFault& fault) {
     case BrokerFaultKind::kCrashInFsync:
     case BrokerFaultKind::kStop:
       absl::StrAppend(&text, " n", fault.node + 1);
+      break;
+    case BrokerFaultKind::kPortTaken:
+      absl::StrAppend(&text, " n", fault.node + 1, " listener ",
+                      fault.listener);
       break;
     case BrokerFaultKind::kClockJump:
       absl::StrAppend(&text, " n", fault.node + 1, " by ",
@@ -169,6 +177,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     node.disk = std::make_unique<SimDisk>(BrokerDiskOptions(),
                                           absl::BitGenRef(*node.disk_rng));
     node.env = std::make_unique<NodeEnv>(this, i);
+    node.observer = std::make_unique<NodeRaftObserver>(this, i);
   }
   // Client 0 is the admin, then the producers, the consumer last.
   clients_.resize(options.producers + 2);
@@ -194,6 +203,12 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
                 Rng::Stream(options.seed, "replication").Below(options.nodes));
   CHRONIK_CHECK(replication_factor_ >= 1 &&
                 replication_factor_ <= options.nodes);
+  one_host_ = Rng::Stream(options.seed, "layout").Chance(0.5);
+  auto_create_ = Rng::Stream(options.seed, "creation").Chance(0.5);
+  for (BrokerNode& node : nodes_) {
+    node.config = MakeConfig(node.index);
+    node.host = one_host_ ? 0 : node.index;
+  }
   plan_ = MakeBrokerFaultPlan(options_);
   for (const BrokerFault& fault : plan_) {
     result_.fault_plan.push_back(DescribeBrokerFault(fault));
@@ -294,13 +309,41 @@ void BrokerWorld::StartFault(const BrokerFault& fault) {
         nodes_[fault.node].process.Pause(now() + fault.duration);
       }
       break;
+    case BrokerFaultKind::kPortTaken:
+      TakePort(fault);
+      break;
   }
   scheduler_.After(fault.duration, [this] { EndFault(); });
+}
+
+void BrokerWorld::TakePort(const BrokerFault& fault) {
+  BrokerNode& node = nodes_[fault.node];
+  const std::vector<config::ListenerAddress> listeners =
+      config::ListenersOf(node.config, options_.broker_bugs);
+  const config::ListenerAddress& taken =
+      listeners[fault.listener % listeners.size()];
+  // The node goes down; another process binds its port before it restarts
+  // (halfway through the fault), so that start fails until the port is free.
+  CrashNode(node, "port_taken");
+  const uint16_t port = static_cast<uint16_t>(taken.port);
+  if (ports_.Bind(node.host, port, "squatter").ok()) {
+    squatted_ = std::make_pair(node.host, port);
+  }
+  const int index = node.index;
+  scheduler_.After(fault.duration / 2,
+                   [this, index] { StartNode(nodes_[index]); });
+}
+
+void BrokerWorld::FreeSquattedPort() {
+  if (!squatted_.has_value()) return;
+  ports_.Release(squatted_->first, squatted_->second, "squatter");
+  squatted_.reset();
 }
 
 void BrokerWorld::EndFault() {
   if (finished_ || healed_) return;
   Record(Trace::kWorld, "fault_end", {});
+  FreeSquattedPort();
   network_.Heal();
   response_loss_ = 0;
   for (BrokerNode& node : nodes_) {
@@ -314,6 +357,7 @@ void BrokerWorld::Heal() {
   healed_ = true;
   heal_time_ = now();
   Record(Trace::kWorld, "heal", {});
+  FreeSquattedPort();
   network_.Heal();
   response_loss_ = 0;
   for (BrokerNode& node : nodes_) {
@@ -362,6 +406,13 @@ void BrokerWorld::Finish() {
 }
 
 std::string BrokerWorld::LivenessProblem() const {
+  for (const BrokerNode& node : nodes_) {
+    if (!node.process.running()) {
+      return absl::StrCat("LIVENESS: n", node.index + 1,
+                          " is not running after the heal; its last start: ",
+                          node.start_error.empty() ? "none" : node.start_error);
+    }
+  }
   for (int p = 0; p < options_.partitions; ++p) {
     if (!live_partitions_[p]) {
       return absl::StrCat("LIVENESS: partition ", p,
@@ -389,9 +440,12 @@ std::string BrokerWorld::LivenessProblem() const {
 BrokerScenarioResult BrokerWorld::Run() {
   for (BrokerNode& node : nodes_) StartNode(node);
   for (SimClient& client : clients_) {
-    if (client.kind != ClientKind::kConsumer) {
-      ActLater(client, workload_rng_.Between(0, 100 * kMillisecond));
-    }
+    if (client.kind == ClientKind::kConsumer) continue;
+    // Producers that create the topic by asking for it start during the
+    // faults, so the creation meets failovers (retries must stay bounded).
+    const bool late = auto_create_ && client.kind == ClientKind::kProducer;
+    ActLater(client, late ? workload_rng_.Between(kSecond, 6 * kSecond)
+                          : workload_rng_.Between(0, 100 * kMillisecond));
   }
   for (const BrokerFault& fault : plan_) {
     scheduler_.At(fault.start, [this, fault] { StartFault(fault); });

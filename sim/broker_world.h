@@ -20,14 +20,18 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "broker/config/server_config.h"
 #include "broker/env/env.h"
 #include "broker/kafka/messages.h"
+#include "broker/replication/raft_host_observer.h"
 #include "broker/server/broker.h"
 #include "sim/broker_scenario.h"
 #include "sim/clock.h"
+#include "sim/cluster_checker.h"
 #include "sim/disk/sim_disk.h"
 #include "sim/kafka_checker.h"
 #include "sim/network.h"
+#include "sim/ports.h"
 #include "sim/process.h"
 #include "sim/random.h"
 #include "sim/scheduler.h"
@@ -53,8 +57,10 @@ enum class BrokerFaultKind {
   kCrashInFsync,          // a node dies while its next flush is being fsynced
   kPowerLoss,             // every node dies at once; each restarts later
   kStop,                  // clean stop (SIGTERM's drain), restart later
+  kPortTaken,  // another process takes one of a node's listener ports while
+               // the node restarts; it cannot bind until the port is free
 };
-inline constexpr int kBrokerFaultKinds = 13;
+inline constexpr int kBrokerFaultKinds = 14;
 
 struct BrokerFault {
   BrokerFaultKind kind = BrokerFaultKind::kCrash;
@@ -65,6 +71,7 @@ struct BrokerFault {
   double loss = 0;        // kLoseResponses
   Nanos jump = 0;         // kClockJump
   int64_t drift_ppm = 0;  // kClockDrift
+  int listener = 0;       // kPortTaken: index into config::ListenersOf
 };
 
 std::vector<BrokerFault> MakeBrokerFaultPlan(
@@ -89,6 +96,18 @@ class NodeEnv final : public env::Clock, public env::LogSink {
   const int node_;
 };
 
+// What a node's Raft host reports, handed to the world's cluster checker.
+class NodeRaftObserver final : public replication::RaftHostObserver {
+ public:
+  NodeRaftObserver(BrokerWorld* world, int node) : world_(world), node_(node) {}
+  void OnRoleChange(replication::GroupId group_id,
+                    const replication::RoleState& role) override;
+
+ private:
+  BrokerWorld* const world_;
+  const int node_;
+};
+
 struct BrokerNode {
   struct Connection {
     int client = 0;
@@ -103,6 +122,12 @@ struct BrokerNode {
   std::unique_ptr<Rng> disk_rng;
   std::unique_ptr<SimDisk> disk;  // survives crashes
   std::unique_ptr<NodeEnv> env;
+  std::unique_ptr<NodeRaftObserver> observer;
+  // Parsed by the production config code from the node's command line.
+  config::ServerConfig config;
+  int host = 0;             // port table host of its bind address
+  std::string start_error;  // why the last start failed ("" if it did not)
+  bool restart_scheduled = false;  // the supervisor retries a failed start
   std::unique_ptr<broker::Broker> broker;
   std::optional<env::SyncRequest> syncing;
   std::map<env::ConnectionId, Connection> connections;
@@ -173,14 +198,24 @@ class BrokerWorld {
               std::initializer_list<uint64_t> args,
               const std::function<std::string()>& detail = nullptr);
   const BrokerNode& node(int index) const { return nodes_[index]; }
+  // The cluster checker's inputs from the nodes.
+  void OnLeader(int node, uint64_t group, raft::Term term);
 
  private:
   int num_nodes() const { return static_cast<int>(nodes_.size()); }
   void Fail(std::string failure);
 
   // Nodes (broker_world_nodes.cc).
-  broker::BrokerOptions MakeBrokerOptions(int index) const;
+  // The node's command line (as an operator would write it for this seed's
+  // layout: one host, or a host per node), parsed by config::ParseServerConfig.
+  config::ServerConfig MakeConfig(int index) const;
+  broker::BrokerOptions MakeBrokerOptions(const BrokerNode& node) const;
+  // Binds the node's listeners in the port table (all or none).
+  absl::Status BindListeners(BrokerNode& node);
+  void ReleaseListeners(BrokerNode& node);
   void StartNode(BrokerNode& node);
+  // A failed start is retried every second (a supervisor restarting it).
+  void RetryStartLater(BrokerNode& node);
   void CrashNode(BrokerNode& node, std::string_view why);
   // SIGTERM: the production drain (steps until no flush is in flight and no
   // work is left, fsyncs completed at once), then the process exits.
@@ -201,6 +236,9 @@ class BrokerWorld {
   void StartSync(BrokerNode& node, env::SyncRequest request);
   void FinishSync(BrokerNode& node, uint64_t incarnation);
   void SendPeer(BrokerNode& from, env::PeerMessage message);
+  // Metadata commands a follower forwards (the cluster checker counts
+  // creation requests).
+  void ObserveForward(const BrokerNode& from, const raft::Message& message);
   void DeliverPeer(int to, const std::shared_ptr<env::PeerMessage>& message);
   // Client bytes reach a broker (opening the connection first if `open`).
   void ArriveAtBroker(int node, int client, env::ConnectionId connection,
@@ -225,6 +263,10 @@ class BrokerWorld {
   int AnyBroker(SimClient& client);
   void RequestMetadata(SimClient& client);
   void CreateTopic(SimClient& client);
+  // Auto-creation seeds: the admin is an application touching new topics
+  // ("a1", "a2", ...) one after another during the faults, each created by
+  // asking Metadata for it until every partition has a leader.
+  void AskForTopic(SimClient& client);
   void InitProducer(SimClient& client);
   void Produce(SimClient& client);
   void OnProduced(SimClient& client, int16_t error, int64_t base_offset);
@@ -232,6 +274,9 @@ class BrokerWorld {
   // One Metadata call of the leader audit (see SimClient::auditing).
   void AuditLeaders(SimClient& client);
   void OnAudit(SimClient& client, const kafka::MetadataResponse& response);
+  // "" when Metadata from `node_id` lists every broker of the cluster.
+  std::string UnregisteredBrokers(
+      int node_id, const kafka::MetadataResponse& response) const;
   void OnFetched(SimClient& client, int16_t error, int64_t high_watermark,
                  const std::optional<std::string>& records);
   void StartConsumer();
@@ -239,6 +284,8 @@ class BrokerWorld {
   // Faults and phases (broker_world.cc).
   void StartFault(const BrokerFault& fault);
   int CrashTarget(const BrokerFault& fault) const;
+  void TakePort(const BrokerFault& fault);
+  void FreeSquattedPort();
   void EndFault();
   void Heal();
   void StopProducers();
@@ -250,6 +297,7 @@ class BrokerWorld {
   Trace trace_;
   Scheduler scheduler_;
   KafkaChecker checker_;
+  ClusterChecker cluster_;
   Rng fault_rng_;
   Rng workload_rng_;
   Rng disk_rng_;
@@ -257,6 +305,11 @@ class BrokerWorld {
   std::vector<BrokerNode> nodes_;  // sized once
   std::vector<SimClient> clients_;
   std::vector<BrokerFault> plan_;
+  PortTable ports_;
+  // The seed's layout and topic creation (streams "layout", "creation").
+  bool one_host_ = false;
+  bool auto_create_ = false;  // producers create the topic by asking for it
+  std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)
   env::ConnectionId next_connection_ = 1;
   double response_loss_ = 0;
   bool healed_ = false;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/check.h"
 #include "broker/kafka/errors.h"
 #include "broker/kafka/messages.h"
@@ -195,6 +196,10 @@ void BrokerWorld::Act(SimClient& client) {
   if (finished_ || client.done || client.pending.has_value() || client.active) {
     return;
   }
+  if (client.kind == ClientKind::kAdmin && auto_create_) {
+    AskForTopic(client);
+    return;
+  }
   if (client.need_metadata) {
     RequestMetadata(client);
     return;
@@ -225,7 +230,9 @@ void BrokerWorld::RequestMetadata(SimClient& client) {
   kafka::MetadataRequest::MetadataRequestTopic topic;
   topic.name = std::string(kTopic);
   request.topics = std::vector{topic};
-  request.allow_auto_topic_creation = false;
+  // As a producer does (librdkafka, Java): a missing topic is created.
+  request.allow_auto_topic_creation =
+      auto_create_ && client.kind == ClientKind::kProducer;
   Call<kafka::MetadataResponse>(
       client, AnyBroker(client), 12, request,
       [this](SimClient& c, const kafka::MetadataResponse& response) {
@@ -255,6 +262,35 @@ void BrokerWorld::RequestMetadata(SimClient& client) {
         c.need_metadata = !enough;
         if (enough) c.backoff = 0;
         ActLater(c, enough ? 0 : std::max(c.backoff, kBackoffMin * 2));
+      });
+}
+
+void BrokerWorld::AskForTopic(SimClient& client) {
+  if (healed_) {
+    client.done = true;
+    return;
+  }
+  const std::string name = absl::StrCat("a", client.next_value);
+  kafka::MetadataRequest request;
+  kafka::MetadataRequest::MetadataRequestTopic topic;
+  topic.name = name;
+  request.topics = std::vector{topic};
+  request.allow_auto_topic_creation = true;
+  Call<kafka::MetadataResponse>(
+      client, AnyBroker(client), 12, request,
+      [this, name](SimClient& c, const kafka::MetadataResponse& response) {
+        bool ready = false;
+        for (const auto& t : response.topics) {
+          if (t.name != name || t.error_code != error::kNone) continue;
+          ready = !t.partitions.empty() &&
+                  std::all_of(t.partitions.begin(), t.partitions.end(),
+                              [](const auto& p) { return p.leader_id > 0; });
+        }
+        if (ready) {
+          Record(Trace::kWorld, "auto_created", {c.next_value});
+          ++c.next_value;
+        }
+        ActLater(c, ready ? 500 * kMillisecond : 2 * kBackoffMin);
       });
 }
 
@@ -517,6 +553,21 @@ void BrokerWorld::AuditLeaders(SimClient& client) {
       });
 }
 
+std::string BrokerWorld::UnregisteredBrokers(
+    int node_id, const kafka::MetadataResponse& response) const {
+  std::vector<int> missing;
+  for (int id = 1; id <= num_nodes(); ++id) {
+    const bool listed =
+        std::any_of(response.brokers.begin(), response.brokers.end(),
+                    [id](const auto& broker) { return broker.node_id == id; });
+    if (!listed) missing.push_back(id);
+  }
+  if (missing.empty()) return "";
+  return absl::StrCat("UNREGISTERED: broker ", node_id,
+                      "'s Metadata lacks broker(s) ",
+                      absl::StrJoin(missing, ", "));
+}
+
 void BrokerWorld::OnAudit(SimClient& client,
                           const kafka::MetadataResponse& response) {
   std::vector<int> leaders(options_.partitions, -1);
@@ -528,7 +579,7 @@ void BrokerWorld::OnAudit(SimClient& client,
       }
     }
   }
-  std::string problem;
+  std::string problem = UnregisteredBrokers(client.audit_node, response);
   for (int p = 0; p < options_.partitions && problem.empty(); ++p) {
     if (leaders[p] < 0) {
       problem = absl::StrCat("broker ", client.audit_node,

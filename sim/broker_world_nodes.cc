@@ -9,7 +9,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/check.h"
+#include "proto/metadata.pb.h"
 #include "sim/broker_world.h"
 
 namespace chronik::sim {
@@ -34,27 +36,100 @@ void NodeEnv::Log(env::LogLevel level, absl::string_view line) {
                  [&] { return std::string(line); });
 }
 
-broker::BrokerOptions BrokerWorld::MakeBrokerOptions(int index) const {
+void NodeRaftObserver::OnRoleChange(replication::GroupId group_id,
+                                    const replication::RoleState& role) {
+  if (role.is_leader) world_->OnLeader(node_, group_id, role.term);
+}
+
+void BrokerWorld::OnLeader(int node, uint64_t group, raft::Term term) {
+  Record(node, "leader", {group, term});
+  cluster_.OnLeader(now(), node, group, term);
+  if (cluster_.violation().has_value()) Fail(*cluster_.violation());
+}
+
+config::ServerConfig BrokerWorld::MakeConfig(int index) const {
+  // One host: every node on 127.0.0.1 with its own ports (HTTP ports given
+  // per peer, as the README's one-host cluster says). A host per node: the
+  // default ports everywhere.
+  std::vector<std::string> peers;
+  for (int i = 0; i < num_nodes(); ++i) {
+    peers.push_back(one_host_
+                        ? absl::StrCat(i + 1, "=127.0.0.1:", 9092 + i, ":",
+                                       9192 + i, ":", 9644 + i)
+                        : absl::StrCat(i + 1, "=10.0.0.", i + 1, ":9092:9192"));
+  }
+  std::vector<std::string> args = {
+      absl::StrCat("--node-id=", index + 1),
+      absl::StrCat("--cluster-peers=", absl::StrJoin(peers, ",")),
+      absl::StrCat("--replication-factor=", replication_factor_),
+      "--min-insync-replicas=1",
+      absl::StrCat("--default-partitions=", options_.partitions),
+      absl::StrCat("--auto-create-topics=", auto_create_ ? "true" : "false"),
+      "--data-dir=/data",
+      "cluster"};
+  if (!one_host_) {
+    args.insert(args.begin(), absl::StrCat("--bind-addr=10.0.0.", index + 1));
+  }
+  absl::StatusOr<config::ServerConfig> config = config::ParseServerConfig(
+      args, {}, [](const std::string& path) -> absl::StatusOr<std::string> {
+        return absl::NotFoundError(path);
+      });
+  CHRONIK_CHECK(config.ok()) << "n" << index + 1 << ": " << config.status();
+  return *std::move(config);
+}
+
+broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
+    const BrokerNode& node) const {
   broker::BrokerOptions options;
+  options.config = node.config;
   options.tick_interval_ms = options_.tick_interval_ms;
   options.injected_bugs = options_.raft_bugs;
-  config::ServerConfig& config = options.config;
-  config.mode = config::ServerConfig::Mode::kCluster;
-  config.node_id = static_cast<raft::NodeId>(index + 1);
-  config.replication_factor = num_nodes();
-  config.min_insync_replicas = 1;
-  for (int i = 0; i < num_nodes(); ++i) {
-    const raft::NodeId peer = static_cast<raft::NodeId>(i + 1);
-    config.peers.push_back({peer, "127.0.0.1", static_cast<int>(9090 + peer),
-                            static_cast<int>(9190 + peer), 0});
-  }
-  config.kafka_port = static_cast<int>(9090 + index + 1);
-  config.advertised_host = "127.0.0.1";
+  options.broker_bugs = options_.broker_bugs;
+  options.raft_observer = node.observer.get();
   return options;
+}
+
+absl::Status BrokerWorld::BindListeners(BrokerNode& node) {
+  const std::string owner = absl::StrCat("n", node.index + 1);
+  for (const config::ListenerAddress& listener :
+       config::ListenersOf(node.config, options_.broker_bugs)) {
+    absl::Status bound =
+        ports_.Bind(node.host, static_cast<uint16_t>(listener.port), owner);
+    if (!bound.ok()) {
+      ports_.ReleaseAll(node.host, owner);
+      return absl::Status(bound.code(),
+                          absl::StrCat("cannot bind the ", listener.name,
+                                       " listener ", listener.host, ":",
+                                       listener.port, ": ", bound.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void BrokerWorld::ReleaseListeners(BrokerNode& node) {
+  ports_.ReleaseAll(node.host, absl::StrCat("n", node.index + 1));
+}
+
+void BrokerWorld::RetryStartLater(BrokerNode& node) {
+  if (node.restart_scheduled) return;
+  node.restart_scheduled = true;
+  const int index = node.index;
+  scheduler_.After(kSecond, [this, index] {
+    nodes_[index].restart_scheduled = false;
+    StartNode(nodes_[index]);
+  });
 }
 
 void BrokerWorld::StartNode(BrokerNode& node) {
   if (node.process.running() || finished_) return;
+  if (absl::Status bound = BindListeners(node); !bound.ok()) {
+    node.start_error = bound.ToString();
+    Record(node.index, "start_failed", {node.process.incarnation()},
+           [&] { return node.start_error; });
+    RetryStartLater(node);
+    return;
+  }
+  node.start_error.clear();
   env::Environment env;
   env.clock = node.env.get();
   env.disk = node.disk.get();
@@ -68,8 +143,7 @@ void BrokerWorld::StartNode(BrokerNode& node) {
   node.syncing.reset();
   node.process_scheduled = false;
   node.busy_steps = 0;
-  node.broker =
-      std::make_unique<broker::Broker>(MakeBrokerOptions(node.index), env);
+  node.broker = std::make_unique<broker::Broker>(MakeBrokerOptions(node), env);
   absl::Status started = node.broker->Start();
   Record(node.index, "start", {node.process.incarnation(), started.ok()},
          [&] { return started.ToString(); });
@@ -91,6 +165,7 @@ void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
   node.broker.reset();
   node.syncing.reset();
   node.disk->Crash();
+  ReleaseListeners(node);
   DropConnections(node);
   Record(node.index, "crash", {node.process.incarnation()},
          [&] { return std::string(why); });
@@ -123,6 +198,7 @@ void BrokerWorld::StopNode(BrokerNode& node) {
   }
   node.broker.reset();
   node.process.Stop();
+  ReleaseListeners(node);
   DropConnections(node);
   Record(node.index, "stop", {node.process.incarnation()});
 }
@@ -284,10 +360,27 @@ void BrokerWorld::CompleteSyncNow(BrokerNode& node) {
   node.broker->OnSyncDone(request.flush_id, std::move(results));
 }
 
+void BrokerWorld::ObserveForward(const BrokerNode& from,
+                                 const raft::Message& message) {
+  if (message.type != raft::MessageType::kForwardProposal ||
+      message.entries.size() != 1) {
+    return;
+  }
+  metapb::MetadataCommand command;
+  const raft::Bytes& data = message.entries[0].data;
+  if (!command.ParseFromArray(data.data(), static_cast<int>(data.size())) ||
+      !command.has_create_topic()) {
+    return;
+  }
+  cluster_.OnCreateRequest(now(), from.index, command.create_topic().name());
+  if (cluster_.violation().has_value()) Fail(*cluster_.violation());
+}
+
 void BrokerWorld::SendPeer(BrokerNode& from, env::PeerMessage message) {
   const int to = static_cast<int>(message.message.to) - 1;
   CHRONIK_CHECK_GE(to, 0);
   CHRONIK_CHECK_LT(to, num_nodes());
+  ObserveForward(from, message.message);
   const Network::Delays delays = network_.Route(from.index, to, now());
   if (delays.empty()) return;
   auto shared = std::make_shared<env::PeerMessage>(std::move(message));

@@ -212,5 +212,29 @@ TEST(ServerConfigTest, HelpListsEveryFlagWithItsVariable) {
   }
 }
 
+TEST(ServerConfigTest, ListenersComeFromTheConfigInBindOrder) {
+  absl::StatusOr<ServerConfig> config =
+      Parse({"--node-id=2", "--bind-addr=10.0.0.2",
+             "--cluster-peers=1=10.0.0.1:9092:9192,2=10.0.0.2:9093:9193:9700"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::vector<ListenerAddress> listeners = ListenersOf(*config);
+  ASSERT_EQ(listeners.size(), 3u);
+  EXPECT_EQ(listeners[0].name, "kafka");
+  EXPECT_EQ(listeners[0].host, "10.0.0.2");
+  EXPECT_EQ(listeners[0].port, 9093);
+  EXPECT_EQ(listeners[1].name, "http");
+  EXPECT_EQ(listeners[1].port, 9700);
+  EXPECT_EQ(listeners[2].name, "raft");
+  EXPECT_EQ(listeners[2].port, 9193);
+  // Standalone: no Raft listener.
+  absl::StatusOr<ServerConfig> standalone = Parse({"--kafka-port=9000"});
+  ASSERT_TRUE(standalone.ok());
+  ASSERT_EQ(ListenersOf(*standalone).size(), 2u);
+  // The TEST-ONLY derived port (the seed's bug) is not what production uses.
+  env::BrokerBugs bugs;
+  bugs.derived_http_port = true;
+  EXPECT_EQ(ListenersOf(*config, bugs)[1].port, 9094);
+}
+
 }  // namespace
 }  // namespace chronik::config

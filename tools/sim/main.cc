@@ -37,6 +37,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "sim/broker_bugs.h"
 #include "tools/sim/broker_cli.h"
 #include "tools/sim/sim_cli.h"
 
@@ -204,7 +205,8 @@ int RunShrink(const CliOptions& cli, uint64_t seed) {
 }
 
 // --scenario=broker (tools/sim/broker_cli.h): --seed or --seeds, --nodes,
-// --jobs, --trace, --bug=no_idempotence, --faults, --seconds,
+// --jobs, --trace, --bug=NAME (sim/broker_bugs.h or a Raft bug), --faults,
+// --seconds,
 // --fault_seconds.
 int BrokerMain() {
   BrokerScenarioOptions options;
@@ -224,10 +226,9 @@ int BrokerMain() {
     return Fail("--fault_seconds must be below --seconds");
   }
   const std::string bug = absl::GetFlag(FLAGS_bug);
-  if (bug == "no_idempotence") {
-    options.bug_no_idempotence = true;
-  } else if (!bug.empty()) {
-    absl::StatusOr<raft::InjectedBugs> bugs = ParseBugs(bug);
+  if (const std::string raft_bugs = TakeBrokerBugs(bug, &options);
+      !raft_bugs.empty()) {
+    absl::StatusOr<raft::InjectedBugs> bugs = ParseBugs(raft_bugs);
     if (!bugs.ok()) return Fail(std::string(bugs.status().message()));
     options.raft_bugs = *bugs;
   }

@@ -1,0 +1,48 @@
+#include "sim/broker_bugs.h"
+
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace chronik::sim {
+
+absl::Span<const BrokerBugName> BrokerBugNames() {
+  static constexpr BrokerBugName kNames[] = {
+      {"metadata_group_of_one", &env::BrokerBugs::metadata_group_of_one},
+      {"registration_not_forwarded",
+       &env::BrokerBugs::registration_not_forwarded},
+      {"derived_http_port", &env::BrokerBugs::derived_http_port},
+      {"auto_create_every_request",
+       &env::BrokerBugs::auto_create_every_request},
+      {"ack_before_commit", &env::BrokerBugs::ack_before_commit},
+      {"skip_idempotence_check", &env::BrokerBugs::skip_idempotence_check},
+      {"no_leader_without_replica",
+       &env::BrokerBugs::no_leader_without_replica},
+  };
+  return kNames;
+}
+
+std::string TakeBrokerBugs(absl::string_view list,
+                           BrokerScenarioOptions* options) {
+  std::vector<std::string> rest;
+  for (absl::string_view raw : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    const absl::string_view name = absl::StripAsciiWhitespace(raw);
+    if (name == "no_idempotence") {
+      options->bug_no_idempotence = true;
+      continue;
+    }
+    bool known = false;
+    for (const BrokerBugName& bug : BrokerBugNames()) {
+      if (name == bug.name) {
+        options->broker_bugs.*bug.field = true;
+        known = true;
+      }
+    }
+    if (!known) rest.emplace_back(name);
+  }
+  return absl::StrJoin(rest, ",");
+}
+
+}  // namespace chronik::sim
