@@ -22,9 +22,9 @@
 #include "broker/kafka/errors.h"
 #include "broker/kafka/messages.h"
 #include "broker/kafka/record_batch.h"
-#include "broker/kafka/wire.h"
 #include "sim/broker_world.h"
 #include "sim/broker_world_call.h"
+#include "sim/consumer_protocol.h"
 
 namespace chronik::sim {
 namespace {
@@ -49,63 +49,6 @@ bool FetchRetriable(int16_t code) {
          code == error::kLeaderNotAvailable ||
          code == error::kUnknownTopicOrPartition ||
          code == error::kRequestTimedOut || code == error::kKafkaStorageError;
-}
-
-// ConsumerProtocolSubscription v0: the topics, no user data.
-std::string Subscription() {
-  kafka::Writer writer;
-  writer.WriteInt16(0);
-  writer.WriteArrayLength(1, /*compact=*/false);
-  writer.WriteString(kTopic, /*compact=*/false);
-  writer.WriteNullableBytes(std::nullopt, /*compact=*/false);
-  return writer.Release();
-}
-
-// ConsumerProtocolAssignment v0 of `partitions` of the topic.
-std::string EncodeAssignment(const std::vector<int>& partitions) {
-  kafka::Writer writer;
-  writer.WriteInt16(0);
-  writer.WriteArrayLength(1, /*compact=*/false);
-  writer.WriteString(kTopic, /*compact=*/false);
-  writer.WriteArrayLength(static_cast<int64_t>(partitions.size()), false);
-  for (int p : partitions) writer.WriteInt32(p);
-  writer.WriteNullableBytes(std::nullopt, /*compact=*/false);
-  return writer.Release();
-}
-
-absl::StatusOr<std::vector<int>> DecodeAssignment(absl::string_view bytes) {
-  std::vector<int> partitions;
-  if (bytes.empty()) return partitions;  // nothing assigned
-  kafka::Reader reader(bytes);
-  reader.ReadInt16();
-  const int32_t topics = reader.ReadArrayLength(false);
-  for (int32_t t = 0; t < topics && reader.ok(); ++t) {
-    reader.ReadString(false);
-    const int32_t count = reader.ReadArrayLength(false);
-    for (int32_t i = 0; i < count && reader.ok(); ++i) {
-      partitions.push_back(reader.ReadInt32());
-    }
-  }
-  if (!reader.ok()) return reader.status();
-  std::sort(partitions.begin(), partitions.end());
-  return partitions;
-}
-
-// The range assignor: members sorted by id, each a contiguous run of
-// partitions, the first (partitions % members) one more.
-std::vector<std::pair<std::string, std::vector<int>>> RangeAssign(
-    std::vector<std::string> members, int partitions) {
-  std::sort(members.begin(), members.end());
-  std::vector<std::pair<std::string, std::vector<int>>> out;
-  const int n = static_cast<int>(members.size());
-  int next = 0;
-  for (int i = 0; i < n; ++i) {
-    const int count = partitions / n + (i < partitions % n ? 1 : 0);
-    std::vector<int> mine;
-    for (int k = 0; k < count; ++k) mine.push_back(next++);
-    out.emplace_back(members[i], std::move(mine));
-  }
-  return out;
 }
 
 bool HasUncommitted(const GroupMemberState& g) {
@@ -339,7 +282,7 @@ void BrokerWorld::JoinGroup(SimClient& client) {
   request.rebalance_timeout_ms = kRebalanceTimeoutMs;
   request.member_id = g.member_id;
   request.protocol_type = "consumer";
-  request.protocols.push_back({"range", Subscription()});
+  request.protocols.push_back({"range", Subscription(kTopic)});
   g.call_to_coordinator = true;
   Call<kafka::JoinGroupResponse>(
       client, g.coordinator, 5, request,
@@ -390,7 +333,8 @@ void BrokerWorld::SyncGroup(SimClient& client) {
   if (g.leader) {
     for (auto& [member, partitions] :
          RangeAssign(g.members, options_.partitions)) {
-      request.assignments.push_back({member, EncodeAssignment(partitions)});
+      request.assignments.push_back(
+          {member, EncodeAssignment(kTopic, partitions)});
     }
   }
   g.call_to_coordinator = true;
