@@ -58,6 +58,9 @@ struct BrokerScenarioOptions {
   // must still name every partition's leader).
   int replication_factor = 0;
   int producers = 2;
+  // Consumer-group members (one group "g" over the topic); -1: drawn per
+  // seed from 2..3 (stream "groups"), 0: none.
+  int group_members = -1;
   Nanos fault_phase = 20 * kSecond;
   Nanos run_length = 40 * kSecond;
   bool faults = true;
@@ -90,6 +93,9 @@ struct BrokerScenarioResult {
   uint64_t records_read = 0;
   uint64_t crashes = 0;
   uint64_t lost_responses = 0;
+  uint64_t group_reads = 0;    // records delivered to group members
+  uint64_t group_commits = 0;  // acknowledged OffsetCommits
+  uint64_t group_joins = 0;    // successful JoinGroups (rebalances joined)
   Nanos live_after_heal = -1;  // every partition acknowledged a new write
 };
 

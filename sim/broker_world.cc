@@ -158,9 +158,11 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       fault_rng_(Rng::Stream(options.seed, "faults/run")),
       workload_rng_(Rng::Stream(options.seed, "workload")),
       disk_rng_(Rng::Stream(options.seed, "disk")),
-      network_(options.nodes + options.producers + 2,
-               Rng::Stream(options.seed, "network"),
-               SeededNetworkConfig(options.seed)) {
+      group_rng_(Rng::Stream(options.seed, "groups")),
+      network_(
+          options.nodes + options.producers + 2 + GroupMemberCount(options),
+          Rng::Stream(options.seed, "network"),
+          SeededNetworkConfig(options.seed)) {
   CHRONIK_CHECK(options.nodes >= 1 && options.nodes <= 9);
   CHRONIK_CHECK_GE(options.partitions, 1);
   CHRONIK_CHECK_LT(options.fault_phase, options.run_length);
@@ -179,8 +181,9 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     node.env = std::make_unique<NodeEnv>(this, i);
     node.observer = std::make_unique<NodeRaftObserver>(this, i);
   }
-  // Client 0 is the admin, then the producers, the consumer last.
-  clients_.resize(options.producers + 2);
+  // Client 0 is the admin, then the producers, the group members, the
+  // consumer last.
+  clients_.resize(options.producers + 2 + GroupMemberCount(options));
   for (int c = 0; c < static_cast<int>(clients_.size()); ++c) {
     SimClient& client = clients_[c];
     client.index = c;
@@ -188,7 +191,8 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     client.kind = c == 0 ? ClientKind::kAdmin
                   : c == static_cast<int>(clients_.size()) - 1
                       ? ClientKind::kConsumer
-                      : ClientKind::kProducer;
+                  : c > options.producers ? ClientKind::kGroupMember
+                                          : ClientKind::kProducer;
     client.bootstrap = static_cast<int>(workload_rng_.Below(options.nodes));
     client.leaders.assign(options.partitions, -1);
     client.next_sequence.assign(options.partitions, 0);
@@ -390,6 +394,12 @@ void BrokerWorld::CheckLiveness() {
 
 void BrokerWorld::Finish() {
   if (finished_) return;
+  // The group must also have caught up (committed every partition's high
+  // watermark): its members call Finish again after each commit.
+  if (!clients_.back().done) return;
+  if (GroupMemberCount(options_) > 0 && checker_.GroupLag().has_value()) {
+    return;
+  }
   if (result_.live_after_heal < 0) {
     Fail(
         "LIVENESS: not every partition acknowledged a write sent after the "
@@ -433,6 +443,7 @@ std::string BrokerWorld::LivenessProblem() const {
         "partition; last: ",
         audit_problem_.empty() ? "no answer" : audit_problem_);
   }
+  if (consumer.done) return GroupLivenessProblem();
   return absl::StrCat("LIVENESS: the consumer did not finish: partition ",
                       consumer.partition, " at offset ", consumer.offset);
 }
@@ -451,11 +462,13 @@ BrokerScenarioResult BrokerWorld::Run() {
     scheduler_.At(fault.start, [this, fault] { StartFault(fault); });
   }
   scheduler_.At(options_.fault_phase, [this] { Heal(); });
+  PlanGroupMembers();
   for (Nanos t = 0; !finished_ && t < options_.run_length;) {
     t = std::min(t + 100 * kMillisecond, options_.run_length);
     scheduler_.RunUntil(t);
   }
   if (!finished_) Fail(LivenessProblem());
+  result_.group_reads = checker_.group_reads();
   result_.trace_hash = trace_.hash();
   result_.trace_events = trace_.events();
   result_.scheduler_events = scheduler_.events_run();

@@ -6,6 +6,7 @@
 //                            StepOutput, async fsyncs, ticks, peer messages,
 //                            client connections on the broker side)
 //   broker_world_clients.cc  the clients (admin, producers, consumer)
+//   broker_world_groups.cc   consumer-group members
 #ifndef CHRONIK_SIM_BROKER_WORLD_H_
 #define CHRONIK_SIM_BROKER_WORLD_H_
 
@@ -25,6 +26,7 @@
 #include "broker/kafka/messages.h"
 #include "broker/replication/raft_host_observer.h"
 #include "broker/server/broker.h"
+#include "sim/broker_group_member.h"
 #include "sim/broker_scenario.h"
 #include "sim/clock.h"
 #include "sim/cluster_checker.h"
@@ -138,7 +140,7 @@ struct BrokerNode {
   Nanos crash_in_fsync_restart = -1;  // armed: the restart delay, else -1
 };
 
-enum class ClientKind { kAdmin, kProducer, kConsumer };
+enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember };
 
 struct PendingRequest {
   int32_t correlation = 0;
@@ -186,6 +188,7 @@ struct SimClient {
   bool auditing = false;
   int audit_node = 1;
   std::vector<int> audit_leaders;  // as node 1 named them
+  GroupMemberState group;          // kGroupMember
 };
 
 class BrokerWorld {
@@ -253,7 +256,8 @@ class BrokerWorld {
   template <typename Response, typename Request>
   void Call(SimClient& client, int node_id, int16_t version,
             const Request& request,
-            std::function<void(SimClient&, const Response&)> done);
+            std::function<void(SimClient&, const Response&)> done,
+            Nanos timeout = 3 * kSecond);
   void SendFrame(SimClient& client, int node_id, std::string frame);
   void OnClientBytes(int client, env::ConnectionId connection,
                      const std::string& bytes);
@@ -281,6 +285,36 @@ class BrokerWorld {
                  const std::optional<std::string>& records);
   void StartConsumer();
 
+  // Consumer-group members (broker_world_groups.cc).
+  static int GroupMemberCount(const BrokerScenarioOptions& options);
+  void PlanGroupMembers();
+  void StartGroupMember(SimClient& client);
+  void GroupExit(SimClient& client);
+  void GroupAct(SimClient& client);
+  void GroupCallFailed(SimClient& client);
+  void FindCoordinator(SimClient& client);
+  void JoinGroup(SimClient& client);
+  void OnJoined(SimClient& client, const kafka::JoinGroupResponse& response);
+  void SyncGroup(SimClient& client);
+  void OnSynced(SimClient& client, const kafka::SyncGroupResponse& response);
+  void FetchGroupOffsets(SimClient& client);
+  void GroupStep(SimClient& client);
+  void GroupHeartbeat(SimClient& client);
+  void GroupCommit(SimClient& client);
+  void OnGroupCommitted(SimClient& client,
+                        const kafka::OffsetCommitResponse& response);
+  void GroupFetch(SimClient& client);
+  void OnGroupFetched(SimClient& client, int partition,
+                      const kafka::FetchResponse& response);
+  void LeaveGroup(SimClient& client);
+  // The coordinator answered `code`: handles what every group call handles
+  // alike (coordinator moved, member unknown, rebalance); false when `code`
+  // is no such error.
+  bool OnGroupError(SimClient& client, int16_t code, bool commit_first);
+  void Revoke(SimClient& client);
+  void CheckGroupAnomaly();
+  std::string GroupLivenessProblem() const;
+
   // Faults and phases (broker_world.cc).
   void StartFault(const BrokerFault& fault);
   int CrashTarget(const BrokerFault& fault) const;
@@ -301,6 +335,7 @@ class BrokerWorld {
   Rng fault_rng_;
   Rng workload_rng_;
   Rng disk_rng_;
+  Rng group_rng_;  // the group members' plan and jitter
   Network network_;
   std::vector<BrokerNode> nodes_;  // sized once
   std::vector<SimClient> clients_;

@@ -17,13 +17,13 @@
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/record_batch.h"
 #include "sim/broker_world.h"
+#include "sim/broker_world_call.h"
 
 namespace chronik::sim {
 namespace {
 
 namespace error = kafka::error;
 
-constexpr Nanos kRequestTimeout = 3 * kSecond;
 constexpr Nanos kBackoffMin = 50 * kMillisecond;
 constexpr Nanos kBackoffMax = 1 * kSecond;
 constexpr int32_t kProduceTimeoutMs = 2000;
@@ -59,41 +59,6 @@ int32_t ReadInt32(absl::string_view bytes) {
 }
 
 }  // namespace
-
-template <typename Response, typename Request>
-void BrokerWorld::Call(SimClient& client, int node_id, int16_t version,
-                       const Request& request,
-                       std::function<void(SimClient&, const Response&)> done) {
-  PendingRequest pending;
-  pending.correlation = client.next_correlation++;
-  pending.attempt = ++client.attempt;
-  const int index = client.index;
-  pending.on_response = [this, index, version,
-                         done = std::move(done)](absl::string_view payload) {
-    Response response;
-    int32_t correlation = 0;
-    absl::Status decoded =
-        kafka::DecodeResponseFrame(payload, version, &correlation, &response);
-    if (!decoded.ok()) {
-      Fail(absl::StrCat("client ", index, " cannot decode ", Response::kName,
-                        ": ", decoded.ToString()));
-      return;
-    }
-    done(clients_[index], response);
-  };
-  const std::string frame =
-      kafka::EncodeRequestFrame(version, pending.correlation,
-                                std::string(absl::StrCat("c", index)), request);
-  client.pending = std::move(pending);
-  const uint64_t attempt = client.attempt;
-  scheduler_.After(kRequestTimeout, [this, index, attempt] {
-    SimClient& timed_out = clients_[index];
-    if (timed_out.pending.has_value() && timed_out.attempt == attempt) {
-      ClientFailed(timed_out, "request timeout");
-    }
-  });
-  SendFrame(client, node_id, frame);
-}
 
 void BrokerWorld::SendFrame(SimClient& client, int node_id, std::string frame) {
   const int node = node_id - 1;
@@ -168,6 +133,7 @@ void BrokerWorld::ClientFailed(SimClient& client, std::string_view why) {
   ++result_.retries;
   client.pending.reset();
   CloseClientConnection(client);
+  if (client.kind == ClientKind::kGroupMember) GroupCallFailed(client);
   client.need_metadata = true;
   client.bootstrap = (client.bootstrap + 1) % num_nodes();
   client.backoff =
@@ -200,6 +166,10 @@ void BrokerWorld::Act(SimClient& client) {
     AskForTopic(client);
     return;
   }
+  if (client.kind == ClientKind::kGroupMember) {
+    GroupAct(client);  // its own Metadata refreshes (heartbeats come first)
+    return;
+  }
   if (client.need_metadata) {
     RequestMetadata(client);
     return;
@@ -215,6 +185,8 @@ void BrokerWorld::Act(SimClient& client) {
         Produce(client);
       }
       break;
+    case ClientKind::kGroupMember:
+      break;  // GroupAct, above
     case ClientKind::kConsumer:
       if (client.auditing) {
         AuditLeaders(client);

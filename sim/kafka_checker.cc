@@ -1,10 +1,21 @@
 #include "sim/kafka_checker.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace chronik::sim {
+namespace {
+
+// Simulated nanoseconds as "12.345678s".
+std::string At(int64_t nanos) {
+  return absl::StrFormat("%.6fs", static_cast<double>(nanos) / 1e9);
+}
+
+}  // namespace
 
 void KafkaChecker::OnSend(int partition, const std::string& value) {
   sends_.emplace(value, partition);
@@ -79,6 +90,154 @@ std::optional<std::string> KafkaChecker::Check() const {
                             " was never read");
       }
     }
+  }
+  if (group_anomaly_.has_value()) return group_anomaly_;
+  return CheckGroupsAgainstLog();
+}
+
+// ---------------------------------------------------------------- groups
+
+void KafkaChecker::GroupAnomaly(std::string text) {
+  if (!group_anomaly_.has_value()) group_anomaly_ = std::move(text);
+}
+
+KafkaChecker::CommitAck KafkaChecker::CommittedBefore(int partition,
+                                                      int64_t at) const {
+  auto it = commit_acks_.find(partition);
+  if (it == commit_acks_.end()) return CommitAck{};
+  auto after = it->second.lower_bound(at);  // first ack at or after `at`
+  if (after == it->second.begin()) return CommitAck{};
+  return std::prev(after)->second;
+}
+
+void KafkaChecker::OnGroupOffsetFetched(int64_t sent_at, int64_t now,
+                                        const std::string& member,
+                                        int partition, int64_t committed) {
+  const CommitAck floor = CommittedBefore(partition, sent_at);
+  if (floor.offset >= 0 && committed < floor.offset) {
+    GroupAnomaly(absl::StrCat(
+        "COMMITTED OFFSET WENT BACK: at ", At(now), " member ", member,
+        " was told committed offset ", committed, " of partition ", partition,
+        " by an OffsetFetch sent at ", At(sent_at), ", but offset ",
+        floor.offset, " had been committed (acknowledged to ", floor.member,
+        " at ", At(floor.acked_at), ")"));
+  }
+  GroupSession session;
+  session.id = next_session_++;
+  session.started_at = now;
+  session.start = std::max<int64_t>(committed, 0);
+  session.position = session.start;
+  session.floor = floor.offset;
+  session.floor_acked_at = floor.acked_at;
+  session.floor_member = floor.member;
+  sessions_[{member, partition}] = session;
+}
+
+void KafkaChecker::OnGroupRevoked(const std::string& member, int partition) {
+  sessions_.erase({member, partition});
+}
+
+void KafkaChecker::OnGroupRead(int64_t now, const std::string& member,
+                               int partition, int64_t offset,
+                               const std::string& value) {
+  ++group_reads_;
+  auto session_it = sessions_.find({member, partition});
+  if (session_it == sessions_.end()) {
+    GroupAnomaly(absl::StrCat("GROUP READ WITHOUT OFFSET FETCH: at ", At(now),
+                              " member ", member, " read partition ", partition,
+                              " offset ", offset));
+    return;
+  }
+  GroupSession& session = session_it->second;
+  if (offset > session.position) {
+    skips_.push_back(
+        {now, member, partition, session.position, offset, session.start});
+  }
+  session.position = std::max(session.position, offset + 1);
+  auto [it, first] = delivered_[partition].emplace(
+      offset, Delivery{session.id, member, now, value});
+  if (first) return;
+  const Delivery& before = it->second;
+  if (before.value != value) {
+    GroupAnomaly(absl::StrCat("INCONSISTENT OFFSET: at ", At(now), " member ",
+                              member, " read partition ", partition, " offset ",
+                              offset, " as ", value, ", member ", before.member,
+                              " read it as ", before.value, " at ",
+                              At(before.at)));
+  } else if (before.session != session.id && offset < session.floor) {
+    GroupAnomaly(absl::StrCat(
+        "DUPLICATE DELIVERY: at ", At(now), " member ", member,
+        " read partition ", partition, " offset ", offset, " (", value,
+        "), delivered to member ", before.member, " at ", At(before.at),
+        "; offset ", session.floor, " was committed (acknowledged to ",
+        session.floor_member, " at ", At(session.floor_acked_at), ") before ",
+        member, " fetched the group's offsets, which said ", session.start));
+  }
+}
+
+void KafkaChecker::OnGroupCommitAcked(int64_t now, const std::string& member,
+                                      int partition, int64_t offset) {
+  std::map<int64_t, CommitAck>& acks = commit_acks_[partition];
+  CommitAck running = acks.empty() ? CommitAck{} : acks.rbegin()->second;
+  if (offset > running.offset) running = CommitAck{offset, member, now};
+  acks[now] = running;
+}
+
+void KafkaChecker::OnGroupCommitRefusedRebalancing(int64_t now,
+                                                   const std::string& member,
+                                                   int32_t generation,
+                                                   int partition,
+                                                   int64_t offset) {
+  GroupAnomaly(absl::StrCat(
+      "COMMIT REFUSED: at ", At(now), " member ", member,
+      "'s OffsetCommit of generation ", generation, " (partition ", partition,
+      " offset ", offset,
+      ") was answered REBALANCE_IN_PROGRESS before the member rejoined; "
+      "Kafka accepts commits of the current generation while a rebalance is "
+      "prepared, so the next owner re-reads what was consumed"));
+}
+
+std::optional<std::string> KafkaChecker::GroupLag() const {
+  for (const auto& [partition, high_watermark] : read_done_) {
+    auto it = commit_acks_.find(partition);
+    const int64_t committed =
+        it == commit_acks_.end() ? -1 : it->second.rbegin()->second.offset;
+    if (high_watermark > 0 && committed < high_watermark) {
+      return absl::StrCat("partition ", partition, ": the group committed ",
+                          committed, " of the high watermark ", high_watermark);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> KafkaChecker::CheckGroupsAgainstLog() const {
+  for (const auto& [partition, offsets] : delivered_) {
+    auto log = read_.find(partition);
+    for (const auto& [offset, delivery] : offsets) {
+      if (log == read_.end()) break;  // the final consumer never read it
+      auto stored = log->second.find(offset);
+      if (stored == log->second.end() || stored->second != delivery.value) {
+        return absl::StrCat("INCONSISTENT OFFSET: at ", At(delivery.at),
+                            " member ", delivery.member, " read partition ",
+                            partition, " offset ", offset, " as ",
+                            delivery.value, ", the final log holds ",
+                            stored == log->second.end() ? std::string("nothing")
+                                                        : stored->second);
+      }
+    }
+  }
+  for (const Skip& skip : skips_) {
+    auto log = read_.find(skip.partition);
+    if (log == read_.end()) continue;
+    auto present = log->second.lower_bound(skip.from);
+    if (present == log->second.end() || present->first >= skip.to) continue;
+    return absl::StrCat("POLL SKIP: at ", At(skip.at), " member ", skip.member,
+                        " read partition ", skip.partition, " offset ", skip.to,
+                        " at position ", skip.from,
+                        " (its session started at committed "
+                        "offset ",
+                        skip.session_start, "), skipping offset ",
+                        present->first, " (", present->second, ") of the log");
   }
   return std::nullopt;
 }

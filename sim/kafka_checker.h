@@ -13,6 +13,35 @@
 // A send whose fate is unknown (timed out, producer reset) may or may not be
 // read; only acknowledged values must be. Plain value type; knows nothing of
 // the broker (values are opaque strings).
+//
+// Consumer groups (members named by the caller, e.g. "m3.1" for the first
+// incarnation of client 3; times in simulated nanoseconds). A member's
+// "session" on a partition starts when OffsetFetch tells it the group's
+// committed offset C after it was assigned the partition; it then reads from
+// max(C, 0). Rules, online unless they need the final log:
+//   COMMITTED OFFSET WENT BACK  an OffsetFetch sent after an OffsetCommit of
+//                        offset X was acknowledged returned less than X
+//                        (nothing here ever resets a group's offsets);
+//   DUPLICATE DELIVERY   a record delivered to a second member session
+//                        although an offset past it had been committed
+//                        (acknowledged) before that session's OffsetFetch
+//                        was sent (redelivery of uncommitted records is
+//                        Kafka's at-least-once and allowed);
+//   COMMIT REFUSED       an OffsetCommit of a member in the generation it
+//                        synced, before it rejoined, answered
+//                        REBALANCE_IN_PROGRESS: Kafka accepts it while a
+//                        rebalance is being prepared (it refuses only during
+//                        CompletingRebalance, which a synced member of that
+//                        generation cannot see), so the revocation commit is
+//                        lost and the next owner re-reads committed work;
+//   INCONSISTENT OFFSET  two deliveries of one (partition, offset) differ,
+//                        or (at the end) a delivery differs from the final
+//                        consumer's log;
+//   POLL SKIP            (at the end) a member session at position X (its
+//                        committed start or the record after its last one)
+//                        next read offset Y > X although the final log holds
+//                        a record in [X, Y) (gaps the log really has are no
+//                        skips).
 #ifndef CHRONIK_SIM_KAFKA_CHECKER_H_
 #define CHRONIK_SIM_KAFKA_CHECKER_H_
 
@@ -21,6 +50,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace chronik::sim {
@@ -40,6 +70,32 @@ class KafkaChecker {
   // The first anomaly, or nullopt when the history is consistent.
   std::optional<std::string> Check() const;
 
+  // Consumer groups. `sent_at`: when the OffsetFetch was sent; `committed`:
+  // what it returned (-1: none, the member starts at 0).
+  void OnGroupOffsetFetched(int64_t sent_at, int64_t now,
+                            const std::string& member, int partition,
+                            int64_t committed);
+  // The member's consumption of `partition` ends (revoked, left, died).
+  void OnGroupRevoked(const std::string& member, int partition);
+  void OnGroupRead(int64_t now, const std::string& member, int partition,
+                   int64_t offset, const std::string& value);
+  void OnGroupCommitAcked(int64_t now, const std::string& member, int partition,
+                          int64_t offset);
+  // See COMMIT REFUSED above; the caller reports only commits of the
+  // generation the member synced, sent before it rejoined.
+  void OnGroupCommitRefusedRebalancing(int64_t now, const std::string& member,
+                                       int32_t generation, int partition,
+                                       int64_t offset);
+  // The first online group anomaly so far (the run may stop at once).
+  const std::optional<std::string>& group_anomaly() const {
+    return group_anomaly_;
+  }
+  // Nullopt when, for every partition the final consumer read to its high
+  // watermark, the group's highest acknowledged commit reached it; else what
+  // is missing.
+  std::optional<std::string> GroupLag() const;
+  uint64_t group_reads() const { return group_reads_; }
+
   uint64_t sends() const { return sends_.size(); }
   uint64_t acks() const { return acks_.size(); }
   uint64_t reads() const { return reads_; }
@@ -56,6 +112,49 @@ class KafkaChecker {
   std::map<int, int64_t> read_done_;  // partition -> high watermark
   uint64_t reads_ = 0;
   std::vector<std::string> ack_conflicts_;  // one value acked at two offsets
+
+  // Consumer groups.
+  struct GroupSession {
+    uint64_t id = 0;
+    int64_t started_at = 0;
+    int64_t start = 0;     // the committed offset it started from (>= 0)
+    int64_t position = 0;  // the next offset it expects
+    int64_t floor = -1;    // highest commit acknowledged before its fetch
+    int64_t floor_acked_at = -1;
+    std::string floor_member;
+  };
+  struct Delivery {
+    uint64_t session = 0;
+    std::string member;
+    int64_t at = 0;
+    std::string value;
+  };
+  struct CommitAck {
+    int64_t offset = -1;  // highest acknowledged so far (running maximum)
+    std::string member;   // who committed that maximum
+    int64_t acked_at = 0;
+  };
+  struct Skip {
+    int64_t at = 0;
+    std::string member;
+    int partition = 0;
+    int64_t from = 0;  // the session's position
+    int64_t to = 0;    // the offset it read next
+    int64_t session_start = 0;
+  };
+  // The highest commit acknowledged strictly before `at` (offset -1: none).
+  CommitAck CommittedBefore(int partition, int64_t at) const;
+  void GroupAnomaly(std::string text);
+  std::optional<std::string> CheckGroupsAgainstLog() const;
+
+  std::map<std::pair<std::string, int>, GroupSession> sessions_;
+  uint64_t next_session_ = 1;
+  // partition -> ack time -> the running maximum at that time.
+  std::map<int, std::map<int64_t, CommitAck>> commit_acks_;
+  std::map<int, std::map<int64_t, Delivery>> delivered_;  // first delivery
+  std::vector<Skip> skips_;
+  std::optional<std::string> group_anomaly_;
+  uint64_t group_reads_ = 0;
 };
 
 }  // namespace chronik::sim

@@ -95,5 +95,137 @@ TEST(KafkaCheckerTest, UnexpectedValueAndGapAreNamed) {
   ASSERT_TRUE(gap.Check().has_value());
 }
 
+// ---------------------------------------------------------------- groups
+
+constexpr int64_t kS = 1'000'000'000;  // one simulated second in nanoseconds
+
+// Partition 0 holds a, b, c, d at offsets 0..3, as the final consumer read.
+KafkaChecker FourRecords() {
+  KafkaChecker checker;
+  const char* values[] = {"a", "b", "c", "d"};
+  for (int i = 0; i < 4; ++i) {
+    checker.OnSend(0, values[i]);
+    checker.OnAck(0, values[i], i);
+    checker.OnRead(0, i, values[i]);
+  }
+  checker.OnReadDone(0, 4);
+  return checker;
+}
+
+TEST(KafkaCheckerGroupTest, HandoverAfterCommitPasses) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, -1);
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 0, "a");
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 1, "b");
+  checker.OnGroupCommitAcked(3 * kS, "m1.1", 0, 2);
+  checker.OnGroupRevoked("m1.1", 0);
+  checker.OnGroupOffsetFetched(4 * kS, 4 * kS, "m2.1", 0, 2);
+  checker.OnGroupRead(5 * kS, "m2.1", 0, 2, "c");
+  checker.OnGroupRead(5 * kS, "m2.1", 0, 3, "d");
+  EXPECT_EQ(checker.GroupLag(),
+            "partition 0: the group committed 2 of the "
+            "high watermark 4");
+  checker.OnGroupCommitAcked(6 * kS, "m2.1", 0, 4);
+  EXPECT_EQ(checker.GroupLag(), std::nullopt);
+  EXPECT_EQ(checker.group_anomaly(), std::nullopt);
+  EXPECT_EQ(checker.Check(), std::nullopt);
+}
+
+TEST(KafkaCheckerGroupTest, RedeliveryOfUncommittedRecordsIsAllowed) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, -1);
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 0, "a");
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 1, "b");
+  checker.OnGroupCommitAcked(3 * kS, "m1.1", 0, 1);  // b not committed
+  checker.OnGroupRevoked("m1.1", 0);
+  checker.OnGroupOffsetFetched(4 * kS, 4 * kS, "m2.1", 0, 1);
+  checker.OnGroupRead(5 * kS, "m2.1", 0, 1, "b");
+  EXPECT_EQ(checker.Check(), std::nullopt);
+}
+
+TEST(KafkaCheckerGroupTest, DuplicateDeliveryBelowACommittedOffsetIsNamed) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, -1);
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 0, "a");
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 1, "b");
+  checker.OnGroupCommitAcked(3 * kS, "m1.1", 0, 2);
+  // The second member's OffsetFetch was sent after the commit of 2 was
+  // acknowledged: offset 1 is below it, and it reads offset 1 again.
+  checker.OnGroupOffsetFetched(4 * kS, 4 * kS, "m2.1", 0, 2);
+  checker.OnGroupRead(5 * kS, "m2.1", 0, 1, "b");
+  ASSERT_TRUE(checker.group_anomaly().has_value());
+  EXPECT_EQ(*checker.group_anomaly(),
+            "DUPLICATE DELIVERY: at 5.000000s member m2.1 read partition 0 "
+            "offset 1 (b), delivered to member m1.1 at 2.000000s; offset 2 "
+            "was committed (acknowledged to m1.1 at 3.000000s) before m2.1 "
+            "fetched the group's offsets, which said 2");
+  EXPECT_EQ(checker.Check(), checker.group_anomaly());
+}
+
+TEST(KafkaCheckerGroupTest, CommittedOffsetGoingBackIsNamed) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupCommitAcked(3 * kS, "m1.1", 0, 3);
+  // Sent at the instant of the ack: not after it, so no claim.
+  checker.OnGroupOffsetFetched(3 * kS, 4 * kS, "m2.1", 0, 1);
+  EXPECT_EQ(checker.group_anomaly(), std::nullopt);
+  checker.OnGroupOffsetFetched(5 * kS, 6 * kS, "m2.1", 0, -1);
+  ASSERT_TRUE(checker.group_anomaly().has_value());
+  EXPECT_EQ(*checker.group_anomaly(),
+            "COMMITTED OFFSET WENT BACK: at 6.000000s member m2.1 was told "
+            "committed offset -1 of partition 0 by an OffsetFetch sent at "
+            "5.000000s, but offset 3 had been committed (acknowledged to m1.1 "
+            "at 3.000000s)");
+}
+
+TEST(KafkaCheckerGroupTest, RefusedRevocationCommitIsNamed) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupCommitRefusedRebalancing(7 * kS, "m1.2", 3, 0, 2);
+  ASSERT_TRUE(checker.group_anomaly().has_value());
+  EXPECT_EQ(checker.group_anomaly()->rfind(
+                "COMMIT REFUSED: at 7.000000s member m1.2's OffsetCommit of "
+                "generation 3 (partition 0 offset 2)",
+                0),
+            0u)
+      << *checker.group_anomaly();
+}
+
+TEST(KafkaCheckerGroupTest, PollSkipIsNamedAndRealLogGapsAreNot) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, 1);
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 3, "d");  // skipped b and c
+  EXPECT_EQ(checker.group_anomaly(), std::nullopt) << "needs the final log";
+  ASSERT_TRUE(checker.Check().has_value());
+  EXPECT_EQ(*checker.Check(),
+            "POLL SKIP: at 2.000000s member m1.1 read partition 0 offset 3 at "
+            "position 1 (its session started at committed offset 1), "
+            "skipping offset 1 (b) of the log");
+  // A log with nothing at offsets 1 and 2 (e.g. removed records): no skip.
+  KafkaChecker gappy;
+  gappy.OnSend(0, "a");
+  gappy.OnSend(0, "d");
+  gappy.OnRead(0, 0, "a");
+  gappy.OnRead(0, 3, "d");
+  gappy.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, 1);
+  gappy.OnGroupRead(2 * kS, "m1.1", 0, 3, "d");
+  EXPECT_EQ(gappy.Check(), std::nullopt);
+}
+
+TEST(KafkaCheckerGroupTest, GroupReadsMustMatchTheFinalLog) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, 0);
+  checker.OnGroupRead(2 * kS, "m1.1", 0, 0, "b");
+  EXPECT_EQ(checker.group_anomaly(), std::nullopt);
+  ASSERT_TRUE(checker.Check().has_value());
+  EXPECT_EQ(*checker.Check(),
+            "INCONSISTENT OFFSET: at 2.000000s member m1.1 read partition 0 "
+            "offset 0 as b, the final log holds a");
+  // Two members disagreeing is found online.
+  checker.OnGroupOffsetFetched(3 * kS, 3 * kS, "m2.1", 0, 0);
+  checker.OnGroupRead(4 * kS, "m2.1", 0, 0, "a");
+  ASSERT_TRUE(checker.group_anomaly().has_value());
+  EXPECT_EQ(checker.group_anomaly()->rfind("INCONSISTENT OFFSET: at 4.0", 0),
+            0u);
+}
+
 }  // namespace
 }  // namespace chronik::sim

@@ -408,9 +408,15 @@ int16_t GroupCoordinator::ValidateCommit(const std::string& group_id,
   if (group_it == groups_.end()) return error::kIllegalGeneration;
   const Group& group = group_it->second;
   if (group.members.count(member_id) == 0) return error::kUnknownMemberId;
-  if (group.state == State::kPreparingRebalance)
-    return error::kRebalanceInProgress;
   if (generation_id != group.generation_id) return error::kIllegalGeneration;
+  // As Kafka: a member of the current generation may commit while a
+  // rebalance is being prepared (it commits before giving up its partitions:
+  // refusing that commit makes the next owner re-read what it consumed).
+  // Between the joins and the leader's SyncGroup the generation's
+  // assignment is not known yet, so commits wait for it.
+  if (group.state == State::kCompletingRebalance) {
+    return error::kRebalanceInProgress;
+  }
   return error::kNone;
 }
 
@@ -421,8 +427,8 @@ void GroupCoordinator::Tick(int64_t now_ms) {
       it = it->second <= now_ms ? group.pending_member_ids.erase(it)
                                 : std::next(it);
     }
-    if (group.state == State::kPreparingRebalance) {
-      if (now_ms < group.rebalance_deadline_ms) continue;
+    if (group.state == State::kPreparingRebalance &&
+        now_ms >= group.rebalance_deadline_ms) {
       // Members that did not rejoin in time are out.
       std::vector<std::string> laggards;
       for (const auto& [id, member] : group.members) {
@@ -435,9 +441,17 @@ void GroupCoordinator::Tick(int64_t now_ms) {
       MaybeCompleteJoin(group, now_ms);
       continue;
     }
+    // Sessions expire in every state, as in Kafka: a member that died while
+    // a rebalance is being prepared must not hold the round until the
+    // rebalance timeout. Members waiting on a parked JoinGroup or SyncGroup
+    // are alive (the coordinator owes them the answer).
     std::vector<std::string> expired;
     for (const auto& [id, member] : group.members) {
-      if (member.session_deadline_ms <= now_ms) expired.push_back(id);
+      if (member.session_deadline_ms <= now_ms &&
+          !member.pending_join.has_value() &&
+          !member.pending_sync.has_value()) {
+        expired.push_back(id);
+      }
     }
     for (const std::string& id : expired) {
       if (group.members.count(id) > 0) RemoveMember(group, id, now_ms);

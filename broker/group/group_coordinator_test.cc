@@ -127,6 +127,12 @@ TEST_F(GroupCoordinatorTest,
   const std::string b = IssueId();
   const Ticket b_join = ++ticket_;
   ASSERT_FALSE(coordinator_.Join(b_join, Request(b), now_).has_value());
+  // A stays alive (heartbeats within its 10 s session) but never rejoins.
+  for (int64_t t = 9'000; t < 30'000; t += 9'000) {
+    EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + t),
+              error::kRebalanceInProgress);
+    coordinator_.Tick(now_ + t);
+  }
   coordinator_.Tick(now_ + 29'999);
   EXPECT_THAT(coordinator_.TakeCompletions(), IsEmpty());
   coordinator_.Tick(now_ + 30'000);
@@ -192,10 +198,54 @@ TEST_F(GroupCoordinatorTest, CommitValidation) {
   EXPECT_EQ(coordinator_.ValidateCommit("g", "x", 1), error::kUnknownMemberId);
   EXPECT_EQ(coordinator_.ValidateCommit("g", "", -1), error::kUnknownMemberId)
       << "a live group's offsets are its members' to commit";
+}
+
+// Kafka accepts OffsetCommit from a member of the current generation while a
+// rebalance is being prepared (the member commits before giving up its
+// partitions, here when B joins a group of one); it answers
+// REBALANCE_IN_PROGRESS only between the joins and the leader's SyncGroup.
+TEST_F(GroupCoordinatorTest, CommitOfTheCurrentGenerationWhilePreparing) {
+  const std::string a = StableSingle();
   const std::string b = IssueId();
-  coordinator_.Join(++ticket_, Request(b), now_);
-  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1),
+  const Ticket b_join = ++ticket_;
+  ASSERT_FALSE(coordinator_.Join(b_join, Request(b), now_).has_value());
+  ASSERT_EQ(coordinator_.Describe("g")->state, "PreparingRebalance");
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1), error::kNone)
+      << "A's commit before it rejoins";
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 0), error::kIllegalGeneration);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", b, 1), error::kNone)
+      << "B is a member now (Kafka checks the member and the generation)";
+  std::optional<JoinResult> a_joined =
+      coordinator_.Join(++ticket_, Request(a), now_);
+  ASSERT_TRUE(a_joined.has_value());
+  ASSERT_EQ(coordinator_.Describe("g")->state, "CompletingRebalance");
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 2),
             error::kRebalanceInProgress);
+  EXPECT_EQ(coordinator_.ValidateCommit("g", a, 1), error::kIllegalGeneration);
+}
+
+// Kafka expires sessions in every state: a member that dies without leaving
+// while a rebalance is being prepared is removed at its session timeout, and
+// the round completes without it (not only at the rebalance timeout).
+TEST_F(GroupCoordinatorTest, SilentMemberExpiresWhileARebalanceIsPrepared) {
+  const std::string a = StableSingle();  // then A dies silently
+  const std::string b = IssueId();
+  const Ticket b_join = ++ticket_;
+  ASSERT_FALSE(coordinator_.Join(b_join, Request(b), now_ + 1'000).has_value());
+  coordinator_.Tick(now_ + 9'999);
+  EXPECT_THAT(coordinator_.TakeCompletions(), IsEmpty());
+  coordinator_.Tick(now_ + 10'000);  // A's session (10 s) is over
+  std::vector<Completion> done = coordinator_.TakeCompletions();
+  ASSERT_THAT(done, SizeIs(1));
+  EXPECT_EQ(done[0].ticket, b_join);
+  ASSERT_TRUE(done[0].join.has_value());
+  EXPECT_EQ(done[0].join->leader, b);
+  EXPECT_THAT(done[0].join->members, SizeIs(1));
+  EXPECT_EQ(coordinator_.Heartbeat("g", a, 1, now_ + 10'000),
+            error::kUnknownMemberId);
+  // B waits on its parked join past its own session: it is not expired.
+  coordinator_.Tick(now_ + 12'000);
+  EXPECT_EQ(coordinator_.Describe("g")->members.size(), 1u);
 }
 
 TEST_F(GroupCoordinatorTest, ResetAnswersParkedRequests) {

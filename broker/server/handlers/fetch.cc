@@ -38,7 +38,16 @@ size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
         out.high_watermark = hw;
         out.last_stable_offset = hw;
         out.log_start_offset = start;
-        if (partition.fetch_offset < start || partition.fetch_offset > hw) {
+        if (partition.fetch_offset > hw && !replica->leader_ready()) {
+          // A new leader applies the log it inherited before its high
+          // watermark says what is committed: an offset beyond it may exist
+          // (a consumer's committed position read from the old leader).
+          // OFFSET_OUT_OF_RANGE would make the client reset its position
+          // (re-read or skip); this is retriable, as Kafka's leader, which
+          // serves up to its log end at once, never says it.
+          out.error_code = kafka::error::kNotLeaderOrFollower;
+        } else if (partition.fetch_offset < start ||
+                   partition.fetch_offset > hw) {
           out.error_code = kafka::error::kOffsetOutOfRange;
         } else if (partition.fetch_offset < hw) {
           const size_t room =
