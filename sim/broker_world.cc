@@ -3,6 +3,7 @@
 #include "sim/broker_world.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 
@@ -184,9 +185,17 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   // Client 0 is the admin, then the producers, the group members, the
   // consumer last.
   clients_.resize(options.producers + 2 + GroupMemberCount(options));
+  Rng producer_rng = Rng::Stream(options.seed, "producers");
   for (int c = 0; c < static_cast<int>(clients_.size()); ++c) {
     SimClient& client = clients_[c];
     client.index = c;
+    // The first producer is idempotent with acks=all (the liveness check
+    // needs acknowledgements); each other one is drawn.
+    if (c > 1 && producer_rng.Chance(0.5)) {
+      client.idempotent = false;
+      client.acks = static_cast<int16_t>(
+          std::array<int16_t, 3>{0, 1, -1}[producer_rng.Below(3)]);
+    }
     client.endpoint = options.nodes + c;
     client.kind = c == 0 ? ClientKind::kAdmin
                   : c == static_cast<int>(clients_.size()) - 1

@@ -173,7 +173,9 @@ struct SimClient {
   bool need_metadata = true;
   int controller = -1;       // node id
   std::vector<int> leaders;  // node id per partition, -1 unknown
-  // Producer.
+  // Producer: idempotent (acks=all), or plain with acks 0, 1 or all.
+  bool idempotent = true;
+  int16_t acks = -1;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
   std::vector<int32_t> next_sequence;

@@ -179,7 +179,8 @@ void BrokerWorld::Act(SimClient& client) {
       CreateTopic(client);
       break;
     case ClientKind::kProducer:
-      if (client.producer_id < 0 && !options_.bug_no_idempotence) {
+      if (client.idempotent && client.producer_id < 0 &&
+          !options_.bug_no_idempotence) {
         InitProducer(client);
       } else {
         Produce(client);
@@ -330,7 +331,7 @@ void BrokerWorld::Produce(SimClient& client) {
     batch.value = absl::StrCat("p", client.index, "-", n);
     kafka::RecordBatchSpec spec;
     spec.base_timestamp = kEpochMs + now() / kMillisecond;
-    if (!options_.bug_no_idempotence) {
+    if (client.idempotent && !options_.bug_no_idempotence) {
       spec.producer_id = client.producer_id;
       spec.producer_epoch = client.producer_epoch;
       batch.sequence = client.next_sequence[batch.partition]++;
@@ -343,7 +344,7 @@ void BrokerWorld::Produce(SimClient& client) {
     CHRONIK_CHECK(bytes.ok()) << bytes.status();
     batch.bytes = std::move(*bytes);
     batch.sent_after_heal = healed_;
-    checker_.OnSend(batch.partition, batch.value);
+    checker_.OnSend(batch.partition, batch.value, client.idempotent);
     ++result_.sends;
     client.batch = std::move(batch);
   }
@@ -355,10 +356,20 @@ void BrokerWorld::Produce(SimClient& client) {
     return;
   }
   kafka::ProduceRequest request;
-  request.acks = -1;
+  request.acks = client.acks;
   request.timeout_ms = kProduceTimeoutMs;
   request.topics.push_back(
       {std::string(kTopic), {{batch.partition, batch.bytes}}});
+  if (client.acks == 0) {
+    // Fire and forget: no response comes; the batch's fate is unknown.
+    SendFrame(client, leader,
+              kafka::EncodeRequestFrame(
+                  9, client.next_correlation++,
+                  std::string(absl::StrCat("c", client.index)), request));
+    client.batch.reset();
+    ActLater(client, workload_rng_.Between(kMillisecond, 20 * kMillisecond));
+    return;
+  }
   Call<kafka::ProduceResponse>(
       client, leader, 9, request,
       [this](SimClient& c, const kafka::ProduceResponse& response) {

@@ -59,7 +59,10 @@ class KafkaChecker {
  public:
   // A producer sends `value` to `partition` (once per value; retries of the
   // same batch are the same send).
-  void OnSend(int partition, const std::string& value);
+  // `idempotent` false: a plain producer's send, which a retry may store
+  // twice (Kafka's at-least-once without idempotence): DUPLICATE does not
+  // apply to it, and its acknowledgement must name one of its offsets.
+  void OnSend(int partition, const std::string& value, bool idempotent = true);
   // The broker acknowledged `value` at `offset` (-1: offset not reported).
   void OnAck(int partition, const std::string& value, int64_t offset);
   // The consumer read `value` at `offset` of `partition`.
@@ -105,8 +108,9 @@ class KafkaChecker {
     int partition = 0;
     int64_t offset = -1;
   };
-  std::map<std::string, int> sends_;  // value -> partition
-  std::map<std::string, Ack> acks_;   // value -> first acknowledgement
+  std::map<std::string, int> sends_;   // value -> partition
+  std::set<std::string> plain_sends_;  // values of non-idempotent sends
+  std::map<std::string, Ack> acks_;    // value -> first acknowledgement
   // partition -> offset -> value (the consumer's view).
   std::map<int, std::map<int64_t, std::string>> read_;
   std::map<int, int64_t> read_done_;  // partition -> high watermark

@@ -35,6 +35,39 @@ TEST(KafkaCheckerTest, UnknownFateSendMayBeReadOrNot) {
   EXPECT_EQ(checker.Check(), std::nullopt);
 }
 
+// A plain (non-idempotent) producer's retry may store a value twice; its
+// acknowledgement must still name an offset that holds it.
+TEST(KafkaCheckerTest, PlainProducerRetryMayDuplicateButNotMisplace) {
+  KafkaChecker checker;
+  checker.OnSend(0, "q1-1", /*idempotent=*/false);
+  checker.OnAck(0, "q1-1", 1);   // the retry's acknowledgement
+  checker.OnRead(0, 0, "q1-1");  // the first attempt, stored too
+  checker.OnRead(0, 1, "q1-1");
+  checker.OnReadDone(0, 2);
+  EXPECT_EQ(checker.Check(), std::nullopt);
+
+  KafkaChecker misplaced;
+  misplaced.OnSend(0, "q1-1", /*idempotent=*/false);
+  misplaced.OnSend(0, "q1-2", /*idempotent=*/false);
+  misplaced.OnAck(0, "q1-1", 1);
+  misplaced.OnRead(0, 0, "q1-1");
+  misplaced.OnRead(0, 1, "q1-2");
+  misplaced.OnReadDone(0, 2);
+  ASSERT_TRUE(misplaced.Check().has_value());
+  EXPECT_EQ(misplaced.Check()->rfind("INCONSISTENT OFFSET", 0), 0u)
+      << *misplaced.Check();
+
+  // The same history from an idempotent producer is a DUPLICATE.
+  KafkaChecker idempotent;
+  idempotent.OnSend(0, "p1-1");
+  idempotent.OnAck(0, "p1-1", 1);
+  idempotent.OnRead(0, 0, "p1-1");
+  idempotent.OnRead(0, 1, "p1-1");
+  idempotent.OnReadDone(0, 2);
+  ASSERT_TRUE(idempotent.Check().has_value());
+  EXPECT_EQ(idempotent.Check()->rfind("DUPLICATE", 0), 0u);
+}
+
 TEST(KafkaCheckerTest, LostWriteIsNamedWithPartitionAndOffset) {
   KafkaChecker checker = Clean();
   checker.OnRead(0, 0, "p0-1");
