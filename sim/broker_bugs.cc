@@ -20,6 +20,12 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
       {"skip_idempotence_check", &env::BrokerBugs::skip_idempotence_check},
       {"no_leader_without_replica",
        &env::BrokerBugs::no_leader_without_replica},
+      {"commit_refused_while_preparing",
+       &env::BrokerBugs::commit_refused_while_preparing},
+      {"no_session_expiry_while_preparing",
+       &env::BrokerBugs::no_session_expiry_while_preparing},
+      {"fetch_out_of_range_before_ready",
+       &env::BrokerBugs::fetch_out_of_range_before_ready},
   };
   return kNames;
 }

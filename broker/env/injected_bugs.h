@@ -40,12 +40,26 @@ struct BrokerBugs {
   // leader for it (this project's own defect, fixed): it ignores the leader
   // the metadata state records. Caught by the leader audit.
   bool no_leader_without_replica = false;
+  // The group coordinator refuses OffsetCommit of the current generation
+  // while a rebalance is being prepared (this project's defect, fixed): the
+  // member's commit before giving up its partitions fails and the next owner
+  // re-reads. Caught by COMMIT REFUSED / DUPLICATE DELIVERY.
+  bool commit_refused_while_preparing = false;
+  // Sessions do not expire while a rebalance is being prepared (defect,
+  // fixed): a member that died holds the round until the rebalance timeout.
+  // Caught by the group's liveness.
+  bool no_session_expiry_while_preparing = false;
+  // A new leader that has not applied its inherited log answers
+  // OFFSET_OUT_OF_RANGE for offsets beyond its high watermark (defect,
+  // fixed): the consumer resets its position. Caught by the group checker.
+  bool fetch_out_of_range_before_ready = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
            derived_http_port || auto_create_every_request ||
            ack_before_commit || skip_idempotence_check ||
-           no_leader_without_replica;
+           no_leader_without_replica || commit_refused_while_preparing ||
+           no_session_expiry_while_preparing || fetch_out_of_range_before_ready;
   }
 };
 

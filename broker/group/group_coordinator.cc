@@ -408,6 +408,10 @@ int16_t GroupCoordinator::ValidateCommit(const std::string& group_id,
   if (group_it == groups_.end()) return error::kIllegalGeneration;
   const Group& group = group_it->second;
   if (group.members.count(member_id) == 0) return error::kUnknownMemberId;
+  if (bugs_.commit_refused_while_preparing &&
+      group.state == State::kPreparingRebalance) {
+    return error::kRebalanceInProgress;
+  }
   if (generation_id != group.generation_id) return error::kIllegalGeneration;
   // As Kafka: a member of the current generation may commit while a
   // rebalance is being prepared (it commits before giving up its partitions:
@@ -445,6 +449,10 @@ void GroupCoordinator::Tick(int64_t now_ms) {
     // a rebalance is being prepared must not hold the round until the
     // rebalance timeout. Members waiting on a parked JoinGroup or SyncGroup
     // are alive (the coordinator owes them the answer).
+    if (bugs_.no_session_expiry_while_preparing &&
+        group.state == State::kPreparingRebalance) {
+      continue;
+    }
     std::vector<std::string> expired;
     for (const auto& [id, member] : group.members) {
       if (member.session_deadline_ms <= now_ms &&

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/env/injected_bugs.h"
 #include "broker/kafka/errors.h"
 
 namespace chronik::group {
@@ -120,7 +121,9 @@ class GroupCoordinator {
   // `epoch` distinguishes coordinator incarnations (e.g. the Raft term in
   // which this node became coordinator); it is part of every member id handed
   // out, so ids from an earlier incarnation never collide with new ones.
-  explicit GroupCoordinator(uint64_t epoch) : epoch_(epoch) {}
+  // `bugs`: TEST-ONLY (env/injected_bugs.h).
+  explicit GroupCoordinator(uint64_t epoch, const env::BrokerBugs& bugs = {})
+      : epoch_(epoch), bugs_(bugs) {}
 
   // Returns the answer now, or nullopt when parked (see TakeCompletions).
   std::optional<JoinResult> Join(Ticket ticket, const JoinRequest& request,
@@ -204,6 +207,7 @@ class GroupCoordinator {
   std::map<std::string, Group> groups_;
   std::vector<Completion> completions_;
   const uint64_t epoch_;
+  const env::BrokerBugs bugs_;
   uint64_t next_member_number_ = 1;
 };
 

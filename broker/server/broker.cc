@@ -140,7 +140,8 @@ absl::Status Broker::Impl::Start() {
                                                &out_, options_.broker_bugs);
   partitions_ = std::make_unique<PartitionManager>(
       config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this);
-  groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get());
+  groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get(),
+                                           options_.broker_bugs);
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());

@@ -31,8 +31,9 @@ kafka::SyncGroupResponse ToResponse(const group::SyncResult& result) {
   return response;
 }
 
-GroupService::GroupService(raft::NodeId self, ConnectionTable* connections)
-    : self_(self), connections_(connections) {
+GroupService::GroupService(raft::NodeId self, ConnectionTable* connections,
+                           const env::BrokerBugs& bugs)
+    : self_(self), connections_(connections), bugs_(bugs) {
   CHRONIK_CHECK(connections_ != nullptr);
 }
 
@@ -43,7 +44,7 @@ void GroupService::OnMetadataLeaderChange(raft::NodeId leader,
     if (coordinator_ != nullptr)
       coordinator_->Reset(kafka::error::kNotCoordinator);
     AnswerCompletions();
-    coordinator_ = std::make_unique<group::GroupCoordinator>(term);
+    coordinator_ = std::make_unique<group::GroupCoordinator>(term, bugs_);
     coordinator_term_ = term;
   } else if (!leads && coordinator_ != nullptr) {
     coordinator_->Reset(kafka::error::kNotCoordinator);

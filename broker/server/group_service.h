@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 
+#include "broker/env/injected_bugs.h"
 #include "broker/group/group_coordinator.h"
 #include "broker/server/connections.h"
 
@@ -22,7 +23,8 @@ kafka::SyncGroupResponse ToResponse(const group::SyncResult& result);
 
 class GroupService {
  public:
-  GroupService(raft::NodeId self, ConnectionTable* connections);
+  GroupService(raft::NodeId self, ConnectionTable* connections,
+               const env::BrokerBugs& bugs = {});
 
   // nullptr unless this node coordinates groups now.
   group::GroupCoordinator* coordinator() { return coordinator_.get(); }
@@ -42,6 +44,7 @@ class GroupService {
   const raft::NodeId self_;
   ConnectionTable* const connections_;
   std::unique_ptr<group::GroupCoordinator> coordinator_;
+  const env::BrokerBugs bugs_;  // TEST-ONLY
   raft::Term coordinator_term_ = 0;
   group::Ticket next_ticket_ = 1;
   std::map<group::Ticket, RequestContext> parked_;

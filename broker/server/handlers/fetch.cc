@@ -38,7 +38,8 @@ size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
         out.high_watermark = hw;
         out.last_stable_offset = hw;
         out.log_start_offset = start;
-        if (partition.fetch_offset > hw && !replica->leader_ready()) {
+        if (partition.fetch_offset > hw && !replica->leader_ready() &&
+            !s.bugs.fetch_out_of_range_before_ready) {
           // A new leader applies the log it inherited before its high
           // watermark says what is committed: an offset beyond it may exist
           // (a consumer's committed position read from the old leader).
