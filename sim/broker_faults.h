@@ -40,9 +40,9 @@ enum class BrokerFaultKind : int {
   kCrashInFsync,          // `node` dies while its next flush is fsynced
   kPowerLoss,             // every node dies at once; each restarts later
   kStop,                  // clean stop of `node` (SIGTERM's drain)
-  kPortTaken,        // `node` goes down and another process takes its
-                     // listener `value` (an index into config::ListenersOf);
-                     // it restarts halfway, binding once the port is free
+  kPortTaken,             // `node` goes down and another process takes its
+               // listener `value` (an index into config::ListenersOf);
+               // it restarts halfway, binding once the port is free
   kOneWayPartition,  // `node`'s messages to the other brokers are lost
                      // (value 0) or theirs to it (value 1)
   kLoss,             // broker links lose messages, `value` per mille

@@ -211,5 +211,53 @@ TEST(BrokerScenarioTest, StorageErrorOpeningAPartitionStopsTheNode) {
   EXPECT_GE(result.crashes, 3u) << "the disk errors stopped n2 repeatedly";
 }
 
+// Seed 229 with its fault plan pinned: the admin deleted topic x3 while the
+// controller was being killed; it asked the restarted node, just elected and
+// not yet caught up with the metadata log, which answered
+// UNKNOWN_TOPIC_OR_PARTITION from its stale view. The topic still existed and
+// never went away ("LIVENESS: topic x3 was never gone after its deletion").
+// DeleteTopics now lets the committed deletion decide (handlers/topics.cc).
+TEST(BrokerScenarioTest, DeleteTopicsAnsweredByTheLogNotAStaleView) {
+  constexpr char kPlan[] =
+      "crash_metadata_leader@2966278:3:1:348463:0;"
+      "pause@4275190:2:2:1026436:0;isolate@6095070:1:1:1154813:0;"
+      "clock_jump@8852395:2:1:3398984:-1398443;"
+      "crash_partition_leader@12889342:3:0:2447289:0;"
+      "pause@16219863:2:0:1833379:0;pause@18608495:3:2:1391505:0";
+  BrokerScenarioOptions options;
+  options.seed = 229;
+  absl::StatusOr<std::vector<BrokerFault>> plan =
+      ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  options.fault_plan = *plan;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
+}
+
+// Seed 301 with its fault plan pinned: after a power loss, n1 restarted with
+// a metadata commit index from before topic x7's deletion (commit-only hard
+// states are not stored), reopened x7's partition groups from that older
+// view and elected itself leader of group 29 in term 1, which n2 had led
+// before the deletion ("TWO LEADERS ... both lead group 29 in term 1"). A
+// restarted node now acts on its metadata view only once it has applied what
+// it had stored (Broker MetadataCaughtUp).
+TEST(BrokerScenarioTest, RestartActsOnMetadataOnlyOnceCaughtUp) {
+  constexpr char kPlan[] =
+      "clock_jump@2020771:3:0:1346402:3896347;"
+      "clock_drift@4708396:1:1:2047366:-94304;"
+      "disk_errors@7216343:3:2:2459779:175;"
+      "power_loss@11537504:1:0:1562394:0;"
+      "partition_broker@14877250:1:0:1395071:0;"
+      "crash_metadata_leader@17064532:2:2:1424599:0";
+  BrokerScenarioOptions options;
+  options.seed = 301;
+  absl::StatusOr<std::vector<BrokerFault>> plan =
+      ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  options.fault_plan = *plan;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
+}
+
 }  // namespace
 }  // namespace chronik::sim

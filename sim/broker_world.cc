@@ -102,6 +102,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
                 replication_factor_ <= options.nodes);
   one_host_ = Rng::Stream(options.seed, "layout").Chance(0.5);
   auto_create_ = Rng::Stream(options.seed, "creation").Chance(0.5);
+  churn_ = !auto_create_ && Rng::Stream(options.seed, "admin").Chance(0.5);
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;
@@ -170,7 +171,7 @@ void BrokerWorld::Finish() {
   if (finished_) return;
   // The group must also have caught up (committed every partition's high
   // watermark): its members call Finish again after each commit.
-  if (!clients_.back().done) return;
+  if (!clients_.back().done || !clients_.front().done) return;
   if (GroupMemberCount(options_) > 0 && checker_.GroupLag().has_value()) {
     return;
   }
@@ -196,6 +197,9 @@ std::string BrokerWorld::LivenessProblem() const {
                           " is not running after the heal; its last start: ",
                           node.start_error.empty() ? "none" : node.start_error);
     }
+  }
+  if (std::string admin = AdminLivenessProblem(); !admin.empty()) {
+    return admin;
   }
   for (int p = 0; p < options_.partitions; ++p) {
     if (!live_partitions_[p]) {

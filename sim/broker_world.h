@@ -8,6 +8,7 @@
 //                            client connections on the broker side)
 //   broker_world_clients.cc  the clients (admin, producers, consumer)
 //   broker_world_groups.cc   consumer-group members
+//   broker_world_admin.cc    the admin's topic churn
 #ifndef CHRONIK_SIM_BROKER_WORLD_H_
 #define CHRONIK_SIM_BROKER_WORLD_H_
 
@@ -114,6 +115,15 @@ struct BrokerNode {
 
 enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember };
 
+// What the admin does next (broker_world_admin.cc).
+enum class AdminStage {
+  kMainTopic,     // create topic "t"
+  kCreate,        // create the churn topic
+  kAwaitLeaders,  // until Metadata names a leader of each of its partitions
+  kDelete,        // delete it
+  kAwaitGone,     // until Metadata no longer knows it
+};
+
 struct PendingRequest {
   int32_t correlation = 0;
   uint64_t attempt = 0;
@@ -163,6 +173,11 @@ struct SimClient {
   int audit_node = 1;
   std::vector<int> audit_leaders;  // as node 1 named them
   GroupMemberState group;          // kGroupMember
+  // Admin.
+  AdminStage admin_stage = AdminStage::kMainTopic;
+  uint64_t churn_round = 0;  // the churn topic is "x<churn_round>"
+  int churn_partitions = 0;
+  int churn_replication = 0;
 };
 
 class BrokerWorld {
@@ -246,6 +261,16 @@ class BrokerWorld {
   // asking Metadata for it until every partition has a leader.
   void AskForTopic(SimClient& client);
   void InitProducer(SimClient& client);
+
+  // The admin's topic churn (broker_world_admin.cc).
+  void StartChurn(SimClient& admin);
+  void AdminAct(SimClient& admin);
+  void ChurnCreate(SimClient& admin);
+  void ChurnDelete(SimClient& admin);
+  // Metadata about the churn topic, until it is led or gone.
+  void ChurnLook(SimClient& admin);
+  std::string AdminLivenessProblem() const;
+
   void Produce(SimClient& client);
   void OnProduced(SimClient& client, int16_t error, int64_t base_offset);
   void Fetch(SimClient& client);
@@ -334,6 +359,7 @@ class BrokerWorld {
   // The seed's layout and topic creation (streams "layout", "creation").
   bool one_host_ = false;
   bool auto_create_ = false;  // producers create the topic by asking for it
+  bool churn_ = false;  // the admin creates and deletes topics (stream "admin")
   std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)
   env::ConnectionId next_connection_ = 1;
   double response_loss_ = 0;

@@ -178,7 +178,7 @@ void BrokerWorld::Act(SimClient& client) {
   }
   switch (client.kind) {
     case ClientKind::kAdmin:
-      CreateTopic(client);
+      AdminAct(client);
       break;
     case ClientKind::kProducer:
       if (client.idempotent && client.producer_id < 0 &&
@@ -286,7 +286,7 @@ void BrokerWorld::CreateTopic(SimClient& client) {
         Record(Trace::kWorld, "create_topic", {static_cast<uint64_t>(code)},
                [&] { return ErrorName(code); });
         if (code == error::kNone || code == error::kTopicAlreadyExists) {
-          c.done = true;
+          StartChurn(c);
           return;
         }
         c.need_metadata = true;

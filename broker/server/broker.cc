@@ -48,10 +48,24 @@ class Broker::Impl : public replication::GroupApplier {
   void Tick();
   env::StepOutput Process();
   bool HasWork() const {
-    return host_ != nullptr && (partitions_->dirty() || host_->HasWork());
+    return host_ != nullptr &&
+           ((partitions_->dirty() && MetadataCaughtUp()) || host_->HasWork());
+  }
+  // The node acts on its metadata view (opens and deletes partition
+  // replicas, says it is ready) only once it has applied what it had stored
+  // when it started: a restarted node whose commit index was not yet stored
+  // replays an older view first, in which a topic deleted since still exists
+  // (its groups would come back for a moment, electing leaders again in
+  // terms the deleted groups had used). A stored tail a new leader truncated
+  // counts only up to what is left of it.
+  bool MetadataCaughtUp() const {
+    const storage::GroupStorage* log = store_->group(kMetadataGroup);
+    if (log == nullptr) return true;
+    return metadata_applied_ >=
+           std::min<raft::Index>(metadata_stored_at_start_, log->last_index());
   }
   bool IsReady() const {
-    return metadata_ != nullptr &&
+    return metadata_ != nullptr && MetadataCaughtUp() &&
            metadata_->state().FindBroker(config_.node_id) != nullptr &&
            metadata_->leader() != raft::kNoNode;
   }
@@ -104,6 +118,10 @@ class Broker::Impl : public replication::GroupApplier {
   TopicLeaderWaits topic_waits_;
   std::unique_ptr<Services> services_;
   uint64_t ticks_ = 0;
+  // The metadata log this node had stored when it started, and how far it
+  // has applied the log since (see MetadataCaughtUp).
+  raft::Index metadata_stored_at_start_ = 0;
+  raft::Index metadata_applied_ = 0;
 };
 
 replication::HostOptions Broker::Impl::HostOptions() const {
@@ -168,6 +186,11 @@ absl::Status Broker::Impl::Start() {
     return absl::Status(status.code(),
                         absl::StrCat("metadata group: ", status.message()));
   }
+  const storage::GroupStorage* log = store_->group(kMetadataGroup);
+  CHRONIK_CHECK(log != nullptr);
+  metadata_stored_at_start_ = log->last_index();
+  metadata_applied_ =
+      std::max<raft::Index>(metadata_applied_, log->first_index() - 1);
   // A group of one elects itself at once; larger groups wait for a timeout.
   if (voters.size() == 1) CHRONIK_CHECK(host_->Campaign(kMetadataGroup).ok());
   partitions_->MarkDirty();
@@ -199,7 +222,9 @@ void Broker::Impl::Tick() {
 
 env::StepOutput Broker::Impl::Process() {
   CheckStarted();
-  if (partitions_->dirty()) partitions_->Reconcile(metadata_->state());
+  if (partitions_->dirty() && MetadataCaughtUp()) {
+    partitions_->Reconcile(metadata_->state());
+  }
   // The one storage flush of this step (group commit of every input since
   // the last step); what it makes durable is applied within the call.
   host_->Process(&out_.peer_messages);
@@ -227,6 +252,7 @@ void Broker::Impl::Apply(replication::GroupId group_id,
     partitions_->Apply(group_id, entry);
     return;
   }
+  metadata_applied_ = entry.index;
   std::optional<MetadataClient::Applied> applied = metadata_->Apply(entry);
   if (!applied.has_value()) return;
   partitions_->MarkDirty();

@@ -161,16 +161,21 @@ void Handle(Services& s, const RequestContext& c,
   }
   for (size_t i = 0; i < names.size(); ++i) {
     auto* out = &wait->response.responses[i];
-    const metapb::TopicInfo* info =
-        names[i].has_value() ? s.state().FindTopic(*names[i]) : nullptr;
-    if (info == nullptr) {
-      out->error_code = kafka::error::kUnknownTopicOrPartition;
-      continue;
-    }
-    out->topic_id = ToUuid(info->topic_id());
+    // Only the controller answers, and whether the topic exists is decided
+    // where the deletion applies: this node's view may be behind the log (a
+    // leader elected a moment ago has not applied it yet), and answering
+    // UNKNOWN_TOPIC_OR_PARTITION from it tells a client that a topic which
+    // still exists is gone.
     if (!s.metadata.is_leader()) {
       out->error_code = kafka::error::kNotController;
       continue;
+    }
+    if (!names[i].has_value()) {
+      out->error_code = kafka::error::kUnknownTopicOrPartition;
+      continue;
+    }
+    if (const metapb::TopicInfo* info = s.state().FindTopic(*names[i])) {
+      out->topic_id = ToUuid(info->topic_id());
     }
     metapb::MetadataCommand command;
     command.mutable_delete_topic()->set_name(*names[i]);
