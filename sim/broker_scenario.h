@@ -76,6 +76,9 @@ struct BrokerScenarioOptions {
   env::BrokerBugs broker_bugs;
   // Readable trace (does not change the hash).
   Trace::Printer printer;
+  // Every trace event as data, e.g. for sim/timeline.h (does not change the
+  // hash).
+  Trace::Listener listener;
 };
 
 struct BrokerScenarioResult {

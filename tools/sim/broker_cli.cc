@@ -4,11 +4,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sim/timeline.h"
 
 namespace chronik::sim::cli {
 namespace {
@@ -27,10 +31,30 @@ std::string Replay(const BrokerScenarioOptions& options, uint64_t seed,
   return command;
 }
 
+// Writes the page; false (after saying why) when the file cannot be written.
+bool WriteTimeline(const std::string& path, const std::string& html) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << html;
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "sim: cannot write the timeline to %s\n",
+                 path.c_str());
+    return false;
+  }
+  std::printf("timeline: %s (%zu bytes)\n", path.c_str(), html.size());
+  return true;
+}
+
 }  // namespace
 
-int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace) {
+int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
+                  const std::string& timeline, const std::string& bug) {
   BrokerScenarioOptions options = base;
+  std::optional<TimelineRecorder> recorder;
+  if (!timeline.empty()) {
+    recorder.emplace(options.nodes);
+    options.listener = recorder->Listener();
+  }
   std::printf("chronik sim: scenario=broker seed=%llu nodes=%d%s\n",
               static_cast<unsigned long long>(options.seed), options.nodes,
               options.bug_no_idempotence ? " bug=no_idempotence" : "");
@@ -66,6 +90,15 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace) {
               FormatTime(result.simulated).c_str(), wall);
   std::printf("trace_hash=%016llx\n",
               static_cast<unsigned long long>(result.trace_hash));
+  if (recorder.has_value()) {
+    TimelineInfo info;
+    info.title = Replay(options, options.seed, bug);
+    info.passed = result.passed;
+    info.failure = result.failure;
+    info.end = result.simulated;
+    info.fault_plan = result.fault_plan;
+    if (!WriteTimeline(timeline, recorder->Html(info))) return 2;
+  }
   return result.passed ? 0 : 1;
 }
 

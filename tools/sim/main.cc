@@ -70,6 +70,9 @@ ABSL_FLAG(std::string, until, "",
           "event number");
 ABSL_FLAG(bool, shrink, false,
           "shrink a failing seed's fault schedule and workload");
+ABSL_FLAG(std::string, timeline, "",
+          "--scenario=broker, one --seed: write the run's timeline, one "
+          "self-contained HTML page, to this file");
 ABSL_FLAG(std::string, commit, "",
           "code commit to print in the header (default: the stamped one)");
 
@@ -238,6 +241,9 @@ int BrokerMain() {
     return Fail("give --seed=N or --seeds=A..B");
   }
   if (!seeds_text.empty()) {
+    if (!absl::GetFlag(FLAGS_timeline).empty()) {
+      return Fail("--timeline takes one --seed, not --seeds");
+    }
     std::vector<std::string> bounds = absl::StrSplit(seeds_text, "..");
     if (bounds.size() != 2) return Fail("--seeds must look like A..B");
     absl::StatusOr<uint64_t> first = ParseSeed(bounds[0]);
@@ -252,7 +258,8 @@ int BrokerMain() {
   absl::StatusOr<uint64_t> seed = ParseSeed(seed_text);
   if (!seed.ok()) return Fail(std::string(seed.status().message()));
   options.seed = *seed;
-  return RunBrokerSeed(options, absl::GetFlag(FLAGS_trace));
+  return RunBrokerSeed(options, absl::GetFlag(FLAGS_trace),
+                       absl::GetFlag(FLAGS_timeline), bug);
 }
 
 int Main(int argc, char** argv) {
@@ -265,6 +272,9 @@ int Main(int argc, char** argv) {
                              "' (flags are --name=value)"));
   }
   if (absl::GetFlag(FLAGS_scenario) == "broker") return BrokerMain();
+  if (!absl::GetFlag(FLAGS_timeline).empty()) {
+    return Fail("--timeline is for --scenario=broker");
+  }
   absl::StatusOr<CliOptions> cli = ParseCliOptions(
       absl::GetFlag(FLAGS_scenario), absl::GetFlag(FLAGS_nodes),
       absl::GetFlag(FLAGS_bug), absl::GetFlag(FLAGS_faults),
