@@ -102,6 +102,10 @@ struct BrokerScenarioResult {
   Nanos live_after_heal = -1;  // every partition acknowledged a new write
 };
 
+// The number of consumer-group members a run with `options` has
+// (options.group_members, or the seed's draw when it is -1).
+int BrokerGroupMembers(const BrokerScenarioOptions& options);
+
 // The readable fault plan of a run with `options` (printed before it runs).
 std::vector<std::string> PlanBrokerFaults(const BrokerScenarioOptions& options);
 
