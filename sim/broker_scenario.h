@@ -39,11 +39,13 @@
 #define CHRONIK_SIM_BROKER_SCENARIO_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "broker/env/injected_bugs.h"
 #include "raft/raw_node.h"
+#include "sim/broker_faults.h"
 #include "sim/time.h"
 #include "sim/trace.h"
 
@@ -62,6 +64,8 @@ struct BrokerScenarioOptions {
   // seed from 2..3 (stream "groups"), 0: none.
   int group_members = -1;
   Nanos fault_phase = 20 * kSecond;
+  // Replaces the seed's fault plan when set (--schedule, --shrink).
+  std::optional<std::vector<BrokerFault>> fault_plan;
   Nanos run_length = 40 * kSecond;
   bool faults = true;
   int64_t tick_interval_ms = 50;  // BrokerOptions default

@@ -1,6 +1,7 @@
 #include "sim/broker_scenario.h"
 
 #include <cstdint>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -159,9 +160,11 @@ TEST(BrokerScenarioTest, ConsumerGroupRebalancesAndCatchesUp) {
   EXPECT_TRUE(RunBrokerScenario(options).passed) << "no group is fine too";
 }
 
-// Regression seeds of broker defects the group members found (each fails
-// with its fix reverted; replay: bazel run -c opt //tools:sim --
-// --scenario=broker --seed=N):
+// Regression seeds of broker defects the group members found (each failed
+// with its fix reverted when it was found; the world's draws have changed
+// since, so what keeps these defects out now is their injected-bug versions
+// in tests/broker_injected_bugs_test: commit_refused_while_preparing,
+// no_session_expiry_while_preparing, fetch_out_of_range_before_ready):
 // - 9: a second member joins a group of one; the first commits before giving
 //   up its partitions and the coordinator refused the commit of the current
 //   generation while preparing the rebalance ("COMMIT REFUSED: at 5.996597s
@@ -182,6 +185,30 @@ TEST(BrokerScenarioTest, ConsumerGroupRegressionSeeds) {
     BrokerScenarioResult result = RunBrokerScenario(options);
     EXPECT_TRUE(result.passed) << "seed " << seed << ": " << result.failure;
   }
+}
+
+// Seed 472 with its fault plan pinned (the disk-error fault of the swarm):
+// n2's disk failed an fsync while it reopened partition t-1's log at a
+// restart; PartitionManager logged the error and ran on without the replica,
+// ready and leaderless for that partition for good ("LIVENESS: partition 0
+// acknowledged no write sent after the heal"). A failed open is now a storage
+// failure: the node stops and its supervisor restarts it
+// (Broker::StorageFailure).
+TEST(BrokerScenarioTest, StorageErrorOpeningAPartitionStopsTheNode) {
+  constexpr char kPlan[] =
+      "loss@2219242:3:1:1459599:350;disk_errors@4158836:2:1:3932674:140;"
+      "clock_jump@9303754:1:0:2210213:-6950716;loss@12019344:2:2:2820113:247;"
+      "disk_errors@16539557:1:2:1571195:106;"
+      "clock_jump@19473227:2:0:526773:2070129";
+  BrokerScenarioOptions options;
+  options.seed = 472;
+  absl::StatusOr<std::vector<BrokerFault>> plan =
+      ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  options.fault_plan = *plan;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
+  EXPECT_GE(result.crashes, 3u) << "the disk errors stopped n2 repeatedly";
 }
 
 }  // namespace

@@ -18,136 +18,19 @@ namespace {
 // once every producer is idle.
 constexpr Nanos kWriteAfterHeal = 6 * kSecond;
 
-SimDiskOptions BrokerDiskOptions() {
-  SimDiskOptions options;
-  options.torn_write_probability = 0.5;
-  options.corrupt_sector_probability = 0.0;
-  return options;
-}
-
-const char* FaultName(BrokerFaultKind kind) {
-  switch (kind) {
-    case BrokerFaultKind::kCrash:
-      return "crash";
-    case BrokerFaultKind::kCrashMetadataLeader:
-      return "crash_metadata_leader";
-    case BrokerFaultKind::kCrashPartitionLeader:
-      return "crash_partition_leader";
-    case BrokerFaultKind::kIsolate:
-      return "isolate";
-    case BrokerFaultKind::kPartitionBroker:
-      return "partition_broker";
-    case BrokerFaultKind::kLoseResponses:
-      return "lose_responses";
-    case BrokerFaultKind::kClientPartition:
-      return "client_partition";
-    case BrokerFaultKind::kClockJump:
-      return "clock_jump";
-    case BrokerFaultKind::kClockDrift:
-      return "clock_drift";
-    case BrokerFaultKind::kPause:
-      return "pause";
-    case BrokerFaultKind::kCrashInFsync:
-      return "crash_in_fsync";
-    case BrokerFaultKind::kPowerLoss:
-      return "power_loss";
-    case BrokerFaultKind::kStop:
-      return "stop";
-    case BrokerFaultKind::kPortTaken:
-      return "port_taken";
-  }
-  return "?";
-}
-
-bool IsCrash(BrokerFaultKind kind) {
-  return kind == BrokerFaultKind::kCrash ||
-         kind == BrokerFaultKind::kCrashInFsync ||
-         kind == BrokerFaultKind::kPowerLoss ||
-         kind == BrokerFaultKind::kStop ||
-         kind == BrokerFaultKind::kCrashMetadataLeader ||
-         kind == BrokerFaultKind::kCrashPartitionLeader;
+std::vector<BrokerFault> PlanOf(const BrokerScenarioOptions& options) {
+  if (options.fault_plan.has_value()) return *options.fault_plan;
+  if (!options.faults) return {};
+  return MakeBrokerFaultPlan(options.seed, options.nodes, options.partitions,
+                             options.fault_phase);
 }
 
 }  // namespace
 
-std::vector<BrokerFault> MakeBrokerFaultPlan(
-    const BrokerScenarioOptions& options) {
-  std::vector<BrokerFault> plan;
-  if (!options.faults) return plan;
-  Rng rng = Rng::Stream(options.seed, "faults");
-  // One fault at a time: each starts after the previous one ended.
-  Nanos t = rng.Between(1 * kSecond, 3 * kSecond);
-  while (t < options.fault_phase) {
-    BrokerFault fault;
-    fault.kind = static_cast<BrokerFaultKind>(rng.Below(kBrokerFaultKinds));
-    fault.start = t;
-    fault.node = static_cast<int>(rng.Below(options.nodes));
-    fault.partition = static_cast<int>(rng.Below(options.partitions));
-    fault.duration = IsCrash(fault.kind)
-                         ? rng.Between(100 * kMillisecond, 3 * kSecond)
-                         : rng.Between(500 * kMillisecond, 4 * kSecond);
-    if (fault.kind == BrokerFaultKind::kLoseResponses) {
-      fault.loss = static_cast<double>(rng.Between(5, 30)) / 100.0;
-    } else if (fault.kind == BrokerFaultKind::kClockJump) {
-      fault.jump = rng.Between(-10 * kSecond, 10 * kSecond);
-    } else if (fault.kind == BrokerFaultKind::kClockDrift) {
-      fault.drift_ppm = rng.Between(-NodeClock::kMaxDriftPpm / 2,
-                                    NodeClock::kMaxDriftPpm / 2);
-    } else if (fault.kind == BrokerFaultKind::kPortTaken) {
-      fault.listener = static_cast<int>(rng.Below(3));  // kafka, http, raft
-    }
-    fault.duration = std::min(fault.duration, options.fault_phase - t);
-    plan.push_back(fault);
-    t += fault.duration + rng.Between(200 * kMillisecond, 2 * kSecond);
-  }
-  return plan;
-}
-
-std::string DescribeBrokerFault(const BrokerFault& fault) {
-  std::string text =
-      absl::StrCat(FormatTime(fault.start), " ", FaultName(fault.kind));
-  switch (fault.kind) {
-    case BrokerFaultKind::kCrash:
-    case BrokerFaultKind::kIsolate:
-    case BrokerFaultKind::kPartitionBroker:
-    case BrokerFaultKind::kClientPartition:
-    case BrokerFaultKind::kPause:
-    case BrokerFaultKind::kCrashInFsync:
-    case BrokerFaultKind::kStop:
-      absl::StrAppend(&text, " n", fault.node + 1);
-      break;
-    case BrokerFaultKind::kPortTaken:
-      absl::StrAppend(&text, " n", fault.node + 1, " listener ",
-                      fault.listener);
-      break;
-    case BrokerFaultKind::kClockJump:
-      absl::StrAppend(&text, " n", fault.node + 1, " by ",
-                      fault.jump < 0 ? "-" : "+",
-                      FormatTime(fault.jump < 0 ? -fault.jump : fault.jump));
-      break;
-    case BrokerFaultKind::kClockDrift:
-      absl::StrAppend(&text, " n", fault.node + 1, " ", fault.drift_ppm,
-                      " ppm");
-      break;
-    case BrokerFaultKind::kCrashPartitionLeader:
-      absl::StrAppend(&text, " of partition ", fault.partition);
-      break;
-    case BrokerFaultKind::kLoseResponses:
-      absl::StrAppend(&text, " p=", fault.loss);
-      break;
-    case BrokerFaultKind::kCrashMetadataLeader:
-    case BrokerFaultKind::kPowerLoss:
-      break;
-  }
-  absl::StrAppend(&text, IsCrash(fault.kind) ? ", restart after " : ", for ",
-                  FormatTime(fault.duration));
-  return text;
-}
-
 std::vector<std::string> PlanBrokerFaults(
     const BrokerScenarioOptions& options) {
   std::vector<std::string> lines;
-  for (const BrokerFault& fault : MakeBrokerFaultPlan(options)) {
+  for (const BrokerFault& fault : PlanOf(options)) {
     lines.push_back(DescribeBrokerFault(fault));
   }
   return lines;
@@ -163,7 +46,8 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       network_(
           options.nodes + options.producers + 2 + GroupMemberCount(options),
           Rng::Stream(options.seed, "network"),
-          SeededNetworkConfig(options.seed)) {
+          SeededNetworkConfig(options.seed)),
+      healthy_network_(SeededNetworkConfig(options.seed)) {
   CHRONIK_CHECK(options.nodes >= 1 && options.nodes <= 9);
   CHRONIK_CHECK_GE(options.partitions, 1);
   CHRONIK_CHECK_LT(options.fault_phase, options.run_length);
@@ -223,7 +107,12 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;
   }
-  plan_ = MakeBrokerFaultPlan(options_);
+  plan_ = PlanOf(options_);
+  for (const BrokerFault& fault : plan_) {
+    CHRONIK_CHECK(fault.node >= 0 && fault.node < options.nodes &&
+                  fault.partition >= 0 && fault.partition < options.partitions)
+        << DescribeBrokerFault(fault);
+  }
   for (const BrokerFault& fault : plan_) {
     result_.fault_plan.push_back(DescribeBrokerFault(fault));
   }
@@ -246,138 +135,13 @@ void BrokerWorld::Fail(std::string failure) {
   finished_ = true;
 }
 
-// ---------------------------------------------------------------- faults
-
-int BrokerWorld::CrashTarget(const BrokerFault& fault) const {
-  int node_id = -1;
-  if (fault.kind == BrokerFaultKind::kCrashMetadataLeader) {
-    node_id = seen_controller_;
-  } else if (fault.kind == BrokerFaultKind::kCrashPartitionLeader) {
-    node_id = seen_leaders_[fault.partition];
-  }
-  return node_id >= 1 && node_id <= num_nodes() ? node_id - 1 : fault.node;
-}
-
-void BrokerWorld::StartFault(const BrokerFault& fault) {
-  if (finished_ || healed_) return;
-  Record(Trace::kWorld, "fault",
-         {static_cast<uint64_t>(fault.kind), static_cast<uint64_t>(fault.node),
-          static_cast<uint64_t>(fault.duration)},
-         [&] { return DescribeBrokerFault(fault); });
-  std::vector<int> others;
-  switch (fault.kind) {
-    case BrokerFaultKind::kCrashInFsync:
-      nodes_[fault.node].crash_in_fsync_restart = fault.duration;
-      return;
-    case BrokerFaultKind::kStop: {
-      const int target = fault.node;
-      StopNode(nodes_[target]);
-      scheduler_.After(fault.duration,
-                       [this, target] { StartNode(nodes_[target]); });
-      return;
-    }
-    case BrokerFaultKind::kPowerLoss:
-      for (BrokerNode& node : nodes_) {
-        CrashNode(node, "power_loss");
-        const int index = node.index;
-        // Each node comes back on its own time, within the fault's duration.
-        scheduler_.After(fault_rng_.Between(fault.duration / 4, fault.duration),
-                         [this, index] { StartNode(nodes_[index]); });
-      }
-      return;
-    case BrokerFaultKind::kCrash:
-    case BrokerFaultKind::kCrashMetadataLeader:
-    case BrokerFaultKind::kCrashPartitionLeader: {
-      const int target = CrashTarget(fault);
-      CrashNode(nodes_[target], FaultName(fault.kind));
-      scheduler_.After(fault.duration,
-                       [this, target] { StartNode(nodes_[target]); });
-      return;
-    }
-    case BrokerFaultKind::kIsolate:
-      network_.Isolate(fault.node);
-      break;
-    case BrokerFaultKind::kPartitionBroker:
-      for (int i = 0; i < num_nodes(); ++i) {
-        if (i != fault.node) others.push_back(i);
-      }
-      if (!others.empty()) network_.Partition({fault.node}, others);
-      break;
-    case BrokerFaultKind::kLoseResponses:
-      response_loss_ = fault.loss;
-      break;
-    case BrokerFaultKind::kClientPartition:
-      for (const SimClient& client : clients_) {
-        network_.BlockLink(client.endpoint, fault.node);
-        network_.BlockLink(fault.node, client.endpoint);
-      }
-      break;
-    case BrokerFaultKind::kClockJump:
-      nodes_[fault.node].clock.Jump(now(), fault.jump);
-      break;
-    case BrokerFaultKind::kClockDrift:
-      nodes_[fault.node].clock.SetDrift(now(), fault.drift_ppm);
-      nodes_[fault.node].tick_clock.SetDrift(now(), fault.drift_ppm);
-      break;
-    case BrokerFaultKind::kPause:
-      if (nodes_[fault.node].process.running()) {
-        nodes_[fault.node].process.Pause(now() + fault.duration);
-      }
-      break;
-    case BrokerFaultKind::kPortTaken:
-      TakePort(fault);
-      break;
-  }
-  scheduler_.After(fault.duration, [this] { EndFault(); });
-}
-
-void BrokerWorld::TakePort(const BrokerFault& fault) {
-  BrokerNode& node = nodes_[fault.node];
-  const std::vector<config::ListenerAddress> listeners =
-      config::ListenersOf(node.config, options_.broker_bugs);
-  const config::ListenerAddress& taken =
-      listeners[fault.listener % listeners.size()];
-  // The node goes down; another process binds its port before it restarts
-  // (halfway through the fault), so that start fails until the port is free.
-  CrashNode(node, "port_taken");
-  const uint16_t port = static_cast<uint16_t>(taken.port);
-  if (ports_.Bind(node.host, port, "squatter").ok()) {
-    squatted_ = std::make_pair(node.host, port);
-  }
-  const int index = node.index;
-  scheduler_.After(fault.duration / 2,
-                   [this, index] { StartNode(nodes_[index]); });
-}
-
-void BrokerWorld::FreeSquattedPort() {
-  if (!squatted_.has_value()) return;
-  ports_.Release(squatted_->first, squatted_->second, "squatter");
-  squatted_.reset();
-}
-
-void BrokerWorld::EndFault() {
-  if (finished_ || healed_) return;
-  Record(Trace::kWorld, "fault_end", {});
-  FreeSquattedPort();
-  network_.Heal();
-  response_loss_ = 0;
-  for (BrokerNode& node : nodes_) {
-    node.clock.SetDrift(now(), 0);
-    node.tick_clock.SetDrift(now(), 0);
-  }
-}
-
 void BrokerWorld::Heal() {
   if (finished_) return;
   healed_ = true;
   heal_time_ = now();
   Record(Trace::kWorld, "heal", {});
-  FreeSquattedPort();
-  network_.Heal();
-  response_loss_ = 0;
+  RestoreHealth();
   for (BrokerNode& node : nodes_) {
-    node.clock.SetDrift(now(), 0);
-    node.tick_clock.SetDrift(now(), 0);
     node.crash_in_fsync_restart = -1;
     StartNode(node);
   }

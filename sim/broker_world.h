@@ -1,7 +1,8 @@
 // The broker scenario's world (internal to sim/broker_scenario): real
 // broker::Broker nodes on SimDisks, simulated Kafka clients, faults and the
 // Kafka checker. broker_scenario.h says what a run does. Split by concern:
-//   broker_world.cc          construction, the run, faults, heal, liveness
+//   broker_world.cc          construction, the run, heal, liveness
+//   broker_world_faults.cc   what each fault kind does, and its end
 //   broker_world_nodes.cc    node lifecycle and driving the Broker (Process,
 //                            StepOutput, async fsyncs, ticks, peer messages,
 //                            client connections on the broker side)
@@ -26,6 +27,7 @@
 #include "broker/kafka/messages.h"
 #include "broker/replication/raft_host_observer.h"
 #include "broker/server/broker.h"
+#include "sim/broker_faults.h"
 #include "sim/broker_group_member.h"
 #include "sim/broker_scenario.h"
 #include "sim/clock.h"
@@ -45,42 +47,10 @@ namespace chronik::sim {
 inline constexpr int64_t kEpochMs = 1'700'000'000'000;
 inline constexpr char kTopic[] = "t";
 
-enum class BrokerFaultKind {
-  kCrash,                 // a random node
-  kCrashMetadataLeader,   // the metadata leader the clients last saw
-  kCrashPartitionLeader,  // the leader of `partition` the clients last saw
-  kIsolate,               // every link of a node, client links too
-  kPartitionBroker,       // one broker from the other brokers
-  kLoseResponses,         // client connections break after a response
-  kClientPartition,       // the clients cannot reach one broker
-  kClockJump,             // a node's clock jumps by `jump` (either sign)
-  kClockDrift,            // a node's clock runs `drift_ppm` fast or slow
-  kPause,                 // a node stalls (a long GC pause, SIGSTOP)
-  kCrashInFsync,          // a node dies while its next flush is being fsynced
-  kPowerLoss,             // every node dies at once; each restarts later
-  kStop,                  // clean stop (SIGTERM's drain), restart later
-  kPortTaken,  // another process takes one of a node's listener ports while
-               // the node restarts; it cannot bind until the port is free
-};
-inline constexpr int kBrokerFaultKinds = 14;
-
-struct BrokerFault {
-  BrokerFaultKind kind = BrokerFaultKind::kCrash;
-  Nanos start = 0;
-  Nanos duration = 0;  // crash: the restart delay
-  int node = 0;
-  int partition = 0;
-  double loss = 0;        // kLoseResponses
-  Nanos jump = 0;         // kClockJump
-  int64_t drift_ppm = 0;  // kClockDrift
-  int listener = 0;       // kPortTaken: index into config::ListenersOf
-};
-
-std::vector<BrokerFault> MakeBrokerFaultPlan(
-    const BrokerScenarioOptions& options);
-std::string DescribeBrokerFault(const BrokerFault& fault);
-
 class BrokerWorld;
+
+// The options of every node's SimDisk while it is healthy.
+SimDiskOptions BrokerDiskOptions();
 
 // The node's env::Clock (its NodeClock in epoch milliseconds) and
 // env::LogSink (log lines become trace events).
@@ -138,6 +108,8 @@ struct BrokerNode {
   int busy_steps = 0;
   Nanos next_tick_local = 0;
   Nanos crash_in_fsync_restart = -1;  // armed: the restart delay, else -1
+  Nanos slow_fsync_max = 0;           // kSlowFsync: fsync latency bound
+  bool disk_faulty = false;           // kDiskErrors or kDiskFull is on its disk
 };
 
 enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember };
@@ -317,12 +289,27 @@ class BrokerWorld {
   void CheckGroupAnomaly();
   std::string GroupLivenessProblem() const;
 
-  // Faults and phases (broker_world.cc).
+  // Faults (broker_world_faults.cc).
   void StartFault(const BrokerFault& fault);
+  // A fault that takes a node down (IsBrokerRestartFault) and restarts it.
+  void StartRestartFault(const BrokerFault& fault);
+  // False when `fault` is not a network fault.
+  bool StartNetworkFault(const BrokerFault& fault);
+  // A fault on the link between fault.node and the broker `other`.
+  void CutBrokerLink(const BrokerFault& fault, int other);
+  void StartNodeFault(const BrokerFault& fault);
   int CrashTarget(const BrokerFault& fault) const;
   void TakePort(const BrokerFault& fault);
   void FreeSquattedPort();
+  // Ends every fault's effect (network, clocks' drift, disks, ports).
+  void RestoreHealth();
   void EndFault();
+  // After a step: a node whose storage failed (Broker::StorageFailure) exits
+  // like the production driver and is restarted by its supervisor; a failure
+  // on a healthy disk fails the run. True when the node is down.
+  bool StopIfStorageFailed(BrokerNode& node);
+
+  // Phases (broker_world.cc).
   void Heal();
   void StopProducers();
   void CheckLiveness();
@@ -339,6 +326,7 @@ class BrokerWorld {
   Rng disk_rng_;
   Rng group_rng_;  // the group members' plan and jitter
   Network network_;
+  NetworkConfig healthy_network_;  // what faults on the network go back to
   std::vector<BrokerNode> nodes_;  // sized once
   std::vector<SimClient> clients_;
   std::vector<BrokerFault> plan_;

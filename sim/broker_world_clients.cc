@@ -73,7 +73,8 @@ void BrokerWorld::SendFrame(SimClient& client, int node_id, std::string frame) {
            {static_cast<uint64_t>(client.index), static_cast<uint64_t>(node),
             client.connection});
   }
-  const Network::Delays delays = network_.Route(client.endpoint, node, now());
+  const Network::Delays delays =
+      network_.RouteStream(client.endpoint, node, now());
   if (delays.empty()) return;  // blocked: the request times out
   const int index = client.index;
   const env::ConnectionId connection = client.connection;
@@ -90,7 +91,8 @@ void BrokerWorld::CloseClientConnection(SimClient& client) {
   const env::ConnectionId connection = client.connection;
   client.connection = 0;
   client.connection_node = -1;
-  const Network::Delays delays = network_.Route(client.endpoint, node, now());
+  const Network::Delays delays =
+      network_.RouteStream(client.endpoint, node, now());
   const Nanos delay = delays.empty() ? kMillisecond : delays.front();
   scheduler_.After(
       delay, [this, node, connection] { CloseAtBroker(node, connection); });

@@ -153,6 +153,12 @@ void BrokerWorld::StartNode(BrokerNode& node) {
   Record(node.index, "start", {node.process.incarnation(), started.ok()},
          [&] { return started.ToString(); });
   if (!started.ok()) {
+    if (node.disk_faulty) {  // the supervisor tries again
+      node.start_error = started.ToString();
+      CrashNode(node, node.start_error);
+      RetryStartLater(node);
+      return;
+    }
     Fail(absl::StrCat("n", node.index + 1,
                       " cannot start from its disk: ", started.ToString()));
     return;
@@ -259,7 +265,10 @@ void BrokerWorld::Step(BrokerNode& node, uint64_t incarnation) {
   }
   node.process_scheduled = false;
   CarryOut(node, node.broker->Process());
-  if (!node.process.Current(incarnation) || !node.broker->HasWork()) return;
+  if (!node.process.Current(incarnation) || StopIfStorageFailed(node) ||
+      !node.broker->HasWork()) {
+    return;
+  }
   // Work queued behind a flush in flight resumes when its fsyncs finish.
   if (node.syncing.has_value()) return;
   if (node.busy_since != now()) {
@@ -338,9 +347,13 @@ void BrokerWorld::StartSync(BrokerNode& node, env::SyncRequest request) {
       scheduler_.After(restart, [this, index] { StartNode(nodes_[index]); });
     });
   }
-  scheduler_.After(
-      disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond),
-      [this, index, incarnation] { FinishSync(nodes_[index], incarnation); });
+  const Nanos latency =
+      node.slow_fsync_max > 0
+          ? disk_rng_.Between(3 * kMillisecond, node.slow_fsync_max)
+          : disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond);
+  scheduler_.After(latency, [this, index, incarnation] {
+    FinishSync(nodes_[index], incarnation);
+  });
 }
 
 void BrokerWorld::FinishSync(BrokerNode& node, uint64_t incarnation) {
@@ -425,7 +438,7 @@ void BrokerWorld::ArriveAtBroker(int node_index, int client,
   if (it == node.connections.end()) {
     // Refused (the node is down) or reset (it restarted since).
     const Network::Delays back =
-        network_.Route(node_index, clients_[client].endpoint, now());
+        network_.RouteStream(node_index, clients_[client].endpoint, now());
     const Nanos delay = back.empty() ? kMillisecond : back.front();
     scheduler_.After(delay, [this, client, connection] {
       OnClientClosed(client, connection);
@@ -455,7 +468,7 @@ void BrokerWorld::SendToClient(BrokerNode& node, int client,
                                env::ConnectionId connection, std::string bytes,
                                bool close) {
   const Network::Delays delays =
-      network_.Route(node.index, clients_[client].endpoint, now());
+      network_.RouteStream(node.index, clients_[client].endpoint, now());
   if (delays.empty()) return;  // blocked: the client times out
   if (close) {
     scheduler_.After(delays.front(), [this, client, connection] {

@@ -56,6 +56,17 @@ Network::Delays Network::Route(int from, int to, Nanos now) {
   return delays;
 }
 
+Network::Delays Network::RouteStream(int from, int to, Nanos now) {
+  const size_t link = Index(from, to);
+  Delays delays;
+  if (blocked_[link]) return delays;
+  const Nanos arrival = std::max(
+      std::max(now, clogged_until_[link]) + Latency(), last_arrival_[link]);
+  last_arrival_[link] = arrival;
+  delays.push_back(arrival - now);
+  return delays;
+}
+
 void Network::Partition(const std::vector<int>& side_a,
                         const std::vector<int>& side_b) {
   for (int a : side_a) {

@@ -53,6 +53,10 @@ class Network {
   // Delays after `now` at which one message sent from `from` to `to` arrives
   // (empty when it is lost). Consumes randomness from the network stream.
   Delays Route(int from, int to, Nanos now);
+  // Route for a stream connection (a Kafka client's TCP connection): FIFO,
+  // never lost, duplicated or reordered by the loss/duplication/reorder
+  // settings (TCP hides those); blocks and clogs apply as in Route.
+  Delays RouteStream(int from, int to, Nanos now);
 
   // Blocks both directions between every node of `side_a` and every node of
   // `side_b`.

@@ -54,6 +54,25 @@ TEST(NetworkTest, LossAndDuplication) {
   EXPECT_EQ(dup.Route(0, 1, 0).size(), 2u);
 }
 
+TEST(NetworkTest, StreamsAreNeverLostDuplicatedOrReordered) {
+  NetworkConfig config;
+  config.loss_probability = 1.0;
+  config.duplicate_probability = 1.0;
+  config.reorder = true;
+  Network net = MakeNetwork(config);
+  Nanos last_arrival = 0;
+  for (Nanos now = 0; now < 100 * kMillisecond; now += 10 * kMicrosecond) {
+    auto delays = net.RouteStream(0, 1, now);
+    ASSERT_EQ(delays.size(), 1u);
+    EXPECT_GE(now + delays[0], last_arrival);
+    last_arrival = now + delays[0];
+  }
+  net.Clog(0, 1, kSecond);
+  EXPECT_GE(net.RouteStream(0, 1, 0)[0], kSecond);
+  net.BlockLink(0, 1);
+  EXPECT_TRUE(net.RouteStream(0, 1, 0).empty());
+}
+
 TEST(NetworkTest, PartitionsAreSymmetricAndHeal) {
   Network net = MakeNetwork();
   net.Partition({0}, {1, 2});

@@ -15,9 +15,10 @@ namespace {
 // Faults aimed at one node that show on its lane (the rest show on the
 // world's lane only; crashes show as the node's down intervals).
 bool NodeLaneFault(std::string_view kind) {
-  static constexpr std::array<std::string_view, 7> kKinds = {
+  static constexpr std::array<std::string_view, 12> kKinds = {
       "pause",      "isolate",     "partition_broker", "client_partition",
-      "clock_jump", "clock_drift", "port_taken"};
+      "clock_jump", "clock_drift", "port_taken",       "one_way_partition",
+      "clog",       "disk_errors", "disk_full",        "slow_fsync"};
   return std::find(kKinds.begin(), kKinds.end(), kind) != kKinds.end();
 }
 

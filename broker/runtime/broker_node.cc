@@ -42,6 +42,9 @@ class BrokerNode final : public Node {
     return broker_.StoreStats();
   }
   bool HasFlushInFlight() const override { return broker_.HasFlushInFlight(); }
+  absl::Status StorageFailure() const override {
+    return broker_.StorageFailure();
+  }
 
  private:
   broker::Broker broker_;

@@ -50,6 +50,9 @@ class Node {
   virtual storage::StoreStats StoreStats() const { return {}; }
   // A storage flush is waiting for its fsyncs (see Broker).
   virtual bool HasFlushInFlight() const { return false; }
+  // Not OK once storage failed (see Broker::StorageFailure): the Server then
+  // exits at once with kStorageFailureExitCode.
+  virtual absl::Status StorageFailure() const { return absl::OkStatus(); }
 };
 
 // Everything a node is built from. The pointers in `env` are owned by the

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -403,6 +404,15 @@ void Server::Shutdown() {
 
 void Server::RunStep() {
   ApplyOutput(node_->Process());
+  if (absl::Status failure = node_->StorageFailure(); !failure.ok()) {
+    // No drain: the data directory can no longer be trusted (a failed fsync
+    // may have dropped writes the page cache still shows). Nothing was
+    // acknowledged before its fsync succeeded; a restart recovers from what
+    // is durable.
+    LogError(absl::StrCat("stopping at once: ", failure.ToString(),
+                          "; restart the node once the disk is healthy"));
+    std::_Exit(kStorageFailureExitCode);
+  }
   if (node_->HasWork()) ScheduleProcess();
 }
 

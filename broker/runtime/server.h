@@ -70,6 +70,10 @@ struct ServerOptions {
 // Concurrent fsyncs of one storage flush.
 inline constexpr int kMaxConcurrentFsyncs = 8;
 
+// The process's exit status when a storage error stopped it (EX_IOERR from
+// sysexits.h): a supervisor can tell it from a crash and from a clean stop.
+inline constexpr int kStorageFailureExitCode = 74;
+
 class Server {
  public:
   static absl::StatusOr<std::unique_ptr<Server>> Create(

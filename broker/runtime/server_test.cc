@@ -75,6 +75,7 @@ class FakeNode final : public Node {
     return out;
   }
   bool IsReady() const override { return ready.load(); }
+  absl::Status StorageFailure() const override { return storage_failure; }
   broker::BrokerMetrics Metrics() const override {
     broker::BrokerMetrics metrics;
     metrics.partitions = 7;
@@ -87,6 +88,7 @@ class FakeNode final : public Node {
   std::atomic<int> closed{0};
   std::atomic<int> processed{0};
   std::atomic<int> ticks{0};
+  absl::Status storage_failure;
 
  private:
   env::StepOutput pending_;
@@ -325,6 +327,39 @@ TEST_F(ServerTest, DescribeNamesVersionListenersAndDataDir) {
                               std::to_string(server_->http_port())));
   EXPECT_THAT(line, HasSubstr("data_dir=/"));
   EXPECT_THAT(line, HasSubstr("standalone"));
+}
+
+// A storage error that failed a node's Raft group stops the process at once
+// (no drain: what it wrote can no longer be trusted) with EX_IOERR and a line
+// naming the error, so a supervisor restarts it from what is durable.
+TEST(ServerDeathTest, StorageFailureExitsAtOnceWithIoErrorStatus) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  ServerOptions options;
+  options.config.kafka_port = 0;
+  options.config.http_port = 0;
+  options.config.data_dir = TempDir() + "/data";
+  options.handle_signals = false;
+  options.tick_interval_ms = 10;
+  EXPECT_EXIT(
+      {
+        auto server = Server::Create(options, [](const NodeEnvironment& env) {
+          auto node = std::make_unique<FakeNode>(env);
+          node->storage_failure =
+              absl::DataLossError("EIO: fsync of segment 7 failed");
+          return absl::StatusOr<std::unique_ptr<Node>>(std::move(node));
+        });
+        if (!server.ok()) std::exit(2);
+        const int port = (*server)->kafka_port();
+        std::thread client([port] {
+          const int fd = Connect(port);
+          if (fd >= 0 && write(fd, "x\n", 2) != 2) close(fd);
+        });
+        client.detach();
+        (void)(*server)->Run();
+        std::exit(3);  // Run returned: the failure did not stop the process
+      },
+      ::testing::ExitedWithCode(kStorageFailureExitCode),
+      "stopping at once: .*EIO: fsync of segment 7 failed");
 }
 
 }  // namespace

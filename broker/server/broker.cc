@@ -63,6 +63,18 @@ class Broker::Impl : public replication::GroupApplier {
   bool HasFlushInFlight() const {
     return host_ != nullptr && host_->flush_in_flight();
   }
+  absl::Status StorageFailure() const {
+    if (partitions_ != nullptr && !partitions_->storage_failure().ok()) {
+      return partitions_->storage_failure();
+    }
+    if (host_ == nullptr || host_->failed_groups().empty()) {
+      return absl::OkStatus();
+    }
+    const auto& [group_id, status] = *host_->failed_groups().begin();
+    return absl::Status(status.code(),
+                        absl::StrCat("storage failed in Raft group ", group_id,
+                                     ": ", status.message()));
+  }
 
   // GroupApplier.
   void Apply(replication::GroupId group_id, const raft::Entry& entry) override;
@@ -269,5 +281,6 @@ const storage::StoreStats& Broker::StoreStats() const {
   return impl_->StoreStats();
 }
 bool Broker::HasFlushInFlight() const { return impl_->HasFlushInFlight(); }
+absl::Status Broker::StorageFailure() const { return impl_->StorageFailure(); }
 
 }  // namespace chronik::broker

@@ -107,6 +107,13 @@ class Broker {
   // Async mode: a storage flush is waiting for its fsyncs; a driver shutting
   // down lets it finish (OnSyncDone) and processes until this is false.
   bool HasFlushInFlight() const;
+  // Not OK once a storage error (EIO, ENOSPC, a failed fsync) has failed one
+  // of the node's Raft groups: what it wrote can no longer be trusted, so the
+  // driver must stop the node without a drain and let it restart from its
+  // durable state (as Kafka halts a broker whose only log directory failed).
+  // Acknowledged writes are safe: nothing is acknowledged before its fsync
+  // succeeded.
+  absl::Status StorageFailure() const;
 
  private:
   class Impl;

@@ -81,10 +81,13 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
   absl::Status status =
       host_->AddGroup(replication::GroupSpec{group_id, voters, true, applier_});
   if (!status.ok()) {
-    log_->Log(
-        env::LogLevel::kError,
-        absl::StrCat("partition ", topic.name(), "-", partition.partition(),
-                     " (group ", group_id, "): ", status.message()));
+    const std::string what = absl::StrCat(
+        "opening partition ", topic.name(), "-", partition.partition(),
+        " (group ", group_id, "): ", status.message());
+    log_->Log(env::LogLevel::kError, what);
+    if (storage_failure_.ok()) {
+      storage_failure_ = absl::Status(status.code(), what);
+    }
     partitions_.erase(group_id);
     return;
   }

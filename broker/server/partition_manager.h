@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "broker/env/env.h"
 #include "broker/metadata/metadata_state.h"
 #include "broker/replication/raft_host.h"
@@ -41,6 +42,10 @@ class PartitionManager {
   void MarkDirty() { dirty_ = true; }
   bool dirty() const { return dirty_; }
   void Reconcile(const metadata::MetadataState& state);
+  // Not OK once a replica's log could not be opened (AddGroup failed: a
+  // storage error). The node must stop (Broker::StorageFailure): running on
+  // without the replica would leave the partition short of it for good.
+  const absl::Status& storage_failure() const { return storage_failure_; }
 
   // Committed entries and leadership of partition groups.
   void Apply(replication::GroupId group_id, const raft::Entry& entry);
@@ -93,6 +98,7 @@ class PartitionManager {
   replication::GroupApplier* const applier_;
   std::map<uint64_t, std::unique_ptr<PartitionReplica>> partitions_;  // group
   bool dirty_ = true;
+  absl::Status storage_failure_;  // the first AddGroup failure
   bool changed_ = false;  // a partition applied entries since TakeChanged
   // Partition group -> when its leader report may be sent again.
   std::map<uint64_t, int64_t> next_report_ms_;

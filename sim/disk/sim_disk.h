@@ -102,6 +102,8 @@ class SimDisk final : public env::Disk {
                            uint8_t mask);
 
   void set_options(const SimDiskOptions& options) { options_ = options; }
+  // Bytes held by files now (what capacity_bytes bounds).
+  uint64_t live_bytes() const { return live_bytes_; }
   const SimDiskOptions& options() const { return options_; }
   const SimDiskStats& stats() const { return stats_; }
 
