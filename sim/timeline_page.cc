@@ -209,6 +209,12 @@ function legend() {
   for (const k of ["pause", "isolate", "partition_broker", "clock_jump"]) {
     add(FAULT[k], k);
   }
+  const marks = document.createElement("div");
+  marks.textContent = "marks: \u2715 crash, \u25b2 start, \u25a0 clean " +
+    "stop; client lanes: a bar per request from send to answer (red " +
+    "outline: timed out or disconnected), green tick: produce acknowledged, " +
+    "red tick: retry, diamond: group or world event (hover for details)";
+  l.appendChild(marks);
 }
 
 document.getElementById("title").textContent = M.title;

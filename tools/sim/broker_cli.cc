@@ -12,7 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "sim/timeline.h"
+#include "tools/sim/broker_shrink.h"
 
 namespace chronik::sim::cli {
 namespace {
@@ -24,11 +26,9 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 std::string Replay(const BrokerScenarioOptions& options, uint64_t seed,
                    const std::string& bug) {
-  std::string command =
-      "bazel run -c opt //tools:sim -- --scenario=broker --seed=" +
-      std::to_string(seed) + " --nodes=" + std::to_string(options.nodes);
-  if (!bug.empty()) command += " --bug=" + bug;
-  return command;
+  BrokerScenarioOptions replayed = options;
+  replayed.seed = seed;
+  return BrokerReplayCommand(replayed, bug, nullptr);
 }
 
 // Writes the page; false (after saying why) when the file cannot be written.
@@ -100,6 +100,34 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
     if (!WriteTimeline(timeline, recorder->Html(info))) return 2;
   }
   return result.passed ? 0 : 1;
+}
+
+int ShrinkBrokerSeed(const BrokerScenarioOptions& options,
+                     const std::string& bug) {
+  BrokerShrinkResult shrunk =
+      ShrinkBrokerRun(options, [](const std::string& line) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+      });
+  if (!shrunk.failed) {
+    std::printf("seed %llu passes: nothing to shrink\n",
+                static_cast<unsigned long long>(options.seed));
+    return 0;
+  }
+  auto shape = [](const BrokerRunShape& s) {
+    return absl::StrCat(s.plan.size(), " faults, ", s.producers, " producers, ",
+                        s.group_members, " group members, ", s.partitions,
+                        " partitions");
+  };
+  std::printf("original: %s: %s\n", shape(shrunk.original).c_str(),
+              shrunk.original_failure.c_str());
+  std::printf("shrunk to %s after %d runs: %s\n", shape(shrunk.reduced).c_str(),
+              shrunk.runs, shrunk.failure.c_str());
+  for (const BrokerFault& fault : shrunk.reduced.plan) {
+    std::printf("  %s\n", DescribeBrokerFault(fault).c_str());
+  }
+  std::printf("replay: %s\n",
+              BrokerReplayCommand(options, bug, &shrunk.reduced).c_str());
+  return 1;
 }
 
 int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
