@@ -80,6 +80,9 @@ struct BrokerScenarioOptions {
   env::BrokerBugs broker_bugs;
   // Readable trace (does not change the hash).
   Trace::Printer printer;
+  // Every trace event as data, e.g. for sim/timeline.h (does not change the
+  // hash).
+  Trace::Listener listener;
 };
 
 struct BrokerScenarioResult {
@@ -102,6 +105,10 @@ struct BrokerScenarioResult {
   uint64_t group_joins = 0;    // successful JoinGroups (rebalances joined)
   Nanos live_after_heal = -1;  // every partition acknowledged a new write
 };
+
+// The number of consumer-group members a run with `options` has
+// (options.group_members, or the seed's draw when it is -1).
+int BrokerGroupMembers(const BrokerScenarioOptions& options);
 
 // The readable fault plan of a run with `options` (printed before it runs).
 std::vector<std::string> PlanBrokerFaults(const BrokerScenarioOptions& options);

@@ -52,6 +52,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   CHRONIK_CHECK_GE(options.partitions, 1);
   CHRONIK_CHECK_LT(options.fault_phase, options.run_length);
   if (options_.printer) trace_.set_printer(options_.printer);
+  if (options_.listener) trace_.set_listener(options_.listener);
   Rng clock_rng = Rng::Stream(options.seed, "clocks");
   nodes_.resize(options.nodes);
   for (int i = 0; i < options.nodes; ++i) {
@@ -121,7 +122,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
 void BrokerWorld::Record(int node, std::string_view kind,
                          std::initializer_list<uint64_t> args,
                          const std::function<std::string()>& detail) {
-  if (!trace_.printing() || !detail) {
+  if (!trace_.wants_detail() || !detail) {
     trace_.Record(now(), node, kind, args);
     return;
   }

@@ -34,11 +34,18 @@ void BrokerWorld::Call(SimClient& client, int node_id, int16_t version,
                         ": ", decoded.ToString()));
       return;
     }
+    Record(Trace::kWorld, "response",
+           {static_cast<uint64_t>(index), static_cast<uint64_t>(correlation)});
     done(clients_[index], response);
   };
   const std::string frame =
       kafka::EncodeRequestFrame(version, pending.correlation,
                                 std::string(absl::StrCat("c", index)), request);
+  Record(Trace::kWorld, "request",
+         {static_cast<uint64_t>(index), static_cast<uint64_t>(Request::kApiKey),
+          static_cast<uint64_t>(node_id),
+          static_cast<uint64_t>(pending.correlation)},
+         [] { return std::string(Request::kName); });
   client.pending = std::move(pending);
   const uint64_t attempt = client.attempt;
   scheduler_.After(timeout, [this, index, attempt] {

@@ -32,7 +32,8 @@ int BrokerWorld::CrashTarget(const BrokerFault& fault) const {
 void BrokerWorld::StartFault(const BrokerFault& fault) {
   if (finished_ || healed_) return;
   Record(Trace::kWorld, "fault",
-         {static_cast<uint64_t>(fault.kind), static_cast<uint64_t>(fault.node)},
+         {static_cast<uint64_t>(fault.kind), static_cast<uint64_t>(fault.node),
+          static_cast<uint64_t>(fault.duration)},
          [&] { return DescribeBrokerFault(fault); });
   if (IsBrokerRestartFault(fault.kind)) {
     StartRestartFault(fault);

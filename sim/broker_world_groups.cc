@@ -79,10 +79,14 @@ const char* PhaseName(GroupPhase phase) {
 
 }  // namespace
 
-int BrokerWorld::GroupMemberCount(const BrokerScenarioOptions& options) {
+int BrokerGroupMembers(const BrokerScenarioOptions& options) {
   if (options.group_members >= 0) return options.group_members;
   return 2 +
          static_cast<int>(Rng::Stream(options.seed, "groups/count").Below(2));
+}
+
+int BrokerWorld::GroupMemberCount(const BrokerScenarioOptions& options) {
+  return BrokerGroupMembers(options);
 }
 
 void BrokerWorld::PlanGroupMembers() {

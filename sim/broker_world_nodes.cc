@@ -38,7 +38,12 @@ void NodeEnv::Log(env::LogLevel level, absl::string_view line) {
 
 void NodeRaftObserver::OnRoleChange(replication::GroupId group_id,
                                     const replication::RoleState& role) {
-  if (role.is_leader) world_->OnLeader(node_, group_id, role.term);
+  if (role.is_leader) {
+    world_->OnLeader(node_, group_id, role.term);
+  } else {
+    // Follower of a known leader, or no leader known (a candidate).
+    world_->Record(node_, "role", {group_id, role.term, role.leader});
+  }
 }
 
 void BrokerWorld::OnLeader(int node, uint64_t group, raft::Term term) {

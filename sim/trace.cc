@@ -50,6 +50,7 @@ void Trace::Record(Nanos time, int node, std::string_view kind,
     if (!detail.empty()) absl::StrAppend(&line, "  | ", std::string(detail));
     printer_(line);
   }
+  if (listener_) listener_(Event{time, node, kind, args, detail});
   if ((stop_number_ != 0 && events_ == stop_number_) ||
       (!stop_kind_.empty() && kind == stop_kind_)) {
     stop_requested_ = true;

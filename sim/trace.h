@@ -8,7 +8,10 @@
 // with the same seed and code give the same hash; any divergence in timing,
 // ordering or content changes it. The readable detail text passed with an event
 // is printed when a printer is set but never hashed, so tracing a run does not
-// change its hash.
+// change its hash. A listener, when set, receives every recorded event as
+// data (time, node, kind, arguments, detail) after it is folded; it only
+// observes, so it does not change the hash either (sim/timeline.h builds a
+// page from them).
 //
 // Not thread-safe; owned by the run.
 #ifndef CHRONIK_SIM_TRACE_H_
@@ -31,6 +34,16 @@ class Trace {
 
   using Printer = std::function<void(std::string_view line)>;
 
+  // One recorded event as data; the views are valid during the call only.
+  struct Event {
+    Nanos time = 0;
+    int node = kWorld;
+    std::string_view kind;
+    std::initializer_list<uint64_t> args;
+    std::string_view detail;
+  };
+  using Listener = std::function<void(const Event& event)>;
+
   // Folds one event into the hash; prints it (with `detail`) when printing.
   void Record(Nanos time, int node, std::string_view kind,
               std::initializer_list<uint64_t> args = {},
@@ -40,6 +53,11 @@ class Trace {
   // detail").
   void set_printer(Printer printer) { printer_ = std::move(printer); }
   bool printing() const { return static_cast<bool>(printer_); }
+  // Sets the receiver of every event as data (the hash does not change).
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
+  // True when a printer or a listener wants the events' detail text (which
+  // recorders may skip building otherwise).
+  bool wants_detail() const { return printer_ || listener_; }
 
   // Stops the run at the first event whose kind is `kind` or whose number
   // (1-based) equals `number` (0 = never); see stop_requested(). Events
@@ -64,6 +82,7 @@ class Trace {
   uint64_t hash_ = 0xcbf29ce484222325ULL;
   uint64_t events_ = 0;
   Printer printer_;
+  Listener listener_;
   std::string stop_kind_;
   uint64_t stop_number_ = 0;
   bool stop_requested_ = false;

@@ -49,4 +49,15 @@ replay=$(sed -n 's/^replay: bazel run -c opt \/\/tools:sim -- //p' <<<"$out")
 [[ -n "$replay" ]] || fail "shrink printed no replay command: $out"
 eval "again=\$(\"\$SIM\" $replay)"
 [[ "$again" == *"verdict: FAIL"* ]] || fail "the shrunk replay does not fail: $again"
+
+# The broker scenario's --schedule and workload flags.
+expect_error "unknown broker fault kind" --scenario=broker --seed=1 --schedule=meteor@1:1:0:1:0
+expect_error "not in 1..3" --scenario=broker --seed=1 --schedule=pause@1000:7:0:1000:0
+expect_error "after the fault phase" --scenario=broker --seed=1 --schedule=pause@30000000:1:0:1000:0
+expect_error "--producers" --scenario=broker --seed=1 --producers=0
+expect_error "one --seed" --scenario=broker --seeds=1..2 --shrink
+out=$("$SIM" --scenario=broker --seed=1 --schedule='pause@2000000:2:0:500000:0' \
+  --producers=1 --group_members=0 --partitions=1) || fail "broker --schedule run failed: $out"
+[[ "$out" == *"fault plan (1):"*"2.000000s pause n2, for 0.500000s"* ]] ||
+  fail "the broker run does not follow --schedule: $out"
 echo PASS

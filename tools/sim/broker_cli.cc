@@ -4,11 +4,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "sim/timeline.h"
+#include "tools/sim/broker_shrink.h"
 
 namespace chronik::sim::cli {
 namespace {
@@ -20,17 +26,35 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 std::string Replay(const BrokerScenarioOptions& options, uint64_t seed,
                    const std::string& bug) {
-  std::string command =
-      "bazel run -c opt //tools:sim -- --scenario=broker --seed=" +
-      std::to_string(seed) + " --nodes=" + std::to_string(options.nodes);
-  if (!bug.empty()) command += " --bug=" + bug;
-  return command;
+  BrokerScenarioOptions replayed = options;
+  replayed.seed = seed;
+  return BrokerReplayCommand(replayed, bug, nullptr);
+}
+
+// Writes the page; false (after saying why) when the file cannot be written.
+bool WriteTimeline(const std::string& path, const std::string& html) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << html;
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "sim: cannot write the timeline to %s\n",
+                 path.c_str());
+    return false;
+  }
+  std::printf("timeline: %s (%zu bytes)\n", path.c_str(), html.size());
+  return true;
 }
 
 }  // namespace
 
-int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace) {
+int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
+                  const std::string& timeline, const std::string& bug) {
   BrokerScenarioOptions options = base;
+  std::optional<TimelineRecorder> recorder;
+  if (!timeline.empty()) {
+    recorder.emplace(options.nodes);
+    options.listener = recorder->Listener();
+  }
   std::printf("chronik sim: scenario=broker seed=%llu nodes=%d%s\n",
               static_cast<unsigned long long>(options.seed), options.nodes,
               options.bug_no_idempotence ? " bug=no_idempotence" : "");
@@ -66,7 +90,44 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace) {
               FormatTime(result.simulated).c_str(), wall);
   std::printf("trace_hash=%016llx\n",
               static_cast<unsigned long long>(result.trace_hash));
+  if (recorder.has_value()) {
+    TimelineInfo info;
+    info.title = Replay(options, options.seed, bug);
+    info.passed = result.passed;
+    info.failure = result.failure;
+    info.end = result.simulated;
+    info.fault_plan = result.fault_plan;
+    if (!WriteTimeline(timeline, recorder->Html(info))) return 2;
+  }
   return result.passed ? 0 : 1;
+}
+
+int ShrinkBrokerSeed(const BrokerScenarioOptions& options,
+                     const std::string& bug) {
+  BrokerShrinkResult shrunk =
+      ShrinkBrokerRun(options, [](const std::string& line) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+      });
+  if (!shrunk.failed) {
+    std::printf("seed %llu passes: nothing to shrink\n",
+                static_cast<unsigned long long>(options.seed));
+    return 0;
+  }
+  auto shape = [](const BrokerRunShape& s) {
+    return absl::StrCat(s.plan.size(), " faults, ", s.producers, " producers, ",
+                        s.group_members, " group members, ", s.partitions,
+                        " partitions");
+  };
+  std::printf("original: %s: %s\n", shape(shrunk.original).c_str(),
+              shrunk.original_failure.c_str());
+  std::printf("shrunk to %s after %d runs: %s\n", shape(shrunk.reduced).c_str(),
+              shrunk.runs, shrunk.failure.c_str());
+  for (const BrokerFault& fault : shrunk.reduced.plan) {
+    std::printf("  %s\n", DescribeBrokerFault(fault).c_str());
+  }
+  std::printf("replay: %s\n",
+              BrokerReplayCommand(options, bug, &shrunk.reduced).c_str());
+  return 1;
 }
 
 int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,

@@ -38,6 +38,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "sim/broker_bugs.h"
+#include "sim/broker_faults.h"
 #include "tools/sim/broker_cli.h"
 #include "tools/sim/sim_cli.h"
 
@@ -51,8 +52,8 @@ ABSL_FLAG(
     "inject bugs into the Raft core (comma-separated): " CHRONIK_SIM_BUGS);
 ABSL_FLAG(bool, faults, true, "swarm-chosen faults (false: a fault-free run)");
 ABSL_FLAG(std::string, schedule, "",
-          "replace the seed's fault schedule (as printed by --shrink); "
-          "'none' for no faults");
+          "replace the seed's fault schedule (as printed by --shrink; "
+          "each scenario has its own form); 'none' for no faults");
 ABSL_FLAG(int64_t, max_ops, -1, "cap on client operations (-1: none)");
 ABSL_FLAG(int, clients, 3,
           "client processes writing and reading (0: an idle cluster)");
@@ -69,7 +70,16 @@ ABSL_FLAG(std::string, until, "",
           "with --trace: stop at the first event of this kind, or at this "
           "event number");
 ABSL_FLAG(bool, shrink, false,
-          "shrink a failing seed's fault schedule and workload");
+          "shrink a failing seed's fault schedule and workload (both "
+          "scenarios)");
+ABSL_FLAG(int, producers, 2, "--scenario=broker: producers");
+ABSL_FLAG(int, partitions, 3, "--scenario=broker: partitions of topic t");
+ABSL_FLAG(int, group_members, -1,
+          "--scenario=broker: consumer-group members (-1: drawn per seed, "
+          "0: no group)");
+ABSL_FLAG(std::string, timeline, "",
+          "--scenario=broker, one --seed: write the run's timeline, one "
+          "self-contained HTML page, to this file");
 ABSL_FLAG(std::string, commit, "",
           "code commit to print in the header (default: the stamped one)");
 
@@ -204,10 +214,42 @@ int RunShrink(const CliOptions& cli, uint64_t seed) {
   return 1;
 }
 
+// The broker scenario's workload flags and --schedule, into `options`; an
+// error message, or "".
+std::string BrokerWorkload(BrokerScenarioOptions* options) {
+  options->producers = absl::GetFlag(FLAGS_producers);
+  options->partitions = absl::GetFlag(FLAGS_partitions);
+  options->group_members = absl::GetFlag(FLAGS_group_members);
+  if (options->producers < 1 || options->producers > 16) {
+    return "--producers must be in 1..16";
+  }
+  if (options->partitions < 1 || options->partitions > 64) {
+    return "--partitions must be in 1..64";
+  }
+  if (options->group_members < -1 || options->group_members > 16) {
+    return "--group_members must be in -1..16";
+  }
+  const std::string schedule = absl::GetFlag(FLAGS_schedule);
+  if (schedule.empty()) return "";
+  absl::StatusOr<std::vector<BrokerFault>> plan =
+      ParseBrokerFaultPlan(schedule, options->nodes, options->partitions);
+  if (!plan.ok()) {
+    return absl::StrCat("--schedule: ", plan.status().message());
+  }
+  for (const BrokerFault& fault : *plan) {
+    if (fault.start >= options->fault_phase) {
+      return absl::StrCat("--schedule: ", DescribeBrokerFault(fault),
+                          " starts after the fault phase");
+    }
+  }
+  options->fault_plan = *std::move(plan);
+  return "";
+}
+
 // --scenario=broker (tools/sim/broker_cli.h): --seed or --seeds, --nodes,
-// --jobs, --trace, --bug=NAME (sim/broker_bugs.h or a Raft bug), --faults,
-// --seconds,
-// --fault_seconds.
+// --jobs, --trace, --timeline, --shrink, --schedule, --bug=NAME
+// (sim/broker_bugs.h or a Raft bug), --faults, --seconds, --fault_seconds,
+// --producers, --partitions, --group_members.
 int BrokerMain() {
   BrokerScenarioOptions options;
   options.nodes = absl::GetFlag(FLAGS_nodes);
@@ -225,6 +267,9 @@ int BrokerMain() {
   if (options.fault_phase >= options.run_length) {
     return Fail("--fault_seconds must be below --seconds");
   }
+  if (const std::string error = BrokerWorkload(&options); !error.empty()) {
+    return Fail(error);
+  }
   const std::string bug = absl::GetFlag(FLAGS_bug);
   if (const std::string raft_bugs = TakeBrokerBugs(bug, &options);
       !raft_bugs.empty()) {
@@ -238,6 +283,9 @@ int BrokerMain() {
     return Fail("give --seed=N or --seeds=A..B");
   }
   if (!seeds_text.empty()) {
+    if (!absl::GetFlag(FLAGS_timeline).empty() || absl::GetFlag(FLAGS_shrink)) {
+      return Fail("--timeline and --shrink take one --seed, not --seeds");
+    }
     std::vector<std::string> bounds = absl::StrSplit(seeds_text, "..");
     if (bounds.size() != 2) return Fail("--seeds must look like A..B");
     absl::StatusOr<uint64_t> first = ParseSeed(bounds[0]);
@@ -252,7 +300,14 @@ int BrokerMain() {
   absl::StatusOr<uint64_t> seed = ParseSeed(seed_text);
   if (!seed.ok()) return Fail(std::string(seed.status().message()));
   options.seed = *seed;
-  return RunBrokerSeed(options, absl::GetFlag(FLAGS_trace));
+  if (absl::GetFlag(FLAGS_shrink)) {
+    if (absl::GetFlag(FLAGS_trace) || !absl::GetFlag(FLAGS_timeline).empty()) {
+      return Fail("--shrink does not mix with --trace or --timeline");
+    }
+    return ShrinkBrokerSeed(options, bug);
+  }
+  return RunBrokerSeed(options, absl::GetFlag(FLAGS_trace),
+                       absl::GetFlag(FLAGS_timeline), bug);
 }
 
 int Main(int argc, char** argv) {
@@ -265,6 +320,9 @@ int Main(int argc, char** argv) {
                              "' (flags are --name=value)"));
   }
   if (absl::GetFlag(FLAGS_scenario) == "broker") return BrokerMain();
+  if (!absl::GetFlag(FLAGS_timeline).empty()) {
+    return Fail("--timeline is for --scenario=broker");
+  }
   absl::StatusOr<CliOptions> cli = ParseCliOptions(
       absl::GetFlag(FLAGS_scenario), absl::GetFlag(FLAGS_nodes),
       absl::GetFlag(FLAGS_bug), absl::GetFlag(FLAGS_faults),
