@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -53,11 +54,21 @@ TEST_P(BrokerSimSeedsTest, EverySeedPasses) {
       static_cast<unsigned long long>(retries));
 }
 
-// 3 brokers: seeds 11..40 (1..10 run in sim/broker_scenario_test); 5 brokers:
-// seeds 1..5. One shard per block (about 20 s each in fastbuild).
+// 3 brokers: seeds 11..110 (1..10 run in sim/broker_scenario_test); 5
+// brokers: seeds 1..40. Blocks of 10 and 5 seeds, spread over the shards.
+std::vector<Sweep> Blocks() {
+  std::vector<Sweep> blocks;
+  for (uint64_t first = 11; first <= 110; first += 10) {
+    blocks.push_back(Sweep{3, first, first + 9});
+  }
+  for (uint64_t first = 1; first <= 40; first += 5) {
+    blocks.push_back(Sweep{5, first, first + 4});
+  }
+  return blocks;
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, BrokerSimSeedsTest,
-                         ::testing::Values(Sweep{3, 11, 20}, Sweep{3, 21, 30},
-                                           Sweep{3, 31, 40}, Sweep{5, 1, 5}));
+                         ::testing::ValuesIn(Blocks()));
 
 }  // namespace
 }  // namespace chronik::sim
