@@ -51,6 +51,12 @@ struct ServerConfig {
   int default_partitions = 1;
   int replication_factor = 1;
   int min_insync_replicas = 1;
+  // The controller fences a broker it has not heard from for this long
+  // (Kafka's broker.session.timeout.ms).
+  int64_t broker_session_timeout_ms = 9'000;
+  // A follower is in sync while it caught up with its leader within this
+  // long (Kafka's replica.lag.time.max.ms).
+  int64_t replica_lag_time_max_ms = 30'000;
   // Cluster mode only: every member (including this node), sorted by id.
   std::vector<PeerConfig> peers;
   int raft_port = 0;  // this node's Raft listener (cluster mode)

@@ -180,6 +180,21 @@ TEST(ServerConfigTest, ClusterErrors) {
               HasSubstr("replication_factor 3 exceeds the 1 cluster peers"));
   EXPECT_THAT(Parse({"--min-insync-replicas=2"}).status().message(),
               HasSubstr("min_insync_replicas 2 exceeds replication_factor 1"));
+  EXPECT_THAT(Parse({"--broker-session-timeout-ms=5"}).status().message(),
+              HasSubstr("--broker-session-timeout-ms"));
+}
+
+TEST(ServerConfigTest, LivenessAndLagTimeouts) {
+  absl::StatusOr<ServerConfig> defaults = Parse({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->broker_session_timeout_ms, 9'000);
+  EXPECT_EQ(defaults->replica_lag_time_max_ms, 30'000);
+  absl::StatusOr<ServerConfig> set =
+      Parse({"--broker-session-timeout-ms=1500"},
+            {{"CHRONIK_REPLICA_LAG_TIME_MAX_MS", "4000"}});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->broker_session_timeout_ms, 1'500);
+  EXPECT_EQ(set->replica_lag_time_max_ms, 4'000);
 }
 
 TEST(ServerConfigTest, TomlErrorsNameTheLine) {

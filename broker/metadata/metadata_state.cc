@@ -95,6 +95,12 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kReportPartitionLeader:
       result = ApplyReportPartitionLeader(command.report_partition_leader());
       break;
+    case metapb::MetadataCommand::kFenceBroker:
+      result = ApplySetFenced(command.fence_broker().node_id(), true);
+      break;
+    case metapb::MetadataCommand::kUnfenceBroker:
+      result = ApplySetFenced(command.unfence_broker().node_id(), false);
+      break;
     case metapb::MetadataCommand::COMMAND_NOT_SET:
       result = Error(error::kInvalidRequest, "empty metadata command");
       break;
@@ -107,27 +113,56 @@ ApplyResult MetadataState::Apply(uint64_t index,
 
 ApplyResult MetadataState::ApplyReportPartitionLeader(
     const metapb::ReportPartitionLeader& command) {
-  for (auto& [name, topic] : topics_) {
-    for (metapb::PartitionInfo& partition : *topic.mutable_partitions()) {
-      if (partition.group_id() != command.group_id()) continue;
-      const auto& replicas = partition.replicas();
-      if (std::find(replicas.begin(), replicas.end(), command.leader()) ==
-          replicas.end()) {
-        return Error(
-            error::kInvalidRequest,
-            absl::StrCat("node ", command.leader(), " is no replica of group ",
-                         command.group_id()));
-      }
-      // Reports can arrive late and out of order: the newest term wins.
-      if (command.term() > partition.leader_term()) {
-        partition.set_leader(command.leader());
-        partition.set_leader_term(command.term());
-      }
-      return {};
-    }
+  auto it = group_to_partition_.find(command.group_id());
+  if (it == group_to_partition_.end()) {
+    return Error(error::kUnknownTopicOrPartition,
+                 absl::StrCat("no partition has group ", command.group_id()));
   }
-  return Error(error::kUnknownTopicOrPartition,
-               absl::StrCat("no partition has group ", command.group_id()));
+  metapb::PartitionInfo& partition = *topics_.find(it->second.first)
+                                          ->second.mutable_partitions()
+                                          ->Mutable(it->second.second);
+  CHRONIK_CHECK_EQ(partition.group_id(), command.group_id());
+  const auto& replicas = partition.replicas();
+  auto is_replica = [&](uint64_t id) {
+    return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
+  };
+  if (!is_replica(command.leader())) {
+    return Error(error::kInvalidRequest,
+                 absl::StrCat("node ", command.leader(),
+                              " is no replica of group ", command.group_id()));
+  }
+  const auto& isr = command.isr();
+  if (!isr.empty() &&
+      (!std::is_sorted(isr.begin(), isr.end()) ||
+       std::adjacent_find(isr.begin(), isr.end()) != isr.end() ||
+       !std::all_of(isr.begin(), isr.end(), is_replica) ||
+       std::find(isr.begin(), isr.end(), command.leader()) == isr.end())) {
+    return Error(error::kInvalidRequest,
+                 absl::StrCat("ISR of group ", command.group_id(),
+                              " must be sorted replicas including the leader"));
+  }
+  // Reports can arrive late and out of order: the newest term wins; within
+  // the recorded term only its leader changes the ISR.
+  if (command.term() > partition.leader_term()) {
+    partition.set_leader(command.leader());
+    partition.set_leader_term(command.term());
+    *partition.mutable_isr() = isr;
+  } else if (command.term() == partition.leader_term() &&
+             command.leader() == partition.leader() && !isr.empty()) {
+    *partition.mutable_isr() = isr;
+  }
+  return {};
+}
+
+ApplyResult MetadataState::ApplySetFenced(uint64_t node_id, bool fenced) {
+  auto it = brokers_.find(node_id);
+  if (it == brokers_.end()) {
+    return Error(error::kInvalidRequest,
+                 absl::StrCat("cannot ", fenced ? "fence" : "unfence", " node ",
+                              node_id, ": not registered"));
+  }
+  it->second.set_fenced(fenced);
+  return {};
 }
 
 ApplyResult MetadataState::ApplyRegisterBroker(
@@ -143,8 +178,13 @@ ApplyResult MetadataState::ApplyRegisterBroker(
       static_cast<int>(brokers_.size()) >= kMaxBrokers) {
     return Error(error::kPolicyViolation, "too many brokers");
   }
-  // Re-registration (a restart, a new advertised address) replaces the entry.
-  brokers_[broker.node_id()] = broker;
+  // Re-registration (a restart, a new advertised address) replaces the entry
+  // but not its fencing: only the controller fences and unfences.
+  auto it = brokers_.find(broker.node_id());
+  const bool fenced = it != brokers_.end() && it->second.fenced();
+  metapb::BrokerInfo& entry = brokers_[broker.node_id()];
+  entry = broker;
+  entry.set_fenced(fenced);
   return {};
 }
 
@@ -305,6 +345,19 @@ std::vector<const metapb::BrokerInfo*> MetadataState::Brokers() const {
   std::vector<const metapb::BrokerInfo*> result;
   for (const auto& [id, broker] : brokers_) result.push_back(&broker);
   return result;
+}
+
+std::vector<const metapb::BrokerInfo*> MetadataState::LiveBrokers() const {
+  std::vector<const metapb::BrokerInfo*> result;
+  for (const auto& [id, broker] : brokers_) {
+    if (!broker.fenced()) result.push_back(&broker);
+  }
+  return result;
+}
+
+bool MetadataState::IsFenced(uint64_t node_id) const {
+  const metapb::BrokerInfo* broker = FindBroker(node_id);
+  return broker != nullptr && broker->fenced();
 }
 
 const metapb::BrokerInfo* MetadataState::FindBroker(uint64_t node_id) const {

@@ -10,6 +10,10 @@
 // change nothing and return a Kafka error code, which the proposer hands to the
 // waiting client. Invariants are CHECKed after each apply in debug builds.
 //
+// Brokers are fenced and unfenced by the controller (FenceBroker,
+// UnfenceBroker); a partition's leader and in-sync replicas are what its Raft
+// leader last reported (ReportPartitionLeader).
+//
 // Partition Raft groups get ids 1, 2, 3, ... in creation order (0 is the
 // metadata group). Replicas are assigned over the registered brokers sorted by
 // id, starting at a rotating position so leaders spread.
@@ -65,8 +69,13 @@ class MetadataState {
 
   uint64_t applied_index() const { return applied_index_; }
 
-  // Brokers sorted by node id.
+  // Brokers sorted by node id, fenced ones included.
   std::vector<const metapb::BrokerInfo*> Brokers() const;
+  // ... without the fenced ones (what Metadata lists).
+  std::vector<const metapb::BrokerInfo*> LiveBrokers() const;
+  // Registered and fenced (the controller has not heard from it for a
+  // session timeout).
+  bool IsFenced(uint64_t node_id) const;
   const metapb::BrokerInfo* FindBroker(uint64_t node_id) const;
 
   // Topics sorted by name.
@@ -101,6 +110,7 @@ class MetadataState {
   ApplyResult ApplyCommitOffsets(const metapb::CommitOffsets& command);
   ApplyResult ApplyReportPartitionLeader(
       const metapb::ReportPartitionLeader& command);
+  ApplyResult ApplySetFenced(uint64_t node_id, bool fenced);
   ApplyResult ApplyAllocateProducerIds(
       const metapb::AllocateProducerIds& command);
   // Appends partitions [from, to) to `topic` with fresh groups and replicas.

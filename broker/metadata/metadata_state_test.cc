@@ -238,5 +238,80 @@ TEST_F(MetadataStateTest, PartitionLeaderReportsKeepTheNewestTerm) {
   EXPECT_EQ(state_.FindTopic("led")->partitions(0).leader(), second);
 }
 
+TEST_F(MetadataStateTest, FencedBrokersLeaveTheLiveListUntilUnfenced) {
+  for (uint64_t id = 1; id <= 3; ++id) {
+    ASSERT_EQ(Apply(Register(id)).error_code, error::kNone);
+  }
+  metapb::MetadataCommand fence;
+  fence.mutable_fence_broker()->set_node_id(2);
+  ASSERT_EQ(Apply(fence).error_code, error::kNone);
+  EXPECT_TRUE(state_.IsFenced(2));
+  EXPECT_FALSE(state_.IsFenced(1));
+  EXPECT_EQ(state_.Brokers().size(), 3u) << "still registered";
+  std::vector<uint64_t> live;
+  for (const metapb::BrokerInfo* broker : state_.LiveBrokers()) {
+    live.push_back(broker->node_id());
+  }
+  EXPECT_THAT(live, ElementsAre(1, 3));
+  // A re-registration (a restart) keeps the fencing: only the controller
+  // unfences, once it hears from the broker.
+  ASSERT_EQ(Apply(Register(2)).error_code, error::kNone);
+  EXPECT_TRUE(state_.IsFenced(2));
+  const std::string before = state_.ToSnapshot().SerializeAsString();
+  auto restored = MetadataState::FromSnapshot(state_.ToSnapshot());
+  ASSERT_TRUE(restored.ok());
+  EXPECT_TRUE(restored->IsFenced(2)) << "fencing is in the snapshot";
+  metapb::MetadataCommand unfence;
+  unfence.mutable_unfence_broker()->set_node_id(2);
+  ASSERT_EQ(Apply(unfence).error_code, error::kNone);
+  EXPECT_FALSE(state_.IsFenced(2));
+  EXPECT_EQ(state_.LiveBrokers().size(), 3u);
+  EXPECT_NE(state_.ToSnapshot().SerializeAsString(), before);
+  fence.mutable_fence_broker()->set_node_id(7);
+  EXPECT_EQ(Apply(fence).error_code, error::kInvalidRequest)
+      << "an unknown broker cannot be fenced";
+}
+
+TEST_F(MetadataStateTest, IsrReportsFollowTheirLeadersTerm) {
+  for (uint64_t id = 1; id <= 3; ++id) {
+    ASSERT_EQ(Apply(Register(id)).error_code, error::kNone);
+  }
+  ASSERT_EQ(Apply(Create("isr", 1, 3)).error_code, error::kNone);
+  const uint64_t group = state_.FindTopic("isr")->partitions(0).group_id();
+  auto report = [&](uint64_t leader, uint64_t term, std::vector<uint64_t> isr) {
+    metapb::MetadataCommand command;
+    metapb::ReportPartitionLeader* r =
+        command.mutable_report_partition_leader();
+    r->set_group_id(group);
+    r->set_leader(leader);
+    r->set_term(term);
+    for (uint64_t id : isr) r->add_isr(id);
+    return Apply(command);
+  };
+  auto isr = [&] {
+    const auto& in = state_.FindTopic("isr")->partitions(0).isr();
+    return std::vector<uint64_t>(in.begin(), in.end());
+  };
+  EXPECT_TRUE(isr().empty()) << "nothing reported yet";
+  ASSERT_EQ(report(2, 3, {1, 2, 3}).error_code, error::kNone);
+  EXPECT_THAT(isr(), ElementsAre(1, 2, 3));
+  ASSERT_EQ(report(2, 3, {2, 3}).error_code, error::kNone);  // shrink
+  EXPECT_THAT(isr(), ElementsAre(2, 3));
+  ASSERT_EQ(report(1, 3, {1}).error_code, error::kNone);
+  EXPECT_THAT(isr(), ElementsAre(2, 3)) << "not the recorded term's leader";
+  ASSERT_EQ(report(3, 2, {3}).error_code, error::kNone);
+  EXPECT_THAT(isr(), ElementsAre(2, 3)) << "an older term";
+  ASSERT_EQ(report(3, 4, {1, 3}).error_code, error::kNone);
+  EXPECT_THAT(isr(), ElementsAre(1, 3)) << "a new leader's ISR";
+  EXPECT_EQ(report(3, 4, {1}).error_code, error::kInvalidRequest)
+      << "the leader is in its own ISR";
+  EXPECT_EQ(report(3, 4, {3, 1}).error_code, error::kInvalidRequest);
+  EXPECT_EQ(report(3, 4, {3, 3}).error_code, error::kInvalidRequest);
+  EXPECT_EQ(report(3, 4, {3, 9}).error_code, error::kInvalidRequest);
+  EXPECT_THAT(isr(), ElementsAre(1, 3)) << "rejected reports change nothing";
+  ASSERT_EQ(report(3, 4, {}).error_code, error::kNone);
+  EXPECT_THAT(isr(), ElementsAre(1, 3)) << "a report without ISR keeps it";
+}
+
 }  // namespace
 }  // namespace chronik::metadata

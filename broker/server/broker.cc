@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/server/broker_liveness.h"
 #include "broker/server/connections.h"
 #include "broker/server/group_service.h"
 #include "broker/server/handlers/handlers.h"
@@ -100,6 +101,13 @@ class Broker::Impl : public replication::GroupApplier {
     CHRONIK_CHECK(host_ != nullptr) << "Broker used before Start() succeeded";
   }
   replication::HostOptions HostOptions() const;
+  // Time as the node's ticks tell it (never jumps, unlike env.clock): what
+  // session timeouts and replica lag are measured in.
+  int64_t TickMs() const {
+    return static_cast<int64_t>(ticks_) * options_.tick_interval_ms;
+  }
+  // Controller: proposes the fencing and unfencing of brokers.
+  void ProposeLiveness();
   std::vector<raft::NodeId> MetadataVoters() const;
 
   const BrokerOptions options_;
@@ -113,6 +121,7 @@ class Broker::Impl : public replication::GroupApplier {
   std::unique_ptr<PartitionManager> partitions_;
   std::unique_ptr<GroupService> groups_;
   std::unique_ptr<ProducerIdAllocator> producer_ids_;
+  std::unique_ptr<BrokerLiveness> liveness_;
   Deadlines deadlines_;
   FetchWaiters fetches_;
   TopicLeaderWaits topic_waits_;
@@ -172,6 +181,8 @@ absl::Status Broker::Impl::Start() {
       config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this);
   groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get(),
                                            options_.broker_bugs);
+  liveness_ = std::make_unique<BrokerLiveness>(
+      config_.node_id, config_.broker_session_timeout_ms);
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
@@ -204,6 +215,7 @@ void Broker::Impl::OnPeerMessage(uint64_t group_id, raft::Message message) {
     if (group_id == kMetadataGroup) metadata_->OnForwardedProposal(message);
     return;
   }
+  if (group_id == kMetadataGroup) liveness_->OnHeard(message.from, TickMs());
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();
 }
@@ -233,6 +245,7 @@ env::StepOutput Broker::Impl::Process() {
        partitions_->LeaderReports(metadata_->state(), env_.clock->NowMs())) {
     metadata_->ProposeOrForward(report);
   }
+  ProposeLiveness();
   producer_ids_->Serve();
   topic_waits_.Check(*services_);
   groups_->AnswerCompletions();
@@ -266,7 +279,24 @@ void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
     return;
   }
   groups_->OnMetadataLeaderChange(leader, term);
+  liveness_->OnLeaderChange(leader == config_.node_id, TickMs());
   metadata_->OnLeaderChange(leader);
+}
+
+void Broker::Impl::ProposeLiveness() {
+  if (!metadata_->is_leader()) return;
+  for (const metapb::MetadataCommand& command :
+       liveness_->Commands(metadata_->state(), TickMs())) {
+    const bool fence = command.has_fence_broker();
+    const uint64_t node = fence ? command.fence_broker().node_id()
+                                : command.unfence_broker().node_id();
+    env_.log->Log(
+        env::LogLevel::kInfo,
+        fence ? absl::StrCat("fencing broker ", node, ": not heard from for ",
+                             config_.broker_session_timeout_ms, " ms")
+              : absl::StrCat("unfencing broker ", node, ": heard from again"));
+    metadata_->Propose(command, [](const metadata::ApplyResult*) {});
+  }
 }
 
 BrokerMetrics Broker::Impl::Metrics() const {

@@ -14,12 +14,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "base/check.h"
 #include "broker/kafka/protocol.h"
@@ -31,7 +33,10 @@ namespace chronik::broker::testing {
 
 class InProcessCluster {
  public:
-  InProcessCluster(int nodes, uint64_t seed) : rng_(seed) {
+  // `configure` (may be empty) adjusts every node's options before it starts.
+  InProcessCluster(int nodes, uint64_t seed,
+                   std::function<void(BrokerOptions&)> configure = {})
+      : rng_(seed), configure_(std::move(configure)) {
     for (raft::NodeId id = 1; id <= static_cast<raft::NodeId>(nodes); ++id) {
       nodes_[id] = std::make_unique<Node>(seed * 7919 + id);
     }
@@ -60,6 +65,7 @@ class InProcessCluster {
     Node& node = *nodes_.at(id);
     BrokerOptions options;
     options.config = Config(id);
+    if (configure_) configure_(options);
     node.driver = std::make_unique<TestDriver>(options, &node.disk, &clock_,
                                                /*seed=*/id);
     absl::Status started = node.driver->Start();
@@ -173,6 +179,7 @@ class InProcessCluster {
   };
 
   std::mt19937_64 rng_;
+  std::function<void(BrokerOptions&)> configure_;
   double drop_probability_ = 0;
   std::map<raft::NodeId, std::unique_ptr<Node>> nodes_;
   std::set<raft::NodeId> down_;

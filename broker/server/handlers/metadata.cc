@@ -15,7 +15,8 @@ namespace chronik::broker {
 void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
   const int16_t version = c.header.api_version;
   kafka::MetadataResponse response;
-  for (const metapb::BrokerInfo* broker : s.state().Brokers()) {
+  // Fenced brokers (silent for a session timeout) are left out.
+  for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
     response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
                                 broker->host(), broker->kafka_port(),
                                 std::nullopt});
@@ -72,9 +73,17 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
                               !s.host.HasGroup(partition.group_id())
                           ? -1
                           : s.partitions.PartitionLeader(partition);
+      // A fenced leader is not in the broker list: clients could not reach it.
+      if (out.leader_id > 0 && s.state().IsFenced(out.leader_id)) {
+        out.leader_id = -1;
+      }
       if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
       for (uint64_t replica : partition.replicas()) {
         out.replica_nodes.push_back(static_cast<int32_t>(replica));
+      }
+      // The committed ISR; before any leader reported one, every replica.
+      for (uint64_t replica :
+           partition.isr().empty() ? partition.replicas() : partition.isr()) {
         out.isr_nodes.push_back(static_cast<int32_t>(replica));
       }
       topic.partitions.push_back(std::move(out));
@@ -91,7 +100,7 @@ void Handle(Services& s, const RequestContext& c,
   const raft::NodeId controller = s.metadata.leader();
   response.controller_id =
       controller == raft::kNoNode ? -1 : static_cast<int32_t>(controller);
-  for (const metapb::BrokerInfo* broker : s.state().Brokers()) {
+  for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
     response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
                                 broker->host(), broker->kafka_port(),
                                 std::nullopt});
