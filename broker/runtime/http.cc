@@ -114,6 +114,13 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          "Partition replicas hosted by this node.", metrics.partitions);
   Metric(&out, "chronik_partitions_led", "gauge",
          "Partition replicas this node leads.", metrics.partitions_led);
+  Metric(&out, "chronik_under_replicated_partitions", "gauge",
+         "Partitions this node leads with fewer in-sync replicas than "
+         "replicas.",
+         metrics.under_replicated_partitions);
+  Metric(&out, "chronik_offline_partitions", "gauge",
+         "Partitions without a live leader (reported by the controller only).",
+         metrics.offline_partitions);
   Metric(&out, "chronik_log_bytes", "gauge",
          "On-disk size of all partition logs, bytes.", metrics.log_bytes);
   Metric(&out, "chronik_malformed_requests_total", "counter",

@@ -62,6 +62,8 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   metrics.connections = 2;
   metrics.partitions = 3;
   metrics.log_bytes = 4096;
+  metrics.under_replicated_partitions = 2;
+  metrics.offline_partitions = 1;
   RuntimeMetrics runtime;
   runtime.ready = true;
   const std::string text = RenderMetrics(metrics, runtime);
@@ -84,6 +86,8 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   EXPECT_THAT(text, HasSubstr("chronik_connections 2\n"));
   EXPECT_THAT(text, HasSubstr("chronik_partitions 3\n"));
   EXPECT_THAT(text, HasSubstr("chronik_log_bytes 4096\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_under_replicated_partitions 2\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_offline_partitions 1\n"));
   EXPECT_THAT(text, HasSubstr("chronik_ready 1\n"));
   // Every sample line's name carries the prefix.
   size_t start = 0;

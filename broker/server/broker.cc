@@ -178,7 +178,8 @@ absl::Status Broker::Impl::Start() {
   metadata_ = std::make_unique<MetadataClient>(config_, env_, host_.get(),
                                                &out_, options_.broker_bugs);
   partitions_ = std::make_unique<PartitionManager>(
-      config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this);
+      config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this,
+      config_.replica_lag_time_max_ms);
   groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get(),
                                            options_.broker_bugs);
   liveness_ = std::make_unique<BrokerLiveness>(
@@ -223,7 +224,9 @@ void Broker::Impl::OnPeerMessage(uint64_t group_id, raft::Message message) {
 void Broker::Impl::Tick() {
   CheckStarted();
   host_->Tick();
-  if (++ticks_ % options_.retention_check_ticks == 0) {
+  ++ticks_;
+  partitions_->TrackIsr(metadata_->state(), TickMs());
+  if (ticks_ % options_.retention_check_ticks == 0) {
     partitions_->ApplyRetention(metadata_->state());
   }
   const int64_t now = env_.clock->NowMs();
@@ -303,7 +306,17 @@ BrokerMetrics Broker::Impl::Metrics() const {
   BrokerMetrics metrics;
   if (host_ == nullptr) return metrics;
   connections_->AddMetrics(&metrics);
-  partitions_->AddMetrics(&metrics);
+  partitions_->AddMetrics(metadata_->state(), &metrics);
+  if (metadata_->is_leader()) {
+    for (const metapb::TopicInfo* topic : metadata_->state().Topics()) {
+      for (const metapb::PartitionInfo& partition : topic->partitions()) {
+        if (partition.leader() == 0 ||
+            metadata_->state().IsFenced(partition.leader())) {
+          ++metrics.offline_partitions;
+        }
+      }
+    }
+  }
   return metrics;
 }
 

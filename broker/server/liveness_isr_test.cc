@@ -40,6 +40,66 @@ class LivenessIsrTest : public ::testing::Test {
     return static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
   }
 
+  static std::string Batch(int records) {
+    std::vector<kafka::Record> batch;
+    for (int i = 0; i < records; ++i) {
+      kafka::Record record;
+      record.offset_delta = i;
+      record.value = absl::StrCat("v", i);
+      batch.push_back(record);
+    }
+    return *kafka::BuildRecordBatch(kafka::RecordBatchSpec{}, batch);
+  }
+
+  // Creates `topic` (one partition, replication factor 3, `configs`) and
+  // returns its leader once every broker names it.
+  raft::NodeId CreateReplicated(
+      const std::string& topic,
+      std::vector<kafka::CreateTopicsRequest::CreatableTopicConfig> configs =
+          {}) {
+    kafka::CreateTopicsRequest create;
+    create.topics.push_back({topic, 1, 3, {}, std::move(configs)});
+    auto created =
+        cluster_.Call<kafka::CreateTopicsResponse>(Controller(), create, 4);
+    EXPECT_TRUE(created.has_value() && created->topics.at(0).error_code == 0);
+    raft::NodeId leader = 0;
+    StepUntil([&] {
+      leader = 0;
+      for (raft::NodeId id = 1; id <= 3; ++id) {
+        const Partition p = PartitionSeenBy(id, topic);
+        if (p.leader <= 0 || (leader != 0 && leader != p.leader)) return false;
+        leader = p.leader;
+      }
+      return true;
+    });
+    return leader;
+  }
+
+  struct Partition {
+    raft::NodeId leader = 0;
+    std::vector<int32_t> isr;
+  };
+  Partition PartitionSeenBy(raft::NodeId id, const std::string& topic) {
+    for (const auto& t : cluster_.Metadata(id).topics) {
+      if (t.name != topic || t.partitions.empty()) continue;
+      const auto& p = t.partitions[0];
+      return {p.leader_id > 0 ? static_cast<raft::NodeId>(p.leader_id) : 0,
+              p.isr_nodes};
+    }
+    return {};
+  }
+
+  int16_t ProduceAcksAll(raft::NodeId leader, const std::string& topic) {
+    kafka::ProduceRequest produce;
+    produce.acks = -1;
+    produce.timeout_ms = 5000;
+    produce.topics.push_back({topic, {{0, Batch(2)}}});
+    auto produced = cluster_.Call<kafka::ProduceResponse>(leader, produce, 9);
+    EXPECT_TRUE(produced.has_value());
+    if (!produced.has_value()) return -1;
+    return produced->responses[0].partitions[0].error_code;
+  }
+
   testing::InProcessCluster cluster_{
       3, /*seed=*/1, [](BrokerOptions& o) {
         o.config.broker_session_timeout_ms = kSessionMs;
@@ -76,6 +136,44 @@ TEST_F(LivenessIsrTest, AStoppedBrokerLeavesMetadataAndComesBackAfterRestart) {
     }
     return true;
   });
+}
+
+TEST_F(LivenessIsrTest,
+       TheIsrShrinksWhenAFollowerStopsAndGrowsWhenItCatchesUp) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId leader = CreateReplicated("isr");
+  ASSERT_EQ(ProduceAcksAll(leader, "isr"), 0);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    EXPECT_THAT(PartitionSeenBy(id, "isr").isr, ElementsAre(1, 2, 3));
+  }
+  raft::NodeId follower = 1;
+  while (follower == leader || follower == Controller()) ++follower;
+  cluster_.Crash(follower);
+  std::vector<int32_t> rest;
+  for (int32_t id = 1; id <= 3; ++id) {
+    if (id != static_cast<int32_t>(follower)) rest.push_back(id);
+  }
+  // The leader keeps taking writes the stopped follower misses.
+  ASSERT_EQ(ProduceAcksAll(leader, "isr"), 0);
+  StepUntil([&] {
+    for (raft::NodeId id = 1; id <= 3; ++id) {
+      if (id != follower && PartitionSeenBy(id, "isr").isr != rest) {
+        return false;
+      }
+    }
+    return true;
+  });
+  EXPECT_EQ(cluster_.broker(leader).Metrics().under_replicated_partitions, 1u);
+  cluster_.Start(follower);
+  StepUntil([&] {
+    for (raft::NodeId id = 1; id <= 3; ++id) {
+      if (PartitionSeenBy(id, "isr").isr != std::vector<int32_t>{1, 2, 3}) {
+        return false;
+      }
+    }
+    return true;
+  });
+  EXPECT_EQ(cluster_.broker(leader).Metrics().under_replicated_partitions, 0u);
 }
 
 }  // namespace

@@ -28,7 +28,14 @@ struct BrokerMetrics {
   uint64_t connections = 0;
   uint64_t partitions = 0;      // partition replicas hosted here
   uint64_t partitions_led = 0;  // ... of which this node leads
-  uint64_t log_bytes = 0;       // on-disk size of all partition logs
+  // ... of which this node leads with fewer in-sync replicas than replicas
+  // (Kafka's UnderReplicatedPartitions).
+  uint64_t under_replicated_partitions = 0;
+  // On the controller only (0 elsewhere, as Kafka's OfflinePartitionsCount):
+  // partitions of the committed metadata without a live leader (none
+  // reported, or the reported one fenced).
+  uint64_t offline_partitions = 0;
+  uint64_t log_bytes = 0;  // on-disk size of all partition logs
   uint64_t malformed_requests = 0;
 };
 

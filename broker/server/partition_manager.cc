@@ -21,13 +21,15 @@ PartitionManager::PartitionManager(raft::NodeId self, env::Clock* clock,
                                    env::LogSink* log,
                                    replication::RaftHost* host,
                                    storage::LogStore* store,
-                                   replication::GroupApplier* applier)
+                                   replication::GroupApplier* applier,
+                                   int64_t replica_lag_time_max_ms)
     : self_(self),
       clock_(clock),
       log_(log),
       host_(host),
       store_(store),
-      applier_(applier) {
+      applier_(applier),
+      replica_lag_time_max_ms_(replica_lag_time_max_ms) {
   CHRONIK_CHECK(clock_ != nullptr && log_ != nullptr && host_ != nullptr &&
                 store_ != nullptr && applier_ != nullptr);
 }
@@ -162,6 +164,46 @@ int32_t PartitionManager::PartitionLeader(
   return static_cast<int32_t>(leader);
 }
 
+bool PartitionManager::StartIsr(const metadata::MetadataState& state,
+                                PartitionReplica& replica) {
+  if (!replica.is_leader()) return false;
+  partition::IsrTracker& tracker = replica.isr_tracker();
+  if (tracker.term() == replica.leader_term()) return true;
+  const metapb::TopicInfo* topic = state.FindTopic(replica.topic());
+  if (topic == nullptr || replica.partition() >= topic->partitions_size()) {
+    return false;
+  }
+  const metapb::PartitionInfo& info = topic->partitions(replica.partition());
+  tracker.Start(replica.leader_term(), self_,
+                {info.replicas().begin(), info.replicas().end()},
+                {info.isr().begin(), info.isr().end()}, tick_ms_);
+  return true;
+}
+
+void PartitionManager::TrackIsr(const metadata::MetadataState& state,
+                                int64_t tick_ms) {
+  tick_ms_ = tick_ms;
+  for (const auto& [group_id, replica] : partitions_) {
+    const raft::RawNode* node = host_->node(group_id);
+    if (node == nullptr || !node->is_leader() || !StartIsr(state, *replica)) {
+      continue;
+    }
+    const raft::NodeStatus status = node->Status();
+    std::vector<partition::FollowerSample> followers;
+    for (const raft::ProgressStatus& peer : status.progress) {
+      if (peer.id == self_ || peer.is_learner) continue;
+      followers.push_back({peer.id, peer.match, peer.recent_active});
+    }
+    replica->isr_tracker().Observe(tick_ms, status.last_index, followers);
+  }
+}
+
+std::vector<uint64_t> PartitionManager::InSyncReplicas(
+    const metadata::MetadataState& state, PartitionReplica& replica) {
+  if (!StartIsr(state, replica)) return {};
+  return replica.isr_tracker().Isr(tick_ms_, replica_lag_time_max_ms_);
+}
+
 std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
     const metadata::MetadataState& state, int64_t now_ms) {
   std::vector<metapb::MetadataCommand> reports;
@@ -173,8 +215,11 @@ std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
     }
     const metapb::PartitionInfo& known =
         topic->partitions(replica->partition());
+    const std::vector<uint64_t> isr = InSyncReplicas(state, *replica);
     if (known.leader() == self_ &&
-        known.leader_term() == replica->leader_term()) {
+        known.leader_term() == replica->leader_term() &&
+        std::equal(isr.begin(), isr.end(), known.isr().begin(),
+                   known.isr().end())) {
       continue;  // the metadata shows it
     }
     int64_t& next_ms = next_report_ms_[group_id];
@@ -186,6 +231,7 @@ std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
     report->set_group_id(group_id);
     report->set_leader(self_);
     report->set_term(replica->leader_term());
+    for (uint64_t id : isr) report->add_isr(id);
     reports.push_back(std::move(command));
   }
   return reports;
@@ -316,12 +362,28 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
   }
 }
 
-void PartitionManager::AddMetrics(BrokerMetrics* metrics) const {
+void PartitionManager::AddMetrics(const metadata::MetadataState& state,
+                                  BrokerMetrics* metrics) const {
   metrics->partitions = partitions_.size();
   metrics->partitions_led = 0;
+  metrics->under_replicated_partitions = 0;
   metrics->log_bytes = 0;
   for (const auto& [group_id, partition] : partitions_) {
-    if (partition->is_leader()) ++metrics->partitions_led;
+    if (partition->is_leader()) {
+      ++metrics->partitions_led;
+      const metapb::TopicInfo* topic = state.FindTopic(partition->topic());
+      // (Read only: an ISR not tracked yet for this term counts at the next
+      // tick.)
+      const partition::IsrTracker& tracker = partition->isr_tracker();
+      if (topic != nullptr &&
+          partition->partition() < topic->partitions_size() &&
+          tracker.term() == partition->leader_term() &&
+          tracker.Isr(tick_ms_, replica_lag_time_max_ms_).size() <
+              static_cast<size_t>(
+                  topic->partitions(partition->partition()).replicas_size())) {
+        ++metrics->under_replicated_partitions;
+      }
+    }
     storage::GroupStorage* storage = store_->group(group_id);
     if (storage != nullptr) metrics->log_bytes += storage->log().size_bytes();
   }

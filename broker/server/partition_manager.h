@@ -34,9 +34,12 @@ inline constexpr int64_t kLeaderReportRetryMs = 1'000;
 
 class PartitionManager {
  public:
+  // `replica_lag_time_max_ms`: how long a follower may go without catching
+  // up before it leaves the ISR.
   PartitionManager(raft::NodeId self, env::Clock* clock, env::LogSink* log,
                    replication::RaftHost* host, storage::LogStore* store,
-                   replication::GroupApplier* applier);
+                   replication::GroupApplier* applier,
+                   int64_t replica_lag_time_max_ms);
 
   // The metadata changed: reconcile on the next Reconcile().
   void MarkDirty() { dirty_ = true; }
@@ -66,9 +69,17 @@ class PartitionManager {
   // to the metadata group (so every broker names the leader of every
   // partition, whatever the replication factor).
   int32_t PartitionLeader(const metapb::PartitionInfo& partition) const;
-  // ReportPartitionLeader commands for the partitions this node leads (and
-  // may take requests for) whose leadership the metadata does not show yet;
-  // each is re-sent at most every kLeaderReportRetryMs until it shows.
+  // Every tick (`tick_ms`: the node's tick time, which never jumps): samples
+  // the Raft progress of every partition this node leads for its ISR.
+  void TrackIsr(const metadata::MetadataState& state, int64_t tick_ms);
+  // The in-sync replicas of a partition this node leads, as it computes them
+  // (sorted, itself included): what min.insync.replicas is checked against.
+  std::vector<uint64_t> InSyncReplicas(const metadata::MetadataState& state,
+                                       PartitionReplica& replica);
+  // ReportPartitionLeader commands (with the ISR) for the partitions this
+  // node leads (and may take requests for) whose leadership or ISR the
+  // metadata does not show yet; each is re-sent at most every
+  // kLeaderReportRetryMs until it shows.
   std::vector<metapb::MetadataCommand> LeaderReports(
       const metadata::MetadataState& state, int64_t now_ms);
 
@@ -83,12 +94,19 @@ class PartitionManager {
       const PartitionReplica& replica, int64_t timestamp_ms);
 
   void ApplyRetention(const metadata::MetadataState& state);
-  void AddMetrics(BrokerMetrics* metrics) const;
+  // Partition counts, and under-replicated ones among those it leads.
+  void AddMetrics(const metadata::MetadataState& state,
+                  BrokerMetrics* metrics) const;
 
  private:
   void Remove(uint64_t group_id);
   void Add(const metapb::TopicInfo& topic,
            const metapb::PartitionInfo& partition);
+  // Starts the replica's ISR tracking for its current leader term (from the
+  // committed ISR) unless it is running for that term; false when this node
+  // does not lead the partition (or the metadata no longer has it).
+  bool StartIsr(const metadata::MetadataState& state,
+                PartitionReplica& replica);
 
   const raft::NodeId self_;
   env::Clock* const clock_;
@@ -96,6 +114,8 @@ class PartitionManager {
   replication::RaftHost* const host_;
   storage::LogStore* const store_;
   replication::GroupApplier* const applier_;
+  const int64_t replica_lag_time_max_ms_;
+  int64_t tick_ms_ = 0;  // the last TrackIsr's
   std::map<uint64_t, std::unique_ptr<PartitionReplica>> partitions_;  // group
   bool dirty_ = true;
   absl::Status storage_failure_;  // the first AddGroup failure

@@ -26,6 +26,7 @@
 
 #include "absl/strings/string_view.h"
 #include "broker/kafka/batch_header.h"
+#include "broker/partition/isr.h"
 #include "broker/partition/producer_state.h"
 #include "raft/types.h"
 
@@ -86,6 +87,9 @@ class PartitionReplica {
     log_start_offset_ = offset;
   }
   raft::Index applied_index() const { return applied_index_; }
+  // Leader: its in-sync replicas (PartitionManager samples its progress).
+  partition::IsrTracker& isr_tracker() { return isr_tracker_; }
+  const partition::IsrTracker& isr_tracker() const { return isr_tracker_; }
 
  private:
   struct PendingAppend {
@@ -110,6 +114,7 @@ class PartitionReplica {
   partition::ProducerStateTable leader_producers_;
   int64_t leader_next_offset_ = 0;
   std::map<raft::Index, PendingAppend> pending_;
+  partition::IsrTracker isr_tracker_;
 };
 
 }  // namespace chronik::broker

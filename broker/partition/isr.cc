@@ -1,0 +1,71 @@
+#include "broker/partition/isr.h"
+
+#include <algorithm>
+
+#include "base/check.h"
+
+namespace chronik::partition {
+
+void IsrTracker::Start(uint64_t term, uint64_t self,
+                       const std::vector<uint64_t>& replicas,
+                       const std::vector<uint64_t>& committed_isr,
+                       int64_t now_ms) {
+  CHRONIK_CHECK(std::find(replicas.begin(), replicas.end(), self) !=
+                replicas.end())
+      << "node " << self << " leads a partition it is no replica of";
+  term_ = term;
+  self_ = self;
+  followers_.clear();
+  caught_up_ms_.clear();
+  for (uint64_t id : replicas) {
+    if (id != self) followers_.push_back(id);
+  }
+  std::sort(followers_.begin(), followers_.end());
+  const std::vector<uint64_t>& in_sync =
+      committed_isr.empty() ? replicas : committed_isr;
+  for (uint64_t id : followers_) {
+    if (std::find(in_sync.begin(), in_sync.end(), id) != in_sync.end()) {
+      caught_up_ms_[id] = now_ms;
+    }
+  }
+  sampled_ = false;
+  previous_last_index_ = 0;
+  previous_sample_ms_ = now_ms;
+}
+
+void IsrTracker::Observe(int64_t now_ms, uint64_t last_index,
+                         const std::vector<FollowerSample>& followers) {
+  CHRONIK_CHECK_GE(now_ms, previous_sample_ms_) << "time went back";
+  for (const FollowerSample& follower : followers) {
+    if (!follower.active ||
+        !std::binary_search(followers_.begin(), followers_.end(),
+                            follower.id)) {
+      continue;
+    }
+    int64_t caught_up = -1;
+    if (follower.match >= last_index) {
+      caught_up = now_ms;
+    } else if (sampled_ && follower.match >= previous_last_index_) {
+      caught_up = previous_sample_ms_;
+    }
+    if (caught_up < 0) continue;
+    auto [it, inserted] = caught_up_ms_.emplace(follower.id, caught_up);
+    if (!inserted) it->second = std::max(it->second, caught_up);
+  }
+  sampled_ = true;
+  previous_last_index_ = last_index;
+  previous_sample_ms_ = now_ms;
+}
+
+std::vector<uint64_t> IsrTracker::Isr(int64_t now_ms,
+                                      int64_t lag_max_ms) const {
+  CHRONIK_CHECK_GT(term_, 0u) << "Isr() before Start()";
+  std::vector<uint64_t> isr = {self_};
+  for (const auto& [id, caught_up] : caught_up_ms_) {
+    if (now_ms - caught_up <= lag_max_ms) isr.push_back(id);
+  }
+  std::sort(isr.begin(), isr.end());
+  return isr;
+}
+
+}  // namespace chronik::partition
