@@ -89,9 +89,10 @@ class LivenessIsrTest : public ::testing::Test {
     return {};
   }
 
-  int16_t ProduceAcksAll(raft::NodeId leader, const std::string& topic) {
+  int16_t ProduceAcksAll(raft::NodeId leader, const std::string& topic,
+                         int16_t acks = -1) {
     kafka::ProduceRequest produce;
-    produce.acks = -1;
+    produce.acks = acks;
     produce.timeout_ms = 5000;
     produce.topics.push_back({topic, {{0, Batch(2)}}});
     auto produced = cluster_.Call<kafka::ProduceResponse>(leader, produce, 9);
@@ -174,6 +175,28 @@ TEST_F(LivenessIsrTest,
     return true;
   });
   EXPECT_EQ(cluster_.broker(leader).Metrics().under_replicated_partitions, 0u);
+}
+
+TEST_F(LivenessIsrTest, AcksAllBelowMinInsyncAnswersNotEnoughReplicas) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId leader =
+      CreateReplicated("strict", {{"min.insync.replicas", "3"}});
+  ASSERT_EQ(ProduceAcksAll(leader, "strict"), 0) << "all three in sync";
+  raft::NodeId follower = 1;
+  while (follower == leader || follower == Controller()) ++follower;
+  cluster_.Crash(follower);
+  // Until the lag time passes the follower still counts (as in Kafka).
+  int16_t error = 0;
+  for (int i = 0; i < 200 && error == 0; ++i) {
+    cluster_.Step();
+    error = ProduceAcksAll(leader, "strict");
+  }
+  EXPECT_EQ(error, kafka::error::kNotEnoughReplicas)
+      << "acks=all with 2 in sync and min.insync.replicas=3";
+  EXPECT_EQ(ProduceAcksAll(leader, "strict", /*acks=*/1), 0)
+      << "acks=1 does not need the ISR";
+  cluster_.Start(follower);
+  StepUntil([&] { return ProduceAcksAll(leader, "strict") == 0; });
 }
 
 }  // namespace

@@ -2,20 +2,23 @@
 // partition's Raft group, answer once every batch committed (acks=0: never).
 //
 // Flow: Handle() lays out the whole response, then per partition
-// CheckPartition() finds the leader replica (or the error to answer) and
-// AppendBatches() judges each batch against the producer table and proposes
-// it; every proposal or wait for an in-flight duplicate is one outstanding
-// part of the ProduceWait, which answers when the last part is done or at the
-// request's timeout.
+// CheckPartition() finds the leader replica (or the error to answer; for
+// acks=all NOT_ENOUGH_REPLICAS while its ISR is below min.insync.replicas)
+// and AppendBatches() judges each batch against the producer table and
+// proposes it; every proposal or wait for an in-flight duplicate is one
+// outstanding part of the ProduceWait, which answers when the last part is done
+// or at the request's timeout.
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
+#include "broker/metadata/topic_config.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -109,6 +112,19 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
     out->error_code = kafka::error::kInvalidRecord;
     out->error_message = "no record batch";
     replica = nullptr;
+  } else if (r.acks == -1) {
+    // acks=all: never a silent ack with fewer in-sync replicas than the
+    // topic's min.insync.replicas (as this leader computes the ISR).
+    const size_t in_sync =
+        s.partitions.InSyncReplicas(s.state(), *replica).size();
+    const int32_t min_insync =
+        metadata::MinInsyncReplicas(*info, s.config.min_insync_replicas);
+    if (in_sync < static_cast<size_t>(min_insync)) {
+      out->error_code = kafka::error::kNotEnoughReplicas;
+      out->error_message = absl::StrCat(
+          in_sync, " in-sync replicas, min.insync.replicas is ", min_insync);
+      replica = nullptr;
+    }
   }
   return replica;
 }
