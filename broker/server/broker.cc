@@ -66,8 +66,10 @@ class Broker::Impl : public replication::GroupApplier {
            std::min<raft::Index>(metadata_stored_at_start_, log->last_index());
   }
   bool IsReady() const {
+    // Registered and not fenced: clients find it in Metadata.
     return metadata_ != nullptr && MetadataCaughtUp() &&
            metadata_->state().FindBroker(config_.node_id) != nullptr &&
+           !metadata_->state().IsFenced(config_.node_id) &&
            metadata_->leader() != raft::kNoNode;
   }
   BrokerMetrics Metrics() const;

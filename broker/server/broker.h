@@ -99,7 +99,8 @@ class Broker {
   // flush, durable work not yet reported).
   bool HasWork() const;
 
-  // /ready: this node is registered in committed metadata and can serve.
+  // /ready: this node is registered (and not fenced) in committed metadata
+  // and can serve.
   bool IsReady() const;
   BrokerMetrics Metrics() const;
   // Storage counters (flushes, fsyncs, bytes); Start() must have succeeded.

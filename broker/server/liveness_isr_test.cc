@@ -131,6 +131,9 @@ TEST_F(LivenessIsrTest, AStoppedBrokerLeavesMetadataAndComesBackAfterRestart) {
     EXPECT_EQ(ListedBrokers(id).size(), 2u) << "node " << id;
   }
   cluster_.Start(victim);
+  StepUntil([&] { return cluster_.broker(victim).IsReady(); });
+  EXPECT_THAT(ListedBrokers(victim), ElementsAre(1, 2, 3))
+      << "ready only once unfenced";
   StepUntil([&] {
     for (raft::NodeId id = 1; id <= 3; ++id) {
       if (ListedBrokers(id) != std::set<int32_t>{1, 2, 3}) return false;

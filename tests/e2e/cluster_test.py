@@ -5,7 +5,9 @@ lost a derived port. Here: a TOML cluster file with explicit ports, three real
 processes exchanging Raft messages over gRPC, and real clients that create a
 replicated topic, produce with acks=all, lose the partition leader to kill -9,
 keep producing through the survivors, read everything back, and see the
-killed node rejoin.
+killed node rejoin. Liveness and the ISR (short timeouts here: a broker silent
+for 2 s is fenced, a follower 3 s behind leaves the ISR): a killed node leaves
+every other node's Metadata and the ISR, and comes back after its restart.
 """
 
 import os
@@ -32,7 +34,9 @@ class ClusterTest(harness.unittest.TestCase):
         for node in (1, 2, 3):
             broker = Broker("node%d" % node,
                             args=["--cluster-config=%s" % path,
-                                  "--node-id=%d" % node])
+                                  "--node-id=%d" % node,
+                                  "--broker-session-timeout-ms=2000",
+                                  "--replica-lag-time-max-ms=3000"])
             broker.kafka_port = self.ports[node][0]
             self.brokers[node] = broker.start(wait_ready=False)
         for broker in self.brokers.values():
@@ -144,6 +148,41 @@ class ClusterTest(harness.unittest.TestCase):
         leaders = wait_until(agreed, timeout_s=20,
                              what="every broker naming every leader")
         self.assertEqual(sorted(leaders), [0, 1, 2])
+
+    def test_a_killed_broker_leaves_metadata_and_the_isr_until_it_returns(self):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap()})
+        admin.create_topics([NewTopic("watched", num_partitions=1,
+                                      replication_factor=3)])[
+                                          "watched"].result(timeout=20)
+
+        def seen_by(node):
+            client = AdminClient({"bootstrap.servers": self.bootstrap((node,))})
+            metadata = client.list_topics(topic="watched", timeout=10)
+            topic = metadata.topics.get("watched")
+            partition = topic.partitions.get(0) if topic else None
+            if partition is None or partition.leader <= 0:
+                return None
+            return sorted(metadata.brokers), sorted(partition.isrs)
+
+        wait_until(lambda: all(seen_by(n) == ([1, 2, 3], [1, 2, 3])
+                               for n in (1, 2, 3)),
+                   timeout_s=20, what="every broker and replica in sync")
+        self.brokers[3].kill9()
+        # Writes the dead follower misses (acks=all: 2 in sync >= 2).
+        producer = Producer({"bootstrap.servers": self.bootstrap((1, 2)),
+                             "acks": "all", "message.timeout.ms": 30000})
+        for i in range(10):
+            producer.produce("watched", value=b"w%d" % i)
+        self.assertEqual(producer.flush(40), 0)
+        for node in (1, 2):
+            wait_until(lambda: seen_by(node) == ([1, 2], [1, 2]), timeout_s=30,
+                       what="node %d: broker 3 fenced and out of the ISR"
+                       % node)
+        self.brokers[3].start(wait_ready=True, timeout_s=30)
+        for node in (1, 2, 3):
+            wait_until(lambda: seen_by(node) == ([1, 2, 3], [1, 2, 3]),
+                       timeout_s=30,
+                       what="node %d: broker 3 back, in sync again" % node)
 
 
 if __name__ == "__main__":
