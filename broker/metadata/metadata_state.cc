@@ -190,8 +190,11 @@ ApplyResult MetadataState::ApplyRegisterBroker(
 
 void MetadataState::AddPartitions(metapb::TopicInfo& topic, int32_t from,
                                   int32_t to, int replication_factor) {
+  // Fenced brokers get no new replicas (as in Kafka).
   std::vector<uint64_t> ids;
-  for (const auto& [id, broker] : brokers_) ids.push_back(id);
+  for (const auto& [id, broker] : brokers_) {
+    if (!broker.fenced()) ids.push_back(id);
+  }
   CHRONIK_CHECK_GE(ids.size(), static_cast<size_t>(replication_factor));
   for (int32_t p = from; p < to; ++p) {
     metapb::PartitionInfo* partition = topic.add_partitions();
@@ -223,12 +226,12 @@ ApplyResult MetadataState::ApplyCreateTopic(
                  absl::StrCat("partition count ", command.partitions(),
                               " is not in [1, ", kMaxPartitionsPerTopic, "]"));
   }
-  if (command.replication_factor() < 1 ||
-      command.replication_factor() > static_cast<int>(brokers_.size())) {
+  const int live = LiveBrokerCount();
+  if (command.replication_factor() < 1 || command.replication_factor() > live) {
     return Error(
         error::kInvalidReplicationFactor,
         absl::StrCat("replication factor ", command.replication_factor(),
-                     " with ", brokers_.size(), " registered brokers"));
+                     " with ", live, " live (unfenced) brokers"));
   }
   if (command.topic_id().size() != 16) {
     return Error(error::kInvalidRequest, "topic id must be 16 bytes");
@@ -283,9 +286,9 @@ ApplyResult MetadataState::ApplyCreatePartitions(
                      kMaxPartitionsPerTopic));
   }
   const int replication_factor = topic.partitions(0).replicas_size();
-  if (replication_factor > static_cast<int>(brokers_.size())) {
+  if (replication_factor > LiveBrokerCount()) {
     return Error(error::kInvalidReplicationFactor,
-                 "not enough registered brokers");
+                 "not enough live (unfenced) brokers");
   }
   AddPartitions(topic, current, command.total_count(), replication_factor);
   return {};
@@ -353,6 +356,12 @@ std::vector<const metapb::BrokerInfo*> MetadataState::LiveBrokers() const {
     if (!broker.fenced()) result.push_back(&broker);
   }
   return result;
+}
+
+int MetadataState::LiveBrokerCount() const {
+  return static_cast<int>(
+      std::count_if(brokers_.begin(), brokers_.end(),
+                    [](const auto& entry) { return !entry.second.fenced(); }));
 }
 
 bool MetadataState::IsFenced(uint64_t node_id) const {

@@ -15,8 +15,8 @@
 // leader last reported (ReportPartitionLeader).
 //
 // Partition Raft groups get ids 1, 2, 3, ... in creation order (0 is the
-// metadata group). Replicas are assigned over the registered brokers sorted by
-// id, starting at a rotating position so leaders spread.
+// metadata group). Replicas are assigned over the unfenced registered brokers
+// sorted by id, starting at a rotating position so leaders spread.
 //
 // Thread-compatible (one driver thread); deterministic iteration (sorted maps).
 #ifndef CHRONIK_BROKER_METADATA_METADATA_STATE_H_
@@ -111,6 +111,7 @@ class MetadataState {
   ApplyResult ApplyReportPartitionLeader(
       const metapb::ReportPartitionLeader& command);
   ApplyResult ApplySetFenced(uint64_t node_id, bool fenced);
+  int LiveBrokerCount() const;
   ApplyResult ApplyAllocateProducerIds(
       const metapb::AllocateProducerIds& command);
   // Appends partitions [from, to) to `topic` with fresh groups and replicas.

@@ -79,7 +79,7 @@ TEST_F(MetadataStateTest, RejectedCommandsChangeNothing) {
             error::kInvalidPartitions);
   ApplyResult rf = Apply(Create("u", 1, 3, 'c'));
   EXPECT_EQ(rf.error_code, error::kInvalidReplicationFactor);
-  EXPECT_THAT(rf.error_message, HasSubstr("with 1 registered brokers"));
+  EXPECT_THAT(rf.error_message, HasSubstr("with 1 live (unfenced) brokers"));
   EXPECT_EQ(Apply(Create("u", 1, 1, 'a')).error_code, error::kInvalidRequest)
       << "topic id reuse";
   EXPECT_EQ(state_.Topics().size(), 1u);
@@ -270,6 +270,29 @@ TEST_F(MetadataStateTest, FencedBrokersLeaveTheLiveListUntilUnfenced) {
   fence.mutable_fence_broker()->set_node_id(7);
   EXPECT_EQ(Apply(fence).error_code, error::kInvalidRequest)
       << "an unknown broker cannot be fenced";
+}
+
+TEST_F(MetadataStateTest, FencedBrokersGetNoNewReplicas) {
+  for (uint64_t id = 1; id <= 3; ++id) {
+    ASSERT_EQ(Apply(Register(id)).error_code, error::kNone);
+  }
+  metapb::MetadataCommand fence;
+  fence.mutable_fence_broker()->set_node_id(2);
+  ASSERT_EQ(Apply(fence).error_code, error::kNone);
+  EXPECT_EQ(Apply(Create("wide", 1, 3)).error_code,
+            error::kInvalidReplicationFactor)
+      << "only two brokers are live";
+  ASSERT_EQ(Apply(Create("narrow", 4, 1, 'b')).error_code, error::kNone);
+  for (const metapb::PartitionInfo& p :
+       state_.FindTopic("narrow")->partitions()) {
+    EXPECT_NE(p.replicas(0), 2u) << "partition " << p.partition();
+  }
+  metapb::MetadataCommand grow;
+  grow.mutable_create_partitions()->set_name("narrow");
+  grow.mutable_create_partitions()->set_total_count(6);
+  ASSERT_EQ(Apply(grow).error_code, error::kNone);
+  EXPECT_NE(state_.FindTopic("narrow")->partitions(4).replicas(0), 2u);
+  EXPECT_NE(state_.FindTopic("narrow")->partitions(5).replicas(0), 2u);
 }
 
 TEST_F(MetadataStateTest, IsrReportsFollowTheirLeadersTerm) {

@@ -189,7 +189,7 @@ void MetadataClient::MaybeAutoCreate(const std::string& topic) {
   create->set_partitions(config_.default_partitions);
   create->set_replication_factor(std::min<int>(
       config_.replication_factor,
-      static_cast<int>(std::max<size_t>(1, state_.Brokers().size()))));
+      static_cast<int>(std::max<size_t>(1, state_.LiveBrokers().size()))));
   create->set_topic_id(NewTopicId());
   create->set_created_at_ms(clock_->NowMs());
   create->set_auto_created(true);

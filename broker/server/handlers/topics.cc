@@ -24,7 +24,7 @@ bool IsZero(const kafka::Uuid& uuid) {
 bool ValidateCreate(Services& s,
                     const kafka::CreateTopicsRequest::CreatableTopic& topic,
                     kafka::CreateTopicsResponse::CreatableTopicResult* out) {
-  const int brokers = static_cast<int>(s.state().Brokers().size());
+  const int brokers = static_cast<int>(s.state().LiveBrokers().size());
   const int32_t partitions = topic.num_partitions == -1
                                  ? s.config.default_partitions
                                  : topic.num_partitions;
