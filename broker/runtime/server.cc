@@ -342,6 +342,9 @@ std::string Server::Describe() const {
 absl::Status Server::Run() {
   LogInfo(absl::StrCat("started: ", Describe()));
   loop_->Run();
+  // The loop no longer runs what gRPC threads post: stop them now (peers see
+  // their streams end at once), before anything is torn down.
+  if (peer_transport_ != nullptr) peer_transport_->Stop();
   DrainFlushes();
   LogInfo("stopped");
   return absl::OkStatus();
