@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/splitmix64.h"
+#include "broker/config/node_ids.h"
 #include "broker/runtime/http.h"
 #include "broker/runtime/log.h"
 #include "broker/runtime/parallel_sync.h"
@@ -353,11 +354,13 @@ absl::Status Server::Run() {
 absl::Status Server::StartPeerTransport() {
   const config::ServerConfig& config = options_.config;
   PeerTransportOptions transport;
-  transport.self = config.node_id;
+  // Raft messages name Raft node ids (config/node_ids.h).
+  transport.self = config::RaftNodeId(config.node_id);
   transport.bind_host = config.bind_host;
   transport.port = config.raft_port;
   for (const config::PeerConfig& peer : config.peers) {
-    transport.peers[peer.id] = absl::StrCat(peer.host, ":", peer.raft_port);
+    transport.peers[config::RaftNodeId(peer.id)] =
+        absl::StrCat(peer.host, ":", peer.raft_port);
   }
   absl::StatusOr<std::unique_ptr<PeerTransport>> started = PeerTransport::Start(
       transport, [this](std::vector<raft::WireMessage> messages) {

@@ -111,6 +111,63 @@ class ClusterOpsTest(harness.unittest.TestCase):
             stop.set()
             loader.join(timeout=30)
 
+    def test_broker_ids_from_zero(self):
+        # Issue 12: --node-id=0 / id = 0 was refused; Kafka numbers brokers
+        # from 0. Clients must see brokers 0, 1, 2 and use them.
+        self.brokers = start_cluster(self, (0, 1, 2))
+        admin = AdminClient({"bootstrap.servers": self.bootstrap()})
+        self.assertEqual(sorted(admin.list_topics(timeout=10).brokers),
+                         [0, 1, 2])
+        admin.create_topics([NewTopic("from-zero", num_partitions=3,
+                                      replication_factor=3)])[
+                                          "from-zero"].result(timeout=20)
+
+        def leaders():
+            topic = admin.list_topics(topic="from-zero",
+                                      timeout=10).topics["from-zero"]
+            if len(topic.partitions) != 3:
+                return None
+            found = {p: topic.partitions[p].leader for p in topic.partitions}
+            if min(found.values()) < 0:
+                return None
+            for p in topic.partitions.values():
+                self.assertEqual(sorted(p.replicas), [0, 1, 2])
+            return found
+
+        found = wait_until(leaders, timeout_s=20, what="partition leaders")
+        self.assertTrue(set(found.values()) <= {0, 1, 2}, found)
+        # Node 0 leads something or not: produce through each node alone.
+        delivered = []
+        for node in (0, 1, 2):
+            producer = Producer({"bootstrap.servers": self.bootstrap((node,)),
+                                 "acks": "all", "enable.idempotence": True,
+                                 "message.timeout.ms": 20000})
+            for i in range(30):
+                producer.produce("from-zero", partition=i % 3,
+                                 value=b"n%d-%02d" % (node, i),
+                                 on_delivery=lambda err, msg: delivered.append(
+                                     err))
+            self.assertEqual(producer.flush(30), 0)
+        self.assertEqual(len(delivered), 90)
+        self.assertEqual([e for e in delivered if e is not None], [])
+        consumer = Consumer({"bootstrap.servers": self.bootstrap((0,)),
+                             "group.id": "from-zero",
+                             "enable.auto.commit": False})
+        consumer.assign([TopicPartition("from-zero", p, 0) for p in range(3)])
+        values = []
+        for _ in range(300):
+            if len(values) >= 90:
+                break
+            message = consumer.poll(0.1)
+            if message is not None and message.error() is None:
+                values.append(message.value())
+        consumer.close()
+        self.assertEqual(sorted(values),
+                         sorted(b"n%d-%02d" % (n, i) for n in (0, 1, 2)
+                                for i in range(30)))
+        # The start line names node 0 by its Kafka id.
+        self.assertIn(" node_id=0 ", self.brokers[0].log())
+
 
 if __name__ == "__main__":
     harness.main()
