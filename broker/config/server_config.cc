@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/config/toml.h"
 
@@ -495,6 +496,62 @@ absl::Status FinishCluster(ServerConfig& config) {
   return absl::OkStatus();
 }
 
+// Whether `flag` was given on the command line or as its variable.
+bool Given(const ParsedArgs& parsed,
+           const std::map<std::string, std::string>& env,
+           absl::string_view flag) {
+  const Option* option = FindOption(flag);
+  CHRONIK_CHECK(option != nullptr) << flag;
+  return env.count(option->env) > 0 ||
+         std::any_of(parsed.flags.begin(), parsed.flags.end(),
+                     [&](const auto& f) { return f.first == option; });
+}
+
+// Several nodes on one host need an HTTP port each: the seed's one-host
+// commands started every peer without http_port on the default port, and
+// all but the first failed to bind. Checked before anything binds, with the
+// fix in the message. `http_given`: by flag or variable.
+absl::Status CheckOwnHttpPort(const ServerConfig& config, bool http_given,
+                              absl::string_view cluster_file) {
+  const PeerConfig* self = nullptr;
+  for (const PeerConfig& peer : config.peers) {
+    if (peer.id == config.node_id) self = &peer;
+  }
+  CHRONIK_CHECK(self != nullptr);
+  const bool defaulted = !http_given && self->http_port == 0;
+  const std::string file =
+      cluster_file.empty() ? "CHRONIK_CLUSTER_PEERS (id=host:kafka:raft:http)"
+                           : absl::StrCat("[[peers]] of ", cluster_file);
+  const std::string fix = absl::StrCat(
+      "give every node on one host its own HTTP port: http_port = PORT in "
+      "each peer's entry of ",
+      file, ", or start each node with --http-port=PORT (CHRONIK_HTTP_PORT)");
+  for (const PeerConfig& peer : config.peers) {
+    if (peer.id == self->id ||
+        NormalizeHost(peer.host) != NormalizeHost(self->host)) {
+      continue;
+    }
+    if (defaulted && peer.http_port == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "nodes ", self->id, " and ", peer.id, " are both on ", self->host,
+          " and neither has an HTTP port, so both would serve HTTP on the "
+          "default port ",
+          config.http_port, ": ", fix));
+    }
+    const std::pair<const char*, int> listeners[] = {{"kafka", peer.kafka_port},
+                                                     {"raft", peer.raft_port},
+                                                     {"http", peer.http_port}};
+    for (const auto& [kind, port] : listeners) {
+      if (port != 0 && port == config.http_port) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "node ", self->id, "'s HTTP port ", config.http_port, " is node ",
+            peer.id, "'s ", kind, " port on ", self->host, ": ", fix));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
@@ -574,20 +631,24 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
   if (parsed->mode == "cluster") config.mode = ServerConfig::Mode::kCluster;
 
   if (config.mode == ServerConfig::Mode::kCluster) {
-    // The own peer entry supplies ports not given by flag or variable.
+    const bool http_given = Given(*parsed, env, "http-port");
+    // The own peer entry supplies what no flag or variable gave.
     for (const PeerConfig& peer : config.peers) {
       if (peer.id != config.node_id) continue;
-      const bool kafka_given =
-          env.count("CHRONIK_KAFKA_PORT") > 0 ||
-          std::any_of(parsed->flags.begin(), parsed->flags.end(),
-                      [](const auto& f) {
-                        return std::string(f.first->flag) == "kafka-port";
-                      });
-      if (!kafka_given) config.kafka_port = peer.kafka_port;
-      if (peer.http_port != 0) config.http_port = peer.http_port;
+      if (!Given(*parsed, env, "kafka-port")) {
+        config.kafka_port = peer.kafka_port;
+      }
+      if (!http_given && peer.http_port != 0) {
+        config.http_port = peer.http_port;
+      }
       if (config.advertised_host.empty()) config.advertised_host = peer.host;
     }
     if (absl::Status status = FinishCluster(config); !status.ok()) {
+      return status;
+    }
+    if (absl::Status status =
+            CheckOwnHttpPort(config, http_given, cluster_file);
+        !status.ok()) {
       return status;
     }
   } else {

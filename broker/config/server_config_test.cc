@@ -177,6 +177,45 @@ TEST(ServerConfigTest, UnknownKeysAnywhereNameTheKeyFileLineAndSection) {
               HasSubstr("f.toml:5: 'http_port' must be an integer"));
 }
 
+TEST(ServerConfigTest, OneHostNodesOnTheDefaultHttpPortAreToldHowToFixIt) {
+  // Issue 12: the seed's one-host file gives node 2 an http_port, nodes 1 and
+  // 3 none: both took the default 9644 and node 3 failed to bind.
+  const std::string file = SeedFileWithoutGossip();
+  absl::Status status =
+      Parse({"--cluster-config=c.toml", "--node-id=1"}, {}, {{"c.toml", file}})
+          .status();
+  EXPECT_THAT(status.message(),
+              HasSubstr("nodes 1 and 3 are both on localhost and neither has "
+                        "an HTTP port, so both would serve HTTP on the "
+                        "default port 9644"));
+  EXPECT_THAT(status.message(), HasSubstr("http_port = PORT in each peer's "
+                                          "entry of [[peers]] of c.toml"));
+  EXPECT_THAT(status.message(), HasSubstr("--http-port=PORT"));
+  // The flag is the other fix, and wins over the file.
+  absl::StatusOr<ServerConfig> config =
+      Parse({"--cluster-config=c.toml", "--node-id=1", "--http-port=9700"}, {},
+            {{"c.toml", file}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_port, 9700);
+  config = Parse({"--cluster-config=c.toml", "--node-id=2", "--http-port=9701"},
+                 {}, {{"c.toml", file}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_port, 9701) << "flags win over the file";
+  // This node's HTTP port on another node's listener.
+  EXPECT_THAT(
+      Parse({"--cluster-config=c.toml", "--node-id=1", "--http-port=9193"}, {},
+            {{"c.toml", file}})
+          .status()
+          .message(),
+      HasSubstr("node 1's HTTP port 9193 is node 2's raft port on "
+                "localhost"));
+  // Hosts of their own may all use the default.
+  EXPECT_TRUE(Parse({"--node-id=1",
+                     "--cluster-peers=1=10.0.0.1:9092:9192,2=10.0.0.2:"
+                     "9092:9192"})
+                  .ok());
+}
+
 TEST(ServerConfigTest, PortCollisionBetweenNodesIsRejected) {
   std::string text = SeedFileWithoutGossip();
   // Node 3's raft port equals node 1's Kafka port on the same host.

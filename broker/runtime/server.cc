@@ -36,6 +36,20 @@ const char* ModeName(config::ServerConfig::Mode mode) {
                                                       : "standalone";
 }
 
+// A taken HTTP port is most often a second node on one host left on the
+// default port: the error says how to give each node its own.
+absl::Status ExplainBindFailure(const config::ListenerAddress& listener,
+                                const absl::Status& status) {
+  if (listener.name != "http" || !absl::IsAlreadyExists(status)) {
+    return status;
+  }
+  return absl::AlreadyExistsError(absl::StrCat(
+      status.message(),
+      " (another node on this host? give each node its own HTTP port: "
+      "--http-port=PORT or CHRONIK_HTTP_PORT, or http_port = PORT in its "
+      "[[peers]] entry of the cluster file; 0 picks a free port)"));
+}
+
 }  // namespace
 
 // The node's clock: wall-clock milliseconds.
@@ -229,7 +243,7 @@ absl::Status Server::BindListeners() {
         listener.name == "kafka"
             ? static_cast<ConnectionHandler*>(kafka_handler_.get())
             : static_cast<ConnectionHandler*>(http_handler_.get()));
-    if (!port.ok()) return port.status();
+    if (!port.ok()) return ExplainBindFailure(listener, port.status());
     *bound = *port;
   }
   return absl::OkStatus();
