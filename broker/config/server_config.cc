@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "base/check.h"
 #include "broker/config/node_ids.h"
+#include "broker/config/peer_ports.h"
 #include "broker/config/toml.h"
 
 namespace chronik::config {
@@ -458,10 +459,6 @@ absl::Status ApplyClusterFile(const std::string& path, const std::string& text,
   return absl::OkStatus();
 }
 
-std::string NormalizeHost(const std::string& host) {
-  return host == "localhost" ? "127.0.0.1" : host;
-}
-
 absl::Status FinishCluster(ServerConfig& config) {
   if (config.peers.empty()) {
     return absl::InvalidArgumentError(
@@ -507,51 +504,6 @@ bool Given(const ParsedArgs& parsed,
                      [&](const auto& f) { return f.first == option; });
 }
 
-// Several nodes on one host need an HTTP port each: the seed's one-host
-// commands started every peer without http_port on the default port, and
-// all but the first failed to bind. Checked before anything binds, with the
-// fix in the message. `http_given`: by flag or variable.
-absl::Status CheckOwnHttpPort(const ServerConfig& config, bool http_given,
-                              absl::string_view cluster_file) {
-  const PeerConfig* self = nullptr;
-  for (const PeerConfig& peer : config.peers) {
-    if (peer.id == config.node_id) self = &peer;
-  }
-  CHRONIK_CHECK(self != nullptr);
-  const bool defaulted = !http_given && self->http_port == 0;
-  const std::string file =
-      cluster_file.empty() ? "CHRONIK_CLUSTER_PEERS (id=host:kafka:raft:http)"
-                           : absl::StrCat("[[peers]] of ", cluster_file);
-  const std::string fix = absl::StrCat(
-      "give every node on one host its own HTTP port: http_port = PORT in "
-      "each peer's entry of ",
-      file, ", or start each node with --http-port=PORT (CHRONIK_HTTP_PORT)");
-  for (const PeerConfig& peer : config.peers) {
-    if (peer.id == self->id ||
-        NormalizeHost(peer.host) != NormalizeHost(self->host)) {
-      continue;
-    }
-    if (defaulted && peer.http_port == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "nodes ", self->id, " and ", peer.id, " are both on ", self->host,
-          " and neither has an HTTP port, so both would serve HTTP on the "
-          "default port ",
-          config.http_port, ": ", fix));
-    }
-    const std::pair<const char*, int> listeners[] = {{"kafka", peer.kafka_port},
-                                                     {"raft", peer.raft_port},
-                                                     {"http", peer.http_port}};
-    for (const auto& [kind, port] : listeners) {
-      if (port != 0 && port == config.http_port) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "node ", self->id, "'s HTTP port ", config.http_port, " is node ",
-            peer.id, "'s ", kind, " port on ", self->host, ": ", fix));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
@@ -566,28 +518,6 @@ std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
     listeners.push_back({"raft", config.bind_host, config.raft_port});
   }
   return listeners;
-}
-
-absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers) {
-  // (host, port) -> "node N kafka" for the first listener seen there.
-  std::map<std::pair<std::string, int>, std::string> taken;
-  for (const PeerConfig& peer : peers) {
-    const std::pair<const char*, int> listeners[] = {{"kafka", peer.kafka_port},
-                                                     {"raft", peer.raft_port},
-                                                     {"http", peer.http_port}};
-    for (const auto& [kind, port] : listeners) {
-      if (port == 0) continue;
-      const std::string owner = absl::StrCat("node ", peer.id, " ", kind);
-      auto [it, inserted] =
-          taken.emplace(std::make_pair(NormalizeHost(peer.host), port), owner);
-      if (!inserted) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("port conflict on ", peer.host, ":", port, ": ",
-                         it->second, " and ", owner, " listeners"));
-      }
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<ServerConfig> ParseServerConfig(
