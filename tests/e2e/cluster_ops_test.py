@@ -168,6 +168,47 @@ class ClusterOpsTest(harness.unittest.TestCase):
         # The start line names node 0 by its Kafka id.
         self.assertIn(" node_id=0 ", self.brokers[0].log())
 
+    def test_one_host_nodes_on_the_default_http_port_are_told_the_fix(self):
+        # Issue 12: the seed's one-host commands (peers without http_port,
+        # no --http-port) all took the default HTTP port; all but the first
+        # failed with a bare "port in use". Now every such node is refused
+        # before binding anything, saying how to fix it.
+        ports = [(free_port(), free_port()) for _ in range(3)]
+        text = "enabled = true\n"
+        for node, (kafka, raft) in enumerate(ports, start=1):
+            text += ('\n[[peers]]\nid = %d\naddr = "localhost:%d"\n'
+                     'raft_port = %d\n' % (node, kafka, raft))
+        path = os.path.join(harness.TMP, "seed-%d.toml" % os.getpid())
+        with open(path, "w") as f:
+            f.write(text)
+        data = os.path.join(harness.TMP, "seed-data-%d" % os.getpid())
+        result = subprocess.run(
+            [harness.SERVER, "--cluster-config", path, "--node-id", "3",
+             "--data-dir", data, "standalone"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+        output = result.stdout.decode()
+        self.assertEqual(result.returncode, 2, output)
+        self.assertIn("default port 9644", output)
+        self.assertIn("http_port = PORT", output)
+        self.assertIn("--http-port=PORT", output)
+        self.assertFalse(os.path.exists(data), "refused before the data dir")
+
+    def test_taken_http_port_error_says_how_to_fix_it(self):
+        with harness.socket.socket() as holder:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen(1)
+            taken = holder.getsockname()[1]
+            result = subprocess.run(
+                [harness.SERVER, "standalone", "--kafka-port=0",
+                 "--http-port=%d" % taken, "--data-dir",
+                 os.path.join(harness.TMP, "taken-%d" % os.getpid())],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+        output = result.stdout.decode()
+        self.assertEqual(result.returncode, 1, output)
+        self.assertIn("http listener on 127.0.0.1:%d" % taken, output)
+        self.assertIn("--http-port=PORT", output)
+        self.assertIn("http_port = PORT", output)
+
 
 if __name__ == "__main__":
     harness.main()
