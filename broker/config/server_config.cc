@@ -504,6 +504,25 @@ bool Given(const ParsedArgs& parsed,
                      [&](const auto& f) { return f.first == option; });
 }
 
+// Cluster mode: the own peer entry supplies what no flag or variable gave,
+// then the membership and this node's listeners are checked.
+absl::Status FinishClusterMode(const ParsedArgs& parsed,
+                               const std::map<std::string, std::string>& env,
+                               const std::string& cluster_file,
+                               ServerConfig& config) {
+  const bool http_given = Given(parsed, env, "http-port");
+  for (const PeerConfig& peer : config.peers) {
+    if (peer.id != config.node_id) continue;
+    if (!Given(parsed, env, "kafka-port")) config.kafka_port = peer.kafka_port;
+    if (!http_given && peer.http_port != 0) config.http_port = peer.http_port;
+    if (config.advertised_host.empty()) config.advertised_host = peer.host;
+  }
+  if (absl::Status status = FinishCluster(config); !status.ok()) {
+    return status;
+  }
+  return CheckOwnHttpPort(config, http_given, cluster_file);
+}
+
 }  // namespace
 
 std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
@@ -561,26 +580,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
   if (parsed->mode == "cluster") config.mode = ServerConfig::Mode::kCluster;
 
   if (config.mode == ServerConfig::Mode::kCluster) {
-    const bool http_given = Given(*parsed, env, "http-port");
-    // The own peer entry supplies what no flag or variable gave.
-    for (const PeerConfig& peer : config.peers) {
-      if (peer.id != config.node_id) continue;
-      if (!Given(*parsed, env, "kafka-port")) {
-        config.kafka_port = peer.kafka_port;
-      }
-      if (!http_given && peer.http_port != 0) {
-        config.http_port = peer.http_port;
-      }
-      if (config.advertised_host.empty()) config.advertised_host = peer.host;
-    }
-    if (absl::Status status = FinishCluster(config); !status.ok()) {
-      return status;
-    }
-    if (absl::Status status =
-            CheckOwnHttpPort(config, http_given, cluster_file);
-        !status.ok()) {
-      return status;
-    }
+    absl::Status status = FinishClusterMode(*parsed, env, cluster_file, config);
+    if (!status.ok()) return status;
   } else {
     config.peers.clear();
     if (config.replication_factor > 1) {
