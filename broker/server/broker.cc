@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/server/connections.h"
 #include "broker/server/group_service.h"
 #include "broker/server/handlers/handlers.h"
@@ -13,13 +14,26 @@
 #include "broker/server/producer_ids.h"
 
 namespace chronik::broker {
+namespace {
+
+// The broker speaks Raft node ids inside (config/node_ids.h): its own id and
+// its peers' are converted here, once.
+BrokerOptions WithRaftIds(BrokerOptions options) {
+  options.config.node_id = config::RaftNodeId(options.config.node_id);
+  for (config::PeerConfig& peer : options.config.peers) {
+    peer.id = config::RaftNodeId(peer.id);
+  }
+  return options;
+}
+
+}  // namespace
 
 // The wiring of the components and the control flow of a step. Everything a
 // step produces is appended to `out_` and handed to the driver by Process().
 class Broker::Impl : public replication::GroupApplier {
  public:
   Impl(const BrokerOptions& options, const env::Environment& env)
-      : options_(options), config_(options_.config), env_(env) {
+      : options_(WithRaftIds(options)), config_(options_.config), env_(env) {
     CHRONIK_CHECK(env.clock != nullptr && env.disk != nullptr &&
                   env.log != nullptr);
   }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
@@ -16,14 +17,13 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
   const int16_t version = c.header.api_version;
   kafka::MetadataResponse response;
   for (const metapb::BrokerInfo* broker : s.state().Brokers()) {
-    response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
+    response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
                                 broker->host(), broker->kafka_port(),
                                 std::nullopt});
   }
   response.cluster_id = kClusterId;
   const raft::NodeId controller = s.metadata.leader();
-  response.controller_id =
-      controller == raft::kNoNode ? -1 : static_cast<int32_t>(controller);
+  response.controller_id = config::KafkaNodeId(controller);
   std::vector<std::string> names;
   const bool all = !r.topics.has_value() || (version == 0 && r.topics->empty());
   if (all) {
@@ -74,8 +74,8 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
                           : s.partitions.PartitionLeader(partition);
       if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
       for (uint64_t replica : partition.replicas()) {
-        out.replica_nodes.push_back(static_cast<int32_t>(replica));
-        out.isr_nodes.push_back(static_cast<int32_t>(replica));
+        out.replica_nodes.push_back(config::KafkaNodeId(replica));
+        out.isr_nodes.push_back(config::KafkaNodeId(replica));
       }
       topic.partitions.push_back(std::move(out));
     }
@@ -89,10 +89,9 @@ void Handle(Services& s, const RequestContext& c,
   kafka::DescribeClusterResponse response;
   response.cluster_id = kClusterId;
   const raft::NodeId controller = s.metadata.leader();
-  response.controller_id =
-      controller == raft::kNoNode ? -1 : static_cast<int32_t>(controller);
+  response.controller_id = config::KafkaNodeId(controller);
   for (const metapb::BrokerInfo* broker : s.state().Brokers()) {
-    response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
+    response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
                                 broker->host(), broker->kafka_port(),
                                 std::nullopt});
   }
