@@ -1,7 +1,6 @@
 #include "broker/config/server_config.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -10,6 +9,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/check.h"
+#include "broker/config/node_ids.h"
+#include "broker/config/peer_ports.h"
 #include "broker/config/toml.h"
 
 namespace chronik::config {
@@ -132,7 +134,7 @@ absl::StatusOr<std::vector<PeerConfig>> ParsePeerList(absl::string_view text) {
     if (fields.size() < 3 || fields.size() > 4) return bad("wrong shape");
     PeerConfig peer;
     int64_t value;
-    if (!ParseInt(id_and_rest.first, 1, INT64_MAX, &value).ok()) {
+    if (!ParseInt(id_and_rest.first, 0, kMaxKafkaNodeId, &value).ok()) {
       return bad("bad id");
     }
     peer.id = static_cast<uint64_t>(value);
@@ -176,8 +178,9 @@ const std::vector<Option>& Options() {
        IntSetter(&ServerConfig::http_port, 0, 65535)},
       {"log-level", "CHRONIK_LOG_LEVEL", "LEVEL", "debug, info, warn or error",
        SetLogLevel},
-      {"node-id", "CHRONIK_NODE_ID", "ID", "this node's id (cluster mode)",
-       IntSetter(&ServerConfig::node_id, 1, INT64_MAX)},
+      {"node-id", "CHRONIK_NODE_ID", "ID",
+       "this node's broker id, 0 or more (cluster mode)",
+       IntSetter(&ServerConfig::node_id, 0, kMaxKafkaNodeId)},
       {"auto-create-topics", "CHRONIK_AUTO_CREATE_TOPICS", "BOOL",
        "create a missing topic on produce or metadata request",
        BoolSetter(&ServerConfig::auto_create_topics)},
@@ -299,17 +302,23 @@ absl::StatusOr<ParsedArgs> ScanArgs(const std::vector<std::string>& args) {
   return parsed;
 }
 
-// Reads an integer key of a TOML table, with range checks.
+// "file:line", or just "file" for line 0 (the root table has no header).
+std::string Where(absl::string_view path, int line) {
+  return line > 0 ? absl::StrCat(path, ":", line) : std::string(path);
+}
+
+// Reads an integer key of a TOML table, with range checks. Errors name the
+// key's line, or the table's header when the key is missing.
 absl::Status TomlInt(const TomlTable& table, const std::string& key,
-                     int64_t min, int64_t max, absl::string_view where,
+                     int64_t min, int64_t max, absl::string_view path,
                      int64_t* out, bool required) {
   auto it = table.values.find(key);
   if (it == table.values.end()) {
     if (!required) return absl::OkStatus();
     return absl::InvalidArgumentError(
-        absl::StrCat(where, ": missing '", key, "'"));
+        absl::StrCat(Where(path, table.line), ": missing '", key, "'"));
   }
-  const std::string at = absl::StrCat(where, ":", table.lines.at(key));
+  const std::string at = Where(path, table.lines.at(key));
   const int64_t* value = std::get_if<int64_t>(&it->second);
   if (value == nullptr) {
     return absl::InvalidArgumentError(
@@ -324,18 +333,32 @@ absl::Status TomlInt(const TomlTable& table, const std::string& key,
   return absl::OkStatus();
 }
 
+// Every key of `table` must be one of `known`: a misspelt or unsupported key
+// is an error naming the key, the file:line and the section, never ignored.
+absl::Status CheckKeys(const TomlTable& table,
+                       const std::vector<std::string>& known,
+                       absl::string_view path, absl::string_view section) {
+  for (const auto& [key, value] : table.values) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        Where(path, table.lines.at(key)), ": unknown key '", key, "' in ",
+        section, " (known keys: ", absl::StrJoin(known, ", "), ")"));
+  }
+  return absl::OkStatus();
+}
+
 // "host:port" from a peer's `addr`.
-absl::Status ParseAddr(const TomlTable& table, absl::string_view where,
+absl::Status ParseAddr(const TomlTable& table, absl::string_view path,
                        PeerConfig* peer) {
   auto it = table.values.find("addr");
   const std::string* addr = it == table.values.end()
                                 ? nullptr
                                 : std::get_if<std::string>(&it->second);
   if (addr == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": peer needs addr = \"host:kafka_port\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Where(path, table.line), ": peer needs addr = \"host:kafka_port\""));
   }
-  const std::string at = absl::StrCat(where, ":", table.lines.at("addr"));
+  const std::string at = Where(path, table.lines.at("addr"));
   std::vector<std::string> parts = absl::StrSplit(*addr, ':');
   int64_t port;
   if (parts.size() != 2 || !CheckHost(parts[0]).ok() ||
@@ -348,19 +371,35 @@ absl::Status ParseAddr(const TomlTable& table, absl::string_view where,
   return absl::OkStatus();
 }
 
-absl::Status ApplyClusterFile(const std::string& path, const std::string& text,
-                              ServerConfig& config) {
-  absl::StatusOr<TomlDocument> document = ParseToml(text, path);
-  if (!document.ok()) return document.status();
-  const TomlTable& root = document->root;
-  static const std::set<std::string> kKnownRoot = {
-      "enabled", "node_id", "replication_factor", "min_insync_replicas"};
-  for (const auto& [key, value] : root.values) {
-    if (kKnownRoot.count(key) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", root.lines.at(key), ": unknown key '", key, "'"));
-    }
-  }
+// One [[peers]] table.
+absl::StatusOr<PeerConfig> ParsePeer(const TomlTable& table,
+                                     absl::string_view path) {
+  absl::Status status = CheckKeys(
+      table, {"id", "addr", "raft_port", "http_port"}, path, "[[peers]]");
+  if (!status.ok()) return status;
+  PeerConfig peer;
+  int64_t number = 0;
+  status = TomlInt(table, "id", 0, kMaxKafkaNodeId, path, &number, true);
+  if (!status.ok()) return status;
+  peer.id = static_cast<uint64_t>(number);
+  if (!(status = ParseAddr(table, path, &peer)).ok()) return status;
+  status = TomlInt(table, "raft_port", 1, 65535, path, &number, true);
+  if (!status.ok()) return status;
+  peer.raft_port = static_cast<int>(number);
+  number = 0;
+  status = TomlInt(table, "http_port", 1, 65535, path, &number, false);
+  if (!status.ok()) return status;
+  peer.http_port = static_cast<int>(number);
+  return peer;
+}
+
+// The root table's keys.
+absl::Status ApplyRoot(const TomlTable& root, const std::string& path,
+                       ServerConfig& config) {
+  absl::Status status = CheckKeys(
+      root, {"enabled", "node_id", "replication_factor", "min_insync_replicas"},
+      path, "the top level");
+  if (!status.ok()) return status;
   if (auto it = root.values.find("enabled"); it != root.values.end()) {
     const bool* enabled = std::get_if<bool>(&it->second);
     if (enabled == nullptr) {
@@ -372,8 +411,7 @@ absl::Status ApplyClusterFile(const std::string& path, const std::string& text,
                            : ServerConfig::Mode::kStandalone;
   }
   int64_t value = static_cast<int64_t>(config.node_id);
-  absl::Status status =
-      TomlInt(root, "node_id", 1, INT64_MAX, path, &value, false);
+  status = TomlInt(root, "node_id", 0, kMaxKafkaNodeId, path, &value, false);
   if (!status.ok()) return status;
   config.node_id = static_cast<uint64_t>(value);
   value = config.replication_factor;
@@ -384,50 +422,47 @@ absl::Status ApplyClusterFile(const std::string& path, const std::string& text,
   status = TomlInt(root, "min_insync_replicas", 1, 16, path, &value, false);
   if (!status.ok()) return status;
   config.min_insync_replicas = static_cast<int>(value);
-
-  if (auto it = document->arrays.find("peers"); it != document->arrays.end()) {
-    config.peers.clear();
-    for (const TomlTable& table : it->second) {
-      const std::string where = absl::StrCat(path, ":", table.line);
-      PeerConfig peer;
-      int64_t number = 0;
-      if (!(status = TomlInt(table, "id", 1, INT64_MAX, where, &number, true))
-               .ok()) {
-        return status;
-      }
-      peer.id = static_cast<uint64_t>(number);
-      if (!(status = ParseAddr(table, where, &peer)).ok()) return status;
-      if (!(status =
-                TomlInt(table, "raft_port", 1, 65535, where, &number, true))
-               .ok()) {
-        return status;
-      }
-      peer.raft_port = static_cast<int>(number);
-      number = 0;
-      if (!(status =
-                TomlInt(table, "http_port", 1, 65535, where, &number, false))
-               .ok()) {
-        return status;
-      }
-      peer.http_port = static_cast<int>(number);
-      config.peers.push_back(peer);
-    }
-  }
-  for (const auto& [name, table] : document->tables) {
-    if (name != "gossip") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", table.line, ": unknown table [", name, "]"));
-    }
-    value = 0;
-    status = TomlInt(table, "bootstrap_expect", 1, 1000, path, &value, false);
-    if (!status.ok()) return status;
-    config.bootstrap_expect = static_cast<int>(value);
-  }
   return absl::OkStatus();
 }
 
-std::string NormalizeHost(const std::string& host) {
-  return host == "localhost" ? "127.0.0.1" : host;
+absl::Status ApplyClusterFile(const std::string& path, const std::string& text,
+                              ServerConfig& config) {
+  absl::StatusOr<TomlDocument> document = ParseToml(text, path);
+  if (!document.ok()) return document.status();
+  if (absl::Status status = ApplyRoot(document->root, path, config);
+      !status.ok()) {
+    return status;
+  }
+  for (const auto& [name, tables] : document->arrays) {
+    if (name != "peers") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(path, tables.front().line), ": unknown table [[",
+                       name, "]] (the cluster file has [[peers]] only)"));
+    }
+    config.peers.clear();
+    for (const TomlTable& table : tables) {
+      absl::StatusOr<PeerConfig> peer = ParsePeer(table, path);
+      if (!peer.ok()) return peer.status();
+      config.peers.push_back(*peer);
+    }
+  }
+  for (const auto& [name, table] : document->tables) {
+    if (name == "gossip") {
+      // The seed's [gossip] (bind_addr, bootstrap_expect) was parsed and
+      // ignored: nothing gossips. Refused rather than silently dropped.
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(path, table.line),
+          ": [gossip] is not supported (chronik does not gossip; bind_addr "
+          "and bootstrap_expect would be ignored): remove the section. "
+          "Cluster members are the [[peers]] tables (id, addr, raft_port, "
+          "http_port), and a node serves once the metadata group of all "
+          "peers has elected a leader (GET /ready)"));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        Where(path, table.line), ": unknown table [", name,
+        "] (the cluster file has top-level keys and [[peers]] tables only)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status FinishCluster(ServerConfig& config) {
@@ -464,6 +499,36 @@ absl::Status FinishCluster(ServerConfig& config) {
   return absl::OkStatus();
 }
 
+// Whether `flag` was given on the command line or as its variable.
+bool Given(const ParsedArgs& parsed,
+           const std::map<std::string, std::string>& env,
+           absl::string_view flag) {
+  const Option* option = FindOption(flag);
+  CHRONIK_CHECK(option != nullptr) << flag;
+  return env.count(option->env) > 0 ||
+         std::any_of(parsed.flags.begin(), parsed.flags.end(),
+                     [&](const auto& f) { return f.first == option; });
+}
+
+// Cluster mode: the own peer entry supplies what no flag or variable gave,
+// then the membership and this node's listeners are checked.
+absl::Status FinishClusterMode(const ParsedArgs& parsed,
+                               const std::map<std::string, std::string>& env,
+                               const std::string& cluster_file,
+                               ServerConfig& config) {
+  const bool http_given = Given(parsed, env, "http-port");
+  for (const PeerConfig& peer : config.peers) {
+    if (peer.id != config.node_id) continue;
+    if (!Given(parsed, env, "kafka-port")) config.kafka_port = peer.kafka_port;
+    if (!http_given && peer.http_port != 0) config.http_port = peer.http_port;
+    if (config.advertised_host.empty()) config.advertised_host = peer.host;
+  }
+  if (absl::Status status = FinishCluster(config); !status.ok()) {
+    return status;
+  }
+  return CheckOwnHttpPort(config, http_given, cluster_file);
+}
+
 }  // namespace
 
 std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
@@ -478,28 +543,6 @@ std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
     listeners.push_back({"raft", config.bind_host, config.raft_port});
   }
   return listeners;
-}
-
-absl::Status ValidatePeerPorts(const std::vector<PeerConfig>& peers) {
-  // (host, port) -> "node N kafka" for the first listener seen there.
-  std::map<std::pair<std::string, int>, std::string> taken;
-  for (const PeerConfig& peer : peers) {
-    const std::pair<const char*, int> listeners[] = {{"kafka", peer.kafka_port},
-                                                     {"raft", peer.raft_port},
-                                                     {"http", peer.http_port}};
-    for (const auto& [kind, port] : listeners) {
-      if (port == 0) continue;
-      const std::string owner = absl::StrCat("node ", peer.id, " ", kind);
-      auto [it, inserted] =
-          taken.emplace(std::make_pair(NormalizeHost(peer.host), port), owner);
-      if (!inserted) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("port conflict on ", peer.host, ":", port, ": ",
-                         it->second, " and ", owner, " listeners"));
-      }
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<ServerConfig> ParseServerConfig(
@@ -543,22 +586,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
   if (parsed->mode == "cluster") config.mode = ServerConfig::Mode::kCluster;
 
   if (config.mode == ServerConfig::Mode::kCluster) {
-    // The own peer entry supplies ports not given by flag or variable.
-    for (const PeerConfig& peer : config.peers) {
-      if (peer.id != config.node_id) continue;
-      const bool kafka_given =
-          env.count("CHRONIK_KAFKA_PORT") > 0 ||
-          std::any_of(parsed->flags.begin(), parsed->flags.end(),
-                      [](const auto& f) {
-                        return std::string(f.first->flag) == "kafka-port";
-                      });
-      if (!kafka_given) config.kafka_port = peer.kafka_port;
-      if (peer.http_port != 0) config.http_port = peer.http_port;
-      if (config.advertised_host.empty()) config.advertised_host = peer.host;
-    }
-    if (absl::Status status = FinishCluster(config); !status.ok()) {
-      return status;
-    }
+    absl::Status status = FinishClusterMode(*parsed, env, cluster_file, config);
+    if (!status.ok()) return status;
   } else {
     config.peers.clear();
     if (config.replication_factor > 1) {
@@ -597,7 +626,7 @@ std::string ServerConfigUsage() {
                   "      TOML cluster file (enabled, node_id, "
                   "replication_factor,\n"
                   "      min_insync_replicas, [[peers]] id/addr/raft_port/"
-                  "http_port, [gossip]) [CHRONIK_CLUSTER_CONFIG]\n"
+                  "http_port) [CHRONIK_CLUSTER_CONFIG]\n"
                   "  --help, --version\n\ndefaults: --kafka-port=",
                   defaults.kafka_port, " --bind-addr=", defaults.bind_host,
                   " --data-dir=", defaults.data_dir,

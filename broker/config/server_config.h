@@ -29,7 +29,7 @@ namespace chronik::config {
 using LogLevel = env::LogLevel;
 
 struct PeerConfig {
-  uint64_t id = 0;
+  uint64_t id = 0;   // Kafka broker id, 0 or more (node_ids.h)
   std::string host;  // advertised host of the peer's Kafka listener
   int kafka_port = 0;
   int raft_port = 0;
@@ -39,7 +39,7 @@ struct PeerConfig {
 struct ServerConfig {
   enum class Mode { kStandalone, kCluster };
   Mode mode = Mode::kStandalone;
-  uint64_t node_id = 1;
+  uint64_t node_id = 1;  // Kafka broker id, 0 or more (node_ids.h)
   std::string bind_host = "127.0.0.1";  // address every listener binds
   int kafka_port = 9092;                // 0 = any free port
   std::string advertised_host;          // defaults to bind_host
@@ -60,7 +60,6 @@ struct ServerConfig {
   // Cluster mode only: every member (including this node), sorted by id.
   std::vector<PeerConfig> peers;
   int raft_port = 0;  // this node's Raft listener (cluster mode)
-  int bootstrap_expect = 0;
   // Limits.
   int64_t max_request_bytes = 100 << 20;
   int max_inflight_requests_per_connection = 64;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/config/node_ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -100,12 +101,18 @@ TEST(ServerConfigTest, BadValuesNameTheFlagOrVariable) {
       HasSubstr("both 9000"));
 }
 
+// The seed's file without its [gossip] section (which is refused).
+std::string SeedFileWithoutGossip() {
+  std::string text = kSeedClusterFile;
+  return text.substr(0, text.find("[gossip]"));
+}
+
 TEST(ServerConfigTest, SeedClusterFileWithStandaloneWordJoinsCluster) {
   // The seed's documented command line: --cluster-config FILE standalone.
   absl::StatusOr<ServerConfig> config =
       Parse({"--advertised-addr", "localhost", "--cluster-config", "n2.toml",
              "standalone"},
-            {}, {{"n2.toml", kSeedClusterFile}});
+            {}, {{"n2.toml", SeedFileWithoutGossip()}});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->mode, ServerConfig::Mode::kCluster);
   EXPECT_EQ(config->node_id, 2u);
@@ -114,7 +121,6 @@ TEST(ServerConfigTest, SeedClusterFileWithStandaloneWordJoinsCluster) {
   EXPECT_EQ(config->http_port, 9645);
   EXPECT_EQ(config->replication_factor, 3);
   EXPECT_EQ(config->min_insync_replicas, 2);
-  EXPECT_EQ(config->bootstrap_expect, 3);
   ASSERT_EQ(config->peers.size(), 3u);
   EXPECT_EQ(config->peers[2].raft_port, 9194);
   EXPECT_EQ(config->advertised_host, "localhost");
@@ -129,8 +135,89 @@ TEST(ServerConfigTest, SeedTypoTableHeaderGetsAClearError) {
   EXPECT_THAT(status.message(), HasSubstr("did you mean '[gossip]'"));
 }
 
+TEST(ServerConfigTest, GossipSectionIsRefusedSayingWhatToUseInstead) {
+  // Issue 12: [gossip] was parsed and ignored (bootstrap_expect unused,
+  // bind_addr never bound).
+  absl::Status status =
+      Parse({"--cluster-config=c.toml"}, {}, {{"c.toml", kSeedClusterFile}})
+          .status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("c.toml:22: [gossip] is not "
+                                          "supported"));
+  EXPECT_THAT(status.message(), HasSubstr("remove the section"));
+  EXPECT_THAT(status.message(), HasSubstr("[[peers]]"));
+  // Even empty.
+  EXPECT_THAT(Parse({"--cluster-config=c.toml"}, {},
+                    {{"c.toml", SeedFileWithoutGossip() + "[gossip]\n"}})
+                  .status()
+                  .message(),
+              HasSubstr("[gossip] is not supported"));
+}
+
+TEST(ServerConfigTest, UnknownKeysAnywhereNameTheKeyFileLineAndSection) {
+  auto error_for = [](const std::string& text) {
+    return std::string(
+        Parse({"--cluster-config=f.toml"}, {}, {{"f.toml", text}})
+            .status()
+            .message());
+  };
+  const std::string peer = "[[peers]]\nid = 1\naddr = \"h:1\"\nraft_port = 2\n";
+  EXPECT_THAT(error_for(peer + "raftport = 3\n"),
+              HasSubstr("f.toml:5: unknown key 'raftport' in [[peers]] (known "
+                        "keys: id, addr, raft_port, http_port)"));
+  EXPECT_THAT(error_for("enabled = true\nbootstrap_expect = 3\n" + peer),
+              HasSubstr("f.toml:2: unknown key 'bootstrap_expect' in the top "
+                        "level"));
+  EXPECT_THAT(error_for(peer + "[[brokers]]\nid = 2\n"),
+              HasSubstr("f.toml:5: unknown table [[brokers]]"));
+  EXPECT_THAT(error_for(peer + "[raft]\nelection_ms = 5\n"),
+              HasSubstr("f.toml:5: unknown table [raft]"));
+  // A bad value in a peer names the value's own line, once.
+  EXPECT_THAT(error_for(peer + "http_port = \"x\"\n"),
+              HasSubstr("f.toml:5: 'http_port' must be an integer"));
+}
+
+TEST(ServerConfigTest, OneHostNodesOnTheDefaultHttpPortAreToldHowToFixIt) {
+  // Issue 12: the seed's one-host file gives node 2 an http_port, nodes 1 and
+  // 3 none: both took the default 9644 and node 3 failed to bind.
+  const std::string file = SeedFileWithoutGossip();
+  absl::Status status =
+      Parse({"--cluster-config=c.toml", "--node-id=1"}, {}, {{"c.toml", file}})
+          .status();
+  EXPECT_THAT(status.message(),
+              HasSubstr("nodes 1 and 3 are both on localhost and neither has "
+                        "an HTTP port, so both would serve HTTP on the "
+                        "default port 9644"));
+  EXPECT_THAT(status.message(), HasSubstr("http_port = PORT in each peer's "
+                                          "entry of [[peers]] of c.toml"));
+  EXPECT_THAT(status.message(), HasSubstr("--http-port=PORT"));
+  // The flag is the other fix, and wins over the file.
+  absl::StatusOr<ServerConfig> config =
+      Parse({"--cluster-config=c.toml", "--node-id=1", "--http-port=9700"}, {},
+            {{"c.toml", file}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_port, 9700);
+  config = Parse({"--cluster-config=c.toml", "--node-id=2", "--http-port=9701"},
+                 {}, {{"c.toml", file}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_port, 9701) << "flags win over the file";
+  // This node's HTTP port on another node's listener.
+  EXPECT_THAT(
+      Parse({"--cluster-config=c.toml", "--node-id=1", "--http-port=9193"}, {},
+            {{"c.toml", file}})
+          .status()
+          .message(),
+      HasSubstr("node 1's HTTP port 9193 is node 2's raft port on "
+                "localhost"));
+  // Hosts of their own may all use the default.
+  EXPECT_TRUE(Parse({"--node-id=1",
+                     "--cluster-peers=1=10.0.0.1:9092:9192,2=10.0.0.2:"
+                     "9092:9192"})
+                  .ok());
+}
+
 TEST(ServerConfigTest, PortCollisionBetweenNodesIsRejected) {
-  std::string text = kSeedClusterFile;
+  std::string text = SeedFileWithoutGossip();
   // Node 3's raft port equals node 1's Kafka port on the same host.
   text.replace(text.find("raft_port = 9194"), 16, "raft_port = 9092");
   absl::Status status =
@@ -212,6 +299,47 @@ TEST(ServerConfigTest, TomlErrorsNameTheLine) {
               HasSubstr("f:1: peer needs addr"));
   EXPECT_THAT(error_for("node_id = 1\nnode_id = 2\n"),
               HasSubstr("f:2: key 'node_id' defined twice"));
+}
+
+TEST(ServerConfigTest, NodeIdZeroIsAcceptedAsKafkaNumbersBrokersFromZero) {
+  // Issue 12: --node-id=0 and id = 0 were refused.
+  constexpr char kFromZero[] = R"(enabled = true
+[[peers]]
+id = 0
+addr = "127.0.0.1:9092"
+raft_port = 9192
+http_port = 9644
+
+[[peers]]
+id = 1
+addr = "127.0.0.1:9093"
+raft_port = 9193
+http_port = 9645
+)";
+  absl::StatusOr<ServerConfig> config = Parse(
+      {"--cluster-config=z.toml", "--node-id=0"}, {}, {{"z.toml", kFromZero}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node_id, 0u);
+  EXPECT_EQ(config->kafka_port, 9092);
+  EXPECT_EQ(config->peers.at(0).id, 0u);
+  config = Parse({"--node-id=0", "--cluster-peers=0=h:1:2:3,1=h:4:5:6"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->peers.at(0).id, 0u);
+  EXPECT_THAT(Parse({"--node-id=-1"}).status().message(),
+              HasSubstr("--node-id: -1 is out of range [0, 2147483647]"));
+  EXPECT_THAT(Parse({"--node-id=2147483648"}).status().message(),
+              HasSubstr("out of range [0, 2147483647]"));
+}
+
+TEST(NodeIdsTest, KafkaAndRaftIdsConvertBothWaysAndZeroIsNotRaftsNone) {
+  EXPECT_NE(RaftNodeId(0), 0u);
+  EXPECT_EQ(KafkaNodeId(RaftNodeId(0)), 0);
+  for (uint64_t id : {uint64_t{1}, uint64_t{2}, uint64_t{kMaxKafkaNodeId}}) {
+    EXPECT_EQ(RaftNodeId(id), id) << "ids from 1 keep their data dirs";
+    EXPECT_EQ(KafkaNodeId(RaftNodeId(id)), static_cast<int32_t>(id));
+  }
+  EXPECT_GT(RaftNodeId(0), static_cast<uint64_t>(kMaxKafkaNodeId));
+  EXPECT_EQ(KafkaNodeId(0), -1) << "Raft's none is Kafka's -1";
 }
 
 TEST(ServerConfigTest, HelpListsEveryFlagWithItsVariable) {

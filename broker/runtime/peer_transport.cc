@@ -19,6 +19,13 @@ class PeerTransport::Service final : public raftpb::RaftTransport::Service {
  public:
   explicit Service(Deliver deliver) : deliver_(std::move(deliver)) {}
 
+  // After Close() returns, deliver_ is never called again (a handler still
+  // reading drops what it reads).
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+
   grpc::Status Send(grpc::ServerContext* /*context*/,
                     grpc::ServerReader<raftpb::MessageBatch>* reader,
                     raftpb::SendAck* ack) override {
@@ -37,13 +44,19 @@ class PeerTransport::Service final : public raftpb::RaftTransport::Service {
       }
       ack->set_batches_received(ack->batches_received() + 1);
       ack->set_messages_received(ack->messages_received() + messages.size());
-      if (!messages.empty()) deliver_(std::move(messages));
+      if (messages.empty()) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_)
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopped");
+      deliver_(std::move(messages));
     }
     return grpc::Status::OK;
   }
 
  private:
   const Deliver deliver_;
+  std::mutex mu_;
+  bool closed_ = false;  // guarded by mu_
 };
 
 // One peer's queue and the thread that streams it.
@@ -185,15 +198,29 @@ absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Start(
   return transport;
 }
 
-PeerTransport::~PeerTransport() {
+PeerTransport::~PeerTransport() { Stop(); }
+
+void PeerTransport::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
   senders_.clear();
+  // No delivery after this, whatever gRPC still does: a delivery into a freed
+  // event loop crashed nodes on SIGTERM with live peers.
+  if (service_ != nullptr) service_->Close();
   // Peers' incoming streams never end on their own: a plain Shutdown() would
   // wait for them forever (a node with live peers never exited on SIGTERM).
   // With a deadline, gRPC cancels them; their handlers return at once.
-  if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+  }
 }
 
 void PeerTransport::Send(uint64_t group_id, const raft::Message& message) {
+  if (stopped_) {
+    dropped_.fetch_add(1);
+    return;
+  }
   auto it = senders_.find(message.to);
   if (it == senders_.end()) {
     dropped_.fetch_add(1);

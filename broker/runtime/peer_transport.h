@@ -11,8 +11,14 @@
 // hands the messages to `deliver` on a gRPC thread; the caller moves them to
 // its event loop. Malformed messages are dropped with a log line.
 //
-// Thread-safety: Send and dropped() from any one thread; the destructor stops
-// the server and joins the senders.
+// Shutdown: Stop() (also run by the destructor) cancels the peers' incoming
+// streams (they never end on their own), waits for the gRPC handlers to
+// return, and joins the senders. Once it returns `deliver` is never called
+// again and Send() drops, so the caller may then free whatever `deliver`
+// posts to (the event loop).
+//
+// Thread-safety: Send, Stop and dropped() from any one thread (the event
+// loop's); `deliver` runs on gRPC threads.
 #ifndef CHRONIK_BROKER_RUNTIME_PEER_TRANSPORT_H_
 #define CHRONIK_BROKER_RUNTIME_PEER_TRANSPORT_H_
 
@@ -54,6 +60,8 @@ class PeerTransport {
   PeerTransport& operator=(const PeerTransport&) = delete;
 
   void Send(uint64_t group_id, const raft::Message& message);
+  // Idempotent; see the header comment.
+  void Stop();
   int port() const { return port_; }
   uint64_t dropped() const { return dropped_.load(); }
 
@@ -68,6 +76,7 @@ class PeerTransport {
   std::unique_ptr<grpc::Server> server_;
   std::map<raft::NodeId, std::unique_ptr<Sender>> senders_;
   std::atomic<uint64_t> dropped_{0};
+  bool stopped_ = false;
 };
 
 }  // namespace chronik::runtime

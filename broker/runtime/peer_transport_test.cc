@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -90,6 +91,38 @@ TEST(PeerTransportTest, UnreachablePeerDropsInsteadOfBlocking) {
   for (raft::Index i = 1; i <= 1000; ++i) (*node)->Send(0, Append(1, 2, i));
   (*node)->Send(0, Append(1, 9, 1));  // an unknown node
   EXPECT_GT((*node)->dropped(), 0u);
+}
+
+TEST(PeerTransportTest, StopWithALivePeerEndsDeliveriesAndSendsAtOnce) {
+  // SIGTERM with live peers: the peer's stream never ends on its own, and a
+  // delivery after the stop would post to a freed event loop.
+  Inbox inbox1;
+  PeerTransportOptions a;
+  a.self = 1;
+  auto node1 = PeerTransport::Start(a, [&](std::vector<raft::WireMessage> m) {
+    inbox1.Deliver(std::move(m));
+  });
+  ASSERT_TRUE(node1.ok()) << node1.status();
+  PeerTransportOptions b;
+  b.self = 2;
+  b.peers[1] = "127.0.0.1:" + std::to_string((*node1)->port());
+  auto node2 = PeerTransport::Start(b, [](auto) {});
+  ASSERT_TRUE(node2.ok()) << node2.status();
+  (*node2)->Send(0, Append(2, 1, 1));
+  ASSERT_TRUE(inbox1.WaitFor(1));
+  const auto start = std::chrono::steady_clock::now();
+  (*node1)->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  for (raft::Index i = 2; i <= 20; ++i) (*node2)->Send(0, Append(2, 1, i));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    std::lock_guard<std::mutex> lock(inbox1.mu);
+    EXPECT_EQ(inbox1.received.size(), 1u);
+  }
+  const uint64_t dropped = (*node1)->dropped();
+  (*node1)->Send(0, Append(1, 2, 1));
+  EXPECT_EQ((*node1)->dropped(), dropped + 1);
+  (*node1)->Stop();  // idempotent
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/splitmix64.h"
+#include "broker/config/node_ids.h"
 #include "broker/runtime/http.h"
 #include "broker/runtime/log.h"
 #include "broker/runtime/parallel_sync.h"
@@ -34,6 +35,20 @@ int64_t WallMs() {
 const char* ModeName(config::ServerConfig::Mode mode) {
   return mode == config::ServerConfig::Mode::kCluster ? "cluster"
                                                       : "standalone";
+}
+
+// A taken HTTP port is most often a second node on one host left on the
+// default port: the error says how to give each node its own.
+absl::Status ExplainBindFailure(const config::ListenerAddress& listener,
+                                const absl::Status& status) {
+  if (listener.name != "http" || !absl::IsAlreadyExists(status)) {
+    return status;
+  }
+  return absl::AlreadyExistsError(absl::StrCat(
+      status.message(),
+      " (another node on this host? give each node its own HTTP port: "
+      "--http-port=PORT or CHRONIK_HTTP_PORT, or http_port = PORT in its "
+      "[[peers]] entry of the cluster file; 0 picks a free port)"));
 }
 
 }  // namespace
@@ -229,7 +244,7 @@ absl::Status Server::BindListeners() {
         listener.name == "kafka"
             ? static_cast<ConnectionHandler*>(kafka_handler_.get())
             : static_cast<ConnectionHandler*>(http_handler_.get()));
-    if (!port.ok()) return port.status();
+    if (!port.ok()) return ExplainBindFailure(listener, port.status());
     *bound = *port;
   }
   return absl::OkStatus();
@@ -343,6 +358,9 @@ std::string Server::Describe() const {
 absl::Status Server::Run() {
   LogInfo(absl::StrCat("started: ", Describe()));
   loop_->Run();
+  // The loop no longer runs what gRPC threads post: stop them now (peers see
+  // their streams end at once), before anything is torn down.
+  if (peer_transport_ != nullptr) peer_transport_->Stop();
   DrainFlushes();
   LogInfo("stopped");
   return absl::OkStatus();
@@ -351,11 +369,13 @@ absl::Status Server::Run() {
 absl::Status Server::StartPeerTransport() {
   const config::ServerConfig& config = options_.config;
   PeerTransportOptions transport;
-  transport.self = config.node_id;
+  // Raft messages name Raft node ids (config/node_ids.h).
+  transport.self = config::RaftNodeId(config.node_id);
   transport.bind_host = config.bind_host;
   transport.port = config.raft_port;
   for (const config::PeerConfig& peer : config.peers) {
-    transport.peers[peer.id] = absl::StrCat(peer.host, ":", peer.raft_port);
+    transport.peers[config::RaftNodeId(peer.id)] =
+        absl::StrCat(peer.host, ":", peer.raft_port);
   }
   absl::StatusOr<std::unique_ptr<PeerTransport>> started = PeerTransport::Start(
       transport, [this](std::vector<raft::WireMessage> messages) {

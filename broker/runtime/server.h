@@ -14,7 +14,8 @@
 //   GET /health /ready /metrics ──▶ HttpHandler (same loop)
 //   SIGTERM/SIGINT (signalfd) or Shutdown() ──▶ stop accepting, keep serving
 //     open connections until their output drained (bounded by
-//     shutdown_grace_ms), final Process() (flushes storage), Run() returns.
+//     shutdown_grace_ms), stop the peer transport (no gRPC thread posts
+//     after that), final Process() (flushes storage), Run() returns.
 //
 // No broker logic lives here. Everything runs on the loop thread. The node
 // never calls back into the Server (its outputs are returned by Process and

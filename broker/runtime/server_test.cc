@@ -305,6 +305,10 @@ TEST_F(ServerTest, TakenHttpPortReleasesTheKafkaPort) {
   EXPECT_THAT(failed.status().message(), HasSubstr("http listener"));
   EXPECT_THAT(failed.status().message(),
               HasSubstr(std::to_string(server_->http_port())));
+  // Issue 12: the seed's one-host nodes all took the default HTTP port; the
+  // error says how to give each its own.
+  EXPECT_THAT(failed.status().message(), HasSubstr("--http-port=PORT"));
+  EXPECT_THAT(failed.status().message(), HasSubstr("http_port = PORT"));
 }
 
 TEST_F(ServerTest, SecondServerOnTheSameDataDirIsRefused) {

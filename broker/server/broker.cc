@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/server/broker_liveness.h"
 #include "broker/server/connections.h"
 #include "broker/server/group_service.h"
@@ -14,13 +15,26 @@
 #include "broker/server/producer_ids.h"
 
 namespace chronik::broker {
+namespace {
+
+// The broker speaks Raft node ids inside (config/node_ids.h): its own id and
+// its peers' are converted here, once.
+BrokerOptions WithRaftIds(BrokerOptions options) {
+  options.config.node_id = config::RaftNodeId(options.config.node_id);
+  for (config::PeerConfig& peer : options.config.peers) {
+    peer.id = config::RaftNodeId(peer.id);
+  }
+  return options;
+}
+
+}  // namespace
 
 // The wiring of the components and the control flow of a step. Everything a
 // step produces is appended to `out_` and handed to the driver by Process().
 class Broker::Impl : public replication::GroupApplier {
  public:
   Impl(const BrokerOptions& options, const env::Environment& env)
-      : options_(options), config_(options_.config), env_(env) {
+      : options_(WithRaftIds(options)), config_(options_.config), env_(env) {
     CHRONIK_CHECK(env.clock != nullptr && env.disk != nullptr &&
                   env.log != nullptr);
   }
@@ -293,8 +307,9 @@ void Broker::Impl::ProposeLiveness() {
   for (const metapb::MetadataCommand& command :
        liveness_->Commands(metadata_->state(), TickMs())) {
     const bool fence = command.has_fence_broker();
-    const uint64_t node = fence ? command.fence_broker().node_id()
-                                : command.unfence_broker().node_id();
+    const int32_t node =
+        config::KafkaNodeId(fence ? command.fence_broker().node_id()
+                                  : command.unfence_broker().node_id());
     env_.log->Log(
         env::LogLevel::kInfo,
         fence ? absl::StrCat("fencing broker ", node, ": not heard from for ",

@@ -18,12 +18,7 @@ namespace {
 using ::testing::SizeIs;
 
 class ClusterTest : public ::testing::Test {
- protected:
-  void StepUntil(const std::function<bool()>& done, int max_steps = 400) {
-    for (int i = 0; i < max_steps && !done(); ++i) cluster_.Step();
-    ASSERT_TRUE(done()) << "condition not reached in " << max_steps << " ticks";
-  }
-
+ public:
   static std::string Batch(int records) {
     std::vector<kafka::Record> batch;
     for (int i = 0; i < records; ++i) {
@@ -33,6 +28,12 @@ class ClusterTest : public ::testing::Test {
       batch.push_back(record);
     }
     return *kafka::BuildRecordBatch(kafka::RecordBatchSpec{}, batch);
+  }
+
+ protected:
+  void StepUntil(const std::function<bool()>& done, int max_steps = 400) {
+    for (int i = 0; i < max_steps && !done(); ++i) cluster_.Step();
+    ASSERT_TRUE(done()) << "condition not reached in " << max_steps << " ticks";
   }
 
   raft::NodeId PartitionLeader(const std::string& topic) {
@@ -122,6 +123,52 @@ TEST_F(ClusterTest, ReplicatedPartitionSurvivesItsLeadersCrash) {
   // The crashed node comes back and catches up.
   cluster_.Start(leader);
   StepUntil([&] { return cluster_.broker(leader).IsReady(); });
+}
+
+// Issue 12: node id 0 was refused (Kafka numbers brokers from 0; Raft keeps 0
+// for "none"). Brokers 0, 1 and 2 register, elect, replicate and are named
+// by their Kafka ids on the wire.
+TEST(ClusterFromZeroTest, BrokerIdsFromZeroWork) {
+  testing::InProcessCluster cluster(3, /*seed=*/3, /*first_id=*/0);
+  for (int i = 0; i < 400 && !cluster.AllReady(); ++i) cluster.Step();
+  ASSERT_TRUE(cluster.AllReady());
+  kafka::MetadataResponse metadata = cluster.Metadata(0);
+  std::set<int32_t> brokers;
+  for (const auto& broker : metadata.brokers) brokers.insert(broker.node_id);
+  EXPECT_EQ(brokers, (std::set<int32_t>{0, 1, 2}));
+  ASSERT_GE(metadata.controller_id, 0);
+  ASSERT_LE(metadata.controller_id, 2);
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"zero", 1, 3, {}, {}});
+  auto created = cluster.Call<kafka::CreateTopicsResponse>(
+      metadata.controller_id, create, 4);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+  int32_t leader = -1;
+  for (int i = 0; i < 400 && leader < 0; ++i) {
+    for (const auto& topic : cluster.Metadata(0).topics) {
+      if (topic.name == "zero" && !topic.partitions.empty()) {
+        leader = topic.partitions[0].leader_id;
+        EXPECT_EQ(std::set<int32_t>(topic.partitions[0].replica_nodes.begin(),
+                                    topic.partitions[0].replica_nodes.end()),
+                  (std::set<int32_t>{0, 1, 2}));
+      }
+    }
+    if (leader < 0) cluster.Step();
+  }
+  ASSERT_GE(leader, 0);
+  kafka::ProduceRequest produce;
+  produce.acks = -1;
+  produce.timeout_ms = 5000;
+  produce.topics.push_back({"zero", {{0, ClusterTest::Batch(3)}}});
+  auto produced = cluster.Call<kafka::ProduceResponse>(leader, produce, 9);
+  ASSERT_TRUE(produced.has_value());
+  EXPECT_EQ(produced->responses[0].partitions[0].error_code, 0);
+  kafka::FindCoordinatorRequest find;
+  find.key = "g";
+  auto coordinator = cluster.Call<kafka::FindCoordinatorResponse>(0, find, 3);
+  ASSERT_TRUE(coordinator.has_value());
+  EXPECT_EQ(coordinator->node_id, metadata.controller_id);
 }
 
 // Defect found in testing: a broker that holds no replica of a partition

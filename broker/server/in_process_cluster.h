@@ -1,7 +1,8 @@
 // InProcessCluster (tests only): N brokers in one process, each run by a
 // TestDriver on its own simulated disk, with a shared fake clock and an
 // in-memory network that can drop messages with a seeded probability.
-// Deterministic for a given seed. (The simulator's broker scenario is to
+// Nodes are known by their Kafka broker ids (ServerConfig's). Deterministic
+// for a given seed. (The simulator's broker scenario is to
 // replace it: it adds faults, clocks and clients.)
 //
 // Step() delivers queued Raft messages (bounded rounds), advances the clock by
@@ -24,6 +25,7 @@
 #include <utility>
 
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/kafka/protocol.h"
 #include "broker/server/broker.h"
 #include "broker/server/testing/test_driver.h"
@@ -33,11 +35,12 @@ namespace chronik::broker::testing {
 
 class InProcessCluster {
  public:
+  // Nodes are numbered by Kafka broker id: first_id, first_id + 1, ...
   // `configure` (may be empty) adjusts every node's options before it starts.
-  InProcessCluster(int nodes, uint64_t seed,
+  InProcessCluster(int nodes, uint64_t seed, uint64_t first_id = 1,
                    std::function<void(BrokerOptions&)> configure = {})
       : rng_(seed), configure_(std::move(configure)) {
-    for (raft::NodeId id = 1; id <= static_cast<raft::NodeId>(nodes); ++id) {
+    for (uint64_t id = first_id; id < first_id + nodes; ++id) {
       nodes_[id] = std::make_unique<Node>(seed * 7919 + id);
     }
     for (auto& [id, node] : nodes_) Start(id);
@@ -93,8 +96,9 @@ class InProcessCluster {
         if (!up(id)) continue;
         for (env::PeerMessage& message : node->driver->TakePeerMessages()) {
           any = true;
-          const raft::NodeId to = message.message.to;
-          if (!up(to) || nodes_.count(to) == 0) continue;
+          // Raft ids on the wire, Kafka ids here (config/node_ids.h).
+          const int32_t to = config::KafkaNodeId(message.message.to);
+          if (to < 0 || !up(to) || nodes_.count(to) == 0) continue;
           if (drop_probability_ > 0 && std::uniform_real_distribution<double>(
                                            0, 1)(rng_) < drop_probability_) {
             continue;

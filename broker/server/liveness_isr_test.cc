@@ -102,7 +102,7 @@ class LivenessIsrTest : public ::testing::Test {
   }
 
   testing::InProcessCluster cluster_{
-      3, /*seed=*/1, [](BrokerOptions& o) {
+      3, /*seed=*/1, /*first_id=*/1, [](BrokerOptions& o) {
         o.config.broker_session_timeout_ms = kSessionMs;
         o.config.replica_lag_time_max_ms = kLagMs;
       }};
@@ -200,6 +200,43 @@ TEST_F(LivenessIsrTest, AcksAllBelowMinInsyncAnswersNotEnoughReplicas) {
       << "acks=1 does not need the ISR";
   cluster_.Start(follower);
   StepUntil([&] { return ProduceAcksAll(leader, "strict") == 0; });
+}
+
+// Broker ids from 0 (Kafka's numbering; Raft's id of Kafka 0 is 2^31): the
+// fenced broker 0 leaves Metadata too, and comes back.
+TEST(LivenessFromIdZeroTest, BrokerZeroIsFencedAndUnfencedLikeAnyOther) {
+  testing::InProcessCluster cluster(
+      3, /*seed=*/2, /*first_id=*/0, [](BrokerOptions& o) {
+        o.config.broker_session_timeout_ms = kSessionMs;
+      });
+  auto listed = [&](raft::NodeId id) {
+    std::set<int32_t> ids;
+    for (const auto& broker : cluster.Metadata(id).brokers) {
+      ids.insert(broker.node_id);
+    }
+    return ids;
+  };
+  auto step_until = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 400 && !done(); ++i) cluster.Step();
+    return done();
+  };
+  ASSERT_TRUE(step_until([&] { return cluster.AllReady(); }));
+  ASSERT_EQ(listed(1), (std::set<int32_t>{0, 1, 2}));
+  // (Broker 0 may be the controller: then the next one fences it, after a
+  // session timeout of its own.)
+  const raft::NodeId victim = 0;
+  cluster.Crash(victim);
+  const raft::NodeId watcher = 1;
+  EXPECT_TRUE(step_until([&] {
+    return listed(watcher).count(static_cast<int32_t>(victim)) == 0;
+  })) << "broker "
+      << victim << " never fenced";
+  cluster.Start(victim);
+  EXPECT_TRUE(step_until([&] {
+    return listed(watcher) == std::set<int32_t>{0, 1, 2} &&
+           listed(victim) == std::set<int32_t>{0, 1, 2};
+  })) << "broker "
+      << victim << " never unfenced";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
 #include "broker/metadata/topic_config.h"
@@ -152,8 +153,7 @@ int16_t PartitionManager::LeaderReplica(const metadata::MetadataState& state,
 int32_t PartitionManager::PartitionLeader(
     const metapb::PartitionInfo& partition) const {
   if (!host_->HasGroup(partition.group_id())) {
-    return partition.leader() == 0 ? -1
-                                   : static_cast<int32_t>(partition.leader());
+    return config::KafkaNodeId(partition.leader());
   }
   const raft::NodeId leader = host_->leader(partition.group_id());
   if (leader == raft::kNoNode) return -1;
@@ -161,7 +161,7 @@ int32_t PartitionManager::PartitionLeader(
     auto it = partitions_.find(partition.group_id());
     if (it == partitions_.end() || !it->second->leader_ready()) return -1;
   }
-  return static_cast<int32_t>(leader);
+  return config::KafkaNodeId(leader);
 }
 
 bool PartitionManager::StartIsr(const metadata::MetadataState& state,

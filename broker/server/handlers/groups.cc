@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
@@ -29,7 +30,7 @@ void Handle(Services& s, const RequestContext& c,
       *port = -1;
       *message = std::nullopt;
     } else {
-      *node_id = static_cast<int32_t>(coordinator->node_id());
+      *node_id = config::KafkaNodeId(coordinator->node_id());
       *host = coordinator->host();
       *port = coordinator->kafka_port();
       *message = std::nullopt;

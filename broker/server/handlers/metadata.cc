@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
 #include "broker/server/handlers/handlers.h"
 
@@ -17,14 +18,13 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
   kafka::MetadataResponse response;
   // Fenced brokers (silent for a session timeout) are left out.
   for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
-    response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
+    response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
                                 broker->host(), broker->kafka_port(),
                                 std::nullopt});
   }
   response.cluster_id = kClusterId;
   const raft::NodeId controller = s.metadata.leader();
-  response.controller_id =
-      controller == raft::kNoNode ? -1 : static_cast<int32_t>(controller);
+  response.controller_id = config::KafkaNodeId(controller);
   std::vector<std::string> names;
   const bool all = !r.topics.has_value() || (version == 0 && r.topics->empty());
   if (all) {
@@ -74,17 +74,18 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
                           ? -1
                           : s.partitions.PartitionLeader(partition);
       // A fenced leader is not in the broker list: clients could not reach it.
-      if (out.leader_id > 0 && s.state().IsFenced(out.leader_id)) {
+      if (out.leader_id >= 0 &&
+          s.state().IsFenced(config::RaftNodeId(out.leader_id))) {
         out.leader_id = -1;
       }
       if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
       for (uint64_t replica : partition.replicas()) {
-        out.replica_nodes.push_back(static_cast<int32_t>(replica));
+        out.replica_nodes.push_back(config::KafkaNodeId(replica));
       }
       // The committed ISR; before any leader reported one, every replica.
       for (uint64_t replica :
            partition.isr().empty() ? partition.replicas() : partition.isr()) {
-        out.isr_nodes.push_back(static_cast<int32_t>(replica));
+        out.isr_nodes.push_back(config::KafkaNodeId(replica));
       }
       topic.partitions.push_back(std::move(out));
     }
@@ -98,10 +99,9 @@ void Handle(Services& s, const RequestContext& c,
   kafka::DescribeClusterResponse response;
   response.cluster_id = kClusterId;
   const raft::NodeId controller = s.metadata.leader();
-  response.controller_id =
-      controller == raft::kNoNode ? -1 : static_cast<int32_t>(controller);
+  response.controller_id = config::KafkaNodeId(controller);
   for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
-    response.brokers.push_back({static_cast<int32_t>(broker->node_id()),
+    response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
                                 broker->host(), broker->kafka_port(),
                                 std::nullopt});
   }
