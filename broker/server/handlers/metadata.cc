@@ -13,6 +13,37 @@
 
 namespace chronik::broker {
 
+namespace {
+
+// One partition as Metadata answers it: its leader as this node knows it (-1
+// when unknown or fenced), replicas and the committed ISR, in Kafka ids.
+kafka::MetadataResponse::MetadataResponsePartition DescribePartition(
+    Services& s, const metapb::PartitionInfo& partition) {
+  kafka::MetadataResponse::MetadataResponsePartition out;
+  out.partition_index = partition.partition();
+  out.leader_id =
+      s.bugs.no_leader_without_replica && !s.host.HasGroup(partition.group_id())
+          ? -1
+          : s.partitions.PartitionLeader(partition);
+  // A fenced leader is not in the broker list: clients could not reach it.
+  if (out.leader_id >= 0 &&
+      s.state().IsFenced(config::RaftNodeId(out.leader_id))) {
+    out.leader_id = -1;
+  }
+  if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
+  for (uint64_t replica : partition.replicas()) {
+    out.replica_nodes.push_back(config::KafkaNodeId(replica));
+  }
+  // The committed ISR; before any leader reported one, every replica.
+  for (uint64_t replica :
+       partition.isr().empty() ? partition.replicas() : partition.isr()) {
+    out.isr_nodes.push_back(config::KafkaNodeId(replica));
+  }
+  return out;
+}
+
+}  // namespace
+
 void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
   const int16_t version = c.header.api_version;
   kafka::MetadataResponse response;
@@ -67,27 +98,7 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
     }
     topic.topic_id = ToUuid(info->topic_id());
     for (const metapb::PartitionInfo& partition : info->partitions()) {
-      kafka::MetadataResponse::MetadataResponsePartition out;
-      out.partition_index = partition.partition();
-      out.leader_id = s.bugs.no_leader_without_replica &&
-                              !s.host.HasGroup(partition.group_id())
-                          ? -1
-                          : s.partitions.PartitionLeader(partition);
-      // A fenced leader is not in the broker list: clients could not reach it.
-      if (out.leader_id >= 0 &&
-          s.state().IsFenced(config::RaftNodeId(out.leader_id))) {
-        out.leader_id = -1;
-      }
-      if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
-      for (uint64_t replica : partition.replicas()) {
-        out.replica_nodes.push_back(config::KafkaNodeId(replica));
-      }
-      // The committed ISR; before any leader reported one, every replica.
-      for (uint64_t replica :
-           partition.isr().empty() ? partition.replicas() : partition.isr()) {
-        out.isr_nodes.push_back(config::KafkaNodeId(replica));
-      }
-      topic.partitions.push_back(std::move(out));
+      topic.partitions.push_back(DescribePartition(s, partition));
     }
     response.topics.push_back(std::move(topic));
   }
