@@ -63,6 +63,12 @@ struct BrokerScenarioOptions {
   // Consumer-group members (one group "g" over the topic); -1: drawn per
   // seed from 2..3 (stream "groups"), 0: none.
   int group_members = -1;
+  // Broker liveness (--broker-session-timeout-ms) and ISR lag
+  // (--replica-lag-time-max-ms); 0: drawn per seed (stream "liveness"): the
+  // production defaults (9 s, 30 s) on half the seeds, short ones (0.3-3 s)
+  // that fence brokers and shrink ISRs during the faults on the others.
+  int64_t session_timeout_ms = 0;
+  int64_t replica_lag_ms = 0;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;

@@ -202,6 +202,8 @@ TEST(BrokerScenarioTest, StorageErrorOpeningAPartitionStopsTheNode) {
       "clock_jump@19473227:2:0:526773:2070129";
   BrokerScenarioOptions options;
   options.seed = 472;
+  options.session_timeout_ms = 9000;  // as when it was found (no fencing)
+  options.replica_lag_ms = 30000;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -226,6 +228,8 @@ TEST(BrokerScenarioTest, DeleteTopicsAnsweredByTheLogNotAStaleView) {
       "pause@16219863:2:0:1833379:0;pause@18608495:3:2:1391505:0";
   BrokerScenarioOptions options;
   options.seed = 229;
+  options.session_timeout_ms = 9000;  // as when it was found (no fencing)
+  options.replica_lag_ms = 30000;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -251,6 +255,8 @@ TEST(BrokerScenarioTest, RestartActsOnMetadataOnlyOnceCaughtUp) {
       "crash_metadata_leader@17064532:2:2:1424599:0";
   BrokerScenarioOptions options;
   options.seed = 301;
+  options.session_timeout_ms = 9000;  // as when it was found (no fencing)
+  options.replica_lag_ms = 30000;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
   ASSERT_TRUE(plan.ok()) << plan.status();

@@ -104,6 +104,15 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   one_host_ = Rng::Stream(options.seed, "layout").Chance(0.5);
   auto_create_ = Rng::Stream(options.seed, "creation").Chance(0.5);
   churn_ = !auto_create_ && Rng::Stream(options.seed, "admin").Chance(0.5);
+  Rng liveness_rng = Rng::Stream(options.seed, "liveness");
+  const bool short_timeouts = liveness_rng.Chance(0.5);
+  session_timeout_ms_ = options.session_timeout_ms > 0
+                            ? options.session_timeout_ms
+                        : short_timeouts ? liveness_rng.Between(300, 3000)
+                                         : 9000;
+  replica_lag_ms_ = options.replica_lag_ms > 0 ? options.replica_lag_ms
+                    : short_timeouts           ? liveness_rng.Between(300, 3000)
+                                               : 30000;
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

@@ -359,6 +359,8 @@ class BrokerWorld {
   // The seed's layout and topic creation (streams "layout", "creation").
   bool one_host_ = false;
   bool auto_create_ = false;  // producers create the topic by asking for it
+  int64_t session_timeout_ms_ = 0;  // as configured (options or drawn)
+  int64_t replica_lag_ms_ = 0;
   bool churn_ = false;  // the admin creates and deletes topics (stream "admin")
   std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)
   env::ConnectionId next_connection_ = 1;

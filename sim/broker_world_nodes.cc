@@ -68,6 +68,8 @@ config::ServerConfig BrokerWorld::MakeConfig(int index) const {
       absl::StrCat("--cluster-peers=", absl::StrJoin(peers, ",")),
       absl::StrCat("--replication-factor=", replication_factor_),
       "--min-insync-replicas=1",
+      absl::StrCat("--broker-session-timeout-ms=", session_timeout_ms_),
+      absl::StrCat("--replica-lag-time-max-ms=", replica_lag_ms_),
       absl::StrCat("--default-partitions=", options_.partitions),
       absl::StrCat("--auto-create-topics=", auto_create_ ? "true" : "false"),
       "--data-dir=/data",
