@@ -24,6 +24,7 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
        &env::BrokerBugs::commit_refused_while_preparing},
       {"no_session_expiry_while_preparing",
        &env::BrokerBugs::no_session_expiry_while_preparing},
+      {"never_fence", &env::BrokerBugs::never_fence},
       {"fetch_out_of_range_before_ready",
        &env::BrokerBugs::fetch_out_of_range_before_ready},
   };

@@ -277,6 +277,8 @@ class BrokerWorld {
   // One Metadata call of the leader audit (see SimClient::auditing).
   void AuditLeaders(SimClient& client);
   void OnAudit(SimClient& client, const kafka::MetadataResponse& response);
+  // Metadata the controller itself answered (the cluster checker's FENCING).
+  void ObserveControllerMetadata(const kafka::MetadataResponse& response);
   // "" when Metadata from `node_id` lists every broker of the cluster.
   std::string UnregisteredBrokers(
       int node_id, const kafka::MetadataResponse& response) const;

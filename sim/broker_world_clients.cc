@@ -208,9 +208,12 @@ void BrokerWorld::RequestMetadata(SimClient& client) {
   // As a producer does (librdkafka, Java): a missing topic is created.
   request.allow_auto_topic_creation =
       auto_create_ && client.kind == ClientKind::kProducer;
+  const int asked = AnyBroker(client);
   Call<kafka::MetadataResponse>(
-      client, AnyBroker(client), 12, request,
-      [this](SimClient& c, const kafka::MetadataResponse& response) {
+      client, asked, 12, request,
+      [this, asked](SimClient& c, const kafka::MetadataResponse& response) {
+        if (response.controller_id == asked)
+          ObserveControllerMetadata(response);
         c.controller = response.controller_id;
         std::fill(c.leaders.begin(), c.leaders.end(), -1);
         bool complete = true;

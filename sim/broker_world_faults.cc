@@ -39,6 +39,7 @@ void BrokerWorld::StartFault(const BrokerFault& fault) {
     StartRestartFault(fault);
     return;
   }
+  cluster_.OnDisturbance(now(), true);
   if (!StartNetworkFault(fault)) StartNodeFault(fault);
   scheduler_.After(fault.duration, [this] { EndFault(); });
 }
@@ -202,6 +203,7 @@ void BrokerWorld::FreeSquattedPort() {
 }
 
 void BrokerWorld::RestoreHealth() {
+  cluster_.OnDisturbance(now(), false);
   FreeSquattedPort();
   network_.Heal();
   network_.config() = healthy_network_;
@@ -237,6 +239,19 @@ bool BrokerWorld::StopIfStorageFailed(BrokerNode& node) {
   CrashNode(node, absl::StrCat("storage failed: ", failure.ToString()));
   RetryStartLater(node);
   return true;
+}
+
+void BrokerWorld::ObserveControllerMetadata(
+    const kafka::MetadataResponse& response) {
+  std::vector<int> listed;
+  for (const auto& broker : response.brokers) {
+    if (broker.node_id >= 1 && broker.node_id <= num_nodes()) {
+      listed.push_back(broker.node_id - 1);
+    }
+  }
+  cluster_.OnControllerMetadata(now(), response.controller_id - 1, listed,
+                                session_timeout_ms_ * kMillisecond);
+  if (cluster_.violation().has_value()) Fail(*cluster_.violation());
 }
 
 }  // namespace chronik::sim

@@ -165,6 +165,7 @@ void BrokerWorld::StartNode(BrokerNode& node) {
                       " cannot start from its disk: ", started.ToString()));
     return;
   }
+  cluster_.OnNodeUp(now(), node.index);
   node.next_tick_local =
       node.tick_clock.Local(now()) + options_.tick_interval_ms * kMillisecond;
   ScheduleTick(node);
@@ -174,6 +175,7 @@ void BrokerWorld::StartNode(BrokerNode& node) {
 void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
   if (!node.process.running()) return;
   ++result_.crashes;
+  cluster_.OnNodeDown(now(), node.index);
   node.process.Crash();
   node.broker.reset();
   node.syncing.reset();
@@ -210,6 +212,7 @@ void BrokerWorld::StopNode(BrokerNode& node) {
     return;
   }
   node.broker.reset();
+  cluster_.OnNodeDown(now(), node.index);
   node.process.Stop();
   ReleaseListeners(node);
   DropConnections(node);

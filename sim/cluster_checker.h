@@ -7,7 +7,11 @@
 //                 partition's) in the same term;
 //   CREATE FLOOD  a broker asks the metadata leader to create one topic more
 //                 than kMaxCreateRequestsPerWindow times within
-//                 kCreateRequestWindow (auto-creation retried without bound).
+//                 kCreateRequestWindow (auto-creation retried without bound);
+//   FENCING       the controller's Metadata still lists a broker that has
+//                 been down for longer than the session timeout (plus
+//                 slack) while the world was calm: the same controller led,
+//                 a majority of nodes ran, no fault disturbed them.
 // Plain value type; knows nothing of the broker's logic.
 #ifndef CHRONIK_SIM_CLUSTER_CHECKER_H_
 #define CHRONIK_SIM_CLUSTER_CHECKER_H_
@@ -30,11 +34,27 @@ class ClusterChecker {
   // interval); two in one window allow for a retry racing a new request.
   static constexpr int kMaxCreateRequestsPerWindow = 2;
   static constexpr Nanos kCreateRequestWindow = 1 * kSecond;
+  // What a fence may take beyond the session timeout to show in the
+  // controller's Metadata (proposal, commit, apply).
+  static constexpr Nanos kFenceSlack = 1 * kSecond;
 
   // `node` (0-based) sees itself leader of `group` in `term`.
   void OnLeader(Nanos now, int node, uint64_t group, raft::Term term);
   // `node` sends the metadata leader a request to create `topic`.
   void OnCreateRequest(Nanos now, int node, const std::string& topic);
+
+  // Fencing. The nodes' processes: `node` went down (crash, stop, exit) or
+  // came up.
+  void OnNodeDown(Nanos now, int node);
+  void OnNodeUp(Nanos now, int node);
+  // A fault that may delay or hide what the controller hears (network,
+  // clocks, pauses, disks) starts or ends; while one is on nothing is judged.
+  void OnDisturbance(Nanos now, bool on);
+  // `controller` (0-based), which names itself controller, answered
+  // Metadata listing `listed` (0-based); `session_timeout` is the brokers'.
+  void OnControllerMetadata(Nanos now, int controller,
+                            const std::vector<int>& listed,
+                            Nanos session_timeout);
 
   // The first violation, if any.
   const std::optional<std::string>& violation() const { return violation_; }
@@ -46,6 +66,13 @@ class ClusterChecker {
   // (node, topic) -> times of its recent create requests (within a window).
   std::map<std::pair<int, std::string>, std::vector<Nanos>> creates_;
   std::optional<std::string> violation_;
+  // Fencing.
+  std::map<int, Nanos> down_since_;             // node -> when it went down
+  std::map<int, Nanos> metadata_leader_since_;  // node -> its last election
+  Nanos last_change_ = 0;  // of any node's process or of a disturbance
+  bool disturbed_ = false;
+  int nodes_up_ = 0;
+  int nodes_ = 0;  // seen so far (every node starts at 0)
 };
 
 }  // namespace chronik::sim

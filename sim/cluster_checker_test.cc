@@ -46,5 +46,45 @@ TEST(ClusterCheckerTest, CreateRequestsWithoutBoundAreAFlood) {
   EXPECT_NE(checker.violation()->find("n2 asked 3 times"), std::string::npos);
 }
 
+// Three nodes up; n1 leads the metadata group from 1 s; n3 dies at 2 s.
+ClusterChecker ThreeNodesWithDeadN3() {
+  ClusterChecker checker;
+  for (int node = 0; node < 3; ++node) checker.OnNodeUp(0, node);
+  checker.OnLeader(kSecond, 0, 0, 1);
+  checker.OnNodeDown(2 * kSecond, 2);
+  return checker;
+}
+
+TEST(ClusterCheckerTest, ADeadBrokerListedPastTheSessionTimeoutIsNotFenced) {
+  constexpr Nanos kSession = kSecond;  // bound: 1.25 s + 1 s slack
+  ClusterChecker checker = ThreeNodesWithDeadN3();
+  checker.OnControllerMetadata(4 * kSecond, 0, {0, 1, 2}, kSession);
+  EXPECT_FALSE(checker.violation().has_value()) << "within the bound";
+  checker.OnControllerMetadata(5 * kSecond, 0, {0, 1}, kSession);
+  EXPECT_FALSE(checker.violation().has_value()) << "fenced: not listed";
+  checker.OnControllerMetadata(5 * kSecond, 0, {0, 1, 2}, kSession);
+  ASSERT_TRUE(checker.violation().has_value());
+  EXPECT_NE(checker.violation()->find("FENCING at 5.000000s: controller n1 "
+                                      "still lists n3"),
+            std::string::npos)
+      << *checker.violation();
+}
+
+TEST(ClusterCheckerTest, FencingIsNotJudgedUnlessTheWorldIsCalm) {
+  constexpr Nanos kSession = kSecond;
+  ClusterChecker disturbed = ThreeNodesWithDeadN3();
+  disturbed.OnDisturbance(2 * kSecond, true);
+  disturbed.OnControllerMetadata(9 * kSecond, 0, {0, 1, 2}, kSession);
+  EXPECT_FALSE(disturbed.violation().has_value()) << "a fault is on";
+  ClusterChecker new_controller = ThreeNodesWithDeadN3();
+  new_controller.OnLeader(4 * kSecond, 1, 0, 2);
+  new_controller.OnControllerMetadata(6 * kSecond, 1, {0, 1, 2}, kSession);
+  EXPECT_FALSE(new_controller.violation().has_value()) << "n2 led since 4 s";
+  ClusterChecker no_majority = ThreeNodesWithDeadN3();
+  no_majority.OnNodeDown(2 * kSecond, 1);
+  no_majority.OnControllerMetadata(9 * kSecond, 0, {0, 1, 2}, kSession);
+  EXPECT_FALSE(no_majority.violation().has_value()) << "no quorum to fence";
+}
+
 }  // namespace
 }  // namespace chronik::sim

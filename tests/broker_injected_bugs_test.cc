@@ -67,7 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
         BugCase{"skip_idempotence_check", {"DUPLICATE"}},
         BugCase{"no_leader_without_replica",
                 {"names no leader", "acknowledged no write"}},
-        BugCase{"commit_refused_while_preparing", {"COMMIT REFUSED"}}),
+        BugCase{"commit_refused_while_preparing", {"COMMIT REFUSED"}},
+        BugCase{"never_fence", {"FENCING"}}),
     [](const ::testing::TestParamInfo<BugCase>& info) {
       return std::string(info.param.name);
     });
@@ -132,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Every bug the broker can inject is in one of the lists above.
 TEST(BrokerInjectedBugListTest, CoversEveryBrokerBug) {
-  EXPECT_EQ(BrokerBugNames().size(), 10u);
+  EXPECT_EQ(BrokerBugNames().size(), 11u);
 }
 
 }  // namespace

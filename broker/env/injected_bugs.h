@@ -53,11 +53,15 @@ struct BrokerBugs {
   // OFFSET_OUT_OF_RANGE for offsets beyond its high watermark (defect,
   // fixed): the consumer resets its position. Caught by the group checker.
   bool fetch_out_of_range_before_ready = false;
+  // The controller never fences a silent broker: a dead broker stays in
+  // Metadata (the defect "dead brokers stay in Metadata", fixed). Caught by
+  // the cluster checker's FENCING rule.
+  bool never_fence = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
            derived_http_port || auto_create_every_request ||
-           ack_before_commit || skip_idempotence_check ||
+           ack_before_commit || skip_idempotence_check || never_fence ||
            no_leader_without_replica || commit_refused_while_preparing ||
            no_session_expiry_while_preparing || fetch_out_of_range_before_ready;
   }

@@ -199,7 +199,8 @@ absl::Status Broker::Impl::Start() {
   groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get(),
                                            options_.broker_bugs);
   liveness_ = std::make_unique<BrokerLiveness>(
-      config_.node_id, config_.broker_session_timeout_ms);
+      config_.node_id, config_.broker_session_timeout_ms,
+      options_.broker_bugs.never_fence);
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());

@@ -6,8 +6,11 @@
 
 namespace chronik::broker {
 
-BrokerLiveness::BrokerLiveness(raft::NodeId self, int64_t session_timeout_ms)
-    : self_(self), session_timeout_ms_(session_timeout_ms) {
+BrokerLiveness::BrokerLiveness(raft::NodeId self, int64_t session_timeout_ms,
+                               bool never_fence)
+    : self_(self),
+      session_timeout_ms_(session_timeout_ms),
+      never_fence_(never_fence) {
   CHRONIK_CHECK_GT(session_timeout_ms_, 0);
 }
 
@@ -45,7 +48,7 @@ std::vector<metapb::MetadataCommand> BrokerLiveness::Commands(
         leader_since_ms_, heard == last_heard_ms_.end() ? 0 : heard->second);
     const bool silent = id != self_ && now_ms - since >= session_timeout_ms_;
     metapb::MetadataCommand command;
-    if (!broker->fenced() && silent) {
+    if (!broker->fenced() && silent && !never_fence_) {
       command.mutable_fence_broker()->set_node_id(id);
     } else if (broker->fenced() && heard_lately) {
       command.mutable_unfence_broker()->set_node_id(id);

@@ -34,7 +34,9 @@ inline constexpr int64_t kLivenessRetryMs = 1'000;
 
 class BrokerLiveness {
  public:
-  BrokerLiveness(raft::NodeId self, int64_t session_timeout_ms);
+  // `never_fence`: env::BrokerBugs::never_fence (test-only).
+  BrokerLiveness(raft::NodeId self, int64_t session_timeout_ms,
+                 bool never_fence = false);
 
   // A metadata-group message from `from` arrived at tick time `now_ms`.
   void OnHeard(raft::NodeId from, int64_t now_ms);
@@ -49,6 +51,7 @@ class BrokerLiveness {
  private:
   const raft::NodeId self_;
   const int64_t session_timeout_ms_;
+  const bool never_fence_;
   bool leads_ = false;
   int64_t leader_since_ms_ = 0;
   std::map<raft::NodeId, int64_t> last_heard_ms_;
