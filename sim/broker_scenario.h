@@ -68,6 +68,9 @@ struct BrokerScenarioOptions {
   // production defaults (9 s, 30 s) on half the seeds, short ones (0.3-3 s)
   // that fence brokers and shrink ISRs during the faults on the others.
   int64_t session_timeout_ms = 0;
+  // min.insync.replicas; 0: drawn per seed (stream "insync") from 1 to a
+  // majority of the topic's replicas.
+  int min_insync = 0;
   int64_t replica_lag_ms = 0;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).

@@ -104,6 +104,12 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   one_host_ = Rng::Stream(options.seed, "layout").Chance(0.5);
   auto_create_ = Rng::Stream(options.seed, "creation").Chance(0.5);
   churn_ = !auto_create_ && Rng::Stream(options.seed, "admin").Chance(0.5);
+  // Up to a majority: acks=all is acknowledged at the Raft commit.
+  min_insync_ =
+      options.min_insync > 0
+          ? options.min_insync
+          : static_cast<int>(Rng::Stream(options.seed, "insync")
+                                 .Between(1, replication_factor_ / 2 + 1));
   Rng liveness_rng = Rng::Stream(options.seed, "liveness");
   const bool short_timeouts = liveness_rng.Chance(0.5);
   session_timeout_ms_ = options.session_timeout_ms > 0

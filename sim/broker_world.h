@@ -39,6 +39,7 @@
 #include "sim/ports.h"
 #include "sim/process.h"
 #include "sim/random.h"
+#include "sim/replica_checker.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
 
@@ -75,6 +76,15 @@ class NodeRaftObserver final : public replication::RaftHostObserver {
   NodeRaftObserver(BrokerWorld* world, int node) : world_(world), node_(node) {}
   void OnRoleChange(replication::GroupId group_id,
                     const replication::RoleState& role) override;
+  // The replica checker's inputs.
+  void OnRecover(replication::GroupId group_id,
+                 const replication::RecoveredGroup& recovered) override;
+  void OnRecoveredEntries(replication::GroupId group_id,
+                          absl::Span<const raft::Entry> entries) override;
+  void OnAppend(replication::GroupId group_id,
+                absl::Span<const raft::Entry> entries) override;
+  void OnDurable(replication::GroupId group_id,
+                 const replication::DurableState& durable) override;
 
  private:
   BrokerWorld* const world_;
@@ -192,6 +202,7 @@ class BrokerWorld {
   const BrokerNode& node(int index) const { return nodes_[index]; }
   // The cluster checker's inputs from the nodes.
   void OnLeader(int node, uint64_t group, raft::Term term);
+  ReplicaChecker& replicas() { return replicas_; }
 
  private:
   int num_nodes() const { return static_cast<int>(nodes_.size()); }
@@ -348,6 +359,7 @@ class BrokerWorld {
   Scheduler scheduler_;
   KafkaChecker checker_;
   ClusterChecker cluster_;
+  ReplicaChecker replicas_;
   Rng fault_rng_;
   Rng workload_rng_;
   Rng disk_rng_;
@@ -363,6 +375,7 @@ class BrokerWorld {
   bool auto_create_ = false;  // producers create the topic by asking for it
   int64_t session_timeout_ms_ = 0;  // as configured (options or drawn)
   int64_t replica_lag_ms_ = 0;
+  int min_insync_ = 1;  // drawn per seed: 1..a majority of the replicas
   bool churn_ = false;  // the admin creates and deletes topics (stream "admin")
   std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)
   env::ConnectionId next_connection_ = 1;

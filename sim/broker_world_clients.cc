@@ -402,6 +402,11 @@ void BrokerWorld::OnProduced(SimClient& client, int16_t code,
          });
   if (code == error::kNone) {
     checker_.OnAck(batch.partition, batch.value, base_offset);
+    if (client.acks == -1) {
+      replicas_.OnAllAck(now(), batch.partition, base_offset, batch.value,
+                         batch.bytes, min_insync_);
+      if (replicas_.violation().has_value()) Fail(*replicas_.violation());
+    }
     ++result_.acked;
     if (batch.sent_after_heal) {
       live_partitions_[batch.partition] = true;

@@ -46,6 +46,26 @@ void NodeRaftObserver::OnRoleChange(replication::GroupId group_id,
   }
 }
 
+void NodeRaftObserver::OnRecover(replication::GroupId group_id,
+                                 const replication::RecoveredGroup& recovered) {
+  world_->replicas().OnRecover(node_, group_id, recovered.last_index);
+}
+
+void NodeRaftObserver::OnRecoveredEntries(
+    replication::GroupId group_id, absl::Span<const raft::Entry> entries) {
+  world_->replicas().OnRecoveredEntries(node_, group_id, entries);
+}
+
+void NodeRaftObserver::OnAppend(replication::GroupId group_id,
+                                absl::Span<const raft::Entry> entries) {
+  world_->replicas().OnAppend(node_, group_id, entries);
+}
+
+void NodeRaftObserver::OnDurable(replication::GroupId group_id,
+                                 const replication::DurableState& durable) {
+  world_->replicas().OnDurable(node_, group_id, durable.log_index);
+}
+
 void BrokerWorld::OnLeader(int node, uint64_t group, raft::Term term) {
   Record(node, "leader", {group, term});
   cluster_.OnLeader(now(), node, group, term);
@@ -67,7 +87,7 @@ config::ServerConfig BrokerWorld::MakeConfig(int index) const {
       absl::StrCat("--node-id=", index + 1),
       absl::StrCat("--cluster-peers=", absl::StrJoin(peers, ",")),
       absl::StrCat("--replication-factor=", replication_factor_),
-      "--min-insync-replicas=1",
+      absl::StrCat("--min-insync-replicas=", min_insync_),
       absl::StrCat("--broker-session-timeout-ms=", session_timeout_ms_),
       absl::StrCat("--replica-lag-time-max-ms=", replica_lag_ms_),
       absl::StrCat("--default-partitions=", options_.partitions),

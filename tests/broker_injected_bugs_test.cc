@@ -63,7 +63,7 @@ INSTANTIATE_TEST_SUITE_P(
         BugCase{"registration_not_forwarded", {"UNREGISTERED", "LIVENESS"}},
         BugCase{"derived_http_port", {"EADDRINUSE"}},
         BugCase{"auto_create_every_request", {"CREATE FLOOD"}},
-        BugCase{"ack_before_commit", {"LOST"}},
+        BugCase{"ack_before_commit", {"LOST", "UNDER-REPLICATED ACK"}},
         BugCase{"skip_idempotence_check", {"DUPLICATE"}},
         BugCase{"no_leader_without_replica",
                 {"names no leader", "acknowledged no write"}},

@@ -1,0 +1,99 @@
+#include "sim/replica_checker.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "sim/random.h"
+
+namespace chronik::sim {
+namespace {
+
+// A Kafka record batch from its CRC on (v2: base offset 8 bytes, length 4,
+// partition leader epoch 4, magic 1, then the CRC of everything after it):
+// storage and the leader assign the base offset and epoch, so the stored and
+// replicated copies differ from the producer's bytes only before the CRC.
+constexpr size_t kCrcOffset = 17;
+
+uint64_t BatchFingerprint(std::string_view batch) {
+  if (batch.size() > kCrcOffset) batch.remove_prefix(kCrcOffset);
+  return Fnv1a64(batch);
+}
+
+uint64_t Fingerprint(const raft::Entry& entry) {
+  return BatchFingerprint(
+      std::string_view(entry.data.data(), entry.data.size()));
+}
+
+}  // namespace
+
+void ReplicaChecker::Store(int node, uint64_t group, const raft::Entry& entry) {
+  const uint64_t fingerprint = Fingerprint(entry);
+  logs_[{node, group}].fingerprints[entry.index] = fingerprint;
+  where_[fingerprint].push_back({{node, group}, entry.index});
+}
+
+void ReplicaChecker::OnAppend(int node, uint64_t group,
+                              absl::Span<const raft::Entry> entries) {
+  if (group == 0 || entries.empty()) return;
+  GroupLog& log = logs_[{node, group}];
+  // The log is truncated from the first entry, then appended: what replaces
+  // durable entries is not durable yet.
+  const raft::Index first = entries.front().index;
+  log.fingerprints.erase(log.fingerprints.lower_bound(first),
+                         log.fingerprints.end());
+  log.durable = std::min(log.durable, first - 1);
+  for (const raft::Entry& entry : entries) Store(node, group, entry);
+}
+
+void ReplicaChecker::OnDurable(int node, uint64_t group,
+                               raft::Index durable_index) {
+  if (group == 0) return;
+  logs_[{node, group}].durable = durable_index;
+}
+
+void ReplicaChecker::OnRecover(int node, uint64_t group,
+                               raft::Index last_index) {
+  if (group == 0) return;
+  GroupLog& log = logs_[{node, group}];
+  log.fingerprints.clear();
+  log.durable = last_index;
+}
+
+void ReplicaChecker::OnRecoveredEntries(int node, uint64_t group,
+                                        absl::Span<const raft::Entry> entries) {
+  if (group == 0) return;
+  for (const raft::Entry& entry : entries) Store(node, group, entry);
+}
+
+int ReplicaChecker::DurableCopies(const std::string& batch) const {
+  auto it = where_.find(BatchFingerprint(batch));
+  if (it == where_.end()) return 0;
+  std::set<int> nodes;
+  const uint64_t fingerprint = it->first;
+  for (const auto& [node_group, index] : it->second) {
+    auto log = logs_.find(node_group);
+    if (log == logs_.end() || index > log->second.durable) continue;
+    auto stored = log->second.fingerprints.find(index);
+    if (stored == log->second.fingerprints.end() ||
+        stored->second != fingerprint) {
+      continue;
+    }
+    nodes.insert(node_group.first);
+  }
+  return static_cast<int>(nodes.size());
+}
+
+void ReplicaChecker::OnAllAck(Nanos now, int partition, int64_t offset,
+                              const std::string& value,
+                              const std::string& batch, int min_insync) {
+  const int copies = DurableCopies(batch);
+  if (copies >= min_insync || violation_.has_value()) return;
+  violation_ = absl::StrCat(
+      "UNDER-REPLICATED ACK at ", FormatTime(now), ": partition ", partition,
+      " offset ", offset, " value ", value,
+      " was acknowledged (acks=all) while ", copies,
+      " replicas held it durably; min.insync.replicas is ", min_insync);
+}
+
+}  // namespace chronik::sim
