@@ -189,6 +189,26 @@ TEST(BrokerScenarioTest, ConsumerGroupRegressionSeeds) {
   }
 }
 
+// A regression seed with its fault plan pinned (text form of
+// sim/broker_faults.h) and the liveness and min.insync settings it was found
+// with, from before they were drawn per seed.
+BrokerScenarioResult RunPinned(uint64_t seed, const char* plan_text) {
+  BrokerScenarioOptions options;
+  options.seed = seed;
+  options.session_timeout_ms = 9000;  // no fencing, as when found
+  options.replica_lag_ms = 30000;
+  options.min_insync = 1;
+  absl::StatusOr<std::vector<BrokerFault>> plan =
+      ParseBrokerFaultPlan(plan_text, options.nodes, options.partitions);
+  if (!plan.ok()) {
+    BrokerScenarioResult unparsed;
+    unparsed.failure = plan.status().ToString();
+    return unparsed;
+  }
+  options.fault_plan = *plan;
+  return RunBrokerScenario(options);
+}
+
 // Seed 472 with its fault plan pinned (the disk-error fault of the swarm):
 // n2's disk failed an fsync while it reopened partition t-1's log at a
 // restart; PartitionManager logged the error and ran on without the replica,
@@ -202,16 +222,7 @@ TEST(BrokerScenarioTest, StorageErrorOpeningAPartitionStopsTheNode) {
       "clock_jump@9303754:1:0:2210213:-6950716;loss@12019344:2:2:2820113:247;"
       "disk_errors@16539557:1:2:1571195:106;"
       "clock_jump@19473227:2:0:526773:2070129";
-  BrokerScenarioOptions options;
-  options.seed = 472;
-  options.session_timeout_ms = 9000;  // as when it was found (no fencing)
-  options.replica_lag_ms = 30000;
-  options.min_insync = 1;
-  absl::StatusOr<std::vector<BrokerFault>> plan =
-      ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  options.fault_plan = *plan;
-  BrokerScenarioResult result = RunBrokerScenario(options);
+  BrokerScenarioResult result = RunPinned(472, kPlan);
   EXPECT_TRUE(result.passed) << result.failure;
   EXPECT_GE(result.crashes, 3u) << "the disk errors stopped n2 repeatedly";
 }
@@ -229,16 +240,7 @@ TEST(BrokerScenarioTest, DeleteTopicsAnsweredByTheLogNotAStaleView) {
       "clock_jump@8852395:2:1:3398984:-1398443;"
       "crash_partition_leader@12889342:3:0:2447289:0;"
       "pause@16219863:2:0:1833379:0;pause@18608495:3:2:1391505:0";
-  BrokerScenarioOptions options;
-  options.seed = 229;
-  options.session_timeout_ms = 9000;  // as when it was found (no fencing)
-  options.replica_lag_ms = 30000;
-  options.min_insync = 1;
-  absl::StatusOr<std::vector<BrokerFault>> plan =
-      ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  options.fault_plan = *plan;
-  BrokerScenarioResult result = RunBrokerScenario(options);
+  BrokerScenarioResult result = RunPinned(229, kPlan);
   EXPECT_TRUE(result.passed) << result.failure;
 }
 
@@ -257,16 +259,7 @@ TEST(BrokerScenarioTest, RestartActsOnMetadataOnlyOnceCaughtUp) {
       "power_loss@11537504:1:0:1562394:0;"
       "partition_broker@14877250:1:0:1395071:0;"
       "crash_metadata_leader@17064532:2:2:1424599:0";
-  BrokerScenarioOptions options;
-  options.seed = 301;
-  options.session_timeout_ms = 9000;  // as when it was found (no fencing)
-  options.replica_lag_ms = 30000;
-  options.min_insync = 1;
-  absl::StatusOr<std::vector<BrokerFault>> plan =
-      ParseBrokerFaultPlan(kPlan, options.nodes, options.partitions);
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  options.fault_plan = *plan;
-  BrokerScenarioResult result = RunBrokerScenario(options);
+  BrokerScenarioResult result = RunPinned(301, kPlan);
   EXPECT_TRUE(result.passed) << result.failure;
 }
 
