@@ -72,6 +72,11 @@ struct BrokerScenarioOptions {
   // majority of the topic's replicas.
   int min_insync = 0;
   int64_t replica_lag_ms = 0;
+  // A monitoring client asks the controller for the topic's Metadata every
+  // half second during the faults (as an operator's dashboard polls
+  // under-replicated partitions), feeding the FENCING and ISR rules. Pinned
+  // regression seeds found before it existed run without it.
+  bool monitor = true;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;

@@ -123,7 +123,7 @@ struct BrokerNode {
   bool disk_faulty = false;           // kDiskErrors or kDiskFull is on its disk
 };
 
-enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember };
+enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember, kMonitor };
 
 // What the admin does next (broker_world_admin.cc).
 enum class AdminStage {
@@ -281,6 +281,9 @@ class BrokerWorld {
   // Metadata about the churn topic, until it is led or gone.
   void ChurnLook(SimClient& admin);
   std::string AdminLivenessProblem() const;
+  // The monitor's Metadata poll of the controller (BrokerScenarioOptions::
+  // monitor), until the heal.
+  void MonitorAct(SimClient& monitor);
 
   void Produce(SimClient& client);
   void OnProduced(SimClient& client, int16_t error, int64_t base_offset);

@@ -1,6 +1,7 @@
 #include "broker/server/broker.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -195,7 +196,9 @@ absl::Status Broker::Impl::Start() {
                                                &out_, options_.broker_bugs);
   partitions_ = std::make_unique<PartitionManager>(
       config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this,
-      config_.replica_lag_time_max_ms);
+      options_.broker_bugs.isr_never_shrinks
+          ? std::numeric_limits<int64_t>::max() / 2
+          : config_.replica_lag_time_max_ms);
   groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get(),
                                            options_.broker_bugs);
   liveness_ = std::make_unique<BrokerLiveness>(
