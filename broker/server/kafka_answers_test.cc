@@ -163,5 +163,62 @@ TEST_F(KafkaAnswersTest, OnlyTheFirstPartitionWithDataMayExceedFetchLimits) {
   EXPECT_EQ(Headers(roomy.responses.at(0).partitions.at(1).records).size(), 1u);
 }
 
+TEST_F(KafkaAnswersTest, CreateTopicsTakesAManualReplicaAssignment) {
+  auto create = [this](const std::string& name,
+                       std::vector<std::vector<int32_t>> lists,
+                       int32_t partitions = -1) {
+    kafka::CreateTopicsRequest request;
+    kafka::CreateTopicsRequest::CreatableTopic topic;
+    topic.name = name;
+    topic.num_partitions = partitions;
+    topic.replication_factor = -1;
+    for (size_t p = 0; p < lists.size(); ++p) {
+      topic.assignments.push_back({static_cast<int32_t>(p), lists[p]});
+    }
+    request.topics.push_back(topic);
+    return Call<kafka::CreateTopicsResponse>(request, 4).topics.at(0);
+  };
+  auto placed = create("placed", {{1}, {1}});
+  EXPECT_EQ(placed.error_code, 0) << placed.error_message.value_or("");
+  auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  ASSERT_EQ(metadata.topics.size(), 1u);
+  EXPECT_EQ(metadata.topics[0].partitions.size(), 2u);
+  EXPECT_EQ(metadata.topics[0].partitions[1].leader_id, 1);
+
+  EXPECT_EQ(create("unknown", {{7}}).error_code,
+            kafka::error::kInvalidReplicaAssignment);
+  EXPECT_EQ(create("twice", {{1, 1}}).error_code,
+            kafka::error::kInvalidReplicaAssignment);
+  EXPECT_EQ(create("negative", {{-1}}).error_code,
+            kafka::error::kInvalidReplicaAssignment);
+  EXPECT_EQ(create("both", {{1}}, /*partitions=*/1).error_code,
+            kafka::error::kInvalidRequest);
+}
+
+TEST_F(KafkaAnswersTest, CreatePartitionsValidatesItsAssignment) {
+  ASSERT_EQ(CreateTopic("grows", 1).topics.at(0).error_code, 0);
+  auto grow = [this](int32_t count, std::vector<std::vector<int32_t>> lists) {
+    kafka::CreatePartitionsRequest request;
+    kafka::CreatePartitionsRequest::CreatePartitionsTopic topic;
+    topic.name = "grows";
+    topic.count = count;
+    std::vector<kafka::CreatePartitionsRequest::CreatePartitionsAssignment>
+        assignments;
+    for (auto& list : lists) assignments.push_back({list});
+    topic.assignments = assignments;
+    request.topics.push_back(topic);
+    request.timeout_ms = 5000;
+    return Call<kafka::CreatePartitionsResponse>(request, 1).results.at(0);
+  };
+  EXPECT_EQ(grow(2, {{9}}).error_code, kafka::error::kInvalidReplicaAssignment)
+      << "broker 9 does not exist";
+  EXPECT_EQ(grow(3, {{1}}).error_code, kafka::error::kInvalidReplicaAssignment)
+      << "one list for two new partitions";
+  EXPECT_EQ(grow(2, {{1}}).error_code, 0);
+  auto metadata = Call<kafka::MetadataResponse>(AllTopics(), 12);
+  ASSERT_EQ(metadata.topics.size(), 1u);
+  EXPECT_EQ(metadata.topics[0].partitions.size(), 2u);
+}
+
 }  // namespace
 }  // namespace chronik::broker

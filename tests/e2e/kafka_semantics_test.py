@@ -9,7 +9,7 @@ import time
 import harness
 from confluent_kafka import (Consumer, KafkaError, KafkaException, Producer,
                              TopicPartition)
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
 TIMESTAMP_LOG_APPEND_TIME = 2  # confluent_kafka.TIMESTAMP_LOG_APPEND_TIME
@@ -126,6 +126,39 @@ class KafkaSemanticsTest(harness.BrokerTestCase):
                "max.partition.fetch.bytes": 100000,
                "receive.message.max.bytes": 100512})
         self.assertEqual(len(msgs), 12, "the consumer stalled")
+
+    def test_manual_replica_assignment(self):
+        admin = AdminClient(self.conf())
+        broker_id = admin.list_topics(timeout=10).brokers
+        self.assertEqual(len(broker_id), 1)
+        me = list(broker_id)[0]
+        topic = self.topic("manual")
+        admin.create_topics(
+            [NewTopic(topic, 2, replica_assignment=[[me], [me]])],
+            operation_timeout=10)[topic].result(timeout=15)
+        meta = admin.list_topics(topic, timeout=10).topics[topic]
+        self.assertEqual(sorted(meta.partitions), [0, 1])
+        self.assertEqual(meta.partitions[1].replicas, [me])
+        self.assertEqual(meta.partitions[1].leader, me)
+        # A broker that does not exist: INVALID_REPLICA_ASSIGNMENT.
+        bad = self.topic("badassign")
+        with self.assertRaises(KafkaException) as caught:
+            admin.create_topics(
+                [NewTopic(bad, 1, replica_assignment=[[me + 7]])],
+                operation_timeout=10)[bad].result(timeout=15)
+        self.assertEqual(caught.exception.args[0].code(),
+                         KafkaError.INVALID_REPLICA_ASSIGNMENT)
+        with self.assertRaises(KafkaException) as caught:
+            admin.create_partitions(
+                [NewPartitions(topic, 3, replica_assignment=[[me + 7]])],
+                operation_timeout=10)[topic].result(timeout=15)
+        self.assertEqual(caught.exception.args[0].code(),
+                         KafkaError.INVALID_REPLICA_ASSIGNMENT)
+        admin.create_partitions(
+            [NewPartitions(topic, 3, replica_assignment=[[me]])],
+            operation_timeout=10)[topic].result(timeout=15)
+        meta = admin.list_topics(topic, timeout=10).topics[topic]
+        self.assertEqual(sorted(meta.partitions), [0, 1, 2])
 
 
 if __name__ == "__main__":
