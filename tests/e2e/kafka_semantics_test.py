@@ -4,6 +4,8 @@ for partitions that do not exist, and KIP-74 fetch limits (only the first
 partition with data of a response may exceed fetch.max.bytes; librdkafka
 stalls on a response that breaks that)."""
 
+import os
+import subprocess
 import time
 
 import harness
@@ -12,6 +14,8 @@ from confluent_kafka import (Consumer, KafkaError, KafkaException, Producer,
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
+# Built by Bazel beside this suite (a data dependency, in the runfiles).
+PROBE = os.path.join(os.getcwd(), "tests/e2e/rdkafka_groups_probe")
 TIMESTAMP_LOG_APPEND_TIME = 2  # confluent_kafka.TIMESTAMP_LOG_APPEND_TIME
 
 
@@ -159,6 +163,28 @@ class KafkaSemanticsTest(harness.BrokerTestCase):
             operation_timeout=10)[topic].result(timeout=15)
         meta = admin.list_topics(topic, timeout=10).topics[topic]
         self.assertEqual(sorted(meta.partitions), [0, 1, 2])
+
+    def test_librdkafka_lists_groups_and_their_offsets(self):
+        # librdkafka 2.0.2 sends ListGroups v4 with a doubled tag byte and
+        # OffsetFetch v7 for all partitions with trailing bytes; Kafka
+        # ignores bytes after a request's last field.
+        topic = self.topic("listed")
+        self.create(topic, partitions=2)
+        group = self.topic("lg")
+        consumer = Consumer(self.conf(**{"group.id": group}))
+        try:
+            consumer.commit(offsets=[TopicPartition(topic, 0, 3),
+                                     TopicPartition(topic, 1, 4)],
+                            asynchronous=False)
+        finally:
+            consumer.close()
+        probe = subprocess.run(
+            [PROBE, self.broker.bootstrap, group], capture_output=True,
+            text=True, timeout=60)
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        lines = probe.stdout.splitlines()
+        self.assertIn("offset %s 0 3" % topic, lines)
+        self.assertIn("offset %s 1 4" % topic, lines)
 
 
 if __name__ == "__main__":
