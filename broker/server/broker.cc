@@ -8,6 +8,7 @@
 #include "broker/config/node_ids.h"
 #include "broker/server/broker_liveness.h"
 #include "broker/server/connections.h"
+#include "broker/server/controlled_shutdown.h"
 #include "broker/server/group_service.h"
 #include "broker/server/handlers/handlers.h"
 #include "broker/server/metadata_client.h"
@@ -61,6 +62,13 @@ class Broker::Impl : public replication::GroupApplier {
     host_->OnSyncDone(flush_id, std::move(results));
   }
   void Tick();
+  void BeginShutdown() {
+    CheckStarted();
+    shutdown_->Begin(TickMs());
+  }
+  bool ShutdownComplete() const {
+    return shutdown_ != nullptr && shutdown_->complete();
+  }
   env::StepOutput Process();
   bool HasWork() const {
     return host_ != nullptr &&
@@ -124,6 +132,9 @@ class Broker::Impl : public replication::GroupApplier {
   }
   // Controller: proposes the fencing and unfencing of brokers.
   void ProposeLiveness();
+  // One info line per Raft role change of a group on this node.
+  void LogRoleChange(replication::GroupId group_id, raft::NodeId leader,
+                     raft::Term term) const;
   std::vector<raft::NodeId> MetadataVoters() const;
 
   const BrokerOptions options_;
@@ -138,6 +149,7 @@ class Broker::Impl : public replication::GroupApplier {
   std::unique_ptr<GroupService> groups_;
   std::unique_ptr<ProducerIdAllocator> producer_ids_;
   std::unique_ptr<BrokerLiveness> liveness_;
+  std::unique_ptr<ControlledShutdown> shutdown_;
   Deadlines deadlines_;
   FetchWaiters fetches_;
   TopicLeaderWaits topic_waits_;
@@ -201,6 +213,8 @@ absl::Status Broker::Impl::Start() {
   liveness_ = std::make_unique<BrokerLiveness>(
       config_.node_id, config_.broker_session_timeout_ms,
       options_.broker_bugs.never_fence);
+  shutdown_ = std::make_unique<ControlledShutdown>(kMetadataGroup, host_.get(),
+                                                   env_.log);
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
@@ -234,6 +248,11 @@ void Broker::Impl::OnPeerMessage(uint64_t group_id, raft::Message message) {
     return;
   }
   if (group_id == kMetadataGroup) liveness_->OnHeard(message.from, TickMs());
+  if (message.type == raft::MessageType::kTimeoutNow && shutdown_->draining()) {
+    // Shutting down: leadership offered to this node would only have to be
+    // handed over again.
+    return;
+  }
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();
 }
@@ -242,6 +261,7 @@ void Broker::Impl::Tick() {
   CheckStarted();
   host_->Tick();
   ++ticks_;
+  shutdown_->Advance(TickMs());
   partitions_->TrackIsr(metadata_->state(), TickMs());
   if (ticks_ % options_.retention_check_ticks == 0) {
     partitions_->ApplyRetention(metadata_->state());
@@ -260,6 +280,7 @@ env::StepOutput Broker::Impl::Process() {
   // The one storage flush of this step (group commit of every input since
   // the last step); what it makes durable is applied within the call.
   host_->Process(&out_.peer_messages);
+  shutdown_->Advance(TickMs());
   metadata_->MaybeRegister();
   for (const metapb::MetadataCommand& report :
        partitions_->LeaderReports(metadata_->state(), env_.clock->NowMs())) {
@@ -294,6 +315,7 @@ void Broker::Impl::Apply(replication::GroupId group_id,
 
 void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
                                   raft::NodeId leader, raft::Term term) {
+  LogRoleChange(group_id, leader, term);
   if (group_id != kMetadataGroup) {
     partitions_->OnLeaderChange(group_id, leader, term);
     return;
@@ -301,6 +323,28 @@ void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
   groups_->OnMetadataLeaderChange(leader, term);
   liveness_->OnLeaderChange(leader == config_.node_id, TickMs());
   metadata_->OnLeaderChange(leader);
+}
+
+void Broker::Impl::LogRoleChange(replication::GroupId group_id,
+                                 raft::NodeId leader, raft::Term term) const {
+  std::string group = "metadata";
+  if (group_id != kMetadataGroup) {
+    const std::optional<std::pair<std::string, int32_t>> partition =
+        metadata_->state().PartitionOfGroup(group_id);
+    group = partition.has_value() ? absl::StrCat("partition ", partition->first,
+                                                 "/", partition->second)
+                                  : absl::StrCat("group ", group_id);
+  }
+  const char* role = leader == config_.node_id ? "leader"
+                     : leader == raft::kNoNode ? "no leader known"
+                                               : "follower";
+  env_.log->Log(env::LogLevel::kInfo,
+                absl::StrCat("raft ", group, " (group ", group_id, ") term ",
+                             term, ": leader ",
+                             leader == raft::kNoNode
+                                 ? std::string("none")
+                                 : absl::StrCat(config::KafkaNodeId(leader)),
+                             ", this node ", role));
 }
 
 void Broker::Impl::ProposeLiveness() {
@@ -360,6 +404,8 @@ void Broker::OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results) {
   impl_->OnSyncDone(flush_id, std::move(results));
 }
 void Broker::Tick() { impl_->Tick(); }
+void Broker::BeginShutdown() { impl_->BeginShutdown(); }
+bool Broker::ShutdownComplete() const { return impl_->ShutdownComplete(); }
 env::StepOutput Broker::Process() { return impl_->Process(); }
 bool Broker::HasWork() const { return impl_->HasWork(); }
 bool Broker::IsReady() const { return impl_->IsReady(); }
