@@ -132,6 +132,7 @@ class Broker::Impl : public replication::GroupApplier {
   }
   // Controller: proposes the fencing and unfencing of brokers.
   void ProposeLiveness();
+  void AddRaftMetrics(BrokerMetrics* metrics) const;
   // One info line per Raft role change of a group on this node.
   void LogRoleChange(replication::GroupId group_id, raft::NodeId leader,
                      raft::Term term) const;
@@ -364,11 +365,36 @@ void Broker::Impl::ProposeLiveness() {
   }
 }
 
+void Broker::Impl::AddRaftMetrics(BrokerMetrics* metrics) const {
+  for (replication::GroupId group_id : host_->group_ids()) {
+    const raft::RawNode* node = host_->node(group_id);
+    if (node == nullptr) continue;
+    const raft::NodeStatus status = node->Status();
+    ++metrics->raft_groups;
+    metrics->raft_max_term =
+        std::max<uint64_t>(metrics->raft_max_term, status.hard_state.term);
+    if (status.last_index > status.hard_state.commit) {
+      metrics->raft_commit_lag_entries +=
+          status.last_index - status.hard_state.commit;
+    }
+    if (status.role != raft::Role::kLeader) continue;
+    ++metrics->raft_groups_led;
+    for (const raft::ProgressStatus& progress : status.progress) {
+      if (progress.is_learner || progress.match >= status.last_index) continue;
+      metrics->raft_max_follower_lag_entries =
+          std::max<uint64_t>(metrics->raft_max_follower_lag_entries,
+                             status.last_index - progress.match);
+    }
+  }
+}
+
 BrokerMetrics Broker::Impl::Metrics() const {
   BrokerMetrics metrics;
   if (host_ == nullptr) return metrics;
   connections_->AddMetrics(&metrics);
   partitions_->AddMetrics(metadata_->state(), &metrics);
+  AddRaftMetrics(&metrics);
+  metrics.shutting_down = shutdown_->draining();
   if (metadata_->is_leader()) {
     for (const metapb::TopicInfo* topic : metadata_->state().Topics()) {
       for (const metapb::PartitionInfo& partition : topic->partitions()) {
