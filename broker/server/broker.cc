@@ -1,12 +1,17 @@
 #include "broker/server/broker.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/server/broker_liveness.h"
+#include "broker/server/cluster_status.h"
 #include "broker/server/connections.h"
 #include "broker/server/controlled_shutdown.h"
 #include "broker/server/group_service.h"
@@ -95,6 +100,7 @@ class Broker::Impl : public replication::GroupApplier {
            metadata_->leader() != raft::kNoNode;
   }
   BrokerMetrics Metrics() const;
+  ClusterStatus Status() const;
   const storage::StoreStats& StoreStats() const {
     CheckStarted();
     return store_->stats();
@@ -408,6 +414,67 @@ BrokerMetrics Broker::Impl::Metrics() const {
   return metrics;
 }
 
+namespace {
+
+std::vector<int32_t> KafkaIds(
+    const google::protobuf::RepeatedField<uint64_t>& raft_ids) {
+  std::vector<int32_t> ids;
+  for (uint64_t id : raft_ids) ids.push_back(config::KafkaNodeId(id));
+  return ids;
+}
+
+// Where this node leads the group: entries each voter lacks.
+std::optional<std::map<int32_t, uint64_t>> ReplicaLag(
+    const raft::RawNode* node) {
+  if (node == nullptr || !node->is_leader()) return std::nullopt;
+  const raft::NodeStatus status = node->Status();
+  std::map<int32_t, uint64_t> lag = {{config::KafkaNodeId(status.id), 0}};
+  for (const raft::ProgressStatus& progress : status.progress) {
+    lag[config::KafkaNodeId(progress.id)] =
+        progress.match >= status.last_index
+            ? 0
+            : status.last_index - progress.match;
+  }
+  return lag;
+}
+
+}  // namespace
+
+ClusterStatus Broker::Impl::Status() const {
+  ClusterStatus status;
+  status.node_id = config::KafkaNodeId(config_.node_id);
+  if (host_ == nullptr) return status;
+  status.shutting_down = shutdown_->draining();
+  const metadata::MetadataState& state = metadata_->state();
+  for (const metapb::BrokerInfo* broker : state.Brokers()) {
+    status.brokers.push_back({config::KafkaNodeId(broker->node_id()),
+                              broker->host(), broker->kafka_port(),
+                              broker->fenced()});
+  }
+  for (const metapb::TopicInfo* topic : state.Topics()) {
+    for (const metapb::PartitionInfo& p : topic->partitions()) {
+      ClusterStatus::Partition& out = status.partitions.emplace_back();
+      out.topic = topic->name();
+      out.partition = p.partition();
+      out.leader = partitions_->PartitionLeader(p);
+      out.leader_term = p.leader_term();
+      out.replicas = KafkaIds(p.replicas());
+      out.isr = KafkaIds(p.isr().empty() ? p.replicas() : p.isr());
+      out.lag = ReplicaLag(host_->node(p.group_id()));
+    }
+  }
+  const raft::RawNode* metadata_node = host_->node(kMetadataGroup);
+  status.metadata.leader = config::KafkaNodeId(metadata_->leader());
+  if (metadata_node != nullptr) {
+    status.metadata.term = metadata_node->term();
+    status.metadata.commit_index = metadata_node->Status().hard_state.commit;
+  }
+  for (raft::NodeId voter : MetadataVoters()) {
+    status.metadata.voters.push_back(config::KafkaNodeId(voter));
+  }
+  return status;
+}
+
 // ---------------------------------------------------------------- Broker --
 
 Broker::Broker(const BrokerOptions& options, const env::Environment& env)
@@ -436,6 +503,7 @@ env::StepOutput Broker::Process() { return impl_->Process(); }
 bool Broker::HasWork() const { return impl_->HasWork(); }
 bool Broker::IsReady() const { return impl_->IsReady(); }
 BrokerMetrics Broker::Metrics() const { return impl_->Metrics(); }
+ClusterStatus Broker::Status() const { return impl_->Status(); }
 const storage::StoreStats& Broker::StoreStats() const {
   return impl_->StoreStats();
 }

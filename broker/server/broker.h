@@ -55,6 +55,7 @@
 #include "broker/env/env.h"
 #include "broker/env/injected_bugs.h"
 #include "broker/replication/raft_host_observer.h"
+#include "broker/server/cluster_status.h"
 #include "broker/server/metrics.h"
 #include "broker/storage/log_store.h"
 #include "raft/raw_node.h"
@@ -115,6 +116,9 @@ class Broker {
   // hand over, or the bound expired: the driver may stop it now.
   bool ShutdownComplete() const;
   BrokerMetrics Metrics() const;
+  // What this node knows of its cluster (GET /v1/cluster; see
+  // cluster_status.h).
+  ClusterStatus Status() const;
   // Storage counters (flushes, fsyncs, bytes); Start() must have succeeded.
   const storage::StoreStats& StoreStats() const;
   // Async mode: a storage flush is waiting for its fsyncs; a driver shutting
