@@ -1,6 +1,7 @@
 #include "broker/server/controlled_shutdown.h"
 
 #include <optional>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,16 +15,22 @@ namespace {
 // The voter to hand a group over to: one whose log matches the leader's
 // (the transfer then takes one round trip), else the most advanced recently
 // active one (the core replicates to it first); nullopt when there is none.
-std::optional<raft::NodeId> PickTransferee(const raft::NodeStatus& status) {
+// `avoid` (the transferee of an abandoned transfer: a peer that is itself
+// shutting down drops the offer) is taken only when there is no other.
+std::optional<raft::NodeId> PickTransferee(const raft::NodeStatus& status,
+                                           raft::NodeId avoid) {
   std::optional<raft::NodeId> best;
-  raft::Index best_match = 0;
+  // Not `avoid` first, then caught up, then the longest log; ties: lower id.
+  std::tuple<bool, bool, raft::Index> best_rank;
   for (const raft::ProgressStatus& progress : status.progress) {
     if (progress.id == status.id || progress.is_learner) continue;
-    if (progress.match == status.last_index) return progress.id;
-    if (progress.recent_active &&
-        (!best.has_value() || progress.match > best_match)) {
+    const bool caught_up = progress.match == status.last_index;
+    if (!caught_up && !progress.recent_active) continue;
+    const std::tuple<bool, bool, raft::Index> rank{progress.id != avoid,
+                                                   caught_up, progress.match};
+    if (!best.has_value() || rank > best_rank) {
       best = progress.id;
-      best_match = progress.match;
+      best_rank = rank;
     }
   }
   return best;
@@ -109,8 +116,11 @@ void ControlledShutdown::Transfer(replication::GroupId group_id) {
   CHRONIK_CHECK(node != nullptr);
   const raft::NodeStatus status = node->Status();
   if (status.transferee != raft::kNoNode) return;  // under way
-  const std::optional<raft::NodeId> transferee = PickTransferee(status);
+  auto tried = last_transferee_.find(group_id);
+  const std::optional<raft::NodeId> transferee = PickTransferee(
+      status, tried == last_transferee_.end() ? raft::kNoNode : tried->second);
   if (!transferee.has_value()) return;  // nobody to hand over to yet
+  last_transferee_[group_id] = *transferee;
   const absl::Status asked = host_->TransferLeadership(group_id, *transferee);
   if (log_->Enabled(env::LogLevel::kDebug) || !asked.ok()) {
     log_->Log(

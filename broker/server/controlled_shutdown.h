@@ -10,7 +10,8 @@
 //                 (RaftHost::TransferLeadership) to a caught-up follower: a
 //                 voter whose match index equals the leader's last index
 //                 (else the most advanced recently active voter, which the
-//                 core catches up before sending TimeoutNow). Partition
+//                 core catches up before sending TimeoutNow); after an
+//                 abandoned transfer, another voter if there is one. Partition
 //                 groups go first; the metadata group (controller and group
 //                 coordinator) once no partition group is led, or once half
 //                 the bound has passed. A transfer the core abandoned (after
@@ -29,6 +30,7 @@
 #define CHRONIK_BROKER_SERVER_CONTROLLED_SHUTDOWN_H_
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "broker/env/env.h"
@@ -65,6 +67,9 @@ class ControlledShutdown {
   replication::RaftHost* const host_;
   env::LogSink* const log_;
   const int64_t timeout_ms_;
+  // Per group: the transferee last asked for (a transfer to it that was
+  // abandoned is next tried with another voter, if any).
+  std::map<replication::GroupId, raft::NodeId> last_transferee_;
   bool begun_ = false;
   bool complete_ = false;
   int64_t begun_ms_ = 0;

@@ -150,6 +150,24 @@ TEST_F(ControlledShutdownTest, StopsAtTheBoundWhenNoFollowerTakesOver) {
   EXPECT_GE(GroupsLed(leaving), 1u);
 }
 
+// Two nodes stopping at once: each refuses what the other offers it, so
+// both hand everything to the third instead of retrying the refusing peer.
+TEST_F(ControlledShutdownTest, TwoNodesStoppingAtOnceHandOverToTheThird) {
+  SetUp3Nodes();
+  cluster_.broker(1).BeginShutdown();
+  cluster_.broker(2).BeginShutdown();
+  int ticks = 0;
+  for (; ticks < 200 && !(cluster_.broker(1).ShutdownComplete() &&
+                          cluster_.broker(2).ShutdownComplete());
+       ++ticks) {
+    cluster_.Step();
+  }
+  EXPECT_LT(ticks * kTickMs, kControlledShutdownTimeoutMs);
+  EXPECT_EQ(GroupsLed(1), 0u);
+  EXPECT_EQ(GroupsLed(2), 0u);
+  EXPECT_EQ(GroupsLed(3), 1u + kPartitions);
+}
+
 TEST(ControlledShutdownStandaloneTest, GroupsOfOneDoNotHoldUpTheStop) {
   // A standalone node leads groups nobody else could take: nothing to wait
   // for.
