@@ -55,7 +55,7 @@ void BrokerWorld::StartRestartFault(const BrokerFault& fault) {
       nodes_[target].crash_in_fsync_restart = fault.duration;
       return;
     case BrokerFaultKind::kStop:
-      StopNode(nodes_[target]);
+      BeginStop(nodes_[target]);
       restart_after(fault.duration, target);
       return;
     case BrokerFaultKind::kPowerLoss:

@@ -200,7 +200,13 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
         s.host.Propose(replica.group_id(),
                        BatchPayload(partition, batch, whole, append_time_ms));
     if (!proposed.ok()) {
-      out->error_code = absl::IsUnavailable(proposed.status())
+      // A leader handing its leadership over (a controlled shutdown) refuses
+      // proposals: NOT_LEADER_OR_FOLLOWER sends the client to the metadata
+      // for the new leader.
+      const raft::RawNode* node = s.host.node(replica.group_id());
+      const bool transferring =
+          node != nullptr && node->Status().transferee != raft::kNoNode;
+      out->error_code = absl::IsUnavailable(proposed.status()) && !transferring
                             ? kafka::error::kNotEnoughReplicas
                             : kafka::error::kNotLeaderOrFollower;
       return;
