@@ -72,6 +72,10 @@ struct BrokerScenarioOptions {
   // majority of the topic's replicas.
   int min_insync = 0;
   int64_t replica_lag_ms = 0;
+  // group.initial.rebalance.delay.ms; -1: drawn per seed (stream
+  // "groupdelay"): the production default (3 s) on half the seeds, 0-3 s on
+  // the others.
+  int64_t group_initial_delay_ms = -1;
   // A monitoring client asks the controller for the topic's Metadata every
   // half second during the faults (as an operator's dashboard polls
   // under-replicated partitions), feeding the FENCING and ISR rules. Pinned

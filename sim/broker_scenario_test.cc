@@ -199,6 +199,7 @@ BrokerScenarioResult RunPinned(uint64_t seed, const char* plan_text) {
   options.replica_lag_ms = 30000;
   options.min_insync = 1;
   options.monitor = false;
+  options.group_initial_delay_ms = 0;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(plan_text, options.nodes, options.partitions);
   if (!plan.ok()) {

@@ -123,6 +123,11 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   replica_lag_ms_ = options.replica_lag_ms > 0 ? options.replica_lag_ms
                     : short_timeouts           ? liveness_rng.Between(300, 3000)
                                                : 30000;
+  Rng delay_rng = Rng::Stream(options.seed, "groupdelay");
+  group_initial_delay_ms_ =
+      options.group_initial_delay_ms >= 0 ? options.group_initial_delay_ms
+      : delay_rng.Chance(0.5)             ? 3000
+                                          : delay_rng.Between(0, 3000);
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

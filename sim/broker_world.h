@@ -121,6 +121,9 @@ struct BrokerNode {
   Nanos crash_in_fsync_restart = -1;  // armed: the restart delay, else -1
   Nanos slow_fsync_max = 0;           // kSlowFsync: fsync latency bound
   bool disk_faulty = false;           // kDiskErrors or kDiskFull is on its disk
+  // A disk fault was on at some point since this process started: an error
+  // it caused may surface after the fault ended.
+  bool disk_fault_this_run = false;
   // A clean stop is under way: the broker hands over its leadership
   // (Broker::BeginShutdown) until ShutdownComplete(), then stops.
   bool stopping = false;
@@ -385,6 +388,7 @@ class BrokerWorld {
   bool auto_create_ = false;  // producers create the topic by asking for it
   int64_t session_timeout_ms_ = 0;  // as configured (options or drawn)
   int64_t replica_lag_ms_ = 0;
+  int64_t group_initial_delay_ms_ = 0;
   int min_insync_ = 1;  // drawn per seed: 1..a majority of the replicas
   bool churn_ = false;  // the admin creates and deletes topics (stream "admin")
   std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)

@@ -165,12 +165,14 @@ void BrokerWorld::StartNodeFault(const BrokerFault& fault) {
       disk.sync_error_probability = disk.write_error_probability;
       node.disk->set_options(disk);
       node.disk_faulty = true;
+      node.disk_fault_this_run = true;
       return;
     case BrokerFaultKind::kDiskFull:
       disk.capacity_bytes =
           node.disk->live_bytes() + static_cast<uint64_t>(fault.value);
       node.disk->set_options(disk);
       node.disk_faulty = true;
+      node.disk_fault_this_run = true;
       return;
     default:
       CHRONIK_CHECK(false) << "no effect for fault kind "
@@ -230,7 +232,7 @@ bool BrokerWorld::StopIfStorageFailed(BrokerNode& node) {
   if (!node.process.running()) return true;
   const absl::Status failure = node.broker->StorageFailure();
   if (failure.ok()) return false;
-  if (!node.disk_faulty) {
+  if (!node.disk_faulty && !node.disk_fault_this_run) {
     Fail(absl::StrCat("STORAGE: n", node.index + 1,
                       " failed on a healthy disk: ", failure.ToString()));
     return true;

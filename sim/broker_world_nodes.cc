@@ -90,6 +90,8 @@ config::ServerConfig BrokerWorld::MakeConfig(int index) const {
       absl::StrCat("--min-insync-replicas=", min_insync_),
       absl::StrCat("--broker-session-timeout-ms=", session_timeout_ms_),
       absl::StrCat("--replica-lag-time-max-ms=", replica_lag_ms_),
+      absl::StrCat("--group-initial-rebalance-delay-ms=",
+                   group_initial_delay_ms_),
       absl::StrCat("--default-partitions=", options_.partitions),
       absl::StrCat("--auto-create-topics=", auto_create_ ? "true" : "false"),
       "--data-dir=/data",
@@ -174,6 +176,7 @@ void BrokerWorld::StartNode(BrokerNode& node) {
   node.syncing.reset();
   node.process_scheduled = false;
   node.busy_steps = 0;
+  node.disk_fault_this_run = node.disk_faulty;
   node.broker = std::make_unique<broker::Broker>(MakeBrokerOptions(node), env);
   absl::Status started = node.broker->Start();
   Record(node.index, "start", {node.process.incarnation(), started.ok()},

@@ -98,7 +98,9 @@ TEST_P(BrokerInjectedBugPinnedTest, FoundAndCorrectBrokerPasses) {
   const PinnedBug& bug = GetParam();
   BrokerScenarioOptions options;
   options.seed = bug.seed;
-  options.monitor = false;  // found before the monitor existed
+  // Found before the monitor and the initial rebalance delay existed.
+  options.monitor = false;
+  options.group_initial_delay_ms = 0;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(bug.plan, options.nodes, options.partitions);
   ASSERT_TRUE(plan.ok()) << plan.status();

@@ -57,6 +57,10 @@ struct ServerConfig {
   // A follower is in sync while it caught up with its leader within this
   // long (Kafka's replica.lag.time.max.ms).
   int64_t replica_lag_time_max_ms = 30'000;
+  // The first rebalance of an empty consumer group waits this long for more
+  // members, extended by each newcomer up to the rebalance timeout (Kafka's
+  // group.initial.rebalance.delay.ms); 0: complete as soon as all joined.
+  int64_t group_initial_rebalance_delay_ms = 3'000;
   // Cluster mode only: every member (including this node), sorted by id.
   std::vector<PeerConfig> peers;
   int raft_port = 0;  // this node's Raft listener (cluster mode)

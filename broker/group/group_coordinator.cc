@@ -124,8 +124,12 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
   group.pending_member_ids.erase(member_id);
   if (group.members.empty()) group.protocol_type = request.protocol_type;
 
+  const bool from_empty = group.state == State::kEmpty;
   if (group.state != State::kPreparingRebalance) {
     PrepareRebalance(group, now_ms);
+  }
+  if (is_new && (from_empty || group.initial_join_deadline_ms > 0)) {
+    DelayInitialJoin(group, from_empty, request.rebalance_timeout_ms, now_ms);
   }
   RecordJoin(group.members[member_id], member_id, request, ticket, now_ms);
   group.rebalance_deadline_ms =
@@ -191,12 +195,26 @@ void GroupCoordinator::PrepareRebalance(Group& group, int64_t now_ms) {
   group.rebalance_deadline_ms = now_ms + timeout_ms;
 }
 
+void GroupCoordinator::DelayInitialJoin(Group& group, bool first,
+                                        int32_t rebalance_timeout_ms,
+                                        int64_t now_ms) {
+  if (initial_rebalance_delay_ms_ <= 0) return;
+  if (first) {
+    group.initial_join_limit_ms = now_ms + std::max(rebalance_timeout_ms, 0);
+  }
+  group.initial_join_deadline_ms = std::min(
+      now_ms + initial_rebalance_delay_ms_, group.initial_join_limit_ms);
+}
+
 void GroupCoordinator::MaybeCompleteJoin(Group& group, int64_t now_ms) {
   CHRONIK_CHECK(group.state == State::kPreparingRebalance);
   if (group.members.empty()) {
     group.state = State::kEmpty;
+    group.initial_join_deadline_ms = 0;
     return;
   }
+  if (group.initial_join_deadline_ms > now_ms) return;  // more may come
+  group.initial_join_deadline_ms = 0;
   for (const auto& [id, member] : group.members) {
     if (!member.pending_join.has_value()) return;
   }
@@ -430,6 +448,13 @@ void GroupCoordinator::Tick(int64_t now_ms) {
          it != group.pending_member_ids.end();) {
       it = it->second <= now_ms ? group.pending_member_ids.erase(it)
                                 : std::next(it);
+    }
+    if (group.state == State::kPreparingRebalance &&
+        group.initial_join_deadline_ms > 0 &&
+        now_ms >= group.initial_join_deadline_ms &&
+        now_ms < group.rebalance_deadline_ms) {
+      MaybeCompleteJoin(group, now_ms);  // the initial delay is over
+      continue;
     }
     if (group.state == State::kPreparingRebalance &&
         now_ms >= group.rebalance_deadline_ms) {

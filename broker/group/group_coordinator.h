@@ -121,9 +121,13 @@ class GroupCoordinator {
   // `epoch` distinguishes coordinator incarnations (e.g. the Raft term in
   // which this node became coordinator); it is part of every member id handed
   // out, so ids from an earlier incarnation never collide with new ones.
-  // `bugs`: TEST-ONLY (env/injected_bugs.h).
-  explicit GroupCoordinator(uint64_t epoch, const env::BrokerBugs& bugs = {})
-      : epoch_(epoch), bugs_(bugs) {}
+  // `bugs`: TEST-ONLY (env/injected_bugs.h). `initial_rebalance_delay_ms`:
+  // Kafka's group.initial.rebalance.delay.ms (0: none).
+  explicit GroupCoordinator(uint64_t epoch, const env::BrokerBugs& bugs = {},
+                            int64_t initial_rebalance_delay_ms = 0)
+      : epoch_(epoch),
+        bugs_(bugs),
+        initial_rebalance_delay_ms_(initial_rebalance_delay_ms) {}
 
   // Returns the answer now, or nullopt when parked (see TakeCompletions).
   std::optional<JoinResult> Join(Ticket ticket, const JoinRequest& request,
@@ -183,6 +187,11 @@ class GroupCoordinator {
     int32_t generation_id = 0;
     std::string leader;
     int64_t rebalance_deadline_ms = 0;
+    // The first round of an empty group completes no earlier than this (each
+    // newcomer moves it by the initial delay, never past the limit); 0: no
+    // such wait.
+    int64_t initial_join_deadline_ms = 0;
+    int64_t initial_join_limit_ms = 0;
     std::map<std::string, Member> members;  // by member id
     // Ids handed out with MEMBER_ID_REQUIRED, not yet joined: id -> expiry.
     std::map<std::string, int64_t> pending_member_ids;
@@ -195,6 +204,10 @@ class GroupCoordinator {
   void RecordJoin(Member& member, const std::string& member_id,
                   const JoinRequest& request, Ticket ticket, int64_t now_ms);
   void PrepareRebalance(Group& group, int64_t now_ms);
+  // A newcomer joined a round that began with the group empty: the round
+  // waits the initial delay for more (`first`: it began the round).
+  void DelayInitialJoin(Group& group, bool first, int32_t rebalance_timeout_ms,
+                        int64_t now_ms);
   void MaybeCompleteJoin(Group& group, int64_t now_ms);
   void CompleteJoin(Group& group, int64_t now_ms);
   std::optional<std::string> ChooseProtocol(const Group& group) const;
@@ -208,6 +221,7 @@ class GroupCoordinator {
   std::vector<Completion> completions_;
   const uint64_t epoch_;
   const env::BrokerBugs bugs_;
+  const int64_t initial_rebalance_delay_ms_;
   uint64_t next_member_number_ = 1;
 };
 

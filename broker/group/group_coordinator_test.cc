@@ -274,3 +274,52 @@ TEST_F(GroupCoordinatorTest, ListShowsGroupsSorted) {
 
 }  // namespace
 }  // namespace chronik::group
+
+namespace chronik::group {
+namespace {
+
+// group.initial.rebalance.delay.ms: an empty group's first round waits for
+// more members (each newcomer extends the wait, never past the rebalance
+// timeout), so members arriving together make one generation, not several.
+TEST(GroupCoordinatorInitialDelayTest, FirstRoundWaitsForMoreMembers) {
+  constexpr int64_t kDelayMs = 3'000;
+  GroupCoordinator coordinator(7, {}, kDelayMs);
+  int64_t now = 1'000'000;
+  JoinRequest a = Request("");
+  a.require_known_member_id = false;
+  EXPECT_FALSE(coordinator.Join(1, a, now).has_value()) << "waits the delay";
+  coordinator.Tick(now + kDelayMs - 1'000);
+  EXPECT_THAT(coordinator.TakeCompletions(), IsEmpty());
+  JoinRequest b = a;
+  EXPECT_FALSE(coordinator.Join(2, b, now + 2'000).has_value());
+  coordinator.Tick(now + kDelayMs + 1'000);  // past a's delay, not b's
+  EXPECT_THAT(coordinator.TakeCompletions(), IsEmpty());
+  coordinator.Tick(now + 2'000 + kDelayMs);
+  std::vector<Completion> done = coordinator.TakeCompletions();
+  ASSERT_THAT(done, SizeIs(2));
+  for (const Completion& completion : done) {
+    ASSERT_TRUE(completion.join.has_value());
+    EXPECT_EQ(completion.join->error_code, error::kNone);
+    EXPECT_EQ(completion.join->generation_id, 1) << "one generation for both";
+  }
+}
+
+TEST(GroupCoordinatorInitialDelayTest, NewcomersNeverPushPastTheTimeout) {
+  GroupCoordinator coordinator(7, {}, /*initial_rebalance_delay_ms=*/3'000);
+  int64_t now = 1'000'000;
+  JoinRequest first = Request("");
+  first.require_known_member_id = false;
+  first.rebalance_timeout_ms = 4'000;
+  EXPECT_FALSE(coordinator.Join(1, first, now).has_value());
+  EXPECT_FALSE(coordinator.Join(2, first, now + 2'500).has_value());
+  coordinator.Tick(now + 4'000);  // the limit, not 2.5 s + 3 s
+  std::vector<Completion> done = coordinator.TakeCompletions();
+  ASSERT_THAT(done, SizeIs(2));
+  EXPECT_EQ(done[0].join->error_code, error::kNone);
+  // Without a delay a lone member's first join completes at once.
+  GroupCoordinator no_delay(7, {}, 0);
+  EXPECT_TRUE(no_delay.Join(1, first, now).has_value());
+}
+
+}  // namespace
+}  // namespace chronik::group

@@ -218,8 +218,9 @@ absl::Status Broker::Impl::Start() {
       options_.broker_bugs.isr_never_shrinks
           ? std::numeric_limits<int64_t>::max() / 2
           : config_.replica_lag_time_max_ms);
-  groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get(),
-                                           options_.broker_bugs);
+  groups_ = std::make_unique<GroupService>(
+      config_.node_id, connections_.get(), options_.broker_bugs,
+      config_.group_initial_rebalance_delay_ms);
   liveness_ = std::make_unique<BrokerLiveness>(
       config_.node_id, config_.broker_session_timeout_ms,
       options_.broker_bugs.never_fence);

@@ -32,8 +32,12 @@ kafka::SyncGroupResponse ToResponse(const group::SyncResult& result) {
 }
 
 GroupService::GroupService(raft::NodeId self, ConnectionTable* connections,
-                           const env::BrokerBugs& bugs)
-    : self_(self), connections_(connections), bugs_(bugs) {
+                           const env::BrokerBugs& bugs,
+                           int64_t initial_rebalance_delay_ms)
+    : self_(self),
+      connections_(connections),
+      bugs_(bugs),
+      initial_rebalance_delay_ms_(initial_rebalance_delay_ms) {
   CHRONIK_CHECK(connections_ != nullptr);
 }
 
@@ -44,7 +48,8 @@ void GroupService::OnMetadataLeaderChange(raft::NodeId leader,
     if (coordinator_ != nullptr)
       coordinator_->Reset(kafka::error::kNotCoordinator);
     AnswerCompletions();
-    coordinator_ = std::make_unique<group::GroupCoordinator>(term, bugs_);
+    coordinator_ = std::make_unique<group::GroupCoordinator>(
+        term, bugs_, initial_rebalance_delay_ms_);
     coordinator_term_ = term;
   } else if (!leads && coordinator_ != nullptr) {
     coordinator_->Reset(kafka::error::kNotCoordinator);

@@ -23,8 +23,10 @@ kafka::SyncGroupResponse ToResponse(const group::SyncResult& result);
 
 class GroupService {
  public:
+  // `initial_rebalance_delay_ms`: group.initial.rebalance.delay.ms.
   GroupService(raft::NodeId self, ConnectionTable* connections,
-               const env::BrokerBugs& bugs = {});
+               const env::BrokerBugs& bugs = {},
+               int64_t initial_rebalance_delay_ms = 0);
 
   // nullptr unless this node coordinates groups now.
   group::GroupCoordinator* coordinator() { return coordinator_.get(); }
@@ -45,6 +47,7 @@ class GroupService {
   ConnectionTable* const connections_;
   std::unique_ptr<group::GroupCoordinator> coordinator_;
   const env::BrokerBugs bugs_;  // TEST-ONLY
+  const int64_t initial_rebalance_delay_ms_;
   raft::Term coordinator_term_ = 0;
   group::Ticket next_ticket_ = 1;
   std::map<group::Ticket, RequestContext> parked_;

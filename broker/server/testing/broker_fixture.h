@@ -32,6 +32,7 @@ class BrokerTest : public ::testing::Test {
     options.config.kafka_port = 9092;
     options.config.advertised_host = "127.0.0.1";
     options.config.default_partitions = 2;
+    options.config.group_initial_rebalance_delay_ms = 0;  // joins at once
     options.config.max_inflight_requests_per_connection = max_inflight_;
     options.segment_max_bytes = segment_max_bytes_;
     options.retention_check_ticks = 10;
