@@ -223,6 +223,9 @@ class RaftHost {
     uint64_t installed = 0;  // sent by a leader and installed here
   };
   const SnapshotStats& snapshot_stats() const { return snapshot_stats_; }
+  // The group's last snapshot (taken, installed or recovered); 0: none or
+  // the group is not running.
+  raft::Index snapshot_index(GroupId group_id) const;
 
   void Process(std::vector<OutgoingMessage>* outbox);
   // Async mode: the flush the last Process started, whose files the driver

@@ -201,4 +201,9 @@ bool RaftHost::FinishInstall(Group& group, const raft::Snapshot& snapshot) {
   return true;
 }
 
+raft::Index RaftHost::snapshot_index(GroupId group_id) const {
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? 0 : it->second.snapshot_index;
+}
+
 }  // namespace chronik::replication
