@@ -423,9 +423,9 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
   for (raft::Message& message : ready.messages) {
     outbox->push_back(OutgoingMessage{id, std::move(message)});
   }
-  group.pending.push_back(PendingPersist{ready.persist_ack,
-                                         std::move(ready.messages_after_persist),
-                                         enqueued_, std::move(ready.snapshot)});
+  group.pending.push_back(
+      PendingPersist{ready.persist_ack, std::move(ready.messages_after_persist),
+                     enqueued_, std::move(ready.snapshot)});
   ApplyReady(group, ready);
   ServeLogReads(group, ready.log_reads);
   ReportLeader(group);
