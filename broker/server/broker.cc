@@ -120,6 +120,10 @@ class Broker::Impl : public replication::GroupApplier {
     CheckStarted();
     return host_->snapshot_stats();
   }
+  std::string MetadataImage() const {
+    CheckStarted();
+    return metadata_->TakeSnapshot();
+  }
 
  private:
   void CheckStarted() const {
@@ -403,6 +407,7 @@ bool Broker::HasFlushInFlight() const { return impl_->HasFlushInFlight(); }
 replication::RaftHost::SnapshotStats Broker::SnapshotStats() const {
   return impl_->SnapshotStats();
 }
+std::string Broker::MetadataImage() const { return impl_->MetadataImage(); }
 absl::Status Broker::StorageFailure() const { return impl_->StorageFailure(); }
 
 }  // namespace chronik::broker

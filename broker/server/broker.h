@@ -124,6 +124,10 @@ class Broker {
   // Snapshots taken (metadata by policy, partitions by retention) and
   // installed from a leader; Start() must have succeeded.
   replication::RaftHost::SnapshotStats SnapshotStats() const;
+  // The metadata state this node has applied, serialized as a
+  // metapb::MetadataSnapshot (tests and diagnostics: equal bytes, equal
+  // state); Start() must have succeeded.
+  std::string MetadataImage() const;
   // Async mode: a storage flush is waiting for its fsyncs; a driver shutting
   // down lets it finish (OnSyncDone) and processes until this is false.
   bool HasFlushInFlight() const;
