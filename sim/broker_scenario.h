@@ -72,6 +72,13 @@ struct BrokerScenarioOptions {
   // majority of the topic's replicas.
   int min_insync = 0;
   int64_t replica_lag_ms = 0;
+  // The metadata group's snapshot threshold (BrokerOptions::
+  // metadata_snapshot_entries); 0: drawn per seed (stream "snapshots"): on
+  // half the seeds every 4-64 entries, with 512-byte metadata segments and
+  // in-memory Raft tails, so that the metadata log is compacted and a
+  // follower that was down installs the leader's snapshot; the production
+  // default on the others.
+  uint64_t metadata_snapshot_entries = 0;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;
@@ -109,10 +116,12 @@ struct BrokerScenarioResult {
   uint64_t records_read = 0;
   uint64_t crashes = 0;
   uint64_t lost_responses = 0;
-  uint64_t group_reads = 0;    // records delivered to group members
-  uint64_t group_commits = 0;  // acknowledged OffsetCommits
-  uint64_t group_joins = 0;    // successful JoinGroups (rebalances joined)
-  Nanos live_after_heal = -1;  // every partition acknowledged a new write
+  uint64_t group_reads = 0;      // records delivered to group members
+  uint64_t group_commits = 0;    // acknowledged OffsetCommits
+  uint64_t group_joins = 0;      // successful JoinGroups (rebalances joined)
+  Nanos live_after_heal = -1;    // every partition acknowledged a new write
+  uint64_t snapshots_taken = 0;  // by every node, every incarnation
+  uint64_t snapshots_installed = 0;  // sent by a leader and installed
 };
 
 // The number of consumer-group members a run with `options` has

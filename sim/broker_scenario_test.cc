@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "broker/server/broker.h"
 #include "gtest/gtest.h"
 
 namespace chronik::sim {
@@ -198,6 +199,7 @@ BrokerScenarioResult RunPinned(uint64_t seed, const char* plan_text) {
   options.session_timeout_ms = 9000;  // no fencing, as when found
   options.replica_lag_ms = 30000;
   options.min_insync = 1;
+  options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(plan_text, options.nodes, options.partitions);
   if (!plan.ok()) {

@@ -119,6 +119,14 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   replica_lag_ms_ = options.replica_lag_ms > 0 ? options.replica_lag_ms
                     : short_timeouts           ? liveness_rng.Between(300, 3000)
                                                : 30000;
+  Rng snapshot_rng = Rng::Stream(options.seed, "snapshots");
+  small_snapshots_ = options.metadata_snapshot_entries > 0
+                         ? options.metadata_snapshot_entries < 1'000
+                         : snapshot_rng.Chance(0.5);
+  snapshot_entries_ = options.metadata_snapshot_entries > 0
+                          ? options.metadata_snapshot_entries
+                      : small_snapshots_ ? snapshot_rng.Between(4, 64)
+                                         : broker::kMetadataSnapshotEntries;
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

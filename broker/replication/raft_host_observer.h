@@ -79,6 +79,10 @@ class RaftHostObserver {
   // The applier has been given every committed entry through `index`.
   virtual void OnApplied(GroupId /*group_id*/, raft::Index /*index*/) {}
   virtual void OnRoleChange(GroupId /*group_id*/, const RoleState& /*role*/) {}
+  // This node snapshotted the group at `index` (its policy, or a
+  // partition's retention): the stored log before it goes with the next
+  // flush.
+  virtual void OnSnapshotTaken(GroupId /*group_id*/, raft::Index /*index*/) {}
   // A snapshot sent by the leader is durable here and installed in the
   // applier: the group's state (and stored log) now starts after `index`
   // (reported after the OnDurable that covers it).

@@ -159,6 +159,9 @@ absl::Status RaftHost::Compact(Group& group, const SnapshotImage& image) {
   group.entries_since_snapshot = 0;
   group.bytes_since_snapshot = 0;
   ++snapshot_stats_.taken;
+  if (options_.observer != nullptr) {
+    options_.observer->OnSnapshotTaken(id, image.index);
+  }
   return absl::OkStatus();
 }
 

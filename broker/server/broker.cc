@@ -171,6 +171,7 @@ replication::HostOptions Broker::Impl::HostOptions() const {
   host.injected_bugs = options_.injected_bugs;
   host.observer = options_.raft_observer;
   host.log_options.segment_max_bytes = options_.segment_max_bytes;
+  host.max_log_tail_bytes = options_.max_log_tail_bytes;
   host.async_flush = env_.fsync_mode == env::FsyncMode::kAsync;
   host.sync_files = env_.sync_files;
   return host;

@@ -88,6 +88,10 @@ struct BrokerOptions {
   uint64_t metadata_snapshot_entries = kMetadataSnapshotEntries;
   uint64_t metadata_snapshot_bytes = kMetadataSnapshotBytes;
   uint64_t metadata_segment_max_bytes = kMetadataSegmentBytes;
+  // Per Raft group: payload bytes of applied entries kept in memory for
+  // followers that lag a little; one further behind is served from storage,
+  // or, behind a compacted log, sent the snapshot.
+  uint64_t max_log_tail_bytes = 8ull << 20;
 };
 
 class Broker {
