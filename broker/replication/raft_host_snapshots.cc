@@ -98,8 +98,10 @@ void RaftHost::MaybeSnapshot(Group& group) {
       group.spec.applier->TakeSnapshot(group.spec.group_id);
   const SnapshotImage at{group.applied_index, group.applied_term, 0, image};
   absl::Status s = Compact(group, at);
-  // A full storage queue: the next apply tries again.
-  CHRONIK_CHECK(s.ok() || absl::IsResourceExhausted(s))
+  // A full storage queue or an install in progress: the next apply tries
+  // again.
+  CHRONIK_CHECK(s.ok() || absl::IsResourceExhausted(s) ||
+                absl::IsFailedPrecondition(s))
       << "group " << group.spec.group_id << ": " << s;
 }
 
@@ -134,6 +136,20 @@ absl::Status RaftHost::Compact(Group& group, const SnapshotImage& image) {
     return absl::InvalidArgumentError(
         absl::StrCat("group ", id, ": snapshot at ", image.index,
                      " not newer than ", group.snapshot_index));
+  }
+  // Not while a leader's snapshot is being installed (storage and the core
+  // are ahead of the applier), nor behind the core's own snapshot.
+  for (const PendingPersist& pending : group.pending) {
+    if (pending.install.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("group ", id, ": compaction during a snapshot install"));
+    }
+  }
+  const raft::NodeStatus status = group.node->Status();
+  if (image.index <= status.snapshot_index || image.index > status.applied) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "group ", id, ": compaction at ", image.index, " (core snapshot ",
+        status.snapshot_index, ", applied ", status.applied, ")"));
   }
   storage::PersistRequest request;
   request.group_id = id;
