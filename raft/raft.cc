@@ -458,9 +458,9 @@ absl::Status Raft::OnLogCompacted(const SnapshotMetadata& metadata,
   // What memory still knows must agree with what the driver says.
   if (std::optional<Term> term = log_.TermAt(index);
       term.has_value() && *term != metadata.term) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "snapshot at ", index, " has term ", metadata.term, " but the log ",
-        *term));
+    return absl::InvalidArgumentError(absl::StrCat("snapshot at ", index,
+                                                   " has term ", metadata.term,
+                                                   " but the log ", *term));
   }
   if (std::optional<ConfState> conf = ConfStateAt(index);
       conf.has_value() && *conf != metadata.conf_state) {

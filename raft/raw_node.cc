@@ -96,9 +96,8 @@ absl::Status RawNode::OnSnapshotTaken(Index index, Bytes data) {
 }
 absl::Status RawNode::OnLogCompacted(const SnapshotMetadata& metadata,
                                      Bytes data) {
-  return Checked(*raft_, [&] {
-    return raft_->OnLogCompacted(metadata, std::move(data));
-  });
+  return Checked(
+      *raft_, [&] { return raft_->OnLogCompacted(metadata, std::move(data)); });
 }
 bool RawNode::HasReady() const { return raft_->HasReady(); }
 Ready RawNode::GetReady() {
