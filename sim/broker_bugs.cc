@@ -25,6 +25,7 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
       {"no_session_expiry_while_preparing",
        &env::BrokerBugs::no_session_expiry_while_preparing},
       {"never_fence", &env::BrokerBugs::never_fence},
+      {"isr_never_shrinks", &env::BrokerBugs::isr_never_shrinks},
       {"fetch_out_of_range_before_ready",
        &env::BrokerBugs::fetch_out_of_range_before_ready},
   };

@@ -79,6 +79,11 @@ struct BrokerScenarioOptions {
   // follower that was down installs the leader's snapshot; the production
   // default on the others.
   uint64_t metadata_snapshot_entries = 0;
+  // A monitoring client asks the controller for the topic's Metadata every
+  // half second during the faults (as an operator's dashboard polls
+  // under-replicated partitions), feeding the FENCING and ISR rules. Pinned
+  // regression seeds found before it existed run without it.
+  bool monitor = true;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;

@@ -206,6 +206,7 @@ BrokerScenarioResult RunPinned(uint64_t seed, const char* plan_text) {
   options.replica_lag_ms = 30000;
   options.min_insync = 1;
   options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
+  options.monitor = false;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(plan_text, options.nodes, options.partitions);
   if (!plan.ok()) {

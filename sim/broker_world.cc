@@ -43,10 +43,10 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       workload_rng_(Rng::Stream(options.seed, "workload")),
       disk_rng_(Rng::Stream(options.seed, "disk")),
       group_rng_(Rng::Stream(options.seed, "groups")),
-      network_(
-          options.nodes + options.producers + 2 + GroupMemberCount(options),
-          Rng::Stream(options.seed, "network"),
-          SeededNetworkConfig(options.seed)),
+      network_(options.nodes + options.producers + 2 +
+                   GroupMemberCount(options) + (options.monitor ? 1 : 0),
+               Rng::Stream(options.seed, "network"),
+               SeededNetworkConfig(options.seed)),
       healthy_network_(SeededNetworkConfig(options.seed)) {
   CHRONIK_CHECK(options.nodes >= 1 && options.nodes <= 9);
   CHRONIK_CHECK_GE(options.partitions, 1);
@@ -68,8 +68,11 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     node.observer = std::make_unique<NodeRaftObserver>(this, i);
   }
   // Client 0 is the admin, then the producers, the group members, the
-  // consumer last.
-  clients_.resize(options.producers + 2 + GroupMemberCount(options));
+  // monitor (if any), the consumer last.
+  const int monitor = options.monitor ? 1 : 0;
+  clients_.resize(options.producers + 2 + GroupMemberCount(options) + monitor);
+  const int monitor_index =
+      options.monitor ? static_cast<int>(clients_.size()) - 2 : -1;
   Rng producer_rng = Rng::Stream(options.seed, "producers");
   for (int c = 0; c < static_cast<int>(clients_.size()); ++c) {
     SimClient& client = clients_[c];
@@ -85,6 +88,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     client.kind = c == 0 ? ClientKind::kAdmin
                   : c == static_cast<int>(clients_.size()) - 1
                       ? ClientKind::kConsumer
+                  : c == monitor_index    ? ClientKind::kMonitor
                   : c > options.producers ? ClientKind::kGroupMember
                                           : ClientKind::kProducer;
     client.bootstrap = static_cast<int>(workload_rng_.Below(options.nodes));

@@ -125,9 +125,13 @@ struct BrokerNode {
   Nanos crash_in_fsync_restart = -1;  // armed: the restart delay, else -1
   Nanos slow_fsync_max = 0;           // kSlowFsync: fsync latency bound
   bool disk_faulty = false;           // kDiskErrors or kDiskFull is on its disk
+  // A clean stop is under way: the broker hands over its leadership
+  // (Broker::BeginShutdown) until ShutdownComplete(), then stops.
+  bool stopping = false;
+  bool restart_after_stop = false;  // a start was asked for meanwhile
 };
 
-enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember };
+enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember, kMonitor };
 
 // What the admin does next (broker_world_admin.cc).
 enum class AdminStage {
@@ -227,6 +231,9 @@ class BrokerWorld {
   void CrashNode(BrokerNode& node, std::string_view why);
   // SIGTERM: the production drain (steps until no flush is in flight and no
   // work is left, fsyncs completed at once), then the process exits.
+  // A clean stop (SIGTERM): the broker's controlled shutdown runs as it does
+  // in production, then StopNode drains and stops the process.
+  void BeginStop(BrokerNode& node);
   void StopNode(BrokerNode& node);
   // The node's connections are gone: their clients see them close.
   void DropConnections(BrokerNode& node);
@@ -286,6 +293,9 @@ class BrokerWorld {
   // Metadata about the churn topic, until it is led or gone.
   void ChurnLook(SimClient& admin);
   std::string AdminLivenessProblem() const;
+  // The monitor's Metadata poll of the controller (BrokerScenarioOptions::
+  // monitor), until the heal.
+  void MonitorAct(SimClient& monitor);
 
   void Produce(SimClient& client);
   void OnProduced(SimClient& client, int16_t error, int64_t base_offset);

@@ -21,6 +21,7 @@ namespace {
 namespace error = kafka::error;
 
 constexpr Nanos kAdminRetry = 100 * kMillisecond;
+constexpr Nanos kMonitorPeriod = 500 * kMillisecond;
 constexpr Nanos kAdminPause = 300 * kMillisecond;  // between topics
 constexpr int kMaxChurnPartitions = 8;
 
@@ -141,6 +142,33 @@ void BrokerWorld::ChurnLook(SimClient& admin) {
           return;
         }
         ActLater(c, kAdminRetry);  // AnyBroker asks the next broker
+      });
+}
+
+void BrokerWorld::MonitorAct(SimClient& monitor) {
+  if (now() >= options_.fault_phase) {
+    monitor.done = true;  // all nodes run after the heal: nothing to judge
+    return;
+  }
+  kafka::MetadataRequest request;
+  kafka::MetadataRequest::MetadataRequestTopic topic;
+  topic.name = std::string(kTopic);
+  request.topics = std::vector{topic};
+  request.allow_auto_topic_creation = false;
+  // The controller it last heard of, else (at first, after a failed call)
+  // any broker, to find it.
+  const int asked = monitor.controller > 0 && !monitor.need_metadata
+                        ? monitor.controller
+                        : AnyBroker(monitor);
+  monitor.need_metadata = false;
+  Call<kafka::MetadataResponse>(
+      monitor, asked, 12, request,
+      [this, asked](SimClient& c, const kafka::MetadataResponse& response) {
+        if (response.controller_id == asked) {
+          ObserveControllerMetadata(response);
+        }
+        c.controller = response.controller_id;
+        ActLater(c, kMonitorPeriod);
       });
 }
 

@@ -172,6 +172,10 @@ void BrokerWorld::Act(SimClient& client) {
     GroupAct(client);  // its own Metadata refreshes (heartbeats come first)
     return;
   }
+  if (client.kind == ClientKind::kMonitor) {
+    MonitorAct(client);
+    return;
+  }
   if (client.need_metadata) {
     RequestMetadata(client);
     return;
@@ -190,6 +194,8 @@ void BrokerWorld::Act(SimClient& client) {
       break;
     case ClientKind::kGroupMember:
       break;  // GroupAct, above
+    case ClientKind::kMonitor:
+      break;  // MonitorAct, above
     case ClientKind::kConsumer:
       if (client.auditing) {
         AuditLeaders(client);

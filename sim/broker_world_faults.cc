@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/kafka/errors.h"
 #include "sim/broker_world.h"
 
 namespace chronik::sim {
@@ -54,7 +55,7 @@ void BrokerWorld::StartRestartFault(const BrokerFault& fault) {
       nodes_[target].crash_in_fsync_restart = fault.duration;
       return;
     case BrokerFaultKind::kStop:
-      StopNode(nodes_[target]);
+      BeginStop(nodes_[target]);
       restart_after(fault.duration, target);
       return;
     case BrokerFaultKind::kPowerLoss:
@@ -251,6 +252,26 @@ void BrokerWorld::ObserveControllerMetadata(
   }
   cluster_.OnControllerMetadata(now(), response.controller_id - 1, listed,
                                 session_timeout_ms_ * kMillisecond);
+  auto to_node = [this](const std::vector<int32_t>& ids) {
+    std::vector<int> nodes;
+    for (int32_t id : ids) {
+      if (id >= 1 && id <= num_nodes()) nodes.push_back(id - 1);
+    }
+    return nodes;
+  };
+  for (const auto& topic : response.topics) {
+    if (topic.name != kTopic || topic.error_code != kafka::error::kNone)
+      continue;
+    for (const auto& p : topic.partitions) {
+      ClusterChecker::PartitionView view;
+      view.partition = p.partition_index;
+      view.leader = p.leader_id >= 1 ? p.leader_id - 1 : -1;
+      view.replicas = to_node(p.replica_nodes);
+      view.isr = to_node(p.isr_nodes);
+      cluster_.OnControllerPartition(now(), response.controller_id - 1, view,
+                                     replica_lag_ms_ * kMillisecond);
+    }
+  }
   if (cluster_.violation().has_value()) Fail(*cluster_.violation());
 }
 

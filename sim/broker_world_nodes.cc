@@ -173,6 +173,10 @@ void BrokerWorld::RetryStartLater(BrokerNode& node) {
 }
 
 void BrokerWorld::StartNode(BrokerNode& node) {
+  if (node.stopping) {
+    node.restart_after_stop = true;  // once the stop is done
+    return;
+  }
   if (node.process.running() || finished_) return;
   if (absl::Status bound = BindListeners(node); !bound.ok()) {
     node.start_error = bound.ToString();
@@ -220,6 +224,8 @@ void BrokerWorld::StartNode(BrokerNode& node) {
 void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
   if (!node.process.running()) return;
   ++result_.crashes;
+  node.stopping = false;  // a crash cuts a clean stop short
+  node.restart_after_stop = false;
   cluster_.OnNodeDown(now(), node.index);
   node.process.Crash();
   node.broker.reset();
@@ -242,6 +248,14 @@ void BrokerWorld::DropConnections(BrokerNode& node) {
   node.connections.clear();
 }
 
+void BrokerWorld::BeginStop(BrokerNode& node) {
+  if (!node.process.running() || node.stopping) return;
+  node.stopping = true;
+  node.broker->BeginShutdown();
+  Record(node.index, "stopping", {node.process.incarnation()});
+  ScheduleProcess(node);  // OnTick stops it once the shutdown completed
+}
+
 void BrokerWorld::StopNode(BrokerNode& node) {
   if (!node.process.running()) return;
   constexpr int kMaxFinalRounds = 100;
@@ -262,6 +276,11 @@ void BrokerWorld::StopNode(BrokerNode& node) {
   ReleaseListeners(node);
   DropConnections(node);
   Record(node.index, "stop", {node.process.incarnation()});
+  node.stopping = false;
+  if (node.restart_after_stop) {
+    node.restart_after_stop = false;
+    StartNode(node);
+  }
 }
 
 bool BrokerWorld::Deferred(BrokerNode& node, std::function<void()> retry) {
@@ -295,6 +314,10 @@ void BrokerWorld::OnTick(BrokerNode& node, uint64_t incarnation) {
     ++ticks;
   }
   if (node.next_tick_local <= local) node.next_tick_local = local + interval;
+  if (node.stopping && node.broker->ShutdownComplete()) {
+    StopNode(node);
+    return;
+  }
   ScheduleProcess(node);
   ScheduleTick(node);
 }
@@ -479,7 +502,9 @@ void BrokerWorld::ArriveAtBroker(int node_index, int client,
     return;
   }
   auto it = node.connections.find(connection);
-  if (open && node.process.running() && it == node.connections.end()) {
+  // A node stopping has closed its listener (as the production driver).
+  if (open && node.process.running() && !node.stopping &&
+      it == node.connections.end()) {
     BrokerNode::Connection opened;
     opened.client = client;
     it = node.connections.emplace(connection, std::move(opened)).first;

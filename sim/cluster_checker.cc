@@ -57,17 +57,22 @@ void ClusterChecker::OnDisturbance(Nanos now, bool on) {
   last_change_ = now;
 }
 
-void ClusterChecker::OnControllerMetadata(Nanos now, int controller,
-                                          const std::vector<int>& listed,
-                                          Nanos session_timeout) {
+Nanos ClusterChecker::CalmSince(int controller) const {
   auto led = metadata_leader_since_.find(controller);
   if (disturbed_ || led == metadata_leader_since_.end() ||
       2 * nodes_up_ <= nodes_) {
-    return;
+    return -1;
   }
+  return std::max(last_change_, led->second);
+}
+
+void ClusterChecker::OnControllerMetadata(Nanos now, int controller,
+                                          const std::vector<int>& listed,
+                                          Nanos session_timeout) {
+  const Nanos calm_since = CalmSince(controller);
+  if (calm_since < 0) return;
   // Ticks drift up to 25% slow; the fence must commit and apply.
   const Nanos bound = session_timeout + session_timeout / 4 + kFenceSlack;
-  const Nanos calm_since = std::max(last_change_, led->second);
   for (int node : listed) {
     auto down = down_since_.find(node);
     if (down == down_since_.end()) continue;
@@ -77,6 +82,43 @@ void ClusterChecker::OnControllerMetadata(Nanos now, int controller,
                          ", down since ", FormatTime(down->second),
                          " (session timeout ", FormatTime(session_timeout),
                          ", calm since ", FormatTime(calm_since), ")"));
+    return;
+  }
+}
+
+void ClusterChecker::OnControllerPartition(Nanos now, int controller,
+                                           const PartitionView& view,
+                                           Nanos replica_lag) {
+  auto [seen, inserted] = partition_leader_since_.emplace(
+      view.partition, std::make_pair(view.leader, now));
+  if (!inserted && seen->second.first != view.leader) {
+    seen->second = {view.leader, now};
+  }
+  const Nanos calm_since = CalmSince(controller);
+  if (calm_since < 0 || view.leader < 0 ||
+      down_since_.count(view.leader) != 0) {
+    return;
+  }
+  int replicas_up = 0;
+  for (int replica : view.replicas) {
+    replicas_up += down_since_.count(replica) == 0 ? 1 : 0;
+  }
+  if (2 * replicas_up <= static_cast<int>(view.replicas.size())) return;
+  // The leader's ticks drift up to 25% slow; a new leader counts the ISR it
+  // inherits as caught up when it starts (no later than the controller
+  // first names it).
+  const Nanos bound = replica_lag + replica_lag / 4 + kIsrSlack;
+  const Nanos judged_since = std::max(calm_since, seen->second.second);
+  for (int replica : view.isr) {
+    auto down = down_since_.find(replica);
+    if (down == down_since_.end()) continue;
+    if (now - std::max(judged_since, down->second) <= bound) continue;
+    Violate(absl::StrCat(
+        "ISR at ", FormatTime(now), ": controller n", controller + 1,
+        " keeps n", replica + 1, " in the ISR of partition ", view.partition,
+        " (leader n", view.leader + 1, "), down since ",
+        FormatTime(down->second), " (replica lag ", FormatTime(replica_lag),
+        ", judged since ", FormatTime(judged_since), ")"));
     return;
   }
 }

@@ -11,7 +11,12 @@
 //   FENCING       the controller's Metadata still lists a broker that has
 //                 been down for longer than the session timeout (plus
 //                 slack) while the world was calm: the same controller led,
-//                 a majority of nodes ran, no fault disturbed them.
+//                 a majority of nodes ran, no fault disturbed them;
+//   ISR           the controller's Metadata keeps a down replica in the ISR
+//                 of a partition for longer than replica.lag.time.max.ms
+//                 (plus slack) while the world was calm, the partition's
+//                 leader (as the controller names it) ran and kept it, and
+//                 a majority of its replicas ran.
 // Plain value type; knows nothing of the broker's logic.
 #ifndef CHRONIK_SIM_CLUSTER_CHECKER_H_
 #define CHRONIK_SIM_CLUSTER_CHECKER_H_
@@ -37,6 +42,10 @@ class ClusterChecker {
   // What a fence may take beyond the session timeout to show in the
   // controller's Metadata (proposal, commit, apply).
   static constexpr Nanos kFenceSlack = 1 * kSecond;
+  // What an ISR change may take beyond the lag time to show in the
+  // controller's Metadata in a calm world: the leader's next sample (every
+  // tick), its report, its commit and apply (a few round trips and fsyncs).
+  static constexpr Nanos kIsrSlack = 1 * kSecond;
 
   // `node` (0-based) sees itself leader of `group` in `term`.
   void OnLeader(Nanos now, int node, uint64_t group, raft::Term term);
@@ -56,6 +65,19 @@ class ClusterChecker {
                             const std::vector<int>& listed,
                             Nanos session_timeout);
 
+  // `controller` (0-based), which names itself controller, answered
+  // Metadata naming, for one partition of the scenario's topic, `leader`
+  // (0-based, -1: none), its `replicas` and its `isr` (0-based);
+  // `replica_lag` is the brokers' replica.lag.time.max.ms.
+  struct PartitionView {
+    int partition = 0;
+    int leader = -1;
+    std::vector<int> replicas;
+    std::vector<int> isr;
+  };
+  void OnControllerPartition(Nanos now, int controller,
+                             const PartitionView& view, Nanos replica_lag);
+
   // The first violation, if any.
   const std::optional<std::string>& violation() const { return violation_; }
 
@@ -73,6 +95,10 @@ class ClusterChecker {
   bool disturbed_ = false;
   int nodes_up_ = 0;
   int nodes_ = 0;  // seen so far (every node starts at 0)
+  // ISR: partition -> (leader the controller names, since when it does).
+  std::map<int, std::pair<int, Nanos>> partition_leader_since_;
+  // The calm period the controller's view is judged in (-1: not calm).
+  Nanos CalmSince(int controller) const;
 };
 
 }  // namespace chronik::sim

@@ -86,5 +86,60 @@ TEST(ClusterCheckerTest, FencingIsNotJudgedUnlessTheWorldIsCalm) {
   EXPECT_FALSE(no_majority.violation().has_value()) << "no quorum to fence";
 }
 
+ClusterChecker::PartitionView PartitionLedByN1(std::vector<int> isr) {
+  ClusterChecker::PartitionView view;
+  view.partition = 0;
+  view.leader = 0;
+  view.replicas = {0, 1, 2};
+  view.isr = std::move(isr);
+  return view;
+}
+
+TEST(ClusterCheckerTest, ADeadReplicaKeptInTheIsrPastTheLagIsCaught) {
+  constexpr Nanos kLag = kSecond;  // bound: 1.25 s + 1 s slack
+  ClusterChecker checker = ThreeNodesWithDeadN3();
+  checker.OnControllerPartition(kSecond, 0, PartitionLedByN1({0, 1, 2}), kLag);
+  checker.OnControllerPartition(4 * kSecond, 0, PartitionLedByN1({0, 1, 2}),
+                                kLag);
+  EXPECT_FALSE(checker.violation().has_value()) << "within the bound";
+  checker.OnControllerPartition(5 * kSecond, 0, PartitionLedByN1({0, 1}), kLag);
+  EXPECT_FALSE(checker.violation().has_value()) << "shrunk: not listed";
+  checker.OnControllerPartition(5 * kSecond, 0, PartitionLedByN1({0, 1, 2}),
+                                kLag);
+  ASSERT_TRUE(checker.violation().has_value());
+  EXPECT_NE(checker.violation()->find("ISR at 5.000000s: controller n1 keeps "
+                                      "n3 in the ISR of partition 0"),
+            std::string::npos)
+      << *checker.violation();
+}
+
+TEST(ClusterCheckerTest, IsrIsJudgedFromTheLeadersStartAndOnlyWithAQuorum) {
+  constexpr Nanos kLag = kSecond;
+  // The controller names a new leader (n2) at 4 s: it counts the inherited
+  // ISR as caught up from its start.
+  ClusterChecker new_leader = ThreeNodesWithDeadN3();
+  ClusterChecker::PartitionView led_by_n2 = PartitionLedByN1({0, 1, 2});
+  led_by_n2.leader = 1;
+  new_leader.OnControllerPartition(4 * kSecond, 0, led_by_n2, kLag);
+  new_leader.OnControllerPartition(6 * kSecond, 0, led_by_n2, kLag);
+  EXPECT_FALSE(new_leader.violation().has_value()) << "n2 named since 4 s";
+  new_leader.OnControllerPartition(7 * kSecond, 0, led_by_n2, kLag);
+  EXPECT_TRUE(new_leader.violation().has_value()) << "past 4 s + 2.25 s";
+  // Half the partition's replicas down: its leader loses its quorum.
+  ClusterChecker no_quorum = ThreeNodesWithDeadN3();
+  ClusterChecker::PartitionView two_replicas = PartitionLedByN1({0, 2});
+  two_replicas.replicas = {0, 2};
+  no_quorum.OnControllerPartition(kSecond, 0, two_replicas, kLag);
+  no_quorum.OnControllerPartition(9 * kSecond, 0, two_replicas, kLag);
+  EXPECT_FALSE(no_quorum.violation().has_value()) << "one of two replicas up";
+  ClusterChecker disturbed = ThreeNodesWithDeadN3();
+  disturbed.OnControllerPartition(kSecond, 0, PartitionLedByN1({0, 1, 2}),
+                                  kLag);
+  disturbed.OnDisturbance(3 * kSecond, true);
+  disturbed.OnControllerPartition(9 * kSecond, 0, PartitionLedByN1({0, 1, 2}),
+                                  kLag);
+  EXPECT_FALSE(disturbed.violation().has_value()) << "a fault is on";
+}
+
 }  // namespace
 }  // namespace chronik::sim

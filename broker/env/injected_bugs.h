@@ -57,12 +57,17 @@ struct BrokerBugs {
   // Metadata (the defect "dead brokers stay in Metadata", fixed). Caught by
   // the cluster checker's FENCING rule.
   bool never_fence = false;
+  // A partition leader never drops a follower from its ISR (the lag bound
+  // replica.lag.time.max.ms is never applied: the defect "the ISR never
+  // shrinks", fixed). Caught by the cluster checker's ISR rule.
+  bool isr_never_shrinks = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
            derived_http_port || auto_create_every_request ||
            ack_before_commit || skip_idempotence_check || never_fence ||
-           no_leader_without_replica || commit_refused_while_preparing ||
+           isr_never_shrinks || no_leader_without_replica ||
+           commit_refused_while_preparing ||
            no_session_expiry_while_preparing || fetch_out_of_range_before_ready;
   }
 };

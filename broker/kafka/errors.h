@@ -40,6 +40,7 @@
   X(kTopicAlreadyExists, 36, "TOPIC_ALREADY_EXISTS")                    \
   X(kInvalidPartitions, 37, "INVALID_PARTITIONS")                       \
   X(kInvalidReplicationFactor, 38, "INVALID_REPLICATION_FACTOR")        \
+  X(kInvalidReplicaAssignment, 39, "INVALID_REPLICA_ASSIGNMENT")        \
   X(kInvalidConfig, 40, "INVALID_CONFIG")                               \
   X(kNotController, 41, "NOT_CONTROLLER")                               \
   X(kInvalidRequest, 42, "INVALID_REQUEST")                             \

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/metadata/topic_config.h"
 
 namespace chronik::metadata {
@@ -188,8 +189,46 @@ ApplyResult MetadataState::ApplyRegisterBroker(
   return {};
 }
 
-void MetadataState::AddPartitions(metapb::TopicInfo& topic, int32_t from,
-                                  int32_t to, int replication_factor) {
+ApplyResult MetadataState::CheckAssignment(
+    const google::protobuf::RepeatedPtrField<metapb::ReplicaList>& lists,
+    int32_t count, int replication_factor) const {
+  if (lists.size() != count) {
+    return Error(error::kInvalidReplicaAssignment,
+                 absl::StrCat(lists.size(), " replica lists for ", count,
+                              " partitions"));
+  }
+  for (int p = 0; p < lists.size(); ++p) {
+    const auto& replicas = lists[p].replicas();
+    if (replicas.size() != replication_factor) {
+      return Error(error::kInvalidReplicaAssignment,
+                   absl::StrCat("partition ", p, " has ", replicas.size(),
+                                " replicas; every partition needs ",
+                                replication_factor));
+    }
+    for (int r = 0; r < replicas.size(); ++r) {
+      auto broker = brokers_.find(replicas[r]);
+      if (broker == brokers_.end() || broker->second.fenced()) {
+        return Error(
+            error::kInvalidReplicaAssignment,
+            absl::StrCat("broker ", config::KafkaNodeId(replicas[r]),
+                         broker == brokers_.end() ? " is not registered"
+                                                  : " is fenced (not live)"));
+      }
+      if (std::find(replicas.begin(), replicas.begin() + r, replicas[r]) !=
+          replicas.begin() + r) {
+        return Error(error::kInvalidReplicaAssignment,
+                     absl::StrCat("broker ", config::KafkaNodeId(replicas[r]),
+                                  " appears twice in partition ", p));
+      }
+    }
+  }
+  return {};
+}
+
+void MetadataState::AddPartitions(
+    metapb::TopicInfo& topic, int32_t from, int32_t to, int replication_factor,
+    const google::protobuf::RepeatedPtrField<metapb::ReplicaList>& manual) {
+  CHRONIK_CHECK(manual.empty() || manual.size() == to - from);
   // Fenced brokers get no new replicas (as in Kafka).
   std::vector<uint64_t> ids;
   for (const auto& [id, broker] : brokers_) {
@@ -200,9 +239,13 @@ void MetadataState::AddPartitions(metapb::TopicInfo& topic, int32_t from,
     metapb::PartitionInfo* partition = topic.add_partitions();
     partition->set_partition(p);
     partition->set_group_id(next_group_id_++);
-    const uint64_t start = assignment_cursor_++ % ids.size();
-    for (int r = 0; r < replication_factor; ++r) {
-      partition->add_replicas(ids[(start + r) % ids.size()]);
+    if (!manual.empty()) {
+      *partition->mutable_replicas() = manual[p - from].replicas();
+    } else {
+      const uint64_t start = assignment_cursor_++ % ids.size();
+      for (int r = 0; r < replication_factor; ++r) {
+        partition->add_replicas(ids[(start + r) % ids.size()]);
+      }
     }
     group_to_partition_[partition->group_id()] = {topic.name(), p};
   }
@@ -225,6 +268,13 @@ ApplyResult MetadataState::ApplyCreateTopic(
     return Error(error::kInvalidPartitions,
                  absl::StrCat("partition count ", command.partitions(),
                               " is not in [1, ", kMaxPartitionsPerTopic, "]"));
+  }
+  if (!command.assignments().empty()) {
+    // Distinct live brokers: the factor is within the live count.
+    ApplyResult checked =
+        CheckAssignment(command.assignments(), command.partitions(),
+                        command.replication_factor());
+    if (checked.error_code != error::kNone) return checked;
   }
   const int live = LiveBrokerCount();
   if (command.replication_factor() < 1 || command.replication_factor() > live) {
@@ -249,7 +299,8 @@ ApplyResult MetadataState::ApplyCreateTopic(
   *topic.mutable_configs() = command.configs();
   std::sort(topic.mutable_configs()->begin(), topic.mutable_configs()->end(),
             ConfigLess);
-  AddPartitions(topic, 0, command.partitions(), command.replication_factor());
+  AddPartitions(topic, 0, command.partitions(), command.replication_factor(),
+                command.assignments());
   topics_.emplace(command.name(), std::move(topic));
   return {};
 }
@@ -290,7 +341,14 @@ ApplyResult MetadataState::ApplyCreatePartitions(
     return Error(error::kInvalidReplicationFactor,
                  "not enough live (unfenced) brokers");
   }
-  AddPartitions(topic, current, command.total_count(), replication_factor);
+  if (!command.assignments().empty()) {
+    ApplyResult checked =
+        CheckAssignment(command.assignments(), command.total_count() - current,
+                        replication_factor);
+    if (checked.error_code != error::kNone) return checked;
+  }
+  AddPartitions(topic, current, command.total_count(), replication_factor,
+                command.assignments());
   return {};
 }
 

@@ -114,9 +114,19 @@ class MetadataState {
   int LiveBrokerCount() const;
   ApplyResult ApplyAllocateProducerIds(
       const metapb::AllocateProducerIds& command);
-  // Appends partitions [from, to) to `topic` with fresh groups and replicas.
-  void AddPartitions(metapb::TopicInfo& topic, int32_t from, int32_t to,
-                     int replication_factor);
+  // A manual assignment of `count` partitions of `replication_factor`
+  // replicas each: every replica a registered, unfenced broker, none twice in
+  // one partition. INVALID_REPLICA_ASSIGNMENT naming what is wrong.
+  ApplyResult CheckAssignment(
+      const google::protobuf::RepeatedPtrField<metapb::ReplicaList>& lists,
+      int32_t count, int replication_factor) const;
+  // Appends partitions [from, to) to `topic` with fresh groups; replicas from
+  // `manual` (one list per new partition) unless it is empty, else placed
+  // round robin on the unfenced brokers.
+  void AddPartitions(
+      metapb::TopicInfo& topic, int32_t from, int32_t to,
+      int replication_factor,
+      const google::protobuf::RepeatedPtrField<metapb::ReplicaList>& manual);
   void CheckInvariants() const;
 
   uint64_t applied_index_ = 0;

@@ -42,8 +42,8 @@ constexpr TopicConfigSpec kSpecs[] = {
      .default_value = "CreateTime",
      .type = Type::kString,
      .allowed = "CreateTime|LogAppendTime",
-     .doc = "timestamps are the producer's (LogAppendTime is accepted but "
-            "not applied yet)"},
+     .doc = "CreateTime keeps the producer's timestamps; LogAppendTime "
+            "stamps each batch with the leader's clock when it is appended"},
     {.name = "min.insync.replicas",
      .default_value = "1",
      .type = Type::kInt,
@@ -186,6 +186,10 @@ int32_t MaxMessageBytes(const metapb::TopicInfo& topic) {
 
 int32_t SegmentBytes(const metapb::TopicInfo& topic) {
   return static_cast<int32_t>(EffectiveInt(topic, "segment.bytes"));
+}
+
+bool LogAppendTime(const metapb::TopicInfo& topic) {
+  return TopicConfigValue(topic, "message.timestamp.type") == "LogAppendTime";
 }
 
 int32_t MinInsyncReplicas(const metapb::TopicInfo& topic,

@@ -67,6 +67,9 @@ int64_t RetentionMs(const metapb::TopicInfo& topic);     // -1: no time limit
 int64_t RetentionBytes(const metapb::TopicInfo& topic);  // -1: no size limit
 int32_t MaxMessageBytes(const metapb::TopicInfo& topic);
 int32_t SegmentBytes(const metapb::TopicInfo& topic);
+// message.timestamp.type=LogAppendTime: the leader stamps each batch with its
+// clock when it appends it (the batch's max timestamp and attribute bit 3).
+bool LogAppendTime(const metapb::TopicInfo& topic);
 // min.insync.replicas: the topic's override, else `broker_default` (the
 // broker's own setting takes the place of the table's default, as in Kafka).
 int32_t MinInsyncReplicas(const metapb::TopicInfo& topic,

@@ -273,6 +273,16 @@ absl::Status RaftHost::Campaign(GroupId group_id) {
   return absl::OkStatus();
 }
 
+absl::Status RaftHost::TransferLeadership(GroupId group_id,
+                                          raft::NodeId transferee) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("raft group ", group_id, " is not running here"));
+  }
+  return it->second.node->TransferLeadership(transferee);
+}
+
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
   const bool async = options_.async_flush;
   bool flushed = false;  // one flush per Process (group commit of the batch)

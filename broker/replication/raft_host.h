@@ -207,6 +207,12 @@ class RaftHost {
   };
   absl::StatusOr<Proposed> Propose(GroupId group_id, raft::Bytes data);
   absl::Status Campaign(GroupId group_id);
+  // Asks the group's leader (this node) to hand leadership to `transferee`
+  // (raft::RawNode::TransferLeadership: at once if the transferee's log is
+  // caught up, else after replicating to it; abandoned after an election
+  // timeout). Errors: the group is unknown, or the core refused (not leader,
+  // not a voter).
+  absl::Status TransferLeadership(GroupId group_id, raft::NodeId transferee);
   // Requests a linearizable read of the group (see the file comment). Errors:
   // the group is unknown, or the core refused (not leader, too many pending).
   absl::Status ReadIndex(GroupId group_id, raft::Bytes context);

@@ -38,6 +38,11 @@ class BrokerNode final : public Node {
   bool HasWork() const override { return broker_.HasWork(); }
   bool IsReady() const override { return broker_.IsReady(); }
   broker::BrokerMetrics Metrics() const override { return broker_.Metrics(); }
+  broker::ClusterStatus ClusterStatus() const override {
+    return broker_.Status();
+  }
+  void BeginShutdown() override { broker_.BeginShutdown(); }
+  bool ShutdownComplete() const override { return broker_.ShutdownComplete(); }
   storage::StoreStats StoreStats() const override {
     return broker_.StoreStats();
   }

@@ -123,6 +123,23 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          metrics.offline_partitions);
   Metric(&out, "chronik_log_bytes", "gauge",
          "On-disk size of all partition logs, bytes.", metrics.log_bytes);
+  Metric(&out, "chronik_raft_groups", "gauge",
+         "Raft groups on this node (metadata and partition replicas).",
+         metrics.raft_groups);
+  Metric(&out, "chronik_raft_groups_led", "gauge",
+         "Raft groups this node leads.", metrics.raft_groups_led);
+  Metric(&out, "chronik_raft_max_term", "gauge",
+         "Highest current Raft term among this node's groups.",
+         metrics.raft_max_term);
+  Metric(&out, "chronik_raft_commit_lag_entries", "gauge",
+         "Log entries on this node not committed yet, summed over its groups.",
+         metrics.raft_commit_lag_entries);
+  Metric(&out, "chronik_raft_max_follower_lag_entries", "gauge",
+         "Most entries a voter lacks, over the groups this node leads.",
+         metrics.raft_max_follower_lag_entries);
+  Metric(&out, "chronik_shutting_down", "gauge",
+         "1 while a controlled shutdown hands over leadership.",
+         metrics.shutting_down ? 1 : 0);
   Metric(&out, "chronik_malformed_requests_total", "counter",
          "Kafka requests that closed their connection as malformed.",
          metrics.malformed_requests);

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
+#include "broker/server/cluster_status.h"
 #include "broker/server/metrics.h"
 #include "broker/storage/log_store.h"
 #include "raft/types.h"
@@ -47,6 +48,12 @@ class Node {
   virtual bool HasWork() const { return false; }
   virtual bool IsReady() const = 0;
   virtual broker::BrokerMetrics Metrics() const = 0;
+  // GET /v1/cluster (see broker/server/cluster_status.h).
+  virtual broker::ClusterStatus ClusterStatus() const { return {}; }
+  // Controlled shutdown (see Broker::BeginShutdown): the Server keeps
+  // ticking and processing until ShutdownComplete(), then drains connections.
+  virtual void BeginShutdown() {}
+  virtual bool ShutdownComplete() const { return true; }
   virtual storage::StoreStats StoreStats() const { return {}; }
   // A storage flush is waiting for its fsyncs (see Broker).
   virtual bool HasFlushInFlight() const { return false; }

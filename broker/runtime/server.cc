@@ -156,6 +156,11 @@ class Server::HttpHandler final : public ConnectionHandler {
       return HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8",
                           RenderMetrics(server_->node_->Metrics(), runtime));
     }
+    if (request.path == "/v1/cluster") {
+      return HttpResponse(
+          200, "application/json",
+          broker::RenderClusterStatusJson(server_->node_->ClusterStatus()));
+    }
     return HttpResponse(404, kText, "not found\n");
   }
 
@@ -508,6 +513,12 @@ void Server::OnTick() {
   node_->Tick();
   RunStep();
   if (!shutting_down_) return;
+  // First the node hands over its leadership (bounded by the node:
+  // broker::kControlledShutdownTimeoutMs), then connections drain.
+  if (!node_->ShutdownComplete()) return;
+  if (shutdown_deadline_ms_ == 0) {
+    shutdown_deadline_ms_ = WallMs() + options_.shutdown_grace_ms;
+  }
   bool drained = true;
   for (const auto& [id, connection] : kafka_connections_) {
     if (loop_->QueuedOutputBytes(id) > 0) drained = false;
@@ -521,10 +532,11 @@ void Server::OnTick() {
 void Server::BeginShutdown(const std::string& reason) {
   if (shutting_down_) return;
   shutting_down_ = true;
-  shutdown_deadline_ms_ = WallMs() + options_.shutdown_grace_ms;
+  shutdown_deadline_ms_ = 0;  // set once the node completed its shutdown
   LogInfo(absl::StrCat(reason, ": shutting down (no new connections; ",
                        kafka_connections_.size(), " open)"));
   loop_->CloseListeners();
+  node_->BeginShutdown();
   RunStep();
 }
 

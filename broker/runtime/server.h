@@ -11,11 +11,14 @@
 //   step output (env::StepOutput) ──▶ EventLoop Send / CloseAfterFlush /
 //     Pause / Resume, PeerTransport, SyncWorker; another step while
 //     node.HasWork()
-//   GET /health /ready /metrics ──▶ HttpHandler (same loop)
-//   SIGTERM/SIGINT (signalfd) or Shutdown() ──▶ stop accepting, keep serving
-//     open connections until their output drained (bounded by
-//     shutdown_grace_ms), stop the peer transport (no gRPC thread posts
-//     after that), final Process() (flushes storage), Run() returns.
+//   GET /health /ready /metrics /v1/cluster ──▶ HttpHandler (same loop)
+//   SIGTERM/SIGINT (signalfd) or Shutdown() ──▶ stop accepting,
+//     node.BeginShutdown() and keep ticking and serving open connections
+//     until node.ShutdownComplete() (the node hands over its Raft
+//     leadership, bounded by broker::kControlledShutdownTimeoutMs), then
+//     until their output drained (bounded by shutdown_grace_ms), stop the
+//     peer transport (no gRPC thread posts after that), final Process()
+//     (flushes storage), Run() returns.
 //
 // No broker logic lives here. Everything runs on the loop thread. The node
 // never calls back into the Server (its outputs are returned by Process and
@@ -150,6 +153,8 @@ class Server {
   uint64_t http_requests_ = 0;
   uint64_t peer_messages_dropped_ = 0;
   bool shutting_down_ = false;
+  // When the connection drain gives up (0 while the node still hands over
+  // its leadership).
   int64_t shutdown_deadline_ms_ = 0;
   // Reset first in ~Server, so no gRPC thread posts to a loop being torn down.
   std::unique_ptr<PeerTransport> peer_transport_;

@@ -57,7 +57,20 @@ class FakeNode final : public Node {
     }
   }
   void OnConnectionClose(env::ConnectionId) override { ++closed; }
-  void Tick() override { ++ticks; }
+  void Tick() override {
+    ++ticks;
+    if (shutdown_begun) ++ticks_since_shutdown;
+  }
+  void BeginShutdown() override { shutdown_begun = true; }
+  bool ShutdownComplete() const override {
+    return shutdown_begun && ticks_since_shutdown >= shutdown_ticks;
+  }
+  broker::ClusterStatus ClusterStatus() const override {
+    broker::ClusterStatus status;
+    status.node_id = 4;
+    status.partitions.push_back({"a\"b", 0, 4, 1, {4}, {4}, std::nullopt});
+    return status;
+  }
   env::StepOutput Process() override {
     ++processed;
     env::StepOutput out = std::move(pending_);
@@ -89,6 +102,10 @@ class FakeNode final : public Node {
   std::atomic<int> processed{0};
   std::atomic<int> ticks{0};
   absl::Status storage_failure;
+  // The controlled shutdown completes this many ticks after it began.
+  std::atomic<int> shutdown_ticks{0};
+  std::atomic<bool> shutdown_begun{false};
+  std::atomic<int> ticks_since_shutdown{0};
 
  private:
   env::StepOutput pending_;
@@ -275,6 +292,26 @@ TEST_F(ServerTest, ShutdownStopsAcceptingAndRunReturns) {
   EXPECT_TRUE(run_status_.ok());
   EXPECT_EQ(Connect(port), -1);
   server_.reset();
+}
+
+TEST_F(ServerTest, ShutdownWaitsUntilTheNodeHandedOverItsLeadership) {
+  Start();
+  node_->shutdown_ticks = 20;
+  server_->Shutdown();
+  thread_.join();
+  EXPECT_TRUE(run_status_.ok());
+  EXPECT_TRUE(node_->shutdown_begun.load());
+  EXPECT_GE(node_->ticks_since_shutdown.load(), 20);
+  server_.reset();
+}
+
+TEST_F(ServerTest, ClusterStatusIsServedAsJson) {
+  Start();
+  const std::string response = HttpGet(server_->http_port(), "/v1/cluster");
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 200 "));
+  EXPECT_THAT(response, HasSubstr("Content-Type: application/json\r\n"));
+  EXPECT_THAT(response, HasSubstr("\r\n\r\n{\"node_id\":4,"));
+  EXPECT_THAT(response, HasSubstr("\"topic\":\"a\\\"b\""));
 }
 
 TEST_F(ServerTest, TakenKafkaPortNamesListenerAndPortAndBindsNothing) {

@@ -1,13 +1,20 @@
 #include "broker/server/broker.h"
 
 #include <algorithm>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/server/broker_liveness.h"
+#include "broker/server/cluster_status.h"
 #include "broker/server/connections.h"
+#include "broker/server/controlled_shutdown.h"
 #include "broker/server/group_service.h"
 #include "broker/server/handlers/handlers.h"
 #include "broker/server/metadata_client.h"
@@ -61,6 +68,13 @@ class Broker::Impl : public replication::GroupApplier {
     host_->OnSyncDone(flush_id, std::move(results));
   }
   void Tick();
+  void BeginShutdown() {
+    CheckStarted();
+    shutdown_->Begin(TickMs());
+  }
+  bool ShutdownComplete() const {
+    return shutdown_ != nullptr && shutdown_->complete();
+  }
   env::StepOutput Process();
   bool HasWork() const {
     return host_ != nullptr &&
@@ -87,6 +101,7 @@ class Broker::Impl : public replication::GroupApplier {
            metadata_->leader() != raft::kNoNode;
   }
   BrokerMetrics Metrics() const;
+  ClusterStatus Status() const;
   const storage::StoreStats& StoreStats() const {
     CheckStarted();
     return store_->stats();
@@ -137,6 +152,10 @@ class Broker::Impl : public replication::GroupApplier {
   }
   // Controller: proposes the fencing and unfencing of brokers.
   void ProposeLiveness();
+  void AddRaftMetrics(BrokerMetrics* metrics) const;
+  // One info line per Raft role change of a group on this node.
+  void LogRoleChange(replication::GroupId group_id, raft::NodeId leader,
+                     raft::Term term) const;
   std::vector<raft::NodeId> MetadataVoters() const;
 
   const BrokerOptions options_;
@@ -151,6 +170,7 @@ class Broker::Impl : public replication::GroupApplier {
   std::unique_ptr<GroupService> groups_;
   std::unique_ptr<ProducerIdAllocator> producer_ids_;
   std::unique_ptr<BrokerLiveness> liveness_;
+  std::unique_ptr<ControlledShutdown> shutdown_;
   Deadlines deadlines_;
   FetchWaiters fetches_;
   TopicLeaderWaits topic_waits_;
@@ -209,12 +229,16 @@ absl::Status Broker::Impl::Start() {
                                                &out_, options_.broker_bugs);
   partitions_ = std::make_unique<PartitionManager>(
       config_.node_id, env_.clock, env_.log, host_.get(), store_.get(), this,
-      config_.replica_lag_time_max_ms);
+      options_.broker_bugs.isr_never_shrinks
+          ? std::numeric_limits<int64_t>::max() / 2
+          : config_.replica_lag_time_max_ms);
   groups_ = std::make_unique<GroupService>(config_.node_id, connections_.get(),
                                            options_.broker_bugs);
   liveness_ = std::make_unique<BrokerLiveness>(
       config_.node_id, config_.broker_session_timeout_ms,
       options_.broker_bugs.never_fence);
+  shutdown_ = std::make_unique<ControlledShutdown>(kMetadataGroup, host_.get(),
+                                                   env_.log);
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
@@ -251,6 +275,11 @@ void Broker::Impl::OnPeerMessage(uint64_t group_id, raft::Message message) {
     return;
   }
   if (group_id == kMetadataGroup) liveness_->OnHeard(message.from, TickMs());
+  if (message.type == raft::MessageType::kTimeoutNow && shutdown_->draining()) {
+    // Shutting down: leadership offered to this node would only have to be
+    // handed over again.
+    return;
+  }
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();
 }
@@ -259,6 +288,7 @@ void Broker::Impl::Tick() {
   CheckStarted();
   host_->Tick();
   ++ticks_;
+  shutdown_->Advance(TickMs());
   partitions_->TrackIsr(metadata_->state(), TickMs());
   if (ticks_ % options_.retention_check_ticks == 0) {
     partitions_->ApplyRetention(metadata_->state());
@@ -277,6 +307,7 @@ env::StepOutput Broker::Impl::Process() {
   // The one storage flush of this step (group commit of every input since
   // the last step); what it makes durable is applied within the call.
   host_->Process(&out_.peer_messages);
+  shutdown_->Advance(TickMs());
   metadata_->MaybeRegister();
   for (const metapb::MetadataCommand& report :
        partitions_->LeaderReports(metadata_->state(), env_.clock->NowMs())) {
@@ -331,6 +362,7 @@ absl::Status Broker::Impl::RestoreSnapshot(
 
 void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
                                   raft::NodeId leader, raft::Term term) {
+  LogRoleChange(group_id, leader, term);
   if (group_id != kMetadataGroup) {
     partitions_->OnLeaderChange(group_id, leader, term);
     return;
@@ -338,6 +370,28 @@ void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
   groups_->OnMetadataLeaderChange(leader, term);
   liveness_->OnLeaderChange(leader == config_.node_id, TickMs());
   metadata_->OnLeaderChange(leader);
+}
+
+void Broker::Impl::LogRoleChange(replication::GroupId group_id,
+                                 raft::NodeId leader, raft::Term term) const {
+  std::string group = "metadata";
+  if (group_id != kMetadataGroup) {
+    const std::optional<std::pair<std::string, int32_t>> partition =
+        metadata_->state().PartitionOfGroup(group_id);
+    group = partition.has_value() ? absl::StrCat("partition ", partition->first,
+                                                 "/", partition->second)
+                                  : absl::StrCat("group ", group_id);
+  }
+  const char* role = leader == config_.node_id ? "leader"
+                     : leader == raft::kNoNode ? "no leader known"
+                                               : "follower";
+  env_.log->Log(env::LogLevel::kInfo,
+                absl::StrCat("raft ", group, " (group ", group_id, ") term ",
+                             term, ": leader ",
+                             leader == raft::kNoNode
+                                 ? std::string("none")
+                                 : absl::StrCat(config::KafkaNodeId(leader)),
+                             ", this node ", role));
 }
 
 void Broker::Impl::ProposeLiveness() {
@@ -357,11 +411,36 @@ void Broker::Impl::ProposeLiveness() {
   }
 }
 
+void Broker::Impl::AddRaftMetrics(BrokerMetrics* metrics) const {
+  for (replication::GroupId group_id : host_->group_ids()) {
+    const raft::RawNode* node = host_->node(group_id);
+    if (node == nullptr) continue;
+    const raft::NodeStatus status = node->Status();
+    ++metrics->raft_groups;
+    metrics->raft_max_term =
+        std::max<uint64_t>(metrics->raft_max_term, status.hard_state.term);
+    if (status.last_index > status.hard_state.commit) {
+      metrics->raft_commit_lag_entries +=
+          status.last_index - status.hard_state.commit;
+    }
+    if (status.role != raft::Role::kLeader) continue;
+    ++metrics->raft_groups_led;
+    for (const raft::ProgressStatus& progress : status.progress) {
+      if (progress.is_learner || progress.match >= status.last_index) continue;
+      metrics->raft_max_follower_lag_entries =
+          std::max<uint64_t>(metrics->raft_max_follower_lag_entries,
+                             status.last_index - progress.match);
+    }
+  }
+}
+
 BrokerMetrics Broker::Impl::Metrics() const {
   BrokerMetrics metrics;
   if (host_ == nullptr) return metrics;
   connections_->AddMetrics(&metrics);
   partitions_->AddMetrics(metadata_->state(), &metrics);
+  AddRaftMetrics(&metrics);
+  metrics.shutting_down = shutdown_->draining();
   if (metadata_->is_leader()) {
     for (const metapb::TopicInfo* topic : metadata_->state().Topics()) {
       for (const metapb::PartitionInfo& partition : topic->partitions()) {
@@ -373,6 +452,67 @@ BrokerMetrics Broker::Impl::Metrics() const {
     }
   }
   return metrics;
+}
+
+namespace {
+
+std::vector<int32_t> KafkaIds(
+    const google::protobuf::RepeatedField<uint64_t>& raft_ids) {
+  std::vector<int32_t> ids;
+  for (uint64_t id : raft_ids) ids.push_back(config::KafkaNodeId(id));
+  return ids;
+}
+
+// Where this node leads the group: entries each voter lacks.
+std::optional<std::map<int32_t, uint64_t>> ReplicaLag(
+    const raft::RawNode* node) {
+  if (node == nullptr || !node->is_leader()) return std::nullopt;
+  const raft::NodeStatus status = node->Status();
+  std::map<int32_t, uint64_t> lag = {{config::KafkaNodeId(status.id), 0}};
+  for (const raft::ProgressStatus& progress : status.progress) {
+    lag[config::KafkaNodeId(progress.id)] =
+        progress.match >= status.last_index
+            ? 0
+            : status.last_index - progress.match;
+  }
+  return lag;
+}
+
+}  // namespace
+
+ClusterStatus Broker::Impl::Status() const {
+  ClusterStatus status;
+  status.node_id = config::KafkaNodeId(config_.node_id);
+  if (host_ == nullptr) return status;
+  status.shutting_down = shutdown_->draining();
+  const metadata::MetadataState& state = metadata_->state();
+  for (const metapb::BrokerInfo* broker : state.Brokers()) {
+    status.brokers.push_back({config::KafkaNodeId(broker->node_id()),
+                              broker->host(), broker->kafka_port(),
+                              broker->fenced()});
+  }
+  for (const metapb::TopicInfo* topic : state.Topics()) {
+    for (const metapb::PartitionInfo& p : topic->partitions()) {
+      ClusterStatus::Partition& out = status.partitions.emplace_back();
+      out.topic = topic->name();
+      out.partition = p.partition();
+      out.leader = partitions_->PartitionLeader(p);
+      out.leader_term = p.leader_term();
+      out.replicas = KafkaIds(p.replicas());
+      out.isr = KafkaIds(p.isr().empty() ? p.replicas() : p.isr());
+      out.lag = ReplicaLag(host_->node(p.group_id()));
+    }
+  }
+  const raft::RawNode* metadata_node = host_->node(kMetadataGroup);
+  status.metadata.leader = config::KafkaNodeId(metadata_->leader());
+  if (metadata_node != nullptr) {
+    status.metadata.term = metadata_node->term();
+    status.metadata.commit_index = metadata_node->Status().hard_state.commit;
+  }
+  for (raft::NodeId voter : MetadataVoters()) {
+    status.metadata.voters.push_back(config::KafkaNodeId(voter));
+  }
+  return status;
 }
 
 // ---------------------------------------------------------------- Broker --
@@ -397,10 +537,13 @@ void Broker::OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results) {
   impl_->OnSyncDone(flush_id, std::move(results));
 }
 void Broker::Tick() { impl_->Tick(); }
+void Broker::BeginShutdown() { impl_->BeginShutdown(); }
+bool Broker::ShutdownComplete() const { return impl_->ShutdownComplete(); }
 env::StepOutput Broker::Process() { return impl_->Process(); }
 bool Broker::HasWork() const { return impl_->HasWork(); }
 bool Broker::IsReady() const { return impl_->IsReady(); }
 BrokerMetrics Broker::Metrics() const { return impl_->Metrics(); }
+ClusterStatus Broker::Status() const { return impl_->Status(); }
 const storage::StoreStats& Broker::StoreStats() const {
   return impl_->StoreStats();
 }

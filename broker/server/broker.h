@@ -19,6 +19,13 @@
 //   OnPeerMessage                  a Raft message from a peer node
 //   OnSyncDone                     async fsyncs of StepOutput::sync finished
 //   Tick()                         every options.tick_interval_ms
+//   BeginShutdown()                the node is going away (SIGTERM, the
+//                                  simulator's clean stop): it hands over
+//                                  the leadership of every Raft group it
+//                                  leads (controlled_shutdown.h) while the
+//                                  driver keeps ticking and processing until
+//                                  ShutdownComplete() (bounded by
+//                                  kControlledShutdownTimeoutMs), then stops
 //   Process()                      after a batch of the above; call it again
 //                                  while HasWork() (work queued behind the
 //                                  flush of this step)
@@ -49,6 +56,7 @@
 #include "broker/env/injected_bugs.h"
 #include "broker/replication/raft_host.h"
 #include "broker/replication/raft_host_observer.h"
+#include "broker/server/cluster_status.h"
 #include "broker/server/metrics.h"
 #include "broker/storage/log_store.h"
 #include "raft/raw_node.h"
@@ -112,6 +120,8 @@ class Broker {
   void OnPeerMessage(uint64_t group_id, raft::Message message);
   void OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results);
   void Tick();
+  // Starts the controlled shutdown (see the file comment); idempotent.
+  void BeginShutdown();
 
   // The step: everything the inputs since the last call lead to.
   env::StepOutput Process();
@@ -122,7 +132,13 @@ class Broker {
   // /ready: this node is registered (and not fenced) in committed metadata
   // and can serve.
   bool IsReady() const;
+  // BeginShutdown() was called and the node leads no Raft group it could
+  // hand over, or the bound expired: the driver may stop it now.
+  bool ShutdownComplete() const;
   BrokerMetrics Metrics() const;
+  // What this node knows of its cluster (GET /v1/cluster; see
+  // cluster_status.h).
+  ClusterStatus Status() const;
   // Storage counters (flushes, fsyncs, bytes); Start() must have succeeded.
   const storage::StoreStats& StoreStats() const;
   // Snapshots taken (metadata by policy, partitions by retention) and

@@ -48,6 +48,10 @@ class InProcessCluster {
 
   // Probability that any one Raft message is lost.
   void set_drop_probability(double p) { drop_probability_ = p; }
+  // Messages for which `drop` returns true are lost (empty: none).
+  void set_drop_filter(std::function<bool(const raft::Message&)> drop) {
+    drop_filter_ = std::move(drop);
+  }
 
   config::ServerConfig Config(raft::NodeId id) const {
     config::ServerConfig config;
@@ -99,6 +103,7 @@ class InProcessCluster {
           // Raft ids on the wire, Kafka ids here (config/node_ids.h).
           const int32_t to = config::KafkaNodeId(message.message.to);
           if (to < 0 || !up(to) || nodes_.count(to) == 0) continue;
+          if (drop_filter_ && drop_filter_(message.message)) continue;
           if (drop_probability_ > 0 && std::uniform_real_distribution<double>(
                                            0, 1)(rng_) < drop_probability_) {
             continue;
@@ -185,6 +190,7 @@ class InProcessCluster {
   std::mt19937_64 rng_;
   std::function<void(BrokerOptions&)> configure_;
   double drop_probability_ = 0;
+  std::function<bool(const raft::Message&)> drop_filter_;
   std::map<raft::NodeId, std::unique_ptr<Node>> nodes_;
   std::set<raft::NodeId> down_;
   FakeClock clock_;

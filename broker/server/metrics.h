@@ -36,6 +36,18 @@ struct BrokerMetrics {
   // reported, or the reported one fenced).
   uint64_t offline_partitions = 0;
   uint64_t log_bytes = 0;  // on-disk size of all partition logs
+  // The node's Raft groups (the metadata group and its partition replicas).
+  uint64_t raft_groups = 0;
+  uint64_t raft_groups_led = 0;  // ... of which this node is the leader
+  uint64_t raft_max_term = 0;    // highest current term among them
+  // Entries in the node's logs not committed yet (last index - commit index,
+  // summed over its groups): replication the node is waiting for.
+  uint64_t raft_commit_lag_entries = 0;
+  // On the groups it leads: the most entries a voter lacks (leader's last
+  // index - the voter's match index).
+  uint64_t raft_max_follower_lag_entries = 0;
+  // A controlled shutdown has begun (BeginShutdown).
+  bool shutting_down = false;
   uint64_t malformed_requests = 0;
 };
 

@@ -239,7 +239,7 @@ std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
 
 absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
                                            int64_t offset, size_t max_bytes,
-                                           std::string* out) {
+                                           bool may_exceed, std::string* out) {
   storage::GroupStorage* storage = store_->group(replica.group_id());
   if (storage == nullptr) return absl::OkStatus();  // group just deleted
   storage::GroupLog& log = storage->log();
@@ -255,7 +255,8 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
     if (entries.empty()) break;
     for (const storage::Entry& entry : entries) {
       if (entry.offset_count == 0) continue;
-      if (!out->empty() && out->size() + entry.data.size() > max_bytes) {
+      if ((!out->empty() || !may_exceed) &&
+          out->size() + entry.data.size() > max_bytes) {
         return absl::OkStatus();
       }
       out->append(entry.data.view());
@@ -313,6 +314,10 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
       absl::StatusOr<kafka::RecordBatchView> batch = kafka::ParseRecordBatch(
           absl::string_view(entry.data.data(), entry.data.size()));
       if (!batch.ok()) continue;
+      // LogAppendTime: every record has the batch's append time.
+      if (batch->header.is_log_append_time()) {
+        return {batch->header.base_offset, batch->header.max_timestamp};
+      }
       absl::StatusOr<std::vector<kafka::Record>> records =
           kafka::DecodeRecords(*batch);
       if (!records.ok()) continue;

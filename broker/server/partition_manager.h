@@ -84,10 +84,12 @@ class PartitionManager {
   std::vector<metapb::MetadataCommand> LeaderReports(
       const metadata::MetadataState& state, int64_t now_ms);
 
-  // Appends the stored batches from Kafka `offset` on to `out`, about
-  // `max_bytes` (at least one batch), never past what the replica applied.
+  // Appends the stored batches from Kafka `offset` on to `out`, whole
+  // batches within `max_bytes`, never past what the replica applied. With
+  // `may_exceed` the first batch is taken even when larger (KIP-74: only the
+  // first partition with data of a Fetch may exceed the limits).
   absl::Status ReadRecords(const PartitionReplica& replica, int64_t offset,
-                           size_t max_bytes, std::string* out);
+                           size_t max_bytes, bool may_exceed, std::string* out);
   int64_t LogStartOffset(PartitionReplica& replica);
   // (offset, timestamp) of the first record at or after `timestamp_ms`, or
   // (-1, -1).

@@ -15,29 +15,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import harness
-from harness import Broker, free_port, wait_until
-
-
-def start_cluster(test, ids):
-    """Writes a cluster file for `ids` and starts one process per id."""
-    ports = {i: (free_port(), free_port(), free_port()) for i in ids}
-    text = "enabled = true\nreplication_factor = 3\nmin_insync_replicas = 2\n"
-    for node, (kafka, raft, http) in sorted(ports.items()):
-        text += ('\n[[peers]]\nid = %d\naddr = "127.0.0.1:%d"\n'
-                 'raft_port = %d\nhttp_port = %d\n' % (node, kafka, raft, http))
-    path = os.path.join(harness.TMP, "%s-%d.toml" % (test.id(), os.getpid()))
-    with open(path, "w") as f:
-        f.write(text)
-    brokers = {}
-    for node in ids:
-        broker = Broker("node%d" % node,
-                        args=["--cluster-config=%s" % path,
-                              "--node-id=%d" % node])
-        broker.kafka_port, _, broker.http_port = ports[node]
-        brokers[node] = broker.start(wait_ready=False)
-    for broker in brokers.values():
-        broker.wait_ready(timeout_s=30)
-    return brokers
+from harness import free_port, start_cluster, wait_until
 
 
 class ClusterOpsTest(harness.unittest.TestCase):

@@ -144,6 +144,30 @@ class Broker:
         return None
 
 
+def start_cluster(test, ids):
+    """Writes a cluster file for `ids` (replication factor 3, min ISR 2,
+    explicit Kafka, Raft and HTTP ports per peer) and starts one process per
+    id; returns {id: Broker} once every node is ready."""
+    ports = {i: (free_port(), free_port(), free_port()) for i in ids}
+    text = "enabled = true\nreplication_factor = 3\nmin_insync_replicas = 2\n"
+    for node, (kafka, raft, http) in sorted(ports.items()):
+        text += ('\n[[peers]]\nid = %d\naddr = "127.0.0.1:%d"\n'
+                 'raft_port = %d\nhttp_port = %d\n' % (node, kafka, raft, http))
+    path = os.path.join(TMP, "%s-%d.toml" % (test.id(), os.getpid()))
+    with open(path, "w") as f:
+        f.write(text)
+    brokers = {}
+    for node in ids:
+        broker = Broker("node%d" % node,
+                        args=["--cluster-config=%s" % path,
+                              "--node-id=%d" % node])
+        broker.kafka_port, _, broker.http_port = ports[node]
+        brokers[node] = broker.start(wait_ready=False)
+    for broker in brokers.values():
+        broker.wait_ready(timeout_s=30)
+    return brokers
+
+
 class BrokerTestCase(unittest.TestCase):
     """One broker per test class, stopped with SIGTERM (which must exit 0)."""
 

@@ -55,12 +55,15 @@ size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
               total_bytes >= max_bytes ? 0 : max_bytes - total_bytes;
           size_t want = std::min<size_t>(
               room, std::max<int32_t>(partition.partition_max_bytes, 0));
-          // At least one batch for the first partition with data (KIP-74).
-          if (total_bytes == 0 && want == 0) want = 1;
+          // At least one batch for the first partition with data (KIP-74);
+          // the others only whole batches within both limits.
+          const bool first_with_data = total_bytes == 0;
+          if (first_with_data && want == 0) want = 1;
           if (want > 0) {
             std::string records;
-            absl::Status status = s.partitions.ReadRecords(
-                *replica, partition.fetch_offset, want, &records);
+            absl::Status status =
+                s.partitions.ReadRecords(*replica, partition.fetch_offset, want,
+                                         first_with_data, &records);
             if (!status.ok()) {
               out.error_code = kafka::error::kKafkaStorageError;
             } else {

@@ -28,11 +28,22 @@ void Handle(Services& s, const RequestContext& c,
   metapb::CommitOffsets* commit = command.mutable_commit_offsets();
   commit->set_group(r.group_id);
   const int64_t now = s.NowMs();
+  bool any_error = common_error != kafka::error::kNone;
   for (const auto& topic : r.topics) {
     kafka::OffsetCommitResponse::OffsetCommitResponseTopic out;
     out.name = topic.name;
+    const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
     for (const auto& partition : topic.partitions) {
-      out.partitions.push_back({partition.partition_index, common_error});
+      int16_t code = common_error;
+      // As Kafka: offsets of partitions that do not exist are not kept.
+      if (code == kafka::error::kNone &&
+          (info == nullptr || partition.partition_index < 0 ||
+           partition.partition_index >= info->partitions_size())) {
+        code = kafka::error::kUnknownTopicOrPartition;
+      }
+      out.partitions.push_back({partition.partition_index, code});
+      any_error |= code != kafka::error::kNone;
+      if (code != kafka::error::kNone) continue;
       metapb::OffsetCommitEntry* entry = commit->add_offsets();
       entry->set_topic(topic.name);
       entry->set_partition(partition.partition_index);
@@ -43,18 +54,25 @@ void Handle(Services& s, const RequestContext& c,
     }
     response->topics.push_back(std::move(out));
   }
-  if (common_error != kafka::error::kNone || commit->offsets_size() == 0) {
-    s.connections.Finish(c, *response, common_error != kafka::error::kNone);
+  if (commit->offsets_size() == 0) {
+    s.connections.Finish(c, *response, any_error);
     return;
   }
   s.metadata.Propose(
       command, [&s, c, response](const metadata::ApplyResult* result) {
         const int16_t code = result == nullptr ? kafka::error::kNotCoordinator
                                                : result->error_code;
+        bool had_error = false;
         for (auto& topic : response->topics) {
-          for (auto& partition : topic.partitions) partition.error_code = code;
+          for (auto& partition : topic.partitions) {
+            // Only the partitions proposed (the others keep their error).
+            if (partition.error_code == kafka::error::kNone) {
+              partition.error_code = code;
+            }
+            had_error |= partition.error_code != kafka::error::kNone;
+          }
         }
-        s.connections.Finish(c, *response, code != 0);
+        s.connections.Finish(c, *response, had_error);
       });
 }
 

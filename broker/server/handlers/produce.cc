@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/kafka/batch_header.h"
 #include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
 #include "broker/metadata/topic_config.h"
@@ -129,11 +130,29 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
   return replica;
 }
 
+// The batch's bytes for Raft: moved out of the request when they are the
+// whole of it (the usual one batch per partition: no copy; nothing reads
+// `batch` afterwards), else copied; stamped with `append_time_ms` unless it
+// is -1 (CreateTime).
+raft::Bytes BatchPayload(PartitionData& partition,
+                         const kafka::RecordBatchView& batch, bool whole,
+                         int64_t append_time_ms) {
+  std::string bytes = whole
+                          ? std::move(*partition.records)
+                          : std::string(batch.bytes.data(), batch.bytes.size());
+  if (append_time_ms >= 0) {
+    kafka::WriteLogAppendTime(absl::MakeSpan(bytes), append_time_ms);
+  }
+  return raft::Bytes::Own(std::move(bytes));
+}
+
 // Judges and proposes every batch of one partition; each proposal (or wait
 // for the original of a duplicate) becomes an outstanding part of `wait`.
+// `append_time_ms`: -1, or the time LogAppendTime stamps the batches with.
 void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
                    size_t flat, PartitionReplica& replica,
-                   PartitionData& partition, PartitionResponse* out) {
+                   PartitionData& partition, int64_t append_time_ms,
+                   PartitionResponse* out) {
   absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
       kafka::ParseRecordBatches(*partition.records);
   if (!batches.ok()) {
@@ -148,7 +167,8 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
       out->error_message = "transactional batches are not supported";
       return;
     }
-    const BatchFacts facts = FactsOf(batch.header);  // parsed once, above
+    BatchFacts facts = FactsOf(batch.header);  // parsed once, above
+    if (append_time_ms >= 0) facts.max_timestamp_ms = append_time_ms;
     const partition::ProducerCheck check = replica.CheckProducer(facts);
     if (check.verdict == partition::ProducerCheck::Verdict::kReject) {
       out->error_code = check.error_code;
@@ -174,18 +194,19 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
       }
       continue;
     }
-    // The usual request carries one batch per partition: hand its bytes to
-    // Raft without copying them (nothing reads `batch` afterwards).
     const bool whole =
         batches->size() == 1 && batch.bytes.size() == partition.records->size();
-    raft::Bytes payload = whole
-                              ? raft::Bytes::Own(std::move(*partition.records))
-                              : raft::Bytes::Copy(std::string_view(
-                                    batch.bytes.data(), batch.bytes.size()));
     absl::StatusOr<replication::RaftHost::Proposed> proposed =
-        s.host.Propose(replica.group_id(), std::move(payload));
+        s.host.Propose(replica.group_id(),
+                       BatchPayload(partition, batch, whole, append_time_ms));
     if (!proposed.ok()) {
-      out->error_code = absl::IsUnavailable(proposed.status())
+      // A leader handing its leadership over (a controlled shutdown) refuses
+      // proposals: NOT_LEADER_OR_FOLLOWER sends the client to the metadata
+      // for the new leader.
+      const raft::RawNode* node = s.host.node(replica.group_id());
+      const bool transferring =
+          node != nullptr && node->Status().transferee != raft::kNoNode;
+      out->error_code = absl::IsUnavailable(proposed.status()) && !transferring
                             ? kafka::error::kNotEnoughReplicas
                             : kafka::error::kNotLeaderOrFollower;
       return;
@@ -214,7 +235,13 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
       PartitionReplica* replica =
           CheckPartition(s, r, topic.name, topic.partitions[i], out);
       if (replica == nullptr) continue;
-      AppendBatches(s, wait, flat, *replica, topic.partitions[i], out);
+      const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+      CHRONIK_CHECK(info != nullptr) << topic.name;
+      const int64_t append_time_ms =
+          metadata::LogAppendTime(*info) ? s.NowMs() : -1;
+      out->log_append_time_ms = append_time_ms;
+      AppendBatches(s, wait, flat, *replica, topic.partitions[i],
+                    append_time_ms, out);
     }
   }
   CHRONIK_CHECK_EQ(wait->outstanding.size(), flat);

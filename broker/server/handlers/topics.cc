@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
 #include "broker/server/handlers/gathered.h"
 #include "broker/server/handlers/handlers.h"
@@ -17,6 +18,61 @@ namespace {
 bool IsZero(const kafka::Uuid& uuid) {
   return std::all_of(uuid.begin(), uuid.end(),
                      [](uint8_t b) { return b == 0; });
+}
+
+// A manual assignment's replica lists in Raft ids, in partition order
+// (`lists`), or the error (as Kafka words it) in `out`. Whether the brokers
+// exist is the metadata state's to judge, at commit.
+bool ManualAssignment(
+    const std::vector<std::vector<int32_t>>& kafka_lists,
+    google::protobuf::RepeatedPtrField<metapb::ReplicaList>* lists,
+    int16_t* error_code, std::optional<std::string>* error_message) {
+  for (const std::vector<int32_t>& kafka_ids : kafka_lists) {
+    metapb::ReplicaList* list = lists->Add();
+    for (int32_t id : kafka_ids) {
+      if (id < 0) {
+        *error_code = kafka::error::kInvalidReplicaAssignment;
+        *error_message = absl::StrCat("broker id ", id, " is negative");
+        return false;
+      }
+      list->add_replicas(config::RaftNodeId(static_cast<uint64_t>(id)));
+    }
+  }
+  return true;
+}
+
+// CreateTopics' assignments: each partition 0..n-1 once, with num_partitions
+// and replication_factor -1 (Kafka refuses both ways at once).
+bool CreateAssignment(const kafka::CreateTopicsRequest::CreatableTopic& topic,
+                      kafka::CreateTopicsResponse::CreatableTopicResult* out,
+                      metapb::CreateTopic* create) {
+  if (topic.num_partitions != -1 || topic.replication_factor != -1) {
+    out->error_code = kafka::error::kInvalidRequest;
+    out->error_message =
+        "a replica assignment needs num_partitions and replication_factor -1";
+    return false;
+  }
+  std::vector<std::vector<int32_t>> ordered(topic.assignments.size());
+  std::vector<bool> seen(topic.assignments.size(), false);
+  for (const auto& assignment : topic.assignments) {
+    const int32_t p = assignment.partition_index;
+    if (p < 0 || p >= static_cast<int32_t>(ordered.size()) || seen[p]) {
+      out->error_code = kafka::error::kInvalidReplicaAssignment;
+      out->error_message =
+          absl::StrCat("partitions must be numbered 0..", ordered.size() - 1,
+                       " once each; got ", p);
+      return false;
+    }
+    seen[p] = true;
+    ordered[p] = assignment.broker_ids;
+  }
+  if (!ManualAssignment(ordered, create->mutable_assignments(),
+                        &out->error_code, &out->error_message)) {
+    return false;
+  }
+  create->set_partitions(static_cast<int32_t>(ordered.size()));
+  create->set_replication_factor(static_cast<int32_t>(ordered.front().size()));
+  return true;
 }
 
 // Checks one topic of a CreateTopics request; on success fills the
@@ -33,6 +89,7 @@ bool ValidateCreate(Services& s,
           ? static_cast<int16_t>(
                 std::min(s.config.replication_factor, std::max(brokers, 1)))
           : topic.replication_factor;
+  metapb::CreateTopic manual;
   if (absl::Status valid = metadata::ValidateTopicName(topic.name);
       !valid.ok()) {
     out->error_code = kafka::error::kInvalidTopic;
@@ -40,8 +97,16 @@ bool ValidateCreate(Services& s,
   } else if (!s.metadata.is_leader()) {
     out->error_code = kafka::error::kNotController;
   } else if (!topic.assignments.empty()) {
-    out->error_code = kafka::error::kInvalidRequest;
-    out->error_message = "manual replica assignment is not supported";
+    if (!CreateAssignment(topic, out, &manual)) return false;
+    if (s.state().FindTopic(topic.name) != nullptr) {
+      out->error_code = kafka::error::kTopicAlreadyExists;
+      out->error_message =
+          absl::StrCat("topic '", topic.name, "' already exists");
+      return false;
+    }
+    out->num_partitions = manual.partitions();
+    out->replication_factor = static_cast<int16_t>(manual.replication_factor());
+    return true;
   } else if (s.state().FindTopic(topic.name) != nullptr) {
     out->error_code = kafka::error::kTopicAlreadyExists;
     out->error_message =
@@ -72,6 +137,10 @@ metapb::MetadataCommand CreateCommand(
   create->set_replication_factor(checked.replication_factor);
   create->set_topic_id(topic_id);
   create->set_created_at_ms(s.NowMs());
+  if (!topic.assignments.empty()) {
+    kafka::CreateTopicsResponse::CreatableTopicResult ignored;
+    CHRONIK_CHECK(CreateAssignment(topic, &ignored, create));  // validated
+  }
   for (const auto& config : topic.configs) {
     if (!config.value.has_value()) continue;
     metapb::TopicConfigEntry* entry = create->add_configs();
@@ -222,10 +291,19 @@ void Handle(Services& s, const RequestContext& c,
       out->error_code = kafka::error::kNotController;
       continue;
     }
-    if (r.validate_only) continue;
     metapb::MetadataCommand command;
     command.mutable_create_partitions()->set_name(topic.name);
     command.mutable_create_partitions()->set_total_count(topic.count);
+    if (topic.assignments.has_value() && !topic.assignments->empty()) {
+      std::vector<std::vector<int32_t>> lists;
+      for (const auto& a : *topic.assignments) lists.push_back(a.broker_ids);
+      if (!ManualAssignment(
+              lists, command.mutable_create_partitions()->mutable_assignments(),
+              &out->error_code, &out->error_message)) {
+        continue;
+      }
+    }
+    if (r.validate_only) continue;
     ++wait->remaining;
     s.metadata.Propose(
         command, [&s, wait, out](const metadata::ApplyResult* result) {
