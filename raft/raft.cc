@@ -427,14 +427,6 @@ void Raft::MaybeCompactMemory() {
 }
 
 absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
-  if (index > log_.applied) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("snapshot at ", index, " beyond applied ", log_.applied));
-  }
-  if (index <= log_.snapshot_index()) {
-    return absl::InvalidArgumentError(
-        "snapshot not newer than the current one");
-  }
   std::optional<Term> term = log_.TermAt(index);
   if (!term.has_value()) {
     return absl::InvalidArgumentError(
@@ -445,17 +437,45 @@ absl::Status Raft::OnSnapshotTaken(Index index, Bytes data) {
     return absl::InvalidArgumentError(
         absl::StrCat("membership at ", index, " unknown"));
   }
+  SnapshotMetadata metadata;
+  metadata.index = index;
+  metadata.term = *term;
+  metadata.conf_state = *std::move(conf);
+  return OnLogCompacted(metadata, std::move(data));
+}
+
+absl::Status Raft::OnLogCompacted(const SnapshotMetadata& metadata,
+                                  Bytes data) {
+  const Index index = metadata.index;
+  if (index > log_.applied) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot at ", index, " beyond applied ", log_.applied));
+  }
+  if (index <= log_.snapshot_index()) {
+    return absl::InvalidArgumentError(
+        "snapshot not newer than the current one");
+  }
+  // What memory still knows must agree with what the driver says.
+  if (std::optional<Term> term = log_.TermAt(index);
+      term.has_value() && *term != metadata.term) {
+    return absl::InvalidArgumentError(absl::StrCat("snapshot at ", index,
+                                                   " has term ", metadata.term,
+                                                   " but the log ", *term));
+  }
+  if (std::optional<ConfState> conf = ConfStateAt(index);
+      conf.has_value() && *conf != metadata.conf_state) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot at ", index, " names another membership"));
+  }
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->metadata.index = index;
-  snapshot->metadata.term = *term;
-  snapshot->metadata.conf_state = *std::move(conf);
+  snapshot->metadata = metadata;
   snapshot->data = std::move(data);
   snapshot_ = std::move(snapshot);
-  log_.SetSnapshot(index, *term);
+  log_.SetSnapshot(index, metadata.term);
   while (conf_history_.size() > 1 && conf_history_[1].first <= index) {
     conf_history_.erase(conf_history_.begin());
   }
-  Transition(absl::StrCat("took snapshot at ", index, " term ", *term));
+  Transition(absl::StrCat("took snapshot at ", index, " term ", metadata.term));
   return absl::OkStatus();
 }
 

@@ -45,6 +45,7 @@ class Raft {
   void OnLogRead(const LogRead& read,
                  absl::StatusOr<std::vector<Entry>> entries);
   absl::Status OnSnapshotTaken(Index index, Bytes data);
+  absl::Status OnLogCompacted(const SnapshotMetadata& metadata, Bytes data);
 
   bool HasReady() const;
   Ready GetReady();

@@ -841,6 +841,26 @@ TEST(SnapshotTest, SnapshotMustNotPassApplied) {
   EXPECT_FALSE(c.node(1).OnSnapshotTaken(1, Bytes::Copy("s")).ok());
 }
 
+// A driver's compaction names term and membership from its storage; what the
+// core still knows must agree.
+TEST(SnapshotTest, LogCompactedChecksTermAndMembershipItKnows) {
+  TestCluster c(1);
+  c.Elect(1);
+  SnapshotMetadata at;
+  at.index = 1;
+  at.term = 7;  // the entry at 1 has term 1
+  at.conf_state.voters = {1};
+  EXPECT_FALSE(c.node(1).OnLogCompacted(at, Bytes::Copy("s")).ok());
+  at.term = 1;
+  at.conf_state.voters = {1, 2};
+  EXPECT_FALSE(c.node(1).OnLogCompacted(at, Bytes::Copy("s")).ok());
+  at.conf_state.voters = {1};
+  EXPECT_TRUE(c.node(1).OnLogCompacted(at, Bytes::Copy("s")).ok());
+  EXPECT_EQ(c.node(1).Status().snapshot_index, 1u);
+  EXPECT_FALSE(c.node(1).OnLogCompacted(at, Bytes::Copy("s")).ok())
+      << "not newer than the current snapshot";
+}
+
 TEST(ReadIndexTest, PendingReadsAreBoundedAndShareOneHeartbeatRound) {
   TestCluster c(3, [](Config& cfg) { cfg.max_pending_read_requests = 2; });
   c.Elect(1);

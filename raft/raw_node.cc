@@ -94,6 +94,11 @@ absl::Status RawNode::OnSnapshotTaken(Index index, Bytes data) {
   return Checked(
       *raft_, [&] { return raft_->OnSnapshotTaken(index, std::move(data)); });
 }
+absl::Status RawNode::OnLogCompacted(const SnapshotMetadata& metadata,
+                                     Bytes data) {
+  return Checked(
+      *raft_, [&] { return raft_->OnLogCompacted(metadata, std::move(data)); });
+}
 bool RawNode::HasReady() const { return raft_->HasReady(); }
 Ready RawNode::GetReady() {
   return Checked(*raft_, [&] { return raft_->GetReady(); });

@@ -236,6 +236,12 @@ class RawNode {
   // applied index; the core keeps it to send to far-behind followers and drops
   // older entries. The driver may then delete stored entries up to that index.
   absl::Status OnSnapshotTaken(Index index, Bytes data);
+  // The same for a driver whose storage dropped entries the core may no
+  // longer hold in memory (a partition's retention removing old segments):
+  // the driver names the term and membership at metadata.index from its
+  // storage; where memory still knows them they must agree (else an error).
+  // metadata.index must be applied and newer than the current snapshot.
+  absl::Status OnLogCompacted(const SnapshotMetadata& metadata, Bytes data);
 
   // Outputs.
   bool HasReady() const;

@@ -76,6 +76,13 @@ struct BrokerScenarioOptions {
   // "groupdelay"): the production default (3 s) on half the seeds, 0-3 s on
   // the others.
   int64_t group_initial_delay_ms = -1;
+  // The metadata group's snapshot threshold (BrokerOptions::
+  // metadata_snapshot_entries); 0: drawn per seed (stream "snapshots"): on
+  // half the seeds every 4-64 entries, with 512-byte metadata segments and
+  // in-memory Raft tails, so that the metadata log is compacted and a
+  // follower that was down installs the leader's snapshot; the production
+  // default on the others.
+  uint64_t metadata_snapshot_entries = 0;
   // A monitoring client asks the controller for the topic's Metadata every
   // half second during the faults (as an operator's dashboard polls
   // under-replicated partitions), feeding the FENCING and ISR rules. Pinned
@@ -118,10 +125,12 @@ struct BrokerScenarioResult {
   uint64_t records_read = 0;
   uint64_t crashes = 0;
   uint64_t lost_responses = 0;
-  uint64_t group_reads = 0;    // records delivered to group members
-  uint64_t group_commits = 0;  // acknowledged OffsetCommits
-  uint64_t group_joins = 0;    // successful JoinGroups (rebalances joined)
-  Nanos live_after_heal = -1;  // every partition acknowledged a new write
+  uint64_t group_reads = 0;      // records delivered to group members
+  uint64_t group_commits = 0;    // acknowledged OffsetCommits
+  uint64_t group_joins = 0;      // successful JoinGroups (rebalances joined)
+  Nanos live_after_heal = -1;    // every partition acknowledged a new write
+  uint64_t snapshots_taken = 0;  // by every node, every incarnation
+  uint64_t snapshots_installed = 0;  // sent by a leader and installed
 };
 
 // The number of consumer-group members a run with `options` has

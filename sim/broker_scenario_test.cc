@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "broker/server/broker.h"
 #include "gtest/gtest.h"
 
 namespace chronik::sim {
@@ -66,6 +67,8 @@ TEST(BrokerScenarioTest, CheckerFindsDuplicatesWithoutIdempotence) {
     BrokerScenarioOptions options;
     options.seed = seed;
     options.bug_no_idempotence = true;
+    // As when written, before metadata snapshot thresholds were drawn.
+    options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
     BrokerScenarioResult result = RunBrokerScenario(options);
     if (!result.passed) {
       EXPECT_EQ(result.failure.rfind("DUPLICATE: partition ", 0), 0u)
@@ -89,6 +92,10 @@ TEST(BrokerScenarioTest, CheckerFindsRaftApplyBeforeCommit) {
     // Without group members, whose Fetches would hit the broken log first
     // (OFFSET_OUT_OF_RANGE): this test is about the producers' history.
     options.group_members = 0;
+    // Production snapshot thresholds: a metadata snapshot of entries the bug
+    // applied uncommitted trips the core's invariants (a crash in this debug
+    // build) before the history checker can name the anomaly.
+    options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
     BrokerScenarioResult result = RunBrokerScenario(options);
     if (result.passed) continue;
     EXPECT_TRUE(result.failure.rfind("INCONSISTENT OFFSET: partition ", 0) ==
@@ -198,6 +205,7 @@ BrokerScenarioResult RunPinned(uint64_t seed, const char* plan_text) {
   options.session_timeout_ms = 9000;  // no fencing, as when found
   options.replica_lag_ms = 30000;
   options.min_insync = 1;
+  options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
   options.monitor = false;
   options.group_initial_delay_ms = 0;
   absl::StatusOr<std::vector<BrokerFault>> plan =

@@ -128,6 +128,14 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       options.group_initial_delay_ms >= 0 ? options.group_initial_delay_ms
       : delay_rng.Chance(0.5)             ? 3000
                                           : delay_rng.Between(0, 3000);
+  Rng snapshot_rng = Rng::Stream(options.seed, "snapshots");
+  small_snapshots_ = options.metadata_snapshot_entries > 0
+                         ? options.metadata_snapshot_entries < 1'000
+                         : snapshot_rng.Chance(0.5);
+  snapshot_entries_ = options.metadata_snapshot_entries > 0
+                          ? options.metadata_snapshot_entries
+                      : small_snapshots_ ? snapshot_rng.Between(4, 64)
+                                         : broker::kMetadataSnapshotEntries;
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

@@ -85,6 +85,10 @@ class NodeRaftObserver final : public replication::RaftHostObserver {
                 absl::Span<const raft::Entry> entries) override;
   void OnDurable(replication::GroupId group_id,
                  const replication::DurableState& durable) override;
+  void OnSnapshotTaken(replication::GroupId group_id,
+                       raft::Index index) override;
+  void OnSnapshotInstalled(replication::GroupId group_id, raft::Index index,
+                           raft::Term term) override;
 
  private:
   BrokerWorld* const world_;
@@ -209,6 +213,7 @@ class BrokerWorld {
   const BrokerNode& node(int index) const { return nodes_[index]; }
   // The cluster checker's inputs from the nodes.
   void OnLeader(int node, uint64_t group, raft::Term term);
+  void OnSnapshot(int node, uint64_t group, raft::Index index, bool installed);
   ReplicaChecker& replicas() { return replicas_; }
 
  private:
@@ -389,6 +394,10 @@ class BrokerWorld {
   int64_t session_timeout_ms_ = 0;  // as configured (options or drawn)
   int64_t replica_lag_ms_ = 0;
   int64_t group_initial_delay_ms_ = 0;
+  // Metadata snapshots: every this many entries (options or drawn), and
+  // whether the small segments and Raft tail that go with a low one are on.
+  uint64_t snapshot_entries_ = 0;
+  bool small_snapshots_ = false;
   int min_insync_ = 1;  // drawn per seed: 1..a majority of the replicas
   bool churn_ = false;  // the admin creates and deletes topics (stream "admin")
   std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)

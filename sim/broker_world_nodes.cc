@@ -21,6 +21,10 @@ constexpr int kMaxCatchUpTicks = 50;
 // Process calls at one instant without time passing: more is a broker that
 // never settles.
 constexpr int kMaxBusySteps = 10000;
+// Seeds with small metadata snapshots: the metadata log's segments and every
+// group's in-memory Raft tail (bytes), small enough that compaction removes
+// segments and a follower that was down is behind the leader's memory.
+constexpr uint64_t kSmallSnapshotBytes = 512;
 
 }  // namespace
 
@@ -64,6 +68,22 @@ void NodeRaftObserver::OnAppend(replication::GroupId group_id,
 void NodeRaftObserver::OnDurable(replication::GroupId group_id,
                                  const replication::DurableState& durable) {
   world_->replicas().OnDurable(node_, group_id, durable.log_index);
+}
+
+void NodeRaftObserver::OnSnapshotTaken(replication::GroupId group_id,
+                                       raft::Index index) {
+  world_->OnSnapshot(node_, group_id, index, /*installed=*/false);
+}
+
+void NodeRaftObserver::OnSnapshotInstalled(replication::GroupId group_id,
+                                           raft::Index index, raft::Term) {
+  world_->OnSnapshot(node_, group_id, index, /*installed=*/true);
+}
+
+void BrokerWorld::OnSnapshot(int node, uint64_t group, raft::Index index,
+                             bool installed) {
+  ++(installed ? result_.snapshots_installed : result_.snapshots_taken);
+  Record(node, installed ? "install" : "snapshot", {group, index});
 }
 
 void BrokerWorld::OnLeader(int node, uint64_t group, raft::Term term) {
@@ -115,6 +135,11 @@ broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
   options.injected_bugs = options_.raft_bugs;
   options.broker_bugs = options_.broker_bugs;
   options.raft_observer = node.observer.get();
+  options.metadata_snapshot_entries = snapshot_entries_;
+  if (small_snapshots_) {
+    options.metadata_segment_max_bytes = kSmallSnapshotBytes;
+    options.max_log_tail_bytes = kSmallSnapshotBytes;
+  }
   return options;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/server/broker.h"
 #include "gtest/gtest.h"
 #include "sim/broker_bugs.h"
 #include "sim/broker_scenario.h"
@@ -105,6 +106,8 @@ TEST_P(BrokerInjectedBugPinnedTest, FoundAndCorrectBrokerPasses) {
       ParseBrokerFaultPlan(bug.plan, options.nodes, options.partitions);
   ASSERT_TRUE(plan.ok()) << plan.status();
   options.fault_plan = *plan;
+  // As found, before metadata snapshot thresholds were drawn per seed.
+  options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
   BrokerScenarioOptions correct_options = options;
   ASSERT_EQ(TakeBrokerBugs(bug.name, &options), "");
   BrokerScenarioResult buggy = RunBrokerScenario(options);

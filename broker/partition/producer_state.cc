@@ -1,5 +1,6 @@
 #include "broker/partition/producer_state.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "base/check.h"
@@ -81,6 +82,21 @@ void ProducerStateTable::Record(const ProducerBatch& batch) {
     producers_.erase(oldest);
   }
   CHRONIK_CHECK_LE(producers_.size(), kMaxProducersPerPartition);
+}
+
+std::vector<ProducerBatch> ProducerStateTable::BatchesUpTo(
+    uint64_t raft_index) const {
+  std::vector<ProducerBatch> batches;
+  for (const auto& [id, producer] : producers_) {
+    for (const ProducerBatch& batch : producer.recent) {
+      if (batch.raft_index <= raft_index) batches.push_back(batch);
+    }
+  }
+  std::stable_sort(batches.begin(), batches.end(),
+                   [](const ProducerBatch& a, const ProducerBatch& b) {
+                     return a.raft_index < b.raft_index;
+                   });
+  return batches;
 }
 
 }  // namespace chronik::partition

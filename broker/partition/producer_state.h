@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <vector>
 
 #include "broker/kafka/errors.h"
 
@@ -58,6 +59,11 @@ class ProducerStateTable {
   // writes; the producer written longest ago is forgotten when over the bound.
   void Record(const ProducerBatch& batch);
   size_t producer_count() const { return producers_.size(); }
+  // The remembered batches written at or below `raft_index`, in raft index
+  // order: Recording them into an empty table, then the batches after
+  // `raft_index`, gives the windows this table has (a partition snapshot at
+  // `raft_index` carries them).
+  std::vector<ProducerBatch> BatchesUpTo(uint64_t raft_index) const;
 
  private:
   struct Producer {

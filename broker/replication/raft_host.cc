@@ -73,6 +73,9 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
   }
   storage::LogOptions log_options = options_.log_options;
   log_options.batch_offsets = spec.is_partition ? &kKafkaBatchOffsets : nullptr;
+  if (spec.snapshot_policy.segment_max_bytes > 0) {
+    log_options.segment_max_bytes = spec.snapshot_policy.segment_max_bytes;
+  }
   absl::StatusOr<storage::GroupStorage*> storage =
       store_->OpenGroup(spec.group_id, log_options);
   if (!storage.ok()) return storage.status();
@@ -109,17 +112,18 @@ absl::Status RaftHost::Recover(Group& group) {
                      " is beyond the last stored entry ", last));
   }
   const raft::Index applied = std::max<raft::Index>(hs.commit, snapshot.index);
+  raft::RecoveredState recovered;
+  if (absl::Status s = RecoverSnapshot(group, &recovered); !s.ok()) return s;
   if (absl::Status s = Replay(group, snapshot.index + 1, applied); !s.ok()) {
     return s;
   }
   if (options_.observer != nullptr && applied > snapshot.index) {
     options_.observer->OnApplied(id, applied);
   }
-  raft::RecoveredState recovered;
   recovered.hard_state = group.durable_hard_state;
-  recovered.snapshot.index = snapshot.index;
-  recovered.snapshot.term = snapshot.term;
-  recovered.snapshot.conf_state.voters = group.spec.voters;
+  // Commit-only hard states are not written: the snapshot is committed.
+  recovered.hard_state.commit =
+      std::max<raft::Index>(recovered.hard_state.commit, snapshot.index);
   recovered.applied = applied;
   recovered.conf_state.voters = group.spec.voters;
   const raft::Index start =
@@ -156,6 +160,7 @@ absl::Status RaftHost::Replay(Group& group, raft::Index from, raft::Index to) {
     }
     for (const raft::Entry& entry : entries) {
       group.spec.applier->Apply(id, entry);
+      CountApplied(group, entry);
     }
     lo += entries.size();
   }
@@ -308,11 +313,20 @@ void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
 
 bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
   bool released = false;
+  std::vector<GroupId> failed;
   for (auto& [id, group] : groups_) {
     while (!group.pending.empty() &&
            group.pending.front().needs_flushed <= flushed_) {
       PendingPersist& pending = group.pending.front();
+      if (pending.install.has_value() &&
+          !FinishInstall(group, *pending.install)) {
+        failed.push_back(id);
+        break;
+      }
       group.node->OnPersisted(pending.ack);  // in Ready order, every Ready
+      if (pending.install.has_value()) {
+        group.node->OnApplied(pending.install->metadata.index);
+      }
       for (raft::Message& message : pending.messages_after_persist) {
         outbox->push_back(OutgoingMessage{id, std::move(message)});
       }
@@ -320,6 +334,7 @@ bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
       released = true;
     }
   }
+  for (GroupId id : failed) groups_.erase(id);
   return released;
 }
 
@@ -368,12 +383,6 @@ void RaftHost::FinishAsyncFlush(std::vector<absl::Status> results) {
 bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
   const GroupId id = group.spec.group_id;
   raft::Ready ready = group.node->GetReady();
-  if (ready.snapshot.has_value()) {
-    Fail(id, absl::UnimplementedError(
-                 "installing a Raft snapshot into a broker group is not "
-                 "supported yet"));
-    return false;
-  }
   // Raft needs term and vote durable before answering; the commit index may
   // be recovered lower after a crash (the leader re-establishes it), so a
   // hard state that only advances commit is not written. That saves the
@@ -383,10 +392,18 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
       hard_state->vote == group.persisted_vote) {
     hard_state.reset();
   }
-  if (!ready.entries.empty() || hard_state.has_value()) {
+  storage::PersistRequest install;
+  if (ready.snapshot.has_value() &&
+      !PrepareInstall(group, *ready.snapshot, &install)) {
+    return false;
+  }
+  if (ready.snapshot.has_value() || !ready.entries.empty() ||
+      hard_state.has_value()) {
     auto make_request = [&] {
       storage::PersistRequest request;
       request.group_id = id;
+      request.snapshot = install.snapshot;
+      request.snapshot_replaces_log = true;
       request.entries.reserve(ready.entries.size());
       for (const raft::Entry& entry : ready.entries) {
         request.entries.push_back(ToStorage(entry));
@@ -416,8 +433,9 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
   for (raft::Message& message : ready.messages) {
     outbox->push_back(OutgoingMessage{id, std::move(message)});
   }
-  group.pending.push_back(PendingPersist{
-      ready.persist_ack, std::move(ready.messages_after_persist), enqueued_});
+  group.pending.push_back(
+      PendingPersist{ready.persist_ack, std::move(ready.messages_after_persist),
+                     enqueued_, std::move(ready.snapshot)});
   ApplyReady(group, ready);
   ServeLogReads(group, ready.log_reads);
   ReportLeader(group);
@@ -435,11 +453,13 @@ void RaftHost::ApplyReady(Group& group, const raft::Ready& ready) {
   if (!ready.committed_entries.empty()) {
     for (const raft::Entry& entry : ready.committed_entries) {
       group.spec.applier->Apply(id, entry);
+      CountApplied(group, entry);
     }
     group.node->OnApplied(ready.committed_entries.back().index);
     if (observer != nullptr) {
       observer->OnApplied(id, ready.committed_entries.back().index);
     }
+    MaybeSnapshot(group);
   }
   for (const raft::ReadState& read : ready.read_states) {
     group.spec.applier->OnReadState(id, read);

@@ -32,6 +32,30 @@
 // peers for the metadata group, the assignment for a partition), never
 // inferred, so a node can never sit alone in a group of one by accident.
 //
+// Snapshots: a group whose GroupSpec has a SnapshotPolicy (the metadata
+// group) is snapshotted once it has applied more than the policy's entries or
+// bytes since its last snapshot: the applier's TakeSnapshot image at the
+// applied index goes to the core (OnSnapshotTaken, to send to followers
+// behind the compacted log) and to storage, which writes the snapshot file
+// and then removes the whole segments before it (small segments, the
+// policy's segment_max_bytes, keep that bound tight). A partition group's log
+// IS its data, so it is never snapshotted by policy: when retention removes
+// its oldest segments, the PartitionManager calls CompactLog with the removed
+// prefix's last index and an image of the partition state at that index
+// (producer windows; the Kafka offset after it), which is then the snapshot a
+// follower behind the leader's log start installs. Installing a leader's
+// snapshot (a Ready's `snapshot`): storage replaces the log (snapshot file,
+// then a new empty log after it) and, once that is durable, the applier's
+// RestoreSnapshot replaces its state, before any later entry is applied.
+// Recovery restores the stored snapshot first and replays only the tail.
+// Membership of broker groups is fixed (the spec's voters): a snapshot naming
+// another membership is a broken invariant.
+//
+// The snapshot image the core carries (raft::Snapshot::data) is framed here:
+// an 8-byte little-endian Kafka offset after the snapshot index (partitions;
+// 0 otherwise), then the applier's image. Storage keeps the offset in the
+// snapshot file's header and the image as its data (docs/storage-format.md).
+//
 // Failure: a storage error fails the group (its core is dropped and the error
 // reported by failed_groups()); the node keeps serving its other groups.
 //
@@ -53,6 +77,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "broker/env/env.h"
 #include "broker/replication/raft_host_observer.h"
 #include "broker/storage/log_store.h"
@@ -64,6 +89,16 @@ namespace chronik::replication {
 inline constexpr size_t kMaxAsyncQueuedRequests = 8192;
 
 using OutgoingMessage = env::PeerMessage;
+
+// A snapshot as the applier sees it.
+struct SnapshotImage {
+  raft::Index index = 0;  // the last entry it covers
+  raft::Term term = 0;    // that entry's term
+  // Partitions: the Kafka offset after `index` (the log start offset of a
+  // log compacted there). 0 for other groups.
+  uint64_t next_offset = 0;
+  absl::string_view data;  // the applier's image
+};
 
 // What a group's state machine sees: committed entries, in log order, exactly
 // once per process lifetime (after a restart, replayed from storage).
@@ -78,6 +113,31 @@ class GroupApplier {
   // everything through `read.index` is applied.
   virtual void OnReadState(GroupId /*group_id*/,
                            const raft::ReadState& /*read*/) {}
+  // Snapshots (see the file comment). The state after the last entry given
+  // to Apply, as bytes; called between Apply calls, only for groups with a
+  // SnapshotPolicy.
+  virtual std::string TakeSnapshot(GroupId group_id);
+  // Replaces the group's state with `image` (as TakeSnapshot or a
+  // CompactLog caller made it), which covers every entry through
+  // image.index; the next Apply is of image.index + 1. Called by AddGroup
+  // before the tail is replayed, and when a snapshot sent by the leader is
+  // durable. An image that does not decode is an error (DataLoss): the group
+  // fails.
+  virtual absl::Status RestoreSnapshot(GroupId group_id,
+                                       const SnapshotImage& image);
+};
+
+// When a group's state machine is snapshotted and its log compacted. Both
+// limits count what was applied since the last snapshot (or since start):
+// entries, and payload bytes. 0 disables that limit; both 0: never.
+struct SnapshotPolicy {
+  uint64_t max_entries = 0;
+  uint64_t max_bytes = 0;
+  // The group's log segments roll at this size (0: the host's): compaction
+  // removes whole segments, so the log holds at most about max_bytes plus one
+  // segment (and the entries in it).
+  uint64_t segment_max_bytes = 0;
+  bool enabled() const { return max_entries > 0 || max_bytes > 0; }
 };
 
 struct GroupSpec {
@@ -85,6 +145,7 @@ struct GroupSpec {
   std::vector<raft::NodeId> voters;  // sorted, non-empty, unique
   bool is_partition = false;         // entries are Kafka record batches
   GroupApplier* applier = nullptr;   // borrowed; outlives the group
+  SnapshotPolicy snapshot_policy = {};
 };
 
 using SyncFiles = env::SyncFiles;
@@ -155,6 +216,22 @@ class RaftHost {
   // Requests a linearizable read of the group (see the file comment). Errors:
   // the group is unknown, or the core refused (not leader, too many pending).
   absl::Status ReadIndex(GroupId group_id, raft::Bytes context);
+  // The group's storage may drop its entries through image.index (a
+  // partition's retention: whole segments ending there): records a snapshot
+  // there for the core (followers behind it install it) and queues the
+  // snapshot write and the prefix removal (durable with the next flush).
+  // image.index must be applied here and newer than the last snapshot; its
+  // term must be what storage holds. Errors: the group is unknown or failed,
+  // the core refused, the storage queue is full (retry later).
+  absl::Status CompactLog(GroupId group_id, const SnapshotImage& image);
+  struct SnapshotStats {
+    uint64_t taken = 0;      // by policy or CompactLog
+    uint64_t installed = 0;  // sent by a leader and installed here
+  };
+  const SnapshotStats& snapshot_stats() const { return snapshot_stats_; }
+  // The group's last snapshot (taken, installed or recovered); 0: none or
+  // the group is not running.
+  raft::Index snapshot_index(GroupId group_id) const;
 
   void Process(std::vector<OutgoingMessage>* outbox);
   // Async mode: the flush the last Process started, whose files the driver
@@ -187,6 +264,9 @@ class RaftHost {
     // Durable once this many requests have been flushed (all requests queued
     // up to and including this Ready's own).
     uint64_t needs_flushed = 0;
+    // The leader's snapshot this Ready installs: restored into the applier
+    // once durable.
+    std::optional<raft::Snapshot> install;
   };
   struct Group {
     GroupSpec spec;
@@ -203,6 +283,13 @@ class RaftHost {
     // reported.
     raft::HardState durable_hard_state;
     raft::Index reported_commit = 0;
+    // The last entry given to the applier (or snapshot restored), and what
+    // was applied since the last snapshot (SnapshotPolicy).
+    raft::Index applied_index = 0;
+    raft::Term applied_term = 0;
+    raft::Index snapshot_index = 0;
+    uint64_t entries_since_snapshot = 0;
+    uint64_t bytes_since_snapshot = 0;
   };
 
   raft::Config CoreConfig(const GroupSpec& spec) const;
@@ -231,6 +318,20 @@ class RaftHost {
   // Deletes groups whose deletion waited for a flush to finish.
   void DeleteDeferred();
   void ReportLeader(Group& group);
+  // Snapshots (raft_host_snapshots.cc).
+  // The applier's image of the stored snapshot, restored before the replay;
+  // fills `recovered` with the snapshot for the core.
+  absl::Status RecoverSnapshot(Group& group, raft::RecoveredState* recovered);
+  void CountApplied(Group& group, const raft::Entry& entry);
+  // Snapshots the group when its policy says so.
+  void MaybeSnapshot(Group& group);
+  absl::Status Compact(Group& group, const SnapshotImage& image);
+  // Queues the install of the Ready's snapshot into storage's request;
+  // false (and the group failed) when the image does not decode.
+  bool PrepareInstall(Group& group, const raft::Snapshot& snapshot,
+                      storage::PersistRequest* request);
+  // A durable install: the applier's state is replaced. False: it failed.
+  bool FinishInstall(Group& group, const raft::Snapshot& snapshot);
   void Fail(GroupId group_id, absl::Status status);
 
   const HostOptions options_;
@@ -246,7 +347,15 @@ class RaftHost {
   uint64_t flush_in_flight_id_ = 0;
   std::optional<SyncRequest> sync_request_;  // not taken by the driver yet
   std::vector<GroupId> deferred_deletes_;
+  SnapshotStats snapshot_stats_;
 };
+
+// The framing of raft::Snapshot::data for broker groups (see the file
+// comment): the Kafka offset after the snapshot, then the applier's image.
+inline constexpr size_t kSnapshotFrameBytes = 8;
+raft::Bytes FrameSnapshot(uint64_t next_offset, absl::string_view image);
+// DataLoss when shorter than the frame.
+absl::StatusOr<SnapshotImage> UnframeSnapshot(const raft::Snapshot& snapshot);
 
 }  // namespace chronik::replication
 

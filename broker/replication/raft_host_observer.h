@@ -17,7 +17,8 @@
 //              committed entries, OnApplied, OnRoleChange (role, term or
 //              leader changed).
 //   a flush:   OnDurable once its writes are durable (before any reply that
-//              claims them is released), or OnFailed.
+//              claims them is released), or OnFailed; then
+//              OnSnapshotInstalled for a leader's snapshot it made durable.
 #ifndef CHRONIK_BROKER_REPLICATION_RAFT_HOST_OBSERVER_H_
 #define CHRONIK_BROKER_REPLICATION_RAFT_HOST_OBSERVER_H_
 
@@ -78,6 +79,15 @@ class RaftHostObserver {
   // The applier has been given every committed entry through `index`.
   virtual void OnApplied(GroupId /*group_id*/, raft::Index /*index*/) {}
   virtual void OnRoleChange(GroupId /*group_id*/, const RoleState& /*role*/) {}
+  // This node snapshotted the group at `index` (its policy, or a
+  // partition's retention): the stored log before it goes with the next
+  // flush.
+  virtual void OnSnapshotTaken(GroupId /*group_id*/, raft::Index /*index*/) {}
+  // A snapshot sent by the leader is durable here and installed in the
+  // applier: the group's state (and stored log) now starts after `index`
+  // (reported after the OnDurable that covers it).
+  virtual void OnSnapshotInstalled(GroupId /*group_id*/, raft::Index /*index*/,
+                                   raft::Term /*term*/) {}
   // A flush made the group's writes queued before it durable.
   virtual void OnDurable(GroupId /*group_id*/,
                          const DurableState& /*durable*/) {}

@@ -126,6 +126,19 @@ class Broker::Impl : public replication::GroupApplier {
   void Apply(replication::GroupId group_id, const raft::Entry& entry) override;
   void OnLeaderChange(replication::GroupId group_id, raft::NodeId leader,
                       raft::Term term) override;
+  std::string TakeSnapshot(replication::GroupId group_id) override;
+  absl::Status RestoreSnapshot(
+      replication::GroupId group_id,
+      const replication::SnapshotImage& image) override;
+  // Storage and snapshot counters (tests, the simulator's report).
+  replication::RaftHost::SnapshotStats SnapshotStats() const {
+    CheckStarted();
+    return host_->snapshot_stats();
+  }
+  std::string MetadataImage() const {
+    CheckStarted();
+    return metadata_->TakeSnapshot();
+  }
 
  private:
   void CheckStarted() const {
@@ -178,6 +191,7 @@ replication::HostOptions Broker::Impl::HostOptions() const {
   host.injected_bugs = options_.injected_bugs;
   host.observer = options_.raft_observer;
   host.log_options.segment_max_bytes = options_.segment_max_bytes;
+  host.max_log_tail_bytes = options_.max_log_tail_bytes;
   host.async_flush = env_.fsync_mode == env::FsyncMode::kAsync;
   host.sync_files = env_.sync_files;
   return host;
@@ -234,8 +248,11 @@ absl::Status Broker::Impl::Start() {
                                *groups_, *producer_ids_, deadlines_, fetches_,
                                topic_waits_});
   const std::vector<raft::NodeId> voters = MetadataVoters();
-  absl::Status status = host_->AddGroup(
-      replication::GroupSpec{kMetadataGroup, voters, false, this});
+  replication::GroupSpec spec{kMetadataGroup, voters, false, this};
+  spec.snapshot_policy.max_entries = options_.metadata_snapshot_entries;
+  spec.snapshot_policy.max_bytes = options_.metadata_snapshot_bytes;
+  spec.snapshot_policy.segment_max_bytes = options_.metadata_segment_max_bytes;
+  absl::Status status = host_->AddGroup(spec);
   if (!status.ok()) {
     return absl::Status(status.code(),
                         absl::StrCat("metadata group: ", status.message()));
@@ -322,6 +339,26 @@ void Broker::Impl::Apply(replication::GroupId group_id,
   if (!applied.has_value()) return;
   partitions_->MarkDirty();
   producer_ids_->OnApplied(*applied);
+}
+
+std::string Broker::Impl::TakeSnapshot(replication::GroupId group_id) {
+  CHRONIK_CHECK_EQ(group_id, kMetadataGroup)
+      << "only the metadata group is snapshotted by policy";
+  return metadata_->TakeSnapshot();
+}
+
+absl::Status Broker::Impl::RestoreSnapshot(
+    replication::GroupId group_id, const replication::SnapshotImage& image) {
+  if (group_id != kMetadataGroup) {
+    return partitions_->RestoreSnapshot(group_id, image);
+  }
+  if (absl::Status s = metadata_->RestoreSnapshot(image.index, image.data);
+      !s.ok()) {
+    return s;
+  }
+  metadata_applied_ = std::max(metadata_applied_, image.index);
+  partitions_->MarkDirty();
+  return absl::OkStatus();
 }
 
 void Broker::Impl::OnLeaderChange(replication::GroupId group_id,
@@ -512,6 +549,10 @@ const storage::StoreStats& Broker::StoreStats() const {
   return impl_->StoreStats();
 }
 bool Broker::HasFlushInFlight() const { return impl_->HasFlushInFlight(); }
+replication::RaftHost::SnapshotStats Broker::SnapshotStats() const {
+  return impl_->SnapshotStats();
+}
+std::string Broker::MetadataImage() const { return impl_->MetadataImage(); }
 absl::Status Broker::StorageFailure() const { return impl_->StorageFailure(); }
 
 }  // namespace chronik::broker

@@ -54,6 +54,7 @@
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
 #include "broker/env/injected_bugs.h"
+#include "broker/replication/raft_host.h"
 #include "broker/replication/raft_host_observer.h"
 #include "broker/server/cluster_status.h"
 #include "broker/server/metrics.h"
@@ -64,6 +65,16 @@
 namespace chronik::broker {
 
 using env::ConnectionId;
+
+// The metadata group is snapshotted, and its log compacted, once it has
+// applied this many entries or this many payload bytes since its last
+// snapshot; its log segments roll at kMetadataSegmentBytes, so compaction
+// (whole segments) leaves at most about one segment plus what was applied
+// since the snapshot: 20,000 offset commits keep the log (and a restart's
+// replay) within these bounds.
+inline constexpr uint64_t kMetadataSnapshotEntries = 4'096;
+inline constexpr uint64_t kMetadataSnapshotBytes = 4ull << 20;   // 4 MiB
+inline constexpr uint64_t kMetadataSegmentBytes = 256ull << 10;  // 256 KiB
 
 struct BrokerOptions {
   config::ServerConfig config;
@@ -80,6 +91,15 @@ struct BrokerOptions {
   // retention_check_ticks.
   uint64_t segment_max_bytes = 64ull << 20;
   int retention_check_ticks = 100;
+  // Metadata snapshots (see kMetadataSnapshotEntries). The simulator lowers
+  // them so that snapshots and installs happen within a run.
+  uint64_t metadata_snapshot_entries = kMetadataSnapshotEntries;
+  uint64_t metadata_snapshot_bytes = kMetadataSnapshotBytes;
+  uint64_t metadata_segment_max_bytes = kMetadataSegmentBytes;
+  // Per Raft group: payload bytes of applied entries kept in memory for
+  // followers that lag a little; one further behind is served from storage,
+  // or, behind a compacted log, sent the snapshot.
+  uint64_t max_log_tail_bytes = 8ull << 20;
 };
 
 class Broker {
@@ -121,6 +141,13 @@ class Broker {
   ClusterStatus Status() const;
   // Storage counters (flushes, fsyncs, bytes); Start() must have succeeded.
   const storage::StoreStats& StoreStats() const;
+  // Snapshots taken (metadata by policy, partitions by retention) and
+  // installed from a leader; Start() must have succeeded.
+  replication::RaftHost::SnapshotStats SnapshotStats() const;
+  // The metadata state this node has applied, serialized as a
+  // metapb::MetadataSnapshot (tests and diagnostics: equal bytes, equal
+  // state); Start() must have succeeded.
+  std::string MetadataImage() const;
   // Async mode: a storage flush is waiting for its fsyncs; a driver shutting
   // down lets it finish (OnSyncDone) and processes until this is false.
   bool HasFlushInFlight() const;

@@ -393,6 +393,15 @@ TEST_F(BrokerTest, RetentionBySizeDropsOldSegmentsAndMovesTheLogStart) {
   auto tail = Fetch("short", 0, earliest);
   EXPECT_EQ(tail.responses[0].partitions[0].error_code, 0);
   EXPECT_EQ(FetchedOffsets(tail).front(), earliest);
+  // Retention compacted the partition's Raft log (a snapshot at the cut): a
+  // restart starts after it, with the same offsets.
+  Restart(/*crash=*/true);
+  offsets = Call<kafka::ListOffsetsResponse>(list, 7);
+  EXPECT_EQ(offsets.topics.at(0).partitions.at(0).offset, earliest);
+  EXPECT_EQ(offsets.topics.at(0).partitions.at(1).offset, 400);
+  EXPECT_EQ(
+      Produce("short", 0, Batch(10)).responses[0].partitions[0].base_offset,
+      400);
   // Without retention.bytes, recent data stays; data older than
   // retention.ms (7 days by default) goes.
   ASSERT_EQ(CreateTopic("recent", 1).topics.at(0).error_code, 0);

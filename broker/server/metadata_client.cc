@@ -76,6 +76,39 @@ std::optional<MetadataClient::Applied> MetadataClient::Apply(
   return applied;
 }
 
+std::string MetadataClient::TakeSnapshot() const {
+  std::string image;
+  CHRONIK_CHECK(state_.ToSnapshot().SerializeToString(&image));
+  return image;
+}
+
+absl::Status MetadataClient::RestoreSnapshot(raft::Index index,
+                                             absl::string_view image) {
+  metapb::MetadataSnapshot snapshot;
+  if (!snapshot.ParseFromArray(image.data(), static_cast<int>(image.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("metadata snapshot at ", index, " does not decode"));
+  }
+  absl::StatusOr<metadata::MetadataState> state =
+      metadata::MetadataState::FromSnapshot(snapshot);
+  if (!state.ok()) return state.status();
+  if (state->applied_index() > index) {
+    return absl::DataLossError(absl::StrCat("metadata snapshot at ", index,
+                                            " has applied ",
+                                            state->applied_index()));
+  }
+  state_ = *std::move(state);
+  while (!pending_.empty() && pending_.begin()->first <= index) {
+    auto node = pending_.extract(pending_.begin());
+    node.mapped().second(nullptr);
+  }
+  for (auto it = forwarded_creates_.begin(); it != forwarded_creates_.end();) {
+    it = state_.FindTopic(it->first) != nullptr ? forwarded_creates_.erase(it)
+                                                : std::next(it);
+  }
+  return absl::OkStatus();
+}
+
 void MetadataClient::FinishPending(
     const raft::Entry& entry,
     const std::optional<metadata::ApplyResult>& result) {

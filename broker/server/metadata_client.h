@@ -65,6 +65,12 @@ class MetadataClient {
   // command (leader no-op, undecodable).
   std::optional<Applied> Apply(const raft::Entry& entry);
   void OnLeaderChange(raft::NodeId leader);
+  // Snapshots of the metadata group: the state as a serialized
+  // metapb::MetadataSnapshot, and its replacement by one covering every
+  // entry through `index` (waiting proposals at or below it fail: their
+  // outcome is not known here). DataLoss when `image` does not decode.
+  std::string TakeSnapshot() const;
+  absl::Status RestoreSnapshot(raft::Index index, absl::string_view image);
   // A follower's forwarded command (the leader proposes it, others drop it).
   void OnForwardedProposal(const raft::Message& message);
 

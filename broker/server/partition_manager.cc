@@ -341,30 +341,46 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
   for (const auto& [group_id, partition] : partitions_) {
     const metapb::TopicInfo* topic = state.FindTopic(partition->topic());
     storage::GroupStorage* storage = store_->group(group_id);
-    if (topic == nullptr || storage == nullptr) continue;
+    if (topic == nullptr || storage == nullptr || !host_->HasGroup(group_id)) {
+      continue;
+    }
     storage::RetentionLimits limits;
     limits.now_ms = now;
     limits.retention_ms = metadata::RetentionMs(*topic);
     limits.retention_bytes = metadata::RetentionBytes(*topic);
-    // Never what is not applied here, nor what a follower still needs.
+    // Never what is not applied here. A follower that still needs what goes
+    // installs the snapshot at the cut instead (see RaftHost).
     limits.max_removable_index = partition->applied_index();
-    if (const raft::RawNode* node = host_->node(group_id);
-        node != nullptr && node->is_leader()) {
-      for (const raft::ProgressStatus& peer : node->Status().progress) {
-        limits.max_removable_index =
-            std::min<uint64_t>(limits.max_removable_index, peer.match);
-      }
+    const std::optional<storage::GroupLog::RetentionCutPoint> cut =
+        storage->log().RetentionCut(limits);
+    if (!cut.has_value() || cut->index <= host_->snapshot_index(group_id)) {
+      continue;
     }
-    absl::StatusOr<int> removed = storage->ApplyRetention(limits);
-    if (!removed.ok()) {
-      log_->Log(env::LogLevel::kError,
-                absl::StrCat("retention of ", partition->topic(), "-",
-                             partition->partition(), ": ",
-                             removed.status().message()));
-    } else if (*removed > 0) {
-      partition->set_cached_log_start_offset(std::nullopt);
+    const std::string image = partition->SnapshotImage(cut->index);
+    absl::Status compacted = host_->CompactLog(
+        group_id, replication::SnapshotImage{cut->index, cut->term,
+                                             cut->next_offset, image});
+    if (!compacted.ok()) {
+      log_->Log(
+          env::LogLevel::kError,
+          absl::StrCat("retention of ", partition->topic(), "-",
+                       partition->partition(), ": ", compacted.message()));
+      continue;
     }
+    // The segments go with the next flush; the log starts there from now.
+    partition->set_cached_log_start_offset(
+        static_cast<int64_t>(cut->next_offset));
   }
+}
+
+absl::Status PartitionManager::RestoreSnapshot(
+    uint64_t group_id, const replication::SnapshotImage& image) {
+  auto it = partitions_.find(group_id);
+  CHRONIK_CHECK(it != partitions_.end())
+      << "snapshot for partition group " << group_id << " not hosted here";
+  changed_ = true;
+  return it->second->RestoreSnapshot(
+      image.index, static_cast<int64_t>(image.next_offset), image.data);
 }
 
 void PartitionManager::AddMetrics(const metadata::MetadataState& state,

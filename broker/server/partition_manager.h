@@ -7,8 +7,9 @@
 // that are gone; Apply() and OnLeaderChange() feed a replica its committed
 // batches and leadership. Reads (fetch, log start, offset by timestamp) go to
 // the replica's stored log, never beyond what it has applied. Retention drops
-// whole old segments (topic configs), never beyond what followers hold or
-// while a flush is in flight. Deterministic; one thread.
+// whole old segments (topic configs) as a Raft-level compaction (a snapshot
+// at the cut, which followers behind it install), never while a flush is in
+// flight. Deterministic; one thread.
 #ifndef CHRONIK_BROKER_SERVER_PARTITION_MANAGER_H_
 #define CHRONIK_BROKER_SERVER_PARTITION_MANAGER_H_
 
@@ -95,7 +96,14 @@ class PartitionManager {
   std::pair<int64_t, int64_t> OffsetForTimestamp(
       const PartitionReplica& replica, int64_t timestamp_ms);
 
+  // Retention (topic configs retention.ms / retention.bytes): where whole
+  // old segments may go (never above what this replica applied), the log is
+  // compacted through RaftHost::CompactLog with the replica's snapshot image
+  // at the cut, so a follower behind the new log start installs it.
   void ApplyRetention(const metadata::MetadataState& state);
+  // A partition group's snapshot (recovery or a leader's install).
+  absl::Status RestoreSnapshot(uint64_t group_id,
+                               const replication::SnapshotImage& image);
   // Partition counts, and under-replicated ones among those it leads.
   void AddMetrics(const metadata::MetadataState& state,
                   BrokerMetrics* metrics) const;

@@ -2,8 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/kafka/errors.h"
+#include "broker/storage/format.h"
 
 namespace chronik::broker {
 BatchFacts FactsOf(const kafka::BatchHeader& header) {
@@ -64,6 +66,76 @@ void PartitionReplica::Apply(const raft::Entry& entry) {
       done(kafka::error::kNotLeaderOrFollower, -1);
     }
   }
+}
+
+std::string PartitionReplica::SnapshotImage(raft::Index index) const {
+  CHRONIK_CHECK_LE(index, applied_index_);
+  const std::vector<partition::ProducerBatch> batches =
+      producers_.BatchesUpTo(index);
+  std::string image;
+  image.reserve(kPartitionImageHeaderBytes +
+                batches.size() * kPartitionImageBatchBytes);
+  storage::format::PutU32(&image, kPartitionImageVersion);
+  storage::format::PutU32(&image, static_cast<uint32_t>(batches.size()));
+  for (const partition::ProducerBatch& b : batches) {
+    storage::format::PutU64(&image, static_cast<uint64_t>(b.producer_id));
+    storage::format::PutU32(
+        &image, static_cast<uint32_t>(static_cast<int32_t>(b.producer_epoch)));
+    storage::format::PutU32(&image, static_cast<uint32_t>(b.base_sequence));
+    storage::format::PutU32(&image, static_cast<uint32_t>(b.record_count));
+    storage::format::PutU64(&image, static_cast<uint64_t>(b.base_offset));
+    storage::format::PutU64(&image, b.raft_index);
+  }
+  CHRONIK_CHECK_EQ(
+      image.size(),
+      kPartitionImageHeaderBytes + batches.size() * kPartitionImageBatchBytes);
+  return image;
+}
+
+absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
+                                               int64_t next_offset,
+                                               absl::string_view image) {
+  const char* p = image.data();
+  if (image.size() < kPartitionImageHeaderBytes ||
+      storage::format::GetU32(p) != kPartitionImageVersion ||
+      image.size() != kPartitionImageHeaderBytes +
+                          uint64_t{storage::format::GetU32(p + 4)} *
+                              kPartitionImageBatchBytes ||
+      next_offset < 0) {
+    return absl::DataLossError(absl::StrCat("partition ", topic_, "-",
+                                            partition_, ": snapshot at ", index,
+                                            " does not decode"));
+  }
+  partition::ProducerStateTable producers;
+  uint64_t last_index = 0;
+  for (size_t pos = kPartitionImageHeaderBytes; pos < image.size();
+       pos += kPartitionImageBatchBytes) {
+    const char* q = p + pos;
+    partition::ProducerBatch b;
+    b.producer_id = static_cast<int64_t>(storage::format::GetU64(q));
+    b.producer_epoch = static_cast<int16_t>(
+        static_cast<int32_t>(storage::format::GetU32(q + 8)));
+    b.base_sequence = static_cast<int32_t>(storage::format::GetU32(q + 12));
+    b.record_count = static_cast<int32_t>(storage::format::GetU32(q + 16));
+    b.base_offset = static_cast<int64_t>(storage::format::GetU64(q + 20));
+    b.raft_index = storage::format::GetU64(q + 28);
+    if (b.raft_index > index || b.raft_index < last_index ||
+        b.record_count <= 0 || b.base_offset + b.record_count > next_offset) {
+      return absl::DataLossError(
+          absl::StrCat("partition ", topic_, "-", partition_, ": snapshot at ",
+                       index, " has a bad producer batch"));
+    }
+    last_index = b.raft_index;
+    producers.Record(b);
+  }
+  FailPending(kafka::error::kNotLeaderOrFollower);
+  applied_index_ = index;
+  next_offset_ = next_offset;
+  log_start_offset_ = next_offset;
+  producers_ = std::move(producers);
+  leader_ready_ = false;
+  leader_producers_ = partition::ProducerStateTable();
+  return absl::OkStatus();
 }
 
 void PartitionReplica::OnLeaderChange(raft::NodeId leader, raft::Term term) {

@@ -10,6 +10,19 @@
 // applied an entry of its own term (so nothing of an earlier term is pending
 // in its log); it then judges new batches against that view.
 //
+// Snapshots: a partition's log is its data, so its "snapshot" at index S is
+// where the log was compacted (retention removed whole segments ending at S):
+// the Kafka offset after S (the log start offset, carried in RaftHost's
+// frame) and the producer windows of the batches at or below S
+// (SnapshotImage). A follower behind the leader's log start installs it:
+// its log restarts after S, this replica takes the image's state, and the
+// entries after S replicate and apply as usual.
+//
+// Image layout (all little-endian): u32 version (kPartitionImageVersion),
+// u32 batch count N, then N records of 36 bytes, in raft index order:
+// u64 producer id, u32 producer epoch (int16 widened), u32 base sequence,
+// u32 record count, u64 base offset, u64 raft index.
+//
 // Pending appends (proposals waiting for commit) are completed by Apply with
 // the batch's base offset, or failed when the index is taken by another term's
 // entry or leadership is lost. Deterministic; thread-compatible.
@@ -24,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "broker/kafka/batch_header.h"
 #include "broker/partition/isr.h"
@@ -44,6 +58,10 @@ BatchFacts FactsOf(const kafka::BatchHeader& header);
 // Reads them from a batch that passed validation.
 BatchFacts ReadBatchFacts(absl::string_view batch);
 
+inline constexpr uint32_t kPartitionImageVersion = 1;
+inline constexpr size_t kPartitionImageHeaderBytes = 8;
+inline constexpr size_t kPartitionImageBatchBytes = 36;
+
 class PartitionReplica {
  public:
   // error_code 0: committed at base_offset.
@@ -60,6 +78,13 @@ class PartitionReplica {
   // Committed entries, in order.
   void Apply(const raft::Entry& entry);
   void OnLeaderChange(raft::NodeId leader, raft::Term term);
+  // The image of a snapshot at `index` (<= applied_index(); see above).
+  std::string SnapshotImage(raft::Index index) const;
+  // Replaces the state with a snapshot's: applied through `index`, the next
+  // offset `next_offset`, the producer windows of `image`. Pending appends
+  // fail. DataLoss when the image does not decode.
+  absl::Status RestoreSnapshot(raft::Index index, int64_t next_offset,
+                               absl::string_view image);
 
   // The leader may take produce requests.
   bool leader_ready() const { return leader_ready_; }

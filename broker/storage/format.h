@@ -141,6 +141,11 @@ inline constexpr size_t kIndexTrailerBytes = 40;
 //      then D bytes of data
 //  48 + C + D  u32 CRC-32C of every byte before it
 // clang-format on
+// Broker groups have a fixed membership, so C is 0; the data is the group
+// applier's image (the metadata group: a metapb::MetadataSnapshot; a
+// partition: its producer image, broker/server/partition_replica.h) and the
+// next Kafka offset is a partition's log start after a retention cut.
+// docs/storage-format.md has both.
 inline constexpr char kSnapshotMagic[8] = {'C', 'H', 'R', 'N',
                                            'K', 'S', 'N', 'P'};
 inline constexpr size_t kSnapshotHeaderBytes = 48;

@@ -410,12 +410,13 @@ absl::Status GroupLog::RemovePrefix(uint64_t up_to_index) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> GroupLog::ApplyRetention(const RetentionLimits& limits) {
-  if (!failed_.ok()) return failed_;
+std::optional<GroupLog::RetentionCutPoint> GroupLog::RetentionCut(
+    const RetentionLimits& limits) const {
+  if (!failed_.ok()) return std::nullopt;
   uint64_t total = size_bytes();
-  int removed = 0;
-  while (segments_.size() > 1) {
-    const Segment& seg = *segments_.front();
+  std::optional<RetentionCutPoint> cut;
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    const Segment& seg = *segments_[i];
     if (seg.last_index > limits.max_removable_index) break;
     const bool by_time =
         limits.retention_ms >= 0 && seg.max_timestamp_ms >= 0 &&
@@ -425,10 +426,18 @@ absl::StatusOr<int> GroupLog::ApplyRetention(const RetentionLimits& limits) {
                              static_cast<uint64_t>(limits.retention_bytes);
     if (!by_time && !by_size) break;
     total -= seg.end_position;
-    if (absl::Status s = RemovePrefix(seg.last_index); !s.ok()) return s;
-    ++removed;
+    cut = RetentionCutPoint{seg.last_index, seg.last_term, seg.next_offset,
+                            static_cast<int>(i + 1)};
   }
-  return removed;
+  return cut;
+}
+
+absl::StatusOr<int> GroupLog::ApplyRetention(const RetentionLimits& limits) {
+  if (!failed_.ok()) return failed_;
+  const std::optional<RetentionCutPoint> cut = RetentionCut(limits);
+  if (!cut.has_value()) return 0;
+  if (absl::Status s = RemovePrefix(cut->index); !s.ok()) return s;
+  return cut->segments;
 }
 
 absl::Status GroupLog::Reset(uint64_t index, uint64_t term,

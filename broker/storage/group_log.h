@@ -155,6 +155,18 @@ class GroupLog {
   // time limit (by their max batch timestamp) or the log exceeds the size
   // limit. Returns the number of segments removed.
   absl::StatusOr<int> ApplyRetention(const RetentionLimits& limits);
+  // Where ApplyRetention would cut, without removing anything: the last
+  // entry of the last segment it would remove, that entry's term, the Kafka
+  // offset after it (the new log start offset) and the number of segments.
+  // nullopt: it would remove nothing.
+  struct RetentionCutPoint {
+    uint64_t index = 0;
+    uint64_t term = 0;
+    uint64_t next_offset = 0;
+    int segments = 0;
+  };
+  std::optional<RetentionCutPoint> RetentionCut(
+      const RetentionLimits& limits) const;
 
   // Makes everything above durable.
   absl::Status Sync();

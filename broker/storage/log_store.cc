@@ -164,12 +164,6 @@ absl::StatusOr<Snapshot> GroupStorage::LoadSnapshot() const {
   return DecodeSnapshot(*bytes);
 }
 
-absl::StatusOr<int> GroupStorage::ApplyRetention(
-    const RetentionLimits& limits) {
-  if (!failed_.ok()) return failed_;
-  return log_->ApplyRetention(limits);
-}
-
 // ---- LogStore
 
 LogStore::LogStore(env::Disk* disk, std::string root,

@@ -132,9 +132,9 @@ struct StoreStats {
 };
 
 // One group's durable state, read side: what the Raft core's Storage interface
-// and the Kafka fetch path read. Mutations go through LogStore::Enqueue/Flush,
-// except compaction by retention, which only deletes and is made durable by the
-// next Flush.
+// and the Kafka fetch path read. Mutations go through LogStore::Enqueue/Flush
+// (retention too: a snapshot request at the cut, written before the segments
+// go, so a restart finds the snapshot the log now starts after).
 class GroupStorage {
  public:
   uint64_t group_id() const { return group_id_; }
@@ -151,10 +151,6 @@ class GroupStorage {
   absl::StatusOr<Snapshot> LoadSnapshot() const;
   const RecoveryReport& recovery() const { return recovery_; }
   bool failed() const { return !failed_.ok(); }
-
-  // Retention for partition logs: never beyond the snapshot/applied point the
-  // caller passes in limits.max_removable_index.
-  absl::StatusOr<int> ApplyRetention(const RetentionLimits& limits);
 
   GroupLog& log() { return *log_; }
 

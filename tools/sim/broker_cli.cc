@@ -79,6 +79,9 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.records_read),
       static_cast<unsigned long long>(result.crashes),
       static_cast<unsigned long long>(result.lost_responses));
+  std::printf("snapshots: %llu taken, %llu installed\n",
+              static_cast<unsigned long long>(result.snapshots_taken),
+              static_cast<unsigned long long>(result.snapshots_installed));
   if (result.live_after_heal >= 0) {
     std::printf("live %s after the heal\n",
                 FormatTime(result.live_after_heal).c_str());
@@ -137,12 +140,18 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   std::mutex mu;
   std::map<uint64_t, std::string> failures;  // by seed: ordered output
   uint64_t passed = 0;
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_installed = 0;
+  uint64_t seeds_with_installs = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
       options.seed = seed;
       BrokerScenarioResult result = RunBrokerScenario(options);
       std::lock_guard<std::mutex> lock(mu);
+      snapshots_taken += result.snapshots_taken;
+      snapshots_installed += result.snapshots_installed;
+      seeds_with_installs += result.snapshots_installed > 0 ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -162,6 +171,10 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       static_cast<unsigned long long>(passed), failures.size(),
       static_cast<unsigned long long>(first),
       static_cast<unsigned long long>(last), SecondsSince(start), jobs);
+  std::printf("snapshots: %llu taken, %llu installed (in %llu seeds)\n",
+              static_cast<unsigned long long>(snapshots_taken),
+              static_cast<unsigned long long>(snapshots_installed),
+              static_cast<unsigned long long>(seeds_with_installs));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),
