@@ -220,5 +220,35 @@ TEST_F(KafkaAnswersTest, CreatePartitionsValidatesItsAssignment) {
   EXPECT_EQ(metadata.topics[0].partitions.size(), 2u);
 }
 
+TEST_F(KafkaAnswersTest, ConfigAnswersCarryANullMessageUnlessAnError) {
+  ASSERT_EQ(CreateTopic("configured", 1).topics.at(0).error_code, 0);
+  kafka::DescribeConfigsRequest describe;
+  describe.resources.push_back({2, "configured", std::nullopt});
+  describe.resources.push_back({2, "absent", std::nullopt});
+  auto described = Call<kafka::DescribeConfigsResponse>(describe, 1);
+  ASSERT_EQ(described.results.size(), 2u);
+  EXPECT_EQ(described.results[0].error_code, 0);
+  EXPECT_EQ(described.results[0].error_message, std::nullopt);
+  EXPECT_EQ(described.results[1].error_code,
+            kafka::error::kUnknownTopicOrPartition);
+  EXPECT_NE(described.results[1].error_message, std::nullopt);
+
+  kafka::AlterConfigsRequest alter;
+  kafka::AlterConfigsRequest::AlterConfigsResource resource;
+  resource.resource_type = 2;
+  resource.resource_name = "configured";
+  resource.configs.push_back({"retention.ms", std::string("60000")});
+  alter.resources.push_back(resource);
+  resource.resource_name = "absent";
+  alter.resources.push_back(resource);
+  auto altered = Call<kafka::AlterConfigsResponse>(alter, 1);
+  ASSERT_EQ(altered.responses.size(), 2u);
+  EXPECT_EQ(altered.responses[0].error_code, 0);
+  EXPECT_EQ(altered.responses[0].error_message, std::nullopt);
+  EXPECT_EQ(altered.responses[1].error_code,
+            kafka::error::kUnknownTopicOrPartition);
+  EXPECT_NE(altered.responses[1].error_message, std::nullopt);
+}
+
 }  // namespace
 }  // namespace chronik::broker

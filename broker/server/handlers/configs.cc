@@ -33,6 +33,7 @@ void Handle(Services& s, const RequestContext& c,
     kafka::DescribeConfigsResponse::DescribeConfigsResult out;
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
+    out.error_message = std::nullopt;  // as Kafka: null unless an error
     std::vector<std::tuple<std::string, std::string, int8_t>> configs;
     if (resource.resource_type == kResourceTopic) {
       const metapb::TopicInfo* topic =
@@ -100,6 +101,7 @@ void Handle(Services& s, const RequestContext& c,
     kafka::AlterConfigsResponse::AlterConfigsResourceResponse out;
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
+    out.error_message = std::nullopt;  // as Kafka: null unless an error
     wait->response.responses.push_back(std::move(out));
   }
   for (size_t i = 0; i < r.resources.size(); ++i) {
@@ -114,6 +116,8 @@ void Handle(Services& s, const RequestContext& c,
         s.state().FindTopic(resource.resource_name);
     if (topic == nullptr) {
       out->error_code = kafka::error::kUnknownTopicOrPartition;
+      out->error_message =
+          absl::StrCat("topic '", resource.resource_name, "' does not exist");
       continue;
     }
     if (r.validate_only) continue;
@@ -135,6 +139,9 @@ void Handle(Services& s, const RequestContext& c,
           if (wait->finished) return;
           out->error_code = result == nullptr ? kafka::error::kNotController
                                               : result->error_code;
+          if (result != nullptr && result->error_code != 0) {
+            out->error_message = result->error_message;
+          }
           PartDone(s, wait);
         });
   }
