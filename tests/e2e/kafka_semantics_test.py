@@ -1,11 +1,14 @@
 """Kafka's answers that real clients depend on, through confluent-kafka
-(librdkafka 2.0.2) and kafka-python: LogAppendTime topics, offsets committed
-for partitions that do not exist, and KIP-74 fetch limits (only the first
-partition with data of a response may exceed fetch.max.bytes; librdkafka
-stalls on a response that breaks that)."""
+(librdkafka 2.0.2), librdkafka's C API and kafka-python: LogAppendTime topics,
+offsets committed for partitions that do not exist, KIP-74 fetch limits (only
+the first partition with data of a response may exceed fetch.max.bytes;
+librdkafka stalls on a response that breaks that), manual replica
+assignments, requests with trailing bytes, the initial rebalance delay and
+null error messages in config answers."""
 
 import os
 import subprocess
+import threading
 import time
 
 import harness
@@ -185,6 +188,72 @@ class KafkaSemanticsTest(harness.BrokerTestCase):
         lines = probe.stdout.splitlines()
         self.assertIn("offset %s 0 3" % topic, lines)
         self.assertIn("offset %s 1 4" % topic, lines)
+
+    def test_members_arriving_together_make_one_generation(self):
+        # group.initial.rebalance.delay.ms (3 s by default, as Kafka): a new
+        # group's first round waits for more members, so two consumers
+        # subscribing a second apart are assigned once each instead of the
+        # first one being assigned everything and then rebalanced.
+        topic = self.topic("together")
+        self.create(topic, partitions=4)
+        group = self.topic("tg")
+        lock = threading.Lock()
+        assignments = [[], []]  # per member: each assignment it was given
+        stop = threading.Event()
+
+        def run(index):
+            def on_assign(consumer, partitions):
+                with lock:
+                    assignments[index].append(
+                        sorted(tp.partition for tp in partitions))
+            consumer = Consumer(self.conf(**{
+                "group.id": group, "session.timeout.ms": 6000,
+                "heartbeat.interval.ms": 300}))
+            consumer.subscribe([topic], on_assign=on_assign)
+            while not stop.is_set():
+                consumer.poll(0.1)
+            consumer.close()
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        threads[0].start()
+        time.sleep(1)
+        threads[1].start()
+
+        def both_assigned():
+            with lock:
+                return all(assignments)
+        try:
+            harness.wait_until(both_assigned, timeout_s=30,
+                               what="both members assigned")
+            time.sleep(1)  # a second rebalance would show by now
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+        with lock:
+            self.assertEqual([len(a) for a in assignments], [1, 1],
+                             assignments)
+            self.assertEqual(sorted(assignments[0][0] + assignments[1][0]),
+                             [0, 1, 2, 3])
+
+    def test_config_answers_carry_a_null_message_unless_an_error(self):
+        # kafka-python, as Kafka answers: error_message null when all is well.
+        from kafka import KafkaAdminClient
+        from kafka.admin import ConfigResource, ConfigResourceType
+        topic = self.topic("configs")
+        self.create(topic)
+        admin = KafkaAdminClient(bootstrap_servers=self.broker.bootstrap,
+                                 request_timeout_ms=10000)
+        try:
+            described = admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic)])
+            error_code, error_message = described[0].resources[0][:2]
+            self.assertEqual((error_code, error_message), (0, None))
+            altered = admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, topic,
+                                configs={"retention.ms": "60000"})])
+            self.assertEqual(altered.resources[0][:2], (0, None))
+        finally:
+            admin.close()
 
 
 if __name__ == "__main__":
