@@ -15,25 +15,15 @@
 namespace chronik::broker {
 namespace {
 
+constexpr auto Batch = testing::ValuesBatch;
+
 using ::testing::SizeIs;
 
 class ClusterTest : public ::testing::Test {
- public:
-  static std::string Batch(int records) {
-    std::vector<kafka::Record> batch;
-    for (int i = 0; i < records; ++i) {
-      kafka::Record record;
-      record.offset_delta = i;
-      record.value = absl::StrCat("v", i);
-      batch.push_back(record);
-    }
-    return *kafka::BuildRecordBatch(kafka::RecordBatchSpec{}, batch);
-  }
-
  protected:
   void StepUntil(const std::function<bool()>& done, int max_steps = 400) {
-    for (int i = 0; i < max_steps && !done(); ++i) cluster_.Step();
-    ASSERT_TRUE(done()) << "condition not reached in " << max_steps << " ticks";
+    ASSERT_TRUE(cluster_.StepUntil(done, max_steps))
+        << "condition not reached in " << max_steps << " ticks";
   }
 
   raft::NodeId PartitionLeader(const std::string& topic) {
@@ -160,7 +150,7 @@ TEST(ClusterFromZeroTest, BrokerIdsFromZeroWork) {
   kafka::ProduceRequest produce;
   produce.acks = -1;
   produce.timeout_ms = 5000;
-  produce.topics.push_back({"zero", {{0, ClusterTest::Batch(3)}}});
+  produce.topics.push_back({"zero", {{0, Batch(3)}}});
   auto produced = cluster.Call<kafka::ProduceResponse>(leader, produce, 9);
   ASSERT_TRUE(produced.has_value());
   EXPECT_EQ(produced->responses[0].partitions[0].error_code, 0);

@@ -16,25 +16,16 @@
 namespace chronik::broker {
 namespace {
 
+constexpr auto Batch = testing::ValuesBatch;
+
 constexpr int kPartitions = 6;
 constexpr int64_t kTickMs = 50;  // InProcessCluster's tick
-
-std::string Batch(int records) {
-  std::vector<kafka::Record> batch;
-  for (int i = 0; i < records; ++i) {
-    kafka::Record record;
-    record.offset_delta = i;
-    record.value = absl::StrCat("v", i);
-    batch.push_back(record);
-  }
-  return *kafka::BuildRecordBatch(kafka::RecordBatchSpec{}, batch);
-}
 
 class ControlledShutdownTest : public ::testing::Test {
  protected:
   void StepUntil(const std::function<bool()>& done, int max_steps = 400) {
-    for (int i = 0; i < max_steps && !done(); ++i) cluster_.Step();
-    ASSERT_TRUE(done()) << "condition not reached in " << max_steps << " ticks";
+    ASSERT_TRUE(cluster_.StepUntil(done, max_steps))
+        << "condition not reached in " << max_steps << " ticks";
   }
 
   // Leaders of topic "t"'s partitions as broker `id` names them.

@@ -23,15 +23,30 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/kafka/protocol.h"
+#include "broker/kafka/record_batch.h"
 #include "broker/server/broker.h"
 #include "broker/server/testing/test_driver.h"
 #include "sim/disk/sim_disk.h"
 
 namespace chronik::broker::testing {
+
+// A plain batch of `records` records with values "v0", "v1", ...
+inline std::string ValuesBatch(int records) {
+  std::vector<kafka::Record> batch;
+  for (int i = 0; i < records; ++i) {
+    kafka::Record record;
+    record.offset_delta = i;
+    record.value = absl::StrCat("v", i);
+    batch.push_back(record);
+  }
+  return *kafka::BuildRecordBatch(kafka::RecordBatchSpec{}, batch);
+}
 
 class InProcessCluster {
  public:
@@ -91,6 +106,12 @@ class InProcessCluster {
   bool up(raft::NodeId id) const { return down_.count(id) == 0; }
   Broker& broker(raft::NodeId id) { return nodes_.at(id)->driver->broker(); }
   int64_t now_ms() const { return clock_.now_ms; }
+
+  // Steps until `done` holds, at most `max_steps` times; whether it holds.
+  bool StepUntil(const std::function<bool()>& done, int max_steps = 400) {
+    for (int i = 0; i < max_steps && !done(); ++i) Step();
+    return done();
+  }
 
   void Step() {
     for (int round = 0; round < 1000; ++round) {

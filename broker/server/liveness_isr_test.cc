@@ -15,6 +15,8 @@
 namespace chronik::broker {
 namespace {
 
+constexpr auto Batch = testing::ValuesBatch;
+
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 
@@ -24,8 +26,8 @@ constexpr int64_t kLagMs = 2'000;
 class LivenessIsrTest : public ::testing::Test {
  protected:
   void StepUntil(const std::function<bool()>& done, int max_steps = 400) {
-    for (int i = 0; i < max_steps && !done(); ++i) cluster_.Step();
-    ASSERT_TRUE(done()) << "condition not reached in " << max_steps << " ticks";
+    ASSERT_TRUE(cluster_.StepUntil(done, max_steps))
+        << "condition not reached in " << max_steps << " ticks";
   }
 
   std::set<int32_t> ListedBrokers(raft::NodeId id) {
@@ -38,17 +40,6 @@ class LivenessIsrTest : public ::testing::Test {
 
   raft::NodeId Controller() {
     return static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
-  }
-
-  static std::string Batch(int records) {
-    std::vector<kafka::Record> batch;
-    for (int i = 0; i < records; ++i) {
-      kafka::Record record;
-      record.offset_delta = i;
-      record.value = absl::StrCat("v", i);
-      batch.push_back(record);
-    }
-    return *kafka::BuildRecordBatch(kafka::RecordBatchSpec{}, batch);
   }
 
   // Creates `topic` (one partition, replication factor 3, `configs`) and

@@ -79,13 +79,14 @@ void LayOut(const kafka::ProduceRequest& r, kafka::ProduceResponse* response) {
   }
 }
 
-// The leader replica that may take `partition` of `topic`, or nullptr with
-// the error to answer set in `out`.
+// The leader replica that may take `partition` of `topic` (`info`: the topic
+// in the metadata, or nullptr), or nullptr with the error to answer set in
+// `out`.
 PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
                                  const std::string& topic,
+                                 const metapb::TopicInfo* info,
                                  const PartitionData& partition,
                                  PartitionResponse* out) {
-  const metapb::TopicInfo* info = s.state().FindTopic(topic);
   PartitionReplica* replica = nullptr;
   if (r.acks != 0 && r.acks != 1 && r.acks != -1) {
     out->error_code = kafka::error::kInvalidRequiredAcks;
@@ -229,14 +230,14 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
   size_t flat = 0;
   for (size_t t = 0; t < r.topics.size(); ++t) {
     auto& topic = r.topics[t];
+    const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
     for (size_t i = 0; i < topic.partitions.size(); ++i, ++flat) {
       wait->outstanding.push_back(0);
       PartitionResponse* out = &wait->response.responses[t].partitions[i];
       PartitionReplica* replica =
-          CheckPartition(s, r, topic.name, topic.partitions[i], out);
+          CheckPartition(s, r, topic.name, info, topic.partitions[i], out);
       if (replica == nullptr) continue;
-      const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
-      CHRONIK_CHECK(info != nullptr) << topic.name;
+      CHRONIK_CHECK(info != nullptr) << topic.name;  // a replica was found
       const int64_t append_time_ms =
           metadata::LogAppendTime(*info) ? s.NowMs() : -1;
       out->log_append_time_ms = append_time_ms;

@@ -76,10 +76,12 @@ bool CreateAssignment(const kafka::CreateTopicsRequest::CreatableTopic& topic,
 }
 
 // Checks one topic of a CreateTopics request; on success fills the
-// partitions and replication factor it will get into `out`.
+// partitions and replication factor it will get into `out` and `create`
+// (with a manual assignment, its replica lists too).
 bool ValidateCreate(Services& s,
                     const kafka::CreateTopicsRequest::CreatableTopic& topic,
-                    kafka::CreateTopicsResponse::CreatableTopicResult* out) {
+                    kafka::CreateTopicsResponse::CreatableTopicResult* out,
+                    metapb::CreateTopic* create) {
   const int brokers = static_cast<int>(s.state().LiveBrokers().size());
   const int32_t partitions = topic.num_partitions == -1
                                  ? s.config.default_partitions
@@ -89,28 +91,24 @@ bool ValidateCreate(Services& s,
           ? static_cast<int16_t>(
                 std::min(s.config.replication_factor, std::max(brokers, 1)))
           : topic.replication_factor;
-  metapb::CreateTopic manual;
+  const bool manual = !topic.assignments.empty();
   if (absl::Status valid = metadata::ValidateTopicName(topic.name);
       !valid.ok()) {
     out->error_code = kafka::error::kInvalidTopic;
     out->error_message = std::string(valid.message());
   } else if (!s.metadata.is_leader()) {
     out->error_code = kafka::error::kNotController;
-  } else if (!topic.assignments.empty()) {
-    if (!CreateAssignment(topic, out, &manual)) return false;
-    if (s.state().FindTopic(topic.name) != nullptr) {
-      out->error_code = kafka::error::kTopicAlreadyExists;
-      out->error_message =
-          absl::StrCat("topic '", topic.name, "' already exists");
-      return false;
-    }
-    out->num_partitions = manual.partitions();
-    out->replication_factor = static_cast<int16_t>(manual.replication_factor());
-    return true;
+  } else if (manual && !CreateAssignment(topic, out, create)) {
+    return false;  // `out` says why
   } else if (s.state().FindTopic(topic.name) != nullptr) {
     out->error_code = kafka::error::kTopicAlreadyExists;
     out->error_message =
         absl::StrCat("topic '", topic.name, "' already exists");
+  } else if (manual) {
+    out->num_partitions = create->partitions();
+    out->replication_factor =
+        static_cast<int16_t>(create->replication_factor());
+    return true;
   } else if (partitions < 1) {
     out->error_code = kafka::error::kInvalidPartitions;
     out->error_message = "number of partitions must be at least 1";
@@ -119,6 +117,8 @@ bool ValidateCreate(Services& s,
     out->error_message = absl::StrCat("replication factor ", replication,
                                       " with ", brokers, " brokers");
   } else {
+    create->set_partitions(partitions);
+    create->set_replication_factor(replication);
     out->num_partitions = partitions;
     out->replication_factor = replication;
     return true;
@@ -126,27 +126,21 @@ bool ValidateCreate(Services& s,
   return false;
 }
 
+// The command creating `topic` as ValidateCreate shaped it (`create`).
 metapb::MetadataCommand CreateCommand(
     Services& s, const kafka::CreateTopicsRequest::CreatableTopic& topic,
-    const kafka::CreateTopicsResponse::CreatableTopicResult& checked,
-    const std::string& topic_id) {
+    metapb::CreateTopic create, const std::string& topic_id) {
   metapb::MetadataCommand command;
-  metapb::CreateTopic* create = command.mutable_create_topic();
-  create->set_name(topic.name);
-  create->set_partitions(checked.num_partitions);
-  create->set_replication_factor(checked.replication_factor);
-  create->set_topic_id(topic_id);
-  create->set_created_at_ms(s.NowMs());
-  if (!topic.assignments.empty()) {
-    kafka::CreateTopicsResponse::CreatableTopicResult ignored;
-    CHRONIK_CHECK(CreateAssignment(topic, &ignored, create));  // validated
-  }
+  create.set_name(topic.name);
+  create.set_topic_id(topic_id);
+  create.set_created_at_ms(s.NowMs());
   for (const auto& config : topic.configs) {
     if (!config.value.has_value()) continue;
-    metapb::TopicConfigEntry* entry = create->add_configs();
+    metapb::TopicConfigEntry* entry = create.add_configs();
     entry->set_name(config.name);
     entry->set_value(*config.value);
   }
+  *command.mutable_create_topic() = std::move(create);
   return command;
 }
 
@@ -163,11 +157,14 @@ void Handle(Services& s, const RequestContext& c,
   }
   for (size_t i = 0; i < r.topics.size(); ++i) {
     auto* out = &wait->response.topics[i];
-    if (!ValidateCreate(s, r.topics[i], out) || r.validate_only) continue;
+    metapb::CreateTopic create;
+    if (!ValidateCreate(s, r.topics[i], out, &create) || r.validate_only) {
+      continue;
+    }
     const std::string topic_id = s.metadata.NewTopicId();
     ++wait->remaining;
     s.metadata.Propose(
-        CreateCommand(s, r.topics[i], *out, topic_id),
+        CreateCommand(s, r.topics[i], std::move(create), topic_id),
         [&s, wait, out, topic_id](const metadata::ApplyResult* result) {
           if (wait->finished) return;
           if (result == nullptr) {
