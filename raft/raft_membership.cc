@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "raft/conf_state.h"
 #include "raft/node_ids.h"
 #include "raft/raft.h"
 
@@ -93,43 +94,8 @@ void Raft::RebuildProgress() {
 }
 
 void Raft::ApplyConfChange(Index index, const ConfChange& change) {
-  if (change.changes.empty()) {
-    if (conf_.voters_outgoing.empty()) return;  // already left
-    conf_.voters_outgoing.clear();
-    for (NodeId l : conf_.learners_next) Insert(&conf_.learners, l);
-    conf_.learners_next.clear();
-    conf_.auto_leave = false;
-  } else {
-    const bool enter_joint = change.joint || change.changes.size() > 1;
-    if (enter_joint) {
-      conf_.voters_outgoing = conf_.voters;
-      conf_.auto_leave = true;
-    }
-    for (const ConfChangeSingle& c : change.changes) {
-      const NodeId id = c.node_id;
-      switch (c.type) {
-        case ConfChangeType::kAddVoter:
-          Insert(&conf_.voters, id);
-          Erase(&conf_.learners, id);
-          Erase(&conf_.learners_next, id);
-          break;
-        case ConfChangeType::kAddLearner:
-          Erase(&conf_.voters, id);
-          if (Contains(conf_.voters_outgoing, id)) {
-            Insert(&conf_.learners_next,
-                   id);  // a voter until the joint config ends
-          } else {
-            Insert(&conf_.learners, id);
-          }
-          break;
-        case ConfChangeType::kRemoveNode:
-          Erase(&conf_.voters, id);
-          Erase(&conf_.learners, id);
-          Erase(&conf_.learners_next, id);
-          break;
-      }
-    }
-  }
+  if (change.changes.empty() && conf_.voters_outgoing.empty()) return;
+  conf_ = NextConfState(conf_, change);
   conf_history_.push_back({index, conf_});
   conf_changed_ = conf_;
   Transition(absl::StrCat("applied conf change at ", index, ": ",

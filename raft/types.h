@@ -95,10 +95,10 @@ struct HardState {
 // voters of the outgoing config that become learners when the joint config is
 // left. Lists are sorted.
 struct ConfState {
-  std::vector<NodeId> voters;
-  std::vector<NodeId> learners;
-  std::vector<NodeId> voters_outgoing;
-  std::vector<NodeId> learners_next;
+  std::vector<NodeId> voters = {};
+  std::vector<NodeId> learners = {};
+  std::vector<NodeId> voters_outgoing = {};
+  std::vector<NodeId> learners_next = {};
   bool auto_leave = false;
   friend bool operator==(const ConfState&, const ConfState&) = default;
 };

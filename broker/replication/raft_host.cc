@@ -7,6 +7,7 @@
 #include "base/check.h"
 #include "base/splitmix64.h"
 #include "broker/storage/raft_entry.h"
+#include "raft/conf_state.h"
 
 namespace chronik::replication {
 namespace {
@@ -66,10 +67,14 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
     return absl::AlreadyExistsError(
         absl::StrCat("raft group ", spec.group_id, " is already running"));
   }
-  if (!std::binary_search(spec.voters.begin(), spec.voters.end(),
-                          options_.self)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "node ", options_.self, " is not a voter of group ", spec.group_id));
+  const bool initial_voter =
+      std::binary_search(spec.voters.begin(), spec.voters.end(), options_.self);
+  if (initial_voter == spec.joining) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("node ", options_.self,
+                     initial_voter ? " is an initial voter of group "
+                                   : " is not an initial voter of group ",
+                     spec.group_id, spec.joining ? " it joins" : ""));
   }
   storage::LogOptions log_options = options_.log_options;
   log_options.batch_offsets = spec.is_partition ? &kKafkaBatchOffsets : nullptr;
@@ -102,6 +107,7 @@ absl::Status RaftHost::Recover(Group& group) {
         id, RecoveredGroup{group.durable_hard_state, snapshot.index, last});
   }
   const raft::Config config = CoreConfig(group.spec);
+  group.conf = raft::ConfState{.voters = group.spec.voters};
   if (hs.term == 0 && last == 0 && snapshot.index == 0) {
     group.node = std::make_unique<raft::RawNode>(config);
     return absl::OkStatus();
@@ -125,7 +131,7 @@ absl::Status RaftHost::Recover(Group& group) {
   recovered.hard_state.commit =
       std::max<raft::Index>(recovered.hard_state.commit, snapshot.index);
   recovered.applied = applied;
-  recovered.conf_state.voters = group.spec.voters;
+  recovered.conf_state = group.conf;  // the snapshot's, then replayed changes
   const raft::Index start =
       applied > snapshot.index ? applied : snapshot.index + 1;
   if (absl::Status s =
@@ -161,6 +167,7 @@ absl::Status RaftHost::Replay(Group& group, raft::Index from, raft::Index to) {
     for (const raft::Entry& entry : entries) {
       group.spec.applier->Apply(id, entry);
       CountApplied(group, entry);
+      TrackMembership(group, entry);
     }
     lo += entries.size();
   }
@@ -451,11 +458,17 @@ void RaftHost::ApplyReady(Group& group, const raft::Ready& ready) {
     observer->OnCommit(id, ready.hard_state->term, ready.hard_state->commit);
   }
   if (!ready.committed_entries.empty()) {
+    bool conf_changed = false;
     for (const raft::Entry& entry : ready.committed_entries) {
       group.spec.applier->Apply(id, entry);
       CountApplied(group, entry);
+      TrackMembership(group, entry);
+      conf_changed |= entry.type == raft::EntryType::kConfChange;
     }
     group.node->OnApplied(ready.committed_entries.back().index);
+    CHRONIK_CHECK(!conf_changed ||
+                  group.node->Status().conf_state == group.conf)
+        << "group " << id << ": the host's membership diverged from the core's";
     if (observer != nullptr) {
       observer->OnApplied(id, ready.committed_entries.back().index);
     }

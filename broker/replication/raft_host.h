@@ -28,9 +28,21 @@
 //
 // Recovery: AddGroup opens the group's storage, replays the committed entries
 // (after the last snapshot) through the applier, and restarts the core with
-// the uncommitted tail. A group's voters are given by its creator (the cluster
-// peers for the metadata group, the assignment for a partition), never
-// inferred, so a node can never sit alone in a group of one by accident.
+// the uncommitted tail. A group's initial voters are given by its creator
+// (the cluster peers for the metadata group, the first assignment for a
+// partition), never inferred, so a node can never sit alone in a group of one
+// by accident.
+//
+// Membership: every member starts the group with the same initial voters;
+// later changes are conf change entries in the log (ProposeConfChange on the
+// leader), which take effect when applied. The host keeps the applied
+// membership (membership()): recovery starts from the stored snapshot's (or
+// the initial voters) and applies the replayed conf changes with the core's
+// own arithmetic (raft/conf_state.h), so it needs no file of its own; a
+// snapshot stores the membership at its index. A node being added to a group
+// starts it with `joining` (it is not among the initial voters) and waits for
+// the leader to add it as a learner; a joining node never campaigns until it
+// is a voter.
 //
 // Snapshots: a group whose GroupSpec has a SnapshotPolicy (the metadata
 // group) is snapshotted once it has applied more than the policy's entries or
@@ -48,8 +60,9 @@
 // then a new empty log after it) and, once that is durable, the applier's
 // RestoreSnapshot replaces its state, before any later entry is applied.
 // Recovery restores the stored snapshot first and replays only the tail.
-// Membership of broker groups is fixed (the spec's voters): a snapshot naming
-// another membership is a broken invariant.
+// Compaction is refused (FailedPrecondition, retry later) at an index before
+// the last applied membership change: the membership at the cut would be
+// unknown.
 //
 // The snapshot image the core carries (raft::Snapshot::data) is framed here:
 // an 8-byte little-endian Kafka offset after the snapshot index (partitions;
@@ -142,10 +155,16 @@ struct SnapshotPolicy {
 
 struct GroupSpec {
   GroupId group_id = 0;
-  std::vector<raft::NodeId> voters;  // sorted, non-empty, unique
-  bool is_partition = false;         // entries are Kafka record batches
-  GroupApplier* applier = nullptr;   // borrowed; outlives the group
+  // The group's initial voters (sorted, non-empty, unique): the same on every
+  // member, whatever membership changes followed.
+  std::vector<raft::NodeId> voters;
+  bool is_partition = false;        // entries are Kafka record batches
+  GroupApplier* applier = nullptr;  // borrowed; outlives the group
   SnapshotPolicy snapshot_policy = {};
+  // This node is not among `voters`: it is being added to the group (the
+  // leader makes it a learner, then maybe a voter). Without it, a node must
+  // be one of the initial voters.
+  bool joining = false;
 };
 
 using SyncFiles = env::SyncFiles;
@@ -213,6 +232,14 @@ class RaftHost {
   // timeout). Errors: the group is unknown, or the core refused (not leader,
   // not a voter).
   absl::Status TransferLeadership(GroupId group_id, raft::NodeId transferee);
+  // Proposes a membership change on the group's leader (this node): see
+  // raft::RawNode::ProposeConfChange. Errors: the group is unknown, or the
+  // core refused (not leader, a change still pending, an invalid change).
+  absl::Status ProposeConfChange(GroupId group_id,
+                                 const raft::ConfChange& change);
+  // The membership in effect after the last applied entry; nullptr when the
+  // group is not running.
+  const raft::ConfState* membership(GroupId group_id) const;
   // Requests a linearizable read of the group (see the file comment). Errors:
   // the group is unknown, or the core refused (not leader, too many pending).
   absl::Status ReadIndex(GroupId group_id, raft::Bytes context);
@@ -288,6 +315,10 @@ class RaftHost {
     raft::Index applied_index = 0;
     raft::Term applied_term = 0;
     raft::Index snapshot_index = 0;
+    // The applied membership, and the index of the entry (or snapshot) that
+    // made it.
+    raft::ConfState conf;
+    raft::Index conf_index = 0;
     uint64_t entries_since_snapshot = 0;
     uint64_t bytes_since_snapshot = 0;
   };
@@ -323,6 +354,12 @@ class RaftHost {
   // fills `recovered` with the snapshot for the core.
   absl::Status RecoverSnapshot(Group& group, raft::RecoveredState* recovered);
   void CountApplied(Group& group, const raft::Entry& entry);
+  // Membership (raft_host_membership.cc): a conf change entry applied.
+  void TrackMembership(Group& group, const raft::Entry& entry);
+  // The membership a stored snapshot names (the initial voters when it names
+  // none: written before membership changes existed).
+  absl::StatusOr<raft::ConfState> StoredMembership(
+      const Group& group, const storage::SnapshotMeta& meta) const;
   // Snapshots the group when its policy says so.
   void MaybeSnapshot(Group& group);
   absl::Status Compact(Group& group, const SnapshotImage& image);

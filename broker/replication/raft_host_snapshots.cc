@@ -9,6 +9,7 @@
 #include "base/check.h"
 #include "broker/replication/raft_host.h"
 #include "broker/storage/format.h"
+#include "raft/conf_state.h"
 
 namespace chronik::replication {
 
@@ -55,8 +56,12 @@ absl::Status RaftHost::RecoverSnapshot(Group& group,
                                        raft::RecoveredState* recovered) {
   const GroupId id = group.spec.group_id;
   const storage::SnapshotMeta& meta = group.storage->snapshot_meta();
-  recovered->snapshot.conf_state.voters = group.spec.voters;
-  recovered->conf_state.voters = group.spec.voters;
+  absl::StatusOr<raft::ConfState> conf = StoredMembership(group, meta);
+  if (!conf.ok()) return conf.status();
+  group.conf = *conf;
+  group.conf_index = meta.index;
+  recovered->snapshot.conf_state = *conf;
+  recovered->conf_state = *conf;
   if (meta.index == 0) return absl::OkStatus();
   absl::StatusOr<storage::Snapshot> stored = group.storage->LoadSnapshot();
   if (!stored.ok()) return stored.status();
@@ -145,6 +150,11 @@ absl::Status RaftHost::Compact(Group& group, const SnapshotImage& image) {
           absl::StrCat("group ", id, ": compaction during a snapshot install"));
     }
   }
+  if (image.index < group.conf_index) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("group ", id, ": compaction at ", image.index,
+                     " before the membership change at ", group.conf_index));
+  }
   const raft::NodeStatus status = group.node->Status();
   if (image.index <= status.snapshot_index || image.index > status.applied) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -154,7 +164,8 @@ absl::Status RaftHost::Compact(Group& group, const SnapshotImage& image) {
   storage::PersistRequest request;
   request.group_id = id;
   request.snapshot = storage::Snapshot{
-      storage::SnapshotMeta{image.index, image.term, image.next_offset, ""},
+      storage::SnapshotMeta{image.index, image.term, image.next_offset,
+                            raft::EncodeConfState(group.conf)},
       std::string(image.data)};
   request.snapshot_replaces_log = false;
   if (absl::Status s = store_->Enqueue(std::move(request)); !s.ok()) {
@@ -165,7 +176,7 @@ absl::Status RaftHost::Compact(Group& group, const SnapshotImage& image) {
   raft::SnapshotMetadata metadata;
   metadata.index = image.index;
   metadata.term = image.term;
-  metadata.conf_state.voters = group.spec.voters;
+  metadata.conf_state = group.conf;  // no change applied after the index
   // The core agrees: the index is applied and newer, term and membership
   // match what it knows (the checks above make that so).
   absl::Status taken = group.node->OnLogCompacted(
@@ -184,8 +195,6 @@ absl::Status RaftHost::Compact(Group& group, const SnapshotImage& image) {
 bool RaftHost::PrepareInstall(Group& group, const raft::Snapshot& snapshot,
                               storage::PersistRequest* request) {
   const GroupId id = group.spec.group_id;
-  CHRONIK_CHECK(snapshot.metadata.conf_state.voters == group.spec.voters)
-      << "group " << id << ": a snapshot changes the fixed membership";
   CHRONIK_CHECK_GT(snapshot.metadata.index, group.applied_index)
       << "group " << id << ": installing a snapshot it has applied";
   absl::StatusOr<SnapshotImage> image = UnframeSnapshot(snapshot);
@@ -194,7 +203,9 @@ bool RaftHost::PrepareInstall(Group& group, const raft::Snapshot& snapshot,
     return false;
   }
   request->snapshot = storage::Snapshot{
-      storage::SnapshotMeta{image->index, image->term, image->next_offset, ""},
+      storage::SnapshotMeta{
+          image->index, image->term, image->next_offset,
+          raft::EncodeConfState(snapshot.metadata.conf_state)},
       std::string(image->data)};
   return true;
 }
@@ -211,6 +222,8 @@ bool RaftHost::FinishInstall(Group& group, const raft::Snapshot& snapshot) {
   group.applied_index = image->index;
   group.applied_term = image->term;
   group.snapshot_index = image->index;
+  group.conf = snapshot.metadata.conf_state;
+  group.conf_index = image->index;
   group.entries_since_snapshot = 0;
   group.bytes_since_snapshot = 0;
   ++snapshot_stats_.installed;

@@ -390,7 +390,8 @@ TEST(RaftHostTest, ObserverHearsOfAFailedGroup) {
 TEST(RaftHostTest, GroupsNeedThisNodeAsVoter) {
   TestNode node(1, 3);
   absl::Status status = node.host->AddGroup({0, {2, 3}, false, &node.applier});
-  EXPECT_THAT(status.message(), HasSubstr("node 1 is not a voter of group 0"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("node 1 is not an initial voter of group 0"));
   ASSERT_TRUE(node.host->AddGroup({0, {1}, false, &node.applier}).ok());
   EXPECT_EQ(node.host->AddGroup({0, {1}, false, &node.applier}).code(),
             absl::StatusCode::kAlreadyExists);
