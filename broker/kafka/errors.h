@@ -54,6 +54,7 @@
   X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")    \
   X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                        \
   X(kGroupMaxSizeReached, 81, "GROUP_MAX_SIZE_REACHED")                 \
+  X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")       \
   X(kInvalidRecord, 87, "INVALID_RECORD")
 
 namespace chronik::kafka::error {

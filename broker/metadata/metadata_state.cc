@@ -1,6 +1,7 @@
 #include "broker/metadata/metadata_state.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
@@ -102,6 +103,12 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kUnfenceBroker:
       result = ApplySetFenced(command.unfence_broker().node_id(), false);
       break;
+    case metapb::MetadataCommand::kAlterReassignment:
+      result = ApplyAlterReassignment(command.alter_reassignment());
+      break;
+    case metapb::MetadataCommand::kCompleteReassignment:
+      result = ApplyCompleteReassignment(command.complete_reassignment());
+      break;
     case metapb::MetadataCommand::COMMAND_NOT_SET:
       result = Error(error::kInvalidRequest, "empty metadata command");
       break;
@@ -123,9 +130,12 @@ ApplyResult MetadataState::ApplyReportPartitionLeader(
                                           ->second.mutable_partitions()
                                           ->Mutable(it->second.second);
   CHRONIK_CHECK_EQ(partition.group_id(), command.group_id());
+  // During a reassignment the target's nodes host the group too.
   const auto& replicas = partition.replicas();
+  const auto& target = partition.target_replicas();
   auto is_replica = [&](uint64_t id) {
-    return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
+    return std::find(replicas.begin(), replicas.end(), id) != replicas.end() ||
+           std::find(target.begin(), target.end(), id) != target.end();
   };
   if (!is_replica(command.leader())) {
     return Error(error::kInvalidRequest,
@@ -205,22 +215,9 @@ ApplyResult MetadataState::CheckAssignment(
                                 " replicas; every partition needs ",
                                 replication_factor));
     }
-    for (int r = 0; r < replicas.size(); ++r) {
-      auto broker = brokers_.find(replicas[r]);
-      if (broker == brokers_.end() || broker->second.fenced()) {
-        return Error(
-            error::kInvalidReplicaAssignment,
-            absl::StrCat("broker ", config::KafkaNodeId(replicas[r]),
-                         broker == brokers_.end() ? " is not registered"
-                                                  : " is fenced (not live)"));
-      }
-      if (std::find(replicas.begin(), replicas.begin() + r, replicas[r]) !=
-          replicas.begin() + r) {
-        return Error(error::kInvalidReplicaAssignment,
-                     absl::StrCat("broker ", config::KafkaNodeId(replicas[r]),
-                                  " appears twice in partition ", p));
-      }
-    }
+    ApplyResult checked =
+        CheckReplicaList(replicas, absl::StrCat("partition ", p));
+    if (checked.error_code != error::kNone) return checked;
   }
   return {};
 }
@@ -559,6 +556,13 @@ void MetadataState::CheckInvariants() const {
       CHRONIK_CHECK_EQ(partition.partition(), i);
       CHRONIK_CHECK_LT(partition.group_id(), next_group_id_);
       CHRONIK_CHECK_GE(partition.replicas_size(), 1);
+      for (const auto* list :
+           {&partition.replicas(), &partition.target_replicas(),
+            &partition.initial_replicas()}) {
+        CHRONIK_CHECK(std::set<uint64_t>(list->begin(), list->end()).size() ==
+                      static_cast<size_t>(list->size()))
+            << "partition " << name << "-" << i << " names a node twice";
+      }
       ++partitions;
     }
   }

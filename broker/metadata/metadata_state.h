@@ -58,6 +58,13 @@ struct CommittedOffset {
   int64_t commit_time_ms = 0;
 };
 
+// Every node that hosts the partition's group: during a reassignment the
+// target replicas, then the old replicas not among them (the order Kafka's
+// Metadata lists them in); else the replicas.
+std::vector<uint64_t> HostingReplicas(const metapb::PartitionInfo& partition);
+// The partition group's initial Raft voters (raft_host.h), sorted.
+std::vector<uint64_t> InitialVoters(const metapb::PartitionInfo& partition);
+
 // Kafka's topic name rule: 1..249 bytes of [a-zA-Z0-9._-], not "." or "..".
 absl::Status ValidateTopicName(absl::string_view name);
 
@@ -111,6 +118,14 @@ class MetadataState {
   ApplyResult ApplyReportPartitionLeader(
       const metapb::ReportPartitionLeader& command);
   ApplyResult ApplySetFenced(uint64_t node_id, bool fenced);
+  // Reassignments (reassignment.cc).
+  ApplyResult ApplyAlterReassignment(const metapb::AlterReassignment& command);
+  ApplyResult ApplyCompleteReassignment(
+      const metapb::CompleteReassignment& command);
+  // A replica list every node of which is a live broker, each once.
+  ApplyResult CheckReplicaList(
+      const google::protobuf::RepeatedField<uint64_t>& replicas,
+      absl::string_view what) const;
   int LiveBrokerCount() const;
   ApplyResult ApplyAllocateProducerIds(
       const metapb::AllocateProducerIds& command);

@@ -15,6 +15,8 @@ void IsrTracker::Start(uint64_t term, uint64_t self,
       << "node " << self << " leads a partition it is no replica of";
   term_ = term;
   self_ = self;
+  replicas_ = replicas;
+  std::sort(replicas_.begin(), replicas_.end());
   followers_.clear();
   caught_up_ms_.clear();
   for (uint64_t id : replicas) {

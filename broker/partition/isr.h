@@ -43,6 +43,8 @@ class IsrTracker {
              const std::vector<uint64_t>& committed_isr, int64_t now_ms);
   // The term Start() was last called for (0: never).
   uint64_t term() const { return term_; }
+  // The replicas Start() was last given, sorted.
+  const std::vector<uint64_t>& replicas() const { return replicas_; }
 
   // One sample at `now_ms` (not before the last): the leader's last log index
   // and its followers' progress. Followers that are not replicas are ignored.
@@ -58,6 +60,7 @@ class IsrTracker {
   uint64_t self_ = 0;
   // Follower -> when it was last caught up (absent: not since Start).
   std::map<uint64_t, int64_t> caught_up_ms_;
+  std::vector<uint64_t> replicas_;   // sorted
   std::vector<uint64_t> followers_;  // sorted
   bool sampled_ = false;             // a previous sample exists
   uint64_t previous_last_index_ = 0;

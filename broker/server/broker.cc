@@ -291,6 +291,10 @@ void Broker::Impl::Tick() {
   ++ticks_;
   shutdown_->Advance(TickMs());
   partitions_->TrackIsr(metadata_->state(), TickMs());
+  for (const metapb::MetadataCommand& complete :
+       partitions_->DriveReassignments(metadata_->state(), TickMs())) {
+    metadata_->ProposeOrForward(complete);
+  }
   if (ticks_ % options_.retention_check_ticks == 0) {
     partitions_->ApplyRetention(metadata_->state());
   }

@@ -1,6 +1,7 @@
 #include "broker/server/partition_manager.h"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -37,22 +38,28 @@ PartitionManager::PartitionManager(raft::NodeId self, env::Clock* clock,
 
 void PartitionManager::Reconcile(const metadata::MetadataState& state) {
   dirty_ = false;
-  // Wanted: every partition whose replicas include this node.
+  // Wanted: every partition whose replicas (or reassignment target) include
+  // this node. A replica a reassignment in progress leaves out stays until
+  // it completes: the group's membership may still count it.
   std::map<uint64_t,
            std::pair<const metapb::TopicInfo*, const metapb::PartitionInfo*>>
       wanted;
+  std::set<uint64_t> moving;
   for (const metapb::TopicInfo* topic : state.Topics()) {
     for (const metapb::PartitionInfo& partition : topic->partitions()) {
-      const auto& replicas = partition.replicas();
-      if (std::find(replicas.begin(), replicas.end(), self_) !=
-          replicas.end()) {
+      const std::vector<uint64_t> hosts = metadata::HostingReplicas(partition);
+      if (std::find(hosts.begin(), hosts.end(), self_) != hosts.end()) {
         wanted[partition.group_id()] = {topic, &partition};
+      } else if (!partition.target_replicas().empty()) {
+        moving.insert(partition.group_id());
       }
     }
   }
   std::vector<uint64_t> gone;
   for (const auto& [group_id, replica] : partitions_) {
-    if (wanted.count(group_id) == 0) gone.push_back(group_id);
+    if (wanted.count(group_id) == 0 && moving.count(group_id) == 0) {
+      gone.push_back(group_id);
+    }
   }
   for (uint64_t group_id : gone) Remove(group_id);
   for (const auto& [group_id, where] : wanted) {
@@ -78,11 +85,13 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
   const uint64_t group_id = partition.group_id();
   partitions_[group_id] = std::make_unique<PartitionReplica>(
       topic.name(), partition.partition(), group_id, self_);
-  std::vector<raft::NodeId> voters(partition.replicas().begin(),
-                                   partition.replicas().end());
-  std::sort(voters.begin(), voters.end());
-  absl::Status status =
-      host_->AddGroup(replication::GroupSpec{group_id, voters, true, applier_});
+  // Every member starts the group with its initial voters; one a
+  // reassignment added joins (its leader makes it a learner, then a voter).
+  replication::GroupSpec spec{group_id, metadata::InitialVoters(partition),
+                              true, applier_};
+  spec.joining =
+      !std::binary_search(spec.voters.begin(), spec.voters.end(), self_);
+  absl::Status status = host_->AddGroup(spec);
   if (!status.ok()) {
     const std::string what = absl::StrCat(
         "opening partition ", topic.name(), "-", partition.partition(),
@@ -95,7 +104,7 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
     return;
   }
   // The preferred replica (first listed) starts the first election.
-  if (partition.replicas(0) == self_ &&
+  if (partition.replicas(0) == self_ && !spec.joining &&
       host_->leader(group_id) == raft::kNoNode) {
     host_->Campaign(group_id).IgnoreError();
   }
@@ -168,14 +177,23 @@ bool PartitionManager::StartIsr(const metadata::MetadataState& state,
                                 PartitionReplica& replica) {
   if (!replica.is_leader()) return false;
   partition::IsrTracker& tracker = replica.isr_tracker();
-  if (tracker.term() == replica.leader_term()) return true;
   const metapb::TopicInfo* topic = state.FindTopic(replica.topic());
   if (topic == nullptr || replica.partition() >= topic->partitions_size()) {
     return false;
   }
   const metapb::PartitionInfo& info = topic->partitions(replica.partition());
-  tracker.Start(replica.leader_term(), self_,
-                {info.replicas().begin(), info.replicas().end()},
+  // Restarted when a reassignment changes who hosts the partition.
+  std::vector<uint64_t> replicas = metadata::HostingReplicas(info);
+  std::sort(replicas.begin(), replicas.end());
+  // A leader a cancelled reassignment left out (it hands the group back).
+  if (!std::binary_search(replicas.begin(), replicas.end(), self_)) {
+    return false;
+  }
+  if (tracker.term() == replica.leader_term() &&
+      tracker.replicas() == replicas) {
+    return true;
+  }
+  tracker.Start(replica.leader_term(), self_, replicas,
                 {info.isr().begin(), info.isr().end()}, tick_ms_);
   return true;
 }

@@ -84,6 +84,13 @@ class PartitionManager {
   std::vector<metapb::MetadataCommand> LeaderReports(
       const metadata::MetadataState& state, int64_t now_ms);
 
+  // Every tick: the next reassignment move (reassignment.h) of each
+  // partition this node leads whose metadata names a target; returns the
+  // CompleteReassignment commands to propose (each re-sent at most every
+  // kLeaderReportRetryMs until the metadata shows it).
+  std::vector<metapb::MetadataCommand> DriveReassignments(
+      const metadata::MetadataState& state, int64_t tick_ms);
+
   // Appends the stored batches from Kafka `offset` on to `out`, whole
   // batches within `max_bytes`, never past what the replica applied. With
   // `may_exceed` the first batch is taken even when larger (KIP-74: only the
@@ -132,6 +139,8 @@ class PartitionManager {
   bool changed_ = false;  // a partition applied entries since TakeChanged
   // Partition group -> when its leader report may be sent again.
   std::map<uint64_t, int64_t> next_report_ms_;
+  // Partition group -> when its CompleteReassignment may be sent again.
+  std::map<uint64_t, int64_t> next_complete_ms_;
 };
 
 }  // namespace chronik::broker

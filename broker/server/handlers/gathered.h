@@ -37,6 +37,12 @@ inline bool HasAnyError(const kafka::CreatePartitionsResponse& r) {
 inline bool HasAnyError(const kafka::AlterConfigsResponse& r) {
   return AnyError(r.responses);
 }
+inline bool HasAnyError(const kafka::AlterPartitionReassignmentsResponse& r) {
+  return r.error_code != 0 ||
+         std::any_of(
+             r.responses.begin(), r.responses.end(),
+             [](const auto& topic) { return AnyError(topic.partitions); });
+}
 
 template <typename Response>
 void FinishGathered(Services& s,

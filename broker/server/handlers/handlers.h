@@ -151,6 +151,10 @@ void Handle(Services& s, const RequestContext& c,
             kafka::AlterConfigsRequest& r);
 void Handle(Services& s, const RequestContext& c,
             kafka::InitProducerIdRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::AlterPartitionReassignmentsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::ListPartitionReassignmentsRequest& r);
 
 // Shared by the handler files.
 kafka::Uuid ToUuid(const std::string& bytes);

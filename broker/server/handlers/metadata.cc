@@ -31,7 +31,7 @@ kafka::MetadataResponse::MetadataResponsePartition DescribePartition(
     out.leader_id = -1;
   }
   if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
-  for (uint64_t replica : partition.replicas()) {
+  for (uint64_t replica : metadata::HostingReplicas(partition)) {
     out.replica_nodes.push_back(config::KafkaNodeId(replica));
   }
   // The committed ISR; before any leader reported one, every replica.
