@@ -29,6 +29,7 @@ Raft::Raft(const Config& config)
   CHRONIK_CHECK(config_.read_only_option != ReadOnlyOption::kLease ||
                 config_.check_quorum)
       << "lease reads need check_quorum";
+  joining_ = config.joining;
   conf_.voters = Sorted(config.voters);
   conf_.learners = Sorted(config.learners);
   for (NodeId v : conf_.voters)
@@ -359,6 +360,7 @@ void Raft::HandleSnapshot(const Message& m) {
     conf_history_.clear();
     conf_history_.push_back({s.index, conf_});
     conf_changed_ = conf_;
+    joining_ = false;  // the leader's membership
     RebuildProgress();
     r.index = s.index;
   }

@@ -144,6 +144,7 @@ class Raft {
   NodeId vote_ = kNoNode;
   NodeId lead_ = kNoNode;
   Role role_ = Role::kFollower;
+  bool joining_ = false;  // Config::joining, until the membership is learned
   RaftLog log_;
   ConfState conf_;
   std::map<NodeId, Progress> progress_;  // every member but self

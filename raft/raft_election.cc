@@ -88,7 +88,7 @@ bool Raft::IsVoter(NodeId id) const {
   return Contains(conf_.voters, id) || Contains(conf_.voters_outgoing, id);
 }
 
-bool Raft::Promotable() const { return IsVoter(id_); }
+bool Raft::Promotable() const { return !joining_ && IsVoter(id_); }
 
 bool Raft::HasUnappliedConfChange() const {
   if (!handed_conf_changes_.empty()) return true;
@@ -155,6 +155,9 @@ void Raft::StepVoteRequest(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
   bool can_vote = vote_ == m.from || (vote_ == kNoNode && lead_ == kNoNode) ||
                   (pre && m.term > term_);
+  // A joining node's vote would count an empty log (its membership is not
+  // known yet).
+  if (joining_) can_vote = false;
   if (config_.injected_bugs.grant_two_votes_per_term && !pre) can_vote = true;
   Message r;
   r.type = pre ? MessageType::kPreVoteResponse : MessageType::kVoteResponse;

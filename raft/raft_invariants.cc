@@ -29,6 +29,8 @@ bool Subset(const std::vector<NodeId>& a, const std::vector<NodeId>& b) {
 }  // namespace
 
 void Raft::CheckInvariants() const {
+  CHRONIK_CHECK(!joining_ || role_ == Role::kFollower)
+      << "a joining node never campaigns";
   CheckLogInvariants();
   CheckRoleInvariants();
   CheckConfInvariants();

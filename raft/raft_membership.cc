@@ -96,6 +96,9 @@ void Raft::RebuildProgress() {
 void Raft::ApplyConfChange(Index index, const ConfChange& change) {
   if (change.changes.empty() && conf_.voters_outgoing.empty()) return;
   conf_ = NextConfState(conf_, change);
+  for (const ConfChangeSingle& c : change.changes) {
+    if (c.node_id == id_) joining_ = false;  // the group names it now
+  }
   conf_history_.push_back({index, conf_});
   conf_changed_ = conf_;
   Transition(absl::StrCat("applied conf change at ", index, ": ",

@@ -108,6 +108,12 @@ struct Config {
   int heartbeat_timeout_ticks = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  // The node is being added to a running group with an empty log (or has
+  // not yet learned the group's membership since): the initial membership
+  // above is only the base the log's conf changes apply to, not proof that
+  // it is a member. It neither campaigns nor votes until it applies a conf
+  // change naming it or installs a snapshot.
+  bool joining = false;
 
   // Flow control towards each follower in replicate state.
   size_t max_inflight_msgs = 256;

@@ -88,6 +88,13 @@ struct BrokerScenarioOptions {
   // under-replicated partitions), feeding the FENCING and ISR rules. Pinned
   // regression seeds found before it existed run without it.
   bool monitor = true;
+  // On half the seeds where the admin creates topic "t" (stream
+  // "reassign"), it also moves its partitions to drawn replica sets with
+  // AlterPartitionReassignments during the faults, waiting for each move to
+  // complete (ListPartitionReassignments, then Metadata); one in hand at the
+  // heal must complete. Pinned regression seeds found before it existed run
+  // without it.
+  bool reassign = true;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;
@@ -131,6 +138,7 @@ struct BrokerScenarioResult {
   Nanos live_after_heal = -1;    // every partition acknowledged a new write
   uint64_t snapshots_taken = 0;  // by every node, every incarnation
   uint64_t snapshots_installed = 0;  // sent by a leader and installed
+  uint64_t moves = 0;  // partition reassignments completed (and confirmed)
 };
 
 // The number of consumer-group members a run with `options` has

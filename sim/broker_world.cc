@@ -43,6 +43,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       workload_rng_(Rng::Stream(options.seed, "workload")),
       disk_rng_(Rng::Stream(options.seed, "disk")),
       group_rng_(Rng::Stream(options.seed, "groups")),
+      reassign_rng_(Rng::Stream(options.seed, "reassign/run")),
       network_(options.nodes + options.producers + 2 +
                    GroupMemberCount(options) + (options.monitor ? 1 : 0),
                Rng::Stream(options.seed, "network"),
@@ -108,6 +109,8 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   one_host_ = Rng::Stream(options.seed, "layout").Chance(0.5);
   auto_create_ = Rng::Stream(options.seed, "creation").Chance(0.5);
   churn_ = !auto_create_ && Rng::Stream(options.seed, "admin").Chance(0.5);
+  reassign_ = options.reassign && !auto_create_ &&
+              Rng::Stream(options.seed, "reassign").Chance(0.5);
   // Up to a majority: acks=all is acknowledged at the Raft commit.
   min_insync_ =
       options.min_insync > 0

@@ -143,6 +143,10 @@ enum class AdminStage {
   kAwaitLeaders,  // until Metadata names a leader of each of its partitions
   kDelete,        // delete it
   kAwaitGone,     // until Metadata no longer knows it
+  // Reassignment seeds (broker_world_moves.cc):
+  kReassign,      // move a partition of "t" to other replicas
+  kAwaitMoved,    // until ListPartitionReassignments shows it done
+  kConfirmMoved,  // until Metadata names the target replicas
 };
 
 struct PendingRequest {
@@ -199,6 +203,8 @@ struct SimClient {
   uint64_t churn_round = 0;  // the churn topic is "x<churn_round>"
   int churn_partitions = 0;
   int churn_replication = 0;
+  int move_partition = -1;           // the partition of "t" being moved
+  std::vector<int32_t> move_target;  // its target replicas (broker ids)
 };
 
 class BrokerWorld {
@@ -295,6 +301,12 @@ class BrokerWorld {
   void ChurnDelete(SimClient& admin);
   // Metadata about the churn topic, until it is led or gone.
   void ChurnLook(SimClient& admin);
+  // Reassignments (broker_world_moves.cc).
+  void StartMove(SimClient& admin);
+  void MoveAlter(SimClient& admin);
+  void MoveList(SimClient& admin);
+  void MoveConfirm(SimClient& admin);
+  std::string MoveLivenessProblem(const SimClient& admin) const;
   std::string AdminLivenessProblem() const;
   // The monitor's Metadata poll of the controller (BrokerScenarioOptions::
   // monitor), until the heal.
@@ -381,7 +393,8 @@ class BrokerWorld {
   Rng fault_rng_;
   Rng workload_rng_;
   Rng disk_rng_;
-  Rng group_rng_;  // the group members' plan and jitter
+  Rng group_rng_;     // the group members' plan and jitter
+  Rng reassign_rng_;  // the admin's partition moves
   Network network_;
   NetworkConfig healthy_network_;  // what faults on the network go back to
   std::vector<BrokerNode> nodes_;  // sized once
@@ -400,6 +413,9 @@ class BrokerWorld {
   bool small_snapshots_ = false;
   int min_insync_ = 1;  // drawn per seed: 1..a majority of the replicas
   bool churn_ = false;  // the admin creates and deletes topics (stream "admin")
+  // The admin moves partitions of "t" (stream "reassign"), alternating with
+  // the churn when both are on.
+  bool reassign_ = false;
   std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)
   env::ConnectionId next_connection_ = 1;
   double response_loss_ = 0;

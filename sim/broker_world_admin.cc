@@ -33,12 +33,16 @@ std::string ChurnTopic(const SimClient& admin) {
 
 void BrokerWorld::StartChurn(SimClient& admin) {
   CHRONIK_CHECK(admin.kind == ClientKind::kAdmin);
-  if (!churn_ || healed_) {
+  if ((!churn_ && !reassign_) || healed_) {
     admin.done = true;
     Finish();  // the run may have waited for the admin alone
     return;
   }
   ++admin.churn_round;
+  if (reassign_ && (!churn_ || admin.churn_round % 2 == 0)) {
+    StartMove(admin);
+    return;
+  }
   admin.churn_partitions =
       static_cast<int>(workload_rng_.Between(1, kMaxChurnPartitions));
   admin.churn_replication =
@@ -61,6 +65,15 @@ void BrokerWorld::AdminAct(SimClient& admin) {
       return;
     case AdminStage::kDelete:
       ChurnDelete(admin);
+      return;
+    case AdminStage::kReassign:
+      MoveAlter(admin);
+      return;
+    case AdminStage::kAwaitMoved:
+      MoveList(admin);
+      return;
+    case AdminStage::kConfirmMoved:
+      MoveConfirm(admin);
       return;
   }
 }
@@ -188,6 +201,10 @@ std::string BrokerWorld::AdminLivenessProblem() const {
     case AdminStage::kAwaitGone:
       return absl::StrCat("LIVENESS: topic ", ChurnTopic(admin),
                           " was never gone after its deletion");
+    case AdminStage::kReassign:
+    case AdminStage::kAwaitMoved:
+    case AdminStage::kConfirmMoved:
+      return MoveLivenessProblem(admin);
   }
   return "";
 }

@@ -54,6 +54,7 @@ raft::Config RaftHost::CoreConfig(const GroupSpec& spec) const {
   config.random_seed = MixSeed(options_.seed, spec.group_id);
   config.max_log_tail_bytes = options_.max_log_tail_bytes;
   config.injected_bugs = options_.injected_bugs;
+  config.joining = spec.joining;
   return config;
 }
 
@@ -69,12 +70,10 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
   }
   const bool initial_voter =
       std::binary_search(spec.voters.begin(), spec.voters.end(), options_.self);
-  if (initial_voter == spec.joining) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("node ", options_.self,
-                     initial_voter ? " is an initial voter of group "
-                                   : " is not an initial voter of group ",
-                     spec.group_id, spec.joining ? " it joins" : ""));
+  if (!initial_voter && !spec.joining) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "node ", options_.self, " is not an initial voter of group ",
+        spec.group_id, " and does not join it"));
   }
   storage::LogOptions log_options = options_.log_options;
   log_options.batch_offsets = spec.is_partition ? &kKafkaBatchOffsets : nullptr;
@@ -106,7 +105,7 @@ absl::Status RaftHost::Recover(Group& group) {
     observer->OnRecover(
         id, RecoveredGroup{group.durable_hard_state, snapshot.index, last});
   }
-  const raft::Config config = CoreConfig(group.spec);
+  raft::Config config = CoreConfig(group.spec);
   group.conf = raft::ConfState{.voters = group.spec.voters};
   if (hs.term == 0 && last == 0 && snapshot.index == 0) {
     group.node = std::make_unique<raft::RawNode>(config);
@@ -130,6 +129,7 @@ absl::Status RaftHost::Recover(Group& group) {
   // Commit-only hard states are not written: the snapshot is committed.
   recovered.hard_state.commit =
       std::max<raft::Index>(recovered.hard_state.commit, snapshot.index);
+  group.last_hard_state = recovered.hard_state;
   recovered.applied = applied;
   recovered.conf_state = group.conf;  // the snapshot's, then replayed changes
   const raft::Index start =
@@ -139,6 +139,7 @@ absl::Status RaftHost::Recover(Group& group) {
       !s.ok()) {
     return s;
   }
+  config.joining = group.spec.joining && !group.learned;
   absl::StatusOr<std::unique_ptr<raft::RawNode>> node =
       raft::RawNode::Restart(config, recovered);
   if (!node.ok()) return node.status();
@@ -340,6 +341,7 @@ bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
       group.pending.pop_front();
       released = true;
     }
+    if (!group.apply_backlog.empty()) DrainApplyBacklog(group);
   }
   for (GroupId id : failed) groups_.erase(id);
   return released;
@@ -395,8 +397,21 @@ bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
   // hard state that only advances commit is not written. That saves the
   // atomic hard-state file replacement (three fsyncs) on every commit.
   std::optional<raft::HardState> hard_state = ready.hard_state;
-  if (hard_state.has_value() && hard_state->term == group.persisted_term &&
-      hard_state->vote == group.persisted_vote) {
+  if (ready.hard_state.has_value()) group.last_hard_state = *ready.hard_state;
+  // ... except when a conf change is committed: it is applied only once a
+  // commit index covering it is durable (see Group::apply_backlog).
+  const bool commits_conf_change =
+      std::any_of(ready.committed_entries.begin(),
+                  ready.committed_entries.end(), [](const raft::Entry& e) {
+                    return e.type == raft::EntryType::kConfChange;
+                  });
+  if (commits_conf_change) {
+    CHRONIK_CHECK_GE(group.last_hard_state.commit,
+                     ready.committed_entries.back().index);
+    hard_state = group.last_hard_state;
+  } else if (hard_state.has_value() &&
+             hard_state->term == group.persisted_term &&
+             hard_state->vote == group.persisted_vote) {
     hard_state.reset();
   }
   storage::PersistRequest install;
@@ -457,26 +472,51 @@ void RaftHost::ApplyReady(Group& group, const raft::Ready& ready) {
     group.reported_commit = ready.hard_state->commit;
     observer->OnCommit(id, ready.hard_state->term, ready.hard_state->commit);
   }
-  if (!ready.committed_entries.empty()) {
-    bool conf_changed = false;
-    for (const raft::Entry& entry : ready.committed_entries) {
-      group.spec.applier->Apply(id, entry);
-      CountApplied(group, entry);
-      TrackMembership(group, entry);
-      conf_changed |= entry.type == raft::EntryType::kConfChange;
-    }
-    group.node->OnApplied(ready.committed_entries.back().index);
-    CHRONIK_CHECK(!conf_changed ||
-                  group.node->Status().conf_state == group.conf)
-        << "group " << id << ": the host's membership diverged from the core's";
-    if (observer != nullptr) {
-      observer->OnApplied(id, ready.committed_entries.back().index);
-    }
-    MaybeSnapshot(group);
+  // A conf change waits for this Ready's (forced) hard state to be durable;
+  // what follows it waits behind it.
+  absl::Span<const raft::Entry> entries = ready.committed_entries;
+  size_t now = 0;
+  while (group.apply_backlog.empty() && now < entries.size() &&
+         entries[now].type != raft::EntryType::kConfChange) {
+    ++now;
+  }
+  ApplyEntries(group, entries.subspan(0, now));
+  for (const raft::Entry& entry : entries.subspan(now)) {
+    group.apply_backlog.push_back(Group::Waiting{entry, enqueued_});
   }
   for (const raft::ReadState& read : ready.read_states) {
     group.spec.applier->OnReadState(id, read);
   }
+}
+
+void RaftHost::ApplyEntries(Group& group,
+                            absl::Span<const raft::Entry> entries) {
+  if (entries.empty()) return;
+  const GroupId id = group.spec.group_id;
+  bool conf_changed = false;
+  for (const raft::Entry& entry : entries) {
+    group.spec.applier->Apply(id, entry);
+    CountApplied(group, entry);
+    TrackMembership(group, entry);
+    conf_changed |= entry.type == raft::EntryType::kConfChange;
+  }
+  group.node->OnApplied(entries.back().index);
+  CHRONIK_CHECK(!conf_changed || group.node->Status().conf_state == group.conf)
+      << "group " << id << ": the host's membership diverged from the core's";
+  if (options_.observer != nullptr) {
+    options_.observer->OnApplied(id, entries.back().index);
+  }
+  MaybeSnapshot(group);
+}
+
+void RaftHost::DrainApplyBacklog(Group& group) {
+  std::vector<raft::Entry> ready;
+  while (!group.apply_backlog.empty() &&
+         group.apply_backlog.front().needs_flushed <= flushed_) {
+    ready.push_back(std::move(group.apply_backlog.front().entry));
+    group.apply_backlog.pop_front();
+  }
+  ApplyEntries(group, ready);
 }
 
 void RaftHost::ServeLogReads(Group& group,
@@ -591,6 +631,10 @@ bool RaftHost::HasWork() const {
     if (!group.pending.empty() &&
         group.pending.front().needs_flushed <= flushed_) {
       return true;  // durable, not yet reported to the core
+    }
+    if (!group.apply_backlog.empty() &&
+        group.apply_backlog.front().needs_flushed <= flushed_) {
+      return true;  // committed entries whose wait is over
     }
   }
   return false;

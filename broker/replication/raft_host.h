@@ -161,8 +161,11 @@ struct GroupSpec {
   bool is_partition = false;        // entries are Kafka record batches
   GroupApplier* applier = nullptr;  // borrowed; outlives the group
   SnapshotPolicy snapshot_policy = {};
-  // This node is not among `voters`: it is being added to the group (the
-  // leader makes it a learner, then maybe a voter). Without it, a node must
+  // This node is being added to the running group (the leader makes it a
+  // learner, then maybe a voter): it may be outside `voters`, and until it
+  // applies a conf change naming it (or installs a snapshot) it neither
+  // campaigns nor votes, even if `voters` names it (a replica that was
+  // removed, its log deleted, and is added again). Without it, a node must
   // be one of the initial voters.
   bool joining = false;
 };
@@ -319,6 +322,20 @@ class RaftHost {
     // made it.
     raft::ConfState conf;
     raft::Index conf_index = 0;
+    // A joining member applied a conf change naming it (or a snapshot):
+    // its membership is known (raft::Config::joining).
+    bool learned = false;
+    // Committed entries waiting to be applied: a conf change is applied only
+    // once a hard state whose commit covers it is durable (else a restart
+    // could recover an older membership than one the node acted on), and the
+    // entries after it wait behind it. Each waits for `needs_flushed`.
+    struct Waiting {
+      raft::Entry entry;
+      uint64_t needs_flushed = 0;
+    };
+    std::deque<Waiting> apply_backlog;
+    // The last hard state a Ready reported (what a forced write stores).
+    raft::HardState last_hard_state;
     uint64_t entries_since_snapshot = 0;
     uint64_t bytes_since_snapshot = 0;
   };
@@ -334,6 +351,10 @@ class RaftHost {
   // Reports the Ready's commit index, applies its committed entries and
   // hands out its read states.
   void ApplyReady(Group& group, const raft::Ready& ready);
+  // Applies entries (in order) and reports them to the core and observer.
+  void ApplyEntries(Group& group, absl::Span<const raft::Entry> entries);
+  // Applies the backlog's entries whose durability wait is over.
+  void DrainApplyBacklog(Group& group);
   void ServeLogReads(Group& group, const std::vector<raft::LogRead>& reads);
   // One Ready of one group: queue storage work, send, apply. False when the
   // group failed.

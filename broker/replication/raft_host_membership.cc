@@ -36,6 +36,9 @@ void RaftHost::TrackMembership(Group& group, const raft::Entry& entry) {
   if (change->changes.empty() && group.conf.voters_outgoing.empty()) return;
   group.conf = raft::NextConfState(group.conf, *change);
   group.conf_index = entry.index;
+  for (const raft::ConfChangeSingle& c : change->changes) {
+    if (c.node_id == options_.self) group.learned = true;
+  }
 }
 
 absl::StatusOr<raft::ConfState> RaftHost::StoredMembership(

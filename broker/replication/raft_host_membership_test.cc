@@ -78,6 +78,28 @@ TEST_F(RaftHostMembershipTest, JoiningNodeNeverCampaignsBeforeItIsAVoter) {
   EXPECT_FALSE(nodes_[4]->host->is_leader(0));
 }
 
+// A replica removed from a group, its log deleted, then added again starts
+// with the group's initial voters, which may name it (even alone): it must
+// not elect itself on an empty log (found by the simulator: a second leader
+// of a partition in term 1).
+TEST(RaftHostJoiningTest, JoiningInitialVoterWaitsForTheLeader) {
+  TestNode node(3, 7);
+  RestoringApplier applier;
+  GroupSpec spec{5, {3}, false, &applier};
+  spec.joining = true;
+  ASSERT_TRUE(node.host->AddGroup(spec).ok());
+  for (int tick = 0; tick < 100; ++tick) {
+    node.host->Tick();
+    std::vector<OutgoingMessage> outbox;
+    node.host->Process(&outbox);
+  }
+  EXPECT_FALSE(node.host->is_leader(5));
+  EXPECT_TRUE(node.host->Campaign(5).ok());
+  std::vector<OutgoingMessage> outbox;
+  node.host->Process(&outbox);
+  EXPECT_FALSE(node.host->is_leader(5)) << "not even when asked to";
+}
+
 TEST_F(RaftHostMembershipTest, AddLearnerThenMoveByJointConsensus) {
   ASSERT_TRUE(nodes_[1]->host->Campaign(0).ok());
   Settle(all_);

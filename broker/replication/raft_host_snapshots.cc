@@ -63,6 +63,7 @@ absl::Status RaftHost::RecoverSnapshot(Group& group,
   recovered->snapshot.conf_state = *conf;
   recovered->conf_state = *conf;
   if (meta.index == 0) return absl::OkStatus();
+  group.learned = true;  // a joining node compacts only once it learned
   absl::StatusOr<storage::Snapshot> stored = group.storage->LoadSnapshot();
   if (!stored.ok()) return stored.status();
   CHRONIK_CHECK(stored->meta == meta) << "group " << id;
@@ -150,6 +151,12 @@ absl::Status RaftHost::Compact(Group& group, const SnapshotImage& image) {
           absl::StrCat("group ", id, ": compaction during a snapshot install"));
     }
   }
+  if (group.spec.joining && !group.learned) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("group ", id,
+                     ": compaction before this joining node knows the "
+                     "membership"));
+  }
   if (image.index < group.conf_index) {
     return absl::FailedPreconditionError(
         absl::StrCat("group ", id, ": compaction at ", image.index,
@@ -214,6 +221,9 @@ bool RaftHost::FinishInstall(Group& group, const raft::Snapshot& snapshot) {
   const GroupId id = group.spec.group_id;
   absl::StatusOr<SnapshotImage> image = UnframeSnapshot(snapshot);
   CHRONIK_CHECK(image.ok()) << "checked when queued";
+  CHRONIK_CHECK(group.apply_backlog.empty())
+      << "group " << id << ": a snapshot installed over committed entries "
+      << "waiting to be applied";
   if (absl::Status s = group.spec.applier->RestoreSnapshot(id, *image);
       !s.ok()) {
     Fail(id, s);
@@ -224,6 +234,7 @@ bool RaftHost::FinishInstall(Group& group, const raft::Snapshot& snapshot) {
   group.snapshot_index = image->index;
   group.conf = snapshot.metadata.conf_state;
   group.conf_index = image->index;
+  group.learned = true;
   group.entries_since_snapshot = 0;
   group.bytes_since_snapshot = 0;
   ++snapshot_stats_.installed;

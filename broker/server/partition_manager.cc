@@ -89,7 +89,12 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
   // reassignment added joins (its leader makes it a learner, then a voter).
   replication::GroupSpec spec{group_id, metadata::InitialVoters(partition),
                               true, applier_};
+  // Joining: not a replica yet (a reassignment adds it; it may have been
+  // one of the initial voters once, its log since deleted), or not one of
+  // the initial voters (a replica a completed reassignment added).
+  const auto& replicas = partition.replicas();
   spec.joining =
+      std::find(replicas.begin(), replicas.end(), self_) == replicas.end() ||
       !std::binary_search(spec.voters.begin(), spec.voters.end(), self_);
   absl::Status status = host_->AddGroup(spec);
   if (!status.ok()) {

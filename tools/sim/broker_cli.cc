@@ -79,9 +79,10 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.records_read),
       static_cast<unsigned long long>(result.crashes),
       static_cast<unsigned long long>(result.lost_responses));
-  std::printf("snapshots: %llu taken, %llu installed\n",
+  std::printf("snapshots: %llu taken, %llu installed; %llu partition moves\n",
               static_cast<unsigned long long>(result.snapshots_taken),
-              static_cast<unsigned long long>(result.snapshots_installed));
+              static_cast<unsigned long long>(result.snapshots_installed),
+              static_cast<unsigned long long>(result.moves));
   if (result.live_after_heal >= 0) {
     std::printf("live %s after the heal\n",
                 FormatTime(result.live_after_heal).c_str());
@@ -143,6 +144,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;
   uint64_t seeds_with_installs = 0;
+  uint64_t moves = 0;
+  uint64_t seeds_with_moves = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -152,6 +155,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       snapshots_taken += result.snapshots_taken;
       snapshots_installed += result.snapshots_installed;
       seeds_with_installs += result.snapshots_installed > 0 ? 1 : 0;
+      moves += result.moves;
+      seeds_with_moves += result.moves > 0 ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -175,6 +180,9 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
               static_cast<unsigned long long>(snapshots_taken),
               static_cast<unsigned long long>(snapshots_installed),
               static_cast<unsigned long long>(seeds_with_installs));
+  std::printf("partition moves: %llu (in %llu seeds)\n",
+              static_cast<unsigned long long>(moves),
+              static_cast<unsigned long long>(seeds_with_moves));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),
