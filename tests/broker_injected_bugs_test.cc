@@ -84,7 +84,9 @@ INSTANTIATE_TEST_SUITE_P(
 //   within the liveness bound (1 seed in 2,500 of a sweep);
 // - fetch_out_of_range_before_ready: a restarted leader answers a member's
 //   Fetch at its committed position with OFFSET_OUT_OF_RANGE before it has
-//   applied its log (8 seeds in 1,300).
+//   applied its log (8 seeds in 1,300; re-pinned, 10 seeds in 1,400, when
+//   RaftHost came to report check-quorum step-downs at once, which moved
+//   the old seed 254's leaders).
 struct PinnedBug {
   const char* name;
   uint64_t seed;
@@ -127,12 +129,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "loss@13342418:3:0:2026091:77;"
                   "client_partition@15795818:1:0:3235573:0",
                   "did not catch up"},
-        PinnedBug{"fetch_out_of_range_before_ready", 254,
-                  "clog@2242340:3:1:3968474:0;isolate@6603729:2:1:1870188:0;"
-                  "crash_partition_leader@10266677:3:1:2402606:0;"
-                  "lose_responses@13575694:2:0:2084978:255;"
-                  "disk_errors@16037196:1:2:1676969:82;"
-                  "power_loss@18035144:3:2:1053892:0",
+        PinnedBug{"fetch_out_of_range_before_ready", 108,
+                  "port_taken@2800928:1:0:839140:0;"
+                  "one_way_partition@5350540:2:2:3266399:0;"
+                  "crash_in_fsync@8958624:2:2:2478011:0;"
+                  "one_way_partition@12610839:1:2:3008482:0;"
+                  "stop@16491664:3:1:2264553:0;"
+                  "disk_full@19405754:2:2:594246:21021",
                   "OFFSET_OUT_OF_RANGE"}),
     [](const ::testing::TestParamInfo<PinnedBug>& info) {
       return std::string(info.param.name);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
 #include "broker/server/in_process_cluster.h"
 #include "gmock/gmock.h"
@@ -251,6 +252,76 @@ TEST_F(ClusterTest, MinorityCannotCommitMetadata) {
   ASSERT_TRUE(created.has_value());
   EXPECT_NE(created->topics.at(0).error_code, 0)
       << "a node alone must never commit (the seed's one-member groups did)";
+}
+
+// Found by the nemesis suite (tests/e2e/nemesis_test.py): a partition leader
+// cut off from its peers that Raft's check quorum had stepped down still
+// judged produce requests as the leader until its next campaign. Of two
+// pipelined batches of an idempotent producer the first was refused
+// (NOT_LEADER_OR_FOLLOWER: Raft refused the proposal), the second answered
+// OUT_OF_ORDER_SEQUENCE_NUMBER; librdkafka then bumps its epoch and resends
+// batches the new leader had in fact stored: duplicates. Both batches must be
+// refused alike.
+TEST_F(ClusterTest, LeaderSteppedDownByCheckQuorumRefusesEveryBatchAlike) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId controller =
+      static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"cutoff", 1, 3, {}, {}});
+  auto created =
+      cluster_.Call<kafka::CreateTopicsResponse>(controller, create, 4);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+  raft::NodeId leader = 0;
+  StepUntil([&] { return (leader = PartitionLeader("cutoff")) != 0; });
+  auto init = cluster_.Call<kafka::InitProducerIdResponse>(
+      leader, kafka::InitProducerIdRequest{std::nullopt, 0, -1, -1}, 4);
+  ASSERT_TRUE(init.has_value());
+  ASSERT_EQ(init->error_code, 0);
+  auto produce = [&](int32_t sequence) {
+    kafka::RecordBatchSpec spec;
+    spec.producer_id = init->producer_id;
+    spec.producer_epoch = 0;
+    spec.base_sequence = sequence;
+    kafka::Record record;
+    record.value = absl::StrCat("s", sequence);
+    kafka::ProduceRequest request;
+    request.acks = -1;
+    request.timeout_ms = 5000;
+    request.topics.push_back(
+        {"cutoff", {{0, *kafka::BuildRecordBatch(spec, {record})}}});
+    return request;
+  };
+  auto first = cluster_.Call<kafka::ProduceResponse>(leader, produce(0), 9);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->responses[0].partitions[0].error_code, 0);
+
+  // Cut the leader off from its peers (its client still reaches it) until
+  // Raft stepped it down in every group.
+  const raft::NodeId raft_id = config::RaftNodeId(leader);
+  cluster_.set_drop_filter([raft_id](const raft::Message& m) {
+    return m.from == raft_id || m.to == raft_id;
+  });
+  StepUntil(
+      [&] { return cluster_.broker(leader).Metrics().raft_groups_led == 0; });
+  for (int32_t sequence : {1, 2}) {  // pipelined: sent before any answer
+    cluster_.Send(leader,
+                  kafka::EncodeRequestFrame(9, 100 + sequence, std::string("t"),
+                                            produce(sequence)));
+  }
+  for (int32_t sequence : {1, 2}) {
+    std::optional<std::string> frame = cluster_.TakeResponse(leader);
+    ASSERT_TRUE(frame.has_value()) << "refused at once";
+    kafka::ProduceResponse response;
+    int32_t correlation = 0;
+    ASSERT_TRUE(kafka::DecodeResponseFrame(absl::string_view(*frame).substr(4),
+                                           9, &correlation, &response)
+                    .ok());
+    EXPECT_EQ(correlation, 100 + sequence);
+    EXPECT_EQ(response.responses[0].partitions[0].error_code,
+              kafka::error::kNotLeaderOrFollower)
+        << "the batch with sequence " << sequence;
+  }
 }
 
 }  // namespace
