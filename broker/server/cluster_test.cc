@@ -324,5 +324,59 @@ TEST_F(ClusterTest, LeaderSteppedDownByCheckQuorumRefusesEveryBatchAlike) {
   }
 }
 
+// Found by the nemesis suite: a node restarted after kill -9 replays only
+// the metadata its stored commit index covers (the commit index is not
+// written on every commit) and, until its peers tell it more, its view lacks
+// topics created since. Its Metadata answered such a topic
+// UNKNOWN_TOPIC_OR_PARTITION (with no brokers): librdkafka takes that as the
+// topic deleted, its consumers lose their partitions (and librdkafka 2.0.2
+// then leaks references and hangs in close). Until the node has applied what
+// it had stored, a topic is LEADER_NOT_AVAILABLE (retriable, the partition
+// count is kept), and nothing is auto-created from the stale view.
+TEST_F(ClusterTest, RestartedNodeNeverSaysAStoredTopicIsUnknown) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId controller =
+      static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"kept", 2, 3, {}, {}});
+  auto created =
+      cluster_.Call<kafka::CreateTopicsResponse>(controller, create, 4);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+  const raft::NodeId victim = controller % 3 + 1;  // a follower
+  StepUntil([&] {
+    for (const auto& t : cluster_.Metadata(victim).topics) {
+      if (t.name == "kept") return true;
+    }
+    return false;
+  });
+  // The follower crashes and comes back while its peers cannot reach it:
+  // it has the topic's creation stored but does not know it committed.
+  cluster_.Crash(victim);
+  const raft::NodeId raft_id = config::RaftNodeId(victim);
+  cluster_.set_drop_filter([raft_id](const raft::Message& m) {
+    return m.from == raft_id || m.to == raft_id;
+  });
+  cluster_.Start(victim);
+  kafka::MetadataRequest request;
+  request.topics = std::vector<kafka::MetadataRequest::MetadataRequestTopic>(1);
+  request.topics->at(0).name = "kept";
+  request.allow_auto_topic_creation = false;
+  auto metadata = cluster_.Call<kafka::MetadataResponse>(victim, request, 12);
+  ASSERT_TRUE(metadata.has_value());
+  ASSERT_EQ(metadata->topics.size(), 1u);
+  EXPECT_EQ(metadata->topics[0].error_code, kafka::error::kLeaderNotAvailable)
+      << "a topic the node has stored is not unknown";
+  EXPECT_FALSE(cluster_.broker(victim).IsReady());
+
+  // Healed, it catches up and describes the topic again.
+  cluster_.set_drop_filter({});
+  StepUntil([&] { return cluster_.broker(victim).IsReady(); });
+  metadata = cluster_.Call<kafka::MetadataResponse>(victim, request, 12);
+  ASSERT_TRUE(metadata.has_value());
+  EXPECT_EQ(metadata->topics[0].error_code, 0);
+  EXPECT_EQ(metadata->topics[0].partitions.size(), 2u);
+}
+
 }  // namespace
 }  // namespace chronik::broker
