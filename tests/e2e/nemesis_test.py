@@ -22,7 +22,6 @@ The history checker's self-test (HistoryCheckerTest) runs everywhere.
 import atexit
 import collections
 import json
-import logging
 import os
 import random
 import signal
@@ -222,20 +221,12 @@ class HistoryCheckerTest(harness.unittest.TestCase):
 
 # --- the workload ---------------------------------------------------------
 
-def client_debug(name):
+def client_debug():
     """librdkafka debug contexts from CHRONIK_NEMESIS_CLIENT_DEBUG (e.g.
-    "eos,msg"), logged to $TEST_TMPDIR/NAME.client.log; {} when unset."""
+    "eos,msg"), logged to stderr by librdkafka itself (lines name the
+    client: rdkafka#producer-N, rdkafka#consumer-N); {} when unset."""
     contexts = os.environ.get("CHRONIK_NEMESIS_CLIENT_DEBUG")
-    if not contexts:
-        return {}
-    log = logging.getLogger(name)
-    handler = logging.FileHandler(os.path.join(harness.TMP,
-                                               name + ".client.log"))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    return {"debug": contexts, "logger": log}
+    return {"debug": contexts} if contexts else {}
 
 
 class ProducerLoad(threading.Thread):
@@ -254,7 +245,7 @@ class ProducerLoad(threading.Thread):
         self.producer = Producer(dict({
             "bootstrap.servers": bootstrap, "enable.idempotence": True,
             "acks": "all", "linger.ms": 5, "message.timeout.ms": 120000,
-            "error_cb": self.on_error}, **client_debug("producer-%d" % index)))
+            "error_cb": self.on_error}, **client_debug()))
 
     def on_error(self, err):
         self.client_errors[err.name()] += 1
@@ -305,7 +296,7 @@ class GroupMember(threading.Thread):
             "bootstrap.servers": bootstrap, "group.id": GROUP,
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000},
-            **client_debug("member-%d" % index)))
+            **client_debug()))
 
     def commit(self):
         phase, self.phase = self.phase, "committing"
