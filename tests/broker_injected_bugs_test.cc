@@ -84,7 +84,10 @@ INSTANTIATE_TEST_SUITE_P(
 //   within the liveness bound (1 seed in 2,500 of a sweep);
 // - fetch_out_of_range_before_ready: a restarted leader answers a member's
 //   Fetch at its committed position with OFFSET_OUT_OF_RANGE before it has
-//   applied its log (8 seeds in 1,300).
+//   applied its log (8 seeds in 1,300; re-pinned to a seed that finds it
+//   both before and after a restarted node stopped calling topics unknown,
+//   7 seeds in 1,400, when RaftHost came to report check-quorum step-downs
+//   at once, which moved the old seed 254's leaders).
 struct PinnedBug {
   const char* name;
   uint64_t seed;
@@ -127,12 +130,15 @@ INSTANTIATE_TEST_SUITE_P(
                   "loss@13342418:3:0:2026091:77;"
                   "client_partition@15795818:1:0:3235573:0",
                   "did not catch up"},
-        PinnedBug{"fetch_out_of_range_before_ready", 254,
-                  "clog@2242340:3:1:3968474:0;isolate@6603729:2:1:1870188:0;"
-                  "crash_partition_leader@10266677:3:1:2402606:0;"
-                  "lose_responses@13575694:2:0:2084978:255;"
-                  "disk_errors@16037196:1:2:1676969:82;"
-                  "power_loss@18035144:3:2:1053892:0",
+        PinnedBug{"fetch_out_of_range_before_ready", 216,
+                  "partition_broker@1640248:3:1:2430823:0;"
+                  "port_taken@4290794:3:0:1339537:1;"
+                  "crash_in_fsync@7022784:3:2:1141619:0;"
+                  "clog@9370912:2:1:1427661:0;"
+                  "crash_in_fsync@12536776:2:2:814338:0;"
+                  "lose_responses@14669602:3:0:628261:172;"
+                  "clog@16155591:3:1:2435005:0;"
+                  "partition_broker@19126119:3:1:873881:0",
                   "OFFSET_OUT_OF_RANGE"}),
     [](const ::testing::TestParamInfo<PinnedBug>& info) {
       return std::string(info.param.name);

@@ -298,7 +298,11 @@ void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
     bool worked = false;
     std::vector<GroupId> failed;
     for (auto& [id, group] : groups_) {
-      if (!group.node->HasReady()) continue;
+      if (!group.node->HasReady()) {
+        // A check-quorum step-down changes the role without a Ready.
+        ReportLeader(group);
+        continue;
+      }
       if (async && (store_->queued_bytes() >= options_.max_async_queued_bytes ||
                     store_->queued_requests() >= kMaxAsyncQueuedRequests)) {
         break;  // backpressure: the next flush must drain the queue first

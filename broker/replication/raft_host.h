@@ -119,7 +119,9 @@ class GroupApplier {
  public:
   virtual ~GroupApplier() = default;
   virtual void Apply(GroupId group_id, const raft::Entry& entry) = 0;
-  // The group's leader or term changed (leader 0 = unknown).
+  // The group's leader or term changed (leader 0 = unknown); reported by the
+  // first Process after the change, also one that made no Ready (a leader
+  // stepped down by check quorum).
   virtual void OnLeaderChange(GroupId /*group_id*/, raft::NodeId /*leader*/,
                               raft::Term /*term*/) {}
   // A read asked for with RaftHost::ReadIndex is confirmed: serve it once

@@ -88,6 +88,38 @@ TEST(RaftHostTest, ThreeNodesAgreeOnManyGroups) {
   }
 }
 
+// A leader cut off from its peers steps down at a check-quorum round. That
+// changes no durable state and sends nothing, so the core has no Ready; the
+// applier must hear of it all the same, at once (the broker's partition
+// replica otherwise kept judging produce requests as the leader until the
+// node's next campaign, an election timeout later, and answered a batch
+// after a refused one OUT_OF_ORDER_SEQUENCE_NUMBER).
+TEST(RaftHostTest, CheckQuorumStepDownIsReportedAtOnce) {
+  std::vector<std::unique_ptr<TestNode>> owned;
+  std::map<raft::NodeId, TestNode*> nodes;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    owned.push_back(std::make_unique<TestNode>(id, id));
+    nodes[id] = owned.back().get();
+    ASSERT_TRUE(nodes[id]
+                    ->host->AddGroup({0, {1, 2, 3}, false, &nodes[id]->applier})
+                    .ok());
+  }
+  ASSERT_TRUE(nodes[1]->host->Campaign(0).ok());
+  Settle(nodes);
+  ASSERT_TRUE(nodes[1]->host->is_leader(0));
+  ASSERT_EQ(nodes[1]->applier.leaders[0], 1u);
+  // Node 1 alone: it ticks and processes, and whatever it sends is lost.
+  TestNode& cut_off = *nodes[1];
+  for (int tick = 0; tick < 100 && cut_off.host->is_leader(0); ++tick) {
+    cut_off.host->Tick();
+    std::vector<OutgoingMessage> lost;
+    cut_off.host->Process(&lost);
+  }
+  ASSERT_FALSE(cut_off.host->is_leader(0)) << "check quorum stepped it down";
+  EXPECT_EQ(cut_off.applier.leaders[0], raft::kNoNode)
+      << "the applier still believes its node leads";
+}
+
 TEST(RaftHostTest, PartitionGroupAssignsKafkaOffsetsInTheStoredBatches) {
   TestNode node(1, 3);
   ASSERT_TRUE(node.host->AddGroup({5, {1}, true, &node.applier}).ok());

@@ -243,10 +243,10 @@ absl::Status Broker::Impl::Start() {
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
-  services_.reset(new Services{config_, options_.broker_bugs, *env_.clock,
-                               *host_, *connections_, *metadata_, *partitions_,
-                               *groups_, *producer_ids_, deadlines_, fetches_,
-                               topic_waits_});
+  services_.reset(new Services{
+      config_, options_.broker_bugs, *env_.clock, *host_, *connections_,
+      *metadata_, *partitions_, *groups_, *producer_ids_, deadlines_, fetches_,
+      topic_waits_, [this] { return MetadataCaughtUp(); }});
   const std::vector<raft::NodeId> voters = MetadataVoters();
   replication::GroupSpec spec{kMetadataGroup, voters, false, this};
   spec.snapshot_policy.max_entries = options_.metadata_snapshot_entries;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/record_batch.h"
 #include "broker/server/in_process_cluster.h"
 #include "gmock/gmock.h"
@@ -251,6 +252,130 @@ TEST_F(ClusterTest, MinorityCannotCommitMetadata) {
   ASSERT_TRUE(created.has_value());
   EXPECT_NE(created->topics.at(0).error_code, 0)
       << "a node alone must never commit (the seed's one-member groups did)";
+}
+
+// Found by the nemesis suite (tests/e2e/nemesis_test.py): a partition leader
+// cut off from its peers that Raft's check quorum had stepped down still
+// judged produce requests as the leader until its next campaign. Of two
+// pipelined batches of an idempotent producer the first was refused
+// (NOT_LEADER_OR_FOLLOWER: Raft refused the proposal), the second answered
+// OUT_OF_ORDER_SEQUENCE_NUMBER; librdkafka then bumps its epoch and resends
+// batches the new leader had in fact stored: duplicates. Both batches must be
+// refused alike.
+TEST_F(ClusterTest, LeaderSteppedDownByCheckQuorumRefusesEveryBatchAlike) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId controller =
+      static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"cutoff", 1, 3, {}, {}});
+  auto created =
+      cluster_.Call<kafka::CreateTopicsResponse>(controller, create, 4);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+  raft::NodeId leader = 0;
+  StepUntil([&] { return (leader = PartitionLeader("cutoff")) != 0; });
+  auto init = cluster_.Call<kafka::InitProducerIdResponse>(
+      leader, kafka::InitProducerIdRequest{std::nullopt, 0, -1, -1}, 4);
+  ASSERT_TRUE(init.has_value());
+  ASSERT_EQ(init->error_code, 0);
+  auto produce = [&](int32_t sequence) {
+    kafka::RecordBatchSpec spec;
+    spec.producer_id = init->producer_id;
+    spec.producer_epoch = 0;
+    spec.base_sequence = sequence;
+    kafka::Record record;
+    record.value = absl::StrCat("s", sequence);
+    kafka::ProduceRequest request;
+    request.acks = -1;
+    request.timeout_ms = 5000;
+    request.topics.push_back(
+        {"cutoff", {{0, *kafka::BuildRecordBatch(spec, {record})}}});
+    return request;
+  };
+  auto first = cluster_.Call<kafka::ProduceResponse>(leader, produce(0), 9);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->responses[0].partitions[0].error_code, 0);
+
+  // Cut the leader off from its peers (its client still reaches it) until
+  // Raft stepped it down in every group.
+  const raft::NodeId raft_id = config::RaftNodeId(leader);
+  cluster_.set_drop_filter([raft_id](const raft::Message& m) {
+    return m.from == raft_id || m.to == raft_id;
+  });
+  StepUntil(
+      [&] { return cluster_.broker(leader).Metrics().raft_groups_led == 0; });
+  for (int32_t sequence : {1, 2}) {  // pipelined: sent before any answer
+    cluster_.Send(leader,
+                  kafka::EncodeRequestFrame(9, 100 + sequence, std::string("t"),
+                                            produce(sequence)));
+  }
+  for (int32_t sequence : {1, 2}) {
+    std::optional<std::string> frame = cluster_.TakeResponse(leader);
+    ASSERT_TRUE(frame.has_value()) << "refused at once";
+    kafka::ProduceResponse response;
+    int32_t correlation = 0;
+    ASSERT_TRUE(kafka::DecodeResponseFrame(absl::string_view(*frame).substr(4),
+                                           9, &correlation, &response)
+                    .ok());
+    EXPECT_EQ(correlation, 100 + sequence);
+    EXPECT_EQ(response.responses[0].partitions[0].error_code,
+              kafka::error::kNotLeaderOrFollower)
+        << "the batch with sequence " << sequence;
+  }
+}
+
+// Found by the nemesis suite: a node restarted after kill -9 replays only
+// the metadata its stored commit index covers (the commit index is not
+// written on every commit) and, until its peers tell it more, its view lacks
+// topics created since. Its Metadata answered such a topic
+// UNKNOWN_TOPIC_OR_PARTITION (with no brokers): librdkafka takes that as the
+// topic deleted, its consumers lose their partitions (and librdkafka 2.0.2
+// then leaks references and hangs in close). Until the node has applied what
+// it had stored, a topic is LEADER_NOT_AVAILABLE (retriable, the partition
+// count is kept), and nothing is auto-created from the stale view.
+TEST_F(ClusterTest, RestartedNodeNeverSaysAStoredTopicIsUnknown) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId controller =
+      static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"kept", 2, 3, {}, {}});
+  auto created =
+      cluster_.Call<kafka::CreateTopicsResponse>(controller, create, 4);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+  const raft::NodeId victim = controller % 3 + 1;  // a follower
+  StepUntil([&] {
+    for (const auto& t : cluster_.Metadata(victim).topics) {
+      if (t.name == "kept") return true;
+    }
+    return false;
+  });
+  // The follower crashes and comes back while its peers cannot reach it:
+  // it has the topic's creation stored but does not know it committed.
+  cluster_.Crash(victim);
+  const raft::NodeId raft_id = config::RaftNodeId(victim);
+  cluster_.set_drop_filter([raft_id](const raft::Message& m) {
+    return m.from == raft_id || m.to == raft_id;
+  });
+  cluster_.Start(victim);
+  kafka::MetadataRequest request;
+  request.topics = std::vector<kafka::MetadataRequest::MetadataRequestTopic>(1);
+  request.topics->at(0).name = "kept";
+  request.allow_auto_topic_creation = false;
+  auto metadata = cluster_.Call<kafka::MetadataResponse>(victim, request, 12);
+  ASSERT_TRUE(metadata.has_value());
+  ASSERT_EQ(metadata->topics.size(), 1u);
+  EXPECT_EQ(metadata->topics[0].error_code, kafka::error::kLeaderNotAvailable)
+      << "a topic the node has stored is not unknown";
+  EXPECT_FALSE(cluster_.broker(victim).IsReady());
+
+  // Healed, it catches up and describes the topic again.
+  cluster_.set_drop_filter({});
+  StepUntil([&] { return cluster_.broker(victim).IsReady(); });
+  metadata = cluster_.Call<kafka::MetadataResponse>(victim, request, 12);
+  ASSERT_TRUE(metadata.has_value());
+  EXPECT_EQ(metadata->topics[0].error_code, 0);
+  EXPECT_EQ(metadata->topics[0].partitions.size(), 2u);
 }
 
 }  // namespace

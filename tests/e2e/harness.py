@@ -32,11 +32,18 @@ def free_port():
 
 
 class Broker:
-    """One chronik-server process. Restartable on the same data dir/ports."""
+    """One chronik-server process. Restartable on the same data dir/ports.
 
-    def __init__(self, name="broker", args=(), data_dir=None):
+    `host` is where clients and /health reach it (its --bind-addr when not
+    127.0.0.1); `wrapper` prefixes the command (e.g. `ip netns exec NS`,
+    which execs in place, so the process is still the broker itself)."""
+
+    def __init__(self, name="broker", args=(), data_dir=None,
+                 host="127.0.0.1", wrapper=()):
         self.name = name
         self.args = list(args)
+        self.host = host
+        self.wrapper = list(wrapper)
         self.data_dir = data_dir or tempfile.mkdtemp(prefix=name + "-", dir=TMP)
         self.kafka_port = 0
         self.http_port = 0
@@ -50,10 +57,10 @@ class Broker:
         self.log_path = os.path.join(
             TMP, "%s-%d-%s.log" % (self.name, self.starts, os.getpid()))
         log = open(self.log_path, "wb")
-        cmd = [SERVER, "standalone",
-               "--kafka-port=%d" % self.kafka_port,
-               "--http-port=%d" % self.http_port,
-               "--data-dir=%s" % self.data_dir] + self.args
+        cmd = self.wrapper + [SERVER, "standalone",
+                              "--kafka-port=%d" % self.kafka_port,
+                              "--http-port=%d" % self.http_port,
+                              "--data-dir=%s" % self.data_dir] + self.args
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
         log.close()
         deadline = time.time() + timeout_s
@@ -116,7 +123,7 @@ class Broker:
     # --- access ----------------------------------------------------------
     @property
     def bootstrap(self):
-        return "127.0.0.1:%d" % self.kafka_port
+        return "%s:%d" % (self.host, self.kafka_port)
 
     def log(self):
         if not self.log_path or not os.path.exists(self.log_path):
@@ -127,7 +134,7 @@ class Broker:
     def http_get(self, path, timeout_s=5):
         try:
             with urllib.request.urlopen(
-                    "http://127.0.0.1:%d%s" % (self.http_port, path),
+                    "http://%s:%d%s" % (self.host, self.http_port, path),
                     timeout=timeout_s) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:

@@ -106,6 +106,9 @@ struct Services {
   Deadlines& deadlines;
   FetchWaiters& fetches;
   TopicLeaderWaits& topic_waits;
+  // Whether the metadata view includes everything this node had stored when
+  // it started (Broker: MetadataCaughtUp); an older view may lack topics.
+  std::function<bool()> metadata_caught_up;
 
   int64_t NowMs() const { return clock.NowMs(); }
   const metadata::MetadataState& state() const { return metadata.state(); }

@@ -78,12 +78,22 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
       }
     }
   }
-  const bool may_create = s.config.auto_create_topics &&
+  // A node that has not yet applied the metadata it had stored (restarted,
+  // its commit index not stored) may lack topics created since: none is
+  // unknown then, only without a leader yet (retriable; librdkafka takes
+  // UNKNOWN_TOPIC_OR_PARTITION as a deleted topic), and none is created.
+  const bool caught_up = s.metadata_caught_up();
+  const bool may_create = s.config.auto_create_topics && caught_up &&
                           (version < 4 || r.allow_auto_topic_creation);
   for (const std::string& name : names) {
     kafka::MetadataResponse::MetadataResponseTopic topic;
     topic.name = name;
     const metapb::TopicInfo* info = s.state().FindTopic(name);
+    if (!caught_up && metadata::ValidateTopicName(name).ok()) {
+      topic.error_code = kafka::error::kLeaderNotAvailable;
+      response.topics.push_back(std::move(topic));
+      continue;
+    }
     if (info == nullptr) {
       if (!metadata::ValidateTopicName(name).ok()) {
         topic.error_code = kafka::error::kInvalidTopic;
