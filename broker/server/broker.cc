@@ -70,6 +70,9 @@ class Broker::Impl : public replication::GroupApplier {
   void Tick();
   void BeginShutdown() {
     CheckStarted();
+    // A draining node never starts an election (its own timeout included):
+    // it would take back the leadership it is handing over.
+    host_->SetCampaignAllowed(false);
     shutdown_->Begin(TickMs());
   }
   bool ShutdownComplete() const {
@@ -276,11 +279,7 @@ void Broker::Impl::OnPeerMessage(uint64_t group_id, raft::Message message) {
     return;
   }
   if (group_id == kMetadataGroup) liveness_->OnHeard(message.from, TickMs());
-  if (message.type == raft::MessageType::kTimeoutNow && shutdown_->draining()) {
-    // Shutting down: leadership offered to this node would only have to be
-    // handed over again.
-    return;
-  }
+  // (A draining node's cores decline TimeoutNow: SetCampaignAllowed(false).)
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();
 }
