@@ -27,6 +27,8 @@
   X(kNotCoordinator, 16, "NOT_COORDINATOR")                             \
   X(kInvalidTopic, 17, "INVALID_TOPIC_EXCEPTION")                       \
   X(kNotEnoughReplicas, 19, "NOT_ENOUGH_REPLICAS")                      \
+  X(kNotEnoughReplicasAfterAppend, 20,                                  \
+    "NOT_ENOUGH_REPLICAS_AFTER_APPEND")                                 \
   X(kInvalidRequiredAcks, 21, "INVALID_REQUIRED_ACKS")                  \
   X(kIllegalGeneration, 22, "ILLEGAL_GENERATION")                       \
   X(kInconsistentGroupProtocol, 23, "INCONSISTENT_GROUP_PROTOCOL")      \
@@ -53,7 +55,10 @@
   X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                      \
   X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")    \
   X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                        \
+  X(kPreferredLeaderNotAvailable, 80, "PREFERRED_LEADER_NOT_AVAILABLE") \
   X(kGroupMaxSizeReached, 81, "GROUP_MAX_SIZE_REACHED")                 \
+  X(kEligibleLeadersNotAvailable, 83, "ELIGIBLE_LEADERS_NOT_AVAILABLE") \
+  X(kElectionNotNeeded, 84, "ELECTION_NOT_NEEDED")                      \
   X(kInvalidRecord, 87, "INVALID_RECORD")
 
 namespace chronik::kafka::error {

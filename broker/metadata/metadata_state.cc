@@ -102,6 +102,9 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kUnfenceBroker:
       result = ApplySetFenced(command.unfence_broker().node_id(), false);
       break;
+    case metapb::MetadataCommand::kElectPreferredLeaders:
+      // A wish the partition leaders act on (broker/server); no state.
+      break;
     case metapb::MetadataCommand::COMMAND_NOT_SET:
       result = Error(error::kInvalidRequest, "empty metadata command");
       break;
