@@ -319,6 +319,7 @@ env::StepOutput Broker::Impl::Process() {
   host_->Process(&out_.peer_messages);
   shutdown_->Advance(TickMs());
   balance_->Act(metadata_->state(), TickMs(), shutdown_->draining());
+  partitions_->ReleaseCopies(metadata_->state(), env_.clock->NowMs());
   metadata_->MaybeRegister();
   for (const metapb::MetadataCommand& report :
        partitions_->LeaderReports(metadata_->state(), env_.clock->NowMs())) {
