@@ -159,12 +159,14 @@ raft::Bytes BatchPayload(PartitionData& partition,
   return raft::Bytes::Own(std::move(bytes));
 }
 
-// What a batch's commit does when `copies` replicas must hold it first:
-// waits for them (PartitionManager::ReleaseCopies), then `done`.
-PartitionReplica::AppendDone AfterCopies(Services& s, PartitionReplica& replica,
-                                         raft::Index index, int copies,
-                                         int64_t deadline_ms,
-                                         PartitionReplica::AppendDone done) {
+// What a batch's commit at `index` does: `done`, or, when `copies` replicas
+// must hold it first (see CheckPartition; 0: the commit is enough), wait for
+// them (PartitionManager::ReleaseCopies) and then `done`.
+PartitionReplica::AppendDone OnCommit(Services& s, PartitionReplica& replica,
+                                      raft::Index index, int copies,
+                                      int64_t deadline_ms,
+                                      PartitionReplica::AppendDone done) {
+  if (copies == 0 || s.bugs.ack_at_majority) return done;
   // (`replica` runs this callback itself, so it is alive.)
   return [&s, &replica, index, copies, deadline_ms, done = std::move(done)](
              int16_t error_code, int64_t base_offset) {
@@ -175,6 +177,43 @@ PartitionReplica::AppendDone AfterCopies(Services& s, PartitionReplica& replica,
     s.partitions.WaitForCopies(
         replica, {index, copies, base_offset, deadline_ms, std::move(done)});
   };
+}
+
+// A retry of a batch the replica already has (`original`): answered with
+// the original's offset once it is committed (and held by enough copies, as
+// the original's answer is). Returns whether that is still outstanding
+// (then `done` runs in a later call, never within this one).
+bool AnswerDuplicate(Services& s, PartitionReplica& replica,
+                     const partition::ProducerBatch& original, int copies,
+                     int64_t deadline_ms, PartitionReplica::AppendDone done,
+                     int64_t* base_offset) {
+  const bool committed = original.raft_index <= replica.applied_index();
+  if (committed && (copies == 0 || s.bugs.ack_at_majority)) {
+    *base_offset = original.base_offset;
+    return false;
+  }
+  PartitionReplica::AppendDone on_commit = OnCommit(
+      s, replica, original.raft_index, copies, deadline_ms, std::move(done));
+  if (committed) {
+    on_commit(kafka::error::kNone, original.base_offset);
+  } else {
+    replica.WaitForPending(original.raft_index, std::move(on_commit));
+  }
+  return true;
+}
+
+// The answer to a proposal Raft refused.
+int16_t RefusedProposalCode(Services& s, const PartitionReplica& replica,
+                            const absl::Status& refused) {
+  // A leader handing its leadership over (a controlled shutdown) refuses
+  // proposals: NOT_LEADER_OR_FOLLOWER sends the client to the metadata for
+  // the new leader.
+  const raft::RawNode* node = s.host.node(replica.group_id());
+  const bool transferring =
+      node != nullptr && node->Status().transferee != raft::kNoNode;
+  return absl::IsUnavailable(refused) && !transferring
+             ? kafka::error::kNotEnoughReplicas
+             : kafka::error::kNotLeaderOrFollower;
 }
 
 // Judges and proposes every batch of one partition; each proposal (or wait
@@ -218,12 +257,13 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
     };
     if (check.verdict == partition::ProducerCheck::Verdict::kDuplicate &&
         !s.bugs.skip_idempotence_check) {
-      if (check.original.raft_index <= replica.applied_index()) {
-        if (first) out->base_offset = check.original.base_offset;
-      } else {
+      int64_t base_offset = -1;
+      if (AnswerDuplicate(s, replica, check.original, copies, wait->deadline_ms,
+                          done, &base_offset)) {
         ++wait->outstanding[flat];
         ++wait->remaining;
-        replica.WaitForPending(check.original.raft_index, done);
+      } else if (first) {
+        out->base_offset = base_offset;
       }
       continue;
     }
@@ -233,26 +273,14 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
         s.host.Propose(replica.group_id(),
                        BatchPayload(partition, batch, whole, append_time_ms));
     if (!proposed.ok()) {
-      // A leader handing its leadership over (a controlled shutdown) refuses
-      // proposals: NOT_LEADER_OR_FOLLOWER sends the client to the metadata
-      // for the new leader.
-      const raft::RawNode* node = s.host.node(replica.group_id());
-      const bool transferring =
-          node != nullptr && node->Status().transferee != raft::kNoNode;
-      out->error_code = absl::IsUnavailable(proposed.status()) && !transferring
-                            ? kafka::error::kNotEnoughReplicas
-                            : kafka::error::kNotLeaderOrFollower;
+      out->error_code = RefusedProposalCode(s, replica, proposed.status());
       return;
     }
     ++wait->outstanding[flat];
     ++wait->remaining;
-    PartitionReplica::AppendDone on_commit = done;
-    if (copies > 0 && !s.bugs.ack_at_majority) {
-      on_commit = AfterCopies(s, replica, proposed->index, copies,
-                              wait->deadline_ms, std::move(on_commit));
-    }
     const int64_t base_offset = replica.AddPendingAppend(
-        proposed->term, proposed->index, facts, std::move(on_commit));
+        proposed->term, proposed->index, facts,
+        OnCommit(s, replica, proposed->index, copies, wait->deadline_ms, done));
     if (s.bugs.ack_before_commit) done(0, base_offset);
   }
 }
