@@ -16,6 +16,7 @@ class RaftTestPeer {
   static NodeId& lead(Raft& r) { return r.lead_; }
   static NodeId& vote(Raft& r) { return r.vote_; }
   static bool& self_vote_durable(Raft& r) { return r.self_vote_durable_; }
+  static bool& campaign_allowed(Raft& r) { return r.campaign_allowed_; }
   static std::map<NodeId, bool>& votes(Raft& r) { return r.votes_; }
   static std::map<NodeId, Progress>& progress(Raft& r) { return r.progress_; }
   static ConfState& conf(Raft& r) { return r.conf_; }
@@ -133,6 +134,22 @@ TEST(RaftInvariantsDeathTest, TermVoteAndRole) {
         candidate.CheckInvariants();
       },
       "counts its own vote once it is durable");
+}
+
+TEST(RaftInvariantsDeathTest, NoCandidateThatMayNotCampaign) {
+  Raft candidate(ThreeVoters());
+  candidate.Campaign();
+  ASSERT_EQ(candidate.role(), Role::kPreCandidate);
+  candidate.CheckInvariants();
+  EXPECT_DEATH(
+      {
+        Peer::campaign_allowed(candidate) = false;
+        candidate.CheckInvariants();
+      },
+      "a node that may not campaign is no candidate");
+  candidate.SetCampaignAllowed(false);  // the input steps down instead
+  EXPECT_EQ(candidate.role(), Role::kFollower);
+  candidate.CheckInvariants();
 }
 
 TEST(RaftInvariantsDeathTest, LeaderProgress) {

@@ -120,7 +120,8 @@ void Raft::Tick() {
   // Saturate: a learner or removed member ticks forever without campaigning.
   if (election_elapsed_ < std::numeric_limits<int>::max()) ++election_elapsed_;
   if (role_ != Role::kLeader) {
-    if (Promotable() && election_elapsed_ >= randomized_election_timeout_) {
+    if (Promotable() && campaign_allowed_ &&
+        election_elapsed_ >= randomized_election_timeout_) {
       election_elapsed_ = 0;
       Campaign();
     }
@@ -249,7 +250,7 @@ void Raft::StepFollower(Message&& m) {
       HandleSnapshot(m);
       break;
     case MessageType::kTimeoutNow:
-      if (Promotable()) {
+      if (Promotable() && campaign_allowed_) {
         Transition(absl::StrCat("received TimeoutNow from ", m.from));
         Hup(CampaignKind::kTransfer);
       }

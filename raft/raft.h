@@ -39,6 +39,7 @@ class Raft {
   absl::Status ReadIndex(Bytes context);
   absl::Status TransferLeadership(NodeId transferee);
   void Campaign();
+  void SetCampaignAllowed(bool allowed);
 
   void OnPersisted(const PersistAck& ack);
   void OnApplied(Index index);
@@ -156,7 +157,8 @@ class Raft {
   Index pending_conf_index_ = 0;
   uint64_t uncommitted_bytes_ = 0;
   bool self_vote_durable_ = false;
-  SplitMix64 rng_;  // the core's only randomness
+  bool campaign_allowed_ = true;  // SetCampaignAllowed
+  SplitMix64 rng_;                // the core's only randomness
 
   // Reads (leader).
   // Small FIFOs kept as vectors: an idle group allocates nothing for them (a

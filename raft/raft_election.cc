@@ -101,7 +101,7 @@ bool Raft::HasUnappliedConfChange() const {
 
 void Raft::Hup(CampaignKind kind) {
   if (role_ == Role::kLeader) return;
-  if (!Promotable()) return;
+  if (!Promotable() || !campaign_allowed_) return;
   if (HasUnappliedConfChange()) {
     Transition("cannot campaign: committed conf change not yet applied");
     return;
@@ -149,6 +149,16 @@ void Raft::TallyVotes() {
 
 void Raft::Campaign() {
   Hup(config_.pre_vote ? CampaignKind::kPreElection : CampaignKind::kElection);
+}
+
+void Raft::SetCampaignAllowed(bool allowed) {
+  if (allowed == campaign_allowed_) return;
+  campaign_allowed_ = allowed;
+  Transition(allowed ? "may campaign again" : "may not campaign");
+  if (!allowed && (role_ == Role::kCandidate || role_ == Role::kPreCandidate)) {
+    // An election under way could still be won: give it up.
+    BecomeFollower(term_, kNoNode);
+  }
 }
 
 void Raft::StepVoteRequest(const Message& m) {

@@ -112,6 +112,10 @@ void Raft::CheckRoleInvariants() const {
       CHRONIK_CHECK(!self_vote_durable_) << "follower with candidate state";
       break;
   }
+  if (role_ == Role::kCandidate || role_ == Role::kPreCandidate) {
+    CHRONIK_CHECK(campaign_allowed_)
+        << "a node that may not campaign is no candidate";
+  }
   if (role_ != Role::kLeader) {
     CHRONIK_CHECK_EQ(lead_transferee_, kNoNode) << "transfer by a non-leader";
     CHRONIK_CHECK(read_queue_.empty() && reads_before_commit_.empty())

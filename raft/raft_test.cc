@@ -433,6 +433,62 @@ TEST(TransferTest, TransferTimesOut) {
   EXPECT_TRUE(c.node(1).Propose(Bytes::Copy("y")).ok());
 }
 
+// A node told not to campaign (a broker shutting down) starts no election:
+// not on its timeout, not on Campaign(), not on a leader's TimeoutNow; a
+// candidate gives up. Allowed again, it campaigns as before.
+TEST(ElectionTest, NodeThatMayNotCampaignNeverStartsAnElection) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.node(2).SetCampaignAllowed(false);
+  c.Isolate(1);
+  c.Isolate(3);  // node 2 hears from nobody: its election timer fires
+  for (int i = 0; i < 10; ++i) {
+    c.TickAll(5);
+    c.Stabilize();
+  }
+  c.node(2).Campaign();
+  c.Stabilize();
+  EXPECT_EQ(c.node(2).Status().role, Role::kFollower);
+  EXPECT_EQ(c.node(2).term(), 1u);
+  c.Heal();
+  NodeId leader = kNoNode;
+  for (int i = 0; i < 40 && leader == kNoNode; ++i) {
+    c.TickAll(1);
+    c.Stabilize();
+    leader = LeaderOf(c);
+  }
+  ASSERT_NE(leader, kNoNode);
+  EXPECT_NE(leader, 2u);
+  // Leadership offered to it is declined.
+  ASSERT_TRUE(c.node(leader).TransferLeadership(2).ok());
+  for (int i = 0; i < 3; ++i) {
+    c.TickAll(1);
+    c.Stabilize();
+  }
+  EXPECT_FALSE(c.node(2).is_leader());
+  EXPECT_EQ(c.node(2).term(), c.node(leader).term());
+  // A candidate told to stop gives up its election.
+  c.node(2).SetCampaignAllowed(true);
+  c.Isolate(1);
+  c.Isolate(3);
+  c.node(2).Campaign();
+  EXPECT_EQ(c.node(2).Status().role, Role::kPreCandidate);
+  c.node(2).SetCampaignAllowed(false);
+  EXPECT_EQ(c.node(2).Status().role, Role::kFollower);
+  // Allowed again, it campaigns.
+  c.node(2).SetCampaignAllowed(true);
+  c.Heal();
+  c.Stabilize();
+  c.Isolate(leader);
+  const NodeId other = leader == 1 ? 3 : 1;
+  for (int i = 0;
+       i < 60 && !c.node(2).is_leader() && !c.node(other).is_leader(); ++i) {
+    c.TickAll(1);
+    c.Stabilize();
+  }
+  EXPECT_TRUE(c.node(2).is_leader() || c.node(other).is_leader());
+}
+
 ConfChange Change(std::vector<ConfChangeSingle> changes, bool joint = false) {
   ConfChange cc;
   cc.changes = std::move(changes);

@@ -80,6 +80,9 @@ absl::Status RawNode::TransferLeadership(NodeId transferee) {
 void RawNode::Campaign() {
   Checked(*raft_, [&] { raft_->Campaign(); });
 }
+void RawNode::SetCampaignAllowed(bool allowed) {
+  Checked(*raft_, [&] { raft_->SetCampaignAllowed(allowed); });
+}
 void RawNode::OnPersisted(const PersistAck& ack) {
   Checked(*raft_, [&] { raft_->OnPersisted(ack); });
 }

@@ -11,7 +11,8 @@
 // thread-safe, and it owns everything it holds):
 //   inputs:  Step(message) for each received message; Tick() at a fixed
 //            cadence; Propose, ProposeConfChange, ReadIndex,
-//            TransferLeadership, Campaign; and the completion inputs
+//            TransferLeadership, Campaign, SetCampaignAllowed; and the
+//            completion inputs
 //            OnPersisted, OnApplied, OnLogRead, OnSnapshotTaken.
 //   outputs: when HasReady(), GetReady() hands over (and forgets) a Ready.
 //   restart: RawNode::Restart(config, what storage recovered).
@@ -229,6 +230,12 @@ class RawNode {
   absl::Status ReadIndex(Bytes context);
   absl::Status TransferLeadership(NodeId transferee);
   void Campaign();  // starts an election now (PreVote first when enabled)
+  // Whether this node may start elections (default true). With false it
+  // never campaigns: not on its election timeout, not on Campaign(), not on
+  // a leader's TimeoutNow; a (pre-)candidate steps down to follower at once.
+  // It still votes, replicates and, if leader, stays leader (a broker that is
+  // shutting down hands its leadership over and must not take it back).
+  void SetCampaignAllowed(bool allowed);
 
   // Completion inputs (see the persistence contract).
   void OnPersisted(const PersistAck& ack);

@@ -28,6 +28,9 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
       {"isr_never_shrinks", &env::BrokerBugs::isr_never_shrinks},
       {"fetch_out_of_range_before_ready",
        &env::BrokerBugs::fetch_out_of_range_before_ready},
+      {"ack_at_majority", &env::BrokerBugs::ack_at_majority},
+      {"preferred_is_last_replica",
+       &env::BrokerBugs::preferred_is_last_replica},
   };
   return kNames;
 }

@@ -69,8 +69,17 @@ struct BrokerScenarioOptions {
   // that fence brokers and shrink ISRs during the faults on the others.
   int64_t session_timeout_ms = 0;
   // min.insync.replicas; 0: drawn per seed (stream "insync") from 1 to a
-  // majority of the topic's replicas.
+  // majority of the topic's replicas, and on a quarter of the seeds whose
+  // replication factor allows it and whose admin creates the topic (stream
+  // "insync_high") above a majority, up to every replica (acks=all then
+  // waits for more copies than a commit).
   int min_insync = 0;
+  // Leader balancing check interval (--leader-imbalance-check-interval-ms,
+  // with no imbalance tolerated); 0: drawn per seed (stream "balance"):
+  // 0.5-3 s on half the seeds (the final audit then wants every partition
+  // led by its preferred replica: PREFERRED LEADER), the production default
+  // (300 s: never within a run) on the others; -1: the default.
+  int64_t balance_interval_ms = 0;
   int64_t replica_lag_ms = 0;
   // group.initial.rebalance.delay.ms; -1: drawn per seed (stream
   // "groupdelay"): the production default (3 s) on half the seeds, 0-3 s on

@@ -111,12 +111,29 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   churn_ = !auto_create_ && Rng::Stream(options.seed, "admin").Chance(0.5);
   reassign_ = options.reassign && !auto_create_ &&
               Rng::Stream(options.seed, "reassign").Chance(0.5);
-  // Up to a majority: acks=all is acknowledged at the Raft commit.
+  // Up to a majority (what a Raft commit promises) on most seeds; above it
+  // (acks=all then waits for more copies) on a quarter of those that can:
+  // the admin creates the topic with every replica (an auto-creation takes
+  // fewer when brokers are down, and a topic with fewer replicas than
+  // min.insync.replicas never takes an acks=all write).
+  const int majority = replication_factor_ / 2 + 1;
   min_insync_ =
       options.min_insync > 0
           ? options.min_insync
-          : static_cast<int>(Rng::Stream(options.seed, "insync")
-                                 .Between(1, replication_factor_ / 2 + 1));
+          : static_cast<int>(
+                Rng::Stream(options.seed, "insync").Between(1, majority));
+  if (Rng high = Rng::Stream(options.seed, "insync_high");
+      options.min_insync == 0 && !auto_create_ &&
+      majority < replication_factor_ && high.Chance(0.25)) {
+    min_insync_ =
+        static_cast<int>(high.Between(majority + 1, replication_factor_));
+  }
+  Rng balance_rng = Rng::Stream(options.seed, "balance");
+  balance_interval_ms_ =
+      options.balance_interval_ms > 0 ? options.balance_interval_ms
+      : options.balance_interval_ms == 0 && balance_rng.Chance(0.5)
+          ? balance_rng.Between(500, 3000)
+          : 0;
   Rng liveness_rng = Rng::Stream(options.seed, "liveness");
   const bool short_timeouts = liveness_rng.Chance(0.5);
   session_timeout_ms_ = options.session_timeout_ms > 0

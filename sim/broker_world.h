@@ -196,8 +196,9 @@ struct SimClient {
   // every partition, else the audit starts over (bounded by the run).
   bool auditing = false;
   int audit_node = 1;
-  std::vector<int> audit_leaders;  // as node 1 named them
-  GroupMemberState group;          // kGroupMember
+  std::vector<int> audit_leaders;    // as node 1 named them
+  std::vector<int> audit_preferred;  // first replicas, as node 1 named them
+  GroupMemberState group;            // kGroupMember
   // Admin.
   AdminStage admin_stage = AdminStage::kMainTopic;
   uint64_t churn_round = 0;  // the churn topic is "x<churn_round>"
@@ -318,6 +319,10 @@ class BrokerWorld {
   // One Metadata call of the leader audit (see SimClient::auditing).
   void AuditLeaders(SimClient& client);
   void OnAudit(SimClient& client, const kafka::MetadataResponse& response);
+  // With leader balancing on: the agreed leaders go to the cluster checker's
+  // PREFERRED LEADER rule; false when the audit must start over (too early
+  // to judge) or the run failed.
+  bool BalancedAudit(SimClient& client);
   // Metadata the controller itself answered (the cluster checker's FENCING).
   void ObserveControllerMetadata(const kafka::MetadataResponse& response);
   // "" when Metadata from `node_id` lists every broker of the cluster.
@@ -411,7 +416,9 @@ class BrokerWorld {
   // whether the small segments and Raft tail that go with a low one are on.
   uint64_t snapshot_entries_ = 0;
   bool small_snapshots_ = false;
-  int min_insync_ = 1;  // drawn per seed: 1..a majority of the replicas
+  int min_insync_ = 1;  // drawn per seed (BrokerScenarioOptions::min_insync)
+  // Leader balancing check interval; 0: the production default (no flags).
+  int64_t balance_interval_ms_ = 0;
   bool churn_ = false;  // the admin creates and deletes topics (stream "admin")
   // The admin moves partitions of "t" (stream "reassign"), alternating with
   // the churn when both are on.

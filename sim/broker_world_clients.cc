@@ -36,6 +36,7 @@ bool Retriable(int16_t code) {
     case error::kUnknownTopicOrPartition:
     case error::kRequestTimedOut:
     case error::kNotEnoughReplicas:
+    case error::kNotEnoughReplicasAfterAppend:
     case error::kKafkaStorageError:
     case error::kNotController:
     case error::kCoordinatorNotAvailable:
@@ -539,6 +540,31 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
   ActLater(client, 0);
 }
 
+bool BrokerWorld::BalancedAudit(SimClient& client) {
+  if (balance_interval_ms_ == 0) return true;
+  std::vector<int> leaders, preferred;  // 0-based nodes
+  for (int p = 0; p < options_.partitions; ++p) {
+    leaders.push_back(client.audit_leaders[p] - 1);
+    preferred.push_back(client.audit_preferred[p] - 1);
+  }
+  if (cluster_.OnBalancedAudit(now(), leaders, preferred,
+                               balance_interval_ms_ * kMillisecond)) {
+    if (cluster_.violation().has_value()) {
+      Fail(*cluster_.violation());
+      return false;
+    }
+    return true;
+  }
+  // Leadership may still be on its way back: look again a little later.
+  audit_problem_ = "a partition is not led by its preferred replica yet";
+  Record(Trace::kWorld, "audit_retry", {0}, [&] { return audit_problem_; });
+  client.audit_node = 1;
+  client.backoff =
+      std::clamp<Nanos>(client.backoff * 2, kBackoffMin, kBackoffMax);
+  ActLater(client, client.backoff);
+  return false;
+}
+
 void BrokerWorld::AuditLeaders(SimClient& client) {
   kafka::MetadataRequest request;
   kafka::MetadataRequest::MetadataRequestTopic topic;
@@ -570,11 +596,15 @@ std::string BrokerWorld::UnregisteredBrokers(
 void BrokerWorld::OnAudit(SimClient& client,
                           const kafka::MetadataResponse& response) {
   std::vector<int> leaders(options_.partitions, -1);
+  std::vector<int> preferred(options_.partitions, -1);
   for (const auto& topic : response.topics) {
     if (topic.name != kTopic) continue;
     for (const auto& p : topic.partitions) {
       if (p.partition_index >= 0 && p.partition_index < options_.partitions) {
         leaders[p.partition_index] = p.leader_id;
+        if (!p.replica_nodes.empty()) {
+          preferred[p.partition_index] = p.replica_nodes[0];
+        }
       }
     }
   }
@@ -600,12 +630,16 @@ void BrokerWorld::OnAudit(SimClient& client,
     ActLater(client, client.backoff);
     return;
   }
-  if (client.audit_node == 1) client.audit_leaders = leaders;
+  if (client.audit_node == 1) {
+    client.audit_leaders = leaders;
+    client.audit_preferred = preferred;
+  }
   if (client.audit_node < num_nodes()) {
     ++client.audit_node;
     ActLater(client, 0);
     return;
   }
+  if (!BalancedAudit(client)) return;
   Record(Trace::kWorld, "leaders_agreed", {});
   client.auditing = false;
   client.done = true;

@@ -119,6 +119,12 @@ config::ServerConfig BrokerWorld::MakeConfig(int index) const {
   if (!one_host_) {
     args.insert(args.begin(), absl::StrCat("--bind-addr=10.0.0.", index + 1));
   }
+  if (balance_interval_ms_ > 0) {
+    args.insert(args.begin(),
+                {absl::StrCat("--leader-imbalance-check-interval-ms=",
+                              balance_interval_ms_),
+                 "--leader-imbalance-per-broker-percentage=0"});
+  }
   absl::StatusOr<config::ServerConfig> config = config::ParseServerConfig(
       args, {}, [](const std::string& path) -> absl::StatusOr<std::string> {
         return absl::NotFoundError(path);

@@ -123,4 +123,28 @@ void ClusterChecker::OnControllerPartition(Nanos now, int controller,
   }
 }
 
+bool ClusterChecker::OnBalancedAudit(Nanos now, const std::vector<int>& leaders,
+                                     const std::vector<int>& preferred,
+                                     Nanos interval) {
+  std::vector<int> off;
+  for (size_t p = 0; p < leaders.size() && p < preferred.size(); ++p) {
+    if (leaders[p] != preferred[p]) off.push_back(static_cast<int>(p));
+  }
+  if (off.empty()) return true;
+  // Ticks drift up to 25% slow; a node's first check comes an interval after
+  // it starts, a wish is acted on at the next.
+  const Nanos bound = kRejoinSlack + 2 * (interval + interval / 4);
+  if (disturbed_ || nodes_up_ < nodes_ || now - last_change_ <= bound) {
+    return false;
+  }
+  const int p = off.front();
+  Violate(absl::StrCat("PREFERRED LEADER at ", FormatTime(now), ": partition ",
+                       p, " is led by n", leaders[p] + 1,
+                       ", not its preferred replica n", preferred[p] + 1,
+                       ", with leader balancing every ", FormatTime(interval),
+                       " and every node up since ", FormatTime(last_change_),
+                       " (", off.size(), " partitions off preferred)"));
+  return true;
+}
+
 }  // namespace chronik::sim

@@ -16,7 +16,13 @@
 //                 of a partition for longer than replica.lag.time.max.ms
 //                 (plus slack) while the world was calm, the partition's
 //                 leader (as the controller names it) ran and kept it, and
-//                 a majority of its replicas ran.
+//                 a majority of its replicas ran;
+//   PREFERRED LEADER  with leader balancing on (a check interval, no
+//                 imbalance tolerated), the leader the brokers agree on at
+//                 the final audit is not the partition's preferred replica
+//                 (its first) although every node has run, undisturbed,
+//                 for longer than kRejoinSlack plus two check intervals
+//                 (plus clock drift).
 // Plain value type; knows nothing of the broker's logic.
 #ifndef CHRONIK_SIM_CLUSTER_CHECKER_H_
 #define CHRONIK_SIM_CLUSTER_CHECKER_H_
@@ -46,6 +52,10 @@ class ClusterChecker {
   // controller's Metadata in a calm world: the leader's next sample (every
   // tick), its report, its commit and apply (a few round trips and fsyncs).
   static constexpr Nanos kIsrSlack = 1 * kSecond;
+  // What a node back after the heal may take to rejoin the ISR and see it
+  // committed (recovery, catching up, the leader's report) before its
+  // balancer's next check may count.
+  static constexpr Nanos kRejoinSlack = 5 * kSecond;
 
   // `node` (0-based) sees itself leader of `group` in `term`.
   void OnLeader(Nanos now, int node, uint64_t group, raft::Term term);
@@ -77,6 +87,14 @@ class ClusterChecker {
   };
   void OnControllerPartition(Nanos now, int controller,
                              const PartitionView& view, Nanos replica_lag);
+
+  // The final leader audit on a run with leader balancing every
+  // `interval`: the brokers agree that partition p is led by `leaders[p]`,
+  // whose preferred replica is `preferred[p]` (0-based). True when judged
+  // (every leader preferred, or the PREFERRED LEADER violation recorded);
+  // false when it is too early to tell (the audit asks again).
+  bool OnBalancedAudit(Nanos now, const std::vector<int>& leaders,
+                       const std::vector<int>& preferred, Nanos interval);
 
   // The first violation, if any.
   const std::optional<std::string>& violation() const { return violation_; }

@@ -1,5 +1,7 @@
 #include "sim/cluster_checker.h"
 
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace chronik::sim {
@@ -139,6 +141,33 @@ TEST(ClusterCheckerTest, IsrIsJudgedFromTheLeadersStartAndOnlyWithAQuorum) {
   disturbed.OnControllerPartition(9 * kSecond, 0, PartitionLedByN1({0, 1, 2}),
                                   kLag);
   EXPECT_FALSE(disturbed.violation().has_value()) << "a fault is on";
+}
+
+// Leader balancing every second: bound 5 s + 2 * 1.25 s after the last
+// change (every node up at 3 s).
+TEST(ClusterCheckerTest, LeadersOffPreferredAreJudgedOnlyAfterTheBound) {
+  ClusterChecker checker;
+  for (int node = 0; node < 3; ++node) checker.OnNodeUp(3 * kSecond, node);
+  const std::vector<int> preferred = {0, 1, 2};
+  EXPECT_TRUE(
+      checker.OnBalancedAudit(4 * kSecond, {0, 1, 2}, preferred, kSecond));
+  EXPECT_FALSE(
+      checker.OnBalancedAudit(10 * kSecond, {1, 1, 2}, preferred, kSecond))
+      << "too early: the audit asks again";
+  EXPECT_FALSE(checker.violation().has_value());
+  checker.OnDisturbance(10 * kSecond, true);
+  EXPECT_FALSE(
+      checker.OnBalancedAudit(20 * kSecond, {1, 1, 2}, preferred, kSecond))
+      << "not judged while disturbed";
+  checker.OnDisturbance(20 * kSecond, false);
+  EXPECT_TRUE(
+      checker.OnBalancedAudit(28 * kSecond, {1, 1, 2}, preferred, kSecond));
+  ASSERT_TRUE(checker.violation().has_value());
+  EXPECT_NE(checker.violation()->find("PREFERRED LEADER at 28.000000s: "
+                                      "partition 0 is led by n2, not its "
+                                      "preferred replica n1"),
+            std::string::npos)
+      << *checker.violation();
 }
 
 }  // namespace

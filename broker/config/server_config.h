@@ -61,6 +61,14 @@ struct ServerConfig {
   // members, extended by each newcomer up to the rebalance timeout (Kafka's
   // group.initial.rebalance.delay.ms); 0: complete as soon as all joined.
   int64_t group_initial_rebalance_delay_ms = 3'000;
+  // Automatic leader balancing (Kafka's auto.leader.rebalance.enable,
+  // leader.imbalance.check.interval.seconds and
+  // leader.imbalance.per.broker.percentage): every check interval, a broker
+  // whose share of partitions it is the preferred replica of but does not
+  // lead is above the percentage asks for their leadership back.
+  bool auto_leader_rebalance_enable = true;
+  int64_t leader_imbalance_check_interval_ms = 300'000;
+  int leader_imbalance_per_broker_percentage = 10;
   // Cluster mode only: every member (including this node), sorted by id.
   std::vector<PeerConfig> peers;
   int raft_port = 0;  // this node's Raft listener (cluster mode)

@@ -284,6 +284,29 @@ TEST(ServerConfigTest, LivenessAndLagTimeouts) {
   EXPECT_EQ(set->replica_lag_time_max_ms, 4'000);
 }
 
+TEST(ServerConfigTest, LeaderBalancing) {
+  absl::StatusOr<ServerConfig> defaults = Parse({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->auto_leader_rebalance_enable);
+  EXPECT_EQ(defaults->leader_imbalance_check_interval_ms, 300'000);
+  EXPECT_EQ(defaults->leader_imbalance_per_broker_percentage, 10);
+  absl::StatusOr<ServerConfig> set =
+      Parse({"--auto-leader-rebalance-enable=false",
+             "--leader-imbalance-check-interval-ms=2000"},
+            {{"CHRONIK_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE", "0"}});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_FALSE(set->auto_leader_rebalance_enable);
+  EXPECT_EQ(set->leader_imbalance_check_interval_ms, 2'000);
+  EXPECT_EQ(set->leader_imbalance_per_broker_percentage, 0);
+  EXPECT_THAT(
+      Parse({"--leader-imbalance-check-interval-ms=5"}).status().message(),
+      HasSubstr("--leader-imbalance-check-interval-ms"));
+  EXPECT_THAT(Parse({}, {{"CHRONIK_AUTO_LEADER_REBALANCE_ENABLE", "maybe"}})
+                  .status()
+                  .message(),
+              HasSubstr("CHRONIK_AUTO_LEADER_REBALANCE_ENABLE"));
+}
+
 TEST(ServerConfigTest, TomlErrorsNameTheLine) {
   auto error_for = [](const std::string& text) {
     return std::string(

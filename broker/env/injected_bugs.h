@@ -61,6 +61,16 @@ struct BrokerBugs {
   // replica.lag.time.max.ms is never applied: the defect "the ISR never
   // shrinks", fixed). Caught by the cluster checker's ISR rule.
   bool isr_never_shrinks = false;
+  // acks=all is answered at the Raft commit (a majority) even when
+  // min.insync.replicas asks for more copies (the defect "acks=all promises a
+  // majority, not min.insync.replicas", fixed). Caught by the replica
+  // checker's UNDER-REPLICATED ACK rule on seeds with min.insync above a
+  // majority.
+  bool ack_at_majority = false;
+  // The preferred replica is taken to be the last replica, not the first:
+  // ElectLeaders and the leader balancer move leadership to the wrong node.
+  // Caught by the cluster checker's PREFERRED LEADER rule.
+  bool preferred_is_last_replica = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
@@ -68,7 +78,9 @@ struct BrokerBugs {
            ack_before_commit || skip_idempotence_check || never_fence ||
            isr_never_shrinks || no_leader_without_replica ||
            commit_refused_while_preparing ||
-           no_session_expiry_while_preparing || fetch_out_of_range_before_ready;
+           no_session_expiry_while_preparing ||
+           fetch_out_of_range_before_ready || ack_at_majority ||
+           preferred_is_last_replica;
   }
 };
 

@@ -14,47 +14,51 @@
 #include <cstdint>
 
 // X(constant, value, Kafka's name), sorted by value.
-#define CHRONIK_KAFKA_ERRORS(X)                                         \
-  X(kNone, 0, "NONE")                                                   \
-  X(kOffsetOutOfRange, 1, "OFFSET_OUT_OF_RANGE")                        \
-  X(kCorruptMessage, 2, "CORRUPT_MESSAGE")                              \
-  X(kUnknownTopicOrPartition, 3, "UNKNOWN_TOPIC_OR_PARTITION")          \
-  X(kLeaderNotAvailable, 5, "LEADER_NOT_AVAILABLE")                     \
-  X(kNotLeaderOrFollower, 6, "NOT_LEADER_OR_FOLLOWER")                  \
-  X(kRequestTimedOut, 7, "REQUEST_TIMED_OUT")                           \
-  X(kMessageTooLarge, 10, "MESSAGE_TOO_LARGE")                          \
-  X(kCoordinatorNotAvailable, 15, "COORDINATOR_NOT_AVAILABLE")          \
-  X(kNotCoordinator, 16, "NOT_COORDINATOR")                             \
-  X(kInvalidTopic, 17, "INVALID_TOPIC_EXCEPTION")                       \
-  X(kNotEnoughReplicas, 19, "NOT_ENOUGH_REPLICAS")                      \
-  X(kInvalidRequiredAcks, 21, "INVALID_REQUIRED_ACKS")                  \
-  X(kIllegalGeneration, 22, "ILLEGAL_GENERATION")                       \
-  X(kInconsistentGroupProtocol, 23, "INCONSISTENT_GROUP_PROTOCOL")      \
-  X(kInvalidGroupId, 24, "INVALID_GROUP_ID")                            \
-  X(kUnknownMemberId, 25, "UNKNOWN_MEMBER_ID")                          \
-  X(kInvalidSessionTimeout, 26, "INVALID_SESSION_TIMEOUT")              \
-  X(kRebalanceInProgress, 27, "REBALANCE_IN_PROGRESS")                  \
-  X(kUnsupportedSaslMechanism, 33, "UNSUPPORTED_SASL_MECHANISM")        \
-  X(kIllegalSaslState, 34, "ILLEGAL_SASL_STATE")                        \
-  X(kUnsupportedVersion, 35, "UNSUPPORTED_VERSION")                     \
-  X(kTopicAlreadyExists, 36, "TOPIC_ALREADY_EXISTS")                    \
-  X(kInvalidPartitions, 37, "INVALID_PARTITIONS")                       \
-  X(kInvalidReplicationFactor, 38, "INVALID_REPLICATION_FACTOR")        \
-  X(kInvalidReplicaAssignment, 39, "INVALID_REPLICA_ASSIGNMENT")        \
-  X(kInvalidConfig, 40, "INVALID_CONFIG")                               \
-  X(kNotController, 41, "NOT_CONTROLLER")                               \
-  X(kInvalidRequest, 42, "INVALID_REQUEST")                             \
-  X(kUnsupportedForMessageFormat, 43, "UNSUPPORTED_FOR_MESSAGE_FORMAT") \
-  X(kPolicyViolation, 44, "POLICY_VIOLATION")                           \
-  X(kOutOfOrderSequenceNumber, 45, "OUT_OF_ORDER_SEQUENCE_NUMBER")      \
-  X(kInvalidProducerEpoch, 47, "INVALID_PRODUCER_EPOCH")                \
-  X(kTransactionalIdAuthorizationFailed, 53,                            \
-    "TRANSACTIONAL_ID_AUTHORIZATION_FAILED")                            \
-  X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                      \
-  X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")    \
-  X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                        \
-  X(kGroupMaxSizeReached, 81, "GROUP_MAX_SIZE_REACHED")                 \
-  X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")       \
+#define CHRONIK_KAFKA_ERRORS(X)                                            \
+  X(kNone, 0, "NONE")                                                      \
+  X(kOffsetOutOfRange, 1, "OFFSET_OUT_OF_RANGE")                           \
+  X(kCorruptMessage, 2, "CORRUPT_MESSAGE")                                 \
+  X(kUnknownTopicOrPartition, 3, "UNKNOWN_TOPIC_OR_PARTITION")             \
+  X(kLeaderNotAvailable, 5, "LEADER_NOT_AVAILABLE")                        \
+  X(kNotLeaderOrFollower, 6, "NOT_LEADER_OR_FOLLOWER")                     \
+  X(kRequestTimedOut, 7, "REQUEST_TIMED_OUT")                              \
+  X(kMessageTooLarge, 10, "MESSAGE_TOO_LARGE")                             \
+  X(kCoordinatorNotAvailable, 15, "COORDINATOR_NOT_AVAILABLE")             \
+  X(kNotCoordinator, 16, "NOT_COORDINATOR")                                \
+  X(kInvalidTopic, 17, "INVALID_TOPIC_EXCEPTION")                          \
+  X(kNotEnoughReplicas, 19, "NOT_ENOUGH_REPLICAS")                         \
+  X(kNotEnoughReplicasAfterAppend, 20, "NOT_ENOUGH_REPLICAS_AFTER_APPEND") \
+  X(kInvalidRequiredAcks, 21, "INVALID_REQUIRED_ACKS")                     \
+  X(kIllegalGeneration, 22, "ILLEGAL_GENERATION")                          \
+  X(kInconsistentGroupProtocol, 23, "INCONSISTENT_GROUP_PROTOCOL")         \
+  X(kInvalidGroupId, 24, "INVALID_GROUP_ID")                               \
+  X(kUnknownMemberId, 25, "UNKNOWN_MEMBER_ID")                             \
+  X(kInvalidSessionTimeout, 26, "INVALID_SESSION_TIMEOUT")                 \
+  X(kRebalanceInProgress, 27, "REBALANCE_IN_PROGRESS")                     \
+  X(kUnsupportedSaslMechanism, 33, "UNSUPPORTED_SASL_MECHANISM")           \
+  X(kIllegalSaslState, 34, "ILLEGAL_SASL_STATE")                           \
+  X(kUnsupportedVersion, 35, "UNSUPPORTED_VERSION")                        \
+  X(kTopicAlreadyExists, 36, "TOPIC_ALREADY_EXISTS")                       \
+  X(kInvalidPartitions, 37, "INVALID_PARTITIONS")                          \
+  X(kInvalidReplicationFactor, 38, "INVALID_REPLICATION_FACTOR")           \
+  X(kInvalidReplicaAssignment, 39, "INVALID_REPLICA_ASSIGNMENT")           \
+  X(kInvalidConfig, 40, "INVALID_CONFIG")                                  \
+  X(kNotController, 41, "NOT_CONTROLLER")                                  \
+  X(kInvalidRequest, 42, "INVALID_REQUEST")                                \
+  X(kUnsupportedForMessageFormat, 43, "UNSUPPORTED_FOR_MESSAGE_FORMAT")    \
+  X(kPolicyViolation, 44, "POLICY_VIOLATION")                              \
+  X(kOutOfOrderSequenceNumber, 45, "OUT_OF_ORDER_SEQUENCE_NUMBER")         \
+  X(kInvalidProducerEpoch, 47, "INVALID_PRODUCER_EPOCH")                   \
+  X(kTransactionalIdAuthorizationFailed, 53,                               \
+    "TRANSACTIONAL_ID_AUTHORIZATION_FAILED")                               \
+  X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                         \
+  X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")       \
+  X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                           \
+  X(kPreferredLeaderNotAvailable, 80, "PREFERRED_LEADER_NOT_AVAILABLE")    \
+  X(kGroupMaxSizeReached, 81, "GROUP_MAX_SIZE_REACHED")                    \
+  X(kEligibleLeadersNotAvailable, 83, "ELIGIBLE_LEADERS_NOT_AVAILABLE")    \
+  X(kElectionNotNeeded, 84, "ELECTION_NOT_NEEDED")                         \
+  X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \
   X(kInvalidRecord, 87, "INVALID_RECORD")
 
 namespace chronik::kafka::error {

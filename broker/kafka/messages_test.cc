@@ -75,14 +75,14 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
   // ListGroups 0-4, CreateTopics 0-7, DeleteTopics 0-6, CreatePartitions 0-3,
   // DeleteRecords 0-2, InitProducerId 0-4, DescribeConfigs 0-4,
   // AlterConfigs 0-2, DescribeCluster 0-1, SaslHandshake 0-1,
-  // SaslAuthenticate 0-2, AlterPartitionReassignments 0,
+  // SaslAuthenticate 0-2, ElectLeaders 0-2, AlterPartitionReassignments 0,
   // ListPartitionReassignments 0.
   const Want wants[] = {{18, 3}, {3, 12}, {0, 9},  {1, 12}, {2, 7},  {10, 4},
                         {11, 7}, {14, 5}, {12, 4}, {13, 4}, {8, 8},  {9, 8},
                         {15, 5}, {16, 4}, {19, 7}, {20, 6}, {37, 3}, {21, 2},
                         {22, 4}, {32, 4}, {33, 2}, {60, 1}, {17, 1}, {36, 2},
-                        {45, 0}, {46, 0}};
-  EXPECT_EQ(kApiCount, 26);
+                        {43, 2}, {45, 0}, {46, 0}};
+  EXPECT_EQ(kApiCount, 27);
   for (const Want& want : wants) {
     const ApiInfo* api = FindApi(want.key);
     ASSERT_NE(api, nullptr) << want.key;
@@ -93,7 +93,7 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
     EXPECT_EQ(served->min_version, 0);
     EXPECT_EQ(served->max_version, want.max);
   }
-  EXPECT_EQ(ServedApis().size(), 26u);
+  EXPECT_EQ(ServedApis().size(), 27u);
 }
 
 TEST(MessagesTest, FlexibleVersionsFollowTheSchemas) {

@@ -109,6 +109,9 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kCompleteReassignment:
       result = ApplyCompleteReassignment(command.complete_reassignment());
       break;
+    case metapb::MetadataCommand::kElectPreferredLeaders:
+      // A wish the partition leaders act on (broker/server); no state.
+      break;
     case metapb::MetadataCommand::COMMAND_NOT_SET:
       result = Error(error::kInvalidRequest, "empty metadata command");
       break;

@@ -88,6 +88,7 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
   group.spec = spec;
   group.storage = *storage;
   if (absl::Status s = Recover(group); !s.ok()) return s;
+  if (!campaign_allowed_) group.node->SetCampaignAllowed(false);
   groups_.emplace(spec.group_id, std::move(group));
   return absl::OkStatus();
 }
@@ -279,6 +280,11 @@ absl::Status RaftHost::Campaign(GroupId group_id) {
   }
   it->second.node->Campaign();
   return absl::OkStatus();
+}
+
+void RaftHost::SetCampaignAllowed(bool allowed) {
+  campaign_allowed_ = allowed;
+  for (auto& [id, group] : groups_) group.node->SetCampaignAllowed(allowed);
 }
 
 absl::Status RaftHost::TransferLeadership(GroupId group_id,

@@ -231,6 +231,10 @@ class RaftHost {
   };
   absl::StatusOr<Proposed> Propose(GroupId group_id, raft::Bytes data);
   absl::Status Campaign(GroupId group_id);
+  // Whether this node may start elections in any of its groups, those added
+  // later included (raft::RawNode::SetCampaignAllowed): false while the node
+  // shuts down, so it never takes back leadership it is handing over.
+  void SetCampaignAllowed(bool allowed);
   // Asks the group's leader (this node) to hand leadership to `transferee`
   // (raft::RawNode::TransferLeadership: at once if the transferee's log is
   // caught up, else after replicating to it; abandoned after an election
@@ -408,6 +412,7 @@ class RaftHost {
   std::optional<SyncRequest> sync_request_;  // not taken by the driver yet
   std::vector<GroupId> deferred_deletes_;
   SnapshotStats snapshot_stats_;
+  bool campaign_allowed_ = true;
 };
 
 // The framing of raft::Snapshot::data for broker groups (see the file

@@ -121,6 +121,13 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_offline_partitions", "gauge",
          "Partitions without a live leader (reported by the controller only).",
          metrics.offline_partitions);
+  Metric(&out, "chronik_leader_balance_requests_total", "counter",
+         "Requests of the leader balancer for this node's preferred "
+         "partitions.",
+         metrics.leader_balance_requests);
+  Metric(&out, "chronik_preferred_leader_transfers_total", "counter",
+         "Leadership transfers to preferred replicas this node started.",
+         metrics.preferred_leader_transfers);
   Metric(&out, "chronik_log_bytes", "gauge",
          "On-disk size of all partition logs, bytes.", metrics.log_bytes);
   Metric(&out, "chronik_raft_groups", "gauge",

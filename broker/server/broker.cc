@@ -17,6 +17,7 @@
 #include "broker/server/controlled_shutdown.h"
 #include "broker/server/group_service.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/leader_balance.h"
 #include "broker/server/metadata_client.h"
 #include "broker/server/partition_manager.h"
 #include "broker/server/producer_ids.h"
@@ -70,6 +71,9 @@ class Broker::Impl : public replication::GroupApplier {
   void Tick();
   void BeginShutdown() {
     CheckStarted();
+    // A draining node never starts an election (its own timeout included):
+    // it would take back the leadership it is handing over.
+    host_->SetCampaignAllowed(false);
     shutdown_->Begin(TickMs());
   }
   bool ShutdownComplete() const {
@@ -171,9 +175,11 @@ class Broker::Impl : public replication::GroupApplier {
   std::unique_ptr<ProducerIdAllocator> producer_ids_;
   std::unique_ptr<BrokerLiveness> liveness_;
   std::unique_ptr<ControlledShutdown> shutdown_;
+  std::unique_ptr<LeaderBalance> balance_;
   Deadlines deadlines_;
   FetchWaiters fetches_;
   TopicLeaderWaits topic_waits_;
+  ElectionWaits elections_;
   std::unique_ptr<Services> services_;
   uint64_t ticks_ = 0;
   // The metadata log this node had stored when it started, and how far it
@@ -240,13 +246,16 @@ absl::Status Broker::Impl::Start() {
       options_.broker_bugs.never_fence);
   shutdown_ = std::make_unique<ControlledShutdown>(kMetadataGroup, host_.get(),
                                                    env_.log);
+  balance_ = std::make_unique<LeaderBalance>(config_.node_id, config_,
+                                             host_.get(), partitions_.get(),
+                                             env_.log, options_.broker_bugs);
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
   services_.reset(new Services{
       config_, options_.broker_bugs, *env_.clock, *host_, *connections_,
       *metadata_, *partitions_, *groups_, *producer_ids_, deadlines_, fetches_,
-      topic_waits_, [this] { return MetadataCaughtUp(); }});
+      topic_waits_, elections_, [this] { return MetadataCaughtUp(); }});
   const std::vector<raft::NodeId> voters = MetadataVoters();
   replication::GroupSpec spec{kMetadataGroup, voters, false, this};
   spec.snapshot_policy.max_entries = options_.metadata_snapshot_entries;
@@ -276,11 +285,7 @@ void Broker::Impl::OnPeerMessage(uint64_t group_id, raft::Message message) {
     return;
   }
   if (group_id == kMetadataGroup) liveness_->OnHeard(message.from, TickMs());
-  if (message.type == raft::MessageType::kTimeoutNow && shutdown_->draining()) {
-    // Shutting down: leadership offered to this node would only have to be
-    // handed over again.
-    return;
-  }
+  // (A draining node's cores decline TimeoutNow: SetCampaignAllowed(false).)
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();
 }
@@ -294,6 +299,10 @@ void Broker::Impl::Tick() {
   for (const metapb::MetadataCommand& complete :
        partitions_->DriveReassignments(metadata_->state(), TickMs())) {
     metadata_->ProposeOrForward(complete);
+  }
+  if (std::optional<metapb::MetadataCommand> wish = balance_->Balance(
+          metadata_->state(), TickMs(), shutdown_->draining())) {
+    metadata_->ProposeOrForward(*wish);
   }
   if (ticks_ % options_.retention_check_ticks == 0) {
     partitions_->ApplyRetention(metadata_->state());
@@ -313,6 +322,8 @@ env::StepOutput Broker::Impl::Process() {
   // the last step); what it makes durable is applied within the call.
   host_->Process(&out_.peer_messages);
   shutdown_->Advance(TickMs());
+  balance_->Act(metadata_->state(), TickMs(), shutdown_->draining());
+  partitions_->ReleaseCopies(metadata_->state(), env_.clock->NowMs());
   metadata_->MaybeRegister();
   for (const metapb::MetadataCommand& report :
        partitions_->LeaderReports(metadata_->state(), env_.clock->NowMs())) {
@@ -321,6 +332,7 @@ env::StepOutput Broker::Impl::Process() {
   ProposeLiveness();
   producer_ids_->Serve();
   topic_waits_.Check(*services_);
+  elections_.Check(*services_);
   groups_->AnswerCompletions();
   if (partitions_->TakeChanged()) fetches_.Retry(*services_, false);
   if (std::optional<env::SyncRequest> sync = host_->TakeSyncRequest()) {
@@ -341,6 +353,13 @@ void Broker::Impl::Apply(replication::GroupId group_id,
   metadata_applied_ = entry.index;
   std::optional<MetadataClient::Applied> applied = metadata_->Apply(entry);
   if (!applied.has_value()) return;
+  // Wishes in the log stored before this start are old news (partition
+  // groups do not exist yet while Start replays it; later they are skipped
+  // by index).
+  if (applied->command.has_elect_preferred_leaders() &&
+      entry.index > metadata_stored_at_start_) {
+    balance_->OnWish(applied->command.elect_preferred_leaders(), TickMs());
+  }
   partitions_->MarkDirty();
   producer_ids_->OnApplied(*applied);
 }
@@ -446,6 +465,8 @@ BrokerMetrics Broker::Impl::Metrics() const {
   partitions_->AddMetrics(metadata_->state(), &metrics);
   AddRaftMetrics(&metrics);
   metrics.shutting_down = shutdown_->draining();
+  metrics.leader_balance_requests = balance_->requests();
+  metrics.preferred_leader_transfers = balance_->transfers();
   if (metadata_->is_leader()) {
     for (const metapb::TopicInfo* topic : metadata_->state().Topics()) {
       for (const metapb::PartitionInfo& partition : topic->partitions()) {

@@ -20,8 +20,11 @@
 //   complete()    true once the node leads no group that could be handed
 //                 over, or `timeout_ms` after Begin (the bound): the driver
 //                 may then stop the node. Logs one line either way.
-//   draining()    Begun: the broker refuses leadership offered to it
-//                 (drops TimeoutNow), so transfers do not bounce back.
+//   draining()    Begun: the broker never starts an election in any of its
+//                 groups (RaftHost::SetCampaignAllowed(false): not on its
+//                 own election timeout, and leadership offered to it by
+//                 TimeoutNow is declined), so leadership does not bounce
+//                 back.
 //
 // Time is the broker's tick time (never jumps). A group of one voter (a
 // standalone node, a partition with one replica) cannot be handed over and

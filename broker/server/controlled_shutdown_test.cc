@@ -159,6 +159,40 @@ TEST_F(ControlledShutdownTest, TwoNodesStoppingAtOnceHandOverToTheThird) {
   EXPECT_EQ(GroupsLed(3), 1u + kPartitions);
 }
 
+// A draining node whose election timer fires (it stops hearing from the
+// leaders while they lose touch with each other) never campaigns: without
+// that rule it would win the groups back, its peers having no leader to
+// prefer.
+TEST_F(ControlledShutdownTest, DrainingNodeNeverStartsAnElection) {
+  SetUp3Nodes();
+  constexpr raft::NodeId kLeaving = 2;
+  Broker& broker = cluster_.broker(kLeaving);
+  broker.BeginShutdown();
+  StepUntil([&] { return broker.ShutdownComplete(); });
+  ASSERT_EQ(GroupsLed(kLeaving), 0u);
+  // Nodes 1 and 3 cannot reach each other, and node 2 hears no leader: its
+  // election timer fires in every group, the leaders lose their quorum and
+  // step down, and nobody but node 2 could win a vote.
+  cluster_.set_drop_filter([](const raft::Message& m) {
+    const bool between_others = m.from != kLeaving && m.to != kLeaving;
+    const bool leader_to_leaving =
+        m.to == kLeaving && (m.type == raft::MessageType::kAppend ||
+                             m.type == raft::MessageType::kHeartbeat ||
+                             m.type == raft::MessageType::kSnapshot);
+    return between_others || leader_to_leaving;
+  });
+  for (int tick = 0; tick < 200; ++tick) {
+    cluster_.Step();
+    ASSERT_EQ(GroupsLed(kLeaving), 0u) << "after " << tick + 1 << " ticks";
+  }
+  cluster_.set_drop_filter({});
+  for (int tick = 0; tick < 100; ++tick) {
+    cluster_.Step();
+    ASSERT_EQ(GroupsLed(kLeaving), 0u) << "after healing, tick " << tick + 1;
+  }
+  EXPECT_EQ(GroupsLed(1) + GroupsLed(3), 1u + kPartitions);
+}
+
 TEST(ControlledShutdownStandaloneTest, GroupsOfOneDoNotHoldUpTheStop) {
   // A standalone node leads groups nobody else could take: nothing to wait
   // for.

@@ -46,6 +46,11 @@ struct BrokerMetrics {
   // On the groups it leads: the most entries a voter lacks (leader's last
   // index - the voter's match index).
   uint64_t raft_max_follower_lag_entries = 0;
+  // Leader balancing (leader_balance.h): wishes for its preferred
+  // partitions this node's balancer proposed, and leadership transfers to a
+  // preferred replica this node started (for the balancer or ElectLeaders).
+  uint64_t leader_balance_requests = 0;
+  uint64_t preferred_leader_transfers = 0;
   // A controlled shutdown has begun (BeginShutdown).
   bool shutting_down = false;
   uint64_t malformed_requests = 0;

@@ -78,6 +78,7 @@ void PartitionManager::Remove(uint64_t group_id) {
   }
   partitions_.erase(it);
   next_report_ms_.erase(group_id);
+  copy_waiting_.erase(group_id);
 }
 
 void PartitionManager::Add(const metapb::TopicInfo& topic,
@@ -225,6 +226,47 @@ std::vector<uint64_t> PartitionManager::InSyncReplicas(
     const metadata::MetadataState& state, PartitionReplica& replica) {
   if (!StartIsr(state, replica)) return {};
   return replica.isr_tracker().Isr(tick_ms_, replica_lag_time_max_ms_);
+}
+
+void PartitionManager::WaitForCopies(PartitionReplica& replica,
+                                     PartitionReplica::CopyWait wait) {
+  replica.AddCopyWait(std::move(wait));
+  copy_waiting_.insert(replica.group_id());
+}
+
+void PartitionManager::ReleaseCopies(const metadata::MetadataState& state,
+                                     int64_t now_ms) {
+  for (auto it = copy_waiting_.begin(); it != copy_waiting_.end();) {
+    auto found = partitions_.find(*it);
+    const raft::RawNode* node = host_->node(*it);
+    if (found == partitions_.end() || !found->second->has_copy_waits()) {
+      it = copy_waiting_.erase(it);
+      continue;
+    }
+    PartitionReplica& replica = *found->second;
+    if (node == nullptr || !node->is_leader()) {
+      replica.FailPending(kafka::error::kNotLeaderOrFollower);
+      it = copy_waiting_.erase(it);
+      continue;
+    }
+    // Durable copies: this leader's (what it persisted) and its voters'
+    // match indexes (acknowledged only once durable).
+    const raft::NodeStatus status = node->Status();
+    std::vector<raft::Index> held = {
+        std::min(status.persisted, status.last_index)};
+    for (const raft::ProgressStatus& peer : status.progress) {
+      if (!peer.is_learner) held.push_back(peer.match);
+    }
+    const size_t isr = InSyncReplicas(state, replica).size();
+    replica.ReleaseCopyWaits(
+        [&](raft::Index index) {
+          return static_cast<int>(
+              std::count_if(held.begin(), held.end(),
+                            [&](raft::Index h) { return h >= index; }));
+        },
+        isr, now_ms);
+    ++it;
+  }
 }
 
 std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(

@@ -77,6 +77,14 @@ class PartitionManager {
   // (sorted, itself included): what min.insync.replicas is checked against.
   std::vector<uint64_t> InSyncReplicas(const metadata::MetadataState& state,
                                        PartitionReplica& replica);
+  // acks=all with min.insync.replicas above a majority (produce.cc): `wait`
+  // (for a batch `replica` committed) is answered by ReleaseCopies once
+  // enough replicas hold it.
+  void WaitForCopies(PartitionReplica& replica,
+                     PartitionReplica::CopyWait wait);
+  // Every step: answers the copy waits the leaders' Raft progress (match
+  // indexes) now satisfies, or whose ISR shrank below min.insync.replicas.
+  void ReleaseCopies(const metadata::MetadataState& state, int64_t now_ms);
   // ReportPartitionLeader commands (with the ISR) for the partitions this
   // node leads (and may take requests for) whose leadership or ISR the
   // metadata does not show yet; each is re-sent at most every
@@ -141,6 +149,7 @@ class PartitionManager {
   std::map<uint64_t, int64_t> next_report_ms_;
   // Partition group -> when its CompleteReassignment may be sent again.
   std::map<uint64_t, int64_t> next_complete_ms_;
+  std::set<uint64_t> copy_waiting_;  // groups with copy waits
 };
 
 }  // namespace chronik::broker

@@ -191,6 +191,25 @@ void PartitionReplica::FailPending(int16_t error_code) {
   for (auto& [index, pending] : failed) {
     for (AppendDone& done : pending.waiters) done(error_code, -1);
   }
+  std::vector<CopyWait> waits;
+  waits.swap(copy_waits_);
+  for (CopyWait& wait : waits) wait.done(error_code, -1);
+}
+
+void PartitionReplica::ReleaseCopyWaits(
+    const std::function<int(raft::Index)>& copies_of, size_t isr_size,
+    int64_t now_ms) {
+  std::vector<CopyWait> waits;
+  waits.swap(copy_waits_);
+  for (CopyWait& wait : waits) {
+    if (copies_of(wait.index) >= wait.copies) {
+      wait.done(kafka::error::kNone, wait.base_offset);
+    } else if (isr_size < static_cast<size_t>(wait.copies)) {
+      wait.done(kafka::error::kNotEnoughReplicasAfterAppend, -1);
+    } else if (now_ms < wait.deadline_ms) {
+      copy_waits_.push_back(std::move(wait));
+    }  // else: the request has answered REQUEST_TIMED_OUT
+  }
 }
 
 }  // namespace chronik::broker

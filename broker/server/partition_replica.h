@@ -99,8 +99,28 @@ class PartitionReplica {
                            const BatchFacts& facts, AppendDone done);
   // Leader: waits for an in-flight duplicate's original to commit.
   void WaitForPending(raft::Index index, AppendDone done);
-  // Fails every pending append (leadership lost, shutdown, group failed).
+  // Fails every pending append and copy wait (leadership lost, shutdown,
+  // group failed).
   void FailPending(int16_t error_code);
+
+  // Leader, acks=all where min.insync.replicas is above a majority: a
+  // committed batch at `index` (base offset `base_offset`) is acknowledged
+  // only once `copies` replicas (this leader included) hold it durably.
+  struct CopyWait {
+    raft::Index index = 0;
+    int copies = 0;  // min(min.insync.replicas, replicas)
+    int64_t base_offset = -1;
+    int64_t deadline_ms = 0;  // the request's: dropped after it
+    AppendDone done;
+  };
+  void AddCopyWait(CopyWait wait) { copy_waits_.push_back(std::move(wait)); }
+  bool has_copy_waits() const { return !copy_waits_.empty(); }
+  // Runs the waits that `copies_of(index)` now satisfies (NONE), fails those
+  // whose ISR (`isr_size`) shrank below their copies, i.e. below
+  // min.insync.replicas (NOT_ENOUGH_REPLICAS_AFTER_APPEND, as Kafka), drops
+  // those past their deadline; the rest stay.
+  void ReleaseCopyWaits(const std::function<int(raft::Index)>& copies_of,
+                        size_t isr_size, int64_t now_ms);
 
   int64_t high_watermark() const { return next_offset_; }
   // The first stored offset, once looked up (the broker clears it when
@@ -139,6 +159,7 @@ class PartitionReplica {
   partition::ProducerStateTable leader_producers_;
   int64_t leader_next_offset_ = 0;
   std::map<raft::Index, PendingAppend> pending_;
+  std::vector<CopyWait> copy_waits_;  // in commit order
   partition::IsrTracker isr_tracker_;
 };
 

@@ -151,10 +151,11 @@ class Broker:
         return None
 
 
-def start_cluster(test, ids):
+def start_cluster(test, ids, args=()):
     """Writes a cluster file for `ids` (replication factor 3, min ISR 2,
     explicit Kafka, Raft and HTTP ports per peer) and starts one process per
-    id; returns {id: Broker} once every node is ready."""
+    id (with the extra flags `args`); returns {id: Broker} once every node is
+    ready."""
     ports = {i: (free_port(), free_port(), free_port()) for i in ids}
     text = "enabled = true\nreplication_factor = 3\nmin_insync_replicas = 2\n"
     for node, (kafka, raft, http) in sorted(ports.items()):
@@ -167,7 +168,7 @@ def start_cluster(test, ids):
     for node in ids:
         broker = Broker("node%d" % node,
                         args=["--cluster-config=%s" % path,
-                              "--node-id=%d" % node])
+                              "--node-id=%d" % node] + list(args))
         broker.kafka_port, _, broker.http_port = ports[node]
         brokers[node] = broker.start(wait_ready=False)
     for broker in brokers.values():

@@ -1,7 +1,8 @@
 """A minimal Kafka wire client for tests that must send exactly chosen bytes:
 bad input, exact versions, hand-made record batches. Facts from Kafka's
-protocol documentation (request header v1, ApiVersions v0-3, Produce v3,
-Metadata v1, record batch v2 with CRC-32C over attributes..end)."""
+protocol documentation (request header v1 and v2, ApiVersions v0-3, Produce
+v3, Metadata v1, ElectLeaders v0-2 (v2 flexible: compact arrays and strings,
+tagged fields), record batch v2 with CRC-32C over attributes..end)."""
 
 import socket
 import struct
@@ -10,6 +11,7 @@ import time
 API_PRODUCE = 0
 API_METADATA = 3
 API_VERSIONS = 18
+API_ELECT_LEADERS = 43
 
 
 def _crc32c_table():
@@ -65,9 +67,41 @@ def record_batch(values, timestamp_ms=None, corrupt_crc=False):
     return struct.pack(">qi", 0, len(after_length)) + after_length
 
 
-def request(api_key, version, correlation_id, body, client_id="chronik-e2e"):
+def uvarint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def read_uvarint(data, pos):
+    """(value, position after it)"""
+    value, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def compact_string(s):
+    if s is None:
+        return b"\x00"
+    b = s.encode()
+    return uvarint(len(b) + 1) + b
+
+
+def request(api_key, version, correlation_id, body, client_id="chronik-e2e",
+            flexible=False):
+    """A request frame; `flexible`: header v2 (an empty tagged-field
+    section after the client id), else v1."""
     header = struct.pack(">hhi", api_key, version, correlation_id) + string(
         client_id)
+    if flexible:
+        header += b"\x00"
     payload = header + body
     return struct.pack(">i", len(payload)) + payload
 
@@ -139,6 +173,89 @@ def parse_metadata_v1_topics(body):
     return topics
 
 
+ELECTION_PREFERRED = 0
+ELECTION_UNCLEAN = 1
+
+
+def elect_leaders_body(version, partitions, election_type=ELECTION_PREFERRED,
+                       timeout_ms=10000):
+    """ElectLeaders v0-2; `partitions`: {topic: [partition ids]} or None
+    (every partition). v0 has no election type (preferred)."""
+    flexible = version >= 2
+    out = struct.pack(">b", election_type) if version >= 1 else b""
+    if partitions is None:
+        out += b"\x00" if flexible else struct.pack(">i", -1)
+    else:
+        items = sorted(partitions.items())
+        out += (uvarint(len(items) + 1) if flexible else
+                struct.pack(">i", len(items)))
+        for topic, ids in items:
+            if flexible:
+                out += (compact_string(topic) + uvarint(len(ids) + 1) +
+                        b"".join(struct.pack(">i", i) for i in ids) + b"\x00")
+            else:
+                out += (string(topic) + struct.pack(">i", len(ids)) +
+                        b"".join(struct.pack(">i", i) for i in ids))
+    out += struct.pack(">i", timeout_ms)
+    return out + (b"\x00" if flexible else b"")
+
+
+def parse_elect_leaders(version, payload):
+    """(top-level error code (0 before v1), {(topic, partition): (error
+    code, error message)}) from the payload after the correlation id."""
+    flexible = version >= 2
+    pos = 0
+    if flexible:
+        _, pos = read_uvarint(payload, pos)  # response header tagged fields
+    pos += 4  # throttle time
+    error = 0
+    if version >= 1:
+        (error,) = struct.unpack_from(">h", payload, pos)
+        pos += 2
+
+    def array_length():
+        nonlocal pos
+        if flexible:
+            n, pos = read_uvarint(payload, pos)
+            return n - 1
+        (n,) = struct.unpack_from(">i", payload, pos)
+        pos += 4
+        return n
+
+    def text():
+        nonlocal pos
+        if flexible:
+            n, pos = read_uvarint(payload, pos)
+            n -= 1
+        else:
+            (n,) = struct.unpack_from(">h", payload, pos)
+            pos += 2
+        if n < 0:
+            return None
+        value = payload[pos:pos + n].decode()
+        pos += n
+        return value
+
+    def skip_tags():
+        nonlocal pos
+        if flexible:
+            count, pos = read_uvarint(payload, pos)
+            assert count == 0, "unexpected tagged fields"
+
+    results = {}
+    for _ in range(array_length()):
+        topic = text()
+        for _ in range(array_length()):
+            partition, code = struct.unpack_from(">ih", payload, pos)
+            pos += 6
+            results[(topic, partition)] = (code, text())
+            skip_tags()
+        skip_tags()
+    skip_tags()
+    assert pos == len(payload), (pos, len(payload))
+    return error, results
+
+
 class Connection:
     """A blocking Kafka connection with a receive timeout."""
 
@@ -153,9 +270,10 @@ class Connection:
     def send_raw(self, data):
         self.sock.sendall(data)
 
-    def send(self, api_key, version, body):
+    def send(self, api_key, version, body, flexible=False):
         self.correlation_id += 1
-        self.sock.sendall(request(api_key, version, self.correlation_id, body))
+        self.sock.sendall(request(api_key, version, self.correlation_id, body,
+                                  flexible=flexible))
         return self.correlation_id
 
     def recv_exactly(self, n):
@@ -174,11 +292,20 @@ class Connection:
         (correlation_id,) = struct.unpack_from(">i", payload, 0)
         return correlation_id, payload[4:]
 
-    def call(self, api_key, version, body):
-        sent = self.send(api_key, version, body)
+    def call(self, api_key, version, body, flexible=False):
+        sent = self.send(api_key, version, body, flexible=flexible)
         got, response = self.recv_response()
         assert got == sent, (got, sent)
         return response
+
+    def elect_leaders(self, version, partitions,
+                      election_type=ELECTION_PREFERRED, timeout_ms=10000):
+        """ElectLeaders; see parse_elect_leaders."""
+        body = elect_leaders_body(version, partitions, election_type,
+                                  timeout_ms)
+        return parse_elect_leaders(
+            version, self.call(API_ELECT_LEADERS, version, body,
+                               flexible=version >= 2))
 
     def api_versions_v0(self):
         """{api_key: (min, max)} and the error code."""

@@ -9,6 +9,7 @@
 //   topics.cc    CreateTopics, DeleteTopics, CreatePartitions
 //   configs.cc   DescribeConfigs, AlterConfigs
 //   producers.cc InitProducerId
+//   leaders.cc   ElectLeaders
 // Each handler is a plain function of the node's services and one request; it
 // answers through `s.connections` now or later (after a commit, a deadline, a
 // rebalance). Dispatch (dispatch.cc) is a std::visit over kafka::AnyRequest:
@@ -20,6 +21,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "broker/config/server_config.h"
@@ -92,6 +95,22 @@ class FetchWaiters {
   std::vector<Parked> parked_;
 };
 
+// ElectLeaders requests waiting for preferred replicas to take over
+// (handlers/leaders.cc): each answers once every partition it moves is led
+// by its preferred replica, or at its deadline; meanwhile its wish is sent
+// again every kForwardRetryMs.
+class ElectionWaits {
+ public:
+  struct Wait;  // leaders.cc
+  size_t size() const { return waits_.size(); }
+  void Add(std::shared_ptr<Wait> wait) { waits_.push_back(std::move(wait)); }
+  // Every step: answers the waits that are done, re-sends wishes.
+  void Check(Services& s);
+
+ private:
+  std::vector<std::shared_ptr<Wait>> waits_;
+};
+
 // What a handler may use: the node's components.
 struct Services {
   const config::ServerConfig& config;
@@ -106,6 +125,7 @@ struct Services {
   Deadlines& deadlines;
   FetchWaiters& fetches;
   TopicLeaderWaits& topic_waits;
+  ElectionWaits& elections;
   // Whether the metadata view includes everything this node had stored when
   // it started (Broker: MetadataCaughtUp); an older view may lack topics.
   std::function<bool()> metadata_caught_up;
@@ -158,6 +178,8 @@ void Handle(Services& s, const RequestContext& c,
             kafka::AlterPartitionReassignmentsRequest& r);
 void Handle(Services& s, const RequestContext& c,
             kafka::ListPartitionReassignmentsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::ElectLeadersRequest& r);
 
 // Shared by the handler files.
 kafka::Uuid ToUuid(const std::string& bytes);

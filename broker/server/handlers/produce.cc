@@ -5,7 +5,9 @@
 // CheckPartition() finds the leader replica (or the error to answer; for
 // acks=all NOT_ENOUGH_REPLICAS while its ISR is below min.insync.replicas)
 // and AppendBatches() judges each batch against the producer table and
-// proposes it; every proposal or wait for an in-flight duplicate is one
+// proposes it (acks=all with min.insync.replicas above a majority: its
+// commit then waits until that many replicas hold it, PartitionManager::
+// ReleaseCopies); every proposal or wait for an in-flight duplicate is one
 // outstanding part of the ProduceWait, which answers when the last part is done
 // or at the request's timeout.
 #include <algorithm>
@@ -36,6 +38,7 @@ struct ProduceWait {
   int remaining = 0;
   bool finished = false;
   bool respond = true;  // acks != 0
+  int64_t deadline_ms = 0;
 
   void Finish(Services& s) {
     if (finished) return;
@@ -81,12 +84,15 @@ void LayOut(const kafka::ProduceRequest& r, kafka::ProduceResponse* response) {
 
 // The leader replica that may take `partition` of `topic` (`info`: the topic
 // in the metadata, or nullptr), or nullptr with the error to answer set in
-// `out`.
+// `out`. For acks=all, `copies` gets the replicas that must hold a batch
+// before it is acknowledged when that is more than a Raft commit promises
+// (min(min.insync.replicas, replicas) above a majority), else 0.
 PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
                                  const std::string& topic,
                                  const metapb::TopicInfo* info,
                                  const PartitionData& partition,
-                                 PartitionResponse* out) {
+                                 PartitionResponse* out, int* copies) {
+  *copies = 0;
   PartitionReplica* replica = nullptr;
   if (r.acks != 0 && r.acks != 1 && r.acks != -1) {
     out->error_code = kafka::error::kInvalidRequiredAcks;
@@ -126,6 +132,12 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
       out->error_message = absl::StrCat(
           in_sync, " in-sync replicas, min.insync.replicas is ", min_insync);
       replica = nullptr;
+    } else {
+      const int replicas =
+          info->partitions(partition.partition_index).replicas_size();
+      if (std::min(min_insync, replicas) > replicas / 2 + 1) {
+        *copies = std::min(min_insync, replicas);
+      }
     }
   }
   return replica;
@@ -147,12 +159,71 @@ raft::Bytes BatchPayload(PartitionData& partition,
   return raft::Bytes::Own(std::move(bytes));
 }
 
+// What a batch's commit at `index` does: `done`, or, when `copies` replicas
+// must hold it first (see CheckPartition; 0: the commit is enough), wait for
+// them (PartitionManager::ReleaseCopies) and then `done`.
+PartitionReplica::AppendDone OnCommit(Services& s, PartitionReplica& replica,
+                                      raft::Index index, int copies,
+                                      int64_t deadline_ms,
+                                      PartitionReplica::AppendDone done) {
+  if (copies == 0 || s.bugs.ack_at_majority) return done;
+  // (`replica` runs this callback itself, so it is alive.)
+  return [&s, &replica, index, copies, deadline_ms, done = std::move(done)](
+             int16_t error_code, int64_t base_offset) {
+    if (error_code != 0) {
+      done(error_code, base_offset);
+      return;
+    }
+    s.partitions.WaitForCopies(
+        replica, {index, copies, base_offset, deadline_ms, std::move(done)});
+  };
+}
+
+// A retry of a batch the replica already has (`original`): answered with
+// the original's offset once it is committed (and held by enough copies, as
+// the original's answer is). Returns whether that is still outstanding
+// (then `done` runs in a later call, never within this one).
+bool AnswerDuplicate(Services& s, PartitionReplica& replica,
+                     const partition::ProducerBatch& original, int copies,
+                     int64_t deadline_ms, PartitionReplica::AppendDone done,
+                     int64_t* base_offset) {
+  const bool committed = original.raft_index <= replica.applied_index();
+  if (committed && (copies == 0 || s.bugs.ack_at_majority)) {
+    *base_offset = original.base_offset;
+    return false;
+  }
+  PartitionReplica::AppendDone on_commit = OnCommit(
+      s, replica, original.raft_index, copies, deadline_ms, std::move(done));
+  if (committed) {
+    on_commit(kafka::error::kNone, original.base_offset);
+  } else {
+    replica.WaitForPending(original.raft_index, std::move(on_commit));
+  }
+  return true;
+}
+
+// The answer to a proposal Raft refused.
+int16_t RefusedProposalCode(Services& s, const PartitionReplica& replica,
+                            const absl::Status& refused) {
+  // A leader handing its leadership over (a controlled shutdown) refuses
+  // proposals: NOT_LEADER_OR_FOLLOWER sends the client to the metadata for
+  // the new leader.
+  const raft::RawNode* node = s.host.node(replica.group_id());
+  const bool transferring =
+      node != nullptr && node->Status().transferee != raft::kNoNode;
+  return absl::IsUnavailable(refused) && !transferring
+             ? kafka::error::kNotEnoughReplicas
+             : kafka::error::kNotLeaderOrFollower;
+}
+
 // Judges and proposes every batch of one partition; each proposal (or wait
 // for the original of a duplicate) becomes an outstanding part of `wait`.
 // `append_time_ms`: -1, or the time LogAppendTime stamps the batches with.
+// `copies` (see CheckPartition): a committed batch is acknowledged once
+// that many replicas hold it (0: at the commit).
 void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
                    size_t flat, PartitionReplica& replica,
-                   PartitionData& partition, int64_t append_time_ms,
+                   PartitionData& partition, int64_t append_time_ms, int copies,
                    PartitionResponse* out) {
   absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
       kafka::ParseRecordBatches(*partition.records);
@@ -186,12 +257,13 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
     };
     if (check.verdict == partition::ProducerCheck::Verdict::kDuplicate &&
         !s.bugs.skip_idempotence_check) {
-      if (check.original.raft_index <= replica.applied_index()) {
-        if (first) out->base_offset = check.original.base_offset;
-      } else {
+      int64_t base_offset = -1;
+      if (AnswerDuplicate(s, replica, check.original, copies, wait->deadline_ms,
+                          done, &base_offset)) {
         ++wait->outstanding[flat];
         ++wait->remaining;
-        replica.WaitForPending(check.original.raft_index, done);
+      } else if (first) {
+        out->base_offset = base_offset;
       }
       continue;
     }
@@ -201,21 +273,14 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
         s.host.Propose(replica.group_id(),
                        BatchPayload(partition, batch, whole, append_time_ms));
     if (!proposed.ok()) {
-      // A leader handing its leadership over (a controlled shutdown) refuses
-      // proposals: NOT_LEADER_OR_FOLLOWER sends the client to the metadata
-      // for the new leader.
-      const raft::RawNode* node = s.host.node(replica.group_id());
-      const bool transferring =
-          node != nullptr && node->Status().transferee != raft::kNoNode;
-      out->error_code = absl::IsUnavailable(proposed.status()) && !transferring
-                            ? kafka::error::kNotEnoughReplicas
-                            : kafka::error::kNotLeaderOrFollower;
+      out->error_code = RefusedProposalCode(s, replica, proposed.status());
       return;
     }
     ++wait->outstanding[flat];
     ++wait->remaining;
-    const int64_t base_offset =
-        replica.AddPendingAppend(proposed->term, proposed->index, facts, done);
+    const int64_t base_offset = replica.AddPendingAppend(
+        proposed->term, proposed->index, facts,
+        OnCommit(s, replica, proposed->index, copies, wait->deadline_ms, done));
     if (s.bugs.ack_before_commit) done(0, base_offset);
   }
 }
@@ -226,6 +291,7 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
   auto wait = std::make_shared<ProduceWait>();
   wait->context = c;
   wait->respond = r.acks != 0;
+  wait->deadline_ms = s.NowMs() + ClampTimeout(r.timeout_ms);
   LayOut(r, &wait->response);
   size_t flat = 0;
   for (size_t t = 0; t < r.topics.size(); ++t) {
@@ -234,15 +300,16 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
     for (size_t i = 0; i < topic.partitions.size(); ++i, ++flat) {
       wait->outstanding.push_back(0);
       PartitionResponse* out = &wait->response.responses[t].partitions[i];
-      PartitionReplica* replica =
-          CheckPartition(s, r, topic.name, info, topic.partitions[i], out);
+      int copies = 0;
+      PartitionReplica* replica = CheckPartition(
+          s, r, topic.name, info, topic.partitions[i], out, &copies);
       if (replica == nullptr) continue;
       CHRONIK_CHECK(info != nullptr) << topic.name;  // a replica was found
       const int64_t append_time_ms =
           metadata::LogAppendTime(*info) ? s.NowMs() : -1;
       out->log_append_time_ms = append_time_ms;
       AppendBatches(s, wait, flat, *replica, topic.partitions[i],
-                    append_time_ms, out);
+                    append_time_ms, copies, out);
     }
   }
   CHRONIK_CHECK_EQ(wait->outstanding.size(), flat);
@@ -251,8 +318,7 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
     wait->Finish(s);
     return;
   }
-  s.deadlines.Add(s.NowMs() + ClampTimeout(r.timeout_ms),
-                  [&s, wait] { wait->Expire(s); });
+  s.deadlines.Add(wait->deadline_ms, [&s, wait] { wait->Expire(s); });
 }
 
 }  // namespace chronik::broker
