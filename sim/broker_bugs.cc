@@ -28,6 +28,8 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
       {"isr_never_shrinks", &env::BrokerBugs::isr_never_shrinks},
       {"fetch_out_of_range_before_ready",
        &env::BrokerBugs::fetch_out_of_range_before_ready},
+      {"delete_records_beyond_request",
+       &env::BrokerBugs::delete_records_beyond_request},
   };
   return kNames;
 }

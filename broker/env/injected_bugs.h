@@ -61,6 +61,12 @@ struct BrokerBugs {
   // replica.lag.time.max.ms is never applied: the defect "the ISR never
   // shrinks", fixed). Caught by the cluster checker's ISR rule.
   bool isr_never_shrinks = false;
+  // DeleteRecords moves the log start one offset further than asked (when
+  // the high watermark allows): an acknowledged record the client did not
+  // delete is gone. Caught by the Kafka checker's LOG START BEYOND REQUEST
+  // rule (the log start a broker reports must not pass what DeleteRecords
+  // asked for, on topics without retention).
+  bool delete_records_beyond_request = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
@@ -68,7 +74,8 @@ struct BrokerBugs {
            ack_before_commit || skip_idempotence_check || never_fence ||
            isr_never_shrinks || no_leader_without_replica ||
            commit_refused_while_preparing ||
-           no_session_expiry_while_preparing || fetch_out_of_range_before_ready;
+           no_session_expiry_while_preparing ||
+           fetch_out_of_range_before_ready || delete_records_beyond_request;
   }
 };
 

@@ -90,16 +90,19 @@ class PartitionManager {
   // first partition with data of a Fetch may exceed the limits).
   absl::Status ReadRecords(const PartitionReplica& replica, int64_t offset,
                            size_t max_bytes, bool may_exceed, std::string* out);
+  // The log start offset: the first stored offset, or where DeleteRecords
+  // moved it beyond that (PartitionReplica::log_start()).
   int64_t LogStartOffset(PartitionReplica& replica);
-  // (offset, timestamp) of the first record at or after `timestamp_ms`, or
-  // (-1, -1).
+  // (offset, timestamp) of the first record at or after `timestamp_ms` (and
+  // at or after the log start), or (-1, -1).
   std::pair<int64_t, int64_t> OffsetForTimestamp(
       const PartitionReplica& replica, int64_t timestamp_ms);
 
-  // Retention (topic configs retention.ms / retention.bytes): where whole
-  // old segments may go (never above what this replica applied), the log is
-  // compacted through RaftHost::CompactLog with the replica's snapshot image
-  // at the cut, so a follower behind the new log start installs it.
+  // Retention (topic configs retention.ms / retention.bytes, and the log
+  // start DeleteRecords set): where whole old segments may go (never above
+  // what this replica applied), the log is compacted through
+  // RaftHost::CompactLog with the replica's snapshot image at the cut, so a
+  // follower behind the new log start installs it.
   void ApplyRetention(const metadata::MetadataState& state);
   // A partition group's snapshot (recovery or a leader's install).
   absl::Status RestoreSnapshot(uint64_t group_id,
@@ -109,6 +112,7 @@ class PartitionManager {
                   BrokerMetrics* metrics) const;
 
  private:
+  int64_t FirstStoredOffset(PartitionReplica& replica);
   void Remove(uint64_t group_id);
   void Add(const metapb::TopicInfo& topic,
            const metapb::PartitionInfo& partition);

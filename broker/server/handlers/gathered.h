@@ -37,6 +37,10 @@ inline bool HasAnyError(const kafka::CreatePartitionsResponse& r) {
 inline bool HasAnyError(const kafka::AlterConfigsResponse& r) {
   return AnyError(r.responses);
 }
+inline bool HasAnyError(const kafka::DeleteRecordsResponse& r) {
+  return std::any_of(r.topics.begin(), r.topics.end(),
+                     [](const auto& t) { return AnyError(t.partitions); });
+}
 
 template <typename Response>
 void FinishGathered(Services& s,
