@@ -67,6 +67,11 @@ struct BrokerBugs {
   // rule (the log start a broker reports must not pass what DeleteRecords
   // asked for, on topics without retention).
   bool delete_records_beyond_request = false;
+  // Only the leader that took DeleteRecords moves its log start; the other
+  // replicas ignore the log start entry (as if the log start were not
+  // replicated): after a failover the records come back. Caught by the
+  // Kafka checker's LOG START WENT BACK rule.
+  bool log_start_not_replicated = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
@@ -75,7 +80,8 @@ struct BrokerBugs {
            isr_never_shrinks || no_leader_without_replica ||
            commit_refused_while_preparing ||
            no_session_expiry_while_preparing ||
-           fetch_out_of_range_before_ready || delete_records_beyond_request;
+           fetch_out_of_range_before_ready || delete_records_beyond_request ||
+           log_start_not_replicated;
   }
 };
 

@@ -107,8 +107,9 @@ TEST_F(DeleteRecordsTest, MovesTheLogStartAndSurvivesRestarts) {
   EXPECT_EQ(ListOffset("d", -2), 155);
   EXPECT_EQ(FetchError("d", 154), kafka::error::kOffsetOutOfRange);
   EXPECT_EQ(ListOffset("d", -1), 400);
-  EXPECT_EQ(Produce("d", 0, Batch(10)).responses[0].partitions[0].base_offset,
-            400);
+  const auto produced = Produce("d", 0, Batch(10));
+  EXPECT_EQ(produced.responses[0].partitions[0].base_offset, 400);
+  EXPECT_EQ(produced.responses[0].partitions[0].log_start_offset, 155);
 
   // At or below the log start: nothing to do, the low watermark as it is.
   EXPECT_EQ(DeleteOne("d", 0, 100),

@@ -78,6 +78,8 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
   const uint64_t group_id = partition.group_id();
   partitions_[group_id] = std::make_unique<PartitionReplica>(
       topic.name(), partition.partition(), group_id, self_);
+  partitions_[group_id]->set_log_start_only_on_leader(
+      log_start_only_on_leader_);
   std::vector<raft::NodeId> voters(partition.replicas().begin(),
                                    partition.replicas().end());
   std::sort(voters.begin(), voters.end());

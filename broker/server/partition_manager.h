@@ -42,6 +42,10 @@ class PartitionManager {
                    replication::GroupApplier* applier,
                    int64_t replica_lag_time_max_ms);
 
+  // TEST-ONLY: env::BrokerBugs::log_start_not_replicated.
+  void set_log_start_only_on_leader(bool only) {
+    log_start_only_on_leader_ = only;
+  }
   // The metadata changed: reconcile on the next Reconcile().
   void MarkDirty() { dirty_ = true; }
   bool dirty() const { return dirty_; }
@@ -132,7 +136,8 @@ class PartitionManager {
   int64_t tick_ms_ = 0;  // the last TrackIsr's
   std::map<uint64_t, std::unique_ptr<PartitionReplica>> partitions_;  // group
   bool dirty_ = true;
-  absl::Status storage_failure_;  // the first AddGroup failure
+  bool log_start_only_on_leader_ = false;  // TEST-ONLY
+  absl::Status storage_failure_;           // the first AddGroup failure
   bool changed_ = false;  // a partition applied entries since TakeChanged
   // Partition group -> when its leader report may be sent again.
   std::map<uint64_t, int64_t> next_report_ms_;

@@ -89,6 +89,7 @@ void PartitionReplica::ApplyLogStart(raft::Index index, int64_t offset) {
   CHRONIK_CHECK_LE(offset, next_offset_)
       << "partition " << topic_ << "-" << partition_
       << ": log start entry at index " << index << " beyond the log end";
+  if (log_start_only_on_leader_ && !is_leader_) return;  // TEST-ONLY
   log_start_ = std::max(log_start_, offset);
 }
 

@@ -90,6 +90,11 @@ class PartitionReplica {
 
   // Committed entries, in order.
   void Apply(const raft::Entry& entry);
+  // TEST-ONLY (env::BrokerBugs::log_start_not_replicated): only a leader
+  // applies log start entries.
+  void set_log_start_only_on_leader(bool only) {
+    log_start_only_on_leader_ = only;
+  }
   void OnLeaderChange(raft::NodeId leader, raft::Term term);
   // The image of a snapshot at `index` (<= applied_index(); see above).
   std::string SnapshotImage(raft::Index index) const;
@@ -151,6 +156,7 @@ class PartitionReplica {
   // Applies a log start entry at offset `offset`.
   void ApplyLogStart(raft::Index index, int64_t offset);
 
+  bool log_start_only_on_leader_ = false;  // TEST-ONLY
   int64_t next_offset_ = 0;
   int64_t log_start_ = 0;
   std::optional<int64_t> log_start_offset_;
