@@ -30,6 +30,7 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
        &env::BrokerBugs::fetch_out_of_range_before_ready},
       {"delete_records_beyond_request",
        &env::BrokerBugs::delete_records_beyond_request},
+      {"log_start_not_replicated", &env::BrokerBugs::log_start_not_replicated},
   };
   return kNames;
 }
