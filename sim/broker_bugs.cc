@@ -31,6 +31,9 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
       {"ack_at_majority", &env::BrokerBugs::ack_at_majority},
       {"preferred_is_last_replica",
        &env::BrokerBugs::preferred_is_last_replica},
+      {"delete_records_beyond_request",
+       &env::BrokerBugs::delete_records_beyond_request},
+      {"log_start_not_replicated", &env::BrokerBugs::log_start_not_replicated},
   };
   return kNames;
 }

@@ -30,9 +30,10 @@
 //    clock jumps and drift; pauses. Then everything heals.
 // 5. After the heal: producers must get new writes acknowledged on every
 //    partition (liveness); then they stop and a consumer reads every partition
-//    from offset 0 to its high watermark from the leader (Fetch). The
-//    KafkaChecker names the first anomaly (LOST, DUPLICATE, INCONSISTENT
-//    OFFSET, ...) with its partition and offset.
+//    from its log start (offset 0, or where DeleteRecords and retention moved
+//    it) to its high watermark from the leader (Fetch). The KafkaChecker
+//    names the first anomaly (LOST, DUPLICATE, INCONSISTENT OFFSET, LOG
+//    START BEYOND REQUEST, ...) with its partition and offset.
 //
 // Deterministic: a function of the options (same options, same trace hash).
 #ifndef CHRONIK_SIM_BROKER_SCENARIO_H_
@@ -92,6 +93,16 @@ struct BrokerScenarioOptions {
   // follower that was down installs the leader's snapshot; the production
   // default on the others.
   uint64_t metadata_snapshot_entries = 0;
+  // Partition log starts (stream "retention"); each -1: drawn per seed, 0:
+  // off, 1: on. `small_segments`: partition log segments of 1-8 KiB and
+  // 512-byte in-memory Raft tails (on half the seeds), and on half of those
+  // the topic gets retention.bytes of 2-16 KiB, so retention cuts the
+  // partition logs and a follower behind installs the leader's snapshot;
+  // `delete_records`: a client (the purger) deletes records with
+  // DeleteRecords now and then until the producers stop (on half the seeds).
+  // Pinned regression seeds found before they existed run without them.
+  int small_segments = -1;
+  int delete_records = -1;
   // A monitoring client asks the controller for the topic's Metadata every
   // half second during the faults (as an operator's dashboard polls
   // under-replicated partitions), feeding the FENCING and ISR rules. Pinned
@@ -141,12 +152,18 @@ struct BrokerScenarioResult {
   uint64_t records_read = 0;
   uint64_t crashes = 0;
   uint64_t lost_responses = 0;
-  uint64_t group_reads = 0;      // records delivered to group members
-  uint64_t group_commits = 0;    // acknowledged OffsetCommits
-  uint64_t group_joins = 0;      // successful JoinGroups (rebalances joined)
-  Nanos live_after_heal = -1;    // every partition acknowledged a new write
-  uint64_t snapshots_taken = 0;  // by every node, every incarnation
-  uint64_t snapshots_installed = 0;  // sent by a leader and installed
+  uint64_t group_reads = 0;    // records delivered to group members
+  uint64_t group_commits = 0;  // acknowledged OffsetCommits
+  uint64_t group_joins = 0;    // successful JoinGroups (rebalances joined)
+  Nanos live_after_heal = -1;  // every partition acknowledged a new write
+  // Metadata group snapshots: by every node, every incarnation; installed:
+  // sent by a leader and installed.
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_installed = 0;
+  // The same of partition groups (retention and DeleteRecords cuts).
+  uint64_t partition_snapshots_taken = 0;
+  uint64_t partition_snapshots_installed = 0;
+  uint64_t records_deleted = 0;  // DeleteRecords acknowledged (successes)
   uint64_t moves = 0;  // partition reassignments completed (and confirmed)
 };
 

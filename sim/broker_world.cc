@@ -18,6 +18,10 @@ namespace {
 // once every producer is idle.
 constexpr Nanos kWriteAfterHeal = 6 * kSecond;
 
+int PurgerCount(const BrokerScenarioOptions& options) {
+  return DrawLogStartPlan(options).delete_records ? 1 : 0;
+}
+
 std::vector<BrokerFault> PlanOf(const BrokerScenarioOptions& options) {
   if (options.fault_plan.has_value()) return *options.fault_plan;
   if (!options.faults) return {};
@@ -26,6 +30,25 @@ std::vector<BrokerFault> PlanOf(const BrokerScenarioOptions& options) {
 }
 
 }  // namespace
+
+LogStartPlan DrawLogStartPlan(const BrokerScenarioOptions& options) {
+  // Every draw is made whatever the options say, so forcing one keeps the
+  // others.
+  Rng rng = Rng::Stream(options.seed, "retention");
+  const bool small = rng.Chance(0.5);
+  const bool deletes = rng.Chance(0.5);
+  const int64_t segment_bytes = rng.Between(512, 4096);
+  const bool retention = rng.Chance(0.5);
+  const int64_t retention_bytes = rng.Between(2048, 16384);
+  LogStartPlan plan;
+  if (options.small_segments >= 0 ? options.small_segments == 1 : small) {
+    plan.segment_bytes = static_cast<uint64_t>(segment_bytes);
+    if (retention) plan.retention_bytes = retention_bytes;
+  }
+  plan.delete_records =
+      options.delete_records >= 0 ? options.delete_records == 1 : deletes;
+  return plan;
+}
 
 std::vector<std::string> PlanBrokerFaults(
     const BrokerScenarioOptions& options) {
@@ -44,8 +67,11 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       disk_rng_(Rng::Stream(options.seed, "disk")),
       group_rng_(Rng::Stream(options.seed, "groups")),
       reassign_rng_(Rng::Stream(options.seed, "reassign/run")),
+      log_starts_(DrawLogStartPlan(options)),
+      purge_rng_(Rng::Stream(options.seed, "purge")),
       network_(options.nodes + options.producers + 2 +
-                   GroupMemberCount(options) + (options.monitor ? 1 : 0),
+                   GroupMemberCount(options) + (options.monitor ? 1 : 0) +
+                   PurgerCount(options),
                Rng::Stream(options.seed, "network"),
                SeededNetworkConfig(options.seed)),
       healthy_network_(SeededNetworkConfig(options.seed)) {
@@ -69,11 +95,15 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     node.observer = std::make_unique<NodeRaftObserver>(this, i);
   }
   // Client 0 is the admin, then the producers, the group members, the
-  // monitor (if any), the consumer last.
+  // monitor (if any), the purger (if any), the consumer last.
   const int monitor = options.monitor ? 1 : 0;
-  clients_.resize(options.producers + 2 + GroupMemberCount(options) + monitor);
+  const int purger = PurgerCount(options);
+  clients_.resize(options.producers + 2 + GroupMemberCount(options) + monitor +
+                  purger);
+  const int purger_index =
+      purger > 0 ? static_cast<int>(clients_.size()) - 2 : -1;
   const int monitor_index =
-      options.monitor ? static_cast<int>(clients_.size()) - 2 : -1;
+      options.monitor ? static_cast<int>(clients_.size()) - 2 - purger : -1;
   Rng producer_rng = Rng::Stream(options.seed, "producers");
   for (int c = 0; c < static_cast<int>(clients_.size()); ++c) {
     SimClient& client = clients_[c];
@@ -90,11 +120,13 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
                   : c == static_cast<int>(clients_.size()) - 1
                       ? ClientKind::kConsumer
                   : c == monitor_index    ? ClientKind::kMonitor
+                  : c == purger_index     ? ClientKind::kPurger
                   : c > options.producers ? ClientKind::kGroupMember
                                           : ClientKind::kProducer;
     client.bootstrap = static_cast<int>(workload_rng_.Below(options.nodes));
     client.leaders.assign(options.partitions, -1);
     client.next_sequence.assign(options.partitions, 0);
+    client.purge_starts.assign(options.partitions, 0);
   }
   seen_leaders_.assign(options.partitions, -1);
   live_partitions_.assign(options.partitions, false);
@@ -160,6 +192,10 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;
   }
+  // LOG START BEYOND REQUEST: only DeleteRecords trims a topic without
+  // retention (an auto-created topic has the defaults).
+  checker_.SetLogStartByDeleteRecordsOnly(log_starts_.retention_bytes < 0 ||
+                                          auto_create_);
   plan_ = PlanOf(options_);
   for (const BrokerFault& fault : plan_) {
     CHRONIK_CHECK(fault.node >= 0 && fault.node < options.nodes &&
@@ -283,6 +319,14 @@ BrokerScenarioResult BrokerWorld::Run() {
   for (BrokerNode& node : nodes_) StartNode(node);
   for (SimClient& client : clients_) {
     if (client.kind == ClientKind::kConsumer) continue;
+    if (client.kind == ClientKind::kPurger) {
+      // Once the topic is likely there; its own stream, so no other client's
+      // draws move.
+      const int index = client.index;
+      scheduler_.At(purge_rng_.Between(2 * kSecond, 6 * kSecond),
+                    [this, index] { Act(clients_[index]); });
+      continue;
+    }
     // Producers that create the topic by asking for it start during the
     // faults, so the creation meets failovers (retries must stay bounded).
     const bool late = auto_create_ && client.kind == ClientKind::kProducer;

@@ -8,7 +8,10 @@
 //                            client connections on the broker side)
 //   broker_world_clients.cc  the clients (admin, producers, consumer)
 //   broker_world_groups.cc   consumer-group members
+//   broker_world_group_fetch.cc  their Fetch loop
 //   broker_world_admin.cc    the admin's topic churn
+//   broker_world_purge.cc    the purger (DeleteRecords) and resets to the
+//                            log start
 #ifndef CHRONIK_SIM_BROKER_WORLD_H_
 #define CHRONIK_SIM_BROKER_WORLD_H_
 
@@ -134,7 +137,23 @@ struct BrokerNode {
   bool restart_after_stop = false;  // a start was asked for meanwhile
 };
 
-enum class ClientKind { kAdmin, kProducer, kConsumer, kGroupMember, kMonitor };
+enum class ClientKind {
+  kAdmin,
+  kProducer,
+  kConsumer,
+  kGroupMember,
+  kMonitor,
+  kPurger
+};
+
+// The seed's partition log starts (stream "retention";
+// BrokerScenarioOptions::small_segments, delete_records).
+struct LogStartPlan {
+  uint64_t segment_bytes = 0;    // partition log segments; 0: the default
+  int64_t retention_bytes = -1;  // the topic's retention.bytes; -1: none
+  bool delete_records = false;   // the purger runs
+};
+LogStartPlan DrawLogStartPlan(const BrokerScenarioOptions& options);
 
 // What the admin does next (broker_world_admin.cc).
 enum class AdminStage {
@@ -199,6 +218,12 @@ struct SimClient {
   std::vector<int> audit_leaders;    // as node 1 named them
   std::vector<int> audit_preferred;  // first replicas, as node 1 named them
   GroupMemberState group;            // kGroupMember
+  // Purger: the partition of the round in hand (-1: none), its high
+  // watermark once listed (-1: not yet), the log start last seen per
+  // partition.
+  int purge_partition = -1;
+  int64_t purge_high = -1;
+  std::vector<int64_t> purge_starts;
   // Admin.
   AdminStage admin_stage = AdminStage::kMainTopic;
   uint64_t churn_round = 0;  // the churn topic is "x<churn_round>"
@@ -329,7 +354,7 @@ class BrokerWorld {
   std::string UnregisteredBrokers(
       int node_id, const kafka::MetadataResponse& response) const;
   void OnFetched(SimClient& client, int16_t error, int64_t high_watermark,
-                 const std::optional<std::string>& records);
+                 int64_t log_start, const std::optional<std::string>& records);
   void StartConsumer();
 
   // Consumer-group members (broker_world_groups.cc).
@@ -353,6 +378,8 @@ class BrokerWorld {
   void GroupFetch(SimClient& client);
   void OnGroupFetched(SimClient& client, int partition,
                       const kafka::FetchResponse& response);
+  // The member's position on `partition` is below the log start.
+  void ResetMemberToLogStart(SimClient& client, int partition);
   void LeaveGroup(SimClient& client);
   // The coordinator answered `code`: handles what every group call handles
   // alike (coordinator moved, member unknown, rebalance); false when `code`
@@ -361,6 +388,28 @@ class BrokerWorld {
   void Revoke(SimClient& client);
   void CheckGroupAnomaly();
   std::string GroupLivenessProblem() const;
+
+  // The purger and resets to the log start (broker_world_purge.cc). A
+  // round: ListOffsets latest of a partition, then DeleteRecords of part of
+  // what lies between the log start it knows and the high watermark, or
+  // now and then ListOffsets earliest alone.
+  void PurgerAct(SimClient& purger);
+  void PurgeList(SimClient& purger, int64_t timestamp);
+  void PurgeDelete(SimClient& purger);
+  void PurgeRoundDone(SimClient& purger);
+  // A retriable error or an unexpected one (which fails the run).
+  void PurgeFailed(SimClient& purger, std::string_view what, int16_t code);
+  // A Fetch said `client`'s position on `partition` is below the log start:
+  // asks the leader for the earliest offset (ListOffsets), reports it and
+  // calls `done` with it (-1: no answer; the caller fetches again).
+  void ResetToLogStart(SimClient& client, int partition,
+                       std::function<void(SimClient&, int64_t)> done);
+  void CheckLogStartAnomaly();
+  // The log start a Fetch answer reported (its leader may not have applied
+  // its log yet: LOG START WENT BACK does not judge it).
+  void ObserveFetchLogStart(int partition, int64_t log_start);
+  // The final consumer's position is below the log start.
+  void ResetConsumerToLogStart(SimClient& consumer);
 
   // Faults (broker_world_faults.cc).
   void StartFault(const BrokerFault& fault);
@@ -400,6 +449,8 @@ class BrokerWorld {
   Rng disk_rng_;
   Rng group_rng_;     // the group members' plan and jitter
   Rng reassign_rng_;  // the admin's partition moves
+  LogStartPlan log_starts_;
+  Rng purge_rng_;  // the purger's choices
   Network network_;
   NetworkConfig healthy_network_;  // what faults on the network go back to
   std::vector<BrokerNode> nodes_;  // sized once

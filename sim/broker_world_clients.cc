@@ -177,6 +177,10 @@ void BrokerWorld::Act(SimClient& client) {
     MonitorAct(client);
     return;
   }
+  if (client.kind == ClientKind::kPurger) {
+    PurgerAct(client);
+    return;
+  }
   if (client.need_metadata) {
     RequestMetadata(client);
     return;
@@ -196,7 +200,8 @@ void BrokerWorld::Act(SimClient& client) {
     case ClientKind::kGroupMember:
       break;  // GroupAct, above
     case ClientKind::kMonitor:
-      break;  // MonitorAct, above
+    case ClientKind::kPurger:
+      break;  // MonitorAct, PurgerAct, above
     case ClientKind::kConsumer:
       if (client.auditing) {
         AuditLeaders(client);
@@ -286,6 +291,10 @@ void BrokerWorld::CreateTopic(SimClient& client) {
                             static_cast<int16_t>(replication_factor_),
                             {},
                             {}});
+  if (log_starts_.retention_bytes >= 0) {
+    request.topics[0].configs.push_back(
+        {"retention.bytes", absl::StrCat(log_starts_.retention_bytes)});
+  }
   request.timeout_ms = 5000;
   Call<kafka::CreateTopicsResponse>(
       client, client.controller, 4, request,
@@ -470,17 +479,25 @@ void BrokerWorld::Fetch(SimClient& client) {
                     response.error_code != error::kNone
                         ? response.error_code
                         : error::kUnknownTopicOrPartition,
-                    0, std::nullopt);
+                    0, 0, std::nullopt);
           return;
         }
         const auto& p = response.responses[0].partitions[0];
-        OnFetched(c, p.error_code, p.high_watermark, p.records);
+        OnFetched(c, p.error_code, p.high_watermark, p.log_start_offset,
+                  p.records);
       });
 }
 
 void BrokerWorld::OnFetched(SimClient& client, int16_t code,
-                            int64_t high_watermark,
+                            int64_t high_watermark, int64_t log_start,
                             const std::optional<std::string>& records) {
+  if (code == error::kNone || code == error::kOffsetOutOfRange) {
+    ObserveFetchLogStart(client.partition, log_start);
+  }
+  if (code == error::kOffsetOutOfRange && log_start > client.offset) {
+    ResetConsumerToLogStart(client);
+    return;
+  }
   if (code != error::kNone) {
     if (!Retriable(code)) {
       Fail(absl::StrCat("consumer: Fetch of partition ", client.partition,

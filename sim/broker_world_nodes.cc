@@ -82,7 +82,12 @@ void NodeRaftObserver::OnSnapshotInstalled(replication::GroupId group_id,
 
 void BrokerWorld::OnSnapshot(int node, uint64_t group, raft::Index index,
                              bool installed) {
-  ++(installed ? result_.snapshots_installed : result_.snapshots_taken);
+  if (group == 0) {  // the metadata group
+    ++(installed ? result_.snapshots_installed : result_.snapshots_taken);
+  } else {
+    ++(installed ? result_.partition_snapshots_installed
+                 : result_.partition_snapshots_taken);
+  }
   Record(node, installed ? "install" : "snapshot", {group, index});
 }
 
@@ -145,6 +150,14 @@ broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
   if (small_snapshots_) {
     options.metadata_segment_max_bytes = kSmallSnapshotBytes;
     options.max_log_tail_bytes = kSmallSnapshotBytes;
+  }
+  if (log_starts_.segment_bytes > 0) {
+    // Partition logs are cut (retention, DeleteRecords) within the run, and
+    // a follower behind the cut is not served from memory: it installs the
+    // leader's snapshot.
+    options.segment_max_bytes = log_starts_.segment_bytes;
+    options.max_log_tail_bytes = kSmallSnapshotBytes;
+    options.retention_check_ticks = 10;
   }
   return options;
 }

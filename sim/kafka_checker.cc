@@ -80,10 +80,14 @@ std::optional<std::string> KafkaChecker::Check() const {
     }
   }
   for (const auto& [value, ack] : acks_) {
-    if (where.count(value) == 0) {
-      return absl::StrCat("LOST: partition ", ack.partition, " offset ",
-                          ack.offset, " value ", value,
-                          " was acknowledged and never read");
+    // Below the log start the final consumer read from, it was deleted.
+    const int64_t from = ReadFrom(ack.partition);
+    const bool removed = from > 0 && ack.offset < from;
+    if (where.count(value) == 0 && !removed) {
+      return absl::StrCat(
+          "LOST: partition ", ack.partition, " offset ", ack.offset, " value ",
+          value, " was acknowledged and never read",
+          from > 0 ? absl::StrCat(" (the log starts at ", from, ")") : "");
     }
   }
   for (const auto& [value, at] : where) {
@@ -94,7 +98,8 @@ std::optional<std::string> KafkaChecker::Check() const {
   }
   for (const auto& [partition, high_watermark] : read_done_) {
     auto it = read_.find(partition);
-    for (int64_t offset = 0; offset < high_watermark; ++offset) {
+    for (int64_t offset = ReadFrom(partition); offset < high_watermark;
+         ++offset) {
       if (it == read_.end() || it->second.count(offset) == 0) {
         return absl::StrCat("GAP: partition ", partition, " offset ", offset,
                             " below the high watermark ", high_watermark,
@@ -227,6 +232,9 @@ std::optional<std::string> KafkaChecker::CheckGroupsAgainstLog() const {
     for (const auto& [offset, delivery] : offsets) {
       if (log == read_.end()) break;  // the final consumer never read it
       auto stored = log->second.find(offset);
+      if (stored == log->second.end() && offset < ReadFrom(partition)) {
+        continue;  // deleted since
+      }
       if (stored == log->second.end() || stored->second != delivery.value) {
         return absl::StrCat("INCONSISTENT OFFSET: at ", At(delivery.at),
                             " member ", delivery.member, " read partition ",
@@ -251,6 +259,84 @@ std::optional<std::string> KafkaChecker::CheckGroupsAgainstLog() const {
                         present->first, " (", present->second, ") of the log");
   }
   return std::nullopt;
+}
+
+// ------------------------------------------------------------- log starts
+
+void KafkaChecker::LogStartAnomaly(std::string text) {
+  if (!log_start_anomaly_.has_value()) log_start_anomaly_ = std::move(text);
+}
+
+int64_t KafkaChecker::DeletedBefore(int partition, int64_t at) const {
+  auto it = log_starts_.find(partition);
+  if (it == log_starts_.end()) return 0;
+  auto after = it->second.acked.lower_bound(at);  // first ack at or after
+  if (after == it->second.acked.begin()) return 0;
+  return std::prev(after)->second;
+}
+
+int64_t KafkaChecker::ReadFrom(int partition) const {
+  auto it = read_from_.find(partition);
+  return it == read_from_.end() ? 0 : it->second;
+}
+
+void KafkaChecker::OnDeleteRecordsSent(int partition, int64_t offset) {
+  LogStarts& starts = log_starts_[partition];
+  if (offset < 0) {
+    starts.unbounded = true;
+  } else {
+    starts.max_requested = std::max(starts.max_requested, offset);
+  }
+}
+
+void KafkaChecker::OnDeleteRecordsAcked(int64_t sent_at, int64_t now,
+                                        int partition, int64_t offset,
+                                        int64_t low_watermark) {
+  OnLogStartSeen(sent_at, now, partition, low_watermark, "DeleteRecords");
+  if (offset >= 0 && low_watermark < offset) {
+    LogStartAnomaly(
+        absl::StrCat("LOG START WENT BACK: at ", At(now), " DeleteRecords(",
+                     offset, ") of partition ", partition,
+                     " was acknowledged with low watermark ", low_watermark));
+  }
+  if (offset < 0) return;
+  std::map<int64_t, int64_t>& acked = log_starts_[partition].acked;
+  const int64_t running =
+      std::max(acked.empty() ? 0 : acked.rbegin()->second, offset);
+  acked[now] = running;
+}
+
+void KafkaChecker::OnLogStartSeen(int64_t sent_at, int64_t now, int partition,
+                                  int64_t log_start, const std::string& how) {
+  const LogStarts& starts = log_starts_[partition];
+  if (delete_records_only_ && !starts.unbounded &&
+      log_start > starts.max_requested) {
+    LogStartAnomaly(absl::StrCat(
+        "LOG START BEYOND REQUEST: at ", At(now), " ", how,
+        " reported log start ", log_start, " of partition ", partition,
+        ", but DeleteRecords was asked for offset ", starts.max_requested,
+        " at most (and nothing else trims the topic)"));
+  }
+  const int64_t deleted = sent_at >= 0 ? DeletedBefore(partition, sent_at) : 0;
+  if (log_start < deleted) {
+    LogStartAnomaly(absl::StrCat(
+        "LOG START WENT BACK: at ", At(now), " ", how, " (sent at ",
+        At(sent_at), ") reported log start ", log_start, " of partition ",
+        partition, ", but DeleteRecords(", deleted,
+        ") had been acknowledged before"));
+  }
+}
+
+void KafkaChecker::OnReadFrom(int partition, int64_t offset) {
+  int64_t& from = read_from_[partition];
+  from = std::max(from, offset);
+}
+
+void KafkaChecker::OnGroupReset(int64_t /*now*/, const std::string& member,
+                                int partition, int64_t offset) {
+  auto it = sessions_.find({member, partition});
+  if (it == sessions_.end()) return;
+  it->second.position = std::max(it->second.position, offset);
 }
 
 }  // namespace chronik::sim

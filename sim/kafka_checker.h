@@ -14,6 +14,23 @@
 // read; only acknowledged values must be. Plain value type; knows nothing of
 // the broker (values are opaque strings).
 //
+// Log starts (DeleteRecords and retention move a partition's log start; a
+// broker reports it in DeleteRecords answers, ListOffsets earliest and
+// Fetch). The final consumer and the group members reset to the log start
+// when a Fetch says their position is below it (OnReadFrom, OnGroupReset):
+// what lies below the offset the final consumer started from is
+// legitimately gone (an acknowledged value there is not LOST, GAP counts
+// from there, a delivery there is not compared). Rules, online:
+//   LOG START BEYOND REQUEST  on a topic only DeleteRecords trims (no
+//                        retention), a broker reported a log start beyond
+//                        every offset DeleteRecords was asked for so far
+//                        (records nobody deleted are gone);
+//   LOG START WENT BACK  DeleteRecords(X) was acknowledged, and a
+//                        ListOffsets earliest or DeleteRecords answer to a
+//                        request sent after that reported a log start below
+//                        X (or the acknowledgement itself did): the deletion
+//                        was forgotten (a restart, a new leader).
+//
 // Consumer groups (members named by the caller, e.g. "m3.1" for the first
 // incarnation of client 3; times in simulated nanoseconds). A member's
 // "session" on a partition starts when OffsetFetch tells it the group's
@@ -89,6 +106,33 @@ class KafkaChecker {
   void OnGroupCommitRefusedRebalancing(int64_t now, const std::string& member,
                                        int32_t generation, int partition,
                                        int64_t offset);
+  // Log starts (see above). `only`: only DeleteRecords trims the topic
+  // (LOG START BEYOND REQUEST applies).
+  void SetLogStartByDeleteRecordsOnly(bool only) {
+    delete_records_only_ = only;
+  }
+  // DeleteRecords(`offset`) was sent for `partition` (-1: up to the high
+  // watermark, which bounds nothing).
+  void OnDeleteRecordsSent(int partition, int64_t offset);
+  // ... and acknowledged with `low_watermark` (the request sent at
+  // `sent_at`).
+  void OnDeleteRecordsAcked(int64_t sent_at, int64_t now, int partition,
+                            int64_t offset, int64_t low_watermark);
+  // A broker reported `log_start` for `partition` (`how`: which answer).
+  // `sent_at` < 0: an answer that may come from a leader that has not
+  // applied its log yet (Fetch), which LOG START WENT BACK does not judge.
+  void OnLogStartSeen(int64_t sent_at, int64_t now, int partition,
+                      int64_t log_start, const std::string& how);
+  // The final consumer (re)starts reading `partition` at `offset`, the log
+  // start a broker reported.
+  void OnReadFrom(int partition, int64_t offset);
+  // A member's position on `partition` moves to the log start `offset`.
+  void OnGroupReset(int64_t now, const std::string& member, int partition,
+                    int64_t offset);
+  const std::optional<std::string>& log_start_anomaly() const {
+    return log_start_anomaly_;
+  }
+
   // The first online group anomaly so far (the run may stop at once).
   const std::optional<std::string>& group_anomaly() const {
     return group_anomaly_;
@@ -159,6 +203,23 @@ class KafkaChecker {
   std::vector<Skip> skips_;
   std::optional<std::string> group_anomaly_;
   uint64_t group_reads_ = 0;
+
+  // Log starts.
+  struct LogStarts {
+    int64_t max_requested = 0;  // the highest DeleteRecords offset sent
+    bool unbounded = false;     // a DeleteRecords(-1) was sent
+    // Ack time -> the highest acknowledged DeleteRecords offset by then.
+    std::map<int64_t, int64_t> acked;
+  };
+  // The highest DeleteRecords offset acknowledged before `at` (0: none).
+  int64_t DeletedBefore(int partition, int64_t at) const;
+  // The offset the final consumer read `partition` from (0: the start).
+  int64_t ReadFrom(int partition) const;
+  void LogStartAnomaly(std::string text);
+  bool delete_records_only_ = false;
+  std::map<int, LogStarts> log_starts_;
+  std::map<int, int64_t> read_from_;
+  std::optional<std::string> log_start_anomaly_;
 };
 
 }  // namespace chronik::sim

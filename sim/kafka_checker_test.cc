@@ -260,5 +260,112 @@ TEST(KafkaCheckerGroupTest, GroupReadsMustMatchTheFinalLog) {
             0u);
 }
 
+// ------------------------------------------------------------- log starts
+
+// Four acknowledged values at offsets 0..3 of partition 0.
+KafkaChecker FourAcked() {
+  KafkaChecker checker;
+  for (int i = 0; i < 4; ++i) {
+    const std::string value(1, static_cast<char>('a' + i));
+    checker.OnSend(0, value);
+    checker.OnAck(0, value, i);
+  }
+  return checker;
+}
+
+TEST(KafkaCheckerLogStartTest, RecordsBelowTheLogStartAreNotLost) {
+  KafkaChecker checker = FourAcked();
+  checker.SetLogStartByDeleteRecordsOnly(true);
+  checker.OnDeleteRecordsSent(0, 2);
+  checker.OnDeleteRecordsAcked(1 * kS, 2 * kS, 0, 2, 2);
+  checker.OnReadFrom(0, 2);  // the consumer reset to the log start
+  checker.OnRead(0, 2, "c");
+  checker.OnRead(0, 3, "d");
+  checker.OnReadDone(0, 4);
+  EXPECT_EQ(checker.log_start_anomaly(), std::nullopt);
+  EXPECT_EQ(checker.Check(), std::nullopt);
+  // Above the log start, an unread acknowledged value is still LOST.
+  KafkaChecker lost = FourAcked();
+  lost.OnReadFrom(0, 2);
+  lost.OnRead(0, 2, "c");
+  ASSERT_TRUE(lost.Check().has_value());
+  EXPECT_EQ(*lost.Check(),
+            "LOST: partition 0 offset 3 value d was acknowledged and never "
+            "read (the log starts at 2)");
+  // GAP counts from the log start.
+  KafkaChecker gap = FourAcked();
+  gap.OnReadFrom(0, 1);
+  gap.OnRead(0, 1, "b");
+  gap.OnRead(0, 3, "d");
+  gap.OnReadDone(0, 4);
+  ASSERT_TRUE(gap.Check().has_value());
+  EXPECT_EQ(gap.Check()->rfind("LOST: partition 0 offset 2", 0), 0u)
+      << *gap.Check();
+}
+
+TEST(KafkaCheckerLogStartTest, LogStartBeyondWhatWasAskedIsNamed) {
+  KafkaChecker checker = FourAcked();
+  checker.SetLogStartByDeleteRecordsOnly(true);
+  checker.OnDeleteRecordsSent(0, 2);
+  checker.OnLogStartSeen(-1, 1 * kS, 0, 2, "Fetch");
+  EXPECT_EQ(checker.log_start_anomaly(), std::nullopt);
+  checker.OnDeleteRecordsAcked(1 * kS, 2 * kS, 0, 2, 3);
+  ASSERT_TRUE(checker.log_start_anomaly().has_value());
+  EXPECT_EQ(*checker.log_start_anomaly(),
+            "LOG START BEYOND REQUEST: at 2.000000s DeleteRecords reported "
+            "log start 3 of partition 0, but DeleteRecords was asked for "
+            "offset 2 at most (and nothing else trims the topic)");
+  // With retention (or a DeleteRecords up to the high watermark) any log
+  // start may be legitimate.
+  KafkaChecker retained = FourAcked();
+  retained.OnLogStartSeen(-1, 1 * kS, 0, 3, "Fetch");
+  EXPECT_EQ(retained.log_start_anomaly(), std::nullopt);
+  KafkaChecker to_end = FourAcked();
+  to_end.SetLogStartByDeleteRecordsOnly(true);
+  to_end.OnDeleteRecordsSent(0, -1);
+  to_end.OnLogStartSeen(-1, 1 * kS, 0, 4, "ListOffsets");
+  EXPECT_EQ(to_end.log_start_anomaly(), std::nullopt);
+}
+
+TEST(KafkaCheckerLogStartTest, ForgottenDeletionIsNamed) {
+  KafkaChecker checker = FourAcked();
+  checker.OnDeleteRecordsSent(0, 3);
+  checker.OnDeleteRecordsAcked(1 * kS, 2 * kS, 0, 3, 3);
+  // Sent before the acknowledgement: it may have been answered before the
+  // deletion applied.
+  checker.OnLogStartSeen(1 * kS, 3 * kS, 0, 0, "ListOffsets");
+  // A Fetch's log start is not judged (a leader not yet caught up).
+  checker.OnLogStartSeen(-1, 3 * kS, 0, 1, "Fetch");
+  EXPECT_EQ(checker.log_start_anomaly(), std::nullopt);
+  checker.OnLogStartSeen(4 * kS, 5 * kS, 0, 2, "ListOffsets");
+  ASSERT_TRUE(checker.log_start_anomaly().has_value());
+  EXPECT_EQ(*checker.log_start_anomaly(),
+            "LOG START WENT BACK: at 5.000000s ListOffsets (sent at "
+            "4.000000s) reported log start 2 of partition 0, but "
+            "DeleteRecords(3) had been acknowledged before");
+  KafkaChecker short_ack = FourAcked();
+  short_ack.OnDeleteRecordsSent(0, 3);
+  short_ack.OnDeleteRecordsAcked(1 * kS, 2 * kS, 0, 3, 1);
+  ASSERT_TRUE(short_ack.log_start_anomaly().has_value());
+  EXPECT_EQ(short_ack.log_start_anomaly()->rfind("LOG START WENT BACK", 0), 0u);
+}
+
+TEST(KafkaCheckerLogStartTest, MemberResetToTheLogStartIsNoSkip) {
+  KafkaChecker checker = FourRecords();
+  checker.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, 0);
+  checker.OnGroupReset(2 * kS, "m1.1", 0, 2);  // a and b deleted
+  checker.OnGroupRead(3 * kS, "m1.1", 0, 2, "c");
+  EXPECT_EQ(checker.Check(), std::nullopt);
+  // A delivery of a record deleted before the final read is not compared.
+  KafkaChecker deleted = FourAcked();
+  deleted.OnGroupOffsetFetched(1 * kS, 1 * kS, "m1.1", 0, 0);
+  deleted.OnGroupRead(2 * kS, "m1.1", 0, 0, "a");
+  deleted.OnReadFrom(0, 2);
+  deleted.OnRead(0, 2, "c");
+  deleted.OnRead(0, 3, "d");
+  deleted.OnReadDone(0, 4);
+  EXPECT_EQ(deleted.Check(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace chronik::sim

@@ -72,7 +72,9 @@ INSTANTIATE_TEST_SUITE_P(
         BugCase{"never_fence", {"FENCING"}},
         BugCase{"isr_never_shrinks", {"ISR at"}},
         BugCase{"ack_at_majority", {"UNDER-REPLICATED ACK"}},
-        BugCase{"preferred_is_last_replica", {"PREFERRED LEADER"}}),
+        BugCase{"preferred_is_last_replica", {"PREFERRED LEADER"}},
+        BugCase{"delete_records_beyond_request", {"LOG START BEYOND REQUEST"}},
+        BugCase{"log_start_not_replicated", {"LOG START WENT BACK"}}),
     [](const ::testing::TestParamInfo<BugCase>& info) {
       return std::string(info.param.name);
     });
@@ -104,9 +106,12 @@ TEST_P(BrokerInjectedBugPinnedTest, FoundAndCorrectBrokerPasses) {
   const PinnedBug& bug = GetParam();
   BrokerScenarioOptions options;
   options.seed = bug.seed;
-  // Found before the monitor and the initial rebalance delay existed.
+  // Found before the monitor, the initial rebalance delay, small partition
+  // segments and DeleteRecords existed.
   options.monitor = false;
   options.group_initial_delay_ms = 0;
+  options.small_segments = 0;
+  options.delete_records = 0;
   absl::StatusOr<std::vector<BrokerFault>> plan =
       ParseBrokerFaultPlan(bug.plan, options.nodes, options.partitions);
   ASSERT_TRUE(plan.ok()) << plan.status();

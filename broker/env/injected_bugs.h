@@ -71,6 +71,17 @@ struct BrokerBugs {
   // ElectLeaders and the leader balancer move leadership to the wrong node.
   // Caught by the cluster checker's PREFERRED LEADER rule.
   bool preferred_is_last_replica = false;
+  // DeleteRecords moves the log start one offset further than asked (when
+  // the high watermark allows): an acknowledged record the client did not
+  // delete is gone. Caught by the Kafka checker's LOG START BEYOND REQUEST
+  // rule (the log start a broker reports must not pass what DeleteRecords
+  // asked for, on topics without retention).
+  bool delete_records_beyond_request = false;
+  // Only the leader that took DeleteRecords moves its log start; the other
+  // replicas ignore the log start entry (as if the log start were not
+  // replicated): after a failover the records come back. Caught by the
+  // Kafka checker's LOG START WENT BACK rule.
+  bool log_start_not_replicated = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
@@ -80,7 +91,8 @@ struct BrokerBugs {
            commit_refused_while_preparing ||
            no_session_expiry_while_preparing ||
            fetch_out_of_range_before_ready || ack_at_majority ||
-           preferred_is_last_replica;
+           preferred_is_last_replica || delete_records_beyond_request ||
+           log_start_not_replicated;
   }
 };
 

@@ -238,6 +238,8 @@ absl::Status Broker::Impl::Start() {
       options_.broker_bugs.isr_never_shrinks
           ? std::numeric_limits<int64_t>::max() / 2
           : config_.replica_lag_time_max_ms);
+  partitions_->set_log_start_only_on_leader(
+      options_.broker_bugs.log_start_not_replicated);
   groups_ = std::make_unique<GroupService>(
       config_.node_id, connections_.get(), options_.broker_bugs,
       config_.group_initial_rebalance_delay_ms);

@@ -86,6 +86,8 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
   const uint64_t group_id = partition.group_id();
   partitions_[group_id] = std::make_unique<PartitionReplica>(
       topic.name(), partition.partition(), group_id, self_);
+  partitions_[group_id]->set_log_start_only_on_leader(
+      log_start_only_on_leader_);
   // Every member starts the group with its initial voters; one a
   // reassignment added joins (its leader makes it a learner, then a voter).
   replication::GroupSpec spec{group_id, metadata::InitialVoters(partition),
@@ -332,6 +334,11 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
 }
 
 int64_t PartitionManager::LogStartOffset(PartitionReplica& replica) {
+  // DeleteRecords may have moved it past the first stored offset.
+  return std::max(FirstStoredOffset(replica), replica.log_start());
+}
+
+int64_t PartitionManager::FirstStoredOffset(PartitionReplica& replica) {
   if (std::optional<int64_t> cached = replica.cached_log_start_offset()) {
     return *cached;
   }
@@ -370,7 +377,12 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
       break;
     }
     for (const storage::Entry& entry : entries) {
-      if (entry.offset_count == 0) continue;
+      // Control entries, and batches DeleteRecords removed.
+      if (entry.offset_count == 0 ||
+          entry.offset_base + entry.offset_count <=
+              static_cast<uint64_t>(replica.log_start())) {
+        continue;
+      }
       if (ReadBatchFacts(
               absl::string_view(entry.data.data(), entry.data.size()))
               .max_timestamp_ms < timestamp_ms) {
@@ -381,7 +393,8 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
       if (!batch.ok()) continue;
       // LogAppendTime: every record has the batch's append time.
       if (batch->header.is_log_append_time()) {
-        return {batch->header.base_offset, batch->header.max_timestamp};
+        return {std::max(batch->header.base_offset, replica.log_start()),
+                batch->header.max_timestamp};
       }
       absl::StatusOr<std::vector<kafka::Record>> records =
           kafka::DecodeRecords(*batch);
@@ -389,8 +402,9 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
       for (const kafka::Record& record : *records) {
         const int64_t ts =
             batch->header.base_timestamp + record.timestamp_delta;
-        if (ts >= timestamp_ms) {
-          return {batch->header.base_offset + record.offset_delta, ts};
+        const int64_t offset = batch->header.base_offset + record.offset_delta;
+        if (ts >= timestamp_ms && offset >= replica.log_start()) {
+          return {offset, ts};
         }
       }
     }
@@ -416,6 +430,8 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
     // Never what is not applied here. A follower that still needs what goes
     // installs the snapshot at the cut instead (see RaftHost).
     limits.max_removable_index = partition->applied_index();
+    // And whatever DeleteRecords removed (the same cut).
+    limits.log_start_offset = partition->log_start();
     const std::optional<storage::GroupLog::RetentionCutPoint> cut =
         storage->log().RetentionCut(limits);
     if (!cut.has_value() || cut->index <= host_->snapshot_index(group_id)) {

@@ -42,6 +42,10 @@ class PartitionManager {
                    replication::GroupApplier* applier,
                    int64_t replica_lag_time_max_ms);
 
+  // TEST-ONLY: env::BrokerBugs::log_start_not_replicated.
+  void set_log_start_only_on_leader(bool only) {
+    log_start_only_on_leader_ = only;
+  }
   // The metadata changed: reconcile on the next Reconcile().
   void MarkDirty() { dirty_ = true; }
   bool dirty() const { return dirty_; }
@@ -105,16 +109,19 @@ class PartitionManager {
   // first partition with data of a Fetch may exceed the limits).
   absl::Status ReadRecords(const PartitionReplica& replica, int64_t offset,
                            size_t max_bytes, bool may_exceed, std::string* out);
+  // The log start offset: the first stored offset, or where DeleteRecords
+  // moved it beyond that (PartitionReplica::log_start()).
   int64_t LogStartOffset(PartitionReplica& replica);
-  // (offset, timestamp) of the first record at or after `timestamp_ms`, or
-  // (-1, -1).
+  // (offset, timestamp) of the first record at or after `timestamp_ms` (and
+  // at or after the log start), or (-1, -1).
   std::pair<int64_t, int64_t> OffsetForTimestamp(
       const PartitionReplica& replica, int64_t timestamp_ms);
 
-  // Retention (topic configs retention.ms / retention.bytes): where whole
-  // old segments may go (never above what this replica applied), the log is
-  // compacted through RaftHost::CompactLog with the replica's snapshot image
-  // at the cut, so a follower behind the new log start installs it.
+  // Retention (topic configs retention.ms / retention.bytes, and the log
+  // start DeleteRecords set): where whole old segments may go (never above
+  // what this replica applied), the log is compacted through
+  // RaftHost::CompactLog with the replica's snapshot image at the cut, so a
+  // follower behind the new log start installs it.
   void ApplyRetention(const metadata::MetadataState& state);
   // A partition group's snapshot (recovery or a leader's install).
   absl::Status RestoreSnapshot(uint64_t group_id,
@@ -124,6 +131,7 @@ class PartitionManager {
                   BrokerMetrics* metrics) const;
 
  private:
+  int64_t FirstStoredOffset(PartitionReplica& replica);
   void Remove(uint64_t group_id);
   void Add(const metapb::TopicInfo& topic,
            const metapb::PartitionInfo& partition);
@@ -143,7 +151,8 @@ class PartitionManager {
   int64_t tick_ms_ = 0;  // the last TrackIsr's
   std::map<uint64_t, std::unique_ptr<PartitionReplica>> partitions_;  // group
   bool dirty_ = true;
-  absl::Status storage_failure_;  // the first AddGroup failure
+  bool log_start_only_on_leader_ = false;  // TEST-ONLY
+  absl::Status storage_failure_;           // the first AddGroup failure
   bool changed_ = false;  // a partition applied entries since TakeChanged
   // Partition group -> when its leader report may be sent again.
   std::map<uint64_t, int64_t> next_report_ms_;

@@ -1,5 +1,6 @@
 #include "broker/server/partition_replica.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -34,15 +35,24 @@ PartitionReplica::PartitionReplica(std::string topic, int32_t partition,
 void PartitionReplica::Apply(const raft::Entry& entry) {
   CHRONIK_CHECK_GT(entry.index, applied_index_);
   applied_index_ = entry.index;
-  std::optional<int64_t> base_offset;
+  // What a pending append of this entry completes with: a batch's base
+  // offset, a log start entry's log start after it.
+  std::optional<int64_t> result;
+  bool is_log_start = false;
   if (entry.type == raft::EntryType::kNormal && !entry.data.empty()) {
-    const BatchFacts facts =
-        ReadBatchFacts(absl::string_view(entry.data.data(), entry.data.size()));
-    base_offset = next_offset_;
-    producers_.Record(partition::ProducerBatch{
-        facts.producer_id, facts.producer_epoch, facts.base_sequence,
-        facts.record_count, next_offset_, entry.index});
-    next_offset_ += facts.record_count;
+    const absl::string_view payload(entry.data.data(), entry.data.size());
+    if (std::optional<int64_t> start = storage::DecodeLogStartEntry(payload)) {
+      ApplyLogStart(entry.index, *start);
+      is_log_start = true;
+      result = log_start_;
+    } else {
+      const BatchFacts facts = ReadBatchFacts(payload);
+      result = next_offset_;
+      producers_.Record(partition::ProducerBatch{
+          facts.producer_id, facts.producer_epoch, facts.base_sequence,
+          facts.record_count, next_offset_, entry.index});
+      next_offset_ += facts.record_count;
+    }
   }
   if (is_leader_ && !leader_ready_ && entry.term == leader_term_) {
     // Everything before our first entry is applied: our view starts here.
@@ -54,18 +64,33 @@ void PartitionReplica::Apply(const raft::Entry& entry) {
   if (it == pending_.end()) return;
   PendingAppend pending = std::move(it->second);
   pending_.erase(it);
-  const bool ours = pending.term == entry.term && base_offset.has_value();
+  const bool ours = pending.term == entry.term && result.has_value();
   if (ours) {
-    CHRONIK_CHECK_EQ(*base_offset, pending.base_offset)
-        << "leader's offset prediction diverged at index " << entry.index;
+    // (term, index) names one entry: the one proposed.
+    CHRONIK_CHECK_EQ(is_log_start, pending.base_offset < 0)
+        << "index " << entry.index << " applied another kind of entry";
+    if (!is_log_start) {
+      CHRONIK_CHECK_EQ(*result, pending.base_offset)
+          << "leader's offset prediction diverged at index " << entry.index;
+    }
   }
   for (AppendDone& done : pending.waiters) {
     if (ours) {
-      done(kafka::error::kNone, *base_offset);
+      done(kafka::error::kNone, *result);
     } else {
       done(kafka::error::kNotLeaderOrFollower, -1);
     }
   }
+}
+
+void PartitionReplica::ApplyLogStart(raft::Index index, int64_t offset) {
+  // The leader asked for at most its high watermark, which the entries
+  // before this one make up, on every replica.
+  CHRONIK_CHECK_LE(offset, next_offset_)
+      << "partition " << topic_ << "-" << partition_
+      << ": log start entry at index " << index << " beyond the log end";
+  if (log_start_only_on_leader_ && !is_leader_) return;  // TEST-ONLY
+  log_start_ = std::max(log_start_, offset);
 }
 
 std::string PartitionReplica::SnapshotImage(raft::Index index) const {
@@ -131,6 +156,7 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
   FailPending(kafka::error::kNotLeaderOrFollower);
   applied_index_ = index;
   next_offset_ = next_offset;
+  log_start_ = next_offset;
   log_start_offset_ = next_offset;
   producers_ = std::move(producers);
   leader_ready_ = false;
@@ -177,6 +203,17 @@ int64_t PartitionReplica::AddPendingAppend(raft::Term term, raft::Index index,
   pending.base_offset = base_offset;
   pending.waiters.push_back(std::move(done));
   return base_offset;
+}
+
+void PartitionReplica::AddPendingLogStart(raft::Term term, raft::Index index,
+                                          AppendDone done) {
+  CHRONIK_CHECK(leader_ready_);
+  CHRONIK_CHECK_GT(index, applied_index_);
+  CHRONIK_CHECK(pending_.count(index) == 0) << "index " << index << " reused";
+  PendingAppend& pending = pending_[index];
+  pending.term = term;
+  pending.base_offset = -1;
+  pending.waiters.push_back(std::move(done));
 }
 
 void PartitionReplica::WaitForPending(raft::Index index, AppendDone done) {

@@ -23,9 +23,21 @@
 // u64 producer id, u32 producer epoch (int16 widened), u32 base sequence,
 // u32 record count, u64 base offset, u64 raft index.
 //
+// The log start (DeleteRecords): a log start entry (storage's control entry,
+// batch_offsets.h) in the partition's own Raft log moves the log start offset
+// to X when it is applied, on every replica in log order with the data, so
+// it is replicated and durable as the data is and survives a restart (the
+// entry is replayed). Offsets below it are gone: ListOffsets, Fetch and
+// retention (which then removes the whole segments below it) use
+// log_start(). A snapshot needs no field for it: a cut below the entry
+// leaves the entry in the tail, and a cut at or after it is at an offset >= X
+// (the leader asked for X <= its high watermark, which only the entries
+// before the log start entry make up).
+//
 // Pending appends (proposals waiting for commit) are completed by Apply with
-// the batch's base offset, or failed when the index is taken by another term's
-// entry or leadership is lost. Deterministic; thread-compatible.
+// the batch's base offset (a log start entry's: the log start after it), or
+// failed when the index is taken by another term's entry or leadership is
+// lost. Deterministic; thread-compatible.
 #ifndef CHRONIK_BROKER_SERVER_PARTITION_REPLICA_H_
 #define CHRONIK_BROKER_SERVER_PARTITION_REPLICA_H_
 
@@ -42,6 +54,7 @@
 #include "broker/kafka/batch_header.h"
 #include "broker/partition/isr.h"
 #include "broker/partition/producer_state.h"
+#include "broker/storage/batch_offsets.h"
 #include "raft/types.h"
 
 namespace chronik::broker {
@@ -77,6 +90,11 @@ class PartitionReplica {
 
   // Committed entries, in order.
   void Apply(const raft::Entry& entry);
+  // TEST-ONLY (env::BrokerBugs::log_start_not_replicated): only a leader
+  // applies log start entries.
+  void set_log_start_only_on_leader(bool only) {
+    log_start_only_on_leader_ = only;
+  }
   void OnLeaderChange(raft::NodeId leader, raft::Term term);
   // The image of a snapshot at `index` (<= applied_index(); see above).
   std::string SnapshotImage(raft::Index index) const;
@@ -97,6 +115,9 @@ class PartitionReplica {
   // base offset it will get. `done` runs when it commits or fails.
   int64_t AddPendingAppend(raft::Term term, raft::Index index,
                            const BatchFacts& facts, AppendDone done);
+  // Leader: records a log start entry accepted by Raft at (term, index);
+  // `done` gets the log start after it once it commits, or the error.
+  void AddPendingLogStart(raft::Term term, raft::Index index, AppendDone done);
   // Leader: waits for an in-flight duplicate's original to commit.
   void WaitForPending(raft::Index index, AppendDone done);
   // Fails every pending append and copy wait (leadership lost, shutdown,
@@ -123,6 +144,10 @@ class PartitionReplica {
                         size_t isr_size, int64_t now_ms);
 
   int64_t high_watermark() const { return next_offset_; }
+  // The log start offset applied entries and snapshots set (log start
+  // entries, the offset after a snapshot); 0 before any. The first stored
+  // offset may be lower until retention removes the segments below it.
+  int64_t log_start() const { return log_start_; }
   // The first stored offset, once looked up (the broker clears it when
   // retention removes segments).
   std::optional<int64_t> cached_log_start_offset() const {
@@ -139,7 +164,7 @@ class PartitionReplica {
  private:
   struct PendingAppend {
     raft::Term term = 0;
-    int64_t base_offset = -1;
+    int64_t base_offset = -1;  // -1: a log start entry
     std::vector<AppendDone> waiters;
   };
 
@@ -148,7 +173,12 @@ class PartitionReplica {
   const uint64_t group_id_;
   const raft::NodeId self_;
 
+  // Applies a log start entry at offset `offset`.
+  void ApplyLogStart(raft::Index index, int64_t offset);
+
+  bool log_start_only_on_leader_ = false;  // TEST-ONLY
   int64_t next_offset_ = 0;
+  int64_t log_start_ = 0;
   std::optional<int64_t> log_start_offset_;
   raft::Index applied_index_ = 0;
   partition::ProducerStateTable producers_;

@@ -1,14 +1,38 @@
 #include "broker/storage/batch_offsets.h"
 
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "base/check.h"
 #include "broker/kafka/batch_header.h"
+#include "broker/storage/format.h"
 
 namespace chronik::storage {
 
+std::string EncodeLogStartEntry(int64_t offset) {
+  CHRONIK_CHECK_GE(offset, 0);
+  std::string payload(kLogStartEntryTag, kLogStartEntryTagBytes);
+  format::PutU64(&payload, static_cast<uint64_t>(offset));
+  CHRONIK_CHECK_EQ(payload.size(), kLogStartEntryBytes);
+  return payload;
+}
+
+std::optional<int64_t> DecodeLogStartEntry(absl::string_view payload) {
+  if (payload.size() != kLogStartEntryBytes ||
+      payload.substr(0, kLogStartEntryTagBytes) !=
+          absl::string_view(kLogStartEntryTag, kLogStartEntryTagBytes)) {
+    return std::nullopt;
+  }
+  const uint64_t offset =
+      format::GetU64(payload.data() + kLogStartEntryTagBytes);
+  if (offset > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(offset);
+}
+
 absl::StatusOr<BatchOffsets::Info> KafkaV2BatchOffsets::Inspect(
     absl::string_view payload) const {
+  if (DecodeLogStartEntry(payload).has_value()) return Info{};  // control
   if (payload.size() < kafka::kBatchHeaderBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "record batch of ", payload.size(), " bytes is too short"));

@@ -9,12 +9,23 @@
 // covers attributes to the end), so assigning it keeps the batch valid without
 // recomputing anything: data is written once, in the form consumers fetch.
 //
-// KafkaV2BatchOffsets is the implementation for Kafka v2 batches.
-// Implementations are stateless and thread-safe.
+// Control entries: besides batches, a partition log holds entries that take
+// no Kafka offsets. Inspect describes one with an offset count of 0 and the
+// log stores it as it is (no base offset, kNoOffset in its record header).
+// The one kind so far is the log start entry (DeleteRecords): the partition's
+// log starts at Kafka offset X from that entry on, for every replica that
+// applies it (broker/server/partition_replica.h). Layout: the 16 ASCII bytes
+// kLogStartEntryTag, then X as a little-endian u64: 24 bytes, shorter than
+// any v2 batch (61 bytes of header at least), so never taken for one; a
+// client cannot produce one (Produce validates every batch).
+//
+// KafkaV2BatchOffsets is the implementation for Kafka v2 batches and the
+// control entries. Implementations are stateless and thread-safe.
 #ifndef CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 #define CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,13 +37,14 @@ namespace chronik::storage {
 class BatchOffsets {
  public:
   struct Info {
-    uint32_t offset_count = 0;      // offsets the batch covers (>= 1)
+    // Offsets the batch covers (>= 1); 0: a control entry (no offsets).
+    uint32_t offset_count = 0;
     int64_t max_timestamp_ms = -1;  // -1 when unknown
   };
   virtual ~BatchOffsets() = default;
 
-  // Validates the payload as a batch and describes it. InvalidArgument when
-  // malformed.
+  // Validates the payload as a batch (or a control entry) and describes it.
+  // InvalidArgument when malformed.
   virtual absl::StatusOr<Info> Inspect(absl::string_view payload) const = 0;
 
   // Writes `base_offset` into `batch`, the log's own copy of a payload that
@@ -52,6 +64,15 @@ class KafkaV2BatchOffsets final : public BatchOffsets {
   void AssignBaseOffset(uint64_t base_offset,
                         absl::Span<char> batch) const override;
 };
+
+inline constexpr char kLogStartEntryTag[] = "CHRONIK_LOGSTART";
+inline constexpr size_t kLogStartEntryTagBytes = sizeof(kLogStartEntryTag) - 1;
+inline constexpr size_t kLogStartEntryBytes = kLogStartEntryTagBytes + 8;
+
+// The payload of a log start entry at Kafka offset `offset` (>= 0).
+std::string EncodeLogStartEntry(int64_t offset);
+// The offset of a log start entry; nullopt when `payload` is not one.
+std::optional<int64_t> DecodeLogStartEntry(absl::string_view payload);
 
 }  // namespace chronik::storage
 

@@ -284,7 +284,9 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     header.index = entry.index;
     header.term = entry.term;
     header.type = entry.type;
-    const bool batch = options_.batch_offsets != nullptr && CarriesBatch(entry);
+    // Control entries (offset count 0) are stored as they are.
+    const bool batch = options_.batch_offsets != nullptr &&
+                       CarriesBatch(entry) && infos[i].offset_count > 0;
     if (batch) {
       entry.offset_base = seg.next_offset;
       entry.offset_count = infos[i].offset_count;
@@ -424,7 +426,10 @@ std::optional<GroupLog::RetentionCutPoint> GroupLog::RetentionCut(
     const bool by_size = limits.retention_bytes >= 0 &&
                          total - seg.end_position >=
                              static_cast<uint64_t>(limits.retention_bytes);
-    if (!by_time && !by_size) break;
+    const bool below_start =
+        limits.log_start_offset >= 0 &&
+        seg.next_offset <= static_cast<uint64_t>(limits.log_start_offset);
+    if (!by_time && !by_size && !below_start) break;
     total -= seg.end_position;
     cut = RetentionCutPoint{seg.last_index, seg.last_term, seg.next_offset,
                             static_cast<int>(i + 1)};

@@ -115,6 +115,9 @@ struct RetentionLimits {
   int64_t retention_bytes = -1;  // -1: no limit by size
   // Never remove entries above this index (e.g. the applied or snapshot index).
   uint64_t max_removable_index = 0;
+  // Partition logs: the log start offset (DeleteRecords); segments holding
+  // only offsets below it go whatever their age and size. -1: none.
+  int64_t log_start_offset = -1;
 };
 
 class GroupLog {
@@ -152,8 +155,9 @@ class GroupLog {
   absl::Status Reset(uint64_t index, uint64_t term, uint64_t next_offset);
 
   // Retention: removes the oldest sealed segments while they are older than the
-  // time limit (by their max batch timestamp) or the log exceeds the size
-  // limit. Returns the number of segments removed.
+  // time limit (by their max batch timestamp), the log exceeds the size limit
+  // or they end at or below the log start offset. Returns the number of
+  // segments removed.
   absl::StatusOr<int> ApplyRetention(const RetentionLimits& limits);
   // Where ApplyRetention would cut, without removing anything: the last
   // entry of the last segment it would remove, that entry's term, the Kafka

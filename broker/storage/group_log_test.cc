@@ -401,5 +401,54 @@ TEST_F(GroupLogTest, RetentionBySizeAndTime) {
   EXPECT_TRUE(term.ok());
 }
 
+TEST_F(GroupLogTest, LogStartEntriesTakeNoOffsetsAndCutBelowTheLogStart) {
+  KafkaV2BatchOffsets kafka;
+  options_.batch_offsets = &kafka;
+  std::unique_ptr<GroupLog> log = OpenLog();
+  // 100 batches of 2 offsets, then a log start entry at offset 101 (inside
+  // the batch at index 51), then another batch.
+  std::vector<Entry> entries;
+  for (uint64_t i = 1; i <= 100; ++i) {
+    entries.push_back(
+        Entry{.index = i,
+              .term = 1,
+              .data = raft::Bytes::Own(testing::MakeKafkaBatch(2, 1000, 40))});
+  }
+  entries.push_back(Entry{.index = 101,
+                          .term = 1,
+                          .data = raft::Bytes::Own(EncodeLogStartEntry(101))});
+  entries.push_back(
+      Entry{.index = 102,
+            .term = 1,
+            .data = raft::Bytes::Own(testing::MakeKafkaBatch(2, 1000, 40))});
+  ASSERT_TRUE(log->Append(absl::MakeSpan(entries)).ok());
+  EXPECT_EQ(entries[100].offset_count, 0u);
+  EXPECT_EQ(entries[100].offset_base, format::kNoOffset);
+  EXPECT_EQ(entries[101].offset_base, 200u);
+  EXPECT_EQ(log->next_offset(), 202u);
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  disk_.Crash();
+  log = OpenLog();
+  std::vector<Entry> got;
+  ASSERT_TRUE(log->Read(101, 103, ~uint64_t{0}, &got).ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(DecodeLogStartEntry(testing::View(got[0].data)), 101);
+  EXPECT_EQ(got[0].offset_count, 0u);
+  EXPECT_EQ(got[1].offset_base, 200u);
+  // The cut takes the whole segments below offset 101, never the one
+  // holding it.
+  const std::optional<GroupLog::RetentionCutPoint> cut = log->RetentionCut(
+      RetentionLimits{.max_removable_index = 102, .log_start_offset = 101});
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_LE(cut->next_offset, 101u);
+  EXPECT_LT(cut->index, 51u);
+  EXPECT_GT(cut->next_offset, 0u);
+  EXPECT_FALSE(log->RetentionCut(RetentionLimits{.max_removable_index = 102})
+                   .has_value());
+  EXPECT_FALSE(DecodeLogStartEntry("CHRONIK_LOGSTART").has_value());
+  EXPECT_FALSE(DecodeLogStartEntry(testing::MakeKafkaBatch(1, 0)).has_value());
+}
+
 }  // namespace
 }  // namespace chronik::storage

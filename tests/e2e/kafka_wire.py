@@ -1,17 +1,20 @@
 """A minimal Kafka wire client for tests that must send exactly chosen bytes:
-bad input, exact versions, hand-made record batches. Facts from Kafka's
-protocol documentation (request header v1 and v2, ApiVersions v0-3, Produce
-v3, Metadata v1, ElectLeaders v0-2 (v2 flexible: compact arrays and strings,
-tagged fields), record batch v2 with CRC-32C over attributes..end)."""
+bad input, exact versions, hand-made record batches, answers a client library
+hides. Facts from Kafka's protocol documentation (request header v1 and v2, ElectLeaders v0-2,
+ApiVersions v0-3, Produce v3, Metadata v1, Fetch v0, ListOffsets v1,
+DeleteRecords v0, record batch v2 with CRC-32C over attributes..end)."""
 
 import socket
 import struct
 import time
 
 API_PRODUCE = 0
+API_FETCH = 1
+API_LIST_OFFSETS = 2
 API_METADATA = 3
 API_VERSIONS = 18
 API_ELECT_LEADERS = 43
+API_DELETE_RECORDS = 21
 
 
 def _crc32c_table():
@@ -254,6 +257,57 @@ def parse_elect_leaders(version, payload):
     skip_tags()
     assert pos == len(payload), (pos, len(payload))
     return error, results
+def fetch_v0_body(topic, partition, offset, max_bytes=1 << 20):
+    return (struct.pack(">iii", -1, 0, 0) + struct.pack(">i", 1) +
+            string(topic) + struct.pack(">i", 1) +
+            struct.pack(">iqi", partition, offset, max_bytes))
+
+
+def parse_fetch_v0(body):
+    """(error_code, high_watermark, record bytes) of the one partition."""
+    pos = 4  # one topic
+    (n,) = struct.unpack_from(">h", body, pos)
+    pos += 2 + n + 4  # name, one partition
+    _index, error, high, size = struct.unpack_from(">ihqi", body, pos)
+    pos += 18
+    return error, high, body[pos:pos + max(size, 0)]
+
+
+def list_offsets_v1_body(topic, partition, timestamp):
+    """timestamp -2: earliest, -1: latest."""
+    return (struct.pack(">i", -1) + struct.pack(">i", 1) + string(topic) +
+            struct.pack(">i", 1) + struct.pack(">iq", partition, timestamp))
+
+
+def parse_list_offsets_v1(body):
+    """(error_code, offset) of the one partition."""
+    pos = 4
+    (n,) = struct.unpack_from(">h", body, pos)
+    pos += 2 + n + 4
+    _index, error, _timestamp, offset = struct.unpack_from(">ihqq", body, pos)
+    return error, offset
+
+
+def delete_records_v0_body(topic, offsets, timeout_ms=5000):
+    """offsets: [(partition, offset)] of one topic."""
+    return (struct.pack(">i", 1) + string(topic) +
+            struct.pack(">i", len(offsets)) +
+            b"".join(struct.pack(">iq", p, o) for p, o in offsets) +
+            struct.pack(">i", timeout_ms))
+
+
+def parse_delete_records_v0(body):
+    """[(partition, low_watermark, error_code)] of the one topic."""
+    pos = 4 + 4  # throttle time, one topic
+    (n,) = struct.unpack_from(">h", body, pos)
+    pos += 2 + n
+    (nparts,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    out = []
+    for _ in range(nparts):
+        out.append(struct.unpack_from(">iqh", body, pos))
+        pos += 14
+    return out
 
 
 class Connection:

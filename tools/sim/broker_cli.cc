@@ -79,9 +79,15 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.records_read),
       static_cast<unsigned long long>(result.crashes),
       static_cast<unsigned long long>(result.lost_responses));
-  std::printf("snapshots: %llu taken, %llu installed; %llu partition moves\n",
-              static_cast<unsigned long long>(result.snapshots_taken),
-              static_cast<unsigned long long>(result.snapshots_installed),
+  std::printf(
+      "snapshots: %llu taken, %llu installed; partition snapshots: %llu "
+      "taken, %llu installed; %llu DeleteRecords\n",
+      static_cast<unsigned long long>(result.snapshots_taken),
+      static_cast<unsigned long long>(result.snapshots_installed),
+      static_cast<unsigned long long>(result.partition_snapshots_taken),
+      static_cast<unsigned long long>(result.partition_snapshots_installed),
+      static_cast<unsigned long long>(result.records_deleted));
+  std::printf("%llu partition moves\n",
               static_cast<unsigned long long>(result.moves));
   if (result.live_after_heal >= 0) {
     std::printf("live %s after the heal\n",
@@ -146,6 +152,10 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t seeds_with_installs = 0;
   uint64_t moves = 0;
   uint64_t seeds_with_moves = 0;
+  uint64_t partition_taken = 0;
+  uint64_t partition_installed = 0;
+  uint64_t seeds_with_partition_installs = 0;
+  uint64_t records_deleted = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -157,6 +167,11 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       seeds_with_installs += result.snapshots_installed > 0 ? 1 : 0;
       moves += result.moves;
       seeds_with_moves += result.moves > 0 ? 1 : 0;
+      partition_taken += result.partition_snapshots_taken;
+      partition_installed += result.partition_snapshots_installed;
+      seeds_with_partition_installs +=
+          result.partition_snapshots_installed > 0 ? 1 : 0;
+      records_deleted += result.records_deleted;
       if (result.passed) {
         ++passed;
       } else {
@@ -183,6 +198,13 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   std::printf("partition moves: %llu (in %llu seeds)\n",
               static_cast<unsigned long long>(moves),
               static_cast<unsigned long long>(seeds_with_moves));
+  std::printf(
+      "partition snapshots: %llu taken, %llu installed (in %llu seeds); "
+      "%llu DeleteRecords\n",
+      static_cast<unsigned long long>(partition_taken),
+      static_cast<unsigned long long>(partition_installed),
+      static_cast<unsigned long long>(seeds_with_partition_installs),
+      static_cast<unsigned long long>(records_deleted));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),

@@ -43,6 +43,10 @@ inline bool HasAnyError(const kafka::AlterPartitionReassignmentsResponse& r) {
              r.responses.begin(), r.responses.end(),
              [](const auto& topic) { return AnyError(topic.partitions); });
 }
+inline bool HasAnyError(const kafka::DeleteRecordsResponse& r) {
+  return std::any_of(r.topics.begin(), r.topics.end(),
+                     [](const auto& t) { return AnyError(t.partitions); });
+}
 
 template <typename Response>
 void FinishGathered(Services& s,

@@ -305,6 +305,7 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
           s, r, topic.name, info, topic.partitions[i], out, &copies);
       if (replica == nullptr) continue;
       CHRONIK_CHECK(info != nullptr) << topic.name;  // a replica was found
+      out->log_start_offset = s.partitions.LogStartOffset(*replica);
       const int64_t append_time_ms =
           metadata::LogAppendTime(*info) ? s.NowMs() : -1;
       out->log_append_time_ms = append_time_ms;
