@@ -155,7 +155,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Every bug the broker can inject is in one of the lists above.
 TEST(BrokerInjectedBugListTest, CoversEveryBrokerBug) {
-  EXPECT_EQ(BrokerBugNames().size(), 14u);
+  EXPECT_EQ(BrokerBugNames().size(), 16u);
 }
 
 }  // namespace
