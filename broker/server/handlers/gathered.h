@@ -65,6 +65,25 @@ void PartDone(Services& s,
   }
 }
 
+// One part of `wait`: proposes `command` to the metadata group and, once
+// applied (or refused), records its error in `out` (NOT_CONTROLLER when the
+// proposal was dropped) and marks the part done.
+template <typename Response, typename Out>
+void ProposePart(Services& s, const std::shared_ptr<Gathered<Response>>& wait,
+                 Out* out, const metapb::MetadataCommand& command) {
+  ++wait->remaining;
+  s.metadata.Propose(
+      command, [&s, wait, out](const metadata::ApplyResult* result) {
+        if (wait->finished) return;
+        out->error_code = result == nullptr ? kafka::error::kNotController
+                                            : result->error_code;
+        if (result != nullptr && result->error_code != 0) {
+          out->error_message = result->error_message;
+        }
+        PartDone(s, wait);
+      });
+}
+
 }  // namespace chronik::broker
 
 #endif  // CHRONIK_BROKER_SERVER_HANDLERS_GATHERED_H_

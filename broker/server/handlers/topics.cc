@@ -301,17 +301,7 @@ void Handle(Services& s, const RequestContext& c,
       }
     }
     if (r.validate_only) continue;
-    ++wait->remaining;
-    s.metadata.Propose(
-        command, [&s, wait, out](const metadata::ApplyResult* result) {
-          if (wait->finished) return;
-          out->error_code = result == nullptr ? kafka::error::kNotController
-                                              : result->error_code;
-          if (result != nullptr && result->error_code != 0) {
-            out->error_message = result->error_message;
-          }
-          PartDone(s, wait);
-        });
+    ProposePart(s, wait, out, command);
   }
   if (wait->remaining == 0) FinishGathered(s, wait);
 }
