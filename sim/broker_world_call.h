@@ -9,10 +9,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "broker/kafka/errors.h"
 #include "broker/kafka/protocol.h"
 #include "sim/broker_world.h"
 
 namespace chronik::sim {
+
+// A Kafka error code's name for traces and failures ("error N" if unknown).
+inline std::string ErrorName(int16_t code) {
+  const char* name = kafka::error::Name(code);
+  return name != nullptr ? name : absl::StrCat("error ", code);
+}
 
 template <typename Response, typename Request>
 void BrokerWorld::Call(SimClient& client, int node_id, int16_t version,

@@ -46,11 +46,6 @@ bool Retriable(int16_t code) {
   }
 }
 
-std::string ErrorName(int16_t code) {
-  const char* name = error::Name(code);
-  return name != nullptr ? name : absl::StrCat("error ", code);
-}
-
 int32_t ReadInt32(absl::string_view bytes) {
   uint32_t value = 0;
   for (int i = 0; i < 4; ++i) {

@@ -29,11 +29,6 @@ namespace error = kafka::error;
 constexpr Nanos kMoveRetry = 100 * kMillisecond;
 constexpr Nanos kMovePause = 500 * kMillisecond;  // between moves
 
-std::string CodeName(int16_t code) {
-  const char* name = error::Name(code);
-  return name != nullptr ? name : absl::StrCat("error ", code);
-}
-
 }  // namespace
 
 void BrokerWorld::StartMove(SimClient& admin) {
@@ -70,7 +65,7 @@ void BrokerWorld::MoveAlter(SimClient& admin) {
                 static_cast<uint64_t>(code)},
                [&] {
                  return absl::StrCat("to [", absl::StrJoin(c.move_target, ","),
-                                     "]: ", CodeName(code));
+                                     "]: ", ErrorName(code));
                });
         if (code == error::kNone) {
           c.admin_stage = AdminStage::kAwaitMoved;

@@ -47,11 +47,6 @@ bool PurgeRetriable(int16_t code) {
   }
 }
 
-std::string ErrorName(int16_t code) {
-  const char* name = error::Name(code);
-  return name != nullptr ? name : absl::StrCat("error ", code);
-}
-
 kafka::ListOffsetsRequest ListOffsets(int partition, int64_t timestamp) {
   kafka::ListOffsetsRequest request;
   request.replica_id = -1;
