@@ -34,6 +34,9 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
       {"delete_records_beyond_request",
        &env::BrokerBugs::delete_records_beyond_request},
       {"log_start_not_replicated", &env::BrokerBugs::log_start_not_replicated},
+      {"joiner_registers_once", &env::BrokerBugs::joiner_registers_once},
+      {"joiner_acts_before_learning",
+       &env::BrokerBugs::joiner_acts_before_learning},
   };
   return kNames;
 }

@@ -115,6 +115,15 @@ struct BrokerScenarioOptions {
   // heal must complete. Pinned regression seeds found before it existed run
   // without it.
   bool reassign = true;
+  // On a quarter of the seeds with at least two nodes (stream "membership"),
+  // the cluster changes under the faults as an operator changes it: one more
+  // node starts with --join (its cluster file lists every node, the others'
+  // only the founders) and becomes a voter; later the operator decommissions
+  // a drawn founder (Broker::Decommission, what POST
+  // /v1/brokers/{id}/decommission calls), watches it leave and stops it for
+  // good. Both must finish after the heal (MEMBERSHIP). Pinned regression
+  // seeds found before it existed run without it.
+  bool membership = true;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;
@@ -164,7 +173,9 @@ struct BrokerScenarioResult {
   uint64_t partition_snapshots_taken = 0;
   uint64_t partition_snapshots_installed = 0;
   uint64_t records_deleted = 0;  // DeleteRecords acknowledged (successes)
-  uint64_t moves = 0;  // partition reassignments completed (and confirmed)
+  uint64_t moves = 0;   // partition reassignments completed (and confirmed)
+  bool joined = false;  // a node joined with --join and became a voter
+  bool left = false;    // a decommissioned broker left and was stopped
 };
 
 // The number of consumer-group members a run with `options` has

@@ -249,6 +249,7 @@ BrokerScenarioResult RunPinned(uint64_t seed, const char* plan_text) {
   options.min_insync = 1;
   options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
   options.monitor = false;
+  options.membership = false;
   options.group_initial_delay_ms = 0;
   options.small_segments = 0;
   options.delete_records = 0;

@@ -69,7 +69,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       reassign_rng_(Rng::Stream(options.seed, "reassign/run")),
       log_starts_(DrawLogStartPlan(options)),
       purge_rng_(Rng::Stream(options.seed, "purge")),
-      network_(options.nodes + options.producers + 2 +
+      network_(NodeSlots(options) + options.producers + 2 +
                    GroupMemberCount(options) + (options.monitor ? 1 : 0) +
                    PurgerCount(options),
                Rng::Stream(options.seed, "network"),
@@ -80,9 +80,10 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   CHRONIK_CHECK_LT(options.fault_phase, options.run_length);
   if (options_.printer) trace_.set_printer(options_.printer);
   if (options_.listener) trace_.set_listener(options_.listener);
+  membership_ = DrawMembershipPlan(options);
   Rng clock_rng = Rng::Stream(options.seed, "clocks");
-  nodes_.resize(options.nodes);
-  for (int i = 0; i < options.nodes; ++i) {
+  nodes_.resize(NodeSlots(options));
+  for (int i = 0; i < num_nodes(); ++i) {
     BrokerNode& node = nodes_[i];
     node.index = i;
     node.clock = NodeClock(0, clock_rng.Between(-100, 100));
@@ -115,7 +116,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       client.acks = static_cast<int16_t>(
           std::array<int16_t, 3>{0, 1, -1}[producer_rng.Below(3)]);
     }
-    client.endpoint = options.nodes + c;
+    client.endpoint = NodeSlots(options) + c;
     client.kind = c == 0 ? ClientKind::kAdmin
                   : c == static_cast<int>(clients_.size()) - 1
                       ? ClientKind::kConsumer
@@ -261,6 +262,7 @@ void BrokerWorld::Finish() {
   // The group must also have caught up (committed every partition's high
   // watermark): its members call Finish again after each commit.
   if (!clients_.back().done || !clients_.front().done) return;
+  if (!MembershipProblem().empty()) return;  // WatchMembership calls again
   if (GroupMemberCount(options_) > 0 && checker_.GroupLag().has_value()) {
     return;
   }
@@ -281,7 +283,7 @@ void BrokerWorld::Finish() {
 
 std::string BrokerWorld::LivenessProblem() const {
   for (const BrokerNode& node : nodes_) {
-    if (!node.process.running()) {
+    if (!node.process.running() && !node.gone) {
       return absl::StrCat("LIVENESS: n", node.index + 1,
                           " is not running after the heal; its last start: ",
                           node.start_error.empty() ? "none" : node.start_error);
@@ -289,6 +291,9 @@ std::string BrokerWorld::LivenessProblem() const {
   }
   if (std::string admin = AdminLivenessProblem(); !admin.empty()) {
     return admin;
+  }
+  if (std::string membership = MembershipProblem(); !membership.empty()) {
+    return membership;
   }
   for (int p = 0; p < options_.partitions; ++p) {
     if (!live_partitions_[p]) {
@@ -316,7 +321,8 @@ std::string BrokerWorld::LivenessProblem() const {
 }
 
 BrokerScenarioResult BrokerWorld::Run() {
-  for (BrokerNode& node : nodes_) StartNode(node);
+  for (BrokerNode& node : nodes_) StartNode(node);  // the joiner later
+  PlanMembership();
   for (SimClient& client : clients_) {
     if (client.kind == ClientKind::kConsumer) continue;
     if (client.kind == ClientKind::kPurger) {

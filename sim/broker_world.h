@@ -135,7 +135,19 @@ struct BrokerNode {
   // (Broker::BeginShutdown) until ShutdownComplete(), then stops.
   bool stopping = false;
   bool restart_after_stop = false;  // a start was asked for meanwhile
+  // Decommissioned and stopped by the operator: never started again.
+  bool gone = false;
 };
+
+// The seed's cluster changes (BrokerScenarioOptions::membership; stream
+// "membership", broker_world_members.cc).
+struct MembershipPlan {
+  bool on = false;
+  Nanos join_at = 0;          // when the extra node starts with --join
+  Nanos decommission_at = 0;  // when the operator asks to decommission
+  int leaving = -1;           // the founder's node index
+};
+MembershipPlan DrawMembershipPlan(const BrokerScenarioOptions& options);
 
 enum class ClientKind {
   kAdmin,
@@ -431,6 +443,18 @@ class BrokerWorld {
   // on a healthy disk fails the run. True when the node is down.
   bool StopIfStorageFailed(BrokerNode& node);
 
+  // Cluster changes (broker_world_members.cc): the joiner and the operator.
+  // Node slots: the founders, then the joiner when the plan has one.
+  static int NodeSlots(const BrokerScenarioOptions& options);
+  bool IsJoiner(int index) const {
+    return membership_.on && index == options_.nodes;
+  }
+  void PlanMembership();
+  void RequestDecommission();
+  void WatchMembership();
+  // "" when the plan's changes are done (or there is no plan).
+  std::string MembershipProblem() const;
+
   // Phases (broker_world.cc).
   void Heal();
   void StopProducers();
@@ -482,8 +506,10 @@ class BrokerWorld {
   bool finished_ = false;
   Nanos heal_time_ = 0;
   std::vector<bool> live_partitions_;
-  int replication_factor_ = 0;  // of the topic
-  std::string audit_problem_;   // the last disagreement the audit saw
+  MembershipPlan membership_;
+  Nanos decommission_requested_ = -1;  // accepted by a node, at
+  int replication_factor_ = 0;         // of the topic
+  std::string audit_problem_;          // the last disagreement the audit saw
   // The cluster as the clients last saw it (for leader-targeted crashes).
   int seen_controller_ = -1;
   std::vector<int> seen_leaders_;

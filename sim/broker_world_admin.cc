@@ -45,8 +45,10 @@ void BrokerWorld::StartChurn(SimClient& admin) {
   }
   admin.churn_partitions =
       static_cast<int>(workload_rng_.Between(1, kMaxChurnPartitions));
-  admin.churn_replication =
-      static_cast<int>(workload_rng_.Between(1, num_nodes()));
+  // Within what stays placeable while the cluster changes (a joiner not
+  // there yet, a founder leaving).
+  admin.churn_replication = static_cast<int>(workload_rng_.Between(
+      1, membership_.on ? options_.nodes - 1 : num_nodes()));
   admin.admin_stage = AdminStage::kCreate;
   ActLater(admin, kAdminPause);
 }

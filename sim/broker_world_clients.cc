@@ -594,6 +594,10 @@ std::string BrokerWorld::UnregisteredBrokers(
     int node_id, const kafka::MetadataResponse& response) const {
   std::vector<int> missing;
   for (int id = 1; id <= num_nodes(); ++id) {
+    // The decommissioned broker leaves the list.
+    if (decommission_requested_ >= 0 && id == membership_.leaving + 1) {
+      continue;
+    }
     const bool listed =
         std::any_of(response.brokers.begin(), response.brokers.end(),
                     [id](const auto& broker) { return broker.node_id == id; });
@@ -646,8 +650,9 @@ void BrokerWorld::OnAudit(SimClient& client,
     client.audit_leaders = leaders;
     client.audit_preferred = preferred;
   }
-  if (client.audit_node < num_nodes()) {
+  while (client.audit_node < num_nodes()) {
     ++client.audit_node;
+    if (nodes_[client.audit_node - 1].gone) continue;  // decommissioned
     ActLater(client, 0);
     return;
   }

@@ -35,7 +35,10 @@ void BrokerWorld::StartMove(SimClient& admin) {
   admin.move_partition =
       static_cast<int>(reassign_rng_.Below(options_.partitions));
   std::vector<int32_t> brokers;
-  for (int i = 1; i <= num_nodes(); ++i) brokers.push_back(i);
+  for (int i = 1; i <= num_nodes(); ++i) {
+    // A broker being decommissioned takes no new replicas.
+    if (i != membership_.leaving + 1) brokers.push_back(i);
+  }
   for (size_t i = brokers.size(); i > 1; --i) {  // Fisher-Yates
     std::swap(brokers[i - 1], brokers[reassign_rng_.Below(i)]);
   }

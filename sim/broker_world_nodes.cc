@@ -101,8 +101,11 @@ config::ServerConfig BrokerWorld::MakeConfig(int index) const {
   // One host: every node on 127.0.0.1 with its own ports (HTTP ports given
   // per peer, as the README's one-host cluster says). A host per node: the
   // default ports everywhere.
+  // The founders' cluster file lists the founders; a joiner's lists every
+  // node (itself too), as an operator adding it writes it.
   std::vector<std::string> peers;
-  for (int i = 0; i < num_nodes(); ++i) {
+  const int listed = IsJoiner(index) ? num_nodes() : options_.nodes;
+  for (int i = 0; i < listed; ++i) {
     peers.push_back(one_host_
                         ? absl::StrCat(i + 1, "=127.0.0.1:", 9092 + i, ":",
                                        9192 + i, ":", 9644 + i)
@@ -124,6 +127,7 @@ config::ServerConfig BrokerWorld::MakeConfig(int index) const {
   if (!one_host_) {
     args.insert(args.begin(), absl::StrCat("--bind-addr=10.0.0.", index + 1));
   }
+  if (IsJoiner(index)) args.insert(args.begin(), "--join=true");
   if (balance_interval_ms_ > 0) {
     args.insert(args.begin(),
                 {absl::StrCat("--leader-imbalance-check-interval-ms=",
@@ -198,7 +202,8 @@ void BrokerWorld::StartNode(BrokerNode& node) {
     node.restart_after_stop = true;  // once the stop is done
     return;
   }
-  if (node.process.running() || finished_) return;
+  if (node.process.running() || finished_ || node.gone) return;
+  if (IsJoiner(node.index) && now() < membership_.join_at) return;
   if (absl::Status bound = BindListeners(node); !bound.ok()) {
     node.start_error = bound.ToString();
     Record(node.index, "start_failed", {node.process.incarnation()},

@@ -82,6 +82,19 @@ struct BrokerBugs {
   // replicated): after a failover the records come back. Caught by the
   // Kafka checker's LOG START WENT BACK rule.
   bool log_start_not_replicated = false;
+  // A broker started with --join registers once and then waits silently to
+  // be added to the metadata group, and the controller hears a broker only
+  // through Raft messages, not its forwarded commands: a controller with a
+  // short session timeout fences the joiner before it is added, and a
+  // fenced broker is never added (the deadlock the simulator found, seed
+  // 38). Caught by MEMBERSHIP.
+  bool joiner_registers_once = false;
+  // A joiner acts on its empty metadata before it installed the
+  // controller's snapshot (topics look unknown, so it auto-creates them) and,
+  // knowing no leader, sends every forwarded command (not only its
+  // registration) to every peer: its auto-creations flood the controller.
+  // Caught by the cluster checker's CREATE FLOOD rule.
+  bool joiner_acts_before_learning = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
@@ -92,7 +105,8 @@ struct BrokerBugs {
            no_session_expiry_while_preparing ||
            fetch_out_of_range_before_ready || ack_at_majority ||
            preferred_is_last_replica || delete_records_beyond_request ||
-           log_start_not_replicated;
+           log_start_not_replicated || joiner_registers_once ||
+           joiner_acts_before_learning;
   }
 };
 

@@ -100,6 +100,10 @@ ApplyResult MetadataState::ApplyAlterReassignment(
     *partition.mutable_target_replicas() = partition.replicas();
     return {};
   }
+  if (command.if_idle() && !partition.target_replicas().empty()) {
+    return Refuse(error::kInvalidRequest,
+                  absl::StrCat(what, " is being reassigned already"));
+  }
   ApplyResult checked = CheckReplicaList(command.target_replicas(), what);
   if (checked.error_code != error::kNone) return checked;
   *partition.mutable_target_replicas() = command.target_replicas();

@@ -112,6 +112,11 @@ class Broker::Impl : public replication::GroupApplier {
   bool MetadataCaughtUp() const {
     const storage::GroupStorage* log = store_->group(kMetadataGroup);
     if (log == nullptr) return true;
+    // A joiner knows nothing until it installed the controller's snapshot.
+    if (config_.join && metadata_applied_ == 0 &&
+        !options_.broker_bugs.joiner_acts_before_learning) {
+      return false;
+    }
     return metadata_applied_ >=
            std::min<raft::Index>(metadata_stored_at_start_, log->last_index());
   }
@@ -312,12 +317,18 @@ absl::Status Broker::Impl::Start() {
 
 void Broker::Impl::OnPeerMessage(uint64_t group_id, raft::Message message) {
   CheckStarted();
-  if (message.type == raft::MessageType::kForwardProposal) {
+  // Any metadata-group message shows its sender alive, a joiner's forwarded
+  // registration too (it is no member yet, so that is all it sends).
+  const bool forward = message.type == raft::MessageType::kForwardProposal;
+  if (group_id == kMetadataGroup &&
+      !(forward && options_.broker_bugs.joiner_registers_once)) {
+    liveness_->OnHeard(message.from, TickMs());
+  }
+  if (forward) {
     // A follower's metadata command (its registration, an auto-creation).
     if (group_id == kMetadataGroup) metadata_->OnForwardedProposal(message);
     return;
   }
-  if (group_id == kMetadataGroup) liveness_->OnHeard(message.from, TickMs());
   // (A draining node's cores decline TimeoutNow: SetCampaignAllowed(false).)
   // Messages for groups not (yet) created here are dropped: Raft retries.
   host_->Step(group_id, std::move(message)).IgnoreError();

@@ -208,6 +208,7 @@ std::vector<metapb::AlterReassignment> DecommissionMoves(
       metapb::AlterReassignment& move = moves.emplace_back();
       move.set_topic(topic->name());
       move.set_partition(partition.partition());
+      move.set_if_idle(true);
       for (uint64_t id : target) move.add_target_replicas(id);
     }
   }

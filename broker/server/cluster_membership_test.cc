@@ -122,6 +122,11 @@ TEST_F(MembershipDecisionsTest, MovesGoToTheLeastLoadedPlaceableBrokers) {
   move.mutable_alter_reassignment()->set_target_replicas(1, 4);
   Apply(move);
   EXPECT_EQ(DecommissionMoves(state_, 10).size(), 2u);
+  // The controller's moves never replace one in progress.
+  EXPECT_TRUE(moves[0].if_idle());
+  metapb::MetadataCommand late;
+  *late.mutable_alter_reassignment() = moves[0];
+  Apply(late, kafka::error::kInvalidRequest);
   // Nothing can take a replica when every other broker already holds one.
   metadata::MetadataState small;
   ASSERT_EQ(small.Apply(1, Register(1)).error_code, 0);

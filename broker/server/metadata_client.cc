@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/splitmix64.h"
+#include "raft/node_ids.h"
 
 namespace chronik::broker {
 
@@ -137,18 +138,28 @@ void MetadataClient::OnForwardedProposal(const raft::Message& message) {
   if (!is_leader() || message.entries.size() != 1) return;  // sender retries
   metapb::MetadataCommand command;
   const raft::Bytes& data = message.entries[0].data;
-  if (command.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-    Propose(command, [](const metadata::ApplyResult*) {});
+  if (!command.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return;
   }
+  if (command.has_register_broker()) {
+    const metapb::BrokerInfo& broker = command.register_broker().broker();
+    const metapb::BrokerInfo* registered = state_.FindBroker(broker.node_id());
+    if (registered != nullptr && registered->host() == broker.host() &&
+        registered->kafka_port() == broker.kafka_port() &&
+        registered->raft_port() == broker.raft_port()) {
+      return;  // a joiner's repeat: nothing to change
+    }
+  }
+  Propose(command, [](const metadata::ApplyResult*) {});
 }
 
-bool MetadataClient::Forward(const metapb::MetadataCommand& command) {
+bool MetadataClient::Forward(const metapb::MetadataCommand& command,
+                             bool to_every_peer) {
   std::vector<raft::NodeId> to;
   if (leader() != raft::kNoNode) {
     to.push_back(leader());
-  } else if (config_.join) {
-    // A joiner hears from no leader before it is a member: it asks every
-    // peer it knows, and the leader among them proposes (others drop it).
+  } else if (to_every_peer ||
+             (config_.join && bugs_.joiner_acts_before_learning)) {
     for (const config::PeerConfig& peer : config_.peers) to.push_back(peer.id);
   }
   std::erase(to, config_.node_id);
@@ -178,8 +189,16 @@ void MetadataClient::MaybeRegister() {
   const int port = config_.advertised_port != 0 ? config_.advertised_port
                                                 : config_.kafka_port;
   const metapb::BrokerInfo* registered = state_.FindBroker(config_.node_id);
+  // A joiner repeats its registration until it is a member of the metadata
+  // group: it is its only sign of life to the controller until then (the
+  // controller does not propose a repeat, see OnForwardedProposal).
+  const raft::ConfState* conf = host_->membership(kMetadataGroup);
+  const bool member =
+      !config_.join || bugs_.joiner_registers_once ||
+      (conf != nullptr && (raft::Contains(conf->voters, config_.node_id) ||
+                           raft::Contains(conf->learners, config_.node_id)));
   if (registered != nullptr && registered->host() == host &&
-      registered->kafka_port() == port) {
+      registered->kafka_port() == port && member) {
     return;
   }
   metapb::MetadataCommand command;
@@ -193,7 +212,9 @@ void MetadataClient::MaybeRegister() {
   if (!leads) {
     if (bugs_.registration_not_forwarded) return;
     // Followers ask the leader; the outcome shows in the applied metadata.
-    if (Forward(command)) {
+    // A joiner hears from no leader before it is a member: it asks every
+    // peer it knows, and the leader among them proposes (others drop it).
+    if (Forward(command, /*to_every_peer=*/config_.join)) {
       next_registration_forward_ms_ = clock_->NowMs() + kForwardRetryMs;
     }
     return;

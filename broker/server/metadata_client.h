@@ -82,7 +82,10 @@ class MetadataClient {
   std::string NewTopicId();
 
  private:
-  bool Forward(const metapb::MetadataCommand& command);
+  // To the leader; with no leader known, to every configured peer when
+  // `to_every_peer`, else nowhere (false).
+  bool Forward(const metapb::MetadataCommand& command,
+               bool to_every_peer = false);
   void FinishPending(const raft::Entry& entry,
                      const std::optional<metadata::ApplyResult>& result);
 

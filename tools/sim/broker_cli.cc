@@ -89,6 +89,10 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.records_deleted));
   std::printf("%llu partition moves\n",
               static_cast<unsigned long long>(result.moves));
+  if (result.joined || result.left) {
+    std::printf("cluster changes: a node joined: %s; a broker left: %s\n",
+                result.joined ? "yes" : "no", result.left ? "yes" : "no");
+  }
   if (result.live_after_heal >= 0) {
     std::printf("live %s after the heal\n",
                 FormatTime(result.live_after_heal).c_str());
@@ -156,6 +160,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t partition_installed = 0;
   uint64_t seeds_with_partition_installs = 0;
   uint64_t records_deleted = 0;
+  uint64_t joins = 0;
+  uint64_t departures = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -172,6 +178,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       seeds_with_partition_installs +=
           result.partition_snapshots_installed > 0 ? 1 : 0;
       records_deleted += result.records_deleted;
+      joins += result.joined ? 1 : 0;
+      departures += result.left ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -198,6 +206,9 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   std::printf("partition moves: %llu (in %llu seeds)\n",
               static_cast<unsigned long long>(moves),
               static_cast<unsigned long long>(seeds_with_moves));
+  std::printf("cluster changes: %llu nodes joined, %llu brokers left\n",
+              static_cast<unsigned long long>(joins),
+              static_cast<unsigned long long>(departures));
   std::printf(
       "partition snapshots: %llu taken, %llu installed (in %llu seeds); "
       "%llu DeleteRecords\n",
