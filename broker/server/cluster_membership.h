@@ -65,6 +65,11 @@ inline constexpr char kMetadataVotersFile[] = "metadata-voters";
 // later ticks) and how long it waits before proposing a move again.
 inline constexpr size_t kMaxDecommissionMovesPerTick = 32;
 inline constexpr int64_t kMembershipRetryMs = 1'000;
+// A node started with --join that is not a member of the metadata group
+// this long after it started says why it is not ready, and again every
+// kJoinWaitRepeatMs while it waits.
+inline constexpr int64_t kJoinWaitLogMs = 5'000;
+inline constexpr int64_t kJoinWaitRepeatMs = 30'000;
 
 // How this node starts the metadata group.
 struct MetadataGroupStart {
@@ -114,7 +119,8 @@ class ClusterMembership {
   absl::Status RequestDecommission(raft::NodeId node, bool cancel,
                                    int64_t tick_ms);
   // Every node, every step: re-sends pending requests, logs what changed
-  // (membership, config disagreement, this node removed) and appends the
+  // (membership, config disagreement, this node removed, a joiner's wait
+  // for the controller to add it) and appends the
   // Raft addresses registrations taught it to `out` when they changed.
   void Observe(int64_t tick_ms, env::StepOutput* out);
 
@@ -130,6 +136,7 @@ class ClusterMembership {
   void RemoveLeftBrokers(int64_t tick_ms);
   void ResendRequests(int64_t tick_ms);
   void NoteMembership();
+  void NoteJoining(int64_t tick_ms);
   void AnnounceAddresses(env::StepOutput* out);
 
   const config::ServerConfig& config_;
@@ -146,6 +153,10 @@ class ClusterMembership {
   std::map<raft::NodeId, std::string> addresses_;
   std::string mismatch_;
   bool removed_ = false;
+  // A joiner: when it next says it still waits to be added (-1: it has not
+  // started waiting), and whether it is a member of the metadata group.
+  int64_t join_wait_log_ms_ = -1;
+  bool joined_ = false;
 };
 
 }  // namespace chronik::broker

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "broker/config/node_ids.h"
 #include "broker/server/in_process_cluster.h"
 #include "gmock/gmock.h"
@@ -18,6 +19,7 @@
 namespace chronik::broker {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -303,6 +305,49 @@ TEST_F(ClusterMembershipTest, AJoinerBecomesAVoterAndServes) {
   ASSERT_TRUE(cluster_.StepUntil(
       [&] { return cluster_.broker(restarted).IsReady(); }, 600));
   EXPECT_EQ(Voters(restarted), (std::vector<int32_t>{1, 2, 3, 4}));
+}
+
+TEST_F(ClusterMembershipTest, AJoinerCutOffFromItsPeersSaysWhyItWaits) {
+  // Nothing reaches node 4 or leaves it: it must not found a cluster of its
+  // own, and its log must say why it is not ready (once, then every
+  // kJoinWaitRepeatMs).
+  cluster_.set_drop_filter(
+      [](const raft::Message& m) { return m.from == R(4) || m.to == R(4); });
+  cluster_.AddJoiningNode(4);
+  const int steps_per_second = 1000 / 50;  // InProcessCluster's tick
+  EXPECT_FALSE(cluster_.StepUntil([&] { return cluster_.broker(4).IsReady(); },
+                                  6 * steps_per_second));
+  EXPECT_EQ(cluster_.broker(4).Status().metadata.leader, -1);
+  const auto waits = [&] {
+    int count = 0;
+    for (const std::string& line : cluster_.log(4)) {
+      count += absl::StrContains(line, "no controller has answered") ? 1 : 0;
+    }
+    return count;
+  };
+  EXPECT_THAT(cluster_.log(4),
+              Contains(HasSubstr(
+                  "joining: asking brokers [1,2,3] to add this node (broker "
+                  "4)")));
+  EXPECT_THAT(cluster_.log(4),
+              Contains(HasSubstr(
+                  "joining: not ready: this node (broker 4) asked brokers "
+                  "[1,2,3] to add it to the cluster and no controller has "
+                  "answered: check that they are running and that their "
+                  "raft ports are reachable")));
+  EXPECT_EQ(waits(), 1);
+  // Reachable again: it joins, says so, and stops complaining.
+  cluster_.set_drop_filter({});
+  ASSERT_TRUE(cluster_.StepUntil(
+      [&] {
+        return Voters(4) == std::vector<int32_t>{1, 2, 3, 4};
+      },
+      600));
+  ASSERT_TRUE(cluster_.StepUntil([&] { return cluster_.AllReady(); }));
+  EXPECT_THAT(cluster_.log(4),
+              Contains(HasSubstr("joined: this node (broker 4)")));
+  for (int i = 0; i < 40 * steps_per_second; ++i) cluster_.Step();
+  EXPECT_EQ(waits(), 1);
 }
 
 TEST_F(ClusterMembershipTest, ADecommissionedBrokerLeavesWithNothingLost) {
