@@ -171,7 +171,8 @@ class MembershipTest(harness.unittest.TestCase):
         load = Load(self.bootstrap((1, 2, 3)))
         load.thread.start()
         try:
-            self.grow(node_js)
+            self.node_js = node_js
+            self.grow()
             victim = self.restart_with_new_file(new_file)
             self.decommission(victim)
         finally:
@@ -180,7 +181,7 @@ class MembershipTest(harness.unittest.TestCase):
         self.assertGreater(len(load.acked), 500, "the load ran")
         self.read_back(load.acked)
 
-    def grow(self, node_js):
+    def grow(self):
         """Node 4 joins; a partition moves onto it and it leads it."""
         old = (1, 2, 3)
         self.wait_everywhere(old, lambda s: s["metadata"]["voters"] ==
@@ -217,15 +218,7 @@ class MembershipTest(harness.unittest.TestCase):
         admin = AdminClient({"bootstrap.servers": self.bootstrap((1, 2, 3))})
         replicas = admin.list_topics(topic=TOPIC, timeout=10).topics[
             TOPIC].partitions[0].replicas
-        target = [4] + list(replicas[1:])
-        proc = subprocess.run(
-            [node_js, os.path.join(JS_DIR, "move_partition.js"),
-             self.bootstrap((1, 2, 3, 4)), TOPIC, "0",
-             ",".join(map(str, target))],
-            capture_output=True, text=True, timeout=90)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        print("kafkajs moved %s-0 %s -> %s: %s" % (
-            TOPIC, replicas, target, proc.stdout.strip()))
+        self.move(0, [4] + list(replicas[1:]))
         wait_until(lambda: self.elect_on_4(), timeout_s=20,
                    what="node 4 leads %s-0" % TOPIC)
         consumer = Consumer({"bootstrap.servers": self.bootstrap((4,)),
@@ -242,6 +235,17 @@ class MembershipTest(harness.unittest.TestCase):
                          list(range(len(got))), "from offset 0, in order")
         self.assertGreaterEqual(self.brokers[4].metric("chronik_partitions"),
                                 1)
+
+    def move(self, partition, target):
+        """kafkajs moves `partition` to `target` and waits until done."""
+        proc = subprocess.run(
+            [self.node_js, os.path.join(JS_DIR, "move_partition.js"),
+             self.bootstrap(self.live()), TOPIC, str(partition),
+             ",".join(map(str, target))],
+            capture_output=True, text=True, timeout=90)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        print("kafkajs moved %s-%d to %s: %s" % (TOPIC, partition, target,
+                                                 proc.stdout.strip()))
 
     def elect_on_4(self):
         """ElectLeaders (preferred) for partition 0; True once node 4 leads
@@ -310,6 +314,13 @@ class MembershipTest(harness.unittest.TestCase):
         self.wait_everywhere((1, 2, 3, 4), decommissioning(False),
                              "the decommission of %d cancelled" % victim)
         self.assertIn(victim, cluster_status(at)["metadata"]["voters"])
+        # The moves under way when it was cancelled finished; one partition
+        # goes back onto it, so that the decommission has replicas to move.
+        self.move(1, [victim] + [n for n in others if n != 4][:2])
+        def moves_of_1():
+            return sum(b.log().count("decommission: moving %s-1 " % TOPIC)
+                       for b in self.brokers.values())
+        moved_before = moves_of_1()
         started = time.time()
         status, body = http(self.brokers[victim], "POST", path)
         self.assertEqual(status, 202, body)
@@ -324,6 +335,9 @@ class MembershipTest(harness.unittest.TestCase):
         self.wait_everywhere(others, gone, "broker %d gone" % victim,
                              timeout_s=60)
         print("broker %d removed after %.1f s" % (victim, time.time() - started))
+        self.assertGreater(moves_of_1(), moved_before,
+                           "the controller moved %s-1 off broker %d" %
+                           (TOPIC, victim))
         self.wait_everywhere(others, lambda s: s["metadata"]["voters"] ==
                              others and not s["removed"], "voters %s" % others)
         removed = self.brokers[victim]
