@@ -365,6 +365,7 @@ absl::Status ClusterMembership::RequestDecommission(raft::NodeId node,
 void ClusterMembership::Observe(int64_t tick_ms, env::StepOutput* out) {
   ResendRequests(tick_ms);
   NoteJoining(tick_ms);
+  NoteNoController(tick_ms);
   NoteMembership();
   AnnounceAddresses(out);
 }
@@ -388,7 +389,7 @@ void ClusterMembership::NoteJoining(int64_t tick_ms) {
     if (peer.id != config_.node_id) asked.push_back(peer.id);
   }
   if (join_wait_log_ms_ < 0) {
-    join_wait_log_ms_ = tick_ms + kJoinWaitLogMs;
+    join_wait_log_ms_ = tick_ms + kNotReadyLogMs;
     log_->Log(env::LogLevel::kInfo,
               absl::StrCat("joining: asking brokers ", KafkaIdList(asked),
                            " to add this node (", self,
@@ -396,7 +397,7 @@ void ClusterMembership::NoteJoining(int64_t tick_ms) {
     return;
   }
   if (tick_ms < join_wait_log_ms_) return;
-  join_wait_log_ms_ = tick_ms + kJoinWaitRepeatMs;
+  join_wait_log_ms_ = tick_ms + kNotReadyRepeatMs;
   const raft::NodeId leader = metadata_->leader();
   log_->Log(
       env::LogLevel::kWarn,
@@ -412,6 +413,33 @@ void ClusterMembership::NoteJoining(int64_t tick_ms) {
                 "check that they are running and that their raft ports are "
                 "reachable from here (a node started with --join never "
                 "founds a cluster of its own)"));
+}
+
+void ClusterMembership::NoteNoController(int64_t tick_ms) {
+  const raft::ConfState* conf = host_->membership(kMetadataGroup);
+  if ((config_.join && !joined_) || removed_ || conf == nullptr ||
+      metadata_->leader() != raft::kNoNode) {
+    no_controller_log_ms_ = -1;
+    return;
+  }
+  if (no_controller_log_ms_ < 0) {
+    no_controller_log_ms_ = tick_ms + kNotReadyLogMs;
+    return;
+  }
+  if (tick_ms < no_controller_log_ms_) return;
+  no_controller_log_ms_ = tick_ms + kNotReadyRepeatMs;
+  // A node added to a running cluster without --join founds a group of its
+  // own that no other node knows: it ends up here, waiting forever.
+  log_->Log(
+      env::LogLevel::kWarn,
+      absl::StrCat("not ready: no controller (metadata group leader) known "
+                   "for ",
+                   kNotReadyLogMs / 1000,
+                   " s or more: a majority of the metadata group's voters ",
+                   KafkaIdList(conf->voters),
+                   " must be running and reachable on their raft ports (a "
+                   "node added to a running cluster must be started with "
+                   "--join and an empty data directory)"));
 }
 
 void ClusterMembership::ResendRequests(int64_t tick_ms) {
