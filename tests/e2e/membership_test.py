@@ -15,9 +15,15 @@ is stopped; every acknowledged record is then read back once, in order, at
 its acknowledged offset. The HTTP errors (404, 405, 409) are asserted on the
 way, and a node started with --join whose peers are unreachable is shown to
 stay unready instead of founding a cluster of its own.
+
+The producer runs with librdkafka's idempotence debug log: it must never
+have to bump its epoch. (It did when a partition leader handing over its
+leadership for a reassignment answered OUT_OF_ORDER_SEQUENCE_NUMBER to the
+batch after one it refused; the re-sent batches were then stored twice.)
 """
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -69,6 +75,23 @@ def cluster_status(broker):
     return json.loads(body) if status == 200 else None
 
 
+class EpochBumps(logging.Handler):
+    """librdkafka's idempotence log lines (debug=eos) that say it bumped
+    its producer epoch: it does so when a broker's answer leaves it unsure
+    what was stored (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after a refused
+    batch), and re-sends what it had in flight under the new epoch, which
+    stores twice whatever the broker had after all."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if "epoch bump" in message or "ERRSEQ" in message:
+            self.lines.append(message)
+
+
 class Load:
     """An acks=all idempotent producer in a thread, round robin over the
     partitions, keeping every acknowledgement: (partition, offset, value)."""
@@ -77,10 +100,16 @@ class Load:
         self.acked = []
         self.errors = []
         self.stop = threading.Event()
+        self.bumps = EpochBumps()
+        logger = logging.getLogger("membership-producer")
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG)  # librdkafka's debug lines
+        logger.addHandler(self.bumps)
         self.producer = Producer({"bootstrap.servers": bootstrap,
                                   "acks": "all", "enable.idempotence": True,
                                   "linger.ms": 5,
-                                  "message.timeout.ms": 60000})
+                                  "message.timeout.ms": 60000,
+                                  "debug": "eos"}, logger=logger)
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def on_delivery(self, err, msg):
@@ -178,6 +207,8 @@ class MembershipTest(harness.unittest.TestCase):
         finally:
             load.finish()
         self.assertEqual(load.errors, [], "no acks=all write failed")
+        self.assertFalse(load.bumps.lines, "the producer had to bump its "
+                         "epoch:\n" + "\n".join(load.bumps.lines))
         self.assertGreater(len(load.acked), 500, "the load ran")
         self.read_back(load.acked)
 
