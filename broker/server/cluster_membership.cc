@@ -365,8 +365,82 @@ absl::Status ClusterMembership::RequestDecommission(raft::NodeId node,
 
 void ClusterMembership::Observe(int64_t tick_ms, env::StepOutput* out) {
   ResendRequests(tick_ms);
+  NoteJoining(tick_ms);
+  NoteNoController(tick_ms);
   NoteMembership();
   AnnounceAddresses(out);
+}
+
+void ClusterMembership::NoteJoining(int64_t tick_ms) {
+  if (!config_.join || joined_) return;
+  const raft::ConfState* conf = host_->membership(kMetadataGroup);
+  const std::string self =
+      absl::StrCat("broker ", config::KafkaNodeId(config_.node_id));
+  if (conf != nullptr && raft::Contains(Members(*conf), config_.node_id)) {
+    joined_ = true;
+    if (join_wait_log_ms_ >= 0) {
+      log_->Log(env::LogLevel::kInfo,
+                absl::StrCat("joined: this node (", self,
+                             ") is a member of the metadata group"));
+    }
+    return;
+  }
+  std::vector<raft::NodeId> asked;
+  for (const config::PeerConfig& peer : config_.peers) {
+    if (peer.id != config_.node_id) asked.push_back(peer.id);
+  }
+  if (join_wait_log_ms_ < 0) {
+    join_wait_log_ms_ = tick_ms + kNotReadyLogMs;
+    log_->Log(env::LogLevel::kInfo,
+              absl::StrCat("joining: asking brokers ", KafkaIdList(asked),
+                           " to add this node (", self,
+                           ") to the cluster's metadata group"));
+    return;
+  }
+  if (tick_ms < join_wait_log_ms_) return;
+  join_wait_log_ms_ = tick_ms + kNotReadyRepeatMs;
+  const raft::NodeId leader = metadata_->leader();
+  log_->Log(
+      env::LogLevel::kWarn,
+      leader != raft::kNoNode
+          ? absl::StrCat("joining: not ready: the controller (broker ",
+                         config::KafkaNodeId(leader),
+                         ") has not added this "
+                         "node to the metadata group yet")
+          : absl::StrCat(
+                "joining: not ready: this node (", self, ") asked brokers ",
+                KafkaIdList(asked),
+                " to add it to the cluster and no controller has answered: "
+                "check that they are running and that their raft ports are "
+                "reachable from here (a node started with --join never "
+                "founds a cluster of its own)"));
+}
+
+void ClusterMembership::NoteNoController(int64_t tick_ms) {
+  const raft::ConfState* conf = host_->membership(kMetadataGroup);
+  if ((config_.join && !joined_) || removed_ || conf == nullptr ||
+      metadata_->leader() != raft::kNoNode) {
+    no_controller_log_ms_ = -1;
+    return;
+  }
+  if (no_controller_log_ms_ < 0) {
+    no_controller_log_ms_ = tick_ms + kNotReadyLogMs;
+    return;
+  }
+  if (tick_ms < no_controller_log_ms_) return;
+  no_controller_log_ms_ = tick_ms + kNotReadyRepeatMs;
+  // A node added to a running cluster without --join founds a group of its
+  // own that no other node knows: it ends up here, waiting forever.
+  log_->Log(
+      env::LogLevel::kWarn,
+      absl::StrCat("not ready: no controller (metadata group leader) known "
+                   "for ",
+                   kNotReadyLogMs / 1000,
+                   " s or more: a majority of the metadata group's voters ",
+                   KafkaIdList(conf->voters),
+                   " must be running and reachable on their raft ports (a "
+                   "node added to a running cluster must be started with "
+                   "--join and an empty data directory)"));
 }
 
 void ClusterMembership::ResendRequests(int64_t tick_ms) {

@@ -65,6 +65,11 @@ inline constexpr char kMetadataVotersFile[] = "metadata-voters";
 // later ticks) and how long it waits before proposing a move again.
 inline constexpr size_t kMaxDecommissionMovesPerTick = 32;
 inline constexpr int64_t kMembershipRetryMs = 1'000;
+// A node that is not ready this long because no controller is known (or,
+// started with --join, because it is not a member of the metadata group yet)
+// says why in a warning, and again every kNotReadyRepeatMs while it lasts.
+inline constexpr int64_t kNotReadyLogMs = 5'000;
+inline constexpr int64_t kNotReadyRepeatMs = 30'000;
 
 // How this node starts the metadata group.
 struct MetadataGroupStart {
@@ -114,7 +119,8 @@ class ClusterMembership {
   absl::Status RequestDecommission(raft::NodeId node, bool cancel,
                                    int64_t tick_ms);
   // Every node, every step: re-sends pending requests, logs what changed
-  // (membership, config disagreement, this node removed) and appends the
+  // (membership, config disagreement, this node removed, a joiner's wait
+  // for the controller to add it, no controller known) and appends the
   // Raft addresses registrations taught it to `out` when they changed.
   void Observe(int64_t tick_ms, env::StepOutput* out);
 
@@ -130,6 +136,8 @@ class ClusterMembership {
   void RemoveLeftBrokers(int64_t tick_ms);
   void ResendRequests(int64_t tick_ms);
   void NoteMembership();
+  void NoteJoining(int64_t tick_ms);
+  void NoteNoController(int64_t tick_ms);
   void AnnounceAddresses(env::StepOutput* out);
 
   const config::ServerConfig& config_;
@@ -146,6 +154,12 @@ class ClusterMembership {
   std::map<raft::NodeId, std::string> addresses_;
   std::string mismatch_;
   bool removed_ = false;
+  // A joiner: when it next says it still waits to be added (-1: it has not
+  // started waiting), and whether it is a member of the metadata group.
+  int64_t join_wait_log_ms_ = -1;
+  bool joined_ = false;
+  // A member: when it next says that no controller is known (-1: one is).
+  int64_t no_controller_log_ms_ = -1;
 };
 
 }  // namespace chronik::broker

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "broker/config/node_ids.h"
 #include "broker/server/in_process_cluster.h"
 #include "gmock/gmock.h"
@@ -18,6 +19,7 @@
 namespace chronik::broker {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -308,6 +310,177 @@ TEST_F(ClusterMembershipTest, AJoinerBecomesAVoterAndServes) {
   ASSERT_TRUE(cluster_.StepUntil(
       [&] { return cluster_.broker(restarted).IsReady(); }, 600));
   EXPECT_EQ(Voters(restarted), (std::vector<int32_t>{1, 2, 3, 4}));
+}
+
+TEST_F(ClusterMembershipTest, AJoinerCutOffFromItsPeersSaysWhyItWaits) {
+  // Nothing reaches node 4 or leaves it: it must not found a cluster of its
+  // own, and its log must say why it is not ready (once, then every
+  // kJoinWaitRepeatMs).
+  cluster_.set_drop_filter(
+      [](const raft::Message& m) { return m.from == R(4) || m.to == R(4); });
+  cluster_.AddJoiningNode(4);
+  const int steps_per_second = 1000 / 50;  // InProcessCluster's tick
+  EXPECT_FALSE(cluster_.StepUntil([&] { return cluster_.broker(4).IsReady(); },
+                                  6 * steps_per_second));
+  EXPECT_EQ(cluster_.broker(4).Status().metadata.leader, -1);
+  const auto waits = [&] {
+    int count = 0;
+    for (const std::string& line : cluster_.log(4)) {
+      count += absl::StrContains(line, "no controller has answered") ? 1 : 0;
+    }
+    return count;
+  };
+  EXPECT_THAT(cluster_.log(4),
+              Contains(HasSubstr(
+                  "joining: asking brokers [1,2,3] to add this node (broker "
+                  "4)")));
+  EXPECT_THAT(cluster_.log(4),
+              Contains(HasSubstr(
+                  "joining: not ready: this node (broker 4) asked brokers "
+                  "[1,2,3] to add it to the cluster and no controller has "
+                  "answered: check that they are running and that their "
+                  "raft ports are reachable")));
+  EXPECT_EQ(waits(), 1);
+  // Reachable again: it joins, says so, and stops complaining.
+  cluster_.set_drop_filter({});
+  ASSERT_TRUE(cluster_.StepUntil(
+      [&] {
+        return Voters(4) == std::vector<int32_t>{1, 2, 3, 4};
+      },
+      600));
+  ASSERT_TRUE(cluster_.StepUntil([&] { return cluster_.AllReady(); }));
+  EXPECT_THAT(cluster_.log(4),
+              Contains(HasSubstr("joined: this node (broker 4)")));
+  for (int i = 0; i < 40 * steps_per_second; ++i) cluster_.Step();
+  EXPECT_EQ(waits(), 1);
+}
+
+TEST_F(ClusterMembershipTest, AMemberWithoutAControllerSaysWhy) {
+  // Its peers gone, node 1 soon knows no controller (check quorum): after
+  // kNotReadyLogMs it says why it is not ready, naming the voters (and
+  // --join: a node added without it ends up in the same place).
+  cluster_.Crash(2);
+  cluster_.Crash(3);
+  const auto warnings = [&] {
+    int count = 0;
+    for (const std::string& line : cluster_.log(1)) {
+      count += absl::StrContains(line,
+                                 "no controller (metadata group leader) "
+                                 "known for 5 s or more")
+                   ? 1
+                   : 0;
+    }
+    return count;
+  };
+  const int steps_per_second = 1000 / 50;  // InProcessCluster's tick
+  ASSERT_TRUE(cluster_.StepUntil([&] { return warnings() > 0; },
+                                 10 * steps_per_second));
+  EXPECT_FALSE(cluster_.broker(1).IsReady());
+  EXPECT_THAT(cluster_.log(1),
+              Contains(HasSubstr(
+                  "not ready: no controller (metadata group leader) known for "
+                  "5 s or more: a majority of the metadata group's voters "
+                  "[1,2,3] must be running and reachable on their raft ports "
+                  "(a node added to a running cluster must be started with "
+                  "--join and an empty data directory)")));
+  // Once, then every kNotReadyRepeatMs; nothing once a controller is back.
+  for (int i = 0; i < 20 * steps_per_second; ++i) cluster_.Step();
+  EXPECT_EQ(warnings(), 1);
+  cluster_.Start(2);
+  cluster_.Start(3);
+  ASSERT_TRUE(cluster_.StepUntil([&] { return cluster_.AllReady(); }, 600));
+  const int before = warnings();
+  for (int i = 0; i < 40 * steps_per_second; ++i) cluster_.Step();
+  EXPECT_EQ(warnings(), before);
+  EXPECT_EQ(before, 1);
+}
+
+TEST_F(ClusterMembershipTest,
+       ALeaderHandingOverAnswersNotLeaderBeforeSequences) {
+  // Found by tests/e2e/membership_test: a partition leader handing its
+  // leadership over (here because its broker is decommissioned) refused a
+  // batch with NOT_LEADER_OR_FOLLOWER but judged the next, pipelined one
+  // against its sequences: OUT_OF_ORDER_SEQUENCE_NUMBER, on which librdkafka
+  // bumps its epoch and re-sends what it had in flight, so a batch that the
+  // new leader already had was stored twice. During the hand-over every
+  // batch must get NOT_LEADER_OR_FOLLOWER (the client retries at the new
+  // leader with the same sequences).
+  cluster_.AddJoiningNode(4);
+  ASSERT_TRUE(cluster_.StepUntil(
+      [&] {
+        return Voters(Controller()) == std::vector<int32_t>{1, 2, 3, 4};
+      },
+      600));
+  auto leader_of_t0 = [&](raft::NodeId ask) {
+    for (const auto& t : cluster_.Metadata(ask).topics) {
+      if (t.name == "t") return t.partitions.at(0).leader_id;
+    }
+    return -1;
+  };
+  const raft::NodeId leader = static_cast<raft::NodeId>(leader_of_t0(1));
+  ASSERT_GT(leader, 0u);
+  auto init = cluster_.Call<kafka::InitProducerIdResponse>(
+      leader, kafka::InitProducerIdRequest{std::nullopt, 0, -1, -1}, 4);
+  ASSERT_TRUE(init.has_value());
+  ASSERT_EQ(init->error_code, 0);
+  auto produce = [&](int32_t sequence) {
+    kafka::RecordBatchSpec spec;
+    spec.producer_id = init->producer_id;
+    spec.producer_epoch = 0;
+    spec.base_sequence = sequence;
+    kafka::Record record;
+    record.value = absl::StrCat("s", sequence);
+    kafka::ProduceRequest request;
+    request.acks = -1;
+    request.timeout_ms = 5000;
+    request.topics.push_back(
+        {"t", {{0, *kafka::BuildRecordBatch(spec, {record})}}});
+    return request;
+  };
+  auto error_of = [&](raft::NodeId at, int32_t sequence) -> int {
+    auto r = cluster_.Call<kafka::ProduceResponse>(at, produce(sequence), 9);
+    return r.has_value() ? r->responses[0].partitions[0].error_code : -1;
+  };
+  ASSERT_EQ(error_of(leader, 0), 0);
+  // The hand-over stays under way: its TimeoutNow is lost.
+  cluster_.set_drop_filter([](const raft::Message& m) {
+    return m.type == raft::MessageType::kTimeoutNow;
+  });
+  const raft::NodeId observer = leader == 1 ? 2 : 1;
+  ASSERT_TRUE(cluster_.broker(observer).Decommission(leader, false).ok());
+  ASSERT_TRUE(cluster_.StepUntil(
+      [&] {
+        for (const std::string& line : cluster_.log(leader)) {
+          if (absl::StrContains(line, "reassignment of t-0: transfer")) {
+            return true;
+          }
+        }
+        return false;
+      },
+      600));
+  // Sequence 1 was refused (or lost): 2 must not be judged against 1.
+  EXPECT_EQ(error_of(leader, 2), kafka::error::kNotLeaderOrFollower);
+  EXPECT_EQ(error_of(leader, 1), kafka::error::kNotLeaderOrFollower);
+  cluster_.set_drop_filter({});
+  raft::NodeId next = 0;
+  ASSERT_TRUE(cluster_.StepUntil(
+      [&] {
+        const int32_t id = leader_of_t0(observer);
+        next = id > 0 && static_cast<raft::NodeId>(id) != leader
+                   ? static_cast<raft::NodeId>(id)
+                   : 0;
+        return next != 0;
+      },
+      600));
+  // The retries continue the sequence at the new leader, each stored once.
+  int error = -1;
+  for (int attempt = 0; attempt < 50 && error != 0; ++attempt) {
+    error = error_of(next, 1);
+  }
+  EXPECT_EQ(error, 0);
+  EXPECT_EQ(error_of(next, 2), 0);
+  EXPECT_EQ(error_of(next, 2), 0);  // a duplicate: acknowledged, not stored
+  EXPECT_EQ(Produce("t", 0, 1, observer), 5 + 3);
 }
 
 TEST_F(ClusterMembershipTest, ADecommissionedBrokerLeavesWithNothingLost) {

@@ -11,6 +11,11 @@ and agents share the machine's fixed ports). A port the README leaves
 implicit (a default, e.g. the shared default HTTP port of issue 12) is not
 substituted, so a README that relies on defaults fails here as it would for a
 user.
+
+The README's next block (add-broker:begin/end) then runs on the same cluster:
+a fourth node joins with --join, kafkajs moves a partition onto it, broker 0
+is decommissioned with curl. Its kafkajs path (tests/e2e/js/node_modules, as
+tools/setup installs it) becomes this test's data dependency's.
 """
 
 import os
@@ -27,14 +32,20 @@ README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                       "README.md")
 BEGIN = "<!-- one-host-cluster:begin -->"
 END = "<!-- one-host-cluster:end -->"
+ADD_BEGIN = "<!-- add-broker:begin -->"
+ADD_END = "<!-- add-broker:end -->"
 README_BINARY = "bazel-bin/broker/chronik-server"
+README_NODE_MODULES = "tests/e2e/js/node_modules"
+NODE_MODULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js",
+                            "node_modules")
 
 
-def readme_commands():
-    """The shell commands of the README's block (a heredoc is one command)."""
+def readme_commands(begin=BEGIN, end=END):
+    """The shell commands of the README's block between the markers `begin`
+    and `end` (a heredoc is one command)."""
     with open(README) as f:
         text = f.read()
-    block = text[text.index(BEGIN) + len(BEGIN):text.index(END)]
+    block = text[text.index(begin) + len(begin):text.index(end)]
     lines = block.strip().splitlines()
     assert lines[0].startswith("```") and lines[-1] == "```", lines
     commands = []
@@ -81,7 +92,8 @@ class ReadmeClusterTest(harness.unittest.TestCase):
         self.assertGreaterEqual(len(mapping), 9, "3 nodes x 3 ports: %s" % ports)
         return [re.sub(r"\b(9\d\d\d)\b",
                        lambda m: str(mapping[int(m.group(1))]),
-                       c.replace(README_BINARY, harness.SERVER))
+                       c.replace(README_BINARY, harness.SERVER).replace(
+                           README_NODE_MODULES, NODE_MODULES))
                 for c in commands]
 
     def run_foreground(self, command, timeout_s=60):
@@ -107,11 +119,11 @@ class ReadmeClusterTest(harness.unittest.TestCase):
                          (command, output, self.logs()))
         return output
 
-    def test_readme_one_host_cluster_commands_work(self):
-        commands = readme_commands()
-        self.assertTrue(any(README_BINARY in c for c in commands))
+    def run_commands(self, commands):
+        """Runs the commands in order (a trailing & starts a node); returns
+        the foreground commands' outputs."""
         outputs = []
-        for command in self.substitute(commands):
+        for command in commands:
             if command.endswith("&"):
                 path = os.path.join(self.dir, "node%d.log" % len(self.servers))
                 with open(path, "wb") as log:
@@ -122,6 +134,15 @@ class ReadmeClusterTest(harness.unittest.TestCase):
                 self.servers.append((command, proc, path))
             else:
                 outputs.append(self.run_foreground(command))
+        return outputs
+
+    def test_readme_one_host_cluster_commands_work(self):
+        commands = readme_commands()
+        adding = readme_commands(ADD_BEGIN, ADD_END)
+        self.assertTrue(any(README_BINARY in c for c in commands))
+        self.assertTrue(any("--join true" in c for c in adding))
+        substituted = self.substitute(commands + adding)
+        outputs = self.run_commands(substituted[:len(commands)])
         self.assertEqual(len(self.servers), 3)
         listing = "\n".join(outputs)
         self.assertIn("3 brokers", listing)
@@ -129,6 +150,19 @@ class ReadmeClusterTest(harness.unittest.TestCase):
             self.assertRegex(listing, r"broker %d at 127\.0\.0\.1:\d+" % node)
         self.assertEqual(outputs[-1].strip().splitlines()[-1], "hello",
                          "the consumer read what the producer wrote")
+
+        # Adding node 3, moving demo-0 onto it, decommissioning broker 0.
+        outputs = "\n".join(self.run_commands(substituted[len(commands):]))
+        self.assertEqual(len(self.servers), 4)
+        self.assertIn("'voters': [0, 1, 2, 3], 'learners': []", outputs)
+        self.assertIn("demo-0 replicas [3,0,1]", outputs)
+        self.assertIn('"removed":true', outputs)
+        listing = outputs[outputs.rindex("Metadata for"):]
+        self.assertIn("3 brokers", listing)
+        for node in (1, 2, 3):
+            self.assertRegex(listing, r"broker %d at 127\.0\.0\.1:\d+" % node)
+        self.assertNotIn("broker 0 at", listing)
+        self.assertRegex(listing, r"partition 0, leader \d, replicas: 3,2,1,")
         for command, proc, _ in self.servers:
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=10), 0,

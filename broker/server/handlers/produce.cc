@@ -82,6 +82,13 @@ void LayOut(const kafka::ProduceRequest& r, kafka::ProduceResponse* response) {
   }
 }
 
+// A leader handing its leadership over (a controlled shutdown, a
+// reassignment moving it away) refuses proposals (Raft's transfer).
+bool HandingOver(Services& s, const PartitionReplica& replica) {
+  const raft::RawNode* node = s.host.node(replica.group_id());
+  return node != nullptr && node->Status().transferee != raft::kNoNode;
+}
+
 // The leader replica that may take `partition` of `topic` (`info`: the topic
 // in the metadata, or nullptr), or nullptr with the error to answer set in
 // `out`. For acks=all, `copies` gets the replicas that must hold a batch
@@ -113,7 +120,12 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
     out->error_code = kafka::error::kUnknownTopicOrPartition;
   } else if (replica =
                  s.partitions.Find(s.state(), topic, partition.partition_index);
-             replica == nullptr || !replica->leader_ready()) {
+             replica == nullptr || !replica->leader_ready() ||
+             HandingOver(s, *replica)) {
+    // Handing over: every batch is refused before its sequence is judged.
+    // (One refused and the next, pipelined, judged OUT_OF_ORDER_SEQUENCE
+    // made librdkafka bump its epoch and re-send batches the new leader
+    // already had: duplicates.)
     out->error_code = kafka::error::kNotLeaderOrFollower;
     replica = nullptr;
   } else if (!partition.records.has_value() || partition.records->empty()) {
@@ -205,13 +217,10 @@ bool AnswerDuplicate(Services& s, PartitionReplica& replica,
 // The answer to a proposal Raft refused.
 int16_t RefusedProposalCode(Services& s, const PartitionReplica& replica,
                             const absl::Status& refused) {
-  // A leader handing its leadership over (a controlled shutdown) refuses
-  // proposals: NOT_LEADER_OR_FOLLOWER sends the client to the metadata for
-  // the new leader.
-  const raft::RawNode* node = s.host.node(replica.group_id());
-  const bool transferring =
-      node != nullptr && node->Status().transferee != raft::kNoNode;
-  return absl::IsUnavailable(refused) && !transferring
+  // A leader handing its leadership over refuses proposals:
+  // NOT_LEADER_OR_FOLLOWER sends the client to the metadata for the new
+  // leader.
+  return absl::IsUnavailable(refused) && !HandingOver(s, replica)
              ? kafka::error::kNotEnoughReplicas
              : kafka::error::kNotLeaderOrFollower;
 }
