@@ -6,7 +6,8 @@ starts with --join and a four-peer file; every node's GET /v1/cluster comes
 to show the metadata group's voters [1,2,3,4], and the old nodes say that
 their file disagrees with the running membership. kafkajs moves a partition
 onto node 4 (AlterPartitionReassignments), ElectLeaders makes node 4 its
-leader and a consumer bootstrapped from node 4 alone reads it. (Started without --join first, node 4 stays unready and says why.) An old node
+leader and a consumer bootstrapped from node 4 alone reads it. (Started
+without --join first, node 4 stays unready and says why.) An old node
 restarted with the four-peer file rejoins (its metadata-voters file keeps the
 initial voters). Then the controller is decommissioned by an HTTP POST
 (after a POST cancelled by DELETE): its replicas move away, it leaves the
