@@ -375,7 +375,7 @@ env::StepOutput Broker::Impl::Process() {
     metadata_->ProposeOrForward(report);
   }
   ProposeLiveness();
-  if (MetadataCaughtUp()) membership_->Observe(TickMs(), &out_);
+  membership_->Observe(TickMs(), MetadataCaughtUp(), &out_);
   producer_ids_->Serve();
   topic_waits_.Check(*services_);
   elections_.Check(*services_);

@@ -363,10 +363,14 @@ absl::Status ClusterMembership::RequestDecommission(raft::NodeId node,
   return absl::OkStatus();
 }
 
-void ClusterMembership::Observe(int64_t tick_ms, env::StepOutput* out) {
-  ResendRequests(tick_ms);
+void ClusterMembership::Observe(int64_t tick_ms, bool caught_up,
+                                env::StepOutput* out) {
+  // Why a node waits is said before it caught up too (a joiner catches up
+  // only once it is added); the rest acts on a caught-up view only.
   NoteJoining(tick_ms);
   NoteNoController(tick_ms);
+  if (!caught_up) return;
+  ResendRequests(tick_ms);
   NoteMembership();
   AnnounceAddresses(out);
 }

@@ -122,7 +122,8 @@ class ClusterMembership {
   // (membership, config disagreement, this node removed, a joiner's wait
   // for the controller to add it, no controller known) and appends the
   // Raft addresses registrations taught it to `out` when they changed.
-  void Observe(int64_t tick_ms, env::StepOutput* out);
+  // `caught_up`: the node applied the metadata it had stored (broker.h).
+  void Observe(int64_t tick_ms, bool caught_up, env::StepOutput* out);
 
   // This node was decommissioned and is no member of the metadata group.
   bool removed() const { return removed_; }
