@@ -424,18 +424,7 @@ TEST_F(ClusterMembershipTest,
   ASSERT_TRUE(init.has_value());
   ASSERT_EQ(init->error_code, 0);
   auto produce = [&](int32_t sequence) {
-    kafka::RecordBatchSpec spec;
-    spec.producer_id = init->producer_id;
-    spec.producer_epoch = 0;
-    spec.base_sequence = sequence;
-    kafka::Record record;
-    record.value = absl::StrCat("s", sequence);
-    kafka::ProduceRequest request;
-    request.acks = -1;
-    request.timeout_ms = 5000;
-    request.topics.push_back(
-        {"t", {{0, *kafka::BuildRecordBatch(spec, {record})}}});
-    return request;
+    return testing::IdempotentProduce("t", init->producer_id, sequence);
   };
   auto error_of = [&](raft::NodeId at, int32_t sequence) -> int {
     auto r = cluster_.Call<kafka::ProduceResponse>(at, produce(sequence), 9);

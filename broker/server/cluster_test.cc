@@ -279,18 +279,7 @@ TEST_F(ClusterTest, LeaderSteppedDownByCheckQuorumRefusesEveryBatchAlike) {
   ASSERT_TRUE(init.has_value());
   ASSERT_EQ(init->error_code, 0);
   auto produce = [&](int32_t sequence) {
-    kafka::RecordBatchSpec spec;
-    spec.producer_id = init->producer_id;
-    spec.producer_epoch = 0;
-    spec.base_sequence = sequence;
-    kafka::Record record;
-    record.value = absl::StrCat("s", sequence);
-    kafka::ProduceRequest request;
-    request.acks = -1;
-    request.timeout_ms = 5000;
-    request.topics.push_back(
-        {"cutoff", {{0, *kafka::BuildRecordBatch(spec, {record})}}});
-    return request;
+    return testing::IdempotentProduce("cutoff", init->producer_id, sequence);
   };
   auto first = cluster_.Call<kafka::ProduceResponse>(leader, produce(0), 9);
   ASSERT_TRUE(first.has_value());

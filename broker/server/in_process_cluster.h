@@ -48,6 +48,25 @@ inline std::string ValuesBatch(int records) {
   return *kafka::BuildRecordBatch(kafka::RecordBatchSpec{}, batch);
 }
 
+// An acks=all Produce of one record "s<sequence>" to `topic`-0 from an
+// idempotent producer (epoch 0) at `sequence`.
+inline kafka::ProduceRequest IdempotentProduce(const std::string& topic,
+                                               int64_t producer_id,
+                                               int32_t sequence) {
+  kafka::RecordBatchSpec spec;
+  spec.producer_id = producer_id;
+  spec.producer_epoch = 0;
+  spec.base_sequence = sequence;
+  kafka::Record record;
+  record.value = absl::StrCat("s", sequence);
+  kafka::ProduceRequest request;
+  request.acks = -1;
+  request.timeout_ms = 5000;
+  request.topics.push_back(
+      {topic, {{0, *kafka::BuildRecordBatch(spec, {record})}}});
+  return request;
+}
+
 class InProcessCluster {
  public:
   // Nodes are numbered by Kafka broker id: first_id, first_id + 1, ...
