@@ -43,6 +43,11 @@ struct TopicConfigSpec {
   // Non-empty: the only accepted values, '|'-separated (kBoolean, kString).
   const char* allowed = "";
   const char* doc = "";
+  // The broker config whose value a topic without an override gets (Kafka's
+  // synonym, e.g. log.retention.ms), for DescribeConfigs' synonyms.
+  const char* broker_name = "";
+  // A comma-separated list (IncrementalAlterConfigs may APPEND/SUBTRACT).
+  bool list = false;
 };
 
 // Every supported topic config, sorted by name.
@@ -61,6 +66,14 @@ absl::Status ValidateTopicConfig(absl::string_view name,
 // override, or the default.
 std::string TopicConfigValue(const metapb::TopicInfo& topic,
                              absl::string_view name);
+
+// Every entry is a supported config with a valid value (as above), each
+// name once. The one check of a topic's overrides: CreateTopics,
+// AlterConfigs and IncrementalAlterConfigs run it before proposing, and the
+// metadata state machine again before it stores them.
+absl::Status ValidateTopicConfigs(
+    const google::protobuf::RepeatedPtrField<metapb::TopicConfigEntry>&
+        configs);
 
 // Typed getters of the configs the broker acts on.
 int64_t RetentionMs(const metapb::TopicInfo& topic);     // -1: no time limit

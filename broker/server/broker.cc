@@ -257,7 +257,8 @@ absl::Status Broker::Impl::Start() {
   services_.reset(new Services{
       config_, options_.broker_bugs, *env_.clock, *host_, *connections_,
       *metadata_, *partitions_, *groups_, *producer_ids_, deadlines_, fetches_,
-      topic_waits_, elections_, [this] { return MetadataCaughtUp(); }});
+      topic_waits_, elections_, [this] { return MetadataCaughtUp(); },
+      env_.disk});
   const std::vector<raft::NodeId> voters = MetadataVoters();
   replication::GroupSpec spec{kMetadataGroup, voters, false, this};
   spec.snapshot_policy.max_entries = options_.metadata_snapshot_entries;
