@@ -205,6 +205,32 @@ TEST_F(AdminApisTest, DeleteGroupsRemovesEmptyGroupsAndTheirOffsets) {
   EXPECT_EQ(Committed("offsets-only", "t", 0), -1);
 }
 
+TEST_F(AdminApisTest, GroupsKnownOnlyByTheirOffsetsAreEmptyUntilDeleted) {
+  ASSERT_EQ(CreateTopic("t", 1).topics.at(0).error_code, 0);
+  Commit("stored", {{"t", 0}});
+  const std::string member =
+      JoinMember("live", "consumer", Subscription({"t"}));
+  auto listed = Call<kafka::ListGroupsResponse>(kafka::ListGroupsRequest{}, 4);
+  ASSERT_EQ(listed.groups.size(), 2u);
+  EXPECT_EQ(listed.groups[0].group_id, "live");
+  EXPECT_EQ(listed.groups[0].group_state, "Stable");
+  EXPECT_EQ(listed.groups[1].group_id, "stored");
+  EXPECT_EQ(listed.groups[1].group_state, "Empty");
+  kafka::DescribeGroupsRequest describe;
+  describe.groups = {"stored", "never"};
+  auto described = Call<kafka::DescribeGroupsResponse>(describe, 5);
+  EXPECT_EQ(described.groups.at(0).group_state, "Empty");
+  EXPECT_EQ(described.groups.at(1).group_state, "Dead");
+
+  ASSERT_EQ(DeleteGroups({"stored"}), (std::vector<int16_t>{error::kNone}));
+  listed = Call<kafka::ListGroupsResponse>(kafka::ListGroupsRequest{}, 4);
+  ASSERT_EQ(listed.groups.size(), 1u);
+  EXPECT_EQ(listed.groups[0].group_id, "live");
+  EXPECT_EQ(
+      Call<kafka::DescribeGroupsResponse>(describe, 5).groups.at(0).group_state,
+      "Dead");
+}
+
 TEST_F(AdminApisTest, OffsetDeleteKeepsSubscribedTopicsOfActiveMembers) {
   ASSERT_EQ(CreateTopic("read", 1).topics.at(0).error_code, 0);
   ASSERT_EQ(CreateTopic("old", 1).topics.at(0).error_code, 0);
