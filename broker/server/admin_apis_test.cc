@@ -208,8 +208,7 @@ TEST_F(AdminApisTest, DeleteGroupsRemovesEmptyGroupsAndTheirOffsets) {
 TEST_F(AdminApisTest, GroupsKnownOnlyByTheirOffsetsAreEmptyUntilDeleted) {
   ASSERT_EQ(CreateTopic("t", 1).topics.at(0).error_code, 0);
   Commit("stored", {{"t", 0}});
-  const std::string member =
-      JoinMember("live", "consumer", Subscription({"t"}));
+  JoinMember("live", "consumer", Subscription({"t"}));
   auto listed = Call<kafka::ListGroupsResponse>(kafka::ListGroupsRequest{}, 4);
   ASSERT_EQ(listed.groups.size(), 2u);
   EXPECT_EQ(listed.groups[0].group_id, "live");
