@@ -10,10 +10,12 @@
 // with RetentionMs/RetentionBytes.
 //
 // Every value Kafka accepts is accepted (clients and tools such as Kafka
-// Streams set them on create); a few are not acted on yet and say so in
-// their `doc` (cleanup.policy=compact, compression.type other than
-// "producer", message.timestamp.type=LogAppendTime). Unknown names and
-// malformed values are refused, as Kafka refuses them.
+// Streams set them on create), and so is every Kafka topic config but the
+// replication throttles, message.format.version and tiered storage's; those
+// chronik does not act on say so in their `doc` (cleanup.policy=compact,
+// compression.type other than "producer", segment.ms, flush.*, the
+// compaction lags, ...). Unknown names and malformed values are refused
+// (INVALID_CONFIG), as Kafka refuses them.
 //
 // Pure functions over a constant table; thread-safe.
 #ifndef CHRONIK_BROKER_METADATA_TOPIC_CONFIG_H_
@@ -31,13 +33,19 @@
 
 namespace chronik::metadata {
 
-enum class TopicConfigType : uint8_t { kBoolean, kInt, kLong, kString };
+enum class TopicConfigType : uint8_t {
+  kBoolean,
+  kInt,
+  kLong,
+  kDouble,
+  kString
+};
 
 struct TopicConfigSpec {
   const char* name;           // Kafka's name, e.g. "retention.ms"
   const char* default_value;  // as DescribeConfigs shows it
   TopicConfigType type;
-  // kInt/kLong: the accepted range (inclusive).
+  // kInt/kLong/kDouble: the accepted range (inclusive).
   int64_t min = 0;
   int64_t max = 0;
   // Non-empty: the only accepted values, '|'-separated (kBoolean, kString).

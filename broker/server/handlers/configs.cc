@@ -55,6 +55,7 @@ constexpr int8_t kTypeBoolean = 1;
 constexpr int8_t kTypeString = 2;
 constexpr int8_t kTypeInt = 3;
 constexpr int8_t kTypeLong = 5;
+constexpr int8_t kTypeDouble = 6;
 constexpr int8_t kTypeList = 7;
 
 struct Synonym {
@@ -118,6 +119,8 @@ int8_t ConfigType(const metadata::TopicConfigSpec& spec) {
       return kTypeInt;
     case metadata::TopicConfigType::kLong:
       return kTypeLong;
+    case metadata::TopicConfigType::kDouble:
+      return kTypeDouble;
     case metadata::TopicConfigType::kString:
       return kTypeString;
   }
