@@ -3,12 +3,14 @@
 // IncrementalAlterConfigs, DescribeConfigs' synonyms, AlterConfigs of broker
 // resources, CreateTopics' config and name checks, DescribeLogDirs.
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "broker/kafka/errors.h"
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/wire.h"
+#include "broker/server/in_process_cluster.h"
 #include "broker/server/testing/broker_fixture.h"
 #include "gtest/gtest.h"
 
@@ -447,6 +449,56 @@ TEST_F(AdminApisTest, DescribeLogDirsListsHostedPartitionsWithTheirSizes) {
   ASSERT_EQ(response.results.at(0).topics.size(), 1u);
   ASSERT_EQ(response.results[0].topics[0].partitions.size(), 1u);
   EXPECT_EQ(response.results[0].topics[0].partitions[0].partition_index, 1);
+}
+
+// Three nodes: only the coordinator (the metadata leader) takes the group
+// admin calls; each node describes the log dir of the replicas it hosts.
+TEST(AdminApisClusterTest, OnlyTheCoordinatorDeletesAndEachNodeItsLogDir) {
+  testing::InProcessCluster cluster(3, /*seed=*/3);
+  ASSERT_TRUE(cluster.StepUntil([&] { return cluster.AllReady(); }));
+  const int32_t controller = cluster.Metadata(1).controller_id;
+  ASSERT_GT(controller, 0);
+  const raft::NodeId follower = controller == 1 ? 2 : 1;
+  kafka::CreateTopicsRequest create;
+  create.topics.push_back({"spread", 3, 1, {}, {}});
+  auto created =
+      cluster.Call<kafka::CreateTopicsResponse>(controller, create, 4, 400);
+  ASSERT_TRUE(created.has_value());
+  ASSERT_EQ(created->topics.at(0).error_code, 0);
+
+  kafka::DeleteGroupsRequest delete_groups;
+  delete_groups.groups_names = {"g"};
+  EXPECT_EQ(
+      cluster.Call<kafka::DeleteGroupsResponse>(follower, delete_groups, 2)
+          ->results.at(0)
+          .error_code,
+      error::kNotCoordinator);
+  EXPECT_EQ(
+      cluster.Call<kafka::DeleteGroupsResponse>(controller, delete_groups, 2)
+          ->results.at(0)
+          .error_code,
+      error::kGroupIdNotFound);
+  kafka::OffsetDeleteRequest offset_delete;
+  offset_delete.group_id = "g";
+  offset_delete.topics.push_back({"spread", {{0}}});
+  EXPECT_EQ(
+      cluster.Call<kafka::OffsetDeleteResponse>(follower, offset_delete, 0)
+          ->error_code,
+      error::kNotCoordinator);
+
+  // Every partition is hosted by one node, and listed by that node only.
+  std::multiset<int32_t> listed;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    kafka::DescribeLogDirsRequest all;
+    all.topics = std::nullopt;
+    auto dirs = cluster.Call<kafka::DescribeLogDirsResponse>(id, all, 4);
+    ASSERT_TRUE(dirs.has_value());
+    ASSERT_EQ(dirs->results.size(), 1u);
+    for (const auto& topic : dirs->results[0].topics) {
+      for (const auto& p : topic.partitions) listed.insert(p.partition_index);
+    }
+  }
+  EXPECT_EQ(listed, (std::multiset<int32_t>{0, 1, 2}));
 }
 
 }  // namespace
