@@ -50,6 +50,13 @@
 
 namespace chronik::env {
 
+// The volume a Disk's root lives on (DescribeLogDirs' total and usable
+// bytes).
+struct DiskSpace {
+  uint64_t total_bytes = 0;
+  uint64_t usable_bytes = 0;  // what new files may still take
+};
+
 // An open file. Writes go at explicit positions; the file's size is the end of
 // its furthest byte. Closing (destruction) does not sync.
 class File {
@@ -121,6 +128,11 @@ class Disk {
   // Makes the entries of directory `dir` durable (creations, renames,
   // removals).
   virtual absl::Status SyncDir(absl::string_view dir) = 0;
+
+  // The size of the volume holding the root and the bytes still usable on
+  // it (production: statvfs; the simulator: its capacity and what its files
+  // hold). Unavailable when it cannot be read.
+  virtual absl::StatusOr<DiskSpace> Space() = 0;
 };
 
 // "a/b/c" -> "a/b"; "c" -> "".

@@ -179,6 +179,13 @@ TEST_P(DiskConformanceTest, OpenFileSurvivesRemoval) {
   EXPECT_EQ(ReadAll(*file), "still here");
 }
 
+TEST_P(DiskConformanceTest, SpaceHasUsableBytesWithinTheTotal) {
+  absl::StatusOr<DiskSpace> space = disk().Space();
+  ASSERT_TRUE(space.ok()) << space.status();
+  EXPECT_GT(space->total_bytes, 0u);
+  EXPECT_LE(space->usable_bytes, space->total_bytes);
+}
+
 TEST_P(DiskConformanceTest, LargeWriteRoundTrips) {
   std::string big(3 << 20, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131);

@@ -531,6 +531,15 @@ std::vector<GroupDescription> GroupCoordinator::List() const {
   return result;
 }
 
+int16_t GroupCoordinator::Delete(const std::string& group_id) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return kafka::error::kGroupIdNotFound;
+  if (it->second.state != State::kEmpty) return kafka::error::kNonEmptyGroup;
+  CHRONIK_CHECK(it->second.members.empty());
+  groups_.erase(it);
+  return kafka::error::kNone;
+}
+
 void GroupCoordinator::Reset(int16_t error_code) {
   for (auto& [id, group] : groups_) {
     for (auto& [member_id, member] : group.members) {

@@ -154,6 +154,11 @@ class GroupCoordinator {
   // (group id, protocol type, state) of every group, sorted.
   std::vector<GroupDescription> List() const;
 
+  // DeleteGroups: removes the group if it is Empty (NONE); NON_EMPTY_GROUP
+  // while it has members; GROUP_ID_NOT_FOUND when this coordinator does not
+  // know it (its committed offsets, if any, are the caller's to judge).
+  int16_t Delete(const std::string& group_id);
+
   // Drops all groups, answering parked requests with `error_code` (used when
   // this node stops being the coordinator).
   void Reset(int16_t error_code);

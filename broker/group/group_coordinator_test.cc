@@ -261,6 +261,17 @@ TEST_F(GroupCoordinatorTest, ResetAnswersParkedRequests) {
   EXPECT_FALSE(coordinator_.Describe("g").has_value());
 }
 
+TEST_F(GroupCoordinatorTest, DeleteRemovesOnlyEmptyGroups) {
+  const std::string a = StableSingle();
+  EXPECT_EQ(coordinator_.Delete("g"), error::kNonEmptyGroup);
+  EXPECT_EQ(coordinator_.Describe("g")->state, "Stable");
+  EXPECT_EQ(coordinator_.Delete("unknown"), error::kGroupIdNotFound);
+  ASSERT_THAT(coordinator_.Leave("g", {a}, now_), ElementsAre(error::kNone));
+  EXPECT_EQ(coordinator_.Delete("g"), error::kNone);
+  EXPECT_FALSE(coordinator_.Describe("g").has_value());
+  EXPECT_EQ(coordinator_.Delete("g"), error::kGroupIdNotFound);
+}
+
 TEST_F(GroupCoordinatorTest, ListShowsGroupsSorted) {
   StableSingle();
   JoinRequest other = Request("");

@@ -53,6 +53,8 @@
   X(kTransactionalIdAuthorizationFailed, 53,                               \
     "TRANSACTIONAL_ID_AUTHORIZATION_FAILED")                               \
   X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                         \
+  X(kNonEmptyGroup, 68, "NON_EMPTY_GROUP")                                 \
+  X(kGroupIdNotFound, 69, "GROUP_ID_NOT_FOUND")                            \
   X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")       \
   X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                           \
   X(kPreferredLeaderNotAvailable, 80, "PREFERRED_LEADER_NOT_AVAILABLE")    \
@@ -60,6 +62,7 @@
   X(kEligibleLeadersNotAvailable, 83, "ELIGIBLE_LEADERS_NOT_AVAILABLE")    \
   X(kElectionNotNeeded, 84, "ELECTION_NOT_NEEDED")                         \
   X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \
+  X(kGroupSubscribedToTopic, 86, "GROUP_SUBSCRIBED_TO_TOPIC")              \
   X(kInvalidRecord, 87, "INVALID_RECORD")
 
 namespace chronik::kafka::error {

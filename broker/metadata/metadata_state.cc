@@ -22,27 +22,6 @@ bool ConfigLess(const metapb::TopicConfigEntry& a,
   return a.name() < b.name();
 }
 
-// Every entry is a supported config with a valid value, each name once.
-absl::Status ValidateConfigs(
-    const google::protobuf::RepeatedPtrField<metapb::TopicConfigEntry>&
-        configs) {
-  std::vector<absl::string_view> names;
-  for (const metapb::TopicConfigEntry& entry : configs) {
-    if (absl::Status s = ValidateTopicConfig(entry.name(), entry.value());
-        !s.ok()) {
-      return s;
-    }
-    names.push_back(entry.name());
-  }
-  std::sort(names.begin(), names.end());
-  auto twice = std::adjacent_find(names.begin(), names.end());
-  if (twice != names.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("topic config ", *twice, " is given twice"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status ValidateTopicName(absl::string_view name) {
@@ -108,6 +87,9 @@ ApplyResult MetadataState::Apply(uint64_t index,
       break;
     case metapb::MetadataCommand::kCompleteReassignment:
       result = ApplyCompleteReassignment(command.complete_reassignment());
+      break;
+    case metapb::MetadataCommand::kDeleteGroupOffsets:
+      result = ApplyDeleteGroupOffsets(command.delete_group_offsets());
       break;
     case metapb::MetadataCommand::kDecommissionBroker:
       result = ApplyDecommissionBroker(command.decommission_broker());
@@ -308,7 +290,7 @@ ApplyResult MetadataState::ApplyCreateTopic(
   if (FindTopicById(command.topic_id()) != nullptr) {
     return Error(error::kInvalidRequest, "topic id already in use");
   }
-  if (absl::Status s = ValidateConfigs(command.configs()); !s.ok()) {
+  if (absl::Status s = ValidateTopicConfigs(command.configs()); !s.ok()) {
     return Error(error::kInvalidConfig, std::string(s.message()));
   }
   metapb::TopicInfo topic;
@@ -379,7 +361,7 @@ ApplyResult MetadataState::ApplyAlterConfigs(
     return Error(error::kUnknownTopicOrPartition,
                  absl::StrCat("topic '", command.name(), "' does not exist"));
   }
-  if (absl::Status s = ValidateConfigs(command.set()); !s.ok()) {
+  if (absl::Status s = ValidateTopicConfigs(command.set()); !s.ok()) {
     return Error(error::kInvalidConfig, std::string(s.message()));
   }
   std::map<std::string, std::string> configs;
@@ -408,6 +390,25 @@ ApplyResult MetadataState::ApplyCommitOffsets(
         CommittedOffset{entry.offset(), entry.leader_epoch(), entry.metadata(),
                         entry.commit_time_ms()};
   }
+  return {};
+}
+
+ApplyResult MetadataState::ApplyDeleteGroupOffsets(
+    const metapb::DeleteGroupOffsets& command) {
+  auto group = offsets_.find(command.group());
+  if (group == offsets_.end()) {
+    return Error(error::kGroupIdNotFound,
+                 absl::StrCat("group '", command.group(), "' does not exist"));
+  }
+  if (command.all()) {
+    offsets_.erase(group);
+    return {};
+  }
+  for (const auto& partition : command.partitions()) {
+    group->second.erase({partition.topic(), partition.partition()});
+  }
+  // A group is stored while it has offsets (as Kafka's Empty group).
+  if (group->second.empty()) offsets_.erase(group);
   return {};
 }
 
@@ -488,6 +489,10 @@ std::optional<CommittedOffset> MetadataState::FindOffset(
   return it->second;
 }
 
+bool MetadataState::HasOffsets(absl::string_view group) const {
+  return offsets_.find(group) != offsets_.end();
+}
+
 std::vector<std::string> MetadataState::OffsetGroups() const {
   std::vector<std::string> result;
   for (const auto& [group, offsets] : offsets_) result.push_back(group);
@@ -533,7 +538,7 @@ absl::StatusOr<MetadataState> MetadataState::FromSnapshot(
       return absl::DataLossError(absl::StrCat("metadata snapshot lists topic '",
                                               topic.name(), "' twice"));
     }
-    if (absl::Status s = ValidateConfigs(topic.configs()); !s.ok()) {
+    if (absl::Status s = ValidateTopicConfigs(topic.configs()); !s.ok()) {
       return absl::DataLossError(absl::StrCat(
           "metadata snapshot: topic '", topic.name(), "': ", s.message()));
     }
@@ -575,7 +580,7 @@ void MetadataState::CheckInvariants() const {
     CHRONIK_CHECK_EQ(topic.topic_id().size(), 16u);
     CHRONIK_CHECK(std::is_sorted(topic.configs().begin(), topic.configs().end(),
                                  ConfigLess));
-    const absl::Status configs = ValidateConfigs(topic.configs());
+    const absl::Status configs = ValidateTopicConfigs(topic.configs());
     CHRONIK_CHECK(configs.ok()) << "topic " << name << ": " << configs;
     for (int i = 0; i < topic.partitions_size(); ++i) {
       const metapb::PartitionInfo& partition = topic.partitions(i);

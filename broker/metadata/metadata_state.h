@@ -109,6 +109,8 @@ class MetadataState {
   std::optional<CommittedOffset> FindOffset(absl::string_view group,
                                             absl::string_view topic,
                                             int32_t partition) const;
+  // Whether `group` has committed offsets (a group Kafka would list Empty).
+  bool HasOffsets(absl::string_view group) const;
   // Groups that have committed offsets, sorted.
   std::vector<std::string> OffsetGroups() const;
 
@@ -128,6 +130,8 @@ class MetadataState {
   ApplyResult ApplyCreatePartitions(const metapb::CreatePartitions& command);
   ApplyResult ApplyAlterConfigs(const metapb::AlterTopicConfigs& command);
   ApplyResult ApplyCommitOffsets(const metapb::CommitOffsets& command);
+  ApplyResult ApplyDeleteGroupOffsets(
+      const metapb::DeleteGroupOffsets& command);
   ApplyResult ApplyReportPartitionLeader(
       const metapb::ReportPartitionLeader& command);
   ApplyResult ApplySetFenced(uint64_t node_id, bool fenced);

@@ -168,6 +168,40 @@ TEST_F(MetadataStateTest, OffsetsAndProducerIds) {
   EXPECT_EQ(Apply(allocate).first_producer_id, first + 10);
 }
 
+TEST_F(MetadataStateTest, DeleteGroupOffsetsRemovesPartitionsThenTheGroup) {
+  metapb::MetadataCommand commit;
+  commit.mutable_commit_offsets()->set_group("g");
+  for (int p : {0, 1}) {
+    auto* entry = commit.mutable_commit_offsets()->add_offsets();
+    entry->set_topic("t");
+    entry->set_partition(p);
+    entry->set_offset(5);
+  }
+  ASSERT_EQ(Apply(commit).error_code, error::kNone);
+  commit.mutable_commit_offsets()->set_group("h");
+  ASSERT_EQ(Apply(commit).error_code, error::kNone);
+
+  metapb::MetadataCommand some;
+  some.mutable_delete_group_offsets()->set_group("g");
+  auto* partition = some.mutable_delete_group_offsets()->add_partitions();
+  partition->set_topic("t");
+  partition->set_partition(0);
+  ASSERT_EQ(Apply(some).error_code, error::kNone);
+  EXPECT_FALSE(state_.FindOffset("g", "t", 0).has_value());
+  EXPECT_TRUE(state_.FindOffset("g", "t", 1).has_value());
+  partition->set_partition(1);
+  ASSERT_EQ(Apply(some).error_code, error::kNone);
+  EXPECT_FALSE(state_.HasOffsets("g"));  // its last offset went
+  EXPECT_EQ(Apply(some).error_code, error::kGroupIdNotFound);
+
+  metapb::MetadataCommand all;
+  all.mutable_delete_group_offsets()->set_group("h");
+  all.mutable_delete_group_offsets()->set_all(true);
+  ASSERT_EQ(Apply(all).error_code, error::kNone);
+  EXPECT_THAT(state_.OffsetGroups(), ::testing::IsEmpty());
+  EXPECT_EQ(Apply(all).error_code, error::kGroupIdNotFound);
+}
+
 TEST_F(MetadataStateTest, SnapshotRoundTripIsExactAndDeterministic) {
   MetadataState other;
   uint64_t other_index = 0;

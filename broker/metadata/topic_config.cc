@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -25,55 +26,175 @@ constexpr TopicConfigSpec kSpecs[] = {
      .type = Type::kString,
      .allowed = "delete|compact|compact,delete|delete,compact",
      .doc = "old segments are deleted by retention; compaction is accepted "
-            "but not performed yet (every record is kept until retention)"},
+            "but not performed yet (every record is kept until retention)",
+     .broker_name = "log.cleanup.policy",
+     .list = true},
     {.name = "compression.type",
      .default_value = "producer",
      .type = Type::kString,
      .allowed = "producer|uncompressed|gzip|snappy|lz4|zstd",
      .doc = "batches are stored as the producer compressed them (other "
-            "values are accepted; recompression is not performed yet)"},
+            "values are accepted; recompression is not performed yet)",
+     .broker_name = "compression.type"},
+    {.name = "delete.retention.ms",
+     .default_value = "86400000",
+     .type = Type::kLong,
+     .min = 0,
+     .max = kLongMax,
+     .doc = "how long delete tombstones are kept (log compaction is not "
+            "performed yet)",
+     .broker_name = "log.cleaner.delete.retention.ms"},
+    {.name = "file.delete.delay.ms",
+     .default_value = "60000",
+     .type = Type::kLong,
+     .min = 0,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (segments are "
+            "removed at once)",
+     .broker_name = "log.segment.delete.delay.ms"},
+    {.name = "flush.messages",
+     .default_value = "9223372036854775807",
+     .type = Type::kLong,
+     .min = 1,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (writes are "
+            "fsynced before they are acknowledged)",
+     .broker_name = "log.flush.interval.messages"},
+    {.name = "flush.ms",
+     .default_value = "9223372036854775807",
+     .type = Type::kLong,
+     .min = 0,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (writes are "
+            "fsynced before they are acknowledged)",
+     .broker_name = "log.flush.interval.ms"},
+    {.name = "index.interval.bytes",
+     .default_value = "4096",
+     .type = Type::kInt,
+     .min = 0,
+     .max = kIntMax,
+     .doc = "accepted and stored; chronik does not act on it (the sparse index "
+            "has its own spacing)",
+     .broker_name = "log.index.interval.bytes"},
+    {.name = "max.compaction.lag.ms",
+     .default_value = "9223372036854775807",
+     .type = Type::kLong,
+     .min = 1,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (log compaction "
+            "is not performed yet)",
+     .broker_name = "log.cleaner.max.compaction.lag.ms"},
     {.name = "max.message.bytes",
      .default_value = "1048588",
      .type = Type::kInt,
      .min = 0,
      .max = kIntMax,
-     .doc = "largest record batch accepted"},
+     .doc = "largest record batch accepted",
+     .broker_name = "message.max.bytes"},
+    {.name = "message.downconversion.enable",
+     .default_value = "true",
+     .type = Type::kBoolean,
+     .allowed = "false|true",
+     .doc = "accepted and stored; chronik does not act on it (chronik serves "
+            "record batch v2 only)",
+     .broker_name = "log.message.downconversion.enable"},
+    {.name = "message.timestamp.difference.max.ms",
+     .default_value = "9223372036854775807",
+     .type = Type::kLong,
+     .min = 0,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (timestamps are "
+            "not bounded)",
+     .broker_name = "log.message.timestamp.difference.max.ms"},
     {.name = "message.timestamp.type",
      .default_value = "CreateTime",
      .type = Type::kString,
      .allowed = "CreateTime|LogAppendTime",
      .doc = "CreateTime keeps the producer's timestamps; LogAppendTime "
-            "stamps each batch with the leader's clock when it is appended"},
+            "stamps each batch with the leader's clock when it is appended",
+     .broker_name = "log.message.timestamp.type"},
+    {.name = "min.cleanable.dirty.ratio",
+     .default_value = "0.5",
+     .type = Type::kDouble,
+     .min = 0,
+     .max = 1,
+     .doc = "accepted and stored; chronik does not act on it (log compaction "
+            "is not performed yet)",
+     .broker_name = "log.cleaner.min.cleanable.ratio"},
+    {.name = "min.compaction.lag.ms",
+     .default_value = "0",
+     .type = Type::kLong,
+     .min = 0,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (log compaction "
+            "is not performed yet)",
+     .broker_name = "log.cleaner.min.compaction.lag.ms"},
     {.name = "min.insync.replicas",
      .default_value = "1",
      .type = Type::kInt,
      .min = 1,
      .max = kIntMax,
-     .doc = "replicas that must hold a write for acks=all"},
+     .doc = "replicas that must hold a write for acks=all",
+     .broker_name = "min.insync.replicas"},
+    {.name = "preallocate",
+     .default_value = "false",
+     .type = Type::kBoolean,
+     .allowed = "false|true",
+     .doc = "accepted and stored; chronik does not act on it (segments are "
+            "never preallocated)",
+     .broker_name = "log.preallocate"},
     {.name = "retention.bytes",
      .default_value = "-1",
      .type = Type::kLong,
      .min = -1,
      .max = kLongMax,
-     .doc = "a partition's log is cut to this size (-1: no limit)"},
+     .doc = "a partition's log is cut to this size (-1: no limit)",
+     .broker_name = "log.retention.bytes"},
     {.name = "retention.ms",
      .default_value = "604800000",
      .type = Type::kLong,
      .min = -1,
      .max = kLongMax,
-     .doc = "segments older than this are deleted (-1: no limit)"},
+     .doc = "segments older than this are deleted (-1: no limit)",
+     .broker_name = "log.retention.ms"},
     {.name = "segment.bytes",
      .default_value = "67108864",
      .type = Type::kInt,
      .min = 14,
      .max = kIntMax,
-     .doc = "size at which a log segment rolls"},
+     .doc = "size at which a log segment rolls",
+     .broker_name = "log.segment.bytes"},
+    {.name = "segment.index.bytes",
+     .default_value = "10485760",
+     .type = Type::kInt,
+     .min = 4,
+     .max = kIntMax,
+     .doc = "accepted and stored; chronik does not act on it (the sparse index "
+            "has its own size)",
+     .broker_name = "log.index.size.max.bytes"},
+    {.name = "segment.jitter.ms",
+     .default_value = "0",
+     .type = Type::kLong,
+     .min = 0,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (segments roll by "
+            "size)",
+     .broker_name = "log.roll.jitter.ms"},
+    {.name = "segment.ms",
+     .default_value = "604800000",
+     .type = Type::kLong,
+     .min = 1,
+     .max = kLongMax,
+     .doc = "accepted and stored; chronik does not act on it (segments roll by "
+            "size)",
+     .broker_name = "log.roll.ms"},
     {.name = "unclean.leader.election.enable",
      .default_value = "false",
      .type = Type::kBoolean,
      .allowed = "false|true",
      .doc = "Raft never elects a leader that lacks committed data, whatever "
-            "the value"},
+            "the value",
+     .broker_name = "unclean.leader.election.enable"},
 };
 
 absl::Status Invalid(const TopicConfigSpec& spec, absl::string_view value,
@@ -156,8 +277,41 @@ absl::Status ValidateTopicConfig(absl::string_view name,
       }
       return absl::OkStatus();
     }
+    case Type::kDouble: {
+      double parsed = 0;
+      if (!absl::SimpleAtod(value, &parsed)) {
+        return Invalid(*spec, value, "not a double");
+      }
+      if (!(parsed >= static_cast<double>(spec->min) &&
+            parsed <= static_cast<double>(spec->max))) {
+        return Invalid(
+            *spec, value,
+            absl::StrCat("must be in [", spec->min, ", ", spec->max, "]"));
+      }
+      return absl::OkStatus();
+    }
     case Type::kString:
       return CheckAllowed(*spec, value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTopicConfigs(
+    const google::protobuf::RepeatedPtrField<metapb::TopicConfigEntry>&
+        configs) {
+  std::vector<absl::string_view> names;
+  for (const metapb::TopicConfigEntry& entry : configs) {
+    if (absl::Status s = ValidateTopicConfig(entry.name(), entry.value());
+        !s.ok()) {
+      return s;
+    }
+    names.push_back(entry.name());
+  }
+  std::sort(names.begin(), names.end());
+  auto twice = std::adjacent_find(names.begin(), names.end());
+  if (twice != names.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("topic config ", *twice, " is given twice"));
   }
   return absl::OkStatus();
 }

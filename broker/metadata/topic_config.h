@@ -10,10 +10,12 @@
 // with RetentionMs/RetentionBytes.
 //
 // Every value Kafka accepts is accepted (clients and tools such as Kafka
-// Streams set them on create); a few are not acted on yet and say so in
-// their `doc` (cleanup.policy=compact, compression.type other than
-// "producer", message.timestamp.type=LogAppendTime). Unknown names and
-// malformed values are refused, as Kafka refuses them.
+// Streams set them on create), and so is every Kafka topic config but the
+// replication throttles, message.format.version and tiered storage's; those
+// chronik does not act on say so in their `doc` (cleanup.policy=compact,
+// compression.type other than "producer", segment.ms, flush.*, the
+// compaction lags, ...). Unknown names and malformed values are refused
+// (INVALID_CONFIG), as Kafka refuses them.
 //
 // Pure functions over a constant table; thread-safe.
 #ifndef CHRONIK_BROKER_METADATA_TOPIC_CONFIG_H_
@@ -31,18 +33,29 @@
 
 namespace chronik::metadata {
 
-enum class TopicConfigType : uint8_t { kBoolean, kInt, kLong, kString };
+enum class TopicConfigType : uint8_t {
+  kBoolean,
+  kInt,
+  kLong,
+  kDouble,
+  kString
+};
 
 struct TopicConfigSpec {
   const char* name;           // Kafka's name, e.g. "retention.ms"
   const char* default_value;  // as DescribeConfigs shows it
   TopicConfigType type;
-  // kInt/kLong: the accepted range (inclusive).
+  // kInt/kLong/kDouble: the accepted range (inclusive).
   int64_t min = 0;
   int64_t max = 0;
   // Non-empty: the only accepted values, '|'-separated (kBoolean, kString).
   const char* allowed = "";
   const char* doc = "";
+  // The broker config whose value a topic without an override gets (Kafka's
+  // synonym, e.g. log.retention.ms), for DescribeConfigs' synonyms.
+  const char* broker_name = "";
+  // A comma-separated list (IncrementalAlterConfigs may APPEND/SUBTRACT).
+  bool list = false;
 };
 
 // Every supported topic config, sorted by name.
@@ -61,6 +74,14 @@ absl::Status ValidateTopicConfig(absl::string_view name,
 // override, or the default.
 std::string TopicConfigValue(const metapb::TopicInfo& topic,
                              absl::string_view name);
+
+// Every entry is a supported config with a valid value (as above), each
+// name once. The one check of a topic's overrides: CreateTopics,
+// AlterConfigs and IncrementalAlterConfigs run it before proposing, and the
+// metadata state machine again before it stores them.
+absl::Status ValidateTopicConfigs(
+    const google::protobuf::RepeatedPtrField<metapb::TopicConfigEntry>&
+        configs);
 
 // Typed getters of the configs the broker acts on.
 int64_t RetentionMs(const metapb::TopicInfo& topic);     // -1: no time limit

@@ -47,6 +47,12 @@ TEST(TopicConfigTest, ValidationChecksTypeRangeAndSupport) {
   EXPECT_TRUE(ValidateTopicConfig("compression.type", "gzip").ok());
   EXPECT_TRUE(
       ValidateTopicConfig("message.timestamp.type", "LogAppendTime").ok());
+  // Kafka's other topic configs are accepted and stored (Kafka Streams and
+  // admin tools set them), though chronik does not act on them.
+  EXPECT_TRUE(ValidateTopicConfig("segment.ms", "100").ok());
+  EXPECT_TRUE(ValidateTopicConfig("delete.retention.ms", "100").ok());
+  EXPECT_TRUE(ValidateTopicConfig("min.cleanable.dirty.ratio", "0.1").ok());
+  EXPECT_TRUE(ValidateTopicConfig("preallocate", "true").ok());
   for (const auto& [name, value] :
        std::vector<std::pair<std::string, std::string>>{
            {"retention.ms", "-2"},
@@ -59,6 +65,9 @@ TEST(TopicConfigTest, ValidationChecksTypeRangeAndSupport) {
            {"compression.type", "brotli"},
            {"message.timestamp.type", "WallTime"},
            {"no.such.config", "1"},
+           {"min.cleanable.dirty.ratio", "1.5"},
+           {"min.cleanable.dirty.ratio", "half"},
+           {"segment.ms", "0"},
        }) {
     absl::Status status = ValidateTopicConfig(name, value);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,6 +211,16 @@ absl::Status PosixDisk::SyncDir(absl::string_view dir) {
   ::close(fd);
   if (result != 0) return ErrnoStatus(error, "fsync dir", *full);
   return absl::OkStatus();
+}
+
+absl::StatusOr<env::DiskSpace> PosixDisk::Space() {
+  struct statvfs fs {};
+  if (::statvfs(root_.c_str(), &fs) != 0) {
+    return ErrnoStatus(errno, "statvfs", root_);
+  }
+  return env::DiskSpace{
+      .total_bytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize,
+      .usable_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize};
 }
 
 }  // namespace chronik::runtime

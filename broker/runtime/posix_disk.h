@@ -1,11 +1,11 @@
 // PosixDisk: the production implementation of env::Disk on a real file system.
 //
 // The only place in chronik that makes file syscalls (open, pread, pwrite,
-// ftruncate, fdatasync, rename, unlink, mkdir, directory fsync). Every path is
-// resolved under the root directory given at construction; the root must exist.
-// Errors carry the path and the errno text. File::Sync uses fdatasync (the file
-// size is metadata fdatasync covers); SyncDir opens the directory and fsyncs
-// it.
+// ftruncate, fdatasync, rename, unlink, mkdir, directory fsync, statvfs). Every
+// path is resolved under the root directory given at construction; the root
+// must exist. Errors carry the path and the errno text. File::Sync uses
+// fdatasync (the file size is metadata fdatasync covers); SyncDir opens the
+// directory and fsyncs it.
 //
 // Thread-safety: as env::Disk (one thread at a time per disk and per file).
 // Ownership: the PosixDisk outlives its files; each File owns its descriptor.
@@ -35,6 +35,7 @@ class PosixDisk final : public env::Disk {
   absl::Status RemoveDir(absl::string_view path) override;
   absl::Status Rename(absl::string_view from, absl::string_view to) override;
   absl::Status SyncDir(absl::string_view dir) override;
+  absl::StatusOr<env::DiskSpace> Space() override;
 
   const std::string& root() const { return root_; }
 

@@ -275,7 +275,8 @@ absl::Status Broker::Impl::Start() {
   services_.reset(new Services{
       config_, options_.broker_bugs, *env_.clock, *host_, *connections_,
       *metadata_, *partitions_, *groups_, *producer_ids_, deadlines_, fetches_,
-      topic_waits_, elections_, [this] { return MetadataCaughtUp(); }});
+      topic_waits_, elections_, [this] { return MetadataCaughtUp(); },
+      env_.disk});
   membership_ = std::make_unique<ClusterMembership>(config_, host_.get(),
                                                     metadata_.get(), env_.log);
   absl::StatusOr<MetadataGroupStart> start = MetadataStart();

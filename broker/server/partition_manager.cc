@@ -491,4 +491,9 @@ void PartitionManager::AddMetrics(const metadata::MetadataState& state,
   }
 }
 
+uint64_t PartitionManager::StoredBytes(const PartitionReplica& replica) const {
+  storage::GroupStorage* storage = store_->group(replica.group_id());
+  return storage == nullptr ? 0 : storage->log().size_bytes();
+}
+
 }  // namespace chronik::broker

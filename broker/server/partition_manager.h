@@ -126,6 +126,8 @@ class PartitionManager {
   // A partition group's snapshot (recovery or a leader's install).
   absl::Status RestoreSnapshot(uint64_t group_id,
                                const replication::SnapshotImage& image);
+  // Bytes of the replica's stored log (DescribeLogDirs' partition size).
+  uint64_t StoredBytes(const PartitionReplica& replica) const;
   // Partition counts, and under-replicated ones among those it leads.
   void AddMetrics(const metadata::MetadataState& state,
                   BrokerMetrics* metrics) const;

@@ -317,6 +317,13 @@ absl::Status SimDisk::Rename(absl::string_view from, absl::string_view to) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<env::DiskSpace> SimDisk::Space() {
+  return env::DiskSpace{
+      .total_bytes = options_.capacity_bytes,
+      .usable_bytes = options_.capacity_bytes -
+                      std::min<uint64_t>(live_bytes_, options_.capacity_bytes)};
+}
+
 absl::Status SimDisk::SyncDir(absl::string_view dir) {
   if (absl::Status s = BeginMutation(dir); !s.ok()) return s;
   if (!env::IsValidPath(dir)) {

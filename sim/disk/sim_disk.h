@@ -80,6 +80,8 @@ class SimDisk final : public env::Disk {
   absl::Status RemoveDir(absl::string_view path) override;
   absl::Status Rename(absl::string_view from, absl::string_view to) override;
   absl::Status SyncDir(absl::string_view dir) override;
+  // `capacity_bytes`, and what the live files leave of it.
+  absl::StatusOr<env::DiskSpace> Space() override;
 
   // Loses what a power cut loses (see the file comment) and invalidates open
   // files.

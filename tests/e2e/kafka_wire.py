@@ -385,3 +385,151 @@ class Connection:
         except ConnectionResetError:
             return True
         return False
+
+
+# --- IncrementalAlterConfigs (44, v0-1) and DescribeLogDirs (35, v0-4) ---
+
+API_DESCRIBE_LOG_DIRS = 35
+API_INCREMENTAL_ALTER_CONFIGS = 44
+RESOURCE_TOPIC = 2
+RESOURCE_BROKER = 4
+OP_SET, OP_DELETE, OP_APPEND, OP_SUBTRACT = 0, 1, 2, 3
+
+
+class Reader:
+    """Reads a response payload (after the correlation id): classic or
+    flexible (compact) encodings; a flexible response starts with the
+    response header's tagged fields."""
+
+    def __init__(self, payload, flexible, header_tags=True):
+        self.data = payload
+        self.pos = 0
+        self.flexible = flexible
+        if flexible and header_tags:
+            self.tags()
+
+    def fixed(self, fmt):
+        (value,) = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return value
+
+    def int8(self):
+        return self.fixed(">b")
+
+    def int16(self):
+        return self.fixed(">h")
+
+    def int32(self):
+        return self.fixed(">i")
+
+    def int64(self):
+        return self.fixed(">q")
+
+    def array_length(self):
+        if self.flexible:
+            n, self.pos = read_uvarint(self.data, self.pos)
+            return n - 1
+        return self.int32()
+
+    def text(self):
+        if self.flexible:
+            n, self.pos = read_uvarint(self.data, self.pos)
+            n -= 1
+        else:
+            n = self.int16()
+        if n < 0:
+            return None
+        value = self.data[self.pos:self.pos + n].decode()
+        self.pos += n
+        return value
+
+    def tags(self):
+        if self.flexible:
+            count, self.pos = read_uvarint(self.data, self.pos)
+            assert count == 0, "unexpected tagged fields"
+
+    def done(self):
+        assert self.pos == len(self.data), (self.pos, len(self.data))
+
+
+def _array(items, flexible):
+    return uvarint(len(items) + 1) if flexible else struct.pack(">i",
+                                                                len(items))
+
+
+def _text(s, flexible):
+    return compact_string(s) if flexible else string(s)
+
+
+def incremental_alter_configs_body(version, resources, validate_only=False):
+    """`resources`: [(resource type, name, [(config, op, value or None)])]."""
+    flexible = version >= 1
+    tag = b"\x00" if flexible else b""
+    out = _array(resources, flexible)
+    for rtype, name, configs in resources:
+        out += struct.pack(">b", rtype) + _text(name, flexible)
+        out += _array(configs, flexible)
+        for config, op, value in configs:
+            out += (_text(config, flexible) + struct.pack(">b", op) +
+                    _text(value, flexible) + tag)
+        out += tag
+    return out + struct.pack(">b", 1 if validate_only else 0) + tag
+
+
+def parse_incremental_alter_configs(version, payload):
+    """{(resource type, name): (error code, error message)}."""
+    r = Reader(payload, version >= 1)
+    r.int32()  # throttle time
+    results = {}
+    for _ in range(r.array_length()):
+        code = r.int16()
+        message = r.text()
+        rtype = r.int8()
+        results[(rtype, r.text())] = (code, message)
+        r.tags()
+    r.tags()
+    r.done()
+    return results
+
+
+def describe_log_dirs_body(version, topics):
+    """`topics`: {topic: [partitions]} or None (every hosted partition)."""
+    flexible = version >= 2
+    if topics is None:
+        out = b"\x00" if flexible else struct.pack(">i", -1)
+    else:
+        items = sorted(topics.items())
+        out = _array(items, flexible)
+        for topic, partitions in items:
+            out += (_text(topic, flexible) + _array(partitions, flexible) +
+                    b"".join(struct.pack(">i", p) for p in partitions))
+            out += b"\x00" if flexible else b""
+    return out + (b"\x00" if flexible else b"")
+
+
+def parse_describe_log_dirs(version, payload):
+    """(top-level error (0 before v3), [{"error", "log_dir", "total_bytes",
+    "usable_bytes" (-1 before v4), "partitions": {(topic, partition):
+    (size, offset lag, is future)}}])."""
+    r = Reader(payload, version >= 2)
+    r.int32()  # throttle time
+    error = r.int16() if version >= 3 else 0
+    dirs = []
+    for _ in range(r.array_length()):
+        entry = {"error": r.int16(), "log_dir": r.text(), "partitions": {}}
+        for _ in range(r.array_length()):
+            topic = r.text()
+            for _ in range(r.array_length()):
+                partition, size, lag, future = (r.int32(), r.int64(),
+                                                r.int64(), r.int8())
+                entry["partitions"][(topic, partition)] = (size, lag,
+                                                           bool(future))
+                r.tags()
+            r.tags()
+        entry["total_bytes"] = r.int64() if version >= 4 else -1
+        entry["usable_bytes"] = r.int64() if version >= 4 else -1
+        r.tags()
+        dirs.append(entry)
+    r.tags()
+    r.done()
+    return error, dirs

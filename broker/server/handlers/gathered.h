@@ -43,6 +43,12 @@ inline bool HasAnyError(const kafka::AlterPartitionReassignmentsResponse& r) {
              r.responses.begin(), r.responses.end(),
              [](const auto& topic) { return AnyError(topic.partitions); });
 }
+inline bool HasAnyError(const kafka::DeleteGroupsResponse& r) {
+  return AnyError(r.results);
+}
+inline bool HasAnyError(const kafka::IncrementalAlterConfigsResponse& r) {
+  return AnyError(r.responses);
+}
 inline bool HasAnyError(const kafka::DeleteRecordsResponse& r) {
   return std::any_of(r.topics.begin(), r.topics.end(),
                      [](const auto& t) { return AnyError(t.partitions); });
@@ -66,17 +72,17 @@ void PartDone(Services& s,
 }
 
 // One part of `wait`: proposes `command` to the metadata group and, once
-// applied (or refused), records its error in `out` (NOT_CONTROLLER when the
-// proposal was dropped) and marks the part done.
+// applied (or refused), records its error in `out` (`dropped`, by default
+// NOT_CONTROLLER, when the proposal was dropped) and marks the part done.
 template <typename Response, typename Out>
 void ProposePart(Services& s, const std::shared_ptr<Gathered<Response>>& wait,
-                 Out* out, const metapb::MetadataCommand& command) {
+                 Out* out, const metapb::MetadataCommand& command,
+                 int16_t dropped = kafka::error::kNotController) {
   ++wait->remaining;
   s.metadata.Propose(
-      command, [&s, wait, out](const metadata::ApplyResult* result) {
+      command, [&s, wait, out, dropped](const metadata::ApplyResult* result) {
         if (wait->finished) return;
-        out->error_code = result == nullptr ? kafka::error::kNotController
-                                            : result->error_code;
+        out->error_code = result == nullptr ? dropped : result->error_code;
         if (result != nullptr && result->error_code != 0) {
           out->error_message = result->error_message;
         }

@@ -151,7 +151,8 @@ void Handle(Services& s, const RequestContext& c,
                                member.metadata, member.assignment});
       }
     } else {
-      out.group_state = "Dead";
+      // A group with committed offsets and no members is Kafka's Empty.
+      out.group_state = s.state().HasOffsets(group_id) ? "Empty" : "Dead";
     }
     response.groups.push_back(std::move(out));
   }
@@ -165,7 +166,24 @@ void Handle(Services& s, const RequestContext& c, kafka::ListGroupsRequest& r) {
     s.connections.Finish(c, response, true);
     return;
   }
-  for (const group::GroupDescription& group : s.groups.coordinator()->List()) {
+  // The coordinator's groups, and those known only by their committed
+  // offsets (Empty, as Kafka lists them), sorted by id.
+  std::vector<group::GroupDescription> groups = s.groups.coordinator()->List();
+  for (const std::string& id : s.state().OffsetGroups()) {
+    group::GroupDescription stored;
+    stored.group_id = id;
+    stored.state = "Empty";
+    groups.push_back(std::move(stored));
+  }
+  std::stable_sort(
+      groups.begin(), groups.end(),
+      [](const auto& a, const auto& b) { return a.group_id < b.group_id; });
+  groups.erase(std::unique(groups.begin(), groups.end(),
+                           [](const auto& a, const auto& b) {
+                             return a.group_id == b.group_id;
+                           }),
+               groups.end());
+  for (const group::GroupDescription& group : groups) {
     if (!r.states_filter.empty() &&
         std::find(r.states_filter.begin(), r.states_filter.end(),
                   group.state) == r.states_filter.end()) {

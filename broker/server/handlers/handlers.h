@@ -7,9 +7,11 @@
 //                LeaveGroup, DescribeGroups, ListGroups
 //   group_offsets.cc  OffsetCommit, OffsetFetch
 //   topics.cc    CreateTopics, DeleteTopics, CreatePartitions
-//   configs.cc   DescribeConfigs, AlterConfigs
+//   configs.cc   DescribeConfigs, AlterConfigs, IncrementalAlterConfigs
 //   producers.cc InitProducerId
 //   leaders.cc   ElectLeaders
+//   group_admin.cc  DeleteGroups, OffsetDelete
+//   log_dirs.cc  DescribeLogDirs
 // Each handler is a plain function of the node's services and one request; it
 // answers through `s.connections` now or later (after a commit, a deadline, a
 // rebalance). Dispatch (dispatch.cc) is a std::visit over kafka::AnyRequest:
@@ -129,6 +131,8 @@ struct Services {
   // Whether the metadata view includes everything this node had stored when
   // it started (Broker: MetadataCaughtUp); an older view may lack topics.
   std::function<bool()> metadata_caught_up;
+  // The node's data directory (DescribeLogDirs: its size and free space).
+  env::Disk* disk = nullptr;
 
   int64_t NowMs() const { return clock.NowMs(); }
   const metadata::MetadataState& state() const { return metadata.state(); }
@@ -180,6 +184,14 @@ void Handle(Services& s, const RequestContext& c,
             kafka::ListPartitionReassignmentsRequest& r);
 void Handle(Services& s, const RequestContext& c,
             kafka::ElectLeadersRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DeleteGroupsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::OffsetDeleteRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::IncrementalAlterConfigsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeLogDirsRequest& r);
 
 // Shared by the handler files.
 kafka::Uuid ToUuid(const std::string& bytes);

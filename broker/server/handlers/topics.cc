@@ -9,6 +9,7 @@
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
+#include "broker/metadata/topic_config.h"
 #include "broker/server/handlers/gathered.h"
 #include "broker/server/handlers/handlers.h"
 
@@ -126,6 +127,27 @@ bool ValidateCreate(Services& s,
   return false;
 }
 
+// The topic's configs (null values left out) into `create`, checked as the
+// metadata state will check them (INVALID_CONFIG for an unknown name or a
+// bad value, also with validate_only).
+bool CreateConfigs(const kafka::CreateTopicsRequest::CreatableTopic& topic,
+                   kafka::CreateTopicsResponse::CreatableTopicResult* out,
+                   metapb::CreateTopic* create) {
+  for (const auto& config : topic.configs) {
+    if (!config.value.has_value()) continue;
+    metapb::TopicConfigEntry* entry = create->add_configs();
+    entry->set_name(config.name);
+    entry->set_value(*config.value);
+  }
+  absl::Status valid = metadata::ValidateTopicConfigs(create->configs());
+  if (valid.ok()) return true;
+  out->error_code = kafka::error::kInvalidConfig;
+  out->error_message = std::string(valid.message());
+  out->num_partitions = -1;
+  out->replication_factor = -1;
+  return false;
+}
+
 // The command creating `topic` as ValidateCreate shaped it (`create`).
 metapb::MetadataCommand CreateCommand(
     Services& s, const kafka::CreateTopicsRequest::CreatableTopic& topic,
@@ -134,12 +156,6 @@ metapb::MetadataCommand CreateCommand(
   create.set_name(topic.name);
   create.set_topic_id(topic_id);
   create.set_created_at_ms(s.NowMs());
-  for (const auto& config : topic.configs) {
-    if (!config.value.has_value()) continue;
-    metapb::TopicConfigEntry* entry = create.add_configs();
-    entry->set_name(config.name);
-    entry->set_value(*config.value);
-  }
   *command.mutable_create_topic() = std::move(create);
   return command;
 }
@@ -158,7 +174,8 @@ void Handle(Services& s, const RequestContext& c,
   for (size_t i = 0; i < r.topics.size(); ++i) {
     auto* out = &wait->response.topics[i];
     metapb::CreateTopic create;
-    if (!ValidateCreate(s, r.topics[i], out, &create) || r.validate_only) {
+    if (!ValidateCreate(s, r.topics[i], out, &create) ||
+        !CreateConfigs(r.topics[i], out, &create) || r.validate_only) {
       continue;
     }
     const std::string topic_id = s.metadata.NewTopicId();
