@@ -52,6 +52,8 @@
   X(kTransactionalIdAuthorizationFailed, 53,                               \
     "TRANSACTIONAL_ID_AUTHORIZATION_FAILED")                               \
   X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                         \
+  X(kFencedLeaderEpoch, 74, "FENCED_LEADER_EPOCH")                         \
+  X(kUnknownLeaderEpoch, 75, "UNKNOWN_LEADER_EPOCH")                       \
   X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")       \
   X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                           \
   X(kPreferredLeaderNotAvailable, 80, "PREFERRED_LEADER_NOT_AVAILABLE")    \
@@ -59,7 +61,8 @@
   X(kEligibleLeadersNotAvailable, 83, "ELIGIBLE_LEADERS_NOT_AVAILABLE")    \
   X(kElectionNotNeeded, 84, "ELECTION_NOT_NEEDED")                         \
   X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \
-  X(kInvalidRecord, 87, "INVALID_RECORD")
+  X(kInvalidRecord, 87, "INVALID_RECORD")                                  \
+  X(kUnknownTopicId, 100, "UNKNOWN_TOPIC_ID")
 
 namespace chronik::kafka::error {
 
