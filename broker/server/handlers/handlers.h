@@ -180,6 +180,8 @@ void Handle(Services& s, const RequestContext& c,
             kafka::ListPartitionReassignmentsRequest& r);
 void Handle(Services& s, const RequestContext& c,
             kafka::ElectLeadersRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::OffsetForLeaderEpochRequest& r);
 
 // Shared by the handler files.
 kafka::Uuid ToUuid(const std::string& bytes);
