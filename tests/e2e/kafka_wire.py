@@ -518,15 +518,16 @@ def parse_fetch_v11(body):
 
 
 def batch_epochs(records):
-    """[(base_offset, partition_leader_epoch)] of the v2 batches in
-    `records` (a partial last batch is ignored)."""
+    """[(base_offset, last_offset, partition_leader_epoch)] of the v2
+    batches in `records` (a partial last batch is ignored)."""
     out = []
     pos = 0
-    while pos + 17 <= len(records):
+    while pos + 27 <= len(records):
         base, length, epoch = struct.unpack_from(">qii", records, pos)
+        (last_delta,) = struct.unpack_from(">i", records, pos + 23)
         if pos + 12 + length > len(records):
             break
-        out.append((base, epoch))
+        out.append((base, base + last_delta, epoch))
         pos += 12 + length
     return out
 

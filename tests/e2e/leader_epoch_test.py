@@ -101,20 +101,20 @@ class LeaderEpochTest(harness.unittest.TestCase):
 
     def all_epochs(self, node, current_epoch):
         """[(base offset, epoch)] of every batch `node` serves."""
-        out, offset = [], 0
-        while True:
+        out, offset, high = [], 0, 1
+        while offset < high:
             error, high, records = self.fetch(node, offset, current_epoch)
             self.assertEqual(error, 0)
             batches = wire.batch_epochs(records)
-            if not batches:
-                return out
-            out += batches
-            offset = max(b for b, _ in batches) + 1
-            if offset >= high:
-                return out
+            self.assertTrue(batches or offset >= high, (offset, high))
+            out += [(base, epoch) for base, _, epoch in batches]
+            offset = batches[-1][1] + 1 if batches else high
+        return out
 
     def test_epochs_through_a_leader_kill(self):
-        versions = wire.Connection(self.brokers[1].kafka_port).api_versions_v0()
+        conn = wire.Connection(self.brokers[1].kafka_port)
+        versions = conn.api_versions_v0()
+        conn.close()
         self.assertEqual(versions[1][wire.API_OFFSET_FOR_LEADER_EPOCH], (0, 4))
         self.assertEqual(versions[1][wire.API_FETCH], (0, 13))
         self.assertEqual(versions[1][wire.API_LIST_OFFSETS], (0, 8))
