@@ -28,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
+#include "broker/kafka/batch_header.h"
 #include "broker/kafka/messages.h"
 #include "broker/replication/raft_host_observer.h"
 #include "broker/server/broker.h"
@@ -222,6 +223,13 @@ struct SimClient {
   // Consumer.
   int partition = 0;
   int64_t offset = 0;
+  // The leader epoch of the last batch read in `partition` (-1: none), and
+  // whether the position must be validated against the leader's epochs
+  // before the next Fetch (after a retriable Fetch error, as KIP-320's
+  // consumer does after a leader change).
+  int32_t read_epoch = -1;
+  bool validate_position = false;
+  bool end_validated = false;  // validated at the partition's end too
   // Consumer, after reading: the leader audit asks every broker (node id
   // audit_node, 1..N) for Metadata; all must name the same leader (>= 0) of
   // every partition, else the audit starts over (bounded by the run).
@@ -367,6 +375,12 @@ class BrokerWorld {
       int node_id, const kafka::MetadataResponse& response) const;
   void OnFetched(SimClient& client, int16_t error, int64_t high_watermark,
                  int64_t log_start, const std::optional<std::string>& records);
+  // Leader epochs (broker_world_epochs.cc): a batch read must carry a leader
+  // epoch no older than the one read before it (false: the run failed);
+  // OffsetForLeaderEpoch validates the consumer's position (TRUNCATED when
+  // the leader says the last read epoch ended below it).
+  bool CheckReadEpoch(SimClient& client, const kafka::BatchHeader& batch);
+  void ValidatePosition(SimClient& client);
   void StartConsumer();
 
   // Consumer-group members (broker_world_groups.cc).

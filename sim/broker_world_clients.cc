@@ -200,6 +200,8 @@ void BrokerWorld::Act(SimClient& client) {
     case ClientKind::kConsumer:
       if (client.auditing) {
         AuditLeaders(client);
+      } else if (client.validate_position) {
+        ValidatePosition(client);
       } else {
         Fetch(client);
       }
@@ -500,6 +502,7 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
       return;
     }
     client.need_metadata = true;
+    client.validate_position = client.read_epoch >= 0;
     client.backoff =
         std::clamp<Nanos>(client.backoff * 2, kBackoffMin, kBackoffMax);
     ActLater(client, client.backoff);
@@ -529,6 +532,10 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
                         "): ", decoded.status().ToString()));
       return;
     }
+    if (batch.header.last_offset() >= client.offset &&
+        !CheckReadEpoch(client, batch.header)) {
+      return;
+    }
     for (const kafka::Record& record : *decoded) {
       const int64_t offset = batch.header.base_offset + record.offset_delta;
       if (offset < client.offset || offset >= high_watermark) continue;
@@ -538,12 +545,19 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
     }
   }
   if (client.offset >= high_watermark) {
+    if (client.read_epoch >= 0 && !client.end_validated) {
+      client.validate_position = client.end_validated = true;
+      ActLater(client, 0);  // then Fetch again at the end
+      return;
+    }
     checker_.OnReadDone(client.partition, high_watermark);
     Record(Trace::kWorld, "partition_read",
            {static_cast<uint64_t>(client.partition),
             static_cast<uint64_t>(high_watermark)});
     ++client.partition;
     client.offset = 0;
+    client.read_epoch = -1;
+    client.validate_position = client.end_validated = false;
     if (client.partition >= options_.partitions) {
       client.auditing = true;  // then the leader audit, then Finish()
       client.audit_node = 1;

@@ -55,6 +55,8 @@
   X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                         \
   X(kNonEmptyGroup, 68, "NON_EMPTY_GROUP")                                 \
   X(kGroupIdNotFound, 69, "GROUP_ID_NOT_FOUND")                            \
+  X(kFencedLeaderEpoch, 74, "FENCED_LEADER_EPOCH")                         \
+  X(kUnknownLeaderEpoch, 75, "UNKNOWN_LEADER_EPOCH")                       \
   X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")       \
   X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                           \
   X(kPreferredLeaderNotAvailable, 80, "PREFERRED_LEADER_NOT_AVAILABLE")    \
@@ -63,7 +65,8 @@
   X(kElectionNotNeeded, 84, "ELECTION_NOT_NEEDED")                         \
   X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \
   X(kGroupSubscribedToTopic, 86, "GROUP_SUBSCRIBED_TO_TOPIC")              \
-  X(kInvalidRecord, 87, "INVALID_RECORD")
+  X(kInvalidRecord, 87, "INVALID_RECORD")                                  \
+  X(kUnknownTopicId, 100, "UNKNOWN_TOPIC_ID")
 
 namespace chronik::kafka::error {
 

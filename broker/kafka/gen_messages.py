@@ -51,6 +51,10 @@ class Field:
         self.nullable = parse_versions(attrs["null"], where) if "null" in attrs else None
         self.tag = int(attrs["tag"]) if "tag" in attrs else None
         self.default = attrs.get("default")
+        # member=last: declared after the struct's other members (aggregate
+        # initializers written before the field existed stay valid); the
+        # wire order is still the schema's.
+        self.member_last = attrs.get("member") == "last"
         self.children = []
         self.where = where
 
@@ -416,7 +420,9 @@ def collect_structs(fields, acc):
 def struct_members(fields, indent):
     pad = " " * indent
     out = []
-    for f in fields:
+    ordered = [f for f in fields if not f.member_last] + \
+        [f for f in fields if f.member_last]
+    for f in ordered:
         out.append(f"{pad}{cpp_type(f)} {f.cname}{default_init(f)};")
     return out
 

@@ -69,7 +69,7 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
     int16_t key;
     int16_t max;
   };
-  // ApiVersions 0-3, Metadata 0-12, Produce 0-9, Fetch 0-12, ListOffsets 0-7,
+  // ApiVersions 0-3, Metadata 0-12, Produce 0-9, Fetch 0-13, ListOffsets 0-8,
   // FindCoordinator 0-4, JoinGroup 0-7, SyncGroup 0-5, Heartbeat 0-4,
   // LeaveGroup 0-4, OffsetCommit 0-8, OffsetFetch 0-8, DescribeGroups 0-5,
   // ListGroups 0-4, CreateTopics 0-7, DeleteTopics 0-6, CreatePartitions 0-3,
@@ -77,13 +77,13 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
   // AlterConfigs 0-2, DescribeCluster 0-1, SaslHandshake 0-1,
   // SaslAuthenticate 0-2, ElectLeaders 0-2, AlterPartitionReassignments 0,
   // ListPartitionReassignments 0, DeleteGroups 0-2, OffsetDelete 0,
-  // IncrementalAlterConfigs 0-1, DescribeLogDirs 0-4.
+  // IncrementalAlterConfigs 0-1, DescribeLogDirs 0-4, OffsetForLeaderEpoch 0-4.
   const Want wants[] = {
-      {18, 3}, {3, 12}, {0, 9},  {1, 12}, {2, 7},  {10, 4}, {11, 7}, {14, 5},
+      {18, 3}, {3, 12}, {0, 9},  {1, 13}, {2, 8},  {10, 4}, {11, 7}, {14, 5},
       {12, 4}, {13, 4}, {8, 8},  {9, 8},  {15, 5}, {16, 4}, {19, 7}, {20, 6},
       {37, 3}, {21, 2}, {22, 4}, {32, 4}, {33, 2}, {60, 1}, {17, 1}, {36, 2},
-      {43, 2}, {45, 0}, {46, 0}, {42, 2}, {47, 0}, {44, 1}, {35, 4}};
-  EXPECT_EQ(kApiCount, 31);
+      {43, 2}, {45, 0}, {46, 0}, {42, 2}, {47, 0}, {44, 1}, {35, 4}, {23, 4}};
+  EXPECT_EQ(kApiCount, 32);
   for (const Want& want : wants) {
     const ApiInfo* api = FindApi(want.key);
     ASSERT_NE(api, nullptr) << want.key;
@@ -94,7 +94,7 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
     EXPECT_EQ(served->min_version, 0);
     EXPECT_EQ(served->max_version, want.max);
   }
-  EXPECT_EQ(ServedApis().size(), 31u);
+  EXPECT_EQ(ServedApis().size(), 32u);
 }
 
 TEST(MessagesTest, FlexibleVersionsFollowTheSchemas) {

@@ -154,13 +154,29 @@ int16_t PartitionManager::LeaderReplica(const metadata::MetadataState& state,
                                         const std::string& topic,
                                         int32_t partition, bool require_ready,
                                         PartitionReplica** replica) {
+  return LeaderReplica(state, topic, partition, partition::kUndefinedEpoch,
+                       require_ready, replica);
+}
+
+int16_t PartitionManager::LeaderReplica(const metadata::MetadataState& state,
+                                        const std::string& topic,
+                                        int32_t partition,
+                                        int32_t current_leader_epoch,
+                                        bool require_ready,
+                                        PartitionReplica** replica) {
   *replica = nullptr;
-  if (state.FindTopic(topic) == nullptr) {
+  const metapb::TopicInfo* info = state.FindTopic(topic);
+  if (info == nullptr || partition < 0 ||
+      partition >= info->partitions_size()) {
     return kafka::error::kUnknownTopicOrPartition;
   }
   PartitionReplica* found = Find(state, topic, partition);
-  if (found == nullptr || !found->is_leader() ||
-      (require_ready && !found->leader_ready())) {
+  if (found == nullptr) return kafka::error::kNotLeaderOrFollower;
+  if (int16_t error = found->CheckLeaderEpoch(current_leader_epoch);
+      error != kafka::error::kNone) {
+    return error;
+  }
+  if (!found->is_leader() || (require_ready && !found->leader_ready())) {
     return kafka::error::kNotLeaderOrFollower;
   }
   *replica = found;
@@ -179,6 +195,15 @@ int32_t PartitionManager::PartitionLeader(
     if (it == partitions_.end() || !it->second->leader_ready()) return -1;
   }
   return config::KafkaNodeId(leader);
+}
+
+int32_t PartitionManager::PartitionLeaderEpoch(
+    const metapb::PartitionInfo& partition) const {
+  auto it = partitions_.find(partition.group_id());
+  if (it != partitions_.end()) return it->second->leader_epoch();
+  return partition.leader_term() == 0
+             ? partition::kUndefinedEpoch
+             : storage::LeaderEpochOfTerm(partition.leader_term());
 }
 
 bool PartitionManager::StartIsr(const metadata::MetadataState& state,
@@ -413,6 +438,40 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
   return {-1, -1};
 }
 
+std::pair<int64_t, int64_t> PartitionManager::OffsetOfMaxTimestamp(
+    const PartitionReplica& replica) {
+  storage::GroupStorage* storage = store_->group(replica.group_id());
+  if (storage == nullptr) return {-1, -1};
+  storage::GroupLog& log = storage->log();
+  const raft::Index last = replica.applied_index();
+  int64_t max_timestamp = -1;
+  bool any = false;
+  for (uint64_t index = log.first_index(); index <= last;) {
+    std::vector<storage::Entry> entries;
+    if (!log.Read(index, last + 1, kMaxScanReadBytes, &entries).ok() ||
+        entries.empty()) {
+      break;
+    }
+    for (const storage::Entry& entry : entries) {
+      if (entry.offset_count == 0 ||
+          entry.offset_base + entry.offset_count <=
+              static_cast<uint64_t>(replica.log_start())) {
+        continue;
+      }
+      const int64_t batch_max =
+          ReadBatchFacts(
+              absl::string_view(entry.data.data(), entry.data.size()))
+              .max_timestamp_ms;
+      if (!any || batch_max > max_timestamp) max_timestamp = batch_max;
+      any = true;
+    }
+    index = entries.back().index + 1;
+  }
+  if (!any) return {-1, -1};
+  // The first record at or after it is the first with it.
+  return OffsetForTimestamp(replica, max_timestamp);
+}
+
 void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
   // Segment files must not disappear while the IO thread may sync them.
   if (host_->flush_in_flight()) return;
@@ -451,6 +510,7 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
     // The segments go with the next flush; the log starts there from now.
     partition->set_cached_log_start_offset(
         static_cast<int64_t>(cut->next_offset));
+    partition->TruncateEpochs(static_cast<int64_t>(cut->next_offset));
   }
 }
 
@@ -460,8 +520,9 @@ absl::Status PartitionManager::RestoreSnapshot(
   CHRONIK_CHECK(it != partitions_.end())
       << "snapshot for partition group " << group_id << " not hosted here";
   changed_ = true;
-  return it->second->RestoreSnapshot(
-      image.index, static_cast<int64_t>(image.next_offset), image.data);
+  return it->second->RestoreSnapshot(image.index, image.term,
+                                     static_cast<int64_t>(image.next_offset),
+                                     image.data);
 }
 
 void PartitionManager::AddMetrics(const metadata::MetadataState& state,

@@ -69,11 +69,24 @@ class PartitionManager {
   int16_t LeaderReplica(const metadata::MetadataState& state,
                         const std::string& topic, int32_t partition,
                         bool require_ready, PartitionReplica** replica);
+  // The same, checking the request's current leader epoch (-1: none) first
+  // as Kafka's replica does: UNKNOWN_TOPIC_OR_PARTITION, then
+  // NOT_LEADER_OR_FOLLOWER where no replica is hosted, then
+  // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH against the replica's leader
+  // epoch, then NOT_LEADER_OR_FOLLOWER on a follower (or, with
+  // `require_ready`, a leader not ready yet).
+  int16_t LeaderReplica(const metadata::MetadataState& state,
+                        const std::string& topic, int32_t partition,
+                        int32_t current_leader_epoch, bool require_ready,
+                        PartitionReplica** replica);
   // Leader (node id) of the partition as far as this node knows, -1 unknown:
   // its own Raft view where it hosts a replica, else the leader last reported
   // to the metadata group (so every broker names the leader of every
   // partition, whatever the replication factor).
   int32_t PartitionLeader(const metapb::PartitionInfo& partition) const;
+  // Its leader epoch, from the same source (the hosted replica's, else the
+  // reported leader's term); -1 unknown.
+  int32_t PartitionLeaderEpoch(const metapb::PartitionInfo& partition) const;
   // Every tick (`tick_ms`: the node's tick time, which never jumps): samples
   // the Raft progress of every partition this node leads for its ISR.
   void TrackIsr(const metadata::MetadataState& state, int64_t tick_ms);
@@ -116,6 +129,11 @@ class PartitionManager {
   // at or after the log start), or (-1, -1).
   std::pair<int64_t, int64_t> OffsetForTimestamp(
       const PartitionReplica& replica, int64_t timestamp_ms);
+  // (offset, timestamp) of the first record with the largest timestamp at
+  // or after the log start (ListOffsets' MAX_TIMESTAMP, KIP-734), or (-1, -1)
+  // for an empty log.
+  std::pair<int64_t, int64_t> OffsetOfMaxTimestamp(
+      const PartitionReplica& replica);
 
   // Retention (topic configs retention.ms / retention.bytes, and the log
   // start DeleteRecords set): where whole old segments may go (never above

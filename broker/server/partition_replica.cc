@@ -35,6 +35,7 @@ PartitionReplica::PartitionReplica(std::string topic, int32_t partition,
 void PartitionReplica::Apply(const raft::Entry& entry) {
   CHRONIK_CHECK_GT(entry.index, applied_index_);
   applied_index_ = entry.index;
+  epochs_.Assign(storage::LeaderEpochOfTerm(entry.term), next_offset_);
   // What a pending append of this entry completes with: a batch's base
   // offset, a log start entry's log start after it.
   std::optional<int64_t> result;
@@ -91,6 +92,7 @@ void PartitionReplica::ApplyLogStart(raft::Index index, int64_t offset) {
       << ": log start entry at index " << index << " beyond the log end";
   if (log_start_only_on_leader_ && !is_leader_) return;  // TEST-ONLY
   log_start_ = std::max(log_start_, offset);
+  epochs_.TruncateFromStart(log_start_);
 }
 
 std::string PartitionReplica::SnapshotImage(raft::Index index) const {
@@ -118,6 +120,7 @@ std::string PartitionReplica::SnapshotImage(raft::Index index) const {
 }
 
 absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
+                                               raft::Term term,
                                                int64_t next_offset,
                                                absl::string_view image) {
   const char* p = image.data();
@@ -159,6 +162,7 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
   log_start_ = next_offset;
   log_start_offset_ = next_offset;
   producers_ = std::move(producers);
+  epochs_.Reset(storage::LeaderEpochOfTerm(term), next_offset);
   leader_ready_ = false;
   leader_producers_ = partition::ProducerStateTable();
   return absl::OkStatus();
@@ -171,8 +175,22 @@ void PartitionReplica::OnLeaderChange(raft::NodeId leader, raft::Term term) {
     FailPending(kafka::error::kNotLeaderOrFollower);
   is_leader_ = now_leader;
   leader_term_ = term;
+  if (leader != raft::kNoNode) leader_epoch_ = storage::LeaderEpochOfTerm(term);
   leader_ready_ = false;
   leader_producers_ = partition::ProducerStateTable();
+}
+
+int16_t PartitionReplica::CheckLeaderEpoch(int32_t current_leader_epoch) const {
+  if (current_leader_epoch == partition::kUndefinedEpoch) {
+    return kafka::error::kNone;
+  }
+  if (current_leader_epoch < leader_epoch_) {
+    return kafka::error::kFencedLeaderEpoch;
+  }
+  if (current_leader_epoch > leader_epoch_) {
+    return kafka::error::kUnknownLeaderEpoch;
+  }
+  return kafka::error::kNone;
 }
 
 partition::ProducerCheck PartitionReplica::CheckProducer(

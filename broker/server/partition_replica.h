@@ -34,6 +34,15 @@
 // (the leader asked for X <= its high watermark, which only the entries
 // before the log start entry make up).
 //
+// Leader epochs (KIP-101/279/320): the epoch of a batch is the Raft term of
+// the entry holding it (storage stamps it into the stored batch); every
+// applied entry feeds its term and the next offset to LeaderEpochs, what
+// OffsetForLeaderEpoch and Fetch's diverging-epoch check answer from. The
+// log start moves its start (log start entries, retention's cut:
+// TruncateEpochs), a snapshot resets it to the epoch of its last entry. The
+// replica's current leader epoch is the term of the leader it last knew
+// (Metadata answers it; requests naming an older one are fenced).
+//
 // Pending appends (proposals waiting for commit) are completed by Apply with
 // the batch's base offset (a log start entry's: the log start after it), or
 // failed when the index is taken by another term's entry or leadership is
@@ -53,6 +62,7 @@
 #include "absl/strings/string_view.h"
 #include "broker/kafka/batch_header.h"
 #include "broker/partition/isr.h"
+#include "broker/partition/leader_epochs.h"
 #include "broker/partition/producer_state.h"
 #include "broker/storage/batch_offsets.h"
 #include "raft/types.h"
@@ -98,16 +108,34 @@ class PartitionReplica {
   void OnLeaderChange(raft::NodeId leader, raft::Term term);
   // The image of a snapshot at `index` (<= applied_index(); see above).
   std::string SnapshotImage(raft::Index index) const;
-  // Replaces the state with a snapshot's: applied through `index`, the next
-  // offset `next_offset`, the producer windows of `image`. Pending appends
-  // fail. DataLoss when the image does not decode.
-  absl::Status RestoreSnapshot(raft::Index index, int64_t next_offset,
-                               absl::string_view image);
+  // Replaces the state with a snapshot's: applied through `index` (of
+  // `term`), the next offset `next_offset`, the producer windows of `image`.
+  // Pending appends fail. DataLoss when the image does not decode.
+  absl::Status RestoreSnapshot(raft::Index index, raft::Term term,
+                               int64_t next_offset, absl::string_view image);
 
   // The leader may take produce requests.
   bool leader_ready() const { return leader_ready_; }
   bool is_leader() const { return is_leader_; }
   raft::Term leader_term() const { return leader_term_; }
+  // The leader epoch (term) of the leader this replica last knew; -1 before
+  // any.
+  int32_t leader_epoch() const { return leader_epoch_; }
+  // Kafka's check of a request's current leader epoch against it: NONE for
+  // -1 (none given) or the same epoch, FENCED_LEADER_EPOCH when older,
+  // UNKNOWN_LEADER_EPOCH when newer.
+  int16_t CheckLeaderEpoch(int32_t current_leader_epoch) const;
+  const partition::LeaderEpochs& epochs() const { return epochs_; }
+  // OffsetForLeaderEpoch: the largest epoch <= `requested` and its end
+  // offset; the latest epoch ends at the high watermark (what a consumer
+  // can have read).
+  partition::EpochEnd EndOffsetForEpoch(int32_t requested) const {
+    return epochs_.EndOffsetFor(requested, next_offset_);
+  }
+  // Retention removed the offsets below `first_offset`.
+  void TruncateEpochs(int64_t first_offset) {
+    epochs_.TruncateFromStart(first_offset);
+  }
 
   // Leader: judges a batch against applied + in-flight state.
   partition::ProducerCheck CheckProducer(const BatchFacts& facts) const;
@@ -183,9 +211,12 @@ class PartitionReplica {
   raft::Index applied_index_ = 0;
   partition::ProducerStateTable producers_;
 
+  partition::LeaderEpochs epochs_;
+
   bool is_leader_ = false;
   bool leader_ready_ = false;
   raft::Term leader_term_ = 0;
+  int32_t leader_epoch_ = -1;
   partition::ProducerStateTable leader_producers_;
   int64_t leader_next_offset_ = 0;
   std::map<raft::Index, PendingAppend> pending_;

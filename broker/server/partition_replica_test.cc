@@ -55,7 +55,8 @@ TEST(PartitionReplicaTest, LogStartEntriesMoveTheLogStartForwardOnly) {
   replica.Apply(LogStartEntry(6, 1, 12));
   EXPECT_EQ(replica.log_start(), 12);
   // A snapshot starts the log at its offset.
-  ASSERT_TRUE(replica.RestoreSnapshot(20, 30, replica.SnapshotImage(6)).ok());
+  ASSERT_TRUE(
+      replica.RestoreSnapshot(20, 1, 30, replica.SnapshotImage(6)).ok());
   EXPECT_EQ(replica.log_start(), 30);
 }
 
@@ -78,6 +79,60 @@ TEST(PartitionReplicaTest, PendingLogStartCompletesWithTheLogStart) {
   replica.Apply(LogStartEntry(4, 3, 4));
   EXPECT_EQ(done.back(),
             std::make_pair(kafka::error::kNotLeaderOrFollower, int64_t{-1}));
+}
+
+raft::Entry EmptyEntry(raft::Index index, raft::Term term) {
+  raft::Entry entry;
+  entry.index = index;
+  entry.term = term;
+  return entry;
+}
+
+// Every applied entry's term is a leader epoch starting at the next offset
+// then; a leader's empty first entry starts its epoch.
+TEST(PartitionReplicaTest, LeaderEpochsFollowTheAppliedLog) {
+  PartitionReplica replica("t", 0, 1, /*self=*/1);
+  replica.Apply(EmptyEntry(1, 1));
+  replica.Apply(BatchEntry(2, 1, 5));
+  replica.Apply(EmptyEntry(3, 3));  // term 2 elected no leader that wrote
+  replica.Apply(BatchEntry(4, 3, 5));
+  replica.Apply(EmptyEntry(5, 4));  // term 4 wrote nothing: 5 starts there
+  replica.Apply(EmptyEntry(6, 5));
+  replica.Apply(BatchEntry(7, 5, 2));
+  EXPECT_EQ(replica.EndOffsetForEpoch(1), (partition::EpochEnd{1, 5}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(2), (partition::EpochEnd{1, 5}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(3), (partition::EpochEnd{3, 10}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(4), (partition::EpochEnd{3, 10}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(5), (partition::EpochEnd{5, 12}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(6), (partition::EpochEnd{-1, -1}));
+  // DeleteRecords to 7: epoch 1's data is gone.
+  replica.Apply(LogStartEntry(8, 5, 7));
+  EXPECT_EQ(replica.epochs().earliest(), (partition::EpochStart{3, 7}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(1), (partition::EpochEnd{1, 7}));
+  // A snapshot at index 20 (term 6) whose next offset is 30.
+  ASSERT_TRUE(
+      replica.RestoreSnapshot(20, 6, 30, replica.SnapshotImage(8)).ok());
+  EXPECT_EQ(replica.epochs().earliest(), (partition::EpochStart{6, 30}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(6), (partition::EpochEnd{6, 30}));
+  EXPECT_EQ(replica.EndOffsetForEpoch(5), (partition::EpochEnd{5, 30}));
+}
+
+TEST(PartitionReplicaTest, CurrentLeaderEpochIsTheKnownLeadersTerm) {
+  PartitionReplica replica("t", 0, 1, /*self=*/1);
+  EXPECT_EQ(replica.leader_epoch(), -1);
+  EXPECT_EQ(replica.CheckLeaderEpoch(-1), kafka::error::kNone);
+  EXPECT_EQ(replica.CheckLeaderEpoch(0), kafka::error::kUnknownLeaderEpoch);
+  replica.OnLeaderChange(2, 4);
+  EXPECT_EQ(replica.leader_epoch(), 4);
+  // An election in progress (no leader) keeps the last leader's epoch.
+  replica.OnLeaderChange(raft::kNoNode, 5);
+  EXPECT_EQ(replica.leader_epoch(), 4);
+  EXPECT_EQ(replica.CheckLeaderEpoch(4), kafka::error::kNone);
+  EXPECT_EQ(replica.CheckLeaderEpoch(3), kafka::error::kFencedLeaderEpoch);
+  EXPECT_EQ(replica.CheckLeaderEpoch(5), kafka::error::kUnknownLeaderEpoch);
+  replica.OnLeaderChange(1, 6);
+  EXPECT_EQ(replica.leader_epoch(), 6);
+  EXPECT_EQ(replica.CheckLeaderEpoch(4), kafka::error::kFencedLeaderEpoch);
 }
 
 TEST(PartitionReplicaDeathTest, LogStartBeyondTheLogEndIsABrokenInvariant) {

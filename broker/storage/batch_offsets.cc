@@ -57,9 +57,10 @@ absl::StatusOr<BatchOffsets::Info> KafkaV2BatchOffsets::Inspect(
       .max_timestamp_ms = header.max_timestamp};
 }
 
-void KafkaV2BatchOffsets::AssignBaseOffset(uint64_t base_offset,
+void KafkaV2BatchOffsets::AssignBaseOffset(uint64_t base_offset, uint64_t term,
                                            absl::Span<char> batch) const {
   kafka::WriteBaseOffset(batch, static_cast<int64_t>(base_offset));
+  kafka::WritePartitionLeaderEpoch(batch, LeaderEpochOfTerm(term));
 }
 
 }  // namespace chronik::storage

@@ -21,6 +21,9 @@
 //
 // KafkaV2BatchOffsets is the implementation for Kafka v2 batches and the
 // control entries. Implementations are stateless and thread-safe.
+//
+// LeaderEpochOfTerm: a Raft term as a Kafka leader epoch (int32; terms that
+// large never occur, the cap only keeps the value in range).
 #ifndef CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 #define CHRONIK_BROKER_STORAGE_BATCH_OFFSETS_H_
 
@@ -49,9 +52,12 @@ class BatchOffsets {
 
   // Writes `base_offset` into `batch`, the log's own copy of a payload that
   // passed Inspect (in its write buffer: the entry's shared payload is never
-  // modified). The size never changes and the batch's own checksum must stay
+  // modified), and the leader epoch of the entry's Raft `term` (Kafka's
+  // partition leader epoch is the term of the leader that appended the
+  // batch: every replica stores the same epoch, as it stores the same
+  // offsets). The size never changes and the batch's own checksum must stay
   // valid.
-  virtual void AssignBaseOffset(uint64_t base_offset,
+  virtual void AssignBaseOffset(uint64_t base_offset, uint64_t term,
                                 absl::Span<char> batch) const = 0;
 };
 
@@ -61,9 +67,14 @@ class BatchOffsets {
 class KafkaV2BatchOffsets final : public BatchOffsets {
  public:
   absl::StatusOr<Info> Inspect(absl::string_view payload) const override;
-  void AssignBaseOffset(uint64_t base_offset,
+  void AssignBaseOffset(uint64_t base_offset, uint64_t term,
                         absl::Span<char> batch) const override;
 };
+
+constexpr int32_t LeaderEpochOfTerm(uint64_t term) {
+  return term > static_cast<uint64_t>(INT32_MAX) ? INT32_MAX
+                                                 : static_cast<int32_t>(term);
+}
 
 inline constexpr char kLogStartEntryTag[] = "CHRONIK_LOGSTART";
 inline constexpr size_t kLogStartEntryTagBytes = sizeof(kLogStartEntryTag) - 1;

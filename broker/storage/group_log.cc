@@ -301,7 +301,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     const size_t start = format::BeginRecord(header, Payload(entry), &pending_);
     if (batch) {
       options_.batch_offsets->AssignBaseOffset(
-          entry.offset_base,
+          entry.offset_base, entry.term,
           absl::MakeSpan(pending_).subspan(start + kRecordHeaderBytes,
                                            entry.data.size()));
     }

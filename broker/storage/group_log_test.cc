@@ -311,8 +311,9 @@ TEST_F(GroupLogTest, PartitionLogAssignsKafkaOffsetsAndKeepsBatchCrc) {
   std::unique_ptr<GroupLog> log = OpenLog();
   std::vector<Entry> entries;
   for (uint64_t i = 1; i <= 60; ++i) {
+    // Three terms: each batch is stored with its term as the leader epoch.
     entries.push_back(Entry{.index = i,
-                            .term = 1,
+                            .term = 1 + (i - 1) / 20,
                             .data = raft::Bytes::Own(testing::MakeKafkaBatch(
                                 static_cast<uint32_t>(i % 5 + 1), 1000 + i))});
   }
@@ -330,6 +331,12 @@ TEST_F(GroupLogTest, PartitionLogAssignsKafkaOffsetsAndKeepsBatchCrc) {
     EXPECT_EQ(stored[i].offset_base, next);
     EXPECT_EQ(testing::BatchBaseOffset(stored[i].data), next);
     EXPECT_TRUE(testing::KafkaBatchCrcOk(stored[i].data));
+    EXPECT_EQ(kafka::ReadBatchHeader(testing::View(stored[i].data))
+                  .partition_leader_epoch,
+              static_cast<int32_t>(e.term));
+    EXPECT_EQ(
+        kafka::ReadBatchHeader(testing::View(e.data)).partition_leader_epoch,
+        -1);
     next += e.offset_count;
   }
   EXPECT_EQ(log->next_offset(), next);
@@ -359,7 +366,7 @@ TEST_F(GroupLogTest, PartitionLogAssignsKafkaOffsetsAndKeepsBatchCrc) {
   ASSERT_TRUE(log->TruncateSuffix(30).ok());
   EXPECT_EQ(log->next_offset(), entries[30].offset_base);
   std::vector<Entry> bad = {
-      Entry{.index = 31, .term = 1, .data = raft::Bytes::Copy("not a batch")}};
+      Entry{.index = 31, .term = 3, .data = raft::Bytes::Copy("not a batch")}};
   EXPECT_EQ(log->Append(absl::MakeSpan(bad)).code(),
             absl::StatusCode::kInvalidArgument);
 }

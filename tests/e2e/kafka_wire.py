@@ -533,3 +533,165 @@ def parse_describe_log_dirs(version, payload):
     r.tags()
     r.done()
     return error, dirs
+
+
+# --- Leader epochs (KIP-101/279/320): OffsetForLeaderEpoch v0 and v3,
+# Metadata v7, Fetch v11, ListOffsets v4, non-flexible. ---
+
+API_OFFSET_FOR_LEADER_EPOCH = 23
+
+FENCED_LEADER_EPOCH = 74
+UNKNOWN_LEADER_EPOCH = 75
+NOT_LEADER_OR_FOLLOWER = 6
+UNKNOWN_TOPIC_OR_PARTITION = 3
+
+
+class _Reader:
+    def __init__(self, body):
+        self.body = body
+        self.pos = 0
+
+    def take(self, fmt):
+        values = struct.unpack_from(fmt, self.body, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return values if len(values) > 1 else values[0]
+
+    def string(self):
+        n = self.take(">h")
+        if n < 0:
+            return None
+        s = self.body[self.pos:self.pos + n].decode()
+        self.pos += n
+        return s
+
+    def bytes(self):
+        n = self.take(">i")
+        if n < 0:
+            return None
+        b = self.body[self.pos:self.pos + n]
+        self.pos += n
+        return b
+
+
+def offset_for_leader_epoch_body(version, topic, partitions):
+    """partitions: [(partition, current_leader_epoch, leader_epoch)]; v0-1
+    carry no current epoch, v3+ a replica id (-1: a consumer)."""
+    body = struct.pack(">i", -1) if version >= 3 else b""
+    body += struct.pack(">i", 1) + string(topic) + struct.pack(
+        ">i", len(partitions))
+    for partition, current, epoch in partitions:
+        body += struct.pack(">i", partition)
+        if version >= 2:
+            body += struct.pack(">i", current)
+        body += struct.pack(">i", epoch)
+    return body
+
+
+def parse_offset_for_leader_epoch(version, body):
+    """[(partition, error_code, leader_epoch, end_offset)] of the one topic
+    (leader_epoch None before v1)."""
+    r = _Reader(body)
+    if version >= 2:
+        r.take(">i")  # throttle time
+    out = []
+    for _ in range(r.take(">i")):
+        r.string()
+        for _ in range(r.take(">i")):
+            error, partition = r.take(">hi")
+            epoch = r.take(">i") if version >= 1 else None
+            end = r.take(">q")
+            out.append((partition, error, epoch, end))
+    assert r.pos == len(body), (r.pos, len(body))
+    return out
+
+
+def metadata_v7_body(topics):
+    if topics is None:
+        body = struct.pack(">i", -1)
+    else:
+        body = struct.pack(">i", len(topics)) + b"".join(
+            string(t) for t in topics)
+    return body + b"\x00"  # no auto-creation
+
+
+def parse_metadata_v7(body):
+    """{topic: {partition: (error_code, leader, leader_epoch)}}"""
+    r = _Reader(body)
+    r.take(">i")  # throttle time
+    for _ in range(r.take(">i")):
+        r.take(">i")
+        r.string()
+        r.take(">i")
+        r.string()  # rack
+    r.string()  # cluster id
+    r.take(">i")  # controller
+    topics = {}
+    for _ in range(r.take(">i")):
+        r.take(">h")
+        name = r.string()
+        r.take(">b")  # internal
+        partitions = {}
+        for _ in range(r.take(">i")):
+            error, index, leader, epoch = r.take(">hiii")
+            for _ in range(3):  # replicas, isr, offline
+                for _ in range(r.take(">i")):
+                    r.take(">i")
+            partitions[index] = (error, leader, epoch)
+        topics[name] = partitions
+    return topics
+
+
+def fetch_v11_body(topic, partition, offset, current_leader_epoch=-1,
+                   max_bytes=1 << 20):
+    return (struct.pack(">iiiibii", -1, 0, 0, max_bytes, 0, 0, -1) +
+            struct.pack(">i", 1) + string(topic) + struct.pack(">i", 1) +
+            struct.pack(">iiqqi", partition, current_leader_epoch, offset, -1,
+                        max_bytes) +
+            struct.pack(">i", 0) + string(""))
+
+
+def parse_fetch_v11(body):
+    """(error_code, high_watermark, record bytes) of the one partition."""
+    r = _Reader(body)
+    r.take(">ihi")  # throttle, error, session
+    r.take(">i")
+    r.string()
+    r.take(">i")
+    _index, error, high, _lso, _start = r.take(">ihqqq")
+    aborted = r.take(">i")
+    for _ in range(max(aborted, 0)):
+        r.take(">qq")
+    r.take(">i")  # preferred read replica
+    return error, high, r.bytes() or b""
+
+
+def batch_epochs(records):
+    """[(base_offset, last_offset, partition_leader_epoch)] of the v2
+    batches in `records` (a partial last batch is ignored)."""
+    out = []
+    pos = 0
+    while pos + 27 <= len(records):
+        base, length, epoch = struct.unpack_from(">qii", records, pos)
+        (last_delta,) = struct.unpack_from(">i", records, pos + 23)
+        if pos + 12 + length > len(records):
+            break
+        out.append((base, base + last_delta, epoch))
+        pos += 12 + length
+    return out
+
+
+def list_offsets_v4_body(topic, partition, timestamp, current_leader_epoch):
+    return (struct.pack(">ib", -1, 0) + struct.pack(">i", 1) + string(topic) +
+            struct.pack(">i", 1) +
+            struct.pack(">iiq", partition, current_leader_epoch, timestamp))
+
+
+def parse_list_offsets_v4(body):
+    """(error_code, offset, leader_epoch) of the one partition."""
+    r = _Reader(body)
+    r.take(">i")
+    r.take(">i")
+    r.string()
+    r.take(">i")
+    _index, error, _ts, offset, epoch = r.take(">ihqqi")
+    return error, offset, epoch

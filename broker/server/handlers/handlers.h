@@ -192,6 +192,8 @@ void Handle(Services& s, const RequestContext& c,
             kafka::IncrementalAlterConfigsRequest& r);
 void Handle(Services& s, const RequestContext& c,
             kafka::DescribeLogDirsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::OffsetForLeaderEpochRequest& r);
 
 // Shared by the handler files.
 kafka::Uuid ToUuid(const std::string& bytes);

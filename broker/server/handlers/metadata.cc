@@ -31,6 +31,8 @@ kafka::MetadataResponse::MetadataResponsePartition DescribePartition(
     out.leader_id = -1;
   }
   if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
+  // The Raft term of the leader this node knows (v7+; KIP-320).
+  out.leader_epoch = s.partitions.PartitionLeaderEpoch(partition);
   for (uint64_t replica : metadata::HostingReplicas(partition)) {
     out.replica_nodes.push_back(config::KafkaNodeId(replica));
   }

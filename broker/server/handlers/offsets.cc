@@ -16,6 +16,46 @@
 
 namespace chronik::broker {
 
+namespace {
+
+// Timestamps with a meaning of their own (Kafka's ListOffsetsRequest).
+inline constexpr int64_t kLatestTimestamp = -1;
+inline constexpr int64_t kEarliestTimestamp = -2;
+inline constexpr int64_t kMaxTimestamp = -3;            // v7+, KIP-734
+inline constexpr int64_t kEarliestLocalTimestamp = -4;  // v8+, KIP-405
+
+// One partition's offset as Kafka's leader answers it, with the leader
+// epoch of the batch holding it (latest: the current leader's epoch).
+void ListOffset(Services& s, PartitionReplica& replica, int64_t timestamp,
+                kafka::ListOffsetsResponse::ListOffsetsPartitionResponse* out) {
+  if (timestamp == kLatestTimestamp) {
+    out->offset = replica.high_watermark();
+    out->leader_epoch = replica.leader_epoch();
+    return;
+  }
+  if (timestamp == kEarliestTimestamp || timestamp == kEarliestLocalTimestamp) {
+    // No tiered storage: the local log start is the log start.
+    out->offset = s.partitions.LogStartOffset(replica);
+    const std::optional<partition::EpochStart> first =
+        replica.epochs().earliest();
+    if (first.has_value() && first->start_offset <= out->offset) {
+      out->leader_epoch = first->epoch;
+    }
+    return;
+  }
+  const std::pair<int64_t, int64_t> found =
+      timestamp == kMaxTimestamp
+          ? s.partitions.OffsetOfMaxTimestamp(replica)
+          : s.partitions.OffsetForTimestamp(replica, timestamp);
+  out->offset = found.first;
+  out->timestamp = found.second;
+  if (found.first >= 0) {
+    out->leader_epoch = replica.epochs().EpochForOffset(found.first);
+  }
+}
+
+}  // namespace
+
 void Handle(Services& s, const RequestContext& c,
             kafka::ListOffsetsRequest& r) {
   kafka::ListOffsetsResponse response;
@@ -29,18 +69,9 @@ void Handle(Services& s, const RequestContext& c,
       PartitionReplica* replica = nullptr;
       out.error_code = s.partitions.LeaderReplica(
           s.state(), topic.name, partition.partition_index,
-          /*require_ready=*/true, &replica);
-      if (out.error_code != kafka::error::kNone) {
-        // Answered with the error.
-      } else if (partition.timestamp == -1) {
-        out.offset = replica->high_watermark();
-      } else if (partition.timestamp == -2) {
-        out.offset = s.partitions.LogStartOffset(*replica);
-      } else {
-        std::pair<int64_t, int64_t> found =
-            s.partitions.OffsetForTimestamp(*replica, partition.timestamp);
-        out.offset = found.first;
-        out.timestamp = found.second;
+          partition.current_leader_epoch, /*require_ready=*/true, &replica);
+      if (out.error_code == kafka::error::kNone) {
+        ListOffset(s, *replica, partition.timestamp, &out);
       }
       if (c.header.api_version == 0 && out.error_code == 0) {
         out.old_style_offsets.push_back(out.offset);
