@@ -23,6 +23,7 @@
   X(kNotLeaderOrFollower, 6, "NOT_LEADER_OR_FOLLOWER")                     \
   X(kRequestTimedOut, 7, "REQUEST_TIMED_OUT")                              \
   X(kMessageTooLarge, 10, "MESSAGE_TOO_LARGE")                             \
+  X(kCoordinatorLoadInProgress, 14, "COORDINATOR_LOAD_IN_PROGRESS")        \
   X(kCoordinatorNotAvailable, 15, "COORDINATOR_NOT_AVAILABLE")             \
   X(kNotCoordinator, 16, "NOT_COORDINATOR")                                \
   X(kInvalidTopic, 17, "INVALID_TOPIC_EXCEPTION")                          \
@@ -49,8 +50,13 @@
   X(kPolicyViolation, 44, "POLICY_VIOLATION")                              \
   X(kOutOfOrderSequenceNumber, 45, "OUT_OF_ORDER_SEQUENCE_NUMBER")         \
   X(kInvalidProducerEpoch, 47, "INVALID_PRODUCER_EPOCH")                   \
+  X(kInvalidTxnState, 48, "INVALID_TXN_STATE")                             \
+  X(kInvalidProducerIdMapping, 49, "INVALID_PRODUCER_ID_MAPPING")          \
+  X(kInvalidTransactionTimeout, 50, "INVALID_TRANSACTION_TIMEOUT")         \
+  X(kConcurrentTransactions, 51, "CONCURRENT_TRANSACTIONS")                \
   X(kTransactionalIdAuthorizationFailed, 53,                               \
     "TRANSACTIONAL_ID_AUTHORIZATION_FAILED")                               \
+  X(kOperationNotAttempted, 55, "OPERATION_NOT_ATTEMPTED")                 \
   X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                         \
   X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")       \
   X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                           \
@@ -59,7 +65,9 @@
   X(kEligibleLeadersNotAvailable, 83, "ELIGIBLE_LEADERS_NOT_AVAILABLE")    \
   X(kElectionNotNeeded, 84, "ELECTION_NOT_NEEDED")                         \
   X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \
-  X(kInvalidRecord, 87, "INVALID_RECORD")
+  X(kInvalidRecord, 87, "INVALID_RECORD")                                  \
+  X(kUnstableOffsetCommit, 88, "UNSTABLE_OFFSET_COMMIT")                   \
+  X(kProducerFenced, 90, "PRODUCER_FENCED")
 
 namespace chronik::kafka::error {
 
