@@ -1,5 +1,6 @@
 // Fetch: read committed batches from the leader's log; long polls wait in
-// FetchWaiters.
+// FetchWaiters. read_committed (isolation level 1) reads below the last
+// stable offset and gets the aborted transactions among what it reads.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -14,6 +15,17 @@
 namespace chronik::broker {
 
 namespace {
+
+// read_committed: the aborted transactions that may cover [from, to).
+void AddAborted(const PartitionReplica& replica, int64_t from, int64_t to,
+                kafka::FetchResponse::PartitionData* out) {
+  out->aborted_transactions.emplace();
+  for (const partition::AbortedTxn& aborted :
+       replica.txn().AbortedIn(from, to)) {
+    out->aborted_transactions->push_back(
+        {aborted.producer_id, aborted.first_offset});
+  }
+}
 
 // Builds the response; returns the record bytes it holds.
 size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
@@ -35,8 +47,10 @@ size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
       if (out.error_code == kafka::error::kNone) {
         const int64_t hw = replica->high_watermark();
         const int64_t start = s.partitions.LogStartOffset(*replica);
+        const int64_t lso = replica->last_stable_offset();
+        const bool committed_only = request.isolation_level == 1;
         out.high_watermark = hw;
-        out.last_stable_offset = hw;
+        out.last_stable_offset = lso;
         out.log_start_offset = start;
         if (partition.fetch_offset > hw && !replica->leader_ready() &&
             !s.bugs.fetch_out_of_range_before_ready) {
@@ -61,14 +75,17 @@ size_t BuildFetchResponse(Services& s, const kafka::FetchRequest& request,
           if (first_with_data && want == 0) want = 1;
           if (want > 0) {
             std::string records;
-            absl::Status status =
-                s.partitions.ReadRecords(*replica, partition.fetch_offset, want,
-                                         first_with_data, &records);
+            absl::Status status = s.partitions.ReadRecords(
+                *replica, partition.fetch_offset, want, first_with_data,
+                &records, committed_only ? lso : INT64_MAX);
             if (!status.ok()) {
               out.error_code = kafka::error::kKafkaStorageError;
             } else {
               total_bytes += records.size();
               out.records = std::move(records);
+              if (committed_only) {
+                AddAborted(*replica, partition.fetch_offset, lso, &out);
+              }
             }
           }
         }

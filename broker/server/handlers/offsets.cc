@@ -33,7 +33,9 @@ void Handle(Services& s, const RequestContext& c,
       if (out.error_code != kafka::error::kNone) {
         // Answered with the error.
       } else if (partition.timestamp == -1) {
-        out.offset = replica->high_watermark();
+        // read_committed: the last stable offset.
+        out.offset = r.isolation_level == 1 ? replica->last_stable_offset()
+                                            : replica->high_watermark();
       } else if (partition.timestamp == -2) {
         out.offset = s.partitions.LogStartOffset(*replica);
       } else {
