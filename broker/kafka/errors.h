@@ -67,7 +67,7 @@
   X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \
   X(kInvalidRecord, 87, "INVALID_RECORD")                                  \
   X(kUnstableOffsetCommit, 88, "UNSTABLE_OFFSET_COMMIT")                   \
-  X(kProducerFenced, 90, "PRODUCER_FENCED")                               \
+  X(kProducerFenced, 90, "PRODUCER_FENCED")                                \
   X(kTransactionalIdNotFound, 105, "TRANSACTIONAL_ID_NOT_FOUND")
 
 namespace chronik::kafka::error {

@@ -32,7 +32,7 @@ TEST(TxnStateTest, ALateOrRepeatedMarkerChangesNothing) {
   txn.OnData(7, 0);
   EXPECT_TRUE(txn.OnMarker(7, true, 2, 1));
   EXPECT_EQ(txn.LastMarkerSeq(7), 2);
-  txn.OnData(7, 2);  // the next transaction
+  txn.OnData(7, 2);                           // the next transaction
   EXPECT_FALSE(txn.OnMarker(7, true, 2, 3));  // transaction 2's again
   EXPECT_EQ(txn.OpenFirstOffset(7), 2);
   EXPECT_FALSE(txn.OnMarker(7, false, 1, 4));

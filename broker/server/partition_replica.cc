@@ -29,8 +29,8 @@ BatchFacts ReadBatchFacts(absl::string_view batch) {
   if (facts.control) {
     // Only the broker writes control batches (Produce refuses them).
     absl::StatusOr<kafka::TxnMarker> marker = kafka::ReadTxnMarker(batch);
-    CHRONIK_CHECK(marker.ok()) << "a stored control batch does not decode: "
-                               << marker.status();
+    CHRONIK_CHECK(marker.ok())
+        << "a stored control batch does not decode: " << marker.status();
     facts.commit = marker->commit;
     facts.txn_seq = marker->coordinator_epoch;
   }
@@ -118,7 +118,7 @@ void PartitionReplica::ApplyLogStart(raft::Index index, int64_t offset) {
 }
 
 std::string PartitionReplica::SnapshotImage(raft::Index index,
-                                           int64_t next_offset) const {
+                                            int64_t next_offset) const {
   CHRONIK_CHECK_LE(index, applied_index_);
   const std::vector<partition::ProducerBatch> batches =
       producers_.BatchesUpTo(index);
@@ -147,8 +147,9 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
                                                int64_t next_offset,
                                                absl::string_view image) {
   const char* p = image.data();
-  const uint32_t version =
-      image.size() < kPartitionImageHeaderBytes ? 0 : storage::format::GetU32(p);
+  const uint32_t version = image.size() < kPartitionImageHeaderBytes
+                               ? 0
+                               : storage::format::GetU32(p);
   const uint64_t batches_end =
       version == 0 ? 0
                    : kPartitionImageHeaderBytes +
@@ -159,8 +160,8 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
       batches_end <= image.size() ? image.substr(batches_end) : "";
   if ((version != 1 && version != kPartitionImageVersion) ||
       batches_end > image.size() || (version == 1 && !rest.empty()) ||
-      (version == 2 && (!partition::TxnState::Decode(&rest, &txn).ok() ||
-                        !rest.empty())) ||
+      (version == 2 &&
+       (!partition::TxnState::Decode(&rest, &txn).ok() || !rest.empty())) ||
       next_offset < 0) {
     return absl::DataLossError(absl::StrCat("partition ", topic_, "-",
                                             partition_, ": snapshot at ", index,

@@ -154,13 +154,9 @@ class PartitionReplica {
 
   int64_t high_watermark() const { return next_offset_; }
   // The last stable offset: below it no transaction is open.
-  int64_t last_stable_offset() const {
-    return txn_.StableOffset(next_offset_);
-  }
+  int64_t last_stable_offset() const { return txn_.StableOffset(next_offset_); }
   const partition::TxnState& txn() const { return txn_; }
-  const partition::ProducerStateTable& producers() const {
-    return producers_;
-  }
+  const partition::ProducerStateTable& producers() const { return producers_; }
   // The log start offset applied entries and snapshots set (log start
   // entries, the offset after a snapshot); 0 before any. The first stored
   // offset may be lower until retention removes the segments below it.

@@ -55,7 +55,8 @@ TEST(PartitionReplicaTest, LogStartEntriesMoveTheLogStartForwardOnly) {
   replica.Apply(LogStartEntry(6, 1, 12));
   EXPECT_EQ(replica.log_start(), 12);
   // A snapshot starts the log at its offset.
-  ASSERT_TRUE(replica.RestoreSnapshot(20, 30, replica.SnapshotImage(6, 12)).ok());
+  ASSERT_TRUE(
+      replica.RestoreSnapshot(20, 30, replica.SnapshotImage(6, 12)).ok());
   EXPECT_EQ(replica.log_start(), 30);
 }
 

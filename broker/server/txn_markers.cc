@@ -83,11 +83,10 @@ void TxnMarkers::DrivePartition(const metapb::TransactionInfo& txn,
   facts.commit = marker.commit;
   facts.txn_seq = marker.coordinator_epoch;
   in_flight_->insert(key);
-  replica->AddPendingAppend(
-      proposed->term, proposed->index, facts,
-      [in_flight = in_flight_, key](int16_t, int64_t) {
-        in_flight->erase(key);
-      });
+  replica->AddPendingAppend(proposed->term, proposed->index, facts,
+                            [in_flight = in_flight_, key](int16_t, int64_t) {
+                              in_flight->erase(key);
+                            });
 }
 
 std::vector<metapb::MetadataCommand> TxnMarkers::Timeouts(

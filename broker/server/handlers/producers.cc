@@ -60,12 +60,16 @@ void Handle(Services& s, const RequestContext& c,
   for (const auto& topic : r.topics) {
     kafka::DescribeProducersResponse::DescribeProducersTopicResponse out_topic;
     out_topic.name = topic.name;
+    const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
     for (int32_t index : topic.partition_indexes) {
       kafka::DescribeProducersResponse::DescribeProducersPartitionResponse out;
       out.partition_index = index;
       PartitionReplica* replica = nullptr;
-      out.error_code = s.partitions.LeaderReplica(
-          s.state(), topic.name, index, /*require_ready=*/true, &replica);
+      out.error_code =
+          info == nullptr || index < 0 || index >= info->partitions_size()
+              ? kafka::error::kUnknownTopicOrPartition
+              : s.partitions.LeaderReplica(s.state(), topic.name, index,
+                                           /*require_ready=*/true, &replica);
       had_error |= out.error_code != kafka::error::kNone;
       if (out.error_code == kafka::error::kNone) {
         for (const partition::ProducerSummary& p :

@@ -5,6 +5,8 @@
 // its apply) and is answered with the apply's error code once committed
 // (NOT_COORDINATOR when the proposal is dropped: leadership moved).
 // InitProducerId with a transactional id is in producers.cc.
+#include "broker/metadata/transactions.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -16,7 +18,6 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "broker/kafka/errors.h"
-#include "broker/metadata/transactions.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -173,7 +174,8 @@ void Handle(Services& s, const RequestContext& c,
       }
       out.partitions.push_back({p.partition_index, code});
       if (code != kafka::error::kNone) continue;
-      metapb::OffsetCommitEntry* entry = stage->mutable_offsets()->add_offsets();
+      metapb::OffsetCommitEntry* entry =
+          stage->mutable_offsets()->add_offsets();
       entry->set_topic(topic.name);
       entry->set_partition(p.partition_index);
       entry->set_offset(p.committed_offset);
@@ -213,8 +215,7 @@ void Handle(Services& s, const RequestContext& c,
     out.producer_id = -1;
     out.producer_epoch = -1;
     out.transaction_start_time_ms = -1;
-    const metapb::TransactionInfo* txn =
-        s.state().transactions().Find(id);
+    const metapb::TransactionInfo* txn = s.state().transactions().Find(id);
     if (!s.metadata.is_leader()) {
       out.error_code = kafka::error::kNotCoordinator;
     } else if (txn == nullptr) {
