@@ -76,13 +76,16 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
   // DeleteRecords 0-2, InitProducerId 0-4, DescribeConfigs 0-4,
   // AlterConfigs 0-2, DescribeCluster 0-1, SaslHandshake 0-1,
   // SaslAuthenticate 0-2, ElectLeaders 0-2, AlterPartitionReassignments 0,
-  // ListPartitionReassignments 0.
+  // ListPartitionReassignments 0, AddPartitionsToTxn 0-3, AddOffsetsToTxn 0-3,
+  // EndTxn 0-3, TxnOffsetCommit 0-3, DescribeTransactions 0,
+  // ListTransactions 0, DescribeProducers 0.
   const Want wants[] = {{18, 3}, {3, 12}, {0, 9},  {1, 12}, {2, 7},  {10, 4},
                         {11, 7}, {14, 5}, {12, 4}, {13, 4}, {8, 8},  {9, 8},
                         {15, 5}, {16, 4}, {19, 7}, {20, 6}, {37, 3}, {21, 2},
                         {22, 4}, {32, 4}, {33, 2}, {60, 1}, {17, 1}, {36, 2},
-                        {43, 2}, {45, 0}, {46, 0}};
-  EXPECT_EQ(kApiCount, 27);
+                        {43, 2}, {45, 0}, {46, 0}, {24, 3}, {25, 3}, {26, 3},
+                        {28, 3}, {65, 0}, {66, 0}, {61, 0}};
+  EXPECT_EQ(kApiCount, 34);
   for (const Want& want : wants) {
     const ApiInfo* api = FindApi(want.key);
     ASSERT_NE(api, nullptr) << want.key;
