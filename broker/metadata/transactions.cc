@@ -26,11 +26,6 @@ TxnApply Refuse(int16_t code, std::string message) {
   return result;
 }
 
-bool IsComplete(TxnStatus status) {
-  return status == metapb::TXN_COMPLETE_COMMIT ||
-         status == metapb::TXN_COMPLETE_ABORT;
-}
-
 // Starts a new transaction on `txn` (Empty or Complete*).
 void Begin(metapb::TransactionInfo& txn, int64_t now_ms) {
   txn.set_status(metapb::TXN_ONGOING);
@@ -263,16 +258,16 @@ TxnApply TransactionTable::End(const metapb::EndTxn& command) {
     BeginEnd(*txn, command.commit(), command.now_ms(), &result);
     return result;
   }
-  const bool same_outcome = command.commit()
-                                ? (status == metapb::TXN_PREPARE_COMMIT ||
-                                   status == metapb::TXN_COMPLETE_COMMIT)
-                                : (status == metapb::TXN_PREPARE_ABORT ||
-                                   status == metapb::TXN_COMPLETE_ABORT);
-  if (same_outcome && IsComplete(status)) return result;  // a retry
-  if (same_outcome) {
+  if (IsPrepare(status)) {
+    // As Kafka's coordinator while its markers are written (a transition is
+    // pending): whatever the outcome asked for, the client retries.
     return Refuse(error::kConcurrentTransactions,
                   "the transaction is being completed");
   }
+  const bool same_outcome = command.commit()
+                                ? status == metapb::TXN_COMPLETE_COMMIT
+                                : status == metapb::TXN_COMPLETE_ABORT;
+  if (same_outcome) return result;  // a retry
   return Refuse(error::kInvalidTxnState,
                 absl::StrCat("cannot ", command.commit() ? "commit" : "abort",
                              " in state ", TxnStatusName(status)));

@@ -90,6 +90,8 @@ TEST_F(TransactionTableTest, CommitGoesThroughPrepareToComplete) {
             error::kConcurrentTransactions);
   EXPECT_EQ(End("a", init.producer_id, 0, true).error_code,
             error::kConcurrentTransactions);
+  EXPECT_EQ(End("a", init.producer_id, 0, false).error_code,
+            error::kConcurrentTransactions);
   EXPECT_EQ(Init("a").error_code, error::kConcurrentTransactions);
   Marker("a", 1, 1);
   Marker("a", 0, 2);  // another transaction's: ignored

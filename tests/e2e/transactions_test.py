@@ -106,6 +106,8 @@ class TransactionsTest(harness.BrokerTestCase):
                 p.produce(topic, value, partition=i % 3)
                 if commit:
                     committed.append(value)
+            # Sent before the end (an abort drops what is still queued).
+            self.assertEqual(p.flush(20), 0)
             if commit:
                 p.commit_transaction(20)
             else:
@@ -129,17 +131,25 @@ class TransactionsTest(harness.BrokerTestCase):
         self.assertEqual(
             read_all(self.broker.bootstrap, topic, "read_uncommitted", 1),
             ["pending"])
-        # Lag as a read_committed client sees it: the LSO, not the end.
-        c = Consumer(conf(self.broker.bootstrap, **{
-            "group.id": "lso", "isolation.level": "read_committed"}))
-        low, high = c.get_watermark_offsets(TopicPartition(topic, 0),
-                                            timeout=10)
-        c.close()
-        self.assertEqual(high, 1)  # the high watermark
+        # The end a read_committed client sees (ListOffsets latest with
+        # isolation level 1) is the LSO, before the open transaction.
+        self.assertEqual(self.latest(topic, "read_committed"), 0)
+        self.assertEqual(self.latest(topic, "read_uncommitted"), 1)
         p.commit_transaction(20)
         self.assertEqual(
             read_all(self.broker.bootstrap, topic, "read_committed", 1),
             ["pending"])
+        # The record and the commit marker.
+        self.assertEqual(self.latest(topic, "read_committed"), 2)
+
+    def latest(self, topic, isolation):
+        c = Consumer(conf(self.broker.bootstrap, **{
+            "group.id": "lso", "isolation.level": isolation}))
+        try:
+            return c.get_watermark_offsets(TopicPartition(topic, 0),
+                                           timeout=10)[1]
+        finally:
+            c.close()
 
     def test_send_offsets_to_transaction(self):
         source = self.topic("txn-in")
