@@ -28,6 +28,9 @@ API_FIND_COORDINATOR = 10
 API_INIT_PRODUCER_ID = 22
 API_ADD_PARTITIONS_TO_TXN = 24
 API_END_TXN = 26
+API_DESCRIBE_TRANSACTIONS = 65
+API_LIST_TRANSACTIONS = 66
+TRANSACTIONAL_ID_NOT_FOUND = 105
 
 INVALID_PRODUCER_EPOCH = 47
 INVALID_TXN_STATE = 48
@@ -284,6 +287,33 @@ class TransactionsTest(harness.BrokerTestCase):
         self.assertEqual(self.end_txn("tx-codes", pid, 1, True),
                          INVALID_TXN_STATE)
 
+    def test_describe_and_list_transactions(self):
+        topic = self.topic("txn-describe")
+        create_topic(self.broker.bootstrap, topic, 2)
+        p = self.producer("tx-described")
+        p.begin_transaction()
+        p.produce(topic, "x", partition=1)
+        self.assertEqual(p.flush(10), 0)
+        error, listed = list_transactions(self.broker.kafka_port)
+        self.assertEqual(error, 0)
+        mine = [t for t in listed if t[0] == "tx-described"]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0][2], "Ongoing")
+        described = describe_transactions(self.broker.kafka_port,
+                                          ["tx-described", "tx-nobody"])
+        self.assertEqual(described[0]["error"], 0)
+        self.assertEqual(described[0]["state"], "Ongoing")
+        self.assertEqual(described[0]["pid"], mine[0][1])
+        self.assertEqual(described[0]["timeout"], 60000)
+        self.assertEqual(described[0]["topics"], [(topic, [1])])
+        self.assertEqual(described[1]["error"], TRANSACTIONAL_ID_NOT_FOUND)
+        p.commit_transaction(20)
+        harness.wait_until(
+            lambda: describe_transactions(
+                self.broker.kafka_port,
+                ["tx-described"])[0]["state"] == "CompleteCommit",
+            what="CompleteCommit")
+
     def test_kafkajs_transactions(self):
         node = shutil.which("node")
         modules = os.path.join(JS_DIR, "node_modules", "kafkajs")
@@ -296,6 +326,78 @@ class TransactionsTest(harness.BrokerTestCase):
             capture_output=True, text=True, timeout=120)
         print(proc.stdout)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+
+class Flexible:
+    """Reads a flexible-version response body (after its header's tags)."""
+
+    def __init__(self, payload):
+        self.data, self.pos = payload, 1  # header v1: an empty tag section
+
+    def fixed(self, fmt):
+        (value,) = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return value
+
+    def uvarint(self):
+        value, self.pos = wire.read_uvarint(self.data, self.pos)
+        return value
+
+    def text(self):
+        n = self.uvarint() - 1
+        value = self.data[self.pos:self.pos + n].decode()
+        self.pos += n
+        return value
+
+    def array(self, item):
+        return [item() for _ in range(self.uvarint() - 1)]
+
+    def tags(self):
+        assert self.uvarint() == 0
+
+
+def list_transactions(port):
+    conn = wire.Connection(port)
+    try:
+        r = Flexible(conn.call(API_LIST_TRANSACTIONS, 0,
+                               b"\x01\x01\x00", flexible=True))
+    finally:
+        conn.close()
+    r.fixed(">i")
+    error = r.fixed(">h")
+    r.array(r.text)
+
+    def state():
+        item = (r.text(), r.fixed(">q"), r.text())
+        r.tags()
+        return item
+    return error, r.array(state)
+
+
+def describe_transactions(port, ids):
+    body = wire.uvarint(len(ids) + 1) + b"".join(
+        wire.compact_string(i) for i in ids) + b"\x00"
+    conn = wire.Connection(port)
+    try:
+        r = Flexible(conn.call(API_DESCRIBE_TRANSACTIONS, 0, body,
+                               flexible=True))
+    finally:
+        conn.close()
+    r.fixed(">i")
+
+    def topic():
+        item = (r.text(), r.array(lambda: r.fixed(">i")))
+        r.tags()
+        return item
+
+    def state():
+        item = {"error": r.fixed(">h"), "id": r.text(), "state": r.text(),
+                "timeout": r.fixed(">i"), "start": r.fixed(">q"),
+                "pid": r.fixed(">q"), "epoch": r.fixed(">h"),
+                "topics": r.array(topic)}
+        r.tags()
+        return item
+    return r.array(state)
 
 
 class CoordinatorKillTest(unittest.TestCase):
