@@ -118,6 +118,15 @@ bool Raft::SendAppend(NodeId to, Progress& pr, bool send_if_empty) {
   while (!pr.IsPaused(config_.max_inflight_msgs, config_.max_inflight_bytes) &&
          !pr.log_read_pending) {
     const Index prev = pr.next - 1;
+    // A follower with an empty log gets the snapshot when there is one, even
+    // while memory still holds the entries from the first: the snapshot
+    // carries the membership, which a node joining a running group may not
+    // know (it waits for a snapshot, broker/replication/raft_host.h), and it
+    // is the shorter way anyway.
+    if (prev == 0 && log_.snapshot_index() > 0) {
+      SendSnapshot(to, pr);
+      return true;
+    }
     if (prev < log_.offset()) {
       if (prev < log_.snapshot_index() ||
           log_.snapshot_index() == log_.offset()) {

@@ -228,6 +228,10 @@ const std::vector<Option>& Options() {
          c.mode = ServerConfig::Mode::kCluster;
          return absl::OkStatus();
        }},
+      {"join", "CHRONIK_JOIN", "BOOL",
+       "join a running cluster as a new member (an empty data directory; "
+       "the controller adds it to the metadata group)",
+       BoolSetter(&ServerConfig::join)},
       {"cluster-enabled", "CHRONIK_CLUSTER_ENABLED", "BOOL",
        "run as a cluster member (needs peers)",
        [](ServerConfig& c, absl::string_view v) {
@@ -508,6 +512,11 @@ absl::Status FinishCluster(ServerConfig& config) {
     return status;
   }
   config.raft_port = self->raft_port;
+  if (config.join && config.peers.size() < 2) {
+    return absl::InvalidArgumentError(
+        "--join needs the running cluster's members among the peers (the new "
+        "node asks them to add it)");
+  }
   if (config.replication_factor > static_cast<int>(config.peers.size())) {
     return absl::InvalidArgumentError(
         absl::StrCat("replication_factor ", config.replication_factor,
@@ -607,6 +616,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
     if (!status.ok()) return status;
   } else {
     config.peers.clear();
+    if (config.join) {
+      return absl::InvalidArgumentError(
+          "--join needs cluster mode (a cluster file or --cluster-peers)");
+    }
     if (config.replication_factor > 1) {
       return absl::InvalidArgumentError(absl::StrCat(
           "replication_factor ", config.replication_factor,

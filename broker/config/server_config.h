@@ -69,6 +69,11 @@ struct ServerConfig {
   bool auto_leader_rebalance_enable = true;
   int64_t leader_imbalance_check_interval_ms = 300'000;
   int leader_imbalance_per_broker_percentage = 10;
+  // Cluster mode: this node joins a running cluster (it starts with an empty
+  // data directory, asks the peers to add it, and takes the metadata group's
+  // state from the controller's snapshot) instead of founding one with the
+  // peers as the initial members.
+  bool join = false;
   // Cluster mode only: every member (including this node), sorted by id.
   std::vector<PeerConfig> peers;
   int raft_port = 0;  // this node's Raft listener (cluster mode)

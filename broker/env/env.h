@@ -113,13 +113,23 @@ struct ConnectionAction {
 
 // Everything one step asks of the driver. Connection actions and peer
 // messages are in the order the node produced them.
+// Where a peer's Raft listener is ("host:port"), as its registration in the
+// metadata says: a broker that joined after this node started is in no
+// cluster file this node read. Drivers that route by address update theirs.
+struct PeerAddress {
+  uint64_t node_id = 0;  // Raft node id
+  std::string address;
+};
+
 struct StepOutput {
   std::vector<ConnectionAction> connections;
   std::vector<PeerMessage> peer_messages;
-  std::optional<SyncRequest> sync;  // FsyncMode::kAsync
+  std::optional<SyncRequest> sync;          // FsyncMode::kAsync
+  std::vector<PeerAddress> peer_addresses;  // new or changed ones
 
   bool empty() const {
-    return connections.empty() && peer_messages.empty() && !sync.has_value();
+    return connections.empty() && peer_messages.empty() && !sync.has_value() &&
+           peer_addresses.empty();
   }
 };
 

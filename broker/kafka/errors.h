@@ -22,6 +22,7 @@
   X(kLeaderNotAvailable, 5, "LEADER_NOT_AVAILABLE")                        \
   X(kNotLeaderOrFollower, 6, "NOT_LEADER_OR_FOLLOWER")                     \
   X(kRequestTimedOut, 7, "REQUEST_TIMED_OUT")                              \
+  X(kBrokerNotAvailable, 8, "BROKER_NOT_AVAILABLE")                        \
   X(kMessageTooLarge, 10, "MESSAGE_TOO_LARGE")                             \
   X(kCoordinatorLoadInProgress, 14, "COORDINATOR_LOAD_IN_PROGRESS")        \
   X(kCoordinatorNotAvailable, 15, "COORDINATOR_NOT_AVAILABLE")             \

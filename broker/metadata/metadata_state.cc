@@ -116,6 +116,12 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kTxnMarkerWritten:
       result = ApplyTransaction(command);
       break;
+    case metapb::MetadataCommand::kDecommissionBroker:
+      result = ApplyDecommissionBroker(command.decommission_broker());
+      break;
+    case metapb::MetadataCommand::kRemoveBroker:
+      result = ApplyRemoveBroker(command.remove_broker());
+      break;
     case metapb::MetadataCommand::kElectPreferredLeaders:
       // A wish the partition leaders act on (broker/server); no state.
       break;
@@ -195,6 +201,13 @@ ApplyResult MetadataState::ApplyRegisterBroker(
                  absl::StrCat("invalid broker registration for node ",
                               broker.node_id()));
   }
+  if (removed_brokers_.count(broker.node_id()) != 0 && !command.join()) {
+    return Error(error::kInvalidRequest,
+                 absl::StrCat("broker ", config::KafkaNodeId(broker.node_id()),
+                              " was removed from the cluster; it may come "
+                              "back only with an empty data directory and "
+                              "--join"));
+  }
   if (brokers_.count(broker.node_id()) == 0 &&
       static_cast<int>(brokers_.size()) >= kMaxBrokers) {
     return Error(error::kPolicyViolation, "too many brokers");
@@ -203,9 +216,13 @@ ApplyResult MetadataState::ApplyRegisterBroker(
   // but not its fencing: only the controller fences and unfences.
   auto it = brokers_.find(broker.node_id());
   const bool fenced = it != brokers_.end() && it->second.fenced();
+  const bool decommissioning =
+      it != brokers_.end() && it->second.decommissioning();
   metapb::BrokerInfo& entry = brokers_[broker.node_id()];
   entry = broker;
   entry.set_fenced(fenced);
+  entry.set_decommissioning(decommissioning);
+  removed_brokers_.erase(broker.node_id());
   return {};
 }
 
@@ -236,10 +253,11 @@ void MetadataState::AddPartitions(
     metapb::TopicInfo& topic, int32_t from, int32_t to, int replication_factor,
     const google::protobuf::RepeatedPtrField<metapb::ReplicaList>& manual) {
   CHRONIK_CHECK(manual.empty() || manual.size() == to - from);
-  // Fenced brokers get no new replicas (as in Kafka).
+  // Fenced brokers get no new replicas (as in Kafka), nor do brokers being
+  // decommissioned.
   std::vector<uint64_t> ids;
   for (const auto& [id, broker] : brokers_) {
-    if (!broker.fenced()) ids.push_back(id);
+    if (Placeable(broker)) ids.push_back(id);
   }
   CHRONIK_CHECK_GE(ids.size(), static_cast<size_t>(replication_factor));
   for (int32_t p = from; p < to; ++p) {
@@ -288,7 +306,8 @@ ApplyResult MetadataState::ApplyCreateTopic(
     return Error(
         error::kInvalidReplicationFactor,
         absl::StrCat("replication factor ", command.replication_factor(),
-                     " with ", live, " live (unfenced) brokers"));
+                     " with ", live,
+                     " live brokers (unfenced, not being decommissioned)"));
   }
   if (command.topic_id().size() != 16) {
     return Error(error::kInvalidRequest, "topic id must be 16 bytes");
@@ -350,7 +369,8 @@ ApplyResult MetadataState::ApplyCreatePartitions(
   const int replication_factor = topic.partitions(0).replicas_size();
   if (replication_factor > LiveBrokerCount()) {
     return Error(error::kInvalidReplicationFactor,
-                 "not enough live (unfenced) brokers");
+                 "not enough live brokers (unfenced, not being "
+                 "decommissioned)");
   }
   if (!command.assignments().empty()) {
     ApplyResult checked =
@@ -461,7 +481,7 @@ std::vector<const metapb::BrokerInfo*> MetadataState::LiveBrokers() const {
 int MetadataState::LiveBrokerCount() const {
   return static_cast<int>(
       std::count_if(brokers_.begin(), brokers_.end(),
-                    [](const auto& entry) { return !entry.second.fenced(); }));
+                    [](const auto& entry) { return Placeable(entry.second); }));
 }
 
 bool MetadataState::IsFenced(uint64_t node_id) const {
@@ -538,6 +558,7 @@ metapb::MetadataSnapshot MetadataState::ToSnapshot() const {
   snapshot.set_applied_index(applied_index_);
   snapshot.set_assignment_cursor(assignment_cursor_);
   transactions_.ToSnapshot(&snapshot);
+  for (uint64_t id : removed_brokers_) snapshot.add_removed_brokers(id);
   return snapshot;
 }
 
@@ -587,6 +608,8 @@ absl::StatusOr<MetadataState> MetadataState::FromSnapshot(
   if (absl::Status s = state.transactions_.FromSnapshot(snapshot); !s.ok()) {
     return s;
   }
+  state.removed_brokers_.insert(snapshot.removed_brokers().begin(),
+                                snapshot.removed_brokers().end());
   state.CheckInvariants();
   return state;
 }
@@ -616,6 +639,10 @@ void MetadataState::CheckInvariants() const {
     }
   }
   CHRONIK_CHECK_EQ(partitions, group_to_partition_.size());
+  for (uint64_t id : removed_brokers_) {
+    CHRONIK_CHECK(brokers_.count(id) == 0)
+        << "broker " << id << " is both registered and removed";
+  }
 }
 
 }  // namespace chronik::metadata

@@ -11,8 +11,10 @@
 // waiting client. Invariants are CHECKed after each apply in debug builds.
 //
 // Brokers are fenced and unfenced by the controller (FenceBroker,
-// UnfenceBroker); a partition's leader and in-sync replicas are what its Raft
-// leader last reported (ReportPartitionLeader).
+// UnfenceBroker); an operator decommissions one (DecommissionBroker), and the
+// controller removes it once it hosts nothing (RemoveBroker); a partition's
+// leader and in-sync replicas are what its Raft leader last reported
+// (ReportPartitionLeader).
 //
 // Partition Raft groups get ids 1, 2, 3, ... in creation order (0 is the
 // metadata group). Replicas are assigned over the unfenced registered brokers
@@ -25,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,6 +90,16 @@ class MetadataState {
   // session timeout).
   bool IsFenced(uint64_t node_id) const;
   const metapb::BrokerInfo* FindBroker(uint64_t node_id) const;
+  // Registered, then removed (RemoveBroker) and not registered again.
+  bool IsRemoved(uint64_t node_id) const {
+    return removed_brokers_.count(node_id) != 0;
+  }
+  // New replicas may go to the broker: unfenced, not being decommissioned.
+  static bool Placeable(const metapb::BrokerInfo& broker) {
+    return !broker.fenced() && !broker.decommissioning();
+  }
+  // Partitions that name `node_id` among their replicas or target replicas.
+  int PartitionsOn(uint64_t node_id) const;
 
   // Topics sorted by name.
   std::vector<const metapb::TopicInfo*> Topics() const;
@@ -123,6 +136,10 @@ class MetadataState {
   ApplyResult ApplyReportPartitionLeader(
       const metapb::ReportPartitionLeader& command);
   ApplyResult ApplySetFenced(uint64_t node_id, bool fenced);
+  // Growing and shrinking the cluster (broker_membership.cc).
+  ApplyResult ApplyDecommissionBroker(
+      const metapb::DecommissionBroker& command);
+  ApplyResult ApplyRemoveBroker(const metapb::RemoveBroker& command);
   // Reassignments (reassignment.cc).
   ApplyResult ApplyAlterReassignment(const metapb::AlterReassignment& command);
   ApplyResult ApplyCompleteReassignment(
@@ -156,6 +173,7 @@ class MetadataState {
   int64_t next_producer_id_ = 1000;
   uint64_t assignment_cursor_ = 0;  // rotates replica placement
   std::map<uint64_t, metapb::BrokerInfo> brokers_;
+  std::set<uint64_t> removed_brokers_;
   std::map<std::string, metapb::TopicInfo, std::less<>> topics_;
   std::map<uint64_t, std::pair<std::string, int32_t>> group_to_partition_;
   std::map<std::string, std::map<OffsetKey, CommittedOffset>, std::less<>>

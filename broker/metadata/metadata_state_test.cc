@@ -79,7 +79,7 @@ TEST_F(MetadataStateTest, RejectedCommandsChangeNothing) {
             error::kInvalidPartitions);
   ApplyResult rf = Apply(Create("u", 1, 3, 'c'));
   EXPECT_EQ(rf.error_code, error::kInvalidReplicationFactor);
-  EXPECT_THAT(rf.error_message, HasSubstr("with 1 live (unfenced) brokers"));
+  EXPECT_THAT(rf.error_message, HasSubstr("with 1 live brokers"));
   EXPECT_EQ(Apply(Create("u", 1, 1, 'a')).error_code, error::kInvalidRequest)
       << "topic id reuse";
   EXPECT_EQ(state_.Topics().size(), 1u);

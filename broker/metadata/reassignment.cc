@@ -57,12 +57,13 @@ ApplyResult MetadataState::CheckReplicaList(
   }
   for (int r = 0; r < replicas.size(); ++r) {
     auto broker = brokers_.find(replicas[r]);
-    if (broker == brokers_.end() || broker->second.fenced()) {
+    if (broker == brokers_.end() || !Placeable(broker->second)) {
       return Refuse(
           error::kInvalidReplicaAssignment,
           absl::StrCat(what, ": broker ", config::KafkaNodeId(replicas[r]),
-                       broker == brokers_.end() ? " is not registered"
-                                                : " is fenced (not live)"));
+                       broker == brokers_.end()  ? " is not registered"
+                       : broker->second.fenced() ? " is fenced (not live)"
+                                                 : " is being decommissioned"));
     }
     if (std::find(replicas.begin(), replicas.begin() + r, replicas[r]) !=
         replicas.begin() + r) {

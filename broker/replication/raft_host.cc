@@ -70,6 +70,7 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
   }
   const bool initial_voter =
       std::binary_search(spec.voters.begin(), spec.voters.end(), options_.self);
+  CHRONIK_CHECK(!spec.voters_unknown || spec.joining);
   if (!initial_voter && !spec.joining) {
     return absl::InvalidArgumentError(absl::StrCat(
         "node ", options_.self, " is not an initial voter of group ",
@@ -243,6 +244,11 @@ absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
   if (it == groups_.end()) {
     return absl::NotFoundError(
         absl::StrCat("raft group ", group_id, " is not running here"));
+  }
+  const Group& group = it->second;
+  if (group.spec.voters_unknown && !group.learned &&
+      message.type == raft::MessageType::kAppend && message.index == 0) {
+    return absl::OkStatus();  // dropped: this node waits for a snapshot
   }
   return it->second.node->Step(std::move(message));
 }

@@ -170,6 +170,12 @@ struct GroupSpec {
   // removed, its log deleted, and is added again). Without it, a node must
   // be one of the initial voters.
   bool joining = false;
+  // With `joining`: this node does not know the group's initial voters (a
+  // broker joining a running cluster's metadata group), so `voters` is a
+  // placeholder and it takes the group only from a snapshot: appends that
+  // would start its log at the first entry are dropped until it installed
+  // one (the leader then sends its snapshot, see RaftHost::SnapshotNow).
+  bool voters_unknown = false;
 };
 
 using SyncFiles = env::SyncFiles;
@@ -241,6 +247,11 @@ class RaftHost {
   // timeout). Errors: the group is unknown, or the core refused (not leader,
   // not a voter).
   absl::Status TransferLeadership(GroupId group_id, raft::NodeId transferee);
+  // Snapshots a group that has a SnapshotPolicy at its applied index now
+  // (nothing when the last snapshot is there already): a leader about to add
+  // a member that knows nothing of the group makes sure it can send one.
+  // Errors as for CompactLog (FailedPrecondition, ResourceExhausted: retry).
+  absl::Status SnapshotNow(GroupId group_id);
   // Proposes a membership change on the group's leader (this node): see
   // raft::RawNode::ProposeConfChange. Errors: the group is unknown, or the
   // core refused (not leader, a change still pending, an invalid change).
@@ -387,6 +398,8 @@ class RaftHost {
   // none: written before membership changes existed).
   absl::StatusOr<raft::ConfState> StoredMembership(
       const Group& group, const storage::SnapshotMeta& meta) const;
+  // Snapshots the group at its applied index (SnapshotNow, MaybeSnapshot).
+  absl::Status SnapshotApplied(Group& group);
   // Snapshots the group when its policy says so.
   void MaybeSnapshot(Group& group);
   absl::Status Compact(Group& group, const SnapshotImage& image);

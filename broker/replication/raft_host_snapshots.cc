@@ -99,16 +99,33 @@ void RaftHost::MaybeSnapshot(Group& group) {
   const bool by_bytes =
       policy.max_bytes > 0 && group.bytes_since_snapshot >= policy.max_bytes;
   if (!by_entries && !by_bytes) return;
-  if (group.applied_index <= group.snapshot_index) return;
-  const std::string image =
-      group.spec.applier->TakeSnapshot(group.spec.group_id);
-  const SnapshotImage at{group.applied_index, group.applied_term, 0, image};
-  absl::Status s = Compact(group, at);
+  absl::Status s = SnapshotApplied(group);
   // A full storage queue or an install in progress: the next apply tries
   // again.
   CHRONIK_CHECK(s.ok() || absl::IsResourceExhausted(s) ||
                 absl::IsFailedPrecondition(s))
       << "group " << group.spec.group_id << ": " << s;
+}
+
+absl::Status RaftHost::SnapshotApplied(Group& group) {
+  if (group.applied_index <= group.snapshot_index) return absl::OkStatus();
+  const std::string image =
+      group.spec.applier->TakeSnapshot(group.spec.group_id);
+  const SnapshotImage at{group.applied_index, group.applied_term, 0, image};
+  return Compact(group, at);
+}
+
+absl::Status RaftHost::SnapshotNow(GroupId group_id) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("raft group ", group_id, " is not running here"));
+  }
+  if (!it->second.spec.snapshot_policy.enabled()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("raft group ", group_id, " has no snapshot policy"));
+  }
+  return SnapshotApplied(it->second);
 }
 
 absl::Status RaftHost::CompactLog(GroupId group_id,

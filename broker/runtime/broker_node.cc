@@ -42,6 +42,9 @@ class BrokerNode final : public Node {
     return broker_.Status();
   }
   void BeginShutdown() override { broker_.BeginShutdown(); }
+  absl::Status Decommission(int32_t kafka_id, bool cancel) override {
+    return broker_.Decommission(kafka_id, cancel);
+  }
   bool ShutdownComplete() const override { return broker_.ShutdownComplete(); }
   storage::StoreStats StoreStats() const override {
     return broker_.StoreStats();

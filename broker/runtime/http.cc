@@ -2,8 +2,10 @@
 
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/check.h"
 
 namespace chronik::runtime {
@@ -18,12 +20,16 @@ const char* Reason(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 202:
+      return "Accepted";
     case 400:
       return "Bad Request";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 409:
+      return "Conflict";
     case 431:
       return "Request Header Fields Too Large";
     case 503:
@@ -169,6 +175,20 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          "Bytes of Raft entries written to the log store.",
          runtime.storage_bytes);
   return out;
+}
+
+std::optional<int32_t> DecommissionPath(absl::string_view path) {
+  if (!absl::ConsumePrefix(&path, "/v1/brokers/") ||
+      !absl::ConsumeSuffix(&path, "/decommission") || path.empty() ||
+      path.size() > 10) {
+    return std::nullopt;
+  }
+  for (const char c : path) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  int32_t id = 0;
+  if (!absl::SimpleAtoi(path, &id) || id < 0) return std::nullopt;
+  return id;
 }
 
 }  // namespace chronik::runtime

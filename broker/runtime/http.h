@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -38,6 +39,10 @@ HttpParse ParseHttpRequest(absl::string_view input, size_t max_request_bytes,
 
 std::string HttpResponse(int status, absl::string_view content_type,
                          absl::string_view body);
+
+// The broker id of "/v1/brokers/{id}/decommission" (a Kafka broker id, 0 or
+// more, decimal); nullopt for any other path.
+std::optional<int32_t> DecommissionPath(absl::string_view path);
 
 // Runtime-side figures added to the broker's own metrics.
 struct RuntimeMetrics {

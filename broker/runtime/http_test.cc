@@ -101,5 +101,17 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   }
 }
 
+TEST(DecommissionPathTest, ParsesTheBrokerId) {
+  EXPECT_EQ(DecommissionPath("/v1/brokers/0/decommission"), 0);
+  EXPECT_EQ(DecommissionPath("/v1/brokers/42/decommission"), 42);
+  EXPECT_EQ(DecommissionPath("/v1/brokers//decommission"), std::nullopt);
+  EXPECT_EQ(DecommissionPath("/v1/brokers/-1/decommission"), std::nullopt);
+  EXPECT_EQ(DecommissionPath("/v1/brokers/1x/decommission"), std::nullopt);
+  EXPECT_EQ(DecommissionPath("/v1/brokers/99999999999/decommission"),
+            std::nullopt);
+  EXPECT_EQ(DecommissionPath("/v1/brokers/1"), std::nullopt);
+  EXPECT_EQ(DecommissionPath("/v1/cluster"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace chronik::runtime

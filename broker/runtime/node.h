@@ -53,6 +53,10 @@ class Node {
   // Controlled shutdown (see Broker::BeginShutdown): the Server keeps
   // ticking and processing until ShutdownComplete(), then drains connections.
   virtual void BeginShutdown() {}
+  // POST/DELETE /v1/brokers/{id}/decommission (see Broker::Decommission).
+  virtual absl::Status Decommission(int32_t /*kafka_id*/, bool /*cancel*/) {
+    return absl::UnimplementedError("this node cannot decommission brokers");
+  }
   virtual bool ShutdownComplete() const { return true; }
   virtual storage::StoreStats StoreStats() const { return {}; }
   // A storage flush is waiting for its fsyncs (see Broker).

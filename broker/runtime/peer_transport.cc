@@ -191,11 +191,18 @@ absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Start(
                      " is already in use (or the address cannot be bound)"));
   }
   for (const auto& [id, peer_address] : options.peers) {
-    if (id == options.self) continue;
-    transport->senders_[id] = std::make_unique<Sender>(
-        transport->options_, id, peer_address, &transport->dropped_);
+    transport->SetPeer(id, peer_address);
   }
   return transport;
+}
+
+bool PeerTransport::SetPeer(raft::NodeId id, const std::string& address) {
+  if (stopped_ || id == options_.self) return false;
+  auto known = addresses_.find(id);
+  if (known != addresses_.end() && known->second == address) return false;
+  addresses_[id] = address;
+  senders_[id] = std::make_unique<Sender>(options_, id, address, &dropped_);
+  return true;
 }
 
 PeerTransport::~PeerTransport() { Stop(); }

@@ -60,6 +60,10 @@ class PeerTransport {
   PeerTransport& operator=(const PeerTransport&) = delete;
 
   void Send(uint64_t group_id, const raft::Message& message);
+  // Sends to `id` at `address` ("host:port") from now on: a peer that
+  // joined after the start, or one whose address changed (its queued
+  // messages are dropped). Same thread as Send. True when it changed.
+  bool SetPeer(raft::NodeId id, const std::string& address);
   // Idempotent; see the header comment.
   void Stop();
   int port() const { return port_; }
@@ -75,6 +79,7 @@ class PeerTransport {
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   std::map<raft::NodeId, std::unique_ptr<Sender>> senders_;
+  std::map<raft::NodeId, std::string> addresses_;  // of the senders
   std::atomic<uint64_t> dropped_{0};
   bool stopped_ = false;
 };

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -131,6 +132,9 @@ class Server::HttpHandler final : public ConnectionHandler {
     }
     if (parse == HttpParse::kBad)
       return HttpResponse(400, kText, "bad request\n");
+    if (std::optional<int32_t> id = DecommissionPath(request.path)) {
+      return Decommission(request.method, *id);
+    }
     if (request.method != "GET") {
       return HttpResponse(405, kText, "only GET\n");
     }
@@ -162,6 +166,33 @@ class Server::HttpHandler final : public ConnectionHandler {
           broker::RenderClusterStatusJson(server_->node_->ClusterStatus()));
     }
     return HttpResponse(404, kText, "not found\n");
+  }
+
+  // POST /v1/brokers/{id}/decommission starts taking broker {id} out of the
+  // cluster, DELETE cancels it (cluster_membership.h); progress shows at
+  // GET /v1/cluster.
+  std::string Decommission(const std::string& method, int32_t id) {
+    constexpr const char* kText = "text/plain; charset=utf-8";
+    if (method != "POST" && method != "DELETE") {
+      return HttpResponse(405, kText, "POST or DELETE\n");
+    }
+    const bool cancel = method == "DELETE";
+    const absl::Status status = server_->node_->Decommission(id, cancel);
+    if (status.ok()) {
+      server_->ScheduleProcess();
+      return HttpResponse(
+          202, kText,
+          absl::StrCat(cancel ? "cancelling the decommission of broker "
+                              : "decommissioning broker ",
+                       id, "; follow it at GET /v1/cluster\n"));
+    }
+    const int code = absl::IsNotFound(status)             ? 404
+                     : absl::IsFailedPrecondition(status) ? 409
+                     : absl::IsInvalidArgument(status)    ? 400
+                                                          : 503;
+    LogWarn(absl::StrCat("decommission of broker ", id,
+                         " refused: ", status.message()));
+    return HttpResponse(code, kText, absl::StrCat(status.message(), "\n"));
   }
 
   Server* const server_;
@@ -444,6 +475,13 @@ void Server::RunStep() {
 void Server::ApplyOutput(env::StepOutput out) {
   for (env::ConnectionAction& action : out.connections) {
     ApplyConnectionAction(action);
+  }
+  for (const env::PeerAddress& peer : out.peer_addresses) {
+    if (peer_transport_ == nullptr) break;
+    if (peer_transport_->SetPeer(peer.node_id, peer.address)) {
+      LogInfo(absl::StrCat("raft peer ", config::KafkaNodeId(peer.node_id),
+                           " at ", peer.address, " (from its registration)"));
+    }
   }
   for (env::PeerMessage& message : out.peer_messages) {
     if (peer_transport_ != nullptr) {

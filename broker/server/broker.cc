@@ -12,6 +12,7 @@
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/server/broker_liveness.h"
+#include "broker/server/cluster_membership.h"
 #include "broker/server/cluster_status.h"
 #include "broker/server/connections.h"
 #include "broker/server/controlled_shutdown.h"
@@ -80,6 +81,23 @@ class Broker::Impl : public replication::GroupApplier {
   bool ShutdownComplete() const {
     return shutdown_ != nullptr && shutdown_->complete();
   }
+  absl::Status Decommission(int32_t kafka_id, bool cancel) {
+    CheckStarted();
+    if (config_.mode != config::ServerConfig::Mode::kCluster) {
+      return absl::FailedPreconditionError(
+          "a standalone broker cannot be decommissioned");
+    }
+    if (kafka_id < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("broker id ", kafka_id, " is negative"));
+    }
+    if (!MetadataCaughtUp()) {
+      return absl::UnavailableError(
+          "this node has not caught up with the metadata yet; retry");
+    }
+    return membership_->RequestDecommission(
+        config::RaftNodeId(static_cast<uint64_t>(kafka_id)), cancel, TickMs());
+  }
   env::StepOutput Process();
   bool HasWork() const {
     return host_ != nullptr &&
@@ -103,7 +121,7 @@ class Broker::Impl : public replication::GroupApplier {
     return metadata_ != nullptr && MetadataCaughtUp() &&
            metadata_->state().FindBroker(config_.node_id) != nullptr &&
            !metadata_->state().IsFenced(config_.node_id) &&
-           metadata_->leader() != raft::kNoNode;
+           metadata_->leader() != raft::kNoNode && !membership_->removed();
   }
   BrokerMetrics Metrics() const;
   ClusterStatus Status() const;
@@ -164,7 +182,8 @@ class Broker::Impl : public replication::GroupApplier {
   // One info line per Raft role change of a group on this node.
   void LogRoleChange(replication::GroupId group_id, raft::NodeId leader,
                      raft::Term term) const;
-  std::vector<raft::NodeId> MetadataVoters() const;
+  // How this node starts the metadata group (cluster_membership.h).
+  absl::StatusOr<MetadataGroupStart> MetadataStart() const;
 
   const BrokerOptions options_;
   const config::ServerConfig& config_;
@@ -181,6 +200,7 @@ class Broker::Impl : public replication::GroupApplier {
   std::unique_ptr<ControlledShutdown> shutdown_;
   std::unique_ptr<LeaderBalance> balance_;
   std::unique_ptr<TxnMarkers> txn_markers_;
+  std::unique_ptr<ClusterMembership> membership_;
   Deadlines deadlines_;
   FetchWaiters fetches_;
   TopicLeaderWaits topic_waits_;
@@ -208,19 +228,12 @@ replication::HostOptions Broker::Impl::HostOptions() const {
   return host;
 }
 
-std::vector<raft::NodeId> Broker::Impl::MetadataVoters() const {
-  std::vector<raft::NodeId> voters;
+absl::StatusOr<MetadataGroupStart> Broker::Impl::MetadataStart() const {
   if (config_.mode == config::ServerConfig::Mode::kCluster &&
       !options_.broker_bugs.metadata_group_of_one) {
-    for (const config::PeerConfig& peer : config_.peers) {
-      voters.push_back(peer.id);
-    }
-  } else {
-    voters.push_back(config_.node_id);
+    return StartMetadataGroup(env_.disk, config_);
   }
-  std::sort(voters.begin(), voters.end());
-  CHRONIK_CHECK(!voters.empty());
-  return voters;
+  return MetadataGroupStart{{config_.node_id}, false, false};
 }
 
 absl::Status Broker::Impl::Start() {
@@ -264,8 +277,17 @@ absl::Status Broker::Impl::Start() {
       config_, options_.broker_bugs, *env_.clock, *host_, *connections_,
       *metadata_, *partitions_, *groups_, *producer_ids_, deadlines_, fetches_,
       topic_waits_, elections_, [this] { return MetadataCaughtUp(); }});
-  const std::vector<raft::NodeId> voters = MetadataVoters();
-  replication::GroupSpec spec{kMetadataGroup, voters, false, this};
+  membership_ = std::make_unique<ClusterMembership>(config_, host_.get(),
+                                                    metadata_.get(), env_.log);
+  absl::StatusOr<MetadataGroupStart> start = MetadataStart();
+  if (!start.ok()) {
+    return absl::Status(
+        start.status().code(),
+        absl::StrCat("metadata group: ", start.status().message()));
+  }
+  replication::GroupSpec spec{kMetadataGroup, start->voters, false, this};
+  spec.joining = start->joining;
+  spec.voters_unknown = start->voters_unknown;
   spec.snapshot_policy.max_entries = options_.metadata_snapshot_entries;
   spec.snapshot_policy.max_bytes = options_.metadata_snapshot_bytes;
   spec.snapshot_policy.segment_max_bytes = options_.metadata_segment_max_bytes;
@@ -276,11 +298,20 @@ absl::Status Broker::Impl::Start() {
   }
   const storage::GroupStorage* log = store_->group(kMetadataGroup);
   CHRONIK_CHECK(log != nullptr);
+  if (start->voters_unknown && log->last_index() > 0 &&
+      log->snapshot_meta().index == 0) {
+    // A joiner's log only ever starts after a snapshot it installed.
+    return absl::FailedPreconditionError(
+        "metadata group: --join with a data directory holding a metadata log "
+        "of a node that founded its cluster: start it without --join");
+  }
   metadata_stored_at_start_ = log->last_index();
   metadata_applied_ =
       std::max<raft::Index>(metadata_applied_, log->first_index() - 1);
   // A group of one elects itself at once; larger groups wait for a timeout.
-  if (voters.size() == 1) CHRONIK_CHECK(host_->Campaign(kMetadataGroup).ok());
+  if (start->voters.size() == 1 && !start->joining) {
+    CHRONIK_CHECK(host_->Campaign(kMetadataGroup).ok());
+  }
   partitions_->MarkDirty();
   return absl::OkStatus();
 }
@@ -308,6 +339,7 @@ void Broker::Impl::Tick() {
        partitions_->DriveReassignments(metadata_->state(), TickMs())) {
     metadata_->ProposeOrForward(complete);
   }
+  if (MetadataCaughtUp()) membership_->Drive(TickMs());
   if (std::optional<metapb::MetadataCommand> wish = balance_->Balance(
           metadata_->state(), TickMs(), shutdown_->draining())) {
     metadata_->ProposeOrForward(*wish);
@@ -339,6 +371,7 @@ env::StepOutput Broker::Impl::Process() {
     metadata_->ProposeOrForward(report);
   }
   ProposeLiveness();
+  if (MetadataCaughtUp()) membership_->Observe(TickMs(), &out_);
   producer_ids_->Serve();
   topic_waits_.Check(*services_);
   elections_.Check(*services_);
@@ -540,7 +573,7 @@ ClusterStatus Broker::Impl::Status() const {
   for (const metapb::BrokerInfo* broker : state.Brokers()) {
     status.brokers.push_back({config::KafkaNodeId(broker->node_id()),
                               broker->host(), broker->kafka_port(),
-                              broker->fenced()});
+                              broker->fenced(), broker->decommissioning()});
   }
   for (const metapb::TopicInfo* topic : state.Topics()) {
     for (const metapb::PartitionInfo& p : topic->partitions()) {
@@ -560,9 +593,18 @@ ClusterStatus Broker::Impl::Status() const {
     status.metadata.term = metadata_node->term();
     status.metadata.commit_index = metadata_node->Status().hard_state.commit;
   }
-  for (raft::NodeId voter : MetadataVoters()) {
-    status.metadata.voters.push_back(config::KafkaNodeId(voter));
+  if (const raft::ConfState* conf = host_->membership(kMetadataGroup)) {
+    for (raft::NodeId voter : conf->voters) {
+      status.metadata.voters.push_back(config::KafkaNodeId(voter));
+    }
+    for (raft::NodeId learner : conf->learners) {
+      status.metadata.learners.push_back(config::KafkaNodeId(learner));
+    }
+    std::sort(status.metadata.voters.begin(), status.metadata.voters.end());
+    std::sort(status.metadata.learners.begin(), status.metadata.learners.end());
   }
+  status.metadata.config_mismatch = membership_->config_mismatch();
+  status.removed = membership_->removed();
   return status;
 }
 
@@ -589,6 +631,9 @@ void Broker::OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results) {
 }
 void Broker::Tick() { impl_->Tick(); }
 void Broker::BeginShutdown() { impl_->BeginShutdown(); }
+absl::Status Broker::Decommission(int32_t kafka_id, bool cancel) {
+  return impl_->Decommission(kafka_id, cancel);
+}
 bool Broker::ShutdownComplete() const { return impl_->ShutdownComplete(); }
 env::StepOutput Broker::Process() { return impl_->Process(); }
 bool Broker::HasWork() const { return impl_->HasWork(); }

@@ -122,6 +122,10 @@ class Broker {
   void Tick();
   // Starts the controlled shutdown (see the file comment); idempotent.
   void BeginShutdown();
+  // An operator asks to take broker `kafka_id` out of the cluster (or, with
+  // `cancel`, to keep it): see cluster_membership.h. OK once it is on its way
+  // to the controller; NotFound or FailedPrecondition naming why not.
+  absl::Status Decommission(int32_t kafka_id, bool cancel);
 
   // The step: everything the inputs since the last call lead to.
   env::StepOutput Process();

@@ -12,10 +12,12 @@ std::string IdList(const std::vector<int32_t>& ids) {
 }
 
 std::string BrokerJson(const ClusterStatus::Broker& broker) {
-  return absl::StrCat("{\"id\":", broker.id,
-                      ",\"host\":", JsonString(broker.host),
-                      ",\"port\":", broker.port, ",\"status\":\"",
-                      broker.fenced ? "fenced" : "live", "\"}");
+  return absl::StrCat(
+      "{\"id\":", broker.id, ",\"host\":", JsonString(broker.host),
+      ",\"port\":", broker.port, ",\"status\":\"",
+      broker.fenced ? "fenced" : "live",
+      "\",\"decommissioning\":", broker.decommissioning ? "true" : "false",
+      "}");
 }
 
 std::string PartitionJson(const ClusterStatus::Partition& partition) {
@@ -81,11 +83,16 @@ std::string RenderClusterStatusJson(const ClusterStatus& status) {
   return absl::StrCat(
       "{\"node_id\":", status.node_id,
       ",\"shutting_down\":", status.shutting_down ? "true" : "false",
-      ",\"brokers\":[", absl::StrJoin(brokers, ","), "],\"partitions\":[",
+      ",\"removed\":", status.removed ? "true" : "false", ",\"brokers\":[",
+      absl::StrJoin(brokers, ","), "],\"partitions\":[",
       absl::StrJoin(partitions, ","),
       "],\"metadata\":{\"leader\":", metadata.leader,
       ",\"term\":", metadata.term, ",\"commit_index\":", metadata.commit_index,
-      ",\"voters\":", IdList(metadata.voters), "}}\n");
+      ",\"voters\":", IdList(metadata.voters),
+      ",\"learners\":", IdList(metadata.learners), ",\"config_mismatch\":",
+      metadata.config_mismatch.empty() ? std::string("null")
+                                       : JsonString(metadata.config_mismatch),
+      "}}\n");
 }
 
 }  // namespace chronik::broker

@@ -27,7 +27,8 @@ struct ClusterStatus {
     int32_t id = -1;
     std::string host;  // advertised Kafka address
     int32_t port = 0;
-    bool fenced = false;  // fenced by the controller (else live)
+    bool fenced = false;           // fenced by the controller (else live)
+    bool decommissioning = false;  // being taken out of the cluster
   };
   struct Partition {
     std::string topic;
@@ -44,11 +45,17 @@ struct ClusterStatus {
     int32_t leader = -1;  // the controller
     uint64_t term = 0;    // this node's current term of the group
     uint64_t commit_index = 0;
+    // The membership this node has applied (cluster_membership.h).
     std::vector<int32_t> voters;
+    std::vector<int32_t> learners;
+    // How the cluster file's peers differ from the membership; empty: they
+    // agree.
+    std::string config_mismatch;
   };
 
   int32_t node_id = -1;  // the node answering
   bool shutting_down = false;
+  bool removed = false;               // the node answering was decommissioned
   std::vector<Broker> brokers;        // by id
   std::vector<Partition> partitions;  // by topic, then partition
   MetadataGroup metadata;
@@ -57,10 +64,11 @@ struct ClusterStatus {
 // The JSON string literal (with quotes) of `text`.
 std::string JsonString(absl::string_view text);
 
-// {"node_id":..,"shutting_down":..,"brokers":[{"id","host","port","status":
-// "live"|"fenced"}],"partitions":[{"topic","partition","leader",
-// "leader_term","replicas","isr","lag":{"<id>":n}|null}],"metadata":
-// {"leader","term","commit_index","voters"}} followed by a newline.
+// {"node_id":..,"shutting_down":..,"removed":..,"brokers":[{"id","host",
+// "port","status":"live"|"fenced","decommissioning"}],"partitions":[{"topic",
+// "partition","leader","leader_term","replicas","isr","lag":{"<id>":n}|null}],
+// "metadata":{"leader","term","commit_index","voters","learners",
+// "config_mismatch":string|null}} followed by a newline.
 std::string RenderClusterStatusJson(const ClusterStatus& status);
 
 }  // namespace chronik::broker

@@ -26,7 +26,8 @@ TEST(JsonStringTest, EscapesQuotesBackslashesAndControlCharacters) {
 TEST(ClusterStatusJsonTest, RendersEveryField) {
   ClusterStatus status;
   status.node_id = 0;
-  status.brokers = {{0, "127.0.0.1", 9092, false}, {1, "h\"1", 9093, true}};
+  status.brokers = {{0, "127.0.0.1", 9092, false, false},
+                    {1, "h\"1", 9093, true, true}};
   ClusterStatus::Partition led;
   led.topic = "t\"\\";
   led.partition = 0;
@@ -40,13 +41,14 @@ TEST(ClusterStatusJsonTest, RendersEveryField) {
   other.partition = 1;
   other.replicas = {1};
   status.partitions = {led, other};
-  status.metadata = {0, 5, 42, {0, 1}};
+  status.metadata = {0, 5, 42, {0, 1}, {2}, "file \"x\""};
   EXPECT_EQ(RenderClusterStatusJson(status),
-            "{\"node_id\":0,\"shutting_down\":false,\"brokers\":["
+            "{\"node_id\":0,\"shutting_down\":false,\"removed\":false,"
+            "\"brokers\":["
             "{\"id\":0,\"host\":\"127.0.0.1\",\"port\":9092,\"status\":"
-            "\"live\"},"
+            "\"live\",\"decommissioning\":false},"
             "{\"id\":1,\"host\":\"h\\\"1\",\"port\":9093,\"status\":"
-            "\"fenced\"}],"
+            "\"fenced\",\"decommissioning\":true}],"
             "\"partitions\":["
             "{\"topic\":\"t\\\"\\\\\",\"partition\":0,\"leader\":0,"
             "\"leader_term\":3,\"replicas\":[0,1],\"isr\":[0],"
@@ -54,7 +56,8 @@ TEST(ClusterStatusJsonTest, RendersEveryField) {
             "{\"topic\":\"u\",\"partition\":1,\"leader\":-1,"
             "\"leader_term\":0,\"replicas\":[1],\"isr\":[],\"lag\":null}],"
             "\"metadata\":{\"leader\":0,\"term\":5,\"commit_index\":42,"
-            "\"voters\":[0,1]}}\n");
+            "\"voters\":[0,1],\"learners\":[2],"
+            "\"config_mismatch\":\"file \\\"x\\\"\"}}\n");
 }
 
 TEST(ClusterStatusTest, ThreeBrokersReportTheClusterTheyShare) {

@@ -54,11 +54,21 @@ class InProcessCluster {
   // `configure` (may be empty) adjusts every node's options before it starts.
   InProcessCluster(int nodes, uint64_t seed, uint64_t first_id = 1,
                    std::function<void(BrokerOptions&)> configure = {})
-      : rng_(seed), configure_(std::move(configure)) {
+      : seed_(seed), rng_(seed), configure_(std::move(configure)) {
     for (uint64_t id = first_id; id < first_id + nodes; ++id) {
       nodes_[id] = std::make_unique<Node>(seed * 7919 + id);
     }
     for (auto& [id, node] : nodes_) Start(id);
+  }
+
+  // Starts node `id` to join the running cluster (--join, an empty disk): its
+  // config lists every node so far and itself (as do the configs of nodes
+  // restarted from now on).
+  void AddJoiningNode(raft::NodeId id) {
+    CHRONIK_CHECK(nodes_.count(id) == 0);
+    nodes_[id] = std::make_unique<Node>(seed_ * 7919 + id);
+    joining_.insert(id);
+    Start(id);
   }
 
   // Probability that any one Raft message is lost.
@@ -79,7 +89,9 @@ class InProcessCluster {
                               static_cast<int>(9190 + peer), 0});
     }
     config.kafka_port = static_cast<int>(9090 + id);
+    config.raft_port = static_cast<int>(9190 + id);
     config.advertised_host = "127.0.0.1";
+    config.join = joining_.count(id) > 0;
     return config;
   }
 
@@ -105,6 +117,10 @@ class InProcessCluster {
 
   bool up(raft::NodeId id) const { return down_.count(id) == 0; }
   Broker& broker(raft::NodeId id) { return nodes_.at(id)->driver->broker(); }
+  // Node `id`'s log lines so far (tests may look for one).
+  const std::vector<std::string>& log(raft::NodeId id) {
+    return nodes_.at(id)->driver->log().lines;
+  }
   int64_t now_ms() const { return clock_.now_ms; }
 
   // Steps until `done` holds, at most `max_steps` times; whether it holds.
@@ -208,8 +224,10 @@ class InProcessCluster {
     std::unique_ptr<TestDriver> driver;
   };
 
+  uint64_t seed_;
   std::mt19937_64 rng_;
   std::function<void(BrokerOptions&)> configure_;
+  std::set<raft::NodeId> joining_;  // started with --join
   double drop_probability_ = 0;
   std::function<bool(const raft::Message&)> drop_filter_;
   std::map<raft::NodeId, std::unique_ptr<Node>> nodes_;

@@ -143,19 +143,30 @@ void MetadataClient::OnForwardedProposal(const raft::Message& message) {
 }
 
 bool MetadataClient::Forward(const metapb::MetadataCommand& command) {
-  const raft::NodeId to = leader();
-  if (to == raft::kNoNode || to == config_.node_id) return false;
+  std::vector<raft::NodeId> to;
+  if (leader() != raft::kNoNode) {
+    to.push_back(leader());
+  } else if (config_.join) {
+    // A joiner hears from no leader before it is a member: it asks every
+    // peer it knows, and the leader among them proposes (others drop it).
+    for (const config::PeerConfig& peer : config_.peers) to.push_back(peer.id);
+  }
+  std::erase(to, config_.node_id);
+  if (to.empty()) return false;
   std::string bytes;
   CHRONIK_CHECK(command.SerializeToString(&bytes));
-  raft::Message message;
-  message.type = raft::MessageType::kForwardProposal;
-  message.from = config_.node_id;
-  message.to = to;
-  // The wire format wants entries to follow message.index (0): index 1.
-  message.entries.push_back(raft::Entry{0, 1, raft::EntryType::kNormal,
-                                        raft::Bytes::Own(std::move(bytes))});
-  out_->peer_messages.push_back(
-      env::PeerMessage{kMetadataGroup, std::move(message)});
+  const raft::Bytes data = raft::Bytes::Own(std::move(bytes));
+  for (raft::NodeId id : to) {
+    raft::Message message;
+    message.type = raft::MessageType::kForwardProposal;
+    message.from = config_.node_id;
+    message.to = id;
+    // The wire format wants entries to follow message.index (0): index 1.
+    message.entries.push_back(
+        raft::Entry{0, 1, raft::EntryType::kNormal, data});
+    out_->peer_messages.push_back(
+        env::PeerMessage{kMetadataGroup, std::move(message)});
+  }
   return true;
 }
 
@@ -178,6 +189,7 @@ void MetadataClient::MaybeRegister() {
   broker->set_host(host);
   broker->set_kafka_port(port);
   broker->set_raft_port(config_.raft_port);
+  command.mutable_register_broker()->set_join(config_.join);
   if (!leads) {
     if (bugs_.registration_not_forwarded) return;
     // Followers ask the leader; the outcome shows in the applied metadata.
