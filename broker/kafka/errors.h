@@ -24,6 +24,7 @@
   X(kRequestTimedOut, 7, "REQUEST_TIMED_OUT")                              \
   X(kBrokerNotAvailable, 8, "BROKER_NOT_AVAILABLE")                        \
   X(kMessageTooLarge, 10, "MESSAGE_TOO_LARGE")                             \
+  X(kCoordinatorLoadInProgress, 14, "COORDINATOR_LOAD_IN_PROGRESS")        \
   X(kCoordinatorNotAvailable, 15, "COORDINATOR_NOT_AVAILABLE")             \
   X(kNotCoordinator, 16, "NOT_COORDINATOR")                                \
   X(kInvalidTopic, 17, "INVALID_TOPIC_EXCEPTION")                          \
@@ -50,8 +51,13 @@
   X(kPolicyViolation, 44, "POLICY_VIOLATION")                              \
   X(kOutOfOrderSequenceNumber, 45, "OUT_OF_ORDER_SEQUENCE_NUMBER")         \
   X(kInvalidProducerEpoch, 47, "INVALID_PRODUCER_EPOCH")                   \
+  X(kInvalidTxnState, 48, "INVALID_TXN_STATE")                             \
+  X(kInvalidProducerIdMapping, 49, "INVALID_PRODUCER_ID_MAPPING")          \
+  X(kInvalidTransactionTimeout, 50, "INVALID_TRANSACTION_TIMEOUT")         \
+  X(kConcurrentTransactions, 51, "CONCURRENT_TRANSACTIONS")                \
   X(kTransactionalIdAuthorizationFailed, 53,                               \
     "TRANSACTIONAL_ID_AUTHORIZATION_FAILED")                               \
+  X(kOperationNotAttempted, 55, "OPERATION_NOT_ATTEMPTED")                 \
   X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                         \
   X(kNonEmptyGroup, 68, "NON_EMPTY_GROUP")                                 \
   X(kGroupIdNotFound, 69, "GROUP_ID_NOT_FOUND")                            \
@@ -66,7 +72,10 @@
   X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \
   X(kGroupSubscribedToTopic, 86, "GROUP_SUBSCRIBED_TO_TOPIC")              \
   X(kInvalidRecord, 87, "INVALID_RECORD")                                  \
-  X(kUnknownTopicId, 100, "UNKNOWN_TOPIC_ID")
+  X(kUnstableOffsetCommit, 88, "UNSTABLE_OFFSET_COMMIT")                   \
+  X(kProducerFenced, 90, "PRODUCER_FENCED")                                \
+  X(kUnknownTopicId, 100, "UNKNOWN_TOPIC_ID")                              \
+  X(kTransactionalIdNotFound, 105, "TRANSACTIONAL_ID_NOT_FOUND")
 
 namespace chronik::kafka::error {
 

@@ -77,13 +77,17 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
   // AlterConfigs 0-2, DescribeCluster 0-1, SaslHandshake 0-1,
   // SaslAuthenticate 0-2, ElectLeaders 0-2, AlterPartitionReassignments 0,
   // ListPartitionReassignments 0, DeleteGroups 0-2, OffsetDelete 0,
-  // IncrementalAlterConfigs 0-1, DescribeLogDirs 0-4, OffsetForLeaderEpoch 0-4.
+  // IncrementalAlterConfigs 0-1, DescribeLogDirs 0-4, OffsetForLeaderEpoch 0-4,
+  // AddPartitionsToTxn 0-3, AddOffsetsToTxn 0-3, EndTxn 0-3,
+  // TxnOffsetCommit 0-3, DescribeTransactions 0, ListTransactions 0,
+  // DescribeProducers 0.
   const Want wants[] = {
       {18, 3}, {3, 12}, {0, 9},  {1, 13}, {2, 8},  {10, 4}, {11, 7}, {14, 5},
       {12, 4}, {13, 4}, {8, 8},  {9, 8},  {15, 5}, {16, 4}, {19, 7}, {20, 6},
       {37, 3}, {21, 2}, {22, 4}, {32, 4}, {33, 2}, {60, 1}, {17, 1}, {36, 2},
-      {43, 2}, {45, 0}, {46, 0}, {42, 2}, {47, 0}, {44, 1}, {35, 4}, {23, 4}};
-  EXPECT_EQ(kApiCount, 32);
+      {43, 2}, {45, 0}, {46, 0}, {42, 2}, {47, 0}, {44, 1}, {35, 4}, {23, 4},
+      {24, 3}, {25, 3}, {26, 3}, {28, 3}, {65, 0}, {66, 0}, {61, 0}};
+  EXPECT_EQ(kApiCount, 39);
   for (const Want& want : wants) {
     const ApiInfo* api = FindApi(want.key);
     ASSERT_NE(api, nullptr) << want.key;
@@ -94,7 +98,7 @@ TEST(MessagesTest, ApiTableMatchesTheIssueRanges) {
     EXPECT_EQ(served->min_version, 0);
     EXPECT_EQ(served->max_version, want.max);
   }
-  EXPECT_EQ(ServedApis().size(), 32u);
+  EXPECT_EQ(ServedApis().size(), 39u);
 }
 
 TEST(MessagesTest, FlexibleVersionsFollowTheSchemas) {

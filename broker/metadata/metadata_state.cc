@@ -91,6 +91,13 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kDeleteGroupOffsets:
       result = ApplyDeleteGroupOffsets(command.delete_group_offsets());
       break;
+    case metapb::MetadataCommand::kInitTxnProducer:
+    case metapb::MetadataCommand::kAddTxnPartitions:
+    case metapb::MetadataCommand::kStageTxnOffsets:
+    case metapb::MetadataCommand::kEndTxn:
+    case metapb::MetadataCommand::kTxnMarkerWritten:
+      result = ApplyTransaction(command);
+      break;
     case metapb::MetadataCommand::kDecommissionBroker:
       result = ApplyDecommissionBroker(command.decommission_broker());
       break;
@@ -313,10 +320,14 @@ ApplyResult MetadataState::ApplyDeleteTopic(
     return Error(error::kUnknownTopicOrPartition,
                  absl::StrCat("topic '", command.name(), "' does not exist"));
   }
+  std::set<uint64_t> groups;
   for (const metapb::PartitionInfo& partition : it->second.partitions()) {
     group_to_partition_.erase(partition.group_id());
+    groups.insert(partition.group_id());
   }
   topics_.erase(it);
+  // Markers of its partitions can no longer be written.
+  transactions_.DropGroups(groups);
   return {};
 }
 
@@ -410,6 +421,37 @@ ApplyResult MetadataState::ApplyDeleteGroupOffsets(
   // A group is stored while it has offsets (as Kafka's Empty group).
   if (group->second.empty()) offsets_.erase(group);
   return {};
+}
+
+ApplyResult MetadataState::ApplyTransaction(
+    const metapb::MetadataCommand& command) {
+  TxnApply txn;
+  switch (command.command_case()) {
+    case metapb::MetadataCommand::kInitTxnProducer:
+      txn = transactions_.Init(command.init_txn_producer(), &next_producer_id_);
+      break;
+    case metapb::MetadataCommand::kAddTxnPartitions:
+      txn = transactions_.Add(command.add_txn_partitions());
+      break;
+    case metapb::MetadataCommand::kStageTxnOffsets:
+      txn = transactions_.Stage(command.stage_txn_offsets());
+      break;
+    case metapb::MetadataCommand::kEndTxn:
+      txn = transactions_.End(command.end_txn());
+      break;
+    case metapb::MetadataCommand::kTxnMarkerWritten:
+      txn = transactions_.MarkerWritten(command.txn_marker_written());
+      break;
+    default:
+      CHRONIK_CHECK(false) << "not a transaction command";
+  }
+  for (const metapb::CommitOffsets& offsets : txn.offsets_to_commit) {
+    ApplyCommitOffsets(offsets);
+  }
+  ApplyResult result = Error(txn.error_code, std::move(txn.error_message));
+  result.first_producer_id = txn.producer_id;
+  result.producer_epoch = txn.producer_epoch;
+  return result;
 }
 
 ApplyResult MetadataState::ApplyAllocateProducerIds(
@@ -520,6 +562,7 @@ metapb::MetadataSnapshot MetadataState::ToSnapshot() const {
   snapshot.set_next_producer_id(next_producer_id_);
   snapshot.set_applied_index(applied_index_);
   snapshot.set_assignment_cursor(assignment_cursor_);
+  transactions_.ToSnapshot(&snapshot);
   for (uint64_t id : removed_brokers_) snapshot.add_removed_brokers(id);
   return snapshot;
 }
@@ -567,6 +610,9 @@ absl::StatusOr<MetadataState> MetadataState::FromSnapshot(
   state.next_producer_id_ = snapshot.next_producer_id();
   state.applied_index_ = snapshot.applied_index();
   state.assignment_cursor_ = snapshot.assignment_cursor();
+  if (absl::Status s = state.transactions_.FromSnapshot(snapshot); !s.ok()) {
+    return s;
+  }
   state.removed_brokers_.insert(snapshot.removed_brokers().begin(),
                                 snapshot.removed_brokers().end());
   state.CheckInvariants();

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "broker/kafka/errors.h"
+#include "broker/metadata/transactions.h"
 #include "proto/metadata.pb.h"
 
 namespace chronik::metadata {
@@ -50,8 +51,10 @@ inline constexpr int kMaxProducerIdBlock = 1'000'000;
 struct ApplyResult {
   int16_t error_code = kafka::error::kNone;  // broker/kafka/errors.h
   std::string error_message;
-  // AllocateProducerIds: the first id of the allocated block.
+  // AllocateProducerIds: the first id of the allocated block;
+  // InitTxnProducer: the producer id.
   int64_t first_producer_id = -1;
+  int16_t producer_epoch = -1;  // InitTxnProducer
 };
 
 struct CommittedOffset {
@@ -115,6 +118,8 @@ class MetadataState {
   std::vector<std::string> OffsetGroups() const;
 
   int64_t next_producer_id() const { return next_producer_id_; }
+  // The transaction coordinator's state (transactions.h).
+  const TransactionTable& transactions() const { return transactions_; }
   uint64_t next_group_id() const { return next_group_id_; }
 
   metapb::MetadataSnapshot ToSnapshot() const;
@@ -148,6 +153,8 @@ class MetadataState {
       const google::protobuf::RepeatedField<uint64_t>& replicas,
       absl::string_view what) const;
   int LiveBrokerCount() const;
+  // Transactions (transactions.h); a commit's staged offsets are committed.
+  ApplyResult ApplyTransaction(const metapb::MetadataCommand& command);
   ApplyResult ApplyAllocateProducerIds(
       const metapb::AllocateProducerIds& command);
   // A manual assignment of `count` partitions of `replication_factor`
@@ -175,6 +182,7 @@ class MetadataState {
   std::map<uint64_t, std::pair<std::string, int32_t>> group_to_partition_;
   std::map<std::string, std::map<OffsetKey, CommittedOffset>, std::less<>>
       offsets_;
+  TransactionTable transactions_;
 };
 
 }  // namespace chronik::metadata

@@ -52,7 +52,14 @@ ProducerCheck ProducerStateTable::Check(const ProducerBatch& batch) const {
       return result;
     }
   }
-  CHRONIK_CHECK(!producer.recent.empty());
+  if (producer.recent.empty()) {
+    // Its epoch came with a marker (a fencing abort): a new sequence.
+    if (batch.base_sequence != 0) {
+      result.verdict = ProducerCheck::Verdict::kReject;
+      result.error_code = kafka::error::kOutOfOrderSequenceNumber;
+    }
+    return result;
+  }
   const int32_t expected =
       NextSequence(producer.recent.back().last_sequence(), 1);
   if (batch.base_sequence != expected) {
@@ -64,6 +71,15 @@ ProducerCheck ProducerStateTable::Check(const ProducerBatch& batch) const {
 
 void ProducerStateTable::Record(const ProducerBatch& batch) {
   if (batch.producer_id < 0) return;
+  if (batch.control) {
+    auto it = producers_.find(batch.producer_id);
+    if (it != producers_.end() && batch.producer_epoch > it->second.epoch) {
+      it->second.epoch = batch.producer_epoch;
+      it->second.recent.clear();
+      it->second.last_write = batch.raft_index;
+    }
+    return;
+  }
   CHRONIK_CHECK_GT(batch.record_count, 0);
   Producer& producer = producers_[batch.producer_id];
   if (batch.producer_epoch != producer.epoch) {
@@ -82,6 +98,17 @@ void ProducerStateTable::Record(const ProducerBatch& batch) {
     producers_.erase(oldest);
   }
   CHRONIK_CHECK_LE(producers_.size(), kMaxProducersPerPartition);
+}
+
+std::vector<ProducerSummary> ProducerStateTable::Producers() const {
+  std::vector<ProducerSummary> all;
+  for (const auto& [id, producer] : producers_) {
+    all.push_back({id, producer.epoch,
+                   producer.recent.empty()
+                       ? -1
+                       : producer.recent.back().last_sequence()});
+  }
+  return all;
 }
 
 std::vector<ProducerBatch> ProducerStateTable::BatchesUpTo(

@@ -41,6 +41,9 @@ struct ProducerBatch {
   int32_t record_count = 0;
   int64_t base_offset = -1;  // assigned offsets (known once appended)
   uint64_t raft_index = 0;   // where the batch sits in the partition log
+  // A transaction marker: it carries no sequence; one with a newer epoch
+  // fences the older (the coordinator bumped it to abort).
+  bool control = false;
   int32_t last_sequence() const;
 };
 
@@ -51,14 +54,24 @@ struct ProducerCheck {
   ProducerBatch original;  // for kDuplicate
 };
 
+// What DescribeProducers lists of one producer.
+struct ProducerSummary {
+  int64_t producer_id = -1;
+  int16_t epoch = -1;
+  int32_t last_sequence = -1;  // -1: none remembered
+};
+
 class ProducerStateTable {
  public:
   // Judges a new batch. Non-idempotent batches (producer_id < 0) always append.
   ProducerCheck Check(const ProducerBatch& batch) const;
-  // Records an appended batch (the caller checked it). batch.raft_index orders
+  // Records an appended batch (the caller checked it) or marker (which only
+  // moves the epoch forward). batch.raft_index orders
   // writes; the producer written longest ago is forgotten when over the bound.
   void Record(const ProducerBatch& batch);
   size_t producer_count() const { return producers_.size(); }
+  // Every producer remembered, by id.
+  std::vector<ProducerSummary> Producers() const;
   // The remembered batches written at or below `raft_index`, in raft index
   // order: Recording them into an empty table, then the batches after
   // `raft_index`, gives the windows this table has (a partition snapshot at

@@ -22,6 +22,7 @@
 #include "broker/server/metadata_client.h"
 #include "broker/server/partition_manager.h"
 #include "broker/server/producer_ids.h"
+#include "broker/server/txn_markers.h"
 
 namespace chronik::broker {
 namespace {
@@ -179,6 +180,9 @@ class Broker::Impl : public replication::GroupApplier {
   }
   // Controller: proposes the fencing and unfencing of brokers.
   void ProposeLiveness();
+  // Transaction markers of the partitions this node leads, and (on the
+  // coordinator) transaction timeouts (txn_markers.h).
+  void DriveTransactions(int64_t now_ms);
   void AddRaftMetrics(BrokerMetrics* metrics) const;
   // One info line per Raft role change of a group on this node.
   void LogRoleChange(replication::GroupId group_id, raft::NodeId leader,
@@ -200,6 +204,7 @@ class Broker::Impl : public replication::GroupApplier {
   std::unique_ptr<BrokerLiveness> liveness_;
   std::unique_ptr<ControlledShutdown> shutdown_;
   std::unique_ptr<LeaderBalance> balance_;
+  std::unique_ptr<TxnMarkers> txn_markers_;
   std::unique_ptr<ClusterMembership> membership_;
   Deadlines deadlines_;
   FetchWaiters fetches_;
@@ -269,6 +274,7 @@ absl::Status Broker::Impl::Start() {
   balance_ = std::make_unique<LeaderBalance>(config_.node_id, config_,
                                              host_.get(), partitions_.get(),
                                              env_.log, options_.broker_bugs);
+  txn_markers_ = std::make_unique<TxnMarkers>(host_.get(), partitions_.get());
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
@@ -354,6 +360,7 @@ void Broker::Impl::Tick() {
     partitions_->ApplyRetention(metadata_->state());
   }
   const int64_t now = env_.clock->NowMs();
+  DriveTransactions(now);
   groups_->Tick(now);
   deadlines_.Expire(now);
   fetches_.Retry(*services_, /*expire=*/true);
@@ -478,6 +485,22 @@ void Broker::Impl::ProposeLiveness() {
         fence ? absl::StrCat("fencing broker ", node, ": not heard from for ",
                              config_.broker_session_timeout_ms, " ms")
               : absl::StrCat("unfencing broker ", node, ": heard from again"));
+    metadata_->Propose(command, [](const metadata::ApplyResult*) {});
+  }
+}
+
+void Broker::Impl::DriveTransactions(int64_t now_ms) {
+  if (!MetadataCaughtUp()) return;
+  for (const metapb::MetadataCommand& command :
+       txn_markers_->Drive(metadata_->state(), TickMs(), now_ms)) {
+    metadata_->ProposeOrForward(command);
+  }
+  if (!metadata_->is_leader()) {
+    txn_markers_->Forget();
+    return;
+  }
+  for (const metapb::MetadataCommand& command :
+       txn_markers_->Timeouts(metadata_->state(), TickMs(), now_ms)) {
     metadata_->Propose(command, [](const metadata::ApplyResult*) {});
   }
 }

@@ -331,7 +331,8 @@ std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
 
 absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
                                            int64_t offset, size_t max_bytes,
-                                           bool may_exceed, std::string* out) {
+                                           bool may_exceed, std::string* out,
+                                           int64_t end_offset) {
   storage::GroupStorage* storage = store_->group(replica.group_id());
   if (storage == nullptr) return absl::OkStatus();  // group just deleted
   storage::GroupLog& log = storage->log();
@@ -347,6 +348,9 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
     if (entries.empty()) break;
     for (const storage::Entry& entry : entries) {
       if (entry.offset_count == 0) continue;
+      if (static_cast<int64_t>(entry.offset_base) >= end_offset) {
+        return absl::OkStatus();
+      }
       if ((!out->empty() || !may_exceed) &&
           out->size() + entry.data.size() > max_bytes) {
         return absl::OkStatus();
@@ -496,7 +500,8 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
     if (!cut.has_value() || cut->index <= host_->snapshot_index(group_id)) {
       continue;
     }
-    const std::string image = partition->SnapshotImage(cut->index);
+    const std::string image = partition->SnapshotImage(
+        cut->index, static_cast<int64_t>(cut->next_offset));
     absl::Status compacted = host_->CompactLog(
         group_id, replication::SnapshotImage{cut->index, cut->term,
                                              cut->next_offset, image});

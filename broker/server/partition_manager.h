@@ -119,9 +119,11 @@ class PartitionManager {
   // Appends the stored batches from Kafka `offset` on to `out`, whole
   // batches within `max_bytes`, never past what the replica applied. With
   // `may_exceed` the first batch is taken even when larger (KIP-74: only the
-  // first partition with data of a Fetch may exceed the limits).
+  // first partition with data of a Fetch may exceed the limits). Batches
+  // at or after `end_offset` are not read (read_committed: the LSO).
   absl::Status ReadRecords(const PartitionReplica& replica, int64_t offset,
-                           size_t max_bytes, bool may_exceed, std::string* out);
+                           size_t max_bytes, bool may_exceed, std::string* out,
+                           int64_t end_offset = INT64_MAX);
   // The log start offset: the first stored offset, or where DeleteRecords
   // moved it beyond that (PartitionReplica::log_start()).
   int64_t LogStartOffset(PartitionReplica& replica);

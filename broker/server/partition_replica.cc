@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/kafka/control_batch.h"
 #include "broker/kafka/errors.h"
 #include "broker/storage/format.h"
 
@@ -16,13 +17,24 @@ BatchFacts FactsOf(const kafka::BatchHeader& header) {
   facts.producer_id = header.producer_id;
   facts.producer_epoch = header.producer_epoch;
   facts.base_sequence = header.base_sequence;
+  facts.transactional = header.is_transactional();
+  facts.control = header.is_control();
   CHRONIK_CHECK_GT(facts.record_count, 0);
   return facts;
 }
 
 BatchFacts ReadBatchFacts(absl::string_view batch) {
   CHRONIK_CHECK_GE(batch.size(), kafka::kBatchHeaderBytes);
-  return FactsOf(kafka::ReadBatchHeader(batch));
+  BatchFacts facts = FactsOf(kafka::ReadBatchHeader(batch));
+  if (facts.control) {
+    // Only the broker writes control batches (Produce refuses them).
+    absl::StatusOr<kafka::TxnMarker> marker = kafka::ReadTxnMarker(batch);
+    CHRONIK_CHECK(marker.ok())
+        << "a stored control batch does not decode: " << marker.status();
+    facts.commit = marker->commit;
+    facts.txn_seq = marker->coordinator_epoch;
+  }
+  return facts;
 }
 
 PartitionReplica::PartitionReplica(std::string topic, int32_t partition,
@@ -49,9 +61,7 @@ void PartitionReplica::Apply(const raft::Entry& entry) {
     } else {
       const BatchFacts facts = ReadBatchFacts(payload);
       result = next_offset_;
-      producers_.Record(partition::ProducerBatch{
-          facts.producer_id, facts.producer_epoch, facts.base_sequence,
-          facts.record_count, next_offset_, entry.index});
+      ApplyBatch(entry.index, facts, next_offset_);
       next_offset_ += facts.record_count;
     }
   }
@@ -84,6 +94,19 @@ void PartitionReplica::Apply(const raft::Entry& entry) {
   }
 }
 
+void PartitionReplica::ApplyBatch(raft::Index index, const BatchFacts& facts,
+                                  int64_t offset) {
+  producers_.Record(partition::ProducerBatch{
+      facts.producer_id, facts.producer_epoch, facts.base_sequence,
+      facts.record_count, offset, index, facts.control});
+  if (facts.producer_id < 0) return;
+  if (facts.control) {
+    txn_.OnMarker(facts.producer_id, facts.commit, facts.txn_seq, offset);
+  } else if (facts.transactional) {
+    txn_.OnData(facts.producer_id, offset);
+  }
+}
+
 void PartitionReplica::ApplyLogStart(raft::Index index, int64_t offset) {
   // The leader asked for at most its high watermark, which the entries
   // before this one make up, on every replica.
@@ -93,9 +116,11 @@ void PartitionReplica::ApplyLogStart(raft::Index index, int64_t offset) {
   if (log_start_only_on_leader_ && !is_leader_) return;  // TEST-ONLY
   log_start_ = std::max(log_start_, offset);
   epochs_.TruncateFromStart(log_start_);
+  txn_.TrimBelow(log_start_);
 }
 
-std::string PartitionReplica::SnapshotImage(raft::Index index) const {
+std::string PartitionReplica::SnapshotImage(raft::Index index,
+                                            int64_t next_offset) const {
   CHRONIK_CHECK_LE(index, applied_index_);
   const std::vector<partition::ProducerBatch> batches =
       producers_.BatchesUpTo(index);
@@ -116,6 +141,7 @@ std::string PartitionReplica::SnapshotImage(raft::Index index) const {
   CHRONIK_CHECK_EQ(
       image.size(),
       kPartitionImageHeaderBytes + batches.size() * kPartitionImageBatchBytes);
+  txn_.EncodeAsOf(next_offset, &image);
   return image;
 }
 
@@ -124,11 +150,21 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
                                                int64_t next_offset,
                                                absl::string_view image) {
   const char* p = image.data();
-  if (image.size() < kPartitionImageHeaderBytes ||
-      storage::format::GetU32(p) != kPartitionImageVersion ||
-      image.size() != kPartitionImageHeaderBytes +
-                          uint64_t{storage::format::GetU32(p + 4)} *
-                              kPartitionImageBatchBytes ||
+  const uint32_t version = image.size() < kPartitionImageHeaderBytes
+                               ? 0
+                               : storage::format::GetU32(p);
+  const uint64_t batches_end =
+      version == 0 ? 0
+                   : kPartitionImageHeaderBytes +
+                         uint64_t{storage::format::GetU32(p + 4)} *
+                             kPartitionImageBatchBytes;
+  partition::TxnState txn;
+  absl::string_view rest =
+      batches_end <= image.size() ? image.substr(batches_end) : "";
+  if ((version != 1 && version != kPartitionImageVersion) ||
+      batches_end > image.size() || (version == 1 && !rest.empty()) ||
+      (version == 2 &&
+       (!partition::TxnState::Decode(&rest, &txn).ok() || !rest.empty())) ||
       next_offset < 0) {
     return absl::DataLossError(absl::StrCat("partition ", topic_, "-",
                                             partition_, ": snapshot at ", index,
@@ -136,7 +172,7 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
   }
   partition::ProducerStateTable producers;
   uint64_t last_index = 0;
-  for (size_t pos = kPartitionImageHeaderBytes; pos < image.size();
+  for (size_t pos = kPartitionImageHeaderBytes; pos < batches_end;
        pos += kPartitionImageBatchBytes) {
     const char* q = p + pos;
     partition::ProducerBatch b;
@@ -163,6 +199,7 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
   log_start_offset_ = next_offset;
   producers_ = std::move(producers);
   epochs_.Reset(storage::LeaderEpochOfTerm(term), next_offset);
+  txn_ = std::move(txn);
   leader_ready_ = false;
   leader_producers_ = partition::ProducerStateTable();
   return absl::OkStatus();
@@ -201,7 +238,8 @@ partition::ProducerCheck PartitionReplica::CheckProducer(
                                  facts.base_sequence,
                                  facts.record_count,
                                  -1,
-                                 0};
+                                 0,
+                                 facts.control};
   return leader_producers_.Check(batch);
 }
 
@@ -215,7 +253,7 @@ int64_t PartitionReplica::AddPendingAppend(raft::Term term, raft::Index index,
   leader_next_offset_ += facts.record_count;
   leader_producers_.Record(partition::ProducerBatch{
       facts.producer_id, facts.producer_epoch, facts.base_sequence,
-      facts.record_count, base_offset, index});
+      facts.record_count, base_offset, index, facts.control});
   PendingAppend& pending = pending_[index];
   pending.term = term;
   pending.base_offset = base_offset;

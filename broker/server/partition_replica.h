@@ -21,7 +21,9 @@
 // Image layout (all little-endian): u32 version (kPartitionImageVersion),
 // u32 batch count N, then N records of 36 bytes, in raft index order:
 // u64 producer id, u32 producer epoch (int16 widened), u32 base sequence,
-// u32 record count, u64 base offset, u64 raft index.
+// u32 record count, u64 base offset, u64 raft index; version 2 then the
+// transaction state at the cut (partition::TxnState::EncodeAsOf). Version 1
+// images (no transactions) still restore.
 //
 // The log start (DeleteRecords): a log start entry (storage's control entry,
 // batch_offsets.h) in the partition's own Raft log moves the log start offset
@@ -64,6 +66,7 @@
 #include "broker/partition/isr.h"
 #include "broker/partition/leader_epochs.h"
 #include "broker/partition/producer_state.h"
+#include "broker/partition/txn_state.h"
 #include "broker/storage/batch_offsets.h"
 #include "raft/types.h"
 
@@ -76,12 +79,17 @@ struct BatchFacts {
   int32_t base_sequence = -1;
   int32_t record_count = 0;  // offsets the batch takes
   int64_t max_timestamp_ms = -1;
+  bool transactional = false;
+  bool control = false;  // a transaction marker (ReadBatchFacts reads it)
+  bool commit = false;   // marker: commit or abort
+  int32_t txn_seq = 0;   // marker: its coordinator epoch
 };
 BatchFacts FactsOf(const kafka::BatchHeader& header);
-// Reads them from a batch that passed validation.
+// Reads them from a batch that passed validation (a marker's record too).
 BatchFacts ReadBatchFacts(absl::string_view batch);
 
-inline constexpr uint32_t kPartitionImageVersion = 1;
+// Version 2 appends the transaction state (partition::TxnState).
+inline constexpr uint32_t kPartitionImageVersion = 2;
 inline constexpr size_t kPartitionImageHeaderBytes = 8;
 inline constexpr size_t kPartitionImageBatchBytes = 36;
 
@@ -106,11 +114,13 @@ class PartitionReplica {
     log_start_only_on_leader_ = only;
   }
   void OnLeaderChange(raft::NodeId leader, raft::Term term);
-  // The image of a snapshot at `index` (<= applied_index(); see above).
-  std::string SnapshotImage(raft::Index index) const;
+  // The image of a snapshot at `index` (<= applied_index(); see above),
+  // whose next Kafka offset is `next_offset`.
+  std::string SnapshotImage(raft::Index index, int64_t next_offset) const;
   // Replaces the state with a snapshot's: applied through `index` (of
-  // `term`), the next offset `next_offset`, the producer windows of `image`.
-  // Pending appends fail. DataLoss when the image does not decode.
+  // `term`), the next offset `next_offset`, the producer windows and
+  // transactions of `image`. Pending appends fail. DataLoss when the image
+  // does not decode.
   absl::Status RestoreSnapshot(raft::Index index, raft::Term term,
                                int64_t next_offset, absl::string_view image);
 
@@ -172,6 +182,10 @@ class PartitionReplica {
                         size_t isr_size, int64_t now_ms);
 
   int64_t high_watermark() const { return next_offset_; }
+  // The last stable offset: below it no transaction is open.
+  int64_t last_stable_offset() const { return txn_.StableOffset(next_offset_); }
+  const partition::TxnState& txn() const { return txn_; }
+  const partition::ProducerStateTable& producers() const { return producers_; }
   // The log start offset applied entries and snapshots set (log start
   // entries, the offset after a snapshot); 0 before any. The first stored
   // offset may be lower until retention removes the segments below it.
@@ -201,6 +215,8 @@ class PartitionReplica {
   const uint64_t group_id_;
   const raft::NodeId self_;
 
+  // Applies a batch's producer and transaction state at `offset`.
+  void ApplyBatch(raft::Index index, const BatchFacts& facts, int64_t offset);
   // Applies a log start entry at offset `offset`.
   void ApplyLogStart(raft::Index index, int64_t offset);
 
@@ -210,6 +226,7 @@ class PartitionReplica {
   std::optional<int64_t> log_start_offset_;
   raft::Index applied_index_ = 0;
   partition::ProducerStateTable producers_;
+  partition::TxnState txn_;
 
   partition::LeaderEpochs epochs_;
 

@@ -56,7 +56,7 @@ TEST(PartitionReplicaTest, LogStartEntriesMoveTheLogStartForwardOnly) {
   EXPECT_EQ(replica.log_start(), 12);
   // A snapshot starts the log at its offset.
   ASSERT_TRUE(
-      replica.RestoreSnapshot(20, 1, 30, replica.SnapshotImage(6)).ok());
+      replica.RestoreSnapshot(20, 1, 30, replica.SnapshotImage(6, 12)).ok());
   EXPECT_EQ(replica.log_start(), 30);
 }
 
@@ -111,7 +111,7 @@ TEST(PartitionReplicaTest, LeaderEpochsFollowTheAppliedLog) {
   EXPECT_EQ(replica.EndOffsetForEpoch(1), (partition::EpochEnd{1, 7}));
   // A snapshot at index 20 (term 6) whose next offset is 30.
   ASSERT_TRUE(
-      replica.RestoreSnapshot(20, 6, 30, replica.SnapshotImage(8)).ok());
+      replica.RestoreSnapshot(20, 6, 30, replica.SnapshotImage(8, 12)).ok());
   EXPECT_EQ(replica.epochs().earliest(), (partition::EpochStart{6, 30}));
   EXPECT_EQ(replica.EndOffsetForEpoch(6), (partition::EpochEnd{6, 30}));
   EXPECT_EQ(replica.EndOffsetForEpoch(5), (partition::EpochEnd{5, 30}));

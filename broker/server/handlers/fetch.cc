@@ -2,6 +2,8 @@
 // FetchWaiters. Topics by name, or by topic id from v13 on; the current
 // leader epoch is checked (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH) and,
 // from v12 on, the last fetched epoch (a diverging epoch instead of records).
+// read_committed (isolation level 1) reads below the last stable offset and
+// gets the aborted transactions among what it reads.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -19,12 +21,24 @@ namespace {
 
 using PartitionData = kafka::FetchResponse::PartitionData;
 
-// What one Fetch reads: the limits of the whole response and the bytes
-// taken so far.
+// What one Fetch reads: the limits of the whole response, the bytes taken
+// so far, and whether only committed transactions are read.
 struct FetchBudget {
   size_t max_bytes = 0;
   size_t total_bytes = 0;
+  bool read_committed = false;
 };
+
+// read_committed: the aborted transactions that may cover [from, to).
+void AddAborted(const PartitionReplica& replica, int64_t from, int64_t to,
+                PartitionData* out) {
+  out->aborted_transactions.emplace();
+  for (const partition::AbortedTxn& aborted :
+       replica.txn().AbortedIn(from, to)) {
+    out->aborted_transactions->push_back(
+        {aborted.producer_id, aborted.first_offset});
+  }
+}
 
 // The topic a Fetch names: by name before v13, by topic id from v13 on
 // (KIP-516); nullptr when unknown.
@@ -64,8 +78,9 @@ void ReadPartition(Services& s, PartitionReplica& replica,
                    FetchBudget& budget, PartitionData* out) {
   const int64_t hw = replica.high_watermark();
   const int64_t start = s.partitions.LogStartOffset(replica);
+  const int64_t lso = replica.last_stable_offset();
   out->high_watermark = hw;
-  out->last_stable_offset = hw;
+  out->last_stable_offset = lso;
   out->log_start_offset = start;
   if (p.last_fetched_epoch >= 0 &&
       !CheckLastFetchedEpoch(replica, p, start, out)) {
@@ -100,13 +115,14 @@ void ReadPartition(Services& s, PartitionReplica& replica,
   std::string records;
   if (!s.partitions
            .ReadRecords(replica, p.fetch_offset, want, first_with_data,
-                        &records)
+                        &records, budget.read_committed ? lso : INT64_MAX)
            .ok()) {
     out->error_code = kafka::error::kKafkaStorageError;
     return;
   }
   budget.total_bytes += records.size();
   out->records = std::move(records);
+  if (budget.read_committed) AddAborted(replica, p.fetch_offset, lso, out);
 }
 
 // One partition's answer: Kafka's checks (topic, partition, current leader
@@ -146,6 +162,7 @@ size_t BuildFetchResponse(Services& s, int16_t version,
   FetchBudget budget;
   budget.max_bytes =
       request.max_bytes > 0 ? static_cast<size_t>(request.max_bytes) : 0;
+  budget.read_committed = request.isolation_level == 1;
   response->responses.clear();
   for (const auto& topic : request.topics) {
     kafka::FetchResponse::FetchableTopicResponse out_topic;

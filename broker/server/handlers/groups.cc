@@ -21,9 +21,10 @@ void Handle(Services& s, const RequestContext& c,
   auto fill = [&](int8_t key_type, int16_t* error_code, int32_t* node_id,
                   std::string* host, int32_t* port,
                   std::optional<std::string>* message) {
-    if (key_type != 0) {
+    // Group (0) and transaction (1) coordinator: the metadata leader.
+    if (key_type != 0 && key_type != 1) {
       *error_code = kafka::error::kInvalidRequest;
-      *message = "only consumer group coordinators exist here";
+      *message = "key type must be 0 (group) or 1 (transaction)";
     } else if (coordinator == nullptr) {
       *error_code = kafka::error::kCoordinatorNotAvailable;
       *node_id = -1;

@@ -8,10 +8,13 @@
 //   group_offsets.cc  OffsetCommit, OffsetFetch
 //   topics.cc    CreateTopics, DeleteTopics, CreatePartitions
 //   configs.cc   DescribeConfigs, AlterConfigs, IncrementalAlterConfigs
-//   producers.cc InitProducerId
+//   producers.cc InitProducerId, DescribeProducers
+//   transactions.cc AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
+//                TxnOffsetCommit, DescribeTransactions, ListTransactions
 //   leaders.cc   ElectLeaders
 //   group_admin.cc  DeleteGroups, OffsetDelete
 //   log_dirs.cc  DescribeLogDirs
+//   leader_epochs.cc  OffsetForLeaderEpoch
 // Each handler is a plain function of the node's services and one request; it
 // answers through `s.connections` now or later (after a commit, a deadline, a
 // rebalance). Dispatch (dispatch.cc) is a std::visit over kafka::AnyRequest:
@@ -179,6 +182,19 @@ void Handle(Services& s, const RequestContext& c,
 void Handle(Services& s, const RequestContext& c,
             kafka::InitProducerIdRequest& r);
 void Handle(Services& s, const RequestContext& c,
+            kafka::AddPartitionsToTxnRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::AddOffsetsToTxnRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::EndTxnRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::TxnOffsetCommitRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeTransactionsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::ListTransactionsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeProducersRequest& r);
+void Handle(Services& s, const RequestContext& c,
             kafka::AlterPartitionReassignmentsRequest& r);
 void Handle(Services& s, const RequestContext& c,
             kafka::ListPartitionReassignmentsRequest& r);
@@ -199,6 +215,9 @@ void Handle(Services& s, const RequestContext& c,
 kafka::Uuid ToUuid(const std::string& bytes);
 std::string FromUuid(const kafka::Uuid& uuid);
 int64_t ClampTimeout(int64_t timeout_ms);
+// PRODUCER_FENCED as the request's version knows it: older versions (before
+// KIP-588) get INVALID_PRODUCER_EPOCH.
+int16_t FencedCode(int16_t code, bool producer_fenced_known);
 
 }  // namespace chronik::broker
 

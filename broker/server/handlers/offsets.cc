@@ -25,11 +25,14 @@ inline constexpr int64_t kMaxTimestamp = -3;            // v7+, KIP-734
 inline constexpr int64_t kEarliestLocalTimestamp = -4;  // v8+, KIP-405
 
 // One partition's offset as Kafka's leader answers it, with the leader
-// epoch of the batch holding it (latest: the current leader's epoch).
+// epoch of the batch holding it (latest: the current leader's epoch; for
+// read_committed, the last stable offset).
 void ListOffset(Services& s, PartitionReplica& replica, int64_t timestamp,
+                bool read_committed,
                 kafka::ListOffsetsResponse::ListOffsetsPartitionResponse* out) {
   if (timestamp == kLatestTimestamp) {
-    out->offset = replica.high_watermark();
+    out->offset = read_committed ? replica.last_stable_offset()
+                                 : replica.high_watermark();
     out->leader_epoch = replica.leader_epoch();
     return;
   }
@@ -71,7 +74,8 @@ void Handle(Services& s, const RequestContext& c,
           s.state(), topic.name, partition.partition_index,
           partition.current_leader_epoch, /*require_ready=*/true, &replica);
       if (out.error_code == kafka::error::kNone) {
-        ListOffset(s, *replica, partition.timestamp, &out);
+        ListOffset(s, *replica, partition.timestamp, r.isolation_level == 1,
+                   &out);
       }
       if (c.header.api_version == 0 && out.error_code == 0) {
         out.old_style_offsets.push_back(out.offset);

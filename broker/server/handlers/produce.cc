@@ -103,9 +103,6 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
   PartitionReplica* replica = nullptr;
   if (r.acks != 0 && r.acks != 1 && r.acks != -1) {
     out->error_code = kafka::error::kInvalidRequiredAcks;
-  } else if (r.transactional_id.has_value()) {
-    out->error_code = kafka::error::kTransactionalIdAuthorizationFailed;
-    out->error_message = "transactions are not supported";
   } else if (info == nullptr) {
     if (!metadata::ValidateTopicName(topic).ok()) {
       out->error_code = kafka::error::kInvalidTopic;
@@ -243,9 +240,13 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
   }
   for (size_t b = 0; b < batches->size(); ++b) {
     const kafka::RecordBatchView& batch = (*batches)[b];
-    if (batch.header.is_transactional() || batch.header.is_control()) {
+    if (batch.header.is_control() ||
+        (batch.header.is_transactional() && batch.header.producer_id < 0)) {
+      // Markers are the coordinator's; a transaction needs a producer id.
       out->error_code = kafka::error::kInvalidRecord;
-      out->error_message = "transactional batches are not supported";
+      out->error_message = batch.header.is_control()
+                               ? "clients may not write control batches"
+                               : "a transactional batch without producer id";
       return;
     }
     BatchFacts facts = FactsOf(batch.header);  // parsed once, above
