@@ -415,7 +415,11 @@ void BrokerWorld::OnProduced(SimClient& client, int16_t code,
          });
   if (code == error::kNone) {
     checker_.OnAck(batch.partition, batch.value, base_offset);
-    if (client.acks == -1) {
+    // A retry answered for a record deleted meanwhile (DeleteRecords,
+    // retention) needs no copies: replicas may have dropped it with the log
+    // prefix, or never stored it (a snapshot installed past it).
+    if (client.acks == -1 &&
+        base_offset >= checker_.HighestLogStartSeen(batch.partition)) {
       replicas_.OnAllAck(now(), batch.partition, base_offset, batch.value,
                          batch.bytes, min_insync_);
       if (replicas_.violation().has_value()) Fail(*replicas_.violation());

@@ -308,7 +308,8 @@ void KafkaChecker::OnDeleteRecordsAcked(int64_t sent_at, int64_t now,
 
 void KafkaChecker::OnLogStartSeen(int64_t sent_at, int64_t now, int partition,
                                   int64_t log_start, const std::string& how) {
-  const LogStarts& starts = log_starts_[partition];
+  LogStarts& starts = log_starts_[partition];
+  starts.highest_seen = std::max(starts.highest_seen, log_start);
   if (delete_records_only_ && !starts.unbounded &&
       log_start > starts.max_requested) {
     LogStartAnomaly(absl::StrCat(
@@ -325,6 +326,11 @@ void KafkaChecker::OnLogStartSeen(int64_t sent_at, int64_t now, int partition,
         partition, ", but DeleteRecords(", deleted,
         ") had been acknowledged before"));
   }
+}
+
+int64_t KafkaChecker::HighestLogStartSeen(int partition) const {
+  auto it = log_starts_.find(partition);
+  return it == log_starts_.end() ? 0 : it->second.highest_seen;
 }
 
 void KafkaChecker::OnReadFrom(int partition, int64_t offset) {

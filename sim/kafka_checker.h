@@ -132,6 +132,9 @@ class KafkaChecker {
   const std::optional<std::string>& log_start_anomaly() const {
     return log_start_anomaly_;
   }
+  // The highest log start a broker reported for `partition` (0: none): the
+  // records below it were deleted (DeleteRecords, retention).
+  int64_t HighestLogStartSeen(int partition) const;
 
   // The first online group anomaly so far (the run may stop at once).
   const std::optional<std::string>& group_anomaly() const {
@@ -207,6 +210,7 @@ class KafkaChecker {
   // Log starts.
   struct LogStarts {
     int64_t max_requested = 0;  // the highest DeleteRecords offset sent
+    int64_t highest_seen = 0;   // the highest log start a broker reported
     bool unbounded = false;     // a DeleteRecords(-1) was sent
     // Ack time -> the highest acknowledged DeleteRecords offset by then.
     std::map<int64_t, int64_t> acked;

@@ -226,8 +226,12 @@ bool PartitionManager::StartIsr(const metadata::MetadataState& state,
       tracker.replicas() == replicas) {
     return true;
   }
+  // No ISR reported yet (a new partition, or a reassignment's end left none
+  // of the old ISR): its current replicas, never the ones a reassignment is
+  // adding (they may be down; they join once caught up).
+  const auto& in_sync = info.isr().empty() ? info.replicas() : info.isr();
   tracker.Start(replica.leader_term(), self_, replicas,
-                {info.isr().begin(), info.isr().end()}, tick_ms_);
+                {in_sync.begin(), in_sync.end()}, tick_ms_);
   return true;
 }
 
