@@ -42,7 +42,10 @@ TEST_P(BrokerSimSeedsTest, EverySeedPasses) {
     crashes += result.crashes;
     retries += result.retries;
   }
-  EXPECT_GT(crashes, 0u);
+  // A block of seeds crashes brokers (a single pinned seed may not).
+  if (sweep.last_seed > sweep.first_seed) {
+    EXPECT_GT(crashes, 0u);
+  }
   EXPECT_GT(retries, 0u);
   std::printf(
       "%d brokers, seeds %llu..%llu: %llu acked, %llu crashes, "
@@ -69,8 +72,12 @@ std::vector<Sweep> Blocks() {
   // counted the replica being added (down) as in sync (ISR); 197 and 512 (5
   // brokers): the replica checker counted no copies of a retried record
   // DeleteRecords had deleted meanwhile (UNDER-REPLICATED ACK, a checker
-  // bug).
+  // bug); 882 and 1065 (3 brokers): moving a one-replica partition, its
+  // leader committed its own removal and no leader was ever elected again
+  // (LIVENESS).
   blocks.push_back(Sweep{3, 1430, 1430});
+  blocks.push_back(Sweep{3, 882, 882});
+  blocks.push_back(Sweep{3, 1065, 1065});
   blocks.push_back(Sweep{5, 197, 197});
   blocks.push_back(Sweep{5, 512, 512});
   return blocks;

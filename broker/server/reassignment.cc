@@ -93,9 +93,17 @@ ReassignmentStep NextReassignmentStep(const raft::ConfState& conf,
   for (raft::NodeId id : conf.learners) {
     if (!CaughtUp(leader, id)) return {};
   }
-  if (!raft::Contains(wanted, leader.id)) {
+  // A leaving leader never removes itself: it hands over to a wanted voter
+  // first. (A leader that committed its own removal stepped down while the
+  // others might not know the commit; a voter of the old side lacking its
+  // last entries then refused them every vote: no leader, ever.)
+  const bool leader_leaves = !raft::Contains(wanted, leader.id);
+  bool wanted_voter = false;
+  if (leader_leaves) {
     for (raft::NodeId id : conf.voters) {
-      if (raft::Contains(wanted, id) && CaughtUp(leader, id)) {
+      if (!raft::Contains(wanted, id)) continue;
+      wanted_voter = true;
+      if (CaughtUp(leader, id)) {
         ReassignmentStep step{Kind::kTransferLeadership};
         step.transferee = id;
         return step;
@@ -108,8 +116,10 @@ ReassignmentStep NextReassignmentStep(const raft::ConfState& conf,
       step.change.changes.push_back({raft::ConfChangeType::kAddVoter, id});
     }
   }
+  // No wanted voter to hand over to yet: the wanted ones become voters first.
+  const bool add_only = leader_leaves && !wanted_voter;
   for (raft::NodeId id : conf.voters) {
-    if (!raft::Contains(wanted, id)) {
+    if (!add_only && !raft::Contains(wanted, id)) {
       step.change.changes.push_back({raft::ConfChangeType::kRemoveNode, id});
     }
   }
