@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/group/consumer_subscription.h"
 
 namespace chronik::group {
 
@@ -96,14 +97,17 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
     return JoinError(error::kInconsistentGroupProtocol);
   }
 
-  std::string member_id = request.member_id;
-  if (member_id.empty() && request.group_instance_id.has_value()) {
-    for (const auto& [id, member] : group.members) {
-      if (member.group_instance_id == request.group_instance_id) {
-        member_id = id;  // a static member coming back
-      }
+  if (request.group_instance_id.has_value()) {
+    if (request.member_id.empty()) {
+      return JoinStatic(ticket, group, request, now_ms);
     }
+    // A known static member rejoining: its instance id must map to it.
+    const int16_t code =
+        CheckMember(group, request.member_id, request.group_instance_id);
+    if (code != error::kNone) return JoinError(code, request.member_id);
+    return JoinRound(ticket, group, request.member_id, request, now_ms);
   }
+  std::string member_id = request.member_id;
   if (member_id.empty()) {
     member_id = NewMemberId(request.client_id);
     if (request.require_known_member_id) {
@@ -117,6 +121,12 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
              group.pending_member_ids.count(member_id) == 0) {
     return JoinError(error::kUnknownMemberId, member_id);
   }
+  return JoinRound(ticket, group, member_id, request, now_ms);
+}
+
+std::optional<JoinResult> GroupCoordinator::JoinRound(
+    Ticket ticket, Group& group, const std::string& member_id,
+    const JoinRequest& request, int64_t now_ms) {
   const bool is_new = group.members.count(member_id) == 0;
   if (is_new && static_cast<int>(group.members.size()) >= kMaxMembersPerGroup) {
     return JoinError(error::kGroupMaxSizeReached, member_id);
@@ -148,6 +158,112 @@ std::optional<JoinResult> GroupCoordinator::Join(Ticket ticket,
   return std::nullopt;
 }
 
+std::optional<JoinResult> GroupCoordinator::JoinStatic(
+    Ticket ticket, Group& group, const JoinRequest& request, int64_t now_ms) {
+  const std::string new_id = NewMemberId(request.client_id);
+  const std::string* found = StaticMemberId(group, *request.group_instance_id);
+  if (found == nullptr) {
+    // A new static member joins at once (no MEMBER_ID_REQUIRED round).
+    return JoinRound(ticket, group, new_id, request, now_ms);
+  }
+  const std::string old_id = *found;
+  const std::string old_leader = group.leader;
+  ReplaceStaticMember(group, old_id, new_id);
+  Member& member = group.members.at(new_id);
+  const bool keeps = group.state == State::kStable &&
+                     RejoinKeepsSelection(group, member, request);
+  if (!keeps) {
+    // Preparing: it joins the round; otherwise a round starts for it.
+    return JoinRound(ticket, group, new_id, request, now_ms);
+  }
+  // Stable and nothing the assignment depends on changed: answered with the
+  // current generation and the old leader id, so it does not assign.
+  RecordJoin(member, new_id, request, std::nullopt, now_ms);
+  JoinResult result;
+  result.generation_id = group.generation_id;
+  result.protocol_type = group.protocol_type;
+  result.protocol_name = group.protocol_name;
+  result.leader = old_leader;
+  result.member_id = new_id;
+  return result;
+}
+
+void GroupCoordinator::ReplaceStaticMember(Group& group,
+                                           const std::string& old_id,
+                                           const std::string& new_id) {
+  auto node = group.members.extract(old_id);
+  CHRONIK_CHECK(!node.empty());
+  Member& member = node.mapped();
+  if (member.pending_join) {
+    Complete(*member.pending_join, JoinError(error::kFencedInstanceId, old_id));
+    member.pending_join.reset();
+  }
+  if (member.pending_sync) {
+    Complete(*member.pending_sync, SyncError(error::kFencedInstanceId));
+    member.pending_sync.reset();
+  }
+  member.member_id = new_id;
+  node.key() = new_id;
+  group.members.insert(std::move(node));
+  if (group.leader == old_id) group.leader = new_id;
+}
+
+bool GroupCoordinator::RejoinKeepsSelection(const Group& group,
+                                            const Member& before,
+                                            const JoinRequest& request) const {
+  auto metadata_of = [&](const std::vector<Protocol>& protocols)
+      -> std::optional<std::string> {
+    for (const Protocol& protocol : protocols) {
+      if (protocol.name == group.protocol_name) return protocol.metadata;
+    }
+    return std::nullopt;
+  };
+  std::optional<std::string> old_metadata = metadata_of(before.protocols);
+  std::optional<std::string> new_metadata = metadata_of(request.protocols);
+  if (!new_metadata.has_value()) return false;
+  // The group's protocol stays the choice: Kafka's selectProtocol.
+  Group after = group;
+  after.members.at(before.member_id).protocols = request.protocols;
+  if (ChooseProtocol(after) != group.protocol_name) return false;
+  if (!old_metadata.has_value()) return false;
+  if (group.protocol_type != kConsumerProtocolType) {
+    return *old_metadata == *new_metadata;
+  }
+  // A consumer's metadata also carries its owned partitions (empty after a
+  // restart); only the subscribed topics matter to the assignment.
+  absl::StatusOr<std::vector<std::string>> old_topics =
+      SubscribedTopics(*old_metadata);
+  absl::StatusOr<std::vector<std::string>> new_topics =
+      SubscribedTopics(*new_metadata);
+  if (!old_topics.ok() || !new_topics.ok()) {
+    return *old_metadata == *new_metadata;
+  }
+  std::sort(old_topics->begin(), old_topics->end());
+  std::sort(new_topics->begin(), new_topics->end());
+  return *old_topics == *new_topics;
+}
+
+const std::string* GroupCoordinator::StaticMemberId(
+    const Group& group, const std::string& instance_id) {
+  for (const auto& [id, member] : group.members) {
+    if (member.group_instance_id == instance_id) return &id;
+  }
+  return nullptr;
+}
+
+int16_t GroupCoordinator::CheckMember(
+    const Group& group, const std::string& member_id,
+    const std::optional<std::string>& instance_id) {
+  if (instance_id.has_value()) {
+    const std::string* current = StaticMemberId(group, *instance_id);
+    if (current != nullptr && *current != member_id) {
+      return error::kFencedInstanceId;
+    }
+  }
+  if (group.members.count(member_id) == 0) return error::kUnknownMemberId;
+  return error::kNone;
+}
+
 bool GroupCoordinator::Compatible(const Group& group,
                                   const JoinRequest& request) {
   if (group.protocol_type != request.protocol_type) return false;
@@ -167,7 +283,8 @@ bool GroupCoordinator::Compatible(const Group& group,
 }
 
 void GroupCoordinator::RecordJoin(Member& member, const std::string& member_id,
-                                  const JoinRequest& request, Ticket ticket,
+                                  const JoinRequest& request,
+                                  std::optional<Ticket> ticket,
                                   int64_t now_ms) {
   if (member.pending_join.has_value()) {
     // A retried join replaces the parked one; answer the old one.
@@ -182,7 +299,7 @@ void GroupCoordinator::RecordJoin(Member& member, const std::string& member_id,
   member.session_timeout_ms = request.session_timeout_ms;
   member.rebalance_timeout_ms = request.rebalance_timeout_ms;
   member.session_deadline_ms = now_ms + request.session_timeout_ms;
-  member.pending_join = ticket;
+  if (ticket.has_value()) member.pending_join = ticket;
 }
 
 void GroupCoordinator::PrepareRebalance(Group& group, int64_t now_ms) {
@@ -297,9 +414,10 @@ std::optional<SyncResult> GroupCoordinator::Sync(Ticket ticket,
   auto group_it = groups_.find(request.group_id);
   if (group_it == groups_.end()) return SyncError(error::kUnknownMemberId);
   Group& group = group_it->second;
+  const int16_t code =
+      CheckMember(group, request.member_id, request.group_instance_id);
+  if (code != error::kNone) return SyncError(code);
   auto member_it = group.members.find(request.member_id);
-  if (member_it == group.members.end())
-    return SyncError(error::kUnknownMemberId);
   if (request.generation_id != group.generation_id) {
     return SyncError(error::kIllegalGeneration);
   }
@@ -352,14 +470,16 @@ void GroupCoordinator::FailPendingSyncs(Group& group, int16_t error_code) {
   }
 }
 
-int16_t GroupCoordinator::Heartbeat(const std::string& group_id,
-                                    const std::string& member_id,
-                                    int32_t generation_id, int64_t now_ms) {
+int16_t GroupCoordinator::Heartbeat(
+    const std::string& group_id, const std::string& member_id,
+    int32_t generation_id, int64_t now_ms,
+    const std::optional<std::string>& group_instance_id) {
   auto group_it = groups_.find(group_id);
   if (group_it == groups_.end()) return error::kUnknownMemberId;
   Group& group = group_it->second;
+  const int16_t code = CheckMember(group, member_id, group_instance_id);
+  if (code != error::kNone) return code;
   auto member_it = group.members.find(member_id);
-  if (member_it == group.members.end()) return error::kUnknownMemberId;
   member_it->second.session_deadline_ms =
       now_ms + member_it->second.session_timeout_ms;
   if (group.state == State::kPreparingRebalance)
@@ -371,16 +491,33 @@ int16_t GroupCoordinator::Heartbeat(const std::string& group_id,
 std::vector<int16_t> GroupCoordinator::Leave(
     const std::string& group_id, const std::vector<std::string>& member_ids,
     int64_t now_ms) {
+  std::vector<LeavingMember> members;
+  for (const std::string& id : member_ids) members.push_back({id, {}});
+  return LeaveMembers(group_id, members, now_ms);
+}
+
+std::vector<int16_t> GroupCoordinator::LeaveMembers(
+    const std::string& group_id, const std::vector<LeavingMember>& members,
+    int64_t now_ms) {
   std::vector<int16_t> result;
   auto group_it = groups_.find(group_id);
-  for (const std::string& member_id : member_ids) {
-    if (group_it == groups_.end() ||
-        group_it->second.members.count(member_id) == 0) {
+  for (const LeavingMember& leaving : members) {
+    if (group_it == groups_.end()) {
       result.push_back(error::kUnknownMemberId);
       continue;
     }
-    RemoveMember(group_it->second, member_id, now_ms);
-    result.push_back(error::kNone);
+    Group& group = group_it->second;
+    std::string member_id = leaving.member_id;
+    if (member_id.empty() && leaving.group_instance_id.has_value()) {
+      // Removal by instance id alone (an admin removing a static member).
+      const std::string* found =
+          StaticMemberId(group, *leaving.group_instance_id);
+      if (found != nullptr) member_id = *found;
+    }
+    const int16_t code =
+        CheckMember(group, member_id, leaving.group_instance_id);
+    if (code == error::kNone) RemoveMember(group, member_id, now_ms);
+    result.push_back(code);
   }
   return result;
 }
@@ -410,9 +547,10 @@ void GroupCoordinator::RemoveMember(Group& group, const std::string& member_id,
   }
 }
 
-int16_t GroupCoordinator::ValidateCommit(const std::string& group_id,
-                                         const std::string& member_id,
-                                         int32_t generation_id) const {
+int16_t GroupCoordinator::ValidateCommit(
+    const std::string& group_id, const std::string& member_id,
+    int32_t generation_id,
+    const std::optional<std::string>& group_instance_id) const {
   if (group_id.empty()) return error::kInvalidGroupId;
   auto group_it = groups_.find(group_id);
   if (generation_id < 0 && member_id.empty()) {
@@ -425,7 +563,8 @@ int16_t GroupCoordinator::ValidateCommit(const std::string& group_id,
   }
   if (group_it == groups_.end()) return error::kIllegalGeneration;
   const Group& group = group_it->second;
-  if (group.members.count(member_id) == 0) return error::kUnknownMemberId;
+  const int16_t code = CheckMember(group, member_id, group_instance_id);
+  if (code != error::kNone) return code;
   if (bugs_.commit_refused_while_preparing &&
       group.state == State::kPreparingRebalance) {
     return error::kRebalanceInProgress;

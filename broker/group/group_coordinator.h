@@ -21,6 +21,17 @@
 // leader and receives every member's metadata; SyncGroup from the leader
 // carries the assignment for all; heartbeats during a rebalance get
 // REBALANCE_IN_PROGRESS; a member silent for its session timeout is removed.
+//
+// Static membership (KIP-345): a member with a group.instance.id joins without
+// MEMBER_ID_REQUIRED. When it joins again with an empty member id (a restart)
+// it takes over its old entry under a new member id: in a Stable group whose
+// chosen protocol and subscribed topics stay the same it is answered at once
+// with the current generation and the old leader id (so it does not assign)
+// and SyncGroup hands back its old assignment: no rebalance. The replaced
+// member id is fenced: Heartbeat, SyncGroup, OffsetCommit, LeaveGroup and
+// JoinGroup naming it with that instance id get FENCED_INSTANCE_ID (without
+// the instance id, UNKNOWN_MEMBER_ID). Session expiry and LeaveGroup remove a
+// static member as any other.
 #ifndef CHRONIK_BROKER_GROUP_GROUP_COORDINATOR_H_
 #define CHRONIK_BROKER_GROUP_GROUP_COORDINATOR_H_
 
@@ -82,6 +93,7 @@ struct SyncRequest {
   std::string group_id;
   int32_t generation_id = -1;
   std::string member_id;
+  std::optional<std::string> group_instance_id;
   std::map<std::string, std::string> assignments;  // leader only
 };
 
@@ -90,6 +102,12 @@ struct SyncResult {
   std::string protocol_type;
   std::string protocol_name;
   std::string assignment;
+};
+
+// LeaveGroup v3+: a member id, a group.instance.id, or both.
+struct LeavingMember {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
 };
 
 struct Completion {
@@ -134,17 +152,26 @@ class GroupCoordinator {
                                  int64_t now_ms);
   std::optional<SyncResult> Sync(Ticket ticket, const SyncRequest& request,
                                  int64_t now_ms);
-  int16_t Heartbeat(const std::string& group_id, const std::string& member_id,
-                    int32_t generation_id, int64_t now_ms);
+  int16_t Heartbeat(
+      const std::string& group_id, const std::string& member_id,
+      int32_t generation_id, int64_t now_ms,
+      const std::optional<std::string>& group_instance_id = std::nullopt);
   // Per member: its error code.
   std::vector<int16_t> Leave(const std::string& group_id,
                              const std::vector<std::string>& member_ids,
                              int64_t now_ms);
+  // As Kafka's LeaveGroup v3+: an empty member id with an instance id removes
+  // that static member (UNKNOWN_MEMBER_ID if none); a member id with an
+  // instance id mapped to another member is FENCED_INSTANCE_ID.
+  std::vector<int16_t> LeaveMembers(const std::string& group_id,
+                                    const std::vector<LeavingMember>& members,
+                                    int64_t now_ms);
   // OffsetCommit's membership check. generation -1 with an empty member id is
   // a commit from outside the group protocol, always allowed.
-  int16_t ValidateCommit(const std::string& group_id,
-                         const std::string& member_id,
-                         int32_t generation_id) const;
+  int16_t ValidateCommit(
+      const std::string& group_id, const std::string& member_id,
+      int32_t generation_id,
+      const std::optional<std::string>& group_instance_id = std::nullopt) const;
 
   // Expires sessions and rebalance deadlines.
   void Tick(int64_t now_ms);
@@ -206,8 +233,33 @@ class GroupCoordinator {
   std::string NewMemberId(const std::string& client_id);
   // The joining member's protocols fit the group's members.
   static bool Compatible(const Group& group, const JoinRequest& request);
+  // Kafka's validateCurrentMember: FENCED_INSTANCE_ID when the instance id
+  // belongs to another member id, UNKNOWN_MEMBER_ID when the member id is not
+  // a member, else NONE.
+  static int16_t CheckMember(const Group& group, const std::string& member_id,
+                             const std::optional<std::string>& instance_id);
+  // The member id holding `instance_id`, or nullptr.
+  static const std::string* StaticMemberId(const Group& group,
+                                           const std::string& instance_id);
+  // A JoinGroup of a static member with an empty member id.
+  std::optional<JoinResult> JoinStatic(Ticket ticket, Group& group,
+                                       const JoinRequest& request,
+                                       int64_t now_ms);
+  // Moves the static member `old_id` to `new_id`, fencing the old id.
+  void ReplaceStaticMember(Group& group, const std::string& old_id,
+                           const std::string& new_id);
+  // The member's new protocols keep the group's protocol and subscription.
+  bool RejoinKeepsSelection(const Group& group, const Member& before,
+                            const JoinRequest& request) const;
+  // Records the join and brings the round forward (starting one unless one
+  // is being prepared); the answer when this join completed the round.
+  std::optional<JoinResult> JoinRound(Ticket ticket, Group& group,
+                                      const std::string& member_id,
+                                      const JoinRequest& request,
+                                      int64_t now_ms);
   void RecordJoin(Member& member, const std::string& member_id,
-                  const JoinRequest& request, Ticket ticket, int64_t now_ms);
+                  const JoinRequest& request, std::optional<Ticket> ticket,
+                  int64_t now_ms);
   void PrepareRebalance(Group& group, int64_t now_ms);
   // A newcomer joined a round that began with the group empty: the round
   // waits the initial delay for more (`first`: it began the round).

@@ -67,6 +67,7 @@
   X(kMemberIdRequired, 79, "MEMBER_ID_REQUIRED")                           \
   X(kPreferredLeaderNotAvailable, 80, "PREFERRED_LEADER_NOT_AVAILABLE")    \
   X(kGroupMaxSizeReached, 81, "GROUP_MAX_SIZE_REACHED")                    \
+  X(kFencedInstanceId, 82, "FENCED_INSTANCE_ID")                           \
   X(kEligibleLeadersNotAvailable, 83, "ELIGIBLE_LEADERS_NOT_AVAILABLE")    \
   X(kElectionNotNeeded, 84, "ELECTION_NOT_NEEDED")                         \
   X(kNoReassignmentInProgress, 85, "NO_REASSIGNMENT_IN_PROGRESS")          \

@@ -22,7 +22,7 @@ void Handle(Services& s, const RequestContext& c,
     common_error = kafka::error::kNotCoordinator;
   } else {
     common_error = s.groups.coordinator()->ValidateCommit(
-        r.group_id, r.member_id, r.generation_id);
+        r.group_id, r.member_id, r.generation_id, r.group_instance_id);
   }
   metapb::MetadataCommand command;
   metapb::CommitOffsets* commit = command.mutable_commit_offsets();

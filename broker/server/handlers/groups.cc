@@ -91,6 +91,7 @@ void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r) {
   sync.group_id = r.group_id;
   sync.generation_id = r.generation_id;
   sync.member_id = r.member_id;
+  sync.group_instance_id = r.group_instance_id;
   for (const auto& assignment : r.assignments) {
     sync.assignments[assignment.member_id] = assignment.assignment;
   }
@@ -99,11 +100,11 @@ void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r) {
 
 void Handle(Services& s, const RequestContext& c, kafka::HeartbeatRequest& r) {
   kafka::HeartbeatResponse response;
-  response.error_code =
-      s.groups.coordinator() == nullptr
-          ? kafka::error::kNotCoordinator
-          : s.groups.coordinator()->Heartbeat(r.group_id, r.member_id,
-                                              r.generation_id, s.NowMs());
+  response.error_code = s.groups.coordinator() == nullptr
+                            ? kafka::error::kNotCoordinator
+                            : s.groups.coordinator()->Heartbeat(
+                                  r.group_id, r.member_id, r.generation_id,
+                                  s.NowMs(), r.group_instance_id);
   s.connections.Finish(c, response, response.error_code != 0);
 }
 
@@ -114,18 +115,20 @@ void Handle(Services& s, const RequestContext& c, kafka::LeaveGroupRequest& r) {
     s.connections.Finish(c, response, true);
     return;
   }
-  std::vector<std::string> members;
+  std::vector<group::LeavingMember> members;
   if (c.header.api_version >= 3) {
-    for (const auto& member : r.members) members.push_back(member.member_id);
+    for (const auto& member : r.members) {
+      members.push_back({member.member_id, member.group_instance_id});
+    }
   } else {
-    members.push_back(r.member_id);
+    members.push_back({r.member_id, std::nullopt});
   }
   std::vector<int16_t> errors =
-      s.groups.coordinator()->Leave(r.group_id, members, s.NowMs());
+      s.groups.coordinator()->LeaveMembers(r.group_id, members, s.NowMs());
   if (c.header.api_version >= 3) {
     for (size_t i = 0; i < members.size(); ++i) {
       response.members.push_back(
-          {members[i], r.members[i].group_instance_id, errors[i]});
+          {members[i].member_id, members[i].group_instance_id, errors[i]});
     }
   } else {
     response.error_code = errors[0];

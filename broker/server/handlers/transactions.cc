@@ -142,8 +142,8 @@ int16_t CheckTxnCommitMember(Services& s,
                              const kafka::TxnOffsetCommitRequest& r) {
   if (r.group_id.empty()) return kafka::error::kInvalidGroupId;
   if (r.member_id.empty() && r.generation_id < 0) return kafka::error::kNone;
-  return s.groups.coordinator()->ValidateCommit(r.group_id, r.member_id,
-                                                r.generation_id);
+  return s.groups.coordinator()->ValidateCommit(
+      r.group_id, r.member_id, r.generation_id, r.group_instance_id);
 }
 
 }  // namespace

@@ -1,0 +1,280 @@
+"""Consumer-group semantics with confluent-kafka (librdkafka) against
+chronik-server: static membership (KIP-345: a restarted static member gets
+its partitions back without a rebalance, its replaced member id is fenced
+with FENCED_INSTANCE_ID) and cooperative-sticky rebalancing (KIP-429) that
+keeps going when a subscribed topic is deleted."""
+
+import struct
+import time
+import unittest
+
+import harness
+import kafka_wire as kw
+from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+NONE = 0
+UNKNOWN_MEMBER_ID = 25
+FENCED_INSTANCE_ID = 82
+
+API_OFFSET_COMMIT = 8
+API_JOIN_GROUP = 11
+API_HEARTBEAT = 12
+API_LEAVE_GROUP = 13
+API_SYNC_GROUP = 14
+
+
+def b_bytes(data):
+    return struct.pack(">i", len(data)) + data
+
+
+class Reader:
+    def __init__(self, body):
+        self.body, self.pos = body, 0
+
+    def take(self, fmt):
+        values = struct.unpack_from(fmt, self.body, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return values[0] if len(values) == 1 else values
+
+    def string(self):
+        n = self.take(">h")
+        if n < 0:
+            return None
+        s = self.body[self.pos:self.pos + n].decode()
+        self.pos += n
+        return s
+
+    def bytes(self):
+        n = self.take(">i")
+        data = self.body[self.pos:self.pos + max(n, 0)]
+        self.pos += max(n, 0)
+        return data
+
+
+class RawMember:
+    """A static member speaking JoinGroup v5, SyncGroup v3, Heartbeat v3,
+    OffsetCommit v7 and LeaveGroup v3 on its own connection."""
+
+    def __init__(self, port, group, instance):
+        self.conn = kw.Connection(port)
+        self.group, self.instance = group, instance
+
+    def join(self, member_id=""):
+        body = (kw.string(self.group) + struct.pack(">ii", 10000, 10000) +
+                kw.string(member_id) + kw.string(self.instance) +
+                kw.string("consumer") + struct.pack(">i", 1) +
+                kw.string("range") + b_bytes(b"meta"))
+        r = Reader(self.conn.call(API_JOIN_GROUP, 5, body))
+        _, error, generation = r.take(">ihi")
+        r.string()  # protocol name
+        leader, member = r.string(), r.string()
+        return error, generation, leader, member
+
+    def sync(self, member_id, generation, assignments=()):
+        body = (kw.string(self.group) + struct.pack(">i", generation) +
+                kw.string(member_id) + kw.string(self.instance) +
+                struct.pack(">i", len(assignments)))
+        for member, assignment in assignments:
+            body += kw.string(member) + b_bytes(assignment)
+        r = Reader(self.conn.call(API_SYNC_GROUP, 3, body))
+        _, error = r.take(">ih")
+        return error, r.bytes()
+
+    def heartbeat(self, member_id, generation):
+        body = (kw.string(self.group) + struct.pack(">i", generation) +
+                kw.string(member_id) + kw.string(self.instance))
+        return Reader(self.conn.call(API_HEARTBEAT, 3, body)).take(">ih")[1]
+
+    def commit(self, member_id, generation, topic):
+        body = (kw.string(self.group) + struct.pack(">i", generation) +
+                kw.string(member_id) + kw.string(self.instance) +
+                struct.pack(">i", 1) + kw.string(topic) +
+                struct.pack(">iiqi", 1, 0, 1, -1) + kw.string(None))
+        r = Reader(self.conn.call(API_OFFSET_COMMIT, 7, body))
+        r.take(">ii")  # throttle, topics
+        r.string()
+        r.take(">i")
+        return r.take(">ih")[1]
+
+    def leave(self, member_id, instance):
+        body = (kw.string(self.group) + struct.pack(">i", 1) +
+                kw.string(member_id) + kw.string(instance))
+        r = Reader(self.conn.call(API_LEAVE_GROUP, 3, body))
+        _, top, _ = r.take(">ihi")
+        r.string()
+        r.string()
+        return top, r.take(">h")
+
+
+class Member(Consumer):
+    """A consumer remembering the partitions it owns."""
+
+
+class ConsumerGroupsTest(harness.BrokerTestCase):
+    broker_args = ("--default-partitions=4",)
+
+    def conf(self, **extra):
+        conf = {"bootstrap.servers": self.broker.bootstrap,
+                "topic.metadata.refresh.interval.ms": 500,
+                "retry.backoff.ms": 50, "socket.timeout.ms": 10000}
+        conf.update(extra)
+        return conf
+
+    def create(self, topics, partitions=4):
+        admin = AdminClient(self.conf())
+        futures = admin.create_topics(
+            [NewTopic(t, partitions, 1) for t in topics], operation_timeout=10)
+        for f in futures.values():
+            f.result(timeout=15)
+
+    def produce(self, topic, values, partitions=4):
+        producer = Producer(self.conf(**{"linger.ms": 5}))
+        for i, v in enumerate(values):
+            producer.produce(topic, v, partition=i % partitions)
+        self.assertEqual(producer.flush(20), 0, "undelivered messages")
+
+    def member(self, name, group, topics, log, **extra):
+        """A consumer whose assignment callbacks append to `log`."""
+        consumer = Member(self.conf(**{
+            "group.id": group, "enable.auto.commit": False,
+            "auto.offset.reset": "earliest", "fetch.wait.max.ms": 100,
+            "session.timeout.ms": 10000, "heartbeat.interval.ms": 300,
+            **extra}))
+        consumer.owned = set()
+
+        def on_assign(c, parts):
+            log.append((name, "assign", sorted(
+                (p.topic, p.partition) for p in parts)))
+            c.owned |= {(p.topic, p.partition) for p in parts}
+
+        def on_revoke(c, parts):
+            log.append((name, "revoke", sorted(
+                (p.topic, p.partition) for p in parts)))
+            c.owned -= {(p.topic, p.partition) for p in parts}
+
+        consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke)
+        return consumer
+
+    def poll_all(self, consumers, seconds, seen=None):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            for c in consumers:
+                msg = c.poll(0.05)
+                if msg is None:
+                    continue
+                if msg.error():
+                    if msg.error().code() in (KafkaError._PARTITION_EOF,
+                                              KafkaError.UNKNOWN_TOPIC_OR_PART):
+                        continue
+                    self.fail("consume error: %s" % msg.error())
+                if seen is not None:
+                    seen.add(msg.value())
+
+    def settle(self, consumers, total, timeout_s=30, log=None):
+        """Polls until the consumers own `total` partitions between them."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            self.poll_all(consumers, 0.3)
+            if sum(len(c.owned) for c in consumers) == total and all(
+                    c.owned for c in consumers):
+                return
+        self.fail("no settled assignment: %s %s" %
+                  ([c.owned for c in consumers], log))
+
+    def test_static_member_restart_keeps_partitions_without_rebalance(self):
+        topic = self.topic("static")
+        self.create([topic])
+        group = self.topic("g-static")
+        log = []
+        a = self.member("a", group, [topic], log, **{"group.instance.id": "a"})
+        b = self.member("b", group, [topic], log, **{"group.instance.id": "b"})
+        self.settle([a, b], 4)
+        a_parts = set(a.owned)
+        self.poll_all([a, b], 1.0)
+        log_before = list(log)
+        a.close()  # a static member sends no LeaveGroup
+        a2 = self.member("a2", group, [topic], log,
+                         **{"group.instance.id": "a"})
+        self.settle([a2, b], 4, timeout_s=8)
+        self.poll_all([a2, b], 3.0)  # time for any rebalance to show
+        self.assertEqual(a2.owned, a_parts)
+        b_events = [e for e in log[len(log_before):] if e[0] == "b"]
+        self.assertEqual(b_events, [], "the other member was rebalanced")
+        a2.close()
+        b.close()
+
+    def test_replaced_static_member_id_is_fenced(self):
+        topic = self.topic("fenced")
+        self.create([topic])
+        group = self.topic("g-fenced")
+        first = RawMember(self.broker.kafka_port, group, "inst")
+        error, generation, leader, old = first.join()
+        self.assertEqual(error, NONE)  # static: no MEMBER_ID_REQUIRED round
+        self.assertEqual(leader, old)
+        self.assertEqual(first.sync(old, generation, [(old, b"mine")]),
+                         (NONE, b"mine"))
+        # The restart: same instance id, no member id.
+        second = RawMember(self.broker.kafka_port, group, "inst")
+        error, generation2, leader2, new = second.join()
+        self.assertEqual(error, NONE)
+        self.assertNotEqual(new, old)
+        self.assertEqual(generation2, generation)  # no rebalance
+        self.assertEqual(leader2, old)  # the old leader id: it must not assign
+        self.assertEqual(second.sync(new, generation2), (NONE, b"mine"))
+        self.assertEqual(second.heartbeat(new, generation), NONE)
+        # The replaced member id, with the instance id, is fenced.
+        self.assertEqual(first.heartbeat(old, generation), FENCED_INSTANCE_ID)
+        self.assertEqual(first.sync(old, generation)[0], FENCED_INSTANCE_ID)
+        self.assertEqual(first.commit(old, generation, topic),
+                         FENCED_INSTANCE_ID)
+        self.assertEqual(first.join(old)[0], FENCED_INSTANCE_ID)
+        self.assertEqual(first.leave(old, "inst"), (NONE, FENCED_INSTANCE_ID))
+        self.assertEqual(first.leave("", "nobody"), (NONE, UNKNOWN_MEMBER_ID))
+        # LeaveGroup by instance id removes the static member.
+        self.assertEqual(first.leave(new, "inst"), (NONE, NONE))
+        self.assertEqual(second.heartbeat(new, generation), UNKNOWN_MEMBER_ID)
+
+    # Known to fail (see docs/kafka-apis.md, JoinGroup): after the deletion a
+    # member told REBALANCE_IN_PROGRESS never rejoins. librdkafka 2.0.2 keeps
+    # an UNKNOWN_TOPIC_OR_PARTITION answer in its metadata cache for 100 ms
+    # only, and its join (retried each second) waits until every subscribed
+    # topic is cached: it loops in wait-metadata, so the round (with the
+    # third member) waits for the rebalance timeout. Consumption of the
+    # remaining topic goes on meanwhile (the first half passes).
+    @unittest.expectedFailure
+    def test_cooperative_sticky_survives_topic_deletion(self):
+        keep, doomed = self.topic("coop-keep"), self.topic("coop-doomed")
+        self.create([keep, doomed])
+        group = self.topic("g-coop")
+        log = []
+        coop = {"partition.assignment.strategy": "cooperative-sticky"}
+        a = self.member("a", group, [keep, doomed], log, **coop)
+        b = self.member("b", group, [keep, doomed], log, **coop)
+        self.settle([a, b], 8)
+        admin = AdminClient(self.conf())  # must outlive the future
+        futures = admin.delete_topics([doomed], operation_timeout=10)
+        futures[doomed].result(timeout=15)
+        self.settle([a, b], 4, timeout_s=30, log=log)
+        seen = set()
+        values = [b"after-delete-%d" % i for i in range(20)]
+        self.produce(keep, values)
+        deadline = time.time() + 20
+        while time.time() < deadline and not set(values) <= seen:
+            self.poll_all([a, b], 0.5, seen)
+        self.assertLessEqual(set(values), seen, "consumption stalled")
+        # A third member: an incremental rebalance that completes.
+        c = self.member("c", group, [keep, doomed], log, **coop)
+        self.settle([a, b, c], 4, timeout_s=20)
+        more = [b"after-join-%d" % i for i in range(20)]
+        self.produce(keep, more)
+        deadline = time.time() + 20
+        while time.time() < deadline and not set(more) <= seen:
+            self.poll_all([a, b, c], 0.5, seen)
+        self.assertLessEqual(set(more), seen, "consumption stalled")
+        for consumer in (a, b, c):
+            consumer.close()
+
+
+if __name__ == "__main__":
+    harness.main()
