@@ -132,6 +132,7 @@ void BrokerWorld::ClientFailed(SimClient& client, std::string_view why) {
   client.pending.reset();
   CloseClientConnection(client);
   if (client.kind == ClientKind::kGroupMember) GroupCallFailed(client);
+  if (client.kind == ClientKind::kTxnProducer) TxnCallFailed(client);
   client.need_metadata = true;
   client.bootstrap = (client.bootstrap + 1) % num_nodes();
   client.backoff =
@@ -176,6 +177,14 @@ void BrokerWorld::Act(SimClient& client) {
     PurgerAct(client);
     return;
   }
+  if (client.kind == ClientKind::kTxnProducer) {
+    TxnAct(client);
+    return;
+  }
+  if (client.kind == ClientKind::kTxnConsumer) {
+    TxnReadAct(client);
+    return;
+  }
   if (client.need_metadata) {
     RequestMetadata(client);
     return;
@@ -196,7 +205,9 @@ void BrokerWorld::Act(SimClient& client) {
       break;  // GroupAct, above
     case ClientKind::kMonitor:
     case ClientKind::kPurger:
-      break;  // MonitorAct, PurgerAct, above
+    case ClientKind::kTxnProducer:
+    case ClientKind::kTxnConsumer:
+      break;  // MonitorAct, PurgerAct, TxnAct, TxnReadAct, above
     case ClientKind::kConsumer:
       if (client.auditing) {
         AuditLeaders(client);
@@ -447,7 +458,11 @@ void BrokerWorld::OnProduced(SimClient& client, int16_t code,
 
 void BrokerWorld::StartConsumer() {
   for (const SimClient& client : clients_) {
-    if (client.kind == ClientKind::kProducer && !client.done) return;
+    if ((client.kind == ClientKind::kProducer ||
+         client.kind == ClientKind::kTxnProducer) &&
+        !client.done) {
+      return;
+    }
   }
   SimClient& consumer = clients_.back();
   if (consumer.active || consumer.pending.has_value() || consumer.offset > 0 ||
@@ -535,6 +550,15 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
     if (batch.header.last_offset() >= client.offset &&
         !CheckReadEpoch(client, batch.header)) {
       return;
+    }
+    if (batch.header.is_control()) {
+      // A transaction marker: clients skip it; its offsets are no GAP.
+      if (batch.header.last_offset() >= client.offset) {
+        checker_.OnControl(client.partition, batch.header.base_offset,
+                           batch.header.last_offset());
+        client.offset = batch.header.last_offset() + 1;
+      }
+      continue;
     }
     for (const kafka::Record& record : *decoded) {
       const int64_t offset = batch.header.base_offset + record.offset_delta;
