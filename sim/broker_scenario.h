@@ -185,6 +185,8 @@ struct BrokerScenarioResult {
   bool joined = false;      // a node joined with --join and became a voter
   bool left = false;        // a decommissioned broker left and was stopped
   uint64_t txns_ended = 0;  // transactions whose EndTxn was answered
+  uint64_t txns_committed = 0;  // ... with commit
+  uint64_t txn_delivered = 0;   // records delivered to read_committed
 };
 
 // The number of consumer-group members a run with `options` has
