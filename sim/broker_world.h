@@ -12,6 +12,8 @@
 //   broker_world_admin.cc    the admin's topic churn
 //   broker_world_purge.cc    the purger (DeleteRecords) and resets to the
 //                            log start
+//   broker_world_txn.cc      the transactional producer
+//   broker_world_txn_read.cc the read_committed consumer (TxnChecker)
 #ifndef CHRONIK_SIM_BROKER_WORLD_H_
 #define CHRONIK_SIM_BROKER_WORLD_H_
 

@@ -177,12 +177,10 @@ void BrokerWorld::Act(SimClient& client) {
     PurgerAct(client);
     return;
   }
-  if (client.kind == ClientKind::kTxnProducer) {
-    TxnAct(client);
-    return;
-  }
-  if (client.kind == ClientKind::kTxnConsumer) {
-    TxnReadAct(client);
+  if (client.kind == ClientKind::kTxnProducer ||
+      client.kind == ClientKind::kTxnConsumer) {
+    client.kind == ClientKind::kTxnProducer ? TxnAct(client)
+                                            : TxnReadAct(client);
     return;
   }
   if (client.need_metadata) {
@@ -458,11 +456,9 @@ void BrokerWorld::OnProduced(SimClient& client, int16_t code,
 
 void BrokerWorld::StartConsumer() {
   for (const SimClient& client : clients_) {
-    if ((client.kind == ClientKind::kProducer ||
-         client.kind == ClientKind::kTxnProducer) &&
-        !client.done) {
-      return;
-    }
+    const bool producer = client.kind == ClientKind::kProducer ||
+                          client.kind == ClientKind::kTxnProducer;
+    if (producer && !client.done) return;
   }
   SimClient& consumer = clients_.back();
   if (consumer.active || consumer.pending.has_value() || consumer.offset > 0 ||

@@ -161,7 +161,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Every bug the broker can inject is in one of the lists above.
 TEST(BrokerInjectedBugListTest, CoversEveryBrokerBug) {
-  EXPECT_EQ(BrokerBugNames().size(), 18u);
+  EXPECT_EQ(BrokerBugNames().size(), 21u);
 }
 
 }  // namespace
