@@ -37,6 +37,12 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
       {"joiner_registers_once", &env::BrokerBugs::joiner_registers_once},
       {"joiner_acts_before_learning",
        &env::BrokerBugs::joiner_acts_before_learning},
+      {"txn_read_committed_ignores_lso",
+       &env::BrokerBugs::txn_read_committed_ignores_lso},
+      {"txn_abort_marker_as_commit",
+       &env::BrokerBugs::txn_abort_marker_as_commit},
+      {"txn_commit_marker_as_abort",
+       &env::BrokerBugs::txn_commit_marker_as_abort},
   };
   return kNames;
 }

@@ -124,6 +124,14 @@ struct BrokerScenarioOptions {
   // good. Both must finish after the heal (MEMBERSHIP). Pinned regression
   // seeds found before it existed run without it.
   bool membership = true;
+  // On a third of the seeds (stream "transactions"), a transactional producer
+  // (FindCoordinator, InitProducerId, AddPartitionsToTxn, transactional
+  // Produce, AddOffsetsToTxn + TxnOffsetCommit, EndTxn commit or abort) and a
+  // read_committed consumer tailing the topic run beside the others; the
+  // TxnChecker judges what it was delivered (ABORTED READ, TORN TXN,
+  // sim/txn_checker.h). Pinned regression seeds found before it existed run
+  // without it.
+  bool transactions = true;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;
@@ -173,9 +181,12 @@ struct BrokerScenarioResult {
   uint64_t partition_snapshots_taken = 0;
   uint64_t partition_snapshots_installed = 0;
   uint64_t records_deleted = 0;  // DeleteRecords acknowledged (successes)
-  uint64_t moves = 0;   // partition reassignments completed (and confirmed)
-  bool joined = false;  // a node joined with --join and became a voter
-  bool left = false;    // a decommissioned broker left and was stopped
+  uint64_t moves = 0;       // partition reassignments completed (and confirmed)
+  bool joined = false;      // a node joined with --join and became a voter
+  bool left = false;        // a decommissioned broker left and was stopped
+  uint64_t txns_ended = 0;  // transactions whose EndTxn was answered
+  uint64_t txns_committed = 0;  // ... with commit
+  uint64_t txn_delivered = 0;   // records delivered to read_committed
 };
 
 // The number of consumer-group members a run with `options` has

@@ -73,11 +73,12 @@ TEST(BrokerScenarioTest, CheckerFindsDuplicatesWithoutIdempotence) {
     options.seed = seed;
     options.bug_no_idempotence = true;
     // As when written, before metadata snapshot thresholds, small partition
-    // segments and DeleteRecords were drawn (both copies of a duplicate
-    // must still be there to be read).
+    // segments, DeleteRecords and transactions were drawn (both copies of a
+    // duplicate must still be there to be read).
     options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
     options.small_segments = 0;
     options.delete_records = 0;
+    options.transactions = false;
     BrokerScenarioResult result = RunBrokerScenario(options);
     if (!result.passed) {
       EXPECT_EQ(result.failure.rfind("DUPLICATE: partition ", 0), 0u)
@@ -316,6 +317,35 @@ TEST(BrokerScenarioTest, RestartActsOnMetadataOnlyOnceCaughtUp) {
       "crash_metadata_leader@17064532:2:2:1424599:0";
   BrokerScenarioResult result = RunPinned(301, kPlan);
   EXPECT_TRUE(result.passed) << result.failure;
+}
+
+}  // namespace
+}  // namespace chronik::sim
+
+namespace chronik::sim {
+namespace {
+
+// The transactions stream (a third of the seeds): in seeds 2, 3 and 4 a
+// transactional producer commits and aborts transactions under the faults
+// and a read_committed consumer tails the topic; the TxnChecker finds no
+// ABORTED READ and no TORN TXN. Without the stream nothing is transactional.
+TEST(BrokerScenarioTest, TransactionsCommitAbortAndReadCommitted) {
+  for (uint64_t seed : {2, 3, 4}) {
+    BrokerScenarioOptions options;
+    options.seed = seed;
+    BrokerScenarioResult result = RunBrokerScenario(options);
+    EXPECT_TRUE(result.passed) << "seed " << seed << ": " << result.failure;
+    EXPECT_GE(result.txns_ended, 20u) << "seed " << seed;
+    EXPECT_GT(result.txns_committed, 0u) << "seed " << seed;
+    EXPECT_LT(result.txns_committed, result.txns_ended) << "seed " << seed;
+    EXPECT_GT(result.txn_delivered, 0u) << "seed " << seed;
+  }
+  BrokerScenarioOptions options;
+  options.seed = 2;
+  options.transactions = false;
+  BrokerScenarioResult result = RunBrokerScenario(options);
+  EXPECT_TRUE(result.passed) << result.failure;
+  EXPECT_EQ(result.txns_ended, 0u);
 }
 
 }  // namespace

@@ -69,9 +69,10 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       reassign_rng_(Rng::Stream(options.seed, "reassign/run")),
       log_starts_(DrawLogStartPlan(options)),
       purge_rng_(Rng::Stream(options.seed, "purge")),
+      txn_rng_(Rng::Stream(options.seed, "transactions/run")),
       network_(NodeSlots(options) + options.producers + 2 +
-                   GroupMemberCount(options) + (options.monitor ? 1 : 0) +
-                   PurgerCount(options),
+                   GroupMemberCount(options) + TxnClientCount(options) +
+                   (options.monitor ? 1 : 0) + PurgerCount(options),
                Rng::Stream(options.seed, "network"),
                SeededNetworkConfig(options.seed)),
       healthy_network_(SeededNetworkConfig(options.seed)) {
@@ -96,11 +97,15 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     node.observer = std::make_unique<NodeRaftObserver>(this, i);
   }
   // Client 0 is the admin, then the producers, the group members, the
+  // transactional producer and its read_committed consumer (if any), the
   // monitor (if any), the purger (if any), the consumer last.
   const int monitor = options.monitor ? 1 : 0;
   const int purger = PurgerCount(options);
-  clients_.resize(options.producers + 2 + GroupMemberCount(options) + monitor +
-                  purger);
+  const int txn = TxnClientCount(options);
+  clients_.resize(options.producers + 2 + GroupMemberCount(options) + txn +
+                  monitor + purger);
+  if (txn > 0)
+    txn_producer_ = options.producers + 1 + GroupMemberCount(options);
   const int purger_index =
       purger > 0 ? static_cast<int>(clients_.size()) - 2 : -1;
   const int monitor_index =
@@ -120,14 +125,20 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
     client.kind = c == 0 ? ClientKind::kAdmin
                   : c == static_cast<int>(clients_.size()) - 1
                       ? ClientKind::kConsumer
-                  : c == monitor_index    ? ClientKind::kMonitor
-                  : c == purger_index     ? ClientKind::kPurger
-                  : c > options.producers ? ClientKind::kGroupMember
-                                          : ClientKind::kProducer;
+                  : c == monitor_index                ? ClientKind::kMonitor
+                  : c == purger_index                 ? ClientKind::kPurger
+                  : txn > 0 && c == txn_producer_     ? ClientKind::kTxnProducer
+                  : txn > 0 && c == txn_producer_ + 1 ? ClientKind::kTxnConsumer
+                  : c > options.producers             ? ClientKind::kGroupMember
+                                                      : ClientKind::kProducer;
     client.bootstrap = static_cast<int>(workload_rng_.Below(options.nodes));
     client.leaders.assign(options.partitions, -1);
     client.next_sequence.assign(options.partitions, 0);
     client.purge_starts.assign(options.partitions, 0);
+    client.txn.transactional_id = absl::StrCat("tx", c);
+    client.txn.position.assign(options.partitions, 0);
+    client.txn.high_watermark.assign(options.partitions, -1);
+    client.txn.stable.assign(options.partitions, -1);
   }
   seen_leaders_.assign(options.partitions, -1);
   live_partitions_.assign(options.partitions, false);
@@ -263,6 +274,8 @@ void BrokerWorld::Finish() {
   // watermark): its members call Finish again after each commit.
   if (!clients_.back().done || !clients_.front().done) return;
   if (!MembershipProblem().empty()) return;  // WatchMembership calls again
+  // The read_committed consumer calls again when it is done.
+  if (txn_producer_ >= 0 && !clients_[txn_producer_ + 1].done) return;
   if (GroupMemberCount(options_) > 0 && checker_.GroupLag().has_value()) {
     return;
   }
@@ -295,6 +308,7 @@ std::string BrokerWorld::LivenessProblem() const {
   if (std::string membership = MembershipProblem(); !membership.empty()) {
     return membership;
   }
+  if (std::string txn = TxnLivenessProblem(); !txn.empty()) return txn;
   for (int p = 0; p < options_.partitions; ++p) {
     if (!live_partitions_[p]) {
       return absl::StrCat("LIVENESS: partition ", p,
@@ -350,6 +364,8 @@ BrokerScenarioResult BrokerWorld::Run() {
   }
   if (!finished_) Fail(LivenessProblem());
   result_.group_reads = checker_.group_reads();
+  result_.txns_committed = txn_checker_.committed();
+  result_.txn_delivered = txn_checker_.delivered();
   result_.trace_hash = trace_.hash();
   result_.trace_events = trace_.events();
   result_.scheduler_events = scheduler_.events_run();

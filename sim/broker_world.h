@@ -12,6 +12,8 @@
 //   broker_world_admin.cc    the admin's topic churn
 //   broker_world_purge.cc    the purger (DeleteRecords) and resets to the
 //                            log start
+//   broker_world_txn.cc      the transactional producer
+//   broker_world_txn_read.cc the read_committed consumer (TxnChecker)
 #ifndef CHRONIK_SIM_BROKER_WORLD_H_
 #define CHRONIK_SIM_BROKER_WORLD_H_
 
@@ -35,6 +37,7 @@
 #include "sim/broker_faults.h"
 #include "sim/broker_group_member.h"
 #include "sim/broker_scenario.h"
+#include "sim/broker_txn_client.h"
 #include "sim/clock.h"
 #include "sim/cluster_checker.h"
 #include "sim/disk/sim_disk.h"
@@ -46,6 +49,7 @@
 #include "sim/replica_checker.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
+#include "sim/txn_checker.h"
 
 namespace chronik::sim {
 
@@ -156,7 +160,9 @@ enum class ClientKind {
   kConsumer,
   kGroupMember,
   kMonitor,
-  kPurger
+  kPurger,
+  kTxnProducer,  // broker_world_txn.cc
+  kTxnConsumer,  // read_committed, broker_world_txn_read.cc
 };
 
 // The seed's partition log starts (stream "retention";
@@ -238,6 +244,7 @@ struct SimClient {
   std::vector<int> audit_leaders;    // as node 1 named them
   std::vector<int> audit_preferred;  // first replicas, as node 1 named them
   GroupMemberState group;            // kGroupMember
+  TxnClientState txn;                // kTxnProducer, kTxnConsumer
   // Purger: the partition of the round in hand (-1: none), its high
   // watermark once listed (-1: not yet), the log start last seen per
   // partition.
@@ -437,6 +444,36 @@ class BrokerWorld {
   // The final consumer's position is below the log start.
   void ResetConsumerToLogStart(SimClient& consumer);
 
+  // Transactions (broker_world_txn.cc, broker_world_txn_read.cc).
+  static bool TxnStreamOn(const BrokerScenarioOptions& options);
+  static int TxnClientCount(const BrokerScenarioOptions& options);
+  void TxnAct(SimClient& client);
+  // A retriable coordinator error: backoff, and FindCoordinator again when
+  // the coordinator moved.
+  void TxnRetry(SimClient& client, int16_t code);
+  void TxnCallFailed(SimClient& client);
+  // Fenced: the transaction in hand is given up (outcome unknown), a new
+  // epoch next.
+  void TxnGiveUp(SimClient& client, std::string_view why);
+  void TxnFindCoordinator(SimClient& client);
+  void TxnInit(SimClient& client);
+  void TxnBegin(SimClient& client);
+  void TxnAddPartitions(SimClient& client);
+  void TxnProduce(SimClient& client);
+  void OnTxnProduced(SimClient& client, int16_t code, int64_t base_offset);
+  void TxnAddOffsets(SimClient& client);
+  void TxnCommitOffsets(SimClient& client);
+  void TxnEnd(SimClient& client);
+  void TxnReadAct(SimClient& client);
+  void OnTxnFetchError(SimClient& client, int partition, int16_t code,
+                       int64_t log_start);
+  // False when the run failed (a corrupt batch).
+  bool TxnReadBatches(SimClient& client, int partition,
+                      const kafka::FetchResponse::PartitionData& p);
+  // True when the final pass is complete (the checker has judged).
+  bool TxnReadFinished(SimClient& client);
+  std::string TxnLivenessProblem() const;
+
   // Faults (broker_world_faults.cc).
   void StartFault(const BrokerFault& fault);
   // A fault that takes a node down (IsBrokerRestartFault) and restarts it.
@@ -489,6 +526,9 @@ class BrokerWorld {
   Rng reassign_rng_;  // the admin's partition moves
   LogStartPlan log_starts_;
   Rng purge_rng_;  // the purger's choices
+  Rng txn_rng_;    // the transactional producer's choices
+  TxnChecker txn_checker_;
+  int txn_producer_ = -1;  // its client index (the consumer's is next)
   Network network_;
   NetworkConfig healthy_network_;  // what faults on the network go back to
   std::vector<BrokerNode> nodes_;  // sized once

@@ -132,6 +132,7 @@ void BrokerWorld::ClientFailed(SimClient& client, std::string_view why) {
   client.pending.reset();
   CloseClientConnection(client);
   if (client.kind == ClientKind::kGroupMember) GroupCallFailed(client);
+  if (client.kind == ClientKind::kTxnProducer) TxnCallFailed(client);
   client.need_metadata = true;
   client.bootstrap = (client.bootstrap + 1) % num_nodes();
   client.backoff =
@@ -176,6 +177,8 @@ void BrokerWorld::Act(SimClient& client) {
     PurgerAct(client);
     return;
   }
+  if (client.kind == ClientKind::kTxnProducer) return TxnAct(client);
+  if (client.kind == ClientKind::kTxnConsumer) return TxnReadAct(client);
   if (client.need_metadata) {
     RequestMetadata(client);
     return;
@@ -196,7 +199,9 @@ void BrokerWorld::Act(SimClient& client) {
       break;  // GroupAct, above
     case ClientKind::kMonitor:
     case ClientKind::kPurger:
-      break;  // MonitorAct, PurgerAct, above
+    case ClientKind::kTxnProducer:
+    case ClientKind::kTxnConsumer:
+      break;  // MonitorAct, PurgerAct, TxnAct, TxnReadAct, above
     case ClientKind::kConsumer:
       if (client.auditing) {
         AuditLeaders(client);
@@ -415,13 +420,10 @@ void BrokerWorld::OnProduced(SimClient& client, int16_t code,
          });
   if (code == error::kNone) {
     checker_.OnAck(batch.partition, batch.value, base_offset);
-    // A retry answered for a record deleted meanwhile (DeleteRecords,
-    // retention) needs no copies: replicas may have dropped it with the log
-    // prefix, or never stored it (a snapshot installed past it).
-    if (client.acks == -1 &&
-        base_offset >= checker_.HighestLogStartSeen(batch.partition)) {
+    if (client.acks == -1) {
       replicas_.OnAllAck(now(), batch.partition, base_offset, batch.value,
-                         batch.bytes, min_insync_);
+                         batch.bytes, min_insync_,
+                         checker_.HighestLogStartSeen(batch.partition));
       if (replicas_.violation().has_value()) Fail(*replicas_.violation());
     }
     ++result_.acked;
@@ -451,7 +453,9 @@ void BrokerWorld::OnProduced(SimClient& client, int16_t code,
 
 void BrokerWorld::StartConsumer() {
   for (const SimClient& client : clients_) {
-    if (client.kind == ClientKind::kProducer && !client.done) return;
+    const bool producer = client.kind == ClientKind::kProducer ||
+                          client.kind == ClientKind::kTxnProducer;
+    if (producer && !client.done) return;
   }
   SimClient& consumer = clients_.back();
   if (consumer.active || consumer.pending.has_value() || consumer.offset > 0 ||
@@ -539,6 +543,15 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
     if (batch.header.last_offset() >= client.offset &&
         !CheckReadEpoch(client, batch.header)) {
       return;
+    }
+    if (batch.header.is_control()) {
+      // A transaction marker: clients skip it; its offsets are no GAP.
+      if (batch.header.last_offset() >= client.offset) {
+        checker_.OnControl(client.partition, batch.header.base_offset,
+                           batch.header.last_offset());
+        client.offset = batch.header.last_offset() + 1;
+      }
+      continue;
     }
     for (const kafka::Record& record : *decoded) {
       const int64_t offset = batch.header.base_offset + record.offset_delta;

@@ -110,6 +110,13 @@ void BrokerWorld::OnGroupFetched(SimClient& client, int partition,
                         records.status().ToString()));
       return;
     }
+    if (batch.header.is_control()) {  // a transaction marker: skipped
+      if (batch.header.last_offset() >= position->second &&
+          batch.header.last_offset() < p->high_watermark) {
+        position->second = batch.header.last_offset() + 1;
+      }
+      continue;
+    }
     for (const kafka::Record& record : *records) {
       const int64_t offset = batch.header.base_offset + record.offset_delta;
       if (offset < position->second || offset >= p->high_watermark) continue;

@@ -84,6 +84,9 @@ class KafkaChecker {
   void OnAck(int partition, const std::string& value, int64_t offset);
   // The consumer read `value` at `offset` of `partition`.
   void OnRead(int partition, int64_t offset, const std::string& value);
+  // The consumer skipped a control batch (a transaction marker) at
+  // [first, last] of `partition`: no GAP there.
+  void OnControl(int partition, int64_t first, int64_t last);
   // The consumer read `partition` up to `high_watermark` (exclusive).
   void OnReadDone(int partition, int64_t high_watermark);
 
@@ -160,7 +163,8 @@ class KafkaChecker {
   std::map<std::string, Ack> acks_;    // value -> first acknowledgement
   // partition -> offset -> value (the consumer's view).
   std::map<int, std::map<int64_t, std::string>> read_;
-  std::map<int, int64_t> read_done_;  // partition -> high watermark
+  std::map<int, int64_t> read_done_;          // partition -> high watermark
+  std::map<int, std::set<int64_t>> control_;  // partition -> marker offsets
   uint64_t reads_ = 0;
   std::vector<std::string> ack_conflicts_;  // one value acked at two offsets
 

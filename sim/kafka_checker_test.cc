@@ -25,6 +25,19 @@ TEST(KafkaCheckerTest, ConsistentHistoryPasses) {
   EXPECT_EQ(checker.Check(), std::nullopt);
 }
 
+// A transaction marker (control batch) takes an offset no record holds.
+TEST(KafkaCheckerTest, ControlBatchOffsetsAreNoGap) {
+  KafkaChecker checker;
+  checker.OnSend(0, "a");
+  checker.OnAck(0, "a", 0);
+  checker.OnRead(0, 0, "a");
+  checker.OnReadDone(0, 2);
+  ASSERT_TRUE(checker.Check().has_value());
+  EXPECT_EQ(checker.Check()->rfind("GAP: partition 0 offset 1", 0), 0u);
+  checker.OnControl(0, 1, 1);
+  EXPECT_EQ(checker.Check(), std::nullopt);
+}
+
 TEST(KafkaCheckerTest, UnknownFateSendMayBeReadOrNot) {
   KafkaChecker checker = Clean();
   checker.OnSend(0, "p0-3");  // timed out, never acknowledged

@@ -86,7 +86,12 @@ int ReplicaChecker::DurableCopies(const std::string& batch) const {
 
 void ReplicaChecker::OnAllAck(Nanos now, int partition, int64_t offset,
                               const std::string& value,
-                              const std::string& batch, int min_insync) {
+                              const std::string& batch, int min_insync,
+                              int64_t log_start) {
+  // A retry answered for a record deleted meanwhile (DeleteRecords,
+  // retention) needs no copies: replicas may have dropped it with the log
+  // prefix, or never stored it (a snapshot installed past it).
+  if (offset < log_start) return;
   const int copies = DurableCopies(batch);
   if (copies >= min_insync || violation_.has_value()) return;
   violation_ = absl::StrCat(

@@ -43,10 +43,10 @@ class ReplicaChecker {
   // Nodes holding the entry whose data is `batch` durably.
   int DurableCopies(const std::string& batch) const;
   // An acks=all acknowledgement of `batch` (partition, offset, value name it
-  // in the violation).
+  // in the violation), when a broker reported `log_start` for the partition.
   void OnAllAck(Nanos now, int partition, int64_t offset,
                 const std::string& value, const std::string& batch,
-                int min_insync);
+                int min_insync, int64_t log_start);
 
   const std::optional<std::string>& violation() const { return violation_; }
 

@@ -34,14 +34,17 @@ TEST(ReplicaCheckerTest, CountsNodesHoldingTheBatchDurably) {
   EXPECT_EQ(checker.DurableCopies(produced), 1);
   checker.OnDurable(1, 3, 5);
   EXPECT_EQ(checker.DurableCopies(produced), 2);
-  checker.OnAllAck(kSecond, 0, 4, "p1-1", produced, 2);
+  checker.OnAllAck(kSecond, 0, 4, "p1-1", produced, 2, 0);
   EXPECT_FALSE(checker.violation().has_value());
   // Node 1's log is truncated at 5 and replaced: not durable, not the batch.
   checker.OnAppend(1, 3,
                    std::vector<raft::Entry>{EntryOf(5, Batch('y', "other"))});
   checker.OnDurable(1, 3, 5);
   EXPECT_EQ(checker.DurableCopies(produced), 1);
-  checker.OnAllAck(2 * kSecond, 0, 4, "p1-1", produced, 2);
+  // Below a log start a broker reported (deleted records): not judged.
+  checker.OnAllAck(2 * kSecond, 0, 4, "p1-1", produced, 2, 5);
+  EXPECT_FALSE(checker.violation().has_value());
+  checker.OnAllAck(2 * kSecond, 0, 4, "p1-1", produced, 2, 4);
   ASSERT_TRUE(checker.violation().has_value());
   EXPECT_NE(checker.violation()->find("UNDER-REPLICATED ACK at 2.000000s: "
                                       "partition 0 offset 4 value p1-1"),

@@ -76,7 +76,10 @@ INSTANTIATE_TEST_SUITE_P(
         BugCase{"delete_records_beyond_request", {"LOG START BEYOND REQUEST"}},
         BugCase{"log_start_not_replicated", {"LOG START WENT BACK"}},
         BugCase{"joiner_registers_once", {"MEMBERSHIP"}},
-        BugCase{"joiner_acts_before_learning", {"CREATE FLOOD"}}),
+        BugCase{"joiner_acts_before_learning", {"CREATE FLOOD"}},
+        BugCase{"txn_read_committed_ignores_lso", {"ABORTED READ"}},
+        BugCase{"txn_abort_marker_as_commit", {"ABORTED READ"}},
+        BugCase{"txn_commit_marker_as_abort", {"TORN TXN"}}),
     [](const ::testing::TestParamInfo<BugCase>& info) {
       return std::string(info.param.name);
     });
@@ -158,7 +161,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Every bug the broker can inject is in one of the lists above.
 TEST(BrokerInjectedBugListTest, CoversEveryBrokerBug) {
-  EXPECT_EQ(BrokerBugNames().size(), 18u);
+  EXPECT_EQ(BrokerBugNames().size(), 21u);
 }
 
 }  // namespace

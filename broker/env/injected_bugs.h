@@ -95,6 +95,18 @@ struct BrokerBugs {
   // registration) to every peer: its auto-creations flood the controller.
   // Caught by the cluster checker's CREATE FLOOD rule.
   bool joiner_acts_before_learning = false;
+  // Fetch with read_committed reads up to the high watermark instead of the
+  // last stable offset: records of open transactions reach read_committed
+  // consumers before their outcome is known. Caught by the TxnChecker's
+  // ABORTED READ (a tailing consumer reads a transaction later aborted).
+  bool txn_read_committed_ignores_lso = false;
+  // Partition leaders write every transaction marker as a commit marker,
+  // also for aborted transactions. Caught by ABORTED READ.
+  bool txn_abort_marker_as_commit = false;
+  // ... and every marker as an abort marker, also for committed
+  // transactions. Caught by TORN TXN (a committed transaction's records are
+  // missing from what read_committed consumers get).
+  bool txn_commit_marker_as_abort = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
@@ -106,7 +118,8 @@ struct BrokerBugs {
            fetch_out_of_range_before_ready || ack_at_majority ||
            preferred_is_last_replica || delete_records_beyond_request ||
            log_start_not_replicated || joiner_registers_once ||
-           joiner_acts_before_learning;
+           joiner_acts_before_learning || txn_read_committed_ignores_lso ||
+           txn_abort_marker_as_commit || txn_commit_marker_as_abort;
   }
 };
 

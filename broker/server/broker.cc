@@ -274,7 +274,8 @@ absl::Status Broker::Impl::Start() {
   balance_ = std::make_unique<LeaderBalance>(config_.node_id, config_,
                                              host_.get(), partitions_.get(),
                                              env_.log, options_.broker_bugs);
-  txn_markers_ = std::make_unique<TxnMarkers>(host_.get(), partitions_.get());
+  txn_markers_ = std::make_unique<TxnMarkers>(host_.get(), partitions_.get(),
+                                              options_.broker_bugs);
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());

@@ -9,9 +9,10 @@
 namespace chronik::broker {
 
 TxnMarkers::TxnMarkers(replication::RaftHost* host,
-                       PartitionManager* partitions)
+                       PartitionManager* partitions, env::BrokerBugs bugs)
     : host_(host),
       partitions_(partitions),
+      bugs_(bugs),
       in_flight_(std::make_shared<std::set<Key>>()) {}
 
 TxnMarkers::~TxnMarkers() = default;
@@ -69,6 +70,8 @@ void TxnMarkers::DrivePartition(const metapb::TransactionInfo& txn,
   marker.producer_id = txn.producer_id();
   marker.producer_epoch = static_cast<int16_t>(txn.producer_epoch());
   marker.commit = txn.status() == metapb::TXN_PREPARE_COMMIT;
+  if (bugs_.txn_abort_marker_as_commit) marker.commit = true;
+  if (bugs_.txn_commit_marker_as_abort) marker.commit = false;
   marker.coordinator_epoch = txn.txn_seq();
   marker.timestamp_ms = now_ms;
   absl::StatusOr<replication::RaftHost::Proposed> proposed = host_->Propose(

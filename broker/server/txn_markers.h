@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "broker/env/injected_bugs.h"
 #include "broker/metadata/metadata_state.h"
 #include "broker/replication/raft_host.h"
 #include "broker/server/partition_manager.h"
@@ -33,7 +34,10 @@ namespace chronik::broker {
 
 class TxnMarkers {
  public:
-  TxnMarkers(replication::RaftHost* host, PartitionManager* partitions);
+  // `bugs`: TEST-ONLY injected bugs (txn_abort_marker_as_commit,
+  // txn_commit_marker_as_abort).
+  TxnMarkers(replication::RaftHost* host, PartitionManager* partitions,
+             env::BrokerBugs bugs = {});
   ~TxnMarkers();
 
   // Partition leader's duty; `tick_ms` paces re-sends, `now_ms` (the clock)
@@ -56,6 +60,7 @@ class TxnMarkers {
 
   replication::RaftHost* const host_;
   PartitionManager* const partitions_;
+  const env::BrokerBugs bugs_;
   std::map<Key, int64_t> next_report_ms_;
   // Markers proposed and not yet applied or failed (shared with their
   // completion callbacks).

@@ -89,6 +89,12 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.records_deleted));
   std::printf("%llu partition moves\n",
               static_cast<unsigned long long>(result.moves));
+  std::printf(
+      "transactions: %llu ended (%llu committed), %llu records delivered to "
+      "read_committed\n",
+      static_cast<unsigned long long>(result.txns_ended),
+      static_cast<unsigned long long>(result.txns_committed),
+      static_cast<unsigned long long>(result.txn_delivered));
   if (result.joined || result.left) {
     std::printf("cluster changes: a node joined: %s; a broker left: %s\n",
                 result.joined ? "yes" : "no", result.left ? "yes" : "no");
@@ -162,6 +168,10 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t records_deleted = 0;
   uint64_t joins = 0;
   uint64_t departures = 0;
+  uint64_t txns_ended = 0;
+  uint64_t txns_committed = 0;
+  uint64_t txn_delivered = 0;
+  uint64_t seeds_with_txns = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -180,6 +190,10 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       records_deleted += result.records_deleted;
       joins += result.joined ? 1 : 0;
       departures += result.left ? 1 : 0;
+      txns_ended += result.txns_ended;
+      txns_committed += result.txns_committed;
+      txn_delivered += result.txn_delivered;
+      seeds_with_txns += result.txns_ended > 0 ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -216,6 +230,13 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       static_cast<unsigned long long>(partition_installed),
       static_cast<unsigned long long>(seeds_with_partition_installs),
       static_cast<unsigned long long>(records_deleted));
+  std::printf(
+      "transactions: %llu ended (%llu committed, in %llu seeds), %llu records "
+      "delivered to read_committed\n",
+      static_cast<unsigned long long>(txns_ended),
+      static_cast<unsigned long long>(txns_committed),
+      static_cast<unsigned long long>(seeds_with_txns),
+      static_cast<unsigned long long>(txn_delivered));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),

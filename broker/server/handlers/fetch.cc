@@ -114,8 +114,11 @@ void ReadPartition(Services& s, PartitionReplica& replica,
   if (want == 0) return;
   std::string records;
   if (!s.partitions
-           .ReadRecords(replica, p.fetch_offset, want, first_with_data,
-                        &records, budget.read_committed ? lso : INT64_MAX)
+           .ReadRecords(
+               replica, p.fetch_offset, want, first_with_data, &records,
+               budget.read_committed && !s.bugs.txn_read_committed_ignores_lso
+                   ? lso
+                   : INT64_MAX)
            .ok()) {
     out->error_code = kafka::error::kKafkaStorageError;
     return;
