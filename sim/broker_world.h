@@ -455,6 +455,8 @@ class BrokerWorld {
   // Fenced: the transaction in hand is given up (outcome unknown), a new
   // epoch next.
   void TxnGiveUp(SimClient& client, std::string_view why);
+  // A coordinator step's answer: on to `next`, give up, or retry.
+  void TxnStepAnswered(SimClient& client, int16_t code, TxnStage next);
   void TxnFindCoordinator(SimClient& client);
   void TxnInit(SimClient& client);
   void TxnBegin(SimClient& client);

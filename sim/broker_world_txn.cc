@@ -236,15 +236,7 @@ void BrokerWorld::TxnAddPartitions(SimClient& client) {
             if (p.error_code != error::kNone) code = p.error_code;
           }
         }
-        if (code == error::kNone) {
-          c.txn.stage = TxnStage::kProduce;
-          c.backoff = 0;
-          ActLater(c, 0);
-        } else if (Fenced(code)) {
-          TxnGiveUp(c, ErrorName(code));
-        } else {
-          TxnRetry(c, code);
-        }
+        TxnStepAnswered(c, code, TxnStage::kProduce);
       });
 }
 
@@ -332,6 +324,19 @@ void BrokerWorld::OnTxnProduced(SimClient& client, int16_t code,
   ActLater(client, client.backoff);
 }
 
+void BrokerWorld::TxnStepAnswered(SimClient& client, int16_t code,
+                                  TxnStage next) {
+  if (code == error::kNone) {
+    client.txn.stage = next;
+    client.backoff = 0;
+    ActLater(client, 0);
+  } else if (Fenced(code)) {
+    TxnGiveUp(client, ErrorName(code));
+  } else {
+    TxnRetry(client, code);
+  }
+}
+
 void BrokerWorld::TxnAddOffsets(SimClient& client) {
   kafka::AddOffsetsToTxnRequest request;
   request.transactional_id = client.txn.transactional_id;
@@ -342,15 +347,7 @@ void BrokerWorld::TxnAddOffsets(SimClient& client) {
       client, client.txn.coordinator, 2, request,
       [this](SimClient& c, const kafka::AddOffsetsToTxnResponse& response) {
         const int16_t code = response.error_code;
-        if (code == error::kNone) {
-          c.txn.stage = TxnStage::kCommitOffsets;
-          c.backoff = 0;
-          ActLater(c, 0);
-        } else if (Fenced(code)) {
-          TxnGiveUp(c, ErrorName(code));
-        } else {
-          TxnRetry(c, code);
-        }
+        TxnStepAnswered(c, code, TxnStage::kCommitOffsets);
       });
 }
 
@@ -373,15 +370,7 @@ void BrokerWorld::TxnCommitOffsets(SimClient& client) {
             if (p.error_code != error::kNone) code = p.error_code;
           }
         }
-        if (code == error::kNone) {
-          c.txn.stage = TxnStage::kEnd;
-          c.backoff = 0;
-          ActLater(c, 0);
-        } else if (Fenced(code)) {
-          TxnGiveUp(c, ErrorName(code));
-        } else {
-          TxnRetry(c, code);
-        }
+        TxnStepAnswered(c, code, TxnStage::kEnd);
       });
 }
 
