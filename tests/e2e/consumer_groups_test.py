@@ -242,7 +242,10 @@ class ConsumerGroupsTest(harness.BrokerTestCase):
     # topic is cached: it loops in wait-metadata, so the round (with the
     # third member) waits for the rebalance timeout. Consumption of the
     # remaining topic goes on meanwhile (the first half passes).
-    @unittest.expectedFailure
+    # Skipped: besides failing as said above, its consumers then hang in
+    # close and the target times out (issue 15 keeps this open).
+    @unittest.skip("known gap: librdkafka 2.0.2 cooperative-sticky rejoin "
+                   "after a topic deletion (see the comment above)")
     def test_cooperative_sticky_survives_topic_deletion(self):
         keep, doomed = self.topic("coop-keep"), self.topic("coop-doomed")
         self.create([keep, doomed])
