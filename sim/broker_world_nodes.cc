@@ -535,7 +535,9 @@ void BrokerWorld::ArriveAtBroker(int node_index, int client,
     BrokerNode::Connection opened;
     opened.client = client;
     it = node.connections.emplace(connection, std::move(opened)).first;
-    node.broker->OnConnectionOpen(connection, absl::StrCat("client", client));
+    node.broker->OnConnectionOpen(
+        connection,
+        env::ConnectionInfo{.peer = absl::StrCat("client", client)});
   }
   if (it == node.connections.end()) {
     // Refused (the node is down) or reset (it restarted since).

@@ -98,6 +98,23 @@ struct PeerMessage {
   raft::Message message;
 };
 
+// The transport a client connection came in over, named as Kafka's
+// `security.protocol` names it: whether the listener wraps the bytes in TLS
+// and whether the client must authenticate with SASL before other requests.
+enum class SecurityProtocol { kPlaintext, kSsl, kSaslPlaintext, kSaslSsl };
+
+// What the driver knows of a client connection when it opens: the client's
+// address, the named listener it came in on (Metadata advertises that
+// listener's address to it) and what the listener's transport established.
+struct ConnectionInfo {
+  std::string peer;                    // the client's "host:port"
+  std::string listener = "PLAINTEXT";  // the listener's name
+  SecurityProtocol protocol = SecurityProtocol::kPlaintext;
+  // Mutual TLS: the principal taken from the client certificate's subject;
+  // empty when the transport did not verify a client certificate.
+  std::string tls_principal = {};
+};
+
 // What the driver does to a connection, in order.
 struct ConnectionAction {
   enum class Kind {

@@ -17,8 +17,8 @@ class BrokerNode final : public Node {
 
   absl::Status Start() override { return broker_.Start(); }
   void OnConnectionOpen(env::ConnectionId id,
-                        const std::string& peer) override {
-    broker_.OnConnectionOpen(id, peer);
+                        const env::ConnectionInfo& info) override {
+    broker_.OnConnectionOpen(id, info);
   }
   void OnConnectionInput(env::ConnectionId id, std::string* input) override {
     broker_.OnConnectionInput(id, input);

@@ -33,7 +33,7 @@ class Node {
   virtual ~Node() = default;
   virtual absl::Status Start() = 0;
   virtual void OnConnectionOpen(env::ConnectionId id,
-                                const std::string& peer) = 0;
+                                const env::ConnectionInfo& info) = 0;
   virtual void OnConnectionInput(env::ConnectionId id, std::string* input) = 0;
   virtual void OnConnectionClose(env::ConnectionId id) = 0;
   // A Raft message from a peer node (cluster mode).

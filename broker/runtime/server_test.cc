@@ -34,7 +34,8 @@ class FakeNode final : public Node {
     started = true;
     return absl::OkStatus();
   }
-  void OnConnectionOpen(env::ConnectionId, const std::string&) override {
+  void OnConnectionOpen(env::ConnectionId,
+                        const env::ConnectionInfo&) override {
     ++opened;
   }
   void OnConnectionInput(env::ConnectionId id, std::string* input) override {

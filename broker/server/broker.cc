@@ -50,9 +50,9 @@ class Broker::Impl : public replication::GroupApplier {
   }
 
   absl::Status Start();
-  void OnConnectionOpen(ConnectionId id, const std::string& peer) {
+  void OnConnectionOpen(ConnectionId id, const env::ConnectionInfo& info) {
     CheckStarted();
-    connections_->Open(id, peer);
+    connections_->Open(id, info);
   }
   void OnConnectionInput(ConnectionId id, std::string* input) {
     CheckStarted();
@@ -627,8 +627,9 @@ Broker::Broker(const BrokerOptions& options, const env::Environment& env)
     : impl_(std::make_unique<Impl>(options, env)) {}
 Broker::~Broker() = default;
 absl::Status Broker::Start() { return impl_->Start(); }
-void Broker::OnConnectionOpen(ConnectionId id, const std::string& peer) {
-  impl_->OnConnectionOpen(id, peer);
+void Broker::OnConnectionOpen(ConnectionId id,
+                              const env::ConnectionInfo& info) {
+  impl_->OnConnectionOpen(id, info);
 }
 void Broker::OnConnectionInput(ConnectionId id, std::string* input) {
   impl_->OnConnectionInput(id, input);

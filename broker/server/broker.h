@@ -112,7 +112,7 @@ class Broker {
   absl::Status Start();
 
   // Inputs.
-  void OnConnectionOpen(ConnectionId id, const std::string& peer);
+  void OnConnectionOpen(ConnectionId id, const env::ConnectionInfo& info);
   // Consumes the complete requests at the front of `input` (up to the
   // in-flight bound; the rest stays for after a kResumeReading).
   void OnConnectionInput(ConnectionId id, std::string* input);

@@ -23,10 +23,10 @@ ConnectionTable::ConnectionTable(const config::ServerConfig& config,
   CHRONIK_CHECK(clock != nullptr && log != nullptr && out != nullptr);
 }
 
-void ConnectionTable::Open(ConnectionId id, const std::string& peer) {
+void ConnectionTable::Open(ConnectionId id, const env::ConnectionInfo& info) {
   CHRONIK_CHECK(connections_.count(id) == 0)
       << "connection " << id << " opened twice";
-  connections_[id].peer = peer;
+  connections_[id].info = info;
 }
 
 void ConnectionTable::Closed(ConnectionId id) { connections_.erase(id); }
@@ -41,8 +41,9 @@ void ConnectionTable::CloseMalformed(ConnectionId id, absl::string_view why) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   ++counters_.malformed_requests;
-  log_->Log(env::LogLevel::kWarn,
-            absl::StrCat("closing connection ", it->second.peer, ": ", why));
+  log_->Log(
+      env::LogLevel::kWarn,
+      absl::StrCat("closing connection ", it->second.info.peer, ": ", why));
   connections_.erase(it);
   Emit(id, env::ConnectionAction::Kind::kClose);
 }
@@ -89,7 +90,9 @@ void ConnectionTable::HandleFrame(ConnectionId id, Connection& connection,
   RequestContext context;
   context.connection = id;
   context.start_ms = clock_->NowMs();
-  context.client_host = connection.peer;
+  context.client_host = connection.info.peer;
+  context.listener = connection.info.listener;
+  context.protocol = connection.info.protocol;
   absl::StatusOr<kafka::DecodedRequest> decoded =
       kafka::DecodeRequestFrame(payload);
   if (!decoded.ok()) {

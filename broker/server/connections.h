@@ -36,6 +36,8 @@ struct RequestContext {
   kafka::RequestHeader header;
   int64_t start_ms = 0;
   std::string client_host;
+  std::string listener;  // the listener the connection came in on
+  env::SecurityProtocol protocol = env::SecurityProtocol::kPlaintext;
 };
 
 class ConnectionTable {
@@ -46,7 +48,7 @@ class ConnectionTable {
   ConnectionTable(const config::ServerConfig& config, env::Clock* clock,
                   env::LogSink* log, env::StepOutput* out);
 
-  void Open(ConnectionId id, const std::string& peer);
+  void Open(ConnectionId id, const env::ConnectionInfo& info);
   // The driver closed it: responses still being prepared go nowhere.
   void Closed(ConnectionId id);
   // Frames and dispatches every complete request in `input` (up to the
@@ -71,7 +73,7 @@ class ConnectionTable {
 
  private:
   struct Connection {
-    std::string peer;
+    env::ConnectionInfo info;
     uint64_t next_seq = 0;      // sequence of the next request read
     uint64_t next_to_send = 0;  // sequence of the next response to send
     // Finished responses waiting for earlier ones (nullopt: no response).

@@ -75,7 +75,7 @@ class TestDriver {
 
   void Open(ConnectionId id, const std::string& peer) {
     connections_[id] = Connection{};
-    broker_->OnConnectionOpen(id, peer);
+    broker_->OnConnectionOpen(id, env::ConnectionInfo{.peer = peer});
   }
   // Bytes arrive on `id` (delivered now unless the broker paused reading).
   void Write(ConnectionId id, const std::string& bytes) {
