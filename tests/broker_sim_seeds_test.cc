@@ -74,12 +74,15 @@ std::vector<Sweep> Blocks() {
   // DeleteRecords had deleted meanwhile (UNDER-REPLICATED ACK, a checker
   // bug); 882 and 1065 (3 brokers): moving a one-replica partition, its
   // leader committed its own removal and no leader was ever elected again
-  // (LIVENESS).
+  // (LIVENESS); 160 (5 brokers): a snapshot install whose new segment failed
+  // with EIO left the log without a segment and the broker crashed reading
+  // its bounds before the driver saw the storage failure (SIGSEGV).
   blocks.push_back(Sweep{3, 1430, 1430});
   blocks.push_back(Sweep{3, 882, 882});
   blocks.push_back(Sweep{3, 1065, 1065});
   blocks.push_back(Sweep{5, 197, 197});
   blocks.push_back(Sweep{5, 512, 512});
+  blocks.push_back(Sweep{5, 160, 160});
   return blocks;
 }
 

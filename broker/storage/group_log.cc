@@ -64,8 +64,9 @@ GroupLog::GroupLog(env::Disk* disk, std::string dir, const LogOptions& options)
 
 GroupLog::~GroupLog() = default;
 
-absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
-                                     uint64_t first_offset, uint32_t flags) {
+std::unique_ptr<GroupLog::Segment> GroupLog::EmptySegment(
+    uint64_t first_index, uint64_t prev_term, uint64_t first_offset,
+    uint32_t flags) const {
   auto seg = std::make_unique<Segment>();
   seg->name = format::SegmentName(first_index);
   seg->path = env::JoinPath(dir_, seg->name);
@@ -73,6 +74,17 @@ absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
                                       .first_index = first_index,
                                       .prev_term = prev_term,
                                       .first_offset = first_offset};
+  seg->last_index = first_index - 1;
+  seg->last_term = prev_term;
+  seg->next_offset = first_offset;
+  seg->end_position = kSegmentHeaderBytes;
+  return seg;
+}
+
+absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
+                                     uint64_t first_offset, uint32_t flags) {
+  std::unique_ptr<Segment> seg =
+      EmptySegment(first_index, prev_term, first_offset, flags);
   absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Create(seg->path);
   if (!file.ok()) return file.status();
   seg->file = std::move(*file);
@@ -82,10 +94,6 @@ absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
       !s.ok()) {
     return s;
   }
-  seg->last_index = first_index - 1;
-  seg->last_term = prev_term;
-  seg->next_offset = first_offset;
-  seg->end_position = kSegmentHeaderBytes;
   seg->dirty = true;
   segments_.push_back(std::move(seg));
   return absl::OkStatus();
@@ -457,6 +465,12 @@ absl::Status GroupLog::Reset(uint64_t index, uint64_t term,
   if (absl::Status s =
           CreateSegment(index + 1, term, next_offset, format::kSegmentFlagBase);
       !s.ok()) {
+    // The log is failed (every operation answers its error) but its bounds
+    // stay readable: a segment without a file describes the empty log it was
+    // being reset to (the sim's seed 160 with 5 nodes read them after an EIO
+    // here and found no segment at all).
+    segments_.push_back(
+        EmptySegment(index + 1, term, next_offset, format::kSegmentFlagBase));
     return Fail(s);
   }
   // One directory sync switches from the old segments to the new empty one.

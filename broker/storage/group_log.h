@@ -52,6 +52,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "base/check.h"
 #include "broker/env/disk.h"
 #include "broker/storage/batch_offsets.h"
 #include "broker/storage/format.h"
@@ -234,6 +235,11 @@ class GroupLog {
                            RecoveryReport* report);
   bool LoadIndexFile(Segment& segment);
   absl::Status WriteIndexFile(const Segment& segment);
+  // The description of a segment with no records yet (no file).
+  std::unique_ptr<Segment> EmptySegment(uint64_t first_index,
+                                        uint64_t prev_term,
+                                        uint64_t first_offset,
+                                        uint32_t flags) const;
   absl::Status CreateSegment(uint64_t first_index, uint64_t prev_term,
                              uint64_t first_offset, uint32_t flags);
   absl::Status Roll();
@@ -241,8 +247,15 @@ class GroupLog {
   absl::Status RemoveSegmentFiles(const Segment& segment);
   absl::Status Fail(absl::Status status);
 
-  Segment& active() { return *segments_.back(); }
-  const Segment& active() const { return *segments_.back(); }
+  // Never empty: every bound of the log is read from its segments.
+  Segment& active() {
+    CHRONIK_CHECK(!segments_.empty()) << dir_ << ": log without a segment";
+    return *segments_.back();
+  }
+  const Segment& active() const {
+    CHRONIK_CHECK(!segments_.empty()) << dir_ << ": log without a segment";
+    return *segments_.back();
+  }
   // The segment holding `index` (first_index() <= index <= last_index()).
   Segment& SegmentFor(uint64_t index);
   size_t SegmentPos(uint64_t index) const;

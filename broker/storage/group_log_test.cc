@@ -203,6 +203,23 @@ TEST_F(GroupLogTest, ResetStartsAfterTheSnapshot) {
   ExpectEntries(*log, 501, 504, [](uint64_t) { return 9; });
 }
 
+TEST_F(GroupLogTest, FailedResetKeepsTheResetBoundsReadable) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 100, 2, 100);
+  ASSERT_TRUE(log->Sync().ok());
+  sim::SimDiskOptions failing = disk_.options();
+  failing.write_error_probability = 1.0;  // the new segment's header fails
+  disk_.set_options(failing);
+  absl::Status reset = log->Reset(500, 9, 700);
+  EXPECT_EQ(reset.code(), absl::StatusCode::kUnavailable) << reset;
+  EXPECT_EQ(log->first_index(), 501u);
+  EXPECT_EQ(log->last_index(), 500u);
+  EXPECT_EQ(log->next_offset(), 700u);
+  EXPECT_EQ(log->Term(500).status().code(), absl::StatusCode::kUnavailable);
+  std::vector<Entry> entries = MakeEntries(501, 1, 9);
+  EXPECT_FALSE(log->Append(absl::MakeSpan(entries)).ok());
+}
+
 TEST_F(GroupLogTest, TornTailIsCut) {
   {
     std::unique_ptr<GroupLog> log = OpenLog();
