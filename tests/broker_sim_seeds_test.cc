@@ -76,13 +76,17 @@ std::vector<Sweep> Blocks() {
   // leader committed its own removal and no leader was ever elected again
   // (LIVENESS); 160 (5 brokers): a snapshot install whose new segment failed
   // with EIO left the log without a segment and the broker crashed reading
-  // its bounds before the driver saw the storage failure (SIGSEGV).
+  // its bounds before the driver saw the storage failure (SIGSEGV); 538 (5
+  // brokers): a timed-out transaction's abort marker did not fence a producer
+  // with no data yet in that partition, its late batches were accepted and
+  // the next transaction's commit marker committed them (ABORTED READ).
   blocks.push_back(Sweep{3, 1430, 1430});
   blocks.push_back(Sweep{3, 882, 882});
   blocks.push_back(Sweep{3, 1065, 1065});
   blocks.push_back(Sweep{5, 197, 197});
   blocks.push_back(Sweep{5, 512, 512});
   blocks.push_back(Sweep{5, 160, 160});
+  blocks.push_back(Sweep{5, 538, 538});
   return blocks;
 }
 

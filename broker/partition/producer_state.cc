@@ -72,12 +72,7 @@ ProducerCheck ProducerStateTable::Check(const ProducerBatch& batch) const {
 void ProducerStateTable::Record(const ProducerBatch& batch) {
   if (batch.producer_id < 0) return;
   if (batch.control) {
-    auto it = producers_.find(batch.producer_id);
-    if (it != producers_.end() && batch.producer_epoch > it->second.epoch) {
-      it->second.epoch = batch.producer_epoch;
-      it->second.recent.clear();
-      it->second.last_write = batch.raft_index;
-    }
+    RecordMarker(batch);
     return;
   }
   CHRONIK_CHECK_GT(batch.record_count, 0);
@@ -90,6 +85,27 @@ void ProducerStateTable::Record(const ProducerBatch& batch) {
   if (producer.recent.size() > kProducerBatchWindow)
     producer.recent.pop_front();
   producer.last_write = batch.raft_index;
+  ForgetOldestBeyondBound();
+}
+
+void ProducerStateTable::RecordMarker(const ProducerBatch& marker) {
+  // A marker of a producer this partition holds no data of still fences its
+  // older epochs: the coordinator aborts a timed-out transaction with a
+  // bumped epoch on every partition added to it, including ones the producer
+  // has not written to yet, and its late batches must not start a new
+  // transaction here that the next one's marker would then commit (the sim's
+  // seed 538 with 5 brokers: ABORTED READ).
+  auto [it, added] = producers_.try_emplace(marker.producer_id);
+  Producer& producer = it->second;
+  if (added || marker.producer_epoch > producer.epoch) {
+    producer.epoch = marker.producer_epoch;
+    producer.recent.clear();
+    producer.last_write = marker.raft_index;
+  }
+  ForgetOldestBeyondBound();
+}
+
+void ProducerStateTable::ForgetOldestBeyondBound() {
   if (producers_.size() > kMaxProducersPerPartition) {
     auto oldest = producers_.begin();
     for (auto it = producers_.begin(); it != producers_.end(); ++it) {
@@ -115,6 +131,16 @@ std::vector<ProducerBatch> ProducerStateTable::BatchesUpTo(
     uint64_t raft_index) const {
   std::vector<ProducerBatch> batches;
   for (const auto& [id, producer] : producers_) {
+    if (producer.recent.empty() && producer.last_write <= raft_index) {
+      // Only its epoch is known (it came with a marker).
+      batches.push_back(ProducerBatch{.producer_id = id,
+                                      .producer_epoch = producer.epoch,
+                                      .base_sequence = -1,
+                                      .record_count = 0,
+                                      .base_offset = -1,
+                                      .raft_index = producer.last_write,
+                                      .control = true});
+    }
     for (const ProducerBatch& batch : producer.recent) {
       if (batch.raft_index <= raft_index) batches.push_back(batch);
     }

@@ -73,12 +73,16 @@ class ProducerStateTable {
   // Every producer remembered, by id.
   std::vector<ProducerSummary> Producers() const;
   // The remembered batches written at or below `raft_index`, in raft index
-  // order: Recording them into an empty table, then the batches after
-  // `raft_index`, gives the windows this table has (a partition snapshot at
-  // `raft_index` carries them).
+  // order, and for a producer known only by the epoch a marker gave it, a
+  // marker (control, record_count 0): Recording them into an empty table,
+  // then the batches after `raft_index`, gives the windows and epochs this
+  // table has (a partition snapshot at `raft_index` carries them).
   std::vector<ProducerBatch> BatchesUpTo(uint64_t raft_index) const;
 
  private:
+  void RecordMarker(const ProducerBatch& marker);
+  void ForgetOldestBeyondBound();
+
   struct Producer {
     int16_t epoch = -1;
     std::deque<ProducerBatch> recent;  // oldest first, at most the window

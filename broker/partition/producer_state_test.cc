@@ -53,6 +53,31 @@ TEST(ProducerStateTest, EpochsFenceAndRestartSequences) {
   EXPECT_EQ(table.Check(Batch(1, 3, 5, 1)).verdict, Verdict::kReject);
 }
 
+ProducerBatch Marker(int64_t pid, int16_t epoch, uint64_t index) {
+  return ProducerBatch{.producer_id = pid,
+                       .producer_epoch = epoch,
+                       .raft_index = index,
+                       .control = true};
+}
+
+TEST(ProducerStateTest, AMarkerFencesAProducerWithNoDataHere) {
+  // The coordinator aborted a timed-out transaction with epoch 5 on a
+  // partition the producer (epoch 4) had added but not written to yet.
+  ProducerStateTable table;
+  table.Record(Marker(9, 5, 3));
+  EXPECT_EQ(table.Check(Batch(9, 4, 0, 1)).error_code,
+            kafka::error::kInvalidProducerEpoch);
+  EXPECT_EQ(table.Check(Batch(9, 5, 0, 1)).verdict, Verdict::kAppend);
+  // A snapshot at the marker carries the fence.
+  std::vector<ProducerBatch> image = table.BatchesUpTo(3);
+  ASSERT_EQ(image.size(), 1u);
+  ProducerStateTable restored;
+  for (const ProducerBatch& b : image) restored.Record(b);
+  EXPECT_EQ(restored.Check(Batch(9, 4, 0, 1)).error_code,
+            kafka::error::kInvalidProducerEpoch);
+  EXPECT_TRUE(table.BatchesUpTo(2).empty()) << "the marker is after the cut";
+}
+
 TEST(ProducerStateTest, SequenceWrapsAtInt32Max) {
   ProducerStateTable table;
   table.Record(Batch(1, 0, 2147483646, 2, 0, 1));  // ..46, ..47

@@ -161,9 +161,9 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
   partition::TxnState txn;
   absl::string_view rest =
       batches_end <= image.size() ? image.substr(batches_end) : "";
-  if ((version != 1 && version != kPartitionImageVersion) ||
+  if (version < 1 || version > kPartitionImageVersion ||
       batches_end > image.size() || (version == 1 && !rest.empty()) ||
-      (version == 2 &&
+      (version >= 2 &&
        (!partition::TxnState::Decode(&rest, &txn).ok() || !rest.empty())) ||
       next_offset < 0) {
     return absl::DataLossError(absl::StrCat("partition ", topic_, "-",
@@ -183,8 +183,11 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
     b.record_count = static_cast<int32_t>(storage::format::GetU32(q + 16));
     b.base_offset = static_cast<int64_t>(storage::format::GetU64(q + 20));
     b.raft_index = storage::format::GetU64(q + 28);
+    // Version 3: a record count of 0 is a producer known by its epoch only.
+    b.control = version >= 3 && b.record_count == 0;
     if (b.raft_index > index || b.raft_index < last_index ||
-        b.record_count <= 0 || b.base_offset + b.record_count > next_offset) {
+        (b.record_count <= 0 && !b.control) ||
+        b.base_offset + b.record_count > next_offset) {
       return absl::DataLossError(
           absl::StrCat("partition ", topic_, "-", partition_, ": snapshot at ",
                        index, " has a bad producer batch"));

@@ -22,8 +22,10 @@
 // u32 batch count N, then N records of 36 bytes, in raft index order:
 // u64 producer id, u32 producer epoch (int16 widened), u32 base sequence,
 // u32 record count, u64 base offset, u64 raft index; version 2 then the
-// transaction state at the cut (partition::TxnState::EncodeAsOf). Version 1
-// images (no transactions) still restore.
+// transaction state at the cut (partition::TxnState::EncodeAsOf). Version 3:
+// a record whose record count is 0 is a producer known only by the epoch a
+// transaction marker gave it (its fence). Versions 1 (no transactions) and 2
+// still restore.
 //
 // The log start (DeleteRecords): a log start entry (storage's control entry,
 // batch_offsets.h) in the partition's own Raft log moves the log start offset
@@ -89,7 +91,7 @@ BatchFacts FactsOf(const kafka::BatchHeader& header);
 BatchFacts ReadBatchFacts(absl::string_view batch);
 
 // Version 2 appends the transaction state (partition::TxnState).
-inline constexpr uint32_t kPartitionImageVersion = 2;
+inline constexpr uint32_t kPartitionImageVersion = 3;
 inline constexpr size_t kPartitionImageHeaderBytes = 8;
 inline constexpr size_t kPartitionImageBatchBytes = 36;
 
