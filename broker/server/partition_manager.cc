@@ -403,7 +403,10 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetForTimestamp(
   if (storage == nullptr) return {-1, -1};
   storage::GroupLog& log = storage->log();
   const raft::Index last = replica.applied_index();
-  for (uint64_t index = log.first_index(); index <= last;) {
+  // The time index: no entry before `start` can reach the timestamp.
+  absl::StatusOr<uint64_t> start = log.IndexForTimestamp(timestamp_ms);
+  if (!start.ok()) return {-1, -1};
+  for (uint64_t index = std::max(*start, log.first_index()); index <= last;) {
     std::vector<storage::Entry> entries;
     if (!log.Read(index, last + 1, kMaxScanReadBytes, &entries).ok() ||
         entries.empty()) {

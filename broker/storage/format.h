@@ -113,18 +113,22 @@ bool RecordChecksumOk(absl::string_view header_bytes,
 // ---- Sparse index file of a sealed segment (.idx):
 // clang-format off
 //   0  magic "CHRNKIDX" (8 bytes)
-//   8  u32 format version
+//   8  u32 index format version (kIndexFormatVersion)
 //  12  u32 point count N
-//  16  N points of kIndexPointBytes = 32: u64 Raft index, u64 term,
-//      u64 next Kafka offset before the record, u64 file position
+//  16  N points of kIndexPointBytes = 40: u64 Raft index, u64 term,
+//      u64 next Kafka offset before the record, u64 file position,
+//      i64 largest batch timestamp (ms) of the segment's records before
+//      this one, -1 if none (the time index)
 //  16 + 32N  trailer (kIndexTrailerBytes = 40): u64 segment file size,
 //      u64 last Raft index, u64 next Kafka offset, i64 max timestamp ms,
 //      u32 CRC-32C of every byte before it, u32 zero
 // clang-format on
-// An index is used only when its CRC is good and its segment size equals the
-// segment file's size; otherwise the segment is scanned and the index rebuilt.
+// An index is used only when its version, CRC and segment size (equal to the
+// segment file's) are right; otherwise the segment is scanned and the index
+// rebuilt (so version 1 indexes, without timestamps, are rebuilt once).
 inline constexpr char kIndexMagic[8] = {'C', 'H', 'R', 'N', 'K', 'I', 'D', 'X'};
-inline constexpr size_t kIndexPointBytes = 32;
+inline constexpr uint32_t kIndexFormatVersion = 2;
+inline constexpr size_t kIndexPointBytes = 40;
 inline constexpr size_t kIndexHeaderBytes = 16;
 inline constexpr size_t kIndexTrailerBytes = 40;
 

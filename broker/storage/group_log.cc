@@ -36,10 +36,12 @@ void AddRecord(GroupLog::Segment& seg, uint64_t pos,
   const bool far = !seg.points.empty() &&
                    pos - seg.points.back().position >= index_interval_bytes;
   if (force_point || new_term || far) {
-    seg.points.push_back(GroupLog::IndexPoint{.index = header.index,
-                                              .term = header.term,
-                                              .offset = seg.next_offset,
-                                              .position = pos});
+    seg.points.push_back(
+        GroupLog::IndexPoint{.index = header.index,
+                             .term = header.term,
+                             .offset = seg.next_offset,
+                             .position = pos,
+                             .max_timestamp_before_ms = seg.max_timestamp_ms});
   }
   seg.last_index = header.index;
   seg.last_term = header.term;
@@ -582,6 +584,27 @@ absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> GroupLog::IndexForTimestamp(
+    int64_t timestamp_ms) const {
+  if (!failed_.ok()) return failed_;
+  for (const auto& seg : segments_) {
+    if (seg->last_index < seg->header.first_index ||
+        seg->max_timestamp_ms < timestamp_ms) {
+      continue;  // empty, or every record in it is older
+    }
+    // The last point before which every record is older.
+    auto point = std::partition_point(
+        seg->points.begin(), seg->points.end(), [&](const IndexPoint& p) {
+          return p.max_timestamp_before_ms < timestamp_ms;
+        });
+    CHRONIK_CHECK(point != seg->points.begin())
+        << seg->path << ": first index point has an earlier record";
+    return std::prev(point)->index;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no record at or after timestamp ", timestamp_ms));
 }
 
 absl::StatusOr<uint64_t> GroupLog::IndexForOffset(uint64_t offset) {

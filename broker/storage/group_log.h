@@ -195,6 +195,13 @@ class GroupLog {
   // Raft index of the entry whose batch holds Kafka offset `offset`. NotFound
   // when no entry holds it (below the log start or at/after next_offset()).
   absl::StatusOr<uint64_t> IndexForOffset(uint64_t offset);
+  // The time index: a Raft index at or before the first entry whose batch
+  // has a max timestamp >= `timestamp_ms`, such that every entry before it
+  // has a smaller one (a reader scans from there: at most one index interval
+  // of records that do not qualify). Segments whose max timestamp is smaller
+  // are skipped whole. NotFound when no entry reaches `timestamp_ms`. Reads
+  // no file (segment bounds and index points are in memory).
+  absl::StatusOr<uint64_t> IndexForTimestamp(int64_t timestamp_ms) const;
 
   // Crashes (CHRONIK_CHECK, naming the rule and the file) when the in-memory
   // state is inconsistent: segments ordered, contiguous (or the gap reported
@@ -217,6 +224,9 @@ class GroupLog {
     uint64_t term;
     uint64_t offset;  // next Kafka offset before this record
     uint64_t position;
+    // The largest batch timestamp of the segment's records before this one
+    // (-1: none): the time index. Non-decreasing along a segment's points.
+    int64_t max_timestamp_before_ms = -1;
   };
   struct Segment;
 

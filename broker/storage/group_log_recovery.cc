@@ -315,7 +315,7 @@ bool GroupLog::LoadIndexFile(Segment& seg) {
   if (!n.ok() || *n != size) return false;
   const char* p = bytes.data();
   if (absl::string_view(p, 8) != absl::string_view(format::kIndexMagic, 8) ||
-      format::GetU32(p + 8) != format::kFormatVersion) {
+      format::GetU32(p + 8) != format::kIndexFormatVersion) {
     return false;
   }
   const uint64_t count = format::GetU32(p + 12);
@@ -340,7 +340,9 @@ bool GroupLog::LoadIndexFile(Segment& seg) {
     points.push_back(IndexPoint{.index = format::GetU64(q),
                                 .term = format::GetU64(q + 8),
                                 .offset = format::GetU64(q + 16),
-                                .position = format::GetU64(q + 24)});
+                                .position = format::GetU64(q + 24),
+                                .max_timestamp_before_ms = static_cast<int64_t>(
+                                    format::GetU64(q + 32))});
   }
   const bool empty = last_index + 1 == seg.header.first_index;
   if (empty != points.empty()) return false;
@@ -360,13 +362,15 @@ bool GroupLog::LoadIndexFile(Segment& seg) {
 
 absl::Status GroupLog::WriteIndexFile(const Segment& seg) {
   std::string bytes(format::kIndexMagic, 8);
-  format::PutU32(&bytes, format::kFormatVersion);
+  format::PutU32(&bytes, format::kIndexFormatVersion);
   format::PutU32(&bytes, static_cast<uint32_t>(seg.points.size()));
   for (const IndexPoint& point : seg.points) {
     format::PutU64(&bytes, point.index);
     format::PutU64(&bytes, point.term);
     format::PutU64(&bytes, point.offset);
     format::PutU64(&bytes, point.position);
+    format::PutU64(&bytes,
+                   static_cast<uint64_t>(point.max_timestamp_before_ms));
   }
   format::PutU64(&bytes, seg.end_position);
   format::PutU64(&bytes, seg.last_index);

@@ -425,6 +425,53 @@ TEST_F(GroupLogTest, RetentionBySizeAndTime) {
   EXPECT_TRUE(term.ok());
 }
 
+TEST_F(GroupLogTest, TimeIndexStartsNearTheFirstRecordReachingATimestamp) {
+  KafkaV2BatchOffsets kafka;
+  options_.batch_offsets = &kafka;
+  std::unique_ptr<GroupLog> log = OpenLog();
+  // Batch i has timestamp 1000 + 10 i, except a late one at index 150 that
+  // carries 1000 + 10 * 180 (out of order, as producers' clocks allow).
+  auto timestamp = [](uint64_t i) -> int64_t {
+    return i == 150 ? 1000 + 10 * 180 : 1000 + static_cast<int64_t>(i) * 10;
+  };
+  std::vector<Entry> entries;
+  for (uint64_t i = 1; i <= 300; ++i) {
+    entries.push_back(Entry{.index = i,
+                            .term = 1,
+                            .data = raft::Bytes::Own(testing::MakeKafkaBatch(
+                                1, timestamp(i), 100))});
+  }
+  ASSERT_TRUE(log->Append(absl::MakeSpan(entries)).ok());
+  ASSERT_GT(log->segment_count(), 5u);
+  // The answer a full scan gives: the first entry whose timestamp reaches.
+  auto first_reaching = [&](int64_t ts) -> uint64_t {
+    for (uint64_t i = 1; i <= 300; ++i) {
+      if (timestamp(i) >= ts) return i;
+    }
+    return 0;
+  };
+  auto check = [&](GroupLog& l) {
+    for (int64_t ts : {0, 1500, 2000, 2500, 2795, 2805, 3000}) {
+      absl::StatusOr<uint64_t> start = l.IndexForTimestamp(ts);
+      ASSERT_TRUE(start.ok()) << ts << ": " << start.status();
+      const uint64_t want = first_reaching(ts);
+      EXPECT_LE(*start, want) << "timestamp " << ts;
+      // At most one index interval (512 bytes of ~170-byte records) before.
+      EXPECT_GE(*start + 512 / 150 + 1, want) << "timestamp " << ts;
+    }
+    EXPECT_TRUE(absl::IsNotFound(l.IndexForTimestamp(4001).status()));
+  };
+  check(*log);
+  // The late batch at 150 reaches 2800: asked for 2795, the index must not
+  // skip it for the in-order batch at index 280.
+  EXPECT_LE(*log->IndexForTimestamp(2795), 150u);
+  // Sealed segments' index files carry the time index across a reopen.
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  log = OpenLog();
+  check(*log);
+}
+
 TEST_F(GroupLogTest, LogStartEntriesTakeNoOffsetsAndCutBelowTheLogStart) {
   KafkaV2BatchOffsets kafka;
   options_.batch_offsets = &kafka;
