@@ -305,6 +305,25 @@ TEST_F(TransactionsTest, OffsetsCommitWithTheTransaction) {
                 .partitions[0]
                 .committed_offset,
             -1);
+  // A read_committed consumer asks with require_stable (v7+): the staged
+  // offset makes the partition's committed offset unstable until the end.
+  fetch.require_stable = true;
+  const kafka::OffsetFetchResponse unstable =
+      Call<kafka::OffsetFetchResponse>(fetch, 7);
+  EXPECT_EQ(unstable.topics[0].partitions[0].error_code,
+            error::kUnstableOffsetCommit);
+  EXPECT_EQ(unstable.topics[0].partitions[0].committed_offset, -1);
+  kafka::OffsetFetchRequest fetch8;
+  fetch8.require_stable = true;
+  fetch8.groups.push_back(
+      {"g", std::vector<kafka::OffsetFetchRequest::OffsetFetchRequestTopics>{
+                {"tx", {0}}}});
+  EXPECT_EQ(Call<kafka::OffsetFetchResponse>(fetch8, 8)
+                .groups[0]
+                .topics[0]
+                .partitions[0]
+                .error_code,
+            error::kUnstableOffsetCommit);
   commit.producer_epoch = 5;
   EXPECT_EQ(Call<kafka::TxnOffsetCommitResponse>(commit, 3)
                 .topics[0]
@@ -317,6 +336,10 @@ TEST_F(TransactionsTest, OffsetsCommitWithTheTransaction) {
                 .partitions[0]
                 .committed_offset,
             17);
+  const kafka::OffsetFetchResponse stable =
+      Call<kafka::OffsetFetchResponse>(fetch, 7);
+  EXPECT_EQ(stable.topics[0].partitions[0].error_code, 0);
+  EXPECT_EQ(stable.topics[0].partitions[0].committed_offset, 17);
 }
 
 TEST_F(TransactionsTest, TimeoutAbortsAndFencesTheProducer) {

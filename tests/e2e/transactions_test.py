@@ -169,6 +169,10 @@ class TransactionsTest(harness.BrokerTestCase):
             "enable.auto.commit": False,
             "isolation.level": "read_committed"}))
         consumer.subscribe([source])
+        # Asks for the group's offsets without require_stable.
+        uncommitted_view = Consumer(conf(self.broker.bootstrap, **{
+            "group.id": group, "enable.auto.commit": False,
+            "isolation.level": "read_uncommitted"}))
         p = self.producer("tx-offsets")
         seen = []
         deadline = time.time() + 30
@@ -185,9 +189,16 @@ class TransactionsTest(harness.BrokerTestCase):
             p.send_offsets_to_transaction(
                 consumer.position(consumer.assignment()),
                 consumer.consumer_group_metadata(), 20)
-            committed = consumer.committed([TopicPartition(source, 0)],
-                                           timeout=10)[0].offset
+            committed = uncommitted_view.committed(
+                [TopicPartition(source, 0)], timeout=10)[0].offset
             self.assertLess(committed, 6)  # not before the commit
+            # A read_committed consumer asks with require_stable: the offset
+            # the open transaction staged is unstable (UNSTABLE_OFFSET_COMMIT,
+            # which librdkafka retries until the transaction ends).
+            with self.assertRaises(KafkaException) as unstable:
+                consumer.committed([TopicPartition(source, 0)], timeout=2)
+            self.assertEqual(unstable.exception.args[0].code(),
+                             KafkaError._TIMED_OUT)
             if commit:
                 p.commit_transaction(20)
             else:
@@ -195,6 +206,7 @@ class TransactionsTest(harness.BrokerTestCase):
         committed = consumer.committed([TopicPartition(source, 0)],
                                        timeout=10)
         consumer.close()
+        uncommitted_view.close()
         self.assertEqual(committed[0].offset, 6)
         out = read_all(self.broker.bootstrap, sink, "read_committed", 6)
         self.assertEqual(out, ["out%d" % i for i in range(6)])

@@ -123,6 +123,22 @@ Wanted WantedOf(const std::optional<Topics>& topics) {
   return wanted;
 }
 
+// One partition's answer. require_stable (v7+, KIP-447): an offset a
+// transaction staged and has not ended yet makes the committed one
+// unstable: UNSTABLE_OFFSET_COMMIT, and the client asks again.
+template <typename PartitionAnswer>
+PartitionAnswer AnswerPartition(const metadata::MetadataState& state,
+                                bool require_stable, absl::string_view group,
+                                absl::string_view topic, int32_t partition,
+                                const metadata::CommittedOffset& offset) {
+  if (require_stable &&
+      state.transactions().HasStagedOffset(group, topic, partition)) {
+    return {partition, -1, -1, "", kafka::error::kUnstableOffsetCommit};
+  }
+  return {partition, offset.offset, offset.leader_epoch, offset.metadata,
+          kafka::error::kNone};
+}
+
 // Version 8+: several groups per request.
 void FetchGroups(Services& s, const kafka::OffsetFetchRequest& r,
                  int16_t common, kafka::OffsetFetchResponse* response) {
@@ -136,9 +152,11 @@ void FetchGroups(Services& s, const kafka::OffsetFetchRequest& r,
         kafka::OffsetFetchResponse::OffsetFetchResponseTopics out_topic;
         out_topic.name = topic;
         for (auto& [p, offset] : partitions) {
-          out_topic.partitions.push_back({p, offset.offset, offset.leader_epoch,
-                                          offset.metadata,
-                                          kafka::error::kNone});
+          out_topic.partitions.push_back(
+              AnswerPartition<
+                  kafka::OffsetFetchResponse::OffsetFetchResponsePartitions>(
+                  s.state(), r.require_stable, group.group_id, topic, p,
+                  offset));
         }
         out_group.topics.push_back(std::move(out_topic));
       }
@@ -157,8 +175,10 @@ void FetchGroup(Services& s, const kafka::OffsetFetchRequest& r, int16_t common,
       kafka::OffsetFetchResponse::OffsetFetchResponseTopic out_topic;
       out_topic.name = topic;
       for (auto& [p, offset] : partitions) {
-        out_topic.partitions.push_back({p, offset.offset, offset.leader_epoch,
-                                        offset.metadata, kafka::error::kNone});
+        out_topic.partitions.push_back(
+            AnswerPartition<
+                kafka::OffsetFetchResponse::OffsetFetchResponsePartition>(
+                s.state(), r.require_stable, r.group_id, topic, p, offset));
       }
       response->topics.push_back(std::move(out_topic));
     }
