@@ -18,7 +18,9 @@ void Handle(Services& s, const RequestContext& c,
             kafka::OffsetCommitRequest& r) {
   auto response = std::make_shared<kafka::OffsetCommitResponse>();
   int16_t common_error = kafka::error::kNone;
-  if (s.groups.coordinator() == nullptr) {
+  if (!Allowed(s, c, acl::kRead, {acl::kGroup, r.group_id})) {
+    common_error = kafka::error::kGroupAuthorizationFailed;
+  } else if (s.groups.coordinator() == nullptr) {
     common_error = kafka::error::kNotCoordinator;
   } else {
     common_error = s.groups.coordinator()->ValidateCommit(

@@ -56,9 +56,11 @@ void Handle(Services& s, const RequestContext& c,
 }
 
 void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r) {
-  if (s.groups.coordinator() == nullptr) {
+  const bool allowed = Allowed(s, c, acl::kRead, {acl::kGroup, r.group_id});
+  if (!allowed || s.groups.coordinator() == nullptr) {
     kafka::JoinGroupResponse response;
-    response.error_code = kafka::error::kNotCoordinator;
+    response.error_code = allowed ? kafka::error::kNotCoordinator
+                                  : kafka::error::kGroupAuthorizationFailed;
     s.connections.Finish(c, response, true);
     return;
   }
@@ -81,9 +83,11 @@ void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r) {
 }
 
 void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r) {
-  if (s.groups.coordinator() == nullptr) {
+  const bool allowed = Allowed(s, c, acl::kRead, {acl::kGroup, r.group_id});
+  if (!allowed || s.groups.coordinator() == nullptr) {
     kafka::SyncGroupResponse response;
-    response.error_code = kafka::error::kNotCoordinator;
+    response.error_code = allowed ? kafka::error::kNotCoordinator
+                                  : kafka::error::kGroupAuthorizationFailed;
     s.connections.Finish(c, response, true);
     return;
   }

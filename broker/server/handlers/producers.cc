@@ -21,6 +21,15 @@ void Handle(Services& s, const RequestContext& c,
     s.producer_ids.Request(c);
     return;
   }
+  if (!Allowed(s, c, acl::kWrite,
+               {acl::kTransactionalId, *r.transactional_id})) {
+    kafka::InitProducerIdResponse response;
+    response.producer_id = -1;
+    response.producer_epoch = -1;
+    response.error_code = kafka::error::kTransactionalIdAuthorizationFailed;
+    s.connections.Finish(c, response, true);
+    return;
+  }
   auto answer = [&s, c](const metadata::ApplyResult* result) {
     kafka::InitProducerIdResponse response;
     response.producer_id = -1;
