@@ -35,6 +35,11 @@ std::optional<std::string> Attribute(absl::string_view field, char name) {
 
 }  // namespace
 
+bool ServerExchange::EndsWithNonce(
+    const std::optional<std::string>& nonce) const {
+  return nonce.has_value() && absl::EndsWith(*nonce, nonce_);
+}
+
 std::optional<int> MechanismByName(absl::string_view name) {
   if (name == "SCRAM-SHA-256") return 1;
   if (name == "SCRAM-SHA-512") return 2;
@@ -132,8 +137,10 @@ absl::StatusOr<std::string> ServerExchange::ClientFinal(
   }
   const absl::string_view without_proof = message.substr(0, proof_at);
   std::vector<absl::string_view> fields = absl::StrSplit(without_proof, ',');
+  // The nonce must end with the server-first one, as Kafka's ScramSaslServer
+  // checks: librdkafka 2.0 sends its client nonce before it again.
   if (fields.size() < 2 || Attribute(fields[0], 'c') != Base64(gs2_header_) ||
-      Attribute(fields[1], 'r') != nonce_) {
+      !EndsWithNonce(Attribute(fields[1], 'r'))) {
     return Bad("SCRAM channel binding or nonce mismatch");
   }
   std::optional<std::string> proof = Unbase64(message.substr(proof_at + 3));

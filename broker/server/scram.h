@@ -47,6 +47,8 @@ class ServerExchange {
   absl::StatusOr<std::string> ClientFinal(absl::string_view message);
 
  private:
+  bool EndsWithNonce(const std::optional<std::string>& nonce) const;
+
   int mechanism_;
   std::string server_nonce_;
   std::string client_first_bare_;
