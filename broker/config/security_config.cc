@@ -88,9 +88,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParsePlainUsers(
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
-    line = absl::StripTrailingAsciiWhitespace(line);
-    if (absl::StripLeadingAsciiWhitespace(line).empty() ||
-        absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "#")) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || absl::StartsWith(line, "#")) {
       continue;
     }
     const size_t colon = line.find(':');

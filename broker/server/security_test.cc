@@ -317,5 +317,86 @@ TEST_F(SecurityTest, AclsAuthorizeEachRequestAndSurviveARestart) {
   EXPECT_EQ(ProduceCode(kAlice, "orders"), error::kTopicAuthorizationFailed);
 }
 
+// KIP-368 with connections.max.reauth.ms = 1000: the session lifetime is
+// told to the client; a request after it expired closes the connection, a
+// re-authentication before keeps it; re-authenticating as someone else is
+// refused.
+class ReauthTest : public SecurityTest {
+ protected:
+  ReauthTest() {
+    configure_ = [](BrokerOptions& o) {
+      o.config.kafka_security_protocol = SecurityProtocol::kSaslPlaintext;
+      o.config.sasl_plain_users = {{"admin", "admin-secret"},
+                                   {"alice", "alice-secret"}};
+      o.config.super_users = {"User:admin"};
+      o.config.connections_max_reauth_ms = 1000;
+    };
+    Restart(false);
+  }
+  void Wait(int ms) {
+    for (int i = 0; i < ms / 50; ++i) Tick();
+  }
+  int64_t PlainLifetime(ConnectionId id, const std::string& user,
+                        const std::string& password) {
+    EXPECT_EQ(Handshake(id, "PLAIN"), error::kNone);
+    auto response =
+        Authenticate(id, std::string("\0", 1) + user + '\0' + password);
+    EXPECT_EQ(response.error_code, error::kNone);
+    return response.session_lifetime_ms;
+  }
+};
+
+TEST_F(ReauthTest, ExpiryClosesOnTheNextRequestUnlessReauthenticated) {
+  OpenSasl(kAlice);
+  EXPECT_EQ(PlainLifetime(kAlice, "alice", "alice-secret"), 1000);
+  Wait(700);
+  EXPECT_EQ(PlainLifetime(kAlice, "alice", "alice-secret"), 1000);
+  Wait(700);  // 1400 ms after the first login, 700 after the second
+  On<kafka::MetadataResponse>(kAlice, AllTopics(), 9);
+  EXPECT_FALSE(Closed(kAlice));
+  OpenSasl(kAdmin);
+  EXPECT_EQ(PlainLifetime(kAdmin, "admin", "admin-secret"), 1000);
+  Wait(1050);
+  EXPECT_FALSE(Closed(kAdmin));  // idle: closed only on its next request
+  kafka::MetadataRequest metadata = AllTopics();
+  Write(kAdmin, kafka::EncodeRequestFrame(9, 77, std::string("c"), metadata));
+  EXPECT_TRUE(Closed(kAdmin));
+  EXPECT_TRUE(Sent(kAdmin).empty());
+}
+
+TEST_F(ReauthTest, ReauthenticationMayNotChangeThePrincipal) {
+  OpenSasl(kAlice);
+  EXPECT_EQ(PlainLifetime(kAlice, "alice", "alice-secret"), 1000);
+  EXPECT_EQ(Handshake(kAlice, "PLAIN"), error::kNone);
+  auto response =
+      Authenticate(kAlice, std::string("\0admin\0admin-secret", 19));
+  EXPECT_EQ(response.error_code, error::kSaslAuthenticationFailed);
+  EXPECT_TRUE(Closed(kAlice));
+}
+
+// librdkafka 2.0 sends its client nonce again before the server-first nonce
+// in the client-final message; Kafka accepts it (the nonce must end with the
+// server's), so does chronik.
+TEST(ScramTest, ClientFinalNonceMayRepeatTheClientNonce) {
+  const std::string salt = *scram::Unbase64("W22ZaJ0SNY7soEsUEjb6gQ==");
+  const std::string salted = scram::SaltedPassword(1, "pencil", salt, 4096);
+  scram::ServerExchange server(1, "snonce");
+  ASSERT_TRUE(server.ClientFirst("n,,n=user,r=cnonce").ok());
+  const std::string server_first =
+      server.ServerFirst(scram::MakeCredential("user", 1, salt, 4096, salted));
+  const std::string without_proof = "c=biws,r=cnoncecnoncesnonce";
+  const std::string auth =
+      "n=user,r=cnonce," + server_first + "," + without_proof;
+  const std::string client_key = scram::Hmac(1, salted, "Client Key");
+  std::string proof = scram::Hmac(1, scram::Hash(1, client_key), auth);
+  for (size_t i = 0; i < proof.size(); ++i) proof[i] ^= client_key[i];
+  EXPECT_TRUE(
+      server.ClientFinal(without_proof + ",p=" + scram::Base64(proof)).ok());
+  scram::ServerExchange other(1, "snonce");
+  ASSERT_TRUE(other.ClientFirst("n,,n=user,r=cnonce").ok());
+  other.ServerFirst(scram::MakeCredential("user", 1, salt, 4096, salted));
+  EXPECT_FALSE(other.ClientFinal("c=biws,r=cnoncesnonceX,p=AAAA").ok());
+}
+
 }  // namespace
 }  // namespace chronik::broker
