@@ -19,8 +19,8 @@ constexpr ApiAccess kApiAccess[] = {
     {46, acl::kDescribe},  // ListPartitionReassignments
     {43, acl::kAlter},     // ElectLeaders
     {35, acl::kDescribe},  // DescribeLogDirs
-    {65, acl::kDescribe},  // DescribeTransactions (Kafka: txn id Describe)
-    {66, acl::kDescribe},  // ListTransactions
+    // DescribeTransactions and ListTransactions: DESCRIBE on each
+    // transactional id (handlers/transactions.cc), as Kafka.
 };
 
 bool ResourceMatches(const metapb::AclBinding& b, const Resource& r) {

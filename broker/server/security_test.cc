@@ -317,6 +317,93 @@ TEST_F(SecurityTest, AclsAuthorizeEachRequestAndSurviveARestart) {
   EXPECT_EQ(ProduceCode(kAlice, "orders"), error::kTopicAuthorizationFailed);
 }
 
+// The per-resource checks of the group, offset, config, transaction and
+// cluster APIs: Kafka's operation and *_AUTHORIZATION_FAILED code each.
+TEST_F(SecurityTest, EachApiChecksKafkasOperationOnItsResources) {
+  OpenSasl(kAdmin);
+  ASSERT_EQ(LoginPlain(kAdmin, "admin", "admin-secret"), error::kNone);
+  ASSERT_EQ(CreateOn(kAdmin, "orders"), error::kNone);
+  OpenSasl(kAlice);
+  ASSERT_EQ(LoginPlain(kAlice, "alice", "alice-secret"), error::kNone);
+  kafka::HeartbeatRequest heartbeat;
+  heartbeat.group_id = "g";
+  EXPECT_EQ(On<kafka::HeartbeatResponse>(kAlice, heartbeat, 4).error_code,
+            error::kGroupAuthorizationFailed);
+  kafka::DescribeGroupsRequest describe_groups;
+  describe_groups.groups = {"g"};
+  auto groups_of = [&](ConnectionId id) {
+    return On<kafka::DescribeGroupsResponse>(id, describe_groups, 5)
+        .groups[0]
+        .error_code;
+  };
+  EXPECT_EQ(groups_of(kAlice), error::kGroupAuthorizationFailed);
+  kafka::DeleteGroupsRequest delete_groups;
+  delete_groups.groups_names = {"g"};
+  EXPECT_EQ(On<kafka::DeleteGroupsResponse>(kAlice, delete_groups, 2)
+                .results[0]
+                .error_code,
+            error::kGroupAuthorizationFailed);
+  kafka::OffsetFetchRequest offset_fetch;
+  offset_fetch.group_id = "g";
+  EXPECT_EQ(On<kafka::OffsetFetchResponse>(kAlice, offset_fetch, 7).error_code,
+            error::kGroupAuthorizationFailed);
+  kafka::FindCoordinatorRequest find;
+  find.key = "g";
+  auto coordinator_of = [&](int8_t key_type) {
+    find.key_type = key_type;
+    return On<kafka::FindCoordinatorResponse>(kAlice, find, 3).error_code;
+  };
+  EXPECT_EQ(coordinator_of(0), error::kGroupAuthorizationFailed);
+  EXPECT_EQ(coordinator_of(1), error::kTransactionalIdAuthorizationFailed);
+  kafka::ListOffsetsRequest list_offsets;
+  list_offsets.topics.push_back({"orders", {{0, -1, -1, 1}}});
+  auto list_offsets_of = [&](ConnectionId id) {
+    return On<kafka::ListOffsetsResponse>(id, list_offsets, 5)
+        .topics[0]
+        .partitions[0]
+        .error_code;
+  };
+  EXPECT_EQ(list_offsets_of(kAlice), error::kTopicAuthorizationFailed);
+  kafka::DeleteRecordsRequest delete_records;
+  delete_records.topics.push_back({"orders", {{0, 0}}});
+  delete_records.timeout_ms = 1000;
+  EXPECT_EQ(On<kafka::DeleteRecordsResponse>(kAlice, delete_records, 1)
+                .topics[0]
+                .partitions[0]
+                .error_code,
+            error::kTopicAuthorizationFailed);
+  kafka::DescribeConfigsRequest configs;
+  configs.resources.push_back({2, "orders", std::nullopt});
+  configs.resources.push_back({4, "1", std::nullopt});
+  auto described = On<kafka::DescribeConfigsResponse>(kAlice, configs, 3);
+  EXPECT_EQ(described.results[0].error_code, error::kTopicAuthorizationFailed);
+  EXPECT_EQ(described.results[1].error_code,
+            error::kClusterAuthorizationFailed);
+  kafka::CreatePartitionsRequest partitions;
+  partitions.topics.push_back({"orders", 2, std::nullopt});
+  partitions.timeout_ms = 1000;
+  EXPECT_EQ(On<kafka::CreatePartitionsResponse>(kAlice, partitions, 1)
+                .results[0]
+                .error_code,
+            error::kTopicAuthorizationFailed);
+  kafka::EndTxnRequest end;
+  end.transactional_id = "tx";
+  EXPECT_EQ(On<kafka::EndTxnResponse>(kAlice, end, 2).error_code,
+            error::kTransactionalIdAuthorizationFailed);
+  kafka::DescribeLogDirsRequest log_dirs;
+  EXPECT_EQ(On<kafka::DescribeLogDirsResponse>(kAlice, log_dirs, 3).error_code,
+            error::kClusterAuthorizationFailed);
+  EXPECT_EQ(On<kafka::DescribeLogDirsResponse>(kAdmin, log_dirs, 3).error_code,
+            error::kNone);
+
+  // DESCRIBE on group "g" and topic "orders" (WRITE implies DESCRIBE).
+  CreateAcls(kAdmin, {Acl(3, "g", 3, "User:alice", 8, 3),
+                      Acl(2, "orders", 3, "User:alice", 4, 3)});
+  EXPECT_EQ(groups_of(kAlice), error::kNone);
+  EXPECT_EQ(coordinator_of(0), error::kNone);
+  EXPECT_EQ(list_offsets_of(kAlice), error::kNone);
+}
+
 // KIP-368 with connections.max.reauth.ms = 1000: the session lifetime is
 // told to the client; a request after it expired closes the connection, a
 // re-authentication before keeps it; re-authenticating as someone else is

@@ -58,6 +58,27 @@ bool ClusterAllowed(Services& s, const RequestContext& c) {
          Allowed(s, c, *operation, {acl::kCluster, acl::kClusterName});
 }
 
+int16_t GroupAccess(Services& s, const RequestContext& c, int8_t operation,
+                    const std::string& group) {
+  return Allowed(s, c, operation, {acl::kGroup, group})
+             ? kafka::error::kNone
+             : kafka::error::kGroupAuthorizationFailed;
+}
+
+int16_t TopicAccess(Services& s, const RequestContext& c, int8_t operation,
+                    const std::string& topic) {
+  return Allowed(s, c, operation, {acl::kTopic, topic})
+             ? kafka::error::kNone
+             : kafka::error::kTopicAuthorizationFailed;
+}
+
+int16_t TxnAccess(Services& s, const RequestContext& c, int8_t operation,
+                  const std::string& transactional_id) {
+  return Allowed(s, c, operation, {acl::kTransactionalId, transactional_id})
+             ? kafka::error::kNone
+             : kafka::error::kTransactionalIdAuthorizationFailed;
+}
+
 void Deadlines::Expire(int64_t now_ms) {
   while (!deadlines_.empty() && deadlines_.begin()->first <= now_ms) {
     std::function<void()> expire = std::move(deadlines_.begin()->second);

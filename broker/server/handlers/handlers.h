@@ -232,6 +232,15 @@ void Handle(Services& s, const RequestContext& c,
 bool Allowed(Services& s, const RequestContext& c, int8_t operation,
              const Resource& resource);
 bool ClusterAllowed(Services& s, const RequestContext& c);
+// kNone when the principal may do `operation` on the group, topic or
+// transactional id, else Kafka's GROUP_, TOPIC_ or
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+int16_t GroupAccess(Services& s, const RequestContext& c, int8_t operation,
+                    const std::string& group);
+int16_t TopicAccess(Services& s, const RequestContext& c, int8_t operation,
+                    const std::string& topic);
+int16_t TxnAccess(Services& s, const RequestContext& c, int8_t operation,
+                  const std::string& transactional_id);
 
 // Shared by the handler files.
 kafka::Uuid ToUuid(const std::string& bytes);

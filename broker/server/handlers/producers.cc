@@ -75,7 +75,9 @@ void Handle(Services& s, const RequestContext& c,
       out.partition_index = index;
       PartitionReplica* replica = nullptr;
       out.error_code =
-          info == nullptr || index < 0 || index >= info->partitions_size()
+          TopicAccess(s, c, acl::kRead, topic.name) != kafka::error::kNone
+              ? kafka::error::kTopicAuthorizationFailed
+          : info == nullptr || index < 0 || index >= info->partitions_size()
               ? kafka::error::kUnknownTopicOrPartition
               : s.partitions.LeaderReplica(s.state(), topic.name, index,
                                            /*require_ready=*/true, &replica);

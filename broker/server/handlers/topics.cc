@@ -300,6 +300,8 @@ void Handle(Services& s, const RequestContext& c,
     auto* out = &wait->response.results[i];
     const auto& topic = r.topics[i];
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    out->error_code = TopicAccess(s, c, acl::kAlter, topic.name);
+    if (out->error_code != kafka::error::kNone) continue;
     if (info == nullptr) {
       out->error_code = kafka::error::kUnknownTopicOrPartition;
       continue;
