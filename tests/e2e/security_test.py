@@ -26,7 +26,8 @@ import unittest
 
 import confluent_kafka
 from confluent_kafka import KafkaError
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (AdminClient, ConfigResource, NewPartitions,
+                                  NewTopic)
 import kafka
 import kafka.errors
 from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType,
@@ -384,6 +385,34 @@ class SaslTest(harness.BrokerTestCase):
         self.assertIsNone(error)
         self.assertEqual(got, ["a", "b", "c"])
         admin.close()
+
+    def test_per_resource_checks(self):
+        """Without ACLs alice may not describe a topic's configs or add
+        partitions (confluent-kafka: TOPIC_AUTHORIZATION_FAILED), nor find a
+        group's coordinator to delete it (kafka-python:
+        GroupAuthorizationFailedError); admin may."""
+        topic = "checked-topic"
+        creator = AdminClient(self.conf("PLAIN"))
+        creator.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+        alice = AdminClient(self.alice())
+        resource = ConfigResource("topic", topic)
+        with self.assertRaises(confluent_kafka.KafkaException) as raised:
+            alice.describe_configs([resource])[resource].result(30)
+        self.assertEqual(raised.exception.args[0].code(),
+                         TOPIC_AUTHORIZATION_FAILED)
+        with self.assertRaises(confluent_kafka.KafkaException) as raised:
+            alice.create_partitions([NewPartitions(topic, 2)])[topic].result(30)
+        self.assertEqual(raised.exception.args[0].code(),
+                         TOPIC_AUTHORIZATION_FAILED)
+        self.assertIn("cleanup.policy", creator.describe_configs(
+            [resource])[resource].result(30))
+        client = KafkaAdminClient(**kafka_python_conf(
+            self.broker.bootstrap, "PLAIN", "alice", USERS["alice"]))
+        try:
+            with self.assertRaises(kafka.errors.GroupAuthorizationFailedError):
+                client.delete_consumer_groups(["some-group"])
+        finally:
+            client.close()
 
     def test_alice_may_not_alter_acls(self):
         client = KafkaAdminClient(**kafka_python_conf(
