@@ -12,6 +12,7 @@
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/config/peer_ports.h"
+#include "broker/config/security_config.h"
 #include "broker/config/toml.h"
 
 namespace chronik::config {
@@ -151,9 +152,8 @@ absl::StatusOr<std::vector<PeerConfig>> ParsePeerList(absl::string_view text) {
   return peers;
 }
 
-const std::vector<Option>& Options() {
-  // Built once per process; immutable afterwards.
-  static const auto* options = new std::vector<Option>{
+std::vector<Option>* BuildOptions() {
+  auto* options = new std::vector<Option>{
       {"kafka-port", "CHRONIK_KAFKA_PORT", "PORT",
        "Kafka listener port (0 = any free port)",
        IntSetter(&ServerConfig::kafka_port, 0, 65535)},
@@ -244,6 +244,15 @@ const std::vector<Option>& Options() {
          return s;
        }},
   };
+  for (const SecurityOption& o : SecurityOptions()) {
+    options->push_back({o.flag, o.env, o.value_name, o.help, o.set});
+  }
+  return options;
+}
+
+const std::vector<Option>& Options() {
+  // Built once per process; immutable afterwards.
+  static const auto* options = BuildOptions();
   return *options;
 }
 
@@ -631,6 +640,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
         "min_insync_replicas ", config.min_insync_replicas,
         " exceeds replication_factor ", config.replication_factor));
   }
+  if (absl::Status s = LoadSecurityFiles(config, read_file); !s.ok()) return s;
   if (config.advertised_host.empty()) config.advertised_host = config.bind_host;
   if (config.kafka_port != 0 && config.kafka_port == config.http_port) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,16 @@ struct ServerConfig {
   int64_t max_request_bytes = 100 << 20;
   int max_inflight_requests_per_connection = 64;
   int64_t max_queued_response_bytes_per_connection = 64 << 20;
+
+  // Security (broker/config/security_config.h, broker/server/security.h).
+  // Until named listeners land: the protocol of every Kafka connection.
+  env::SecurityProtocol kafka_security_protocol =
+      env::SecurityProtocol::kPlaintext;
+  std::string sasl_plain_users_file;
+  std::map<std::string, std::string> sasl_plain_users;  // user -> password
+  std::vector<std::string> super_users;                 // "User:name"
+  std::optional<bool> allow_everyone_if_no_acl_found;   // unset: see security.h
+  int64_t connections_max_reauth_ms = 0;                // 0: no expiry
 
   bool show_help = false;
   bool show_version = false;

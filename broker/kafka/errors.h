@@ -37,6 +37,9 @@
   X(kUnknownMemberId, 25, "UNKNOWN_MEMBER_ID")                             \
   X(kInvalidSessionTimeout, 26, "INVALID_SESSION_TIMEOUT")                 \
   X(kRebalanceInProgress, 27, "REBALANCE_IN_PROGRESS")                     \
+  X(kTopicAuthorizationFailed, 29, "TOPIC_AUTHORIZATION_FAILED")           \
+  X(kGroupAuthorizationFailed, 30, "GROUP_AUTHORIZATION_FAILED")           \
+  X(kClusterAuthorizationFailed, 31, "CLUSTER_AUTHORIZATION_FAILED")       \
   X(kUnsupportedSaslMechanism, 33, "UNSUPPORTED_SASL_MECHANISM")           \
   X(kIllegalSaslState, 34, "ILLEGAL_SASL_STATE")                           \
   X(kUnsupportedVersion, 35, "UNSUPPORTED_VERSION")                        \
@@ -57,8 +60,10 @@
   X(kConcurrentTransactions, 51, "CONCURRENT_TRANSACTIONS")                \
   X(kTransactionalIdAuthorizationFailed, 53,                               \
     "TRANSACTIONAL_ID_AUTHORIZATION_FAILED")                               \
+  X(kSecurityDisabled, 54, "SECURITY_DISABLED")                            \
   X(kOperationNotAttempted, 55, "OPERATION_NOT_ATTEMPTED")                 \
   X(kKafkaStorageError, 56, "KAFKA_STORAGE_ERROR")                         \
+  X(kSaslAuthenticationFailed, 58, "SASL_AUTHENTICATION_FAILED")           \
   X(kNonEmptyGroup, 68, "NON_EMPTY_GROUP")                                 \
   X(kGroupIdNotFound, 69, "GROUP_ID_NOT_FOUND")                            \
   X(kFencedLeaderEpoch, 74, "FENCED_LEADER_EPOCH")                         \
@@ -75,6 +80,9 @@
   X(kInvalidRecord, 87, "INVALID_RECORD")                                  \
   X(kUnstableOffsetCommit, 88, "UNSTABLE_OFFSET_COMMIT")                   \
   X(kProducerFenced, 90, "PRODUCER_FENCED")                                \
+  X(kResourceNotFound, 91, "RESOURCE_NOT_FOUND")                           \
+  X(kDuplicateResource, 92, "DUPLICATE_RESOURCE")                          \
+  X(kUnacceptableCredential, 93, "UNACCEPTABLE_CREDENTIAL")                \
   X(kUnknownTopicId, 100, "UNKNOWN_TOPIC_ID")                              \
   X(kTransactionalIdNotFound, 105, "TRANSACTIONAL_ID_NOT_FOUND")
 

@@ -104,6 +104,15 @@ ApplyResult MetadataState::Apply(uint64_t index,
     case metapb::MetadataCommand::kRemoveBroker:
       result = ApplyRemoveBroker(command.remove_broker());
       break;
+    case metapb::MetadataCommand::kAlterScramCredentials:
+      security_.Apply(command.alter_scram_credentials());
+      break;
+    case metapb::MetadataCommand::kCreateAcls:
+      security_.Apply(command.create_acls());
+      break;
+    case metapb::MetadataCommand::kDeleteAcls:
+      security_.Apply(command.delete_acls());
+      break;
     case metapb::MetadataCommand::kElectPreferredLeaders:
       // A wish the partition leaders act on (broker/server); no state.
       break;
@@ -563,6 +572,7 @@ metapb::MetadataSnapshot MetadataState::ToSnapshot() const {
   snapshot.set_applied_index(applied_index_);
   snapshot.set_assignment_cursor(assignment_cursor_);
   transactions_.ToSnapshot(&snapshot);
+  security_.ToSnapshot(&snapshot);
   for (uint64_t id : removed_brokers_) snapshot.add_removed_brokers(id);
   return snapshot;
 }
@@ -611,6 +621,9 @@ absl::StatusOr<MetadataState> MetadataState::FromSnapshot(
   state.applied_index_ = snapshot.applied_index();
   state.assignment_cursor_ = snapshot.assignment_cursor();
   if (absl::Status s = state.transactions_.FromSnapshot(snapshot); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = state.security_.FromSnapshot(snapshot); !s.ok()) {
     return s;
   }
   state.removed_brokers_.insert(snapshot.removed_brokers().begin(),

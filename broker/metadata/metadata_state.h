@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "broker/kafka/errors.h"
+#include "broker/metadata/security_state.h"
 #include "broker/metadata/transactions.h"
 #include "proto/metadata.pb.h"
 
@@ -121,6 +122,8 @@ class MetadataState {
   // The transaction coordinator's state (transactions.h).
   const TransactionTable& transactions() const { return transactions_; }
   uint64_t next_group_id() const { return next_group_id_; }
+  // SCRAM credentials and ACLs (security_state.h).
+  const SecurityState& security() const { return security_; }
 
   metapb::MetadataSnapshot ToSnapshot() const;
   static absl::StatusOr<MetadataState> FromSnapshot(
@@ -183,6 +186,7 @@ class MetadataState {
   std::map<std::string, std::map<OffsetKey, CommittedOffset>, std::less<>>
       offsets_;
   TransactionTable transactions_;
+  SecurityState security_;
 };
 
 }  // namespace chronik::metadata

@@ -67,7 +67,10 @@ class Server::KafkaHandler final : public ConnectionHandler {
   void OnOpen(ConnectionId id, const std::string& peer) override {
     server_->kafka_connections_[id] = KafkaConnection{};
     LogDebug(absl::StrCat("kafka connection ", id, " from ", peer));
-    server_->node_->OnConnectionOpen(id, env::ConnectionInfo{.peer = peer});
+    server_->node_->OnConnectionOpen(
+        id, env::ConnectionInfo{
+                .peer = peer,
+                .protocol = server_->options_.config.kafka_security_protocol});
     server_->ScheduleProcess();
   }
   void OnInput(ConnectionId id, std::string* input) override {

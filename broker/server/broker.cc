@@ -210,6 +210,7 @@ class Broker::Impl : public replication::GroupApplier {
   FetchWaiters fetches_;
   TopicLeaderWaits topic_waits_;
   ElectionWaits elections_;
+  std::unique_ptr<Security> security_;
   std::unique_ptr<Services> services_;
   uint64_t ticks_ = 0;
   // The metadata log this node had stored when it started, and how far it
@@ -279,11 +280,12 @@ absl::Status Broker::Impl::Start() {
   producer_ids_ = std::make_unique<ProducerIdAllocator>(
       config_.node_id, env_.seed, env_.clock, metadata_.get(),
       connections_.get());
+  security_ = std::make_unique<Security>(config_, env_.seed);
   services_.reset(new Services{
       config_, options_.broker_bugs, *env_.clock, *host_, *connections_,
       *metadata_, *partitions_, *groups_, *producer_ids_, deadlines_, fetches_,
       topic_waits_, elections_, [this] { return MetadataCaughtUp(); },
-      env_.disk});
+      env_.disk, security_.get()});
   membership_ = std::make_unique<ClusterMembership>(config_, host_.get(),
                                                     metadata_.get(), env_.log);
   absl::StatusOr<MetadataGroupStart> start = MetadataStart();

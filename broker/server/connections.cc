@@ -26,7 +26,24 @@ ConnectionTable::ConnectionTable(const config::ServerConfig& config,
 void ConnectionTable::Open(ConnectionId id, const env::ConnectionInfo& info) {
   CHRONIK_CHECK(connections_.count(id) == 0)
       << "connection " << id << " opened twice";
-  connections_[id].info = info;
+  Connection& connection = connections_[id];
+  connection.info = info;
+  connection.sasl.required =
+      info.protocol == env::SecurityProtocol::kSaslPlaintext ||
+      info.protocol == env::SecurityProtocol::kSaslSsl;
+  if (!info.tls_principal.empty()) {
+    connection.sasl.principal = info.tls_principal;
+  }
+}
+
+void ConnectionTable::Close(ConnectionId id, absl::string_view why) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  log_->Log(
+      env::LogLevel::kWarn,
+      absl::StrCat("closing connection ", it->second.info.peer, ": ", why));
+  connections_.erase(it);
+  Emit(id, env::ConnectionAction::Kind::kClose);
 }
 
 void ConnectionTable::Closed(ConnectionId id) { connections_.erase(id); }
@@ -93,6 +110,19 @@ void ConnectionTable::HandleFrame(ConnectionId id, Connection& connection,
   context.client_host = connection.info.peer;
   context.listener = connection.info.listener;
   context.protocol = connection.info.protocol;
+  context.principal = connection.sasl.principal;
+  if (connection.sasl.raw_tokens) {
+    // After SaslHandshake v0 the client sends bare SASL tokens: handled as
+    // a SaslAuthenticate of version -1, answered with a bare token.
+    context.seq = connection.next_seq++;
+    context.header.api_key = kafka::SaslAuthenticateRequest::kApiKey;
+    context.header.api_version = -1;
+    kafka::AnyRequest token = kafka::SaslAuthenticateRequest{};
+    std::get<kafka::SaslAuthenticateRequest>(token).auth_bytes =
+        std::string(payload);
+    dispatch(context, token);
+    return;
+  }
   absl::StatusOr<kafka::DecodedRequest> decoded =
       kafka::DecodeRequestFrame(payload);
   if (!decoded.ok()) {

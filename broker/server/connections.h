@@ -24,6 +24,7 @@
 #include "broker/kafka/messages.h"
 #include "broker/kafka/protocol.h"
 #include "broker/server/metrics.h"
+#include "broker/server/security.h"
 
 namespace chronik::broker {
 
@@ -38,6 +39,7 @@ struct RequestContext {
   std::string client_host;
   std::string listener;  // the listener the connection came in on
   env::SecurityProtocol protocol = env::SecurityProtocol::kPlaintext;
+  std::string principal = kAnonymous;  // as authenticated (security.h)
 };
 
 class ConnectionTable {
@@ -66,6 +68,14 @@ class ConnectionTable {
             had_error);
   }
 
+  // The connection's SASL session (nullptr when closed).
+  SaslSession* sasl(ConnectionId id) {
+    auto it = connections_.find(id);
+    return it == connections_.end() ? nullptr : &it->second.sasl;
+  }
+  // Closes a connection after what was sent before, logging `why`.
+  void Close(ConnectionId id, absl::string_view why);
+
   bool IsOpen(ConnectionId id) const { return connections_.count(id) > 0; }
   size_t size() const { return connections_.size(); }
   // Fills the connection and request counters of `metrics`.
@@ -79,6 +89,7 @@ class ConnectionTable {
     // Finished responses waiting for earlier ones (nullopt: no response).
     std::map<uint64_t, std::optional<std::string>> finished;
     bool paused = false;
+    SaslSession sasl;
   };
   void HandleFrame(ConnectionId id, Connection& connection,
                    absl::string_view payload, const Dispatch& dispatch);

@@ -328,6 +328,20 @@ std::optional<std::map<std::string, std::string>> ApplyOperations(
   return configs;
 }
 
+// As Kafka: DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic, or on the
+// cluster for a broker; kNone or the *_AUTHORIZATION_FAILED code.
+int16_t ConfigAccess(Services& s, const RequestContext& c, int8_t operation,
+                     int8_t resource_type, const std::string& name) {
+  if (resource_type == kResourceTopic) {
+    return TopicAccess(s, c, operation, name);
+  }
+  if (resource_type == kResourceBroker &&
+      !Allowed(s, c, operation, {acl::kCluster, acl::kClusterName})) {
+    return kafka::error::kClusterAuthorizationFailed;
+  }
+  return kafka::error::kNone;
+}
+
 }  // namespace
 
 void Handle(Services& s, const RequestContext& c,
@@ -340,7 +354,12 @@ void Handle(Services& s, const RequestContext& c,
     out.resource_name = resource.resource_name;
     out.error_message = std::nullopt;  // as Kafka: null unless an error
     std::vector<ConfigView> configs;
-    if (resource.resource_type == kResourceTopic) {
+    out.error_code =
+        ConfigAccess(s, c, acl::kDescribeConfigs, resource.resource_type,
+                     resource.resource_name);
+    if (out.error_code != kafka::error::kNone) {
+      // not described
+    } else if (resource.resource_type == kResourceTopic) {
       const metapb::TopicInfo* topic =
           s.state().FindTopic(resource.resource_name);
       if (topic == nullptr) {
@@ -385,6 +404,10 @@ void Handle(Services& s, const RequestContext& c,
       names.push_back(config.name);
       if (config.value.has_value()) configs[config.name] = *config.value;
     }
+    out->error_code =
+        ConfigAccess(s, c, acl::kAlterConfigs, resource.resource_type,
+                     resource.resource_name);
+    if (out->error_code != kafka::error::kNone) continue;
     if (resource.resource_type == kResourceTopic) {
       AlterTopic(s, wait, out, resource.resource_name, configs,
                  r.validate_only);
@@ -413,6 +436,10 @@ void Handle(Services& s, const RequestContext& c,
   for (size_t i = 0; i < r.resources.size(); ++i) {
     const auto& resource = r.resources[i];
     auto* out = &wait->response.responses[i];
+    out->error_code =
+        ConfigAccess(s, c, acl::kAlterConfigs, resource.resource_type,
+                     resource.resource_name);
+    if (out->error_code != kafka::error::kNone) continue;
     if (resource.resource_type == kResourceBroker) {
       std::vector<std::string> names;
       for (const auto& config : resource.configs) names.push_back(config.name);

@@ -183,8 +183,47 @@ size_t BuildFetchResponse(Services& s, int16_t version,
 
 }  // namespace
 
+namespace {
+
+// Topics the principal may not read: answered TOPIC_AUTHORIZATION_FAILED and
+// taken out of the request (the rest is fetched as usual).
+std::vector<kafka::FetchResponse::FetchableTopicResponse> TakeDenied(
+    Services& s, const RequestContext& c, kafka::FetchRequest& r) {
+  std::vector<kafka::FetchResponse::FetchableTopicResponse> denied;
+  auto& topics = r.topics;
+  for (auto it = topics.begin(); it != topics.end();) {
+    const metapb::TopicInfo* info = FetchedTopic(s, c.header.api_version, *it);
+    const std::string name = info != nullptr ? info->name() : it->topic;
+    if (Allowed(s, c, acl::kRead, {acl::kTopic, name})) {
+      ++it;
+      continue;
+    }
+    kafka::FetchResponse::FetchableTopicResponse out;
+    out.topic = it->topic;
+    out.topic_id = it->topic_id;
+    for (const auto& partition : it->partitions) {
+      PartitionData p;
+      p.partition_index = partition.partition;
+      p.error_code = kafka::error::kTopicAuthorizationFailed;
+      out.partitions.push_back(std::move(p));
+    }
+    denied.push_back(std::move(out));
+    it = topics.erase(it);
+  }
+  return denied;
+}
+
+}  // namespace
+
 void Handle(Services& s, const RequestContext& c, kafka::FetchRequest& r) {
   kafka::FetchResponse response;
+  auto denied = TakeDenied(s, c, r);
+  if (!denied.empty()) {
+    BuildFetchResponse(s, c.header.api_version, r, &response);
+    for (auto& topic : denied) response.responses.push_back(std::move(topic));
+    s.connections.Finish(c, response, true);
+    return;
+  }
   const size_t bytes =
       BuildFetchResponse(s, c.header.api_version, r, &response);
   const bool has_error = std::any_of(

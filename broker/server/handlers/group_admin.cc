@@ -115,6 +115,8 @@ void Handle(Services& s, const RequestContext& c,
   }
   for (auto& out : wait->response.results) {
     group::GroupCoordinator* coordinator = s.groups.coordinator();
+    out.error_code = GroupAccess(s, c, acl::kDelete, out.group_id);
+    if (out.error_code != kafka::error::kNone) continue;
     if (coordinator == nullptr) {
       out.error_code = kafka::error::kNotCoordinator;
       continue;
@@ -151,7 +153,10 @@ void Handle(Services& s, const RequestContext& c,
 void Handle(Services& s, const RequestContext& c,
             kafka::OffsetDeleteRequest& r) {
   std::set<std::string> subscribed;
-  const int16_t group_error = JudgeOffsetDelete(s, r.group_id, &subscribed);
+  int16_t group_error = GroupAccess(s, c, acl::kDelete, r.group_id);
+  if (group_error == kafka::error::kNone) {
+    group_error = JudgeOffsetDelete(s, r.group_id, &subscribed);
+  }
   if (group_error != kafka::error::kNone) {
     kafka::OffsetDeleteResponse response;
     response.error_code = group_error;

@@ -18,7 +18,9 @@ void Handle(Services& s, const RequestContext& c,
             kafka::OffsetCommitRequest& r) {
   auto response = std::make_shared<kafka::OffsetCommitResponse>();
   int16_t common_error = kafka::error::kNone;
-  if (s.groups.coordinator() == nullptr) {
+  if (!Allowed(s, c, acl::kRead, {acl::kGroup, r.group_id})) {
+    common_error = kafka::error::kGroupAuthorizationFailed;
+  } else if (s.groups.coordinator() == nullptr) {
     common_error = kafka::error::kNotCoordinator;
   } else {
     common_error = s.groups.coordinator()->ValidateCommit(
@@ -33,8 +35,11 @@ void Handle(Services& s, const RequestContext& c,
     kafka::OffsetCommitResponse::OffsetCommitResponseTopic out;
     out.name = topic.name;
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    const int16_t topic_error = common_error != kafka::error::kNone
+                                    ? common_error
+                                    : TopicAccess(s, c, acl::kRead, topic.name);
     for (const auto& partition : topic.partitions) {
-      int16_t code = common_error;
+      int16_t code = topic_error;
       // As Kafka: offsets of partitions that do not exist are not kept.
       if (code == kafka::error::kNone &&
           (info == nullptr || partition.partition_index < 0 ||
@@ -140,13 +145,17 @@ PartitionAnswer AnswerPartition(const metadata::MetadataState& state,
 }
 
 // Version 8+: several groups per request.
-void FetchGroups(Services& s, const kafka::OffsetFetchRequest& r,
-                 int16_t common, kafka::OffsetFetchResponse* response) {
+void FetchGroups(Services& s, const RequestContext& c,
+                 const kafka::OffsetFetchRequest& r, int16_t common,
+                 kafka::OffsetFetchResponse* response) {
   for (const auto& group : r.groups) {
     kafka::OffsetFetchResponse::OffsetFetchResponseGroup out_group;
     out_group.group_id = group.group_id;
     out_group.error_code = common;
     if (common == kafka::error::kNone) {
+      out_group.error_code = GroupAccess(s, c, acl::kDescribe, group.group_id);
+    }
+    if (out_group.error_code == kafka::error::kNone) {
       for (auto& [topic, partitions] :
            Collect(s.state(), group.group_id, WantedOf(group.topics))) {
         kafka::OffsetFetchResponse::OffsetFetchResponseTopics out_topic;
@@ -203,12 +212,17 @@ void Handle(Services& s, const RequestContext& c,
   const int16_t common = s.groups.coordinator() == nullptr
                              ? kafka::error::kNotCoordinator
                              : kafka::error::kNone;
+  // DESCRIBE on each group (Kafka also leaves out the topics the principal
+  // may not describe: not done here yet).
   if (c.header.api_version >= 8) {
-    FetchGroups(s, r, common, &response);
+    FetchGroups(s, c, r, common, &response);
   } else {
-    FetchGroup(s, r, common, &response);
+    const int16_t denied = GroupAccess(s, c, acl::kDescribe, r.group_id);
+    FetchGroup(s, r, denied != kafka::error::kNone ? denied : common,
+               &response);
   }
-  s.connections.Finish(c, response, common != kafka::error::kNone);
+  s.connections.Finish(
+      c, response, common != kafka::error::kNone || response.error_code != 0);
 }
 
 }  // namespace chronik::broker

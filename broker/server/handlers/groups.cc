@@ -18,13 +18,19 @@ void Handle(Services& s, const RequestContext& c,
             kafka::FindCoordinatorRequest& r) {
   kafka::FindCoordinatorResponse response;
   const metapb::BrokerInfo* coordinator = s.metadata.LeaderBroker();
-  auto fill = [&](int8_t key_type, int16_t* error_code, int32_t* node_id,
-                  std::string* host, int32_t* port,
+  auto fill = [&](int8_t key_type, const std::string& key, int16_t* error_code,
+                  int32_t* node_id, std::string* host, int32_t* port,
                   std::optional<std::string>* message) {
     // Group (0) and transaction (1) coordinator: the metadata leader.
     if (key_type != 0 && key_type != 1) {
       *error_code = kafka::error::kInvalidRequest;
       *message = "key type must be 0 (group) or 1 (transaction)";
+    } else if (int16_t denied = key_type == 0
+                                    ? GroupAccess(s, c, acl::kDescribe, key)
+                                    : TxnAccess(s, c, acl::kDescribe, key)) {
+      *error_code = denied;  // DESCRIBE on the group or transactional id
+      *node_id = -1;
+      *port = -1;
     } else if (coordinator == nullptr) {
       *error_code = kafka::error::kCoordinatorNotAvailable;
       *node_id = -1;
@@ -42,23 +48,25 @@ void Handle(Services& s, const RequestContext& c,
     for (const std::string& key : r.coordinator_keys) {
       kafka::FindCoordinatorResponse::Coordinator out;
       out.key = key;
-      fill(r.key_type, &out.error_code, &out.node_id, &out.host, &out.port,
+      fill(r.key_type, key, &out.error_code, &out.node_id, &out.host, &out.port,
            &out.error_message);
       had_error |= out.error_code != 0;
       response.coordinators.push_back(std::move(out));
     }
   } else {
-    fill(r.key_type, &response.error_code, &response.node_id, &response.host,
-         &response.port, &response.error_message);
+    fill(r.key_type, r.key, &response.error_code, &response.node_id,
+         &response.host, &response.port, &response.error_message);
     had_error = response.error_code != 0;
   }
   s.connections.Finish(c, response, had_error);
 }
 
 void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r) {
-  if (s.groups.coordinator() == nullptr) {
+  const bool allowed = Allowed(s, c, acl::kRead, {acl::kGroup, r.group_id});
+  if (!allowed || s.groups.coordinator() == nullptr) {
     kafka::JoinGroupResponse response;
-    response.error_code = kafka::error::kNotCoordinator;
+    response.error_code = allowed ? kafka::error::kNotCoordinator
+                                  : kafka::error::kGroupAuthorizationFailed;
     s.connections.Finish(c, response, true);
     return;
   }
@@ -81,9 +89,11 @@ void Handle(Services& s, const RequestContext& c, kafka::JoinGroupRequest& r) {
 }
 
 void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r) {
-  if (s.groups.coordinator() == nullptr) {
+  const bool allowed = Allowed(s, c, acl::kRead, {acl::kGroup, r.group_id});
+  if (!allowed || s.groups.coordinator() == nullptr) {
     kafka::SyncGroupResponse response;
-    response.error_code = kafka::error::kNotCoordinator;
+    response.error_code = allowed ? kafka::error::kNotCoordinator
+                                  : kafka::error::kGroupAuthorizationFailed;
     s.connections.Finish(c, response, true);
     return;
   }
@@ -100,6 +110,11 @@ void Handle(Services& s, const RequestContext& c, kafka::SyncGroupRequest& r) {
 
 void Handle(Services& s, const RequestContext& c, kafka::HeartbeatRequest& r) {
   kafka::HeartbeatResponse response;
+  response.error_code = GroupAccess(s, c, acl::kRead, r.group_id);
+  if (response.error_code != kafka::error::kNone) {
+    s.connections.Finish(c, response, true);
+    return;
+  }
   response.error_code = s.groups.coordinator() == nullptr
                             ? kafka::error::kNotCoordinator
                             : s.groups.coordinator()->Heartbeat(
@@ -110,8 +125,12 @@ void Handle(Services& s, const RequestContext& c, kafka::HeartbeatRequest& r) {
 
 void Handle(Services& s, const RequestContext& c, kafka::LeaveGroupRequest& r) {
   kafka::LeaveGroupResponse response;
-  if (s.groups.coordinator() == nullptr) {
-    response.error_code = kafka::error::kNotCoordinator;
+  response.error_code = GroupAccess(s, c, acl::kRead, r.group_id);
+  if (response.error_code != kafka::error::kNone ||
+      s.groups.coordinator() == nullptr) {
+    if (response.error_code == kafka::error::kNone) {
+      response.error_code = kafka::error::kNotCoordinator;
+    }
     s.connections.Finish(c, response, true);
     return;
   }
@@ -142,7 +161,10 @@ void Handle(Services& s, const RequestContext& c,
   for (const std::string& group_id : r.groups) {
     kafka::DescribeGroupsResponse::DescribedGroup out;
     out.group_id = group_id;
-    if (s.groups.coordinator() == nullptr) {
+    out.error_code = GroupAccess(s, c, acl::kDescribe, group_id);
+    if (out.error_code != kafka::error::kNone) {
+      // not described
+    } else if (s.groups.coordinator() == nullptr) {
       out.error_code = kafka::error::kNotCoordinator;
     } else if (std::optional<group::GroupDescription> described =
                    s.groups.coordinator()->Describe(group_id)) {

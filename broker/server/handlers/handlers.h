@@ -1,5 +1,8 @@
 // The Kafka request handlers, one file per API family:
-//   metadata.cc  Metadata, DescribeCluster, ApiVersions, SASL (not enabled)
+//   metadata.cc  Metadata, DescribeCluster, ApiVersions
+//   sasl.cc      SaslHandshake, SaslAuthenticate
+//   acls.cc      CreateAcls, DescribeAcls, DeleteAcls,
+//                DescribeUserScramCredentials, AlterUserScramCredentials
 //   produce.cc   Produce
 //   fetch.cc     Fetch (and parked long-poll fetches)
 //   offsets.cc   ListOffsets, DeleteRecords
@@ -39,6 +42,7 @@
 #include "broker/server/metadata_client.h"
 #include "broker/server/partition_manager.h"
 #include "broker/server/producer_ids.h"
+#include "broker/server/security.h"
 
 namespace chronik::broker {
 
@@ -136,6 +140,8 @@ struct Services {
   std::function<bool()> metadata_caught_up;
   // The node's data directory (DescribeLogDirs: its size and free space).
   env::Disk* disk = nullptr;
+  // Authentication and authorization settings (security.h).
+  Security* security = nullptr;
 
   int64_t NowMs() const { return clock.NowMs(); }
   const metadata::MetadataState& state() const { return metadata.state(); }
@@ -210,6 +216,31 @@ void Handle(Services& s, const RequestContext& c,
             kafka::DescribeLogDirsRequest& r);
 void Handle(Services& s, const RequestContext& c,
             kafka::OffsetForLeaderEpochRequest& r);
+
+void Handle(Services& s, const RequestContext& c, kafka::CreateAclsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeAclsRequest& r);
+void Handle(Services& s, const RequestContext& c, kafka::DeleteAclsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::DescribeUserScramCredentialsRequest& r);
+void Handle(Services& s, const RequestContext& c,
+            kafka::AlterUserScramCredentialsRequest& r);
+
+// Authorization (authorizer.h): whether the request's principal may do
+// `operation` on `resource`; whether it may do what kApiAccess names for its
+// API on the cluster (true for APIs the table does not list).
+bool Allowed(Services& s, const RequestContext& c, int8_t operation,
+             const Resource& resource);
+bool ClusterAllowed(Services& s, const RequestContext& c);
+// kNone when the principal may do `operation` on the group, topic or
+// transactional id, else Kafka's GROUP_, TOPIC_ or
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+int16_t GroupAccess(Services& s, const RequestContext& c, int8_t operation,
+                    const std::string& group);
+int16_t TopicAccess(Services& s, const RequestContext& c, int8_t operation,
+                    const std::string& topic);
+int16_t TxnAccess(Services& s, const RequestContext& c, int8_t operation,
+                  const std::string& transactional_id);
 
 // Shared by the handler files.
 kafka::Uuid ToUuid(const std::string& bytes);

@@ -19,15 +19,19 @@ void Handle(Services& s, const RequestContext& c,
   for (const auto& topic : r.topics) {
     kafka::OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult out_topic;
     out_topic.topic = topic.topic;
+    const int16_t denied = TopicAccess(s, c, acl::kDescribe, topic.topic);
     for (const auto& p : topic.partitions) {
       kafka::OffsetForLeaderEpochResponse::OffsetForLeaderPartitionResult out;
       out.partition = p.partition;
       // The leader only, whoever asks (Kafka's replica_id is not checked):
       // epochs are the leader's word.
       PartitionReplica* replica = nullptr;
-      out.error_code = s.partitions.LeaderReplica(
-          s.state(), topic.topic, p.partition, p.current_leader_epoch,
-          /*require_ready=*/true, &replica);
+      out.error_code =
+          denied != kafka::error::kNone
+              ? denied
+              : s.partitions.LeaderReplica(s.state(), topic.topic, p.partition,
+                                           p.current_leader_epoch,
+                                           /*require_ready=*/true, &replica);
       if (out.error_code == kafka::error::kNone) {
         const partition::EpochEnd end =
             replica->EndOffsetForEpoch(p.leader_epoch);

@@ -234,17 +234,22 @@ void Handle(Services& s, const RequestContext& c,
             kafka::ElectLeadersRequest& r) {
   auto wait = std::make_shared<ElectionWaits::Wait>();
   wait->context = c;
-  if (r.election_type != kPreferredElection &&
-      r.election_type != kUncleanElection) {
-    wait->response.error_code = kafka::error::kInvalidRequest;
+  // ALTER on the cluster (kApiAccess), then a known election type.
+  const bool allowed = ClusterAllowed(s, c);
+  if (!allowed || (r.election_type != kPreferredElection &&
+                   r.election_type != kUncleanElection)) {
+    const int16_t code = allowed ? kafka::error::kInvalidRequest
+                                 : kafka::error::kClusterAuthorizationFailed;
+    wait->response.error_code = code;
     for (const auto& topic : r.topic_partitions.value_or(
              std::vector<kafka::ElectLeadersRequest::TopicPartitions>{})) {
       TopicResult& out = wait->response.replica_election_results.emplace_back();
       out.topic = topic.topic;
       for (int32_t partition : topic.partition_id) {
         out.partition_result.push_back(
-            {partition, kafka::error::kInvalidRequest,
-             absl::StrCat("unknown election type ", r.election_type)});
+            {partition, code,
+             allowed ? absl::StrCat("unknown election type ", r.election_type)
+                     : std::string("not authorized to elect leaders")});
       }
     }
     wait->Finish(s);

@@ -56,6 +56,12 @@ std::vector<int32_t> AllPartitions(const metapb::TopicInfo& topic) {
 
 void Handle(Services& s, const RequestContext& c,
             kafka::DescribeLogDirsRequest& r) {
+  if (!ClusterAllowed(s, c)) {  // as Kafka: no directories, and (v3+) why
+    kafka::DescribeLogDirsResponse response;
+    response.error_code = kafka::error::kClusterAuthorizationFailed;
+    s.connections.Finish(c, response, true);
+    return;
+  }
   kafka::DescribeLogDirsResponse::DescribeLogDirsResult dir;
   dir.log_dir = s.config.data_dir;
   std::vector<std::pair<const metapb::TopicInfo*, std::vector<int32_t>>> asked;

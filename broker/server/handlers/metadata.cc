@@ -1,4 +1,4 @@
-// Metadata, DescribeCluster, ApiVersions and SASL (not enabled yet).
+// Metadata, DescribeCluster, ApiVersions.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -85,11 +85,21 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
   // unknown then, only without a leader yet (retriable; librdkafka takes
   // UNKNOWN_TOPIC_OR_PARTITION as a deleted topic), and none is created.
   const bool caught_up = s.metadata_caught_up();
-  const bool may_create = s.config.auto_create_topics && caught_up &&
-                          (version < 4 || r.allow_auto_topic_creation);
+  const bool may_create =
+      s.config.auto_create_topics && caught_up &&
+      (version < 4 || r.allow_auto_topic_creation) &&
+      Allowed(s, c, acl::kCreate, {acl::kCluster, acl::kClusterName});
   for (const std::string& name : names) {
     kafka::MetadataResponse::MetadataResponseTopic topic;
     topic.name = name;
+    // Topics the principal may not describe: left out of an all-topics
+    // answer, TOPIC_AUTHORIZATION_FAILED when named.
+    if (!Allowed(s, c, acl::kDescribe, {acl::kTopic, name})) {
+      if (all) continue;
+      topic.error_code = kafka::error::kTopicAuthorizationFailed;
+      response.topics.push_back(std::move(topic));
+      continue;
+    }
     const metapb::TopicInfo* info = s.state().FindTopic(name);
     if (!caught_up && metadata::ValidateTopicName(name).ok()) {
       topic.error_code = kafka::error::kLeaderNotAvailable;
@@ -134,21 +144,6 @@ void Handle(Services& s, const RequestContext& c,
 void Handle(Services& s, const RequestContext& c, kafka::ApiVersionsRequest&) {
   s.connections.Deliver(c, kafka::EncodeApiVersionsResponseFrame(c.header),
                         false);
-}
-
-void Handle(Services& s, const RequestContext& c,
-            kafka::SaslHandshakeRequest&) {
-  kafka::SaslHandshakeResponse response;
-  response.error_code = kafka::error::kUnsupportedSaslMechanism;
-  s.connections.Finish(c, response, true);
-}
-
-void Handle(Services& s, const RequestContext& c,
-            kafka::SaslAuthenticateRequest&) {
-  kafka::SaslAuthenticateResponse response;
-  response.error_code = kafka::error::kIllegalSaslState;
-  response.error_message = "SASL is not enabled on this broker";
-  s.connections.Finish(c, response, true);
 }
 
 }  // namespace chronik::broker

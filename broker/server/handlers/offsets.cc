@@ -66,13 +66,18 @@ void Handle(Services& s, const RequestContext& c,
   for (const auto& topic : r.topics) {
     kafka::ListOffsetsResponse::ListOffsetsTopicResponse out_topic;
     out_topic.name = topic.name;
+    const int16_t denied = TopicAccess(s, c, acl::kDescribe, topic.name);
     for (const auto& partition : topic.partitions) {
       kafka::ListOffsetsResponse::ListOffsetsPartitionResponse out;
       out.partition_index = partition.partition_index;
       PartitionReplica* replica = nullptr;
-      out.error_code = s.partitions.LeaderReplica(
-          s.state(), topic.name, partition.partition_index,
-          partition.current_leader_epoch, /*require_ready=*/true, &replica);
+      out.error_code =
+          denied != kafka::error::kNone
+              ? denied
+              : s.partitions.LeaderReplica(s.state(), topic.name,
+                                           partition.partition_index,
+                                           partition.current_leader_epoch,
+                                           /*require_ready=*/true, &replica);
       if (out.error_code == kafka::error::kNone) {
         ListOffset(s, *replica, partition.timestamp, r.isolation_level == 1,
                    &out);
@@ -173,8 +178,13 @@ void Handle(Services& s, const RequestContext& c,
     wait->response.topics.push_back(std::move(out));
   }
   for (size_t t = 0; t < r.topics.size(); ++t) {
+    const int16_t denied = TopicAccess(s, c, acl::kDelete, r.topics[t].name);
     for (size_t i = 0; i < r.topics[t].partitions.size(); ++i) {
       DeleteRecordsResult* out = &wait->response.topics[t].partitions[i];
+      if (denied != kafka::error::kNone) {
+        out->error_code = denied;
+        continue;
+      }
       int64_t offset = -1;
       PartitionReplica* replica = CheckDelete(
           s, r.topics[t].name, r.topics[t].partitions[i], &offset, out);

@@ -304,12 +304,24 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
   wait->deadline_ms = s.NowMs() + ClampTimeout(r.timeout_ms);
   LayOut(r, &wait->response);
   size_t flat = 0;
+  const bool txn_allowed =
+      !r.transactional_id.has_value() ||
+      Allowed(s, c, acl::kWrite, {acl::kTransactionalId, *r.transactional_id});
   for (size_t t = 0; t < r.topics.size(); ++t) {
     auto& topic = r.topics[t];
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    const bool write_allowed =
+        txn_allowed && Allowed(s, c, acl::kWrite, {acl::kTopic, topic.name});
     for (size_t i = 0; i < topic.partitions.size(); ++i, ++flat) {
       wait->outstanding.push_back(0);
       PartitionResponse* out = &wait->response.responses[t].partitions[i];
+      if (!write_allowed) {
+        out->error_code =
+            r.transactional_id.has_value() && !txn_allowed
+                ? kafka::error::kTransactionalIdAuthorizationFailed
+                : kafka::error::kTopicAuthorizationFailed;
+        continue;
+      }
       int copies = 0;
       PartitionReplica* replica = CheckPartition(
           s, r, topic.name, info, topic.partitions[i], out, &copies);

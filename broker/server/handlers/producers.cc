@@ -21,6 +21,15 @@ void Handle(Services& s, const RequestContext& c,
     s.producer_ids.Request(c);
     return;
   }
+  if (!Allowed(s, c, acl::kWrite,
+               {acl::kTransactionalId, *r.transactional_id})) {
+    kafka::InitProducerIdResponse response;
+    response.producer_id = -1;
+    response.producer_epoch = -1;
+    response.error_code = kafka::error::kTransactionalIdAuthorizationFailed;
+    s.connections.Finish(c, response, true);
+    return;
+  }
   auto answer = [&s, c](const metadata::ApplyResult* result) {
     kafka::InitProducerIdResponse response;
     response.producer_id = -1;
@@ -66,7 +75,9 @@ void Handle(Services& s, const RequestContext& c,
       out.partition_index = index;
       PartitionReplica* replica = nullptr;
       out.error_code =
-          info == nullptr || index < 0 || index >= info->partitions_size()
+          TopicAccess(s, c, acl::kRead, topic.name) != kafka::error::kNone
+              ? kafka::error::kTopicAuthorizationFailed
+          : info == nullptr || index < 0 || index >= info->partitions_size()
               ? kafka::error::kUnknownTopicOrPartition
               : s.partitions.LeaderReplica(s.state(), topic.name, index,
                                            /*require_ready=*/true, &replica);

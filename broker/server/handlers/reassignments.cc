@@ -89,8 +89,10 @@ void Handle(Services& s, const RequestContext& c,
             kafka::AlterPartitionReassignmentsRequest& r) {
   auto wait = std::make_shared<Gathered<AlterResponse>>();
   wait->context = c;
-  if (!s.metadata.is_leader()) {
-    wait->response.error_code = kafka::error::kNotController;
+  if (!ClusterAllowed(s, c) || !s.metadata.is_leader()) {
+    wait->response.error_code = ClusterAllowed(s, c)
+                                    ? kafka::error::kNotController
+                                    : kafka::error::kClusterAuthorizationFailed;
     s.connections.Finish(c, wait->response, true);
     return;
   }
@@ -118,6 +120,11 @@ void Handle(Services& s, const RequestContext& c,
 void Handle(Services& s, const RequestContext& c,
             kafka::ListPartitionReassignmentsRequest& r) {
   ListResponse response;
+  if (!ClusterAllowed(s, c)) {  // DESCRIBE on the cluster
+    response.error_code = kafka::error::kClusterAuthorizationFailed;
+    s.connections.Finish(c, response, true);
+    return;
+  }
   auto add = [&](const metapb::TopicInfo& topic, int32_t partition) {
     if (partition < 0 || partition >= topic.partitions_size()) return;
     std::optional<ListResponse::OngoingPartitionReassignment> ongoing =

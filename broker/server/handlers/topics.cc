@@ -174,6 +174,11 @@ void Handle(Services& s, const RequestContext& c,
   for (size_t i = 0; i < r.topics.size(); ++i) {
     auto* out = &wait->response.topics[i];
     metapb::CreateTopic create;
+    if (!Allowed(s, c, acl::kCreate, {acl::kCluster, acl::kClusterName}) &&
+        !Allowed(s, c, acl::kCreate, {acl::kTopic, r.topics[i].name})) {
+      out->error_code = kafka::error::kTopicAuthorizationFailed;
+      continue;
+    }
     if (!ValidateCreate(s, r.topics[i], out, &create) ||
         !CreateConfigs(r.topics[i], out, &create) || r.validate_only) {
       continue;
@@ -257,6 +262,10 @@ void Handle(Services& s, const RequestContext& c,
       out->error_code = kafka::error::kUnknownTopicOrPartition;
       continue;
     }
+    if (!Allowed(s, c, acl::kDelete, {acl::kTopic, *names[i]})) {
+      out->error_code = kafka::error::kTopicAuthorizationFailed;
+      continue;
+    }
     if (const metapb::TopicInfo* info = s.state().FindTopic(*names[i])) {
       out->topic_id = ToUuid(info->topic_id());
     }
@@ -291,6 +300,8 @@ void Handle(Services& s, const RequestContext& c,
     auto* out = &wait->response.results[i];
     const auto& topic = r.topics[i];
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    out->error_code = TopicAccess(s, c, acl::kAlter, topic.name);
+    if (out->error_code != kafka::error::kNone) continue;
     if (info == nullptr) {
       out->error_code = kafka::error::kUnknownTopicOrPartition;
       continue;

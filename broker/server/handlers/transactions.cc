@@ -56,14 +56,23 @@ void Handle(Services& s, const RequestContext& c,
   add->set_producer_id(r.producer_id);
   add->set_producer_epoch(r.producer_epoch);
   add->set_now_ms(s.NowMs());
-  bool unknown = false;
+  // As Kafka: WRITE on the transactional id, then on each topic; a denied
+  // or unknown partition leaves the others not attempted.
+  const int16_t txn_denied = TxnAccess(s, c, acl::kWrite, r.transactional_id);
+  bool unknown = txn_denied != kafka::error::kNone;
   for (const auto& topic : r.topics) {
     kafka::AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult out;
     out.name = topic.name;
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    const int16_t denied = txn_denied != kafka::error::kNone
+                               ? txn_denied
+                               : TopicAccess(s, c, acl::kWrite, topic.name);
     for (int32_t p : topic.partitions) {
       int16_t code = kafka::error::kNone;
-      if (info == nullptr || p < 0 || p >= info->partitions_size()) {
+      if (denied != kafka::error::kNone) {
+        code = denied;
+        unknown = true;
+      } else if (info == nullptr || p < 0 || p >= info->partitions_size()) {
         code = kafka::error::kUnknownTopicOrPartition;
         unknown = true;
       } else {
@@ -103,6 +112,14 @@ void Handle(Services& s, const RequestContext& c,
     response.error_code = FencedCode(code, fenced_known);
     s.connections.Finish(c, response, code != kafka::error::kNone);
   };
+  int16_t denied = TxnAccess(s, c, acl::kWrite, r.transactional_id);
+  if (denied == kafka::error::kNone) {
+    denied = GroupAccess(s, c, acl::kRead, r.group_id);
+  }
+  if (denied != kafka::error::kNone) {
+    answer(denied);
+    return;
+  }
   if (r.group_id.empty()) {
     answer(kafka::error::kInvalidGroupId);
     return;
@@ -124,6 +141,10 @@ void Handle(Services& s, const RequestContext& c, kafka::EndTxnRequest& r) {
     response.error_code = FencedCode(code, fenced_known);
     s.connections.Finish(c, response, code != kafka::error::kNone);
   };
+  if (int16_t denied = TxnAccess(s, c, acl::kWrite, r.transactional_id)) {
+    answer(denied);
+    return;
+  }
   metapb::MetadataCommand command;
   metapb::EndTxn* end = command.mutable_end_txn();
   end->set_transactional_id(r.transactional_id);
@@ -151,9 +172,15 @@ int16_t CheckTxnCommitMember(Services& s,
 void Handle(Services& s, const RequestContext& c,
             kafka::TxnOffsetCommitRequest& r) {
   auto response = std::make_shared<kafka::TxnOffsetCommitResponse>();
-  int16_t common = s.groups.coordinator() == nullptr
-                       ? kafka::error::kNotCoordinator
-                       : CheckTxnCommitMember(s, r);
+  // WRITE on the transactional id, READ on the group, READ on each topic.
+  int16_t common = TxnAccess(s, c, acl::kWrite, r.transactional_id);
+  if (common == kafka::error::kNone) {
+    common = GroupAccess(s, c, acl::kRead, r.group_id);
+  }
+  if (common == kafka::error::kNone) {
+    common = s.groups.coordinator() == nullptr ? kafka::error::kNotCoordinator
+                                               : CheckTxnCommitMember(s, r);
+  }
   metapb::MetadataCommand command;
   metapb::StageTxnOffsets* stage = command.mutable_stage_txn_offsets();
   stage->set_transactional_id(r.transactional_id);
@@ -165,8 +192,11 @@ void Handle(Services& s, const RequestContext& c,
     kafka::TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic out;
     out.name = topic.name;
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    const int16_t topic_error = common != kafka::error::kNone
+                                    ? common
+                                    : TopicAccess(s, c, acl::kRead, topic.name);
     for (const auto& p : topic.partitions) {
-      int16_t code = common;
+      int16_t code = topic_error;
       if (code == kafka::error::kNone &&
           (info == nullptr || p.partition_index < 0 ||
            p.partition_index >= info->partitions_size())) {
@@ -216,7 +246,9 @@ void Handle(Services& s, const RequestContext& c,
     out.producer_epoch = -1;
     out.transaction_start_time_ms = -1;
     const metapb::TransactionInfo* txn = s.state().transactions().Find(id);
-    if (!s.metadata.is_leader()) {
+    if (int16_t denied = TxnAccess(s, c, acl::kDescribe, id)) {
+      out.error_code = denied;
+    } else if (!s.metadata.is_leader()) {
       out.error_code = kafka::error::kNotCoordinator;
     } else if (txn == nullptr) {
       out.error_code = kafka::error::kTransactionalIdNotFound;
@@ -266,6 +298,11 @@ void Handle(Services& s, const RequestContext& c,
     const std::string state = metadata::TxnStatusName(txn->status());
     if (!r.state_filters.empty() && states.count(state) == 0) continue;
     if (!ids.empty() && ids.count(txn->producer_id()) == 0) continue;
+    // Only the transactional ids the principal may describe (as Kafka).
+    if (TxnAccess(s, c, acl::kDescribe, txn->transactional_id()) !=
+        kafka::error::kNone) {
+      continue;
+    }
     response.transaction_states.push_back(
         {txn->transactional_id(), txn->producer_id(), state});
   }

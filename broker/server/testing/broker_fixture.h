@@ -6,6 +6,7 @@
 #define CHRONIK_BROKER_SERVER_TESTING_BROKER_FIXTURE_H_
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -35,13 +36,19 @@ class BrokerTest : public ::testing::Test {
     options.config.group_initial_rebalance_delay_ms = 0;  // joins at once
     options.config.max_inflight_requests_per_connection = max_inflight_;
     options.segment_max_bytes = segment_max_bytes_;
+    if (configure_) configure_(options);
     options.retention_check_ticks = 10;
     driver_ = std::make_unique<TestDriver>(options, &disk_, &clock_, 5);
     absl::Status started = driver_->Start();
     CHRONIK_CHECK(started.ok()) << started;
     broker_ = &driver_->broker();
-    driver_->Open(kConn, "127.0.0.1:5555");
+    driver_->Open(kConn, "127.0.0.1:5555", protocol_);
   }
+
+  // Set by a suite before Restart(): changes the options, and the protocol
+  // of the connection kConn (security_test).
+  std::function<void(BrokerOptions&)> configure_;
+  env::SecurityProtocol protocol_ = env::SecurityProtocol::kPlaintext;
 
   void Restart(bool crash) {
     driver_.reset();

@@ -73,9 +73,12 @@ class TestDriver {
   Broker& broker() { return *broker_; }
   CapturedLog& log() { return log_; }
 
-  void Open(ConnectionId id, const std::string& peer) {
+  void Open(
+      ConnectionId id, const std::string& peer,
+      env::SecurityProtocol protocol = env::SecurityProtocol::kPlaintext) {
     connections_[id] = Connection{};
-    broker_->OnConnectionOpen(id, env::ConnectionInfo{.peer = peer});
+    broker_->OnConnectionOpen(
+        id, env::ConnectionInfo{.peer = peer, .protocol = protocol});
   }
   // Bytes arrive on `id` (delivered now unless the broker paused reading).
   void Write(ConnectionId id, const std::string& bytes) {
