@@ -1,5 +1,6 @@
 #include "broker/partition/compaction.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -52,11 +53,13 @@ bool Survives(const kafka::BatchHeader& h, const kafka::Record& record,
   if (!record.key.has_value()) return true;
   auto it = keys.find(*record.key);
   if (it != keys.end() && it->second > offset) return false;
-  if (!record.value.has_value() &&
-      rules.now_ms - RecordTimestamp(h, record) > rules.delete_retention_ms) {
+  if (record.value.has_value()) return true;
+  const int64_t timestamp = RecordTimestamp(h, record);
+  if (rules.now_ms - timestamp > rules.delete_retention_ms) {
     ++stats->tombstones_dropped;
     return false;
   }
+  stats->oldest_tombstone_ms = std::min(stats->oldest_tombstone_ms, timestamp);
   return true;
 }
 

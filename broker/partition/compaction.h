@@ -64,6 +64,9 @@ struct CleanStats {
   int64_t records_kept = 0;
   int64_t records_removed = 0;
   int64_t tombstones_dropped = 0;
+  // The oldest timestamp of a tombstone kept (INT64_MAX: none): when the
+  // next pass may drop it.
+  int64_t oldest_tombstone_ms = INT64_MAX;
 };
 
 // The batch rewritten without its obsolete records, or nullopt when every
