@@ -261,6 +261,9 @@ class GroupLog {
 
   absl::Status Recover(RecoveryReport* report);
   absl::Status ListSegments(RecoveryReport* report);
+  // RewriteSegment's new segment (`seg`, its file `bytes`) for `old`.
+  absl::Status BuildRewrite(const Segment& old, absl::Span<const Entry> entries,
+                            Segment* seg, std::string* bytes) const;
   // Removes `<segment>.cleaned` files a crashed RewriteSegment left.
   absl::Status RemoveCleanedLeftovers(const std::vector<std::string>& names,
                                       RecoveryReport* report);

@@ -57,22 +57,10 @@ absl::StatusOr<bool> GroupLog::RollIfOlder(int64_t now_ms) {
   return true;
 }
 
-absl::Status GroupLog::RewriteSegment(uint64_t first_index,
-                                      absl::Span<const Entry> entries) {
-  if (!failed_.ok()) return failed_;
-  const size_t at = SegmentPos(first_index);
-  CHRONIK_CHECK_LT(at + 1, segments_.size())
-      << "the active segment is never rewritten";
-  const Segment& old = *segments_[at];
-  CHRONIK_CHECK_EQ(old.header.first_index, first_index);
-  CHRONIK_CHECK(old.sealed && !old.dirty) << old.path;
-  if (HasDamageIn(old) || entries.size() != old.last_index - first_index + 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot rewrite ", old.path, ": damaged or ",
-                     entries.size(), " entries given"));
-  }
-  // The new segment, in memory first: same header, same entries and offsets.
-  auto seg = std::make_unique<Segment>();
+absl::Status GroupLog::BuildRewrite(const Segment& old,
+                                    absl::Span<const Entry> entries,
+                                    Segment* seg, std::string* bytes) const {
+  const uint64_t first_index = old.header.first_index;
   seg->name = old.name;
   seg->path = old.path;
   seg->header = old.header;
@@ -80,7 +68,7 @@ absl::Status GroupLog::RewriteSegment(uint64_t first_index,
   seg->last_term = old.header.prev_term;
   seg->next_offset = old.header.first_offset;
   seg->sealed = true;
-  std::string bytes = format::EncodeSegmentHeader(old.header);
+  *bytes = format::EncodeSegmentHeader(old.header);
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& entry = entries[i];
     format::RecordHeader header;
@@ -107,16 +95,39 @@ absl::Status GroupLog::RewriteSegment(uint64_t first_index,
       return absl::InvalidArgumentError(absl::StrCat(
           "rewritten entry ", entry.index, " does not fit ", old.path));
     }
-    AddRecord(*seg, bytes.size(), header, /*force_point=*/i == 0,
+    AddRecord(*seg, bytes->size(), header, /*force_point=*/i == 0,
               options_.index_interval_bytes);
-    format::AppendRecord(header, PayloadOf(entry), &bytes);
+    format::AppendRecord(header, PayloadOf(entry), bytes);
   }
   if (seg->last_index != old.last_index || seg->last_term != old.last_term ||
       seg->next_offset != old.next_offset) {
     return absl::InvalidArgumentError(
         absl::StrCat("rewritten entries do not end where ", old.path, " does"));
   }
-  CHRONIK_CHECK_EQ(seg->end_position, bytes.size());
+  CHRONIK_CHECK_EQ(seg->end_position, bytes->size());
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::RewriteSegment(uint64_t first_index,
+                                      absl::Span<const Entry> entries) {
+  if (!failed_.ok()) return failed_;
+  const size_t at = SegmentPos(first_index);
+  CHRONIK_CHECK_LT(at + 1, segments_.size())
+      << "the active segment is never rewritten";
+  const Segment& old = *segments_[at];
+  CHRONIK_CHECK_EQ(old.header.first_index, first_index);
+  CHRONIK_CHECK(old.sealed && !old.dirty) << old.path;
+  if (HasDamageIn(old) || entries.size() != old.last_index - first_index + 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot rewrite ", old.path, ": damaged or ",
+                     entries.size(), " entries given"));
+  }
+  // The new segment, in memory first: same header, same entries and offsets.
+  auto seg = std::make_unique<Segment>();
+  std::string bytes;
+  if (absl::Status s = BuildRewrite(old, entries, seg.get(), &bytes); !s.ok()) {
+    return s;
+  }
   // Written and durable under a name recovery ignores (and removes).
   const std::string tmp = absl::StrCat(old.path, kCleanedSuffix);
   if (absl::Status s = IgnoreNotFound(disk_->Remove(tmp)); !s.ok()) return s;
