@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -25,8 +26,9 @@ constexpr TopicConfigSpec kSpecs[] = {
      .default_value = "delete",
      .type = Type::kString,
      .allowed = "delete|compact|compact,delete|delete,compact",
-     .doc = "old segments are deleted by retention; compaction is accepted "
-            "but not performed yet (every record is kept until retention)",
+     .doc = "delete: old segments are deleted by retention; compact: the "
+            "log keeps the latest record of each key (log compaction); "
+            "compact,delete: both",
      .broker_name = "log.cleanup.policy",
      .list = true},
     {.name = "compression.type",
@@ -41,8 +43,8 @@ constexpr TopicConfigSpec kSpecs[] = {
      .type = Type::kLong,
      .min = 0,
      .max = kLongMax,
-     .doc = "how long delete tombstones are kept (log compaction is not "
-            "performed yet)",
+     .doc = "how long log compaction keeps a delete tombstone (a null "
+            "value), from its timestamp",
      .broker_name = "log.cleaner.delete.retention.ms"},
     {.name = "file.delete.delay.ms",
      .default_value = "60000",
@@ -118,8 +120,8 @@ constexpr TopicConfigSpec kSpecs[] = {
      .type = Type::kDouble,
      .min = 0,
      .max = 1,
-     .doc = "accepted and stored; chronik does not act on it (log compaction "
-            "is not performed yet)",
+     .doc = "log compaction runs when the dirty part of the cleanable log "
+            "is at least this share of it",
      .broker_name = "log.cleaner.min.cleanable.ratio"},
     {.name = "min.compaction.lag.ms",
      .default_value = "0",
@@ -185,8 +187,9 @@ constexpr TopicConfigSpec kSpecs[] = {
      .type = Type::kLong,
      .min = 1,
      .max = kLongMax,
-     .doc = "accepted and stored; chronik does not act on it (segments roll by "
-            "size)",
+     .doc = "the active segment rolls once its first batch is this old "
+            "(applied to compacted topics and to topics that set it), so "
+            "compaction can reach it",
      .broker_name = "log.roll.ms"},
     {.name = "unclean.leader.election.enable",
      .default_value = "false",
@@ -340,6 +343,39 @@ int32_t MaxMessageBytes(const metapb::TopicInfo& topic) {
 
 int32_t SegmentBytes(const metapb::TopicInfo& topic) {
   return static_cast<int32_t>(EffectiveInt(topic, "segment.bytes"));
+}
+
+bool CleanupCompact(const metapb::TopicInfo& topic) {
+  return absl::StrContains(TopicConfigValue(topic, "cleanup.policy"),
+                           "compact");
+}
+
+bool CleanupDelete(const metapb::TopicInfo& topic) {
+  return absl::StrContains(TopicConfigValue(topic, "cleanup.policy"), "delete");
+}
+
+int64_t DeleteRetentionMs(const metapb::TopicInfo& topic) {
+  return EffectiveInt(topic, "delete.retention.ms");
+}
+
+double MinCleanableDirtyRatio(const metapb::TopicInfo& topic) {
+  const std::string value =
+      TopicConfigValue(topic, "min.cleanable.dirty.ratio");
+  double parsed = 0;
+  CHRONIK_CHECK(absl::SimpleAtod(value, &parsed))
+      << "stored min.cleanable.dirty.ratio '" << value << "' not validated";
+  return parsed;
+}
+
+int64_t SegmentMs(const metapb::TopicInfo& topic) {
+  return EffectiveInt(topic, "segment.ms");
+}
+
+bool HasTopicConfig(const metapb::TopicInfo& topic, absl::string_view name) {
+  for (const metapb::TopicConfigEntry& entry : topic.configs()) {
+    if (entry.name() == name) return true;
+  }
+  return false;
 }
 
 bool LogAppendTime(const metapb::TopicInfo& topic) {

@@ -12,10 +12,9 @@
 // Every value Kafka accepts is accepted (clients and tools such as Kafka
 // Streams set them on create), and so is every Kafka topic config but the
 // replication throttles, message.format.version and tiered storage's; those
-// chronik does not act on say so in their `doc` (cleanup.policy=compact,
-// compression.type other than "producer", segment.ms, flush.*, the
-// compaction lags, ...). Unknown names and malformed values are refused
-// (INVALID_CONFIG), as Kafka refuses them.
+// chronik does not act on say so in their `doc` (compression.type other than
+// "producer", flush.*, the compaction lags, ...). Unknown names and malformed
+// values are refused (INVALID_CONFIG), as Kafka refuses them.
 //
 // Pure functions over a constant table; thread-safe.
 #ifndef CHRONIK_BROKER_METADATA_TOPIC_CONFIG_H_
@@ -88,6 +87,15 @@ int64_t RetentionMs(const metapb::TopicInfo& topic);     // -1: no time limit
 int64_t RetentionBytes(const metapb::TopicInfo& topic);  // -1: no size limit
 int32_t MaxMessageBytes(const metapb::TopicInfo& topic);
 int32_t SegmentBytes(const metapb::TopicInfo& topic);
+// Log compaction (broker/server/log_compactor.h): cleanup.policy names
+// compact / delete (either order, or both).
+bool CleanupCompact(const metapb::TopicInfo& topic);
+bool CleanupDelete(const metapb::TopicInfo& topic);
+int64_t DeleteRetentionMs(const metapb::TopicInfo& topic);
+double MinCleanableDirtyRatio(const metapb::TopicInfo& topic);
+int64_t SegmentMs(const metapb::TopicInfo& topic);
+// The topic overrides config `name`.
+bool HasTopicConfig(const metapb::TopicInfo& topic, absl::string_view name);
 // message.timestamp.type=LogAppendTime: the leader stamps each batch with its
 // clock when it appends it (the batch's max timestamp and attribute bit 3).
 bool LogAppendTime(const metapb::TopicInfo& topic);

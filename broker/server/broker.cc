@@ -362,6 +362,9 @@ void Broker::Impl::Tick() {
   if (ticks_ % options_.retention_check_ticks == 0) {
     partitions_->ApplyRetention(metadata_->state());
   }
+  if (ticks_ % options_.compaction_check_ticks == 0) {
+    partitions_->CompactLogs(metadata_->state());
+  }
   const int64_t now = env_.clock->NowMs();
   DriveTransactions(now);
   groups_->Tick(now);

@@ -91,6 +91,9 @@ struct BrokerOptions {
   // retention_check_ticks.
   uint64_t segment_max_bytes = 64ull << 20;
   int retention_check_ticks = 100;
+  // Log compaction (cleanup.policy=compact) and segment.ms rolls, checked
+  // every compaction_check_ticks (partition_manager.h, log_compactor.h).
+  int compaction_check_ticks = 20;
   // Metadata snapshots (see kMetadataSnapshotEntries). The simulator lowers
   // them so that snapshots and installs happen within a run.
   uint64_t metadata_snapshot_entries = kMetadataSnapshotEntries;

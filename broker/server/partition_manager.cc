@@ -77,6 +77,7 @@ void PartitionManager::Remove(uint64_t group_id) {
                            deleted.message()));
   }
   partitions_.erase(it);
+  compactor_.Forget(group_id);
   next_report_ms_.erase(group_id);
   copy_waiting_.erase(group_id);
 }
@@ -495,8 +496,11 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
     }
     storage::RetentionLimits limits;
     limits.now_ms = now;
-    limits.retention_ms = metadata::RetentionMs(*topic);
-    limits.retention_bytes = metadata::RetentionBytes(*topic);
+    // cleanup.policy=compact alone: compaction, never retention (Kafka).
+    if (metadata::CleanupDelete(*topic)) {
+      limits.retention_ms = metadata::RetentionMs(*topic);
+      limits.retention_bytes = metadata::RetentionBytes(*topic);
+    }
     // Never what is not applied here. A follower that still needs what goes
     // installs the snapshot at the cut instead (see RaftHost).
     limits.max_removable_index = partition->applied_index();
@@ -523,6 +527,41 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
     partition->set_cached_log_start_offset(
         static_cast<int64_t>(cut->next_offset));
     partition->TruncateEpochs(static_cast<int64_t>(cut->next_offset));
+  }
+}
+
+void PartitionManager::CompactLogs(const metadata::MetadataState& state) {
+  // Segment files must not change while the IO thread may sync them.
+  if (host_->flush_in_flight()) return;
+  const int64_t now = clock_->NowMs();
+  std::vector<uint64_t> due;
+  for (const auto& [group_id, partition] : partitions_) {
+    const metapb::TopicInfo* topic = state.FindTopic(partition->topic());
+    storage::GroupStorage* storage = store_->group(group_id);
+    if (topic == nullptr || storage == nullptr || storage->failed() ||
+        !host_->HasGroup(group_id)) {
+      continue;
+    }
+    absl::Status rolled = compactor_.Roll(*topic, now, storage->log());
+    if (!rolled.ok()) {
+      log_->Log(env::LogLevel::kError,
+                absl::StrCat("segment roll of ", partition->topic(), "-",
+                             partition->partition(), ": ", rolled.message()));
+    }
+    if (metadata::CleanupCompact(*topic)) due.push_back(group_id);
+  }
+  if (due.empty()) return;
+  auto next = std::lower_bound(due.begin(), due.end(), next_compact_group_);
+  const uint64_t group_id = next == due.end() ? due.front() : *next;
+  next_compact_group_ = group_id + 1;
+  PartitionReplica& partition = *partitions_.at(group_id);
+  absl::Status compacted =
+      compactor_.MaybeCompact(*state.FindTopic(partition.topic()), partition,
+                              now, store_->group(group_id)->log());
+  if (!compacted.ok()) {
+    log_->Log(env::LogLevel::kError,
+              absl::StrCat("log compaction of ", partition.topic(), "-",
+                           partition.partition(), ": ", compacted.message()));
   }
 }
 

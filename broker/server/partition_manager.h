@@ -25,6 +25,7 @@
 #include "broker/env/env.h"
 #include "broker/metadata/metadata_state.h"
 #include "broker/replication/raft_host.h"
+#include "broker/server/log_compactor.h"
 #include "broker/server/metrics.h"
 #include "broker/server/partition_replica.h"
 #include "broker/storage/log_store.h"
@@ -143,6 +144,13 @@ class PartitionManager {
   // RaftHost::CompactLog with the replica's snapshot image at the cut, so a
   // follower behind the new log start installs it.
   void ApplyRetention(const metadata::MetadataState& state);
+  // Log compaction (log_compactor.h), never while a flush is in flight:
+  // segment rolls by segment.ms / segment.bytes of every partition, then a
+  // compaction pass over the next compacted partition due (round robin).
+  void CompactLogs(const metadata::MetadataState& state);
+  const CompactionTotals& compaction_totals() const {
+    return compactor_.totals();
+  }
   // A partition group's snapshot (recovery or a leader's install).
   absl::Status RestoreSnapshot(uint64_t group_id,
                                const replication::SnapshotImage& image);
@@ -181,6 +189,8 @@ class PartitionManager {
   // Partition group -> when its CompleteReassignment may be sent again.
   std::map<uint64_t, int64_t> next_complete_ms_;
   std::set<uint64_t> copy_waiting_;  // groups with copy waits
+  LogCompactor compactor_;
+  uint64_t next_compact_group_ = 0;  // round robin of CompactLogs
 };
 
 }  // namespace chronik::broker

@@ -50,6 +50,9 @@ void AddRecord(GroupLog::Segment& seg, uint64_t pos,
   }
   seg.max_timestamp_ms =
       std::max(seg.max_timestamp_ms, header.max_timestamp_ms);
+  if (seg.first_timestamp_ms < 0) {
+    seg.first_timestamp_ms = header.max_timestamp_ms;
+  }
   seg.end_position = pos + kRecordHeaderBytes + header.payload_bytes;
 }
 
@@ -285,7 +288,9 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
   for (size_t i = 0; i < entries.size(); ++i) {
     Entry& entry = entries[i];
     const uint64_t record_bytes = kRecordHeaderBytes + entry.data.size();
-    if (active().end_position + record_bytes > options_.segment_max_bytes &&
+    const uint64_t max_bytes =
+        roll_bytes_ > 0 ? roll_bytes_ : options_.segment_max_bytes;
+    if (active().end_position + record_bytes > max_bytes &&
         active().last_index >= active().header.first_index) {
       if (absl::Status s = Roll(); !s.ok()) return s;
     }

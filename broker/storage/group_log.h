@@ -173,6 +173,41 @@ class GroupLog {
   std::optional<RetentionCutPoint> RetentionCut(
       const RetentionLimits& limits) const;
 
+  // ---- Log compaction (group_log_compact.cc; docs/ARCHITECTURE.md, Log
+  // compaction). What a compactor needs to know of each segment.
+  struct SegmentSummary {
+    uint64_t first_index = 0;
+    uint64_t last_index = 0;  // first_index - 1 when empty
+    uint64_t first_offset = 0;
+    uint64_t next_offset = 0;  // Kafka offset after its last batch
+    uint64_t bytes = 0;
+    bool active = false;  // the last segment: appends go there
+    bool damaged = false;
+  };
+  std::vector<SegmentSummary> Segments() const;
+  // Replaces the sealed, undamaged segment starting at `first_index` with one
+  // holding `entries`: every entry of the segment, in order, with the same
+  // index, term, type and Kafka offsets (offset_base/offset_count as read),
+  // only the payload may differ (a compacted batch covering the same
+  // offsets; InvalidArgument otherwise, before anything is written). Crash
+  // safe: the new segment is written to `<name>.cleaned` and fsynced, the
+  // old index file removed, then renamed over the old segment and the
+  // directory fsynced: a crash leaves the old or the new segment, never a
+  // mix (recovery removes a leftover .cleaned file and rebuilds a missing
+  // index). Errors before the rename leave the log as it was; after it the
+  // log is failed.
+  absl::Status RewriteSegment(uint64_t first_index,
+                              absl::Span<const Entry> entries);
+  // Per-topic segment rolls (segment.bytes, segment.ms) over LogOptions:
+  // `max_bytes` 0 keeps options.segment_max_bytes; `roll_ms` <= 0: no roll
+  // by time.
+  void SetRollLimits(uint64_t max_bytes, int64_t roll_ms);
+  // segment.ms: seals the active segment when it holds entries and its first
+  // batch's timestamp is `roll_ms` or more before `now_ms` (Kafka rolls at
+  // the next append; rolling on the broker's tick lets a quiet partition's
+  // last writes be compacted too). Returns whether it rolled.
+  absl::StatusOr<bool> RollIfOlder(int64_t now_ms);
+
   // Makes everything above durable.
   absl::Status Sync();
   // Sync in two phases, for drivers that fsync many files concurrently:
@@ -237,6 +272,12 @@ class GroupLog {
 
   absl::Status Recover(RecoveryReport* report);
   absl::Status ListSegments(RecoveryReport* report);
+  // RewriteSegment's new segment (`seg`, its file `bytes`) for `old`.
+  absl::Status BuildRewrite(const Segment& old, absl::Span<const Entry> entries,
+                            Segment* seg, std::string* bytes) const;
+  // Removes `<segment>.cleaned` files a crashed RewriteSegment left.
+  absl::Status RemoveCleanedLeftovers(const std::vector<std::string>& names,
+                                      RecoveryReport* report);
   absl::Status LoadSegments(RecoveryReport* report);
   absl::Status ChainSegments();
   absl::Status LoadSegment(const std::string& name, bool is_last,
@@ -288,6 +329,8 @@ class GroupLog {
   env::Disk* const disk_;
   const std::string dir_;
   const LogOptions options_;
+  uint64_t roll_bytes_ = 0;  // 0: options_.segment_max_bytes
+  int64_t roll_ms_ = 0;      // <= 0: no roll by time
   std::vector<std::unique_ptr<Segment>> segments_;  // ascending first index
   std::string pending_;  // appended to the active segment, not yet written
   bool dir_dirty_ = false;

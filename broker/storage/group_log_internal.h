@@ -36,6 +36,7 @@ struct GroupLog::Segment {
   uint64_t end_position = kSegmentHeaderBytes;
   uint64_t next_offset = 0;  // next Kafka offset after the last entry
   int64_t max_timestamp_ms = -1;
+  int64_t first_timestamp_ms = -1;  // of its first batch (segment.ms)
   std::vector<IndexPoint> points;
   std::unique_ptr<env::File> file;
   bool dirty = false;   // has writes or truncates not yet synced

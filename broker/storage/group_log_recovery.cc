@@ -134,6 +134,9 @@ absl::Status GroupLog::Recover(RecoveryReport* report) {
 absl::Status GroupLog::ListSegments(RecoveryReport* report) {
   absl::StatusOr<std::vector<std::string>> names = disk_->List(dir_);
   if (!names.ok()) return names.status();
+  if (absl::Status s = RemoveCleanedLeftovers(*names, report); !s.ok()) {
+    return s;
+  }
   for (const std::string& name : *names) {
     std::optional<uint64_t> first = format::ParseSegmentName(name);
     if (!first) continue;

@@ -1,0 +1,153 @@
+#include "broker/server/log_compactor.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "broker/metadata/topic_config.h"
+#include "broker/partition/compaction.h"
+
+namespace chronik::broker {
+namespace {
+
+using Summary = storage::GroupLog::SegmentSummary;
+
+absl::string_view PayloadOf(const storage::Entry& entry) {
+  return absl::string_view(entry.data.data(), entry.data.size());
+}
+
+// The sealed segments from the start of the log that a pass may clean: all
+// applied here, all below `limit_offset` (min of high watermark and LSO).
+std::vector<Summary> CleanableSegments(absl::Span<const Summary> segs,
+                                       uint64_t applied_index,
+                                       int64_t limit_offset) {
+  std::vector<Summary> out;
+  for (const Summary& seg : segs) {
+    if (seg.active || seg.damaged || seg.last_index > applied_index ||
+        seg.next_offset > static_cast<uint64_t>(limit_offset)) {
+      break;
+    }
+    if (seg.last_index >= seg.first_index) out.push_back(seg);
+  }
+  return out;
+}
+
+absl::Status ReadSegment(storage::GroupLog& log, const Summary& seg,
+                         std::vector<storage::Entry>* entries) {
+  entries->clear();
+  absl::Status read =
+      log.Read(seg.first_index, seg.last_index + 1, ~uint64_t{0}, entries);
+  if (read.ok() && entries->size() != seg.last_index - seg.first_index + 1) {
+    return absl::DataLossError(
+        absl::StrCat("segment at ", seg.first_index, " read short"));
+  }
+  return read;
+}
+
+}  // namespace
+
+absl::Status LogCompactor::Roll(const metapb::TopicInfo& topic, int64_t now_ms,
+                                storage::GroupLog& log) {
+  const bool compacts = metadata::CleanupCompact(topic);
+  const bool has_segment_ms =
+      compacts || metadata::HasTopicConfig(topic, "segment.ms");
+  const bool has_segment_bytes =
+      metadata::HasTopicConfig(topic, "segment.bytes");
+  log.SetRollLimits(has_segment_bytes
+                        ? static_cast<uint64_t>(metadata::SegmentBytes(topic))
+                        : 0,
+                    has_segment_ms ? metadata::SegmentMs(topic) : 0);
+  return log.RollIfOlder(now_ms).status();
+}
+
+void LogCompactor::Forget(uint64_t group_id) { groups_.erase(group_id); }
+
+absl::Status LogCompactor::MaybeCompact(const metapb::TopicInfo& topic,
+                                        const PartitionReplica& replica,
+                                        int64_t now_ms,
+                                        storage::GroupLog& log) {
+  if (!metadata::CleanupCompact(topic)) return absl::OkStatus();
+  GroupState& state = groups_[replica.group_id()];
+  const std::vector<Summary> all = log.Segments();
+  const int64_t limit =
+      std::min(replica.high_watermark(), replica.last_stable_offset());
+  const std::vector<Summary> segs =
+      CleanableSegments(all, replica.applied_index(), limit);
+  uint64_t clean = 0;
+  uint64_t total = 0;
+  for (const Summary& seg : segs) {
+    total += seg.bytes;
+    if (seg.next_offset <= static_cast<uint64_t>(state.cleaned_offset)) {
+      clean += seg.bytes;
+    }
+  }
+  const uint64_t dirty = total - clean;
+  const bool ratio_due =
+      dirty > 0 &&
+      static_cast<double>(dirty) >=
+          metadata::MinCleanableDirtyRatio(topic) * static_cast<double>(total);
+  if (!ratio_due && now_ms < state.tombstone_due_ms) return absl::OkStatus();
+  return Compact(replica, topic, now_ms, segs, log, state);
+}
+
+absl::Status LogCompactor::Compact(const PartitionReplica& replica,
+                                   const metapb::TopicInfo& topic,
+                                   int64_t now_ms,
+                                   absl::Span<const Summary> segs,
+                                   storage::GroupLog& log, GroupState& state) {
+  if (segs.empty()) return absl::OkStatus();
+  const std::vector<partition::AbortedTxn> aborted =
+      replica.txn().AbortedIn(static_cast<int64_t>(segs.front().first_offset),
+                              static_cast<int64_t>(segs.back().next_offset));
+  // Pass 1: the last offset of every key in the range.
+  partition::KeyMap keys;
+  std::vector<storage::Entry> entries;
+  for (const Summary& seg : segs) {
+    if (absl::Status s = ReadSegment(log, seg, &entries); !s.ok()) return s;
+    for (const storage::Entry& entry : entries) {
+      if (entry.offset_count == 0) continue;  // a log start entry
+      absl::Status s = partition::CollectKeys(PayloadOf(entry), aborted, &keys);
+      if (!s.ok()) return s;
+    }
+  }
+  // Pass 2: each segment without its obsolete records.
+  const partition::CleanRules rules{
+      .now_ms = now_ms,
+      .delete_retention_ms = metadata::DeleteRetentionMs(topic)};
+  partition::CleanStats stats;
+  for (const Summary& seg : segs) {
+    if (absl::Status s = ReadSegment(log, seg, &entries); !s.ok()) return s;
+    bool changed = false;
+    for (storage::Entry& entry : entries) {
+      if (entry.offset_count == 0) continue;
+      absl::StatusOr<std::optional<std::string>> cleaned =
+          partition::CleanBatch(PayloadOf(entry), keys, aborted, rules, &stats);
+      if (!cleaned.ok()) return cleaned.status();
+      if (!cleaned->has_value()) continue;
+      entry.data = raft::Bytes::Own(std::move(**cleaned));
+      changed = true;
+    }
+    if (!changed) continue;
+    if (absl::Status s = log.RewriteSegment(seg.first_index, entries);
+        !s.ok()) {
+      return s;
+    }
+    ++totals_.segments_rewritten;
+    totals_.bytes_before += seg.bytes;
+    for (const Summary& now : log.Segments()) {
+      if (now.first_index == seg.first_index) totals_.bytes_after += now.bytes;
+    }
+  }
+  ++totals_.passes;
+  totals_.records_removed += static_cast<uint64_t>(stats.records_removed);
+  state.cleaned_offset = static_cast<int64_t>(segs.back().next_offset);
+  state.tombstone_due_ms =
+      stats.oldest_tombstone_ms >= INT64_MAX - rules.delete_retention_ms - 1
+          ? INT64_MAX
+          : stats.oldest_tombstone_ms + rules.delete_retention_ms + 1;
+  return absl::OkStatus();
+}
+
+}  // namespace chronik::broker

@@ -1,0 +1,73 @@
+// LogCompactor: log compaction (cleanup.policy=compact, compact,delete) of
+// the partition replicas this node hosts, run from the broker's tick (no
+// thread of its own) through the storage layer (GroupLog::RewriteSegment).
+//
+// A pass over one partition, as Kafka's cleaner: the cleanable range is the
+// sealed segments from the log start whose entries this replica applied and
+// whose offsets are below the high watermark and the LSO (the active segment
+// and open transactions are never touched). It runs when the range's dirty
+// bytes (segments after the offset the last pass cleaned up to) are at least
+// min.cleanable.dirty.ratio of it, or when a tombstone a pass kept is due to
+// go (delete.retention.ms). The pass builds the key map over the range
+// (partition/compaction.h) and rewrites each segment whose batches lost
+// records. Every replica compacts its own log: entries keep their Raft index,
+// term and Kafka offsets, so replicas' logs differ only in records that no
+// reader may still need, and a follower fed compacted entries stores the
+// same offsets.
+//
+// Bounds: one partition per call (round robin), one segment read at a time;
+// the key map holds the range's keys. The offset cleaned up to is kept in
+// memory (Kafka checkpoints it): after a restart the first pass treats the
+// whole range as dirty. Deterministic; one thread.
+#ifndef CHRONIK_BROKER_SERVER_LOG_COMPACTOR_H_
+#define CHRONIK_BROKER_SERVER_LOG_COMPACTOR_H_
+
+#include <cstdint>
+#include <map>
+
+#include "absl/status/status.h"
+#include "broker/metadata/metadata_state.h"
+#include "broker/server/partition_replica.h"
+#include "broker/storage/group_log.h"
+
+namespace chronik::broker {
+
+struct CompactionTotals {
+  uint64_t passes = 0;
+  uint64_t segments_rewritten = 0;
+  uint64_t records_removed = 0;
+  uint64_t bytes_before = 0;  // of the rewritten segments
+  uint64_t bytes_after = 0;
+};
+
+class LogCompactor {
+ public:
+  // Roll limits of `topic` (segment.bytes, and segment.ms where the topic
+  // compacts or sets it) on `log`, and a segment.ms roll when due.
+  absl::Status Roll(const metapb::TopicInfo& topic, int64_t now_ms,
+                    storage::GroupLog& log);
+  // Compacts `replica`'s `log` when `topic` compacts and the rules above
+  // say so. OK when nothing was due.
+  absl::Status MaybeCompact(const metapb::TopicInfo& topic,
+                            const PartitionReplica& replica, int64_t now_ms,
+                            storage::GroupLog& log);
+  void Forget(uint64_t group_id);
+  const CompactionTotals& totals() const { return totals_; }
+
+ private:
+  struct GroupState {
+    int64_t cleaned_offset = 0;  // offsets below were cleaned by a pass
+    int64_t tombstone_due_ms = INT64_MAX;
+  };
+  absl::Status Compact(const PartitionReplica& replica,
+                       const metapb::TopicInfo& topic, int64_t now_ms,
+                       absl::Span<const storage::GroupLog::SegmentSummary> segs,
+                       storage::GroupLog& log, GroupState& state);
+
+  std::map<uint64_t, GroupState> groups_;
+  CompactionTotals totals_;
+};
+
+}  // namespace chronik::broker
+
+#endif  // CHRONIK_BROKER_SERVER_LOG_COMPACTOR_H_
