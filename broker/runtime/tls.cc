@@ -57,11 +57,17 @@ absl::Status Load(const config::TlsConfig& config, SSL_CTX* context) {
     return absl::FailedPreconditionError(absl::StrCat(
         "--tls-cert-file ", config.cert_file, ": the certificate has expired"));
   }
-  if (SSL_CTX_use_PrivateKey_file(context, config.key_file.c_str(),
-                                  SSL_FILETYPE_PEM) != 1) {
+  EVP_PKEY* key = nullptr;
+  if (FILE* file = std::fopen(config.key_file.c_str(), "r")) {
+    key = PEM_read_PrivateKey(file, nullptr, nullptr, nullptr);
+    std::fclose(file);
+  }
+  if (key == nullptr) {
     return Bad("--tls-key-file", config.key_file, "not a PEM private key");
   }
-  if (SSL_CTX_check_private_key(context) != 1) {
+  const bool used = SSL_CTX_use_PrivateKey(context, key) == 1;
+  EVP_PKEY_free(key);
+  if (!used || SSL_CTX_check_private_key(context) != 1) {
     return Bad("--tls-key-file", config.key_file,
                absl::StrCat("the key does not match the certificate of "
                             "--tls-cert-file ",

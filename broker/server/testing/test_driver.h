@@ -74,8 +74,11 @@ class TestDriver {
   CapturedLog& log() { return log_; }
 
   void Open(ConnectionId id, const std::string& peer) {
+    Open(id, env::ConnectionInfo{.peer = peer});
+  }
+  void Open(ConnectionId id, const env::ConnectionInfo& info) {
     connections_[id] = Connection{};
-    broker_->OnConnectionOpen(id, env::ConnectionInfo{.peer = peer});
+    broker_->OnConnectionOpen(id, info);
   }
   // Bytes arrive on `id` (delivered now unless the broker paused reading).
   void Write(ConnectionId id, const std::string& bytes) {
