@@ -448,10 +448,11 @@ std::string Server::Describe() const {
       "chronik-server ", kVersion, " ", ModeName(config.mode),
       " node_id=", config.node_id, " kafka=", config.bind_host, ":",
       kafka_port_, " advertised=", config.advertised_host, ":",
-      config.advertised_port, " listeners=", listeners,
-      " http=", config.bind_host, ":", http_port_, " data_dir=",
+      config.advertised_port, " http=", config.bind_host, ":", http_port_,
+      " data_dir=",
       error ? config.data_dir : data_dir.lexically_normal().string(),
-      " log_level=", env::LogLevelName(config.log_level));
+      " log_level=", env::LogLevelName(config.log_level),
+      " listeners=", listeners);
 }
 
 absl::Status Server::Run() {
