@@ -149,6 +149,20 @@ absl::Status SetHandshakeTimeout(ServerConfig& config, absl::string_view text) {
   return absl::OkStatus();
 }
 
+absl::Status SetRaftTls(ServerConfig& config, absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
+    config.tls.raft = true;
+  } else if (lower == "false" || lower == "0" || lower == "no" ||
+             lower == "off") {
+    config.tls.raft = false;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not true or false"));
+  }
+  return absl::OkStatus();
+}
+
 // Protocols and advertised addresses of `listeners` from the specs.
 absl::Status Complete(const ServerConfig& config,
                       std::vector<KafkaListener>& listeners) {
@@ -214,6 +228,12 @@ absl::Status Check(const ServerConfig& config,
     return absl::InvalidArgumentError(
         "a TLS listener (SSL or SASL_SSL) needs --tls-cert-file and "
         "--tls-key-file");
+  }
+  if (config.tls.raft &&
+      (config.tls.cert_file.empty() || config.tls.key_file.empty() ||
+       config.tls.ca_file.empty())) {
+    return absl::InvalidArgumentError(
+        "--raft-tls needs --tls-cert-file, --tls-key-file and --tls-ca-file");
   }
   if (config.tls.client_auth != TlsClientAuth::kNone &&
       config.tls.ca_file.empty()) {
@@ -282,6 +302,10 @@ const std::vector<ListenerSetting>& ListenerSettings() {
        SetClientAuth},
       {"tls-handshake-timeout-ms", "CHRONIK_TLS_HANDSHAKE_TIMEOUT_MS", "MS",
        "a TLS handshake not finished by then is closed", SetHandshakeTimeout},
+      {"raft-tls", "CHRONIK_RAFT_TLS", "BOOL",
+       "mutual TLS between brokers on the Raft transport (the --tls-* files; "
+       "a peer certificate must be signed by --tls-ca-file)",
+       SetRaftTls},
   };
   return *settings;
 }

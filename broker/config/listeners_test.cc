@@ -146,6 +146,11 @@ TEST(ListenersTest, ErrorsNameTheSettingAndListener) {
   EXPECT_THAT(ErrorOf(Parse(WithTls(
                   {"--listeners=SSL://:9093", "--tls-client-auth=required"}))),
               HasSubstr("needs --tls-ca-file"));
+  EXPECT_THAT(ErrorOf(Parse(WithTls({"--raft-tls=true"}))),
+              HasSubstr("--raft-tls needs --tls-cert-file, --tls-key-file and "
+                        "--tls-ca-file"));
+  EXPECT_THAT(ErrorOf(Parse({"--raft-tls=maybe"})),
+              HasSubstr("--raft-tls: 'maybe' is not true or false"));
   EXPECT_THAT(ErrorOf(Parse({"--tls-client-auth=sometimes"})),
               HasSubstr("--tls-client-auth: 'sometimes' is not one of none"));
   EXPECT_THAT(ErrorOf(Parse({"--listeners=PLAINTEXT://:9092",

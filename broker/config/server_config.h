@@ -60,6 +60,9 @@ struct TlsConfig {
   TlsClientAuth client_auth = TlsClientAuth::kNone;
   // A connection that has not finished its TLS handshake by then is closed.
   int64_t handshake_timeout_ms = 10'000;
+  // Mutual TLS on the Raft transport between brokers (the same certificate,
+  // key and CAs): a peer without a certificate signed by the CAs is refused.
+  bool raft = false;
 };
 
 // The textual listener settings as given (resolved into

@@ -11,8 +11,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -473,6 +476,22 @@ absl::Status Server::StartPeerTransport() {
   transport.self = config::RaftNodeId(config.node_id);
   transport.bind_host = config.bind_host;
   transport.port = config.raft_port;
+  if (config.tls.raft) {
+    for (const auto& [flag, path, pem] :
+         {std::tuple<const char*, std::string, std::string*>{
+              "--tls-cert-file", config.tls.cert_file, &transport.tls_cert_pem},
+          {"--tls-key-file", config.tls.key_file, &transport.tls_key_pem},
+          {"--tls-ca-file", config.tls.ca_file, &transport.tls_ca_pem}}) {
+      std::ifstream file(path);
+      std::stringstream text;
+      text << file.rdbuf();
+      if (!file || text.str().empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(flag, " ", path, ": cannot read it (--raft-tls)"));
+      }
+      *pem = text.str();
+    }
+  }
   for (const config::PeerConfig& peer : config.peers) {
     transport.peers[config::RaftNodeId(peer.id)] =
         absl::StrCat(peer.host, ":", peer.raft_port);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Makes a throwaway PKI for TLS tests and the README's security section:
 #   ca.pem/ca.key            the CA that signs the broker and client certs
-#   server.pem/server.key    the broker (CN=localhost, SAN localhost, 127.0.0.1)
+#   server.pem/server.key    the broker (CN=localhost, SAN localhost, 127.0.0.1;
+#                            also a client certificate for broker-to-broker TLS)
 #   client.pem/client.key    a client (CN=alice,OU=Clients,O=Example)
 #   expired.pem/expired.key  a client whose certificate expired in 2020
 #   other-ca.pem, stranger.pem/stranger.key  a client signed by another CA
@@ -29,7 +30,7 @@ sign() {
 }
 sign server "/O=Example/CN=localhost" ca \
   "subjectAltName=DNS:localhost,IP:127.0.0.1
-extendedKeyUsage=serverAuth"
+extendedKeyUsage=serverAuth,clientAuth"
 sign client "/O=Example/OU=Clients/CN=alice" ca "extendedKeyUsage=clientAuth"
 sign stranger "/O=Other/CN=mallory" other-ca "extendedKeyUsage=clientAuth"
 
