@@ -338,6 +338,51 @@ class BadFilesTest(unittest.TestCase):
         self.assertIn("needs --tls-cert-file and --tls-key-file", log)
 
 
+class ClusterTlsTest(unittest.TestCase):
+    """Three nodes, each with a PLAINTEXT and an SSL listener, Raft over
+    mutual TLS: Metadata on a node's SSL listener lists every broker at its
+    SSL address (peers' listeners come from their registrations), and a
+    replicated topic is written and read over SSL."""
+
+    def test_three_nodes_advertise_their_ssl_listeners(self):
+        ids = (1, 2, 3)
+        ports = {i: [harness.free_port() for _ in range(4)] for i in ids}
+        text = ("enabled = true\nreplication_factor = 3\n"
+                "min_insync_replicas = 2\n")
+        for node, (kafka, raft, http, _) in sorted(ports.items()):
+            text += ('\n[[peers]]\nid = %d\naddr = "127.0.0.1:%d"\n'
+                     'raft_port = %d\nhttp_port = %d\n' %
+                     (node, kafka, raft, http))
+        path = os.path.join(harness.TMP, "tls-cluster-%d.toml" % os.getpid())
+        with open(path, "w") as f:
+            f.write(text)
+        brokers = {}
+        try:
+            for node, (kafka, _, http, ssl_port) in sorted(ports.items()):
+                broker = harness.Broker("tlsnode%d" % node, args=[
+                    "--cluster-config=" + path, "--node-id=%d" % node,
+                    "--listeners=PLAINTEXT://127.0.0.1:%d,SSL://127.0.0.1:%d"
+                    % (kafka, ssl_port), "--raft-tls=true"] +
+                    tls_args("none"))
+                broker.kafka_port, broker.http_port = kafka, http
+                brokers[node] = broker.start(wait_ready=False)
+            for broker in brokers.values():
+                broker.wait_ready(timeout_s=30)
+            ssl_ports = sorted(p[3] for p in ports.values())
+            conf = ssl_conf(ports[2][3])
+
+            def ssl_brokers():
+                metadata = Producer(conf).list_topics(timeout=10)
+                return sorted(b.port for b in metadata.brokers.values())
+            harness.wait_until(lambda: ssl_brokers() == ssl_ports,
+                               timeout_s=20, what="three SSL brokers")
+            confluent_round_trip(self, dict(conf, **{"acks": "all"}),
+                                 "tls-cluster", [b"r1", b"r2"])
+        finally:
+            for broker in brokers.values():
+                broker.stop()
+
+
 class TakenPortTest(unittest.TestCase):
     def test_a_taken_port_names_the_listener(self):
         with socket.socket() as taken:
