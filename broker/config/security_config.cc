@@ -19,8 +19,9 @@ absl::Status SetProtocol(ServerConfig& c, absl::string_view v) {
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("'", v,
-                     "' is not PLAINTEXT or SASL_PLAINTEXT (TLS comes with the "
-                     "listeners)"));
+                     "' is not PLAINTEXT or SASL_PLAINTEXT (for SSL or "
+                     "SASL_SSL name the listeners: --listeners="
+                     "SASL_SSL://HOST:PORT and the --tls-* files)"));
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/check.h"
+#include "broker/config/listeners.h"
 #include "broker/config/node_ids.h"
 #include "broker/config/peer_ports.h"
 #include "broker/config/security_config.h"
@@ -152,8 +153,26 @@ absl::StatusOr<std::vector<PeerConfig>> ParsePeerList(absl::string_view text) {
   return peers;
 }
 
-std::vector<Option>* BuildOptions() {
-  auto* options = new std::vector<Option>{
+std::vector<Option> BaseOptions();
+
+const std::vector<Option>& Options() {
+  // Built once per process; immutable afterwards.
+  static const auto* options = [] {
+    auto* list = new std::vector<Option>(BaseOptions());
+    for (const ListenerSetting& setting : ListenerSettings()) {
+      list->push_back({setting.flag, setting.env, setting.value_name,
+                       setting.help, setting.set});
+    }
+    for (const SecurityOption& o : SecurityOptions()) {
+      list->push_back({o.flag, o.env, o.value_name, o.help, o.set});
+    }
+    return list;
+  }();
+  return *options;
+}
+
+std::vector<Option> BaseOptions() {
+  return std::vector<Option>{
       {"kafka-port", "CHRONIK_KAFKA_PORT", "PORT",
        "Kafka listener port (0 = any free port)",
        IntSetter(&ServerConfig::kafka_port, 0, 65535)},
@@ -244,16 +263,6 @@ std::vector<Option>* BuildOptions() {
          return s;
        }},
   };
-  for (const SecurityOption& o : SecurityOptions()) {
-    options->push_back({o.flag, o.env, o.value_name, o.help, o.set});
-  }
-  return options;
-}
-
-const std::vector<Option>& Options() {
-  // Built once per process; immutable afterwards.
-  static const auto* options = BuildOptions();
-  return *options;
 }
 
 const Option* FindOption(absl::string_view flag) {
@@ -426,10 +435,14 @@ absl::StatusOr<PeerConfig> ParsePeer(const TomlTable& table,
 // The root table's keys.
 absl::Status ApplyRoot(const TomlTable& root, const std::string& path,
                        ServerConfig& config) {
-  absl::Status status = CheckKeys(
-      root, {"enabled", "node_id", "replication_factor", "min_insync_replicas"},
-      path, "the top level");
+  std::vector<std::string> known = {"enabled", "node_id", "replication_factor",
+                                    "min_insync_replicas"};
+  for (const ListenerSetting& setting : ListenerSettings()) {
+    known.push_back(TomlKey(setting.flag));
+  }
+  absl::Status status = CheckKeys(root, known, path, "the top level");
   if (!status.ok()) return status;
+  if (!(status = ApplyListenerKeys(root, path, config)).ok()) return status;
   if (auto it = root.values.find("enabled"); it != root.values.end()) {
     const bool* enabled = std::get_if<bool>(&it->second);
     if (enabled == nullptr) {
@@ -566,20 +579,6 @@ absl::Status FinishClusterMode(const ParsedArgs& parsed,
 
 }  // namespace
 
-std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
-                                         const env::BrokerBugs& bugs) {
-  std::vector<ListenerAddress> listeners;
-  listeners.push_back({"kafka", config.bind_host, config.kafka_port});
-  const int http_port = bugs.derived_http_port && config.kafka_port != 0
-                            ? config.kafka_port + 1
-                            : config.http_port;
-  listeners.push_back({"http", config.bind_host, http_port});
-  if (config.mode == ServerConfig::Mode::kCluster) {
-    listeners.push_back({"raft", config.bind_host, config.raft_port});
-  }
-  return listeners;
-}
-
 absl::StatusOr<ServerConfig> ParseServerConfig(
     const std::vector<std::string>& args,
     const std::map<std::string, std::string>& env,
@@ -642,9 +641,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
   }
   if (absl::Status s = LoadSecurityFiles(config, read_file); !s.ok()) return s;
   if (config.advertised_host.empty()) config.advertised_host = config.bind_host;
-  if (config.kafka_port != 0 && config.kafka_port == config.http_port) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--kafka-port and --http-port are both ", config.kafka_port));
+  if (absl::Status status = ResolveListeners(config); !status.ok()) {
+    return status;
   }
   return config;
 }

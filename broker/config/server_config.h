@@ -37,6 +37,44 @@ struct PeerConfig {
   int http_port = 0;  // 0 = not given (the node picks its own default)
 };
 
+// One named Kafka listener (Kafka's `listeners` entry NAME://host:port with
+// its `advertised.listeners` address and the security protocol its name maps
+// to through `listener.security.protocol.map`).
+struct KafkaListener {
+  std::string name = "PLAINTEXT";
+  env::SecurityProtocol protocol = env::SecurityProtocol::kPlaintext;
+  std::string host;             // bind address
+  int port = 0;                 // 0 = any free port
+  std::string advertised_host;  // "" = host
+  int advertised_port = 0;      // 0 = the bound port
+};
+
+// Whether a TLS listener asks clients for a certificate (Kafka's
+// ssl.client.auth): requested verifies one when sent, required refuses a
+// client without one.
+enum class TlsClientAuth { kNone, kRequested, kRequired };
+
+struct TlsConfig {
+  std::string cert_file;  // PEM certificate chain of the broker
+  std::string key_file;   // PEM private key of the certificate
+  std::string ca_file;    // PEM CAs that sign client certificates
+  TlsClientAuth client_auth = TlsClientAuth::kNone;
+  // A connection that has not finished its TLS handshake by then is closed.
+  int64_t handshake_timeout_ms = 10'000;
+  // Mutual TLS on the Raft transport between brokers (the same certificate,
+  // key and CAs): a peer without a certificate signed by the CAs is refused.
+  bool raft = false;
+};
+
+// The textual listener settings as given (resolved into
+// ServerConfig::listeners once every source is read: the protocol map may
+// come after the listeners).
+struct ListenerSpecs {
+  std::string listeners;     // "NAME://host:port,..."
+  std::string advertised;    // "NAME://host:port,..."
+  std::string protocol_map;  // "NAME:PROTOCOL,..."
+};
+
 struct ServerConfig {
   enum class Mode { kStandalone, kCluster };
   Mode mode = Mode::kStandalone;
@@ -92,6 +130,13 @@ struct ServerConfig {
   std::vector<std::string> super_users;                 // "User:name"
   std::optional<bool> allow_everyone_if_no_acl_found;   // unset: see security.h
   int64_t connections_max_reauth_ms = 0;                // 0: no expiry
+  // Named Kafka listeners (--listeners). Empty: the one PLAINTEXT listener
+  // bind_host:kafka_port advertised as advertised_host:advertised_port. Read
+  // them through KafkaListenersOf. With listeners, kafka_port and the
+  // advertised address are the first listener's.
+  std::vector<KafkaListener> listeners;
+  ListenerSpecs listener_specs;
+  TlsConfig tls;
 
   bool show_help = false;
   bool show_version = false;
@@ -109,17 +154,28 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
 // The --help text: every flag with its variable, default and meaning.
 std::string ServerConfigUsage();
 
-// A listener a node binds: kafka, http or raft; port 0 = any free port.
+// A listener a node binds: a Kafka listener ("kafka" when it is the default
+// one, else the listener's name), http or raft; port 0 = any free port.
 struct ListenerAddress {
   std::string name;
   std::string host;
   int port = 0;
+  int kafka_index = -1;  // into KafkaListenersOf(config); -1: not Kafka
 };
 
-// Every listener a node with `config` binds, in bind order: Kafka, HTTP, then
-// Raft in cluster mode. The one place a node's ports come from (the runtime
-// binds these; the simulator binds them in its port table). `bugs` is
-// TEST-ONLY (env/injected_bugs.h).
+// The node's Kafka listeners, never empty: config.listeners, or the default
+// PLAINTEXT one; advertised addresses defaulted (host and port as bound).
+std::vector<KafkaListener> KafkaListenersOf(const ServerConfig& config);
+
+// "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL".
+const char* SecurityProtocolName(env::SecurityProtocol protocol);
+// Whether connections of `protocol` are wrapped in TLS.
+bool UsesTls(env::SecurityProtocol protocol);
+
+// Every listener a node with `config` binds, in bind order: Kafka (each
+// named listener in order), HTTP, then Raft in cluster mode. The one place a
+// node's ports come from (the runtime binds these; the simulator binds them in
+// its port table). `bugs` is TEST-ONLY (env/injected_bugs.h).
 std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
                                          const env::BrokerBugs& bugs = {});
 

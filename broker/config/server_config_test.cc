@@ -98,7 +98,7 @@ TEST(ServerConfigTest, BadValuesNameTheFlagOrVariable) {
               HasSubstr("unknown mode 'serve'"));
   EXPECT_THAT(
       Parse({"--kafka-port=9000", "--http-port=9000"}).status().message(),
-      HasSubstr("both 9000"));
+      HasSubstr("both use port 9000"));
 }
 
 // The seed's file without its [gossip] section (which is refused).

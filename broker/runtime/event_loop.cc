@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -16,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/runtime/log.h"
 
 namespace chronik::runtime {
 namespace {
@@ -41,6 +44,13 @@ struct EventLoop::Listener {
 struct EventLoop::Connection {
   ConnectionId id = 0;
   int fd = -1;
+  std::string peer;
+  std::string listener;  // its name, for logs
+  SSL* ssl = nullptr;    // TLS listeners
+  bool opened = false;   // the handler saw OnOpen (after the TLS handshake)
+  // TLS: a read (or the handshake) waits for the socket to be writable.
+  bool tls_wants_write = false;
+  std::string tls_principal;
   ConnectionHandler* handler = nullptr;
   int read_chunk_bytes = 0;
   int max_read_bytes_per_event = 0;
@@ -74,7 +84,10 @@ EventLoop::EventLoop(int epoll_fd, int wake_fd)
     : epoll_fd_(epoll_fd), wake_fd_(wake_fd) {}
 
 EventLoop::~EventLoop() {
-  for (auto& [id, connection] : connections_) close(connection->fd);
+  for (auto& [id, connection] : connections_) {
+    if (connection->ssl != nullptr) SSL_free(connection->ssl);
+    close(connection->fd);
+  }
   for (auto& listener : listeners_) {
     if (listener != nullptr) close(listener->fd);
   }
@@ -164,6 +177,15 @@ void EventLoop::Run() {
       auto it = connections_.find(tag);
       if (it == connections_.end()) continue;  // closed earlier in this batch
       Connection& connection = *it->second;
+      if (!connection.opened) {
+        ContinueHandshake(connection);
+        continue;
+      }
+      if (connection.tls_wants_write && (events[i].events & EPOLLOUT)) {
+        connection.tls_wants_write = false;
+        HandleReadable(connection);
+        if (connections_.count(tag) == 0) continue;
+      }
       if (events[i].events & (EPOLLOUT)) HandleWritable(connection);
       if (connections_.count(tag) == 0) continue;
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
@@ -172,6 +194,7 @@ void EventLoop::Run() {
     }
     RunPosted();
     RunDueTimers();
+    CloseExpiredHandshakes();
     closed_.clear();
   }
 }
@@ -272,7 +295,18 @@ void EventLoop::Accept(Listener& listener) {
                  listener.options.read_chunk_bytes);
     char host[INET_ADDRSTRLEN] = "?";
     inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
-    const std::string peer_text = absl::StrCat(host, ":", ntohs(peer.sin_port));
+    connection->peer = absl::StrCat(host, ":", ntohs(peer.sin_port));
+    connection->listener = listener.options.name;
+    if (listener.options.tls != nullptr) {
+      connection->ssl = listener.options.tls->NewSession(fd);
+      if (connection->ssl == nullptr) {
+        LogWarn(absl::StrCat("TLS session for ", connection->peer, " on the ",
+                             listener.options.name,
+                             " listener: ", TlsErrors()));
+        close(fd);
+        continue;
+      }
+    }
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.u64 = connection->id;
@@ -280,7 +314,15 @@ void EventLoop::Accept(Listener& listener) {
     CHRONIK_CHECK_EQ(epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event), 0);
     Connection& ref = *connection;
     connections_.emplace(ref.id, std::move(connection));
-    ref.handler->OnOpen(ref.id, peer_text);
+    if (ref.ssl != nullptr) {
+      // Opened once the handshake finished (the client speaks first).
+      handshakes_[ref.id] =
+          absl::Now() +
+          absl::Milliseconds(listener.options.tls_handshake_timeout_ms);
+      continue;
+    }
+    ref.opened = true;
+    ref.handler->OnOpen(ref.id, ref.peer);
   }
 }
 
@@ -292,16 +334,19 @@ void EventLoop::HandleReadable(Connection& connection) {
       std::min<size_t>(sizeof(buffer), connection.read_chunk_bytes);
   size_t received = 0;
   bool closed = false;
-  while (received < static_cast<size_t>(connection.max_read_bytes_per_event)) {
-    const ssize_t n = read(connection.fd, buffer, chunk);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+  // TLS: also what OpenSSL already decrypted (epoll cannot see it).
+  while (received < static_cast<size_t>(connection.max_read_bytes_per_event) ||
+         (connection.ssl != nullptr && SSL_pending(connection.ssl) > 0)) {
+    const ssize_t n = ReadSome(connection, buffer, chunk);
+    if (n == 0 || n == -2) {
       closed = true;
       break;
     }
     if (n < 0) break;  // drained (or interrupted: epoll reports it again)
     connection.input.append(buffer, static_cast<size_t>(n));
     received += static_cast<size_t>(n);
-    if (static_cast<size_t>(n) < chunk) break;  // short read: drained
+    // Short read: drained (a TLS read returns one record at most: go on).
+    if (connection.ssl == nullptr && static_cast<size_t>(n) < chunk) break;
   }
   // Bytes that arrived before an EOF are still delivered (a client may send
   // a request and shut down its side).
@@ -311,11 +356,11 @@ void EventLoop::HandleReadable(Connection& connection) {
 
 void EventLoop::HandleWritable(Connection& connection) {
   while (connection.queued() > 0) {
-    const ssize_t n = write(connection.fd,
-                            connection.output.data() + connection.output_offset,
-                            connection.queued());
+    const ssize_t n = WriteSome(
+        connection, connection.output.data() + connection.output_offset,
+        connection.queued());
+    if (n == -1) break;
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) break;
       Destroy(connection.id);
       return;
     }
@@ -344,7 +389,10 @@ void EventLoop::HandleWritable(Connection& connection) {
 void EventLoop::UpdateInterest(Connection& connection) {
   uint32_t interest = 0;
   if (!connection.reading_paused) interest |= EPOLLIN;
-  if (connection.queued() > 0) interest |= EPOLLOUT;
+  if (connection.queued() > 0 || connection.tls_wants_write) {
+    interest |= EPOLLOUT;
+  }
+  if (!connection.opened) interest |= EPOLLIN;  // the TLS handshake
   if (interest == connection.interest) return;
   epoll_event event{};
   event.events = interest;
@@ -390,6 +438,11 @@ void EventLoop::ResumeReading(ConnectionId id) {
   if (it == connections_.end() || it->second->close_after_flush) return;
   it->second->reading_paused = false;
   UpdateInterest(*it->second);
+  // TLS: bytes OpenSSL decrypted before the pause (epoll cannot see them).
+  if (it->second->ssl != nullptr && SSL_pending(it->second->ssl) > 0) {
+    HandleReadable(*it->second);
+    return;
+  }
   // Bytes may already wait in the buffer from before the pause.
   if (!it->second->input.empty()) {
     it->second->handler->OnInput(id, &it->second->input);
@@ -406,14 +459,126 @@ void EventLoop::Destroy(ConnectionId id) {
   CHRONIK_CHECK(it != connections_.end());
   std::unique_ptr<Connection> connection = std::move(it->second);
   connections_.erase(it);
+  handshakes_.erase(id);
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd, nullptr);
+  if (connection->ssl != nullptr) {
+    // Best effort close_notify (never waits); then the session goes.
+    if (connection->opened) SSL_shutdown(connection->ssl);
+    SSL_free(connection->ssl);
+    connection->ssl = nullptr;
+  }
   close(connection->fd);
   connection->fd = -1;
   ConnectionHandler* handler = connection->handler;
+  const bool opened = connection->opened;
   // A handler may close its connection from inside OnInput, while the loop
   // still holds `input`: free the buffers only after the current event batch.
   closed_.push_back(std::move(connection));
-  handler->OnClose(id);
+  if (opened) handler->OnClose(id);
+}
+
+std::string EventLoop::TlsPrincipalOf(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? "" : it->second->tls_principal;
+}
+
+void EventLoop::ContinueHandshake(Connection& connection) {
+  ERR_clear_error();
+  const int result = SSL_accept(connection.ssl);
+  if (result == 1) {
+    handshakes_.erase(connection.id);
+    connection.opened = true;
+    connection.tls_wants_write = false;
+    connection.tls_principal = TlsPrincipal(connection.ssl);
+    if (LogEnabled(config::LogLevel::kDebug)) {
+      LogDebug(absl::StrCat("TLS ", SSL_get_version(connection.ssl), " ",
+                            SSL_get_cipher_name(connection.ssl), " with ",
+                            connection.peer, " on the ", connection.listener,
+                            " listener"));
+    }
+    UpdateInterest(connection);
+    const ConnectionId id = connection.id;
+    connection.handler->OnOpen(id, connection.peer);
+    // Application data may have come with the handshake's last flight.
+    if (connections_.count(id) > 0) HandleReadable(connection);
+    return;
+  }
+  const int error = SSL_get_error(connection.ssl, result);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    connection.tls_wants_write = error == SSL_ERROR_WANT_WRITE;
+    UpdateInterest(connection);
+    return;
+  }
+  const long verify = SSL_get_verify_result(connection.ssl);
+  LogInfo(absl::StrCat(
+      "TLS handshake with ", connection.peer, " on the ", connection.listener,
+      " listener failed: ",
+      error == SSL_ERROR_SYSCALL || error == SSL_ERROR_ZERO_RETURN
+          ? std::string("the client closed the connection")
+          : TlsErrors(),
+      verify != X509_V_OK
+          ? absl::StrCat(" (client certificate: ",
+                         X509_verify_cert_error_string(verify), ")")
+          : std::string()));
+  ERR_clear_error();
+  Destroy(connection.id);
+}
+
+void EventLoop::CloseExpiredHandshakes() {
+  if (handshakes_.empty()) return;
+  const absl::Time now = absl::Now();
+  std::vector<ConnectionId> expired;
+  for (const auto& [id, deadline] : handshakes_) {
+    if (deadline <= now) expired.push_back(id);
+  }
+  for (ConnectionId id : expired) {
+    const Connection& connection = *connections_.at(id);
+    LogInfo(absl::StrCat("TLS handshake with ", connection.peer, " on the ",
+                         connection.listener,
+                         " listener timed out: closing it"));
+    Destroy(id);
+  }
+}
+
+ssize_t EventLoop::ReadSome(Connection& connection, char* buffer, size_t size) {
+  if (connection.ssl == nullptr) {
+    const ssize_t n = read(connection.fd, buffer, size);
+    if (n < 0) return errno == EAGAIN || errno == EINTR ? -1 : -2;
+    return n;
+  }
+  ERR_clear_error();
+  const int n = SSL_read(connection.ssl, buffer, static_cast<int>(size));
+  if (n > 0) return n;
+  switch (SSL_get_error(connection.ssl, n)) {
+    case SSL_ERROR_WANT_READ:
+      return -1;
+    case SSL_ERROR_WANT_WRITE:  // e.g. a TLS 1.3 key update to answer
+      connection.tls_wants_write = true;
+      UpdateInterest(connection);
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:  // close_notify
+      return 0;
+    default:
+      ERR_clear_error();
+      return -2;
+  }
+}
+
+ssize_t EventLoop::WriteSome(Connection& connection, const char* data,
+                             size_t size) {
+  if (connection.ssl == nullptr) {
+    const ssize_t n = write(connection.fd, data, size);
+    if (n < 0) return errno == EAGAIN || errno == EINTR ? -1 : -2;
+    return n;
+  }
+  ERR_clear_error();
+  const int n = SSL_write(connection.ssl, data,
+                          static_cast<int>(std::min<size_t>(size, 1 << 30)));
+  if (n > 0) return n;
+  const int error = SSL_get_error(connection.ssl, n);
+  if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) return -1;
+  ERR_clear_error();
+  return -2;
 }
 
 }  // namespace chronik::runtime

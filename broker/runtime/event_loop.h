@@ -14,9 +14,18 @@
 // - Output is queued per connection without limit here; handlers check
 //   QueuedOutputBytes() and pause reading when a client does not read its
 //   responses (that bounds memory per connection).
-// Ownership: the loop owns sockets; handlers are borrowed and must outlive it.
+// - TLS listeners (ListenerOptions::tls): each accepted socket first runs a
+//   non-blocking TLS handshake; the handler sees the connection (OnOpen) only
+//   once it finished, and then only plaintext bytes. A handshake that fails
+//   (a plaintext client, an unknown or expired client certificate) or does
+//   not finish within tls_handshake_timeout_ms is logged and the socket
+//   closed; the handler never hears of it.
+// Ownership: the loop owns sockets; handlers and TLS contexts are borrowed
+// and must outlive it.
 #ifndef CHRONIK_BROKER_RUNTIME_EVENT_LOOP_H_
 #define CHRONIK_BROKER_RUNTIME_EVENT_LOOP_H_
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
@@ -30,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "broker/runtime/tls.h"
 
 namespace chronik::runtime {
 
@@ -60,6 +70,9 @@ struct ListenerOptions {
   // arrived, then hand them to the handler at once: pipelined requests that
   // arrived together are seen together (and share one group commit).
   int max_read_bytes_per_event = 1 << 20;
+  // Wrap connections in TLS (nullptr: plaintext).
+  TlsContext* tls = nullptr;
+  int64_t tls_handshake_timeout_ms = 10'000;
 };
 
 class EventLoop {
@@ -93,6 +106,8 @@ class EventLoop {
   void PauseReading(ConnectionId id);
   void ResumeReading(ConnectionId id);
   uint64_t QueuedOutputBytes(ConnectionId id) const;
+  // The mutual-TLS principal of a connection (TlsPrincipal), "" if none.
+  std::string TlsPrincipalOf(ConnectionId id) const;
   size_t connection_count() const { return connections_.size(); }
 
  private:
@@ -107,6 +122,13 @@ class EventLoop {
   EventLoop(int epoll_fd, int wake_fd);
   void Accept(Listener& listener);
   void HandleReadable(Connection& connection);
+  // TLS: one more step of the handshake; opens the connection once done.
+  void ContinueHandshake(Connection& connection);
+  void CloseExpiredHandshakes();
+  // Reads or writes through TLS when the connection has it: > 0 bytes,
+  // 0 at the end of the stream, -1 to wait for readiness, -2 an error.
+  ssize_t ReadSome(Connection& connection, char* buffer, size_t size);
+  ssize_t WriteSome(Connection& connection, const char* data, size_t size);
   void HandleWritable(Connection& connection);
   void UpdateInterest(Connection& connection);
   void Destroy(ConnectionId id);
@@ -120,6 +142,7 @@ class EventLoop {
   ConnectionId next_connection_id_ = 1;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
+  std::map<ConnectionId, absl::Time> handshakes_;    // TLS, until its deadline
   std::vector<std::unique_ptr<Connection>> closed_;  // freed after each batch
   std::vector<Timer> timers_;
   std::vector<std::function<void()>> watched_;  // index = tag & ~kWatchTagBit

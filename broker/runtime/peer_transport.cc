@@ -114,8 +114,17 @@ class PeerTransport::Sender {
   }
 
   void Run() {
+    std::shared_ptr<grpc::ChannelCredentials> credentials =
+        grpc::InsecureChannelCredentials();
+    if (!options_.tls_cert_pem.empty()) {
+      grpc::SslCredentialsOptions tls;
+      tls.pem_root_certs = options_.tls_ca_pem;
+      tls.pem_private_key = options_.tls_key_pem;
+      tls.pem_cert_chain = options_.tls_cert_pem;
+      credentials = grpc::SslCredentials(tls);
+    }
     std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+        grpc::CreateChannel(address_, credentials);
     std::unique_ptr<raftpb::RaftTransport::Stub> stub =
         raftpb::RaftTransport::NewStub(channel);
     raftpb::SendAck ack;
@@ -178,8 +187,18 @@ absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Start(
   grpc::ServerBuilder builder;
   const std::string address =
       absl::StrCat(options.bind_host, ":", options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
-                           &transport->port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (!options.tls_cert_pem.empty()) {
+    // A peer must present a certificate signed by the CAs.
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = options.tls_ca_pem;
+    tls.pem_key_cert_pairs.push_back(
+        {options.tls_key_pem, options.tls_cert_pem});
+    credentials = grpc::SslServerCredentials(tls);
+  }
+  builder.AddListeningPort(address, credentials, &transport->port_);
   builder.RegisterService(transport->service_.get());
   builder.SetMaxReceiveMessageSize(64 << 20);
   // One port, one server: do not share it with another process.

@@ -46,6 +46,12 @@ struct PeerTransportOptions {
   size_t max_queued_messages_per_peer = 100'000;
   size_t max_batch_bytes = 4 << 20;
   int reconnect_backoff_ms = 100;
+  // Mutual TLS (PEM contents; empty cert_pem: plaintext): both ends present
+  // a certificate signed by `ca_pem`, and peers' certificates must name the
+  // host they are reached at.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  std::string tls_ca_pem;
 };
 
 class PeerTransport {

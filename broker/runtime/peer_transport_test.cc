@@ -1,7 +1,11 @@
 #include "broker/runtime/peer_transport.h"
 
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -123,6 +127,68 @@ TEST(PeerTransportTest, StopWithALivePeerEndsDeliveriesAndSendsAtOnce) {
   (*node1)->Send(0, Append(1, 2, 1));
   EXPECT_EQ((*node1)->dropped(), dropped + 1);
   (*node1)->Stop();  // idempotent
+}
+
+// Mutual TLS between brokers: PEM files from tools/tls/make-test-certs.sh.
+std::string Pem(const std::string& name) {
+  static const std::string* dir = [] {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    auto* path = new std::string(std::string(tmp != nullptr ? tmp : "/tmp") +
+                                 "/raft-pki");
+    const std::string command = "tools/tls/make-test-certs.sh " + *path;
+    EXPECT_EQ(std::system(command.c_str()), 0);
+    return path;
+  }();
+  std::ifstream file(*dir + "/" + name);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+PeerTransportOptions WithTls(raft::NodeId self, const std::string& cert,
+                             const std::string& ca = "ca.pem") {
+  PeerTransportOptions options;
+  options.self = self;
+  options.tls_cert_pem = Pem(cert + ".pem");
+  options.tls_key_pem = Pem(cert + ".key");
+  options.tls_ca_pem = Pem(ca);
+  return options;
+}
+
+TEST(PeerTransportTest, MutualTlsCarriesMessagesAndRefusesAnUnknownPeer) {
+  Inbox inbox1, inbox2;
+  auto node1 = PeerTransport::Start(
+      WithTls(1, "server"),
+      [&](std::vector<raft::WireMessage> m) { inbox1.Deliver(std::move(m)); });
+  ASSERT_TRUE(node1.ok()) << node1.status();
+  const std::string address = "127.0.0.1:" + std::to_string((*node1)->port());
+  PeerTransportOptions b = WithTls(2, "server");
+  b.peers[1] = address;
+  auto node2 = PeerTransport::Start(b, [&](std::vector<raft::WireMessage> m) {
+    inbox2.Deliver(std::move(m));
+  });
+  ASSERT_TRUE(node2.ok()) << node2.status();
+  for (raft::Index i = 1; i <= 5; ++i) (*node2)->Send(7, Append(2, 1, i));
+  ASSERT_TRUE(inbox1.WaitFor(5));
+  // A peer whose certificate another CA signed (trusting node 1's CA, so
+  // only node 1's check refuses it), and one without TLS: nothing arrives.
+  PeerTransportOptions stranger = WithTls(3, "stranger");
+  stranger.tls_ca_pem = Pem("ca.pem");
+  stranger.peers[1] = address;
+  PeerTransportOptions plaintext;
+  plaintext.self = 4;
+  plaintext.peers[1] = address;
+  std::vector<std::unique_ptr<PeerTransport>> others;
+  for (const PeerTransportOptions& options : {stranger, plaintext}) {
+    auto other =
+        PeerTransport::Start(options, [](std::vector<raft::WireMessage>) {});
+    ASSERT_TRUE(other.ok()) << other.status();
+    (*other)->Send(7, Append(options.self, 1, 100));
+    others.push_back(std::move(*other));
+  }
+  EXPECT_FALSE(inbox1.WaitFor(6));
+  std::lock_guard<std::mutex> lock(inbox1.mu);
+  EXPECT_EQ(inbox1.received.size(), 5u);
 }
 
 }  // namespace

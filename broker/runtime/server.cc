@@ -11,8 +11,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -62,15 +65,24 @@ class Server::WallClock final : public env::Clock {
 
 class Server::KafkaHandler final : public ConnectionHandler {
  public:
-  explicit KafkaHandler(Server* server) : server_(server) {}
+  KafkaHandler(Server* server, const config::KafkaListener& listener)
+      : server_(server), listener_(listener) {}
 
   void OnOpen(ConnectionId id, const std::string& peer) override {
     server_->kafka_connections_[id] = KafkaConnection{};
-    LogDebug(absl::StrCat("kafka connection ", id, " from ", peer));
-    server_->node_->OnConnectionOpen(
-        id, env::ConnectionInfo{
-                .peer = peer,
-                .protocol = server_->options_.config.kafka_security_protocol});
+    env::ConnectionInfo info{
+        .peer = peer,
+        .listener = listener_.name,
+        .protocol = listener_.protocol,
+        .tls_principal = server_->loop_->TlsPrincipalOf(id)};
+    if (!info.tls_principal.empty()) {
+      LogInfo(absl::StrCat("kafka connection ", id, " from ", peer, " on ",
+                           listener_.name, " as ", info.tls_principal));
+    } else {
+      LogDebug(absl::StrCat("kafka connection ", id, " from ", peer, " on ",
+                            listener_.name));
+    }
+    server_->node_->OnConnectionOpen(id, info);
     server_->ScheduleProcess();
   }
   void OnInput(ConnectionId id, std::string* input) override {
@@ -95,6 +107,7 @@ class Server::KafkaHandler final : public ConnectionHandler {
 
  private:
   Server* const server_;
+  const config::KafkaListener listener_;
 };
 
 class Server::HttpHandler final : public ConnectionHandler {
@@ -235,7 +248,15 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   auto loop = EventLoop::Create();
   if (!loop.ok()) return loop.status();
   loop_ = std::move(*loop);
-  kafka_handler_ = std::make_unique<KafkaHandler>(this);
+  for (const config::KafkaListener& listener :
+       config::KafkaListenersOf(options_.config)) {
+    kafka_handlers_.push_back(std::make_unique<KafkaHandler>(this, listener));
+    if (config::UsesTls(listener.protocol) && tls_ == nullptr) {
+      auto tls = TlsContext::Create(options_.config.tls);
+      if (!tls.ok()) return tls.status();
+      tls_ = std::move(*tls);
+    }
+  }
   http_handler_ = std::make_unique<HttpHandler>(this);
   clock_ = std::make_unique<WallClock>();
   if (absl::Status status = BindListeners(); !status.ok()) return status;
@@ -272,20 +293,29 @@ absl::Status Server::BindListeners() {
   // Kafka first, then HTTP (config::ListenersOf's order): a failure returns
   // before anything else starts, and the loop's destructor closes what did
   // bind. The Raft listener is the peer transport's (StartPeerTransport).
+  const std::vector<config::KafkaListener> kafka =
+      config::KafkaListenersOf(options_.config);
+  kafka_ports_.assign(kafka.size(), 0);
   for (const config::ListenerAddress& listener :
        config::ListenersOf(options_.config)) {
-    int* bound = listener.name == "kafka"  ? &kafka_port_
-                 : listener.name == "http" ? &http_port_
-                                           : nullptr;
-    if (bound == nullptr) continue;
-    auto port = loop_->Listen(
-        {.name = listener.name, .host = listener.host, .port = listener.port},
-        listener.name == "kafka"
-            ? static_cast<ConnectionHandler*>(kafka_handler_.get())
-            : static_cast<ConnectionHandler*>(http_handler_.get()));
+    const int index = listener.kafka_index;
+    if (index < 0 && listener.name != "http") continue;
+    ListenerOptions options{
+        .name = listener.name, .host = listener.host, .port = listener.port};
+    ConnectionHandler* handler = http_handler_.get();
+    if (index >= 0) {
+      handler = kafka_handlers_[index].get();
+      if (config::UsesTls(kafka[index].protocol)) {
+        options.tls = tls_.get();
+        options.tls_handshake_timeout_ms =
+            options_.config.tls.handshake_timeout_ms;
+      }
+    }
+    auto port = loop_->Listen(options, handler);
     if (!port.ok()) return ExplainBindFailure(listener, port.status());
-    *bound = *port;
+    (index >= 0 ? kafka_ports_[index] : http_port_) = *port;
   }
+  kafka_port_ = kafka_ports_.front();
   return absl::OkStatus();
 }
 
@@ -295,6 +325,9 @@ config::ServerConfig Server::BoundConfig() const {
   if (config.advertised_port == 0) config.advertised_port = kafka_port_;
   config.kafka_port = kafka_port_;
   config.http_port = http_port_;
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    config.listeners[i].port = kafka_ports_[i];
+  }
   return config;
 }
 
@@ -356,6 +389,7 @@ absl::Status Server::WatchSignals() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) {
     return absl::InternalError("pthread_sigmask failed");
   }
@@ -367,6 +401,10 @@ absl::Status Server::WatchSignals() {
   loop_->WatchReadable(signal_fd_, [this] {
     signalfd_siginfo info;
     while (read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+      if (info.ssi_signo == SIGHUP) {
+        ReloadTls();
+        continue;
+      }
       const char* name = info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
       if (shutting_down_) {
         LogWarn(absl::StrCat(name, " again: stopping without draining"));
@@ -379,11 +417,36 @@ absl::Status Server::WatchSignals() {
   return absl::OkStatus();
 }
 
+void Server::ReloadTls() {
+  if (tls_ == nullptr) {
+    LogInfo("SIGHUP: no TLS listener, nothing to reload");
+    return;
+  }
+  absl::Status status = tls_->Reload();
+  if (status.ok()) {
+    LogInfo(absl::StrCat("SIGHUP: reloaded the TLS certificate ",
+                         options_.config.tls.cert_file,
+                         " (open connections keep theirs)"));
+  } else {
+    LogError(
+        absl::StrCat("SIGHUP: TLS reload failed, keeping the current "
+                     "certificate: ",
+                     status.message()));
+  }
+}
+
 std::string Server::Describe() const {
   const config::ServerConfig& config = options_.config;
   std::error_code error;
   std::filesystem::path data_dir =
       std::filesystem::absolute(config.data_dir, error);
+  std::string listeners;
+  for (const config::KafkaListener& l : config::KafkaListenersOf(config)) {
+    absl::StrAppend(&listeners, listeners.empty() ? "" : ",", l.name, "://",
+                    l.host, ":", l.port, "(",
+                    config::SecurityProtocolName(l.protocol), " advertised ",
+                    l.advertised_host, ":", l.advertised_port, ")");
+  }
   return absl::StrCat(
       "chronik-server ", kVersion, " ", ModeName(config.mode),
       " node_id=", config.node_id, " kafka=", config.bind_host, ":",
@@ -391,7 +454,8 @@ std::string Server::Describe() const {
       config.advertised_port, " http=", config.bind_host, ":", http_port_,
       " data_dir=",
       error ? config.data_dir : data_dir.lexically_normal().string(),
-      " log_level=", env::LogLevelName(config.log_level));
+      " log_level=", env::LogLevelName(config.log_level),
+      " listeners=", listeners);
 }
 
 absl::Status Server::Run() {
@@ -412,6 +476,22 @@ absl::Status Server::StartPeerTransport() {
   transport.self = config::RaftNodeId(config.node_id);
   transport.bind_host = config.bind_host;
   transport.port = config.raft_port;
+  if (config.tls.raft) {
+    for (const auto& [flag, path, pem] :
+         {std::tuple<const char*, std::string, std::string*>{
+              "--tls-cert-file", config.tls.cert_file, &transport.tls_cert_pem},
+          {"--tls-key-file", config.tls.key_file, &transport.tls_key_pem},
+          {"--tls-ca-file", config.tls.ca_file, &transport.tls_ca_pem}}) {
+      std::ifstream file(path);
+      std::stringstream text;
+      text << file.rdbuf();
+      if (!file || text.str().empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(flag, " ", path, ": cannot read it (--raft-tls)"));
+      }
+      *pem = text.str();
+    }
+  }
   for (const config::PeerConfig& peer : config.peers) {
     transport.peers[config::RaftNodeId(peer.id)] =
         absl::StrCat(peer.host, ":", peer.raft_port);

@@ -24,11 +24,17 @@
 // never calls back into the Server (its outputs are returned by Process and
 // carried out after the call), so nothing here guards against re-entry.
 //
-// Start order (Create): bind Kafka, bind HTTP (so a taken port fails fast,
-// naming the listener and port, with nothing left bound), lock and open the
-// data directory (PosixDisk; the node opens its LogStore there), build and
-// start the node. Thread-safety: Shutdown() is
-// thread-safe; everything else is for the thread that calls Run().
+// Kafka listeners (config::KafkaListenersOf): each named listener gets its
+// own handler, which opens connections with the listener's name and security
+// protocol (env::ConnectionInfo; SASL is the broker's business); SSL and
+// SASL_SSL listeners share one TlsContext (the --tls-* files, checked before
+// anything binds, reread on SIGHUP).
+//
+// Start order (Create): load the TLS files, bind Kafka, bind HTTP (so a taken
+// port fails fast, naming the listener and port, with nothing left bound), lock
+// and open the data directory (PosixDisk; the node opens its LogStore there),
+// build and start the node. Thread-safety: Shutdown() is thread-safe;
+// everything else is for the thread that calls Run().
 #ifndef CHRONIK_BROKER_RUNTIME_SERVER_H_
 #define CHRONIK_BROKER_RUNTIME_SERVER_H_
 
@@ -36,6 +42,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -47,6 +54,7 @@
 #include "broker/runtime/peer_transport.h"
 #include "broker/runtime/posix_disk.h"
 #include "broker/runtime/sync_worker.h"
+#include "broker/runtime/tls.h"
 
 namespace chronik::runtime {
 
@@ -87,6 +95,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   int kafka_port() const { return kafka_port_; }
+  // The bound port of each Kafka listener (config::KafkaListenersOf order).
+  const std::vector<int>& kafka_ports() const { return kafka_ports_; }
   int http_port() const { return http_port_; }
   // The one start line: version, mode, listeners, data directory.
   std::string Describe() const;
@@ -114,6 +124,8 @@ class Server {
   NodeEnvironment MakeNodeEnvironment();
   absl::Status LockDataDir();
   absl::Status WatchSignals();
+  // SIGHUP: rereads the TLS certificate and key (open connections stay).
+  void ReloadTls();
 
   // One node step and its outputs carried out.
   void RunStep();
@@ -133,7 +145,9 @@ class Server {
 
   ServerOptions options_;
   std::unique_ptr<EventLoop> loop_;
-  std::unique_ptr<KafkaHandler> kafka_handler_;
+  // One per Kafka listener (it knows the listener's name and protocol).
+  std::vector<std::unique_ptr<KafkaHandler>> kafka_handlers_;
+  std::unique_ptr<TlsContext> tls_;  // when a listener uses TLS
   std::unique_ptr<HttpHandler> http_handler_;
   std::unique_ptr<WallClock> clock_;
   StderrLogSink log_sink_;
@@ -143,6 +157,7 @@ class Server {
   std::unique_ptr<SyncWorker> sync_worker_;
   std::unique_ptr<Node> node_;
   int kafka_port_ = 0;
+  std::vector<int> kafka_ports_;
   int http_port_ = 0;
   int lock_fd_ = -1;
   int signal_fd_ = -1;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 #include "base/splitmix64.h"
+#include "broker/metadata/broker_address.h"
 #include "raft/node_ids.h"
 
 namespace chronik::broker {
@@ -144,8 +145,7 @@ void MetadataClient::OnForwardedProposal(const raft::Message& message) {
   if (command.has_register_broker()) {
     const metapb::BrokerInfo& broker = command.register_broker().broker();
     const metapb::BrokerInfo* registered = state_.FindBroker(broker.node_id());
-    if (registered != nullptr && registered->host() == broker.host() &&
-        registered->kafka_port() == broker.kafka_port() &&
+    if (registered != nullptr && metadata::SameAddresses(*registered, broker) &&
         registered->raft_port() == broker.raft_port()) {
       return;  // a joiner's repeat: nothing to change
     }
@@ -185,9 +185,25 @@ void MetadataClient::MaybeRegister() {
   if (registration_in_flight_) return;
   const bool leads = is_leader();
   if (!leads && clock_->NowMs() < next_registration_forward_ms_) return;
-  const std::string& host = config_.advertised_host;
-  const int port = config_.advertised_port != 0 ? config_.advertised_port
-                                                : config_.kafka_port;
+  metapb::MetadataCommand command;
+  metapb::BrokerInfo* broker =
+      command.mutable_register_broker()->mutable_broker();
+  broker->set_node_id(config_.node_id);
+  broker->set_host(config_.advertised_host);
+  broker->set_kafka_port(config_.advertised_port != 0 ? config_.advertised_port
+                                                      : config_.kafka_port);
+  broker->set_raft_port(config_.raft_port);
+  // Named listeners (none for the default one): Metadata tells each client
+  // the addresses of the listener it came in on.
+  if (!config_.listeners.empty()) {
+    for (const config::KafkaListener& l : config::KafkaListenersOf(config_)) {
+      metapb::ListenerInfo* listener = broker->add_listeners();
+      listener->set_name(l.name);
+      listener->set_host(l.advertised_host);
+      listener->set_port(l.advertised_port);
+    }
+  }
+  command.mutable_register_broker()->set_join(config_.join);
   const metapb::BrokerInfo* registered = state_.FindBroker(config_.node_id);
   // A joiner repeats its registration until it is a member of the metadata
   // group: it is its only sign of life to the controller until then (the
@@ -197,18 +213,10 @@ void MetadataClient::MaybeRegister() {
       !config_.join || bugs_.joiner_registers_once ||
       (conf != nullptr && (raft::Contains(conf->voters, config_.node_id) ||
                            raft::Contains(conf->learners, config_.node_id)));
-  if (registered != nullptr && registered->host() == host &&
-      registered->kafka_port() == port && member) {
+  if (registered != nullptr && metadata::SameAddresses(*registered, *broker) &&
+      member) {
     return;
   }
-  metapb::MetadataCommand command;
-  metapb::BrokerInfo* broker =
-      command.mutable_register_broker()->mutable_broker();
-  broker->set_node_id(config_.node_id);
-  broker->set_host(host);
-  broker->set_kafka_port(port);
-  broker->set_raft_port(config_.raft_port);
-  command.mutable_register_broker()->set_join(config_.join);
   if (!leads) {
     if (bugs_.registration_not_forwarded) return;
     // Followers ask the leader; the outcome shows in the applied metadata.

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "absl/strings/str_format.h"
+#include "broker/config/listeners.h"
 
 namespace chronik::broker {
 namespace {
@@ -13,9 +14,14 @@ bool AllowIfNoAcl(const config::ServerConfig& config) {
   if (config.allow_everyone_if_no_acl_found.has_value()) {
     return *config.allow_everyone_if_no_acl_found;
   }
-  return config.kafka_security_protocol !=
-             env::SecurityProtocol::kSaslPlaintext &&
-         config.kafka_security_protocol != env::SecurityProtocol::kSaslSsl;
+  for (const config::KafkaListener& listener :
+       config::KafkaListenersOf(config)) {
+    if (listener.protocol == env::SecurityProtocol::kSaslPlaintext ||
+        listener.protocol == env::SecurityProtocol::kSaslSsl) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace

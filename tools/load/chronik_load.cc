@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 
 ABSL_FLAG(std::string, brokers, "",
@@ -37,6 +38,9 @@ ABSL_FLAG(
     "instead of --brokers, start librdkafka's in-memory mock cluster with "
     "this many brokers (the reference point)");
 ABSL_FLAG(std::string, topic, "chronik-load", "topic to produce to");
+ABSL_FLAG(std::string, client_config, "",
+          "extra librdkafka settings of every client, KEY=VALUE,... (e.g. "
+          "security.protocol=SSL,ssl.ca.location=ca.pem)");
 ABSL_FLAG(int, partitions, 1, "partitions when the tool creates the topic");
 ABSL_FLAG(int, message_bytes, 256, "payload size of each message");
 ABSL_FLAG(std::string, acks, "1", "producer acks: 0, 1 or all");
@@ -150,6 +154,10 @@ absl::StatusOr<rd_kafka_t*> NewClient(rd_kafka_type_t type,
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::vector<std::pair<std::string, std::string>> settings = {
       {"bootstrap.servers", brokers}};
+  for (absl::string_view entry : absl::StrSplit(
+           absl::GetFlag(FLAGS_client_config), ',', absl::SkipEmpty())) {
+    settings.emplace_back(absl::StrSplit(entry, absl::MaxSplits('=', 1)));
+  }
   if (type == RD_KAFKA_PRODUCER) {
     settings.insert(
         settings.end(),

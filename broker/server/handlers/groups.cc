@@ -10,6 +10,7 @@
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
+#include "broker/metadata/broker_address.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -38,8 +39,11 @@ void Handle(Services& s, const RequestContext& c,
       *message = std::nullopt;
     } else {
       *node_id = config::KafkaNodeId(coordinator->node_id());
-      *host = coordinator->host();
-      *port = coordinator->kafka_port();
+      // Its address on the listener the client came in on.
+      metadata::BrokerAddress address =
+          metadata::AdvertisedAddress(*coordinator, c.listener);
+      *host = std::move(address.host);
+      *port = address.port;
       *message = std::nullopt;
     }
   };

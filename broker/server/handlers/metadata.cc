@@ -9,6 +9,7 @@
 #include "base/check.h"
 #include "broker/config/node_ids.h"
 #include "broker/kafka/errors.h"
+#include "broker/metadata/broker_address.h"
 #include "broker/server/handlers/handlers.h"
 
 namespace chronik::broker {
@@ -50,9 +51,12 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
   const int16_t version = c.header.api_version;
   kafka::MetadataResponse response;
   // Fenced brokers (silent for a session timeout) are left out.
+  // Each broker's address on the listener the client came in on.
   for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
+    metadata::BrokerAddress address =
+        metadata::AdvertisedAddress(*broker, c.listener);
     response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
-                                broker->host(), broker->kafka_port(),
+                                std::move(address.host), address.port,
                                 std::nullopt});
   }
   response.cluster_id = kClusterId;
@@ -133,9 +137,12 @@ void Handle(Services& s, const RequestContext& c,
   response.cluster_id = kClusterId;
   const raft::NodeId controller = s.metadata.leader();
   response.controller_id = config::KafkaNodeId(controller);
+  // Each broker's address on the listener the client came in on.
   for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
+    metadata::BrokerAddress address =
+        metadata::AdvertisedAddress(*broker, c.listener);
     response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
-                                broker->host(), broker->kafka_port(),
+                                std::move(address.host), address.port,
                                 std::nullopt});
   }
   s.connections.Finish(c, response);

@@ -76,9 +76,11 @@ class TestDriver {
   void Open(
       ConnectionId id, const std::string& peer,
       env::SecurityProtocol protocol = env::SecurityProtocol::kPlaintext) {
+    Open(id, env::ConnectionInfo{.peer = peer, .protocol = protocol});
+  }
+  void Open(ConnectionId id, const env::ConnectionInfo& info) {
     connections_[id] = Connection{};
-    broker_->OnConnectionOpen(
-        id, env::ConnectionInfo{.peer = peer, .protocol = protocol});
+    broker_->OnConnectionOpen(id, info);
   }
   // Bytes arrive on `id` (delivered now unless the broker paused reading).
   void Write(ConnectionId id, const std::string& bytes) {
