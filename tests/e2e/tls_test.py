@@ -22,7 +22,7 @@ import time
 import unittest
 
 import harness
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from kafka import KafkaConsumer, KafkaProducer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -381,6 +381,76 @@ class ClusterTlsTest(unittest.TestCase):
         finally:
             for broker in brokers.values():
                 broker.stop()
+
+
+class SaslSslTest(unittest.TestCase):
+    """SASL over TLS with ACLs, as the README's security sections start it:
+    one SASL_SSL listener, PLAIN users from a file, a super user."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = harness.free_port()
+        users = os.path.join(harness.TMP, "users-%d.txt" % os.getpid())
+        with open(users, "w") as f:
+            f.write("admin:admin-secret\nalice:alice-secret\n")
+        cls.broker = harness.Broker("sasl-ssl", args=[
+            "--listeners=SASL_SSL://127.0.0.1:%d" % cls.port,
+            "--sasl-plain-users-file=" + users, "--super-users=User:admin",
+        ] + tls_args("none")).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.kill9()
+
+    def conf(self, user, password):
+        return {"bootstrap.servers": "127.0.0.1:%d" % self.port,
+                "security.protocol": "SASL_SSL",
+                "ssl.ca.location": pem("ca.pem"),
+                "sasl.mechanisms": "PLAIN", "sasl.username": user,
+                "sasl.password": password}
+
+    def produce(self, user, password, topic):
+        producer = Producer(dict(self.conf(user, password),
+                                 **{"message.timeout.ms": 10000}))
+        results = []
+        producer.produce(topic, value=b"v", partition=0,
+                         on_delivery=lambda err, msg: results.append(err))
+        producer.flush(20)
+        return results
+
+    def test_acls_over_sasl_ssl(self):
+        from kafka.admin import (ACL, ACLOperation, ACLPermissionType,
+                                 ACLResourcePatternType, KafkaAdminClient,
+                                 ResourcePattern, ResourceType)
+        confluent_round_trip(self, self.conf("admin", "admin-secret"),
+                             "granted", [b"a", b"b"])
+        admin = KafkaAdminClient(
+            bootstrap_servers="127.0.0.1:%d" % self.port,
+            security_protocol="SASL_SSL", ssl_cafile=pem("ca.pem"),
+            ssl_check_hostname=False, sasl_mechanism="PLAIN",
+            sasl_plain_username="admin", sasl_plain_password="admin-secret")
+        created = admin.create_acls([ACL(
+            "User:alice", "*", ACLOperation.WRITE, ACLPermissionType.ALLOW,
+            ResourcePattern(ResourceType.TOPIC, "granted",
+                            ACLResourcePatternType.LITERAL))])
+        admin.close()
+        self.assertEqual(created["failed"], [], created)
+        self.assertEqual(self.produce("alice", "alice-secret", "granted"),
+                         [None])
+        refused = self.produce("alice", "alice-secret", "other")
+        self.assertEqual(len(refused), 1)
+        self.assertEqual(refused[0].code(),
+                         KafkaError.TOPIC_AUTHORIZATION_FAILED, refused)
+        proc = subprocess.run(
+            ["kcat", "-b", "127.0.0.1:%d" % self.port, "-m", "10", "-L",
+             "-X", "security.protocol=SASL_SSL",
+             "-X", "ssl.ca.location=" + pem("ca.pem"),
+             "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=alice",
+             "-X", "sasl.password=wrong"],
+            capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("Authentication", proc.stderr)
+        self.assertTrue(self.broker.alive())
 
 
 class TakenPortTest(unittest.TestCase):
