@@ -27,20 +27,6 @@ class ClusterTest : public ::testing::Test {
         << "condition not reached in " << max_steps << " ticks";
   }
 
-  raft::NodeId PartitionLeader(const std::string& topic) {
-    for (raft::NodeId id = 1; id <= 3; ++id) {
-      if (!cluster_.up(id)) continue;
-      auto metadata = cluster_.Metadata(id);
-      for (const auto& t : metadata.topics) {
-        if (t.name == topic && !t.partitions.empty() &&
-            t.partitions[0].leader_id > 0) {
-          return static_cast<raft::NodeId>(t.partitions[0].leader_id);
-        }
-      }
-    }
-    return 0;
-  }
-
   testing::InProcessCluster cluster_{3, /*seed=*/1};
 };
 
@@ -83,7 +69,8 @@ TEST_F(ClusterTest, ReplicatedPartitionSurvivesItsLeadersCrash) {
   ASSERT_EQ(created->topics.at(0).error_code, 0);
 
   raft::NodeId leader = 0;
-  StepUntil([&] { return (leader = PartitionLeader("replicated")) != 0; });
+  StepUntil(
+      [&] { return (leader = cluster_.PartitionLeader("replicated")) != 0; });
   kafka::ProduceRequest produce;
   produce.acks = -1;
   produce.timeout_ms = 5000;
@@ -96,7 +83,7 @@ TEST_F(ClusterTest, ReplicatedPartitionSurvivesItsLeadersCrash) {
   cluster_.Crash(leader);
   raft::NodeId next = 0;
   StepUntil([&] {
-    next = PartitionLeader("replicated");
+    next = cluster_.PartitionLeader("replicated");
     return next != 0 && next != leader;
   });
   auto again = cluster_.Call<kafka::ProduceResponse>(next, produce, 9);
@@ -273,7 +260,7 @@ TEST_F(ClusterTest, LeaderSteppedDownByCheckQuorumRefusesEveryBatchAlike) {
   ASSERT_TRUE(created.has_value());
   ASSERT_EQ(created->topics.at(0).error_code, 0);
   raft::NodeId leader = 0;
-  StepUntil([&] { return (leader = PartitionLeader("cutoff")) != 0; });
+  StepUntil([&] { return (leader = cluster_.PartitionLeader("cutoff")) != 0; });
   auto init = cluster_.Call<kafka::InitProducerIdResponse>(
       leader, kafka::InitProducerIdRequest{std::nullopt, 0, -1, -1}, 4);
   ASSERT_TRUE(init.has_value());

@@ -34,20 +34,6 @@ class CompactionClusterTest : public ::testing::Test {
     };
   }
 
-  raft::NodeId PartitionLeader(const std::string& topic) {
-    for (raft::NodeId id = 1; id <= 3; ++id) {
-      if (!cluster_.up(id)) continue;
-      for (const auto& t : cluster_.Metadata(id).topics) {
-        if (t.name == topic && !t.partitions.empty() &&
-            t.partitions[0].leader_id > 0) {
-          return static_cast<raft::NodeId>(t.partitions[0].leader_id);
-        }
-      }
-      return 0;
-    }
-    return 0;
-  }
-
   static std::string Round(int round) {
     std::vector<kafka::Record> batch;
     for (int k = 0; k < kKeys; ++k) {
@@ -131,7 +117,8 @@ TEST_F(CompactionClusterTest, AFollowerCatchesUpOverTheCompactedRange) {
   ASSERT_TRUE(created.has_value());
   ASSERT_EQ(created->topics.at(0).error_code, 0);
   raft::NodeId leader = 0;
-  ASSERT_TRUE(StepUntil([&] { return (leader = PartitionLeader("c")) != 0; }));
+  ASSERT_TRUE(
+      StepUntil([&] { return (leader = cluster_.PartitionLeader("c")) != 0; }));
   const raft::NodeId down = leader % 3 + 1;
   const raft::NodeId other = down % 3 + 1;
   cluster_.Crash(down);
@@ -163,7 +150,7 @@ TEST_F(CompactionClusterTest, AFollowerCatchesUpOverTheCompactedRange) {
   // It leads now and serves the compacted log with the same offsets.
   cluster_.Crash(other);
   cluster_.broker(leader).BeginShutdown();
-  ASSERT_TRUE(StepUntil([&] { return PartitionLeader("c") == down; }));
+  ASSERT_TRUE(StepUntil([&] { return cluster_.PartitionLeader("c") == down; }));
   ASSERT_TRUE(StepUntil(Every20([&] { return Compacted(ReadAll(down)); })))
       << "the new leader does not serve the compacted log";
   kafka::ProduceRequest produce;

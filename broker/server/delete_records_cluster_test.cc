@@ -26,22 +26,6 @@ class DeleteRecordsClusterTest : public ::testing::Test {
     return cluster_.StepUntil(done, 400);
   }
 
-  // The leader of partition 0 of `topic` as the first live broker names it;
-  // 0 when none.
-  raft::NodeId PartitionLeader(const std::string& topic) {
-    for (raft::NodeId id = 1; id <= 3; ++id) {
-      if (!cluster_.up(id)) continue;
-      for (const auto& t : cluster_.Metadata(id).topics) {
-        if (t.name == topic && !t.partitions.empty() &&
-            t.partitions[0].leader_id > 0) {
-          return static_cast<raft::NodeId>(t.partitions[0].leader_id);
-        }
-      }
-      return 0;
-    }
-    return 0;
-  }
-
   void CreateReplicated(const std::string& topic) {
     const raft::NodeId controller =
         static_cast<raft::NodeId>(cluster_.Metadata(1).controller_id);
@@ -116,8 +100,8 @@ TEST_F(DeleteRecordsClusterTest, FollowerThatWasDownCatchesUpPastTheCut) {
   ASSERT_TRUE(StepUntil([&] { return cluster_.AllReady(); }));
   CreateReplicated("purged");
   raft::NodeId leader = 0;
-  ASSERT_TRUE(
-      StepUntil([&] { return (leader = PartitionLeader("purged")) != 0; }));
+  ASSERT_TRUE(StepUntil(
+      [&] { return (leader = cluster_.PartitionLeader("purged")) != 0; }));
   const raft::NodeId down = leader % 3 + 1;
   const raft::NodeId other = down % 3 + 1;
   ASSERT_NE(other, leader);
@@ -179,8 +163,8 @@ TEST_F(DeleteRecordsClusterTest, WaitsForTheCommitAndOnlyTheLeaderTakesIt) {
   ASSERT_TRUE(StepUntil([&] { return cluster_.AllReady(); }));
   CreateReplicated("guarded");
   raft::NodeId leader = 0;
-  ASSERT_TRUE(
-      StepUntil([&] { return (leader = PartitionLeader("guarded")) != 0; }));
+  ASSERT_TRUE(StepUntil(
+      [&] { return (leader = cluster_.PartitionLeader("guarded")) != 0; }));
   Produce(leader, "guarded", 3);
   const raft::NodeId follower = leader % 3 + 1;
   auto refused = Delete(follower, "guarded", 5, 5000);

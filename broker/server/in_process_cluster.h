@@ -227,6 +227,21 @@ class InProcessCluster {
     return response.value_or(kafka::MetadataResponse{});
   }
 
+  // The leader of partition 0 of `topic` as the first live node that names
+  // one says; 0 when none does.
+  raft::NodeId PartitionLeader(const std::string& topic) {
+    for (const auto& [id, node] : nodes_) {
+      if (!up(id)) continue;
+      for (const auto& t : Metadata(id).topics) {
+        if (t.name == topic && !t.partitions.empty() &&
+            t.partitions[0].leader_id > 0) {
+          return static_cast<raft::NodeId>(t.partitions[0].leader_id);
+        }
+      }
+    }
+    return 0;
+  }
+
   bool AllReady() {
     for (auto& [id, node] : nodes_) {
       if (!up(id) || !node->driver->broker().IsReady()) return false;
