@@ -408,7 +408,10 @@ std::vector<ListenerAddress> ListenersOf(const ServerConfig& config,
   const int http_port = bugs.derived_http_port && config.kafka_port != 0
                             ? config.kafka_port + 1
                             : config.http_port;
-  listeners.push_back({"http", config.bind_host, http_port});
+  listeners.push_back(
+      {"http",
+       config.http_bind_host.empty() ? config.bind_host : config.http_bind_host,
+       http_port});
   if (config.mode == ServerConfig::Mode::kCluster) {
     listeners.push_back({"raft", config.bind_host, config.raft_port});
   }

@@ -195,6 +195,20 @@ std::vector<Option> BaseOptions() {
       {"http-port", "CHRONIK_HTTP_PORT", "PORT",
        "HTTP port for /health, /ready and /metrics (0 = any free port)",
        IntSetter(&ServerConfig::http_port, 0, 65535)},
+      {"http-bind-addr", "CHRONIK_HTTP_BIND_ADDR", "IPV4",
+       "address the HTTP endpoints bind (default: --bind-addr)",
+       [](ServerConfig& c, absl::string_view v) {
+         absl::Status s = CheckHost(v);
+         if (s.ok()) c.http_bind_host = std::string(v);
+         return s;
+       }},
+      {"http-token-file", "CHRONIK_HTTP_TOKEN_FILE", "PATH",
+       "file with a token HTTP requests (except /health) must send as "
+       "'Authorization: Bearer TOKEN'",
+       [](ServerConfig& c, absl::string_view v) {
+         c.http_token_file = std::string(v);
+         return absl::OkStatus();
+       }},
       {"log-level", "CHRONIK_LOG_LEVEL", "LEVEL", "debug, info, warn or error",
        SetLogLevel},
       {"node-id", "CHRONIK_NODE_ID", "ID",

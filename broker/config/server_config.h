@@ -85,6 +85,12 @@ struct ServerConfig {
   int advertised_port = 0;              // defaults to the bound Kafka port
   std::string data_dir = "./data";
   int http_port = 9644;  // metrics and health; 0 = any free port
+  // Where the HTTP endpoints bind ("" = bind_host): e.g. 127.0.0.1 keeps
+  // /metrics and the admin endpoints off the network.
+  std::string http_bind_host;
+  // A file holding a token every HTTP request but /health must present
+  // ("Authorization: Bearer TOKEN"); "" = no token.
+  std::string http_token_file;
   LogLevel log_level = LogLevel::kInfo;
   bool auto_create_topics = true;
   int default_partitions = 1;

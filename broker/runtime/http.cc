@@ -1,7 +1,11 @@
 #include "broker/runtime/http.h"
 
+#include <fstream>
+#include <sstream>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -26,6 +30,8 @@ const char* Reason(int status) {
       return "Bad Request";
     case 404:
       return "Not Found";
+    case 401:
+      return "Unauthorized";
     case 405:
       return "Method Not Allowed";
     case 409:
@@ -69,7 +75,45 @@ HttpParse ParseHttpRequest(absl::string_view input, size_t max_request_bytes,
   request->method = std::string(parts[0]);
   const absl::string_view target = parts[1];
   request->path = std::string(target.substr(0, target.find('?')));
+  request->authorization.clear();
+  for (absl::string_view header :
+       absl::StrSplit(input.substr(0, end), "\r\n")) {
+    const size_t colon = header.find(':');
+    if (colon != absl::string_view::npos &&
+        absl::EqualsIgnoreCase(header.substr(0, colon), "authorization")) {
+      request->authorization =
+          std::string(absl::StripAsciiWhitespace(header.substr(colon + 1)));
+    }
+  }
   return HttpParse::kComplete;
+}
+
+absl::StatusOr<std::string> ReadHttpToken(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-token-file ", path, ": cannot be read"));
+  }
+  const std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-token-file ", path, ": holds no token"));
+  }
+  return token;
+}
+
+bool HttpAuthorized(const HttpRequest& request, absl::string_view token) {
+  if (token.empty() || request.path == "/health") return true;
+  const std::string expected = absl::StrCat("Bearer ", token);
+  const std::string& given = request.authorization;
+  unsigned char differ = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    differ |= static_cast<unsigned char>(expected[i] ^
+                                         (i < given.size() ? given[i] : 0));
+  }
+  return differ == 0;
 }
 
 std::string HttpResponse(int status, absl::string_view content_type,

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "broker/server/broker.h"
 
@@ -23,7 +24,8 @@ namespace chronik::runtime {
 
 struct HttpRequest {
   std::string method;
-  std::string path;  // without the query string
+  std::string path;           // without the query string
+  std::string authorization;  // the Authorization header's value, if any
 };
 
 enum class HttpParse {
@@ -39,6 +41,16 @@ HttpParse ParseHttpRequest(absl::string_view input, size_t max_request_bytes,
 
 std::string HttpResponse(int status, absl::string_view content_type,
                          absl::string_view body);
+
+// Whether `request` may be answered when the endpoints are protected by
+// `token` (--http-token-file; empty: not protected): /health (liveness
+// probes) always; every other path only with "Authorization: Bearer TOKEN".
+// Compares in time independent of where the given token differs.
+bool HttpAuthorized(const HttpRequest& request, absl::string_view token);
+
+// The token in the file at `path` (surrounding whitespace removed); an error
+// naming the file when it cannot be read or holds no token.
+absl::StatusOr<std::string> ReadHttpToken(const std::string& path);
 
 // The broker id of "/v1/brokers/{id}/decommission" (a Kafka broker id, 0 or
 // more, decimal); nullopt for any other path.

@@ -101,6 +101,27 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   }
 }
 
+TEST(HttpAuthorizedTest, OnlyTheTokenOpensAnythingButHealth) {
+  HttpRequest request;
+  ASSERT_EQ(ParseHttpRequest("GET /metrics HTTP/1.1\r\nHost: a\r\n"
+                             "authorization:  Bearer t0ken \r\n\r\n",
+                             1024, &request),
+            HttpParse::kComplete);
+  EXPECT_EQ(request.authorization, "Bearer t0ken");
+  EXPECT_TRUE(HttpAuthorized(request, "t0ken"));
+  EXPECT_TRUE(HttpAuthorized(request, ""));  // no token configured
+  EXPECT_FALSE(HttpAuthorized(request, "t0ke"));
+  EXPECT_FALSE(HttpAuthorized(request, "t0kenX"));
+  EXPECT_FALSE(HttpAuthorized(request, "other"));
+  ASSERT_EQ(ParseHttpRequest("GET /metrics HTTP/1.1\r\n\r\n", 1024, &request),
+            HttpParse::kComplete);
+  EXPECT_EQ(request.authorization, "");
+  EXPECT_FALSE(HttpAuthorized(request, "t0ken"));
+  ASSERT_EQ(ParseHttpRequest("GET /health HTTP/1.1\r\n\r\n", 1024, &request),
+            HttpParse::kComplete);
+  EXPECT_TRUE(HttpAuthorized(request, "t0ken"));  // liveness probes
+}
+
 TEST(DecommissionPathTest, ParsesTheBrokerId) {
   EXPECT_EQ(DecommissionPath("/v1/brokers/0/decommission"), 0);
   EXPECT_EQ(DecommissionPath("/v1/brokers/42/decommission"), 42);

@@ -148,6 +148,9 @@ class Server::HttpHandler final : public ConnectionHandler {
     }
     if (parse == HttpParse::kBad)
       return HttpResponse(400, kText, "bad request\n");
+    if (!HttpAuthorized(request, server_->http_token_)) {
+      return HttpResponse(401, kText, "unauthorized\n");
+    }
     if (std::optional<int32_t> id = DecommissionPath(request.path)) {
       return Decommission(request.method, *id);
     }
@@ -256,6 +259,12 @@ absl::Status Server::Init(const NodeFactory& make_node) {
       if (!tls.ok()) return tls.status();
       tls_ = std::move(*tls);
     }
+  }
+  if (!options_.config.http_token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        ReadHttpToken(options_.config.http_token_file);
+    if (!token.ok()) return token.status();
+    http_token_ = *std::move(token);
   }
   http_handler_ = std::make_unique<HttpHandler>(this);
   clock_ = std::make_unique<WallClock>();
@@ -451,8 +460,9 @@ std::string Server::Describe() const {
       "chronik-server ", kVersion, " ", ModeName(config.mode),
       " node_id=", config.node_id, " kafka=", config.bind_host, ":",
       kafka_port_, " advertised=", config.advertised_host, ":",
-      config.advertised_port, " http=", config.bind_host, ":", http_port_,
-      " data_dir=",
+      config.advertised_port, " http=",
+      config.http_bind_host.empty() ? config.bind_host : config.http_bind_host,
+      ":", http_port_, " data_dir=",
       error ? config.data_dir : data_dir.lexically_normal().string(),
       " log_level=", env::LogLevelName(config.log_level),
       " listeners=", listeners);

@@ -159,6 +159,7 @@ class Server {
   int kafka_port_ = 0;
   std::vector<int> kafka_ports_;
   int http_port_ = 0;
+  std::string http_token_;  // "" = the HTTP endpoints take no token
   int lock_fd_ = -1;
   int signal_fd_ = -1;
   int64_t start_time_ms_ = 0;

@@ -7,9 +7,11 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import harness
-from harness import SERVER, Broker
+from harness import SERVER, Broker, wait_until
 
 
 def port_is_free(port):
@@ -140,6 +142,45 @@ class ProcessTest(unittest.TestCase):
             self.assertEqual(broker.http_get("/health")[0], 200)
         finally:
             self.assertEqual(broker.stop(), 0)
+
+    def test_http_on_loopback_with_a_token(self):
+        token_file = os.path.join(harness.TMP, "token-%d" % os.getpid())
+        with open(token_file, "w") as f:
+            f.write("s3cret-token\n")
+        broker = Broker("http-token", args=[
+            "--bind-addr=127.0.0.1", "--http-bind-addr=127.0.0.1",
+            "--http-token-file=" + token_file]).start(wait_ready=False)
+
+        def get(path, token=None):
+            request = urllib.request.Request(
+                "http://127.0.0.1:%d%s" % (broker.http_port, path))
+            if token is not None:
+                request.add_header("Authorization", "Bearer " + token)
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status, response.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+        try:
+            wait_until(lambda: get("/ready", "s3cret-token")[0] == 200,
+                       timeout_s=15, what="ready with the token")
+            self.assertEqual(get("/health"), (200, "ok\n"))  # probes
+            for path in ("/ready", "/metrics", "/v1/cluster"):
+                self.assertEqual(get(path)[0], 401, path)
+                self.assertEqual(get(path, "wrong-token")[0], 401, path)
+                self.assertEqual(get(path, "s3cret-token")[0], 200, path)
+            status, body = get("/metrics", "s3cret-token")
+            self.assertNotIn("s3cret", body)
+            self.assertIn("http=127.0.0.1:%d" % broker.http_port, broker.log())
+        finally:
+            self.assertEqual(broker.stop(), 0)
+        # A token file that cannot be read stops the start, naming it.
+        code, output, _ = run(["--http-token-file=/nonexistent/token",
+                               "--kafka-port=0", "--http-port=0",
+                               "--data-dir=" + os.path.join(
+                                   harness.TMP, "tok-%d" % os.getpid())])
+        self.assertNotEqual(code, 0)
+        self.assertIn("/nonexistent/token", output)
 
     def test_sigterm_and_sigint_exit_zero_and_release_ports(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
