@@ -404,6 +404,66 @@ TEST_F(SecurityTest, EachApiChecksKafkasOperationOnItsResources) {
   EXPECT_EQ(list_offsets_of(kAlice), error::kNone);
 }
 
+// Listing hides what the principal may not DESCRIBE: ListGroups (without
+// DESCRIBE on the cluster) lists only its groups; OffsetFetch of all topics
+// leaves out the topics it may not DESCRIBE and answers
+// TOPIC_AUTHORIZATION_FAILED for one asked by name.
+TEST_F(SecurityTest, ListingsHideWhatThePrincipalMayNotDescribe) {
+  OpenSasl(kAdmin);
+  ASSERT_EQ(LoginPlain(kAdmin, "admin", "admin-secret"), error::kNone);
+  ASSERT_EQ(CreateOn(kAdmin, "orders"), error::kNone);
+  ASSERT_EQ(CreateOn(kAdmin, "secret"), error::kNone);
+  for (const std::string group : {"g", "other"}) {
+    kafka::OffsetCommitRequest commit;
+    commit.group_id = group;
+    commit.generation_id = -1;
+    for (const std::string topic : {"orders", "secret"}) {
+      kafka::OffsetCommitRequest::OffsetCommitRequestTopic t;
+      t.name = topic;
+      kafka::OffsetCommitRequest::OffsetCommitRequestPartition p;
+      p.partition_index = 0;
+      p.committed_offset = 7;
+      t.partitions.push_back(p);
+      commit.topics.push_back(t);
+    }
+    auto committed = On<kafka::OffsetCommitResponse>(kAdmin, commit, 7);
+    ASSERT_EQ(committed.topics.size(), 2u);
+    ASSERT_EQ(committed.topics[1].partitions[0].error_code, error::kNone);
+  }
+  OpenSasl(kAlice);
+  ASSERT_EQ(LoginPlain(kAlice, "alice", "alice-secret"), error::kNone);
+  CreateAcls(kAdmin, {Acl(3, "g", 3, "User:alice", 8, 3),
+                      Acl(2, "orders", 3, "User:alice", 8, 3)});
+  auto listed = [&](ConnectionId id) {
+    std::vector<std::string> ids;
+    for (const auto& group :
+         On<kafka::ListGroupsResponse>(id, kafka::ListGroupsRequest{}, 4)
+             .groups) {
+      ids.push_back(group.group_id);
+    }
+    return ids;
+  };
+  EXPECT_EQ(listed(kAdmin), (std::vector<std::string>{"g", "other"}));
+  EXPECT_EQ(listed(kAlice), (std::vector<std::string>{"g"}));
+  kafka::OffsetFetchRequest all;
+  all.group_id = "g";
+  all.topics = std::nullopt;
+  auto fetched = On<kafka::OffsetFetchResponse>(kAlice, all, 7);
+  ASSERT_EQ(fetched.topics.size(), 1u);
+  EXPECT_EQ(fetched.topics[0].name, "orders");
+  EXPECT_EQ(fetched.topics[0].partitions[0].committed_offset, 7);
+  kafka::OffsetFetchRequest named;
+  named.group_id = "g";
+  named.topics =
+      std::vector<kafka::OffsetFetchRequest::OffsetFetchRequestTopic>{
+          {"secret", {0}}};
+  auto refused = On<kafka::OffsetFetchResponse>(kAlice, named, 7);
+  EXPECT_EQ(refused.topics[0].partitions[0].error_code,
+            error::kTopicAuthorizationFailed);
+  EXPECT_EQ(refused.topics[0].partitions[0].committed_offset, -1);
+  EXPECT_EQ(On<kafka::OffsetFetchResponse>(kAdmin, all, 7).topics.size(), 2u);
+}
+
 // KIP-368 with connections.max.reauth.ms = 1000: the session lifetime is
 // told to the client; a request after it expired closes the connection, a
 // re-authentication before keeps it; re-authenticating as someone else is

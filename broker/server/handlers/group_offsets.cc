@@ -131,11 +131,16 @@ Wanted WantedOf(const std::optional<Topics>& topics) {
 // One partition's answer. require_stable (v7+, KIP-447): an offset a
 // transaction staged and has not ended yet makes the committed one
 // unstable: UNSTABLE_OFFSET_COMMIT, and the client asks again.
+// A topic the principal may not DESCRIBE: TOPIC_AUTHORIZATION_FAILED.
 template <typename PartitionAnswer>
 PartitionAnswer AnswerPartition(const metadata::MetadataState& state,
-                                bool require_stable, absl::string_view group,
+                                bool require_stable, bool described,
+                                absl::string_view group,
                                 absl::string_view topic, int32_t partition,
                                 const metadata::CommittedOffset& offset) {
+  if (!described) {
+    return {partition, -1, -1, "", kafka::error::kTopicAuthorizationFailed};
+  }
   if (require_stable &&
       state.transactions().HasStagedOffset(group, topic, partition)) {
     return {partition, -1, -1, "", kafka::error::kUnstableOffsetCommit};
@@ -158,14 +163,18 @@ void FetchGroups(Services& s, const RequestContext& c,
     if (out_group.error_code == kafka::error::kNone) {
       for (auto& [topic, partitions] :
            Collect(s.state(), group.group_id, WantedOf(group.topics))) {
+        // Asked for all topics: the ones it may not DESCRIBE are left out.
+        const bool described =
+            TopicAccess(s, c, acl::kDescribe, topic) == kafka::error::kNone;
+        if (!described && !group.topics.has_value()) continue;
         kafka::OffsetFetchResponse::OffsetFetchResponseTopics out_topic;
         out_topic.name = topic;
         for (auto& [p, offset] : partitions) {
           out_topic.partitions.push_back(
               AnswerPartition<
                   kafka::OffsetFetchResponse::OffsetFetchResponsePartitions>(
-                  s.state(), r.require_stable, group.group_id, topic, p,
-                  offset));
+                  s.state(), r.require_stable, described, group.group_id, topic,
+                  p, offset));
         }
         out_group.topics.push_back(std::move(out_topic));
       }
@@ -175,19 +184,24 @@ void FetchGroups(Services& s, const RequestContext& c,
 }
 
 // Versions before 8: one group.
-void FetchGroup(Services& s, const kafka::OffsetFetchRequest& r, int16_t common,
+void FetchGroup(Services& s, const RequestContext& c,
+                const kafka::OffsetFetchRequest& r, int16_t common,
                 kafka::OffsetFetchResponse* response) {
   response->error_code = common;
   if (common == kafka::error::kNone) {
     for (auto& [topic, partitions] :
          Collect(s.state(), r.group_id, WantedOf(r.topics))) {
+      const bool described =
+          TopicAccess(s, c, acl::kDescribe, topic) == kafka::error::kNone;
+      if (!described && !r.topics.has_value()) continue;
       kafka::OffsetFetchResponse::OffsetFetchResponseTopic out_topic;
       out_topic.name = topic;
       for (auto& [p, offset] : partitions) {
         out_topic.partitions.push_back(
             AnswerPartition<
                 kafka::OffsetFetchResponse::OffsetFetchResponsePartition>(
-                s.state(), r.require_stable, r.group_id, topic, p, offset));
+                s.state(), r.require_stable, described, r.group_id, topic, p,
+                offset));
       }
       response->topics.push_back(std::move(out_topic));
     }
@@ -218,7 +232,7 @@ void Handle(Services& s, const RequestContext& c,
     FetchGroups(s, c, r, common, &response);
   } else {
     const int16_t denied = GroupAccess(s, c, acl::kDescribe, r.group_id);
-    FetchGroup(s, r, denied != kafka::error::kNone ? denied : common,
+    FetchGroup(s, c, r, denied != kafka::error::kNone ? denied : common,
                &response);
   }
   s.connections.Finish(

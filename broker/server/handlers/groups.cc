@@ -213,7 +213,15 @@ void Handle(Services& s, const RequestContext& c, kafka::ListGroupsRequest& r) {
                              return a.group_id == b.group_id;
                            }),
                groups.end());
+  // Kafka's rule: DESCRIBE on the cluster lists every group; otherwise only
+  // the groups the principal may DESCRIBE.
+  const bool every_group =
+      Allowed(s, c, acl::kDescribe, {acl::kCluster, acl::kClusterName});
   for (const group::GroupDescription& group : groups) {
+    if (!every_group && GroupAccess(s, c, acl::kDescribe, group.group_id) !=
+                            kafka::error::kNone) {
+      continue;
+    }
     if (!r.states_filter.empty() &&
         std::find(r.states_filter.begin(), r.states_filter.end(),
                   group.state) == r.states_filter.end()) {
