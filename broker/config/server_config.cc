@@ -196,7 +196,7 @@ std::vector<Option> BaseOptions() {
        "HTTP port for /health, /ready and /metrics (0 = any free port)",
        IntSetter(&ServerConfig::http_port, 0, 65535)},
       {"http-bind-addr", "CHRONIK_HTTP_BIND_ADDR", "IPV4",
-       "address the HTTP endpoints bind (default: --bind-addr)",
+       "address of the HTTP listener (default: --bind-addr)",
        [](ServerConfig& c, absl::string_view v) {
          absl::Status s = CheckHost(v);
          if (s.ok()) c.http_bind_host = std::string(v);
