@@ -366,6 +366,12 @@ class BrokerWorld {
   void MonitorAct(SimClient& monitor);
 
   void Produce(SimClient& client);
+  // A one-partition Produce (plain and transactional producers; in
+  // broker_world_txn.cc); `answered` gets its error and base offset (an
+  // empty response fails the run).
+  void CallProduce(SimClient& client, int leader,
+                   const kafka::ProduceRequest& request,
+                   std::function<void(SimClient&, int16_t, int64_t)> answered);
   void OnProduced(SimClient& client, int16_t error, int64_t base_offset);
   void Fetch(SimClient& client);
   // One Metadata call of the leader audit (see SimClient::auditing).

@@ -393,17 +393,10 @@ void BrokerWorld::Produce(SimClient& client) {
     ActLater(client, workload_rng_.Between(kMillisecond, 20 * kMillisecond));
     return;
   }
-  Call<kafka::ProduceResponse>(
-      client, leader, 9, request,
-      [this](SimClient& c, const kafka::ProduceResponse& response) {
-        if (response.responses.empty() ||
-            response.responses[0].partitions.empty()) {
-          Fail(absl::StrCat("client ", c.index, ": empty Produce response"));
-          return;
-        }
-        const auto& p = response.responses[0].partitions[0];
-        OnProduced(c, p.error_code, p.base_offset);
-      });
+  CallProduce(client, leader, request,
+              [this](SimClient& c, int16_t code, int64_t base_offset) {
+                OnProduced(c, code, base_offset);
+              });
 }
 
 void BrokerWorld::OnProduced(SimClient& client, int16_t code,

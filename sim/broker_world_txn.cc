@@ -277,16 +277,26 @@ void BrokerWorld::TxnProduce(SimClient& client) {
   request.timeout_ms = 2000;
   request.topics.push_back(
       {std::string(kTopic), {{record.partition, record.bytes}}});
+  CallProduce(client, leader, request,
+              [this](SimClient& c, int16_t code, int64_t base_offset) {
+                OnTxnProduced(c, code, base_offset);
+              });
+}
+
+void BrokerWorld::CallProduce(
+    SimClient& client, int leader, const kafka::ProduceRequest& request,
+    std::function<void(SimClient&, int16_t, int64_t)> answered) {
   Call<kafka::ProduceResponse>(
       client, leader, 9, request,
-      [this](SimClient& c, const kafka::ProduceResponse& response) {
+      [this, answered = std::move(answered)](
+          SimClient& c, const kafka::ProduceResponse& response) {
         if (response.responses.empty() ||
             response.responses[0].partitions.empty()) {
           Fail(absl::StrCat("client ", c.index, ": empty Produce response"));
           return;
         }
         const auto& p = response.responses[0].partitions[0];
-        OnTxnProduced(c, p.error_code, p.base_offset);
+        answered(c, p.error_code, p.base_offset);
       });
 }
 
