@@ -32,4 +32,38 @@ std::vector<absl::Status> SyncInParallel(absl::Span<env::File* const> files,
   return results;
 }
 
+std::vector<absl::Status> SyncFlushFiles(absl::Span<env::File* const> files,
+                                         const SyncPolicy& policy) {
+  const bool may_sync_filesystem =
+      policy.filesystem_sync_min_files > 0 && policy.disk != nullptr &&
+      policy.disk->device().has_value() &&
+      files.size() >= policy.filesystem_sync_min_files;
+  if (!may_sync_filesystem) return SyncInParallel(files, policy.max_threads);
+  std::vector<size_t> on_disk;  // indexes of files syncfs covers
+  std::vector<env::File*> elsewhere;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (PosixDeviceOf(*files[i]) == policy.disk->device()) {
+      on_disk.push_back(i);
+    } else {
+      elsewhere.push_back(files[i]);
+    }
+  }
+  if (on_disk.size() < policy.filesystem_sync_min_files) {
+    return SyncInParallel(files, policy.max_threads);
+  }
+  std::vector<absl::Status> results(files.size());
+  const absl::Status synced = policy.disk->SyncFilesystem();
+  for (size_t i : on_disk) results[i] = synced;
+  std::vector<absl::Status> others =
+      SyncInParallel(elsewhere, policy.max_threads);
+  size_t next_other = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (PosixDeviceOf(*files[i]) != policy.disk->device()) {
+      results[i] = others[next_other++];
+    }
+  }
+  CHRONIK_CHECK_EQ(next_other, others.size());
+  return results;
+}
+
 }  // namespace chronik::runtime

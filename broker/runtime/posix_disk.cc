@@ -22,8 +22,8 @@ absl::Status ErrnoStatus(int error, absl::string_view what,
 
 class PosixFile final : public env::File {
  public:
-  PosixFile(int fd, std::string path, uint64_t size)
-      : fd_(fd), path_(std::move(path)), size_(size) {}
+  PosixFile(int fd, std::string path, uint64_t size, uint64_t device)
+      : fd_(fd), path_(std::move(path)), size_(size), device_(device) {}
   ~PosixFile() override { ::close(fd_); }
 
   uint64_t Size() const override { return size_; }
@@ -80,16 +80,44 @@ class PosixFile final : public env::File {
     return absl::OkStatus();
   }
 
+  uint64_t device() const { return device_; }
+
  private:
   const int fd_;
   const std::string path_;
   uint64_t size_;
+  const uint64_t device_;
 };
 
 }  // namespace
 
 PosixDisk::PosixDisk(std::string root) : root_(std::move(root)) {
   CHRONIK_CHECK(!root_.empty()) << "PosixDisk needs a root directory";
+  root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  if (root_fd_ >= 0 && ::fstat(root_fd_, &st) == 0) {
+    device_ = static_cast<uint64_t>(st.st_dev);
+  }
+}
+
+PosixDisk::~PosixDisk() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+absl::Status PosixDisk::SyncFilesystem() {
+  if (root_fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", root_, " to sync its file system"));
+  }
+  ++filesystem_syncs_;
+  if (::syncfs(root_fd_) != 0) return ErrnoStatus(errno, "syncfs", root_);
+  return absl::OkStatus();
+}
+
+std::optional<uint64_t> PosixDeviceOf(const env::File& file) {
+  const auto* posix = dynamic_cast<const PosixFile*>(&file);
+  if (posix == nullptr) return std::nullopt;
+  return posix->device();
 }
 
 absl::StatusOr<std::string> PosixDisk::Resolve(absl::string_view path) const {
@@ -117,7 +145,8 @@ absl::StatusOr<std::unique_ptr<env::File>> PosixDisk::OpenWithFlags(
     return absl::InvalidArgumentError(absl::StrCat(*full, " is not a file"));
   }
   return std::unique_ptr<env::File>(
-      new PosixFile(fd, *full, static_cast<uint64_t>(st.st_size)));
+      new PosixFile(fd, *full, static_cast<uint64_t>(st.st_size),
+                    static_cast<uint64_t>(st.st_dev)));
 }
 
 absl::StatusOr<std::unique_ptr<env::File>> PosixDisk::Open(

@@ -5,14 +5,19 @@
 // path is resolved under the root directory given at construction; the root
 // must exist. Errors carry the path and the errno text. File::Sync uses
 // fdatasync (the file size is metadata fdatasync covers); SyncDir opens the
-// directory and fsyncs it.
+// directory and fsyncs it. SyncFilesystem makes every file of the root's file
+// system durable with one syncfs(2) (see parallel_sync.h for when that is
+// used instead of one fdatasync per file).
 //
 // Thread-safety: as env::Disk (one thread at a time per disk and per file).
 // Ownership: the PosixDisk outlives its files; each File owns its descriptor.
 #ifndef CHRONIK_BROKER_RUNTIME_POSIX_DISK_H_
 #define CHRONIK_BROKER_RUNTIME_POSIX_DISK_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +28,9 @@ namespace chronik::runtime {
 class PosixDisk final : public env::Disk {
  public:
   explicit PosixDisk(std::string root);
+  ~PosixDisk() override;
+  PosixDisk(const PosixDisk&) = delete;
+  PosixDisk& operator=(const PosixDisk&) = delete;
 
   absl::StatusOr<std::unique_ptr<env::File>> Open(
       absl::string_view path) override;
@@ -39,13 +47,32 @@ class PosixDisk final : public env::Disk {
 
   const std::string& root() const { return root_; }
 
+  // The file system (st_dev) of the root, nullopt when the root could not be
+  // opened at construction (then SyncFilesystem fails).
+  std::optional<uint64_t> device() const { return device_; }
+  // syncfs(2) through a descriptor of the root opened at construction: on
+  // return every file of the root's file system is durable as after its own
+  // fdatasync, and an error reports any writeback error of the file system
+  // since the previous call (Linux 5.8+ tracks them per descriptor), so a
+  // failure counts for every file the caller meant to sync.
+  absl::Status SyncFilesystem();
+  // How many SyncFilesystem calls were made (any thread).
+  uint64_t filesystem_syncs() const { return filesystem_syncs_.load(); }
+
  private:
   absl::StatusOr<std::string> Resolve(absl::string_view path) const;
   absl::StatusOr<std::unique_ptr<env::File>> OpenWithFlags(
       absl::string_view path, int flags);
 
   std::string root_;
+  int root_fd_ = -1;
+  std::optional<uint64_t> device_;
+  std::atomic<uint64_t> filesystem_syncs_{0};
 };
+
+// The file system (st_dev) a file of a PosixDisk lives on; nullopt for any
+// other env::File.
+std::optional<uint64_t> PosixDeviceOf(const env::File& file);
 
 }  // namespace chronik::runtime
 

@@ -354,19 +354,24 @@ NodeEnvironment Server::MakeNodeEnvironment() {
   environment.env.clock = clock_.get();
   environment.env.disk = disk_.get();
   environment.env.log = &log_sink_;
+  SyncPolicy sync_policy;
+  sync_policy.max_threads = kMaxConcurrentFsyncs;
+  sync_policy.filesystem_sync_min_files = options_.filesystem_sync_min_files;
+  sync_policy.disk = disk_.get();
   if (options_.async_storage_syncs) {
     sync_worker_ = std::make_unique<SyncWorker>(
         [this] {
           // Worker thread: hand the results to the loop thread.
           loop_->Post([this] { DeliverSyncs(); });
         },
-        kMaxConcurrentFsyncs);
+        sync_policy);
     environment.env.fsync_mode = env::FsyncMode::kAsync;
   } else {
     environment.env.fsync_mode = env::FsyncMode::kInline;
-    environment.env.sync_files = [](absl::Span<env::File* const> files) {
-      return SyncInParallel(files, kMaxConcurrentFsyncs);
-    };
+    environment.env.sync_files =
+        [sync_policy](absl::Span<env::File* const> files) {
+          return SyncFlushFiles(files, sync_policy);
+        };
   }
   return environment;
 }

@@ -76,6 +76,10 @@ struct ServerOptions {
   bool handle_signals = true;
   // Storage fsyncs on an IO thread (the loop never waits for the disk).
   bool async_storage_syncs = true;
+  // A storage flush of at least this many files syncs the data directory's
+  // file system once (syncfs) instead of each file; 0: never (see
+  // parallel_sync.h).
+  size_t filesystem_sync_min_files = kDefaultFilesystemSyncMinFiles;
   uint64_t seed = 0;  // 0 = derive from node id and time
 };
 

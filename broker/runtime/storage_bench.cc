@@ -12,7 +12,9 @@
 //  1 group  LogStore, one group, 1 MiB batches of 1024 x 1 KiB entries, one
 //           flush (one fsync) per batch;
 //  100 grp  100 groups, each adds 10 x 1 KiB per round, one flush per round
-//           (1 MiB, 100 fsyncs run on --sync_threads threads);
+//           (1 MiB, 100 fsyncs run on --sync_threads threads), and the same
+//           with the production driver's default: one syncfs per flush
+//           (runtime::SyncFlushFiles, a flush of 8 or more files);
 //  small    100 groups, a producer thread hands single 1 KiB appends to an IO
 //           thread (the production driver's shape: a staging queue, Enqueue
 //           all, flush): how many appends one fsync covers;
@@ -166,11 +168,16 @@ void CheckCompletions(const std::vector<storage::Completion>& done) {
 }
 
 // One flush the way the production driver does it: the plan's fsyncs run
-// concurrently.
-void FlushParallel(storage::LogStore& store) {
+// concurrently, or one syncfs covers them (`filesystem_sync_min_files`).
+void FlushParallel(storage::LogStore& store, PosixDisk& disk,
+                   size_t filesystem_sync_min_files) {
   storage::FlushPlan plan = store.BeginFlush();
+  SyncPolicy policy;
+  policy.max_threads = absl::GetFlag(FLAGS_sync_threads);
+  policy.filesystem_sync_min_files = filesystem_sync_min_files;
+  policy.disk = &disk;
   std::vector<absl::Status> results =
-      SyncInParallel(plan.files_to_sync, absl::GetFlag(FLAGS_sync_threads));
+      SyncFlushFiles(plan.files_to_sync, policy);
   CheckCompletions(store.FinishFlush(std::move(plan), results));
 }
 
@@ -180,7 +187,7 @@ void FlushParallel(storage::LogStore& store) {
 // enqueues one round and flushes it. Returns MB/s of payload.
 double GroupCommit(const std::string& parent, const std::string& name,
                    uint64_t groups, size_t entries_per_group, uint64_t total,
-                   std::string* dir_out) {
+                   size_t filesystem_sync_min_files, std::string* dir_out) {
   const std::string dir = MakeDir(parent, name);
   PosixDisk disk(dir);
   std::unique_ptr<storage::LogStore> store = OpenStore(disk, groups);
@@ -219,7 +226,7 @@ double GroupCommit(const std::string& parent, const std::string& name,
     for (storage::PersistRequest& request : round) {
       CHRONIK_CHECK(store->Enqueue(std::move(request)).ok());
     }
-    FlushParallel(*store);
+    FlushParallel(*store, disk, filesystem_sync_min_files);
   }
   const double seconds = Seconds(start);
   producer.join();
@@ -294,7 +301,9 @@ void SmallAppends(const std::string& parent, uint64_t total_appends) {
       CHRONIK_CHECK(store->Enqueue(std::move(r)).ok());
     }
     appends += batch.size();
-    while (store->queued_requests() > 0) FlushParallel(*store);
+    while (store->queued_requests() > 0) {
+      FlushParallel(*store, disk, kDefaultFilesystemSyncMinFiles);
+    }
   }
   producer.join();
   const double seconds = Seconds(start);
@@ -312,7 +321,7 @@ void SmallAppends(const std::string& parent, uint64_t total_appends) {
 
 // MB/s of every scenario, one entry per run.
 struct Runs {
-  std::vector<double> raw, raw_aligned, one, many;
+  std::vector<double> raw, raw_aligned, one, many, many_syncfs;
   std::string one_dir, many_dir;  // the last run's logs (read back later)
 };
 
@@ -326,18 +335,24 @@ Runs RunInterleaved(const std::string& parent, uint64_t total, int repeat) {
       RemoveTree(runs.many_dir);
     }
     const double one_r = GroupCommit(parent, absl::StrCat("one", r), 1, 1024,
-                                     total, &runs.one_dir);
+                                     total, 0, &runs.one_dir);
     // The bytes the log writes per 1 MiB batch: 1024 records with headers.
     const double raw_r =
         RawWrite(parent, total,
                  1024 * (kEntryBytes + storage::format::kRecordHeaderBytes));
     const double raw_aligned_r = RawWrite(parent, total, kBatchBytes);
     const double many_r = GroupCommit(parent, absl::StrCat("many", r), 100, 10,
-                                      total, &runs.many_dir);
+                                      total, 0, &runs.many_dir);
+    std::string syncfs_dir;
+    const double many_syncfs_r =
+        GroupCommit(parent, absl::StrCat("many-syncfs", r), 100, 10, total,
+                    kDefaultFilesystemSyncMinFiles, &syncfs_dir);
+    RemoveTree(syncfs_dir);
     std::printf(
         "  run %d: raw %.1f (aligned 1 MiB: %.1f), 1 group %.1f, 100 groups "
-        "%.1f MB/s\n",
-        r, raw_r, raw_aligned_r, one_r, many_r);
+        "%.1f, 100 groups syncfs %.1f MB/s\n",
+        r, raw_r, raw_aligned_r, one_r, many_r, many_syncfs_r);
+    runs.many_syncfs.push_back(many_syncfs_r);
     runs.raw.push_back(raw_r);
     runs.raw_aligned.push_back(raw_aligned_r);
     runs.one.push_back(one_r);
@@ -378,6 +393,12 @@ void ReportWrites(const Runs& runs, int repeat) {
       "100 groups x 10 KiB per flush (1 MiB):       %8.1f MB/s  (%.0f%% of "
       "raw, fsyncs on %d threads)\n",
       many, 100 * many / raw, absl::GetFlag(FLAGS_sync_threads));
+  const double syncfs = Best(runs.many_syncfs);
+  std::printf(
+      "100 groups, one syncfs per flush (driver):   %8.1f MB/s  (%.0f%% of "
+      "raw; median %.0f%%)\n",
+      syncfs, 100 * syncfs / raw,
+      100 * Median(runs.many_syncfs) / Median(runs.raw));
 }
 
 void ReportReads(const Runs& runs) {

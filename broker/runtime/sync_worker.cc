@@ -7,10 +7,10 @@
 
 namespace chronik::runtime {
 
-SyncWorker::SyncWorker(std::function<void()> wake, int max_threads)
-    : wake_(std::move(wake)), max_threads_(max_threads) {
+SyncWorker::SyncWorker(std::function<void()> wake, SyncPolicy policy)
+    : wake_(std::move(wake)), policy_(policy) {
   CHRONIK_CHECK(wake_ != nullptr);
-  CHRONIK_CHECK_GE(max_threads_, 1);
+  CHRONIK_CHECK_GE(policy_.max_threads, 1);
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -42,7 +42,7 @@ void SyncWorker::Loop() {
       queued_.pop_front();
       busy_ = true;
     }
-    Completed done{job.flush_id, SyncInParallel(job.files, max_threads_)};
+    Completed done{job.flush_id, SyncFlushFiles(job.files, policy_)};
     CHRONIK_CHECK_EQ(done.results.size(), job.files.size());
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -2,11 +2,12 @@
 //
 // The broker (env::FsyncMode::kAsync) returns the files of one storage flush
 // in its StepOutput (env::SyncRequest); the Server submits them here and the
-// worker fsyncs them (concurrently when there are several,
-// runtime::SyncInParallel) while the event loop goes on reading and handling
-// requests, then calls `wake` from its own thread. The loop thread then takes
-// the finished flushes (TakeCompleted) and hands them to the node as inputs
-// (Node::OnSyncDone), so everything the broker does stays on the loop thread.
+// worker fsyncs them (runtime::SyncFlushFiles: concurrently when there are
+// several, or one syncfs for many) while the event loop goes on reading and
+// handling requests, then calls `wake` from its own thread. The loop thread
+// then takes the finished flushes (TakeCompleted) and hands them to the node as
+// inputs (Node::OnSyncDone), so everything the broker does stays on the loop
+// thread.
 //
 // Thread-safety: Submit, TakeCompleted and WaitIdle are called from the loop
 // thread; the worker thread only syncs files and calls `wake`. The files
@@ -26,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "broker/env/env.h"
+#include "broker/runtime/parallel_sync.h"
 
 namespace chronik::runtime {
 
@@ -37,9 +39,9 @@ class SyncWorker {
   };
 
   // `wake` runs on the worker thread after each job (e.g. post a task to the
-  // event loop that calls TakeCompleted). `max_threads` bounds the
-  // concurrent fsyncs of one job.
-  SyncWorker(std::function<void()> wake, int max_threads);
+  // event loop that calls TakeCompleted). `policy` says how one job's files
+  // are synced.
+  SyncWorker(std::function<void()> wake, SyncPolicy policy);
   ~SyncWorker();
   SyncWorker(const SyncWorker&) = delete;
   SyncWorker& operator=(const SyncWorker&) = delete;
@@ -54,7 +56,7 @@ class SyncWorker {
   void Loop();
 
   const std::function<void()> wake_;
-  const int max_threads_;
+  const SyncPolicy policy_;
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<env::SyncRequest> queued_;  // guarded by mu_

@@ -24,7 +24,7 @@ TEST(SyncWorkerTest, SyncsOffThreadAndHandsResultsBackInOrder) {
     files.push_back(std::move(*file));
   }
   std::atomic<int> wakes{0};
-  SyncWorker worker([&] { ++wakes; }, 4);
+  SyncWorker worker([&] { ++wakes; }, SyncPolicy{.max_threads = 4});
   for (uint64_t flush_id = 1; flush_id <= 2; ++flush_id) {
     worker.Submit(env::SyncRequest{flush_id, raw});
   }
