@@ -6,6 +6,7 @@
 // configuration (the message names the flag), 1 when the server cannot start
 // (a taken port: the message names the listener and port; an unusable data
 // directory) or fails while running.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -60,6 +61,23 @@ absl::StatusOr<std::string> ReadFile(const std::string& user_path) {
   return text.str();
 }
 
+// Request and record-batch buffers of up to a few MiB come and go at the
+// produce rate. With glibc's defaults such buffers are mmapped or trimmed
+// back to the kernel when freed, so every new one page-faults its memory in
+// again (measured, 1 KiB messages, acks=1: 25-34 minor faults per MB
+// produced). Buffers below kMmapThresholdBytes come from the heap and up to
+// kTrimThresholdBytes of freed heap is kept for reuse: 6-9 faults per MB and
+// 15-30% less broker CPU per MB. The price is RSS that stays at the peak (plus
+// at most kTrimThresholdBytes) instead of shrinking.
+void KeepFreedMemoryForReuse() {
+  constexpr int kMmapThresholdBytes = 32 << 20;  // glibc's maximum on 64-bit
+  constexpr int kTrimThresholdBytes = 256 << 20;
+  if (mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) != 1 ||
+      mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes) != 1) {
+    chronik::runtime::LogError("mallopt refused the allocator settings");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,6 +101,7 @@ int main(int argc, char** argv) {
   // A peer that closes its socket must not kill the process on our next
   // write: write() then fails with EPIPE, which the event loop handles.
   signal(SIGPIPE, SIG_IGN);
+  KeepFreedMemoryForReuse();
 
   chronik::runtime::ServerOptions options;
   options.config = *config;
