@@ -66,14 +66,87 @@ uint32_t ExtendPortable(uint32_t crc, const void* data, size_t size) {
   return ~state;
 }
 
+// The shift operator of a lane: the raw (not inverted) CRC register after
+// `lane_bytes` zero bytes, as four 256-entry tables (one per byte of the
+// register). The register is linear over GF(2), so
+//   raw(r, A B) = Shift_|B|(raw(r, A)) ^ raw(0, B),
+// which lets three independent lanes run at once and be joined afterwards.
+struct LaneShift {
+  size_t lane_bytes = 0;
+  std::array<std::array<uint32_t, 256>, 4> tables{};
+};
+
+LaneShift MakeLaneShift(size_t lane_bytes) {
+  LaneShift shift;
+  shift.lane_bytes = lane_bytes;
+  std::array<uint32_t, 32> column{};  // the operator applied to bit i
+  for (int bit = 0; bit < 32; ++bit) {
+    uint32_t r = uint32_t{1} << bit;
+    for (size_t i = 0; i < lane_bytes; ++i) r = (r >> 8) ^ kTables[0][r & 0xFF];
+    column[bit] = r;
+  }
+  for (int byte = 0; byte < 4; ++byte) {
+    for (uint32_t value = 0; value < 256; ++value) {
+      uint32_t r = 0;
+      for (int bit = 0; bit < 8; ++bit) {
+        if ((value >> bit) & 1) r ^= column[8 * byte + bit];
+      }
+      shift.tables[byte][value] = r;
+    }
+  }
+  return shift;
+}
+
+uint32_t Apply(const LaneShift& shift, uint32_t r) {
+  return shift.tables[0][r & 0xFF] ^ shift.tables[1][(r >> 8) & 0xFF] ^
+         shift.tables[2][(r >> 16) & 0xFF] ^ shift.tables[3][r >> 24];
+}
+
+// Lane sizes (multiples of 8): long inputs in 3 x 4 KiB steps, the rest of
+// at least 3 x 256 bytes in 3 x 256-byte steps.
+const LaneShift& LongLanes() {
+  static const LaneShift* shift = new LaneShift(MakeLaneShift(4096));
+  return *shift;
+}
+const LaneShift& ShortLanes() {
+  static const LaneShift* shift = new LaneShift(MakeLaneShift(256));
+  return *shift;
+}
+
 #if defined(__x86_64__)
 bool HardwareAvailable() { return __builtin_cpu_supports("sse4.2"); }
+
+// One crc32 instruction has a latency of 3 cycles but a throughput of one per
+// cycle: three independent lanes keep it busy (about 3x one chain).
+__attribute__((target("sse4.2"))) uint64_t ThreeLanes(const LaneShift& shift,
+                                                      uint64_t state,
+                                                      const uint8_t** p,
+                                                      size_t* size) {
+  const size_t lane = shift.lane_bytes;
+  while (*size >= 3 * lane) {
+    const uint8_t* a = *p;
+    uint64_t ra = state, rb = 0, rc = 0;
+    for (size_t i = 0; i < lane; i += 8) {
+      ra = _mm_crc32_u64(ra, LoadLittleEndian64(a + i));
+      rb = _mm_crc32_u64(rb, LoadLittleEndian64(a + lane + i));
+      rc = _mm_crc32_u64(rc, LoadLittleEndian64(a + 2 * lane + i));
+    }
+    const uint32_t ab =
+        Apply(shift, static_cast<uint32_t>(ra)) ^ static_cast<uint32_t>(rb);
+    state = Apply(shift, ab) ^ static_cast<uint32_t>(rc);
+    *p += 3 * lane;
+    *size -= 3 * lane;
+  }
+  return state;
+}
 
 __attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t crc,
                                                           const void* data,
                                                           size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint64_t state = ~crc;
+  state = ThreeLanes(LongLanes(), state, &p, &size);
+  state = ThreeLanes(ShortLanes(), state, &p, &size);
   while (size >= 8) {
     state = _mm_crc32_u64(state, LoadLittleEndian64(p));
     p += 8;

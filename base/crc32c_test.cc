@@ -1,5 +1,6 @@
 #include "base/crc32c.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,31 @@ TEST(Crc32cTest, ExtendEqualsWholeForEverySplitAndAlignment) {
       const uint32_t first = Extend(0, part.data(), split);
       EXPECT_EQ(Extend(first, part.data() + split, part.size() - split), whole)
           << "offset " << offset << " split " << split;
+    }
+  }
+}
+
+// The hardware path runs three lanes of 4 KiB, then of 256 bytes, and joins
+// them: every size around those steps, from any start value, must agree with
+// the portable table.
+TEST(Crc32cTest, HardwareLanesAgreeWithPortableAcrossLaneBoundaries) {
+  if (!HardwareAvailable()) GTEST_SKIP() << "no SSE4.2";
+  std::string data;
+  uint64_t x = 0x243F6A8885A308D3ull;
+  for (int i = 0; i < 3 * 4096 * 2 + 3 * 256 * 2 + 64; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    data.push_back(static_cast<char>(x >> 56));
+  }
+  const std::vector<size_t> edges = {
+      0, 768, 3 * 4096, 3 * 4096 + 768, 2 * 3 * 4096, data.size()};
+  for (size_t edge : edges) {
+    for (size_t size = edge >= 9 ? edge - 9 : 0;
+         size <= std::min(edge + 9, data.size()); ++size) {
+      for (uint32_t start : {0u, 0xDEADBEEFu}) {
+        EXPECT_EQ(ExtendHardware(start, data.data() + 1, size - (size > 0)),
+                  ExtendPortable(start, data.data() + 1, size - (size > 0)))
+            << "size " << size << " start " << start;
+      }
     }
   }
 }
