@@ -1,13 +1,11 @@
 // CRC-32C (Castagnoli, polynomial 0x1EDC6F41, reflected 0x82F63B78), the
 // checksum of Kafka record batches v2 and of chronik's log records.
 //
-// Uses the SSE4.2 `crc32` instruction, in three independent lanes joined by a
-// table-driven shift for inputs of 768 bytes and more, when the CPU has it
-// (checked once per
-// call via
-// __builtin_cpu_supports, which is cheap and stateless from the caller's view)
-// and a portable slicing-by-8 table otherwise; both give identical results
-// (tested). Pure functions, thread-safe.
+// Uses the SSE4.2 `crc32` instruction when the CPU has it (checked per call
+// via __builtin_cpu_supports, cheap and stateless from the caller's view), in
+// three independent lanes joined by a table-driven shift for inputs of 768
+// bytes and more, and a portable slicing-by-8 table otherwise; both give
+// identical results (tested). Pure functions, thread-safe.
 #ifndef CHRONIK_BASE_CRC32C_H_
 #define CHRONIK_BASE_CRC32C_H_
 
