@@ -403,6 +403,7 @@ class SaslSslTest(unittest.TestCase):
             % (cls.port, cls.admin_port),
             "--sasl-plain-users-file=" + users,
             "--super-users=User:admin;User:carol;User:dave",
+            "--failed-authentication-delay-ms=300",
         ] + tls_args("none")).start()
         conn = wire.Connection(cls.admin_port)
         try:
@@ -496,6 +497,19 @@ class SaslSslTest(unittest.TestCase):
         self.assertIn("SASL SCRAM-SHA-512 authentication of 'dave' failed",
                       self.broker.log())
         self.assertTrue(self.broker.alive())
+
+    def test_a_failed_login_is_answered_and_closed_after_the_delay(self):
+        conn = wire.Connection(self.admin_port)
+        try:
+            start = time.monotonic()
+            self.assertEqual(sec.plain_login(conn, "alice", "wrong"),
+                             58)  # SASL_AUTHENTICATION_FAILED
+            elapsed = time.monotonic() - start
+            self.assertTrue(conn.closed_by_peer())
+        finally:
+            conn.close()
+        self.assertGreaterEqual(elapsed, 0.3)
+        self.assertLess(elapsed, 5)
 
     def test_kafkajs_scram_over_sasl_ssl(self):
         node = shutil.which("node")
