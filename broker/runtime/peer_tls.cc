@@ -253,6 +253,7 @@ absl::Status PeerTls::Stage(const PeerTlsPems& pems) {
   const std::string path = dir_ + "/" + generation;
   std::filesystem::remove_all(path, error);
   std::filesystem::create_directories(path, error);
+  chmod(dir_.c_str(), 0700);  // a copy of the private key lives here
   if (error) {
     return absl::InternalError(
         absl::StrCat("raft TLS: cannot create ", path, ": ", error.message()));

@@ -344,7 +344,8 @@ class ClusterTlsTest(unittest.TestCase):
     """Three nodes, each with a PLAINTEXT and an SSL listener, Raft over
     mutual TLS: Metadata on a node's SSL listener lists every broker at its
     SSL address (peers' listeners come from their registrations), and a
-    replicated topic is written and read over SSL."""
+    replicated topic is written and read over SSL; SIGHUP reloads the Raft
+    TLS files and replication goes on."""
 
     def test_three_nodes_advertise_their_ssl_listeners(self):
         ids = (1, 2, 3)
@@ -380,6 +381,14 @@ class ClusterTlsTest(unittest.TestCase):
                                timeout_s=20, what="three SSL brokers")
             confluent_round_trip(self, dict(conf, **{"acks": "all"}),
                                  "tls-cluster", [b"r1", b"r2"])
+            # SIGHUP rereads the Raft TLS files too; replication goes on.
+            brokers[1].proc.send_signal(signal.SIGHUP)
+            harness.wait_until(
+                lambda: "SIGHUP: reloaded the Raft TLS certificate" in
+                brokers[1].log(), timeout_s=10, what="the Raft TLS reload")
+            time.sleep(1.5)  # the new files are served within a second
+            confluent_round_trip(self, dict(conf, **{"acks": "all"}),
+                                 "tls-cluster-2", [b"r3"])
         finally:
             for broker in brokers.values():
                 broker.stop()
