@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "broker/config/security_config.h"
 #include "broker/config/toml.h"
 
 namespace chronik::config {
@@ -316,28 +317,60 @@ std::string TomlKey(absl::string_view flag) {
   return key;
 }
 
-// The listener and TLS keys of the root table (listeners = "SSL://...",
-// tls_cert_file = "...", ...), applied as their flags would be.
+namespace {
+
+// Applies the root table's value of `flag`'s key, if any, as the flag would.
+absl::Status ApplyKey(
+    const TomlTable& root, const std::string& path, absl::string_view flag,
+    const std::function<absl::Status(ServerConfig&, absl::string_view)>& set,
+    ServerConfig& config) {
+  const std::string key = TomlKey(flag);
+  auto it = root.values.find(key);
+  if (it == root.values.end()) return absl::OkStatus();
+  const std::string at = absl::StrCat(path, ":", root.lines.at(key));
+  std::string text;
+  if (const std::string* value = std::get_if<std::string>(&it->second)) {
+    text = *value;
+  } else if (const int64_t* number = std::get_if<int64_t>(&it->second)) {
+    text = absl::StrCat(*number);
+  } else if (const bool* flag_value = std::get_if<bool>(&it->second)) {
+    text = *flag_value ? "true" : "false";
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": '", key, "' must be a string"));
+  }
+  if (absl::Status status = set(config, text); !status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(at, ": '", key, "': ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<std::string> RootSettingKeys() {
+  std::vector<std::string> keys;
+  for (const ListenerSetting& setting : ListenerSettings()) {
+    keys.push_back(TomlKey(setting.flag));
+  }
+  for (const SecurityOption& option : SecurityOptions()) {
+    keys.push_back(TomlKey(option.flag));
+  }
+  return keys;
+}
+
+// The listener, TLS and security keys of the root table (listeners =
+// "SSL://...", tls_cert_file = "...", ...), applied as their flags would be.
 absl::Status ApplyListenerKeys(const TomlTable& root, const std::string& path,
                                ServerConfig& config) {
   for (const ListenerSetting& setting : ListenerSettings()) {
-    const std::string key = TomlKey(setting.flag);
-    auto it = root.values.find(key);
-    if (it == root.values.end()) continue;
-    const std::string at = absl::StrCat(path, ":", root.lines.at(key));
-    std::string text;
-    if (const std::string* value = std::get_if<std::string>(&it->second)) {
-      text = *value;
-    } else if (const int64_t* number = std::get_if<int64_t>(&it->second)) {
-      text = absl::StrCat(*number);
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ": '", key, "' must be a string"));
-    }
-    if (absl::Status status = setting.set(config, text); !status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ": '", key, "': ", status.message()));
-    }
+    absl::Status status =
+        ApplyKey(root, path, setting.flag, setting.set, config);
+    if (!status.ok()) return status;
+  }
+  for (const SecurityOption& option : SecurityOptions()) {
+    absl::Status status = ApplyKey(root, path, option.flag, option.set, config);
+    if (!status.ok()) return status;
   }
   return absl::OkStatus();
 }

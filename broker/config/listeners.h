@@ -31,7 +31,10 @@ const std::vector<ListenerSetting>& ListenerSettings();
 
 // The TOML key of a setting: its flag with '_' for '-'.
 std::string TomlKey(absl::string_view flag);
-// The listener and TLS keys of the cluster file's root table
+// The TOML keys ApplyListenerKeys applies (listener, TLS and security
+// settings: security_config.h).
+std::vector<std::string> RootSettingKeys();
+// The listener, TLS and security keys of the cluster file's root table
 // (listeners = "SSL://...", tls_cert_file = "...", ...), applied as their
 // flags would be; errors name path:line and the key.
 absl::Status ApplyListenerKeys(const TomlTable& root, const std::string& path,

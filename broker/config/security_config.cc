@@ -49,14 +49,17 @@ absl::Status SetAllowIfNoAcl(ServerConfig& c, absl::string_view v) {
   return absl::OkStatus();
 }
 
-absl::Status SetReauth(ServerConfig& c, absl::string_view v) {
-  int64_t ms = 0;
-  if (!absl::SimpleAtoi(v, &ms) || ms < 0 || ms > 86'400'000'000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", v, "' is not a duration in ms (0 or more)"));
-  }
-  c.connections_max_reauth_ms = ms;
-  return absl::OkStatus();
+// A setter of a duration in ms (0 up to `max`).
+auto MsSetter(int64_t ServerConfig::*field, int64_t max) {
+  return [field, max](ServerConfig& c, absl::string_view v) {
+    int64_t ms = 0;
+    if (!absl::SimpleAtoi(v, &ms) || ms < 0 || ms > max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", v, "' is not a duration in ms (0 to ", max, ")"));
+    }
+    c.*field = ms;
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace
@@ -78,7 +81,13 @@ const std::vector<SecurityOption>& SecurityOptions() {
        "allow a resource no ACL names (default: true without SASL)",
        SetAllowIfNoAcl},
       {"connections-max-reauth-ms", "CHRONIK_CONNECTIONS_MAX_REAUTH_MS", "MS",
-       "SASL sessions expire after this long (KIP-368; 0 = never)", SetReauth},
+       "SASL sessions expire after this long (KIP-368; 0 = never)",
+       MsSetter(&ServerConfig::connections_max_reauth_ms, 86'400'000'000)},
+      {"failed-authentication-delay-ms",
+       "CHRONIK_FAILED_AUTHENTICATION_DELAY_MS", "MS",
+       "a failed SASL authentication is answered and closed this much later "
+       "(Kafka's connection.failed.authentication.delay.ms; default 100)",
+       MsSetter(&ServerConfig::failed_authentication_delay_ms, 60'000)},
   };
   return *options;
 }

@@ -7,6 +7,10 @@
 //   --super-users              "User:a;User:b": allowed everything
 //   --allow-everyone-if-no-acl-found  a resource no ACL names is open
 //   --connections-max-reauth-ms       KIP-368 session lifetime (0: none)
+//   --failed-authentication-delay-ms  a failed SASL authentication is
+//                                     answered and closed this much later
+// Each is also a key of the cluster file's root table (the flag with '_' for
+// '-', as the listener keys: listeners.h).
 #ifndef CHRONIK_BROKER_CONFIG_SECURITY_CONFIG_H_
 #define CHRONIK_BROKER_CONFIG_SECURITY_CONFIG_H_
 

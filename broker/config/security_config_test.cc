@@ -65,9 +65,44 @@ TEST(SecurityConfigTest, BadSecurityFlagsAreRefused) {
   for (const char* flag :
        {"--kafka-security-protocol=SSL", "--super-users=admin",
         "--allow-everyone-if-no-acl-found=maybe",
-        "--connections-max-reauth-ms=-5"}) {
+        "--connections-max-reauth-ms=-5", "--failed-authentication-delay-ms=-1",
+        "--failed-authentication-delay-ms=60001"}) {
     EXPECT_FALSE(Parse({flag}, "").ok()) << flag;
   }
+}
+
+TEST(SecurityConfigTest, FailedAuthenticationDelayFromFlagVariableOrFile) {
+  EXPECT_EQ(Parse({}, "")->failed_authentication_delay_ms, 100);
+  EXPECT_EQ(Parse({"--failed-authentication-delay-ms=250"}, "")
+                ->failed_authentication_delay_ms,
+            250);
+  absl::StatusOr<ServerConfig> from_env = ParseServerConfig(
+      {"standalone"}, {{"CHRONIK_FAILED_AUTHENTICATION_DELAY_MS", "0"}},
+      [](const std::string&) -> absl::StatusOr<std::string> {
+        return absl::NotFoundError("none");
+      });
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ(from_env->failed_authentication_delay_ms, 0);
+  // The cluster file's key (as every security flag's: the flag with '_').
+  const std::string file = R"(node_id = 1
+failed_authentication_delay_ms = 400
+super_users = "User:admin"
+
+[[peers]]
+id = 1
+addr = "127.0.0.1:9092"
+raft_port = 9192
+)";
+  FileReader read =
+      [file](const std::string& path) -> absl::StatusOr<std::string> {
+    if (path != "c.toml") return absl::NotFoundError("no such file");
+    return file;
+  };
+  absl::StatusOr<ServerConfig> from_file =
+      ParseServerConfig({"--cluster-config=c.toml"}, {}, read);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->failed_authentication_delay_ms, 400);
+  EXPECT_EQ(from_file->super_users, std::vector<std::string>{"User:admin"});
 }
 
 }  // namespace

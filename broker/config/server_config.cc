@@ -451,9 +451,7 @@ absl::Status ApplyRoot(const TomlTable& root, const std::string& path,
                        ServerConfig& config) {
   std::vector<std::string> known = {"enabled", "node_id", "replication_factor",
                                     "min_insync_replicas"};
-  for (const ListenerSetting& setting : ListenerSettings()) {
-    known.push_back(TomlKey(setting.flag));
-  }
+  for (std::string& key : RootSettingKeys()) known.push_back(std::move(key));
   absl::Status status = CheckKeys(root, known, path, "the top level");
   if (!status.ok()) return status;
   if (!(status = ApplyListenerKeys(root, path, config)).ok()) return status;

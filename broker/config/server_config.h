@@ -136,6 +136,8 @@ struct ServerConfig {
   std::vector<std::string> super_users;                 // "User:name"
   std::optional<bool> allow_everyone_if_no_acl_found;   // unset: see security.h
   int64_t connections_max_reauth_ms = 0;                // 0: no expiry
+  // A failed SASL authentication is answered and closed this much later.
+  int64_t failed_authentication_delay_ms = 100;
   // Named Kafka listeners (--listeners). Empty: the one PLAINTEXT listener
   // bind_host:kafka_port advertised as advertised_host:advertised_port. Read
   // them through KafkaListenersOf. With listeners, kafka_port and the

@@ -66,6 +66,7 @@
   X(kSaslAuthenticationFailed, 58, "SASL_AUTHENTICATION_FAILED")           \
   X(kNonEmptyGroup, 68, "NON_EMPTY_GROUP")                                 \
   X(kGroupIdNotFound, 69, "GROUP_ID_NOT_FOUND")                            \
+  X(kListenerNotFound, 72, "LISTENER_NOT_FOUND")                           \
   X(kFencedLeaderEpoch, 74, "FENCED_LEADER_EPOCH")                         \
   X(kUnknownLeaderEpoch, 75, "UNKNOWN_LEADER_EPOCH")                       \
   X(kUnsupportedCompressionType, 76, "UNSUPPORTED_COMPRESSION_TYPE")       \

@@ -2,12 +2,15 @@
 
 namespace chronik::metadata {
 
-BrokerAddress AdvertisedAddress(const metapb::BrokerInfo& broker,
-                                absl::string_view listener) {
+std::optional<BrokerAddress> AdvertisedAddress(const metapb::BrokerInfo& broker,
+                                               absl::string_view listener) {
   for (const metapb::ListenerInfo& entry : broker.listeners()) {
-    if (entry.name() == listener) return {entry.host(), entry.port()};
+    if (entry.name() == listener) {
+      return BrokerAddress{entry.host(), entry.port()};
+    }
   }
-  return {broker.host(), broker.kafka_port()};
+  if (broker.listeners_size() > 0) return std::nullopt;
+  return BrokerAddress{broker.host(), broker.kafka_port()};
 }
 
 bool SameAddresses(const metapb::BrokerInfo& a, const metapb::BrokerInfo& b) {

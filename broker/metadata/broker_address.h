@@ -7,6 +7,7 @@
 #define CHRONIK_BROKER_METADATA_BROKER_ADDRESS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -20,11 +21,13 @@ struct BrokerAddress {
 };
 
 // The broker's address on the listener named `listener`; its default address
-// (host, kafka_port) when it registered no listener of that name (a broker
-// with the default listener only, or one registered before it had named
-// listeners).
-BrokerAddress AdvertisedAddress(const metapb::BrokerInfo& broker,
-                                absl::string_view listener);
+// (host, kafka_port) when it registered no named listeners (a broker with the
+// default listener only, or one registered before it had named listeners).
+// Nothing when it has named listeners but none of that name: clients that
+// came in on that listener cannot reach it (Kafka leaves such a broker out of
+// Metadata and answers LISTENER_NOT_FOUND for the partitions it leads).
+std::optional<BrokerAddress> AdvertisedAddress(const metapb::BrokerInfo& broker,
+                                               absl::string_view listener);
 
 // Whether two registrations advertise the same addresses (default and every
 // named listener).

@@ -1,8 +1,11 @@
 #include "broker/runtime/peer_transport.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -63,10 +66,13 @@ class PeerTransport::Service final : public raftpb::RaftTransport::Service {
 class PeerTransport::Sender {
  public:
   Sender(const PeerTransportOptions& options, raft::NodeId peer,
-         std::string address, std::atomic<uint64_t>* dropped)
+         std::string address,
+         std::shared_ptr<grpc::ChannelCredentials> credentials,
+         std::atomic<uint64_t>* dropped)
       : options_(options),
         peer_(peer),
         address_(std::move(address)),
+        credentials_(std::move(credentials)),
         dropped_(dropped) {
     thread_ = std::thread([this] { Run(); });
   }
@@ -114,17 +120,16 @@ class PeerTransport::Sender {
   }
 
   void Run() {
-    std::shared_ptr<grpc::ChannelCredentials> credentials =
-        grpc::InsecureChannelCredentials();
-    if (!options_.tls_cert_pem.empty()) {
-      grpc::SslCredentialsOptions tls;
-      tls.pem_root_certs = options_.tls_ca_pem;
-      tls.pem_private_key = options_.tls_key_pem;
-      tls.pem_cert_chain = options_.tls_cert_pem;
-      credentials = grpc::SslCredentials(tls);
-    }
+    // Reconnect within a second (gRPC's default backoff grows to minutes):
+    // a peer back up, or one whose certificate was fixed, is reached soon.
+    grpc::ChannelArguments arguments;
+    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+                     options_.reconnect_backoff_ms);
+    arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                     options_.reconnect_backoff_ms);
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateChannel(address_, credentials);
+        grpc::CreateCustomChannel(address_, credentials_, arguments);
     std::unique_ptr<raftpb::RaftTransport::Stub> stub =
         raftpb::RaftTransport::NewStub(channel);
     raftpb::SendAck ack;
@@ -166,6 +171,7 @@ class PeerTransport::Sender {
   const PeerTransportOptions& options_;
   const raft::NodeId peer_;
   const std::string address_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::atomic<uint64_t>* const dropped_;
   std::mutex mu_;
   std::condition_variable changed_;
@@ -190,13 +196,18 @@ absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Start(
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::InsecureServerCredentials();
   if (!options.tls_cert_pem.empty()) {
-    // A peer must present a certificate signed by the CAs.
-    grpc::SslServerCredentialsOptions tls(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = options.tls_ca_pem;
-    tls.pem_key_cert_pairs.push_back(
-        {options.tls_key_pem, options.tls_cert_pem});
-    credentials = grpc::SslServerCredentials(tls);
+    // A peer must present a certificate signed by the CAs (peer_tls.h).
+    const std::string dir =
+        !options.tls_dir.empty()
+            ? options.tls_dir
+            : absl::StrCat(std::filesystem::temp_directory_path().string(),
+                           "/chronik-raft-tls-", getpid(), "-", options.self,
+                           "-", reinterpret_cast<uintptr_t>(transport.get()));
+    absl::StatusOr<std::shared_ptr<PeerTls>> tls = PeerTls::Create(
+        dir, {options.tls_cert_pem, options.tls_key_pem, options.tls_ca_pem});
+    if (!tls.ok()) return tls.status();
+    transport->tls_ = *std::move(tls);
+    credentials = transport->tls_->ServerCredentials();
   }
   builder.AddListeningPort(address, credentials, &transport->port_);
   builder.RegisterService(transport->service_.get());
@@ -220,8 +231,19 @@ bool PeerTransport::SetPeer(raft::NodeId id, const std::string& address) {
   auto known = addresses_.find(id);
   if (known != addresses_.end() && known->second == address) return false;
   addresses_[id] = address;
-  senders_[id] = std::make_unique<Sender>(options_, id, address, &dropped_);
+  senders_[id] = std::make_unique<Sender>(
+      options_, id, address,
+      tls_ != nullptr ? tls_->ChannelCredentials(address)
+                      : grpc::InsecureChannelCredentials(),
+      &dropped_);
   return true;
+}
+
+absl::Status PeerTransport::ReloadTls(const PeerTlsPems& pems) {
+  if (tls_ == nullptr) {
+    return absl::FailedPreconditionError("the raft transport is plaintext");
+  }
+  return tls_->Update(pems);
 }
 
 PeerTransport::~PeerTransport() { Stop(); }

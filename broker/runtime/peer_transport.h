@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "broker/runtime/peer_tls.h"
 #include "raft/types.h"
 #include "raft/wire.h"
 
@@ -48,10 +49,13 @@ struct PeerTransportOptions {
   int reconnect_backoff_ms = 100;
   // Mutual TLS (PEM contents; empty cert_pem: plaintext): both ends present
   // a certificate signed by `ca_pem`, and peers' certificates must name the
-  // host they are reached at.
+  // host they are reached at (peer_tls.h: a refused one is logged). The PEMs
+  // are staged under tls_dir (default: a directory under /tmp) and can be
+  // replaced with ReloadTls.
   std::string tls_cert_pem;
   std::string tls_key_pem;
   std::string tls_ca_pem;
+  std::string tls_dir;
 };
 
 class PeerTransport {
@@ -73,6 +77,9 @@ class PeerTransport {
   // Idempotent; see the header comment.
   void Stop();
   int port() const { return port_; }
+  // New handshakes use these PEMs (within a second); an error (a key that
+  // does not match, no CA) keeps the current ones. TLS transports only.
+  absl::Status ReloadTls(const PeerTlsPems& pems);
   uint64_t dropped() const { return dropped_.load(); }
 
  private:
@@ -84,6 +91,7 @@ class PeerTransport {
   int port_ = 0;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<PeerTls> tls_;  // --raft-tls
   std::map<raft::NodeId, std::unique_ptr<Sender>> senders_;
   std::map<raft::NodeId, std::string> addresses_;  // of the senders
   std::atomic<uint64_t> dropped_{0};

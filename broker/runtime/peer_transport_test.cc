@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace chronik::runtime {
@@ -179,6 +180,7 @@ TEST(PeerTransportTest, MutualTlsCarriesMessagesAndRefusesAnUnknownPeer) {
   plaintext.self = 4;
   plaintext.peers[1] = address;
   std::vector<std::unique_ptr<PeerTransport>> others;
+  ::testing::internal::CaptureStderr();
   for (const PeerTransportOptions& options : {stranger, plaintext}) {
     auto other =
         PeerTransport::Start(options, [](std::vector<raft::WireMessage>) {});
@@ -187,8 +189,58 @@ TEST(PeerTransportTest, MutualTlsCarriesMessagesAndRefusesAnUnknownPeer) {
     others.push_back(std::move(*other));
   }
   EXPECT_FALSE(inbox1.WaitFor(6));
+  // The refusal is logged with the certificate and the reason.
+  EXPECT_THAT(
+      ::testing::internal::GetCapturedStderr(),
+      ::testing::HasSubstr("raft: refused an incoming peer's TLS certificate "
+                           "(CN=mallory,O=Other): unable to get local issuer "
+                           "certificate"));
   std::lock_guard<std::mutex> lock(inbox1.mu);
   EXPECT_EQ(inbox1.received.size(), 5u);
+}
+
+// Node 1 starts with a certificate and CA node 2 does not trust (and that do
+// not trust node 2): node 2 logs the refused certificate with node 1's
+// address; after ReloadTls (SIGHUP) with the right files the messages flow.
+TEST(PeerTransportTest, ReloadTlsSwapsCertificateAndCas) {
+  Inbox inbox1;
+  PeerTransportOptions a = WithTls(1, "stranger", "other-ca.pem");
+  auto node1 = PeerTransport::Start(a, [&](std::vector<raft::WireMessage> m) {
+    inbox1.Deliver(std::move(m));
+  });
+  ASSERT_TRUE(node1.ok()) << node1.status();
+  const std::string address = "127.0.0.1:" + std::to_string((*node1)->port());
+  PeerTransportOptions b = WithTls(2, "server");
+  b.peers[1] = address;
+  ::testing::internal::CaptureStderr();
+  auto node2 = PeerTransport::Start(b, [](std::vector<raft::WireMessage>) {});
+  ASSERT_TRUE(node2.ok()) << node2.status();
+  for (raft::Index i = 1; i <= 10; ++i) {
+    (*node2)->Send(7, Append(2, 1, i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(inbox1.WaitFor(1));
+  EXPECT_THAT(
+      ::testing::internal::GetCapturedStderr(),
+      ::testing::HasSubstr("raft: refused the TLS certificate of peer " +
+                           address + " (CN=mallory,O=Other): "));
+  // A key that does not match the certificate is refused.
+  EXPECT_FALSE(
+      (*node1)
+          ->ReloadTls({Pem("server.pem"), Pem("client.key"), Pem("ca.pem")})
+          .ok());
+  ASSERT_TRUE(
+      (*node1)
+          ->ReloadTls({Pem("server.pem"), Pem("server.key"), Pem("ca.pem")})
+          .ok());
+  bool arrived = false;
+  for (raft::Index i = 11; i <= 60 && !arrived; ++i) {
+    (*node2)->Send(7, Append(2, 1, i));
+    std::unique_lock<std::mutex> lock(inbox1.mu);
+    arrived = inbox1.changed.wait_for(lock, std::chrono::milliseconds(200),
+                                      [&] { return !inbox1.received.empty(); });
+  }
+  EXPECT_TRUE(arrived);
 }
 
 }  // namespace

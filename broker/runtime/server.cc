@@ -11,11 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <system_error>
-#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -432,6 +429,19 @@ absl::Status Server::WatchSignals() {
 }
 
 void Server::ReloadTls() {
+  if (options_.config.tls.raft && peer_transport_ != nullptr) {
+    absl::StatusOr<PeerTlsPems> pems = ReadPeerTlsPems(options_.config.tls);
+    absl::Status status =
+        pems.ok() ? peer_transport_->ReloadTls(*pems) : pems.status();
+    if (status.ok()) {
+      LogInfo("SIGHUP: reloaded the Raft TLS certificate, key and CAs");
+    } else {
+      LogError(
+          absl::StrCat("SIGHUP: Raft TLS reload failed, keeping the "
+                       "current files: ",
+                       status.message()));
+    }
+  }
   if (tls_ == nullptr) {
     LogInfo("SIGHUP: no TLS listener, nothing to reload");
     return;
@@ -492,20 +502,12 @@ absl::Status Server::StartPeerTransport() {
   transport.bind_host = config.bind_host;
   transport.port = config.raft_port;
   if (config.tls.raft) {
-    for (const auto& [flag, path, pem] :
-         {std::tuple<const char*, std::string, std::string*>{
-              "--tls-cert-file", config.tls.cert_file, &transport.tls_cert_pem},
-          {"--tls-key-file", config.tls.key_file, &transport.tls_key_pem},
-          {"--tls-ca-file", config.tls.ca_file, &transport.tls_ca_pem}}) {
-      std::ifstream file(path);
-      std::stringstream text;
-      text << file.rdbuf();
-      if (!file || text.str().empty()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(flag, " ", path, ": cannot read it (--raft-tls)"));
-      }
-      *pem = text.str();
-    }
+    absl::StatusOr<PeerTlsPems> pems = ReadPeerTlsPems(config.tls);
+    if (!pems.ok()) return pems.status();
+    transport.tls_cert_pem = pems->cert;
+    transport.tls_key_pem = pems->key;
+    transport.tls_ca_pem = pems->ca;
+    transport.tls_dir = config.data_dir + "/raft-tls";
   }
   for (const config::PeerConfig& peer : config.peers) {
     transport.peers[config::RaftNodeId(peer.id)] =

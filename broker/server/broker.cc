@@ -370,6 +370,7 @@ void Broker::Impl::Tick() {
   groups_->Tick(now);
   deadlines_.Expire(now);
   fetches_.Retry(*services_, /*expire=*/true);
+  connections_->CloseFailedAuthentications();
 }
 
 env::StepOutput Broker::Impl::Process() {

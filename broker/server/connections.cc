@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
@@ -48,6 +49,42 @@ void ConnectionTable::Close(ConnectionId id, absl::string_view why) {
 
 void ConnectionTable::Closed(ConnectionId id) { connections_.erase(id); }
 
+void ConnectionTable::FailAuthentication(const RequestContext& context,
+                                         std::optional<std::string> frame,
+                                         absl::string_view why) {
+  auto it = connections_.find(context.connection);
+  if (it == connections_.end()) return;
+  Connection& connection = it->second;
+  if (config_.failed_authentication_delay_ms <= 0) {
+    if (frame.has_value()) Deliver(context, std::move(frame), true);
+    Close(context.connection, why);
+    return;
+  }
+  connection.failed = Connection::Failure{
+      context, std::move(frame), std::string(why),
+      clock_->NowMs() + config_.failed_authentication_delay_ms};
+  if (!connection.paused) {
+    connection.paused = true;
+    Emit(context.connection, env::ConnectionAction::Kind::kPauseReading);
+  }
+}
+
+void ConnectionTable::CloseFailedAuthentications() {
+  std::vector<Connection::Failure> due;
+  for (auto& [id, connection] : connections_) {
+    if (connection.failed.has_value() &&
+        connection.failed->due_ms <= clock_->NowMs()) {
+      due.push_back(*std::move(connection.failed));
+    }
+  }
+  for (Connection::Failure& failure : due) {
+    if (failure.frame.has_value()) {
+      Deliver(failure.context, std::move(failure.frame), true);
+    }
+    Close(failure.context.connection, failure.why);
+  }
+}
+
 void ConnectionTable::Emit(ConnectionId id, env::ConnectionAction::Kind kind,
                            std::string bytes) {
   out_->connections.push_back(
@@ -70,6 +107,7 @@ void ConnectionTable::Read(ConnectionId id, std::string* input,
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   Connection& connection = it->second;
+  if (connection.failed.has_value()) return;  // closing; reads nothing
   const uint64_t max_in_flight =
       static_cast<uint64_t>(config_.max_inflight_requests_per_connection);
   size_t consumed = 0;
@@ -184,7 +222,7 @@ void ConnectionTable::Deliver(const RequestContext& context,
     connection.finished.erase(connection.finished.begin());
     ++connection.next_to_send;
   }
-  if (connection.paused) {
+  if (connection.paused && !connection.failed.has_value()) {
     connection.paused = false;
     Emit(context.connection, env::ConnectionAction::Kind::kResumeReading);
   }

@@ -75,6 +75,15 @@ class ConnectionTable {
   }
   // Closes a connection after what was sent before, logging `why`.
   void Close(ConnectionId id, absl::string_view why);
+  // A failed authentication: its answer `frame` (none after a bare SASL
+  // token) goes out and the connection closes (logging `why`) only after
+  // failed_authentication_delay_ms (Kafka's
+  // connection.failed.authentication.delay.ms); meanwhile it reads nothing.
+  void FailAuthentication(const RequestContext& context,
+                          std::optional<std::string> frame,
+                          absl::string_view why);
+  // Answers and closes the failed authentications whose delay is over.
+  void CloseFailedAuthentications();
 
   bool IsOpen(ConnectionId id) const { return connections_.count(id) > 0; }
   size_t size() const { return connections_.size(); }
@@ -90,6 +99,13 @@ class ConnectionTable {
     std::map<uint64_t, std::optional<std::string>> finished;
     bool paused = false;
     SaslSession sasl;
+    struct Failure {
+      RequestContext context;
+      std::optional<std::string> frame;
+      std::string why;
+      int64_t due_ms = 0;
+    };
+    std::optional<Failure> failed = {};  // FailAuthentication, delayed
   };
   void HandleFrame(ConnectionId id, Connection& connection,
                    absl::string_view payload, const Dispatch& dispatch);

@@ -180,6 +180,13 @@ class InProcessCluster {
     }
   }
 
+  // Reopens node `id`'s client connection as `info` says (its listener).
+  void Reconnect(raft::NodeId id, const env::ConnectionInfo& info) {
+    TestDriver& driver = *nodes_.at(id)->driver;
+    driver.broker().OnConnectionClose(1);
+    driver.Open(1, info);
+  }
+
   // Writes one request frame to node `id`'s connection.
   void Send(raft::NodeId id, std::string frame) {
     CHRONIK_CHECK(up(id));

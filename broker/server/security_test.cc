@@ -54,6 +54,7 @@ class SecurityTest : public testing::BrokerTest {
       o.config.sasl_plain_users = {{"admin", "admin-secret"},
                                    {"alice", "alice-secret"}};
       o.config.super_users = {"User:admin"};
+      o.config.failed_authentication_delay_ms = 0;  // FailedAuthDelayTest
     };
     protocol_ = SecurityProtocol::kSaslPlaintext;
     Restart(false);
@@ -464,6 +465,101 @@ TEST_F(SecurityTest, ListingsHideWhatThePrincipalMayNotDescribe) {
   EXPECT_EQ(On<kafka::OffsetFetchResponse>(kAdmin, all, 7).topics.size(), 2u);
 }
 
+// OffsetDelete needs DELETE on the group and READ on each topic: a topic the
+// principal may not read answers TOPIC_AUTHORIZATION_FAILED per partition
+// (before UNKNOWN_TOPIC_OR_PARTITION, as Kafka) and keeps its offsets.
+TEST_F(SecurityTest, OffsetDeleteChecksReadOnEachTopic) {
+  OpenSasl(kAdmin);
+  ASSERT_EQ(LoginPlain(kAdmin, "admin", "admin-secret"), error::kNone);
+  ASSERT_EQ(CreateOn(kAdmin, "orders"), error::kNone);
+  ASSERT_EQ(CreateOn(kAdmin, "secret"), error::kNone);
+  kafka::OffsetCommitRequest commit;
+  commit.group_id = "g";
+  commit.generation_id = -1;
+  for (const std::string topic : {"orders", "secret"}) {
+    kafka::OffsetCommitRequest::OffsetCommitRequestTopic t;
+    t.name = topic;
+    kafka::OffsetCommitRequest::OffsetCommitRequestPartition p;
+    p.partition_index = 0;
+    p.committed_offset = 7;
+    t.partitions.push_back(p);
+    commit.topics.push_back(t);
+  }
+  ASSERT_EQ(On<kafka::OffsetCommitResponse>(kAdmin, commit, 7).topics.size(),
+            2u);
+  OpenSasl(kAlice);
+  ASSERT_EQ(LoginPlain(kAlice, "alice", "alice-secret"), error::kNone);
+  kafka::OffsetDeleteRequest remove;
+  remove.group_id = "g";
+  remove.topics = {{"orders", {{0}}}, {"secret", {{0}}}, {"nope", {{0}}}};
+  EXPECT_EQ(On<kafka::OffsetDeleteResponse>(kAlice, remove, 0).error_code,
+            error::kGroupAuthorizationFailed);
+  // DELETE on group "g", READ on topic "orders".
+  CreateAcls(kAdmin, {Acl(3, "g", 3, "User:alice", 6, 3),
+                      Acl(2, "orders", 3, "User:alice", 3, 3)});
+  auto deleted = On<kafka::OffsetDeleteResponse>(kAlice, remove, 0);
+  ASSERT_EQ(deleted.error_code, error::kNone);
+  ASSERT_EQ(deleted.topics.size(), 3u);
+  EXPECT_EQ(deleted.topics[0].partitions[0].error_code, error::kNone);
+  EXPECT_EQ(deleted.topics[1].partitions[0].error_code,
+            error::kTopicAuthorizationFailed);
+  EXPECT_EQ(deleted.topics[2].partitions[0].error_code,
+            error::kTopicAuthorizationFailed);
+  kafka::OffsetFetchRequest all;
+  all.group_id = "g";
+  all.topics = std::nullopt;
+  auto fetched = On<kafka::OffsetFetchResponse>(kAdmin, all, 7);
+  ASSERT_EQ(fetched.topics.size(), 1u);  // "orders" went
+  EXPECT_EQ(fetched.topics[0].name, "secret");
+  EXPECT_EQ(fetched.topics[0].partitions[0].committed_offset, 7);
+}
+
+// Kafka's connection.failed.authentication.delay.ms (default 100): a failed
+// authentication is answered and its connection closed only after the delay,
+// and the connection handles nothing meanwhile.
+class FailedAuthDelayTest : public SecurityTest {
+ protected:
+  FailedAuthDelayTest() {
+    configure_ = [](BrokerOptions& o) {
+      o.config.kafka_security_protocol = SecurityProtocol::kSaslPlaintext;
+      o.config.sasl_plain_users = {{"alice", "alice-secret"}};
+      EXPECT_EQ(o.config.failed_authentication_delay_ms, 100);  // default
+    };
+    Restart(false);
+  }
+};
+
+TEST_F(FailedAuthDelayTest, TheFailureIsAnsweredAndClosedAfterTheDelay) {
+  OpenSasl(kAlice);
+  EXPECT_EQ(Handshake(kAlice, "PLAIN"), error::kNone);
+  kafka::SaslAuthenticateRequest wrong;
+  wrong.auth_bytes = std::string("\0alice\0wrong", 12);
+  Write(kAlice, kafka::EncodeRequestFrame(2, 7, std::string("c"), wrong));
+  ASSERT_FALSE(Closed(kAlice));
+  EXPECT_TRUE(Sent(kAlice).empty());
+  // A request behind it is not handled.
+  Write(kAlice, kafka::EncodeRequestFrame(9, 8, std::string("c"), AllTopics()));
+  EXPECT_FALSE(Closed(kAlice));
+  EXPECT_TRUE(Sent(kAlice).empty());
+  Tick();  // 50 ms
+  EXPECT_FALSE(Closed(kAlice));
+  EXPECT_TRUE(Sent(kAlice).empty());
+  Tick();  // 100 ms
+  EXPECT_TRUE(Closed(kAlice));
+  ASSERT_EQ(Sent(kAlice).size(), 1u);  // the failure only, then the close
+  kafka::SaslAuthenticateResponse response;
+  int32_t correlation_id = 0;
+  ASSERT_TRUE(kafka::DecodeResponseFrame(
+                  absl::string_view(Sent(kAlice).front()).substr(4), 2,
+                  &correlation_id, &response)
+                  .ok());
+  EXPECT_EQ(correlation_id, 7);
+  EXPECT_EQ(response.error_code, error::kSaslAuthenticationFailed);
+  // Right credentials are not delayed.
+  OpenSasl(kAdmin);
+  EXPECT_EQ(LoginPlain(kAdmin, "alice", "alice-secret"), error::kNone);
+}
+
 // KIP-368 with connections.max.reauth.ms = 1000: the session lifetime is
 // told to the client; a request after it expired closes the connection, a
 // re-authentication before keeps it; re-authenticating as someone else is
@@ -477,6 +573,7 @@ class ReauthTest : public SecurityTest {
                                    {"alice", "alice-secret"}};
       o.config.super_users = {"User:admin"};
       o.config.connections_max_reauth_ms = 1000;
+      o.config.failed_authentication_delay_ms = 0;
     };
     Restart(false);
   }

@@ -22,6 +22,8 @@ import time
 import unittest
 
 import harness
+import kafka_wire as wire
+import security_test as sec
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from kafka import KafkaConsumer, KafkaProducer
 
@@ -342,7 +344,8 @@ class ClusterTlsTest(unittest.TestCase):
     """Three nodes, each with a PLAINTEXT and an SSL listener, Raft over
     mutual TLS: Metadata on a node's SSL listener lists every broker at its
     SSL address (peers' listeners come from their registrations), and a
-    replicated topic is written and read over SSL."""
+    replicated topic is written and read over SSL; SIGHUP reloads the Raft
+    TLS files and replication goes on."""
 
     def test_three_nodes_advertise_their_ssl_listeners(self):
         ids = (1, 2, 3)
@@ -378,6 +381,14 @@ class ClusterTlsTest(unittest.TestCase):
                                timeout_s=20, what="three SSL brokers")
             confluent_round_trip(self, dict(conf, **{"acks": "all"}),
                                  "tls-cluster", [b"r1", b"r2"])
+            # SIGHUP rereads the Raft TLS files too; replication goes on.
+            brokers[1].proc.send_signal(signal.SIGHUP)
+            harness.wait_until(
+                lambda: "SIGHUP: reloaded the Raft TLS certificate" in
+                brokers[1].log(), timeout_s=10, what="the Raft TLS reload")
+            time.sleep(1.5)  # the new files are served within a second
+            confluent_round_trip(self, dict(conf, **{"acks": "all"}),
+                                 "tls-cluster-2", [b"r3"])
         finally:
             for broker in brokers.values():
                 broker.stop()
@@ -390,13 +401,26 @@ class SaslSslTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.port = harness.free_port()
+        # A SASL_PLAINTEXT listener too: SCRAM users are created on it with
+        # the raw wire (no installed client has AlterUserScramCredentials).
+        cls.admin_port = harness.free_port()
         users = os.path.join(harness.TMP, "users-%d.txt" % os.getpid())
         with open(users, "w") as f:
             f.write("admin:admin-secret\nalice:alice-secret\n")
         cls.broker = harness.Broker("sasl-ssl", args=[
-            "--listeners=SASL_SSL://127.0.0.1:%d" % cls.port,
-            "--sasl-plain-users-file=" + users, "--super-users=User:admin",
+            "--listeners=SASL_SSL://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d"
+            % (cls.port, cls.admin_port),
+            "--sasl-plain-users-file=" + users,
+            "--super-users=User:admin;User:carol;User:dave",
+            "--failed-authentication-delay-ms=300",
         ] + tls_args("none")).start()
+        conn = wire.Connection(cls.admin_port)
+        try:
+            assert sec.plain_login(conn, "admin", "admin-secret") == 0
+            for _, (user, password, mid, digest) in sec.SCRAM.items():
+                assert sec.alter_scram(conn, user, mid, password, digest) == 0
+        finally:
+            conn.close()
 
     @classmethod
     def tearDownClass(cls):
@@ -450,6 +474,69 @@ class SaslSslTest(unittest.TestCase):
             capture_output=True, text=True, timeout=60)
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("Authentication", proc.stderr)
+        self.assertTrue(self.broker.alive())
+
+
+    def scram_conf(self, mechanism, good=True):
+        user, password = sec.credentials(mechanism, good)
+        return dict(sec.rdkafka_conf("127.0.0.1:%d" % self.port, mechanism,
+                                     user, password),
+                    **{"security.protocol": "SASL_SSL",
+                       "ssl.ca.location": pem("ca.pem")})
+
+    def test_confluent_kafka_scram_over_sasl_ssl(self):
+        for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+            with self.subTest(mechanism=mechanism):
+                topic = "ssl-confluent-" + mechanism.lower()
+                values = ["%s-%d" % (mechanism, i) for i in range(3)]
+                self.assertEqual(sec.produce_confluent(
+                    self.scram_conf(mechanism), topic, values), [None] * 3)
+                got, error = sec.consume_confluent(
+                    self.scram_conf(mechanism), topic, "g-" + topic, 3)
+                self.assertIsNone(error)
+                self.assertEqual(got, values)
+                errors = []
+                producer = Producer(dict(
+                    self.scram_conf(mechanism, good=False),
+                    error_cb=lambda e: errors.append(e.code())))
+                deadline = time.time() + 10
+                while time.time() < deadline and not errors:
+                    producer.poll(0.2)
+                self.assertIn(KafkaError._AUTHENTICATION, errors)
+        self.assertIn("SASL SCRAM-SHA-512 authentication of 'dave' failed",
+                      self.broker.log())
+        self.assertTrue(self.broker.alive())
+
+    def test_a_failed_login_is_answered_and_closed_after_the_delay(self):
+        conn = wire.Connection(self.admin_port)
+        try:
+            start = time.monotonic()
+            self.assertEqual(sec.plain_login(conn, "alice", "wrong"),
+                             58)  # SASL_AUTHENTICATION_FAILED
+            elapsed = time.monotonic() - start
+            self.assertTrue(conn.closed_by_peer())
+        finally:
+            conn.close()
+        self.assertGreaterEqual(elapsed, 0.3)
+        self.assertLess(elapsed, 5)
+
+    def test_kafkajs_scram_over_sasl_ssl(self):
+        node = shutil.which("node")
+        self.assertIsNotNone(node, "node missing")
+        for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+            for expect in ("ok", "fail"):
+                with self.subTest(mechanism=mechanism, expect=expect):
+                    user, password = sec.credentials(mechanism,
+                                                     expect == "ok")
+                    proc = subprocess.run(
+                        [node, os.path.join(JS_DIR, "security.js"),
+                         "127.0.0.1:%d" % self.port, mechanism.lower(), user,
+                         password, "ssl-kafkajs-" + mechanism.lower(), expect,
+                         pem("ca.pem")],
+                        capture_output=True, text=True, timeout=120)
+                    print(proc.stdout)
+                    self.assertEqual(proc.returncode, 0,
+                                     proc.stdout + proc.stderr)
         self.assertTrue(self.broker.alive())
 
 

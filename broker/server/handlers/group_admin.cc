@@ -69,19 +69,23 @@ int16_t JudgeOffsetDelete(Services& s, const std::string& group_id,
 }
 
 // The answer per requested partition; the partitions to delete go into
-// `command`.
+// `command`. Topics the principal may not READ: TOPIC_AUTHORIZATION_FAILED
+// for each of their partitions (as Kafka, before any other check).
 kafka::OffsetDeleteResponse JudgePartitions(
-    Services& s, const kafka::OffsetDeleteRequest& r,
+    Services& s, const RequestContext& c, const kafka::OffsetDeleteRequest& r,
     const std::set<std::string>& subscribed, metapb::DeleteGroupOffsets* out) {
   kafka::OffsetDeleteResponse response;
   for (const auto& topic : r.topics) {
     kafka::OffsetDeleteResponse::OffsetDeleteResponseTopic out_topic;
     out_topic.name = topic.name;
     const metapb::TopicInfo* info = s.state().FindTopic(topic.name);
+    const bool readable = Allowed(s, c, acl::kRead, {acl::kTopic, topic.name});
     for (const auto& partition : topic.partitions) {
       int16_t code = kafka::error::kNone;
-      if (info == nullptr || partition.partition_index < 0 ||
-          partition.partition_index >= info->partitions_size()) {
+      if (!readable) {
+        code = kafka::error::kTopicAuthorizationFailed;
+      } else if (info == nullptr || partition.partition_index < 0 ||
+                 partition.partition_index >= info->partitions_size()) {
         code = kafka::error::kUnknownTopicOrPartition;
       } else if (subscribed.count(topic.name) > 0) {
         code = kafka::error::kGroupSubscribedToTopic;
@@ -167,7 +171,7 @@ void Handle(Services& s, const RequestContext& c,
   metapb::DeleteGroupOffsets* deletion = command.mutable_delete_group_offsets();
   deletion->set_group(r.group_id);
   auto response = std::make_shared<kafka::OffsetDeleteResponse>(
-      JudgePartitions(s, r, subscribed, deletion));
+      JudgePartitions(s, c, r, subscribed, deletion));
   if (deletion->partitions().empty() || !s.state().HasOffsets(r.group_id)) {
     // Nothing stored to remove: deleting absent offsets is a no-op.
     s.connections.Finish(c, *response, AnyPartitionError(*response));

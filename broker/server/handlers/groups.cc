@@ -2,6 +2,7 @@
 // LeaveGroup, DescribeGroups, ListGroups.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,11 @@ void Handle(Services& s, const RequestContext& c,
             kafka::FindCoordinatorRequest& r) {
   kafka::FindCoordinatorResponse response;
   const metapb::BrokerInfo* coordinator = s.metadata.LeaderBroker();
+  // Its address on the listener the client came in on.
+  std::optional<metadata::BrokerAddress> address;
+  if (coordinator != nullptr) {
+    address = metadata::AdvertisedAddress(*coordinator, c.listener);
+  }
   auto fill = [&](int8_t key_type, const std::string& key, int16_t* error_code,
                   int32_t* node_id, std::string* host, int32_t* port,
                   std::optional<std::string>* message) {
@@ -32,18 +38,16 @@ void Handle(Services& s, const RequestContext& c,
       *error_code = denied;  // DESCRIBE on the group or transactional id
       *node_id = -1;
       *port = -1;
-    } else if (coordinator == nullptr) {
+    } else if (!address.has_value()) {
+      // None, or one without the client's listener (as Kafka).
       *error_code = kafka::error::kCoordinatorNotAvailable;
       *node_id = -1;
       *port = -1;
       *message = std::nullopt;
     } else {
       *node_id = config::KafkaNodeId(coordinator->node_id());
-      // Its address on the listener the client came in on.
-      metadata::BrokerAddress address =
-          metadata::AdvertisedAddress(*coordinator, c.listener);
-      *host = std::move(address.host);
-      *port = address.port;
+      *host = address->host;
+      *port = address->port;
       *message = std::nullopt;
     }
   };

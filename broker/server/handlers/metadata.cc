@@ -1,6 +1,7 @@
 // Metadata, DescribeCluster, ApiVersions.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,10 +17,19 @@ namespace chronik::broker {
 
 namespace {
 
+// Whether clients that came in on `listener` can reach the broker: it has a
+// listener of that name (or only its default one).
+bool HasListener(Services& s, raft::NodeId node, absl::string_view listener) {
+  const metapb::BrokerInfo* broker = s.state().FindBroker(node);
+  return broker == nullptr ||
+         metadata::AdvertisedAddress(*broker, listener).has_value();
+}
+
 // One partition as Metadata answers it: its leader as this node knows it (-1
 // when unknown or fenced), replicas and the committed ISR, in Kafka ids.
 kafka::MetadataResponse::MetadataResponsePartition DescribePartition(
-    Services& s, const metapb::PartitionInfo& partition) {
+    Services& s, const RequestContext& c,
+    const metapb::PartitionInfo& partition) {
   kafka::MetadataResponse::MetadataResponsePartition out;
   out.partition_index = partition.partition();
   out.leader_id =
@@ -32,6 +42,15 @@ kafka::MetadataResponse::MetadataResponsePartition DescribePartition(
     out.leader_id = -1;
   }
   if (out.leader_id < 0) out.error_code = kafka::error::kLeaderNotAvailable;
+  // A leader without the client's listener is not in the broker list either:
+  // LISTENER_NOT_FOUND from v6 (KIP-291), LEADER_NOT_AVAILABLE before.
+  if (out.leader_id >= 0 &&
+      !HasListener(s, config::RaftNodeId(out.leader_id), c.listener)) {
+    out.leader_id = -1;
+    out.error_code = c.header.api_version >= 6
+                         ? kafka::error::kListenerNotFound
+                         : kafka::error::kLeaderNotAvailable;
+  }
   // The Raft term of the leader this node knows (v7+; KIP-320).
   out.leader_epoch = s.partitions.PartitionLeaderEpoch(partition);
   for (uint64_t replica : metadata::HostingReplicas(partition)) {
@@ -52,11 +71,13 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
   kafka::MetadataResponse response;
   // Fenced brokers (silent for a session timeout) are left out.
   // Each broker's address on the listener the client came in on.
+  // Brokers without that listener are left out (as Kafka).
   for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
-    metadata::BrokerAddress address =
+    std::optional<metadata::BrokerAddress> address =
         metadata::AdvertisedAddress(*broker, c.listener);
+    if (!address.has_value()) continue;
     response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
-                                std::move(address.host), address.port,
+                                std::move(address->host), address->port,
                                 std::nullopt});
   }
   response.cluster_id = kClusterId;
@@ -124,7 +145,7 @@ void Handle(Services& s, const RequestContext& c, kafka::MetadataRequest& r) {
     }
     topic.topic_id = ToUuid(info->topic_id());
     for (const metapb::PartitionInfo& partition : info->partitions()) {
-      topic.partitions.push_back(DescribePartition(s, partition));
+      topic.partitions.push_back(DescribePartition(s, c, partition));
     }
     response.topics.push_back(std::move(topic));
   }
@@ -138,11 +159,13 @@ void Handle(Services& s, const RequestContext& c,
   const raft::NodeId controller = s.metadata.leader();
   response.controller_id = config::KafkaNodeId(controller);
   // Each broker's address on the listener the client came in on.
+  // Brokers without that listener are left out (as Kafka).
   for (const metapb::BrokerInfo* broker : s.state().LiveBrokers()) {
-    metadata::BrokerAddress address =
+    std::optional<metadata::BrokerAddress> address =
         metadata::AdvertisedAddress(*broker, c.listener);
+    if (!address.has_value()) continue;
     response.brokers.push_back({config::KafkaNodeId(broker->node_id()),
-                                std::move(address.host), address.port,
+                                std::move(address->host), address->port,
                                 std::nullopt});
   }
   s.connections.Finish(c, response);

@@ -4,6 +4,7 @@
 // bare; ConnectionTable hands each as a SaslAuthenticate of version -1.
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,12 @@ void Answer(Services& s, const RequestContext& c, std::string bytes,
 }
 
 // Wrong credentials: SASL_AUTHENTICATION_FAILED, then the connection is
-// closed with a log line naming the user and why (never the secret).
+// closed with a log line naming the user and why (never the secret); both
+// after --failed-authentication-delay-ms (ConnectionTable).
 void Fail(Services& s, const RequestContext& c, SaslSession& session,
           absl::string_view user, absl::string_view why) {
   const std::string mechanism = session.mechanism;
+  std::optional<std::string> frame;
   if (c.header.api_version >= 0) {
     kafka::SaslAuthenticateResponse response;
     response.error_code = kafka::error::kSaslAuthenticationFailed;
@@ -46,11 +49,12 @@ void Fail(Services& s, const RequestContext& c, SaslSession& session,
         "Authentication failed during authentication due to invalid "
         "credentials with SASL mechanism ",
         mechanism);
-    s.connections.Finish(c, response, true);
+    frame = kafka::EncodeResponseFrame(c.header, response);
   }
-  s.connections.Close(c.connection,
-                      absl::StrCat("SASL ", mechanism, " authentication of '",
-                                   user, "' failed: ", why));
+  s.connections.FailAuthentication(
+      c, std::move(frame),
+      absl::StrCat("SASL ", mechanism, " authentication of '", user,
+                   "' failed: ", why));
 }
 
 void Succeed(Services& s, const RequestContext& c, SaslSession& session,
