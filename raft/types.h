@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/shared_bytes.h"
 
 namespace chronik::raft {
 
@@ -31,44 +32,9 @@ using Index = uint64_t;
 
 inline constexpr NodeId kNoNode = 0;
 
-// Immutable, shared byte buffer. Cheap to copy (one refcount increment).
-class Bytes {
- public:
-  Bytes() = default;
-  static Bytes Copy(std::string_view data) {
-    return Bytes(std::make_shared<const std::string>(data));
-  }
-  static Bytes Own(std::string&& data) {
-    return Bytes(std::make_shared<const std::string>(std::move(data)));
-  }
-  // Compatibility for code written when storage::Entry::data was a
-  // std::string (sim/raft_scenario.cc, broker/runtime/storage_bench.cc; new
-  // code says Own or Copy): owning a Bytes shares it and assigning a moved
-  // std::string takes it over (neither copies the bytes); assigning an lvalue
-  // std::string copies it.
-  static Bytes Own(Bytes data) { return data; }
-  Bytes& operator=(std::string&& data) { return *this = Own(std::move(data)); }
-  Bytes& operator=(const std::string& data) { return *this = Copy(data); }
-  size_t size() const { return buffer_ == nullptr ? 0 : buffer_->size(); }
-  bool empty() const { return size() == 0; }
-  std::string_view view() const {
-    return buffer_ == nullptr ? std::string_view() : std::string_view(*buffer_);
-  }
-  const char* data() const { return view().data(); }
-  // True when both share one buffer (used by tests to prove no copies were
-  // made).
-  bool SharesBufferWith(const Bytes& other) const {
-    return buffer_ != nullptr && buffer_ == other.buffer_;
-  }
-  friend bool operator==(const Bytes& a, const Bytes& b) {
-    return a.view() == b.view();
-  }
-
- private:
-  explicit Bytes(std::shared_ptr<const std::string> buffer)
-      : buffer_(std::move(buffer)) {}
-  std::shared_ptr<const std::string> buffer_;
-};
+// Immutable, shared byte buffer (or a slice of one). Cheap to copy (one
+// refcount increment). See base/shared_bytes.h.
+using Bytes = SharedBytes;
 
 enum class EntryType : uint8_t {
   kNormal = 0,      // application data

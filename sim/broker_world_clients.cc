@@ -488,7 +488,7 @@ void BrokerWorld::Fetch(SimClient& client) {
 
 void BrokerWorld::OnFetched(SimClient& client, int16_t code,
                             int64_t high_watermark, int64_t log_start,
-                            const std::optional<std::string>& records) {
+                            const std::optional<SharedBytes>& records) {
   if (code == error::kNone || code == error::kOffsetOutOfRange) {
     ObserveFetchLogStart(client.partition, log_start);
   }

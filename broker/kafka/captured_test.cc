@@ -89,7 +89,7 @@ TEST(CapturedTest, KcatProduceWithEveryCodec) {
     EXPECT_EQ(produce.topics[0].name, "test");
     ASSERT_EQ(produce.topics[0].partitions.size(), 1u);
     EXPECT_EQ(produce.topics[0].partitions[0].partition_index, 0);
-    const std::optional<std::string>& bytes =
+    const std::optional<SharedBytes>& bytes =
         produce.topics[0].partitions[0].records;
     ASSERT_TRUE(bytes.has_value());
     absl::StatusOr<std::vector<RecordBatchView>> batches =

@@ -99,7 +99,8 @@ absl::StatusOr<RequestHeader> DecodeRequestHeader(absl::string_view payload,
   return header;
 }
 
-absl::StatusOr<DecodedRequest> DecodeRequestFrame(absl::string_view payload) {
+absl::StatusOr<DecodedRequest> DecodeRequestFrame(
+    absl::string_view payload, std::shared_ptr<const std::string> owner) {
   absl::string_view body;
   absl::StatusOr<RequestHeader> header = DecodeRequestHeader(payload, &body);
   if (!header.ok()) return header.status();
@@ -114,8 +115,8 @@ absl::StatusOr<DecodedRequest> DecodeRequestFrame(absl::string_view payload) {
                      header->api_version, " is not served (",
                      served->min_version, "-", served->max_version, ")"));
   }
-  absl::StatusOr<AnyRequest> request =
-      DecodeAnyRequest(header->api_key, header->api_version, body);
+  absl::StatusOr<AnyRequest> request = DecodeAnyRequest(
+      header->api_key, header->api_version, body, std::move(owner));
   if (!request.ok()) return request.status();
   return DecodedRequest{*std::move(header), *std::move(request)};
 }

@@ -28,6 +28,7 @@
 #define CHRONIK_BROKER_KAFKA_PROTOCOL_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -91,8 +92,12 @@ struct DecodedRequest {
 };
 
 // Header + body. Unknown keys and versions not served give kUnimplemented
-// naming them; malformed input gives kInvalidArgument naming the field.
-absl::StatusOr<DecodedRequest> DecodeRequestFrame(absl::string_view payload);
+// naming them; malformed input gives kInvalidArgument naming the field. With
+// `owner` (which must hold `payload`), record batches are slices of it (the
+// produce path's bytes are not copied).
+absl::StatusOr<DecodedRequest> DecodeRequestFrame(
+    absl::string_view payload,
+    std::shared_ptr<const std::string> owner = nullptr);
 
 // Writes a whole request frame (size prefix, header v1/v2, body); clients.
 template <typename Request>

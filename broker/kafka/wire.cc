@@ -150,6 +150,24 @@ std::string Reader::ReadBytes(bool compact) {
   return std::string(ReadRaw(static_cast<size_t>(length)));
 }
 
+SharedBytes Reader::ReadRecords(bool compact) {
+  std::optional<SharedBytes> records = ReadNullableRecords(compact);
+  if (!records.has_value()) {
+    if (ok()) Fail("null records where the schema does not allow null");
+    return {};
+  }
+  return *std::move(records);
+}
+
+std::optional<SharedBytes> Reader::ReadNullableRecords(bool compact) {
+  int64_t length = ReadLength(compact, /*classic_int32=*/true);
+  if (length < 0) return std::nullopt;
+  const absl::string_view raw = ReadRaw(static_cast<size_t>(length));
+  const std::string_view part(raw.data(), raw.size());
+  if (owner_ == nullptr || raw.empty()) return SharedBytes::Copy(part);
+  return SharedBytes::Slice(owner_, part);
+}
+
 int32_t Reader::ReadArrayLength(bool compact) {
   int64_t count = compact ? static_cast<int64_t>(ReadUnsignedVarint()) - 1
                           : static_cast<int64_t>(ReadInt32());
@@ -255,6 +273,12 @@ void Writer::WriteNullableBytes(const std::optional<std::string>& v,
   } else {
     WriteInt32(-1);
   }
+}
+
+void Writer::WriteNullableRecords(const std::optional<SharedBytes>& v,
+                                  bool compact) {
+  if (v.has_value()) return WriteRecords(*v, compact);
+  WriteNullableBytes(std::nullopt, compact);
 }
 
 void Writer::WriteArrayLength(int64_t count, bool compact) {

@@ -37,12 +37,14 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "base/shared_bytes.h"
 #include "base/splitmix64.h"
 
 namespace chronik::kafka {
@@ -56,6 +58,10 @@ inline constexpr int kMaxVarint64Bytes = 10;
 class Reader {
  public:
   explicit Reader(absl::string_view data) : data_(data) {}
+  // Records fields then come out as slices of `owner` (which must hold the
+  // data) instead of copies.
+  Reader(absl::string_view data, std::shared_ptr<const std::string> owner)
+      : data_(data), owner_(std::move(owner)) {}
 
   bool ok() const { return status_.ok(); }
   const absl::Status& status() const { return status_; }
@@ -89,6 +95,9 @@ class Reader {
   std::optional<std::string> ReadNullableString(bool compact);
   std::string ReadBytes(bool compact);
   std::optional<std::string> ReadNullableBytes(bool compact);
+  // Record batches: bytes, shared with the owner when there is one.
+  SharedBytes ReadRecords(bool compact);
+  std::optional<SharedBytes> ReadNullableRecords(bool compact);
 
   // Array element count, -1 for null. Fails (and returns 0) when the count is
   // negative other than -1 or larger than the bytes that remain (every element
@@ -106,6 +115,7 @@ class Reader {
   int64_t ReadLength(bool compact, bool classic_int32);
 
   absl::string_view data_;
+  std::shared_ptr<const std::string> owner_;
   size_t position_ = 0;
   const char* field_ = "";
   absl::Status status_;
@@ -138,6 +148,10 @@ class Writer {
   void WriteNullableString(const std::optional<std::string>& v, bool compact);
   void WriteBytes(absl::string_view v, bool compact);
   void WriteNullableBytes(const std::optional<std::string>& v, bool compact);
+  void WriteRecords(const SharedBytes& v, bool compact) {
+    WriteBytes(v.absl_view(), compact);
+  }
+  void WriteNullableRecords(const std::optional<SharedBytes>& v, bool compact);
   // `count` = -1 writes a null array.
   void WriteArrayLength(int64_t count, bool compact);
   void WriteRaw(absl::string_view v) {

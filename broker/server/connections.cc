@@ -110,6 +110,11 @@ void ConnectionTable::Read(ConnectionId id, std::string* input,
   if (connection.failed.has_value()) return;  // closing; reads nothing
   const uint64_t max_in_flight =
       static_cast<uint64_t>(config_.max_inflight_requests_per_connection);
+  // Once the input holds a complete frame it is taken over as one shared
+  // buffer, so a Produce request's record batches reach Raft and storage as
+  // slices of it (no copy); the unread rest is put back.
+  std::shared_ptr<const std::string> frames;
+  absl::string_view buffer(*input);
   size_t consumed = 0;
   while (true) {
     if (connection.next_seq - connection.next_to_send >= max_in_flight) {
@@ -120,28 +125,36 @@ void ConnectionTable::Read(ConnectionId id, std::string* input,
       }
       break;
     }
-    const absl::string_view rest = absl::string_view(*input).substr(consumed);
     absl::StatusOr<size_t> frame_bytes = kafka::CompleteFrameBytes(
-        rest, static_cast<int32_t>(config_.max_request_bytes));
+        buffer.substr(consumed),
+        static_cast<int32_t>(config_.max_request_bytes));
     if (!frame_bytes.ok()) {
       CloseMalformed(id, frame_bytes.status().message());
       return;
     }
     if (*frame_bytes == 0) break;
+    if (frames == nullptr) {
+      frames = std::make_shared<const std::string>(std::move(*input));
+      input->clear();
+      buffer = absl::string_view(*frames);
+    }
+    const absl::string_view frame = buffer.substr(consumed, *frame_bytes);
     counters_.bytes_in += *frame_bytes;
     consumed += *frame_bytes;
-    HandleFrame(id, connection,
-                rest.substr(kafka::kFrameSizeBytes,
-                            *frame_bytes - kafka::kFrameSizeBytes),
+    HandleFrame(id, connection, frame.substr(kafka::kFrameSizeBytes), frames,
                 dispatch);
     if (connections_.count(id) == 0) return;  // closed while handling
   }
-  input->erase(0, consumed);
+  if (frames != nullptr) {
+    const absl::string_view rest = buffer.substr(consumed);
+    input->assign(rest.data(), rest.size());
+  }
 }
 
-void ConnectionTable::HandleFrame(ConnectionId id, Connection& connection,
-                                  absl::string_view payload,
-                                  const Dispatch& dispatch) {
+void ConnectionTable::HandleFrame(
+    ConnectionId id, Connection& connection, absl::string_view payload,
+    const std::shared_ptr<const std::string>& frames,
+    const Dispatch& dispatch) {
   RequestContext context;
   context.connection = id;
   context.start_ms = clock_->NowMs();
@@ -162,7 +175,7 @@ void ConnectionTable::HandleFrame(ConnectionId id, Connection& connection,
     return;
   }
   absl::StatusOr<kafka::DecodedRequest> decoded =
-      kafka::DecodeRequestFrame(payload);
+      kafka::DecodeRequestFrame(payload, frames);
   if (!decoded.ok()) {
     absl::string_view body;
     absl::StatusOr<kafka::RequestHeader> header =

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -108,7 +109,9 @@ class ConnectionTable {
     std::optional<Failure> failed = {};  // FailAuthentication, delayed
   };
   void HandleFrame(ConnectionId id, Connection& connection,
-                   absl::string_view payload, const Dispatch& dispatch);
+                   absl::string_view payload,
+                   const std::shared_ptr<const std::string>& frames,
+                   const Dispatch& dispatch);
   void CloseMalformed(ConnectionId id, absl::string_view why);
   void CountLatency(const RequestContext& context, bool had_error);
   void Emit(ConnectionId id, env::ConnectionAction::Kind kind,

@@ -33,7 +33,7 @@ class KafkaAnswersTest : public BrokerTest {
   }
 
   static std::vector<kafka::BatchHeader> Headers(
-      const std::optional<std::string>& records) {
+      const std::optional<SharedBytes>& records) {
     std::vector<kafka::BatchHeader> headers;
     if (!records.has_value()) return headers;
     auto batches = kafka::ParseRecordBatches(*records);

@@ -110,8 +110,10 @@ class Server {
         if (it == partitions_.end() || partition.partition_index != 0) {
           p.error_code = error::kUnknownTopicOrPartition;
         } else {
-          p.error_code = Append(it->second, partition.records.value_or(""),
-                                &p.base_offset);
+          p.error_code = Append(
+              it->second,
+              std::string(partition.records.value_or(SharedBytes()).view()),
+              &p.base_offset);
           p.log_start_offset = 0;
         }
         t.partitions.push_back(p);

@@ -152,16 +152,15 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
   return replica;
 }
 
-// The batch's bytes for Raft: moved out of the request when they are the
-// whole of it (the usual one batch per partition: no copy; nothing reads
-// `batch` afterwards), else copied; stamped with `append_time_ms` unless it
-// is -1 (CreateTime).
+// The batch's bytes for Raft: a slice of the request frame when they are the
+// whole of the partition's records (the usual one batch per partition: no
+// copy; nothing reads `batch` afterwards), else copied; stamped with
+// `append_time_ms` unless it is -1 (CreateTime), which needs a copy to write.
 raft::Bytes BatchPayload(PartitionData& partition,
                          const kafka::RecordBatchView& batch, bool whole,
                          int64_t append_time_ms) {
-  std::string bytes = whole
-                          ? std::move(*partition.records)
-                          : std::string(batch.bytes.data(), batch.bytes.size());
+  if (whole && append_time_ms < 0) return *std::move(partition.records);
+  std::string bytes(batch.bytes.data(), batch.bytes.size());
   if (append_time_ms >= 0) {
     kafka::WriteLogAppendTime(absl::MakeSpan(bytes), append_time_ms);
   }
