@@ -49,6 +49,8 @@ ABSL_FLAG(int, batch_bytes, 1 << 20, "producer batch.size");
 ABSL_FLAG(std::string, compression, "none",
           "compression.codec: none, gzip, snappy, lz4, zstd");
 ABSL_FLAG(double, duration_s, 10, "how long to produce, seconds");
+ABSL_FLAG(int64_t, messages, 0,
+          "stop after this many messages in total (0 = only --duration_s)");
 ABSL_FLAG(int, producers, 1, "concurrent producer instances (one thread each)");
 ABSL_FLAG(double, rate, 0,
           "total target messages per second (0 = as fast as possible)");
@@ -193,10 +195,11 @@ absl::StatusOr<rd_kafka_t*> NewClient(rd_kafka_type_t type,
 // messages per second when positive, then flushes.
 void ProduceLoop(rd_kafka_t* producer, const std::string& topic,
                  const std::string& payload, int64_t deadline_nanos,
-                 double rate_per_thread, std::atomic<int64_t>* sent) {
+                 double rate_per_thread, int64_t max_count,
+                 std::atomic<int64_t>* sent) {
   const int64_t start = NowNanos();
   int64_t count = 0;
-  while (true) {
+  while (max_count == 0 || count < max_count) {
     const int64_t now = NowNanos();
     if (now >= deadline_nanos) break;
     if (rate_per_thread > 0) {
@@ -273,6 +276,9 @@ absl::Status ValidateFlags() {
       absl::GetFlag(FLAGS_producers) > 256) {
     return absl::InvalidArgumentError("--producers must be in 1..256");
   }
+  if (absl::GetFlag(FLAGS_messages) < 0) {
+    return absl::InvalidArgumentError("--messages must not be negative");
+  }
   if (absl::GetFlag(FLAGS_duration_s) <= 0) {
     return absl::InvalidArgumentError("--duration_s must be positive");
   }
@@ -296,11 +302,15 @@ absl::Status RunProduce(const Target& target) {
   const int64_t deadline =
       start + static_cast<int64_t>(absl::GetFlag(FLAGS_duration_s) * 1e9);
   const double rate_per_thread = absl::GetFlag(FLAGS_rate) / producer_count;
+  const int64_t messages = absl::GetFlag(FLAGS_messages);
+  const int64_t per_thread =
+      messages > 0 ? std::max<int64_t>(1, messages / producer_count) : 0;
   std::atomic<int64_t> sent{0};
   std::vector<std::thread> threads;
   for (rd_kafka_t* producer : producers) {
     threads.emplace_back(ProduceLoop, producer, absl::GetFlag(FLAGS_topic),
-                         std::cref(payload), deadline, rate_per_thread, &sent);
+                         std::cref(payload), deadline, rate_per_thread,
+                         per_thread, &sent);
   }
   for (std::thread& thread : threads) thread.join();
   const double seconds = (NowNanos() - start) / 1e9;
