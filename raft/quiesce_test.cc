@@ -102,6 +102,21 @@ TEST(QuiesceTest, SilentLeaderNodeWakesFollowersWhichElectANewLeader) {
   EXPECT_TRUE(c.node(leader).is_leader());
 }
 
+TEST(QuiesceTest, SilentLeaderNodeEndsItsLeaseAtOnce) {
+  TestCluster c(3, Quiesce);
+  c.Elect(1);
+  RunTicks(c, 3);
+  ASSERT_TRUE(AllQuiesced(c));
+  c.Isolate(1);
+  c.node(2).Wake({1});
+  c.node(3).Wake({1});
+  // Node 3 heard nothing of node 1 for an election timeout: it grants node
+  // 2's votes now, as it would have had it been ticking all along.
+  c.node(2).Campaign();
+  c.Stabilize();
+  EXPECT_TRUE(c.node(2).is_leader());
+}
+
 TEST(QuiesceTest, QuiescedLeaderStepsDownWhenAQuorumIsSilent) {
   TestCluster c(3, Quiesce);
   c.Elect(1);
