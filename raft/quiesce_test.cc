@@ -153,6 +153,9 @@ TEST(QuiesceTest, AVoteRequestWakesAFollowerWhichWakesItsLeader) {
   RunTicks(c, 30);  // 3's pre-votes are lost while isolated
   c.Heal();
   c.node(3).Campaign();
+  c.ProcessReady(3);
+  // Only node 2 hears node 3's pre-vote: node 1 must learn of it from 2.
+  c.Drop([](const Message& m) { return m.from == 3 && m.to == 1; });
   c.Stabilize();
   EXPECT_FALSE(c.node(2).quiesced());
   EXPECT_FALSE(c.node(1).quiesced()) << "node 2 did not wake its leader";
