@@ -117,6 +117,7 @@ void Raft::Transition(const std::string& what) {
 }
 
 void Raft::Tick() {
+  if (quiesced_) return;  // the driver watches the members' nodes instead
   // Saturate: a learner or removed member ticks forever without campaigning.
   if (election_elapsed_ < std::numeric_limits<int>::max()) ++election_elapsed_;
   if (role_ != Role::kLeader) {
@@ -150,19 +151,18 @@ void Raft::Tick() {
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_timeout_ticks) {
     heartbeat_elapsed_ = 0;
-    BroadcastHeartbeat();
+    const bool quiesce = CanQuiesce();
+    BroadcastHeartbeat(quiesce);
+    if (quiesce) quiesced_ = true;
   }
 }
 
 bool Raft::QuorumActive() {
-  std::map<NodeId, bool> active;
-  active[id_] = true;
+  const bool active = QuorumRecentlyActive();
   for (auto& [id, pr] : progress_) {
-    if (pr.is_learner) continue;
-    active[id] = pr.recent_active;
-    pr.recent_active = false;
+    if (!pr.is_learner) pr.recent_active = false;
   }
-  return JointVote(conf_, active) == VoteResult::kWon;
+  return active;
 }
 
 absl::Status Raft::Step(Message&& m) {
@@ -176,6 +176,10 @@ absl::Status Raft::Step(Message&& m) {
   if (m.from == kNoNode || m.from == id_) {
     return absl::InvalidArgumentError("message from an invalid sender");
   }
+  if (m.type == MessageType::kNodeHeartbeat) {
+    return absl::InvalidArgumentError("a node heartbeat is the driver's");
+  }
+  if (quiesced_) WakeOnMessage(m);
   if (m.term > term_) {
     if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
       const bool force = m.context.view() == kTransferContext;
@@ -329,6 +333,11 @@ void Raft::HandleHeartbeat(const Message& m) {
   r.to = m.from;
   r.context = m.context;
   Send(std::move(r));
+  // Quiesce only holding the leader's whole log, all of it committed.
+  if (m.quiesce && config_.quiesce && log_.commit == log_.last_index() &&
+      m.commit == log_.last_index()) {
+    quiesced_ = true;
+  }
 }
 
 void Raft::HandleSnapshot(const Message& m) {

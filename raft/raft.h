@@ -40,6 +40,8 @@ class Raft {
   absl::Status TransferLeadership(NodeId transferee);
   void Campaign();
   void SetCampaignAllowed(bool allowed);
+  void Wake(const std::vector<NodeId>& silent);
+  bool quiesced() const { return quiesced_; }
 
   void OnPersisted(const PersistAck& ack);
   void OnApplied(Index index);
@@ -108,13 +110,22 @@ class Raft {
   bool SendAppend(NodeId to, Progress& pr, bool send_if_empty);
   void SendSnapshot(NodeId to, Progress& pr);
   void SendEmptyAppend(NodeId to, const Progress& pr);
-  void SendHeartbeat(NodeId to, Progress& pr, const Bytes& context);
-  void BroadcastHeartbeat();
+  void SendHeartbeat(NodeId to, Progress& pr, const Bytes& context,
+                     bool quiesce);
+  void BroadcastHeartbeat(bool quiesce = false);
   void SendTimeoutNow(NodeId to);
   bool MaybeCommit();
   bool QuorumActive();
+  bool QuorumRecentlyActive() const;  // QuorumActive without the reset
   bool AppendLeaderEntry(EntryType type, Bytes data);
   void AbortTransfer();
+
+  // Quiescence (raft_quiesce.cc).
+  bool CanQuiesce() const;
+  // A message arrives at a quiesced node: wake (and ask the leader to).
+  void WakeOnMessage(const Message& m);
+  void Unquiesce() { quiesced_ = false; }
+  void SendWakeToLeader();
 
   // Reads.
   // Returns false when the request was refused (too many pending).
@@ -158,6 +169,7 @@ class Raft {
   uint64_t uncommitted_bytes_ = 0;
   bool self_vote_durable_ = false;
   bool campaign_allowed_ = true;  // SetCampaignAllowed
+  bool quiesced_ = false;         // Config::quiesce: timers stopped
   SplitMix64 rng_;                // the core's only randomness
 
   // Reads (leader).

@@ -21,6 +21,7 @@ void Raft::ResetTerm(Term term) {
     vote_ = kNoNode;
   }
   lead_ = kNoNode;
+  quiesced_ = false;
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   ResetRandomizedElectionTimeout();
@@ -57,6 +58,7 @@ void Raft::BecomePreCandidate() {
   // A pre-candidate keeps its term and vote: nothing is persisted.
   votes_.clear();
   self_vote_durable_ = false;  // a candidate's flag (from a failed election)
+  quiesced_ = false;
   role_ = Role::kPreCandidate;
   lead_ = kNoNode;
   Transition(absl::StrCat("became pre-candidate at term ", term_));
@@ -148,6 +150,7 @@ void Raft::TallyVotes() {
 }
 
 void Raft::Campaign() {
+  Unquiesce();
   Hup(config_.pre_vote ? CampaignKind::kPreElection : CampaignKind::kElection);
 }
 

@@ -76,6 +76,10 @@ void Raft::CheckLogInvariants() const {
 
 // Term, vote and leader agree with each other and with the role.
 void Raft::CheckRoleInvariants() const {
+  CHRONIK_CHECK(!quiesced_ || role_ == Role::kLeader ||
+                role_ == Role::kFollower)
+      << "a (pre-)candidate is never quiesced";
+  CHRONIK_CHECK(!quiesced_ || config_.quiesce) << "quiesced without quiesce";
   CHRONIK_CHECK(term_ > 0 || (vote_ == kNoNode && lead_ == kNoNode))
       << "vote or leader without a term";
   CHRONIK_CHECK_LE(emitted_hard_state_.term, term_) << "term went back";

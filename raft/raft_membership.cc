@@ -55,6 +55,7 @@ absl::Status Raft::ProposeConfChange(const ConfChange& change) {
     return absl::FailedPreconditionError(
         absl::StrCat("not leader (leader=", lead_, ")"));
   }
+  Unquiesce();
   if (lead_transferee_ != kNoNode) {
     return absl::UnavailableError("leadership transfer in progress");
   }

@@ -210,7 +210,8 @@ void Raft::SendSnapshot(NodeId to, Progress& pr) {
   Send(std::move(m));
 }
 
-void Raft::SendHeartbeat(NodeId to, Progress& pr, const Bytes& context) {
+void Raft::SendHeartbeat(NodeId to, Progress& pr, const Bytes& context,
+                         bool quiesce) {
   CHRONIK_CHECK(role_ == Role::kLeader) << "only a leader sends heartbeats";
   Message m;
   m.type = MessageType::kHeartbeat;
@@ -218,15 +219,16 @@ void Raft::SendHeartbeat(NodeId to, Progress& pr, const Bytes& context) {
   // Never claim a commit index the follower may not hold.
   m.commit = std::min(pr.match, log_.commit);
   m.context = context;
+  m.quiesce = quiesce;
   Send(std::move(m));
 }
 
-void Raft::BroadcastHeartbeat() {
+void Raft::BroadcastHeartbeat(bool quiesce) {
   Bytes context;
   if (!read_queue_.empty()) {
     context = Bytes::Own(absl::StrCat(read_queue_.back().seq));
   }
-  for (auto& [id, pr] : progress_) SendHeartbeat(id, pr, context);
+  for (auto& [id, pr] : progress_) SendHeartbeat(id, pr, context, quiesce);
 }
 
 void Raft::SendTimeoutNow(NodeId to) {
@@ -285,6 +287,7 @@ absl::Status Raft::Propose(Bytes data) {
     return absl::FailedPreconditionError(
         absl::StrCat("not leader (leader=", lead_, ")"));
   }
+  Unquiesce();
   if (lead_transferee_ != kNoNode) {
     return absl::UnavailableError(absl::StrCat(
         "leadership transfer to ", lead_transferee_, " in progress"));
@@ -303,6 +306,7 @@ absl::Status Raft::TransferLeadership(NodeId transferee) {
     return absl::FailedPreconditionError(
         absl::StrCat("not leader (leader=", lead_, ")"));
   }
+  Unquiesce();
   if (transferee == id_) return absl::InvalidArgumentError("already leader");
   auto it = progress_.find(transferee);
   if (it == progress_.end() || it->second.is_learner) {
@@ -329,6 +333,7 @@ bool Raft::CommittedInTerm() const {
 }
 
 absl::Status Raft::ReadIndex(Bytes context) {
+  Unquiesce();  // a follower's request wakes its leader
   if (role_ == Role::kLeader) {
     if (!HandleReadRequest(id_, std::move(context))) {
       return absl::UnavailableError("too many pending read requests");

@@ -83,6 +83,10 @@ void RawNode::Campaign() {
 void RawNode::SetCampaignAllowed(bool allowed) {
   Checked(*raft_, [&] { raft_->SetCampaignAllowed(allowed); });
 }
+void RawNode::Wake(const std::vector<NodeId>& silent) {
+  Checked(*raft_, [&] { raft_->Wake(silent); });
+}
+bool RawNode::quiesced() const { return raft_->quiesced(); }
 void RawNode::OnPersisted(const PersistAck& ack) {
   Checked(*raft_, [&] { raft_->OnPersisted(ack); });
 }

@@ -109,6 +109,15 @@ struct Config {
   int heartbeat_timeout_ticks = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  // Quiescence: an idle leader (every member holds its whole log and knows it
+  // is committed; nothing proposed, in flight, read, transferred or changing
+  // membership; every follower heard from recently) sends one last heartbeat
+  // marked `quiesce` and stops ticking; a caught-up follower told so stops
+  // its election timer too. Any input but a heartbeat response wakes the
+  // group. The driver must then watch the members' liveness itself (one
+  // heartbeat per node pair, not per group) and call Wake when a member's
+  // node has been silent for an election timeout: see RawNode::Wake.
+  bool quiesce = false;
   // The node is being added to a running group with an empty log (or has
   // not yet learned the group's membership since): the initial membership
   // above is only the base the log's conf changes apply to, not proof that
@@ -236,6 +245,15 @@ class RawNode {
   // It still votes, replicates and, if leader, stays leader (a broker that is
   // shutting down hands its leadership over and must not take it back).
   void SetCampaignAllowed(bool allowed);
+  // Quiescence (Config::quiesce). Wakes the group: it ticks again. `silent`:
+  // members whose node the driver has not heard from for an election
+  // timeout. A follower whose leader is among them takes the leader's lease
+  // as expired (it grants votes and campaigns after its randomized timeout);
+  // a leader counts them inactive and steps down at once when that leaves no
+  // active quorum (what CheckQuorum would have done had it been ticking). A
+  // follower otherwise asks its leader to wake (kWake).
+  void Wake(const std::vector<NodeId>& silent);
+  bool quiesced() const;
 
   // Completion inputs (see the persistence contract).
   void OnPersisted(const PersistAck& ack);

@@ -104,6 +104,10 @@ const char* MessageTypeName(MessageType type) {
       return "TransferLeader";
     case MessageType::kForwardProposal:
       return "ForwardProposal";
+    case MessageType::kWake:
+      return "Wake";
+    case MessageType::kNodeHeartbeat:
+      return "NodeHeartbeat";
   }
   return "?";
 }
@@ -171,6 +175,7 @@ std::string DescribeMessage(const Message& m) {
     if (m.hint_term != 0) absl::StrAppend(&out, " HintTerm: ", m.hint_term);
     absl::StrAppend(&out, ")");
   }
+  if (m.quiesce) absl::StrAppend(&out, " Quiesce");
   if (!m.context.empty())
     absl::StrAppend(&out, " Context:", std::string(m.context.view()));
   if (!m.entries.empty()) {

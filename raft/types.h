@@ -130,6 +130,13 @@ enum class MessageType : uint8_t {
   kReadIndexResponse = 12,
   kTransferLeader = 13,   // reserved (transfer is an API call on the leader)
   kForwardProposal = 14,  // reserved (drivers forward proposals themselves)
+  // Quiescence (Config::quiesce): a follower woken by anything but its
+  // leader asks its (maybe quiesced) leader to resume heartbeats.
+  kWake = 15,
+  // Not a core message: a driver's node-level liveness beacon (one per peer
+  // node per heartbeat interval, whatever the number of groups; `index` is
+  // the sender's incarnation). RawNode::Step rejects it.
+  kNodeHeartbeat = 16,
 };
 
 const char* MessageTypeName(MessageType type);
@@ -152,6 +159,9 @@ struct Message {
   Index reject_hint = 0;  // follower's hint for fast backtracking
   Term hint_term = 0;     // term at reject_hint on the follower
   Bytes context;  // ReadIndex request context; "transfer" on forced votes
+  // kHeartbeat: the leader quiesces the group (Config::quiesce): a caught-up
+  // follower stops its election timer until something wakes it.
+  bool quiesce = false;
 };
 
 // A linearizable read point: once the application has applied `index`, it may

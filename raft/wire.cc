@@ -80,11 +80,12 @@ void ToProto(const Message& m, uint64_t group_id, raftpb::Message* out) {
   out->set_reject_hint(m.reject_hint);
   out->set_hint_term(m.hint_term);
   out->set_context(m.context.data(), m.context.size());
+  out->set_quiesce(m.quiesce);
 }
 
 absl::StatusOr<WireMessage> FromProto(const raftpb::Message& in) {
   if (in.type() <= raftpb::MSG_UNSPECIFIED ||
-      in.type() > raftpb::MSG_FORWARD_PROPOSAL) {
+      in.type() > raftpb::MSG_NODE_HEARTBEAT) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad message type ", in.type()));
   }
@@ -101,6 +102,7 @@ absl::StatusOr<WireMessage> FromProto(const raftpb::Message& in) {
   m.reject = in.reject();
   m.reject_hint = in.reject_hint();
   m.hint_term = in.hint_term();
+  m.quiesce = in.quiesce();
   if (!in.context().empty()) m.context = Bytes::Copy(in.context());
   m.entries.reserve(in.entries_size());
   Index expected = in.index() + 1;

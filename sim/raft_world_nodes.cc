@@ -115,6 +115,7 @@ bool RaftWorld::OpenStorage(Node& node) {
                                                node.process.incarnation() + 1));
     options.injected_bugs = options_.bugs;
     options.async_flush = true;
+    options.quiesce = true;  // as production partitions: idle groups sleep
     options.observer = node.hooks.get();
     node.host =
         std::make_unique<replication::RaftHost>(options, node.store.get());
@@ -122,6 +123,7 @@ bool RaftWorld::OpenStorage(Node& node) {
     spec.group_id = kRaftGroup;
     for (const Node& member : nodes_) spec.voters.push_back(member.id);
     spec.applier = node.hooks.get();
+    spec.quiesce = true;
     status = node.host->AddGroup(spec);
   }
   if (!status.ok()) {

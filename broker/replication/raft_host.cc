@@ -55,6 +55,7 @@ raft::Config RaftHost::CoreConfig(const GroupSpec& spec) const {
   config.max_log_tail_bytes = options_.max_log_tail_bytes;
   config.injected_bugs = options_.injected_bugs;
   config.joining = spec.joining;
+  config.quiesce = options_.quiesce && spec.quiesce;
   return config;
 }
 
@@ -240,6 +241,11 @@ void RaftHost::DeleteDeferred() {
 }
 
 absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
+  if (message.type == raft::MessageType::kNodeHeartbeat) {
+    OnNodeHeartbeat(message);
+    return absl::OkStatus();
+  }
+  if (options_.quiesce) Heard(message.from);
   auto it = groups_.find(group_id);
   if (it == groups_.end()) {
     return absl::NotFoundError(
@@ -254,7 +260,14 @@ absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
 }
 
 void RaftHost::Tick() {
-  for (auto& [id, group] : groups_) group.node->Tick();
+  if (options_.quiesce) TickPeers();
+  for (auto& [id, group] : groups_) {
+    if (group.node->quiesced()) {
+      WatchQuiesced(group);
+    } else {
+      group.node->Tick();
+    }
+  }
 }
 
 absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,
@@ -305,6 +318,10 @@ absl::Status RaftHost::TransferLeadership(GroupId group_id,
 
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
   const bool async = options_.async_flush;
+  for (OutgoingMessage& beat : node_heartbeats_) {
+    outbox->push_back(std::move(beat));
+  }
+  node_heartbeats_.clear();
   bool flushed = false;  // one flush per Process (group commit of the batch)
   for (int round = 0; round < options_.max_process_rounds; ++round) {
     bool worked = false;
@@ -641,7 +658,7 @@ bool RaftHost::is_leader(GroupId group_id) const {
 }
 
 bool RaftHost::HasWork() const {
-  if (HasReady()) return true;
+  if (HasReady() || !node_heartbeats_.empty()) return true;
   if (!flush_in_flight_ && store_->queued_requests() > 0) return true;
   for (const auto& [id, group] : groups_) {
     if (!group.pending.empty() &&

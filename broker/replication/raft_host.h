@@ -72,6 +72,21 @@
 // Failure: a storage error fails the group (its core is dropped and the error
 // reported by failed_groups()); the node keeps serving its other groups.
 //
+// Quiescence (HostOptions::quiesce, GroupSpec::quiesce; raft::Config::quiesce
+// has the core's rules): an idle group's core stops ticking and sends nothing.
+// Liveness is then watched per node, not per group: every heartbeat interval
+// the host sends each peer node (every member of any of its groups) one
+// kNodeHeartbeat carrying its incarnation (a new one per process start), and
+// counts, per peer, the ticks since it last heard anything from it. On each
+// Tick a quiesced group whose member nodes have been silent for an election
+// timeout is woken with them (RawNode::Wake): a follower whose leader's node
+// is silent campaigns after its randomized timeout, a leader left without an
+// active quorum steps down (CheckQuorum), a leader with a silent follower
+// keeps heartbeating it. A peer whose incarnation changed (it restarted)
+// wakes the quiesced groups it is a member of at once (its lease as a leader
+// is over). Proposals, reads, transfers, membership changes and any message
+// for a group wake it in the core.
+//
 // Observation: HostOptions::observer (raft_host_observer.h) hears of appends,
 // durability, commits, applies, role changes and recovery, per group.
 //
@@ -176,6 +191,10 @@ struct GroupSpec {
   // would start its log at the first entry are dropped until it installed
   // one (the leader then sends its snapshot, see RaftHost::SnapshotNow).
   bool voters_unknown = false;
+  // The group may quiesce when HostOptions::quiesce is on (partitions; the
+  // metadata group ticks: the controller's broker liveness hears its
+  // messages).
+  bool quiesce = false;
 };
 
 using SyncFiles = env::SyncFiles;
@@ -211,7 +230,15 @@ struct HostOptions {
   uint64_t max_async_queued_bytes = 128ull << 20;
   // Borrowed; may be null. See raft_host_observer.h.
   RaftHostObserver* observer = nullptr;
+  // Quiescence (see the file comment); groups opt in with GroupSpec::quiesce.
+  bool quiesce = false;
+  // This process's incarnation, sent in node heartbeats; 0: derived from
+  // `seed` (which differs per start).
+  uint64_t incarnation = 0;
 };
+
+// The group id node heartbeats travel with (no Raft group has it).
+inline constexpr GroupId kNodeHeartbeatGroup = ~GroupId{0};
 
 class RaftHost {
  public:
@@ -303,6 +330,8 @@ class RaftHost {
   const std::map<GroupId, absl::Status>& failed_groups() const {
     return failed_;
   }
+  // Groups whose core is quiesced (a metric; O(groups)).
+  size_t quiesced_groups() const;
 
  private:
   struct PendingPersist {
@@ -410,6 +439,20 @@ class RaftHost {
   // A durable install: the applier's state is replaced. False: it failed.
   bool FinishInstall(Group& group, const raft::Snapshot& snapshot);
   void Fail(GroupId group_id, absl::Status status);
+  // Quiescence (raft_host_quiesce.cc).
+  struct Peer {
+    int silent_ticks = 0;      // ticks since anything was heard from it
+    uint64_t incarnation = 0;  // 0: no node heartbeat yet
+  };
+  uint64_t incarnation() const;
+  // Counts the peers' silence and queues this tick's node heartbeats.
+  void TickPeers();
+  // A quiesced group: wakes it if member nodes it depends on are silent.
+  void WatchQuiesced(Group& group);
+  void OnNodeHeartbeat(const raft::Message& message);
+  // Peer is heard from; returns its entry (created as just heard).
+  Peer& Heard(raft::NodeId node);
+  bool Silent(raft::NodeId node);
 
   const HostOptions options_;
   storage::LogStore* const store_;
@@ -426,6 +469,9 @@ class RaftHost {
   std::vector<GroupId> deferred_deletes_;
   SnapshotStats snapshot_stats_;
   bool campaign_allowed_ = true;
+  std::map<raft::NodeId, Peer> peers_;
+  int heartbeat_elapsed_ = 0;
+  std::vector<OutgoingMessage> node_heartbeats_;  // sent by the next Process
 };
 
 // The framing of raft::Snapshot::data for broker groups (see the file

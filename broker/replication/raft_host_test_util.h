@@ -124,6 +124,8 @@ struct TestNode {
     if (segment_bytes > 0)
       options.log_options.segment_max_bytes = segment_bytes;
     if (tail_bytes > 0) options.max_log_tail_bytes = tail_bytes;
+    options.quiesce = quiesce;
+    options.incarnation = incarnation;
     host = std::make_unique<RaftHost>(options, store.get());
   }
   void Restart(raft::NodeId id, bool crash) {
@@ -140,6 +142,8 @@ struct TestNode {
   bool async = false;
   uint64_t segment_bytes = 0;
   uint64_t tail_bytes = 0;  // 0: the host default
+  bool quiesce = false;     // HostOptions::quiesce (set, then Restart)
+  uint64_t incarnation = 0;
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<RaftHost> host;
   RecordingApplier applier;

@@ -185,6 +185,9 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          metrics.raft_groups);
   Metric(&out, "chronik_raft_groups_led", "gauge",
          "Raft groups this node leads.", metrics.raft_groups_led);
+  Metric(&out, "chronik_raft_groups_quiesced", "gauge",
+         "Raft groups of this node that are quiesced (idle, no heartbeats).",
+         metrics.raft_groups_quiesced);
   Metric(&out, "chronik_raft_max_term", "gauge",
          "Highest current Raft term among this node's groups.",
          metrics.raft_max_term);

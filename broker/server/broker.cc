@@ -231,6 +231,7 @@ replication::HostOptions Broker::Impl::HostOptions() const {
   host.max_log_tail_bytes = options_.max_log_tail_bytes;
   host.async_flush = env_.fsync_mode == env::FsyncMode::kAsync;
   host.sync_files = env_.sync_files;
+  host.quiesce = config_.raft_quiesce;
   return host;
 }
 
@@ -518,6 +519,7 @@ void Broker::Impl::AddRaftMetrics(BrokerMetrics* metrics) const {
     if (node == nullptr) continue;
     const raft::NodeStatus status = node->Status();
     ++metrics->raft_groups;
+    if (node->quiesced()) ++metrics->raft_groups_quiesced;
     metrics->raft_max_term =
         std::max<uint64_t>(metrics->raft_max_term, status.hard_state.term);
     if (status.last_index > status.hard_state.commit) {

@@ -38,8 +38,9 @@ struct BrokerMetrics {
   uint64_t log_bytes = 0;  // on-disk size of all partition logs
   // The node's Raft groups (the metadata group and its partition replicas).
   uint64_t raft_groups = 0;
-  uint64_t raft_groups_led = 0;  // ... of which this node is the leader
-  uint64_t raft_max_term = 0;    // highest current term among them
+  uint64_t raft_groups_led = 0;       // ... of which this node is the leader
+  uint64_t raft_groups_quiesced = 0;  // ... idle: no ticks, no heartbeats
+  uint64_t raft_max_term = 0;         // highest current term among them
   // Entries in the node's logs not committed yet (last index - commit index,
   // summed over its groups): replication the node is waiting for.
   uint64_t raft_commit_lag_entries = 0;

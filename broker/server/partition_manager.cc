@@ -93,6 +93,7 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
   // reassignment added joins (its leader makes it a learner, then a voter).
   replication::GroupSpec spec{group_id, metadata::InitialVoters(partition),
                               true, applier_};
+  spec.quiesce = true;  // when the host's quiescence is on
   // Joining: not a replica yet (a reassignment adds it; it may have been
   // one of the initial voters once, its log since deleted), or not one of
   // the initial voters (a replica a completed reassignment added).

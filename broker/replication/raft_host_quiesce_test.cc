@@ -1,0 +1,158 @@
+// RaftHost quiescence: idle groups cost nothing but one heartbeat per pair of
+// nodes; silent or restarted member nodes wake them (raft_host.h).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker/replication/raft_host.h"
+#include "broker/replication/raft_host_test_util.h"
+#include "gtest/gtest.h"
+
+namespace chronik::replication {
+namespace {
+
+using testing::RecordingApplier;
+using testing::TestNode;
+
+constexpr int kElectionTicks = 10;  // HostOptions' default
+
+class RaftHostQuiesceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (raft::NodeId id : {1, 2, 3}) {
+      nodes_[id] = std::make_unique<TestNode>(id, id);
+      nodes_[id]->quiesce = true;
+      nodes_[id]->incarnation = 100 + id;
+      nodes_[id]->Restart(id, /*crash=*/false);
+      for (GroupId g = 1; g <= kGroups; ++g) AddGroup(id, g);
+    }
+    for (GroupId g = 1; g <= kGroups; ++g) {
+      ASSERT_TRUE(nodes_[1]->host->Campaign(g).ok());
+    }
+    Run({1, 2, 3}, 5);
+  }
+  void AddGroup(raft::NodeId id, GroupId g) {
+    GroupSpec spec;
+    spec.group_id = g;
+    spec.voters = {1, 2, 3};
+    spec.applier = &nodes_[id]->applier;
+    spec.quiesce = true;
+    ASSERT_TRUE(nodes_[id]->host->AddGroup(spec).ok());
+  }
+  // Ticks the `live` nodes `ticks` times, delivering their messages among
+  // them after each tick (what goes to others is lost); returns how many
+  // messages of each type were sent.
+  std::map<raft::MessageType, int> Run(const std::vector<raft::NodeId>& live,
+                                       int ticks) {
+    std::map<raft::MessageType, int> sent;
+    for (int t = 0; t < ticks; ++t) {
+      for (raft::NodeId id : live) nodes_[id]->host->Tick();
+      Pump(live, &sent);
+    }
+    return sent;
+  }
+  void Pump(const std::vector<raft::NodeId>& live,
+            std::map<raft::MessageType, int>* sent) {
+    for (int round = 0; round < 100; ++round) {
+      std::vector<OutgoingMessage> outbox;
+      for (raft::NodeId id : live) nodes_[id]->host->Process(&outbox);
+      if (outbox.empty()) return;
+      for (OutgoingMessage& out : outbox) {
+        ++(*sent)[out.message.type];
+        const raft::NodeId to = out.message.to;
+        if (std::find(live.begin(), live.end(), to) == live.end()) continue;
+        nodes_[to]
+            ->host->Step(out.group_id, std::move(out.message))
+            .IgnoreError();
+      }
+    }
+    FAIL() << "did not settle";
+  }
+  size_t Quiesced(raft::NodeId id) {
+    return nodes_[id]->host->quiesced_groups();
+  }
+  raft::NodeId LeaderOf(GroupId g, const std::vector<raft::NodeId>& among) {
+    for (raft::NodeId id : among) {
+      if (nodes_[id]->host->is_leader(g)) return id;
+    }
+    return raft::kNoNode;
+  }
+
+  static constexpr GroupId kGroups = 10;
+  std::map<raft::NodeId, std::unique_ptr<TestNode>> nodes_;
+};
+
+TEST_F(RaftHostQuiesceTest, IdleGroupsSendOnlyOneHeartbeatPerNodePair) {
+  for (raft::NodeId id : {1, 2, 3}) EXPECT_EQ(Quiesced(id), kGroups) << id;
+  std::map<raft::MessageType, int> sent = Run({1, 2, 3}, 20);
+  // Each node tells each of its 2 peers once per tick (heartbeat interval),
+  // whatever the number of groups.
+  EXPECT_EQ(sent[raft::MessageType::kNodeHeartbeat], 20 * 3 * 2);
+  EXPECT_EQ(sent.size(), 1u) << "only node heartbeats";
+  EXPECT_EQ(LeaderOf(1, {1, 2, 3}), 1u);
+}
+
+TEST_F(RaftHostQuiesceTest, WithoutQuiescenceEveryGroupHeartbeats) {
+  for (raft::NodeId id : {1, 2, 3}) {
+    nodes_[id]->quiesce = false;
+    nodes_[id]->Restart(id, /*crash=*/false);
+    for (GroupId g = 1; g <= kGroups; ++g) AddGroup(id, g);
+  }
+  Run({1, 2, 3}, 30);
+  std::map<raft::MessageType, int> sent = Run({1, 2, 3}, 20);
+  EXPECT_EQ(Quiesced(1), 0u);
+  EXPECT_EQ(sent[raft::MessageType::kNodeHeartbeat], 0);
+  EXPECT_GE(sent[raft::MessageType::kHeartbeat], 20 * kGroups * 2);
+}
+
+TEST_F(RaftHostQuiesceTest, ProposalWakesTheGroupWhichQuiescesAgain) {
+  auto proposed = nodes_[1]->host->Propose(3, raft::Bytes::Own("x"));
+  ASSERT_TRUE(proposed.ok()) << proposed.status();
+  EXPECT_EQ(Quiesced(1), kGroups - 1);
+  Run({1, 2, 3}, 1);
+  for (raft::NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(nodes_[id]->applier.applied[3], std::vector<std::string>{"x"})
+        << id;
+  }
+  Run({1, 2, 3}, 3);
+  for (raft::NodeId id : {1, 2, 3}) EXPECT_EQ(Quiesced(id), kGroups) << id;
+}
+
+TEST_F(RaftHostQuiesceTest, LeaderNodeCrashElectsNewLeaders) {
+  std::map<raft::MessageType, int> sent = Run({2, 3}, 4 * kElectionTicks);
+  EXPECT_GT(sent[raft::MessageType::kPreVote], 0);
+  for (GroupId g = 1; g <= kGroups; ++g) {
+    EXPECT_NE(LeaderOf(g, {2, 3}), raft::kNoNode) << "group " << g;
+  }
+}
+
+TEST_F(RaftHostQuiesceTest, IsolatedQuiescedLeaderStepsDown) {
+  Run({1}, kElectionTicks + 1);
+  for (GroupId g = 1; g <= kGroups; ++g) {
+    EXPECT_FALSE(nodes_[1]->host->is_leader(g)) << "group " << g;
+  }
+}
+
+TEST_F(RaftHostQuiesceTest, QuiescedLeaderKeepsLeadingWithoutOneFollower) {
+  Run({1, 2}, 3 * kElectionTicks);
+  for (GroupId g = 1; g <= kGroups; ++g) {
+    EXPECT_TRUE(nodes_[1]->host->is_leader(g)) << "group " << g;
+  }
+  EXPECT_EQ(Quiesced(1), 0u) << "a silent follower keeps its leaders awake";
+}
+
+TEST_F(RaftHostQuiesceTest, RestartedLeaderNodeWakesItsFollowersAtOnce) {
+  nodes_[1]->incarnation = 999;
+  nodes_[1]->Restart(1, /*crash=*/false);
+  for (GroupId g = 1; g <= kGroups; ++g) AddGroup(1, g);
+  Run({1, 2, 3}, 1);  // the restarted node's first node heartbeat
+  EXPECT_EQ(Quiesced(2), 0u);
+  EXPECT_EQ(Quiesced(3), 0u);
+  Run({1, 2, 3}, 3 * kElectionTicks);
+  for (GroupId g = 1; g <= kGroups; ++g) {
+    EXPECT_NE(LeaderOf(g, {1, 2, 3}), raft::kNoNode) << "group " << g;
+  }
+}
+
+}  // namespace
+}  // namespace chronik::replication
