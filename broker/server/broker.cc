@@ -264,6 +264,8 @@ absl::Status Broker::Impl::Start() {
           : config_.replica_lag_time_max_ms);
   partitions_->set_log_start_only_on_leader(
       options_.broker_bugs.log_start_not_replicated);
+  partitions_->set_compaction_drops_latest(
+      options_.broker_bugs.compaction_drops_latest);
   groups_ = std::make_unique<GroupService>(
       config_.node_id, connections_.get(), options_.broker_bugs,
       config_.group_initial_rebalance_delay_ms);

@@ -112,6 +112,9 @@ absl::Status LogCompactor::Compact(const PartitionReplica& replica,
       if (!s.ok()) return s;
     }
   }
+  if (drops_latest_) {  // TEST-ONLY injected bug
+    for (auto& [key, offset] : keys) ++offset;
+  }
   // Pass 2: each segment without its obsolete records.
   const partition::CleanRules rules{
       .now_ms = now_ms,

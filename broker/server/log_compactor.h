@@ -52,6 +52,8 @@ class LogCompactor {
                             const PartitionReplica& replica, int64_t now_ms,
                             storage::GroupLog& log);
   void Forget(uint64_t group_id);
+  // TEST-ONLY: env::BrokerBugs::compaction_drops_latest.
+  void set_drops_latest(bool on) { drops_latest_ = on; }
   const CompactionTotals& totals() const { return totals_; }
 
  private:
@@ -66,6 +68,7 @@ class LogCompactor {
 
   std::map<uint64_t, GroupState> groups_;
   CompactionTotals totals_;
+  bool drops_latest_ = false;  // TEST-ONLY
 };
 
 }  // namespace chronik::broker

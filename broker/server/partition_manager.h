@@ -47,6 +47,8 @@ class PartitionManager {
   void set_log_start_only_on_leader(bool only) {
     log_start_only_on_leader_ = only;
   }
+  // TEST-ONLY: env::BrokerBugs::compaction_drops_latest.
+  void set_compaction_drops_latest(bool on) { compactor_.set_drops_latest(on); }
   // The metadata changed: reconcile on the next Reconcile().
   void MarkDirty() { dirty_ = true; }
   bool dirty() const { return dirty_; }
