@@ -43,6 +43,7 @@ absl::Span<const BrokerBugName> BrokerBugNames() {
        &env::BrokerBugs::txn_abort_marker_as_commit},
       {"txn_commit_marker_as_abort",
        &env::BrokerBugs::txn_commit_marker_as_abort},
+      {"compaction_drops_latest", &env::BrokerBugs::compaction_drops_latest},
   };
   return kNames;
 }

@@ -132,6 +132,15 @@ struct BrokerScenarioOptions {
   // sim/txn_checker.h). Pinned regression seeds found before it existed run
   // without it.
   bool transactions = true;
+  // Log compaction (stream "compaction"); -1: drawn per seed, 0: off, 1: on.
+  // On 40% of the seeds where the admin creates topic "t", it is created
+  // with cleanup.policy=compact (compact,delete with retention or
+  // DeleteRecords), 1-4 KiB
+  // segments, segment.ms 0.3-3 s and min.cleanable.dirty.ratio 0.01-0.5, so
+  // the brokers' compactors run during the run; the producers then write
+  // keyed records (2-6 times as many keys as partitions) and the Kafka
+  // checker's compaction rules apply (sim/compaction_checker.h).
+  int compaction = -1;
   Nanos fault_phase = 20 * kSecond;
   // Replaces the seed's fault plan when set (--schedule, --shrink).
   std::optional<std::vector<BrokerFault>> fault_plan;
@@ -187,6 +196,9 @@ struct BrokerScenarioResult {
   uint64_t txns_ended = 0;  // transactions whose EndTxn was answered
   uint64_t txns_committed = 0;  // ... with commit
   uint64_t txn_delivered = 0;   // records delivered to read_committed
+  // Offsets the final consumer found in batches without their record
+  // (removed by log compaction).
+  uint64_t compacted_away = 0;
 };
 
 // The number of consumer-group members a run with `options` has

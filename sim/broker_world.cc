@@ -68,6 +68,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
       group_rng_(Rng::Stream(options.seed, "groups")),
       reassign_rng_(Rng::Stream(options.seed, "reassign/run")),
       log_starts_(DrawLogStartPlan(options)),
+      compaction_(DrawCompactionPlan(options)),
       purge_rng_(Rng::Stream(options.seed, "purge")),
       txn_rng_(Rng::Stream(options.seed, "transactions/run")),
       network_(NodeSlots(options) + options.producers + 2 +
@@ -208,6 +209,7 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   // retention (an auto-created topic has the defaults).
   checker_.SetLogStartByDeleteRecordsOnly(log_starts_.retention_bytes < 0 ||
                                           auto_create_);
+  checker_.compaction().SetCompacted(Compacts());
   plan_ = PlanOf(options_);
   for (const BrokerFault& fault : plan_) {
     CHRONIK_CHECK(fault.node >= 0 && fault.node < options.nodes &&

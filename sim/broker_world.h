@@ -32,6 +32,7 @@
 #include "broker/env/env.h"
 #include "broker/kafka/batch_header.h"
 #include "broker/kafka/messages.h"
+#include "broker/kafka/record_batch.h"
 #include "broker/replication/raft_host_observer.h"
 #include "broker/server/broker.h"
 #include "sim/broker_faults.h"
@@ -173,6 +174,17 @@ struct LogStartPlan {
   bool delete_records = false;   // the purger runs
 };
 LogStartPlan DrawLogStartPlan(const BrokerScenarioOptions& options);
+
+// The seed's log compaction (stream "compaction";
+// BrokerScenarioOptions::compaction; broker_world_compaction.cc).
+struct CompactionPlan {
+  bool on = false;  // drawn; the topic compacts when the admin creates it
+  int keys = 0;     // distinct keys the producers use
+  int64_t segment_bytes = 0;
+  int64_t segment_ms = 0;
+  int dirty_ratio_percent = 0;  // min.cleanable.dirty.ratio * 100
+};
+CompactionPlan DrawCompactionPlan(const BrokerScenarioOptions& options);
 
 // What the admin does next (broker_world_admin.cc).
 enum class AdminStage {
@@ -346,6 +358,20 @@ class BrokerWorld {
   // asking Metadata for it until every partition has a leader.
   void AskForTopic(SimClient& client);
   void InitProducer(SimClient& client);
+
+  // Log compaction (broker_world_compaction.cc).
+  bool Compacts() const { return compaction_.on && !auto_create_; }
+  // The compaction configs of topic "t" (none when it does not compact).
+  void AddCompactionConfigs(kafka::CreateTopicsRequest& request) const;
+  // The key of a producer's `n`-th record `value` (none when the topic does
+  // not compact), told to the checker.
+  std::optional<std::string> ProducerKey(uint64_t n, const std::string& value);
+  // The final consumer's records of one (non-control) batch it fetched:
+  // reads from its position below `high_watermark`, and the position moves
+  // past the batch (a compacted batch may hold no records).
+  void ConsumeRecords(SimClient& consumer, const kafka::BatchHeader& batch,
+                      const std::vector<kafka::Record>& records,
+                      int64_t high_watermark);
 
   // The admin's topic churn (broker_world_admin.cc).
   void StartChurn(SimClient& admin);
@@ -533,6 +559,7 @@ class BrokerWorld {
   Rng group_rng_;     // the group members' plan and jitter
   Rng reassign_rng_;  // the admin's partition moves
   LogStartPlan log_starts_;
+  CompactionPlan compaction_;
   Rng purge_rng_;  // the purger's choices
   Rng txn_rng_;    // the transactional producer's choices
   TxnChecker txn_checker_;

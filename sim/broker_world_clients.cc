@@ -297,6 +297,7 @@ void BrokerWorld::CreateTopic(SimClient& client) {
     request.topics[0].configs.push_back(
         {"retention.bytes", absl::StrCat(log_starts_.retention_bytes)});
   }
+  AddCompactionConfigs(request);
   request.timeout_ms = 5000;
   Call<kafka::CreateTopicsResponse>(
       client, client.controller, 4, request,
@@ -362,6 +363,7 @@ void BrokerWorld::Produce(SimClient& client) {
     }
     kafka::Record record;
     record.value = batch.value;
+    record.key = ProducerKey(n, batch.value);
     absl::StatusOr<std::string> bytes =
         kafka::BuildRecordBatch(spec, std::vector{record});
     CHRONIK_CHECK(bytes.ok()) << bytes.status();
@@ -546,13 +548,7 @@ void BrokerWorld::OnFetched(SimClient& client, int16_t code,
       }
       continue;
     }
-    for (const kafka::Record& record : *decoded) {
-      const int64_t offset = batch.header.base_offset + record.offset_delta;
-      if (offset < client.offset || offset >= high_watermark) continue;
-      checker_.OnRead(client.partition, offset, record.value.value_or(""));
-      ++result_.records_read;
-      client.offset = offset + 1;
-    }
+    ConsumeRecords(client, batch.header, *decoded, high_watermark);
   }
   if (client.offset >= high_watermark) {
     if (client.read_epoch >= 0 && !client.end_validated) {

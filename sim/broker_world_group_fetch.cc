@@ -125,6 +125,11 @@ void BrokerWorld::OnGroupFetched(SimClient& client, int partition,
       position->second = offset + 1;
       ++delivered;
     }
+    // Past a batch compaction emptied (a no-op for a full batch).
+    if (batch.header.last_offset() >= position->second &&
+        batch.header.last_offset() < p->high_watermark) {
+      position->second = batch.header.last_offset() + 1;
+    }
   }
   CheckGroupAnomaly();
   ActLater(client, delivered > 0 ? 0 : kPollIdle);

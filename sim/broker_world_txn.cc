@@ -263,6 +263,7 @@ void BrokerWorld::TxnProduce(SimClient& client) {
     record.bytes = std::move(*bytes);
     txn_checker_.OnRecordSent(t.name, record.partition, record.value);
     checker_.OnSend(record.partition, record.value);
+    checker_.compaction().OnTransactionalSend(record.value);
     ++result_.sends;
   }
   const int leader = client.leaders[record.partition];

@@ -53,6 +53,7 @@ void KafkaChecker::OnReadDone(int partition, int64_t high_watermark) {
 
 std::optional<std::string> KafkaChecker::Check() const {
   if (!ack_conflicts_.empty()) return ack_conflicts_.front();
+  if (compaction_.anomaly().has_value()) return compaction_.anomaly();
   // Where every value was read: value -> (partition, offset), first seen.
   std::map<std::string, std::pair<int, int64_t>> where;
   for (const auto& [partition, offsets] : read_) {
@@ -89,12 +90,20 @@ std::optional<std::string> KafkaChecker::Check() const {
     // Below the log start the final consumer read from, it was deleted.
     const int64_t from = ReadFrom(ack.partition);
     const bool removed = from > 0 && ack.offset < from;
-    if (where.count(value) == 0 && !removed) {
-      return absl::StrCat(
-          "LOST: partition ", ack.partition, " offset ", ack.offset, " value ",
-          value, " was acknowledged and never read",
-          from > 0 ? absl::StrCat(" (the log starts at ", from, ")") : "");
+    if (where.count(value) > 0 || removed ||
+        compaction_.CompactedAway(ack.partition, ack.offset, value)) {
+      continue;
     }
+    if (compaction_.compacted()) {
+      return absl::StrCat("COMPACTED LOST: partition ", ack.partition,
+                          " offset ", ack.offset, " value ", value,
+                          " was acknowledged and never read, and no later "
+                          "record of its key was read");
+    }
+    return absl::StrCat(
+        "LOST: partition ", ack.partition, " offset ", ack.offset, " value ",
+        value, " was acknowledged and never read",
+        from > 0 ? absl::StrCat(" (the log starts at ", from, ")") : "");
   }
   for (const auto& [value, at] : where) {
     if (sends_.count(value) == 0) {
@@ -108,7 +117,8 @@ std::optional<std::string> KafkaChecker::Check() const {
          ++offset) {
       const bool control = control_.count(partition) > 0 &&
                            control_.at(partition).count(offset) > 0;
-      if (!control && (it == read_.end() || it->second.count(offset) == 0)) {
+      if (!control && !compaction_.Covered(partition, offset) &&
+          (it == read_.end() || it->second.count(offset) == 0)) {
         return absl::StrCat("GAP: partition ", partition, " offset ", offset,
                             " below the high watermark ", high_watermark,
                             " was never read");
@@ -240,8 +250,10 @@ std::optional<std::string> KafkaChecker::CheckGroupsAgainstLog() const {
     for (const auto& [offset, delivery] : offsets) {
       if (log == read_.end()) break;  // the final consumer never read it
       auto stored = log->second.find(offset);
-      if (stored == log->second.end() && offset < ReadFrom(partition)) {
-        continue;  // deleted since
+      if (stored == log->second.end() &&
+          (offset < ReadFrom(partition) ||
+           compaction_.CompactedAway(partition, offset, delivery.value))) {
+        continue;  // deleted or compacted away since
       }
       if (stored == log->second.end() || stored->second != delivery.value) {
         return absl::StrCat("INCONSISTENT OFFSET: at ", At(delivery.at),
@@ -256,7 +268,13 @@ std::optional<std::string> KafkaChecker::CheckGroupsAgainstLog() const {
   for (const Skip& skip : skips_) {
     auto log = read_.find(skip.partition);
     if (log == read_.end()) continue;
+    // A record a replica may have compacted away by then is no skip.
     auto present = log->second.lower_bound(skip.from);
+    while (present != log->second.end() && present->first < skip.to &&
+           compaction_.CompactedAway(skip.partition, present->first,
+                                     present->second)) {
+      ++present;
+    }
     if (present == log->second.end() || present->first >= skip.to) continue;
     return absl::StrCat("POLL SKIP: at ", At(skip.at), " member ", skip.member,
                         " read partition ", skip.partition, " offset ", skip.to,

@@ -9,7 +9,10 @@
 //   LOST                 an acknowledged value never read;
 //   UNEXPECTED           a value read that no producer sent;
 //   GAP                  the read of a partition skipped an offset below the
-//                        high watermark.
+//                        high watermark;
+//   COMPACTED LOST, COMPACTION ORDER, WRONG KEY  on compacted topics
+//                        (sim/compaction_checker.h), where LOST and GAP
+//                        allow what compaction removes.
 // A send whose fate is unknown (timed out, producer reset) may or may not be
 // read; only acknowledged values must be. Plain value type; knows nothing of
 // the broker (values are opaque strings).
@@ -57,8 +60,9 @@
 //   POLL SKIP            (at the end) a member session at position X (its
 //                        committed start or the record after its last one)
 //                        next read offset Y > X although the final log holds
-//                        a record in [X, Y) (gaps the log really has are no
-//                        skips).
+//                        a record in [X, Y) (gaps the log really has, and
+//                        records compaction may have removed from the
+//                        replica it read, are no skips).
 #ifndef CHRONIK_SIM_KAFKA_CHECKER_H_
 #define CHRONIK_SIM_KAFKA_CHECKER_H_
 
@@ -69,6 +73,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "sim/compaction_checker.h"
 
 namespace chronik::sim {
 
@@ -149,6 +155,10 @@ class KafkaChecker {
   std::optional<std::string> GroupLag() const;
   uint64_t group_reads() const { return group_reads_; }
 
+  // Compacted topics (sim/compaction_checker.h): the caller feeds it keys,
+  // reads and batches; LOST, GAP and the group log comparison defer to it.
+  CompactionChecker& compaction() { return compaction_; }
+
   uint64_t sends() const { return sends_.size(); }
   uint64_t acks() const { return acks_.size(); }
   uint64_t reads() const { return reads_; }
@@ -228,6 +238,7 @@ class KafkaChecker {
   std::map<int, LogStarts> log_starts_;
   std::map<int, int64_t> read_from_;
   std::optional<std::string> log_start_anomaly_;
+  CompactionChecker compaction_;
 };
 
 }  // namespace chronik::sim

@@ -107,6 +107,11 @@ struct BrokerBugs {
   // transactions. Caught by TORN TXN (a committed transaction's records are
   // missing from what read_committed consumers get).
   bool txn_commit_marker_as_abort = false;
+  // Log compaction's key map is off by one (each key's last offset + 1):
+  // every keyed record of the cleaned range is removed, the latest of each
+  // key too. Caught by the Kafka checker's COMPACTED LOST rule
+  // (sim/compaction_checker.h).
+  bool compaction_drops_latest = false;
 
   bool any() const {
     return metadata_group_of_one || registration_not_forwarded ||
@@ -119,7 +124,8 @@ struct BrokerBugs {
            preferred_is_last_replica || delete_records_beyond_request ||
            log_start_not_replicated || joiner_registers_once ||
            joiner_acts_before_learning || txn_read_committed_ignores_lso ||
-           txn_abort_marker_as_commit || txn_commit_marker_as_abort;
+           txn_abort_marker_as_commit || txn_commit_marker_as_abort ||
+           compaction_drops_latest;
   }
 };
 

@@ -134,6 +134,10 @@ class Broker::Impl : public replication::GroupApplier {
     CheckStarted();
     return store_->stats();
   }
+  const CompactionTotals& CompactionStats() const {
+    CheckStarted();
+    return partitions_->compaction_totals();
+  }
   bool HasFlushInFlight() const {
     return host_ != nullptr && host_->flush_in_flight();
   }
@@ -265,6 +269,10 @@ absl::Status Broker::Impl::Start() {
           : config_.replica_lag_time_max_ms);
   partitions_->set_log_start_only_on_leader(
       options_.broker_bugs.log_start_not_replicated);
+  partitions_->set_compaction_drops_latest(
+      options_.broker_bugs.compaction_drops_latest);
+  partitions_->set_compaction_max_keys_per_pass(
+      options_.compaction_max_keys_per_pass);
   groups_ = std::make_unique<GroupService>(
       config_.node_id, connections_.get(), options_.broker_bugs,
       config_.group_initial_rebalance_delay_ms);
@@ -664,6 +672,9 @@ BrokerMetrics Broker::Metrics() const { return impl_->Metrics(); }
 ClusterStatus Broker::Status() const { return impl_->Status(); }
 const storage::StoreStats& Broker::StoreStats() const {
   return impl_->StoreStats();
+}
+const CompactionTotals& Broker::CompactionStats() const {
+  return impl_->CompactionStats();
 }
 bool Broker::HasFlushInFlight() const { return impl_->HasFlushInFlight(); }
 replication::RaftHost::SnapshotStats Broker::SnapshotStats() const {

@@ -65,6 +65,7 @@
 namespace chronik::broker {
 
 using env::ConnectionId;
+struct CompactionTotals;  // log_compactor.h
 
 // The metadata group is snapshotted, and its log compacted, once it has
 // applied this many entries or this many payload bytes since its last
@@ -94,6 +95,8 @@ struct BrokerOptions {
   // Log compaction (cleanup.policy=compact) and segment.ms rolls, checked
   // every compaction_check_ticks (partition_manager.h, log_compactor.h).
   int compaction_check_ticks = 20;
+  // The bound of a compaction pass's key map, in keys (log_compactor.h).
+  size_t compaction_max_keys_per_pass = 1 << 20;
   // Metadata snapshots (see kMetadataSnapshotEntries). The simulator lowers
   // them so that snapshots and installs happen within a run.
   uint64_t metadata_snapshot_entries = kMetadataSnapshotEntries;
@@ -148,6 +151,8 @@ class Broker {
   ClusterStatus Status() const;
   // Storage counters (flushes, fsyncs, bytes); Start() must have succeeded.
   const storage::StoreStats& StoreStats() const;
+  // Log compaction counters (log_compactor.h); Start() must have succeeded.
+  const CompactionTotals& CompactionStats() const;
   // Snapshots taken (metadata by policy, partitions by retention) and
   // installed from a leader; Start() must have succeeded.
   replication::RaftHost::SnapshotStats SnapshotStats() const;

@@ -10,6 +10,7 @@
 
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/record_batch.h"
+#include "broker/server/log_compactor.h"
 #include "broker/server/testing/broker_fixture.h"
 #include "gtest/gtest.h"
 
@@ -184,6 +185,41 @@ TEST_F(CompactionTest, IncrementalAlterConfigsTurnsCompactionOn) {
             0);
   Wait(2000);
   ExpectCompacted("later", /*tombstone=*/true);
+}
+
+// The offset cleaned up to is checkpointed next to the log: after a restart
+// the compactor does not read the cleaned segments into a key map again.
+TEST_F(CompactionTest, TheCleanedOffsetSurvivesARestart) {
+  ASSERT_EQ(CreateCompacted("c", "compact"), 0);
+  ProduceVersions("c");
+  Wait(3000);
+  ExpectCompacted("c", /*tombstone=*/true);
+  ASSERT_GT(broker_->CompactionStats().segments_mapped, 0u);
+  Restart(/*crash=*/true);
+  Wait(3000);
+  const CompactionTotals& after = broker_->CompactionStats();
+  EXPECT_GT(after.passes, 0u);  // the tombstone pass after the restart
+  EXPECT_EQ(after.segments_mapped, 0u);
+  ExpectCompacted("c", /*tombstone=*/false);
+}
+
+// A key map bounded below the keys of the dirty segments: every pass maps
+// one segment and cleans up to it, and the log still ends up with the
+// latest record of every key.
+TEST_F(CompactionTest, ABoundedKeyMapStillCompactsEverything) {
+  configure_ = [](BrokerOptions& options) {
+    options.compaction_max_keys_per_pass = 2;
+    options.compaction_check_ticks = 100;  // several segments per pass
+  };
+  Restart(/*crash=*/false);
+  ASSERT_EQ(CreateCompacted("c", "compact"), 0);
+  Wait(5000);  // a check applies segment.bytes
+  ProduceVersions("c");
+  Wait(20000);
+  EXPECT_GT(broker_->CompactionStats().bounded_passes, 0u)
+      << broker_->CompactionStats().passes << " passes, "
+      << broker_->CompactionStats().segments_mapped << " mapped";
+  ExpectCompacted("c", /*tombstone=*/false);
 }
 
 }  // namespace

@@ -15,18 +15,29 @@
 // reader may still need, and a follower fed compacted entries stores the
 // same offsets.
 //
-// Bounds: one partition per call (round robin), one segment read at a time;
-// the key map holds the range's keys. The offset cleaned up to is kept in
-// memory (Kafka checkpoints it): after a restart the first pass treats the
-// whole range as dirty. Deterministic; one thread.
+// The key map is built over the dirty segments only (as Kafka's cleaner:
+// the clean ones were cleaned against their own keys by earlier passes) and
+// holds at most max_keys_per_pass keys (Kafka bounds it in bytes,
+// log.cleaner.dedupe.buffer.size): a pass whose dirty segments hold more
+// stops its map at the last whole segment within the bound (always at least
+// one) and cleans the log up to there; the next pass goes on from there.
+//
+// Bounds: one partition per call (round robin), one segment read at a time.
+// The offset cleaned up to is checkpointed per partition next to its log
+// (GroupLog::WriteCleanerCheckpoint, fsynced) after every pass and read back
+// at the first pass after a restart, so a restart does not clean the whole
+// log again. Deterministic; one thread.
 #ifndef CHRONIK_BROKER_SERVER_LOG_COMPACTOR_H_
 #define CHRONIK_BROKER_SERVER_LOG_COMPACTOR_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 
 #include "absl/status/status.h"
 #include "broker/metadata/metadata_state.h"
+#include "broker/partition/compaction.h"
 #include "broker/server/partition_replica.h"
 #include "broker/storage/group_log.h"
 
@@ -38,10 +49,19 @@ struct CompactionTotals {
   uint64_t records_removed = 0;
   uint64_t bytes_before = 0;  // of the rewritten segments
   uint64_t bytes_after = 0;
+  uint64_t segments_mapped = 0;  // read into a pass's key map
+  uint64_t bounded_passes = 0;   // stopped their key map at the bound
 };
+
+// The default bound of a pass's key map.
+inline constexpr size_t kCompactionMaxKeysPerPass = 1 << 20;
 
 class LogCompactor {
  public:
+  // The bound of a pass's key map, in keys (at least 1).
+  void set_max_keys_per_pass(size_t keys) {
+    max_keys_per_pass_ = std::max<size_t>(keys, 1);
+  }
   // Roll limits of `topic` (segment.bytes, and segment.ms where the topic
   // compacts or sets it) on `log`, and a segment.ms roll when due.
   absl::Status Roll(const metapb::TopicInfo& topic, int64_t now_ms,
@@ -52,6 +72,8 @@ class LogCompactor {
                             const PartitionReplica& replica, int64_t now_ms,
                             storage::GroupLog& log);
   void Forget(uint64_t group_id);
+  // TEST-ONLY: env::BrokerBugs::compaction_drops_latest.
+  void set_drops_latest(bool on) { drops_latest_ = on; }
   const CompactionTotals& totals() const { return totals_; }
 
  private:
@@ -64,8 +86,17 @@ class LogCompactor {
                        absl::Span<const storage::GroupLog::SegmentSummary> segs,
                        storage::GroupLog& log, GroupState& state);
 
+  // Pass 1: the key map over the dirty segments of `segs`, within the
+  // bound; the number of segments (from the start) the pass cleans.
+  absl::StatusOr<size_t> BuildKeyMap(
+      absl::Span<const storage::GroupLog::SegmentSummary> segs,
+      int64_t cleaned_offset, absl::Span<const partition::AbortedTxn> aborted,
+      storage::GroupLog& log, partition::KeyMap* keys);
+
+  size_t max_keys_per_pass_ = kCompactionMaxKeysPerPass;
   std::map<uint64_t, GroupState> groups_;
   CompactionTotals totals_;
+  bool drops_latest_ = false;  // TEST-ONLY
 };
 
 }  // namespace chronik::broker

@@ -47,6 +47,12 @@ class PartitionManager {
   void set_log_start_only_on_leader(bool only) {
     log_start_only_on_leader_ = only;
   }
+  // BrokerOptions::compaction_max_keys_per_pass.
+  void set_compaction_max_keys_per_pass(size_t keys) {
+    compactor_.set_max_keys_per_pass(keys);
+  }
+  // TEST-ONLY: env::BrokerBugs::compaction_drops_latest.
+  void set_compaction_drops_latest(bool on) { compactor_.set_drops_latest(on); }
   // The metadata changed: reconcile on the next Reconcile().
   void MarkDirty() { dirty_ = true; }
   bool dirty() const { return dirty_; }

@@ -198,6 +198,14 @@ class GroupLog {
   // log is failed.
   absl::Status RewriteSegment(uint64_t first_index,
                               absl::Span<const Entry> entries);
+  // The compactor's checkpoint: the Kafka offset the last compaction pass
+  // cleaned up to, in the file kCleanerCheckpointName of the log's
+  // directory (format next to the constant in group_log_compact.cc). Written
+  // to a temporary file, fsynced, renamed over the old one and the
+  // directory fsynced. Reading answers 0 (clean nothing) when the file is
+  // missing or malformed.
+  absl::Status WriteCleanerCheckpoint(int64_t cleaned_offset);
+  int64_t ReadCleanerCheckpoint() const;
   // Per-topic segment rolls (segment.bytes, segment.ms) over LogOptions:
   // `max_bytes` 0 keeps options.segment_max_bytes; `roll_ms` <= 0: no roll
   // by time.

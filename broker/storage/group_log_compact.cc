@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "base/check.h"
 #include "broker/storage/group_log.h"
 #include "broker/storage/group_log_internal.h"
@@ -16,6 +18,15 @@ using internal::AddRecord;
 using internal::IgnoreNotFound;
 
 inline constexpr char kCleanedSuffix[] = ".cleaned";
+// The cleaner checkpoint: one line of text, the magic word, a space, the
+// offset the last compaction pass cleaned up to in decimal, a newline
+// ("chronik-cleaned 1234\n"). Replaced atomically through kCheckpointTmp.
+// Recovery ignores both names (they are no segment names); a leftover
+// temporary file is overwritten by the next write.
+inline constexpr char kCleanerCheckpointName[] = "cleaner-checkpoint";
+inline constexpr char kCheckpointTmp[] = "cleaner-checkpoint.tmp";
+inline constexpr char kCheckpointMagic[] = "chronik-cleaned ";
+inline constexpr size_t kCheckpointMaxBytes = 64;
 
 absl::string_view PayloadOf(const Entry& entry) {
   return absl::string_view(entry.data.data(), entry.data.size());
@@ -157,6 +168,44 @@ absl::Status GroupLog::RewriteSegment(uint64_t first_index,
   segments_[at] = std::move(seg);
   DebugCheck();
   return absl::OkStatus();
+}
+
+absl::Status GroupLog::WriteCleanerCheckpoint(int64_t cleaned_offset) {
+  if (!failed_.ok()) return failed_;
+  const std::string tmp = env::JoinPath(dir_, kCheckpointTmp);
+  if (absl::Status s = IgnoreNotFound(disk_->Remove(tmp)); !s.ok()) return s;
+  {
+    absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Create(tmp);
+    if (!file.ok()) return file.status();
+    absl::Status s =
+        (*file)->Append(absl::StrCat(kCheckpointMagic, cleaned_offset, "\n"));
+    if (s.ok()) s = (*file)->Sync();
+    if (!s.ok()) {
+      disk_->Remove(tmp).IgnoreError();
+      return s;
+    }
+    ++fsyncs_;
+  }
+  const std::string path = env::JoinPath(dir_, kCleanerCheckpointName);
+  if (absl::Status s = disk_->Rename(tmp, path); !s.ok()) return s;
+  return disk_->SyncDir(dir_);
+}
+
+int64_t GroupLog::ReadCleanerCheckpoint() const {
+  absl::StatusOr<std::unique_ptr<env::File>> file =
+      disk_->Open(env::JoinPath(dir_, kCleanerCheckpointName));
+  if (!file.ok()) return 0;
+  char buf[kCheckpointMaxBytes];
+  absl::StatusOr<size_t> n = (*file)->ReadAt(0, sizeof(buf), buf);
+  if (!n.ok()) return 0;
+  absl::string_view text(buf, *n);
+  int64_t offset = 0;
+  if (!absl::ConsumePrefix(&text, kCheckpointMagic) ||
+      !absl::ConsumeSuffix(&text, "\n") || !absl::SimpleAtoi(text, &offset) ||
+      offset < 0) {
+    return 0;
+  }
+  return offset;
 }
 
 absl::Status GroupLog::RemoveCleanedLeftovers(

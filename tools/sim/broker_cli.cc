@@ -95,6 +95,8 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.txns_ended),
       static_cast<unsigned long long>(result.txns_committed),
       static_cast<unsigned long long>(result.txn_delivered));
+  std::printf("compaction: %llu offsets compacted away\n",
+              static_cast<unsigned long long>(result.compacted_away));
   if (result.joined || result.left) {
     std::printf("cluster changes: a node joined: %s; a broker left: %s\n",
                 result.joined ? "yes" : "no", result.left ? "yes" : "no");
@@ -172,6 +174,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t txns_committed = 0;
   uint64_t txn_delivered = 0;
   uint64_t seeds_with_txns = 0;
+  uint64_t compacted_away = 0;
+  uint64_t seeds_with_compaction = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -194,6 +198,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       txns_committed += result.txns_committed;
       txn_delivered += result.txn_delivered;
       seeds_with_txns += result.txns_ended > 0 ? 1 : 0;
+      compacted_away += result.compacted_away;
+      seeds_with_compaction += result.compacted_away > 0 ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -237,6 +243,9 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       static_cast<unsigned long long>(txns_committed),
       static_cast<unsigned long long>(seeds_with_txns),
       static_cast<unsigned long long>(txn_delivered));
+  std::printf("compaction: %llu offsets compacted away (in %llu seeds)\n",
+              static_cast<unsigned long long>(compacted_away),
+              static_cast<unsigned long long>(seeds_with_compaction));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),

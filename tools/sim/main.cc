@@ -77,6 +77,9 @@ ABSL_FLAG(int, partitions, 3, "--scenario=broker: partitions of topic t");
 ABSL_FLAG(int, group_members, -1,
           "--scenario=broker: consumer-group members (-1: drawn per seed, "
           "0: no group)");
+ABSL_FLAG(int, compaction, -1,
+          "--scenario=broker: topic t compacts (-1: drawn per seed, 0: no, "
+          "1: yes when the admin creates it)");
 ABSL_FLAG(std::string, timeline, "",
           "--scenario=broker, one --seed: write the run's timeline, one "
           "self-contained HTML page, to this file");
@@ -220,6 +223,7 @@ std::string BrokerWorkload(BrokerScenarioOptions* options) {
   options->producers = absl::GetFlag(FLAGS_producers);
   options->partitions = absl::GetFlag(FLAGS_partitions);
   options->group_members = absl::GetFlag(FLAGS_group_members);
+  options->compaction = absl::GetFlag(FLAGS_compaction);
   if (options->producers < 1 || options->producers > 16) {
     return "--producers must be in 1..16";
   }
