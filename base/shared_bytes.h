@@ -49,6 +49,7 @@ class SharedBytes {
   // std::string: owning a SharedBytes shares it; a moved std::string is taken
   // over, an lvalue one (or a literal) copied.
   static SharedBytes Own(SharedBytes data) { return data; }
+  static SharedBytes Own(const char* data) { return Copy(data); }
   SharedBytes(std::string&& data)  // NOLINT: implicit on purpose
       : SharedBytes(Own(std::move(data))) {}
   SharedBytes(const std::string& data)  // NOLINT: implicit on purpose
