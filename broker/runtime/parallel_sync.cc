@@ -39,13 +39,15 @@ std::vector<absl::Status> SyncFlushFiles(absl::Span<env::File* const> files,
       policy.disk->device().has_value() &&
       files.size() >= policy.filesystem_sync_min_files;
   if (!may_sync_filesystem) return SyncInParallel(files, policy.max_threads);
-  std::vector<size_t> on_disk;  // indexes of files syncfs covers
-  std::vector<env::File*> elsewhere;
+  std::vector<size_t> on_disk;    // indexes of files syncfs covers
+  std::vector<size_t> elsewhere;  // indexes of the others
+  std::vector<env::File*> elsewhere_files;
   for (size_t i = 0; i < files.size(); ++i) {
     if (PosixDeviceOf(*files[i]) == policy.disk->device()) {
       on_disk.push_back(i);
     } else {
-      elsewhere.push_back(files[i]);
+      elsewhere.push_back(i);
+      elsewhere_files.push_back(files[i]);
     }
   }
   if (on_disk.size() < policy.filesystem_sync_min_files) {
@@ -55,14 +57,11 @@ std::vector<absl::Status> SyncFlushFiles(absl::Span<env::File* const> files,
   const absl::Status synced = policy.disk->SyncFilesystem();
   for (size_t i : on_disk) results[i] = synced;
   std::vector<absl::Status> others =
-      SyncInParallel(elsewhere, policy.max_threads);
-  size_t next_other = 0;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (PosixDeviceOf(*files[i]) != policy.disk->device()) {
-      results[i] = others[next_other++];
-    }
+      SyncInParallel(elsewhere_files, policy.max_threads);
+  CHRONIK_CHECK_EQ(others.size(), elsewhere.size());
+  for (size_t k = 0; k < elsewhere.size(); ++k) {
+    results[elsewhere[k]] = std::move(others[k]);
   }
-  CHRONIK_CHECK_EQ(next_other, others.size());
   return results;
 }
 
