@@ -63,6 +63,25 @@ bool Survives(const kafka::BatchHeader& h, const kafka::Record& record,
   return true;
 }
 
+// A marker (control batch) stays while a record of its transaction does or
+// for delete.retention.ms after it was written; then it becomes an empty
+// control batch (removed). An empty one stays as it is.
+std::optional<std::string> CleanMarker(const kafka::BatchHeader& h,
+                                       const CleanRules& rules,
+                                       CleanStats* stats) {
+  auto it = stats->txn_kept_record.find(h.producer_id);
+  const bool kept_record = it != stats->txn_kept_record.end() && it->second;
+  if (it != stats->txn_kept_record.end()) stats->txn_kept_record.erase(it);
+  if (h.record_count == 0 || kept_record) return std::nullopt;
+  if (rules.now_ms - h.max_timestamp <= rules.delete_retention_ms) {
+    stats->oldest_tombstone_ms =
+        std::min(stats->oldest_tombstone_ms, h.max_timestamp);
+    return std::nullopt;
+  }
+  ++stats->markers_removed;
+  return EmptyBatch(h);
+}
+
 }  // namespace
 
 bool InAbortedTxn(int64_t producer_id, int64_t offset,
@@ -103,7 +122,9 @@ absl::StatusOr<std::optional<std::string>> CleanBatch(
   absl::StatusOr<kafka::RecordBatchView> view = kafka::ParseRecordBatch(batch);
   if (!view.ok()) return view.status();
   const kafka::BatchHeader& h = view->header;
-  if (h.is_control() || h.record_count == 0) return std::nullopt;
+  if (h.is_control()) return CleanMarker(h, rules, stats);
+  if (h.is_transactional()) stats->txn_kept_record.try_emplace(h.producer_id);
+  if (h.record_count == 0) return std::nullopt;
   absl::StatusOr<std::vector<kafka::Record>> records =
       kafka::DecodeRecords(*view);
   if (!records.ok()) return records.status();
@@ -115,6 +136,9 @@ absl::StatusOr<std::optional<std::string>> CleanBatch(
                                  keys, rules, stats)) {
       kept.push_back(std::move(record));
     }
+  }
+  if (h.is_transactional() && !kept.empty()) {
+    stats->txn_kept_record[h.producer_id] = true;
   }
   stats->records_kept += static_cast<int64_t>(kept.size());
   stats->records_removed += static_cast<int64_t>(records->size() - kept.size());

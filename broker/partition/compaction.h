@@ -18,10 +18,17 @@
 //   are all gone stays as an empty batch (no records, same offsets), as
 //   Kafka keeps a producer's last batch: in chronik every batch is a Raft
 //   entry, and an entry is never removed from the middle of the log.
-// - Control batches (transaction markers) are kept as they are (left out:
-//   Kafka removes markers once their transaction's data is gone and
-//   delete.retention.ms passed). Records of aborted transactions are not
-//   put in the key map and are removed (Kafka does the same).
+// - Records of aborted transactions are not put in the key map and are
+//   removed (Kafka does the same).
+// - A transaction marker (control batch) goes once no record of its
+//   transaction is left and delete.retention.ms passed since it was written
+//   (its max timestamp; Kafka counts from the pass that found the data gone,
+//   a horizon it stores in the batch). Like any batch it stays as an empty
+//   batch with its offsets, here a control batch of no records: replaying
+//   it closes the producer's transaction and records no abort
+//   (TxnState::OnMarkerRemoved). Whether a transaction kept a record is
+//   known when its marker is reached, since a pass cleans the log in offset
+//   order from its start (CleanStats::txn_kept_record).
 // - Compressed batches are decompressed and the survivors recompressed with
 //   the batch's codec.
 //
@@ -64,13 +71,20 @@ struct CleanStats {
   int64_t records_kept = 0;
   int64_t records_removed = 0;
   int64_t tombstones_dropped = 0;
-  // The oldest timestamp of a tombstone kept (INT64_MAX: none): when the
-  // next pass may drop it.
+  int64_t markers_removed = 0;
+  // The oldest timestamp of a tombstone kept, or of a marker kept only for
+  // delete.retention.ms (INT64_MAX: none): when the next pass may drop it.
   int64_t oldest_tombstone_ms = INT64_MAX;
+  // Per producer id: whether a record of its transaction since its last
+  // marker (in the pass's offset order) was kept. Bounded by the producers
+  // of the cleaned range; a marker erases its producer's entry.
+  std::map<int64_t, bool> txn_kept_record;
 };
 
 // The batch rewritten without its obsolete records, or nullopt when every
-// record survives (the batch stays as it is).
+// record survives (the batch stays as it is). One pass calls it for every
+// batch of the cleaned range in offset order with the same `stats` (it
+// follows the transactions across batches).
 absl::StatusOr<std::optional<std::string>> CleanBatch(
     absl::string_view batch, const KeyMap& keys,
     absl::Span<const AbortedTxn> aborted, const CleanRules& rules,

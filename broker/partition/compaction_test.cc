@@ -171,18 +171,85 @@ TEST(CompactionTest, AbortedTransactionsNeitherCountNorSurvive) {
   EXPECT_TRUE(kafka::ReadBatchHeader(**gone).is_transactional());
 }
 
-TEST(CompactionTest, ControlBatchesAreKept) {
-  const std::string marker = kafka::BuildTxnMarker(
-      kafka::TxnMarker{.producer_id = 9, .producer_epoch = 0, .commit = false});
-  KeyMap keys;
-  ASSERT_TRUE(CollectKeys(marker, {}, &keys).ok());
-  EXPECT_TRUE(keys.empty());
+// A marker of producer 9 written at `timestamp_ms`.
+std::string Marker(bool commit, int64_t timestamp_ms) {
+  return kafka::BuildTxnMarker(kafka::TxnMarker{.producer_id = 9,
+                                                .producer_epoch = 0,
+                                                .commit = commit,
+                                                .timestamp_ms = timestamp_ms});
+}
+
+// Cleans `batches` in order as one pass does; the results (nullopt: kept).
+std::vector<std::optional<std::string>> CleanPass(
+    const std::vector<std::string>& batches, const KeyMap& keys,
+    absl::Span<const AbortedTxn> aborted, const CleanRules& rules,
+    CleanStats* stats) {
+  std::vector<std::optional<std::string>> out;
+  for (const std::string& b : batches) {
+    auto cleaned = CleanBatch(b, keys, aborted, rules, stats);
+    EXPECT_TRUE(cleaned.ok()) << cleaned.status();
+    out.push_back(cleaned.ok() ? *cleaned : std::nullopt);
+  }
+  return out;
+}
+
+TEST(CompactionTest, AMarkerStaysWhileARecordOfItsTransactionDoes) {
+  const std::string data =
+      Batch(0, {{"a", "1"}}, 1000, kafka::Compression::kNone, 9, true);
+  const std::string marker = Marker(/*commit=*/true, 1000);
+  const KeyMap keys = KeysOf({data, marker});
   CleanStats stats;
-  auto cleaned = CleanBatch(
-      marker, keys, {},
+  const auto out = CleanPass(
+      {data, marker}, keys, {},
       CleanRules{.now_ms = 1'000'000'000, .delete_retention_ms = 0}, &stats);
-  ASSERT_TRUE(cleaned.ok());
-  EXPECT_FALSE(cleaned->has_value());
+  EXPECT_FALSE(out[0].has_value());
+  EXPECT_FALSE(out[1].has_value());
+  EXPECT_EQ(stats.markers_removed, 0);
+  EXPECT_TRUE(stats.txn_kept_record.empty());  // the marker ended it
+}
+
+TEST(CompactionTest, AMarkerGoesDeleteRetentionAfterItWasWrittenOnceItsDataIs) {
+  for (const bool commit : {true, false}) {
+    SCOPED_TRACE(commit ? "commit" : "abort");
+    const std::string data =
+        Batch(0, {{"a", "old"}}, 1000, kafka::Compression::kNone, 9, true);
+    const std::string marker = Marker(commit, 2000);
+    const std::string newer = Batch(2, {{"a", "new"}}, 3000);
+    const std::vector<AbortedTxn> aborted = {
+        {.producer_id = 9, .first_offset = 0, .last_offset = 1}};
+    const absl::Span<const AbortedTxn> txns =
+        commit ? absl::Span<const AbortedTxn>() : absl::MakeSpan(aborted);
+    const KeyMap keys = KeysOf({data, marker, newer}, txns);
+    // Within delete.retention.ms of the marker: it stays, and is due then.
+    CleanStats early;
+    auto out = CleanPass(
+        {data, marker, newer}, keys, txns,
+        CleanRules{.now_ms = 7000, .delete_retention_ms = 5000}, &early);
+    ASSERT_TRUE(out[0].has_value());  // the data record is gone
+    EXPECT_FALSE(out[1].has_value());
+    EXPECT_EQ(early.oldest_tombstone_ms, 2000);
+    // Past it: an empty control batch with the marker's offsets and producer.
+    CleanStats late;
+    out = CleanPass({*out[0], marker, newer}, keys, txns,
+                    CleanRules{.now_ms = 7001, .delete_retention_ms = 5000},
+                    &late);
+    EXPECT_FALSE(out[0].has_value());  // already empty
+    ASSERT_TRUE(out[1].has_value());
+    EXPECT_EQ(late.markers_removed, 1);
+    const kafka::BatchHeader h = kafka::ReadBatchHeader(*out[1]);
+    EXPECT_TRUE(h.is_control());
+    EXPECT_EQ(h.record_count, 0);
+    EXPECT_EQ(h.last_offset_delta, 0);
+    EXPECT_EQ(h.producer_id, 9);
+    EXPECT_TRUE(kafka::ParseRecordBatch(*out[1]).ok());  // CRC valid
+    EXPECT_TRUE(Contents(*out[1]).empty());
+    // A removed marker stays as it is.
+    CleanStats again;
+    out =
+        CleanPass({*out[1]}, keys, txns,
+                  CleanRules{.now_ms = 9000, .delete_retention_ms = 0}, &again);
+    EXPECT_FALSE(out[0].has_value());
+  }
 }
 
 TEST(CompactionTest, RecordsWithoutKeyAreKept) {

@@ -65,6 +65,11 @@ bool TxnState::OnMarker(int64_t producer_id, bool commit, int32_t txn_seq,
   return true;
 }
 
+void TxnState::OnMarkerRemoved(int64_t producer_id) {
+  CHRONIK_CHECK_GE(producer_id, 0);
+  open_.erase(producer_id);
+}
+
 int32_t TxnState::LastMarkerSeq(int64_t producer_id) const {
   auto it = markers_.find(producer_id);
   return it == markers_.end() ? 0 : it->second.txn_seq;

@@ -49,6 +49,11 @@ class TxnState {
   bool OnMarker(int64_t producer_id, bool commit, int32_t txn_seq,
                 int64_t offset);
 
+  // A marker log compaction removed (an empty control batch, see
+  // partition/compaction.h): no record of the producer's transaction is
+  // left, so it ends without an abort to remember, whatever it was.
+  void OnMarkerRemoved(int64_t producer_id);
+
   // The producer's last applied marker's txn_seq (0: none known).
   int32_t LastMarkerSeq(int64_t producer_id) const;
   std::optional<int64_t> OpenFirstOffset(int64_t producer_id) const;

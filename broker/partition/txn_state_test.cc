@@ -68,5 +68,17 @@ TEST(TxnStateTest, EncodeAsOfGivesTheStateAtTheCut) {
   EXPECT_FALSE(TxnState::Decode(&cut, &restored).ok());
 }
 
+TEST(TxnStateTest, ARemovedMarkerEndsTheTransactionWithoutAnAbort) {
+  TxnState state;
+  state.OnData(/*producer_id=*/9, /*offset=*/5);
+  ASSERT_EQ(state.StableOffset(100), 5);
+  state.OnMarkerRemoved(9);
+  EXPECT_EQ(state.StableOffset(100), 100);
+  EXPECT_TRUE(state.AbortedIn(0, 100).empty());
+  EXPECT_FALSE(state.OpenFirstOffset(9).has_value());
+  state.OnMarkerRemoved(9);  // none open: nothing changes
+  EXPECT_EQ(state.StableOffset(100), 100);
+}
+
 }  // namespace
 }  // namespace chronik::partition

@@ -180,6 +180,16 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          metrics.preferred_leader_transfers);
   Metric(&out, "chronik_log_bytes", "gauge",
          "On-disk size of all partition logs, bytes.", metrics.log_bytes);
+  Metric(&out, "chronik_compaction_passes_total", "counter",
+         "Log compaction passes over this node's partition replicas.",
+         metrics.compaction_passes);
+  Metric(&out, "chronik_compaction_records_removed_total", "counter",
+         "Records log compaction removed (older versions of their key, "
+         "expired tombstones, aborted transactions).",
+         metrics.compaction_records_removed);
+  Metric(&out, "chronik_compaction_markers_removed_total", "counter",
+         "Transaction markers log compaction removed.",
+         metrics.compaction_markers_removed);
   Metric(&out, "chronik_raft_groups", "gauge",
          "Raft groups on this node (metadata and partition replicas).",
          metrics.raft_groups);

@@ -65,7 +65,7 @@ absl::Status LogCompactor::Roll(const metapb::TopicInfo& topic, int64_t now_ms,
 void LogCompactor::Forget(uint64_t group_id) { groups_.erase(group_id); }
 
 absl::Status LogCompactor::MaybeCompact(const metapb::TopicInfo& topic,
-                                        const PartitionReplica& replica,
+                                        PartitionReplica& replica,
                                         int64_t now_ms,
                                         storage::GroupLog& log) {
   if (!metadata::CleanupCompact(topic)) return absl::OkStatus();
@@ -76,6 +76,7 @@ absl::Status LogCompactor::MaybeCompact(const metapb::TopicInfo& topic,
     // for tombstones that may be due (their times were not kept).
     state.cleaned_offset = log.ReadCleanerCheckpoint();
     state.tombstone_due_ms = 0;
+    replica.ForgetAbortedBelow(state.cleaned_offset);
   }
   const std::vector<Summary> all = log.Segments();
   const int64_t limit =
@@ -96,7 +97,9 @@ absl::Status LogCompactor::MaybeCompact(const metapb::TopicInfo& topic,
       static_cast<double>(dirty) >=
           metadata::MinCleanableDirtyRatio(topic) * static_cast<double>(total);
   if (!ratio_due && now_ms < state.tombstone_due_ms) return absl::OkStatus();
-  return Compact(replica, topic, now_ms, segs, log, state);
+  absl::Status compacted = Compact(replica, topic, now_ms, segs, log, state);
+  replica.ForgetAbortedBelow(state.cleaned_offset);
+  return compacted;
 }
 
 absl::Status LogCompactor::Compact(const PartitionReplica& replica,
@@ -148,6 +151,7 @@ absl::Status LogCompactor::Compact(const PartitionReplica& replica,
   }
   ++totals_.passes;
   totals_.records_removed += static_cast<uint64_t>(stats.records_removed);
+  totals_.markers_removed += static_cast<uint64_t>(stats.markers_removed);
   const int64_t cleaned = static_cast<int64_t>(segs.back().next_offset);
   if (cleaned != state.cleaned_offset) {
     if (absl::Status s = log.WriteCleanerCheckpoint(cleaned); !s.ok()) {

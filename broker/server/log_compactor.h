@@ -51,6 +51,7 @@ struct CompactionTotals {
   uint64_t bytes_after = 0;
   uint64_t segments_mapped = 0;  // read into a pass's key map
   uint64_t bounded_passes = 0;   // stopped their key map at the bound
+  uint64_t markers_removed = 0;  // transaction markers (compaction.h)
 };
 
 // The default bound of a pass's key map.
@@ -67,9 +68,13 @@ class LogCompactor {
   absl::Status Roll(const metapb::TopicInfo& topic, int64_t now_ms,
                     storage::GroupLog& log);
   // Compacts `replica`'s `log` when `topic` compacts and the rules above
-  // say so. OK when nothing was due.
+  // say so. OK when nothing was due. The replica then forgets the aborted
+  // transactions below the offset cleaned up to: a pass removed their
+  // records (and, later, their markers: a fetch must never list an aborted
+  // transaction whose marker is gone, or clients would skip the producer's
+  // later records).
   absl::Status MaybeCompact(const metapb::TopicInfo& topic,
-                            const PartitionReplica& replica, int64_t now_ms,
+                            PartitionReplica& replica, int64_t now_ms,
                             storage::GroupLog& log);
   void Forget(uint64_t group_id);
   // TEST-ONLY: env::BrokerBugs::compaction_drops_latest.

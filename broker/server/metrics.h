@@ -36,6 +36,11 @@ struct BrokerMetrics {
   // reported, or the reported one fenced).
   uint64_t offline_partitions = 0;
   uint64_t log_bytes = 0;  // on-disk size of all partition logs
+  // Log compaction of this node's replicas (log_compactor.h): passes,
+  // records removed, transaction markers removed.
+  uint64_t compaction_passes = 0;
+  uint64_t compaction_records_removed = 0;
+  uint64_t compaction_markers_removed = 0;
   // The node's Raft groups (the metadata group and its partition replicas).
   uint64_t raft_groups = 0;
   uint64_t raft_groups_led = 0;       // ... of which this node is the leader

@@ -583,6 +583,9 @@ void PartitionManager::AddMetrics(const metadata::MetadataState& state,
   metrics->partitions_led = 0;
   metrics->under_replicated_partitions = 0;
   metrics->log_bytes = 0;
+  metrics->compaction_passes = compactor_.totals().passes;
+  metrics->compaction_records_removed = compactor_.totals().records_removed;
+  metrics->compaction_markers_removed = compactor_.totals().markers_removed;
   for (const auto& [group_id, partition] : partitions_) {
     if (partition->is_leader()) {
       ++metrics->partitions_led;

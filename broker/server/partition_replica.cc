@@ -25,8 +25,10 @@ BatchFacts FactsOf(const kafka::BatchHeader& header) {
 
 BatchFacts ReadBatchFacts(absl::string_view batch) {
   CHRONIK_CHECK_GE(batch.size(), kafka::kBatchHeaderBytes);
-  BatchFacts facts = FactsOf(kafka::ReadBatchHeader(batch));
-  if (facts.control) {
+  const kafka::BatchHeader header = kafka::ReadBatchHeader(batch);
+  BatchFacts facts = FactsOf(header);
+  facts.removed = facts.control && header.record_count == 0;
+  if (facts.control && !facts.removed) {
     // Only the broker writes control batches (Produce refuses them).
     absl::StatusOr<kafka::TxnMarker> marker = kafka::ReadTxnMarker(batch);
     CHRONIK_CHECK(marker.ok())
@@ -100,7 +102,9 @@ void PartitionReplica::ApplyBatch(raft::Index index, const BatchFacts& facts,
       facts.producer_id, facts.producer_epoch, facts.base_sequence,
       facts.record_count, offset, index, facts.control});
   if (facts.producer_id < 0) return;
-  if (facts.control) {
+  if (facts.removed) {
+    txn_.OnMarkerRemoved(facts.producer_id);
+  } else if (facts.control) {
     txn_.OnMarker(facts.producer_id, facts.commit, facts.txn_seq, offset);
   } else if (facts.transactional) {
     txn_.OnData(facts.producer_id, offset);

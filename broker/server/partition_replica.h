@@ -83,8 +83,11 @@ struct BatchFacts {
   int64_t max_timestamp_ms = -1;
   bool transactional = false;
   bool control = false;  // a transaction marker (ReadBatchFacts reads it)
-  bool commit = false;   // marker: commit or abort
-  int32_t txn_seq = 0;   // marker: its coordinator epoch
+  // marker: removed by log compaction (an empty control batch; commit and
+  // txn_seq unknown, see partition/compaction.h)
+  bool removed = false;
+  bool commit = false;  // marker: commit or abort
+  int32_t txn_seq = 0;  // marker: its coordinator epoch
 };
 BatchFacts FactsOf(const kafka::BatchHeader& header);
 // Reads them from a batch that passed validation (a marker's record too).
@@ -187,6 +190,10 @@ class PartitionReplica {
   // The last stable offset: below it no transaction is open.
   int64_t last_stable_offset() const { return txn_.StableOffset(next_offset_); }
   const partition::TxnState& txn() const { return txn_; }
+  // Log compaction cleaned this replica's log below `offset`: the aborted
+  // transactions whose marker is below it have no record left here, and
+  // their markers may go (log_compactor.h).
+  void ForgetAbortedBelow(int64_t offset) { txn_.TrimBelow(offset); }
   const partition::ProducerStateTable& producers() const { return producers_; }
   // The log start offset applied entries and snapshots set (log start
   // entries, the offset after a snapshot); 0 before any. The first stored

@@ -179,5 +179,109 @@ class CompactionTest(harness.BrokerTestCase):
         self.assertEqual(len(self.read_all(plain)), PRODUCED)
 
 
+    def test_a_record_without_key_is_refused(self):
+        """Kafka: INVALID_RECORD for a keyless record on a compacted topic;
+        the same record goes to a delete topic, and keyed ones to both."""
+        compacted = self.topic("nokey")
+        plain = self.topic("nokey-plain")
+        self.create(compacted, "compact")
+        self.create(plain, "delete")
+        producer = Producer(self.conf(**{"retries": 0}))
+        results = {}
+
+        def report(err, msg):
+            results[(msg.topic(), msg.key())] = err
+        for topic in (compacted, plain):
+            producer.produce(topic, value=b"no key", partition=0,
+                             on_delivery=report)
+            producer.flush(20)  # one batch each: the keyless one alone
+            producer.produce(topic, key=b"k", value=b"keyed", partition=0,
+                             on_delivery=report)
+            producer.flush(20)
+        self.assertEqual(len(results), 4, results)
+        refused = results[(compacted, None)]
+        self.assertIsNotNone(refused)
+        self.assertEqual(refused.code(), KafkaError.INVALID_RECORD, refused)
+        self.assertIsNone(results[(compacted, b"k")])
+        self.assertIsNone(results[(plain, None)])
+        self.assertIsNone(results[(plain, b"k")])
+
+    def transaction(self, producer, topic, records, commit):
+        producer.begin_transaction()
+        for key, value in records:
+            producer.produce(topic, key=key, value=value, partition=0)
+        if commit:
+            producer.commit_transaction(20)
+        else:
+            producer.flush(20)
+            producer.abort_transaction(20)
+
+    def read_values(self, topic, isolation):
+        consumer = Consumer(self.conf(**{"group.id": "compaction-" + isolation,
+                                         "enable.auto.commit": False,
+                                         "enable.partition.eof": True,
+                                         "isolation.level": isolation,
+                                         "fetch.wait.max.ms": 100}))
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        out = []
+        deadline = time.time() + 15
+        try:
+            while time.time() < deadline:
+                msg = consumer.poll(0.2)
+                if msg is None:
+                    continue
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        break
+                    self.fail("consume error: %s" % msg.error())
+                out.append((msg.key(), msg.value()))
+        finally:
+            consumer.close()
+        return out
+
+    def test_transaction_markers_go_once_their_records_are_gone(self):
+        """A committed transaction whose records were all superseded and
+        aborted ones lose their markers delete.retention.ms after they were
+        written (the broker counts them); a marker whose transaction kept a
+        record stays. read_committed readers then see every committed latest
+        value, also the producer's later transactions (a fetch that listed
+        the aborted transaction without its marker would hide those), and
+        after a restart too."""
+        topic = self.topic("txn-compacted")
+        admin = AdminClient(self.conf())
+        configs = dict(CONFIGS, **{"cleanup.policy": "compact",
+                                   "delete.retention.ms": "2000"})
+        admin.create_topics([NewTopic(topic, 1, 1, config=configs)],
+                            operation_timeout=10)[topic].result(timeout=15)
+        # A producer whose only transaction aborts: after a restart, its
+        # removed marker must still end it (else the LSO stays before it).
+        other = Producer(self.conf(**{"transactional.id": "compact-txn-2",
+                                      "linger.ms": 5}))
+        other.init_transactions(20)
+        self.transaction(other, topic, [(b"c", b"aborted")], commit=False)
+        producer = Producer(self.conf(**{"transactional.id": "compact-txn",
+                                         "linger.ms": 5}))
+        producer.init_transactions(20)
+        self.transaction(producer, topic, [(b"a", b"a1")], commit=True)
+        self.transaction(producer, topic, [(b"a", b"aborted"),
+                                           (b"c", b"aborted")], commit=False)
+        self.transaction(producer, topic, [(b"a", b"a3"), (b"b", b"b3")],
+                         commit=True)
+        removed = "chronik_compaction_markers_removed_total"
+        before = self.broker.metric(removed)
+        harness.wait_until(
+            lambda: self.broker.metric(removed) - before >= 3,
+            timeout_s=30, interval_s=0.5, what="three markers removed")
+        time.sleep(3)  # more passes: the a3/b3 transaction's marker stays
+        self.assertEqual(self.broker.metric(removed) - before, 3)
+        self.transaction(producer, topic, [(b"d", b"d4")], commit=True)
+        producer.flush(10)
+        want = [(b"a", b"a3"), (b"b", b"b3"), (b"d", b"d4")]
+        self.assertEqual(self.read_values(topic, "read_committed"), want)
+        self.assertEqual(self.read_values(topic, "read_uncommitted"), want)
+        self.broker.restart()
+        self.assertEqual(self.read_values(topic, "read_committed"), want)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -152,6 +152,28 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
   return replica;
 }
 
+// Kafka refuses a record without a key on a compacted topic (compaction
+// keeps one record per key): INVALID_RECORD for the partition, with the
+// batch and record named. Batches that do not parse are AppendBatches'.
+absl::Status RequireKeys(const PartitionData& partition) {
+  absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
+      kafka::ParseRecordBatches(*partition.records);
+  if (!batches.ok()) return absl::OkStatus();
+  for (size_t b = 0; b < batches->size(); ++b) {
+    absl::StatusOr<std::vector<kafka::Record>> records =
+        kafka::DecodeRecords((*batches)[b]);
+    if (!records.ok()) return records.status();
+    for (const kafka::Record& record : *records) {
+      if (record.key.has_value()) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "compacted topic (cleanup.policy=compact) cannot accept a record "
+          "without key: batch ",
+          b, ", record ", record.offset_delta));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // The batch's bytes for Raft: a slice of the request frame when they are the
 // whole of the partition's records (the usual one batch per partition: no
 // copy; nothing reads `batch` afterwards), else copied; stamped with
@@ -330,6 +352,14 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
       const int64_t append_time_ms =
           metadata::LogAppendTime(*info) ? s.NowMs() : -1;
       out->log_append_time_ms = append_time_ms;
+      if (metadata::CleanupCompact(*info)) {
+        absl::Status keyed = RequireKeys(topic.partitions[i]);
+        if (!keyed.ok()) {
+          out->error_code = kafka::ProduceErrorCode(keyed);
+          out->error_message = std::string(keyed.message());
+          continue;
+        }
+      }
       AppendBatches(s, wait, flat, *replica, topic.partitions[i],
                     append_time_ms, copies, out);
     }
