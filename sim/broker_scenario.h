@@ -199,6 +199,9 @@ struct BrokerScenarioResult {
   // Offsets the final consumer found in batches without their record
   // (removed by log compaction).
   uint64_t compacted_away = 0;
+  // Transaction markers log compaction removed (summed over the brokers
+  // running at the end; a restart resets a broker's count).
+  uint64_t markers_removed = 0;
 };
 
 // The number of consumer-group members a run with `options` has

@@ -368,6 +368,7 @@ BrokerScenarioResult BrokerWorld::Run() {
   result_.group_reads = checker_.group_reads();
   result_.txns_committed = txn_checker_.committed();
   result_.txn_delivered = txn_checker_.delivered();
+  AddCompactionTotals();
   result_.trace_hash = trace_.hash();
   result_.trace_events = trace_.events();
   result_.scheduler_events = scheduler_.events_run();

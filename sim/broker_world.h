@@ -183,6 +183,9 @@ struct CompactionPlan {
   int64_t segment_bytes = 0;
   int64_t segment_ms = 0;
   int dirty_ratio_percent = 0;  // min.cleanable.dirty.ratio * 100
+  // delete.retention.ms: how long a transaction marker stays once its
+  // transaction's records are gone (the scenario writes no tombstones).
+  int64_t delete_retention_ms = 0;
 };
 CompactionPlan DrawCompactionPlan(const BrokerScenarioOptions& options);
 
@@ -366,6 +369,11 @@ class BrokerWorld {
   // The key of a producer's `n`-th record `value` (none when the topic does
   // not compact), told to the checker.
   std::optional<std::string> ProducerKey(uint64_t n, const std::string& value);
+  // The key of a transactional producer's record `value` (none unless the
+  // topic compacts).
+  std::optional<std::string> TransactionalKey(const std::string& value);
+  // The brokers' compaction counters into the result, at the end.
+  void AddCompactionTotals();
   // The final consumer's records of one (non-control) batch it fetched:
   // reads from its position below `high_watermark`, and the position moves
   // past the batch (a compacted batch may hold no records).

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "broker/server/log_compactor.h"
 #include "sim/broker_world.h"
 
 namespace chronik::sim {
@@ -20,6 +21,7 @@ CompactionPlan DrawCompactionPlan(const BrokerScenarioOptions& options) {
   plan.segment_bytes = rng.Between(1024, 4096);
   plan.segment_ms = rng.Between(300, 3000);
   plan.dirty_ratio_percent = static_cast<int>(rng.Between(1, 50));
+  plan.delete_retention_ms = rng.Between(100, 5000);
   plan.on = options.compaction >= 0 ? options.compaction == 1 : on;
   return plan;
 }
@@ -39,6 +41,27 @@ void BrokerWorld::AddCompactionConfigs(
       {"min.cleanable.dirty.ratio",
        absl::StrCat("0.", compaction_.dirty_ratio_percent < 10 ? "0" : "",
                     compaction_.dirty_ratio_percent)});
+  configs.push_back(
+      {"delete.retention.ms", absl::StrCat(compaction_.delete_retention_ms)});
+}
+
+std::optional<std::string> BrokerWorld::TransactionalKey(
+    const std::string& value) {
+  if (!Compacts()) return std::nullopt;
+  // Kafka refuses keyless records on a compacted topic. One key per record:
+  // no committed record is superseded, so a committed transaction's records
+  // all stay (the TxnChecker's TORN TXN still applies) while an aborted
+  // one's go, and then its marker (after delete.retention.ms).
+  checker_.compaction().OnTransactionalSend(value);
+  return absl::StrCat("x", value);
+}
+
+void BrokerWorld::AddCompactionTotals() {
+  if (!result_.failure.empty()) return;  // a broker may not have started
+  for (const BrokerNode& node : nodes_) {
+    if (node.broker == nullptr || !node.process.running()) continue;
+    result_.markers_removed += node.broker->CompactionStats().markers_removed;
+  }
 }
 
 std::optional<std::string> BrokerWorld::ProducerKey(uint64_t n,

@@ -256,6 +256,7 @@ void BrokerWorld::TxnProduce(SimClient& client) {
     spec.producer_epoch = client.producer_epoch;
     spec.base_sequence = client.next_sequence[record.partition]++;
     kafka::Record r;
+    r.key = TransactionalKey(record.value);
     r.value = record.value;
     absl::StatusOr<std::string> bytes =
         kafka::BuildRecordBatch(spec, std::vector{r});
@@ -263,7 +264,6 @@ void BrokerWorld::TxnProduce(SimClient& client) {
     record.bytes = std::move(*bytes);
     txn_checker_.OnRecordSent(t.name, record.partition, record.value);
     checker_.OnSend(record.partition, record.value);
-    checker_.compaction().OnTransactionalSend(record.value);
     ++result_.sends;
   }
   const int leader = client.leaders[record.partition];

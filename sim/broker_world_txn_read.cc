@@ -5,9 +5,9 @@
 // a transactional batch of producer P is dropped while P is in the aborted
 // set, which takes P at the first offset of an entry of the response's
 // aborted-transactions list and releases it at P's abort marker. After the
-// transactional producer stopped, it reads every partition to its end with
-// nothing open (last stable offset = high watermark), then the TxnChecker
-// judges the run (ABORTED READ, TORN TXN).
+// transactional producer stopped, it reads every partition again from its
+// start to its end with nothing open (last stable offset = high watermark),
+// then the TxnChecker judges the run (ABORTED READ, TORN TXN).
 #include <algorithm>
 #include <set>
 #include <string>
@@ -172,8 +172,12 @@ bool BrokerWorld::TxnReadFinished(SimClient& client) {
   const SimClient& producer = clients_[txn_producer_];
   if (!producer.done) return false;
   if (!t.final_pass) {
-    // From here on, only answers to Fetches sent after the producer stopped.
+    // From here on, only answers to Fetches sent after the producer stopped,
+    // reading again from the log start: the final read is the one judged
+    // for torn transactions (it crosses markers compaction removed).
     t.final_pass = true;
+    std::fill(t.position.begin(), t.position.end(), 0);
+    txn_checker_.StartFinalRead();
     std::fill(t.high_watermark.begin(), t.high_watermark.end(), -1);
     std::fill(t.stable.begin(), t.stable.end(), -1);
     return false;

@@ -38,7 +38,11 @@ void TxnChecker::OnMarker(int partition, int64_t offset, int64_t producer_id,
 void TxnChecker::OnDelivered(int partition, int64_t offset,
                              const std::string& value) {
   auto [it, inserted] = delivered_.emplace(value, std::pair(partition, offset));
-  if (!inserted && it->second != std::pair(partition, offset)) {
+  if (auto earlier = earlier_delivered_.find(value);
+      inserted && earlier != earlier_delivered_.end()) {
+    it = earlier;  // the same record again, or a DUPLICATE
+  }
+  if (it->second != std::pair(partition, offset)) {
     duplicates_.push_back(absl::StrCat(
         "DUPLICATE: read_committed delivered ", value, " at partition ",
         partition, " offset ", offset, " and at partition ", it->second.first,
@@ -49,6 +53,11 @@ void TxnChecker::OnDelivered(int partition, int64_t offset,
 void TxnChecker::OnLogStart(int partition, int64_t offset) {
   int64_t& start = log_starts_[partition];
   start = std::max(start, offset);
+}
+
+void TxnChecker::StartFinalRead() {
+  for (auto& [value, at] : delivered_) earlier_delivered_.emplace(value, at);
+  delivered_.clear();
 }
 
 uint64_t TxnChecker::committed() const {
@@ -75,7 +84,17 @@ bool TxnChecker::Gone(const Record& record) const {
 }
 
 std::optional<std::string> TxnChecker::CheckAborted() const {
-  for (const auto& [value, at] : delivered_) {
+  for (const auto* deliveries : {&earlier_delivered_, &delivered_}) {
+    if (std::optional<std::string> found = CheckAborted(*deliveries)) {
+      return found;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> TxnChecker::CheckAborted(
+    const std::map<std::string, std::pair<int, int64_t>>& deliveries) const {
+  for (const auto& [value, at] : deliveries) {
     auto record = records_.find(value);
     if (record == records_.end()) continue;  // not transactional
     const Txn& txn = txns_.at(record->second.txn);

@@ -57,6 +57,10 @@ class TxnChecker {
   void OnDelivered(int partition, int64_t offset, const std::string& value);
   // The consumer's position on `partition` moved up to the log start.
   void OnLogStart(int partition, int64_t offset);
+  // The consumer starts its final read from the log start: TORN TXN judges
+  // what that read delivers (a read over markers log compaction removed);
+  // ABORTED READ and DUPLICATE judge every delivery.
+  void StartFinalRead();
 
   std::optional<std::string> Check() const;
 
@@ -84,6 +88,8 @@ class TxnChecker {
   int NextMarker(int partition, int64_t offset, int64_t producer_id) const;
   bool Gone(const Record& record) const;
   std::optional<std::string> CheckAborted() const;
+  std::optional<std::string> CheckAborted(
+      const std::map<std::string, std::pair<int, int64_t>>& deliveries) const;
   std::optional<std::string> CheckTorn() const;
 
   std::map<std::string, Txn> txns_;
@@ -91,8 +97,10 @@ class TxnChecker {
   // partition -> offset -> record / marker (producer id, commit).
   std::map<int, std::map<int64_t, LogRecord>> log_;
   std::map<int, std::map<int64_t, std::pair<int64_t, bool>>> markers_;
-  // value -> (partition, offset) of its first delivery.
+  // value -> (partition, offset) of its first delivery (since
+  // StartFinalRead; earlier_delivered_ before it).
   std::map<std::string, std::pair<int, int64_t>> delivered_;
+  std::map<std::string, std::pair<int, int64_t>> earlier_delivered_;
   std::vector<std::string> duplicates_;
   std::map<int, int64_t> log_starts_;
 };

@@ -97,5 +97,33 @@ TEST(TxnCheckerTest, DeliveredAtTwoOffsetsIsDuplicate) {
   EXPECT_NE(checker.Check()->find("DUPLICATE"), std::string::npos);
 }
 
+TEST(TxnCheckerTest, TheFinalReadMustDeliverEveryCommittedRecordAgain) {
+  TxnChecker checker = TwoRecords(true, Outcome::kCommitted, true);
+  checker.OnDelivered(0, 10, "t1.1.0");
+  checker.OnDelivered(0, 11, "t1.1.1");
+  checker.StartFinalRead();
+  checker.OnDelivered(0, 10, "t1.1.0");      // the same record again: fine
+  ASSERT_TRUE(checker.Check().has_value());  // 11 not read again
+  EXPECT_NE(checker.Check()->find("TORN TXN"), std::string::npos);
+  checker.OnDelivered(0, 11, "t1.1.1");
+  EXPECT_EQ(checker.Check(), std::nullopt);
+}
+
+TEST(TxnCheckerTest, EarlierDeliveriesStillCountForAbortedReadAndDuplicates) {
+  TxnChecker aborted = TwoRecords(false, Outcome::kAborted, false);
+  aborted.OnDelivered(0, 10, "t1.1.0");
+  aborted.StartFinalRead();
+  ASSERT_TRUE(aborted.Check().has_value());
+  EXPECT_NE(aborted.Check()->find("ABORTED READ"), std::string::npos);
+
+  TxnChecker twice = TwoRecords(true, Outcome::kCommitted, true);
+  twice.OnDelivered(0, 10, "t1.1.0");
+  twice.StartFinalRead();
+  twice.OnDelivered(0, 11, "t1.1.0");  // at another offset
+  twice.OnDelivered(0, 11, "t1.1.1");
+  ASSERT_TRUE(twice.Check().has_value());
+  EXPECT_NE(twice.Check()->find("DUPLICATE"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace chronik::sim

@@ -95,8 +95,11 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.txns_ended),
       static_cast<unsigned long long>(result.txns_committed),
       static_cast<unsigned long long>(result.txn_delivered));
-  std::printf("compaction: %llu offsets compacted away\n",
-              static_cast<unsigned long long>(result.compacted_away));
+  std::printf(
+      "compaction: %llu offsets compacted away, %llu transaction markers "
+      "removed\n",
+      static_cast<unsigned long long>(result.compacted_away),
+      static_cast<unsigned long long>(result.markers_removed));
   if (result.joined || result.left) {
     std::printf("cluster changes: a node joined: %s; a broker left: %s\n",
                 result.joined ? "yes" : "no", result.left ? "yes" : "no");
@@ -176,6 +179,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t seeds_with_txns = 0;
   uint64_t compacted_away = 0;
   uint64_t seeds_with_compaction = 0;
+  uint64_t markers_removed = 0;
+  uint64_t seeds_with_markers_removed = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -200,6 +205,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       seeds_with_txns += result.txns_ended > 0 ? 1 : 0;
       compacted_away += result.compacted_away;
       seeds_with_compaction += result.compacted_away > 0 ? 1 : 0;
+      markers_removed += result.markers_removed;
+      seeds_with_markers_removed += result.markers_removed > 0 ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -243,9 +250,13 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       static_cast<unsigned long long>(txns_committed),
       static_cast<unsigned long long>(seeds_with_txns),
       static_cast<unsigned long long>(txn_delivered));
-  std::printf("compaction: %llu offsets compacted away (in %llu seeds)\n",
-              static_cast<unsigned long long>(compacted_away),
-              static_cast<unsigned long long>(seeds_with_compaction));
+  std::printf(
+      "compaction: %llu offsets compacted away (in %llu seeds), %llu "
+      "transaction markers removed (in %llu seeds)\n",
+      static_cast<unsigned long long>(compacted_away),
+      static_cast<unsigned long long>(seeds_with_compaction),
+      static_cast<unsigned long long>(markers_removed),
+      static_cast<unsigned long long>(seeds_with_markers_removed));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),
