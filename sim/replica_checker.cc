@@ -20,17 +20,40 @@ uint64_t BatchFingerprint(std::string_view batch) {
   return Fnv1a64(batch);
 }
 
-uint64_t Fingerprint(const raft::Entry& entry) {
-  return BatchFingerprint(
-      std::string_view(entry.data.data(), entry.data.size()));
+// The header fields compaction keeps (v2: last offset delta at 23 to the
+// base sequence's end at 57; the attributes before them lose the codec when
+// a batch is emptied, the record count after them changes).
+constexpr size_t kKeptHeaderStart = 23;
+constexpr size_t kKeptHeaderEnd = 57;
+
+uint64_t HeaderFingerprint(std::string_view batch) {
+  if (batch.size() < kKeptHeaderEnd) return Fnv1a64(batch);
+  return Fnv1a64(
+      batch.substr(kKeptHeaderStart, kKeptHeaderEnd - kKeptHeaderStart));
+}
+
+int64_t RecordCount(std::string_view batch) {
+  if (batch.size() < kKeptHeaderEnd + 4) return -1;
+  int64_t count = 0;
+  for (size_t i = kKeptHeaderEnd; i < kKeptHeaderEnd + 4; ++i) {
+    count = (count << 8) | static_cast<unsigned char>(batch[i]);
+  }
+  return count;
 }
 
 }  // namespace
 
+ReplicaChecker::StoredBatch ReplicaChecker::Fingerprints(
+    std::string_view batch) {
+  return StoredBatch{BatchFingerprint(batch), HeaderFingerprint(batch),
+                     RecordCount(batch)};
+}
+
 void ReplicaChecker::Store(int node, uint64_t group, const raft::Entry& entry) {
-  const uint64_t fingerprint = Fingerprint(entry);
-  logs_[{node, group}].fingerprints[entry.index] = fingerprint;
-  where_[fingerprint].push_back({{node, group}, entry.index});
+  const StoredBatch stored =
+      Fingerprints(std::string_view(entry.data.data(), entry.data.size()));
+  logs_[{node, group}].fingerprints[entry.index] = stored;
+  where_[stored.batch].push_back({{node, group}, entry.index});
 }
 
 void ReplicaChecker::OnAppend(int node, uint64_t group,
@@ -69,17 +92,26 @@ void ReplicaChecker::OnRecoveredEntries(int node, uint64_t group,
 int ReplicaChecker::DurableCopies(const std::string& batch) const {
   auto it = where_.find(BatchFingerprint(batch));
   if (it == where_.end()) return 0;
-  std::set<int> nodes;
-  const uint64_t fingerprint = it->first;
+  const StoredBatch wanted = Fingerprints(batch);
+  // Every (group, index) where the batch was stored, then every node's log
+  // of that group.
+  std::set<std::pair<uint64_t, raft::Index>> places;
   for (const auto& [node_group, index] : it->second) {
-    auto log = logs_.find(node_group);
-    if (log == logs_.end() || index > log->second.durable) continue;
-    auto stored = log->second.fingerprints.find(index);
-    if (stored == log->second.fingerprints.end() ||
-        stored->second != fingerprint) {
-      continue;
+    places.insert({node_group.second, index});
+  }
+  std::set<int> nodes;
+  for (const auto& [node_group, log] : logs_) {
+    for (const auto& [group, index] : places) {
+      if (group != node_group.second || index > log.durable) continue;
+      auto stored = log.fingerprints.find(index);
+      if (stored == log.fingerprints.end()) continue;
+      const StoredBatch& copy = stored->second;
+      const bool compacted = copy.header == wanted.header &&
+                             copy.records >= 0 && copy.records < wanted.records;
+      if (copy.batch == wanted.batch || compacted) {
+        nodes.insert(node_group.first);
+      }
     }
-    nodes.insert(node_group.first);
   }
   return static_cast<int>(nodes.size());
 }

@@ -6,7 +6,12 @@
 // knows, per node and group, the stored entries up to the durable index. A
 // record is found by the fingerprint (FNV-1a) of its Raft entry, the
 // producer's record batch from its CRC on (a retry sends the same bytes; the
-// broker assigns only the base offset and leader epoch before the CRC).
+// broker assigns only the base offset and leader epoch before the CRC). Log
+// compaction rewrites a stored batch's records (and CRC) but keeps its
+// header from the last offset delta to the base sequence: a node's durable
+// entry at an index where the batch was stored counts as a copy when it has
+// the batch's bytes or, compacted, that header and fewer records (another
+// batch that replaced it after a truncation has its records: not a copy).
 //   UNDER-REPLICATED ACK  an acks=all Produce was acknowledged while fewer
 //                         than min.insync.replicas nodes held its entry
 //                         durably.
@@ -18,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -51,8 +57,15 @@ class ReplicaChecker {
   const std::optional<std::string>& violation() const { return violation_; }
 
  private:
+  struct StoredBatch {
+    uint64_t batch = 0;    // fingerprint of the batch from its CRC on
+    uint64_t header = 0;   // ... of the header fields compaction keeps
+    int64_t records = -1;  // its record count (-1: not a batch)
+  };
+  static StoredBatch Fingerprints(std::string_view batch);
   struct GroupLog {
-    std::map<raft::Index, uint64_t> fingerprints;  // stored, by index
+    // Stored, by index.
+    std::map<raft::Index, StoredBatch> fingerprints;
     raft::Index durable = 0;
   };
   void Store(int node, uint64_t group, const raft::Entry& entry);

@@ -68,5 +68,41 @@ TEST(ReplicaCheckerTest, ARestartReportsWhatIsStored) {
   EXPECT_EQ(checker.DurableCopies(produced), 1);
 }
 
+// A v2-shaped batch: 17 bytes the broker rewrites, CRC and attributes
+// (`crc`), the kept header (`header`, 34 bytes), the record count, records.
+std::string Shaped(char crc, char header, int records,
+                   const std::string& body) {
+  std::string out =
+      std::string(17, 'o') + std::string(6, crc) + std::string(34, header);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((records >> shift) & 0xff));
+  }
+  return out + body;
+}
+
+TEST(ReplicaCheckerTest, ACompactedCopyIsACopyAReplacementIsNot) {
+  ReplicaChecker checker;
+  const std::string produced = Shaped('c', 'h', 2, "two records");
+  checker.OnAppend(0, 3, std::vector<raft::Entry>{EntryOf(5, produced)});
+  checker.OnDurable(0, 3, 5);
+  // Node 1 holds it compacted: other CRC, one record fewer, same header.
+  checker.OnRecover(1, 3, 5);
+  checker.OnRecoveredEntries(
+      1, 3, std::vector<raft::Entry>{EntryOf(5, Shaped('d', 'h', 1, "one"))});
+  EXPECT_EQ(checker.DurableCopies(produced), 2);
+  // Node 2 holds another batch there with the same header fields but its
+  // own records (not fewer): not a copy.
+  checker.OnRecover(2, 3, 5);
+  checker.OnRecoveredEntries(
+      2, 3,
+      std::vector<raft::Entry>{EntryOf(5, Shaped('e', 'h', 2, "others"))});
+  EXPECT_EQ(checker.DurableCopies(produced), 2);
+  // Nor is a compacted batch of another header.
+  checker.OnRecover(2, 3, 5);
+  checker.OnRecoveredEntries(
+      2, 3, std::vector<raft::Entry>{EntryOf(5, Shaped('d', 'g', 1, "one"))});
+  EXPECT_EQ(checker.DurableCopies(produced), 2);
+}
+
 }  // namespace
 }  // namespace chronik::sim
