@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
 #include "broker/kafka/errors.h"
 #include "broker/kafka/protocol.h"
+#include "broker/kafka/record_batch.h"
 #include "broker/server/testing/broker_fixture.h"
 #include "gtest/gtest.h"
 
@@ -63,11 +66,26 @@ class DeleteRecordsTest : public BrokerTest {
     return Fetch(topic, 0, offset).responses.at(0).partitions.at(0).error_code;
   }
 
+  // 10 keyed records (a compacted topic refuses records without key).
+  static std::string KeyedBatch(int64_t timestamp) {
+    kafka::RecordBatchSpec spec;
+    spec.base_timestamp = timestamp;
+    std::vector<kafka::Record> records(10);
+    for (int i = 0; i < 10; ++i) {
+      records[i].offset_delta = i;
+      records[i].key = absl::StrCat("key-", i);
+      records[i].value = absl::StrCat("value-", i);
+    }
+    absl::StatusOr<std::string> built = kafka::BuildRecordBatch(spec, records);
+    CHRONIK_CHECK(built.ok()) << built.status();
+    return *built;
+  }
+
   // 40 batches of 10 records (offsets 0..399), stamped now (retention.ms
   // keeps them).
   void Fill(const std::string& topic) {
     for (int i = 0; i < 40; ++i) {
-      ASSERT_EQ(Produce(topic, 0, Batch(10, -1, -1, clock_.now_ms + i))
+      ASSERT_EQ(Produce(topic, 0, KeyedBatch(clock_.now_ms + i))
                     .responses[0]
                     .partitions[0]
                     .error_code,
