@@ -78,10 +78,7 @@ class Broker::Impl : public replication::GroupApplier {
     host_->SetCampaignAllowed(false);
     shutdown_->Begin(TickMs());
   }
-  absl::Status StopCleanly() {
-    CheckStarted();
-    return host_->StopCleanly();
-  }
+  absl::Status StopCleanly() { return host_->StopCleanly(); }  // started
   bool ShutdownComplete() const {
     return shutdown_ != nullptr && shutdown_->complete();
   }

@@ -373,8 +373,11 @@ absl::StatusOr<bool> GroupLog::LoadActiveIndex(Segment& seg,
     term = back.term;
     next_offset = back.offset;
   }
-  ChunkReader reader(seg.file.get(), index->segment_size,
-                     options_.read_chunk_bytes);
+  // Reads about what it checks (one index interval), not read_chunk_bytes.
+  ChunkReader reader(
+      seg.file.get(), index->segment_size,
+      std::min<uint64_t>(options_.read_chunk_bytes,
+                         options_.index_interval_bytes + kRecordHeaderBytes));
   while (pos < index->segment_size) {
     absl::StatusOr<std::optional<format::RecordHeader>> record = ValidRecordAt(
         reader, pos, index->segment_size, expected, term, next_offset);
@@ -398,14 +401,16 @@ absl::StatusOr<bool> GroupLog::LoadActiveIndex(Segment& seg,
     return false;
   }
   if (!index->points.empty()) {
-    // segment.ms rolls by the first batch's timestamp.
-    absl::StatusOr<std::optional<format::RecordHeader>> first = ValidRecordAt(
-        reader, kSegmentHeaderBytes, index->segment_size,
-        seg.header.first_index, seg.header.prev_term, std::nullopt);
-    if (!first.ok()) return first.status();
-    if (!first->has_value()) return false;
-    if ((*first)->max_timestamp_ms >= 0) {
-      seg.first_timestamp_ms = (*first)->max_timestamp_ms;
+    // segment.ms rolls by the first batch's timestamp: its header will do.
+    char head[kRecordHeaderBytes];
+    absl::StatusOr<size_t> n =
+        seg.file->ReadAt(kSegmentHeaderBytes, sizeof(head), head);
+    if (!n.ok()) return n.status();
+    std::optional<format::RecordHeader> first =
+        format::DecodeRecordHeader(absl::string_view(head, *n));
+    if (!first || first->index != seg.header.first_index) return false;
+    if (first->max_timestamp_ms >= 0) {
+      seg.first_timestamp_ms = first->max_timestamp_ms;
     }
   }
   seg.points = std::move(index->points);
