@@ -129,6 +129,14 @@ class Disk {
   // removals).
   virtual absl::Status SyncDir(absl::string_view dir) = 0;
 
+  // Makes every file and directory entry under the root durable, as if
+  // each file and directory had been synced (production: one syncfs(2) of
+  // the root's file system). Unimplemented (the default): the caller syncs
+  // what it needs one by one.
+  virtual absl::Status SyncAll() {
+    return absl::UnimplementedError("SyncAll is not implemented");
+  }
+
   // The size of the volume holding the root and the bytes still usable on
   // it (production: statvfs; the simulator: its capacity and what its files
   // hold). Unavailable when it cannot be read.

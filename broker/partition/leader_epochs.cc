@@ -39,6 +39,28 @@ void LeaderEpochs::Reset(int32_t epoch, int64_t offset) {
   epochs_[epoch] = offset;
 }
 
+std::vector<EpochStart> LeaderEpochs::All() const {
+  std::vector<EpochStart> all;
+  all.reserve(epochs_.size());
+  for (const auto& [epoch, start] : epochs_) {
+    all.push_back(EpochStart{epoch, start});
+  }
+  return all;
+}
+
+bool LeaderEpochs::Restore(const std::vector<EpochStart>& all) {
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i].epoch < 0 || all[i].start_offset < 0 ||
+        (i > 0 && (all[i].epoch <= all[i - 1].epoch ||
+                   all[i].start_offset < all[i - 1].start_offset))) {
+      return false;
+    }
+  }
+  epochs_.clear();
+  for (const EpochStart& e : all) epochs_[e.epoch] = e.start_offset;
+  return true;
+}
+
 EpochEnd LeaderEpochs::EndOffsetFor(int32_t requested, int64_t log_end) const {
   if (requested == kUndefinedEpoch || epochs_.empty()) return EpochEnd{};
   if (epochs_.rbegin()->first == requested) return EpochEnd{requested, log_end};

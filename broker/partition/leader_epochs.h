@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <vector>
 
 namespace chronik::partition {
 
@@ -57,6 +58,11 @@ class LeaderEpochs {
   void TruncateFromStart(int64_t offset);
   // A snapshot: the only epoch is `epoch`, from `offset` on.
   void Reset(int32_t epoch, int64_t offset);
+  // Every epoch and its start, ascending (a replay checkpoint's copy).
+  std::vector<EpochStart> All() const;
+  // Replaces the epochs with `all` (as All returned them); false, changing
+  // nothing, when they are not ascending in both epoch and start offset.
+  bool Restore(const std::vector<EpochStart>& all);
 
   // Kafka's endOffsetFor: for the latest epoch, (it, `log_end`); else the
   // largest epoch <= `requested` and the start of the first epoch above it

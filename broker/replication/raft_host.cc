@@ -119,19 +119,23 @@ absl::Status RaftHost::Recover(Group& group) {
         absl::StrCat("group ", id, ": hard state commit ", hs.commit,
                      " is beyond the last stored entry ", last));
   }
-  const raft::Index applied = std::max<raft::Index>(hs.commit, snapshot.index);
   raft::RecoveredState recovered;
   if (absl::Status s = RecoverSnapshot(group, &recovered); !s.ok()) return s;
-  if (absl::Status s = Replay(group, snapshot.index + 1, applied); !s.ok()) {
+  // After the snapshot, or after a valid replay checkpoint.
+  absl::StatusOr<raft::Index> restored = RecoverCheckpoint(group);
+  if (!restored.ok()) return restored.status();
+  const raft::Index applied = std::max<raft::Index>(hs.commit, *restored);
+  if (absl::Status s = Replay(group, *restored + 1, applied); !s.ok()) {
     return s;
   }
   if (options_.observer != nullptr && applied > snapshot.index) {
     options_.observer->OnApplied(id, applied);
   }
   recovered.hard_state = group.durable_hard_state;
-  // Commit-only hard states are not written: the snapshot is committed.
+  // Commit-only hard states are not written: the snapshot and what a
+  // checkpoint covers are committed.
   recovered.hard_state.commit =
-      std::max<raft::Index>(recovered.hard_state.commit, snapshot.index);
+      std::max<raft::Index>(recovered.hard_state.commit, applied);
   group.last_hard_state = recovered.hard_state;
   recovered.applied = applied;
   recovered.conf_state = group.conf;  // the snapshot's, then replayed changes
@@ -260,6 +264,7 @@ absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
 }
 
 void RaftHost::Tick() {
+  ++ticks_;
   if (options_.quiesce) TickPeers();
   for (auto& [id, group] : groups_) {
     if (group.node->quiesced()) {
@@ -268,6 +273,7 @@ void RaftHost::Tick() {
       group.node->Tick();
     }
   }
+  WriteDueCheckpoints(options_.checkpoints.max_per_tick);
 }
 
 absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,

@@ -69,6 +69,20 @@
 // 0 otherwise), then the applier's image. Storage keeps the offset in the
 // snapshot file's header and the image as its data (docs/storage-format.md).
 //
+// Replay checkpoints: so that a restart does not replay a partition's
+// whole log through its applier, the host writes, per group, the applier's
+// CheckpointImage at its applied index with the applied membership
+// (storage::LogStore::WriteCheckpoint, which also writes the log's active
+// index): WriteDueCheckpoints from the driver's tick (a group that applied
+// HostOptions::checkpoint_bytes since its last one, or anything for
+// checkpoint_interval_ticks), WriteAllCheckpoints at a clean stop. Recovery
+// uses the stored one when it is after the snapshot, at or before the last
+// stored entry and that entry has its term (the stored log up to there is
+// then what was applied): RestoreCheckpoint, then only the entries after
+// it are replayed, and its index counts as committed. Otherwise, or when
+// the applier refuses it, recovery replays from the snapshot as before.
+// The observer still hears of every stored entry (read for it only).
+//
 // Failure: a storage error fails the group (its core is dropped and the error
 // reported by failed_groups()); the node keeps serving its other groups.
 //
@@ -155,6 +169,19 @@ class GroupApplier {
   // fails.
   virtual absl::Status RestoreSnapshot(GroupId group_id,
                                        const SnapshotImage& image);
+  // Replay checkpoints (see the file comment): the group's state after the
+  // last entry given to Apply, as bytes RestoreCheckpoint takes back;
+  // nullopt (the default): the group has none and is replayed from its log.
+  virtual std::optional<std::string> CheckpointImage(GroupId /*group_id*/) {
+    return std::nullopt;
+  }
+  // Replaces the group's state with `image` (a CheckpointImage taken after
+  // entry `index` of `term`); the next Apply is of index + 1. Called by
+  // AddGroup after RestoreSnapshot, before the tail is replayed. An error
+  // changes nothing: the checkpoint is not used.
+  virtual absl::Status RestoreCheckpoint(GroupId group_id, raft::Index index,
+                                         raft::Term term,
+                                         absl::string_view image);
 };
 
 // When a group's state machine is snapshotted and its log compacted. Both
@@ -197,6 +224,17 @@ struct GroupSpec {
   bool quiesce = false;
 };
 
+// When RaftHost::Tick writes replay checkpoints (WriteDueCheckpoints): a
+// group is due once it applied `bytes` of payload since its last
+// checkpoint, or applied anything and `interval_ticks` ticks passed since
+// (0: not by that rule); at most `max_per_tick` groups per tick (0: none;
+// the driver may call WriteDueCheckpoints itself).
+struct CheckpointPolicy {
+  uint64_t bytes = 0;
+  uint64_t interval_ticks = 0;
+  size_t max_per_tick = 0;
+};
+
 using SyncFiles = env::SyncFiles;
 // Async mode: the files one started flush needs fsynced (see env.h).
 using SyncRequest = env::SyncRequest;
@@ -232,6 +270,8 @@ struct HostOptions {
   RaftHostObserver* observer = nullptr;
   // Quiescence (see the file comment); groups opt in with GroupSpec::quiesce.
   bool quiesce = false;
+  // Replay checkpoints (see the file comment).
+  CheckpointPolicy checkpoints;
   // This process's incarnation, sent in node heartbeats; 0: derived from
   // `seed` (which differs per start).
   uint64_t incarnation = 0;
@@ -303,6 +343,26 @@ class RaftHost {
     uint64_t installed = 0;  // sent by a leader and installed here
   };
   const SnapshotStats& snapshot_stats() const { return snapshot_stats_; }
+  // Replay checkpoints (raft_host_checkpoints.cc): writes those of up to
+  // `max_groups` due groups (round robin); returns how many. None while a
+  // flush is in flight. A failed write is skipped (the group stays due).
+  size_t WriteDueCheckpoints(size_t max_groups);
+  // Checkpoints every group that applied anything since its last
+  // checkpoint or snapshot (a clean stop); the first error. Not while a
+  // flush is in flight.
+  absl::Status WriteAllCheckpoints();
+  // A clean stop, the last call: checkpoints every group and writes the
+  // store's clean-stop marker (storage::LogStore::MarkCleanStop), so the
+  // next start neither replays the logs nor syncs the store.
+  // FailedPrecondition (nothing marked) while a flush is in flight or
+  // storage work is queued.
+  absl::Status StopCleanly();
+  struct CheckpointStats {
+    uint64_t written = 0;
+    uint64_t used = 0;      // groups recovered from their checkpoint
+    uint64_t rejected = 0;  // stored but unusable (the log disagrees)
+  };
+  const CheckpointStats& checkpoint_stats() const { return checkpoint_stats_; }
   // The group's last snapshot (taken, installed or recovered); 0: none or
   // the group is not running.
   raft::Index snapshot_index(GroupId group_id) const;
@@ -384,6 +444,11 @@ class RaftHost {
     raft::HardState last_hard_state;
     uint64_t entries_since_snapshot = 0;
     uint64_t bytes_since_snapshot = 0;
+    // Replay checkpoints: the index of the last one (written or restored),
+    // payload bytes applied since, the host's tick count then.
+    raft::Index checkpoint_index = 0;
+    uint64_t bytes_since_checkpoint = 0;
+    uint64_t checkpoint_tick = 0;
   };
 
   raft::Config CoreConfig(const GroupSpec& spec) const;
@@ -421,6 +486,13 @@ class RaftHost {
   // fills `recovered` with the snapshot for the core.
   absl::Status RecoverSnapshot(Group& group, raft::RecoveredState* recovered);
   void CountApplied(Group& group, const raft::Entry& entry);
+  // Replay checkpoints (raft_host_checkpoints.cc): restores the stored
+  // checkpoint when it is usable; returns the last index the applier's
+  // state covers now (the snapshot's when not).
+  absl::StatusOr<raft::Index> RecoverCheckpoint(Group& group);
+  // OK without writing when there is nothing new or it cannot be now.
+  absl::Status Checkpoint(Group& group);
+  bool CheckpointDue(const Group& group) const;
   // Membership (raft_host_membership.cc): a conf change entry applied.
   void TrackMembership(Group& group, const raft::Entry& entry);
   // The membership a stored snapshot names (the initial voters when it names
@@ -468,6 +540,9 @@ class RaftHost {
   std::optional<SyncRequest> sync_request_;  // not taken by the driver yet
   std::vector<GroupId> deferred_deletes_;
   SnapshotStats snapshot_stats_;
+  CheckpointStats checkpoint_stats_;
+  uint64_t ticks_ = 0;             // Tick calls so far
+  GroupId checkpoint_cursor_ = 0;  // WriteDueCheckpoints' round robin
   bool campaign_allowed_ = true;
   std::map<raft::NodeId, Peer> peers_;
   int heartbeat_elapsed_ = 0;

@@ -89,6 +89,7 @@ void RaftHost::CountApplied(Group& group, const raft::Entry& entry) {
   group.applied_term = entry.term;
   ++group.entries_since_snapshot;
   group.bytes_since_snapshot += entry.data.size();
+  group.bytes_since_checkpoint += entry.data.size();
 }
 
 void RaftHost::MaybeSnapshot(Group& group) {

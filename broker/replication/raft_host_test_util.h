@@ -126,6 +126,7 @@ struct TestNode {
     if (tail_bytes > 0) options.max_log_tail_bytes = tail_bytes;
     options.quiesce = quiesce;
     options.incarnation = incarnation;
+    options.checkpoints = checkpoints;
     host = std::make_unique<RaftHost>(options, store.get());
   }
   void Restart(raft::NodeId id, bool crash) {
@@ -144,6 +145,7 @@ struct TestNode {
   uint64_t tail_bytes = 0;  // 0: the host default
   bool quiesce = false;     // HostOptions::quiesce (set, then Restart)
   uint64_t incarnation = 0;
+  CheckpointPolicy checkpoints;  // HostOptions::checkpoints
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<RaftHost> host;
   RecordingApplier applier;

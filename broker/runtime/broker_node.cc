@@ -46,6 +46,7 @@ class BrokerNode final : public Node {
     return broker_.Decommission(kafka_id, cancel);
   }
   bool ShutdownComplete() const override { return broker_.ShutdownComplete(); }
+  absl::Status StopCleanly() override { return broker_.StopCleanly(); }
   storage::StoreStats StoreStats() const override {
     return broker_.StoreStats();
   }

@@ -58,6 +58,8 @@ class Node {
     return absl::UnimplementedError("this node cannot decommission brokers");
   }
   virtual bool ShutdownComplete() const { return true; }
+  // The driver's last call after a clean shutdown (see Broker::StopCleanly).
+  virtual absl::Status StopCleanly() { return absl::OkStatus(); }
   virtual storage::StoreStats StoreStats() const { return {}; }
   // A storage flush is waiting for its fsyncs (see Broker).
   virtual bool HasFlushInFlight() const { return false; }

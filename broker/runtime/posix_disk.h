@@ -56,6 +56,8 @@ class PosixDisk final : public env::Disk {
   // since the previous call (Linux 5.8+ tracks them per descriptor), so a
   // failure counts for every file the caller meant to sync.
   absl::Status SyncFilesystem();
+  // env::Disk: SyncFilesystem.
+  absl::Status SyncAll() override { return SyncFilesystem(); }
   // How many SyncFilesystem calls were made (any thread).
   uint64_t filesystem_syncs() const { return filesystem_syncs_.load(); }
 

@@ -490,6 +490,15 @@ absl::Status Server::Run() {
   // their streams end at once), before anything is torn down.
   if (peer_transport_ != nullptr) peer_transport_->Stop();
   DrainFlushes();
+  if (shutting_down_ && node_->StorageFailure().ok()) {
+    // Checkpoints and the clean-stop marker: the next start reads no log.
+    if (absl::Status s = node_->StopCleanly(); !s.ok()) {
+      LogWarn(
+          absl::StrCat("clean stop not marked (the next start recovers "
+                       "as after a crash): ",
+                       s.message()));
+    }
+  }
   LogInfo("stopped");
   return absl::OkStatus();
 }

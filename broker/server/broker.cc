@@ -78,6 +78,7 @@ class Broker::Impl : public replication::GroupApplier {
     host_->SetCampaignAllowed(false);
     shutdown_->Begin(TickMs());
   }
+  absl::Status StopCleanly() { return host_->StopCleanly(); }  // started
   bool ShutdownComplete() const {
     return shutdown_ != nullptr && shutdown_->complete();
   }
@@ -159,6 +160,15 @@ class Broker::Impl : public replication::GroupApplier {
   void OnLeaderChange(replication::GroupId group_id, raft::NodeId leader,
                       raft::Term term) override;
   std::string TakeSnapshot(replication::GroupId group_id) override;
+  std::optional<std::string> CheckpointImage(
+      replication::GroupId group_id) override {
+    return partitions_->CheckpointImage(group_id);
+  }
+  absl::Status RestoreCheckpoint(replication::GroupId group_id,
+                                 raft::Index index, raft::Term term,
+                                 absl::string_view image) override {
+    return partitions_->RestoreCheckpoint(group_id, index, term, image);
+  }
   absl::Status RestoreSnapshot(
       replication::GroupId group_id,
       const replication::SnapshotImage& image) override;
@@ -236,6 +246,7 @@ replication::HostOptions Broker::Impl::HostOptions() const {
   host.async_flush = env_.fsync_mode == env::FsyncMode::kAsync;
   host.sync_files = env_.sync_files;
   host.quiesce = config_.raft_quiesce;
+  host.checkpoints = options_.checkpoints;
   return host;
 }
 
@@ -661,6 +672,7 @@ void Broker::OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results) {
 }
 void Broker::Tick() { impl_->Tick(); }
 void Broker::BeginShutdown() { impl_->BeginShutdown(); }
+absl::Status Broker::StopCleanly() { return impl_->StopCleanly(); }
 absl::Status Broker::Decommission(int32_t kafka_id, bool cancel) {
   return impl_->Decommission(kafka_id, cancel);
 }

@@ -577,6 +577,26 @@ absl::Status PartitionManager::RestoreSnapshot(
                                      image.data);
 }
 
+std::optional<std::string> PartitionManager::CheckpointImage(
+    uint64_t group_id) const {
+  auto it = partitions_.find(group_id);
+  if (it == partitions_.end()) return std::nullopt;
+  return it->second->CheckpointImage();
+}
+
+absl::Status PartitionManager::RestoreCheckpoint(uint64_t group_id,
+                                                 raft::Index index,
+                                                 raft::Term term,
+                                                 absl::string_view image) {
+  auto it = partitions_.find(group_id);
+  if (it == partitions_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("group ", group_id, " is not a partition hosted here"));
+  }
+  changed_ = true;
+  return it->second->RestoreCheckpoint(index, term, image);
+}
+
 void PartitionManager::AddMetrics(const metadata::MetadataState& state,
                                   BrokerMetrics* metrics) const {
   metrics->partitions = partitions_.size();

@@ -160,6 +160,11 @@ class PartitionManager {
   // A partition group's snapshot (recovery or a leader's install).
   absl::Status RestoreSnapshot(uint64_t group_id,
                                const replication::SnapshotImage& image);
+  // Replay checkpoints of partition groups (PartitionReplica): nullopt /
+  // NotFound for a group that is not a partition hosted here.
+  std::optional<std::string> CheckpointImage(uint64_t group_id) const;
+  absl::Status RestoreCheckpoint(uint64_t group_id, raft::Index index,
+                                 raft::Term term, absl::string_view image);
   // Bytes of the replica's stored log (DescribeLogDirs' partition size).
   uint64_t StoredBytes(const PartitionReplica& replica) const;
   // Partition counts, and under-replicated ones among those it leads.

@@ -212,6 +212,62 @@ absl::Status PartitionReplica::RestoreSnapshot(raft::Index index,
   return absl::OkStatus();
 }
 
+std::string PartitionReplica::CheckpointImage() const {
+  const std::vector<partition::EpochStart> epochs = epochs_.All();
+  std::string image;
+  storage::format::PutU32(&image, kCheckpointImageVersion);
+  storage::format::PutU64(&image, static_cast<uint64_t>(next_offset_));
+  storage::format::PutU64(&image, static_cast<uint64_t>(log_start_));
+  storage::format::PutU32(&image, static_cast<uint32_t>(epochs.size()));
+  CHRONIK_CHECK_EQ(image.size(), kCheckpointImageHeaderBytes);
+  for (const partition::EpochStart& e : epochs) {
+    storage::format::PutU32(&image, static_cast<uint32_t>(e.epoch));
+    storage::format::PutU64(&image, static_cast<uint64_t>(e.start_offset));
+  }
+  image += SnapshotImage(applied_index_, next_offset_);
+  return image;
+}
+
+absl::Status PartitionReplica::RestoreCheckpoint(raft::Index index,
+                                                 raft::Term term,
+                                                 absl::string_view image) {
+  const absl::Status bad = absl::DataLossError(
+      absl::StrCat("partition ", topic_, "-", partition_,
+                   ": replay checkpoint at ", index, " does not decode"));
+  if (image.size() < kCheckpointImageHeaderBytes) return bad;
+  const char* p = image.data();
+  const int64_t next_offset =
+      static_cast<int64_t>(storage::format::GetU64(p + 4));
+  const int64_t log_start =
+      static_cast<int64_t>(storage::format::GetU64(p + 12));
+  const uint64_t count = storage::format::GetU32(p + 20);
+  const uint64_t epochs_end =
+      kCheckpointImageHeaderBytes + count * kCheckpointImageEpochBytes;
+  if (storage::format::GetU32(p) != kCheckpointImageVersion ||
+      epochs_end > image.size() || log_start < 0 || log_start > next_offset) {
+    return bad;
+  }
+  std::vector<partition::EpochStart> epochs;
+  for (uint64_t i = 0; i < count; ++i) {
+    const char* q =
+        p + kCheckpointImageHeaderBytes + i * kCheckpointImageEpochBytes;
+    epochs.push_back(partition::EpochStart{
+        static_cast<int32_t>(storage::format::GetU32(q)),
+        static_cast<int64_t>(storage::format::GetU64(q + 4))});
+  }
+  partition::LeaderEpochs restored;
+  if (!restored.Restore(epochs)) return bad;
+  if (absl::Status s =
+          RestoreSnapshot(index, term, next_offset, image.substr(epochs_end));
+      !s.ok()) {
+    return s;
+  }
+  log_start_ = log_start;
+  log_start_offset_ = std::nullopt;
+  epochs_ = std::move(restored);
+  return absl::OkStatus();
+}
+
 void PartitionReplica::OnLeaderChange(raft::NodeId leader, raft::Term term) {
   const bool now_leader = leader == self_;
   if (now_leader && is_leader_ && term == leader_term_) return;

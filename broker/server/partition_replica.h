@@ -27,6 +27,13 @@
 // transaction marker gave it (its fence). Versions 1 (no transactions) and 2
 // still restore.
 //
+// Replay checkpoints (replication::RaftHost): CheckpointImage is the whole
+// applied state, so that a restart restores it instead of replaying the
+// log: u32 version (kCheckpointImageVersion), i64 next offset, i64 log
+// start, u32 leader epoch count E, E times (i32 epoch, i64 start offset),
+// then the image above at the applied index (producer windows and
+// transactions). RestoreCheckpoint checks it all before changing anything.
+//
 // The log start (DeleteRecords): a log start entry (storage's control entry,
 // batch_offsets.h) in the partition's own Raft log moves the log start offset
 // to X when it is applied, on every replica in log order with the data, so
@@ -97,6 +104,9 @@ BatchFacts ReadBatchFacts(absl::string_view batch);
 inline constexpr uint32_t kPartitionImageVersion = 3;
 inline constexpr size_t kPartitionImageHeaderBytes = 8;
 inline constexpr size_t kPartitionImageBatchBytes = 36;
+inline constexpr uint32_t kCheckpointImageVersion = 1;
+inline constexpr size_t kCheckpointImageHeaderBytes = 24;
+inline constexpr size_t kCheckpointImageEpochBytes = 12;
 
 class PartitionReplica {
  public:
@@ -128,6 +138,13 @@ class PartitionReplica {
   // does not decode.
   absl::Status RestoreSnapshot(raft::Index index, raft::Term term,
                                int64_t next_offset, absl::string_view image);
+
+  // The replay checkpoint image of the state after applied_index() (see
+  // above), and its restore after entry `index` of `term`: DataLoss, with
+  // nothing changed, when it does not decode.
+  std::string CheckpointImage() const;
+  absl::Status RestoreCheckpoint(raft::Index index, raft::Term term,
+                                 absl::string_view image);
 
   // The leader may take produce requests.
   bool leader_ready() const { return leader_ready_; }

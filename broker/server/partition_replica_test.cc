@@ -117,6 +117,38 @@ TEST(PartitionReplicaTest, LeaderEpochsFollowTheAppliedLog) {
   EXPECT_EQ(replica.EndOffsetForEpoch(5), (partition::EpochEnd{5, 30}));
 }
 
+// A replay checkpoint is the whole applied state: restoring it in a fresh
+// replica and applying the rest gives what applying everything gives.
+TEST(PartitionReplicaTest, CheckpointRestoresTheWholeAppliedState) {
+  PartitionReplica replica("t", 0, 1, /*self=*/1);
+  replica.Apply(EmptyEntry(1, 1));
+  replica.Apply(BatchEntry(2, 1, 5));
+  replica.Apply(EmptyEntry(3, 3));
+  replica.Apply(BatchEntry(4, 3, 5));
+  replica.Apply(LogStartEntry(5, 3, 7));
+  const std::string image = replica.CheckpointImage();
+  PartitionReplica restored("t", 0, 1, /*self=*/1);
+  ASSERT_TRUE(restored.RestoreCheckpoint(5, 3, image).ok());
+  for (PartitionReplica* r : {&replica, &restored}) {
+    r->Apply(EmptyEntry(6, 5));
+    r->Apply(BatchEntry(7, 5, 2));
+  }
+  EXPECT_EQ(restored.applied_index(), 7u);
+  EXPECT_EQ(restored.high_watermark(), replica.high_watermark());
+  EXPECT_EQ(restored.log_start(), 7) << "DeleteRecords' log start is kept";
+  EXPECT_EQ(restored.epochs().All(), replica.epochs().All());
+  for (int32_t epoch = 1; epoch <= 6; ++epoch) {
+    EXPECT_EQ(restored.EndOffsetForEpoch(epoch),
+              replica.EndOffsetForEpoch(epoch));
+  }
+  // A damaged image changes nothing.
+  PartitionReplica fresh("t", 0, 1, /*self=*/1);
+  EXPECT_FALSE(fresh.RestoreCheckpoint(5, 3, image.substr(0, 30)).ok());
+  EXPECT_FALSE(fresh.RestoreCheckpoint(5, 3, "x" + image.substr(1)).ok());
+  EXPECT_EQ(fresh.applied_index(), 0u);
+  EXPECT_EQ(fresh.high_watermark(), 0);
+}
+
 TEST(PartitionReplicaTest, CurrentLeaderEpochIsTheKnownLeadersTerm) {
   PartitionReplica replica("t", 0, 1, /*self=*/1);
   EXPECT_EQ(replica.leader_epoch(), -1);

@@ -141,6 +141,10 @@ std::string IndexName(uint64_t first_index) {
   return absl::StrFormat("log-%020u.idx", first_index);
 }
 
+std::string ActiveIndexName(uint64_t first_index) {
+  return absl::StrFormat("log-%020u%s", first_index, kActiveIndexSuffix);
+}
+
 std::optional<uint64_t> ParseSegmentName(absl::string_view name) {
   constexpr absl::string_view kPrefix = "log-";
   constexpr absl::string_view kSuffix = ".seg";

@@ -132,6 +132,66 @@ inline constexpr size_t kIndexPointBytes = 40;
 inline constexpr size_t kIndexHeaderBytes = 16;
 inline constexpr size_t kIndexTrailerBytes = 40;
 
+// ---- Active segment index (.aidx): the sparse index of the segment appends
+// go to, written by GroupLog::WriteActiveIndex (a replay checkpoint, at a
+// clean stop and periodically) so that opening the log does not scan and
+// CRC every record of the active segment. Same layout as the .idx file
+// above (magic, version, points, trailer, CRC); its "segment file size" is
+// the segment's synced end when it was written (it is written only when
+// the segment has nothing unsynced), and the file may have grown since.
+// Written in place, never fsynced: it is a hint. Recovery trusts it only
+// when its CRC is right, its size is at most the segment file's, and the
+// records from its last index point to that size are valid (CRC), chain
+// (index, term, Kafka offsets) and end exactly at its last index: the
+// records before that point are then the ones it indexed (an entry with
+// the same index and term is the same entry, and so is everything before
+// it), and were fsynced before the file was written. Then only the records
+// after its size are scanned; otherwise the whole segment is scanned as
+// before. Removed with its segment; a leftover for a sealed segment is
+// removed at open.
+inline constexpr char kActiveIndexSuffix[] = ".aidx";
+
+// ---- Replay checkpoint file (kReplayCheckpointFile in a group's
+// directory): the group applier's state after an applied entry, so that a
+// restart restores it and replays only the entries after it
+// (LogStore::WriteCheckpoint, replication::RaftHost).
+// clang-format off
+//   0  magic "CHRNKRCP" (8 bytes)
+//   8  u32 format version (kReplayCheckpointVersion)
+//  12  u32 flags: bit 0 (kReplayCheckpointLearned) the node knew the
+//      group's membership (a joining member had learned it)
+//  16  u64 Raft index of the last applied entry it covers
+//  24  u64 that entry's term
+//  32  u64 index of the entry (or snapshot) that made the membership
+//  40  u32 conf state length C, u32 image length D
+//  48  C bytes conf state (raft::EncodeConfState of the applied membership),
+//      then D bytes of the applier's image (a partition's:
+//      broker/server/partition_replica.h, CheckpointImage)
+//  48 + C + D  u32 CRC-32C of every byte before it
+// clang-format on
+// Written in place (truncate, write), never fsynced: a hint like the
+// active index. Used only when its CRC is right, its index is after the
+// group's snapshot and at or before the last stored entry, and the stored
+// entry there has its term (so the stored log up to there is the one that
+// was applied); otherwise the group is replayed from its snapshot as before.
+inline constexpr char kReplayCheckpointMagic[8] = {'C', 'H', 'R', 'N',
+                                                   'K', 'R', 'C', 'P'};
+inline constexpr uint32_t kReplayCheckpointVersion = 1;
+inline constexpr uint32_t kReplayCheckpointLearned = 1;
+inline constexpr size_t kReplayCheckpointHeaderBytes = 48;
+
+// ---- Clean-stop marker (kCleanStopFile in the store's root): written last
+// by LogStore::MarkCleanStop at a clean stop (nothing queued, nothing
+// unsynced, no failed group), fsynced with its directory; it holds the
+// 8 bytes "CHRNKCLN". LogStore::Open removes it (durably, before anything
+// else is written). Without it the previous process may have left data in
+// the page cache that is not durable yet, so Open makes the whole store
+// durable first (Disk::SyncAll: one syncfs) instead of each group syncing
+// its directory; with it that is skipped.
+inline constexpr char kCleanStopFile[] = "clean-stop";
+inline constexpr char kCleanStopMagic[8] = {'C', 'H', 'R', 'N',
+                                            'K', 'C', 'L', 'N'};
+
 // ---- Snapshot file:
 // clang-format off
 //   0  magic "CHRNKSNP" (8 bytes)
@@ -174,6 +234,8 @@ inline constexpr char kSnapshotFile[] = "snapshot";
 std::string GroupDir(uint64_t group_id);
 std::string SegmentName(uint64_t first_index);
 std::string IndexName(uint64_t first_index);
+std::string ActiveIndexName(uint64_t first_index);
+inline constexpr char kReplayCheckpointFile[] = "replay-checkpoint";
 // Parses "log-<20 digits>.seg"; nullopt for any other name.
 std::optional<uint64_t> ParseSegmentName(absl::string_view name);
 

@@ -138,8 +138,13 @@ absl::Status GroupLog::RemoveSegmentFiles(const Segment& seg) {
   if (absl::Status s = IgnoreNotFound(disk_->Remove(seg.path)); !s.ok()) {
     return s;
   }
+  if (absl::Status s = IgnoreNotFound(disk_->Remove(
+          env::JoinPath(dir_, format::IndexName(seg.header.first_index))));
+      !s.ok()) {
+    return s;
+  }
   return IgnoreNotFound(disk_->Remove(
-      env::JoinPath(dir_, format::IndexName(seg.header.first_index))));
+      env::JoinPath(dir_, format::ActiveIndexName(seg.header.first_index))));
 }
 
 absl::Status GroupLog::Fail(absl::Status status) {

@@ -88,6 +88,11 @@ struct LogOptions {
   // Non-null for partition groups: payloads are Kafka batches given offsets at
   // append.
   const BatchOffsets* batch_offsets = nullptr;
+  // Everything under the log's parent was made durable before Open (a store
+  // opened after a clean stop, or after Disk::SyncAll): an existing log
+  // directory need not be synced before its listing is trusted. Set by
+  // LogStore.
+  bool store_synced = false;
 };
 
 // A range of entries the log refuses to serve.
@@ -105,6 +110,11 @@ struct RecoveryReport {
   uint64_t indexes_rebuilt =
       0;  // sealed segments whose index was missing or stale
   uint64_t torn_bytes_cut = 0;
+  // Bytes of records read and checked (CRC) by scans: the whole log
+  // without index files; only the tail after a valid active index.
+  uint64_t record_bytes_scanned = 0;
+  // The active segment's index (.aidx, format.h) was valid and used.
+  bool active_index_used = false;
   std::vector<std::string>
       files_removed;  // stale or torn files deleted at open
   std::vector<Damage> damage = {};
@@ -216,6 +226,13 @@ class GroupLog {
   // last writes be compacted too). Returns whether it rolled.
   absl::StatusOr<bool> RollIfOlder(int64_t now_ms);
 
+  // Replay checkpoints (group_log_checkpoint.cc): writes the active
+  // segment's sparse index (format.h, kActiveIndexSuffix) so that the next
+  // open scans only what was appended after it. Not synced (a hint, checked
+  // before use). FailedPrecondition, writing nothing, while the log has
+  // unsynced data or the active segment is damaged.
+  absl::Status WriteActiveIndex();
+
   // Makes everything above durable.
   absl::Status Sync();
   // Sync in two phases, for drivers that fsync many files concurrently:
@@ -279,7 +296,8 @@ class GroupLog {
   GroupLog(env::Disk* disk, std::string dir, const LogOptions& options);
 
   absl::Status Recover(RecoveryReport* report);
-  absl::Status ListSegments(RecoveryReport* report);
+  absl::Status ListSegments(RecoveryReport* report,
+                            std::vector<std::string>* names);
   // RewriteSegment's new segment (`seg`, its file `bytes`) for `old`.
   absl::Status BuildRewrite(const Segment& old, absl::Span<const Entry> entries,
                             Segment* seg, std::string* bytes) const;
@@ -293,6 +311,12 @@ class GroupLog {
   absl::Status ScanSegment(Segment& segment, bool is_last,
                            RecoveryReport* report);
   bool LoadIndexFile(Segment& segment);
+  // The active index of the last segment, when present and valid (see
+  // format.h): fills the segment's bookkeeping up to its size.
+  absl::StatusOr<bool> LoadActiveIndex(Segment& segment,
+                                       RecoveryReport* report);
+  // Removes .aidx files of segments that are not the last one.
+  absl::Status RemoveStaleActiveIndexes(const std::vector<std::string>& names);
   absl::Status WriteIndexFile(const Segment& segment);
   // The description of a segment with no records yet (no file).
   std::unique_ptr<Segment> EmptySegment(uint64_t first_index,

@@ -159,6 +159,12 @@ absl::Status GroupLog::RewriteSegment(uint64_t first_index,
   if (absl::Status s = IgnoreNotFound(disk_->Remove(index)); !s.ok()) {
     return Fail(s);
   }
+  // Nor an active index it had when it was the active segment.
+  if (absl::Status s = IgnoreNotFound(disk_->Remove(
+          env::JoinPath(dir_, format::ActiveIndexName(first_index))));
+      !s.ok()) {
+    return Fail(s);
+  }
   if (absl::Status s = disk_->Rename(tmp, old.path); !s.ok()) return Fail(s);
   if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);
   absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Open(old.path);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,26 @@ inline absl::Status IgnoreNotFound(absl::Status status) {
 void AddRecord(GroupLog::Segment& seg, uint64_t pos,
                const format::RecordHeader& header, bool force_point,
                uint64_t index_interval_bytes);
+
+// Index files are at most this big (a larger one is not read).
+inline constexpr uint64_t kMaxIndexFileBytes = 256ull << 20;
+// A whole small file (index files); NotFound when missing.
+absl::StatusOr<std::string> ReadSmallFile(env::Disk& disk,
+                                          absl::string_view path);
+
+// A decoded index file (.idx or .aidx; format.h): its points and trailer.
+struct DecodedIndex {
+  std::vector<GroupLog::IndexPoint> points = {};
+  uint64_t segment_size = 0;
+  uint64_t last_index = 0;
+  uint64_t next_offset = 0;
+  int64_t max_timestamp_ms = -1;
+};
+// nullopt when the magic, version, sizes or CRC are wrong, or the points do
+// not fit a segment starting at `first_index`.
+std::optional<DecodedIndex> DecodeIndex(absl::string_view bytes,
+                                        uint64_t first_index);
+std::string EncodeIndex(const GroupLog::Segment& seg);
 
 }  // namespace internal
 }  // namespace chronik::storage

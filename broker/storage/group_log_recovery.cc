@@ -86,22 +86,32 @@ absl::StatusOr<std::unique_ptr<GroupLog>> GroupLog::Open(
     RecoveryReport* report) {
   CHRONIK_CHECK(report != nullptr);
   std::unique_ptr<GroupLog> log(new GroupLog(disk, std::move(dir), options));
-  if (absl::Status s = disk->CreateDir(log->dir_); !s.ok()) return s;
-  if (absl::Status s = disk->SyncDir(env::ParentDir(log->dir_)); !s.ok()) {
-    return s;
+  bool synced = false;  // the directory and its entries are durable
+  if (options.store_synced) {
+    absl::StatusOr<bool> exists = disk->Exists(log->dir_);
+    if (!exists.ok()) return exists.status();
+    synced = *exists;
   }
-  // Make what the directory lists durable before trusting it: an earlier
-  // incarnation may have created a segment and failed (EIO) before syncing
-  // the directory, and nothing else would sync it again (found by the
-  // simulator: a later crash lost the whole log under a durable commit).
-  if (absl::Status s = disk->SyncDir(log->dir_); !s.ok()) return s;
+  if (!synced) {
+    if (absl::Status s = disk->CreateDir(log->dir_); !s.ok()) return s;
+    if (absl::Status s = disk->SyncDir(env::ParentDir(log->dir_)); !s.ok()) {
+      return s;
+    }
+    // Make what the directory lists durable before trusting it: an earlier
+    // incarnation may have created a segment and failed (EIO) before
+    // syncing the directory, and nothing else would sync it again (found by
+    // the simulator: a later crash lost the whole log under a durable
+    // commit).
+    if (absl::Status s = disk->SyncDir(log->dir_); !s.ok()) return s;
+  }
   if (absl::Status s = log->Recover(report); !s.ok()) return s;
   log->DebugCheck();
   return log;
 }
 
 absl::Status GroupLog::Recover(RecoveryReport* report) {
-  if (absl::Status s = ListSegments(report); !s.ok()) return s;
+  std::vector<std::string> names;
+  if (absl::Status s = ListSegments(report, &names); !s.ok()) return s;
   if (segments_.empty()) {
     if (absl::Status s = CreateSegment(1, 0, 0, format::kSegmentFlagBase);
         !s.ok()) {
@@ -111,6 +121,7 @@ absl::Status GroupLog::Recover(RecoveryReport* report) {
   }
   if (absl::Status s = LoadSegments(report); !s.ok()) return s;
   if (absl::Status s = ChainSegments(); !s.ok()) return s;
+  if (absl::Status s = RemoveStaleActiveIndexes(names); !s.ok()) return s;
   report->damage = damage_;
   // The last segment is the active one: appends go there, so it has no index
   // file.
@@ -131,9 +142,11 @@ absl::Status GroupLog::Recover(RecoveryReport* report) {
 
 // Pass 1: opens every segment and reads its header; drops torn creations at
 // the end and leftovers before the last base segment.
-absl::Status GroupLog::ListSegments(RecoveryReport* report) {
+absl::Status GroupLog::ListSegments(RecoveryReport* report,
+                                    std::vector<std::string>* listed) {
   absl::StatusOr<std::vector<std::string>> names = disk_->List(dir_);
   if (!names.ok()) return names.status();
+  *listed = *names;
   if (absl::Status s = RemoveCleanedLeftovers(*names, report); !s.ok()) {
     return s;
   }
@@ -210,6 +223,15 @@ absl::Status GroupLog::LoadSegments(RecoveryReport* report) {
       continue;
     }
     if (!is_last && LoadIndexFile(seg)) continue;
+    if (is_last) {
+      absl::StatusOr<bool> loaded = LoadActiveIndex(seg, report);
+      if (!loaded.ok()) return loaded.status();
+      if (!*loaded) {  // scan it all
+        seg.points.clear();
+        seg.end_position = kSegmentHeaderBytes;
+        seg.first_timestamp_ms = -1;
+      }
+    }
     if (absl::Status s = ScanSegment(seg, is_last, report); !s.ok()) return s;
     if (!is_last) {
       seg.sealed = true;
@@ -252,12 +274,13 @@ absl::Status GroupLog::ChainSegments() {
 
 absl::Status GroupLog::ScanSegment(Segment& seg, bool is_last,
                                    RecoveryReport* report) {
+  // From the segment's start, or after what its active index covered.
   report->segments_scanned++;
-  seg.points.clear();
   uint64_t size = seg.file->Size();
   ChunkReader reader(seg.file.get(), size, options_.read_chunk_bytes);
-  uint64_t pos = kSegmentHeaderBytes;
-  bool force_point = true;
+  uint64_t pos = seg.end_position;
+  const uint64_t scan_start = pos;
+  bool force_point = seg.points.empty();
   std::optional<uint64_t> next_offset = seg.next_offset;
   while (pos < size) {
     absl::StatusOr<std::optional<format::RecordHeader>> record = ValidRecordAt(
@@ -298,6 +321,7 @@ absl::Status GroupLog::ScanSegment(Segment& seg, bool is_last,
     next_offset = seg.next_offset;
     pos = seg.end_position;
   }
+  report->record_bytes_scanned += std::min(pos, size) - scan_start;
   if (!seg.damaged_tail)
     seg.end_position = std::max<uint64_t>(pos, kSegmentHeaderBytes);
   if (seg.damaged_tail) seg.end_position = size;
@@ -305,82 +329,102 @@ absl::Status GroupLog::ScanSegment(Segment& seg, bool is_last,
 }
 
 bool GroupLog::LoadIndexFile(Segment& seg) {
-  absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Open(
-      env::JoinPath(dir_, format::IndexName(seg.header.first_index)));
-  if (!file.ok()) return false;
-  const uint64_t size = (*file)->Size();
-  if (size < format::kIndexHeaderBytes + format::kIndexTrailerBytes ||
-      size > (256ull << 20)) {
-    return false;
-  }
-  std::string bytes(size, '\0');
-  absl::StatusOr<size_t> n = (*file)->ReadAt(0, size, bytes.data());
-  if (!n.ok() || *n != size) return false;
-  const char* p = bytes.data();
-  if (absl::string_view(p, 8) != absl::string_view(format::kIndexMagic, 8) ||
-      format::GetU32(p + 8) != format::kIndexFormatVersion) {
-    return false;
-  }
-  const uint64_t count = format::GetU32(p + 12);
-  if (size != format::kIndexHeaderBytes + count * format::kIndexPointBytes +
-                  format::kIndexTrailerBytes) {
-    return false;
-  }
-  const char* trailer = p + size - format::kIndexTrailerBytes;
-  if (format::GetU32(trailer + 32) != crc32c::Value(p, trailer + 32 - p)) {
-    return false;
-  }
-  const uint64_t segment_size = format::GetU64(trailer);
-  const uint64_t last_index = format::GetU64(trailer + 8);
-  if (segment_size != seg.file->Size() ||
-      last_index + 1 < seg.header.first_index) {
+  absl::StatusOr<std::string> bytes = internal::ReadSmallFile(
+      *disk_, env::JoinPath(dir_, format::IndexName(seg.header.first_index)));
+  if (!bytes.ok()) return false;
+  std::optional<internal::DecodedIndex> index =
+      internal::DecodeIndex(*bytes, seg.header.first_index);
+  if (!index || index->segment_size != seg.file->Size()) {
     return false;  // stale: the segment changed after the index was written
   }
-  std::vector<IndexPoint> points;
-  for (uint64_t i = 0; i < count; ++i) {
-    const char* q =
-        p + format::kIndexHeaderBytes + i * format::kIndexPointBytes;
-    points.push_back(IndexPoint{.index = format::GetU64(q),
-                                .term = format::GetU64(q + 8),
-                                .offset = format::GetU64(q + 16),
-                                .position = format::GetU64(q + 24),
-                                .max_timestamp_before_ms = static_cast<int64_t>(
-                                    format::GetU64(q + 32))});
-  }
-  const bool empty = last_index + 1 == seg.header.first_index;
-  if (empty != points.empty()) return false;
-  if (!empty && (points.front().index != seg.header.first_index ||
-                 points.back().index > last_index)) {
-    return false;
-  }
-  seg.points = std::move(points);
-  seg.last_index = last_index;
+  const bool empty = index->points.empty();
+  seg.points = std::move(index->points);
+  seg.last_index = index->last_index;
   seg.last_term = empty ? seg.header.prev_term : seg.points.back().term;
-  seg.next_offset = format::GetU64(trailer + 16);
-  seg.max_timestamp_ms = static_cast<int64_t>(format::GetU64(trailer + 24));
-  seg.end_position = segment_size;
+  seg.next_offset = index->next_offset;
+  seg.max_timestamp_ms = index->max_timestamp_ms;
+  seg.end_position = index->segment_size;
   seg.sealed = true;
   return true;
 }
 
-absl::Status GroupLog::WriteIndexFile(const Segment& seg) {
-  std::string bytes(format::kIndexMagic, 8);
-  format::PutU32(&bytes, format::kIndexFormatVersion);
-  format::PutU32(&bytes, static_cast<uint32_t>(seg.points.size()));
-  for (const IndexPoint& point : seg.points) {
-    format::PutU64(&bytes, point.index);
-    format::PutU64(&bytes, point.term);
-    format::PutU64(&bytes, point.offset);
-    format::PutU64(&bytes, point.position);
-    format::PutU64(&bytes,
-                   static_cast<uint64_t>(point.max_timestamp_before_ms));
+absl::StatusOr<bool> GroupLog::LoadActiveIndex(Segment& seg,
+                                               RecoveryReport* report) {
+  absl::StatusOr<std::string> bytes = internal::ReadSmallFile(
+      *disk_,
+      env::JoinPath(dir_, format::ActiveIndexName(seg.header.first_index)));
+  if (!bytes.ok()) return false;
+  std::optional<internal::DecodedIndex> index =
+      internal::DecodeIndex(*bytes, seg.header.first_index);
+  if (!index || index->segment_size > seg.file->Size() ||
+      index->segment_size < kSegmentHeaderBytes) {
+    return false;
   }
-  format::PutU64(&bytes, seg.end_position);
-  format::PutU64(&bytes, seg.last_index);
-  format::PutU64(&bytes, seg.next_offset);
-  format::PutU64(&bytes, static_cast<uint64_t>(seg.max_timestamp_ms));
-  format::PutU32(&bytes, crc32c::Value(bytes));
-  format::PutU32(&bytes, 0);
+  // Check the records from the last point to the index's end: they must be
+  // the ones it describes (see format.h for why the rest then is too).
+  uint64_t pos = kSegmentHeaderBytes;
+  uint64_t expected = seg.header.first_index;
+  uint64_t term = seg.header.prev_term;
+  uint64_t next_offset = seg.header.first_offset;
+  if (!index->points.empty()) {
+    const IndexPoint& back = index->points.back();
+    pos = back.position;
+    expected = back.index;
+    term = back.term;
+    next_offset = back.offset;
+  }
+  // Reads about what it checks (one index interval), not read_chunk_bytes.
+  ChunkReader reader(
+      seg.file.get(), index->segment_size,
+      std::min<uint64_t>(options_.read_chunk_bytes,
+                         options_.index_interval_bytes + kRecordHeaderBytes));
+  while (pos < index->segment_size) {
+    absl::StatusOr<std::optional<format::RecordHeader>> record = ValidRecordAt(
+        reader, pos, index->segment_size, expected, term, next_offset);
+    if (!record.ok()) return record.status();
+    if (!record->has_value()) return false;
+    const format::RecordHeader& header = **record;
+    if (!index->points.empty() && expected == index->points.back().index &&
+        header.term != term) {
+      return false;
+    }
+    report->record_bytes_scanned += kRecordHeaderBytes + header.payload_bytes;
+    pos += kRecordHeaderBytes + header.payload_bytes;
+    term = header.term;
+    if (header.offset_count > 0) {
+      next_offset = header.offset_base + header.offset_count;
+    }
+    ++expected;
+  }
+  if (pos != index->segment_size || expected != index->last_index + 1 ||
+      next_offset != index->next_offset) {
+    return false;
+  }
+  if (!index->points.empty()) {
+    // segment.ms rolls by the first batch's timestamp: its header will do.
+    char head[kRecordHeaderBytes];
+    absl::StatusOr<size_t> n =
+        seg.file->ReadAt(kSegmentHeaderBytes, sizeof(head), head);
+    if (!n.ok()) return n.status();
+    std::optional<format::RecordHeader> first =
+        format::DecodeRecordHeader(absl::string_view(head, *n));
+    if (!first || first->index != seg.header.first_index) return false;
+    if (first->max_timestamp_ms >= 0) {
+      seg.first_timestamp_ms = first->max_timestamp_ms;
+    }
+  }
+  seg.points = std::move(index->points);
+  seg.last_index = index->last_index;
+  seg.last_term = term;
+  seg.next_offset = index->next_offset;
+  seg.max_timestamp_ms = index->max_timestamp_ms;
+  seg.end_position = index->segment_size;
+  report->active_index_used = true;
+  return true;
+}
+
+absl::Status GroupLog::WriteIndexFile(const Segment& seg) {
+  const std::string bytes = internal::EncodeIndex(seg);
   // Synced with the next Sync so it is usually there after a crash; a lost or
   // torn index is detected anyway (CRC, segment size) and rebuilt by a scan.
   absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Create(

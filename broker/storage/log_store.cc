@@ -185,6 +185,7 @@ absl::StatusOr<std::unique_ptr<LogStore>> LogStore::Open(
       return s;
     }
   }
+  if (absl::Status s = store->SyncAtOpen(); !s.ok()) return s;
   if (absl::Status s = store->LoadHardStates(); !s.ok()) return s;
   return store;
 }
@@ -227,8 +228,10 @@ absl::StatusOr<GroupStorage*> LogStore::OpenGroup(uint64_t group_id,
   }
   std::unique_ptr<GroupStorage> group(new GroupStorage(disk_, group_id));
   group->dir_ = env::JoinPath(root_, format::GroupDir(group_id));
+  LogOptions log_options = options;
+  log_options.store_synced = synced_at_open_;
   absl::StatusOr<std::unique_ptr<GroupLog>> log =
-      GroupLog::Open(disk_, group->dir_, options, &group->recovery_);
+      GroupLog::Open(disk_, group->dir_, log_options, &group->recovery_);
   if (!log.ok()) return log.status();
   group->log_ = std::move(*log);
   auto hs = hard_states_.find(group_id);
@@ -262,6 +265,7 @@ absl::StatusOr<GroupStorage*> LogStore::OpenGroup(uint64_t group_id,
     return absl::DataLossError(
         absl::StrCat("group ", group_id, ": ", snapshot.status().message()));
   }
+  LoadCheckpoint(*group);
   GroupStorage* result = group.get();
   groups_[group_id] = std::move(group);
   return result;
@@ -290,6 +294,12 @@ absl::Status LogStore::DeleteGroup(uint64_t group_id) {
   absl::StatusOr<bool> exists = disk_->Exists(dir);
   if (!exists.ok()) return exists.status();
   if (!*exists) return absl::OkStatus();
+  // The replay checkpoint first: never one without the log it describes.
+  if (absl::Status s =
+          disk_->Remove(env::JoinPath(dir, format::kReplayCheckpointFile));
+      !s.ok() && !absl::IsNotFound(s)) {
+    return s;
+  }
   absl::StatusOr<std::vector<std::string>> names = disk_->List(dir);
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {

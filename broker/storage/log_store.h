@@ -80,6 +80,22 @@ struct Snapshot {
   std::string data = {};
 };
 
+// A replay checkpoint (format.h, kReplayCheckpointFile): the group
+// applier's state after the applied entry (index, term), with the applied
+// membership, so a restart replays only the entries after it. Written by
+// LogStore::WriteCheckpoint; checked against the log by its reader
+// (replication::RaftHost) before use.
+struct ReplayCheckpoint {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  uint64_t conf_index = 0;  // the entry (or snapshot) that made `conf_state`
+  bool learned = false;     // a joining member knew the membership
+  std::string conf_state = {};  // opaque: the driver's serialized membership
+  std::string image = {};       // opaque: the applier's state
+  friend bool operator==(const ReplayCheckpoint&,
+                         const ReplayCheckpoint&) = default;
+};
+
 // What one Raft Ready asks to persist for one group. Applied in this order:
 // snapshot, entries, hard state.
 struct PersistRequest {
@@ -129,6 +145,7 @@ struct StoreStats {
   uint64_t bytes = 0;
   uint64_t log_fsyncs = 0;         // fsyncs of segment and index files
   uint64_t hard_state_writes = 0;  // atomic replacements of the hard state file
+  uint64_t checkpoints_written = 0;  // replay checkpoints (WriteCheckpoint)
 };
 
 // One group's durable state, read side: what the Raft core's Storage interface
@@ -150,6 +167,12 @@ class GroupStorage {
   const SnapshotMeta& snapshot_meta() const { return snapshot_meta_; }
   absl::StatusOr<Snapshot> LoadSnapshot() const;
   const RecoveryReport& recovery() const { return recovery_; }
+  // The replay checkpoint found at open, when it decoded (CRC); nullopt when
+  // missing or damaged (checkpoint_rejected() then says which).
+  const std::optional<ReplayCheckpoint>& checkpoint() const {
+    return checkpoint_;
+  }
+  bool checkpoint_rejected() const { return checkpoint_rejected_; }
   bool failed() const { return !failed_.ok(); }
 
   GroupLog& log() { return *log_; }
@@ -166,6 +189,8 @@ class GroupStorage {
   HardState hard_state_;
   SnapshotMeta snapshot_meta_;
   RecoveryReport recovery_;
+  std::optional<ReplayCheckpoint> checkpoint_;
+  bool checkpoint_rejected_ = false;
   absl::Status failed_;
 };
 
@@ -227,6 +252,22 @@ class LogStore {
   std::vector<Completion> FinishFlush(
       FlushPlan plan, absl::Span<const absl::Status> sync_results);
 
+  // Replay checkpoints (log_store_checkpoint.cc; format.h): writes the
+  // group's checkpoint file and its log's active index (GroupLog::
+  // WriteActiveIndex: skipped while the log has unsynced data). Not synced:
+  // a crash may lose or tear them, which only costs a longer recovery. Not
+  // while a flush is in progress. Errors: the group is not open or failed,
+  // or the write failed (the group is not failed by it).
+  absl::Status WriteCheckpoint(uint64_t group_id,
+                               const ReplayCheckpoint& checkpoint);
+  // The clean-stop marker (format.h, kCleanStopFile), written and synced
+  // last by a node that stops cleanly: the next Open skips making the store
+  // durable (SyncAll). FailedPrecondition when requests are queued, a group
+  // failed or has unsynced data; nothing may be written after it.
+  absl::Status MarkCleanStop();
+  // Open found the marker (the previous process stopped cleanly).
+  bool opened_after_clean_stop() const { return opened_after_clean_stop_; }
+
   size_t queued_requests() const { return queue_.size(); }
   uint64_t queued_bytes() const { return queued_bytes_; }
   const StoreStats& stats() const { return stats_; }
@@ -234,6 +275,9 @@ class LogStore {
  private:
   LogStore(env::Disk* disk, std::string root, const StoreOptions& options);
   absl::Status LoadHardStates();
+  // Open: removes the clean-stop marker, or makes the store durable.
+  absl::Status SyncAtOpen();
+  void LoadCheckpoint(GroupStorage& group);
   absl::Status WriteHardStates();
   absl::Status Apply(GroupStorage& group, PersistRequest& request,
                      Completion& completion);
@@ -248,12 +292,19 @@ class LogStore {
   std::deque<PersistRequest> queue_;
   uint64_t queued_bytes_ = 0;
   bool flush_in_progress_ = false;
+  // The whole store was durable at open (clean stop, or SyncAll): groups
+  // need not sync their directories before trusting their listings.
+  bool synced_at_open_ = false;
+  bool opened_after_clean_stop_ = false;
   StoreStats stats_;
 };
 
 // Encodings of the snapshot and hard state files (format.h has the layout).
 std::string EncodeSnapshot(const Snapshot& snapshot);
 absl::StatusOr<Snapshot> DecodeSnapshot(absl::string_view bytes);
+std::string EncodeReplayCheckpoint(const ReplayCheckpoint& checkpoint);
+absl::StatusOr<ReplayCheckpoint> DecodeReplayCheckpoint(
+    absl::string_view bytes);
 std::string EncodeHardStates(const std::map<uint64_t, HardState>& states);
 absl::StatusOr<std::map<uint64_t, HardState>> DecodeHardStates(
     absl::string_view bytes);
