@@ -20,6 +20,21 @@ uint64_t BatchFingerprint(std::string_view batch) {
   return Fnv1a64(batch);
 }
 
+// What log compaction keeps of a v2 batch: after the CRC (4 bytes) the
+// attributes (2), last offset delta (4), base and max timestamps (8 + 8),
+// producer id (8) and epoch (2) and base sequence (4); then the record
+// count (4) and the records, which compaction thins. 0: not a v2 batch.
+constexpr size_t kIdentityOffset = kCrcOffset + 4;
+constexpr size_t kIdentityBytes = 36;
+constexpr size_t kRecordCountBytes = 4;
+
+uint64_t BatchIdentity(std::string_view batch) {
+  if (batch.size() < kIdentityOffset + kIdentityBytes + kRecordCountBytes) {
+    return 0;
+  }
+  return Fnv1a64(batch.substr(kIdentityOffset, kIdentityBytes)) | 1;
+}
+
 uint64_t Fingerprint(const raft::Entry& entry) {
   return BatchFingerprint(
       std::string_view(entry.data.data(), entry.data.size()));
@@ -29,7 +44,10 @@ uint64_t Fingerprint(const raft::Entry& entry) {
 
 void ReplicaChecker::Store(int node, uint64_t group, const raft::Entry& entry) {
   const uint64_t fingerprint = Fingerprint(entry);
-  logs_[{node, group}].fingerprints[entry.index] = fingerprint;
+  GroupLog& log = logs_[{node, group}];
+  log.fingerprints[entry.index] = fingerprint;
+  log.identities[entry.index] =
+      BatchIdentity(std::string_view(entry.data.data(), entry.data.size()));
   where_[fingerprint].push_back({{node, group}, entry.index});
 }
 
@@ -42,6 +60,7 @@ void ReplicaChecker::OnAppend(int node, uint64_t group,
   const raft::Index first = entries.front().index;
   log.fingerprints.erase(log.fingerprints.lower_bound(first),
                          log.fingerprints.end());
+  log.identities.erase(log.identities.lower_bound(first), log.identities.end());
   log.durable = std::min(log.durable, first - 1);
   for (const raft::Entry& entry : entries) Store(node, group, entry);
 }
@@ -69,17 +88,26 @@ void ReplicaChecker::OnRecoveredEntries(int node, uint64_t group,
 int ReplicaChecker::DurableCopies(const std::string& batch) const {
   auto it = where_.find(BatchFingerprint(batch));
   if (it == where_.end()) return 0;
-  std::set<int> nodes;
   const uint64_t fingerprint = it->first;
+  const uint64_t identity = BatchIdentity(batch);
+  // Where some node stored the batch as produced: (group, index).
+  std::set<std::pair<uint64_t, raft::Index>> places;
   for (const auto& [node_group, index] : it->second) {
-    auto log = logs_.find(node_group);
-    if (log == logs_.end() || index > log->second.durable) continue;
-    auto stored = log->second.fingerprints.find(index);
-    if (stored == log->second.fingerprints.end() ||
-        stored->second != fingerprint) {
-      continue;
+    places.insert({node_group.second, index});
+  }
+  std::set<int> nodes;
+  for (const auto& [node_group, log] : logs_) {
+    for (const auto& [group, index] : places) {
+      if (node_group.second != group || index > log.durable) continue;
+      auto stored = log.fingerprints.find(index);
+      if (stored == log.fingerprints.end()) continue;
+      auto kept = log.identities.find(index);
+      if (stored->second == fingerprint ||
+          (identity != 0 && kept != log.identities.end() &&
+           kept->second == identity)) {
+        nodes.insert(node_group.first);
+      }
     }
-    nodes.insert(node_group.first);
   }
   return static_cast<int>(nodes.size());
 }

@@ -10,6 +10,12 @@
 //   UNDER-REPLICATED ACK  an acks=all Produce was acknowledged while fewer
 //                         than min.insync.replicas nodes held its entry
 //                         durably.
+// A node holds the entry too when it holds, at the same index of the group,
+// the batch as log compaction left it: the same v2 batch header from the
+// attributes to the base sequence (producer, sequence, offsets, timestamps),
+// its records thinned (a follower that catches up from a compacted leader log
+// stores what the leader stores now, as a Kafka follower fetching a cleaned
+// segment does).
 // Plain value type; knows nothing of the broker's logic.
 #ifndef CHRONIK_SIM_REPLICA_CHECKER_H_
 #define CHRONIK_SIM_REPLICA_CHECKER_H_
@@ -53,6 +59,8 @@ class ReplicaChecker {
  private:
   struct GroupLog {
     std::map<raft::Index, uint64_t> fingerprints;  // stored, by index
+    // BatchIdentity of stored v2 batches, by index (see the file comment).
+    std::map<raft::Index, uint64_t> identities;
     raft::Index durable = 0;
   };
   void Store(int node, uint64_t group, const raft::Entry& entry);

@@ -68,5 +68,37 @@ TEST(ReplicaCheckerTest, ARestartReportsWhatIsStored) {
   EXPECT_EQ(checker.DurableCopies(produced), 1);
 }
 
+// A v2 batch's bytes: 17 the broker may rewrite, the CRC (4), the header
+// compaction keeps (36: attributes to base sequence), the record count (4),
+// the records.
+std::string V2Batch(char header, char crc, const std::string& kept, char count,
+                    const std::string& records) {
+  std::string kept36 = kept;
+  kept36.resize(36, '.');
+  return std::string(17, header) + std::string(4, crc) + kept36 +
+         std::string(3, '\0') + count + records;
+}
+
+TEST(ReplicaCheckerTest, ACompactedCopyAtTheSameIndexCounts) {
+  ReplicaChecker checker;
+  const std::string produced =
+      V2Batch('\0', 'a', "pid 1000 seq 6", 1, "k6=p1-19");
+  // Node 2 caught up from the leader's log after compaction had removed the
+  // record (a later one has its key): the same batch, thinned.
+  const std::string compacted = V2Batch('x', 'b', "pid 1000 seq 6", 0, "");
+  // Another batch (another sequence) at another node's same index is not it.
+  const std::string other = V2Batch('x', 'c', "pid 1000 seq 7", 0, "");
+  checker.OnAppend(0, 3, {EntryOf(19, produced)});
+  checker.OnAppend(1, 3, {EntryOf(19, produced)});
+  checker.OnAppend(2, 3, {EntryOf(19, compacted)});
+  checker.OnAppend(3, 3, {EntryOf(19, other)});
+  for (int node : {0, 1, 2, 3}) checker.OnDurable(node, 3, 19);
+  EXPECT_EQ(checker.DurableCopies(produced), 3);
+  checker.OnAllAck(kSecond, 2, 17, "p1-19", produced, 3, 0);
+  EXPECT_FALSE(checker.violation().has_value()) << *checker.violation();
+  checker.OnAllAck(kSecond, 2, 17, "p1-19", produced, 4, 0);
+  EXPECT_TRUE(checker.violation().has_value());
+}
+
 }  // namespace
 }  // namespace chronik::sim
