@@ -40,7 +40,8 @@ class Raft {
   absl::Status TransferLeadership(NodeId transferee);
   void Campaign();
   void SetCampaignAllowed(bool allowed);
-  void Wake(const std::vector<NodeId>& silent);
+  void Wake(const std::vector<NodeId>& silent,
+            const std::vector<NodeId>& restarted);
   bool quiesced() const { return quiesced_; }
 
   void OnPersisted(const PersistAck& ack);

@@ -61,10 +61,18 @@ void Raft::SendWakeToLeader() {
   Send(std::move(w));
 }
 
-void Raft::Wake(const std::vector<NodeId>& silent) {
+void Raft::Wake(const std::vector<NodeId>& silent,
+                const std::vector<NodeId>& restarted) {
   const bool was_quiesced = quiesced_;
   quiesced_ = false;
   if (role_ == Role::kLeader) {
+    // A restarted member must answer before the group quiesces again: its
+    // progress from before the restart says nothing of the new process
+    // (which may not even run the group yet, and so not know its leader).
+    for (NodeId id : restarted) {
+      auto it = progress_.find(id);
+      if (it != progress_.end()) it->second.recent_active = false;
+    }
     for (NodeId id : silent) {
       auto it = progress_.find(id);
       if (it != progress_.end()) it->second.recent_active = false;

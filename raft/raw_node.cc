@@ -83,8 +83,9 @@ void RawNode::Campaign() {
 void RawNode::SetCampaignAllowed(bool allowed) {
   Checked(*raft_, [&] { raft_->SetCampaignAllowed(allowed); });
 }
-void RawNode::Wake(const std::vector<NodeId>& silent) {
-  Checked(*raft_, [&] { raft_->Wake(silent); });
+void RawNode::Wake(const std::vector<NodeId>& silent,
+                   const std::vector<NodeId>& restarted) {
+  Checked(*raft_, [&] { raft_->Wake(silent, restarted); });
 }
 bool RawNode::quiesced() const { return raft_->quiesced(); }
 void RawNode::OnPersisted(const PersistAck& ack) {

@@ -251,8 +251,13 @@ class RawNode {
   // as expired (it grants votes and campaigns after its randomized timeout);
   // a leader counts them inactive and steps down at once when that leaves no
   // active quorum (what CheckQuorum would have done had it been ticking). A
-  // follower otherwise asks its leader to wake (kWake).
-  void Wake(const std::vector<NodeId>& silent);
+  // follower otherwise asks its leader to wake (kWake). `restarted`: members
+  // whose node restarted (a leader's only): counted inactive too, without the
+  // step-down, so the leader keeps heartbeating until each answers and does
+  // not quiesce again on its progress from before the restart (the restarted
+  // node may create the group only after the first heartbeat came).
+  void Wake(const std::vector<NodeId>& silent,
+            const std::vector<NodeId>& restarted = {});
   bool quiesced() const;
 
   // Completion inputs (see the persistence contract).

@@ -240,8 +240,7 @@ std::vector<Option> BaseOptions() {
        "BOOL", "move leadership back to preferred replicas periodically",
        BoolSetter(&ServerConfig::auto_leader_rebalance_enable)},
       {"raft-quiesce", "CHRONIK_RAFT_QUIESCE", "BOOL",
-       "idle partition Raft groups stop their heartbeats and timers (off: "
-       "experimental)",
+       "idle partition Raft groups stop their heartbeats and timers",
        BoolSetter(&ServerConfig::raft_quiesce)},
       {"leader-imbalance-check-interval-ms",
        "CHRONIK_LEADER_IMBALANCE_CHECK_INTERVAL_MS", "MS",

@@ -114,9 +114,8 @@ struct ServerConfig {
   bool auto_leader_rebalance_enable = true;
   // Idle partition groups quiesce: no per-group heartbeats or timers while
   // nothing happens; one heartbeat per pair of nodes watches liveness
-  // (broker/replication/raft_host.h). Experimental, so off by default: every
-  // group ticks.
-  bool raft_quiesce = false;
+  // (broker/replication/raft_host.h). Off: every group ticks (the old way).
+  bool raft_quiesce = true;
   int64_t leader_imbalance_check_interval_ms = 300'000;
   int leader_imbalance_per_broker_percentage = 10;
   // Cluster mode: this node joins a running cluster (it starts with an empty

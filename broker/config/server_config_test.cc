@@ -298,10 +298,10 @@ TEST(ServerConfigTest, LeaderBalancing) {
   EXPECT_FALSE(set->auto_leader_rebalance_enable);
   EXPECT_EQ(set->leader_imbalance_check_interval_ms, 2'000);
   EXPECT_EQ(set->leader_imbalance_per_broker_percentage, 0);
-  EXPECT_FALSE(defaults->raft_quiesce);
-  absl::StatusOr<ServerConfig> quiet = Parse({"--raft-quiesce=true"});
-  ASSERT_TRUE(quiet.ok()) << quiet.status();
-  EXPECT_TRUE(quiet->raft_quiesce);
+  EXPECT_TRUE(defaults->raft_quiesce);
+  absl::StatusOr<ServerConfig> loud = Parse({"--raft-quiesce=false"});
+  ASSERT_TRUE(loud.ok()) << loud.status();
+  EXPECT_FALSE(loud->raft_quiesce);
   EXPECT_THAT(
       Parse({"--leader-imbalance-check-interval-ms=5"}).status().message(),
       HasSubstr("--leader-imbalance-check-interval-ms"));

@@ -100,7 +100,7 @@ void RaftHost::OnNodeHeartbeat(const raft::Message& message) {
       const std::vector<raft::NodeId> members =
           Members(group.conf, options_.self);
       if (std::binary_search(members.begin(), members.end(), message.from)) {
-        node.Wake({});
+        node.Wake({}, {message.from});
       }
     } else if (node.leader() == message.from) {
       node.Wake({message.from});

@@ -154,5 +154,28 @@ TEST_F(RaftHostQuiesceTest, RestartedLeaderNodeWakesItsFollowersAtOnce) {
   }
 }
 
+TEST_F(RaftHostQuiesceTest, RestartedFollowerNodeLearnsItsLeadersAtOnce) {
+  // Node 3 restarts and runs group 1 at once (as a broker its metadata
+  // group), the others only later (a broker creates its partitions' groups
+  // once it has caught up with the metadata): the heartbeats its new
+  // incarnation woke the leaders for find no group there. The leaders must
+  // keep heartbeating until node 3 answers, not quiesce again on what they
+  // knew of it before the restart.
+  nodes_[3]->incarnation = 999;
+  nodes_[3]->Restart(3, /*crash=*/false);
+  AddGroup(3, 1);
+  Run({1, 2, 3}, 2);  // node 3's first node heartbeat wakes node 1's groups
+  for (GroupId g = 2; g <= kGroups; ++g) {
+    EXPECT_EQ(nodes_[3]->host->leader(g), raft::kNoNode) << "group " << g;
+    AddGroup(3, g);
+  }
+  Run({1, 2, 3}, 3);  // well within an election timeout
+  for (GroupId g = 1; g <= kGroups; ++g) {
+    EXPECT_EQ(nodes_[3]->host->leader(g), 1u) << "group " << g;
+  }
+  Run({1, 2, 3}, 3);
+  for (raft::NodeId id : {1, 2, 3}) EXPECT_EQ(Quiesced(id), kGroups) << id;
+}
+
 }  // namespace
 }  // namespace chronik::replication

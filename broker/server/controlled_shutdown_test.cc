@@ -4,6 +4,7 @@
 // the bound, and the cluster keeps taking writes once it is gone.
 #include "broker/server/controlled_shutdown.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -97,11 +98,22 @@ TEST_F(ControlledShutdownTest, LeaderHandsOverEveryGroupBeforeStopping) {
         static_cast<raft::NodeId>(cluster_.Metadata(other).controller_id);
     EXPECT_NE(controller, leaving);
     EXPECT_GT(controller, 0u);
-    std::vector<int32_t> leaders = Leaders(other);
+    // `other` may have restarted a moment ago (the previous round): it names
+    // a leader once that leader's heartbeat reached it, well within an
+    // election timeout (10 ticks).
+    std::vector<int32_t> leaders;
+    StepUntil(
+        [&] {
+          leaders = Leaders(other);
+          return std::all_of(leaders.begin(), leaders.end(),
+                             [](int32_t leader) { return leader > 0; });
+        },
+        /*max_steps=*/5);
     ASSERT_EQ(leaders.size(), static_cast<size_t>(kPartitions));
     for (int partition = 0; partition < kPartitions; ++partition) {
+      ASSERT_GT(leaders[partition], 0) << partition;
       const auto leader = static_cast<raft::NodeId>(leaders[partition]);
-      ASSERT_TRUE(leader > 0 && leader != leaving) << partition;
+      ASSERT_NE(leader, leaving) << partition;
       kafka::ProduceRequest produce;
       produce.acks = -1;
       produce.timeout_ms = 5000;

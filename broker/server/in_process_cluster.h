@@ -119,8 +119,10 @@ class InProcessCluster {
     BrokerOptions options;
     options.config = Config(id);
     if (configure_) configure_(options);
-    node.driver = std::make_unique<TestDriver>(options, &node.disk, &clock_,
-                                               /*seed=*/id);
+    // Every start of a node gets its own seed (env::Environment's contract:
+    // peers tell a restarted node by it), the first one `id`.
+    node.driver = std::make_unique<TestDriver>(
+        options, &node.disk, &clock_, /*seed=*/id + (node.starts++ << 32));
     absl::Status started = node.driver->Start();
     CHRONIK_CHECK(started.ok()) << started;
     node.driver->Open(1, "client");
@@ -263,6 +265,7 @@ class InProcessCluster {
     std::mt19937_64 rng;
     sim::SimDisk disk;
     std::unique_ptr<TestDriver> driver;
+    uint64_t starts = 0;  // Start() calls so far
   };
 
   uint64_t seed_;

@@ -7,7 +7,7 @@ and its chronik_raft_groups_quiesced metric.
 
   CHRONIK_SERVER=bazel-bin/broker/chronik-server \
       python3 tools/bench/idle_partitions.py --partitions=1000 [--window=30] \
-      [-- --raft-quiesce=true]   (quiescence is off by default)
+      [-- --raft-quiesce=false]
 """
 import argparse
 import os
