@@ -90,11 +90,12 @@ class CompactionTest(harness.BrokerTestCase):
         self.assertEqual(errors, [])
         return last
 
-    def read_all(self, topic):
+    def read_all(self, topic, isolation="read_uncommitted"):
         """[(offset, key, value)] from the beginning to the end."""
-        consumer = Consumer(self.conf(**{"group.id": "compaction-reader",
+        consumer = Consumer(self.conf(**{"group.id": "compaction-" + isolation,
                                          "enable.auto.commit": False,
                                          "enable.partition.eof": True,
+                                         "isolation.level": isolation,
                                          "fetch.wait.max.ms": 100}))
         consumer.assign([TopicPartition(topic, 0, 0)])
         out = []
@@ -108,7 +109,8 @@ class CompactionTest(harness.BrokerTestCase):
                     if msg.error().code() == KafkaError._PARTITION_EOF:
                         break
                     self.fail("consume error: %s" % msg.error())
-                out.append((msg.offset(), msg.key().decode(), msg.value()))
+                key = msg.key().decode() if msg.key() is not None else None
+                out.append((msg.offset(), key, msg.value()))
         finally:
             consumer.close()
         return out
@@ -217,27 +219,8 @@ class CompactionTest(harness.BrokerTestCase):
             producer.abort_transaction(20)
 
     def read_values(self, topic, isolation):
-        consumer = Consumer(self.conf(**{"group.id": "compaction-" + isolation,
-                                         "enable.auto.commit": False,
-                                         "enable.partition.eof": True,
-                                         "isolation.level": isolation,
-                                         "fetch.wait.max.ms": 100}))
-        consumer.assign([TopicPartition(topic, 0, 0)])
-        out = []
-        deadline = time.time() + 15
-        try:
-            while time.time() < deadline:
-                msg = consumer.poll(0.2)
-                if msg is None:
-                    continue
-                if msg.error():
-                    if msg.error().code() == KafkaError._PARTITION_EOF:
-                        break
-                    self.fail("consume error: %s" % msg.error())
-                out.append((msg.key(), msg.value()))
-        finally:
-            consumer.close()
-        return out
+        return [(key.encode(), value)
+                for _, key, value in self.read_all(topic, isolation)]
 
     def test_transaction_markers_go_once_their_records_are_gone(self):
         """A committed transaction whose records were all superseded and
