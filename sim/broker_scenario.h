@@ -81,6 +81,9 @@ struct BrokerScenarioOptions {
   // led by its preferred replica: PREFERRED LEADER), the production default
   // (300 s: never within a run) on the others; -1: the default.
   int64_t balance_interval_ms = 0;
+  // Raft quiescence of idle partition groups (--raft-quiesce): -1 the
+  // server's default, 0 off, 1 on.
+  int raft_quiesce = -1;
   int64_t replica_lag_ms = 0;
   // group.initial.rebalance.delay.ms; -1: drawn per seed (stream
   // "groupdelay"): the production default (3 s) on half the seeds, 0-3 s on

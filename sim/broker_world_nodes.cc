@@ -128,6 +128,11 @@ config::ServerConfig BrokerWorld::MakeConfig(int index) const {
     args.insert(args.begin(), absl::StrCat("--bind-addr=10.0.0.", index + 1));
   }
   if (IsJoiner(index)) args.insert(args.begin(), "--join=true");
+  if (options_.raft_quiesce >= 0) {
+    args.insert(args.begin(),
+                absl::StrCat("--raft-quiesce=",
+                             options_.raft_quiesce == 1 ? "true" : "false"));
+  }
   if (balance_interval_ms_ > 0) {
     args.insert(args.begin(),
                 {absl::StrCat("--leader-imbalance-check-interval-ms=",

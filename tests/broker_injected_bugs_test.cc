@@ -133,6 +133,8 @@ TEST_P(BrokerInjectedBugPinnedTest, FoundAndCorrectBrokerPasses) {
   // drawn per seed.
   options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
   options.balance_interval_ms = -1;
+  // ... and before idle partition groups quiesced by default.
+  options.raft_quiesce = 0;
   BrokerScenarioOptions correct_options = options;
   ASSERT_EQ(TakeBrokerBugs(bug.name, &options), "");
   BrokerScenarioResult buggy = RunBrokerScenario(options);
