@@ -116,6 +116,11 @@ struct ServerConfig {
   // nothing happens; one heartbeat per pair of nodes watches liveness
   // (broker/replication/raft_host.h). Off: every group ticks (the old way).
   bool raft_quiesce = true;
+  // A storage flush touching at least this many files syncs the data
+  // directory's file system once (syncfs) instead of fdatasyncing each file;
+  // 0: never. syncfs also writes back other dirty data on that file system,
+  // so a data directory sharing a disk with other busy writers may want 0.
+  int64_t flush_syncfs_min_files = 8;
   int64_t leader_imbalance_check_interval_ms = 300'000;
   int leader_imbalance_per_broker_percentage = 10;
   // Cluster mode: this node joins a running cluster (it starts with an empty

@@ -326,6 +326,32 @@ void EventLoop::Accept(Listener& listener) {
   }
 }
 
+size_t EventLoop::SpareInput(const Connection& connection) {
+  return connection.input.capacity() - connection.input.size();
+}
+
+ssize_t EventLoop::ReadInto(Connection& connection, char* bounce, size_t chunk,
+                            size_t* asked) {
+  std::string& input = connection.input;
+  const size_t held = input.size();
+  const size_t spare = input.capacity() - held;
+  if (spare < kMinDirectReadBytes) {
+    *asked = chunk;
+    const ssize_t n = ReadSome(connection, bounce, chunk);
+    if (n > 0) input.append(bounce, static_cast<size_t>(n));
+    return n;
+  }
+  // The handler reserved room for a large frame: read into it directly.
+  // (resize zero-fills the room first; cheaper than a second copy.)
+  const size_t room = std::min(spare, chunk);
+  *asked = room;
+  input.resize(held + room);
+  const ssize_t n = ReadSome(connection, input.data() + held, room);
+  input.resize(held + (n > 0 ? static_cast<size_t>(n) : 0));
+  if (n > 0) direct_read_bytes_ += static_cast<uint64_t>(n);
+  return n;
+}
+
 void EventLoop::HandleReadable(Connection& connection) {
   const ConnectionId id = connection.id;
   if (connection.reading_paused) return;
@@ -333,24 +359,37 @@ void EventLoop::HandleReadable(Connection& connection) {
   const size_t chunk =
       std::min<size_t>(sizeof(buffer), connection.read_chunk_bytes);
   size_t received = 0;
+  size_t undelivered = 0;
   bool closed = false;
   // TLS: also what OpenSSL already decrypted (epoll cannot see it).
   while (received < static_cast<size_t>(connection.max_read_bytes_per_event) ||
          (connection.ssl != nullptr && SSL_pending(connection.ssl) > 0)) {
-    const ssize_t n = ReadSome(connection, buffer, chunk);
+    const bool had_room = SpareInput(connection) >= kMinDirectReadBytes;
+    size_t asked = 0;
+    const ssize_t n = ReadInto(connection, buffer, chunk, &asked);
     if (n == 0 || n == -2) {
       closed = true;
       break;
     }
     if (n < 0) break;  // drained (or interrupted: epoll reports it again)
-    connection.input.append(buffer, static_cast<size_t>(n));
     received += static_cast<size_t>(n);
+    undelivered += static_cast<size_t>(n);
     // Short read: drained (a TLS read returns one record at most: go on).
-    if (connection.ssl == nullptr && static_cast<size_t>(n) < chunk) break;
+    const bool drained =
+        connection.ssl == nullptr && static_cast<size_t>(n) < asked;
+    if (had_room && SpareInput(connection) < kMinDirectReadBytes) {
+      // The room the handler reserved for a frame is used up: it takes the
+      // frame now and reserves the next, before more bytes would grow the
+      // buffer by copying.
+      undelivered = 0;
+      connection.handler->OnInput(id, &connection.input);
+      if (connections_.count(id) == 0) return;  // closed by the handler
+    }
+    if (drained) break;
   }
   // Bytes that arrived before an EOF are still delivered (a client may send
   // a request and shut down its side).
-  if (received > 0) connection.handler->OnInput(id, &connection.input);
+  if (undelivered > 0) connection.handler->OnInput(id, &connection.input);
   if (closed && connections_.count(id) > 0) Destroy(id);
 }
 

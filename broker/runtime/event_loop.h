@@ -45,6 +45,11 @@ namespace chronik::runtime {
 
 using ConnectionId = uint64_t;
 
+// Socket bytes go straight into a connection's input buffer when its
+// handler left at least this much spare capacity (it reserves a large
+// frame's size); smaller reads go through a bounce buffer on the stack.
+inline constexpr size_t kMinDirectReadBytes = 16 << 10;
+
 class EventLoop;
 
 // Receives connection events for one listener. Called on the loop thread.
@@ -109,6 +114,9 @@ class EventLoop {
   // The mutual-TLS principal of a connection (TlsPrincipal), "" if none.
   std::string TlsPrincipalOf(ConnectionId id) const;
   size_t connection_count() const { return connections_.size(); }
+  // Bytes read straight into connection input buffers (no bounce copy).
+  // Loop-thread only (or after Run returned).
+  uint64_t direct_read_bytes() const { return direct_read_bytes_; }
 
  private:
   struct Listener;
@@ -128,6 +136,12 @@ class EventLoop {
   // Reads or writes through TLS when the connection has it: > 0 bytes,
   // 0 at the end of the stream, -1 to wait for readiness, -2 an error.
   ssize_t ReadSome(Connection& connection, char* buffer, size_t size);
+  // ReadSome into the connection's input: straight into its spare capacity
+  // when at least kMinDirectReadBytes are free, else through `bounce`.
+  static size_t SpareInput(const Connection& connection);
+  // `*asked` is how many bytes were asked for (a short read means drained).
+  ssize_t ReadInto(Connection& connection, char* bounce, size_t chunk,
+                   size_t* asked);
   ssize_t WriteSome(Connection& connection, const char* data, size_t size);
   void HandleWritable(Connection& connection);
   void UpdateInterest(Connection& connection);
@@ -140,6 +154,7 @@ class EventLoop {
   const int wake_fd_;
   bool stopping_ = false;
   ConnectionId next_connection_id_ = 1;
+  uint64_t direct_read_bytes_ = 0;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::map<ConnectionId, absl::Time> handshakes_;    // TLS, until its deadline

@@ -228,6 +228,10 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          "Group-commit flushes of the log store.", runtime.storage_flushes);
   Metric(&out, "chronik_storage_fsyncs_total", "counter",
          "fsyncs of log segment and index files.", runtime.storage_fsyncs);
+  Metric(&out, "chronik_storage_filesystem_syncs_total", "counter",
+         "syncfs calls: flushes of many files (--flush-syncfs-min-files) and "
+         "the one at start.",
+         runtime.storage_filesystem_syncs);
   Metric(&out, "chronik_storage_written_bytes_total", "counter",
          "Bytes of Raft entries written to the log store.",
          runtime.storage_bytes);

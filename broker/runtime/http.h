@@ -64,6 +64,7 @@ struct RuntimeMetrics {
   uint64_t peer_messages_dropped = 0;
   uint64_t storage_flushes = 0;
   uint64_t storage_fsyncs = 0;
+  uint64_t storage_filesystem_syncs = 0;  // syncfs calls (whole file system)
   uint64_t storage_bytes = 0;
 };
 

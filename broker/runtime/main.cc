@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
   chronik::runtime::ServerOptions options;
   options.config = *config;
   options.config.data_dir = UserPath(config->data_dir);
+  options.filesystem_sync_min_files =
+      static_cast<size_t>(config->flush_syncfs_min_files);
   auto server = chronik::runtime::Server::Create(
       options, chronik::runtime::MakeBrokerNode);
   if (!server.ok()) {

@@ -172,6 +172,7 @@ class Server::HttpHandler final : public ConnectionHandler {
       const storage::StoreStats stats = server_->node_->StoreStats();
       runtime.storage_flushes = stats.flushes;
       runtime.storage_fsyncs = stats.log_fsyncs;
+      runtime.storage_filesystem_syncs = server_->disk_->filesystem_syncs();
       runtime.storage_bytes = stats.bytes;
       return HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8",
                           RenderMetrics(server_->node_->Metrics(), runtime));

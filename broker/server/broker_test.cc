@@ -134,6 +134,26 @@ TEST_F(BrokerTest, CorruptBatchIsRejectedAndBrokerKeepsServing) {
             0);
 }
 
+// The production event loop reads a large frame straight into the room
+// reserved for it (broker/runtime/event_loop.h): the header of a frame
+// reserves its size, at most 8 MiB however large it claims to be.
+TEST_F(BrokerTest, FrameHeaderReservesRoomForItsFrameBounded) {
+  auto header = [](uint32_t size) {
+    return std::string{static_cast<char>(size >> 24),
+                       static_cast<char>(size >> 16),
+                       static_cast<char>(size >> 8), static_cast<char>(size)};
+  };
+  const ConnectionId conn = 7;
+  driver_->Open(conn, "127.0.0.1:5556", env::SecurityProtocol::kPlaintext);
+  driver_->Write(conn, header(1 << 20) + "abc");
+  EXPECT_GE(driver_->connection(conn).input.capacity(), (1u << 20) + 4);
+  const ConnectionId huge = 8;
+  driver_->Open(huge, "127.0.0.1:5557", env::SecurityProtocol::kPlaintext);
+  driver_->Write(huge, header(90 << 20));
+  EXPECT_GE(driver_->connection(huge).input.capacity(), 8u << 20);
+  EXPECT_LT(driver_->connection(huge).input.capacity(), 16u << 20);
+}
+
 TEST_F(BrokerTest, IdempotentProducerDeduplicatesAndDetectsGaps) {
   ASSERT_EQ(CreateTopic("idem", 1).topics.at(0).error_code, 0);
   auto init = Call<kafka::InitProducerIdResponse>(

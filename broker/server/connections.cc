@@ -15,6 +15,25 @@ const char* ApiName(int16_t key) {
   return api == nullptr ? "Unknown" : api->name;
 }
 
+// A frame header alone reserves at most this much of its frame's bytes;
+// larger frames grow geometrically as their bytes arrive.
+constexpr size_t kMaxFrameReserveBytes = 8 << 20;
+
+// Reserves room for the whole frame whose header starts `input`: the
+// production driver reads socket bytes straight into the spare capacity,
+// so a large Produce request is neither copied by growth nor through a
+// bounce buffer (see EventLoop::HandleReadable).
+void ReserveForFrame(std::string* input) {
+  if (input->size() < kafka::kFrameSizeBytes) return;
+  const auto* b = reinterpret_cast<const unsigned char*>(input->data());
+  const uint32_t declared = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
+                            (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+  if (declared > INT32_MAX) return;  // malformed: Read closes it next time
+  const size_t total = std::min<size_t>(kafka::kFrameSizeBytes + declared,
+                                        kMaxFrameReserveBytes);
+  if (input->capacity() < total) input->reserve(total);
+}
+
 }  // namespace
 
 ConnectionTable::ConnectionTable(const config::ServerConfig& config,
@@ -149,6 +168,7 @@ void ConnectionTable::Read(ConnectionId id, std::string* input,
     const absl::string_view rest = buffer.substr(consumed);
     input->assign(rest.data(), rest.size());
   }
+  ReserveForFrame(input);
 }
 
 void ConnectionTable::HandleFrame(

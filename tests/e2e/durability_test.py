@@ -192,6 +192,39 @@ class DurabilityTest(harness.BrokerTestCase):
                          [0, 1, 2, 3])
         self.assertIsNone(metadata.topics[topic].error)
 
+    def test_flush_syncfs_min_files_picks_syncfs_or_fsyncs(self):
+        """--flush-syncfs-min-files=1: every flush syncs the file system once
+        (syncfs); 0: never, each file is fsynced. Restores the default."""
+        topic = self.topic("syncfs")
+        self.create(topic, partitions=4)
+        original = list(self.broker.args)
+        try:
+            for value, syncfs in ((1, True), (0, False)):
+                self.broker.stop()
+                self.broker.args = original + [
+                    "--flush-syncfs-min-files=%d" % value]
+                self.broker.start()
+                before = self.broker.metric(
+                    "chronik_storage_filesystem_syncs_total")
+                fsyncs = self.broker.metric("chronik_storage_fsyncs_total")
+                producer = Producer(self.conf(**{"acks": "all"}))
+                for i in range(20):
+                    producer.produce(topic, b"f%d" % i, partition=i % 4)
+                    self.assertEqual(producer.flush(10), 0)
+                after = self.broker.metric(
+                    "chronik_storage_filesystem_syncs_total")
+                if syncfs:
+                    self.assertGreaterEqual(after - before, 20)
+                else:
+                    self.assertEqual(after, before)
+                    self.assertGreaterEqual(
+                        self.broker.metric("chronik_storage_fsyncs_total") -
+                        fsyncs, 20)
+        finally:
+            self.broker.stop()
+            self.broker.args = original
+            self.broker.start()
+
 
 if __name__ == "__main__":
     harness.main()
