@@ -10,6 +10,9 @@
 
 namespace chronik::storage {
 
+static_assert(format::kBatchCrcAt == kafka::batch_field::kCrc.pos);
+static_assert(format::kBatchCrcCoveredFrom == kafka::kBatchCrcStart);
+
 std::string EncodeLogStartEntry(int64_t offset) {
   CHRONIK_CHECK_GE(offset, 0);
   std::string payload(kLogStartEntryTag, kLogStartEntryTagBytes);

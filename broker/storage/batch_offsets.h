@@ -59,6 +59,11 @@ class BatchOffsets {
   // valid.
   virtual void AssignBaseOffset(uint64_t base_offset, uint64_t term,
                                 absl::Span<char> batch) const = 0;
+
+  // True when every batch (offset count > 0) is a Kafka v2 batch whose own
+  // CRC was checked before it reached the log: the log's record CRC then
+  // leaves the batch's data to that CRC (format::kRecordFlagBatchCrc).
+  virtual bool BatchesCarryCheckedCrc() const { return false; }
 };
 
 // Kafka record batch v2 (magic 2), read and written through the header's one
@@ -69,6 +74,9 @@ class KafkaV2BatchOffsets final : public BatchOffsets {
   absl::StatusOr<Info> Inspect(absl::string_view payload) const override;
   void AssignBaseOffset(uint64_t base_offset, uint64_t term,
                         absl::Span<char> batch) const override;
+  // Produce checks every batch's CRC (kafka::ParseRecordBatch); followers
+  // store the leader's entries; compaction writes batches with their CRC.
+  bool BatchesCarryCheckedCrc() const override { return true; }
 };
 
 constexpr int32_t LeaderEpochOfTerm(uint64_t term) {

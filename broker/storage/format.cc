@@ -82,6 +82,10 @@ size_t BeginRecord(const RecordHeader& header, absl::string_view payload,
   StoreU64(head + 24, header.offset_base);
   StoreU32(head + 32, header.offset_count);
   head[36] = static_cast<char>(header.type);
+  CHRONIK_CHECK((header.flags & ~kRecordFlagBatchCrc) == 0);
+  CHRONIK_CHECK(header.flags == 0 || payload.size() >= kBatchCrcCoveredFrom)
+      << "a batch-CRC record needs a whole batch header";
+  head[37] = static_cast<char>(header.flags);
   StoreU64(head + 40, static_cast<uint64_t>(header.max_timestamp_ms));
   out->append(head, kRecordHeaderBytes);
   out->append(payload.data(), payload.size());
@@ -94,8 +98,16 @@ void SealRecord(size_t record_start, std::string* out) {
   CHRONIK_CHECK_EQ(kRecordHeaderBytes + GetU32(record + 4),
                    out->size() - record_start)
       << "the record to seal must be the last one";
-  // The CRC covers header bytes 4..47 and the payload.
-  StoreU32(record, crc32c::Value(record + 4, out->size() - record_start - 4));
+  // The CRC covers header bytes 4..47 and the payload, or with the batch
+  // CRC flag only the payload's bytes outside the batch's own CRC.
+  const size_t covered = (record[37] & kRecordFlagBatchCrc) != 0
+                             ? kRecordHeaderBytes - 4 + kBatchCrcCoveredFrom
+                             : out->size() - record_start - 4;
+  CHRONIK_DCHECK((record[37] & kRecordFlagBatchCrc) == 0 ||
+                 BatchCrcOk(absl::string_view(record + kRecordHeaderBytes,
+                                              GetU32(record + 4))))
+      << "a batch-CRC record's batch must carry a valid CRC";
+  StoreU32(record, crc32c::Value(record + 4, covered));
 }
 
 void AppendRecord(const RecordHeader& header, absl::string_view payload,
@@ -106,7 +118,9 @@ void AppendRecord(const RecordHeader& header, absl::string_view payload,
 std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {
   if (bytes.size() < kRecordHeaderBytes) return std::nullopt;
   const char* p = bytes.data();
-  if (p[37] != 0 || p[38] != 0 || p[39] != 0) return std::nullopt;
+  if ((p[37] & ~kRecordFlagBatchCrc) != 0 || p[38] != 0 || p[39] != 0) {
+    return std::nullopt;
+  }
   RecordHeader header;
   header.crc = GetU32(p);
   header.payload_bytes = GetU32(p + 4);
@@ -116,16 +130,28 @@ std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {
   header.offset_base = GetU64(p + 24);
   header.offset_count = GetU32(p + 32);
   header.type = static_cast<uint8_t>(p[36]);
+  header.flags = static_cast<uint8_t>(p[37]);
   header.max_timestamp_ms = static_cast<int64_t>(GetU64(p + 40));
   return header;
+}
+
+bool BatchCrcOk(absl::string_view batch) {
+  if (batch.size() < kBatchCrcCoveredFrom) return false;
+  const auto* at = reinterpret_cast<const uint8_t*>(batch.data() + kBatchCrcAt);
+  const uint32_t stored = (uint32_t{at[0]} << 24) | (uint32_t{at[1]} << 16) |
+                          (uint32_t{at[2]} << 8) | uint32_t{at[3]};
+  return crc32c::Value(batch.substr(kBatchCrcCoveredFrom)) == stored;
 }
 
 bool RecordChecksumOk(absl::string_view header_bytes,
                       absl::string_view payload) {
   CHRONIK_DCHECK(header_bytes.size() >= kRecordHeaderBytes);
+  const bool batch_crc = (header_bytes[37] & kRecordFlagBatchCrc) != 0;
+  if (batch_crc && !BatchCrcOk(payload)) return false;
   uint32_t crc =
       crc32c::Extend(0, header_bytes.data() + 4, kRecordHeaderBytes - 4);
-  crc = crc32c::Extend(crc, payload.data(), payload.size());
+  crc = crc32c::Extend(crc, payload.data(),
+                       batch_crc ? kBatchCrcCoveredFrom : payload.size());
   return crc == GetU32(header_bytes.data());
 }
 

@@ -64,7 +64,8 @@ std::optional<SegmentHeader> DecodeSegmentHeader(absl::string_view bytes);
 // clang-format off
 // Record header (kRecordHeaderBytes = 48):
 //   0  u32 CRC-32C of bytes 4..(47 + payload length): the rest of the
-//      header and the payload
+//      header and the payload; with kRecordFlagBatchCrc, of bytes 4..47 and
+//      the payload's first kBatchCrcCoveredFrom bytes only
 //   4  u32 payload length (<= kMaxPayloadBytes)
 //   8  u64 Raft index
 //  16  u64 Raft term
@@ -72,11 +73,20 @@ std::optional<SegmentHeader> DecodeSegmentHeader(absl::string_view bytes);
 //      (kNoOffset when the offset count is 0)
 //  32  u32 number of Kafka offsets the batch covers (0: not a batch)
 //  36  u8  entry type (opaque to storage: the Raft core's EntryType)
-//  37  3 zero bytes
+//  37  u8  flags (kRecordFlagBatchCrc), then 2 zero bytes
 //  40  i64 max timestamp (ms) of the batch, for retention (-1: unknown)
 //  48  payload
 // clang-format on
 inline constexpr size_t kRecordHeaderBytes = 48;
+// The payload is a Kafka v2 record batch whose own CRC-32C (big-endian at
+// payload bytes kBatchCrcAt..+3) covers payload bytes kBatchCrcCoveredFrom
+// to the end, and was checked when the batch arrived: the record's CRC then
+// covers the header and the bytes before kBatchCrcCoveredFrom (base offset,
+// length, leader epoch, magic and the batch CRC itself), so an append takes
+// no second CRC over the data. Checking such a record checks both CRCs.
+inline constexpr uint8_t kRecordFlagBatchCrc = 1;
+inline constexpr size_t kBatchCrcAt = 17;
+inline constexpr size_t kBatchCrcCoveredFrom = 21;
 inline constexpr uint32_t kMaxPayloadBytes = 64u << 20;
 inline constexpr uint64_t kNoOffset = ~uint64_t{0};
 
@@ -88,6 +98,7 @@ struct RecordHeader {
   uint64_t offset_base = kNoOffset;
   uint32_t offset_count = 0;
   uint8_t type = 0;
+  uint8_t flags = 0;  // kRecordFlagBatchCrc or 0
   int64_t max_timestamp_ms = -1;
 };
 
@@ -99,16 +110,23 @@ void AppendRecord(const RecordHeader& header, absl::string_view payload,
 // place first (a partition log assigning a batch's base offset): BeginRecord
 // appends header and payload with the CRC left zero and returns where the
 // record starts in `out`; SealRecord computes and stores the CRC of the record
-// starting there (it must be the last one in `out`).
+// starting there (it must be the last one in `out`), over what the header's
+// flags say (a kRecordFlagBatchCrc payload must be at least
+// kBatchCrcCoveredFrom bytes and carry a valid batch CRC).
 size_t BeginRecord(const RecordHeader& header, absl::string_view payload,
                    std::string* out);
 void SealRecord(size_t record_start, std::string* out);
 // Parses the fixed header fields (no CRC check); nullopt when `bytes` is short
-// or the reserved bytes are not zero or the length exceeds kMaxPayloadBytes.
+// or the reserved bytes or unknown flags are not zero or the length exceeds
+// kMaxPayloadBytes.
 std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
-// True when `header.crc` matches the header bytes and `payload`.
+// True when `header.crc` matches the header bytes and `payload` (with
+// kRecordFlagBatchCrc: the covered prefix, and the batch's own CRC the rest).
 bool RecordChecksumOk(absl::string_view header_bytes,
                       absl::string_view payload);
+// True when `batch` holds a Kafka v2 batch header and its CRC-32C (at
+// kBatchCrcAt, big-endian) matches bytes kBatchCrcCoveredFrom to the end.
+bool BatchCrcOk(absl::string_view batch);
 
 // ---- Sparse index file of a sealed segment (.idx):
 // clang-format off

@@ -313,6 +313,10 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
       header.offset_base = entry.offset_base;
       header.offset_count = entry.offset_count;
       header.max_timestamp_ms = infos[i].max_timestamp_ms;
+      // Its own CRC was checked on arrival and covers its data.
+      if (options_.batch_offsets->BatchesCarryCheckedCrc()) {
+        header.flags = format::kRecordFlagBatchCrc;
+      }
     }
     header.payload_bytes = static_cast<uint32_t>(entry.data.size());
     const uint64_t pos = seg.end_position;

@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include "base/crc32c.h"
+#include "broker/storage/batch_offsets.h"
 #include "broker/storage/test_util.h"
 #include "gtest/gtest.h"
 #include "sim/disk/sim_disk.h"
@@ -320,6 +322,53 @@ TEST_F(GroupLogTest, CorruptionInASealedSegmentIsFoundByTheRead) {
   EXPECT_EQ(report.damage[0].file, file);
   EXPECT_EQ(report.damage[0].first_index, 2u);
   EXPECT_EQ(report.damage[0].last_index, 2u);
+}
+
+// One CRC over the data: a partition log's record CRC covers its header and
+// the batch bytes outside the batch's own CRC, not the batch's data again
+// (format::kRecordFlagBatchCrc); an opaque entry's covers everything.
+TEST_F(GroupLogTest, PartitionRecordCrcLeavesTheBatchDataToTheBatchCrc) {
+  KafkaV2BatchOffsets kafka;
+  options_.batch_offsets = &kafka;
+  const std::string batch = testing::MakeKafkaBatch(3, 1000, 500);
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    std::vector<Entry> entries{
+        Entry{.index = 1, .term = 2, .data = raft::Bytes::Own(batch)},
+        Entry{.index = 2,
+              .term = 2,
+              .data = raft::Bytes::Own(
+                  std::string(storage::EncodeLogStartEntry(3)))}};
+    ASSERT_TRUE(log->Append(absl::MakeSpan(entries)).ok());
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  std::unique_ptr<env::File> seg = *disk_.Open("g/" + format::SegmentName(1));
+  std::string bytes(seg->Size(), '\0');
+  ASSERT_TRUE(seg->ReadAt(0, bytes.size(), bytes.data()).ok());
+  const absl::string_view record =
+      absl::string_view(bytes).substr(format::kSegmentHeaderBytes);
+  std::optional<format::RecordHeader> header =
+      format::DecodeRecordHeader(record);
+  ASSERT_TRUE(header.has_value());
+  EXPECT_EQ(header->flags, format::kRecordFlagBatchCrc);
+  const absl::string_view head =
+      record.substr(4, format::kRecordHeaderBytes - 4);
+  const absl::string_view payload =
+      record.substr(format::kRecordHeaderBytes, batch.size());
+  EXPECT_EQ(header->crc, crc32c::Extend(crc32c::Value(head), payload.data(),
+                                        format::kBatchCrcCoveredFrom));
+  EXPECT_TRUE(format::RecordChecksumOk(
+      record.substr(0, format::kRecordHeaderBytes), payload));
+  // The control entry after it is not a batch: its CRC covers it all.
+  const absl::string_view control =
+      record.substr(format::kRecordHeaderBytes + batch.size());
+  std::optional<format::RecordHeader> control_header =
+      format::DecodeRecordHeader(control);
+  ASSERT_TRUE(control_header.has_value());
+  EXPECT_EQ(control_header->flags, 0);
+  EXPECT_EQ(control_header->crc, crc32c::Value(control.substr(
+                                     4, format::kRecordHeaderBytes - 4 +
+                                            control_header->payload_bytes)));
 }
 
 TEST_F(GroupLogTest, PartitionLogAssignsKafkaOffsetsAndKeepsBatchCrc) {
