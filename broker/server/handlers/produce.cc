@@ -12,6 +12,7 @@
 // or at the request's timeout.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -154,14 +155,11 @@ PartitionReplica* CheckPartition(Services& s, const kafka::ProduceRequest& r,
 
 // Kafka refuses a record without a key on a compacted topic (compaction
 // keeps one record per key): INVALID_RECORD for the partition, with the
-// batch and record named. Batches that do not parse are AppendBatches'.
-absl::Status RequireKeys(const PartitionData& partition) {
-  absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
-      kafka::ParseRecordBatches(*partition.records);
-  if (!batches.ok()) return absl::OkStatus();
-  for (size_t b = 0; b < batches->size(); ++b) {
+// batch and record named.
+absl::Status RequireKeys(const std::vector<kafka::RecordBatchView>& batches) {
+  for (size_t b = 0; b < batches.size(); ++b) {
     absl::StatusOr<std::vector<kafka::Record>> records =
-        kafka::DecodeRecords((*batches)[b]);
+        kafka::DecodeRecords(batches[b]);
     if (!records.ok()) return records.status();
     for (const kafka::Record& record : *records) {
       if (record.key.has_value()) continue;
@@ -172,6 +170,22 @@ absl::Status RequireKeys(const PartitionData& partition) {
     }
   }
   return absl::OkStatus();
+}
+
+// The partition's batches, parsed and validated once (CRC, sizes; keys on a
+// compacted topic); nullopt with the error in `out`.
+std::optional<std::vector<kafka::RecordBatchView>> ParsedBatches(
+    const PartitionData& partition, bool compacted, PartitionResponse* out) {
+  absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
+      kafka::ParseRecordBatches(*partition.records);
+  absl::Status status = batches.status();
+  if (status.ok() && compacted) status = RequireKeys(*batches);
+  if (!status.ok()) {
+    out->error_code = kafka::ProduceErrorCode(status);
+    out->error_message = std::string(status.message());
+    return std::nullopt;
+  }
+  return *std::move(batches);
 }
 
 // The batch's bytes for Raft: a slice of the request frame when they are the
@@ -250,17 +264,11 @@ int16_t RefusedProposalCode(Services& s, const PartitionReplica& replica,
 // that many replicas hold it (0: at the commit).
 void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
                    size_t flat, PartitionReplica& replica,
-                   PartitionData& partition, int64_t append_time_ms, int copies,
-                   PartitionResponse* out) {
-  absl::StatusOr<std::vector<kafka::RecordBatchView>> batches =
-      kafka::ParseRecordBatches(*partition.records);
-  if (!batches.ok()) {
-    out->error_code = kafka::ProduceErrorCode(batches.status());
-    out->error_message = std::string(batches.status().message());
-    return;
-  }
-  for (size_t b = 0; b < batches->size(); ++b) {
-    const kafka::RecordBatchView& batch = (*batches)[b];
+                   PartitionData& partition,
+                   const std::vector<kafka::RecordBatchView>& batches,
+                   int64_t append_time_ms, int copies, PartitionResponse* out) {
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const kafka::RecordBatchView& batch = batches[b];
     if (batch.header.is_control() ||
         (batch.header.is_transactional() && batch.header.producer_id < 0)) {
       // Markers are the coordinator's; a transaction needs a producer id.
@@ -299,7 +307,7 @@ void AppendBatches(Services& s, const std::shared_ptr<ProduceWait>& wait,
       continue;
     }
     const bool whole =
-        batches->size() == 1 && batch.bytes.size() == partition.records->size();
+        batches.size() == 1 && batch.bytes.size() == partition.records->size();
     absl::StatusOr<replication::RaftHost::Proposed> proposed =
         s.host.Propose(replica.group_id(),
                        BatchPayload(partition, batch, whole, append_time_ms));
@@ -352,15 +360,11 @@ void Handle(Services& s, const RequestContext& c, kafka::ProduceRequest& r) {
       const int64_t append_time_ms =
           metadata::LogAppendTime(*info) ? s.NowMs() : -1;
       out->log_append_time_ms = append_time_ms;
-      if (metadata::CleanupCompact(*info)) {
-        absl::Status keyed = RequireKeys(topic.partitions[i]);
-        if (!keyed.ok()) {
-          out->error_code = kafka::ProduceErrorCode(keyed);
-          out->error_message = std::string(keyed.message());
-          continue;
-        }
-      }
-      AppendBatches(s, wait, flat, *replica, topic.partitions[i],
+      std::optional<std::vector<kafka::RecordBatchView>> batches =
+          ParsedBatches(topic.partitions[i], metadata::CleanupCompact(*info),
+                        out);
+      if (!batches.has_value()) continue;
+      AppendBatches(s, wait, flat, *replica, topic.partitions[i], *batches,
                     append_time_ms, copies, out);
     }
   }
