@@ -33,30 +33,6 @@ def b_bytes(data):
     return struct.pack(">i", len(data)) + data
 
 
-class Reader:
-    def __init__(self, body):
-        self.body, self.pos = body, 0
-
-    def take(self, fmt):
-        values = struct.unpack_from(fmt, self.body, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return values[0] if len(values) == 1 else values
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        s = self.body[self.pos:self.pos + n].decode()
-        self.pos += n
-        return s
-
-    def bytes(self):
-        n = self.take(">i")
-        data = self.body[self.pos:self.pos + max(n, 0)]
-        self.pos += max(n, 0)
-        return data
-
-
 class RawMember:
     """A static member speaking JoinGroup v5, SyncGroup v3, Heartbeat v3,
     OffsetCommit v7 and LeaveGroup v3 on its own connection."""
@@ -71,7 +47,7 @@ class RawMember:
                 kw.string(member_id) + kw.string(self.instance) +
                 kw.string("consumer") + struct.pack(">i", 1) +
                 kw.string("range") + b_bytes(b"meta"))
-        r = Reader(self.conn.call(API_JOIN_GROUP, 5, body))
+        r = kw.Reader(self.conn.call(API_JOIN_GROUP, 5, body), False)
         _, error, generation = r.take(">ihi")
         r.string()  # protocol name
         leader, member = r.string(), r.string()
@@ -83,21 +59,22 @@ class RawMember:
                 struct.pack(">i", len(assignments)))
         for member, assignment in assignments:
             body += kw.string(member) + b_bytes(assignment)
-        r = Reader(self.conn.call(API_SYNC_GROUP, 3, body))
+        r = kw.Reader(self.conn.call(API_SYNC_GROUP, 3, body), False)
         _, error = r.take(">ih")
-        return error, r.bytes()
+        return error, r.bytes() or b""
 
     def heartbeat(self, member_id, generation):
         body = (kw.string(self.group) + struct.pack(">i", generation) +
                 kw.string(member_id) + kw.string(self.instance))
-        return Reader(self.conn.call(API_HEARTBEAT, 3, body)).take(">ih")[1]
+        r = kw.Reader(self.conn.call(API_HEARTBEAT, 3, body), False)
+        return r.take(">ih")[1]
 
     def commit(self, member_id, generation, topic):
         body = (kw.string(self.group) + struct.pack(">i", generation) +
                 kw.string(member_id) + kw.string(self.instance) +
                 struct.pack(">i", 1) + kw.string(topic) +
                 struct.pack(">iiqi", 1, 0, 1, -1) + kw.string(None))
-        r = Reader(self.conn.call(API_OFFSET_COMMIT, 7, body))
+        r = kw.Reader(self.conn.call(API_OFFSET_COMMIT, 7, body), False)
         r.take(">ii")  # throttle, topics
         r.string()
         r.take(">i")
@@ -106,7 +83,7 @@ class RawMember:
     def leave(self, member_id, instance):
         body = (kw.string(self.group) + struct.pack(">i", 1) +
                 kw.string(member_id) + kw.string(instance))
-        r = Reader(self.conn.call(API_LEAVE_GROUP, 3, body))
+        r = kw.Reader(self.conn.call(API_LEAVE_GROUP, 3, body), False)
         _, top, _ = r.take(">ihi")
         r.string()
         r.string()

@@ -413,6 +413,12 @@ class Reader:
         self.pos += struct.calcsize(fmt)
         return value
 
+    def take(self, fmt):
+        """Fixed-width fields (a struct format): one value, or a tuple."""
+        values = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return values if len(values) > 1 else values[0]
+
     def int8(self):
         return self.fixed(">b")
 
@@ -440,6 +446,22 @@ class Reader:
         if n < 0:
             return None
         value = self.data[self.pos:self.pos + n].decode()
+        self.pos += n
+        return value
+
+    def string(self):
+        return self.text()
+
+    def bytes(self):
+        """Classic or compact bytes; None when null."""
+        if self.flexible:
+            n, self.pos = read_uvarint(self.data, self.pos)
+            n -= 1
+        else:
+            n = self.int32()
+        if n < 0:
+            return None
+        value = self.data[self.pos:self.pos + n]
         self.pos += n
         return value
 
@@ -546,33 +568,6 @@ NOT_LEADER_OR_FOLLOWER = 6
 UNKNOWN_TOPIC_OR_PARTITION = 3
 
 
-class _Reader:
-    def __init__(self, body):
-        self.body = body
-        self.pos = 0
-
-    def take(self, fmt):
-        values = struct.unpack_from(fmt, self.body, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return values if len(values) > 1 else values[0]
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        s = self.body[self.pos:self.pos + n].decode()
-        self.pos += n
-        return s
-
-    def bytes(self):
-        n = self.take(">i")
-        if n < 0:
-            return None
-        b = self.body[self.pos:self.pos + n]
-        self.pos += n
-        return b
-
-
 def offset_for_leader_epoch_body(version, topic, partitions):
     """partitions: [(partition, current_leader_epoch, leader_epoch)]; v0-1
     carry no current epoch, v3+ a replica id (-1: a consumer)."""
@@ -590,7 +585,7 @@ def offset_for_leader_epoch_body(version, topic, partitions):
 def parse_offset_for_leader_epoch(version, body):
     """[(partition, error_code, leader_epoch, end_offset)] of the one topic
     (leader_epoch None before v1)."""
-    r = _Reader(body)
+    r = Reader(body, False)
     if version >= 2:
         r.take(">i")  # throttle time
     out = []
@@ -616,7 +611,7 @@ def metadata_v7_body(topics):
 
 def parse_metadata_v7(body):
     """{topic: {partition: (error_code, leader, leader_epoch)}}"""
-    r = _Reader(body)
+    r = Reader(body, False)
     r.take(">i")  # throttle time
     for _ in range(r.take(">i")):
         r.take(">i")
@@ -652,7 +647,7 @@ def fetch_v11_body(topic, partition, offset, current_leader_epoch=-1,
 
 def parse_fetch_v11(body):
     """(error_code, high_watermark, record bytes) of the one partition."""
-    r = _Reader(body)
+    r = Reader(body, False)
     r.take(">ihi")  # throttle, error, session
     r.take(">i")
     r.string()
@@ -688,7 +683,7 @@ def list_offsets_v4_body(topic, partition, timestamp, current_leader_epoch):
 
 def parse_list_offsets_v4(body):
     """(error_code, offset, leader_epoch) of the one partition."""
-    r = _Reader(body)
+    r = Reader(body, False)
     r.take(">i")
     r.take(">i")
     r.string()
