@@ -10,6 +10,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const { Kafka, logLevel } = require('kafkajs');
+const { roundTrip } = require('./round_trip');
 
 const [bootstrap, mechanism, username, password, topic, expect, ca] =
     process.argv.slice(2);
@@ -36,40 +37,12 @@ async function refused() {
   throw new Error('logged in with a wrong password');
 }
 
-async function roundTrip() {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }],
-                             waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
+async function produceAndConsume() {
   const values = ['a', 'b', 'c'].map((v) => `${mechanism}-${v}`);
-  await producer.send({ topic, acks: -1,
-                        messages: values.map((value) => ({ value })) });
-  await producer.disconnect();
-  const consumer = kafka.consumer({ groupId: `g-${topic}`,
-                                    sessionTimeout: 6000,
-                                    heartbeatInterval: 300,
-                                    maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const got = [];
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(
-        () => reject(new Error(`timeout: ${JSON.stringify(got)}`)), 30000);
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        got.push(message.value.toString());
-        if (got.length >= values.length) { clearTimeout(timer); resolve(); }
-      },
-    }).catch(reject);
-  });
-  await consumer.disconnect();
-  assert.deepStrictEqual(got, values);
+  const got = await roundTrip(kafka, topic, values);
   console.log(`${mechanism}: produced and consumed ${got.length}`);
 }
 
-(expect === 'ok' ? roundTrip() : refused()).then(
+(expect === 'ok' ? produceAndConsume() : refused()).then(
     () => process.exit(0),
     (e) => { console.error(e.stack || e); process.exit(1); });
