@@ -54,7 +54,12 @@ class PartitionManager {
   // TEST-ONLY: env::BrokerBugs::compaction_drops_latest.
   void set_compaction_drops_latest(bool on) { compactor_.set_drops_latest(on); }
   // The metadata changed: reconcile on the next Reconcile().
-  void MarkDirty() { dirty_ = true; }
+  void MarkDirty() {
+    dirty_ = true;
+    reports_due_ = true;
+  }
+  // The metadata state changed (LeaderReports compares against it).
+  void MarkLeaderReportsDue() { reports_due_ = true; }
   bool dirty() const { return dirty_; }
   void Reconcile(const metadata::MetadataState& state);
   // Not OK once a replica's log could not be opened (AddGroup failed: a
@@ -200,6 +205,15 @@ class PartitionManager {
   // Partition group -> when its CompleteReassignment may be sent again.
   std::map<uint64_t, int64_t> next_complete_ms_;
   std::set<uint64_t> copy_waiting_;  // groups with copy waits
+  // Partitions whose replica is the leader (PartitionReplica::is_leader):
+  // what TrackIsr, LeaderReports and DriveReassignments visit (the others
+  // they skip), so idle followers cost them nothing.
+  std::set<uint64_t> led_;
+  // LeaderReports may have something to send: set by whatever its outcome
+  // depends on (the metadata, a leadership, a partition's entries, the
+  // ISR's samples and time at TrackIsr), and kept while a report is not
+  // shown by the metadata (it is retried). Clear: it returns nothing.
+  bool reports_due_ = true;
   LogCompactor compactor_;
   uint64_t next_compact_group_ = 0;  // round robin of CompactLogs
 };

@@ -11,7 +11,9 @@ namespace chronik::broker {
 std::vector<metapb::MetadataCommand> PartitionManager::DriveReassignments(
     const metadata::MetadataState& state, int64_t tick_ms) {
   std::vector<metapb::MetadataCommand> completions;
-  for (const auto& [group_id, replica] : partitions_) {
+  // Only a leader (led_) may be leader_ready.
+  for (const uint64_t group_id : led_) {
+    PartitionReplica* const replica = partitions_.at(group_id).get();
     if (!replica->leader_ready()) continue;
     const metapb::TopicInfo* topic = state.FindTopic(replica->topic());
     if (topic == nullptr || replica->partition() >= topic->partitions_size()) {
