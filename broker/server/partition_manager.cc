@@ -129,7 +129,9 @@ void PartitionManager::Apply(replication::GroupId group_id,
   if (it == partitions_.end()) return;  // replay before the replica exists
   it->second->Apply(entry);
   changed_ = true;
-  reports_due_ = true;  // the replica may be ready to lead now
+  // The replica may be ready to lead now.
+  reports_due_ = true;
+  reassignments_due_ = true;
 }
 
 void PartitionManager::OnLeaderChange(replication::GroupId group_id,
@@ -143,6 +145,7 @@ void PartitionManager::OnLeaderChange(replication::GroupId group_id,
     led_.erase(group_id);
   }
   reports_due_ = true;
+  reassignments_due_ = true;
 }
 
 bool PartitionManager::TakeChanged() {
@@ -251,21 +254,38 @@ bool PartitionManager::StartIsr(const metadata::MetadataState& state,
 void PartitionManager::TrackIsr(const metadata::MetadataState& state,
                                 int64_t tick_ms) {
   tick_ms_ = tick_ms;
-  reports_due_ = true;  // new samples, and the ISR ages with time
   for (const uint64_t group_id : led_) {
-    PartitionReplica* const replica = partitions_.at(group_id).get();
-    const raft::RawNode* node = host_->node(group_id);
-    if (node == nullptr || !node->is_leader() || !StartIsr(state, *replica)) {
-      continue;
+    // New samples, and the ISR ages with time, except where a repeated
+    // sample refreshed every follower it lists (the ISR stays the same).
+    if (SampleIsr(state, *partitions_.at(group_id), tick_ms)) {
+      reports_due_ = true;
     }
-    const raft::NodeStatus status = node->Status();
-    std::vector<partition::FollowerSample> followers;
-    for (const raft::ProgressStatus& peer : status.progress) {
-      if (peer.id == self_ || peer.is_learner) continue;
-      followers.push_back({peer.id, peer.match, peer.recent_active});
-    }
-    replica->isr_tracker().Observe(tick_ms, status.last_index, followers);
   }
+}
+
+bool PartitionManager::SampleIsr(const metadata::MetadataState& state,
+                                 PartitionReplica& replica, int64_t tick_ms) {
+  const raft::RawNode* node = host_->node(replica.group_id());
+  if (node == nullptr || !node->is_leader()) return true;
+  partition::IsrTracker& tracker = replica.isr_tracker();
+  // A quiesced group's progress is what it was at its last (steady)
+  // sample: StartIsr would find the tracker started (same metadata, same
+  // term) and Observe would get the same sample.
+  if (node->quiesced() && replica.isr_started_epoch() == metadata_epoch_ &&
+      tracker.term() == replica.leader_term() &&
+      tracker.Repeat(tick_ms, node->last_index())) {
+    return false;
+  }
+  if (!StartIsr(state, replica)) return true;
+  replica.set_isr_started_epoch(metadata_epoch_);
+  const raft::NodeStatus status = node->Status();
+  std::vector<partition::FollowerSample> followers;
+  for (const raft::ProgressStatus& peer : status.progress) {
+    if (peer.id == self_ || peer.is_learner) continue;
+    followers.push_back({peer.id, peer.match, peer.recent_active});
+  }
+  tracker.Observe(tick_ms, status.last_index, followers, node->quiesced());
+  return true;
 }
 
 std::vector<uint64_t> PartitionManager::InSyncReplicas(

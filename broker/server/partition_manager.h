@@ -56,10 +56,15 @@ class PartitionManager {
   // The metadata changed: reconcile on the next Reconcile().
   void MarkDirty() {
     dirty_ = true;
-    reports_due_ = true;
+    MetadataChanged();
   }
-  // The metadata state changed (LeaderReports compares against it).
-  void MarkLeaderReportsDue() { reports_due_ = true; }
+  // The metadata state changed (what LeaderReports, DriveReassignments and
+  // the ISR's start depend on).
+  void MetadataChanged() {
+    reports_due_ = true;
+    reassignments_due_ = true;
+    ++metadata_epoch_;
+  }
   bool dirty() const { return dirty_; }
   void Reconcile(const metadata::MetadataState& state);
   // Not OK once a replica's log could not be opened (AddGroup failed: a
@@ -186,6 +191,10 @@ class PartitionManager {
   // does not lead the partition (or the metadata no longer has it).
   bool StartIsr(const metadata::MetadataState& state,
                 PartitionReplica& replica);
+  // TrackIsr's sample of one partition it leads; false when it stood for a
+  // full one with IsrTracker::Repeat (a quiesced group: nothing changed).
+  bool SampleIsr(const metadata::MetadataState& state,
+                 PartitionReplica& replica, int64_t tick_ms);
 
   const raft::NodeId self_;
   env::Clock* const clock_;
@@ -214,6 +223,11 @@ class PartitionManager {
   // ISR's samples and time at TrackIsr), and kept while a report is not
   // shown by the metadata (it is retried). Clear: it returns nothing.
   bool reports_due_ = true;
+  // DriveReassignments may have something to do: the metadata or a
+  // leadership changed, or a partition it leads has a target (kept).
+  bool reassignments_due_ = true;
+  // Counts MetadataChanged calls (PartitionReplica::isr_started_epoch).
+  uint64_t metadata_epoch_ = 1;
   LogCompactor compactor_;
   uint64_t next_compact_group_ = 0;  // round robin of CompactLogs
 };
