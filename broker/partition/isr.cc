@@ -33,11 +33,29 @@ void IsrTracker::Start(uint64_t term, uint64_t self,
   sampled_ = false;
   previous_last_index_ = 0;
   previous_sample_ms_ = now_ms;
+  repeatable_ = false;
+}
+
+bool IsrTracker::Repeat(int64_t now_ms, uint64_t last_index) {
+  if (!repeatable_ || !sampled_ || last_index != previous_last_index_) {
+    return false;
+  }
+  CHRONIK_CHECK_GE(now_ms, previous_sample_ms_) << "time went back";
+  // What Observe does with the same sample: every follower listed is
+  // caught up now.
+  for (auto& [id, caught_up] : caught_up_ms_) {
+    caught_up = std::max(caught_up, now_ms);
+  }
+  previous_sample_ms_ = now_ms;
+  return true;
 }
 
 void IsrTracker::Observe(int64_t now_ms, uint64_t last_index,
-                         const std::vector<FollowerSample>& followers) {
+                         const std::vector<FollowerSample>& followers,
+                         bool steady) {
   CHRONIK_CHECK_GE(now_ms, previous_sample_ms_) << "time went back";
+  bool all_caught_up = true;
+  size_t caught_up_now = 0;
   for (const FollowerSample& follower : followers) {
     if (!follower.active ||
         !std::binary_search(followers_.begin(), followers_.end(),
@@ -46,6 +64,7 @@ void IsrTracker::Observe(int64_t now_ms, uint64_t last_index,
     }
     int64_t caught_up = -1;
     if (follower.match >= last_index) {
+      ++caught_up_now;
       caught_up = now_ms;
     } else if (sampled_ && follower.match >= previous_last_index_) {
       caught_up = previous_sample_ms_;
@@ -54,6 +73,16 @@ void IsrTracker::Observe(int64_t now_ms, uint64_t last_index,
     auto [it, inserted] = caught_up_ms_.emplace(follower.id, caught_up);
     if (!inserted) it->second = std::max(it->second, caught_up);
   }
+  for (const FollowerSample& follower : followers) {
+    if (std::binary_search(followers_.begin(), followers_.end(), follower.id) &&
+        (!follower.active || follower.match < last_index)) {
+      all_caught_up = false;
+    }
+  }
+  // Every entry of caught_up_ms_ was just set to now_ms (each follower
+  // caught up has one; they are the same set when the counts agree).
+  repeatable_ =
+      steady && all_caught_up && caught_up_now == caught_up_ms_.size();
   sampled_ = true;
   previous_last_index_ = last_index;
   previous_sample_ms_ = now_ms;

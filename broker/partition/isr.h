@@ -48,8 +48,16 @@ class IsrTracker {
 
   // One sample at `now_ms` (not before the last): the leader's last log index
   // and its followers' progress. Followers that are not replicas are ignored.
+  // `steady`: the leader's group is quiesced (nothing moves until an input
+  // wakes it), so later samples at the same last index repeat this one.
   void Observe(int64_t now_ms, uint64_t last_index,
-               const std::vector<FollowerSample>& followers);
+               const std::vector<FollowerSample>& followers,
+               bool steady = false);
+  // Takes a sample equal to the last one at `now_ms` without building it
+  // (a quiesced leader's, at every tick): true when the last one was steady
+  // with every follower it lists caught up and active, at `last_index`;
+  // false (nothing done) otherwise: the caller observes in full.
+  bool Repeat(int64_t now_ms, uint64_t last_index);
 
   // The in-sync replicas at `now_ms`: the leader and every follower caught up
   // within `lag_max_ms`; sorted.
@@ -65,6 +73,9 @@ class IsrTracker {
   bool sampled_ = false;             // a previous sample exists
   uint64_t previous_last_index_ = 0;
   int64_t previous_sample_ms_ = 0;
+  // The last sample was steady and had every follower in caught_up_ms_
+  // caught up: Repeat may stand for the next one.
+  bool repeatable_ = false;
 };
 
 }  // namespace chronik::partition

@@ -59,6 +59,30 @@ TEST_F(IsrTrackerTest, AFollowerAlwaysBehindUnderLoadLeaves) {
   EXPECT_THAT(tracker_.Isr(kLag + kTick, kLag), ElementsAre(1, 3));
 }
 
+// A quiesced leader's ticks: Repeat stands for the same sample, as Observe
+// would take it, and refuses what it cannot stand for.
+TEST_F(IsrTrackerTest, RepeatStandsForASteadySample) {
+  IsrTracker observed = tracker_;
+  EXPECT_FALSE(tracker_.Repeat(0, 10)) << "no sample yet";
+  tracker_.Observe(0, 10, {{2, 10, true}, {3, 10, true}}, /*steady=*/true);
+  observed.Observe(0, 10, {{2, 10, true}, {3, 10, true}}, true);
+  for (int64_t t = kTick; t <= 3 * kLag; t += kTick) {
+    ASSERT_TRUE(tracker_.Repeat(t, 10)) << t;
+    observed.Observe(t, 10, {{2, 10, true}, {3, 10, true}}, true);
+    ASSERT_EQ(tracker_.Isr(t, kLag), observed.Isr(t, kLag)) << t;
+  }
+  EXPECT_THAT(tracker_.Isr(3 * kLag, kLag), ElementsAre(1, 2, 3));
+  EXPECT_FALSE(tracker_.Repeat(3 * kLag + kTick, 11)) << "the log moved";
+  // Not steady, or a follower behind or inactive: no repeat.
+  tracker_.Observe(3 * kLag + kTick, 11, {{2, 11, true}, {3, 11, true}});
+  EXPECT_FALSE(tracker_.Repeat(3 * kLag + 2 * kTick, 11));
+  tracker_.Observe(3 * kLag + 2 * kTick, 11, {{2, 11, true}, {3, 11, false}},
+                   true);
+  EXPECT_FALSE(tracker_.Repeat(3 * kLag + 3 * kTick, 11));
+  tracker_.Start(6, 1, {1, 2, 3}, {}, 3 * kLag + 3 * kTick);
+  EXPECT_FALSE(tracker_.Repeat(3 * kLag + 4 * kTick, 11)) << "restarted";
+}
+
 TEST(IsrTrackerStartTest, ANewLeaderStartsFromTheCommittedIsr) {
   IsrTracker tracker;
   tracker.Start(7, 2, {1, 2, 3}, {2, 3}, 1'000);

@@ -92,6 +92,8 @@ absl::Status RaftHost::AddGroup(const GroupSpec& spec) {
   if (absl::Status s = Recover(group); !s.ok()) return s;
   if (!campaign_allowed_) group.node->SetCampaignAllowed(false);
   groups_.emplace(spec.group_id, std::move(group));
+  Activate(spec.group_id);
+  peer_nodes_dirty_ = true;
   return absl::OkStatus();
 }
 
@@ -214,10 +216,10 @@ bool RaftHost::HasGroup(GroupId group_id) const {
   return groups_.count(group_id) > 0;
 }
 
-void RaftHost::RemoveGroup(GroupId group_id) { groups_.erase(group_id); }
+void RaftHost::RemoveGroup(GroupId group_id) { EraseGroup(group_id); }
 
 absl::Status RaftHost::DeleteGroup(GroupId group_id) {
-  groups_.erase(group_id);
+  EraseGroup(group_id);
   failed_.erase(group_id);
   if (flush_in_flight_) {
     // Its files may be syncing on another thread: delete after the flush.
@@ -256,24 +258,12 @@ absl::Status RaftHost::Step(GroupId group_id, raft::Message message) {
         absl::StrCat("raft group ", group_id, " is not running here"));
   }
   const Group& group = it->second;
+  Activate(group_id);
   if (group.spec.voters_unknown && !group.learned &&
       message.type == raft::MessageType::kAppend && message.index == 0) {
     return absl::OkStatus();  // dropped: this node waits for a snapshot
   }
   return it->second.node->Step(std::move(message));
-}
-
-void RaftHost::Tick() {
-  ++ticks_;
-  if (options_.quiesce) TickPeers();
-  for (auto& [id, group] : groups_) {
-    if (group.node->quiesced()) {
-      WatchQuiesced(group);
-    } else {
-      group.node->Tick();
-    }
-  }
-  WriteDueCheckpoints(options_.checkpoints.max_per_tick);
 }
 
 absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,
@@ -283,6 +273,7 @@ absl::StatusOr<RaftHost::Proposed> RaftHost::Propose(GroupId group_id,
     return absl::NotFoundError(
         absl::StrCat("raft group ", group_id, " is not running here"));
   }
+  Activate(group_id);
   raft::RawNode& node = *it->second.node;
   if (absl::Status s = node.Propose(std::move(data)); !s.ok()) return s;
   return Proposed{node.term(), node.last_index()};
@@ -294,6 +285,7 @@ absl::Status RaftHost::ReadIndex(GroupId group_id, raft::Bytes context) {
     return absl::NotFoundError(
         absl::StrCat("raft group ", group_id, " is not running here"));
   }
+  Activate(group_id);
   return it->second.node->ReadIndex(std::move(context));
 }
 
@@ -303,13 +295,17 @@ absl::Status RaftHost::Campaign(GroupId group_id) {
     return absl::NotFoundError(
         absl::StrCat("raft group ", group_id, " is not running here"));
   }
+  Activate(group_id);
   it->second.node->Campaign();
   return absl::OkStatus();
 }
 
 void RaftHost::SetCampaignAllowed(bool allowed) {
   campaign_allowed_ = allowed;
-  for (auto& [id, group] : groups_) group.node->SetCampaignAllowed(allowed);
+  for (auto& [id, group] : groups_) {
+    group.node->SetCampaignAllowed(allowed);
+    Activate(id);  // rare (shutdown): every group is looked at again
+  }
 }
 
 absl::Status RaftHost::TransferLeadership(GroupId group_id,
@@ -319,10 +315,16 @@ absl::Status RaftHost::TransferLeadership(GroupId group_id,
     return absl::NotFoundError(
         absl::StrCat("raft group ", group_id, " is not running here"));
   }
+  Activate(group_id);
   return it->second.node->TransferLeadership(transferee);
 }
 
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
+  ProcessRounds(outbox);
+  PruneActive();
+}
+
+void RaftHost::ProcessRounds(std::vector<OutgoingMessage>* outbox) {
   const bool async = options_.async_flush;
   for (OutgoingMessage& beat : node_heartbeats_) {
     outbox->push_back(std::move(beat));
@@ -331,8 +333,19 @@ void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
   bool flushed = false;  // one flush per Process (group commit of the batch)
   for (int round = 0; round < options_.max_process_rounds; ++round) {
     bool worked = false;
+    GroupId next_id = 0;
     std::vector<GroupId> failed;
-    for (auto& [id, group] : groups_) {
+    // Only active groups can have a Ready or a leader change to report
+    // (raft_host_active.cc). Re-found by id after each one: handling a
+    // Ready may activate (an applier proposing) or erase groups.
+    for (auto next = active_.begin(); next != active_.end();
+         next = active_.upper_bound(next_id)) {
+      next_id = *next;
+      const GroupId id = next_id;
+      auto found = groups_.find(id);
+      CHRONIK_CHECK(found != groups_.end()) << "active group " << id;
+      Group& group = found->second;
+      ++groups_visited_;
       if (!group.node->HasReady()) {
         // A check-quorum step-down changes the role without a Ready.
         ReportLeader(group);
@@ -345,7 +358,7 @@ void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
       worked = true;
       if (!HandleReady(group, outbox)) failed.push_back(id);
     }
-    for (GroupId id : failed) groups_.erase(id);
+    for (GroupId id : failed) EraseGroup(id);
     if (async) {
       MaybeStartAsyncFlush();
     } else if (store_->queued_requests() > 0 && !flushed) {
@@ -361,7 +374,12 @@ void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
 bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
   bool released = false;
   std::vector<GroupId> failed;
-  for (auto& [id, group] : groups_) {
+  // A group with pending persistence or a backlog is active.
+  for (const GroupId id : active_) {
+    auto found = groups_.find(id);
+    CHRONIK_CHECK(found != groups_.end()) << "active group " << id;
+    Group& group = found->second;
+    ++groups_visited_;
     while (!group.pending.empty() &&
            group.pending.front().needs_flushed <= flushed_) {
       PendingPersist& pending = group.pending.front();
@@ -382,7 +400,7 @@ bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
     }
     if (!group.apply_backlog.empty()) DrainApplyBacklog(group);
   }
-  for (GroupId id : failed) groups_.erase(id);
+  for (GroupId id : failed) EraseGroup(id);
   return released;
 }
 
@@ -624,7 +642,7 @@ void RaftHost::TakeCompletions(
   for (const auto& [id, status] : failed_) {
     if (groups_.count(id) > 0) failed.push_back(id);
   }
-  for (GroupId id : failed) groups_.erase(id);
+  for (GroupId id : failed) EraseGroup(id);
 }
 
 void RaftHost::ReportLeader(Group& group) {
@@ -661,29 +679,6 @@ raft::NodeId RaftHost::leader(GroupId group_id) const {
 bool RaftHost::is_leader(GroupId group_id) const {
   const raft::RawNode* n = node(group_id);
   return n != nullptr && n->is_leader();
-}
-
-bool RaftHost::HasWork() const {
-  if (HasReady() || !node_heartbeats_.empty()) return true;
-  if (!flush_in_flight_ && store_->queued_requests() > 0) return true;
-  for (const auto& [id, group] : groups_) {
-    if (!group.pending.empty() &&
-        group.pending.front().needs_flushed <= flushed_) {
-      return true;  // durable, not yet reported to the core
-    }
-    if (!group.apply_backlog.empty() &&
-        group.apply_backlog.front().needs_flushed <= flushed_) {
-      return true;  // committed entries whose wait is over
-    }
-  }
-  return false;
-}
-
-bool RaftHost::HasReady() const {
-  for (const auto& [id, group] : groups_) {
-    if (group.node->HasReady()) return true;
-  }
-  return false;
 }
 
 std::vector<GroupId> RaftHost::group_ids() const {

@@ -101,6 +101,11 @@
 // is over). Proposals, reads, transfers, membership changes and any message
 // for a group wake it in the core.
 //
+// Active groups (raft_host_active.cc): Process, Tick, HasReady and HasWork
+// visit only the groups given an input since they were last found idle
+// (quiesced, nothing to persist, apply or report), so a step costs in
+// proportion to the busy groups, not to all of them.
+//
 // Observation: HostOptions::observer (raft_host_observer.h) hears of appends,
 // durability, commits, applies, role changes and recovery, per group.
 //
@@ -114,6 +119,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -390,8 +396,12 @@ class RaftHost {
   const std::map<GroupId, absl::Status>& failed_groups() const {
     return failed_;
   }
-  // Groups whose core is quiesced (a metric; O(groups)).
+  // Groups whose core is quiesced (a metric; O(active groups)).
   size_t quiesced_groups() const;
+  // Groups Process, Tick, HasReady and HasWork visited so far (tests: the
+  // per-step work is O(active groups)), and the groups active now.
+  uint64_t groups_visited() const { return groups_visited_; }
+  size_t active_groups() const { return active_.size(); }
 
  private:
   struct PendingPersist {
@@ -511,14 +521,32 @@ class RaftHost {
   // A durable install: the applier's state is replaced. False: it failed.
   bool FinishInstall(Group& group, const raft::Snapshot& snapshot);
   void Fail(GroupId group_id, absl::Status status);
+  // Process's Ready/flush rounds over the active groups.
+  void ProcessRounds(std::vector<OutgoingMessage>* outbox);
+  // The active set (raft_host_active.cc; see the file comment).
+  void Activate(GroupId group_id);
+  // Drops the group from every per-group structure.
+  void EraseGroup(GroupId group_id);
+  // Nothing of the group's changes without an input (it may leave the
+  // active set).
+  bool Idle(const Group& group) const;
+  // Drops the idle groups from the active set (end of Process).
+  void PruneActive();
+  // CHECKs that every group outside the active set is idle.
+  void CheckActive() const;
+  // A quiesced group is watched, any other ticks.
+  void TickGroup(Group& group);
   // Quiescence (raft_host_quiesce.cc).
   struct Peer {
     int silent_ticks = 0;      // ticks since anything was heard from it
     uint64_t incarnation = 0;  // 0: no node heartbeat yet
   };
   uint64_t incarnation() const;
-  // Counts the peers' silence and queues this tick's node heartbeats.
-  void TickPeers();
+  // Counts the peers' silence and queues this tick's node heartbeats;
+  // true when a peer turned Silent at this tick.
+  bool TickPeers();
+  // Every member node of any group but self, sorted (cached).
+  const std::vector<raft::NodeId>& PeerNodes();
   // A quiesced group: wakes it if member nodes it depends on are silent.
   void WatchQuiesced(Group& group);
   void OnNodeHeartbeat(const raft::Message& message);
@@ -547,6 +575,19 @@ class RaftHost {
   std::map<raft::NodeId, Peer> peers_;
   int heartbeat_elapsed_ = 0;
   std::vector<OutgoingMessage> node_heartbeats_;  // sent by the next Process
+  // PeerNodes' cache; dirty when groups or memberships change.
+  std::vector<raft::NodeId> peer_nodes_;
+  bool peer_nodes_dirty_ = true;
+  // Groups that may have work (every one that is not idle; see
+  // raft_host_active.cc), and those found idle since the last Tick (watched
+  // by it once). Both hold at most every group.
+  std::set<GroupId> active_;
+  std::set<GroupId> newly_idle_;
+  // Groups that applied entries since their last checkpoint (a superset of
+  // those WriteDueCheckpoints may find due).
+  std::set<GroupId> checkpoint_candidates_;
+  mutable uint64_t groups_visited_ = 0;
+  uint64_t process_calls_ = 0;  // debug: CheckActive's sampling
 };
 
 // The framing of raft::Snapshot::data for broker groups (see the file

@@ -121,16 +121,30 @@ absl::Status RaftHost::Checkpoint(Group& group) {
 }
 
 size_t RaftHost::WriteDueCheckpoints(size_t max_groups) {
-  if (flush_in_flight_ || groups_.empty()) return 0;
+  if (flush_in_flight_ || checkpoint_candidates_.empty()) return 0;
   size_t written = 0;
-  size_t visited = 0;
-  auto it = groups_.upper_bound(checkpoint_cursor_);
-  // At most one round over the groups.
-  for (; visited < groups_.size() && written < max_groups; ++visited) {
-    if (it == groups_.end()) it = groups_.begin();
-    Group& group = it->second;
-    checkpoint_cursor_ = it->first;
+  // Only groups that applied something since their last checkpoint can be
+  // due (CountApplied adds them; a group is dropped here once it is not):
+  // the round robin visits those, not every group.
+  const size_t candidates = checkpoint_candidates_.size();
+  auto it = checkpoint_candidates_.upper_bound(checkpoint_cursor_);
+  // At most one round over the candidates.
+  for (size_t visited = 0; visited < candidates && written < max_groups;
+       ++visited) {
+    if (it == checkpoint_candidates_.end()) {
+      it = checkpoint_candidates_.begin();
+    }
+    const GroupId id = *it;
+    checkpoint_cursor_ = id;
+    auto found = groups_.find(id);
+    if (found == groups_.end() ||
+        found->second.applied_index <= std::max(found->second.checkpoint_index,
+                                                found->second.snapshot_index)) {
+      it = checkpoint_candidates_.erase(it);  // nothing new to checkpoint
+      continue;
+    }
     ++it;
+    Group& group = found->second;
     if (!CheckpointDue(group)) continue;
     const uint64_t before = checkpoint_stats_.written;
     if (Checkpoint(group).ok() && checkpoint_stats_.written > before) {

@@ -16,6 +16,7 @@ absl::Status RaftHost::ProposeConfChange(GroupId group_id,
     return absl::NotFoundError(
         absl::StrCat("raft group ", group_id, " is not running here"));
   }
+  Activate(group_id);
   return it->second.node->ProposeConfChange(change);
 }
 
@@ -36,6 +37,7 @@ void RaftHost::TrackMembership(Group& group, const raft::Entry& entry) {
   if (change->changes.empty() && group.conf.voters_outgoing.empty()) return;
   group.conf = raft::NextConfState(group.conf, *change);
   group.conf_index = entry.index;
+  peer_nodes_dirty_ = true;
   for (const raft::ConfChangeSingle& c : change->changes) {
     if (c.node_id == options_.self) group.learned = true;
   }

@@ -47,21 +47,20 @@ bool RaftHost::Silent(raft::NodeId node) {
   return peer.silent_ticks >= options_.election_timeout_ticks;
 }
 
-void RaftHost::TickPeers() {
+bool RaftHost::TickPeers() {
+  bool fell_silent = false;
   for (auto& [id, peer] : peers_) {
     if (peer.silent_ticks < std::numeric_limits<int>::max()) {
       ++peer.silent_ticks;
     }
+    // Silent() turns true exactly now (it counts up by one per tick).
+    fell_silent |= peer.silent_ticks == options_.election_timeout_ticks;
   }
-  if (++heartbeat_elapsed_ < options_.heartbeat_timeout_ticks) return;
+  if (++heartbeat_elapsed_ < options_.heartbeat_timeout_ticks) {
+    return fell_silent;
+  }
   heartbeat_elapsed_ = 0;
-  std::set<raft::NodeId> nodes;
-  for (const auto& [id, group] : groups_) {
-    for (raft::NodeId node : Members(group.conf, options_.self)) {
-      nodes.insert(node);
-    }
-  }
-  for (raft::NodeId node : nodes) {
+  for (raft::NodeId node : PeerNodes()) {
     raft::Message beat;
     beat.type = raft::MessageType::kNodeHeartbeat;
     beat.from = options_.self;
@@ -71,6 +70,22 @@ void RaftHost::TickPeers() {
     node_heartbeats_.push_back(
         OutgoingMessage{kNodeHeartbeatGroup, std::move(beat)});
   }
+  return fell_silent;
+}
+
+const std::vector<raft::NodeId>& RaftHost::PeerNodes() {
+  if (!peer_nodes_dirty_) return peer_nodes_;
+  // Recomputed only when a group was added or removed or its membership
+  // changed (O(groups) then, not every heartbeat interval).
+  std::set<raft::NodeId> nodes;
+  for (const auto& [id, group] : groups_) {
+    for (raft::NodeId node : Members(group.conf, options_.self)) {
+      nodes.insert(node);
+    }
+  }
+  peer_nodes_.assign(nodes.begin(), nodes.end());
+  peer_nodes_dirty_ = false;
+  return peer_nodes_;
 }
 
 void RaftHost::WatchQuiesced(Group& group) {
@@ -83,7 +98,10 @@ void RaftHost::WatchQuiesced(Group& group) {
   } else if (node.leader() != raft::kNoNode && Silent(node.leader())) {
     silent.push_back(node.leader());
   }
-  if (!silent.empty()) node.Wake(silent);
+  if (!silent.empty()) {
+    node.Wake(silent);
+    Activate(group.spec.group_id);
+  }
 }
 
 void RaftHost::OnNodeHeartbeat(const raft::Message& message) {
@@ -101,19 +119,22 @@ void RaftHost::OnNodeHeartbeat(const raft::Message& message) {
           Members(group.conf, options_.self);
       if (std::binary_search(members.begin(), members.end(), message.from)) {
         node.Wake({}, {message.from});
+        Activate(id);
       }
     } else if (node.leader() == message.from) {
       node.Wake({message.from});
+      Activate(id);
     }
   }
 }
 
 size_t RaftHost::quiesced_groups() const {
-  size_t quiesced = 0;
-  for (const auto& [id, group] : groups_) {
-    if (group.node->quiesced()) ++quiesced;
+  // Every group outside the active set is quiesced.
+  size_t awake = 0;
+  for (const GroupId id : active_) {
+    if (!groups_.at(id).node->quiesced()) ++awake;
   }
-  return quiesced;
+  return groups_.size() - awake;
 }
 
 }  // namespace chronik::replication

@@ -177,5 +177,77 @@ TEST_F(RaftHostQuiesceTest, RestartedFollowerNodeLearnsItsLeadersAtOnce) {
   for (raft::NodeId id : {1, 2, 3}) EXPECT_EQ(Quiesced(id), kGroups) << id;
 }
 
+// The per-step work is proportional to the active groups: idle steps visit
+// no group, one busy group among many costs about what it alone would.
+TEST_F(RaftHostQuiesceTest, StepsVisitOnlyActiveGroups) {
+  constexpr GroupId kMany = 100;
+  for (raft::NodeId id : {1, 2, 3}) {
+    for (GroupId g = kGroups + 1; g <= kMany; ++g) AddGroup(id, g);
+  }
+  for (GroupId g = kGroups + 1; g <= kMany; ++g) {
+    ASSERT_TRUE(nodes_[1]->host->Campaign(g).ok());
+  }
+  Run({1, 2, 3}, 10);
+  std::map<raft::NodeId, uint64_t> before;
+  for (raft::NodeId id : {1, 2, 3}) {
+    ASSERT_EQ(Quiesced(id), kMany) << id;
+    EXPECT_EQ(nodes_[id]->host->active_groups(), 0u) << id;
+    before[id] = nodes_[id]->host->groups_visited();
+  }
+  constexpr int kTicks = 20;
+  Run({1, 2, 3}, kTicks);
+  for (raft::NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(nodes_[id]->host->groups_visited() - before[id], 0u)
+        << "node " << id << ": idle ticks and steps visited groups";
+    EXPECT_FALSE(nodes_[id]->host->HasWork());
+    before[id] = nodes_[id]->host->groups_visited();
+  }
+  // One busy group: far fewer visits than one per group and tick.
+  for (int i = 0; i < kTicks; ++i) {
+    ASSERT_TRUE(nodes_[1]->host->Propose(7, raft::Bytes::Own("x")).ok());
+    Run({1, 2, 3}, 1);
+  }
+  for (raft::NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(nodes_[id]->applier.applied[7].size(), size_t{kTicks}) << id;
+    EXPECT_LT(nodes_[id]->host->groups_visited() - before[id], kTicks * kMany)
+        << "node " << id;
+  }
+}
+
+// No lost wakeups: every kind of input reaches a group outside the active
+// set (a proposal's appends reach idle followers in the test above).
+TEST_F(RaftHostQuiesceTest, IdleGroupsStillAnswerEveryInput) {
+  for (raft::NodeId id : {1, 2, 3}) {
+    ASSERT_EQ(nodes_[id]->host->active_groups(), 0u) << id;
+  }
+  // A campaign against a live leader: its pre-vote goes out (and loses).
+  ASSERT_TRUE(nodes_[2]->host->Campaign(5).ok());
+  EXPECT_GT(Run({1, 2, 3}, 1)[raft::MessageType::kPreVote], 0);
+  ASSERT_TRUE(nodes_[1]->host->ReadIndex(4, raft::Bytes::Own("r")).ok());
+  ASSERT_TRUE(nodes_[1]->host->TransferLeadership(6, 3).ok());
+  Run({1, 2, 3}, 3 * kElectionTicks);
+  ASSERT_EQ(nodes_[1]->applier.reads[4].size(), 1u);
+  EXPECT_EQ(nodes_[1]->applier.reads[4][0].second, "r");
+  EXPECT_EQ(LeaderOf(6, {1, 2, 3}), 3u);
+  for (raft::NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(nodes_[id]->applier.leaders[6], 3u) << id;
+    EXPECT_EQ(Quiesced(id), kGroups) << id;
+  }
+}
+
+// A peer that falls silent long after its groups went idle (no tick watches
+// them one by one any more) still wakes them: its groups elect new leaders.
+TEST_F(RaftHostQuiesceTest, PeerFallingSilentLongAfterIdleWakesItsGroups) {
+  Run({1, 2, 3}, 5 * kElectionTicks);
+  for (raft::NodeId id : {1, 2, 3}) {
+    ASSERT_EQ(nodes_[id]->host->active_groups(), 0u) << id;
+  }
+  Run({2, 3}, 4 * kElectionTicks);
+  for (GroupId g = 1; g <= kGroups; ++g) {
+    EXPECT_NE(LeaderOf(g, {2, 3}), raft::kNoNode) << "group " << g;
+    EXPECT_NE(nodes_[2]->applier.leaders[g], 1u) << "group " << g;
+  }
+}
+
 }  // namespace
 }  // namespace chronik::replication

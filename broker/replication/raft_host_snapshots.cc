@@ -90,6 +90,7 @@ void RaftHost::CountApplied(Group& group, const raft::Entry& entry) {
   ++group.entries_since_snapshot;
   group.bytes_since_snapshot += entry.data.size();
   group.bytes_since_checkpoint += entry.data.size();
+  checkpoint_candidates_.insert(group.spec.group_id);
 }
 
 void RaftHost::MaybeSnapshot(Group& group) {
@@ -126,6 +127,7 @@ absl::Status RaftHost::SnapshotNow(GroupId group_id) {
     return absl::FailedPreconditionError(
         absl::StrCat("raft group ", group_id, " has no snapshot policy"));
   }
+  Activate(group_id);
   return SnapshotApplied(it->second);
 }
 
@@ -137,6 +139,7 @@ absl::Status RaftHost::CompactLog(GroupId group_id,
         absl::StrCat("raft group ", group_id, " is not running here"));
   }
   Group& group = it->second;
+  Activate(group_id);
   if (image.index > group.applied_index) {
     return absl::InvalidArgumentError(
         absl::StrCat("group ", group_id, ": compaction at ", image.index,
@@ -251,6 +254,7 @@ bool RaftHost::FinishInstall(Group& group, const raft::Snapshot& snapshot) {
   group.applied_term = image->term;
   group.snapshot_index = image->index;
   group.conf = snapshot.metadata.conf_state;
+  peer_nodes_dirty_ = true;
   group.conf_index = image->index;
   group.learned = true;
   group.entries_since_snapshot = 0;

@@ -432,6 +432,7 @@ void Broker::Impl::Apply(replication::GroupId group_id,
     return;
   }
   metadata_applied_ = entry.index;
+  partitions_->MetadataChanged();
   std::optional<MetadataClient::Applied> applied = metadata_->Apply(entry);
   if (!applied.has_value()) return;
   // Wishes in the log stored before this start are old news (partition

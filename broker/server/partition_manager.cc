@@ -77,6 +77,8 @@ void PartitionManager::Remove(uint64_t group_id) {
                            deleted.message()));
   }
   partitions_.erase(it);
+  led_.erase(group_id);
+  reports_due_ = true;
   compactor_.Forget(group_id);
   next_report_ms_.erase(group_id);
   copy_waiting_.erase(group_id);
@@ -111,6 +113,7 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
       storage_failure_ = absl::Status(status.code(), what);
     }
     partitions_.erase(group_id);
+    led_.erase(group_id);
     return;
   }
   // The preferred replica (first listed) starts the first election.
@@ -126,12 +129,23 @@ void PartitionManager::Apply(replication::GroupId group_id,
   if (it == partitions_.end()) return;  // replay before the replica exists
   it->second->Apply(entry);
   changed_ = true;
+  // The replica may be ready to lead now.
+  reports_due_ = true;
+  reassignments_due_ = true;
 }
 
 void PartitionManager::OnLeaderChange(replication::GroupId group_id,
                                       raft::NodeId leader, raft::Term term) {
   auto it = partitions_.find(group_id);
-  if (it != partitions_.end()) it->second->OnLeaderChange(leader, term);
+  if (it == partitions_.end()) return;
+  it->second->OnLeaderChange(leader, term);
+  if (it->second->is_leader()) {
+    led_.insert(group_id);
+  } else {
+    led_.erase(group_id);
+  }
+  reports_due_ = true;
+  reassignments_due_ = true;
 }
 
 bool PartitionManager::TakeChanged() {
@@ -240,19 +254,38 @@ bool PartitionManager::StartIsr(const metadata::MetadataState& state,
 void PartitionManager::TrackIsr(const metadata::MetadataState& state,
                                 int64_t tick_ms) {
   tick_ms_ = tick_ms;
-  for (const auto& [group_id, replica] : partitions_) {
-    const raft::RawNode* node = host_->node(group_id);
-    if (node == nullptr || !node->is_leader() || !StartIsr(state, *replica)) {
-      continue;
+  for (const uint64_t group_id : led_) {
+    // New samples, and the ISR ages with time, except where a repeated
+    // sample refreshed every follower it lists (the ISR stays the same).
+    if (SampleIsr(state, *partitions_.at(group_id), tick_ms)) {
+      reports_due_ = true;
     }
-    const raft::NodeStatus status = node->Status();
-    std::vector<partition::FollowerSample> followers;
-    for (const raft::ProgressStatus& peer : status.progress) {
-      if (peer.id == self_ || peer.is_learner) continue;
-      followers.push_back({peer.id, peer.match, peer.recent_active});
-    }
-    replica->isr_tracker().Observe(tick_ms, status.last_index, followers);
   }
+}
+
+bool PartitionManager::SampleIsr(const metadata::MetadataState& state,
+                                 PartitionReplica& replica, int64_t tick_ms) {
+  const raft::RawNode* node = host_->node(replica.group_id());
+  if (node == nullptr || !node->is_leader()) return true;
+  partition::IsrTracker& tracker = replica.isr_tracker();
+  // A quiesced group's progress is what it was at its last (steady)
+  // sample: StartIsr would find the tracker started (same metadata, same
+  // term) and Observe would get the same sample.
+  if (node->quiesced() && replica.isr_started_epoch() == metadata_epoch_ &&
+      tracker.term() == replica.leader_term() &&
+      tracker.Repeat(tick_ms, node->last_index())) {
+    return false;
+  }
+  if (!StartIsr(state, replica)) return true;
+  replica.set_isr_started_epoch(metadata_epoch_);
+  const raft::NodeStatus status = node->Status();
+  std::vector<partition::FollowerSample> followers;
+  for (const raft::ProgressStatus& peer : status.progress) {
+    if (peer.id == self_ || peer.is_learner) continue;
+    followers.push_back({peer.id, peer.match, peer.recent_active});
+  }
+  tracker.Observe(tick_ms, status.last_index, followers, node->quiesced());
+  return true;
 }
 
 std::vector<uint64_t> PartitionManager::InSyncReplicas(
@@ -305,7 +338,10 @@ void PartitionManager::ReleaseCopies(const metadata::MetadataState& state,
 std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
     const metadata::MetadataState& state, int64_t now_ms) {
   std::vector<metapb::MetadataCommand> reports;
-  for (const auto& [group_id, replica] : partitions_) {
+  if (!reports_due_) return reports;
+  reports_due_ = false;
+  for (const uint64_t group_id : led_) {
+    PartitionReplica* const replica = partitions_.at(group_id).get();
     if (!replica->leader_ready()) continue;
     const metapb::TopicInfo* topic = state.FindTopic(replica->topic());
     if (topic == nullptr || replica->partition() >= topic->partitions_size()) {
@@ -320,6 +356,7 @@ std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
                    known.isr().end())) {
       continue;  // the metadata shows it
     }
+    reports_due_ = true;  // until the metadata shows it
     int64_t& next_ms = next_report_ms_[group_id];
     if (now_ms < next_ms) continue;
     next_ms = now_ms + kLeaderReportRetryMs;
@@ -572,6 +609,7 @@ absl::Status PartitionManager::RestoreSnapshot(
   CHRONIK_CHECK(it != partitions_.end())
       << "snapshot for partition group " << group_id << " not hosted here";
   changed_ = true;
+  reports_due_ = true;
   return it->second->RestoreSnapshot(image.index, image.term,
                                      static_cast<int64_t>(image.next_offset),
                                      image.data);

@@ -54,7 +54,17 @@ class PartitionManager {
   // TEST-ONLY: env::BrokerBugs::compaction_drops_latest.
   void set_compaction_drops_latest(bool on) { compactor_.set_drops_latest(on); }
   // The metadata changed: reconcile on the next Reconcile().
-  void MarkDirty() { dirty_ = true; }
+  void MarkDirty() {
+    dirty_ = true;
+    MetadataChanged();
+  }
+  // The metadata state changed (what LeaderReports, DriveReassignments and
+  // the ISR's start depend on).
+  void MetadataChanged() {
+    reports_due_ = true;
+    reassignments_due_ = true;
+    ++metadata_epoch_;
+  }
   bool dirty() const { return dirty_; }
   void Reconcile(const metadata::MetadataState& state);
   // Not OK once a replica's log could not be opened (AddGroup failed: a
@@ -181,6 +191,10 @@ class PartitionManager {
   // does not lead the partition (or the metadata no longer has it).
   bool StartIsr(const metadata::MetadataState& state,
                 PartitionReplica& replica);
+  // TrackIsr's sample of one partition it leads; false when it stood for a
+  // full one with IsrTracker::Repeat (a quiesced group: nothing changed).
+  bool SampleIsr(const metadata::MetadataState& state,
+                 PartitionReplica& replica, int64_t tick_ms);
 
   const raft::NodeId self_;
   env::Clock* const clock_;
@@ -200,6 +214,20 @@ class PartitionManager {
   // Partition group -> when its CompleteReassignment may be sent again.
   std::map<uint64_t, int64_t> next_complete_ms_;
   std::set<uint64_t> copy_waiting_;  // groups with copy waits
+  // Partitions whose replica is the leader (PartitionReplica::is_leader):
+  // what TrackIsr, LeaderReports and DriveReassignments visit (the others
+  // they skip), so idle followers cost them nothing.
+  std::set<uint64_t> led_;
+  // LeaderReports may have something to send: set by whatever its outcome
+  // depends on (the metadata, a leadership, a partition's entries, the
+  // ISR's samples and time at TrackIsr), and kept while a report is not
+  // shown by the metadata (it is retried). Clear: it returns nothing.
+  bool reports_due_ = true;
+  // DriveReassignments may have something to do: the metadata or a
+  // leadership changed, or a partition it leads has a target (kept).
+  bool reassignments_due_ = true;
+  // Counts MetadataChanged calls (PartitionReplica::isr_started_epoch).
+  uint64_t metadata_epoch_ = 1;
   LogCompactor compactor_;
   uint64_t next_compact_group_ = 0;  // round robin of CompactLogs
 };

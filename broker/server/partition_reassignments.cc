@@ -11,7 +11,11 @@ namespace chronik::broker {
 std::vector<metapb::MetadataCommand> PartitionManager::DriveReassignments(
     const metadata::MetadataState& state, int64_t tick_ms) {
   std::vector<metapb::MetadataCommand> completions;
-  for (const auto& [group_id, replica] : partitions_) {
+  if (!reassignments_due_) return completions;
+  reassignments_due_ = false;
+  // Only a leader (led_) may be leader_ready.
+  for (const uint64_t group_id : led_) {
+    PartitionReplica* const replica = partitions_.at(group_id).get();
     if (!replica->leader_ready()) continue;
     const metapb::TopicInfo* topic = state.FindTopic(replica->topic());
     if (topic == nullptr || replica->partition() >= topic->partitions_size()) {
@@ -24,6 +28,7 @@ std::vector<metapb::MetadataCommand> PartitionManager::DriveReassignments(
       next_complete_ms_.erase(group_id);
       continue;
     }
+    reassignments_due_ = true;  // a target: drive it again next tick
     if (node == nullptr || conf == nullptr || !node->is_leader()) continue;
     const std::vector<raft::NodeId> target(info.target_replicas().begin(),
                                            info.target_replicas().end());

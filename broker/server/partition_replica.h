@@ -228,6 +228,11 @@ class PartitionReplica {
   // Leader: its in-sync replicas (PartitionManager samples its progress).
   partition::IsrTracker& isr_tracker() { return isr_tracker_; }
   const partition::IsrTracker& isr_tracker() const { return isr_tracker_; }
+  // The PartitionManager's metadata epoch at which its tracker was last
+  // found started for the current term (StartIsr true): until the epoch
+  // moves, StartIsr would say the same (0: never).
+  uint64_t isr_started_epoch() const { return isr_started_epoch_; }
+  void set_isr_started_epoch(uint64_t epoch) { isr_started_epoch_ = epoch; }
 
  private:
   struct PendingAppend {
@@ -265,6 +270,7 @@ class PartitionReplica {
   std::map<raft::Index, PendingAppend> pending_;
   std::vector<CopyWait> copy_waits_;  // in commit order
   partition::IsrTracker isr_tracker_;
+  uint64_t isr_started_epoch_ = 0;
 };
 
 }  // namespace chronik::broker
