@@ -45,6 +45,14 @@ class SharedBytes {
         << "a slice must lie within its buffer";
     return SharedBytes(std::move(buffer), part);
   }
+  // `part` of memory `owner` keeps alive (an uninitialized read buffer,
+  // storage's: no std::string to zero-fill first). The caller vouches that
+  // `owner` holds `part`.
+  static SharedBytes Owned(std::shared_ptr<const void> owner,
+                           std::string_view part) {
+    CHRONIK_CHECK(owner != nullptr);
+    return SharedBytes(std::move(owner), part);
+  }
   // Compatibility for code written when payloads and record fields were
   // std::string: owning a SharedBytes shares it; a moved std::string is taken
   // over, an lvalue one (or a literal) copied.
@@ -80,9 +88,9 @@ class SharedBytes {
   }
 
  private:
-  SharedBytes(std::shared_ptr<const std::string> buffer, std::string_view view)
+  SharedBytes(std::shared_ptr<const void> buffer, std::string_view view)
       : buffer_(std::move(buffer)), view_(view) {}
-  std::shared_ptr<const std::string> buffer_;
+  std::shared_ptr<const void> buffer_;
   std::string_view view_;
 };
 

@@ -421,7 +421,7 @@ class BrokerWorld {
   std::string UnregisteredBrokers(
       int node_id, const kafka::MetadataResponse& response) const;
   void OnFetched(SimClient& client, int16_t error, int64_t high_watermark,
-                 int64_t log_start, const std::optional<SharedBytes>& records);
+                 int64_t log_start, const std::optional<ByteChain>& records);
   // Leader epochs (broker_world_epochs.cc): a batch read must carry a leader
   // epoch no older than the one read before it (false: the run failed);
   // OffsetForLeaderEpoch validates the consumer's position (TRUNCATED when

@@ -490,7 +490,7 @@ void BrokerWorld::Fetch(SimClient& client) {
 
 void BrokerWorld::OnFetched(SimClient& client, int16_t code,
                             int64_t high_watermark, int64_t log_start,
-                            const std::optional<SharedBytes>& records) {
+                            const std::optional<ByteChain>& records) {
   if (code == error::kNone || code == error::kOffsetOutOfRange) {
     ObserveFetchLogStart(client.partition, log_start);
   }

@@ -418,7 +418,7 @@ void BrokerWorld::ConnectionAction(BrokerNode& node,
   switch (action.kind) {
     case env::ConnectionAction::Kind::kSend:
       SendToClient(node, connection.client, action.connection,
-                   std::move(action.bytes), /*close=*/false);
+                   action.bytes.Flatten(), /*close=*/false);
       break;
     case env::ConnectionAction::Kind::kClose:
       SendToClient(node, connection.client, action.connection, "",

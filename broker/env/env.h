@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/byte_chain.h"
 #include "broker/env/disk.h"
 #include "raft/types.h"
 
@@ -125,7 +126,9 @@ struct ConnectionAction {
   };
   ConnectionId connection = 0;
   Kind kind = Kind::kSend;
-  std::string bytes;  // kSend
+  // kSend: a frame as parts (a Fetch response's stored batches are parts
+  // shared with storage's read buffer); drivers write them in order.
+  ByteChain bytes = {};
 };
 
 // Everything one step asks of the driver. Connection actions and peer

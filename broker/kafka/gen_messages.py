@@ -57,6 +57,9 @@ class Field:
         self.member_last = attrs.get("member") == "last"
         self.children = []
         self.where = where
+        # Records of a response (Fetch's) are a ByteChain: the stored batches
+        # as slices, spliced into the frame by a splicing Writer.
+        self.chain = False
 
     @property
     def is_array(self):
@@ -115,6 +118,7 @@ def parse(text):
             k, _, v = w.partition("=")
             attrs[k] = v
         field = Field(words[0], words[1], parse_versions(words[2], where), attrs, where)
+        field.chain = msg.kind == "response" and field.elem == "records"
         stack[-1][1].append(field)
         stack.append((indent, field.children))
     for msg in messages:
@@ -155,6 +159,8 @@ def wrap_if(c, body, indent):
 
 def elem_cpp(f):
     e = f.elem
+    if f.chain:
+        return "ByteChain"
     if e in INT_TYPES:
         return INT_TYPES[e]
     return {"bool": "bool", "uuid": "Uuid", "string": "std::string",
@@ -189,7 +195,9 @@ def default_init(f):
     if is_optional(f):
         if d == "null":
             return ""
-        return " = SharedBytes()" if f.elem == "records" else " = std::string()"
+        if f.elem == "records":
+            return " = ByteChain()" if f.chain else " = SharedBytes()"
+        return " = std::string()"
     if d == "null":
         raise SchemaError(f"{f.where}: default null on a non-nullable field")
     return ""

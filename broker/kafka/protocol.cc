@@ -167,10 +167,14 @@ void StartFrame(Writer& w) {
   w.WriteInt32(0);
 }
 
-std::string FinishFrame(Writer& w) {
+void PatchFrameSize(Writer& w) {
   const size_t payload = w.size() - kFrameSizeBytes;
   CHRONIK_CHECK_LE(payload, 0x7fffffffu) << "frame too large";
   w.PatchInt32(0, static_cast<int32_t>(payload));
+}
+
+std::string FinishFrame(Writer& w) {
+  PatchFrameSize(w);
   return w.Release();
 }
 

@@ -111,6 +111,12 @@ std::string EncodeRequestFrame(int16_t version, int32_t correlation_id,
 template <typename Response>
 std::string EncodeResponseFrame(const RequestHeader& request_header,
                                 const Response& response);
+// The same frame as parts: records parts of at least
+// Writer::kMinSplicedBytes (a Fetch response's stored batches) are shared,
+// not copied (Writer::Splicing).
+template <typename Response>
+ByteChain EncodeResponseChain(const RequestHeader& request_header,
+                              const Response& response);
 
 // Decodes a response frame payload for a request of `key` at `version`
 // (clients): checks nothing about the correlation id, returns it.
@@ -135,6 +141,8 @@ void WriteRequestHeader(Writer& w, int16_t key, int16_t version,
                         const std::optional<std::string>& client_id);
 // Writes the size prefix placeholder; FinishFrame patches it.
 void StartFrame(Writer& w);
+// Patches the size prefix.
+void PatchFrameSize(Writer& w);
 std::string FinishFrame(Writer& w);
 bool ResponseHeaderIsFlexible(int16_t key, int16_t version);
 absl::Status ReadResponseHeader(Reader& r, int16_t key, int16_t version,
@@ -157,24 +165,40 @@ std::string EncodeRequestFrame(int16_t version, int32_t correlation_id,
   return internal::FinishFrame(w);
 }
 
+namespace internal {
 template <typename Response>
-std::string EncodeResponseFrame(const RequestHeader& request_header,
-                                const Response& response) {
+void WriteResponseFrame(Writer& w, const RequestHeader& request_header,
+                        const Response& response) {
   static_assert(!Response::kIsRequest);
   CHRONIK_CHECK_EQ(request_header.api_key, Response::kApiKey);
   CHRONIK_CHECK(request_header.api_version >= Response::kMinVersion &&
                 request_header.api_version <= Response::kMaxVersion)
       << Response::kName << " v" << request_header.api_version
       << ": answer unsupported versions with an error, not this frame";
-  Writer w;
-  internal::StartFrame(w);
+  StartFrame(w);
   w.WriteInt32(request_header.correlation_id);
-  if (internal::ResponseHeaderIsFlexible(Response::kApiKey,
-                                         request_header.api_version)) {
+  if (ResponseHeaderIsFlexible(Response::kApiKey, request_header.api_version)) {
     w.WriteUnsignedVarint(0);  // no tagged fields in the header
   }
   response.Encode(w, request_header.api_version);
-  return internal::FinishFrame(w);
+  PatchFrameSize(w);
+}
+}  // namespace internal
+
+template <typename Response>
+std::string EncodeResponseFrame(const RequestHeader& request_header,
+                                const Response& response) {
+  Writer w;
+  internal::WriteResponseFrame(w, request_header, response);
+  return w.Release();
+}
+
+template <typename Response>
+ByteChain EncodeResponseChain(const RequestHeader& request_header,
+                              const Response& response) {
+  Writer w = Writer::Splicing();
+  internal::WriteResponseFrame(w, request_header, response);
+  return w.ReleaseChain();
 }
 
 template <typename Response>

@@ -1,5 +1,8 @@
 #include "broker/kafka/wire.h"
 
+#include <memory>
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
 
@@ -281,6 +284,47 @@ void Writer::WriteNullableRecords(const std::optional<SharedBytes>& v,
   WriteNullableBytes(std::nullopt, compact);
 }
 
+void Writer::WriteRecords(const ByteChain& v, bool compact) {
+  CHRONIK_CHECK_LE(v.size(), 0x7fffffffu) << "records too large";
+  if (compact) {
+    WriteUnsignedVarint(static_cast<uint32_t>(v.size() + 1));
+  } else {
+    WriteInt32(static_cast<int32_t>(v.size()));
+  }
+  for (const SharedBytes& part : v.parts()) {
+    if (!splicing_ || part.size() < kMinSplicedBytes) {
+      WriteRaw(part.absl_view());
+      continue;
+    }
+    spliced_bytes_ += part.size();
+    spliced_.push_back(Splice{buffer_.size(), part});
+  }
+}
+
+void Writer::WriteNullableRecords(const std::optional<ByteChain>& v,
+                                  bool compact) {
+  if (v.has_value()) return WriteRecords(*v, compact);
+  WriteNullableBytes(std::nullopt, compact);
+}
+
+ByteChain Writer::ReleaseChain() {
+  if (spliced_.empty()) return ByteChain(std::move(buffer_));
+  // The pieces of the buffer are slices of it, shared.
+  auto whole = std::make_shared<const std::string>(std::move(buffer_));
+  const std::string_view all(*whole);
+  ByteChain out;
+  size_t from = 0;
+  for (Splice& splice : spliced_) {
+    out.Append(SharedBytes::Slice(whole, all.substr(from, splice.at - from)));
+    out.Append(std::move(splice.part));
+    from = splice.at;
+  }
+  out.Append(SharedBytes::Slice(whole, all.substr(from)));
+  spliced_.clear();
+  spliced_bytes_ = 0;
+  return out;
+}
+
 void Writer::WriteArrayLength(int64_t count, bool compact) {
   CHRONIK_CHECK_GE(count, -1);
   CHRONIK_CHECK_LE(count, 0x7fffffff);
@@ -297,6 +341,8 @@ void Writer::PatchInt32(size_t offset, int32_t v) {
 
 void Writer::PatchUint32(size_t offset, uint32_t v) {
   CHRONIK_CHECK_LE(offset + 4, buffer_.size());
+  CHRONIK_CHECK(spliced_.empty() || offset + 4 <= spliced_.front().at)
+      << "a patch after a spliced part";
   StoreBigEndian32(buffer_.data() + offset, v);
 }
 

@@ -27,7 +27,11 @@
 // it has not checked against the bytes that remain. Errors are sticky: the
 // first failure records an absl::Status naming the field being read and the
 // byte offset, every later read returns a zero value, and callers check ok()
-// once at the end. Writer appends to a std::string it owns.
+// once at the end. Writer appends to a std::string it owns; a splicing
+// Writer (Writer::Splicing()) does not copy the large parts of records
+// fields (ByteChain): it keeps them, and ReleaseChain() returns its bytes as
+// its buffer's pieces with those parts in between (a Fetch response's stored
+// batches go to the socket without a copy).
 // Ownership: Reader borrows the bytes it reads (they must outlive it); values
 // it returns are copies. Thread-safety: none (one object per thread).
 #ifndef CHRONIK_BROKER_KAFKA_WIRE_H_
@@ -41,9 +45,12 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "base/byte_chain.h"
+#include "base/check.h"
 #include "base/shared_bytes.h"
 #include "base/splitmix64.h"
 
@@ -124,11 +131,31 @@ class Reader {
 class Writer {
  public:
   Writer() = default;
+  // A writer that splices records parts of at least kMinSplicedBytes.
+  static Writer Splicing() {
+    Writer w;
+    w.splicing_ = true;
+    return w;
+  }
+  // Records parts smaller than this are copied even when splicing (a part
+  // costs an iovec and a reference).
+  static constexpr size_t kMinSplicedBytes = 1024;
 
-  std::string& buffer() { return buffer_; }
-  const std::string& buffer() const { return buffer_; }
-  std::string Release() { return std::move(buffer_); }
-  size_t size() const { return buffer_.size(); }
+  // The bytes written, in one string: not for a writer that spliced parts
+  // (CHECKs; use ReleaseChain).
+  std::string& buffer() {
+    CHRONIK_CHECK(spliced_.empty()) << "a splicing writer's bytes are a chain";
+    return buffer_;
+  }
+  const std::string& buffer() const {
+    CHRONIK_CHECK(spliced_.empty()) << "a splicing writer's bytes are a chain";
+    return buffer_;
+  }
+  std::string Release() { return std::move(buffer()); }
+  // The bytes written: the buffer's pieces and the spliced parts in order.
+  ByteChain ReleaseChain();
+  // Bytes written, spliced parts included.
+  size_t size() const { return buffer_.size() + spliced_bytes_; }
 
   void WriteInt8(int8_t v) { buffer_.push_back(static_cast<char>(v)); }
   void WriteInt16(int16_t v);
@@ -152,6 +179,9 @@ class Writer {
     WriteBytes(v.absl_view(), compact);
   }
   void WriteNullableRecords(const std::optional<SharedBytes>& v, bool compact);
+  // Records held as parts: copied, or spliced by a splicing writer.
+  void WriteRecords(const ByteChain& v, bool compact);
+  void WriteNullableRecords(const std::optional<ByteChain>& v, bool compact);
   // `count` = -1 writes a null array.
   void WriteArrayLength(int64_t count, bool compact);
   void WriteRaw(absl::string_view v) {
@@ -159,7 +189,8 @@ class Writer {
     buffer_.append(v.data(), v.size());
   }
 
-  // Overwrites 4 bytes at `offset` (a length or CRC reserved earlier).
+  // Overwrites 4 bytes at `offset` (a length or CRC reserved earlier), which
+  // must lie before the first spliced part.
   void PatchInt32(size_t offset, int32_t v);
   void PatchUint32(size_t offset, uint32_t v);
 
@@ -173,7 +204,16 @@ class Writer {
     buffer_.reserve(std::max(2 * buffer_.capacity(), needed + needed / 8 + 64));
   }
 
+  // A part kept instead of copied: it goes after buffer_[0, at).
+  struct Splice {
+    size_t at = 0;
+    SharedBytes part = {};
+  };
+
   std::string buffer_;
+  bool splicing_ = false;
+  std::vector<Splice> spliced_;
+  size_t spliced_bytes_ = 0;
 };
 
 // Bytes the unsigned varint encoding of `v` takes.

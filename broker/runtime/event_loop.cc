@@ -9,11 +9,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +32,8 @@ constexpr uint64_t kWakeTag = 0;
 constexpr uint64_t kListenerTagBit = uint64_t{1} << 63;
 constexpr uint64_t kWatchTagBit = uint64_t{1} << 62;
 constexpr int kMaxEventsPerWait = 256;
+// TLS: queued parts smaller than this are joined into one SSL_write.
+constexpr size_t kTlsCoalesceBytes = 16 << 10;
 
 std::string ErrnoText(int error) { return std::strerror(error); }
 
@@ -55,12 +59,24 @@ struct EventLoop::Connection {
   int read_chunk_bytes = 0;
   int max_read_bytes_per_event = 0;
   std::string input;
-  std::string output;
-  size_t output_offset = 0;  // bytes of `output` already written
+  // Parts to write, in order; the first has `output_offset` bytes written.
+  std::deque<SharedBytes> output;
+  size_t output_offset = 0;
+  uint64_t output_bytes = 0;  // the parts' bytes, the written ones included
+  std::string tls_scratch;    // TLS: small parts joined for one SSL_write
   bool reading_paused = false;
   bool close_after_flush = false;
   uint32_t interest = 0;
-  uint64_t queued() const { return output.size() - output_offset; }
+  uint64_t queued() const { return output_bytes - output_offset; }
+  // Takes `n` written bytes off the front.
+  void Consume(size_t n) {
+    output_offset += n;
+    while (!output.empty() && output_offset >= output.front().size()) {
+      output_offset -= output.front().size();
+      output_bytes -= output.front().size();
+      output.pop_front();
+    }
+  }
 };
 
 absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() {
@@ -395,19 +411,16 @@ void EventLoop::HandleReadable(Connection& connection) {
 
 void EventLoop::HandleWritable(Connection& connection) {
   while (connection.queued() > 0) {
-    const ssize_t n = WriteSome(
-        connection, connection.output.data() + connection.output_offset,
-        connection.queued());
+    const ssize_t n = WriteSome(connection);
     if (n == -1) break;
     if (n < 0) {
       Destroy(connection.id);
       return;
     }
-    connection.output_offset += static_cast<size_t>(n);
+    connection.Consume(static_cast<size_t>(n));
   }
   if (connection.queued() == 0) {
-    connection.output.clear();
-    connection.output_offset = 0;
+    CHRONIK_CHECK(connection.output.empty());
     if (connection.close_after_flush) {
       Destroy(connection.id);
       return;
@@ -415,12 +428,6 @@ void EventLoop::HandleWritable(Connection& connection) {
     UpdateInterest(connection);
     connection.handler->OnDrained(connection.id);
     return;
-  }
-  // Compact once the written prefix dominates, so the buffer does not grow.
-  if (connection.output_offset > (1u << 20) &&
-      connection.output_offset * 2 > connection.output.size()) {
-    connection.output.erase(0, connection.output_offset);
-    connection.output_offset = 0;
   }
   UpdateInterest(connection);
 }
@@ -441,12 +448,15 @@ void EventLoop::UpdateInterest(Connection& connection) {
   connection.interest = interest;
 }
 
-void EventLoop::Send(ConnectionId id, std::string bytes) {
+void EventLoop::Send(ConnectionId id, ByteChain bytes) {
   auto it = connections_.find(id);
   if (it == connections_.end() || bytes.empty()) return;
   Connection& connection = *it->second;
   const bool was_idle = connection.queued() == 0;
-  connection.output.append(bytes);
+  for (const SharedBytes& part : bytes.parts()) {
+    connection.output_bytes += part.size();
+    connection.output.push_back(part);
+  }
   if (was_idle) HandleWritable(connection);  // try to write at once
 }
 
@@ -603,12 +613,37 @@ ssize_t EventLoop::ReadSome(Connection& connection, char* buffer, size_t size) {
   }
 }
 
-ssize_t EventLoop::WriteSome(Connection& connection, const char* data,
-                             size_t size) {
+ssize_t EventLoop::WriteSome(Connection& connection) {
+  CHRONIK_CHECK(!connection.output.empty());
+  const SharedBytes& front = connection.output.front();
+  const char* data = front.data() + connection.output_offset;
+  size_t size = front.size() - connection.output_offset;
   if (connection.ssl == nullptr) {
-    const ssize_t n = write(connection.fd, data, size);
+    iovec iov[kMaxIovecsPerWrite];
+    int count = 0;
+    iov[count++] = iovec{const_cast<char*>(data), size};
+    for (auto it = connection.output.begin() + 1;
+         it != connection.output.end() && count < kMaxIovecsPerWrite; ++it) {
+      iov[count++] = iovec{const_cast<char*>(it->data()), it->size()};
+    }
+    const ssize_t n = writev(connection.fd, iov, count);
     if (n < 0) return errno == EAGAIN || errno == EINTR ? -1 : -2;
     return n;
+  }
+  if (size < kTlsCoalesceBytes && connection.output.size() > 1) {
+    // Small parts (pipelined small responses) go out as one TLS record, as
+    // from one buffer. The queue only grows at its back, so a retry after
+    // WANT_WRITE passes the same bytes again (or more).
+    std::string& scratch = connection.tls_scratch;
+    scratch.assign(data, size);
+    for (auto it = connection.output.begin() + 1;
+         it != connection.output.end() && scratch.size() < kTlsCoalesceBytes;
+         ++it) {
+      scratch.append(it->data(),
+                     std::min(it->size(), kTlsCoalesceBytes - scratch.size()));
+    }
+    data = scratch.data();
+    size = scratch.size();
   }
   ERR_clear_error();
   const int n = SSL_write(connection.ssl, data,

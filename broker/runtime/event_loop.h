@@ -13,7 +13,11 @@
 //   handler's business) and may pause reading for backpressure.
 // - Output is queued per connection without limit here; handlers check
 //   QueuedOutputBytes() and pause reading when a client does not read its
-//   responses (that bounds memory per connection).
+//   responses (that bounds memory per connection). Queued output is the sent
+//   chains' parts, shared, not copied: a plaintext connection writes them
+//   with writev (up to kMaxIovecsPerWrite parts a call, resuming inside a
+//   part after a short write); a TLS connection hands them to SSL_write one
+//   part at a time (the encryption is the copy).
 // - TLS listeners (ListenerOptions::tls): each accepted socket first runs a
 //   non-blocking TLS handshake; the handler sees the connection (OnOpen) only
 //   once it finished, and then only plaintext bytes. A handshake that fails
@@ -39,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/byte_chain.h"
 #include "broker/runtime/tls.h"
 
 namespace chronik::runtime {
@@ -104,8 +109,11 @@ class EventLoop {
   // stay. Loop-thread only.
   void CloseListeners();
 
+  // Parts one writev takes at most.
+  static constexpr int kMaxIovecsPerWrite = 64;
+
   // Loop-thread only. Unknown (already closed) ids are ignored.
-  void Send(ConnectionId id, std::string bytes);
+  void Send(ConnectionId id, ByteChain bytes);
   void CloseAfterFlush(ConnectionId id);  // close once queued output is sent
   void Close(ConnectionId id);
   void PauseReading(ConnectionId id);
@@ -142,7 +150,9 @@ class EventLoop {
   // `*asked` is how many bytes were asked for (a short read means drained).
   ssize_t ReadInto(Connection& connection, char* bounce, size_t chunk,
                    size_t* asked);
-  ssize_t WriteSome(Connection& connection, const char* data, size_t size);
+  // Writes from the front of the queued output (writev in plaintext, one
+  // part through TLS): > 0 bytes, -1 to wait for readiness, -2 an error.
+  ssize_t WriteSome(Connection& connection);
   void HandleWritable(Connection& connection);
   void UpdateInterest(Connection& connection);
   void Destroy(ConnectionId id);

@@ -105,7 +105,7 @@ void ConnectionTable::CloseFailedAuthentications() {
 }
 
 void ConnectionTable::Emit(ConnectionId id, env::ConnectionAction::Kind kind,
-                           std::string bytes) {
+                           ByteChain bytes) {
   out_->connections.push_back(
       env::ConnectionAction{id, kind, std::move(bytes)});
 }
@@ -233,8 +233,7 @@ void ConnectionTable::CountLatency(const RequestContext& context,
 }
 
 void ConnectionTable::Deliver(const RequestContext& context,
-                              std::optional<std::string> frame,
-                              bool had_error) {
+                              std::optional<ByteChain> frame, bool had_error) {
   CountLatency(context, had_error);
   auto it = connections_.find(context.connection);
   if (it == connections_.end()) return;  // closed meanwhile
@@ -246,7 +245,7 @@ void ConnectionTable::Deliver(const RequestContext& context,
   connection.finished.emplace(context.seq, std::move(frame));
   while (!connection.finished.empty() &&
          connection.finished.begin()->first == connection.next_to_send) {
-    std::optional<std::string>& ready = connection.finished.begin()->second;
+    std::optional<ByteChain>& ready = connection.finished.begin()->second;
     if (ready.has_value()) {
       counters_.bytes_out += ready->size();
       Emit(context.connection, env::ConnectionAction::Kind::kSend,

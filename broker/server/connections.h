@@ -60,12 +60,12 @@ class ConnectionTable {
 
   // Answers a request: `frame` (nullopt: acks=0, no response) is sent once
   // every earlier request of its connection has been answered.
-  void Deliver(const RequestContext& context, std::optional<std::string> frame,
+  void Deliver(const RequestContext& context, std::optional<ByteChain> frame,
                bool had_error);
   template <typename Response>
   void Finish(const RequestContext& context, const Response& response,
               bool had_error = false) {
-    Deliver(context, kafka::EncodeResponseFrame(context.header, response),
+    Deliver(context, kafka::EncodeResponseChain(context.header, response),
             had_error);
   }
 
@@ -97,7 +97,7 @@ class ConnectionTable {
     uint64_t next_seq = 0;      // sequence of the next request read
     uint64_t next_to_send = 0;  // sequence of the next response to send
     // Finished responses waiting for earlier ones (nullopt: no response).
-    std::map<uint64_t, std::optional<std::string>> finished;
+    std::map<uint64_t, std::optional<ByteChain>> finished;
     bool paused = false;
     SaslSession sasl;
     struct Failure {
@@ -115,7 +115,7 @@ class ConnectionTable {
   void CloseMalformed(ConnectionId id, absl::string_view why);
   void CountLatency(const RequestContext& context, bool had_error);
   void Emit(ConnectionId id, env::ConnectionAction::Kind kind,
-            std::string bytes = {});
+            ByteChain bytes = {});
 
   const config::ServerConfig& config_;
   env::Clock* const clock_;

@@ -33,7 +33,7 @@ class KafkaAnswersTest : public BrokerTest {
   }
 
   static std::vector<kafka::BatchHeader> Headers(
-      const std::optional<SharedBytes>& records) {
+      const std::optional<ByteChain>& records) {
     std::vector<kafka::BatchHeader> headers;
     if (!records.has_value()) return headers;
     auto batches = kafka::ParseRecordBatches(*records);

@@ -374,7 +374,7 @@ std::vector<metapb::MetadataCommand> PartitionManager::LeaderReports(
 
 absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
                                            int64_t offset, size_t max_bytes,
-                                           bool may_exceed, std::string* out,
+                                           bool may_exceed, ByteChain* out,
                                            int64_t end_offset) {
   storage::GroupStorage* storage = store_->group(replica.group_id());
   if (storage == nullptr) return absl::OkStatus();  // group just deleted
@@ -386,7 +386,8 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
   while (*index <= last_index && out->size() < max_bytes) {
     std::vector<storage::Entry> entries;
     absl::Status status =
-        log.Read(*index, last_index + 1, max_bytes - out->size(), &entries);
+        log.Read(*index, last_index + 1, max_bytes - out->size(), &entries,
+                 storage::GroupLog::ReadMode::kShare);
     if (!status.ok()) return status;
     if (entries.empty()) break;
     for (const storage::Entry& entry : entries) {
@@ -398,7 +399,7 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
           out->size() + entry.data.size() > max_bytes) {
         return absl::OkStatus();
       }
-      out->append(entry.data.view());
+      out->Append(entry.data);
     }
     *index = entries.back().index + 1;
   }

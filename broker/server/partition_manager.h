@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/byte_chain.h"
 #include "broker/env/env.h"
 #include "broker/metadata/metadata_state.h"
 #include "broker/replication/raft_host.h"
@@ -134,12 +135,13 @@ class PartitionManager {
       const metadata::MetadataState& state, int64_t tick_ms);
 
   // Appends the stored batches from Kafka `offset` on to `out`, whole
-  // batches within `max_bytes`, never past what the replica applied. With
+  // batches within `max_bytes`, never past what the replica applied; each
+  // batch is a slice of the buffer storage read it into (no copy). With
   // `may_exceed` the first batch is taken even when larger (KIP-74: only the
   // first partition with data of a Fetch may exceed the limits). Batches
   // at or after `end_offset` are not read (read_committed: the LSO).
   absl::Status ReadRecords(const PartitionReplica& replica, int64_t offset,
-                           size_t max_bytes, bool may_exceed, std::string* out,
+                           size_t max_bytes, bool may_exceed, ByteChain* out,
                            int64_t end_offset = INT64_MAX);
   // The log start offset: the first stored offset, or where DeleteRecords
   // moved it beyond that (PartitionReplica::log_start()).

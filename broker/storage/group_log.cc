@@ -535,7 +535,7 @@ absl::Status GroupLog::FinishSync(absl::Status sync_status) {
 }
 
 absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
-                            std::vector<Entry>* out) {
+                            std::vector<Entry>* out, ReadMode mode) {
   if (!failed_.ok()) return failed_;
   if (lo > hi || lo < first_index() || hi > last_index() + 1) {
     return absl::OutOfRangeError(absl::StrCat("read ", lo, "..", hi,
@@ -587,8 +587,11 @@ absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
       entry.index = header->index;
       entry.term = header->term;
       entry.type = header->type;
-      entry.data = raft::Bytes::Copy(std::string_view(
-          record.data() + kRecordHeaderBytes, header->payload_bytes));
+      const absl::string_view payload = record.substr(kRecordHeaderBytes);
+      entry.data = mode == ReadMode::kShare
+                       ? reader.Share(payload)
+                       : raft::Bytes::Copy(
+                             std::string_view(payload.data(), payload.size()));
       entry.offset_base = header->offset_base;
       entry.offset_count = header->offset_count;
       bytes += header->payload_bytes;

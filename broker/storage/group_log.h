@@ -245,12 +245,17 @@ class GroupLog {
   absl::Status FinishSync(absl::Status sync_status);
   bool needs_sync() const;
 
+  // How Read hands out payloads: copies (kCopy: an entry kept for long, as
+  // the Raft core's, holds only its bytes), or slices of the buffer the
+  // record was read into (kShare: no copy; an entry keeps its whole read
+  // chunk alive, so only for short-lived reads, as a Fetch response's).
+  enum class ReadMode { kCopy, kShare };
   // Appends entries [lo, hi) to `out`, stopping early after `max_bytes` of
   // payload (at least one entry is returned when lo < hi). Stops before a
   // damaged range; a read that starts in one fails with DataLoss naming the
   // file and position.
   absl::Status Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
-                    std::vector<Entry>* out);
+                    std::vector<Entry>* out, ReadMode mode = ReadMode::kCopy);
 
   // Raft index of the entry whose batch holds Kafka offset `offset`. NotFound
   // when no entry holds it (below the log start or at/after next_offset()).

@@ -15,6 +15,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/check.h"
+#include "base/shared_bytes.h"
 #include "broker/env/disk.h"
 #include "broker/storage/format.h"
 #include "broker/storage/group_log.h"
@@ -56,24 +58,42 @@ class ChunkReader {
   absl::StatusOr<absl::string_view> Get(uint64_t pos, size_t n) {
     if (pos >= limit_) return absl::string_view();
     n = static_cast<size_t>(std::min<uint64_t>(n, limit_ - pos));
-    if (pos < start_ || pos + n > start_ + buffer_.size()) {
+    if (pos < start_ || pos + n > start_ + size_) {
       const size_t want = static_cast<size_t>(
           std::min<uint64_t>(std::max(n, chunk_bytes_), limit_ - pos));
-      buffer_.resize(want);
-      absl::StatusOr<size_t> got = file_->ReadAt(pos, want, buffer_.data());
+      // Slices (Share) of the last chunk keep it: read into a new one. Not
+      // zero-filled: only the bytes read are ever looked at.
+      if (buffer_ == nullptr || buffer_.use_count() > 1 || capacity_ < want) {
+        buffer_ = std::make_shared_for_overwrite<char[]>(want);
+        capacity_ = want;
+      }
+      size_ = 0;
+      absl::StatusOr<size_t> got = file_->ReadAt(pos, want, buffer_.get());
       if (!got.ok()) return got.status();
-      buffer_.resize(*got);
+      size_ = *got;
       start_ = pos;
     }
     const size_t offset = static_cast<size_t>(pos - start_);
-    return absl::string_view(buffer_).substr(offset, n);
+    return absl::string_view(buffer_.get() + offset,
+                             std::min(n, size_ - offset));
+  }
+  // `part` (a view Get returned since the last read) as a slice sharing the
+  // chunk: no copy; the chunk stays alive while the slice does.
+  SharedBytes Share(absl::string_view part) const {
+    CHRONIK_CHECK(part.empty() ||
+                  (part.data() >= buffer_.get() &&
+                   part.data() + part.size() <= buffer_.get() + size_));
+    return SharedBytes::Owned(buffer_,
+                              std::string_view(part.data(), part.size()));
   }
 
  private:
   const env::File* const file_;
   const uint64_t limit_;
   const size_t chunk_bytes_;
-  std::string buffer_;
+  std::shared_ptr<char[]> buffer_;
+  size_t capacity_ = 0;  // bytes buffer_ holds room for
+  size_t size_ = 0;      // bytes of it read (from start_)
   uint64_t start_ = 0;
 };
 

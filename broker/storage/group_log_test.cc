@@ -570,5 +570,30 @@ TEST_F(GroupLogTest, LogStartEntriesTakeNoOffsetsAndCutBelowTheLogStart) {
   EXPECT_FALSE(DecodeLogStartEntry(testing::MakeKafkaBatch(1, 0)).has_value());
 }
 
+TEST_F(GroupLogTest, SharedReadsSliceTheReadChunkAndSurviveRefills) {
+  std::unique_ptr<GroupLog> log = OpenLog();
+  Append(*log, 1, 100, 1, 100);
+  // Several chunks per read (read_chunk_bytes 700, ~150 B records): the
+  // slices of a chunk must keep their bytes when the next chunk is read.
+  for (uint64_t max_bytes : {1ull, 500ull, 2000ull, 5000ull}) {
+    std::vector<Entry> copied;
+    std::vector<Entry> shared;
+    ASSERT_TRUE(log->Read(1, 101, max_bytes, &copied).ok());
+    ASSERT_TRUE(
+        log->Read(1, 101, max_bytes, &shared, GroupLog::ReadMode::kShare).ok());
+    ASSERT_EQ(shared.size(), copied.size());
+    for (size_t i = 0; i < shared.size(); ++i) {
+      EXPECT_EQ(shared[i], copied[i]) << "entry " << shared[i].index;
+      EXPECT_EQ(shared[i].data.view().substr(0, PayloadFor(i + 1, 1).size()),
+                PayloadFor(i + 1, 1));
+    }
+    if (shared.size() >= 2) {
+      // Neighbours come from one chunk: slices, not copies.
+      EXPECT_TRUE(shared[0].data.SharesBufferWith(shared[1].data));
+      EXPECT_FALSE(copied[0].data.SharesBufferWith(copied[1].data));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace chronik::storage

@@ -112,7 +112,7 @@ void ReadPartition(Services& s, PartitionReplica& replica,
   const bool first_with_data = budget.total_bytes == 0;
   if (first_with_data && want == 0) want = 1;
   if (want == 0) return;
-  std::string records;
+  ByteChain records;
   if (!s.partitions
            .ReadRecords(
                replica, p.fetch_offset, want, first_with_data, &records,

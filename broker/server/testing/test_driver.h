@@ -112,7 +112,7 @@ class TestDriver {
       Connection& c = connections_.at(action.connection);
       switch (action.kind) {
         case env::ConnectionAction::Kind::kSend:
-          c.responses.push_back(std::move(action.bytes));
+          c.responses.push_back(action.bytes.Flatten());
           break;
         case env::ConnectionAction::Kind::kClose:
           c.closed = true;
