@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/kafka/wire.h"
 
 namespace chronik::broker {
 namespace {
@@ -25,9 +26,7 @@ constexpr size_t kMaxFrameReserveBytes = 8 << 20;
 // bounce buffer (see EventLoop::HandleReadable).
 void ReserveForFrame(std::string* input) {
   if (input->size() < kafka::kFrameSizeBytes) return;
-  const auto* b = reinterpret_cast<const unsigned char*>(input->data());
-  const uint32_t declared = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
-                            (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+  const uint32_t declared = kafka::LoadBigEndian32(input->data());
   if (declared > INT32_MAX) return;  // malformed: Read closes it next time
   const size_t total = std::min<size_t>(kafka::kFrameSizeBytes + declared,
                                         kMaxFrameReserveBytes);
