@@ -431,18 +431,18 @@ class Reader:
     def int64(self):
         return self.fixed(">q")
 
-    def array_length(self):
+    def _length(self, classic):
+        """A compact (uvarint + 1) or classic (`classic()`) length."""
         if self.flexible:
             n, self.pos = read_uvarint(self.data, self.pos)
             return n - 1
-        return self.int32()
+        return classic()
+
+    def array_length(self):
+        return self._length(self.int32)
 
     def text(self):
-        if self.flexible:
-            n, self.pos = read_uvarint(self.data, self.pos)
-            n -= 1
-        else:
-            n = self.int16()
+        n = self._length(self.int16)
         if n < 0:
             return None
         value = self.data[self.pos:self.pos + n].decode()
@@ -454,11 +454,7 @@ class Reader:
 
     def bytes(self):
         """Classic or compact bytes; None when null."""
-        if self.flexible:
-            n, self.pos = read_uvarint(self.data, self.pos)
-            n -= 1
-        else:
-            n = self.int32()
+        n = self._length(self.int32)
         if n < 0:
             return None
         value = self.data[self.pos:self.pos + n]
