@@ -34,9 +34,11 @@ void IsrTracker::Start(uint64_t term, uint64_t self,
   previous_last_index_ = 0;
   previous_sample_ms_ = now_ms;
   repeatable_ = false;
+  holding_ = false;
 }
 
 bool IsrTracker::Repeat(int64_t now_ms, uint64_t last_index) {
+  CHRONIK_CHECK(!holding_) << "a sample while holding";
   if (!repeatable_ || !sampled_ || last_index != previous_last_index_) {
     return false;
   }
@@ -50,9 +52,23 @@ bool IsrTracker::Repeat(int64_t now_ms, uint64_t last_index) {
   return true;
 }
 
+bool IsrTracker::Hold(int64_t now_ms, uint64_t last_index) {
+  if (!Repeat(now_ms, last_index)) return false;
+  holding_ = true;
+  return true;
+}
+
+void IsrTracker::Release(int64_t last_sample_ms) {
+  CHRONIK_CHECK(holding_) << "Release without Hold";
+  holding_ = false;
+  CHRONIK_CHECK(Repeat(last_sample_ms, previous_last_index_))
+      << "a hold stands for steady samples";
+}
+
 void IsrTracker::Observe(int64_t now_ms, uint64_t last_index,
                          const std::vector<FollowerSample>& followers,
                          bool steady) {
+  CHRONIK_CHECK(!holding_) << "a sample while holding";
   CHRONIK_CHECK_GE(now_ms, previous_sample_ms_) << "time went back";
   bool all_caught_up = true;
   size_t caught_up_now = 0;
@@ -93,7 +109,8 @@ std::vector<uint64_t> IsrTracker::Isr(int64_t now_ms,
   CHRONIK_CHECK_GT(term_, 0u) << "Isr() before Start()";
   std::vector<uint64_t> isr = {self_};
   for (const auto& [id, caught_up] : caught_up_ms_) {
-    if (now_ms - caught_up <= lag_max_ms) isr.push_back(id);
+    // Holding: caught up at every sample since (see Hold).
+    if (holding_ || now_ms - caught_up <= lag_max_ms) isr.push_back(id);
   }
   std::sort(isr.begin(), isr.end());
   return isr;

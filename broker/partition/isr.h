@@ -58,6 +58,16 @@ class IsrTracker {
   // with every follower it lists caught up and active, at `last_index`;
   // false (nothing done) otherwise: the caller observes in full.
   bool Repeat(int64_t now_ms, uint64_t last_index);
+  // Repeat, and stand for every later sample too until Release: the caller
+  // stops sampling (a quiesced leader's group, until an input wakes it).
+  // While holding, every follower caught up at the last sample counts as
+  // caught up at any time Isr is asked about, as repeated samples would have
+  // it. False (nothing done) when Repeat would be.
+  bool Hold(int64_t now_ms, uint64_t last_index);
+  bool holding() const { return holding_; }
+  // Ends a hold: the samples it stood for were taken up to
+  // `last_sample_ms` (the last time the caller would have sampled).
+  void Release(int64_t last_sample_ms);
 
   // The in-sync replicas at `now_ms`: the leader and every follower caught up
   // within `lag_max_ms`; sorted.
@@ -76,6 +86,7 @@ class IsrTracker {
   // The last sample was steady and had every follower in caught_up_ms_
   // caught up: Repeat may stand for the next one.
   bool repeatable_ = false;
+  bool holding_ = false;  // Hold until Release
 };
 
 }  // namespace chronik::partition

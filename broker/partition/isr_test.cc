@@ -83,6 +83,37 @@ TEST_F(IsrTrackerTest, RepeatStandsForASteadySample) {
   EXPECT_FALSE(tracker_.Repeat(3 * kLag + 4 * kTick, 11)) << "restarted";
 }
 
+// A hold stands for Repeat at every tick until it is released: the ISR it
+// reports meanwhile, and after the release, is what repeating gives.
+TEST_F(IsrTrackerTest, HoldStandsForEveryLaterSampleUntilReleased) {
+  IsrTracker repeated = tracker_;
+  EXPECT_FALSE(tracker_.Hold(0, 10)) << "no sample yet";
+  for (IsrTracker* t : {&tracker_, &repeated}) {
+    t->Observe(0, 10, {{2, 10, true}, {3, 10, true}}, /*steady=*/true);
+  }
+  ASSERT_TRUE(tracker_.Hold(kTick, 10));
+  EXPECT_TRUE(tracker_.holding());
+  const int64_t last_tick = 3 * kLag;
+  for (int64_t t = kTick; t <= last_tick; t += kTick) {
+    ASSERT_TRUE(repeated.Repeat(t, 10));
+    ASSERT_EQ(tracker_.Isr(t, kLag), repeated.Isr(t, kLag)) << t;
+  }
+  EXPECT_THAT(tracker_.Isr(last_tick, kLag), ElementsAre(1, 2, 3))
+      << "a held follower does not age out";
+  // Woken: the log moved and follower 3 stopped; both see it leave the ISR
+  // once the lag passed since the last sample the hold stood for.
+  tracker_.Release(last_tick);
+  EXPECT_FALSE(tracker_.holding());
+  for (int64_t t = last_tick + kTick; t <= last_tick + 2 * kLag; t += kTick) {
+    for (IsrTracker* tr : {&tracker_, &repeated}) {
+      tr->Observe(t, 11, {{2, 11, true}, {3, 10, false}});
+    }
+    ASSERT_EQ(tracker_.Isr(t, kLag), repeated.Isr(t, kLag)) << t;
+  }
+  EXPECT_THAT(tracker_.Isr(last_tick + 2 * kLag, kLag), ElementsAre(1, 2));
+  EXPECT_FALSE(tracker_.Hold(last_tick + 2 * kLag + kTick, 11)) << "not steady";
+}
+
 TEST(IsrTrackerStartTest, ANewLeaderStartsFromTheCommittedIsr) {
   IsrTracker tracker;
   tracker.Start(7, 2, {1, 2, 3}, {2, 3}, 1'000);

@@ -402,6 +402,12 @@ class RaftHost {
   // per-step work is O(active groups)), and the groups active now.
   uint64_t groups_visited() const { return groups_visited_; }
   size_t active_groups() const { return active_.size(); }
+  // Whether the group is in the active set now (raft_host_active.cc).
+  bool active(GroupId group_id) const { return active_.count(group_id) > 0; }
+  // The groups that entered the active set since the last call, sorted: a
+  // caller that skips idle groups between steps (PartitionManager's held ISR
+  // samples) learns which of them had an input since.
+  std::vector<GroupId> TakeWoken();
 
  private:
   struct PendingPersist {
@@ -583,6 +589,9 @@ class RaftHost {
   // by it once). Both hold at most every group.
   std::set<GroupId> active_;
   std::set<GroupId> newly_idle_;
+  // Groups that entered the active set since the last TakeWoken (at most
+  // every group).
+  std::set<GroupId> woken_;
   // Groups that applied entries since their last checkpoint (a superset of
   // those WriteDueCheckpoints may find due).
   std::set<GroupId> checkpoint_candidates_;

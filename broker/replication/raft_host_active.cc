@@ -32,12 +32,21 @@ constexpr uint64_t kCheckEveryProcessCalls = 64;
 
 }  // namespace
 
-void RaftHost::Activate(GroupId group_id) { active_.insert(group_id); }
+void RaftHost::Activate(GroupId group_id) {
+  if (active_.insert(group_id).second) woken_.insert(group_id);
+}
+
+std::vector<GroupId> RaftHost::TakeWoken() {
+  std::vector<GroupId> woken(woken_.begin(), woken_.end());
+  woken_.clear();
+  return woken;
+}
 
 void RaftHost::EraseGroup(GroupId group_id) {
   groups_.erase(group_id);
   active_.erase(group_id);
   newly_idle_.erase(group_id);
+  woken_.erase(group_id);
   checkpoint_candidates_.erase(group_id);
   peer_nodes_dirty_ = true;
 }

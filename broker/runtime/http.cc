@@ -198,6 +198,10 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_raft_groups_quiesced", "gauge",
          "Raft groups of this node that are quiesced (idle, no heartbeats).",
          metrics.raft_groups_quiesced);
+  Metric(&out, "chronik_isr_held_partitions", "gauge",
+         "Partitions this node leads whose ISR sample holds (idle groups, "
+         "not sampled at each tick).",
+         metrics.isr_held_partitions);
   Metric(&out, "chronik_raft_max_term", "gauge",
          "Highest current Raft term among this node's groups.",
          metrics.raft_max_term);

@@ -197,6 +197,13 @@ std::vector<raft::NodeId> MetadataTargetVoters(
 std::vector<metapb::AlterReassignment> DecommissionMoves(
     const metadata::MetadataState& state, size_t max_moves) {
   std::vector<metapb::AlterReassignment> moves;
+  // The metadata leader asks at every tick: without a broker being
+  // decommissioned there is nothing to move (no walk over every partition).
+  const std::vector<const metapb::BrokerInfo*> brokers = state.Brokers();
+  if (std::none_of(brokers.begin(), brokers.end(),
+                   [](const auto* b) { return b->decommissioning(); })) {
+    return moves;
+  }
   std::map<uint64_t, int> load = PlaceableLoad(state);
   for (const metapb::TopicInfo* topic : state.Topics()) {
     for (const metapb::PartitionInfo& partition : topic->partitions()) {

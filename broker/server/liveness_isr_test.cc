@@ -171,6 +171,34 @@ TEST_F(LivenessIsrTest,
   EXPECT_EQ(cluster_.broker(leader).Metrics().under_replicated_partitions, 0u);
 }
 
+// An idle leader stops sampling its group's progress (the sample holds:
+// partition_isr.cc); a follower that stops then still leaves the ISR, and
+// the first write wakes the sampling again.
+TEST_F(LivenessIsrTest, AnIdleLeadersIsrStillShrinksWhenAFollowerStops) {
+  StepUntil([&] { return cluster_.AllReady(); });
+  const raft::NodeId leader = CreateReplicated("idle");
+  ASSERT_EQ(ProduceAcksAll(leader, "idle"), 0);
+  StepUntil([&] {
+    return cluster_.broker(leader).Metrics().isr_held_partitions == 1;
+  });
+  // Idle for longer than the lag: the ISR stays whole.
+  for (int i = 0; i < 3 * kLagMs / 50; ++i) cluster_.Step();
+  EXPECT_EQ(cluster_.broker(leader).Metrics().isr_held_partitions, 1u);
+  EXPECT_THAT(PartitionSeenBy(leader, "idle").isr, ElementsAre(1, 2, 3));
+  raft::NodeId follower = 1;
+  while (follower == leader || follower == Controller()) ++follower;
+  cluster_.Crash(follower);
+  std::vector<int32_t> rest;
+  for (int32_t id = 1; id <= 3; ++id) {
+    if (id != static_cast<int32_t>(follower)) rest.push_back(id);
+  }
+  StepUntil([&] { return PartitionSeenBy(leader, "idle").isr == rest; });
+  cluster_.Start(follower);
+  StepUntil([&] {
+    return PartitionSeenBy(leader, "idle").isr == std::vector<int32_t>{1, 2, 3};
+  });
+}
+
 TEST_F(LivenessIsrTest, AcksAllBelowMinInsyncAnswersNotEnoughReplicas) {
   StepUntil([&] { return cluster_.AllReady(); });
   const raft::NodeId leader =

@@ -45,7 +45,9 @@ struct BrokerMetrics {
   uint64_t raft_groups = 0;
   uint64_t raft_groups_led = 0;       // ... of which this node is the leader
   uint64_t raft_groups_quiesced = 0;  // ... idle: no ticks, no heartbeats
-  uint64_t raft_max_term = 0;         // highest current term among them
+  // Partitions it leads whose ISR sample holds (idle: not sampled per tick).
+  uint64_t isr_held_partitions = 0;
+  uint64_t raft_max_term = 0;  // highest current term among them
   // Entries in the node's logs not committed yet (last index - commit index,
   // summed over its groups): replication the node is waiting for.
   uint64_t raft_commit_lag_entries = 0;

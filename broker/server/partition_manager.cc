@@ -78,6 +78,8 @@ void PartitionManager::Remove(uint64_t group_id) {
   }
   partitions_.erase(it);
   led_.erase(group_id);
+  isr_held_.erase(group_id);
+  isr_sampled_.erase(group_id);
   reports_due_ = true;
   compactor_.Forget(group_id);
   next_report_ms_.erase(group_id);
@@ -114,6 +116,7 @@ void PartitionManager::Add(const metapb::TopicInfo& topic,
     }
     partitions_.erase(group_id);
     led_.erase(group_id);
+    isr_sampled_.erase(group_id);
     return;
   }
   // The preferred replica (first listed) starts the first election.
@@ -139,10 +142,14 @@ void PartitionManager::OnLeaderChange(replication::GroupId group_id,
   auto it = partitions_.find(group_id);
   if (it == partitions_.end()) return;
   it->second->OnLeaderChange(leader, term);
+  // (A hold stood for the samples of the leadership before.)
+  ReleaseIsrHold(group_id);
   if (it->second->is_leader()) {
     led_.insert(group_id);
+    isr_sampled_.insert(group_id);
   } else {
     led_.erase(group_id);
+    isr_sampled_.erase(group_id);
   }
   reports_due_ = true;
   reassignments_due_ = true;
@@ -220,78 +227,6 @@ int32_t PartitionManager::PartitionLeaderEpoch(
   return partition.leader_term() == 0
              ? partition::kUndefinedEpoch
              : storage::LeaderEpochOfTerm(partition.leader_term());
-}
-
-bool PartitionManager::StartIsr(const metadata::MetadataState& state,
-                                PartitionReplica& replica) {
-  if (!replica.is_leader()) return false;
-  partition::IsrTracker& tracker = replica.isr_tracker();
-  const metapb::TopicInfo* topic = state.FindTopic(replica.topic());
-  if (topic == nullptr || replica.partition() >= topic->partitions_size()) {
-    return false;
-  }
-  const metapb::PartitionInfo& info = topic->partitions(replica.partition());
-  // Restarted when a reassignment changes who hosts the partition.
-  std::vector<uint64_t> replicas = metadata::HostingReplicas(info);
-  std::sort(replicas.begin(), replicas.end());
-  // A leader a cancelled reassignment left out (it hands the group back).
-  if (!std::binary_search(replicas.begin(), replicas.end(), self_)) {
-    return false;
-  }
-  if (tracker.term() == replica.leader_term() &&
-      tracker.replicas() == replicas) {
-    return true;
-  }
-  // No ISR reported yet (a new partition, or a reassignment's end left none
-  // of the old ISR): its current replicas, never the ones a reassignment is
-  // adding (they may be down; they join once caught up).
-  const auto& in_sync = info.isr().empty() ? info.replicas() : info.isr();
-  tracker.Start(replica.leader_term(), self_, replicas,
-                {in_sync.begin(), in_sync.end()}, tick_ms_);
-  return true;
-}
-
-void PartitionManager::TrackIsr(const metadata::MetadataState& state,
-                                int64_t tick_ms) {
-  tick_ms_ = tick_ms;
-  for (const uint64_t group_id : led_) {
-    // New samples, and the ISR ages with time, except where a repeated
-    // sample refreshed every follower it lists (the ISR stays the same).
-    if (SampleIsr(state, *partitions_.at(group_id), tick_ms)) {
-      reports_due_ = true;
-    }
-  }
-}
-
-bool PartitionManager::SampleIsr(const metadata::MetadataState& state,
-                                 PartitionReplica& replica, int64_t tick_ms) {
-  const raft::RawNode* node = host_->node(replica.group_id());
-  if (node == nullptr || !node->is_leader()) return true;
-  partition::IsrTracker& tracker = replica.isr_tracker();
-  // A quiesced group's progress is what it was at its last (steady)
-  // sample: StartIsr would find the tracker started (same metadata, same
-  // term) and Observe would get the same sample.
-  if (node->quiesced() && replica.isr_started_epoch() == metadata_epoch_ &&
-      tracker.term() == replica.leader_term() &&
-      tracker.Repeat(tick_ms, node->last_index())) {
-    return false;
-  }
-  if (!StartIsr(state, replica)) return true;
-  replica.set_isr_started_epoch(metadata_epoch_);
-  const raft::NodeStatus status = node->Status();
-  std::vector<partition::FollowerSample> followers;
-  for (const raft::ProgressStatus& peer : status.progress) {
-    if (peer.id == self_ || peer.is_learner) continue;
-    followers.push_back({peer.id, peer.match, peer.recent_active});
-  }
-  tracker.Observe(tick_ms, status.last_index, followers, node->quiesced());
-  return true;
-}
-
-std::vector<uint64_t> PartitionManager::InSyncReplicas(
-    const metadata::MetadataState& state, PartitionReplica& replica) {
-  if (!StartIsr(state, replica)) return {};
-  return replica.isr_tracker().Isr(tick_ms_, replica_lag_time_max_ms_);
 }
 
 void PartitionManager::WaitForCopies(PartitionReplica& replica,
@@ -640,6 +575,7 @@ void PartitionManager::AddMetrics(const metadata::MetadataState& state,
                                   BrokerMetrics* metrics) const {
   metrics->partitions = partitions_.size();
   metrics->partitions_led = 0;
+  metrics->isr_held_partitions = isr_held_.size();
   metrics->under_replicated_partitions = 0;
   metrics->log_bytes = 0;
   metrics->compaction_passes = compactor_.totals().passes;

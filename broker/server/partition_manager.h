@@ -65,6 +65,7 @@ class PartitionManager {
     reports_due_ = true;
     reassignments_due_ = true;
     ++metadata_epoch_;
+    ReleaseIsrHolds();
   }
   bool dirty() const { return dirty_; }
   void Reconcile(const metadata::MetadataState& state);
@@ -106,7 +107,8 @@ class PartitionManager {
   // reported leader's term); -1 unknown.
   int32_t PartitionLeaderEpoch(const metapb::PartitionInfo& partition) const;
   // Every tick (`tick_ms`: the node's tick time, which never jumps): samples
-  // the Raft progress of every partition this node leads for its ISR.
+  // the Raft progress of every partition this node leads for its ISR (but
+  // those whose sample holds, partition_isr.cc).
   void TrackIsr(const metadata::MetadataState& state, int64_t tick_ms);
   // The in-sync replicas of a partition this node leads, as it computes them
   // (sorted, itself included): what min.insync.replicas is checked against.
@@ -193,10 +195,19 @@ class PartitionManager {
   // does not lead the partition (or the metadata no longer has it).
   bool StartIsr(const metadata::MetadataState& state,
                 PartitionReplica& replica);
-  // TrackIsr's sample of one partition it leads; false when it stood for a
-  // full one with IsrTracker::Repeat (a quiesced group: nothing changed).
-  bool SampleIsr(const metadata::MetadataState& state,
-                 PartitionReplica& replica, int64_t tick_ms);
+  // TrackIsr's sample of one partition it leads: taken in full, or one that
+  // IsrTracker::Repeat stood for, or one that holds from now on (Hold; a
+  // quiesced group: nothing changed).
+  enum class IsrSample { kTaken, kRepeated, kHeld };
+  IsrSample SampleIsr(const metadata::MetadataState& state,
+                      PartitionReplica& replica, int64_t tick_ms);
+  // Ends the hold of the group's ISR sample (if any) at the last tick: it is
+  // sampled again from the next one.
+  void ReleaseIsrHold(uint64_t group_id);
+  void ReleaseIsrHolds();
+  // CHECKs that every held group is an idle, quiesced group this node leads
+  // (debug builds, at each TrackIsr).
+  void CheckIsrHolds() const;
 
   const raft::NodeId self_;
   env::Clock* const clock_;
@@ -220,6 +231,12 @@ class PartitionManager {
   // what TrackIsr, LeaderReports and DriveReassignments visit (the others
   // they skip), so idle followers cost them nothing.
   std::set<uint64_t> led_;
+  // led_ in two: the groups whose ISR sample holds (IsrTracker::Hold:
+  // quiesced and outside the host's active set), which TrackIsr skips until
+  // their group wakes (RaftHost::TakeWoken) or the metadata changes, and the
+  // others, which it samples.
+  std::set<uint64_t> isr_held_;
+  std::set<uint64_t> isr_sampled_;
   // LeaderReports may have something to send: set by whatever its outcome
   // depends on (the metadata, a leadership, a partition's entries, the
   // ISR's samples and time at TrackIsr), and kept while a report is not
