@@ -208,9 +208,14 @@ CHRONIK_FOLDING_TARGET __m128i Fold128(__m128i x, __m128i k, __m128i next) {
                                 _mm_clmulepi64_si128(x, k, 0x11), next, 0x96);
 }
 CHRONIK_FOLDING_TARGET __m512i Broadcast(const FoldConstants& k) {
-  return _mm512_broadcast_i32x4(_mm_set_epi64x(
-      static_cast<int64_t>(k.second_half), static_cast<int64_t>(k.first_half)));
+  // (_mm512_broadcast_i32x4 and _mm512_extracti32x4_epi32 trip gcc 12's
+  // -Wuninitialized through their undefined pass-through operand.)
+  const auto hi = static_cast<int64_t>(k.second_half);
+  const auto lo = static_cast<int64_t>(k.first_half);
+  return _mm512_set_epi64(hi, lo, hi, lo, hi, lo, hi, lo);
 }
+// 16-byte block i (0..3) of x.
+#define CHRONIK_BLOCK(x, i) _mm512_maskz_extracti32x4_epi32(0xF, (x), (i))
 
 // Folds all but the last size % 256 bytes (size >= 512) to a raw register.
 CHRONIK_FOLDING_TARGET uint32_t FoldBlocks(uint32_t state, const uint8_t** p,
@@ -239,10 +244,10 @@ CHRONIK_FOLDING_TARGET uint32_t FoldBlocks(uint32_t state, const uint8_t** p,
   x3 = Fold512(x2, k64, x3);
   const __m128i k16 = _mm_set_epi64x(static_cast<int64_t>(kFold16.second_half),
                                      static_cast<int64_t>(kFold16.first_half));
-  __m128i x = _mm512_extracti32x4_epi32(x3, 0);
-  x = Fold128(x, k16, _mm512_extracti32x4_epi32(x3, 1));
-  x = Fold128(x, k16, _mm512_extracti32x4_epi32(x3, 2));
-  x = Fold128(x, k16, _mm512_extracti32x4_epi32(x3, 3));
+  __m128i x = CHRONIK_BLOCK(x3, 0);
+  x = Fold128(x, k16, CHRONIK_BLOCK(x3, 1));
+  x = Fold128(x, k16, CHRONIK_BLOCK(x3, 2));
+  x = Fold128(x, k16, CHRONIK_BLOCK(x3, 3));
   uint64_t r = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(x)));
   r = _mm_crc32_u64(r, static_cast<uint64_t>(_mm_extract_epi64(x, 1)));
   *p = in;
@@ -264,6 +269,7 @@ CHRONIK_FOLDING_TARGET uint32_t ExtendFolding(uint32_t crc, const void* data,
   const uint32_t state = FoldBlocks(~crc, &p, &size);
   return ExtendHardware(~state, p, size);  // the last size % 256 bytes
 }
+#undef CHRONIK_BLOCK
 #undef CHRONIK_FOLDING_TARGET
 #else
 bool HardwareAvailable() { return false; }
