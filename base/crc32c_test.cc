@@ -92,6 +92,39 @@ TEST(Crc32cTest, HardwareLanesAgreeWithPortableAcrossLaneBoundaries) {
   }
 }
 
+// The folding path (AVX-512 VPCLMULQDQ) folds 256-byte steps and reduces
+// the rest through the crc32 instruction: every length up to a few steps at
+// every alignment of a vector, and random lengths, alignments and start
+// values up to 64 KiB, must agree with the portable table.
+TEST(Crc32cTest, FoldingAgreesWithPortableOnManyLengthsAndAlignments) {
+  if (!FoldingAvailable()) GTEST_SKIP() << "no AVX-512 VPCLMULQDQ";
+  std::string data;
+  uint64_t x = 0x13198A2E03707344ull;
+  for (int i = 0; i < (64 << 10) + 128; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    data.push_back(static_cast<char>(x >> 56));
+  }
+  for (size_t offset = 0; offset < 64; offset += 7) {
+    for (size_t size = 0; size <= 1400; ++size) {
+      ASSERT_EQ(ExtendFolding(0x5A5A5A5Au, data.data() + offset, size),
+                ExtendPortable(0x5A5A5A5Au, data.data() + offset, size))
+          << "offset " << offset << " size " << size;
+    }
+  }
+  for (int i = 0; i < 3000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const size_t offset = (x >> 10) % 64;
+    const size_t size = (x >> 20) % (i % 2 == 0 ? 4096 : (64 << 10));
+    const auto start = static_cast<uint32_t>(x >> 32);
+    ASSERT_EQ(ExtendFolding(start, data.data() + offset, size),
+              ExtendPortable(start, data.data() + offset, size))
+        << "offset " << offset << " size " << size << " start " << start;
+  }
+  const std::string zeros(4096, '\0');
+  EXPECT_EQ(ExtendFolding(0, zeros.data(), zeros.size()),
+            ExtendPortable(0, zeros.data(), zeros.size()));
+}
+
 TEST(Crc32cTest, DetectsSingleBitFlip) {
   std::string data(1024, 'k');
   const uint32_t before = Value(data);

@@ -168,6 +168,16 @@ void BM_Crc32cPortable(benchmark::State& state) {
 }
 BENCHMARK(BM_Crc32cPortable);
 
+void BM_Crc32cHardwareLanes(benchmark::State& state) {
+  const std::string data = OneMiBBatch();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        crc32c::ExtendHardware(0, data.data(), data.size()));
+  }
+  state.SetBytesProcessed(state.iterations() * data.size());
+}
+BENCHMARK(BM_Crc32cHardwareLanes);
+
 void BM_Memcpy(benchmark::State& state) {
   const std::string data = OneMiBBatch();
   std::string copy(data.size(), '\0');

@@ -320,9 +320,13 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
   if (!index.ok()) return index.status();
   while (*index <= last_index && out->size() < max_bytes) {
     std::vector<storage::Entry> entries;
+    // Reads only what it serves: no entry past max_bytes is read or checked.
     absl::Status status =
         log.Read(*index, last_index + 1, max_bytes - out->size(), &entries,
-                 storage::GroupLog::ReadMode::kShare);
+                 storage::GroupLog::ReadMode::kShare,
+                 out->empty() && may_exceed
+                     ? storage::GroupLog::ReadLimit::kFirstMayCross
+                     : storage::GroupLog::ReadLimit::kWithinMax);
     if (!status.ok()) return status;
     if (entries.empty()) break;
     for (const storage::Entry& entry : entries) {
@@ -337,6 +341,9 @@ absl::Status PartitionManager::ReadRecords(const PartitionReplica& replica,
       out->Append(entry.data);
     }
     *index = entries.back().index + 1;
+    // Short of last_index, the read stopped at max_bytes or before damage:
+    // only damage is worth another read (which fails naming it).
+    if (*index <= last_index && log.Term(*index).ok()) break;
   }
   return absl::OkStatus();
 }

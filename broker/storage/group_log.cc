@@ -535,7 +535,8 @@ absl::Status GroupLog::FinishSync(absl::Status sync_status) {
 }
 
 absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
-                            std::vector<Entry>* out, ReadMode mode) {
+                            std::vector<Entry>* out, ReadMode mode,
+                            ReadLimit limit) {
   if (!failed_.ok()) return failed_;
   if (lo > hi || lo < first_index() || hi > last_index() + 1) {
     return absl::OutOfRangeError(absl::StrCat("read ", lo, "..", hi,
@@ -548,6 +549,11 @@ absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
     if (lo < d.first_index && d.first_index < hi) hi = d.first_index;
   }
   if (absl::Status s = WritePending(); !s.ok()) return s;
+  // A bounded read reads about max_bytes of payload, plus the headers of its
+  // entries and of the next one (this slack, else one more small read).
+  constexpr uint64_t kHeaderSlackBytes = 16 << 10;
+  const bool bounded = limit != ReadLimit::kPastMax;
+  const uint64_t slack = bounded ? kHeaderSlackBytes : 0;
   uint64_t bytes = 0;
   uint64_t index = lo;
   while (index < hi) {
@@ -557,19 +563,25 @@ absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
     ChunkReader reader(
         seg.file.get(), seg.file->Size(),
         std::max<uint64_t>(options_.read_chunk_bytes,
-                           std::min<uint64_t>(max_bytes, 16 << 20)));
+                           std::min<uint64_t>(max_bytes, 16 << 20) + slack));
     uint64_t pos = at->position;
     while (index < hi && index <= seg.last_index) {
+      const uint64_t expect =
+          bounded ? max_bytes - bytes + slack : ~uint64_t{0};
       absl::StatusOr<absl::string_view> head =
-          reader.Get(pos, kRecordHeaderBytes);
+          reader.Get(pos, kRecordHeaderBytes, expect);
       if (!head.ok()) return Fail(head.status());
       std::optional<format::RecordHeader> header =
           format::DecodeRecordHeader(*head);
       bool ok = header.has_value() && header->index == index;
+      if (ok && bounded && bytes + header->payload_bytes > max_bytes &&
+          (limit == ReadLimit::kWithinMax || index > lo)) {
+        return absl::OkStatus();  // it would cross max_bytes: left unread
+      }
       absl::string_view record;
       if (ok) {
         absl::StatusOr<absl::string_view> got =
-            reader.Get(pos, kRecordHeaderBytes + header->payload_bytes);
+            reader.Get(pos, kRecordHeaderBytes + header->payload_bytes, expect);
         if (!got.ok()) return Fail(got.status());
         record = *got;
         ok = record.size() == kRecordHeaderBytes + header->payload_bytes &&

@@ -250,12 +250,22 @@ class GroupLog {
   // record was read into (kShare: no copy; an entry keeps its whole read
   // chunk alive, so only for short-lived reads, as a Fetch response's).
   enum class ReadMode { kCopy, kShare };
-  // Appends entries [lo, hi) to `out`, stopping early after `max_bytes` of
-  // payload (at least one entry is returned when lo < hi). Stops before a
-  // damaged range; a read that starts in one fails with DataLoss naming the
-  // file and position.
+  // How `max_bytes` of payload bounds a Read:
+  //  kPastMax: stops after the entry that reaches it (that entry may cross
+  //    it; at least one entry is returned when lo < hi);
+  //  kFirstMayCross: stops before an entry that would cross it, unless it is
+  //    the first (at least one entry is returned when lo < hi);
+  //  kWithinMax: stops before any entry that would cross it (may return none).
+  // An entry left out for crossing is neither read past its header nor
+  // checked, and the file is read only about as far as the bound (a Fetch
+  // reads what it serves).
+  enum class ReadLimit { kPastMax, kFirstMayCross, kWithinMax };
+  // Appends entries [lo, hi) to `out`, stopping early at `max_bytes` of
+  // payload as `limit` says. Stops before a damaged range; a read that starts
+  // in one fails with DataLoss naming the file and position.
   absl::Status Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,
-                    std::vector<Entry>* out, ReadMode mode = ReadMode::kCopy);
+                    std::vector<Entry>* out, ReadMode mode = ReadMode::kCopy,
+                    ReadLimit limit = ReadLimit::kPastMax);
 
   // Raft index of the entry whose batch holds Kafka offset `offset`. NotFound
   // when no entry holds it (below the log start or at/after next_offset()).

@@ -49,18 +49,22 @@ struct GroupLog::Segment {
 namespace internal {
 
 // Positional reads in chunks: Get(pos, n) returns [pos, pos + n) clipped to
-// `limit`, valid until the next call.
+// `limit`, valid until the next call. A read that refills the chunk reads
+// `chunk_bytes`, or less when the caller expects to need only `expect_bytes`
+// from `pos` (never less than `n`).
 class ChunkReader {
  public:
   ChunkReader(const env::File* file, uint64_t limit, size_t chunk_bytes)
       : file_(file), limit_(limit), chunk_bytes_(chunk_bytes) {}
 
-  absl::StatusOr<absl::string_view> Get(uint64_t pos, size_t n) {
+  absl::StatusOr<absl::string_view> Get(uint64_t pos, size_t n,
+                                        uint64_t expect_bytes = ~uint64_t{0}) {
     if (pos >= limit_) return absl::string_view();
     n = static_cast<size_t>(std::min<uint64_t>(n, limit_ - pos));
     if (pos < start_ || pos + n > start_ + size_) {
-      const size_t want = static_cast<size_t>(
-          std::min<uint64_t>(std::max(n, chunk_bytes_), limit_ - pos));
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(
+          std::max<uint64_t>(n, std::min<uint64_t>(chunk_bytes_, expect_bytes)),
+          limit_ - pos));
       // Slices (Share) of the last chunk keep it: read into a new one. Not
       // zero-filled: only the bytes read are ever looked at.
       if (buffer_ == nullptr || buffer_.use_count() > 1 || capacity_ < want) {

@@ -324,6 +324,55 @@ TEST_F(GroupLogTest, CorruptionInASealedSegmentIsFoundByTheRead) {
   EXPECT_EQ(report.damage[0].last_index, 2u);
 }
 
+// A bounded read (a Fetch's) stops before the entry that would cross
+// max_bytes without reading or checking it; an entry it serves is always
+// checked, so a damaged one is still never served.
+TEST_F(GroupLogTest, BoundedReadsLeaveTheCrossingEntryUnreadAndUnchecked) {
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    Append(*log, 1, 60, 1, 100);  // segment 1 sealed: not scanned at open
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  const uint64_t payload = PayloadFor(1, 1, 100).size();
+  const uint64_t record_bytes = format::kRecordHeaderBytes + payload;
+  // A payload byte of entry 4.
+  ASSERT_TRUE(disk_
+                  .CorruptByte("g/" + format::SegmentName(1),
+                               format::kSegmentHeaderBytes + 3 * record_bytes +
+                                   format::kRecordHeaderBytes + 7,
+                               0x04)
+                  .ok());
+  std::unique_ptr<GroupLog> log = OpenLog();  // trusts the index, no scan
+  using Limit = GroupLog::ReadLimit;
+  for (Limit limit : {Limit::kWithinMax, Limit::kFirstMayCross}) {
+    std::vector<Entry> got;
+    ASSERT_TRUE(log->Read(1, 10, 3 * payload + 1, &got,
+                          GroupLog::ReadMode::kShare, limit)
+                    .ok());
+    EXPECT_EQ(got.size(), 3u);
+    EXPECT_TRUE(log->damage().empty()) << "entry 4 was checked";
+  }
+  std::vector<Entry> got;
+  // Nothing fits: none (kWithinMax), or the first entry, checked.
+  ASSERT_TRUE(
+      log->Read(4, 10, 1, &got, GroupLog::ReadMode::kShare, Limit::kWithinMax)
+          .ok());
+  EXPECT_TRUE(got.empty());
+  EXPECT_TRUE(log->damage().empty());
+  EXPECT_EQ(log->Read(4, 10, 1, &got, GroupLog::ReadMode::kShare,
+                      Limit::kFirstMayCross)
+                .code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(got.empty());
+  ASSERT_EQ(log->damage().size(), 1u);
+  EXPECT_EQ(log->damage()[0].first_index, 4u);
+  // The unbounded kind reads (and checks) the entry that crosses.
+  log = OpenLog();
+  ASSERT_TRUE(log->Read(1, 10, 3 * payload + 1, &got).ok());
+  EXPECT_EQ(got.size(), 3u);
+  ASSERT_EQ(log->damage().size(), 1u);
+}
+
 // One CRC over the data: a partition log's record CRC covers its header and
 // the batch bytes outside the batch's own CRC, not the batch's data again
 // (format::kRecordFlagBatchCrc); an opaque entry's covers everything.
