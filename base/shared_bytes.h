@@ -76,6 +76,9 @@ class SharedBytes {
   operator absl::string_view() const {  // NOLINT: implicit on purpose
     return absl_view();
   }
+  // The memory keeping these bytes alive (null for an empty default value),
+  // for codecs that hand out parts of it (kafka::Reader's owner).
+  const std::shared_ptr<const void>& owner() const { return buffer_; }
   // True when both share one buffer (tests use it to prove no copy was made).
   bool SharesBufferWith(const SharedBytes& other) const {
     return buffer_ != nullptr && buffer_ == other.buffer_;

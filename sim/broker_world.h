@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "base/input_buffer.h"
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
 #include "broker/kafka/batch_header.h"
@@ -107,7 +108,7 @@ class NodeRaftObserver final : public replication::RaftHostObserver {
 struct BrokerNode {
   struct Connection {
     int client = 0;
-    std::string input;  // delivered, not yet consumed by the broker
+    InputBuffer input;  // delivered, not yet consumed by the broker
     bool paused = false;
   };
   int index = 0;

@@ -554,7 +554,7 @@ void BrokerWorld::ArriveAtBroker(int node_index, int client,
     });
     return;
   }
-  it->second.input += bytes;
+  it->second.input.Append(bytes);
   if (!it->second.paused) {
     node.broker->OnConnectionInput(connection, &it->second.input);
   }

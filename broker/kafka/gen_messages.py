@@ -481,7 +481,7 @@ def gen_message(msg, hdr, src):
     hdr.append("  // after a response (a request's are ignored, as Kafka's parser does).")
     hdr.append("  // With `owner` (holding `body`), record batches are slices of it.")
     hdr.append("  absl::Status Decode(absl::string_view body, int16_t version,")
-    hdr.append("                      std::shared_ptr<const std::string> owner = nullptr);")
+    hdr.append("                      std::shared_ptr<const void> owner = nullptr);")
     hdr.append("  std::string Encode(int16_t version) const;")
     hdr.append("};")
     hdr.append("")
@@ -489,7 +489,7 @@ def gen_message(msg, hdr, src):
     src += gen_encode(msg.name, msg.name, msg.fields, msg.flexible) + [""]
     src += gen_fill(msg.name, msg.fields) + [""]
     src += [f"absl::Status {msg.name}::Decode(absl::string_view body, int16_t version,",
-            "                      std::shared_ptr<const std::string> owner) {",
+            "                      std::shared_ptr<const void> owner) {",
             f"  return DecodeWhole(*this, body, version, std::move(owner));", "}", "",
             f"std::string {msg.name}::Encode(int16_t version) const {{",
             "  CHRONIK_CHECK(version >= kMinVersion && version <= kMaxVersion) << kName << \" v\" << version;",
@@ -543,7 +543,7 @@ namespace {
 
 template <typename M>
 absl::Status DecodeWhole(M& message, absl::string_view body, int16_t version,
-                         std::shared_ptr<const std::string> owner) {
+                         std::shared_ptr<const void> owner) {
   if (version < M::kMinVersion || version > M::kMaxVersion) {
     return absl::UnimplementedError(absl::StrCat(
         M::kName, ": unsupported version ", version, " (supported ",
@@ -597,9 +597,9 @@ def gen_tables(messages, hdr, src):
     hdr.append("// Decodes the body of request `key` at `version` into the matching struct.")
     hdr.append("// With `owner` (holding `body`), record batches are slices of it.")
     hdr.append("absl::StatusOr<AnyRequest> DecodeAnyRequest(int16_t key, int16_t version, absl::string_view body,")
-    hdr.append("                                            std::shared_ptr<const std::string> owner = nullptr);")
+    hdr.append("                                            std::shared_ptr<const void> owner = nullptr);")
     hdr.append("absl::StatusOr<AnyResponse> DecodeAnyResponse(int16_t key, int16_t version, absl::string_view body,")
-    hdr.append("                                              std::shared_ptr<const std::string> owner = nullptr);")
+    hdr.append("                                              std::shared_ptr<const void> owner = nullptr);")
     hdr.append("")
     src.append("const ApiInfo kApis[kApiCount] = {")
     for m in reqs:
@@ -616,7 +616,7 @@ def gen_tables(messages, hdr, src):
     for kind, variant, names in (("Request", "AnyRequest", {m.key: m.name for m in reqs}),
                                  ("Response", "AnyResponse", {m.key: resps[m.key].name for m in reqs})):
         src.append(f"absl::StatusOr<{variant}> DecodeAny{kind}(int16_t key, int16_t version, absl::string_view body,")
-        src.append("                                  std::shared_ptr<const std::string> owner) {")
+        src.append("                                  std::shared_ptr<const void> owner) {")
         src.append("  switch (key) {")
         for key in sorted(names):
             n = names[key]

@@ -100,7 +100,7 @@ absl::StatusOr<RequestHeader> DecodeRequestHeader(absl::string_view payload,
 }
 
 absl::StatusOr<DecodedRequest> DecodeRequestFrame(
-    absl::string_view payload, std::shared_ptr<const std::string> owner) {
+    absl::string_view payload, std::shared_ptr<const void> owner) {
   absl::string_view body;
   absl::StatusOr<RequestHeader> header = DecodeRequestHeader(payload, &body);
   if (!header.ok()) return header.status();

@@ -93,11 +93,10 @@ struct DecodedRequest {
 
 // Header + body. Unknown keys and versions not served give kUnimplemented
 // naming them; malformed input gives kInvalidArgument naming the field. With
-// `owner` (which must hold `payload`), record batches are slices of it (the
-// produce path's bytes are not copied).
+// `owner` (keeping alive the memory that holds `payload`), record batches
+// are slices of it (the produce path's bytes are not copied).
 absl::StatusOr<DecodedRequest> DecodeRequestFrame(
-    absl::string_view payload,
-    std::shared_ptr<const std::string> owner = nullptr);
+    absl::string_view payload, std::shared_ptr<const void> owner = nullptr);
 
 // Writes a whole request frame (size prefix, header v1/v2, body); clients.
 template <typename Request>

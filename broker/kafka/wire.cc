@@ -168,7 +168,7 @@ std::optional<SharedBytes> Reader::ReadNullableRecords(bool compact) {
   const absl::string_view raw = ReadRaw(static_cast<size_t>(length));
   const std::string_view part(raw.data(), raw.size());
   if (owner_ == nullptr || raw.empty()) return SharedBytes::Copy(part);
-  return SharedBytes::Slice(owner_, part);
+  return SharedBytes::Owned(owner_, part);
 }
 
 int32_t Reader::ReadArrayLength(bool compact) {

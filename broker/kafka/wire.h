@@ -65,9 +65,10 @@ inline constexpr int kMaxVarint64Bytes = 10;
 class Reader {
  public:
   explicit Reader(absl::string_view data) : data_(data) {}
-  // Records fields then come out as slices of `owner` (which must hold the
-  // data) instead of copies.
-  Reader(absl::string_view data, std::shared_ptr<const std::string> owner)
+  // Records fields then come out as slices of the memory `owner` keeps
+  // alive (which must hold the data: a frame buffer's SharedBytes::owner())
+  // instead of copies.
+  Reader(absl::string_view data, std::shared_ptr<const void> owner)
       : data_(data), owner_(std::move(owner)) {}
 
   bool ok() const { return status_.ok(); }
@@ -122,7 +123,7 @@ class Reader {
   int64_t ReadLength(bool compact, bool classic_int32);
 
   absl::string_view data_;
-  std::shared_ptr<const std::string> owner_;
+  std::shared_ptr<const void> owner_;
   size_t position_ = 0;
   const char* field_ = "";
   absl::Status status_;

@@ -1,12 +1,33 @@
 #include "broker/kafka/wire.h"
 
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
 
 namespace chronik::kafka {
 namespace {
+
+// With an owner (the frame buffer the connection table took over), records
+// are parts of its memory, kept alive by it: not copies.
+TEST(WireTest, RecordsAreSlicesOfTheOwnersMemory) {
+  SharedBytes frame =
+      SharedBytes::Copy(std::string("\x00\x00\x00\x05"
+                                    "abcde",
+                                    9));
+  std::weak_ptr<const void> alive = frame.owner();
+  Reader r(frame.absl_view(), frame.owner());
+  SharedBytes records = r.ReadRecords(/*compact=*/false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(records, std::string_view("abcde"));
+  EXPECT_EQ(records.data(), frame.data() + 4);
+  frame = SharedBytes();
+  EXPECT_FALSE(alive.expired());  // the records keep the frame alive
+  // Without an owner they are copies.
+  Reader copying(absl::string_view(records.data() - 4, 9));
+  EXPECT_NE(copying.ReadRecords(false).data(), records.data());
+}
 
 TEST(WireTest, UnsignedVarintKnownEncodings) {
   struct Case {

@@ -20,7 +20,7 @@ class BrokerNode final : public Node {
                         const env::ConnectionInfo& info) override {
     broker_.OnConnectionOpen(id, info);
   }
-  void OnConnectionInput(env::ConnectionId id, std::string* input) override {
+  void OnConnectionInput(env::ConnectionId id, InputBuffer* input) override {
     broker_.OnConnectionInput(id, input);
   }
   void OnConnectionClose(env::ConnectionId id) override {

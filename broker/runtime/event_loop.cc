@@ -58,7 +58,7 @@ struct EventLoop::Connection {
   ConnectionHandler* handler = nullptr;
   int read_chunk_bytes = 0;
   int max_read_bytes_per_event = 0;
-  std::string input;
+  InputBuffer input;
   // Parts to write, in order; the first has `output_offset` bytes written.
   std::deque<SharedBytes> output;
   size_t output_offset = 0;
@@ -343,28 +343,28 @@ void EventLoop::Accept(Listener& listener) {
 }
 
 size_t EventLoop::SpareInput(const Connection& connection) {
-  return connection.input.capacity() - connection.input.size();
+  return connection.input.spare_bytes();
 }
 
 ssize_t EventLoop::ReadInto(Connection& connection, char* bounce, size_t chunk,
                             size_t* asked) {
-  std::string& input = connection.input;
-  const size_t held = input.size();
-  const size_t spare = input.capacity() - held;
+  InputBuffer& input = connection.input;
+  const size_t spare = input.spare_bytes();
   if (spare < kMinDirectReadBytes) {
     *asked = chunk;
     const ssize_t n = ReadSome(connection, bounce, chunk);
-    if (n > 0) input.append(bounce, static_cast<size_t>(n));
+    if (n > 0) input.Append(std::string_view(bounce, static_cast<size_t>(n)));
     return n;
   }
-  // The handler reserved room for a large frame: read into it directly.
-  // (resize zero-fills the room first; cheaper than a second copy.)
+  // The handler reserved room for a large frame: read into it directly
+  // (the room is not initialized first).
   const size_t room = std::min(spare, chunk);
   *asked = room;
-  input.resize(held + room);
-  const ssize_t n = ReadSome(connection, input.data() + held, room);
-  input.resize(held + (n > 0 ? static_cast<size_t>(n) : 0));
-  if (n > 0) direct_read_bytes_ += static_cast<uint64_t>(n);
+  const ssize_t n = ReadSome(connection, input.spare_data(), room);
+  if (n > 0) {
+    input.Commit(static_cast<size_t>(n));
+    direct_read_bytes_ += static_cast<uint64_t>(n);
+  }
   return n;
 }
 

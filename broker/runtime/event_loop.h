@@ -44,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/byte_chain.h"
+#include "base/input_buffer.h"
 #include "broker/runtime/tls.h"
 
 namespace chronik::runtime {
@@ -62,9 +63,11 @@ class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;
   virtual void OnOpen(ConnectionId id, const std::string& peer) = 0;
-  // `input` holds every unconsumed byte received so far; erase what you
-  // consume. Bytes left stay for the next call.
-  virtual void OnInput(ConnectionId id, std::string* input) = 0;
+  // `input` holds every unconsumed byte received so far; consume what you
+  // take (Consume, or Take the whole buffer). Bytes left stay for the next
+  // call. Spare capacity the handler reserves is where the next bytes are
+  // read into directly (when at least kMinDirectReadBytes).
+  virtual void OnInput(ConnectionId id, InputBuffer* input) = 0;
   // The queued output of `id` was fully written to the socket.
   virtual void OnDrained(ConnectionId /*id*/) {}
   virtual void OnClose(ConnectionId id) = 0;

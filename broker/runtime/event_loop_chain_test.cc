@@ -42,9 +42,9 @@ class ChainSender : public ConnectionHandler {
   ChainSender(EventLoop* loop, ByteChain chain)
       : loop_(loop), chain_(std::move(chain)) {}
   void OnOpen(ConnectionId, const std::string&) override {}
-  void OnInput(ConnectionId id, std::string* input) override {
-    if (input->find("go") == std::string::npos) return;
-    input->clear();
+  void OnInput(ConnectionId id, InputBuffer* input) override {
+    if (input->view().find("go") == std::string::npos) return;
+    input->Clear();
     loop_->Send(id, chain_);
     loop_->Send(id, chain_);
   }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <string>
@@ -27,11 +28,11 @@ class LineEcho : public ConnectionHandler {
  public:
   explicit LineEcho(EventLoop* loop) : loop_(loop) {}
   void OnOpen(ConnectionId, const std::string&) override { ++opened; }
-  void OnInput(ConnectionId id, std::string* input) override {
+  void OnInput(ConnectionId id, InputBuffer* input) override {
     size_t end;
-    while ((end = input->find('\n')) != std::string::npos) {
-      std::string line = input->substr(0, end + 1);
-      input->erase(0, end + 1);
+    while ((end = input->view().find('\n')) != std::string::npos) {
+      std::string line(input->view().substr(0, end + 1));
+      input->Consume(end + 1);
       const bool quit = line == "quit\n";
       for (char& c : line) c = static_cast<char>(toupper(c));
       loop_->Send(id, line);
@@ -125,28 +126,43 @@ TEST_F(EventLoopTest, LargeReplyIsWrittenCompletely) {
 
 // Frames of a u32 big-endian length and a payload; reserves the next frame's
 // size in the input as the Kafka connection table does, so the loop reads
-// large frames straight into it.
+// large frames straight into it. It marks the spare room it leaves and
+// counts the marked bytes past the input found changed the next time: the
+// loop must write only the bytes it received (no zero-fill of the room).
 class FrameCollector : public ConnectionHandler {
  public:
+  static constexpr char kUnread = '\x5a';
   void OnOpen(ConnectionId, const std::string&) override {}
-  void OnInput(ConnectionId, std::string* input) override {
+  void OnInput(ConnectionId, InputBuffer* input) override {
+    if (input->data() == marked_data && input->capacity() == marked_up_to) {
+      for (size_t i = input->size(); i < marked_up_to; ++i) {
+        if (input->data()[i] != kUnread) ++spare_bytes_written;
+      }
+    }
     while (input->size() >= 4) {
       const size_t length = FrameLength(*input);
       if (input->size() < 4 + length) break;
       std::lock_guard<std::mutex> lock(mu);
-      frames.push_back(input->substr(4, length));
-      input->erase(0, 4 + length);
+      frames.emplace_back(input->view().substr(4, length));
+      input->Consume(4 + length);
     }
-    if (input->size() >= 4) input->reserve(4 + FrameLength(*input));
+    if (input->size() >= 4) input->Reserve(4 + FrameLength(*input));
+    // Marks the spare room: the loop must write only the bytes it reads.
+    std::fill_n(input->spare_data(), input->spare_bytes(), kUnread);
+    marked_data = input->data();
+    marked_up_to = input->capacity();
   }
   void OnClose(ConnectionId) override {}
-  static size_t FrameLength(const std::string& input) {
+  static size_t FrameLength(const InputBuffer& input) {
     const auto* b = reinterpret_cast<const unsigned char*>(input.data());
     return (size_t{b[0]} << 24) | (size_t{b[1]} << 16) | (size_t{b[2]} << 8) |
            size_t{b[3]};
   }
   std::mutex mu;
   std::vector<std::string> frames;
+  const char* marked_data = nullptr;
+  size_t marked_up_to = 0;
+  size_t spare_bytes_written = 0;  // loop thread until it stopped
 };
 
 TEST(EventLoopInputTest, LargeFramesAreReadIntoTheReservedInputIntact) {
@@ -191,8 +207,10 @@ TEST(EventLoopInputTest, LargeFramesAreReadIntoTheReservedInputIntact) {
   for (size_t i = 0; i < sent.size(); ++i) {
     EXPECT_TRUE(collector.frames[i] == sent[i]) << "frame " << i;
   }
-  // Most of the large frames' bytes went straight into the input.
+  // Most of the large frames' bytes went straight into the input, and the
+  // loop wrote nothing into the room past the bytes it read.
   EXPECT_GT((*loop)->direct_read_bytes(), 2u << 20);
+  EXPECT_EQ(collector.spare_bytes_written, 0u);
 }
 
 TEST_F(EventLoopTest, PostRunsOnLoopThread) {

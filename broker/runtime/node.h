@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/input_buffer.h"
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
 #include "broker/server/cluster_status.h"
@@ -34,7 +35,7 @@ class Node {
   virtual absl::Status Start() = 0;
   virtual void OnConnectionOpen(env::ConnectionId id,
                                 const env::ConnectionInfo& info) = 0;
-  virtual void OnConnectionInput(env::ConnectionId id, std::string* input) = 0;
+  virtual void OnConnectionInput(env::ConnectionId id, InputBuffer* input) = 0;
   virtual void OnConnectionClose(env::ConnectionId id) = 0;
   // A Raft message from a peer node (cluster mode).
   virtual void OnPeerMessage(uint64_t /*group_id*/, raft::Message /*message*/) {

@@ -82,7 +82,7 @@ class Server::KafkaHandler final : public ConnectionHandler {
     server_->node_->OnConnectionOpen(id, info);
     server_->ScheduleProcess();
   }
-  void OnInput(ConnectionId id, std::string* input) override {
+  void OnInput(ConnectionId id, InputBuffer* input) override {
     server_->node_->OnConnectionInput(id, input);
     server_->ScheduleProcess();
   }
@@ -114,12 +114,13 @@ class Server::HttpHandler final : public ConnectionHandler {
   void OnOpen(ConnectionId id, const std::string&) override {
     deadlines_ms_[id] = WallMs() + server_->options_.http_request_timeout_ms;
   }
-  void OnInput(ConnectionId id, std::string* input) override {
+  void OnInput(ConnectionId id, InputBuffer* input) override {
     HttpRequest request;
-    const HttpParse parse = ParseHttpRequest(
-        *input, server_->options_.max_http_request_bytes, &request);
+    const HttpParse parse =
+        ParseHttpRequest(absl::string_view(input->data(), input->size()),
+                         server_->options_.max_http_request_bytes, &request);
     if (parse == HttpParse::kIncomplete) return;
-    input->clear();
+    input->Clear();
     deadlines_ms_.erase(id);  // answered: closes once the reply is written
     ++server_->http_requests_;
     server_->loop_->Send(id, Respond(parse, request));

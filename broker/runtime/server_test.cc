@@ -38,11 +38,11 @@ class FakeNode final : public Node {
                         const env::ConnectionInfo&) override {
     ++opened;
   }
-  void OnConnectionInput(env::ConnectionId id, std::string* input) override {
+  void OnConnectionInput(env::ConnectionId id, InputBuffer* input) override {
     size_t end;
-    while ((end = input->find('\n')) != std::string::npos) {
-      const std::string line = input->substr(0, end);
-      input->erase(0, end + 1);
+    while ((end = input->view().find('\n')) != std::string::npos) {
+      const std::string line(input->view().substr(0, end));
+      input->Consume(end + 1);
       if (line == "close") {
         pending_.connections.push_back(
             {id, env::ConnectionAction::Kind::kClose, ""});

@@ -65,9 +65,9 @@ class Echo : public ConnectionHandler {
     std::lock_guard<std::mutex> lock(mu_);
     principals_.push_back(loop_->TlsPrincipalOf(id));
   }
-  void OnInput(ConnectionId id, std::string* input) override {
-    loop_->Send(id, *input);
-    input->clear();
+  void OnInput(ConnectionId id, InputBuffer* input) override {
+    loop_->Send(id, std::string(input->view()));
+    input->Clear();
   }
   void OnClose(ConnectionId) override {}
   std::vector<std::string> principals() {

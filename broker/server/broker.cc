@@ -54,7 +54,7 @@ class Broker::Impl : public replication::GroupApplier {
     CheckStarted();
     connections_->Open(id, info);
   }
-  void OnConnectionInput(ConnectionId id, std::string* input) {
+  void OnConnectionInput(ConnectionId id, InputBuffer* input) {
     CheckStarted();
     connections_->Read(id, input,
                        [this](const RequestContext& c, kafka::AnyRequest& r) {
@@ -659,7 +659,7 @@ void Broker::OnConnectionOpen(ConnectionId id,
                               const env::ConnectionInfo& info) {
   impl_->OnConnectionOpen(id, info);
 }
-void Broker::OnConnectionInput(ConnectionId id, std::string* input) {
+void Broker::OnConnectionInput(ConnectionId id, InputBuffer* input) {
   impl_->OnConnectionInput(id, input);
 }
 void Broker::OnConnectionClose(ConnectionId id) {

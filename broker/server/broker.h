@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/input_buffer.h"
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
 #include "broker/env/injected_bugs.h"
@@ -125,7 +126,7 @@ class Broker {
   void OnConnectionOpen(ConnectionId id, const env::ConnectionInfo& info);
   // Consumes the complete requests at the front of `input` (up to the
   // in-flight bound; the rest stays for after a kResumeReading).
-  void OnConnectionInput(ConnectionId id, std::string* input);
+  void OnConnectionInput(ConnectionId id, InputBuffer* input);
   void OnConnectionClose(ConnectionId id);
   void OnPeerMessage(uint64_t group_id, raft::Message message);
   void OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results);

@@ -136,7 +136,8 @@ TEST_F(BrokerTest, CorruptBatchIsRejectedAndBrokerKeepsServing) {
 
 // The production event loop reads a large frame straight into the room
 // reserved for it (broker/runtime/event_loop.h): the header of a frame
-// reserves its size, at most 8 MiB however large it claims to be.
+// reserves its size and 16 KiB past it (its tail is read directly too), at
+// most 8 MiB however large it claims to be.
 TEST_F(BrokerTest, FrameHeaderReservesRoomForItsFrameBounded) {
   auto header = [](uint32_t size) {
     return std::string{static_cast<char>(size >> 24),
@@ -146,12 +147,32 @@ TEST_F(BrokerTest, FrameHeaderReservesRoomForItsFrameBounded) {
   const ConnectionId conn = 7;
   driver_->Open(conn, "127.0.0.1:5556", env::SecurityProtocol::kPlaintext);
   driver_->Write(conn, header(1 << 20) + "abc");
-  EXPECT_GE(driver_->connection(conn).input.capacity(), (1u << 20) + 4);
+  EXPECT_GE(driver_->connection(conn).input.capacity(),
+            (1u << 20) + 4 + (16u << 10));
   const ConnectionId huge = 8;
   driver_->Open(huge, "127.0.0.1:5557", env::SecurityProtocol::kPlaintext);
   driver_->Write(huge, header(90 << 20));
   EXPECT_GE(driver_->connection(huge).input.capacity(), 8u << 20);
   EXPECT_LT(driver_->connection(huge).input.capacity(), 16u << 20);
+}
+
+// Complete frames are taken over as the shared buffer requests slice; the
+// bytes after them go back into the input, which reserves the room of the
+// frame they start before they are copied in.
+TEST_F(BrokerTest, TheBytesAfterCompleteFramesReserveTheNextFrame) {
+  const ConnectionId conn = 7;
+  driver_->Open(conn, "127.0.0.1:5556", env::SecurityProtocol::kPlaintext);
+  const std::string request =
+      kafka::EncodeRequestFrame(3, 1, std::string("t"), AllTopics());
+  const uint32_t next = 1 << 20;
+  const std::string rest =
+      std::string{static_cast<char>(next >> 24), static_cast<char>(next >> 16),
+                  static_cast<char>(next >> 8), static_cast<char>(next)} +
+      "partial";
+  driver_->Write(conn, request + rest);
+  const InputBuffer& input = driver_->connection(conn).input;
+  EXPECT_EQ(input.view(), rest);
+  EXPECT_GE(input.capacity(), next + 4 + (16u << 10));
 }
 
 TEST_F(BrokerTest, IdempotentProducerDeduplicatesAndDetectsGaps) {

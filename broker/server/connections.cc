@@ -20,17 +20,24 @@ const char* ApiName(int16_t key) {
 // larger frames grow geometrically as their bytes arrive.
 constexpr size_t kMaxFrameReserveBytes = 8 << 20;
 
-// Reserves room for the whole frame whose header starts `input`: the
-// production driver reads socket bytes straight into the spare capacity,
-// so a large Produce request is neither copied by growth nor through a
-// bounce buffer (see EventLoop::HandleReadable).
-void ReserveForFrame(std::string* input) {
-  if (input->size() < kafka::kFrameSizeBytes) return;
-  const uint32_t declared = kafka::LoadBigEndian32(input->data());
-  if (declared > INT32_MAX) return;  // malformed: Read closes it next time
-  const size_t total = std::min<size_t>(kafka::kFrameSizeBytes + declared,
-                                        kMaxFrameReserveBytes);
-  if (input->capacity() < total) input->reserve(total);
+// Room past a large frame's end, so that the production driver still reads
+// its last bytes straight into the input (it does so while at least
+// runtime::kMinDirectReadBytes, 16 KiB, are spare) and the next frame's
+// first bytes read with them fit without growing the buffer.
+constexpr size_t kFrameTailSlackBytes = 16 << 10;
+
+// The capacity the input should have when it starts with `head`: room for
+// the whole frame whose header starts it, so the production driver reads
+// socket bytes straight into the spare capacity and a large Produce request
+// is neither copied by growth nor through a bounce buffer (see
+// EventLoop::HandleReadable). 0: no frame header yet.
+size_t FrameReserveBytes(absl::string_view head) {
+  if (head.size() < kafka::kFrameSizeBytes) return 0;
+  const uint32_t declared = kafka::LoadBigEndian32(head.data());
+  if (declared > INT32_MAX) return 0;  // malformed: Read closes it next time
+  const size_t total = kafka::kFrameSizeBytes + declared;
+  if (total < kFrameTailSlackBytes) return total;
+  return std::min<size_t>(total + kFrameTailSlackBytes, kMaxFrameReserveBytes);
 }
 
 }  // namespace
@@ -120,7 +127,7 @@ void ConnectionTable::CloseMalformed(ConnectionId id, absl::string_view why) {
   Emit(id, env::ConnectionAction::Kind::kClose);
 }
 
-void ConnectionTable::Read(ConnectionId id, std::string* input,
+void ConnectionTable::Read(ConnectionId id, InputBuffer* input,
                            const Dispatch& dispatch) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
@@ -129,10 +136,11 @@ void ConnectionTable::Read(ConnectionId id, std::string* input,
   const uint64_t max_in_flight =
       static_cast<uint64_t>(config_.max_inflight_requests_per_connection);
   // Once the input holds a complete frame it is taken over as one shared
-  // buffer, so a Produce request's record batches reach Raft and storage as
-  // slices of it (no copy); the unread rest is put back.
-  std::shared_ptr<const std::string> frames;
-  absl::string_view buffer(*input);
+  // buffer (no copy), so a Produce request's record batches reach Raft and
+  // storage as slices of it; the unread rest is put back.
+  SharedBytes frames;
+  bool taken = false;
+  absl::string_view buffer(input->data(), input->size());
   size_t consumed = 0;
   while (true) {
     if (connection.next_seq - connection.next_to_send >= max_in_flight) {
@@ -151,29 +159,28 @@ void ConnectionTable::Read(ConnectionId id, std::string* input,
       return;
     }
     if (*frame_bytes == 0) break;
-    if (frames == nullptr) {
-      frames = std::make_shared<const std::string>(std::move(*input));
-      input->clear();
-      buffer = absl::string_view(*frames);
+    if (!taken) {
+      frames = input->Take();
+      taken = true;
+      buffer = frames.absl_view();
     }
     const absl::string_view frame = buffer.substr(consumed, *frame_bytes);
     counters_.bytes_in += *frame_bytes;
     consumed += *frame_bytes;
-    HandleFrame(id, connection, frame.substr(kafka::kFrameSizeBytes), frames,
-                dispatch);
+    HandleFrame(id, connection, frame.substr(kafka::kFrameSizeBytes),
+                frames.owner(), dispatch);
     if (connections_.count(id) == 0) return;  // closed while handling
   }
-  if (frames != nullptr) {
-    const absl::string_view rest = buffer.substr(consumed);
-    input->assign(rest.data(), rest.size());
-  }
-  ReserveForFrame(input);
+  const absl::string_view rest = buffer.substr(consumed);
+  // Reserved before the rest is put back: the rest is copied once.
+  input->Reserve(FrameReserveBytes(rest));
+  if (taken) input->Append(std::string_view(rest.data(), rest.size()));
 }
 
-void ConnectionTable::HandleFrame(
-    ConnectionId id, Connection& connection, absl::string_view payload,
-    const std::shared_ptr<const std::string>& frames,
-    const Dispatch& dispatch) {
+void ConnectionTable::HandleFrame(ConnectionId id, Connection& connection,
+                                  absl::string_view payload,
+                                  const std::shared_ptr<const void>& frames,
+                                  const Dispatch& dispatch) {
   RequestContext context;
   context.connection = id;
   context.start_ms = clock_->NowMs();

@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 
+#include "base/input_buffer.h"
+#include "base/shared_bytes.h"
 #include "broker/config/server_config.h"
 #include "broker/env/env.h"
 #include "broker/kafka/messages.h"
@@ -55,8 +57,11 @@ class ConnectionTable {
   // The driver closed it: responses still being prepared go nowhere.
   void Closed(ConnectionId id);
   // Frames and dispatches every complete request in `input` (up to the
-  // in-flight bound); consumed bytes are erased from `input`.
-  void Read(ConnectionId id, std::string* input, const Dispatch& dispatch);
+  // in-flight bound); consumed bytes leave `input`. Complete frames are
+  // taken over without a copy (InputBuffer::Take; requests slice them); the
+  // bytes after them are put back into `input`, which reserves room for
+  // the frame they start (the driver reads into it directly).
+  void Read(ConnectionId id, InputBuffer* input, const Dispatch& dispatch);
 
   // Answers a request: `frame` (nullopt: acks=0, no response) is sent once
   // every earlier request of its connection has been answered.
@@ -110,7 +115,7 @@ class ConnectionTable {
   };
   void HandleFrame(ConnectionId id, Connection& connection,
                    absl::string_view payload,
-                   const std::shared_ptr<const std::string>& frames,
+                   const std::shared_ptr<const void>& frames,
                    const Dispatch& dispatch);
   void CloseMalformed(ConnectionId id, absl::string_view why);
   void CountLatency(const RequestContext& context, bool had_error);

@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "base/input_buffer.h"
 #include "broker/env/env.h"
 #include "broker/server/broker.h"
 
@@ -45,7 +46,7 @@ class CapturedLog : public env::LogSink {
 class TestDriver {
  public:
   struct Connection {
-    std::string input;  // delivered, not yet consumed by the broker
+    InputBuffer input;  // delivered, not yet consumed by the broker
     bool paused = false;
     bool closed = false;
     std::deque<std::string> responses;
@@ -86,7 +87,7 @@ class TestDriver {
   void Write(ConnectionId id, const std::string& bytes) {
     Connection& connection = connections_.at(id);
     CHRONIK_CHECK(!connection.closed);
-    connection.input += bytes;
+    connection.input.Append(bytes);
     if (!connection.paused) broker_->OnConnectionInput(id, &connection.input);
   }
   Connection& connection(ConnectionId id) { return connections_.at(id); }
