@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -92,6 +93,20 @@ class LivenessIsrTest : public ::testing::Test {
     return produced->responses[0].partitions[0].error_code;
   }
 
+  // Crashes a follower of `leader` that is not the controller; returns it
+  // and the brokers left up.
+  std::pair<raft::NodeId, std::vector<int32_t>> CrashAFollower(
+      raft::NodeId leader) {
+    raft::NodeId follower = 1;
+    while (follower == leader || follower == Controller()) ++follower;
+    cluster_.Crash(follower);
+    std::vector<int32_t> rest;
+    for (int32_t id = 1; id <= 3; ++id) {
+      if (id != static_cast<int32_t>(follower)) rest.push_back(id);
+    }
+    return {follower, rest};
+  }
+
   testing::InProcessCluster cluster_{
       3, /*seed=*/1, /*first_id=*/1, [](BrokerOptions& o) {
         o.config.broker_session_timeout_ms = kSessionMs;
@@ -141,13 +156,7 @@ TEST_F(LivenessIsrTest,
   for (raft::NodeId id = 1; id <= 3; ++id) {
     EXPECT_THAT(PartitionSeenBy(id, "isr").isr, ElementsAre(1, 2, 3));
   }
-  raft::NodeId follower = 1;
-  while (follower == leader || follower == Controller()) ++follower;
-  cluster_.Crash(follower);
-  std::vector<int32_t> rest;
-  for (int32_t id = 1; id <= 3; ++id) {
-    if (id != static_cast<int32_t>(follower)) rest.push_back(id);
-  }
+  const auto [follower, rest] = CrashAFollower(leader);
   // The leader keeps taking writes the stopped follower misses.
   ASSERT_EQ(ProduceAcksAll(leader, "isr"), 0);
   StepUntil([&] {
@@ -185,13 +194,7 @@ TEST_F(LivenessIsrTest, AnIdleLeadersIsrStillShrinksWhenAFollowerStops) {
   for (int i = 0; i < 3 * kLagMs / 50; ++i) cluster_.Step();
   EXPECT_EQ(cluster_.broker(leader).Metrics().isr_held_partitions, 1u);
   EXPECT_THAT(PartitionSeenBy(leader, "idle").isr, ElementsAre(1, 2, 3));
-  raft::NodeId follower = 1;
-  while (follower == leader || follower == Controller()) ++follower;
-  cluster_.Crash(follower);
-  std::vector<int32_t> rest;
-  for (int32_t id = 1; id <= 3; ++id) {
-    if (id != static_cast<int32_t>(follower)) rest.push_back(id);
-  }
+  const auto [follower, rest] = CrashAFollower(leader);
   StepUntil([&] { return PartitionSeenBy(leader, "idle").isr == rest; });
   cluster_.Start(follower);
   StepUntil([&] {
