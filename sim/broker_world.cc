@@ -201,6 +201,12 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
                           ? options.metadata_snapshot_entries
                       : small_snapshots_ ? snapshot_rng.Between(4, 64)
                                          : broker::kMetadataSnapshotEntries;
+  // The node-wide tail log: off, tiny (checkpoints every few flushes) or
+  // roomy, so both flush paths and the replay run under faults.
+  Rng tail_rng = Rng::Stream(options.seed, "taillog");
+  tail_wal_bytes_ = tail_rng.Chance(0.34)  ? 0
+                    : tail_rng.Chance(0.5) ? storage::kTailWalMinBytes
+                                           : uint64_t{1} << 20;
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

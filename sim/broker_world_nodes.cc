@@ -156,6 +156,7 @@ broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
   options.broker_bugs = options_.broker_bugs;
   options.raft_observer = node.observer.get();
   options.metadata_snapshot_entries = snapshot_entries_;
+  options.store.tail_wal_bytes = tail_wal_bytes_;
   if (small_snapshots_) {
     options.metadata_segment_max_bytes = kSmallSnapshotBytes;
     options.max_log_tail_bytes = kSmallSnapshotBytes;

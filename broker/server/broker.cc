@@ -261,7 +261,7 @@ absl::StatusOr<MetadataGroupStart> Broker::Impl::MetadataStart() const {
 absl::Status Broker::Impl::Start() {
   CHRONIK_CHECK(host_ == nullptr) << "Start() called twice";
   absl::StatusOr<std::unique_ptr<storage::LogStore>> store =
-      storage::LogStore::Open(env_.disk, "", storage::StoreOptions{});
+      storage::LogStore::Open(env_.disk, "", options_.store);
   if (!store.ok()) {
     return absl::Status(
         store.status().code(),

@@ -92,6 +92,9 @@ struct BrokerOptions {
   // segments (topic configs retention.ms and retention.bytes), checked every
   // retention_check_ticks.
   uint64_t segment_max_bytes = 64ull << 20;
+  // The node's storage (log_store.h): with a 64 MiB tail log a flush fsyncs
+  // one file however many partitions it appended to.
+  storage::StoreOptions store{.tail_wal_bytes = 64ull << 20};
   int retention_check_ticks = 100;
   // Log compaction (cleanup.policy=compact) and segment.ms rolls, checked
   // every compaction_check_ticks (partition_manager.h, log_compactor.h).

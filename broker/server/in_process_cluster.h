@@ -118,6 +118,9 @@ class InProcessCluster {
     Node& node = *nodes_.at(id);
     BrokerOptions options;
     options.config = Config(id);
+    // A small tail log: cheap in the simulated disk's memory, and its
+    // checkpoints run within a test.
+    options.store.tail_wal_bytes = kTestTailWalBytes;
     if (configure_) configure_(options);
     // Every start of a node gets its own seed (env::Environment's contract:
     // peers tell a restarted node by it), the first one `id`.

@@ -87,12 +87,17 @@ struct Counters {
   uint64_t multi_segment_logs = 0;
   uint64_t failed_groups =
       0;  // steps skipped because an IO error failed the group
+  // Tail log: entries replayed at open, checkpoints and barriers.
+  uint64_t wal_replayed = 0;
+  uint64_t wal_checkpoints = 0;
+  uint64_t wal_barriers = 0;
 };
 
 class CrashTest {
  public:
-  explicit CrashTest(uint64_t seed)
+  CrashTest(uint64_t seed, uint64_t tail_wal_bytes)
       : seed_(seed),
+        tail_wal_bytes_(tail_wal_bytes),
         rng_(seed),
         disk_rng_(seed ^ 0x5eed),
         disk_(sim::SimDiskOptions{.sector_size_bytes = 64,
@@ -112,9 +117,14 @@ class CrashTest {
       }
       if (disk_.frozen()) counters.crashes_inside_flush++;
       counters.crashes++;
+      counters.wal_checkpoints += store_->stats().wal_checkpoints;
+      counters.wal_barriers += store_->stats().wal_barriers;
       store_.reset();
       disk_.Crash();
       OpenStore();
+      if (store_ != nullptr) {
+        counters.wal_replayed += store_->stats().wal_entries_replayed;
+      }
       for (uint64_t g = 1; g <= kGroups; ++g) {
         Check(g, counters);
         if (::testing::Test::HasFatalFailure()) return;
@@ -140,8 +150,10 @@ class CrashTest {
   }
 
   void OpenStoreWithoutFaults() {
-    absl::StatusOr<std::unique_ptr<LogStore>> store = LogStore::Open(
-        &disk_, "node", StoreOptions{.max_flush_bytes = 1ull << 30});
+    absl::StatusOr<std::unique_ptr<LogStore>> store =
+        LogStore::Open(&disk_, "node",
+                       StoreOptions{.max_flush_bytes = 1ull << 30,
+                                    .tail_wal_bytes = tail_wal_bytes_});
     ASSERT_TRUE(store.ok()) << "seed " << seed_ << ": " << store.status();
     store_ = std::move(*store);
     for (uint64_t g = 1; g <= kGroups; ++g) {
@@ -344,6 +356,7 @@ class CrashTest {
   }
 
   const uint64_t seed_;
+  const uint64_t tail_wal_bytes_;
   std::mt19937_64 rng_;
   std::mt19937_64 disk_rng_;
   sim::SimDisk disk_;
@@ -354,23 +367,40 @@ class CrashTest {
       {1, {ModelState{}}}, {2, {ModelState{}}}, {3, {ModelState{}}}};
 };
 
-TEST(StorageCrashTest, RecoveredLogIsADurablePrefixOverFixedSeeds) {
+// Without a tail log (each flush syncs the segments it wrote) and with a
+// small one (flushes sync one file; checkpoints, barriers and the replay at
+// open run many times per seed).
+class StorageCrashTest : public ::testing::TestWithParam<uint64_t> {};
+INSTANTIATE_TEST_SUITE_P(TailLog, StorageCrashTest,
+                         ::testing::Values(0, kTailWalMinBytes));
+
+TEST_P(StorageCrashTest, RecoveredLogIsADurablePrefixOverFixedSeeds) {
   Counters counters;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    CrashTest test(seed);
+    CrashTest test(seed, GetParam());
     test.Run(counters);
     if (::testing::Test::HasFatalFailure()) return;
   }
   // The scenarios the test is about actually happened.
   EXPECT_EQ(counters.crashes, uint64_t{kSeeds} * kCyclesPerSeed);
   EXPECT_GT(counters.crashes_inside_flush, 100u);
-  EXPECT_GT(counters.torn_tails_cut, 20u);
+  EXPECT_GT(counters.torn_tails_cut, GetParam() == 0 ? 20u : 10u);
   EXPECT_GT(counters.recovered_beyond_durable, 20u);
   EXPECT_GT(counters.lost_undurable, 20u);
   EXPECT_GT(counters.installs, 50u);
   EXPECT_GT(counters.truncations, 50u);
   EXPECT_GT(counters.multi_segment_logs, 50u);
   EXPECT_GT(counters.failed_groups, 10u);
+  if (GetParam() == 0) {
+    EXPECT_EQ(counters.wal_replayed + counters.wal_checkpoints, 0u);
+  } else {
+    EXPECT_GT(counters.wal_replayed, 500u);
+    EXPECT_GT(counters.wal_checkpoints, 100u);
+    EXPECT_GT(counters.wal_barriers, 100u);
+  }
+  std::printf("tail log: replayed=%lu checkpoints=%lu barriers=%lu\n",
+              counters.wal_replayed, counters.wal_checkpoints,
+              counters.wal_barriers);
   std::printf(
       "crashes=%lu inside_flush=%lu torn_tails_cut=%lu beyond_durable=%lu "
       "lost_undurable=%lu installs=%lu truncations=%lu multi_segment=%lu "
@@ -385,7 +415,7 @@ TEST(StorageCrashTest, RecoveredLogIsADurablePrefixOverFixedSeeds) {
 // snapshot's next offset, every batch carries its assigned base offset with a
 // valid batch CRC, offsets reported in completions are the ones recovered, and
 // offset lookups agree with the log.
-TEST(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
+TEST_P(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
   KafkaV2BatchOffsets kafka;
   uint64_t checked_entries = 0;
   for (uint64_t seed = 1; seed <= 60; ++seed) {
@@ -399,8 +429,10 @@ TEST(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
         reported;  // (i,t)->offset
     uint64_t term = 1;
     for (int cycle = 0; cycle < 4; ++cycle) {
-      std::unique_ptr<LogStore> store = *LogStore::Open(
-          &disk, "", StoreOptions{.max_flush_bytes = 1ull << 30});
+      std::unique_ptr<LogStore> store =
+          *LogStore::Open(&disk, "",
+                          StoreOptions{.max_flush_bytes = 1ull << 30,
+                                       .tail_wal_bytes = GetParam()});
       absl::StatusOr<GroupStorage*> opened =
           store->OpenGroup(7, LogOptions{.segment_max_bytes = 2048,
                                          .index_interval_bytes = 300,

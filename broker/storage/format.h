@@ -207,6 +207,8 @@ inline constexpr size_t kReplayCheckpointHeaderBytes = 48;
 // durable first (Disk::SyncAll: one syncfs) instead of each group syncing
 // its directory; with it that is skipped.
 inline constexpr char kCleanStopFile[] = "clean-stop";
+// The node-wide tail log in the store's root (tail_wal.h has its format).
+inline constexpr char kTailWalFile[] = "tail.wal";
 inline constexpr char kCleanStopMagic[8] = {'C', 'H', 'R', 'N',
                                             'K', 'C', 'L', 'N'};
 

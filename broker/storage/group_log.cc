@@ -104,15 +104,6 @@ absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
   return absl::OkStatus();
 }
 
-absl::Status GroupLog::WritePending() {
-  if (pending_.empty()) return absl::OkStatus();
-  Segment& seg = active();
-  CHRONIK_CHECK_EQ(seg.file->Size() + pending_.size(), seg.end_position);
-  if (absl::Status s = seg.file->Append(pending_); !s.ok()) return Fail(s);
-  pending_.clear();
-  return absl::OkStatus();
-}
-
 absl::Status GroupLog::Roll() {
   if (absl::Status s = WritePending(); !s.ok()) return s;
   Segment& old = active();
@@ -130,6 +121,16 @@ absl::Status GroupLog::Roll() {
                                      old.next_offset, /*flags=*/0);
       !s.ok()) {
     return Fail(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupLog::RollIfFull(uint64_t record_bytes) {
+  const uint64_t max_bytes =
+      roll_bytes_ > 0 ? roll_bytes_ : options_.segment_max_bytes;
+  if (active().end_position + record_bytes > max_bytes &&
+      active().last_index >= active().header.first_index) {
+    return Roll();
   }
   return absl::OkStatus();
 }
@@ -165,16 +166,6 @@ uint64_t GroupLog::size_bytes() const {
   uint64_t total = 0;
   for (const auto& seg : segments_) total += seg->end_position;
   return total;
-}
-
-bool GroupLog::needs_sync() const {
-  if (!pending_.empty() || dir_dirty_ || !unsynced_index_files_.empty()) {
-    return true;
-  }
-  for (const auto& seg : segments_) {
-    if (seg->dirty) return true;
-  }
-  return false;
 }
 
 size_t GroupLog::SegmentPos(uint64_t index) const {
@@ -292,12 +283,9 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
   }
   for (size_t i = 0; i < entries.size(); ++i) {
     Entry& entry = entries[i];
-    const uint64_t record_bytes = kRecordHeaderBytes + entry.data.size();
-    const uint64_t max_bytes =
-        roll_bytes_ > 0 ? roll_bytes_ : options_.segment_max_bytes;
-    if (active().end_position + record_bytes > max_bytes &&
-        active().last_index >= active().header.first_index) {
-      if (absl::Status s = Roll(); !s.ok()) return s;
+    if (absl::Status s = RollIfFull(kRecordHeaderBytes + entry.data.size());
+        !s.ok()) {
+      return s;
     }
     Segment& seg = active();
     format::RecordHeader header;
@@ -330,6 +318,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
                                            entry.data.size()));
     }
     format::SealRecord(start, &pending_);
+    if (wal_tap_ != nullptr) wal_tap_->append(pending_, start);
     AddRecord(seg, pos, header, /*force_point=*/false,
               options_.index_interval_bytes);
     seg.dirty = true;
@@ -491,47 +480,6 @@ absl::Status GroupLog::Reset(uint64_t index, uint64_t term,
   }
   // One directory sync switches from the old segments to the new empty one.
   return Sync();
-}
-
-absl::Status GroupLog::Sync() {
-  std::vector<env::File*> files;
-  if (absl::Status s = PrepareSync(&files); !s.ok()) return s;
-  absl::Status synced;
-  for (env::File* file : files) {
-    synced = file->Sync();
-    if (!synced.ok()) break;
-  }
-  return FinishSync(synced);
-}
-
-absl::Status GroupLog::PrepareSync(std::vector<env::File*>* files) {
-  if (!failed_.ok()) return failed_;
-  if (absl::Status s = WritePending(); !s.ok()) return s;
-  // Rolls sync the segment they seal, so the files here are independent: any
-  // order.
-  for (const auto& seg : segments_) {
-    if (seg->dirty) files->push_back(seg->file.get());
-  }
-  for (const auto& file : unsynced_index_files_) files->push_back(file.get());
-  return absl::OkStatus();
-}
-
-absl::Status GroupLog::FinishSync(absl::Status sync_status) {
-  if (!failed_.ok()) return failed_;
-  if (!sync_status.ok()) return Fail(sync_status);
-  for (const auto& seg : segments_) {
-    if (!seg->dirty) continue;
-    ++fsyncs_;
-    seg->dirty = false;
-  }
-  fsyncs_ += unsynced_index_files_.size();
-  unsynced_index_files_.clear();
-  if (dir_dirty_) {
-    if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);
-    dir_dirty_ = false;
-  }
-  DebugCheck();
-  return absl::OkStatus();
 }
 
 absl::Status GroupLog::Read(uint64_t lo, uint64_t hi, uint64_t max_bytes,

@@ -244,6 +244,31 @@ class GroupLog {
   absl::Status PrepareSync(std::vector<env::File*>* files);
   absl::Status FinishSync(absl::Status sync_status);
   bool needs_sync() const;
+  // Writes what is buffered to the segment file without syncing it: a node
+  // whose tail log (tail_wal.h) holds the appended records makes them durable
+  // that way and syncs the segments later, at a checkpoint.
+  absl::Status WriteOut() { return WritePending(); }
+
+  // While set (non-null), Append also appends to `*tap` every record it
+  // writes, exactly as stored (format.h Record): the tail log's copy. The
+  // caller owns the string and clears the tap before it goes away.
+  void set_wal_tap(std::string* tap) { wal_tap_ = tap; }
+
+  // Tail log replay (group_log_sync.cc): `records` are stored records
+  // (format.h) a tail-log block carried, consecutive, the first following an
+  // entry of term `prev_term`. Appends, verbatim, those past last_index()
+  // when the log agrees with the block on every entry they share and on the
+  // one before (records below first_index() are compacted away and ignored);
+  // otherwise changes nothing and counts the block as skipped (a later
+  // truncation or reset superseded it). Either way the segments holding the
+  // block's indexes count as unsynced, so the next Sync makes what they hold
+  // durable. DataLoss when the bytes do not parse.
+  struct TailReplay {
+    uint64_t entries_appended = 0;
+    uint64_t blocks_skipped = 0;
+  };
+  absl::Status AppendStoredTail(uint64_t prev_term, absl::string_view records,
+                                TailReplay* replay);
 
   // How Read hands out payloads: copies (kCopy: an entry kept for long, as
   // the Raft core's, holds only its bytes), or slices of the buffer the
@@ -342,6 +367,8 @@ class GroupLog {
                              uint64_t first_offset, uint32_t flags);
   absl::Status Roll();
   absl::Status WritePending();
+  // Rolls when a record of `record_bytes` would not fit the active segment.
+  absl::Status RollIfFull(uint64_t record_bytes);
   absl::Status RemoveSegmentFiles(const Segment& segment);
   absl::Status Fail(absl::Status status);
 
@@ -380,6 +407,7 @@ class GroupLog {
   int64_t roll_ms_ = 0;      // <= 0: no roll by time
   std::vector<std::unique_ptr<Segment>> segments_;  // ascending first index
   std::string pending_;  // appended to the active segment, not yet written
+  std::string* wal_tap_ = nullptr;  // set_wal_tap
   bool dir_dirty_ = false;
   std::vector<std::unique_ptr<env::File>> unsynced_index_files_;
   std::vector<Damage> damage_;

@@ -187,6 +187,7 @@ absl::StatusOr<std::unique_ptr<LogStore>> LogStore::Open(
   }
   if (absl::Status s = store->SyncAtOpen(); !s.ok()) return s;
   if (absl::Status s = store->LoadHardStates(); !s.ok()) return s;
+  if (absl::Status s = store->OpenTailWal(); !s.ok()) return s;
   return store;
 }
 
@@ -284,6 +285,7 @@ absl::Status LogStore::DeleteGroup(uint64_t group_id) {
           absl::StrCat("group ", group_id, " has queued requests"));
     }
   }
+  if (absl::Status s = ForgetInTailWal(group_id); !s.ok()) return s;
   groups_.erase(group_id);  // closes its files
   // The hard state goes first: a group directory without hard state is just
   // an empty log if a crash stops the removal below.
@@ -417,26 +419,39 @@ FlushPlan LogStore::BeginFlush() {
       completion.status = group.failed_;
       continue;
     }
-    if (absl::Status s = Apply(group, request, completion); !s.ok()) {
-      group.failed_ = s;
-      completion.status = s;
-    }
-  }
-  // 2. Collect the files to fsync: one per changed segment (usually one per
-  // group).
-  for (auto& [id, completion] : plan.completions_) {
-    if (!completion.status.ok()) continue;
-    GroupStorage& group = *groups_.at(id);
-    const size_t begin = plan.files_to_sync.size();
-    if (absl::Status s = group.log_->PrepareSync(&plan.files_to_sync);
+    if (absl::Status s = ApplyRequest(group, request, completion, plan);
         !s.ok()) {
       group.failed_ = s;
       completion.status = s;
-      continue;
     }
-    plan.file_ranges_[id] = {begin, plan.files_to_sync.size()};
+  }
+  // 2. Collect the files to fsync: the tail log's, or one per changed
+  // segment (usually one per group).
+  PlanTailWal(plan);
+  for (auto& [id, completion] : plan.completions_) {
+    if (completion.status.ok()) PrepareGroupSync(id, plan);
   }
   return plan;
+}
+
+void LogStore::PrepareGroupSync(uint64_t id, FlushPlan& plan) {
+  GroupStorage& group = *groups_.at(id);
+  Completion& completion = plan.completions_.at(id);
+  const bool covered =
+      wal_ != nullptr && !plan.checkpoint_ && !plan.direct_.contains(id);
+  absl::Status s;
+  const size_t begin = plan.files_to_sync.size();
+  if (covered) {
+    s = group.log_->WriteOut();
+  } else {
+    s = group.log_->PrepareSync(&plan.files_to_sync);
+    plan.file_ranges_[id] = {begin, plan.files_to_sync.size()};
+  }
+  if (!s.ok()) {
+    plan.file_ranges_.erase(id);
+    group.failed_ = s;
+    completion.status = s;
+  }
 }
 
 std::vector<Completion> LogStore::FinishFlush(
@@ -448,22 +463,36 @@ std::vector<Completion> LogStore::FinishFlush(
   for (auto& [id, completion] : plan.completions_) {
     if (!completion.status.ok()) continue;
     GroupStorage& group = *groups_.at(id);
-    const auto [begin, end] = plan.file_ranges_.at(id);
-    absl::Status synced;
-    for (size_t i = begin; i < end && synced.ok(); ++i)
-      synced = sync_results[i];
-    const uint64_t before = group.log_->fsyncs();
-    if (absl::Status s = group.log_->FinishSync(synced); !s.ok()) {
-      group.failed_ = s;
-      completion.status = s;
-      continue;
+    auto range = plan.file_ranges_.find(id);
+    if (range == plan.file_ranges_.end()) {
+      // Covered by the tail log.
+      const absl::Status synced = plan.wal_file_index_.has_value()
+                                      ? sync_results[*plan.wal_file_index_]
+                                      : absl::OkStatus();
+      if (!synced.ok()) {
+        group.failed_ = synced;
+        completion.status = synced;
+        continue;
+      }
+    } else {
+      const auto [begin, end] = range->second;
+      absl::Status synced;
+      for (size_t i = begin; i < end && synced.ok(); ++i)
+        synced = sync_results[i];
+      const uint64_t before = group.log_->fsyncs();
+      if (absl::Status s = group.log_->FinishSync(synced); !s.ok()) {
+        group.failed_ = s;
+        completion.status = s;
+        continue;
+      }
+      stats_.log_fsyncs += group.log_->fsyncs() - before;
     }
-    stats_.log_fsyncs += group.log_->fsyncs() - before;
     if (completion.hard_state && hard_states_[id] != *completion.hard_state) {
       hard_states_[id] = *completion.hard_state;
       hard_state_dirty = true;
     }
   }
+  FinishTailWal(plan, sync_results);
   // 3. One atomic write covers every group's hard state.
   if (hard_state_dirty) {
     if (absl::Status s = WriteHardStates(); !s.ok()) {

@@ -48,6 +48,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,7 @@
 #include "absl/types/span.h"
 #include "broker/env/disk.h"
 #include "broker/storage/group_log.h"
+#include "broker/storage/tail_wal.h"
 
 namespace chronik::storage {
 
@@ -135,6 +137,10 @@ struct StoreOptions {
   uint64_t max_queued_bytes = 256ull << 20;
   uint64_t max_flush_bytes = 64ull
                              << 20;  // per Flush step (at least one request)
+  // Size of the node-wide tail log (tail_wal.h; at least kTailWalMinBytes),
+  // 0 for none. With it a flush fsyncs one file, whatever the number of
+  // groups it appended to; without it, every segment file it wrote.
+  uint64_t tail_wal_bytes = 0;
 };
 
 struct StoreStats {
@@ -146,6 +152,14 @@ struct StoreStats {
   uint64_t log_fsyncs = 0;         // fsyncs of segment and index files
   uint64_t hard_state_writes = 0;  // atomic replacements of the hard state file
   uint64_t checkpoints_written = 0;  // replay checkpoints (WriteCheckpoint)
+  // Tail log (log_store_wal.cc): frames written, barriers, checkpoints
+  // (every segment it covered synced, the log restarted), and at Open the
+  // entries replayed into the groups' logs and the blocks found superseded.
+  uint64_t wal_frames = 0;
+  uint64_t wal_barriers = 0;
+  uint64_t wal_checkpoints = 0;
+  uint64_t wal_entries_replayed = 0;
+  uint64_t wal_blocks_skipped = 0;
 };
 
 // One group's durable state, read side: what the Raft core's Storage interface
@@ -207,6 +221,16 @@ class FlushPlan {
   std::map<uint64_t, Completion> completions_;
   // Per group, its range in files_to_sync.
   std::map<uint64_t, std::pair<size_t, size_t>> file_ranges_;
+  // Tail log: groups whose appends it covers in this flush (unless also
+  // direct_: a group whose log changed otherwise syncs its own files), the
+  // log file's place in files_to_sync, and whether this flush is a
+  // checkpoint (every group syncs its files; checkpoint_ranges_ holds those
+  // of groups without a request in it).
+  std::set<uint64_t> wal_groups_;
+  std::set<uint64_t> direct_;
+  std::optional<size_t> wal_file_index_;
+  bool checkpoint_ = false;
+  std::map<uint64_t, std::pair<size_t, size_t>> checkpoint_ranges_;
 };
 
 class LogStore {
@@ -281,6 +305,19 @@ class LogStore {
   absl::Status WriteHardStates();
   absl::Status Apply(GroupStorage& group, PersistRequest& request,
                      Completion& completion);
+  // Tail log (log_store_wal.cc).
+  absl::Status OpenTailWal();
+  absl::Status ReplayTailWal(const std::vector<TailWalBlock>& blocks);
+  absl::Status ApplyRequest(GroupStorage& group, PersistRequest& request,
+                            Completion& completion, FlushPlan& plan);
+  absl::Status LeaveTailWal(GroupStorage& group, FlushPlan& plan);
+  absl::Status WriteFrame(FlushPlan& plan);
+  absl::Status ForgetInTailWal(uint64_t group_id);
+  absl::Status CheckpointNow();
+  void PlanTailWal(FlushPlan& plan);
+  void PrepareGroupSync(uint64_t id, FlushPlan& plan);
+  void FinishTailWal(FlushPlan& plan,
+                     absl::Span<const absl::Status> sync_results);
 
   env::Disk* const disk_;
   const std::string root_;
@@ -289,6 +326,12 @@ class LogStore {
   // Every group's hard state, also of groups not open (the file holds them
   // all).
   std::map<uint64_t, HardState> hard_states_;
+  std::unique_ptr<TailWal> wal_;  // null without a tail log
+  // Groups whose segments hold appends only the tail log makes durable
+  // (synced at the next checkpoint), and groups with blocks in its current
+  // generation (a barrier before their log changes otherwise).
+  std::set<uint64_t> wal_dirty_;
+  std::set<uint64_t> wal_live_;
   std::deque<PersistRequest> queue_;
   uint64_t queued_bytes_ = 0;
   bool flush_in_progress_ = false;

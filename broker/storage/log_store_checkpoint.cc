@@ -100,6 +100,7 @@ absl::Status LogStore::MarkCleanStop() {
   if (!queue_.empty()) {
     return absl::FailedPreconditionError("clean stop with queued requests");
   }
+  if (absl::Status s = CheckpointNow(); !s.ok()) return s;
   for (const auto& [id, group] : groups_) {
     if (!group->failed_.ok() || group->log_->needs_sync()) {
       return absl::FailedPreconditionError(

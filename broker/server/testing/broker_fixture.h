@@ -29,6 +29,9 @@ class BrokerTest : public ::testing::Test {
 
   void StartBroker() {
     BrokerOptions options;
+    // A small tail log: cheap in the simulated disk's memory, and its
+    // checkpoints run within a test.
+    options.store.tail_wal_bytes = kTestTailWalBytes;
     options.config.node_id = 1;
     options.config.kafka_port = 9092;
     options.config.advertised_host = "127.0.0.1";

@@ -27,6 +27,10 @@
 
 namespace chronik::broker::testing {
 
+// The tail log size tests give their brokers (storage/tail_wal.h): small, so
+// that it costs little in the simulated disk's memory and checkpoints often.
+inline constexpr uint64_t kTestTailWalBytes = 256 << 10;
+
 class FakeClock : public env::Clock {
  public:
   int64_t NowMs() override { return now_ms; }

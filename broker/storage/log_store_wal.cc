@@ -1,0 +1,231 @@
+// LogStore and its node-wide tail log (tail_wal.h): which flushes it covers,
+// barriers, checkpoints, and the replay at Open.
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+#include "broker/storage/format.h"
+#include "broker/storage/log_store.h"
+
+namespace chronik::storage {
+namespace {
+
+// A request the tail log can cover: it only extends the group's log.
+bool ExtendsTail(const GroupLog& log, const PersistRequest& request) {
+  return !request.snapshot.has_value() &&
+         (request.entries.empty() ||
+          request.entries.front().index == log.last_index() + 1);
+}
+
+}  // namespace
+
+absl::Status LogStore::OpenTailWal() {
+  const std::string path = env::JoinPath(root_, format::kTailWalFile);
+  absl::StatusOr<bool> exists = disk_->Exists(path);
+  if (!exists.ok()) return exists.status();
+  if (options_.tail_wal_bytes == 0 && !*exists) return absl::OkStatus();
+  std::vector<TailWalBlock> blocks;
+  absl::StatusOr<std::unique_ptr<TailWal>> wal = TailWal::Open(
+      disk_, path, std::max(options_.tail_wal_bytes, kTailWalMinBytes),
+      &blocks);
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(*wal);
+  if (!blocks.empty()) {
+    if (absl::Status s = ReplayTailWal(blocks); !s.ok()) return s;
+    // Everything it held is in the groups' synced logs now.
+    if (absl::Status s = wal_->Restart(); !s.ok()) return s;
+  }
+  if (options_.tail_wal_bytes == 0) {
+    // Configured off: the replayed log goes, durably.
+    wal_.reset();
+    if (absl::Status s = disk_->Remove(path); !s.ok()) return s;
+    return disk_->SyncDir(root_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogStore::ReplayTailWal(const std::vector<TailWalBlock>& blocks) {
+  // Per group, its blocks since its last barrier, in order.
+  std::map<uint64_t, std::vector<const TailWalBlock*>> by_group;
+  for (const TailWalBlock& block : blocks) {
+    std::vector<const TailWalBlock*>& list = by_group[block.group_id];
+    if (block.kind == kBlockBarrier) {
+      list.clear();
+    } else {
+      list.push_back(&block);
+    }
+  }
+  for (const auto& [id, list] : by_group) {
+    if (list.empty()) continue;
+    const std::string dir = env::JoinPath(root_, format::GroupDir(id));
+    absl::StatusOr<bool> exists = disk_->Exists(dir);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) continue;  // deleted: its barrier may not have been needed
+    LogOptions options;
+    options.store_synced = synced_at_open_;
+    RecoveryReport report;
+    absl::StatusOr<std::unique_ptr<GroupLog>> log =
+        GroupLog::Open(disk_, dir, options, &report);
+    if (!log.ok()) return log.status();
+    GroupLog::TailReplay replay;
+    for (const TailWalBlock* block : list) {
+      if (absl::Status s = (*log)->AppendStoredTail(block->prev_term,
+                                                    block->records, &replay);
+          !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("tail log replay, group ",
+                                                   id, ": ", s.message()));
+      }
+    }
+    if (absl::Status s = (*log)->Sync(); !s.ok()) return s;
+    stats_.wal_entries_replayed += replay.entries_appended;
+    stats_.wal_blocks_skipped += replay.blocks_skipped;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogStore::ApplyRequest(GroupStorage& group,
+                                    PersistRequest& request,
+                                    Completion& completion, FlushPlan& plan) {
+  if (wal_ == nullptr) return Apply(group, request, completion);
+  const uint64_t id = group.group_id();
+  GroupLog& log = *group.log_;
+  if (plan.direct_.contains(id) || !ExtendsTail(log, request)) {
+    if (absl::Status s = LeaveTailWal(group, plan); !s.ok()) return s;
+    return Apply(group, request, completion);
+  }
+  plan.wal_groups_.insert(id);
+  if (request.entries.empty()) return Apply(group, request, completion);
+  absl::StatusOr<uint64_t> prev_term = log.Term(log.last_index());
+  if (!prev_term.ok()) return prev_term.status();
+  log.set_wal_tap(wal_->BeginRecords(id, *prev_term));
+  absl::Status s = Apply(group, request, completion);
+  log.set_wal_tap(nullptr);
+  wal_->EndRecords();
+  wal_dirty_.insert(id);
+  wal_live_.insert(id);
+  return s;
+}
+
+// The group's log is about to change otherwise than by an append: its blocks
+// must not be replayed over it. Its segments are synced (they then hold what
+// the blocks carry) and a barrier is written, both now.
+absl::Status LogStore::LeaveTailWal(GroupStorage& group, FlushPlan& plan) {
+  const uint64_t id = group.group_id();
+  plan.direct_.insert(id);
+  if (!wal_live_.contains(id)) return absl::OkStatus();
+  if (!wal_->frame_empty()) {
+    // This flush's earlier blocks go before the barrier; without room for
+    // them, a checkpoint syncs them all and leaves nothing to forget.
+    if (!wal_->FrameFits()) return CheckpointNow();
+    if (absl::Status s = WriteFrame(plan); !s.ok()) return s;
+  }
+  if (absl::Status s = group.log_->Sync(); !s.ok()) return s;
+  wal_dirty_.erase(id);
+  return ForgetInTailWal(id);
+}
+
+absl::Status LogStore::ForgetInTailWal(uint64_t group_id) {
+  if (wal_ == nullptr || !wal_live_.contains(group_id)) {
+    return absl::OkStatus();
+  }
+  if (!wal_->BarrierFits()) return CheckpointNow();
+  if (absl::Status s = wal_->WriteBarrier(group_id); !s.ok()) return s;
+  stats_.wal_barriers++;
+  wal_live_.erase(group_id);
+  wal_dirty_.erase(group_id);
+  return absl::OkStatus();
+}
+
+// Syncs every segment the tail log covers, now, and restarts the log. The
+// frame being built is dropped: its groups are among those synced.
+absl::Status LogStore::CheckpointNow() {
+  if (wal_ == nullptr) return absl::OkStatus();
+  for (uint64_t id : wal_dirty_) {
+    auto it = groups_.find(id);
+    CHRONIK_CHECK(it != groups_.end()) << "tail log covers closed group " << id;
+    if (absl::Status s = it->second->log_->Sync(); !s.ok()) return s;
+  }
+  wal_->DiscardFrame();
+  if (absl::Status s = wal_->Restart(); !s.ok()) return s;
+  wal_dirty_.clear();
+  wal_live_.clear();
+  stats_.wal_checkpoints++;
+  return absl::OkStatus();
+}
+
+// After the requests are applied: the frame is written (its file joins the
+// plan), or, when it does not fit, dropped and the flush is a checkpoint.
+void LogStore::PlanTailWal(FlushPlan& plan) {
+  if (wal_ == nullptr) return;
+  if (!wal_->frame_empty()) {
+    if (wal_->FrameFits()) {
+      if (absl::Status s = WriteFrame(plan); !s.ok()) {
+        // Every group the frame covered fails with it.
+        for (uint64_t id : plan.wal_groups_) {
+          Completion& completion = plan.completions_.at(id);
+          if (!completion.status.ok() || plan.direct_.contains(id)) continue;
+          groups_.at(id)->failed_ = s;
+          completion.status = s;
+        }
+      }
+    } else {
+      wal_->DiscardFrame();
+      plan.checkpoint_ = true;
+    }
+  }
+  if (!plan.checkpoint_) return;
+  for (uint64_t id : wal_dirty_) {
+    if (plan.completions_.contains(id)) continue;
+    GroupStorage& group = *groups_.at(id);
+    const size_t begin = plan.files_to_sync.size();
+    if (absl::Status s = group.log_->PrepareSync(&plan.files_to_sync);
+        !s.ok()) {
+      group.failed_ = s;
+      continue;
+    }
+    plan.checkpoint_ranges_[id] = {begin, plan.files_to_sync.size()};
+  }
+}
+
+// Writes the frame; the flush then syncs the log file (once, whoever wrote).
+absl::Status LogStore::WriteFrame(FlushPlan& plan) {
+  if (!plan.wal_file_index_.has_value()) {
+    plan.wal_file_index_ = plan.files_to_sync.size();
+    plan.files_to_sync.push_back(wal_->file());
+  }
+  stats_.wal_frames++;
+  return wal_->WriteFrame();
+}
+
+// A checkpoint restarts the log once every group it covered synced.
+void LogStore::FinishTailWal(FlushPlan& plan,
+                             absl::Span<const absl::Status> sync_results) {
+  if (wal_ == nullptr || !plan.checkpoint_) return;
+  bool all_synced = true;
+  for (const auto& [id, range] : plan.checkpoint_ranges_) {
+    absl::Status synced;
+    for (size_t i = range.first; i < range.second && synced.ok(); ++i) {
+      synced = sync_results[i];
+    }
+    if (absl::Status s = groups_.at(id)->log_->FinishSync(synced); !s.ok()) {
+      groups_.at(id)->failed_ = s;
+    }
+  }
+  for (uint64_t id : wal_dirty_) {
+    const GroupStorage& group = *groups_.at(id);
+    all_synced = all_synced && group.failed_.ok() && !group.log_->needs_sync();
+  }
+  if (!all_synced) return;  // the log keeps covering them; no restart
+  if (absl::Status s = wal_->Restart(); !s.ok()) {
+    for (uint64_t id : wal_dirty_) groups_.at(id)->failed_ = s;
+    return;
+  }
+  wal_dirty_.clear();
+  wal_live_.clear();
+  stats_.wal_checkpoints++;
+}
+
+}  // namespace chronik::storage
