@@ -207,6 +207,8 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   tail_wal_bytes_ = tail_rng.Chance(0.34)  ? 0
                     : tail_rng.Chance(0.5) ? storage::kTailWalMinBytes
                                            : uint64_t{1} << 20;
+  const size_t kMinGroups[] = {1, 2, 8};
+  tail_wal_min_groups_ = kMinGroups[tail_rng.Between(0, 2)];
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

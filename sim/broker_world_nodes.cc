@@ -157,6 +157,7 @@ broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
   options.raft_observer = node.observer.get();
   options.metadata_snapshot_entries = snapshot_entries_;
   options.store.tail_wal_bytes = tail_wal_bytes_;
+  options.store.tail_wal_min_groups = tail_wal_min_groups_;
   if (small_snapshots_) {
     options.metadata_segment_max_bytes = kSmallSnapshotBytes;
     options.max_log_tail_bytes = kSmallSnapshotBytes;

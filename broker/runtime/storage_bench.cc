@@ -57,6 +57,8 @@ ABSL_FLAG(std::string, dir, "",
 ABSL_FLAG(int, mib, 256, "MiB written per scenario");
 ABSL_FLAG(int, sync_threads, 8,
           "threads for the fsyncs of one flush (1 = one after another)");
+ABSL_FLAG(int, tail_wal_mib, 64,
+          "tail log size of the tail log scenario (the broker's default: 64)");
 ABSL_FLAG(int, repeat, 5,
           "runs of each write scenario (interleaved); best and median shown");
 
@@ -66,8 +68,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr size_t kEntryBytes = 1024;
 constexpr size_t kBatchBytes = 1 << 20;
-// The production default (broker::BrokerOptions::store).
-constexpr uint64_t kTailWalBytes = 64ull << 20;
 
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -363,7 +363,8 @@ Runs RunInterleaved(const std::string& parent, uint64_t total, int repeat) {
     std::string wal_dir;
     const double many_wal_r =
         GroupCommit(parent, absl::StrCat("many-wal", r), 100, 10, total,
-                    kDefaultFilesystemSyncMinFiles, &wal_dir, kTailWalBytes);
+                    kDefaultFilesystemSyncMinFiles, &wal_dir,
+                    (uint64_t{1} << 20) * absl::GetFlag(FLAGS_tail_wal_mib));
     RemoveTree(wal_dir);
     runs.many_wal.push_back(many_wal_r);
     std::printf(

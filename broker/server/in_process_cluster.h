@@ -121,6 +121,7 @@ class InProcessCluster {
     // A small tail log: cheap in the simulated disk's memory, and its
     // checkpoints run within a test.
     options.store.tail_wal_bytes = kTestTailWalBytes;
+    options.store.tail_wal_min_groups = 1;
     if (configure_) configure_(options);
     // Every start of a node gets its own seed (env::Environment's contract:
     // peers tell a restarted node by it), the first one `id`.

@@ -153,7 +153,9 @@ class CrashTest {
     absl::StatusOr<std::unique_ptr<LogStore>> store =
         LogStore::Open(&disk_, "node",
                        StoreOptions{.max_flush_bytes = 1ull << 30,
-                                    .tail_wal_bytes = tail_wal_bytes_});
+                                    .tail_wal_bytes = tail_wal_bytes_,
+                                    // flushes of one group sync its files
+                                    .tail_wal_min_groups = 2});
     ASSERT_TRUE(store.ok()) << "seed " << seed_ << ": " << store.status();
     store_ = std::move(*store);
     for (uint64_t g = 1; g <= kGroups; ++g) {
@@ -395,7 +397,7 @@ TEST_P(StorageCrashTest, RecoveredLogIsADurablePrefixOverFixedSeeds) {
     EXPECT_EQ(counters.wal_replayed + counters.wal_checkpoints, 0u);
   } else {
     EXPECT_GT(counters.wal_replayed, 500u);
-    EXPECT_GT(counters.wal_checkpoints, 100u);
+    EXPECT_GT(counters.wal_checkpoints, 30u);
     EXPECT_GT(counters.wal_barriers, 100u);
   }
   std::printf("tail log: replayed=%lu checkpoints=%lu barriers=%lu\n",
@@ -432,7 +434,8 @@ TEST_P(StorageCrashTest, PartitionOffsetsSurviveCrashes) {
       std::unique_ptr<LogStore> store =
           *LogStore::Open(&disk, "",
                           StoreOptions{.max_flush_bytes = 1ull << 30,
-                                       .tail_wal_bytes = GetParam()});
+                                       .tail_wal_bytes = GetParam(),
+                                       .tail_wal_min_groups = 1});
       absl::StatusOr<GroupStorage*> opened =
           store->OpenGroup(7, LogOptions{.segment_max_bytes = 2048,
                                          .index_interval_bytes = 300,

@@ -397,6 +397,8 @@ FlushPlan LogStore::BeginFlush() {
   flush_in_progress_ = true;
   stats_.flushes++;
   FlushPlan plan;
+  plan.use_wal_ = wal_ != nullptr &&
+                  GroupsAppendingInNextFlush() >= options_.tail_wal_min_groups;
   uint64_t batch_bytes = 0;
   // 1. Apply queued requests in order (writes are buffered, nothing synced
   // yet).
@@ -432,6 +434,23 @@ FlushPlan LogStore::BeginFlush() {
     if (completion.status.ok()) PrepareGroupSync(id, plan);
   }
   return plan;
+}
+
+// The groups with entries among the requests the next flush takes (the same
+// max_flush_bytes bound as BeginFlush), counted up to tail_wal_min_groups.
+size_t LogStore::GroupsAppendingInNextFlush() const {
+  std::set<uint64_t> groups;
+  uint64_t batch_bytes = 0;
+  for (const PersistRequest& request : queue_) {
+    const uint64_t bytes = RequestBytes(request);
+    if (batch_bytes > 0 && batch_bytes + bytes > options_.max_flush_bytes) {
+      break;
+    }
+    batch_bytes += bytes;
+    if (!request.entries.empty()) groups.insert(request.group_id);
+    if (groups.size() >= options_.tail_wal_min_groups) break;
+  }
+  return groups.size();
 }
 
 void LogStore::PrepareGroupSync(uint64_t id, FlushPlan& plan) {

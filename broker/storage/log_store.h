@@ -141,6 +141,10 @@ struct StoreOptions {
   // 0 for none. With it a flush fsyncs one file, whatever the number of
   // groups it appended to; without it, every segment file it wrote.
   uint64_t tail_wal_bytes = 0;
+  // A flush uses the tail log when at least this many groups append in it;
+  // fewer sync their own segment files (no second copy of their bytes: a
+  // lone partition's large appends are written once).
+  size_t tail_wal_min_groups = 8;
 };
 
 struct StoreStats {
@@ -226,6 +230,7 @@ class FlushPlan {
   // log file's place in files_to_sync, and whether this flush is a
   // checkpoint (every group syncs its files; checkpoint_ranges_ holds those
   // of groups without a request in it).
+  bool use_wal_ = false;  // enough groups append (tail_wal_min_groups)
   std::set<uint64_t> wal_groups_;
   std::set<uint64_t> direct_;
   std::optional<size_t> wal_file_index_;
@@ -316,6 +321,7 @@ class LogStore {
   absl::Status CheckpointNow();
   void PlanTailWal(FlushPlan& plan);
   void PrepareGroupSync(uint64_t id, FlushPlan& plan);
+  size_t GroupsAppendingInNextFlush() const;
   void FinishTailWal(FlushPlan& plan,
                      absl::Span<const absl::Status> sync_results);
 

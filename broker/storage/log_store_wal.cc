@@ -92,8 +92,14 @@ absl::Status LogStore::ApplyRequest(GroupStorage& group,
   if (wal_ == nullptr) return Apply(group, request, completion);
   const uint64_t id = group.group_id();
   GroupLog& log = *group.log_;
-  if (plan.direct_.contains(id) || !ExtendsTail(log, request)) {
+  if (!ExtendsTail(log, request)) {
     if (absl::Status s = LeaveTailWal(group, plan); !s.ok()) return s;
+    return Apply(group, request, completion);
+  }
+  if (!plan.use_wal_ || plan.direct_.contains(id)) {
+    // An append synced with the group's own files: later replay of its
+    // older blocks only finds them agreeing.
+    plan.direct_.insert(id);
     return Apply(group, request, completion);
   }
   plan.wal_groups_.insert(id);

@@ -51,7 +51,7 @@ class LogStoreWalTest : public ::testing::Test {
 
   std::mt19937_64 rng_;
   sim::SimDisk disk_;
-  StoreOptions options_{.tail_wal_bytes = 1 << 20};
+  StoreOptions options_{.tail_wal_bytes = 1 << 20, .tail_wal_min_groups = 1};
   std::unique_ptr<LogStore> store_;
 };
 
@@ -72,6 +72,26 @@ TEST_F(LogStoreWalTest, AFlushOfManyGroupsSyncsOneFile) {
   }
   EXPECT_EQ(store_->stats().log_fsyncs, 0u);
   EXPECT_EQ(store_->stats().wal_frames, 1u);
+}
+
+TEST_F(LogStoreWalTest, FlushesOfFewerGroupsThanTheMinimumSyncTheirSegments) {
+  options_.tail_wal_min_groups = 3;
+  OpenStore({1, 2, 3});
+  Append(1, 1, 2, 1);
+  Append(2, 1, 2, 1);
+  FlushOk();  // two groups: their own segment files
+  EXPECT_EQ(store_->stats().wal_frames, 0u);
+  EXPECT_EQ(store_->stats().log_fsyncs, 2u);
+  Append(1, 3, 2, 1);
+  Append(2, 3, 2, 1);
+  Append(3, 1, 2, 1);
+  FlushOk();  // three: one frame
+  EXPECT_EQ(store_->stats().wal_frames, 1u);
+  EXPECT_EQ(store_->stats().log_fsyncs, 2u);
+  Crash();
+  OpenStore({1, 2, 3});
+  EXPECT_EQ(store_->group(1)->last_index(), 4u);
+  EXPECT_EQ(store_->group(3)->last_index(), 2u);
 }
 
 TEST_F(LogStoreWalTest, AppendsTheSegmentsLostAreReplayedFromTheTailLog) {
@@ -101,8 +121,9 @@ TEST(LogStoreWalKillTest, WhatAKilledProcessLeftUnsyncedIsSyncedByTheReplay) {
     std::mt19937_64 rng(seed);
     sim::SimDisk disk(sim::SimDiskOptions{.torn_write_probability = 0}, rng);
     auto open = [&] {
-      std::unique_ptr<LogStore> store =
-          *LogStore::Open(&disk, "", StoreOptions{.tail_wal_bytes = 1 << 20});
+      std::unique_ptr<LogStore> store = *LogStore::Open(
+          &disk, "",
+          StoreOptions{.tail_wal_bytes = 1 << 20, .tail_wal_min_groups = 1});
       EXPECT_TRUE(store->OpenGroup(1, LogOptions{}).ok());
       return store;
     };

@@ -32,6 +32,7 @@ class BrokerTest : public ::testing::Test {
     // A small tail log: cheap in the simulated disk's memory, and its
     // checkpoints run within a test.
     options.store.tail_wal_bytes = kTestTailWalBytes;
+    options.store.tail_wal_min_groups = 1;
     options.config.node_id = 1;
     options.config.kafka_port = 9092;
     options.config.advertised_host = "127.0.0.1";
