@@ -105,6 +105,10 @@ struct BrokerScenarioOptions {
   // DeleteRecords now and then until the producers stop (on half the seeds).
   // Pinned regression seeds found before they existed run without them.
   int small_segments = -1;
+  // The nodes' tail log (storage/tail_wal.h) in bytes; -1: drawn per seed
+  // (stream "taillog": off, 8 KiB or 1 MiB, used by flushes of at least 1, 2
+  // or 8 appending groups).
+  int64_t tail_wal_bytes = -1;
   int delete_records = -1;
   // A monitoring client asks the controller for the topic's Metadata every
   // half second during the faults (as an operator's dashboard polls

@@ -204,9 +204,11 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   // The node-wide tail log: off, tiny (checkpoints every few flushes) or
   // roomy, so both flush paths and the replay run under faults.
   Rng tail_rng = Rng::Stream(options.seed, "taillog");
-  tail_wal_bytes_ = tail_rng.Chance(0.34)  ? 0
-                    : tail_rng.Chance(0.5) ? storage::kTailWalMinBytes
-                                           : uint64_t{1} << 20;
+  tail_wal_bytes_ = options.tail_wal_bytes >= 0
+                        ? static_cast<uint64_t>(options.tail_wal_bytes)
+                    : tail_rng.Chance(0.34) ? 0
+                    : tail_rng.Chance(0.5)  ? storage::kTailWalMinBytes
+                                            : uint64_t{1} << 20;
   const size_t kMinGroups[] = {1, 2, 8};
   tail_wal_min_groups_ = kMinGroups[tail_rng.Between(0, 2)];
   for (BrokerNode& node : nodes_) {
