@@ -210,6 +210,13 @@ std::vector<Option> BaseOptions() {
        "a flush of at least N files syncs the file system once (syncfs) "
        "instead of each file; 0 = never",
        IntSetter(&ServerConfig::flush_syncfs_min_files, 0, 1'000'000)},
+      {"tail-log-mib", "CHRONIK_TAIL_LOG_MIB", "MIB",
+       "size of the node-wide tail log that makes a flush of many partitions "
+       "one fsync; 0 = none",
+       IntSetter(&ServerConfig::tail_log_mib, 0, 65'536)},
+      {"tail-log-min-groups", "CHRONIK_TAIL_LOG_MIN_GROUPS", "N",
+       "a flush in which at least N partitions append uses the tail log",
+       IntSetter(&ServerConfig::tail_log_min_groups, 1, 1'000'000)},
       {"leader-imbalance-check-interval-ms",
        "CHRONIK_LEADER_IMBALANCE_CHECK_INTERVAL_MS", "MS",
        "how often a broker checks its leader imbalance",

@@ -121,6 +121,11 @@ struct ServerConfig {
   // 0: never. syncfs also writes back other dirty data on that file system,
   // so a data directory sharing a disk with other busy writers may want 0.
   int64_t flush_syncfs_min_files = 8;
+  // The node-wide tail log (storage/tail_wal.h), MiB; 0: none. A flush in
+  // which at least tail_log_min_groups partitions (Raft groups) append
+  // syncs it alone instead of every segment it wrote.
+  int64_t tail_log_mib = 64;
+  int64_t tail_log_min_groups = 8;
   int64_t leader_imbalance_check_interval_ms = 300'000;
   int leader_imbalance_per_broker_percentage = 10;
   // Cluster mode: this node joins a running cluster (it starts with an empty

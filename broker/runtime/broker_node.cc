@@ -66,6 +66,10 @@ absl::StatusOr<std::unique_ptr<Node>> MakeBrokerNode(
   broker::BrokerOptions options;
   options.config = environment.config;
   options.tick_interval_ms = environment.tick_interval_ms;
+  options.store.tail_wal_bytes =
+      static_cast<uint64_t>(environment.config.tail_log_mib) << 20;
+  options.store.tail_wal_min_groups =
+      static_cast<size_t>(environment.config.tail_log_min_groups);
   return std::unique_ptr<Node>(new BrokerNode(options, environment.env));
 }
 

@@ -236,6 +236,12 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          "syncfs calls: flushes of many files (--flush-syncfs-min-files) and "
          "the one at start.",
          runtime.storage_filesystem_syncs);
+  Metric(&out, "chronik_storage_tail_log_frames_total", "counter",
+         "Flushes made durable by one fsync of the tail log (--tail-log-mib).",
+         runtime.storage_tail_log_frames);
+  Metric(&out, "chronik_storage_tail_log_checkpoints_total", "counter",
+         "Tail log checkpoints: every segment it covered synced, restarted.",
+         runtime.storage_tail_log_checkpoints);
   Metric(&out, "chronik_storage_written_bytes_total", "counter",
          "Bytes of Raft entries written to the log store.",
          runtime.storage_bytes);

@@ -192,6 +192,40 @@ class DurabilityTest(harness.BrokerTestCase):
                          [0, 1, 2, 3])
         self.assertIsNone(metadata.topics[topic].error)
 
+    def test_many_partitions_flush_through_the_tail_log_and_survive_kill9(self):
+        """Flushes in which 8 or more partitions append are made durable by
+        one fsync of the tail log; after kill -9 every acknowledged record of
+        every partition is there."""
+        topic = self.topic("taillog")
+        self.create(topic, partitions=16)
+        frames = self.broker.metric("chronik_storage_tail_log_frames_total")
+        producer = Producer(self.conf(**{"acks": "all", "linger.ms": 5}))
+        acked = {}
+
+        def report(err, msg):
+            if err is None:
+                acked[(msg.partition(), msg.offset())] = msg.value()
+        for i in range(4000):
+            while True:
+                try:
+                    producer.produce(topic, b"t%d" % i, partition=i % 16,
+                                     on_delivery=report)
+                    break
+                except BufferError:
+                    producer.poll(0.01)
+            producer.poll(0)
+        self.assertEqual(producer.flush(15), 0)
+        self.assertEqual(len(acked), 4000)
+        self.assertGreater(
+            self.broker.metric("chronik_storage_tail_log_frames_total"),
+            frames)
+        self.broker.kill9()
+        self.broker.start()
+        for p in range(16):
+            want = {o: v for (q, o), v in acked.items() if q == p}
+            self.assertEqual(self.read(topic, len(want), partition=p), want,
+                             "partition %d" % p)
+
     def test_flush_syncfs_min_files_picks_syncfs_or_fsyncs(self):
         """--flush-syncfs-min-files=1: every flush syncs the file system once
         (syncfs); 0: never, each file is fsynced. Restores the default."""
