@@ -138,8 +138,7 @@ void ConnectionTable::Read(ConnectionId id, InputBuffer* input,
   // Once the input holds a complete frame it is taken over as one shared
   // buffer (no copy), so a Produce request's record batches reach Raft and
   // storage as slices of it; the unread rest is put back.
-  SharedBytes frames;
-  bool taken = false;
+  SharedBytes frames;  // empty until taken (a complete frame is not empty)
   absl::string_view buffer(input->data(), input->size());
   size_t consumed = 0;
   while (true) {
@@ -159,9 +158,8 @@ void ConnectionTable::Read(ConnectionId id, InputBuffer* input,
       return;
     }
     if (*frame_bytes == 0) break;
-    if (!taken) {
+    if (frames.empty()) {
       frames = input->Take();
-      taken = true;
       buffer = frames.absl_view();
     }
     const absl::string_view frame = buffer.substr(consumed, *frame_bytes);
@@ -174,7 +172,8 @@ void ConnectionTable::Read(ConnectionId id, InputBuffer* input,
   const absl::string_view rest = buffer.substr(consumed);
   // Reserved before the rest is put back: the rest is copied once.
   input->Reserve(FrameReserveBytes(rest));
-  if (taken) input->Append(std::string_view(rest.data(), rest.size()));
+  if (!frames.empty())
+    input->Append(std::string_view(rest.data(), rest.size()));
 }
 
 void ConnectionTable::HandleFrame(ConnectionId id, Connection& connection,

@@ -225,13 +225,12 @@ class FlushPlan {
   std::map<uint64_t, Completion> completions_;
   // Per group, its range in files_to_sync.
   std::map<uint64_t, std::pair<size_t, size_t>> file_ranges_;
-  // Tail log: groups whose appends it covers in this flush (unless also
-  // direct_: a group whose log changed otherwise syncs its own files), the
-  // log file's place in files_to_sync, and whether this flush is a
-  // checkpoint (every group syncs its files; checkpoint_ranges_ holds those
-  // of groups without a request in it).
-  bool use_wal_ = false;  // enough groups append (tail_wal_min_groups)
-  std::set<uint64_t> wal_groups_;
+  // Tail log: whether this flush uses it (enough groups append:
+  // tail_wal_min_groups), the groups that sync their own files instead
+  // (direct_; it covers the others), the log file's place in files_to_sync,
+  // and whether this flush is a checkpoint (every group syncs its files;
+  // checkpoint_ranges_ holds those of groups without a request in it).
+  bool use_wal_ = false;
   std::set<uint64_t> direct_;
   std::optional<size_t> wal_file_index_;
   bool checkpoint_ = false;
@@ -319,6 +318,7 @@ class LogStore {
   absl::Status WriteFrame(FlushPlan& plan);
   absl::Status ForgetInTailWal(uint64_t group_id);
   absl::Status CheckpointNow();
+  absl::Status RestartTailWal();
   void PlanTailWal(FlushPlan& plan);
   void PrepareGroupSync(uint64_t id, FlushPlan& plan);
   size_t GroupsAppendingInNextFlush() const;

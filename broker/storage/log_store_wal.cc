@@ -102,7 +102,6 @@ absl::Status LogStore::ApplyRequest(GroupStorage& group,
     plan.direct_.insert(id);
     return Apply(group, request, completion);
   }
-  plan.wal_groups_.insert(id);
   if (request.entries.empty()) return Apply(group, request, completion);
   absl::StatusOr<uint64_t> prev_term = log.Term(log.last_index());
   if (!prev_term.ok()) return prev_term.status();
@@ -155,6 +154,11 @@ absl::Status LogStore::CheckpointNow() {
     if (absl::Status s = it->second->log_->Sync(); !s.ok()) return s;
   }
   wal_->DiscardFrame();
+  return RestartTailWal();
+}
+
+// Every segment the log covered is durable: a new generation, nothing live.
+absl::Status LogStore::RestartTailWal() {
   if (absl::Status s = wal_->Restart(); !s.ok()) return s;
   wal_dirty_.clear();
   wal_live_.clear();
@@ -169,9 +173,8 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
   if (!wal_->frame_empty()) {
     if (wal_->FrameFits()) {
       if (absl::Status s = WriteFrame(plan); !s.ok()) {
-        // Every group the frame covered fails with it.
-        for (uint64_t id : plan.wal_groups_) {
-          Completion& completion = plan.completions_.at(id);
+        // Every group the frame covered (all but the direct ones) fails.
+        for (auto& [id, completion] : plan.completions_) {
           if (!completion.status.ok() || plan.direct_.contains(id)) continue;
           groups_.at(id)->failed_ = s;
           completion.status = s;
@@ -225,13 +228,9 @@ void LogStore::FinishTailWal(FlushPlan& plan,
     all_synced = all_synced && group.failed_.ok() && !group.log_->needs_sync();
   }
   if (!all_synced) return;  // the log keeps covering them; no restart
-  if (absl::Status s = wal_->Restart(); !s.ok()) {
+  if (absl::Status s = RestartTailWal(); !s.ok()) {
     for (uint64_t id : wal_dirty_) groups_.at(id)->failed_ = s;
-    return;
   }
-  wal_dirty_.clear();
-  wal_live_.clear();
-  stats_.wal_checkpoints++;
 }
 
 }  // namespace chronik::storage
