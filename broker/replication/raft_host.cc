@@ -320,6 +320,9 @@ absl::Status RaftHost::TransferLeadership(GroupId group_id,
 }
 
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
+  // The driver took the flush's files and syncs them: meanwhile, the
+  // segment writes the tail log lets the store defer.
+  if (flush_in_flight_ && !sync_request_.has_value()) store_->WriteBehind();
   ProcessRounds(outbox);
   PruneActive();
 }

@@ -16,7 +16,9 @@
 //           with the production driver's default: one syncfs per flush
 //           (runtime::SyncFlushFiles, a flush of 8 or more files), and the
 //           same with the node's tail log (storage/tail_wal.h, 64 MiB):
-//           one fdatasync per flush, the segments synced at checkpoints;
+//           one fdatasync per flush, the segments written in rounds of
+//           8 MiB while it runs (LogStore::WriteBehind), synced at
+//           checkpoints;
 //  small    100 groups, a producer thread hands single 1 KiB appends to an IO
 //           thread (the production driver's shape: a staging queue, Enqueue
 //           all, flush): how many appends one fsync covers;
@@ -47,6 +49,7 @@
 #include "base/check.h"
 #include "broker/runtime/parallel_sync.h"
 #include "broker/runtime/posix_disk.h"
+#include "broker/runtime/sync_worker.h"
 #include "broker/storage/format.h"
 #include "broker/storage/log_store.h"
 
@@ -173,18 +176,26 @@ void CheckCompletions(const std::vector<storage::Completion>& done) {
   }
 }
 
-// One flush the way the production driver does it: the plan's fsyncs run
-// concurrently, or one syncfs covers them (`filesystem_sync_min_files`).
-void FlushParallel(storage::LogStore& store, PosixDisk& disk,
-                   size_t filesystem_sync_min_files) {
-  storage::FlushPlan plan = store.BeginFlush();
+SyncPolicy Policy(PosixDisk& disk, size_t filesystem_sync_min_files) {
   SyncPolicy policy;
   policy.max_threads = absl::GetFlag(FLAGS_sync_threads);
   policy.filesystem_sync_min_files = filesystem_sync_min_files;
   policy.disk = &disk;
-  std::vector<absl::Status> results =
-      SyncFlushFiles(plan.files_to_sync, policy);
-  CheckCompletions(store.FinishFlush(std::move(plan), results));
+  return policy;
+}
+
+// One flush the way the production driver does it: the IO thread (runtime::
+// SyncWorker) syncs the plan's files, concurrently or with one syncfs
+// (`filesystem_sync_min_files`), while this thread does the store's write-
+// behind, as the event loop does (RaftHost::Process).
+void FlushParallel(storage::LogStore& store, SyncWorker& worker) {
+  storage::FlushPlan plan = store.BeginFlush();
+  worker.Submit(env::SyncRequest{.flush_id = 1, .files = plan.files_to_sync});
+  store.WriteBehind();
+  worker.WaitIdle();
+  std::vector<SyncWorker::Completed> done = worker.TakeCompleted();
+  CHRONIK_CHECK_EQ(done.size(), 1u);
+  CheckCompletions(store.FinishFlush(std::move(plan), done[0].results));
 }
 
 // `groups` groups, each adding `entries_per_group` entries per round; one
@@ -202,6 +213,7 @@ double GroupCommit(const std::string& parent, const std::string& name,
   PosixDisk disk(dir);
   std::unique_ptr<storage::LogStore> store =
       OpenStore(disk, groups, tail_wal_bytes);  // creating the log: not timed
+  SyncWorker worker([] {}, Policy(disk, filesystem_sync_min_files));
   const Clock::time_point start = Clock::now();
   const uint64_t per_round = groups * entries_per_group * kEntryBytes;
   const uint64_t rounds = (total + per_round - 1) / per_round;
@@ -237,7 +249,7 @@ double GroupCommit(const std::string& parent, const std::string& name,
     for (storage::PersistRequest& request : round) {
       CHRONIK_CHECK(store->Enqueue(std::move(request)).ok());
     }
-    FlushParallel(*store, disk, filesystem_sync_min_files);
+    FlushParallel(*store, worker);
   }
   if (tail_wal_bytes > 0) CHRONIK_CHECK(store->MarkCleanStop().ok());
   const double seconds = Seconds(start);
@@ -283,6 +295,7 @@ void SmallAppends(const std::string& parent, uint64_t total_appends) {
   std::vector<storage::PersistRequest> staged;
   bool done = false;
   const std::string payload(kEntryBytes, 's');
+  SyncWorker worker([] {}, Policy(disk, kDefaultFilesystemSyncMinFiles));
   const Clock::time_point start = Clock::now();
   std::thread producer([&] {
     std::vector<uint64_t> next(kGroups + 1, 1);
@@ -314,7 +327,7 @@ void SmallAppends(const std::string& parent, uint64_t total_appends) {
     }
     appends += batch.size();
     while (store->queued_requests() > 0) {
-      FlushParallel(*store, disk, kDefaultFilesystemSyncMinFiles);
+      FlushParallel(*store, worker);
     }
   }
   producer.join();

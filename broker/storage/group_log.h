@@ -245,9 +245,12 @@ class GroupLog {
   absl::Status FinishSync(absl::Status sync_status);
   bool needs_sync() const;
   // Writes what is buffered to the segment file without syncing it: a node
-  // whose tail log (tail_wal.h) holds the appended records makes them durable
-  // that way and syncs the segments later, at a checkpoint.
+  // whose tail log (tail_wal.h) holds the appended records keeps them
+  // buffered, writes them out in larger pieces and syncs the segments later,
+  // at a checkpoint.
   absl::Status WriteOut() { return WritePending(); }
+  // Bytes appended but not yet written to the segment file.
+  uint64_t buffered_bytes() const { return pending_.size(); }
 
   // While set (non-null), Append also appends to `*tap` every record it
   // writes, exactly as stored (format.h Record): the tail log's copy. The

@@ -433,6 +433,11 @@ FlushPlan LogStore::BeginFlush() {
   for (auto& [id, completion] : plan.completions_) {
     if (completion.status.ok()) PrepareGroupSync(id, plan);
   }
+  // A driver that calls WriteBehind does this while the files sync; without
+  // it the buffers are still bounded.
+  if (!plan.checkpoint_) {
+    WriteOutBuffered(2 * options_.tail_wal_buffer_bytes, &plan);
+  }
   return plan;
 }
 
@@ -460,9 +465,11 @@ void LogStore::PrepareGroupSync(uint64_t id, FlushPlan& plan) {
       wal_ != nullptr && !plan.checkpoint_ && !plan.direct_.contains(id);
   absl::Status s;
   const size_t begin = plan.files_to_sync.size();
-  if (covered) {
-    s = group.log_->WriteOut();
-  } else {
+  // A covered group's appends stay in its write buffer: the tail log holds
+  // them durably, and writing them out in larger pieces later
+  // (WriteOutBuffered, a checkpoint, a read) costs the page cache far less
+  // than one small write per flush.
+  if (!covered) {
     s = group.log_->PrepareSync(&plan.files_to_sync);
     plan.file_ranges_[id] = {begin, plan.files_to_sync.size()};
   }

@@ -145,6 +145,13 @@ struct StoreOptions {
   // fewer sync their own segment files (no second copy of their bytes: a
   // lone partition's large appends are written once).
   size_t tail_wal_min_groups = 8;
+  // Appends the tail log covers stay in their groups' write buffers (it
+  // holds them durably) until the buffers of all covered groups hold this
+  // many bytes; then WriteBehind writes every one to its segment, unsynced
+  // (BeginFlush does at twice this, for a driver that does not call
+  // WriteBehind). A few large writes cost the page cache much less than one
+  // small write per group per flush; this bounds the memory they take.
+  uint64_t tail_wal_buffer_bytes = 8ull << 20;
 };
 
 struct StoreStats {
@@ -273,12 +280,22 @@ class LogStore {
   // than one after another). BeginFlush applies the queued requests and writes
   // them; the driver syncs every file in plan.files_to_sync and passes the
   // results, in the same order, to FinishFlush, which does the directory syncs
-  // and the hard state write and returns the completions. No other LogStore or
-  // GroupStorage call may run in between (RaftHost defers group deletions
-  // while a flush is in flight).
+  // and the hard state write and returns the completions. In between, on the
+  // caller's thread, only Enqueue, reads and WriteBehind may run (RaftHost
+  // defers group deletions while a flush is in flight): none of them writes
+  // a file the plan syncs.
   FlushPlan BeginFlush();
   std::vector<Completion> FinishFlush(
       FlushPlan plan, absl::Span<const absl::Status> sync_results);
+  // Between BeginFlush and FinishFlush, while the plan's files sync: writes
+  // the buffered appends of the groups the tail log covers to their segments
+  // once they hold tail_wal_buffer_bytes (StoreOptions), so that work
+  // overlaps the fsync instead of delaying the next flush. A failed write
+  // fails its group (reported by the next flush).
+  void WriteBehind();
+  // Bytes the tail log's groups hold in their write buffers (see
+  // tail_wal_buffer_bytes).
+  uint64_t tail_wal_buffered_bytes() const;
 
   // Replay checkpoints (log_store_checkpoint.cc; format.h): writes the
   // group's checkpoint file and its log's active index (GroupLog::
@@ -321,6 +338,7 @@ class LogStore {
   absl::Status RestartTailWal();
   void PlanTailWal(FlushPlan& plan);
   void PrepareGroupSync(uint64_t id, FlushPlan& plan);
+  void WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan);
   size_t GroupsAppendingInNextFlush() const;
   void FinishTailWal(FlushPlan& plan,
                      absl::Span<const absl::Status> sync_results);

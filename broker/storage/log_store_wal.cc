@@ -199,6 +199,39 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
   }
 }
 
+// The covered groups' write buffers (PrepareGroupSync leaves them) are
+// written to their segments, not synced, once together they hold
+// `threshold_bytes`. Only groups with nothing to sync in the flush in flight
+// have buffered bytes (PrepareSync wrote theirs), so this never writes a file
+// that flush is syncing. A group whose write fails fails, and so does its
+// completion in `plan` if it has one.
+void LogStore::WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan) {
+  if (wal_ == nullptr || tail_wal_buffered_bytes() < threshold_bytes) return;
+  for (uint64_t id : wal_dirty_) {
+    GroupStorage& group = *groups_.at(id);
+    if (!group.failed_.ok()) continue;
+    absl::Status s = group.log_->WriteOut();
+    if (s.ok()) continue;
+    group.failed_ = s;
+    if (plan == nullptr) continue;
+    if (auto it = plan->completions_.find(id); it != plan->completions_.end()) {
+      it->second.status = s;
+    }
+  }
+}
+
+uint64_t LogStore::tail_wal_buffered_bytes() const {
+  uint64_t bytes = 0;
+  for (uint64_t id : wal_dirty_)
+    bytes += groups_.at(id)->log_->buffered_bytes();
+  return bytes;
+}
+
+void LogStore::WriteBehind() {
+  CHRONIK_CHECK(flush_in_progress_) << "WriteBehind outside a flush";
+  WriteOutBuffered(options_.tail_wal_buffer_bytes, nullptr);
+}
+
 // Writes the frame; the flush then syncs the log file (once, whoever wrote).
 absl::Status LogStore::WriteFrame(FlushPlan& plan) {
   if (!plan.wal_file_index_.has_value()) {

@@ -116,6 +116,51 @@ TEST_F(LogStoreWalTest, AppendsTheSegmentsLostAreReplayedFromTheTailLog) {
   EXPECT_EQ(store_->group(1)->last_index(), 20u);
 }
 
+// Covered appends wait in the groups' write buffers: WriteBehind writes them
+// out, while the frame syncs, once they hold tail_wal_buffer_bytes; a driver
+// that never calls it is bounded by BeginFlush at twice that. Reads see them;
+// a killed process loses them from memory and the replay brings them back.
+TEST_F(LogStoreWalTest, CoveredAppendsWaitInWriteBuffersWithinTheBudget) {
+  constexpr uint64_t kGroups = 10, kRounds = 60;
+  options_.tail_wal_buffer_bytes = 16 << 10;
+  std::vector<uint64_t> groups;
+  for (uint64_t g = 1; g <= kGroups; ++g) groups.push_back(g);
+  OpenStore(groups);
+  uint64_t most_buffered = 0, round_bytes = 0;
+  for (uint64_t round = 0; round < kRounds; ++round) {
+    for (uint64_t g : groups) Append(g, round * 2 + 1, 2, 1);
+    const bool write_behind = round < kRounds / 2;
+    FlushPlan plan = store_->BeginFlush();
+    ASSERT_EQ(plan.files_to_sync.size(), 1u) << "round " << round;
+    if (round == 0) round_bytes = store_->tail_wal_buffered_bytes();
+    most_buffered = std::max(most_buffered, store_->tail_wal_buffered_bytes());
+    if (write_behind) {
+      store_->WriteBehind();
+      EXPECT_LT(store_->tail_wal_buffered_bytes(), 16u << 10);
+    } else {
+      EXPECT_LT(store_->tail_wal_buffered_bytes(), (32u << 10) + round_bytes);
+    }
+    std::vector<absl::Status> results;
+    for (env::File* f : plan.files_to_sync) results.push_back(f->Sync());
+    for (const Completion& c : store_->FinishFlush(std::move(plan), results)) {
+      ASSERT_TRUE(c.status.ok()) << c.status;
+    }
+  }
+  EXPECT_GT(most_buffered, 8u << 10);  // they did wait
+  EXPECT_EQ(store_->stats().log_fsyncs, 0u);
+  std::vector<Entry> got;
+  ASSERT_TRUE(store_->group(3)->Entries(1, kRounds * 2 + 1, ~0ull, &got).ok());
+  EXPECT_EQ(got, MakeEntries(1, kRounds * 2, 1, 100));
+  // Killed (no power cut): what was still buffered is gone with the process.
+  ASSERT_GT(store_->tail_wal_buffered_bytes(), 0u);
+  store_.reset();
+  OpenStore(groups);
+  EXPECT_GT(store_->stats().wal_entries_replayed, 0u);
+  for (uint64_t g : groups) {
+    EXPECT_EQ(store_->group(g)->last_index(), kRounds * 2) << "group " << g;
+  }
+}
+
 TEST(LogStoreWalKillTest, WhatAKilledProcessLeftUnsyncedIsSyncedByTheReplay) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     std::mt19937_64 rng(seed);
