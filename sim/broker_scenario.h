@@ -107,7 +107,8 @@ struct BrokerScenarioOptions {
   int small_segments = -1;
   // The nodes' tail log (storage/tail_wal.h) in bytes; -1: drawn per seed
   // (stream "taillog": off, 8 KiB or 1 MiB, used by flushes of at least 1, 2
-  // or 8 appending groups).
+  // or 8 appending groups, its appends written to the segments every flush,
+  // once 2 KiB wait or only when needed).
   int64_t tail_wal_bytes = -1;
   int delete_records = -1;
   // A monitoring client asks the controller for the topic's Metadata every

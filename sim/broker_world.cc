@@ -211,6 +211,10 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
                                             : uint64_t{1} << 20;
   const size_t kMinGroups[] = {1, 2, 8};
   tail_wal_min_groups_ = kMinGroups[tail_rng.Between(0, 2)];
+  // Covered appends written out at every flush, every few, or only when a
+  // checkpoint or a read needs them (the broker's 8 MiB).
+  const uint64_t kBufferBytes[] = {0, 2048, uint64_t{8} << 20};
+  tail_wal_buffer_bytes_ = kBufferBytes[tail_rng.Between(0, 2)];
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

@@ -591,6 +591,7 @@ class BrokerWorld {
   bool small_snapshots_ = false;
   uint64_t tail_wal_bytes_ = 0;  // drawn per seed (stream "taillog")
   size_t tail_wal_min_groups_ = 1;
+  uint64_t tail_wal_buffer_bytes_ = 0;
   int min_insync_ = 1;  // drawn per seed (BrokerScenarioOptions::min_insync)
   // Leader balancing check interval; 0: the production default (no flags).
   int64_t balance_interval_ms_ = 0;

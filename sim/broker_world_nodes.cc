@@ -158,6 +158,7 @@ broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
   options.metadata_snapshot_entries = snapshot_entries_;
   options.store.tail_wal_bytes = tail_wal_bytes_;
   options.store.tail_wal_min_groups = tail_wal_min_groups_;
+  options.store.tail_wal_buffer_bytes = tail_wal_buffer_bytes_;
   if (small_snapshots_) {
     options.metadata_segment_max_bytes = kSmallSnapshotBytes;
     options.max_log_tail_bytes = kSmallSnapshotBytes;
