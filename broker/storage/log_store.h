@@ -356,6 +356,10 @@ class LogStore {
   // generation (a barrier before their log changes otherwise).
   std::set<uint64_t> wal_dirty_;
   std::set<uint64_t> wal_live_;
+  // At least the bytes wal_dirty_ groups hold in their write buffers (reads
+  // and syncs write some out unseen): O(1) to test against the budget each
+  // flush and each WriteBehind.
+  uint64_t wal_buffered_bound_bytes_ = 0;
   std::deque<PersistRequest> queue_;
   uint64_t queued_bytes_ = 0;
   bool flush_in_progress_ = false;

@@ -105,10 +105,14 @@ absl::Status LogStore::ApplyRequest(GroupStorage& group,
   if (request.entries.empty()) return Apply(group, request, completion);
   absl::StatusOr<uint64_t> prev_term = log.Term(log.last_index());
   if (!prev_term.ok()) return prev_term.status();
+  const uint64_t buffered_before = log.buffered_bytes();
   log.set_wal_tap(wal_->BeginRecords(id, *prev_term));
   absl::Status s = Apply(group, request, completion);
   log.set_wal_tap(nullptr);
   wal_->EndRecords();
+  // At most what the append added (it may have written the buffer out).
+  wal_buffered_bound_bytes_ +=
+      log.buffered_bytes() - std::min(buffered_before, log.buffered_bytes());
   wal_dirty_.insert(id);
   wal_live_.insert(id);
   return s;
@@ -162,6 +166,7 @@ absl::Status LogStore::RestartTailWal() {
   if (absl::Status s = wal_->Restart(); !s.ok()) return s;
   wal_dirty_.clear();
   wal_live_.clear();
+  wal_buffered_bound_bytes_ = 0;  // the checkpoint wrote every buffer
   stats_.wal_checkpoints++;
   return absl::OkStatus();
 }
@@ -206,7 +211,8 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
 // that flush is syncing. A group whose write fails fails, and so does its
 // completion in `plan` if it has one.
 void LogStore::WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan) {
-  if (wal_ == nullptr || tail_wal_buffered_bytes() < threshold_bytes) return;
+  if (wal_ == nullptr || wal_buffered_bound_bytes_ < threshold_bytes) return;
+  wal_buffered_bound_bytes_ = 0;
   for (uint64_t id : wal_dirty_) {
     GroupStorage& group = *groups_.at(id);
     if (!group.failed_.ok()) continue;
