@@ -242,6 +242,10 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_storage_tail_log_checkpoints_total", "counter",
          "Tail log checkpoints: every segment it covered synced, restarted.",
          runtime.storage_tail_log_checkpoints);
+  Metric(&out, "chronik_storage_tail_log_buffered_bytes", "gauge",
+         "Appends the tail log holds that wait in memory for their segments "
+         "(an upper bound; written out at 8 MiB).",
+         runtime.storage_tail_log_buffered_bytes);
   Metric(&out, "chronik_storage_written_bytes_total", "counter",
          "Bytes of Raft entries written to the log store.",
          runtime.storage_bytes);

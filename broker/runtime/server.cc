@@ -176,6 +176,7 @@ class Server::HttpHandler final : public ConnectionHandler {
       runtime.storage_filesystem_syncs = server_->disk_->filesystem_syncs();
       runtime.storage_tail_log_frames = stats.wal_frames;
       runtime.storage_tail_log_checkpoints = stats.wal_checkpoints;
+      runtime.storage_tail_log_buffered_bytes = stats.wal_buffered_bytes;
       runtime.storage_bytes = stats.bytes;
       return HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8",
                           RenderMetrics(server_->node_->Metrics(), runtime));

@@ -171,6 +171,10 @@ struct StoreStats {
   uint64_t wal_checkpoints = 0;
   uint64_t wal_entries_replayed = 0;
   uint64_t wal_blocks_skipped = 0;
+  // A gauge: at least the bytes the tail log's groups hold in their write
+  // buffers (reads and syncs write some out unseen), so O(1) to test against
+  // tail_wal_buffer_bytes at each flush and each WriteBehind.
+  uint64_t wal_buffered_bytes = 0;
 };
 
 // One group's durable state, read side: what the Raft core's Storage interface
@@ -356,10 +360,6 @@ class LogStore {
   // generation (a barrier before their log changes otherwise).
   std::set<uint64_t> wal_dirty_;
   std::set<uint64_t> wal_live_;
-  // At least the bytes wal_dirty_ groups hold in their write buffers (reads
-  // and syncs write some out unseen): O(1) to test against the budget each
-  // flush and each WriteBehind.
-  uint64_t wal_buffered_bound_bytes_ = 0;
   std::deque<PersistRequest> queue_;
   uint64_t queued_bytes_ = 0;
   bool flush_in_progress_ = false;

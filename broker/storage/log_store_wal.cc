@@ -111,7 +111,7 @@ absl::Status LogStore::ApplyRequest(GroupStorage& group,
   log.set_wal_tap(nullptr);
   wal_->EndRecords();
   // At most what the append added (it may have written the buffer out).
-  wal_buffered_bound_bytes_ +=
+  stats_.wal_buffered_bytes +=
       log.buffered_bytes() - std::min(buffered_before, log.buffered_bytes());
   wal_dirty_.insert(id);
   wal_live_.insert(id);
@@ -166,7 +166,7 @@ absl::Status LogStore::RestartTailWal() {
   if (absl::Status s = wal_->Restart(); !s.ok()) return s;
   wal_dirty_.clear();
   wal_live_.clear();
-  wal_buffered_bound_bytes_ = 0;  // the checkpoint wrote every buffer
+  stats_.wal_buffered_bytes = 0;  // the checkpoint wrote every buffer
   stats_.wal_checkpoints++;
   return absl::OkStatus();
 }
@@ -211,8 +211,8 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
 // that flush is syncing. A group whose write fails fails, and so does its
 // completion in `plan` if it has one.
 void LogStore::WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan) {
-  if (wal_ == nullptr || wal_buffered_bound_bytes_ < threshold_bytes) return;
-  wal_buffered_bound_bytes_ = 0;
+  if (wal_ == nullptr || stats_.wal_buffered_bytes < threshold_bytes) return;
+  stats_.wal_buffered_bytes = 0;
   for (uint64_t id : wal_dirty_) {
     GroupStorage& group = *groups_.at(id);
     if (!group.failed_.ok()) continue;

@@ -134,6 +134,8 @@ TEST_F(LogStoreWalTest, CoveredAppendsWaitInWriteBuffersWithinTheBudget) {
     ASSERT_EQ(plan.files_to_sync.size(), 1u) << "round " << round;
     if (round == 0) round_bytes = store_->tail_wal_buffered_bytes();
     most_buffered = std::max(most_buffered, store_->tail_wal_buffered_bytes());
+    EXPECT_GE(store_->stats().wal_buffered_bytes,
+              store_->tail_wal_buffered_bytes());
     if (write_behind) {
       store_->WriteBehind();
       EXPECT_LT(store_->tail_wal_buffered_bytes(), 16u << 10);

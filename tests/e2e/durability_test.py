@@ -219,6 +219,10 @@ class DurabilityTest(harness.BrokerTestCase):
         self.assertGreater(
             self.broker.metric("chronik_storage_tail_log_frames_total"),
             frames)
+        # The records wait in memory for their segments (written out at
+        # 8 MiB): the kill takes them along, the tail log brings them back.
+        self.assertGreater(
+            self.broker.metric("chronik_storage_tail_log_buffered_bytes"), 0)
         self.broker.kill9()
         self.broker.start()
         for p in range(16):
