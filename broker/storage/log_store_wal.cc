@@ -110,9 +110,11 @@ absl::Status LogStore::ApplyRequest(GroupStorage& group,
   absl::Status s = Apply(group, request, completion);
   log.set_wal_tap(nullptr);
   wal_->EndRecords();
-  // At most what the append added (it may have written the buffer out).
-  stats_.wal_buffered_bytes +=
-      log.buffered_bytes() - std::min(buffered_before, log.buffered_bytes());
+  // Counts what the buffer grew by; an append that wrote it out (at
+  // write_buffer_bytes) left less than the bound already counts.
+  if (log.buffered_bytes() > buffered_before) {
+    stats_.wal_buffered_bytes += log.buffered_bytes() - buffered_before;
+  }
   wal_dirty_.insert(id);
   wal_live_.insert(id);
   return s;
