@@ -7,6 +7,7 @@ run_py.sh from the Bazel data dependency).
 """
 
 import os
+import random
 import re
 import signal
 import socket
@@ -25,10 +26,32 @@ START_LINE = re.compile(
     r"data_dir=(\S+)")
 
 
+# Ports handed to a cluster's config before its nodes start come from below
+# the kernel's ephemeral range (ip_local_port_range starts at 32768): a port
+# the kernel picked with bind(0) can be given again to any outgoing
+# connection, such as a starting peer's Raft dial, before the node that was
+# meant to listen on it binds (CI saw "port ... is already in use" so).
+FIXED_PORT_RANGE = (20000, 32768)
+_handed_out_ports = set()
+_port_random = random.Random(os.getpid() ^ time.time_ns())
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port no one listens on now, outside the ephemeral range, never
+    returned twice by this process."""
+    for _ in range(1000):
+        port = _port_random.randrange(*FIXED_PORT_RANGE)
+        if port in _handed_out_ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out_ports.add(port)
+        return port
+    raise AssertionError("no free port in %s after 1000 tries" %
+                         (FIXED_PORT_RANGE,))
 
 
 class Broker:
