@@ -108,7 +108,7 @@ struct BrokerScenarioOptions {
   // The nodes' tail log (storage/tail_wal.h) in bytes; -1: drawn per seed
   // (stream "taillog": off, 8 KiB or 1 MiB, used by flushes of at least 1, 2
   // or 8 appending groups, its appends written to the segments every flush,
-  // once 2 KiB wait or only when needed).
+  // once 2 KiB wait or only when needed, with one or two flushes in flight).
   int64_t tail_wal_bytes = -1;
   int delete_records = -1;
   // A monitoring client asks the controller for the topic's Metadata every
@@ -210,6 +210,10 @@ struct BrokerScenarioResult {
   // Transaction markers log compaction removed (summed over the brokers
   // running at the end; a restart resets a broker's count).
   uint64_t markers_removed = 0;
+  // Storage flushes of every broker, every incarnation, and those that began
+  // while the one before synced (LogStore pipelining).
+  uint64_t flushes = 0;
+  uint64_t flushes_overlapped = 0;
 };
 
 // The number of consumer-group members a run with `options` has

@@ -215,6 +215,9 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   // checkpoint or a read needs them (the broker's 8 MiB).
   const uint64_t kBufferBytes[] = {0, 2048, uint64_t{8} << 20};
   tail_wal_buffer_bytes_ = kBufferBytes[tail_rng.Between(0, 2)];
+  // Flushes in flight: mostly the broker's two (a covered append flush
+  // overlapping the fsync before it), one on a quarter of the seeds.
+  max_flushes_in_flight_ = tail_rng.Chance(0.25) ? 1 : 2;
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;
@@ -383,6 +386,7 @@ BrokerScenarioResult BrokerWorld::Run() {
   result_.txns_committed = txn_checker_.committed();
   result_.txn_delivered = txn_checker_.delivered();
   AddCompactionTotals();
+  for (const BrokerNode& node : nodes_) AddFlushCounts(node);
   result_.trace_hash = trace_.hash();
   result_.trace_events = trace_.events();
   result_.scheduler_events = scheduler_.events_run();

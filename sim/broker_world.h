@@ -18,6 +18,7 @@
 #define CHRONIK_SIM_BROKER_WORLD_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -126,7 +127,11 @@ struct BrokerNode {
   std::string start_error;  // why the last start failed ("" if it did not)
   bool restart_scheduled = false;  // the supervisor retries a failed start
   std::unique_ptr<broker::Broker> broker;
-  std::optional<env::SyncRequest> syncing;
+  bool broker_started = false;  // its Start() succeeded
+  // The flushes whose fsyncs are in flight, oldest first (they complete in
+  // order), and when the last one is due.
+  std::deque<env::SyncRequest> syncing;
+  Nanos last_sync_due = 0;
   std::map<env::ConnectionId, Connection> connections;
   bool process_scheduled = false;
   Nanos busy_since = -1;  // Process rescheduled at one instant since
@@ -375,6 +380,9 @@ class BrokerWorld {
   std::optional<std::string> TransactionalKey(const std::string& value);
   // The brokers' compaction counters into the result, at the end.
   void AddCompactionTotals();
+  // Adds the node's storage flush counts to the result (before its broker
+  // goes: a crash, a stop, the end of the run).
+  void AddFlushCounts(const BrokerNode& node);
   // The final consumer's records of one (non-control) batch it fetched:
   // reads from its position below `high_watermark`, and the position moves
   // past the batch (a compacted batch may hold no records).
@@ -592,6 +600,7 @@ class BrokerWorld {
   uint64_t tail_wal_bytes_ = 0;  // drawn per seed (stream "taillog")
   size_t tail_wal_min_groups_ = 1;
   uint64_t tail_wal_buffer_bytes_ = 0;
+  size_t max_flushes_in_flight_ = 2;
   int min_insync_ = 1;  // drawn per seed (BrokerScenarioOptions::min_insync)
   // Leader balancing check interval; 0: the production default (no flags).
   int64_t balance_interval_ms_ = 0;

@@ -159,6 +159,7 @@ broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
   options.store.tail_wal_bytes = tail_wal_bytes_;
   options.store.tail_wal_min_groups = tail_wal_min_groups_;
   options.store.tail_wal_buffer_bytes = tail_wal_buffer_bytes_;
+  options.store.max_flushes_in_flight = max_flushes_in_flight_;
   if (small_snapshots_) {
     options.metadata_segment_max_bytes = kSmallSnapshotBytes;
     options.max_log_tail_bytes = kSmallSnapshotBytes;
@@ -230,12 +231,13 @@ void BrokerWorld::StartNode(BrokerNode& node) {
   env.fsync_mode = env::FsyncMode::kAsync;
   node.process.Start();
   node.connections.clear();
-  node.syncing.reset();
+  node.syncing.clear();
   node.process_scheduled = false;
   node.busy_steps = 0;
   node.disk_fault_this_run = node.disk_faulty;
   node.broker = std::make_unique<broker::Broker>(MakeBrokerOptions(node), env);
   absl::Status started = node.broker->Start();
+  node.broker_started = started.ok();
   Record(node.index, "start", {node.process.incarnation(), started.ok()},
          [&] { return started.ToString(); });
   if (!started.ok()) {
@@ -262,9 +264,10 @@ void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
   node.stopping = false;  // a crash cuts a clean stop short
   node.restart_after_stop = false;
   cluster_.OnNodeDown(now(), node.index);
+  AddFlushCounts(node);
   node.process.Crash();
   node.broker.reset();
-  node.syncing.reset();
+  node.syncing.clear();
   node.disk->Crash();
   ReleaseListeners(node);
   DropConnections(node);
@@ -295,9 +298,9 @@ void BrokerWorld::StopNode(BrokerNode& node) {
   if (!node.process.running()) return;
   constexpr int kMaxFinalRounds = 100;
   for (int round = 0; round < kMaxFinalRounds; ++round) {
-    if (node.syncing.has_value()) CompleteSyncNow(node);
+    while (!node.syncing.empty()) CompleteSyncNow(node);
     CarryOut(node, node.broker->Process());
-    if (node.syncing.has_value()) continue;
+    if (!node.syncing.empty()) continue;
     if (!node.broker->HasWork()) break;
   }
   if (node.broker->HasFlushInFlight()) {
@@ -305,6 +308,7 @@ void BrokerWorld::StopNode(BrokerNode& node) {
                       ": storage flushes still in flight after draining"));
     return;
   }
+  AddFlushCounts(node);
   node.broker.reset();
   cluster_.OnNodeDown(now(), node.index);
   node.process.Stop();
@@ -378,7 +382,7 @@ void BrokerWorld::Step(BrokerNode& node, uint64_t incarnation) {
     return;
   }
   // Work queued behind a flush in flight resumes when its fsyncs finish.
-  if (node.syncing.has_value()) return;
+  if (!node.syncing.empty()) return;
   if (node.busy_since != now()) {
     node.busy_since = now();
     node.busy_steps = 0;
@@ -440,8 +444,7 @@ void BrokerWorld::ConnectionAction(BrokerNode& node,
 }
 
 void BrokerWorld::StartSync(BrokerNode& node, env::SyncRequest request) {
-  CHRONIK_CHECK(!node.syncing.has_value()) << "two flushes in flight";
-  node.syncing = std::move(request);
+  node.syncing.push_back(std::move(request));
   const int index = node.index;
   const uint64_t incarnation = node.process.incarnation();
   if (node.crash_in_fsync_restart >= 0) {
@@ -459,7 +462,10 @@ void BrokerWorld::StartSync(BrokerNode& node, env::SyncRequest request) {
       node.slow_fsync_max > 0
           ? disk_rng_.Between(3 * kMillisecond, node.slow_fsync_max)
           : disk_rng_.Between(100 * kMicrosecond, 3 * kMillisecond);
-  scheduler_.After(latency, [this, index, incarnation] {
+  // One IO thread: a flush's fsyncs start when the previous one's finish.
+  const Nanos due = std::max(now(), node.last_sync_due) + latency;
+  node.last_sync_due = due;
+  scheduler_.At(due, [this, index, incarnation] {
     FinishSync(nodes_[index], incarnation);
   });
 }
@@ -476,9 +482,9 @@ void BrokerWorld::FinishSync(BrokerNode& node, uint64_t incarnation) {
 }
 
 void BrokerWorld::CompleteSyncNow(BrokerNode& node) {
-  CHRONIK_CHECK(node.syncing.has_value());
-  env::SyncRequest request = std::move(*node.syncing);
-  node.syncing.reset();
+  CHRONIK_CHECK(!node.syncing.empty());
+  env::SyncRequest request = std::move(node.syncing.front());
+  node.syncing.pop_front();
   std::vector<absl::Status> results;
   results.reserve(request.files.size());
   // Until now a crash could lose or tear these writes (SimDisk).

@@ -105,7 +105,9 @@ struct Node {
   // are in flight, whether a storage error failed the group.
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<replication::RaftHost> host;
-  std::optional<replication::SyncRequest> syncing;
+  // Oldest first (they complete in order); when the last one is due.
+  std::deque<replication::SyncRequest> syncing;
+  Nanos last_sync_due = 0;
   std::string storage_failure;
   // The state machine: an append-only log of operations, deduplicated.
   std::vector<OpId> sm_log;

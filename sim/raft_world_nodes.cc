@@ -154,7 +154,7 @@ bool RaftWorld::OpenStorage(Node& node) {
 void RaftWorld::ResetVolatile(Node& node) {
   node.host.reset();
   node.store.reset();
-  node.syncing.reset();
+  node.syncing.clear();
   node.storage_failure.clear();
   node.sm_log.clear();
   node.sm_offsets.clear();
@@ -172,7 +172,7 @@ void RaftWorld::CrashNode(Node& node, std::string_view why) {
   node.process.Crash();
   node.host.reset();
   node.store.reset();
-  node.syncing.reset();
+  node.syncing.clear();
   node.disk->Crash();
   ports_.ReleaseAll(node.index, absl::StrCat("n", node.index));
   Record(node.index, "crash", {node.process.incarnation()},
@@ -184,7 +184,7 @@ void RaftWorld::StopNode(Node& node) {
   // A clean stop: the process exits; what it wrote stays in the page cache and
   // reaches the disk (the flush in flight completes), what it had only queued
   // in memory is gone.
-  if (node.syncing.has_value()) CompleteSyncNow(node);
+  while (!node.syncing.empty()) CompleteSyncNow(node);
   if (!node.storage_failure.empty()) {
     // The disk failed the last flush: the process dies of it instead.
     CrashNode(node, absl::StrCat("storage failed: ", node.storage_failure));
@@ -282,8 +282,7 @@ Nanos RaftWorld::FsyncLatency(Node& node) {
 }
 
 void RaftWorld::StartSync(Node& node, replication::SyncRequest request) {
-  CHRONIK_CHECK(!node.syncing.has_value()) << "two flushes in flight";
-  node.syncing = std::move(request);
+  node.syncing.push_back(std::move(request));
   const int index = node.index;
   const uint32_t generation = static_cast<uint32_t>(node.process.incarnation());
   if (node.crash_in_fsync_restart >= 0) {
@@ -298,7 +297,11 @@ void RaftWorld::StartSync(Node& node, replication::SyncRequest request) {
       RestartLater(crashed, restart);
     });
   }
-  scheduler_.After(FsyncLatency(node), [this, index, generation] {
+  // One IO thread: a flush's fsyncs start when the previous one's finish.
+  const Nanos due =
+      std::max(scheduler_.now(), node.last_sync_due) + FsyncLatency(node);
+  node.last_sync_due = due;
+  scheduler_.At(due, [this, index, generation] {
     FinishSync(nodes_[index], generation);
   });
 }
@@ -317,9 +320,9 @@ void RaftWorld::FinishSync(Node& node, uint64_t incarnation) {
 }
 
 void RaftWorld::CompleteSyncNow(Node& node) {
-  CHRONIK_CHECK(node.syncing.has_value());
-  replication::SyncRequest request = std::move(*node.syncing);
-  node.syncing.reset();
+  CHRONIK_CHECK(!node.syncing.empty());
+  replication::SyncRequest request = std::move(node.syncing.front());
+  node.syncing.pop_front();
   std::vector<absl::Status> results;
   results.reserve(request.files.size());
   // Until now a crash could lose or tear these writes (SimDisk).

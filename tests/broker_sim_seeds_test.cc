@@ -83,7 +83,14 @@ std::vector<Sweep> Blocks() {
   // (5 brokers): the simulated read_committed consumer took in an aborted
   // transaction that began before its fetch offset only after that
   // transaction's marker and dropped a committed one (TORN TXN, a client bug).
+  // 706 (3 brokers): a flush begun while another synced took only requests
+  // of groups that had failed, so it had no file to sync, and the host
+  // finished it at once, ahead of the flush before it (a CHECK crash); 187
+  // (5 brokers): a reassignment took a replica out and put it back while
+  // flushes were in flight, and the group was opened again before its
+  // deferred deletion had closed it (STORAGE: "group 1 is open").
   blocks.push_back(Sweep{3, 1430, 1430});
+  blocks.push_back(Sweep{3, 706, 706});
   blocks.push_back(Sweep{3, 882, 882});
   blocks.push_back(Sweep{3, 1065, 1065});
   blocks.push_back(Sweep{5, 197, 197});
@@ -91,6 +98,7 @@ std::vector<Sweep> Blocks() {
   blocks.push_back(Sweep{5, 160, 160});
   blocks.push_back(Sweep{5, 538, 538});
   blocks.push_back(Sweep{5, 897, 897});
+  blocks.push_back(Sweep{5, 187, 187});
   return blocks;
 }
 

@@ -221,7 +221,7 @@ void RaftHost::RemoveGroup(GroupId group_id) { EraseGroup(group_id); }
 absl::Status RaftHost::DeleteGroup(GroupId group_id) {
   EraseGroup(group_id);
   failed_.erase(group_id);
-  if (flush_in_flight_) {
+  if (flush_in_flight()) {
     // Its files may be syncing on another thread: delete after the flush.
     deferred_deletes_.push_back(group_id);
     return absl::OkStatus();
@@ -322,7 +322,7 @@ absl::Status RaftHost::TransferLeadership(GroupId group_id,
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
   // The driver took the flush's files and syncs them: meanwhile, the
   // segment writes the tail log lets the store defer.
-  if (flush_in_flight_ && !sync_request_.has_value()) store_->WriteBehind();
+  if (flush_in_flight() && !sync_request_.has_value()) store_->WriteBehind();
   ProcessRounds(outbox);
   PruneActive();
 }
@@ -408,19 +408,22 @@ bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
 }
 
 void RaftHost::MaybeStartAsyncFlush() {
-  if (flush_in_flight_ || store_->queued_requests() == 0) return;
+  if (!AsyncFlushCanBegin()) return;
   const size_t before = store_->queued_requests();
-  plan_ = store_->BeginFlush();
+  const uint64_t base = flights_.empty() ? flushed_ : flights_.back().until;
+  Flight& flight = flights_.emplace_back();
+  flight.plan = store_->BeginFlush();
   const size_t included = before - store_->queued_requests();
   CHRONIK_CHECK_GT(included, 0u) << "BeginFlush took no request";
-  flush_in_flight_ = true;
-  in_flight_until_ = flushed_ + included;
-  if (plan_->files_to_sync.empty()) {
-    FinishAsyncFlush({});
+  flight.until = base + included;
+  flight.id = next_flush_id_++;
+  if (flight.plan.files_to_sync.empty() && flights_.size() == 1) {
+    FinishAsyncFlush({});  // nothing to wait for
     return;
   }
-  flush_in_flight_id_ = next_flush_id_++;
-  sync_request_ = SyncRequest{flush_in_flight_id_, plan_->files_to_sync};
+  // A flush behind another finishes after it, even with no file to sync
+  // (its groups failed): the driver reports it in order.
+  sync_request_ = SyncRequest{flight.id, flight.plan.files_to_sync};
 }
 
 std::optional<SyncRequest> RaftHost::TakeSyncRequest() {
@@ -431,22 +434,24 @@ std::optional<SyncRequest> RaftHost::TakeSyncRequest() {
 
 void RaftHost::OnSyncDone(uint64_t flush_id,
                           std::vector<absl::Status> results) {
-  CHRONIK_CHECK(flush_in_flight_ && flush_id == flush_in_flight_id_)
-      << "sync completion " << flush_id << " for no flush in flight";
-  CHRONIK_CHECK(!sync_request_.has_value())
+  CHRONIK_CHECK(!flights_.empty() && flush_id == flights_.front().id)
+      << "sync completion " << flush_id
+      << " for no flush in flight or out of order";
+  CHRONIK_CHECK(!sync_request_.has_value() ||
+                sync_request_->flush_id != flush_id)
       << "a flush completed before the driver took its sync request";
   FinishAsyncFlush(std::move(results));
 }
 
 void RaftHost::FinishAsyncFlush(std::vector<absl::Status> results) {
-  CHRONIK_CHECK(flush_in_flight_ && plan_.has_value());
-  CHRONIK_CHECK_EQ(results.size(), plan_->files_to_sync.size());
-  storage::FlushPlan plan = std::move(*plan_);
-  plan_.reset();
-  TakeCompletions(store_->FinishFlush(std::move(plan), results));
-  flushed_ = in_flight_until_;
-  flush_in_flight_ = false;
-  DeleteDeferred();
+  CHRONIK_CHECK(!flights_.empty());
+  Flight flight = std::move(flights_.front());
+  flights_.pop_front();
+  CHRONIK_CHECK_EQ(results.size(), flight.plan.files_to_sync.size());
+  TakeCompletions(store_->FinishFlush(std::move(flight.plan), results));
+  CHRONIK_CHECK_GE(flight.until, flushed_);
+  flushed_ = flight.until;
+  if (flights_.empty()) DeleteDeferred();
 }
 
 bool RaftHost::HandleReady(Group& group, std::vector<OutgoingMessage>* outbox) {
@@ -599,7 +604,7 @@ void RaftHost::ServeLogReads(Group& group,
 }
 
 void RaftHost::FlushStorage(std::vector<OutgoingMessage>* outbox) {
-  CHRONIK_CHECK(!flush_in_flight_);
+  CHRONIK_CHECK(!flush_in_flight());
   while (store_->queued_requests() > 0) {
     const size_t before = store_->queued_requests();
     std::vector<storage::Completion> completions;

@@ -113,6 +113,7 @@
 #ifndef CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
 #define CHRONIK_BROKER_REPLICATION_RAFT_HOST_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -267,8 +268,11 @@ struct HostOptions {
   SyncFiles sync_files;
   // When true, Process() never waits for an fsync: it starts a flush
   // (LogStore::BeginFlush) and hands its files out (TakeSyncRequest); Readies
-  // keep queueing and share the next flush (one in flight at a time). Replies
-  // that claim durability wait for the flush that covers them.
+  // keep queueing and share the next flush. A second flush may begin while
+  // one syncs when the store allows it (LogStore::CanBeginFlush: it only
+  // appends what the tail log covers); flushes finish in the order they
+  // began. Replies that claim durability wait for the flush that covers
+  // them.
   bool async_flush = false;
   // Async mode: stop taking Readies while this much is queued (backpressure).
   uint64_t max_async_queued_bytes = 128ull << 20;
@@ -374,14 +378,25 @@ class RaftHost {
   raft::Index snapshot_index(GroupId group_id) const;
 
   void Process(std::vector<OutgoingMessage>* outbox);
-  // Async mode: the flush the last Process started, whose files the driver
-  // must now sync (at most one is in flight); nullopt when there is none.
+  // Async mode: the flush a Process started, whose files the driver must now
+  // sync; nullopt when there is none. Up to LogStore's max_flushes_in_flight
+  // are in flight: the driver syncs them in the order it took them and
+  // reports each (OnSyncDone) in that order. A flush begins only once the
+  // driver took the previous one's request.
   std::optional<SyncRequest> TakeSyncRequest();
-  // Async mode: the fsyncs of `flush_id` finished (one status per file, in
-  // the request's order). Call Process() afterwards.
+  // Async mode: the fsyncs of `flush_id`, the oldest flush in flight,
+  // finished (one status per file, in the request's order). Call Process()
+  // afterwards.
   void OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results);
   // Async mode: a flush is waiting for its fsyncs.
-  bool flush_in_flight() const { return flush_in_flight_; }
+  bool flush_in_flight() const { return !flights_.empty(); }
+  // A deleted group whose files go once no flush is in flight (DeleteGroup):
+  // until then it cannot be added again (its storage is still open).
+  bool DeletionPending(GroupId group_id) const {
+    return std::find(deferred_deletes_.begin(), deferred_deletes_.end(),
+                     group_id) != deferred_deletes_.end();
+  }
+  bool deletions_pending() const { return !deferred_deletes_.empty(); }
   // Process would do work: a group has a Ready, or storage work is queued
   // that no flush in flight covers.
   bool HasWork() const;
@@ -493,6 +508,8 @@ class RaftHost {
   // when it reported any.
   bool ReleaseDurable(std::vector<OutgoingMessage>* outbox);
   void MaybeStartAsyncFlush();
+  // Whether MaybeStartAsyncFlush would begin one (HasWork says the same).
+  bool AsyncFlushCanBegin() const;
   void FinishAsyncFlush(std::vector<absl::Status> results);
   // Deletes groups whose deletion waited for a flush to finish.
   void DeleteDeferred();
@@ -566,11 +583,14 @@ class RaftHost {
   std::map<GroupId, absl::Status> failed_;
   uint64_t enqueued_ = 0;  // requests ever queued
   uint64_t flushed_ = 0;   // ... of which a finished flush made durable
-  bool flush_in_flight_ = false;
-  uint64_t in_flight_until_ = 0;  // flushed_ once the flush in flight is done
-  std::optional<storage::FlushPlan> plan_;
+  // Async mode: the flushes in flight, oldest first (they finish in order).
+  struct Flight {
+    uint64_t id = 0;
+    storage::FlushPlan plan;
+    uint64_t until = 0;  // flushed_ once it is done
+  };
+  std::deque<Flight> flights_;
   uint64_t next_flush_id_ = 1;
-  uint64_t flush_in_flight_id_ = 0;
   std::optional<SyncRequest> sync_request_;  // not taken by the driver yet
   std::vector<GroupId> deferred_deletes_;
   SnapshotStats snapshot_stats_;

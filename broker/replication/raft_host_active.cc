@@ -129,9 +129,17 @@ bool RaftHost::HasReady() const {
   return false;
 }
 
+bool RaftHost::AsyncFlushCanBegin() const {
+  // The driver takes one request at a time, in order; deletions waiting
+  // for a quiet store get one (no flush overlaps the one in flight).
+  if (sync_request_.has_value()) return false;
+  if (flush_in_flight() && !deferred_deletes_.empty()) return false;
+  return store_->CanBeginFlush();
+}
+
 bool RaftHost::HasWork() const {
   if (HasReady() || !node_heartbeats_.empty()) return true;
-  if (!flush_in_flight_ && store_->queued_requests() > 0) return true;
+  if (AsyncFlushCanBegin()) return true;
   // A group with pending persistence or a backlog is active.
   for (const GroupId id : active_) {
     const Group& group = groups_.at(id);

@@ -121,7 +121,7 @@ absl::Status RaftHost::Checkpoint(Group& group) {
 }
 
 size_t RaftHost::WriteDueCheckpoints(size_t max_groups) {
-  if (flush_in_flight_ || checkpoint_candidates_.empty()) return 0;
+  if (flush_in_flight() || checkpoint_candidates_.empty()) return 0;
   size_t written = 0;
   // Only groups that applied something since their last checkpoint can be
   // due (CountApplied adds them; a group is dropped here once it is not):
@@ -155,7 +155,7 @@ size_t RaftHost::WriteDueCheckpoints(size_t max_groups) {
 }
 
 absl::Status RaftHost::WriteAllCheckpoints() {
-  CHRONIK_CHECK(!flush_in_flight_);
+  CHRONIK_CHECK(!flush_in_flight());
   absl::Status first;
   for (auto& [id, group] : groups_) {
     absl::Status s = Checkpoint(group);
@@ -165,7 +165,7 @@ absl::Status RaftHost::WriteAllCheckpoints() {
 }
 
 absl::Status RaftHost::StopCleanly() {
-  if (flush_in_flight_ || store_->queued_requests() > 0) {
+  if (flush_in_flight() || store_->queued_requests() > 0) {
     return absl::FailedPreconditionError(
         "clean stop with storage work in flight or queued");
   }

@@ -239,6 +239,10 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_storage_tail_log_frames_total", "counter",
          "Flushes made durable by one fsync of the tail log (--tail-log-mib).",
          runtime.storage_tail_log_frames);
+  Metric(&out, "chronik_storage_overlapped_flushes_total", "counter",
+         "Flushes begun while the one before synced (appends the tail log "
+         "covers, applied during its fsync).",
+         runtime.storage_overlapped_flushes);
   Metric(&out, "chronik_storage_tail_log_checkpoints_total", "counter",
          "Tail log checkpoints: every segment it covered synced, restarted.",
          runtime.storage_tail_log_checkpoints);

@@ -175,6 +175,7 @@ class Server::HttpHandler final : public ConnectionHandler {
       runtime.storage_fsyncs = stats.log_fsyncs;
       runtime.storage_filesystem_syncs = server_->disk_->filesystem_syncs();
       runtime.storage_tail_log_frames = stats.wal_frames;
+      runtime.storage_overlapped_flushes = stats.flushes_overlapped;
       runtime.storage_tail_log_checkpoints = stats.wal_checkpoints;
       runtime.storage_tail_log_buffered_bytes = stats.wal_buffered_bytes;
       runtime.storage_bytes = stats.bytes;

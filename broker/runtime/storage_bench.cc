@@ -184,19 +184,72 @@ SyncPolicy Policy(PosixDisk& disk, size_t filesystem_sync_min_files) {
   return policy;
 }
 
-// One flush the way the production driver does it: the IO thread (runtime::
-// SyncWorker) syncs the plan's files, concurrently or with one syncfs
-// (`filesystem_sync_min_files`), while this thread does the store's write-
-// behind, as the event loop does (RaftHost::Process).
-void FlushParallel(storage::LogStore& store, SyncWorker& worker) {
-  storage::FlushPlan plan = store.BeginFlush();
-  worker.Submit(env::SyncRequest{.flush_id = 1, .files = plan.files_to_sync});
-  store.WriteBehind();
-  worker.WaitIdle();
-  std::vector<SyncWorker::Completed> done = worker.TakeCompleted();
-  CHRONIK_CHECK_EQ(done.size(), 1u);
-  CheckCompletions(store.FinishFlush(std::move(plan), done[0].results));
-}
+// Flushing the way the production driver does it: this thread (the event
+// loop, RaftHost in async mode) begins a flush when the store allows one (a
+// second may overlap the first's fsync: LogStore::CanBeginFlush), hands its
+// files to the IO thread (runtime::SyncWorker: concurrent fsyncs or one
+// syncfs, `filesystem_sync_min_files`), does the store's write-behind
+// meanwhile, and finishes the flushes in order as their fsyncs complete.
+class Flusher {
+ public:
+  Flusher(storage::LogStore& store, PosixDisk& disk,
+          size_t filesystem_sync_min_files)
+      : store_(store),
+        worker_([this] { Wake(); }, Policy(disk, filesystem_sync_min_files)) {}
+
+  // Begins flushes until nothing is queued; the last may still be in flight.
+  void Flush() {
+    while (store_.queued_requests() > 0) {
+      FinishCompleted();
+      if (!store_.CanBeginFlush()) {
+        WaitForOne();
+        continue;
+      }
+      plans_.push_back(store_.BeginFlush());
+      worker_.Submit(env::SyncRequest{.flush_id = next_id_++,
+                                      .files = plans_.back().files_to_sync});
+      store_.WriteBehind();
+    }
+  }
+  // Finishes every flush in flight.
+  void Drain() {
+    while (!plans_.empty()) WaitForOne();
+  }
+
+ private:
+  void Wake() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++woken_;
+    cv_.notify_all();
+  }
+  void WaitForOne() {
+    CHRONIK_CHECK(!plans_.empty());
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return woken_ > finished_; });
+    }
+    FinishCompleted();
+  }
+  void FinishCompleted() {
+    for (SyncWorker::Completed& done : worker_.TakeCompleted()) {
+      CHRONIK_CHECK(!plans_.empty());
+      CheckCompletions(
+          store_.FinishFlush(std::move(plans_.front()), done.results));
+      plans_.pop_front();
+      std::lock_guard<std::mutex> lock(mu_);
+      ++finished_;
+    }
+  }
+
+  storage::LogStore& store_;
+  std::deque<storage::FlushPlan> plans_;  // in flight, oldest first
+  uint64_t next_id_ = 1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t woken_ = 0;     // jobs the IO thread finished; guarded by mu_
+  uint64_t finished_ = 0;  // ... of which FinishFlush ran; guarded by mu_
+  SyncWorker worker_;      // last: its thread calls Wake
+};
 
 // `groups` groups, each adding `entries_per_group` entries per round; one
 // flush per round. As in production, the rounds' entries are built by another
@@ -213,7 +266,7 @@ double GroupCommit(const std::string& parent, const std::string& name,
   PosixDisk disk(dir);
   std::unique_ptr<storage::LogStore> store =
       OpenStore(disk, groups, tail_wal_bytes);  // creating the log: not timed
-  SyncWorker worker([] {}, Policy(disk, filesystem_sync_min_files));
+  Flusher flusher(*store, disk, filesystem_sync_min_files);
   const Clock::time_point start = Clock::now();
   const uint64_t per_round = groups * entries_per_group * kEntryBytes;
   const uint64_t rounds = (total + per_round - 1) / per_round;
@@ -249,8 +302,9 @@ double GroupCommit(const std::string& parent, const std::string& name,
     for (storage::PersistRequest& request : round) {
       CHRONIK_CHECK(store->Enqueue(std::move(request)).ok());
     }
-    FlushParallel(*store, worker);
+    flusher.Flush();
   }
+  flusher.Drain();
   if (tail_wal_bytes > 0) CHRONIK_CHECK(store->MarkCleanStop().ok());
   const double seconds = Seconds(start);
   producer.join();
@@ -295,7 +349,7 @@ void SmallAppends(const std::string& parent, uint64_t total_appends) {
   std::vector<storage::PersistRequest> staged;
   bool done = false;
   const std::string payload(kEntryBytes, 's');
-  SyncWorker worker([] {}, Policy(disk, kDefaultFilesystemSyncMinFiles));
+  Flusher flusher(*store, disk, kDefaultFilesystemSyncMinFiles);
   const Clock::time_point start = Clock::now();
   std::thread producer([&] {
     std::vector<uint64_t> next(kGroups + 1, 1);
@@ -326,9 +380,8 @@ void SmallAppends(const std::string& parent, uint64_t total_appends) {
       CHRONIK_CHECK(store->Enqueue(std::move(r)).ok());
     }
     appends += batch.size();
-    while (store->queued_requests() > 0) {
-      FlushParallel(*store, worker);
-    }
+    flusher.Flush();
+    flusher.Drain();
   }
   producer.join();
   const double seconds = Seconds(start);

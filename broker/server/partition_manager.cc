@@ -38,6 +38,7 @@ PartitionManager::PartitionManager(raft::NodeId self, env::Clock* clock,
 
 void PartitionManager::Reconcile(const metadata::MetadataState& state) {
   dirty_ = false;
+  add_waits_for_deletion_ = false;
   // Wanted: every partition whose replicas (or reassignment target) include
   // this node. A replica a reassignment in progress leaves out stays until
   // it completes: the group's membership may still count it.
@@ -89,6 +90,13 @@ void PartitionManager::Remove(uint64_t group_id) {
 void PartitionManager::Add(const metapb::TopicInfo& topic,
                            const metapb::PartitionInfo& partition) {
   const uint64_t group_id = partition.group_id();
+  if (host_->DeletionPending(group_id)) {
+    // Removed a moment ago (a reassignment took this replica out and put it
+    // back): its old files are deleted after the flush in flight, and only
+    // then can the group open again (dirty()).
+    add_waits_for_deletion_ = true;
+    return;
+  }
   partitions_[group_id] = std::make_unique<PartitionReplica>(
       topic.name(), partition.partition(), group_id, self_);
   partitions_[group_id]->set_log_start_only_on_leader(

@@ -67,7 +67,12 @@ class PartitionManager {
     ++metadata_epoch_;
     ReleaseIsrHolds();
   }
-  bool dirty() const { return dirty_; }
+  // Reconcile is due: the metadata changed, or a replica waits to be added
+  // until its deleted predecessor's files are gone (RaftHost::
+  // DeletionPending: once the flush in flight finished).
+  bool dirty() const {
+    return dirty_ || (add_waits_for_deletion_ && !host_->deletions_pending());
+  }
   void Reconcile(const metadata::MetadataState& state);
   // Not OK once a replica's log could not be opened (AddGroup failed: a
   // storage error). The node must stop (Broker::StorageFailure): running on
@@ -219,6 +224,7 @@ class PartitionManager {
   int64_t tick_ms_ = 0;  // the last TrackIsr's
   std::map<uint64_t, std::unique_ptr<PartitionReplica>> partitions_;  // group
   bool dirty_ = true;
+  bool add_waits_for_deletion_ = false;
   bool log_start_only_on_leader_ = false;  // TEST-ONLY
   absl::Status storage_failure_;           // the first AddGroup failure
   bool changed_ = false;  // a partition applied entries since TakeChanged

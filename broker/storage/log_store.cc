@@ -278,7 +278,7 @@ GroupStorage* LogStore::group(uint64_t group_id) {
 }
 
 absl::Status LogStore::DeleteGroup(uint64_t group_id) {
-  CHRONIK_CHECK(!flush_in_progress_);
+  CHRONIK_CHECK_EQ(flushes_in_flight_, 0u);
   for (const PersistRequest& request : queue_) {
     if (request.group_id == group_id) {
       return absl::FailedPreconditionError(
@@ -393,9 +393,13 @@ std::vector<Completion> LogStore::Flush() {
 }
 
 FlushPlan LogStore::BeginFlush() {
-  CHRONIK_CHECK(!flush_in_progress_) << "BeginFlush twice without FinishFlush";
-  flush_in_progress_ = true;
+  CHRONIK_CHECK(flushes_in_flight_ == 0 || CanBeginFlush())
+      << "BeginFlush while " << flushes_in_flight_
+      << " flushes are in flight and the next cannot overlap them";
+  const bool overlaps = flushes_in_flight_ > 0;
+  flushes_in_flight_++;
   stats_.flushes++;
+  if (overlaps) stats_.flushes_overlapped++;
   FlushPlan plan;
   plan.use_wal_ = wal_ != nullptr &&
                   GroupsAppendingInNextFlush() >= options_.tail_wal_min_groups;
@@ -438,7 +442,77 @@ FlushPlan LogStore::BeginFlush() {
   if (!plan.checkpoint_) {
     WriteOutBuffered(2 * options_.tail_wal_buffer_bytes, &plan);
   }
+  RecordDurablePoints(plan);
+  if (overlaps) {
+    // CanBeginFlush promised: only the tail log's file, no checkpoint.
+    CHRONIK_CHECK(plan.file_ranges_.empty() && !plan.checkpoint_ &&
+                  plan.files_to_sync.size() <= 1)
+        << "an overlapping flush syncs a group's own files";
+  } else {
+    syncing_groups_.clear();
+    for (const auto& [id, range] : plan.file_ranges_)
+      syncing_groups_.insert(id);
+    for (const auto& [id, range] : plan.checkpoint_ranges_) {
+      syncing_groups_.insert(id);
+    }
+    checkpoint_in_flight_ = plan.checkpoint_;
+  }
   return plan;
+}
+
+// What each completion will report durable is fixed now: a flush that
+// begins before this one finishes may extend the same groups.
+void LogStore::RecordDurablePoints(FlushPlan& plan) {
+  for (auto& [id, completion] : plan.completions_) {
+    if (!completion.status.ok()) continue;
+    GroupStorage& group = *groups_.at(id);
+    completion.durable_index = group.last_index();
+    absl::StatusOr<uint64_t> term = group.Term(completion.durable_index);
+    if (term.ok()) {
+      completion.durable_term = *term;
+    } else {
+      completion.status = term.status();
+    }
+  }
+}
+
+bool LogStore::CanBeginFlush() const {
+  if (queue_.empty()) return false;
+  if (flushes_in_flight_ == 0) return true;
+  return flushes_in_flight_ < options_.max_flushes_in_flight &&
+         NextFlushOverlapsInFlight();
+}
+
+// See CanBeginFlush. RequestBytes bounds what a request adds to the frame
+// (a block header and, per entry, a record header and the data).
+bool LogStore::NextFlushOverlapsInFlight() const {
+  if (wal_ == nullptr || wal_->failed() || checkpoint_in_flight_) return false;
+  std::map<uint64_t, uint64_t> next_index;  // per group, its next entry
+  std::set<uint64_t> appending;
+  uint64_t batch_bytes = 0;
+  for (const PersistRequest& request : queue_) {
+    const uint64_t bytes = RequestBytes(request);
+    if (batch_bytes > 0 && batch_bytes + bytes > options_.max_flush_bytes) {
+      break;
+    }
+    batch_bytes += bytes;
+    if (request.snapshot.has_value() ||
+        syncing_groups_.contains(request.group_id)) {
+      return false;
+    }
+    const GroupStorage& group = *groups_.at(request.group_id);
+    if (!group.failed_.ok()) return false;  // its completion fails at once
+    const GroupLog& log = *group.log_;
+    auto [next, inserted] =
+        next_index.try_emplace(request.group_id, log.last_index() + 1);
+    if (request.entries.empty()) continue;
+    if (request.entries.front().index != next->second) return false;
+    next->second = request.entries.back().index + 1;
+    appending.insert(request.group_id);
+  }
+  return appending.size() >=
+             std::max<size_t>(options_.tail_wal_min_groups, 1) &&
+         wal_->Fits(batch_bytes);
 }
 
 // The groups with entries among the requests the next flush takes (the same
@@ -482,19 +556,27 @@ void LogStore::PrepareGroupSync(uint64_t id, FlushPlan& plan) {
 
 std::vector<Completion> LogStore::FinishFlush(
     FlushPlan plan, absl::Span<const absl::Status> sync_results) {
-  CHRONIK_CHECK(flush_in_progress_) << "FinishFlush without BeginFlush";
+  CHRONIK_CHECK_GT(flushes_in_flight_, 0u) << "FinishFlush without BeginFlush";
   CHRONIK_CHECK_EQ(sync_results.size(), plan.files_to_sync.size());
-  flush_in_progress_ = false;
+  flushes_in_flight_--;
+  // A flush still in flight began while this one synced: it syncs no
+  // group's own files (CanBeginFlush).
+  syncing_groups_.clear();
+  checkpoint_in_flight_ = false;
+  const absl::Status covered_synced = CoveredSyncResult(plan, sync_results);
   bool hard_state_dirty = false;
   for (auto& [id, completion] : plan.completions_) {
     if (!completion.status.ok()) continue;
     GroupStorage& group = *groups_.at(id);
+    if (!group.failed_.ok()) {
+      // Failed by an earlier flush's completion after this one began.
+      completion.status = group.failed_;
+      continue;
+    }
     auto range = plan.file_ranges_.find(id);
     if (range == plan.file_ranges_.end()) {
       // Covered by the tail log.
-      const absl::Status synced = plan.wal_file_index_.has_value()
-                                      ? sync_results[*plan.wal_file_index_]
-                                      : absl::OkStatus();
+      const absl::Status& synced = covered_synced;
       if (!synced.ok()) {
         group.failed_ = synced;
         completion.status = synced;
@@ -533,17 +615,9 @@ std::vector<Completion> LogStore::FinishFlush(
   std::vector<Completion> out;
   out.reserve(plan.completions_.size());
   for (auto& [id, completion] : plan.completions_) {
-    if (completion.status.ok()) {
-      GroupStorage& group = *groups_.at(id);
-      completion.durable_index = group.last_index();
-      absl::StatusOr<uint64_t> term = group.Term(completion.durable_index);
-      if (term.ok()) {
-        completion.durable_term = *term;
-      } else {
-        completion.status = term.status();
-      }
-    }
     if (!completion.status.ok()) {
+      completion.durable_index = 0;
+      completion.durable_term = 0;
       completion.hard_state.reset();
       completion.snapshot_index.reset();
       completion.offsets.clear();

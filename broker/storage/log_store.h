@@ -152,10 +152,16 @@ struct StoreOptions {
   // WriteBehind). A few large writes cost the page cache much less than one
   // small write per group per flush; this bounds the memory they take.
   uint64_t tail_wal_buffer_bytes = 8ull << 20;
+  // Flushes in flight at once (1 or 2). With 2 a flush may begin while the
+  // previous one syncs, when it only appends what the tail log covers
+  // (CanBeginFlush): applying and encoding the next flush overlaps the
+  // fsync instead of following it.
+  size_t max_flushes_in_flight = 2;
 };
 
 struct StoreStats {
   uint64_t flushes = 0;
+  uint64_t flushes_overlapped = 0;  // begun while another synced
   uint64_t requests = 0;
   uint64_t appends = 0;  // requests that carried entries
   uint64_t entries = 0;
@@ -288,9 +294,23 @@ class LogStore {
   // caller's thread, only Enqueue, reads and WriteBehind may run (RaftHost
   // defers group deletions while a flush is in flight): none of them writes
   // a file the plan syncs.
+  //
+  // Pipelining: a second BeginFlush may follow before the first flush's
+  // FinishFlush when CanBeginFlush() says so; FinishFlush is then called for
+  // the plans in the order they began, and the driver syncs them in that
+  // order (the second flush's tail-log frame follows the first's in the
+  // same file: recovery keeps a frame only if every earlier one is whole).
   FlushPlan BeginFlush();
   std::vector<Completion> FinishFlush(
       FlushPlan plan, absl::Span<const absl::Status> sync_results);
+  // Whether BeginFlush may run now: requests are queued, and either no flush
+  // is in flight or one is, fewer than max_flushes_in_flight are, and the
+  // requests the next flush takes only append to groups whose files the
+  // flush in flight does not sync, all covered by the tail log, in a frame
+  // sure to fit (so the new flush writes and syncs only the tail log's
+  // file, and no checkpoint or barrier runs while another flush syncs).
+  bool CanBeginFlush() const;
+  size_t flushes_in_flight() const { return flushes_in_flight_; }
   // Between BeginFlush and FinishFlush, while the plan's files sync: writes
   // the buffered appends of the groups the tail log covers to their segments
   // once they hold tail_wal_buffer_bytes (StoreOptions), so that work
@@ -344,6 +364,10 @@ class LogStore {
   void PrepareGroupSync(uint64_t id, FlushPlan& plan);
   void WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan);
   size_t GroupsAppendingInNextFlush() const;
+  bool NextFlushOverlapsInFlight() const;
+  void RecordDurablePoints(FlushPlan& plan);
+  absl::Status CoveredSyncResult(const FlushPlan& plan,
+                                 absl::Span<const absl::Status> sync_results);
   void FinishTailWal(FlushPlan& plan,
                      absl::Span<const absl::Status> sync_results);
 
@@ -362,7 +386,12 @@ class LogStore {
   std::set<uint64_t> wal_live_;
   std::deque<PersistRequest> queue_;
   uint64_t queued_bytes_ = 0;
-  bool flush_in_progress_ = false;
+  // Flushes begun and not finished; the groups whose own files the oldest
+  // syncs, and whether it is a checkpoint (a later flush in flight has
+  // neither: see CanBeginFlush).
+  size_t flushes_in_flight_ = 0;
+  std::set<uint64_t> syncing_groups_;
+  bool checkpoint_in_flight_ = false;
   // The whole store was durable at open (clean stop, or SyncAll): groups
   // need not sync their directories before trusting their listings.
   bool synced_at_open_ = false;

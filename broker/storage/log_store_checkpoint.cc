@@ -76,7 +76,7 @@ void LogStore::LoadCheckpoint(GroupStorage& group) {
 
 absl::Status LogStore::WriteCheckpoint(uint64_t group_id,
                                        const ReplayCheckpoint& checkpoint) {
-  CHRONIK_CHECK(!flush_in_progress_);
+  CHRONIK_CHECK_EQ(flushes_in_flight_, 0u);
   GroupStorage* g = group(group_id);
   if (g == nullptr) {
     return absl::FailedPreconditionError(
@@ -96,7 +96,7 @@ absl::Status LogStore::WriteCheckpoint(uint64_t group_id,
 }
 
 absl::Status LogStore::MarkCleanStop() {
-  CHRONIK_CHECK(!flush_in_progress_);
+  CHRONIK_CHECK_EQ(flushes_in_flight_, 0u);
   if (!queue_.empty()) {
     return absl::FailedPreconditionError("clean stop with queued requests");
   }

@@ -236,7 +236,7 @@ uint64_t LogStore::tail_wal_buffered_bytes() const {
 }
 
 void LogStore::WriteBehind() {
-  CHRONIK_CHECK(flush_in_progress_) << "WriteBehind outside a flush";
+  CHRONIK_CHECK_GT(flushes_in_flight_, 0u) << "WriteBehind outside a flush";
   WriteOutBuffered(options_.tail_wal_buffer_bytes, nullptr);
 }
 
@@ -248,6 +248,18 @@ absl::Status LogStore::WriteFrame(FlushPlan& plan) {
   }
   stats_.wal_frames++;
   return wal_->WriteFrame();
+}
+
+// What the fsync of the tail log's file means for the groups `plan` covers.
+// A failed one fails the log: the frames it wrote may be lost while a later
+// fsync succeeds, and recovery stops at the first missing frame, so no later
+// frame (a flush in flight behind this one included) may be acknowledged.
+absl::Status LogStore::CoveredSyncResult(
+    const FlushPlan& plan, absl::Span<const absl::Status> sync_results) {
+  if (!plan.wal_file_index_.has_value()) return absl::OkStatus();
+  const absl::Status& synced = sync_results[*plan.wal_file_index_];
+  if (!synced.ok()) wal_->SyncFailed(synced);
+  return wal_->status();
 }
 
 // A checkpoint restarts the log once every group it covered synced.

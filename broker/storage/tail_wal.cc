@@ -202,6 +202,11 @@ bool TailWal::FrameFits() const {
   return failed_.ok() && position_ + frame_.size() <= capacity_bytes_;
 }
 
+bool TailWal::Fits(uint64_t body_bytes) const {
+  return failed_.ok() &&
+         position_ + kTailWalFrameHeaderBytes + body_bytes <= capacity_bytes_;
+}
+
 bool TailWal::BarrierFits() const {
   return failed_.ok() &&
          position_ + kTailWalFrameHeaderBytes + kTailWalBlockHeaderBytes <=

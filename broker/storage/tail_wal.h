@@ -57,6 +57,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -99,8 +100,10 @@ class TailWal {
   std::string* BeginRecords(uint64_t group_id, uint64_t prev_term);
   void EndRecords();
   bool frame_empty() const { return frame_.size() == kTailWalFrameHeaderBytes; }
-  // Whether the frame fits the room left.
+  // Whether the frame fits the room left; whether a frame whose blocks take
+  // `body_bytes` would.
   bool FrameFits() const;
+  bool Fits(uint64_t body_bytes) const;
   void DiscardFrame();
   // Writes the frame (not synced: sync file() next). The frame is cleared.
   absl::Status WriteFrame();
@@ -118,6 +121,12 @@ class TailWal {
   uint64_t used_bytes() const { return position_; }
   uint64_t generation() const { return generation_; }
   bool failed() const { return !failed_.ok(); }
+  const absl::Status& status() const { return failed_; }
+  // The driver's fsync of file() failed: what reached the disk is unknown
+  // (a later fsync may succeed with earlier frames lost), so the log fails.
+  void SyncFailed(absl::Status status) {
+    Fail(std::move(status)).IgnoreError();
+  }
 
  private:
   TailWal(env::Disk* disk, std::string path);

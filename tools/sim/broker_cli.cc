@@ -100,6 +100,9 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       "removed\n",
       static_cast<unsigned long long>(result.compacted_away),
       static_cast<unsigned long long>(result.markers_removed));
+  std::printf("storage flushes: %llu, %llu begun while the one before synced\n",
+              static_cast<unsigned long long>(result.flushes),
+              static_cast<unsigned long long>(result.flushes_overlapped));
   if (result.joined || result.left) {
     std::printf("cluster changes: a node joined: %s; a broker left: %s\n",
                 result.joined ? "yes" : "no", result.left ? "yes" : "no");
@@ -181,6 +184,9 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t seeds_with_compaction = 0;
   uint64_t markers_removed = 0;
   uint64_t seeds_with_markers_removed = 0;
+  uint64_t flushes = 0;
+  uint64_t flushes_overlapped = 0;
+  uint64_t seeds_with_overlaps = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -207,6 +213,9 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       seeds_with_compaction += result.compacted_away > 0 ? 1 : 0;
       markers_removed += result.markers_removed;
       seeds_with_markers_removed += result.markers_removed > 0 ? 1 : 0;
+      flushes += result.flushes;
+      flushes_overlapped += result.flushes_overlapped;
+      seeds_with_overlaps += result.flushes_overlapped > 0 ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -257,6 +266,12 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       static_cast<unsigned long long>(seeds_with_compaction),
       static_cast<unsigned long long>(markers_removed),
       static_cast<unsigned long long>(seeds_with_markers_removed));
+  std::printf(
+      "storage flushes: %llu, %llu begun while the one before synced (in "
+      "%llu seeds)\n",
+      static_cast<unsigned long long>(flushes),
+      static_cast<unsigned long long>(flushes_overlapped),
+      static_cast<unsigned long long>(seeds_with_overlaps));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),

@@ -108,10 +108,7 @@ class TestDriver {
   void Step() {
     env::StepOutput out = broker_->Process();
     ++steps_;
-    if (out.sync.has_value()) {
-      CHRONIK_CHECK(!sync_.has_value()) << "two flushes in flight";
-      sync_ = std::move(out.sync);
-    }
+    if (out.sync.has_value()) sync_.push_back(std::move(*out.sync));
     std::vector<ConnectionId> resumed;
     for (env::ConnectionAction& action : out.connections) {
       Connection& c = connections_.at(action.connection);
@@ -144,19 +141,21 @@ class TestDriver {
     }
   }
 
-  // Async mode: fsyncs the files of the flush in flight and reports them.
+  // Async mode: fsyncs the files of the oldest flush in flight and reports
+  // them.
   bool CompleteSync() {
-    if (!sync_.has_value()) return false;
+    if (sync_.empty()) return false;
     std::vector<absl::Status> results;
-    for (env::File* file : sync_->files) results.push_back(file->Sync());
-    const uint64_t flush_id = sync_->flush_id;
-    sync_.reset();
+    for (env::File* file : sync_.front().files) {
+      results.push_back(file->Sync());
+    }
+    const uint64_t flush_id = sync_.front().flush_id;
+    sync_.pop_front();
     broker_->OnSyncDone(flush_id, std::move(results));
     return true;
   }
-  const std::optional<env::SyncRequest>& sync_in_flight() const {
-    return sync_;
-  }
+  // Oldest first.
+  const std::deque<env::SyncRequest>& syncs_in_flight() const { return sync_; }
 
   // Steps (completing fsyncs in between) until the broker has nothing left
   // to do; returns the steps run.
@@ -186,7 +185,7 @@ class TestDriver {
   std::map<ConnectionId, Connection> connections_;
   std::vector<env::PeerMessage> peer_messages_;
   bool pending_input_ = false;
-  std::optional<env::SyncRequest> sync_;
+  std::deque<env::SyncRequest> sync_;
   uint64_t steps_ = 0;
 };
 
