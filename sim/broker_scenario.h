@@ -110,6 +110,9 @@ struct BrokerScenarioOptions {
   // or 8 appending groups, its appends written to the segments every flush,
   // once 2 KiB wait or only when needed, with one or two flushes in flight).
   int64_t tail_wal_bytes = -1;
+  // Storage flushes in flight at once (LogStore max_flushes_in_flight);
+  // -1: drawn per seed (stream "taillog": 2 on three seeds in four, else 1).
+  int max_flushes_in_flight = -1;
   int delete_records = -1;
   // A monitoring client asks the controller for the topic's Metadata every
   // half second during the faults (as an operator's dashboard polls

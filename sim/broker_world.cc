@@ -217,7 +217,11 @@ BrokerWorld::BrokerWorld(const BrokerScenarioOptions& options)
   tail_wal_buffer_bytes_ = kBufferBytes[tail_rng.Between(0, 2)];
   // Flushes in flight: mostly the broker's two (a covered append flush
   // overlapping the fsync before it), one on a quarter of the seeds.
-  max_flushes_in_flight_ = tail_rng.Chance(0.25) ? 1 : 2;
+  const bool one_flush = tail_rng.Chance(0.25);
+  max_flushes_in_flight_ =
+      options.max_flushes_in_flight > 0
+          ? static_cast<size_t>(options.max_flushes_in_flight)
+          : (one_flush ? 1 : 2);
   for (BrokerNode& node : nodes_) {
     node.config = MakeConfig(node.index);
     node.host = one_host_ ? 0 : node.index;

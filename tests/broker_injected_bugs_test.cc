@@ -133,8 +133,10 @@ TEST_P(BrokerInjectedBugPinnedTest, FoundAndCorrectBrokerPasses) {
   // drawn per seed.
   options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
   options.balance_interval_ms = -1;
-  // ... and before idle partition groups quiesced by default.
+  // ... and before idle partition groups quiesced by default, and before a
+  // storage flush could begin while another synced.
   options.raft_quiesce = 0;
+  options.max_flushes_in_flight = 1;
   BrokerScenarioOptions correct_options = options;
   ASSERT_EQ(TakeBrokerBugs(bug.name, &options), "");
   BrokerScenarioResult buggy = RunBrokerScenario(options);

@@ -254,14 +254,17 @@ TEST(RaftHostTest, AsyncFlushHoldsDurabilityUntilTheSyncsComplete) {
   EXPECT_TRUE(node.host->flush_in_flight());
   EXPECT_TRUE(node.applier.applied[0].empty())
       << "a single voter commits only what its own fsync made durable";
-  // More work while the flush is in flight queues behind it.
+  // More work while the flush is in flight: a second flush, which only
+  // appends, begins while the first syncs (LogStore::CanBeginFlush).
   ASSERT_TRUE(node.host->Propose(0, raft::Bytes::Copy("b")).ok());
   io.Process(&outbox);
-  EXPECT_EQ(io.started.size(), 1u) << "one flush in flight at a time";
-  io.Complete();
+  ASSERT_EQ(io.started.size(), 2u) << "b's flush overlaps a's";
+  EXPECT_TRUE(node.applier.applied[0].empty());
+  io.Complete();  // a's, first: flushes finish in the order they began
   io.Process(&outbox);
-  EXPECT_THAT(node.applier.applied[0], ElementsAre("a"));
-  ASSERT_EQ(io.started.size(), 1u) << "the next flush carries b";
+  EXPECT_THAT(node.applier.applied[0], ElementsAre("a"))
+      << "b is not durable until its own flush finishes";
+  ASSERT_EQ(io.started.size(), 1u) << "b's flush still syncs";
   io.Complete();
   settle();
   EXPECT_THAT(node.applier.applied[0], ElementsAre("a", "b"));

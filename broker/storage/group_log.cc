@@ -99,7 +99,7 @@ absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
       !s.ok()) {
     return s;
   }
-  seg->dirty = true;
+  MarkDirty(*seg);
   segments_.push_back(std::move(seg));
   return absl::OkStatus();
 }
@@ -321,7 +321,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     if (wal_tap_ != nullptr) wal_tap_->append(pending_, start);
     AddRecord(seg, pos, header, /*force_point=*/false,
               options_.index_interval_bytes);
-    seg.dirty = true;
+    MarkDirty(seg);
     if (pending_.size() >= options_.write_buffer_bytes) {
       if (absl::Status s = WritePending(); !s.ok()) return s;
     }
@@ -394,7 +394,7 @@ absl::Status GroupLog::TruncateSuffix(uint64_t last_kept) {
     dir_dirty_ = false;
   }
   if (absl::Status s = seg.file->Truncate(cut); !s.ok()) return Fail(s);
-  seg.dirty = true;
+  MarkDirty(seg);
   seg.damaged_tail = false;
   while (!seg.points.empty() && seg.points.back().position >= cut) {
     seg.points.pop_back();

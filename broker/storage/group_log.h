@@ -236,13 +236,19 @@ class GroupLog {
   // Makes everything above durable.
   absl::Status Sync();
   // Sync in two phases, for drivers that fsync many files concurrently:
-  // PrepareSync writes what is buffered and adds the files that need an fsync
-  // to `files`; the caller syncs each of them (in any order, from any threads)
-  // and passes the first error, or OK, to FinishSync, which then syncs the
-  // directory if needed. Nothing else may be called on the log in between.
-  // Sync() is both phases in a row.
-  absl::Status PrepareSync(std::vector<env::File*>* files);
-  absl::Status FinishSync(absl::Status sync_status);
+  // PrepareSync writes what is buffered, adds the files that need an fsync
+  // to `files` and says what they cover (`sync_point`); the caller syncs each
+  // of them (in any order, from any threads) and passes the first error, or
+  // OK, with the sync point to FinishSync, which then syncs the directory if
+  // needed. In between the log may be appended to (a flush that begins while
+  // this one syncs: LogStore::CanBeginFlush), and a second PrepareSync may
+  // follow; their FinishSyncs come in the same order. Only what PrepareSync
+  // covered counts as synced: later changes stay to sync. The files must
+  // stay open until FinishSync (no truncation, compaction or deletion in
+  // between). Sync() is both phases in a row.
+  absl::Status PrepareSync(std::vector<env::File*>* files,
+                           uint64_t* sync_point);
+  absl::Status FinishSync(absl::Status sync_status, uint64_t sync_point);
   bool needs_sync() const;
   // Writes what is buffered to the segment file without syncing it: a node
   // whose tail log (tail_wal.h) holds the appended records keeps them
@@ -370,6 +376,8 @@ class GroupLog {
                              uint64_t first_offset, uint32_t flags);
   absl::Status Roll();
   absl::Status WritePending();
+  // Marks the segment changed (not synced) at the next write sequence.
+  void MarkDirty(Segment& seg);
   // Rolls when a record of `record_bytes` would not fit the active segment.
   absl::Status RollIfFull(uint64_t record_bytes);
   absl::Status RemoveSegmentFiles(const Segment& segment);
@@ -412,7 +420,17 @@ class GroupLog {
   std::string pending_;  // appended to the active segment, not yet written
   std::string* wal_tap_ = nullptr;  // set_wal_tap
   bool dir_dirty_ = false;
-  std::vector<std::unique_ptr<env::File>> unsynced_index_files_;
+  // Index files written (WriteIndexFile) and not synced yet; `handed`: a
+  // PrepareSync took it (its FinishSync closes it).
+  struct UnsyncedIndex {
+    uint64_t seq = 0;  // write_seq_ when written
+    bool handed = false;
+    std::unique_ptr<env::File> file;
+  };
+  std::vector<UnsyncedIndex> unsynced_index_files_;
+  // Counts changes to the log's files (segments marked dirty, index files
+  // written), so FinishSync clears only what its PrepareSync covered.
+  uint64_t write_seq_ = 0;
   std::vector<Damage> damage_;
   absl::Status failed_;
   uint64_t fsyncs_ = 0;

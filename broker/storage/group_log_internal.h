@@ -42,8 +42,9 @@ struct GroupLog::Segment {
   int64_t first_timestamp_ms = -1;  // of its first batch (segment.ms)
   std::vector<IndexPoint> points;
   std::unique_ptr<env::File> file;
-  bool dirty = false;   // has writes or truncates not yet synced
-  bool sealed = false;  // rolled; has (or had) an index file
+  bool dirty = false;      // has writes or truncates not yet synced
+  uint64_t dirty_seq = 0;  // GroupLog's write sequence at its last change
+  bool sealed = false;     // rolled; has (or had) an index file
 };
 
 namespace internal {

@@ -432,7 +432,8 @@ absl::Status GroupLog::WriteIndexFile(const Segment& seg) {
   if (!file.ok()) return file.status();
   dir_dirty_ = true;
   if (absl::Status s = (*file)->Append(bytes); !s.ok()) return s;
-  unsynced_index_files_.push_back(std::move(*file));
+  unsynced_index_files_.push_back(UnsyncedIndex{
+      .seq = ++write_seq_, .handed = false, .file = std::move(*file)});
   return absl::OkStatus();
 }
 

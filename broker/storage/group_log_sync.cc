@@ -33,18 +33,25 @@ bool GroupLog::needs_sync() const {
   return false;
 }
 
+void GroupLog::MarkDirty(Segment& seg) {
+  seg.dirty = true;
+  seg.dirty_seq = ++write_seq_;
+}
+
 absl::Status GroupLog::Sync() {
   std::vector<env::File*> files;
-  if (absl::Status s = PrepareSync(&files); !s.ok()) return s;
+  uint64_t sync_point = 0;
+  if (absl::Status s = PrepareSync(&files, &sync_point); !s.ok()) return s;
   absl::Status synced;
   for (env::File* file : files) {
     synced = file->Sync();
     if (!synced.ok()) break;
   }
-  return FinishSync(synced);
+  return FinishSync(synced, sync_point);
 }
 
-absl::Status GroupLog::PrepareSync(std::vector<env::File*>* files) {
+absl::Status GroupLog::PrepareSync(std::vector<env::File*>* files,
+                                   uint64_t* sync_point) {
   if (!failed_.ok()) return failed_;
   if (absl::Status s = WritePending(); !s.ok()) return s;
   // Rolls sync the segment they seal, so the files here are independent: any
@@ -52,20 +59,32 @@ absl::Status GroupLog::PrepareSync(std::vector<env::File*>* files) {
   for (const auto& seg : segments_) {
     if (seg->dirty) files->push_back(seg->file.get());
   }
-  for (const auto& file : unsynced_index_files_) files->push_back(file.get());
+  // An index file goes to one sync only: the sync that took it closes it.
+  for (UnsyncedIndex& index : unsynced_index_files_) {
+    if (index.handed) continue;
+    index.handed = true;
+    files->push_back(index.file.get());
+  }
+  *sync_point = write_seq_;
   return absl::OkStatus();
 }
 
-absl::Status GroupLog::FinishSync(absl::Status sync_status) {
+absl::Status GroupLog::FinishSync(absl::Status sync_status,
+                                  uint64_t sync_point) {
   if (!failed_.ok()) return failed_;
   if (!sync_status.ok()) return Fail(sync_status);
+  // What changed after PrepareSync (a flush begun while this one synced)
+  // stays to sync.
   for (const auto& seg : segments_) {
-    if (!seg->dirty) continue;
+    if (!seg->dirty || seg->dirty_seq > sync_point) continue;
     ++fsyncs_;
     seg->dirty = false;
   }
-  fsyncs_ += unsynced_index_files_.size();
-  unsynced_index_files_.clear();
+  const size_t before = unsynced_index_files_.size();
+  std::erase_if(unsynced_index_files_, [&](const UnsyncedIndex& index) {
+    return index.handed && index.seq <= sync_point;
+  });
+  fsyncs_ += before - unsynced_index_files_.size();
   if (dir_dirty_) {
     if (absl::Status s = disk_->SyncDir(dir_); !s.ok()) return Fail(s);
     dir_dirty_ = false;
@@ -118,7 +137,7 @@ absl::Status GroupLog::AppendStoredTail(uint64_t prev_term,
   // it before the tail log restarts.
   for (const auto& seg : segments_) {
     if (seg->file != nullptr && seg->last_index >= (*parsed)[k].header.index) {
-      seg->dirty = true;
+      MarkDirty(*seg);
     }
   }
   // The log must agree with the block from the entry before its first kept
@@ -152,7 +171,7 @@ absl::Status GroupLog::AppendStoredTail(uint64_t prev_term,
     pending_.append(record.bytes.data(), record.bytes.size());
     internal::AddRecord(seg, pos, record.header, /*force_point=*/false,
                         options_.index_interval_bytes);
-    seg.dirty = true;
+    MarkDirty(seg);
     ++replay->entries_appended;
     if (pending_.size() >= options_.write_buffer_bytes) {
       if (absl::Status s = WritePending(); !s.ok()) return s;

@@ -444,17 +444,9 @@ FlushPlan LogStore::BeginFlush() {
   }
   RecordDurablePoints(plan);
   if (overlaps) {
-    // CanBeginFlush promised: only the tail log's file, no checkpoint.
-    CHRONIK_CHECK(plan.file_ranges_.empty() && !plan.checkpoint_ &&
-                  plan.files_to_sync.size() <= 1)
-        << "an overlapping flush syncs a group's own files";
+    CHRONIK_CHECK(!plan.checkpoint_ && plan.checkpoint_ranges_.empty())
+        << "a flush begun while another syncs is a checkpoint";
   } else {
-    syncing_groups_.clear();
-    for (const auto& [id, range] : plan.file_ranges_)
-      syncing_groups_.insert(id);
-    for (const auto& [id, range] : plan.checkpoint_ranges_) {
-      syncing_groups_.insert(id);
-    }
     checkpoint_in_flight_ = plan.checkpoint_;
   }
   return plan;
@@ -486,7 +478,7 @@ bool LogStore::CanBeginFlush() const {
 // See CanBeginFlush. RequestBytes bounds what a request adds to the frame
 // (a block header and, per entry, a record header and the data).
 bool LogStore::NextFlushOverlapsInFlight() const {
-  if (wal_ == nullptr || wal_->failed() || checkpoint_in_flight_) return false;
+  if (checkpoint_in_flight_) return false;
   std::map<uint64_t, uint64_t> next_index;  // per group, its next entry
   std::set<uint64_t> appending;
   uint64_t batch_bytes = 0;
@@ -496,23 +488,20 @@ bool LogStore::NextFlushOverlapsInFlight() const {
       break;
     }
     batch_bytes += bytes;
-    if (request.snapshot.has_value() ||
-        syncing_groups_.contains(request.group_id)) {
-      return false;
-    }
+    if (request.snapshot.has_value()) return false;
     const GroupStorage& group = *groups_.at(request.group_id);
     if (!group.failed_.ok()) return false;  // its completion fails at once
-    const GroupLog& log = *group.log_;
     auto [next, inserted] =
-        next_index.try_emplace(request.group_id, log.last_index() + 1);
+        next_index.try_emplace(request.group_id, group.log_->last_index() + 1);
     if (request.entries.empty()) continue;
     if (request.entries.front().index != next->second) return false;
     next->second = request.entries.back().index + 1;
     appending.insert(request.group_id);
   }
-  return appending.size() >=
-             std::max<size_t>(options_.tail_wal_min_groups, 1) &&
-         wal_->Fits(batch_bytes);
+  // With the tail log covering them, its frame must fit (else a checkpoint).
+  const bool covered =
+      wal_ != nullptr && appending.size() >= options_.tail_wal_min_groups;
+  return !covered || wal_->Fits(batch_bytes);
 }
 
 // The groups with entries among the requests the next flush takes (the same
@@ -544,7 +533,7 @@ void LogStore::PrepareGroupSync(uint64_t id, FlushPlan& plan) {
   // (WriteOutBuffered, a checkpoint, a read) costs the page cache far less
   // than one small write per flush.
   if (!covered) {
-    s = group.log_->PrepareSync(&plan.files_to_sync);
+    s = group.log_->PrepareSync(&plan.files_to_sync, &plan.sync_points_[id]);
     plan.file_ranges_[id] = {begin, plan.files_to_sync.size()};
   }
   if (!s.ok()) {
@@ -559,9 +548,7 @@ std::vector<Completion> LogStore::FinishFlush(
   CHRONIK_CHECK_GT(flushes_in_flight_, 0u) << "FinishFlush without BeginFlush";
   CHRONIK_CHECK_EQ(sync_results.size(), plan.files_to_sync.size());
   flushes_in_flight_--;
-  // A flush still in flight began while this one synced: it syncs no
-  // group's own files (CanBeginFlush).
-  syncing_groups_.clear();
+  // A flush still in flight began while this one synced: not a checkpoint.
   checkpoint_in_flight_ = false;
   const absl::Status covered_synced = CoveredSyncResult(plan, sync_results);
   bool hard_state_dirty = false;
@@ -588,7 +575,9 @@ std::vector<Completion> LogStore::FinishFlush(
       for (size_t i = begin; i < end && synced.ok(); ++i)
         synced = sync_results[i];
       const uint64_t before = group.log_->fsyncs();
-      if (absl::Status s = group.log_->FinishSync(synced); !s.ok()) {
+      if (absl::Status s =
+              group.log_->FinishSync(synced, plan.sync_points_.at(id));
+          !s.ok()) {
         group.failed_ = s;
         completion.status = s;
         continue;

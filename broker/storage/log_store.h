@@ -240,8 +240,10 @@ class FlushPlan {
  private:
   friend class LogStore;
   std::map<uint64_t, Completion> completions_;
-  // Per group, its range in files_to_sync.
+  // Per group, its range in files_to_sync, and what its sync covers
+  // (GroupLog::PrepareSync; also for checkpoint_ranges_).
   std::map<uint64_t, std::pair<size_t, size_t>> file_ranges_;
+  std::map<uint64_t, uint64_t> sync_points_;
   // Tail log: whether this flush uses it (enough groups append:
   // tail_wal_min_groups), the groups that sync their own files instead
   // (direct_; it covers the others), the log file's place in files_to_sync,
@@ -291,9 +293,10 @@ class LogStore {
   // them; the driver syncs every file in plan.files_to_sync and passes the
   // results, in the same order, to FinishFlush, which does the directory syncs
   // and the hard state write and returns the completions. In between, on the
-  // caller's thread, only Enqueue, reads and WriteBehind may run (RaftHost
-  // defers group deletions while a flush is in flight): none of them writes
-  // a file the plan syncs.
+  // caller's thread, only Enqueue, reads, WriteBehind and a BeginFlush that
+  // CanBeginFlush allows may run (RaftHost defers group deletions while a
+  // flush is in flight); the last two may append to a file the plan syncs,
+  // which the plan then does not count as synced (GroupLog sync points).
   //
   // Pipelining: a second BeginFlush may follow before the first flush's
   // FinishFlush when CanBeginFlush() says so; FinishFlush is then called for
@@ -304,11 +307,13 @@ class LogStore {
   std::vector<Completion> FinishFlush(
       FlushPlan plan, absl::Span<const absl::Status> sync_results);
   // Whether BeginFlush may run now: requests are queued, and either no flush
-  // is in flight or one is, fewer than max_flushes_in_flight are, and the
-  // requests the next flush takes only append to groups whose files the
-  // flush in flight does not sync, all covered by the tail log, in a frame
-  // sure to fit (so the new flush writes and syncs only the tail log's
-  // file, and no checkpoint or barrier runs while another flush syncs).
+  // is in flight or fewer than max_flushes_in_flight are, none of them a
+  // checkpoint, and the requests the next flush takes only append (no
+  // snapshot, no conflicting suffix, no failed group), in a tail-log frame
+  // sure to fit if the tail log covers them: so no barrier, checkpoint or
+  // file removal runs while another flush syncs. A segment the flush in
+  // flight syncs may be appended to: GroupLog's sync points keep what each
+  // flush made durable apart.
   bool CanBeginFlush() const;
   size_t flushes_in_flight() const { return flushes_in_flight_; }
   // Between BeginFlush and FinishFlush, while the plan's files sync: writes
@@ -386,11 +391,9 @@ class LogStore {
   std::set<uint64_t> wal_live_;
   std::deque<PersistRequest> queue_;
   uint64_t queued_bytes_ = 0;
-  // Flushes begun and not finished; the groups whose own files the oldest
-  // syncs, and whether it is a checkpoint (a later flush in flight has
-  // neither: see CanBeginFlush).
+  // Flushes begun and not finished, and whether the oldest is a checkpoint
+  // (a later one is not: see CanBeginFlush).
   size_t flushes_in_flight_ = 0;
-  std::set<uint64_t> syncing_groups_;
   bool checkpoint_in_flight_ = false;
   // The whole store was durable at open (clean stop, or SyncAll): groups
   // need not sync their directories before trusting their listings.

@@ -197,7 +197,8 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
     if (plan.completions_.contains(id)) continue;
     GroupStorage& group = *groups_.at(id);
     const size_t begin = plan.files_to_sync.size();
-    if (absl::Status s = group.log_->PrepareSync(&plan.files_to_sync);
+    if (absl::Status s = group.log_->PrepareSync(&plan.files_to_sync,
+                                                 &plan.sync_points_[id]);
         !s.ok()) {
       group.failed_ = s;
       continue;
@@ -208,10 +209,9 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
 
 // The covered groups' write buffers (PrepareGroupSync leaves them) are
 // written to their segments, not synced, once together they hold
-// `threshold_bytes`. Only groups with nothing to sync in the flush in flight
-// have buffered bytes (PrepareSync wrote theirs), so this never writes a file
-// that flush is syncing. A group whose write fails fails, and so does its
-// completion in `plan` if it has one.
+// `threshold_bytes`. A segment a flush in flight syncs may be written:
+// that flush's sync point leaves the new bytes to a later sync. A group whose
+// write fails fails, and so does its completion in `plan` if it has one.
 void LogStore::WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan) {
   if (wal_ == nullptr || stats_.wal_buffered_bytes < threshold_bytes) return;
   stats_.wal_buffered_bytes = 0;
@@ -272,7 +272,9 @@ void LogStore::FinishTailWal(FlushPlan& plan,
     for (size_t i = range.first; i < range.second && synced.ok(); ++i) {
       synced = sync_results[i];
     }
-    if (absl::Status s = groups_.at(id)->log_->FinishSync(synced); !s.ok()) {
+    if (absl::Status s =
+            groups_.at(id)->log_->FinishSync(synced, plan.sync_points_.at(id));
+        !s.ok()) {
       groups_.at(id)->failed_ = s;
     }
   }
