@@ -120,7 +120,10 @@ ApplyResult MetadataState::ApplyCompleteReassignment(
   metapb::PartitionInfo& partition = *topics_.find(it->second.first)
                                           ->second.mutable_partitions()
                                           ->Mutable(it->second.second);
-  const auto& target = partition.target_replicas();
+  // A copy: the ISR is filtered by the target after the field is cleared
+  // (a reference would keep none of the ISR).
+  const google::protobuf::RepeatedField<uint64_t> target =
+      partition.target_replicas();
   if (target.empty() ||
       !std::equal(target.begin(), target.end(), command.replicas().begin(),
                   command.replicas().end())) {
