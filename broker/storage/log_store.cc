@@ -475,6 +475,20 @@ bool LogStore::CanBeginFlush() const {
          NextFlushOverlapsInFlight();
 }
 
+// How many queued requests the next flush takes: in order, up to
+// max_flush_bytes (at least one), as BeginFlush does.
+size_t LogStore::NextFlushRequestCount() const {
+  uint64_t batch_bytes = 0;
+  size_t count = 0;
+  for (const PersistRequest& request : queue_) {
+    const uint64_t bytes = RequestBytes(request);
+    if (count > 0 && batch_bytes + bytes > options_.max_flush_bytes) break;
+    batch_bytes += bytes;
+    ++count;
+  }
+  return count;
+}
+
 // See CanBeginFlush. RequestBytes bounds what a request adds to the frame
 // (a block header and, per entry, a record header and the data).
 bool LogStore::NextFlushOverlapsInFlight() const {
@@ -482,12 +496,10 @@ bool LogStore::NextFlushOverlapsInFlight() const {
   std::map<uint64_t, uint64_t> next_index;  // per group, its next entry
   std::set<uint64_t> appending;
   uint64_t batch_bytes = 0;
-  for (const PersistRequest& request : queue_) {
-    const uint64_t bytes = RequestBytes(request);
-    if (batch_bytes > 0 && batch_bytes + bytes > options_.max_flush_bytes) {
-      break;
-    }
-    batch_bytes += bytes;
+  const size_t count = NextFlushRequestCount();
+  for (size_t i = 0; i < count; ++i) {
+    const PersistRequest& request = queue_[i];
+    batch_bytes += RequestBytes(request);
     if (request.snapshot.has_value()) return false;
     const GroupStorage& group = *groups_.at(request.group_id);
     if (!group.failed_.ok()) return false;  // its completion fails at once
@@ -504,19 +516,14 @@ bool LogStore::NextFlushOverlapsInFlight() const {
   return !covered || wal_->Fits(batch_bytes);
 }
 
-// The groups with entries among the requests the next flush takes (the same
-// max_flush_bytes bound as BeginFlush), counted up to tail_wal_min_groups.
+// The groups with entries among the requests the next flush takes, counted
+// up to tail_wal_min_groups.
 size_t LogStore::GroupsAppendingInNextFlush() const {
   std::set<uint64_t> groups;
-  uint64_t batch_bytes = 0;
-  for (const PersistRequest& request : queue_) {
-    const uint64_t bytes = RequestBytes(request);
-    if (batch_bytes > 0 && batch_bytes + bytes > options_.max_flush_bytes) {
-      break;
-    }
-    batch_bytes += bytes;
-    if (!request.entries.empty()) groups.insert(request.group_id);
-    if (groups.size() >= options_.tail_wal_min_groups) break;
+  const size_t count = NextFlushRequestCount();
+  for (size_t i = 0; i < count && groups.size() < options_.tail_wal_min_groups;
+       ++i) {
+    if (!queue_[i].entries.empty()) groups.insert(queue_[i].group_id);
   }
   return groups.size();
 }

@@ -368,6 +368,7 @@ class LogStore {
   void PlanTailWal(FlushPlan& plan);
   void PrepareGroupSync(uint64_t id, FlushPlan& plan);
   void WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan);
+  size_t NextFlushRequestCount() const;
   size_t GroupsAppendingInNextFlush() const;
   bool NextFlushOverlapsInFlight() const;
   void RecordDurablePoints(FlushPlan& plan);
