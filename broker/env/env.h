@@ -65,7 +65,9 @@ enum class FsyncMode {
   // Process() never waits: a started flush's files come out in
   // StepOutput::sync; the driver fsyncs them elsewhere and reports
   // OnSyncDone(flush_id, statuses) as an input (production's IO thread, the
-  // simulator's delayed completions).
+  // simulator's delayed completions). A flush may start while earlier ones
+  // sync: the driver syncs the requests in the order they came out and
+  // reports them in that order.
   kAsync,
 };
 
