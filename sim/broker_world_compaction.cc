@@ -64,16 +64,6 @@ void BrokerWorld::AddCompactionTotals() {
   }
 }
 
-void BrokerWorld::AddFlushCounts(const BrokerNode& node) {
-  if (node.broker == nullptr || !node.broker_started ||
-      !node.process.running()) {
-    return;
-  }
-  const storage::StoreStats& stats = node.broker->StoreStats();
-  result_.flushes += stats.flushes;
-  result_.flushes_overlapped += stats.flushes_overlapped;
-}
-
 std::optional<std::string> BrokerWorld::ProducerKey(uint64_t n,
                                                     const std::string& value) {
   if (!Compacts()) return std::nullopt;

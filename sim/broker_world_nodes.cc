@@ -258,6 +258,16 @@ void BrokerWorld::StartNode(BrokerNode& node) {
   ScheduleProcess(node);
 }
 
+void BrokerWorld::AddFlushCounts(const BrokerNode& node) {
+  if (node.broker == nullptr || !node.broker_started ||
+      !node.process.running()) {
+    return;
+  }
+  const storage::StoreStats& stats = node.broker->StoreStats();
+  result_.flushes += stats.flushes;
+  result_.flushes_overlapped += stats.flushes_overlapped;
+}
+
 void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {
   if (!node.process.running()) return;
   ++result_.crashes;

@@ -570,10 +570,9 @@ std::vector<Completion> LogStore::FinishFlush(
     auto range = plan.file_ranges_.find(id);
     if (range == plan.file_ranges_.end()) {
       // Covered by the tail log.
-      const absl::Status& synced = covered_synced;
-      if (!synced.ok()) {
-        group.failed_ = synced;
-        completion.status = synced;
+      if (!covered_synced.ok()) {
+        group.failed_ = covered_synced;
+        completion.status = covered_synced;
         continue;
       }
     } else {
