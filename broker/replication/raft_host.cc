@@ -320,6 +320,15 @@ absl::Status RaftHost::TransferLeadership(GroupId group_id,
 }
 
 void RaftHost::Process(std::vector<OutgoingMessage>* outbox) {
+  if (!flush_in_flight()) {
+    // The quiet store asked for: the caller's work ran before this call,
+    // the replay checkpoints that waited for it run now.
+    quiet_store_requested_ = false;
+    if (checkpoints_waiting_) {
+      checkpoints_waiting_ = false;
+      WriteDueCheckpoints(options_.checkpoints.max_per_tick);
+    }
+  }
   // The driver took the flush's files and syncs them: meanwhile, the
   // segment writes the tail log lets the store defer.
   if (flush_in_flight() && !sync_request_.has_value()) store_->WriteBehind();

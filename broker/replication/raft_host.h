@@ -355,7 +355,9 @@ class RaftHost {
   const SnapshotStats& snapshot_stats() const { return snapshot_stats_; }
   // Replay checkpoints (raft_host_checkpoints.cc): writes those of up to
   // `max_groups` due groups (round robin); returns how many. None while a
-  // flush is in flight. A failed write is skipped (the group stays due).
+  // flush is in flight: then, if a group is due, the host asks for a quiet
+  // store (RequestQuietStore) and writes them at the next Process that
+  // finds none in flight. A failed write is skipped (the group stays due).
   size_t WriteDueCheckpoints(size_t max_groups);
   // Checkpoints every group that applied anything since its last
   // checkpoint or snapshot (a clean stop); the first error. Not while a
@@ -390,6 +392,17 @@ class RaftHost {
   void OnSyncDone(uint64_t flush_id, std::vector<absl::Status> results);
   // Async mode: a flush is waiting for its fsyncs.
   bool flush_in_flight() const { return !flights_.empty(); }
+  // Async mode: the caller has work that must not run while a flush syncs
+  // (segment files changing: retention, compaction, replay checkpoints).
+  // Until a Process call begins with no flush in flight, no flush begins
+  // while another syncs, so those in flight drain within their fsyncs;
+  // the caller runs its work before that Process call (flush_in_flight()
+  // false). Without it, a steady load keeps a flush in flight at every
+  // tick and such work would never run.
+  void RequestQuietStore() {
+    if (flush_in_flight()) quiet_store_requested_ = true;
+  }
+  bool quiet_store_requested() const { return quiet_store_requested_; }
   // A deleted group whose files go once no flush is in flight (DeleteGroup):
   // until then it cannot be added again (its storage is still open).
   bool DeletionPending(GroupId group_id) const {
@@ -526,6 +539,7 @@ class RaftHost {
   // OK without writing when there is nothing new or it cannot be now.
   absl::Status Checkpoint(Group& group);
   bool CheckpointDue(const Group& group) const;
+  bool AnyCheckpointDue() const;  // of the candidates
   // Membership (raft_host_membership.cc): a conf change entry applied.
   void TrackMembership(Group& group, const raft::Entry& entry);
   // The membership a stored snapshot names (the initial voters when it names
@@ -593,6 +607,10 @@ class RaftHost {
   uint64_t next_flush_id_ = 1;
   std::optional<SyncRequest> sync_request_;  // not taken by the driver yet
   std::vector<GroupId> deferred_deletes_;
+  // RequestQuietStore: no flush overlaps another until a Process call
+  // begins with none in flight; due replay checkpoints wait for it.
+  bool quiet_store_requested_ = false;
+  bool checkpoints_waiting_ = false;
   SnapshotStats snapshot_stats_;
   CheckpointStats checkpoint_stats_;
   uint64_t ticks_ = 0;             // Tick calls so far

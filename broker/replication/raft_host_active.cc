@@ -131,9 +131,13 @@ bool RaftHost::HasReady() const {
 
 bool RaftHost::AsyncFlushCanBegin() const {
   // The driver takes one request at a time, in order; deletions waiting
-  // for a quiet store get one (no flush overlaps the one in flight).
+  // for a quiet store, and work that asked for one, get one (no flush
+  // overlaps the one in flight).
   if (sync_request_.has_value()) return false;
-  if (flush_in_flight() && !deferred_deletes_.empty()) return false;
+  if (flush_in_flight() &&
+      (quiet_store_requested_ || !deferred_deletes_.empty())) {
+    return false;
+  }
   return store_->CanBeginFlush();
 }
 

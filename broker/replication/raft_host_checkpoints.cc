@@ -120,8 +120,25 @@ absl::Status RaftHost::Checkpoint(Group& group) {
   return absl::OkStatus();
 }
 
+bool RaftHost::AnyCheckpointDue() const {
+  for (const GroupId id : checkpoint_candidates_) {
+    auto found = groups_.find(id);
+    if (found != groups_.end() && CheckpointDue(found->second)) return true;
+  }
+  return false;
+}
+
 size_t RaftHost::WriteDueCheckpoints(size_t max_groups) {
-  if (flush_in_flight() || checkpoint_candidates_.empty()) return 0;
+  if (max_groups == 0 || checkpoint_candidates_.empty()) return 0;
+  if (flush_in_flight()) {
+    // Under a steady load a flush is in flight at every tick: ask for a
+    // moment without one (Process writes them then).
+    if (!checkpoints_waiting_ && AnyCheckpointDue()) {
+      checkpoints_waiting_ = true;
+      RequestQuietStore();
+    }
+    return 0;
+  }
   size_t written = 0;
   // Only groups that applied something since their last checkpoint can be
   // due (CountApplied adds them; a group is dropped here once it is not):

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -288,6 +289,53 @@ TEST(RaftHostTest, AsyncDeleteWaitsForTheFlushInFlight) {
   EXPECT_NE(node.store->group(6), nullptr) << "files still syncing elsewhere";
   io.Complete();  // the flush finishes; the deletion follows
   EXPECT_EQ(node.store->group(6), nullptr);
+}
+
+// Its state is how many entries it applied (a checkpoint image).
+class CheckpointedApplier : public RecordingApplier {
+ public:
+  std::optional<std::string> CheckpointImage(GroupId group_id) override {
+    return std::to_string(applied[group_id].size());
+  }
+};
+
+TEST(RaftHostTest, CheckpointsDueUnderASteadyLoadWaitForAQuietStore) {
+  TestNode node(1, 16, nullptr, /*async_flush=*/true);
+  node.checkpoints =
+      CheckpointPolicy{.bytes = 1, .interval_ticks = 0, .max_per_tick = 4};
+  node.Restart(1, /*crash=*/false);
+  CheckpointedApplier applier;
+  ManualSyncer io(node.host.get());
+  ASSERT_TRUE(node.host->AddGroup({3, {1}, false, &applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(3).ok());
+  std::vector<OutgoingMessage> outbox;
+  for (int i = 0; i < 10; ++i) {
+    io.Process(&outbox);
+    if (!io.started.empty()) io.Complete();
+  }
+  ASSERT_TRUE(node.host->is_leader(3));
+  const uint64_t before = node.host->checkpoint_stats().written;
+  // A steady load: a proposal and a flush each round, the IO thread
+  // finishing the flushes of earlier rounds, a tick while one syncs.
+  int ticks_with_a_flush_in_flight = 0;
+  constexpr int kRounds = 40;
+  for (int round = 0; round < kRounds; ++round) {
+    const size_t earlier = io.started.size();
+    ASSERT_TRUE(node.host->Propose(3, raft::Bytes::Copy("x")).ok());
+    io.Process(&outbox);
+    for (size_t i = 0; i < earlier; ++i) {
+      io.Complete();
+      io.Process(&outbox);
+    }
+    ticks_with_a_flush_in_flight += node.host->flush_in_flight() ? 1 : 0;
+    node.host->Tick();
+    io.Process(&outbox);
+  }
+  EXPECT_EQ(ticks_with_a_flush_in_flight, kRounds) << "the load was steady";
+  EXPECT_GE(applier.applied[3].size(), static_cast<size_t>(kRounds / 2));
+  EXPECT_GE(node.host->checkpoint_stats().written, before + kRounds / 4)
+      << "due checkpoints ran between flushes, though one was in flight at "
+         "every tick";
 }
 
 TEST(RaftHostTest, ObserverSeesAppendThenDurableThenCommitThenApply) {

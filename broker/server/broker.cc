@@ -380,11 +380,12 @@ void Broker::Impl::Tick() {
     metadata_->ProposeOrForward(*wish);
   }
   if (ticks_ % options_.retention_check_ticks == 0) {
-    partitions_->ApplyRetention(metadata_->state());
+    partitions_->MarkRetentionDue();
   }
   if (ticks_ % options_.compaction_check_ticks == 0) {
-    partitions_->CompactLogs(metadata_->state());
+    partitions_->MarkCompactionDue();
   }
+  partitions_->RunDueMaintenance(metadata_->state());
   const int64_t now = env_.clock->NowMs();
   DriveTransactions(now);
   groups_->Tick(now);
@@ -398,6 +399,9 @@ env::StepOutput Broker::Impl::Process() {
   if (partitions_->dirty() && MetadataCaughtUp()) {
     partitions_->Reconcile(metadata_->state());
   }
+  // Before the host may begin a flush: maintenance that waited for a
+  // moment with none in flight.
+  partitions_->RunDueMaintenance(metadata_->state());
   // The one storage flush of this step (group commit of every input since
   // the last step); what it makes durable is applied within the call.
   host_->Process(&out_.peer_messages);

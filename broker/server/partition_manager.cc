@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -473,9 +474,19 @@ std::pair<int64_t, int64_t> PartitionManager::OffsetOfMaxTimestamp(
   return OffsetForTimestamp(replica, max_timestamp);
 }
 
+void PartitionManager::RunDueMaintenance(const metadata::MetadataState& state) {
+  if (!retention_due_ && !compaction_due_) return;
+  if (host_->flush_in_flight()) {
+    host_->RequestQuietStore();
+    return;
+  }
+  if (std::exchange(retention_due_, false)) ApplyRetention(state);
+  if (std::exchange(compaction_due_, false)) CompactLogs(state);
+}
+
 void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
   // Segment files must not disappear while the IO thread may sync them.
-  if (host_->flush_in_flight()) return;
+  CHRONIK_CHECK(!host_->flush_in_flight());
   const int64_t now = clock_->NowMs();
   for (const auto& [group_id, partition] : partitions_) {
     const metapb::TopicInfo* topic = state.FindTopic(partition->topic());
@@ -521,7 +532,7 @@ void PartitionManager::ApplyRetention(const metadata::MetadataState& state) {
 
 void PartitionManager::CompactLogs(const metadata::MetadataState& state) {
   // Segment files must not change while the IO thread may sync them.
-  if (host_->flush_in_flight()) return;
+  CHRONIK_CHECK(!host_->flush_in_flight());
   const int64_t now = clock_->NowMs();
   std::vector<uint64_t> due;
   for (const auto& [group_id, partition] : partitions_) {

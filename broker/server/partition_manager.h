@@ -163,16 +163,15 @@ class PartitionManager {
   std::pair<int64_t, int64_t> OffsetOfMaxTimestamp(
       const PartitionReplica& replica);
 
-  // Retention (topic configs retention.ms / retention.bytes, and the log
-  // start DeleteRecords set): where whole old segments may go (never above
-  // what this replica applied), the log is compacted through
-  // RaftHost::CompactLog with the replica's snapshot image at the cut, so a
-  // follower behind the new log start installs it.
-  void ApplyRetention(const metadata::MetadataState& state);
-  // Log compaction (log_compactor.h), never while a flush is in flight:
-  // segment rolls by segment.ms / segment.bytes of every partition, then a
-  // compaction pass over the next compacted partition due (round robin).
-  void CompactLogs(const metadata::MetadataState& state);
+  // Retention and log compaction, marked due by the broker's tick. They
+  // change segment files, which the IO thread may be syncing, so they run
+  // (RunDueMaintenance, from the tick and before each Process of the host)
+  // only when no flush is in flight; while one is, the host is asked for
+  // such a moment (RaftHost::RequestQuietStore), which a steady load would
+  // otherwise never leave.
+  void MarkRetentionDue() { retention_due_ = true; }
+  void MarkCompactionDue() { compaction_due_ = true; }
+  void RunDueMaintenance(const metadata::MetadataState& state);
   const CompactionTotals& compaction_totals() const {
     return compactor_.totals();
   }
@@ -191,6 +190,16 @@ class PartitionManager {
                   BrokerMetrics* metrics) const;
 
  private:
+  // Retention (topic configs retention.ms / retention.bytes, and the log
+  // start DeleteRecords set): where whole old segments may go (never above
+  // what this replica applied), the log is compacted through
+  // RaftHost::CompactLog with the replica's snapshot image at the cut, so a
+  // follower behind the new log start installs it.
+  void ApplyRetention(const metadata::MetadataState& state);
+  // Log compaction (log_compactor.h): segment rolls by segment.ms /
+  // segment.bytes of every partition, then a compaction pass over the next
+  // compacted partition due (round robin).
+  void CompactLogs(const metadata::MetadataState& state);
   int64_t FirstStoredOffset(PartitionReplica& replica);
   void Remove(uint64_t group_id);
   void Add(const metapb::TopicInfo& topic,
@@ -255,6 +264,8 @@ class PartitionManager {
   uint64_t metadata_epoch_ = 1;
   LogCompactor compactor_;
   uint64_t next_compact_group_ = 0;  // round robin of CompactLogs
+  bool retention_due_ = false;       // MarkRetentionDue
+  bool compaction_due_ = false;      // MarkCompactionDue
 };
 
 }  // namespace chronik::broker

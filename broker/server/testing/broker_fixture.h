@@ -42,7 +42,8 @@ class BrokerTest : public ::testing::Test {
     options.segment_max_bytes = segment_max_bytes_;
     if (configure_) configure_(options);
     options.retention_check_ticks = 10;
-    driver_ = std::make_unique<TestDriver>(options, &disk_, &clock_, 5);
+    driver_ =
+        std::make_unique<TestDriver>(options, &disk_, &clock_, 5, async_fsync_);
     absl::Status started = driver_->Start();
     CHRONIK_CHECK(started.ok()) << started;
     broker_ = &driver_->broker();
@@ -53,6 +54,9 @@ class BrokerTest : public ::testing::Test {
   // of the connection kConn (security_test).
   std::function<void(BrokerOptions&)> configure_;
   env::SecurityProtocol protocol_ = env::SecurityProtocol::kPlaintext;
+  // Set before Restart(): fsyncs come out of steps as requests the driver
+  // completes (TestDriver's async mode) instead of running inline.
+  bool async_fsync_ = false;
 
   void Restart(bool crash) {
     driver_.reset();
