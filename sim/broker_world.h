@@ -195,6 +195,15 @@ struct CompactionPlan {
 };
 CompactionPlan DrawCompactionPlan(const BrokerScenarioOptions& options);
 
+// A partition of "t" the admin may be moving, as the cluster checker's ISR
+// rule needs it: its replicas being added and removed (0-based), once a
+// ListPartitionReassignments answer named them.
+struct SeenMove {
+  bool known = false;
+  std::vector<int> adding;
+  std::vector<int> removing;
+};
+
 // What the admin does next (broker_world_admin.cc).
 enum class AdminStage {
   kMainTopic,     // create topic "t"
@@ -277,8 +286,12 @@ struct SimClient {
   uint64_t churn_round = 0;  // the churn topic is "x<churn_round>"
   int churn_partitions = 0;
   int churn_replication = 0;
-  int move_partition = -1;           // the partition of "t" being moved
-  std::vector<int32_t> move_target;  // its target replicas (broker ids)
+  int move_partition = -1;             // the partition of "t" being moved
+  std::vector<int32_t> move_target;    // its target replicas (broker ids)
+  bool move_alter_unanswered = false;  // an Alter sent, no answer yet
+  // The move may have started although no Alter of it was answered (an
+  // answer was lost, or the partition was marked moving before).
+  bool move_in_doubt = false;
 };
 
 class BrokerWorld {
@@ -402,6 +415,9 @@ class BrokerWorld {
   void MoveAlter(SimClient& admin);
   void MoveList(SimClient& admin);
   void MoveConfirm(SimClient& admin);
+  // Records the move of `partition` a List answer names (if it does).
+  void NoteMoveSets(int partition,
+                    const kafka::ListPartitionReassignmentsResponse& response);
   std::string MoveLivenessProblem(const SimClient& admin) const;
   std::string AdminLivenessProblem() const;
   // The monitor's Metadata poll of the controller (BrokerScenarioOptions::
@@ -608,6 +624,10 @@ class BrokerWorld {
   // The admin moves partitions of "t" (stream "reassign"), alternating with
   // the churn when both are on.
   bool reassign_ = false;
+  // Partitions of "t" that may be moving: marked when an Alter is sent (one
+  // whose answer is lost may still move it), their sets from the List
+  // answers, cleared once Metadata names the target.
+  std::map<int, SeenMove> moving_;
   std::optional<std::pair<int, uint16_t>> squatted_;  // (host, port)
   env::ConnectionId next_connection_ = 1;
   double response_loss_ = 0;

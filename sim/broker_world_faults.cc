@@ -270,6 +270,12 @@ void BrokerWorld::ObserveControllerMetadata(
       view.leader = p.leader_id >= 1 ? p.leader_id - 1 : -1;
       view.replicas = to_node(p.replica_nodes);
       view.isr = to_node(p.isr_nodes);
+      auto move = moving_.find(view.partition);
+      if (move != moving_.end()) {
+        view.move_unknown = !move->second.known;
+        view.adding = move->second.adding;
+        view.removing = move->second.removing;
+      }
       cluster_.OnControllerPartition(now(), response.controller_id - 1, view,
                                      replica_lag_ms_ * kMillisecond);
     }

@@ -9,6 +9,8 @@
 // faults do; the one in hand at the heal must complete, else the run fails
 // its liveness. The history checker judges the records of "t" as always:
 // a move that loses or duplicates an acknowledged record fails the run.
+// What the admin sees of a move (moving_: the List's adding and removing
+// replicas) goes to the cluster checker, whose ISR rule needs the voters.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -44,6 +46,8 @@ void BrokerWorld::StartMove(SimClient& admin) {
   }
   brokers.resize(replication_factor_);
   admin.move_target = brokers;
+  admin.move_alter_unanswered = false;
+  admin.move_in_doubt = moving_.count(admin.move_partition) != 0;
   admin.admin_stage = AdminStage::kReassign;
   ActLater(admin, kMovePause);
 }
@@ -52,10 +56,15 @@ void BrokerWorld::MoveAlter(SimClient& admin) {
   kafka::AlterPartitionReassignmentsRequest request;
   request.topics.push_back(
       {std::string(kTopic), {{admin.move_partition, admin.move_target}}});
+  // Moving from the send on, sets unknown: a new target replaces them.
+  moving_[admin.move_partition] = SeenMove{};
+  if (admin.move_alter_unanswered) admin.move_in_doubt = true;
+  admin.move_alter_unanswered = true;
   Call<kafka::AlterPartitionReassignmentsResponse>(
       admin, admin.controller, 0, request,
       [this](SimClient& c,
              const kafka::AlterPartitionReassignmentsResponse& response) {
+        c.move_alter_unanswered = false;
         int16_t code = response.error_code;
         if (code == error::kNone) {
           code = response.responses.empty() ||
@@ -73,6 +82,8 @@ void BrokerWorld::MoveAlter(SimClient& admin) {
         if (code == error::kNone) {
           c.admin_stage = AdminStage::kAwaitMoved;
         } else if (code == error::kInvalidReplicaAssignment) {
+          // Refused: nothing moves unless an earlier attempt did.
+          if (!c.move_in_doubt) moving_.erase(c.move_partition);
           StartMove(c);  // a target broker is fenced: draw another
           return;
         } else {
@@ -91,6 +102,8 @@ void BrokerWorld::MoveList(SimClient& admin) {
       admin, admin.controller, 0, request,
       [this](SimClient& c,
              const kafka::ListPartitionReassignmentsResponse& response) {
+        NoteMoveSets(c.move_partition, response);
+        // Done: the sets last seen stay until Metadata names the target.
         if (response.error_code == error::kNone && response.topics.empty()) {
           c.admin_stage = AdminStage::kConfirmMoved;
         } else if (response.error_code != error::kNone) {
@@ -116,6 +129,7 @@ void BrokerWorld::MoveConfirm(SimClient& admin) {
             continue;
           }
           if (t.partitions[c.move_partition].replica_nodes == c.move_target) {
+            moving_.erase(c.move_partition);
             ++result_.moves;
             Record(Trace::kWorld, "move_done",
                    {static_cast<uint64_t>(c.move_partition)});
@@ -125,6 +139,26 @@ void BrokerWorld::MoveConfirm(SimClient& admin) {
         }
         ActLater(c, kMoveRetry);  // AnyBroker asks the next broker
       });
+}
+
+void BrokerWorld::NoteMoveSets(
+    int partition, const kafka::ListPartitionReassignmentsResponse& response) {
+  auto to_nodes = [this](const std::vector<int32_t>& ids) {
+    std::vector<int> nodes;
+    for (int32_t id : ids) {
+      if (id >= 1 && id <= num_nodes()) nodes.push_back(id - 1);
+    }
+    return nodes;
+  };
+  if (response.error_code != error::kNone) return;
+  for (const auto& topic : response.topics) {
+    if (topic.name != kTopic) continue;
+    for (const auto& p : topic.partitions) {
+      if (p.partition_index != partition) continue;
+      moving_[partition] = {true, to_nodes(p.adding_replicas),
+                            to_nodes(p.removing_replicas)};
+    }
+  }
 }
 
 std::string BrokerWorld::MoveLivenessProblem(const SimClient& admin) const {

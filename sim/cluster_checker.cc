@@ -99,11 +99,7 @@ void ClusterChecker::OnControllerPartition(Nanos now, int controller,
       down_since_.count(view.leader) != 0) {
     return;
   }
-  int replicas_up = 0;
-  for (int replica : view.replicas) {
-    replicas_up += down_since_.count(replica) == 0 ? 1 : 0;
-  }
-  if (2 * replicas_up <= static_cast<int>(view.replicas.size())) return;
+  if (!VotersUp(view)) return;
   // The leader's ticks drift up to 25% slow; a new leader counts the ISR it
   // inherits as caught up when it starts (no later than the controller
   // first names it).
@@ -121,6 +117,28 @@ void ClusterChecker::OnControllerPartition(Nanos now, int controller,
         ", judged since ", FormatTime(judged_since), ")"));
     return;
   }
+}
+
+bool ClusterChecker::MajorityUp(const std::vector<int>& nodes) const {
+  int up = 0;
+  for (int node : nodes) up += down_since_.count(node) == 0 ? 1 : 0;
+  return 2 * up > static_cast<int>(nodes.size());
+}
+
+bool ClusterChecker::VotersUp(const PartitionView& view) const {
+  if (view.move_unknown) return false;
+  auto minus = [&view](const std::vector<int>& out) {
+    std::vector<int> kept;
+    for (int replica : view.replicas) {
+      if (std::find(out.begin(), out.end(), replica) == out.end()) {
+        kept.push_back(replica);
+      }
+    }
+    return kept;
+  };
+  // Without a move both are the replicas. A moving group may be in its old,
+  // joint or new configuration: only both majorities elect in each.
+  return MajorityUp(minus(view.adding)) && MajorityUp(minus(view.removing));
 }
 
 bool ClusterChecker::OnBalancedAudit(Nanos now, const std::vector<int>& leaders,

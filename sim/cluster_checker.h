@@ -16,7 +16,11 @@
 //                 of a partition for longer than replica.lag.time.max.ms
 //                 (plus slack) while the world was calm, the partition's
 //                 leader (as the controller names it) ran and kept it, and
-//                 a majority of its replicas ran;
+//                 a majority of its replicas ran; during a move (KIP-455)
+//                 a majority of the old voters (replicas minus adding) and
+//                 of the new (replicas minus removing) ran, as a Raft joint
+//                 configuration needs both, and a move whose sets are not
+//                 known yet is not judged;
 //   PREFERRED LEADER  with leader balancing on (a check interval, no
 //                 imbalance tolerated), the leader the brokers agree on at
 //                 the final audit is not the partition's preferred replica
@@ -78,12 +82,18 @@ class ClusterChecker {
   // `controller` (0-based), which names itself controller, answered
   // Metadata naming, for one partition of the scenario's topic, `leader`
   // (0-based, -1: none), its `replicas` and its `isr` (0-based);
-  // `replica_lag` is the brokers' replica.lag.time.max.ms.
+  // `replica_lag` is the brokers' replica.lag.time.max.ms. A move in
+  // progress, as ListPartitionReassignments names it: the replicas being
+  // added and removed (0-based, members of `replicas`), or `move_unknown`
+  // while a move may be in progress whose sets are not known yet.
   struct PartitionView {
     int partition = 0;
     int leader = -1;
     std::vector<int> replicas;
     std::vector<int> isr;
+    std::vector<int> adding;
+    std::vector<int> removing;
+    bool move_unknown = false;
   };
   void OnControllerPartition(Nanos now, int controller,
                              const PartitionView& view, Nanos replica_lag);
@@ -117,6 +127,10 @@ class ClusterChecker {
   std::map<int, std::pair<int, Nanos>> partition_leader_since_;
   // The calm period the controller's view is judged in (-1: not calm).
   Nanos CalmSince(int controller) const;
+  // Whether a majority of `nodes` ran (none of an empty set).
+  bool MajorityUp(const std::vector<int>& nodes) const;
+  // Whether a majority of each of the partition's voter sets ran.
+  bool VotersUp(const PartitionView& view) const;
 };
 
 }  // namespace chronik::sim

@@ -143,6 +143,41 @@ TEST(ClusterCheckerTest, IsrIsJudgedFromTheLeadersStartAndOnlyWithAQuorum) {
   EXPECT_FALSE(disturbed.violation().has_value()) << "a fault is on";
 }
 
+// A move from voters {n1, n3} to {n2, n1} (seed 488 --nodes=5): the
+// controller lists n2, n1, n3, and n3 is down.
+ClusterChecker::PartitionView MovingFromN1N3ToN2N1() {
+  ClusterChecker::PartitionView view = PartitionLedByN1({0, 2});
+  view.replicas = {1, 0, 2};
+  view.adding = {1};
+  view.removing = {2};
+  return view;
+}
+
+// Judges `view` at 1 s and past the bound.
+bool IsrViolated(const ClusterChecker::PartitionView& view) {
+  constexpr Nanos kLag = kSecond;
+  ClusterChecker checker = ThreeNodesWithDeadN3();
+  checker.OnControllerPartition(kSecond, 0, view, kLag);
+  checker.OnControllerPartition(9 * kSecond, 0, view, kLag);
+  return checker.violation().has_value();
+}
+
+TEST(ClusterCheckerTest, AMoveIsJudgedOnlyWithBothVoterMajorities) {
+  ClusterChecker::PartitionView moving = MovingFromN1N3ToN2N1();
+  EXPECT_FALSE(IsrViolated(moving)) << "one of the two old voters up";
+  ClusterChecker::PartitionView still = moving;
+  still.adding.clear();
+  still.removing.clear();
+  EXPECT_TRUE(IsrViolated(still)) << "no move: two of three replicas up";
+  ClusterChecker::PartitionView unknown = still;
+  unknown.move_unknown = true;
+  EXPECT_FALSE(IsrViolated(unknown)) << "a move whose sets are not known";
+  // Adding n3 (down) to voters {n1, n2}: both majorities ran.
+  ClusterChecker::PartitionView growing = PartitionLedByN1({0, 1, 2});
+  growing.adding = {2};
+  EXPECT_TRUE(IsrViolated(growing)) << "two of two old, two of three new";
+}
+
 // Leader balancing every second: bound 5 s + 2 * 1.25 s after the last
 // change (every node up at 3 s).
 TEST(ClusterCheckerTest, LeadersOffPreferredAreJudgedOnlyAfterTheBound) {
