@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -419,16 +420,9 @@ TEST_F(BrokerTest, RetentionBySizeDropsOldSegmentsAndMovesTheLogStart) {
         0);
   }
   for (int i = 0; i < 20; ++i) Tick();
-  kafka::ListOffsetsRequest list;
-  kafka::ListOffsetsRequest::ListOffsetsTopic list_topic;
-  list_topic.name = "short";
-  list_topic.partitions.push_back({0, -1, -2, 1});  // earliest
-  list_topic.partitions.push_back({0, -1, -1, 1});  // latest
-  list.topics.push_back(list_topic);
-  auto offsets = Call<kafka::ListOffsetsResponse>(list, 7);
-  const int64_t earliest = offsets.topics.at(0).partitions.at(0).offset;
+  const auto [earliest, latest] = EarliestAndLatest("short");
   EXPECT_GT(earliest, 0) << "old segments were removed";
-  EXPECT_EQ(offsets.topics.at(0).partitions.at(1).offset, 400);
+  EXPECT_EQ(latest, 400);
   EXPECT_EQ(Fetch("short", 0, 0).responses[0].partitions[0].error_code,
             kafka::error::kOffsetOutOfRange);
   auto tail = Fetch("short", 0, earliest);
@@ -437,9 +431,7 @@ TEST_F(BrokerTest, RetentionBySizeDropsOldSegmentsAndMovesTheLogStart) {
   // Retention compacted the partition's Raft log (a snapshot at the cut): a
   // restart starts after it, with the same offsets.
   Restart(/*crash=*/true);
-  offsets = Call<kafka::ListOffsetsResponse>(list, 7);
-  EXPECT_EQ(offsets.topics.at(0).partitions.at(0).offset, earliest);
-  EXPECT_EQ(offsets.topics.at(0).partitions.at(1).offset, 400);
+  EXPECT_EQ(EarliestAndLatest("short"), std::make_pair(earliest, latest));
   EXPECT_EQ(
       Produce("short", 0, Batch(10)).responses[0].partitions[0].base_offset,
       400);

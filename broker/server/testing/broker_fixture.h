@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -171,6 +172,19 @@ class BrokerTest : public ::testing::Test {
     fetch_topic.partitions.push_back(p);
     request.topics.push_back(fetch_topic);
     return Call<kafka::FetchResponse>(request, 11);
+  }
+
+  // ListOffsets of partition 0 of `topic`: (earliest, latest).
+  std::pair<int64_t, int64_t> EarliestAndLatest(const std::string& topic) {
+    kafka::ListOffsetsRequest list;
+    kafka::ListOffsetsRequest::ListOffsetsTopic list_topic;
+    list_topic.name = topic;
+    list_topic.partitions.push_back({0, -1, -2, 1});  // earliest
+    list_topic.partitions.push_back({0, -1, -1, 1});  // latest
+    list.topics.push_back(list_topic);
+    auto offsets = Call<kafka::ListOffsetsResponse>(list, 7);
+    return {offsets.topics.at(0).partitions.at(0).offset,
+            offsets.topics.at(0).partitions.at(1).offset};
   }
 
   // A null topic list asks for every topic (an empty one for none).
