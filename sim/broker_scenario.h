@@ -217,6 +217,8 @@ struct BrokerScenarioResult {
   // while the one before synced (LogStore pipelining).
   uint64_t flushes = 0;
   uint64_t flushes_overlapped = 0;
+  // Tail-log checkpoints an idle broker began (RaftHost's idle rule).
+  uint64_t idle_tail_log_checkpoints = 0;
 };
 
 // The number of consumer-group members a run with `options` has

@@ -266,6 +266,7 @@ void BrokerWorld::AddFlushCounts(const BrokerNode& node) {
   const storage::StoreStats& stats = node.broker->StoreStats();
   result_.flushes += stats.flushes;
   result_.flushes_overlapped += stats.flushes_overlapped;
+  result_.idle_tail_log_checkpoints += stats.wal_idle_checkpoints;
 }
 
 void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {

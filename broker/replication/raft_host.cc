@@ -417,14 +417,23 @@ bool RaftHost::ReleaseDurable(std::vector<OutgoingMessage>* outbox) {
 }
 
 void RaftHost::MaybeStartAsyncFlush() {
-  if (!AsyncFlushCanBegin()) return;
-  const size_t before = store_->queued_requests();
+  if (AsyncFlushCanBegin()) {
+    const size_t before = store_->queued_requests();
+    storage::FlushPlan plan = store_->BeginFlush();
+    const size_t included = before - store_->queued_requests();
+    CHRONIK_CHECK_GT(included, 0u) << "BeginFlush took no request";
+    StartFlight(std::move(plan), included);
+  } else if (IdleTailLogCheckpointDue()) {
+    StartFlight(store_->BeginTailLogCheckpoint(), 0);
+  }
+}
+
+void RaftHost::StartFlight(storage::FlushPlan plan, size_t included_requests) {
+  ticks_since_flush_ = 0;
   const uint64_t base = flights_.empty() ? flushed_ : flights_.back().until;
   Flight& flight = flights_.emplace_back();
-  flight.plan = store_->BeginFlush();
-  const size_t included = before - store_->queued_requests();
-  CHRONIK_CHECK_GT(included, 0u) << "BeginFlush took no request";
-  flight.until = base + included;
+  flight.plan = std::move(plan);
+  flight.until = base + included_requests;
   flight.id = next_flush_id_++;
   if (flight.plan.files_to_sync.empty() && flights_.size() == 1) {
     FinishAsyncFlush({});  // nothing to wait for

@@ -276,6 +276,11 @@ struct HostOptions {
   bool async_flush = false;
   // Async mode: stop taking Readies while this much is queued (backpressure).
   uint64_t max_async_queued_bytes = 128ull << 20;
+  // Async mode: after this many ticks without a flush, the store's tail log
+  // is checkpointed by a flush of its own (LogStore::
+  // BeginTailLogCheckpoint): the segments a load wrote are synced while the
+  // node is idle, not by the next load's flush (0: never).
+  uint64_t idle_tail_log_checkpoint_ticks = 20;
   // Borrowed; may be null. See raft_host_observer.h.
   RaftHostObserver* observer = nullptr;
   // Quiescence (see the file comment); groups opt in with GroupSpec::quiesce.
@@ -523,6 +528,8 @@ class RaftHost {
   void MaybeStartAsyncFlush();
   // Whether MaybeStartAsyncFlush would begin one (HasWork says the same).
   bool AsyncFlushCanBegin() const;
+  bool IdleTailLogCheckpointDue() const;
+  void StartFlight(storage::FlushPlan plan, size_t included_requests);
   void FinishAsyncFlush(std::vector<absl::Status> results);
   // Deletes groups whose deletion waited for a flush to finish.
   void DeleteDeferred();
@@ -613,8 +620,9 @@ class RaftHost {
   bool checkpoints_waiting_ = false;
   SnapshotStats snapshot_stats_;
   CheckpointStats checkpoint_stats_;
-  uint64_t ticks_ = 0;             // Tick calls so far
-  GroupId checkpoint_cursor_ = 0;  // WriteDueCheckpoints' round robin
+  uint64_t ticks_ = 0;              // Tick calls so far
+  uint64_t ticks_since_flush_ = 0;  // since a flush last began (async)
+  GroupId checkpoint_cursor_ = 0;   // WriteDueCheckpoints' round robin
   bool campaign_allowed_ = true;
   std::map<raft::NodeId, Peer> peers_;
   int heartbeat_elapsed_ = 0;

@@ -91,6 +91,7 @@ void RaftHost::CheckActive() const {
 
 void RaftHost::Tick() {
   ++ticks_;
+  ++ticks_since_flush_;
   const bool peer_fell_silent = options_.quiesce && TickPeers();
   if (peer_fell_silent) {
     // Rare: every quiesced group is watched (woken if it depends on the
@@ -141,9 +142,15 @@ bool RaftHost::AsyncFlushCanBegin() const {
   return store_->CanBeginFlush();
 }
 
+bool RaftHost::IdleTailLogCheckpointDue() const {
+  return options_.async_flush && options_.idle_tail_log_checkpoint_ticks > 0 &&
+         ticks_since_flush_ >= options_.idle_tail_log_checkpoint_ticks &&
+         !sync_request_.has_value() && store_->TailLogCheckpointPossible();
+}
+
 bool RaftHost::HasWork() const {
   if (HasReady() || !node_heartbeats_.empty()) return true;
-  if (AsyncFlushCanBegin()) return true;
+  if (AsyncFlushCanBegin() || IdleTailLogCheckpointDue()) return true;
   // A group with pending persistence or a backlog is active.
   for (const GroupId id : active_) {
     const Group& group = groups_.at(id);

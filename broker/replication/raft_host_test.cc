@@ -338,6 +338,45 @@ TEST(RaftHostTest, CheckpointsDueUnderASteadyLoadWaitForAQuietStore) {
          "every tick";
 }
 
+TEST(RaftHostTest, AnIdleHostCheckpointsItsTailLog) {
+  TestNode node(1, 17, nullptr, /*async_flush=*/true);
+  node.store_options = storage::StoreOptions{.tail_wal_bytes = 1 << 20,
+                                             .tail_wal_min_groups = 1};
+  node.Restart(1, /*crash=*/false);
+  ManualSyncer io(node.host.get());
+  ASSERT_TRUE(node.host->AddGroup({2, {1}, false, &node.applier}).ok());
+  ASSERT_TRUE(node.host->Campaign(2).ok());
+  std::vector<OutgoingMessage> outbox;
+  auto settle = [&] {
+    io.Process(&outbox);
+    while (!io.started.empty()) {
+      io.Complete();
+      io.Process(&outbox);
+    }
+  };
+  settle();
+  ASSERT_TRUE(node.host->Propose(2, raft::Bytes::Copy("a")).ok());
+  settle();
+  ASSERT_THAT(node.applier.applied[2], ElementsAre("a"));
+  ASSERT_TRUE(node.store->TailLogCheckpointPossible()) << "a is covered";
+  const uint64_t flushes = node.store->stats().flushes;
+  int ticks = 0;
+  while (node.store->stats().wal_idle_checkpoints == 0 && ticks < 100) {
+    node.host->Tick();
+    ++ticks;
+    settle();
+  }
+  EXPECT_EQ(ticks, 20) << "HostOptions::idle_tail_log_checkpoint_ticks";
+  EXPECT_EQ(node.store->stats().flushes, flushes + 1);
+  EXPECT_FALSE(node.store->TailLogCheckpointPossible()) << "all synced";
+  for (int i = 0; i < 40; ++i) {
+    node.host->Tick();
+    settle();
+  }
+  EXPECT_EQ(node.store->stats().flushes, flushes + 1) << "once";
+  EXPECT_FALSE(node.host->HasWork());
+}
+
 TEST(RaftHostTest, ObserverSeesAppendThenDurableThenCommitThenApply) {
   TestNode node(1, 15, nullptr, /*async_flush=*/true);
   ManualSyncer io(node.host.get());

@@ -112,7 +112,7 @@ struct TestNode {
     Open(id);
   }
   void Open(raft::NodeId id) {
-    auto opened = storage::LogStore::Open(&disk, "data", {});
+    auto opened = storage::LogStore::Open(&disk, "data", store_options);
     CHRONIK_CHECK(opened.ok()) << opened.status();
     store = std::move(*opened);
     HostOptions options;
@@ -145,7 +145,8 @@ struct TestNode {
   uint64_t tail_bytes = 0;  // 0: the host default
   bool quiesce = false;     // HostOptions::quiesce (set, then Restart)
   uint64_t incarnation = 0;
-  CheckpointPolicy checkpoints;  // HostOptions::checkpoints
+  CheckpointPolicy checkpoints;         // HostOptions::checkpoints
+  storage::StoreOptions store_options;  // (set, then Restart)
   std::unique_ptr<storage::LogStore> store;
   std::unique_ptr<RaftHost> host;
   RecordingApplier applier;

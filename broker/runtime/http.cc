@@ -246,6 +246,10 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_storage_tail_log_checkpoints_total", "counter",
          "Tail log checkpoints: every segment it covered synced, restarted.",
          runtime.storage_tail_log_checkpoints);
+  Metric(&out, "chronik_storage_tail_log_idle_checkpoints_total", "counter",
+         "Of them: begun by an idle node (no flush for a second), not by a "
+         "full log.",
+         runtime.storage_tail_log_idle_checkpoints);
   Metric(&out, "chronik_storage_tail_log_buffered_bytes", "gauge",
          "Appends the tail log holds that wait in memory for their segments "
          "(an upper bound; written out at 8 MiB).",

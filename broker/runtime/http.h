@@ -67,8 +67,9 @@ struct RuntimeMetrics {
   uint64_t storage_filesystem_syncs = 0;    // syncfs calls (whole file system)
   uint64_t storage_tail_log_frames = 0;     // StoreStats::wal_frames
   uint64_t storage_overlapped_flushes = 0;  // StoreStats::flushes_overlapped
-  uint64_t storage_tail_log_checkpoints = 0;     // StoreStats::wal_checkpoints
-  uint64_t storage_tail_log_buffered_bytes = 0;  // StoreStats, a gauge
+  uint64_t storage_tail_log_checkpoints = 0;  // StoreStats::wal_checkpoints
+  uint64_t storage_tail_log_idle_checkpoints = 0;  // ... wal_idle_checkpoints
+  uint64_t storage_tail_log_buffered_bytes = 0;    // StoreStats, a gauge
   uint64_t storage_bytes = 0;
 };
 

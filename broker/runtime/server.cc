@@ -177,6 +177,7 @@ class Server::HttpHandler final : public ConnectionHandler {
       runtime.storage_tail_log_frames = stats.wal_frames;
       runtime.storage_overlapped_flushes = stats.flushes_overlapped;
       runtime.storage_tail_log_checkpoints = stats.wal_checkpoints;
+      runtime.storage_tail_log_idle_checkpoints = stats.wal_idle_checkpoints;
       runtime.storage_tail_log_buffered_bytes = stats.wal_buffered_bytes;
       runtime.storage_bytes = stats.bytes;
       return HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8",

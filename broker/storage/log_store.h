@@ -175,6 +175,7 @@ struct StoreStats {
   uint64_t wal_frames = 0;
   uint64_t wal_barriers = 0;
   uint64_t wal_checkpoints = 0;
+  uint64_t wal_idle_checkpoints = 0;  // of them: BeginTailLogCheckpoint
   uint64_t wal_entries_replayed = 0;
   uint64_t wal_blocks_skipped = 0;
   // A gauge: at least the bytes the tail log's groups hold in their write
@@ -316,6 +317,16 @@ class LogStore {
   // flush made durable apart.
   bool CanBeginFlush() const;
   size_t flushes_in_flight() const { return flushes_in_flight_; }
+  // The tail log covers segments that are not synced (appends it alone
+  // makes durable), no flush is in flight and no request queued: a flush
+  // with no request may sync them and restart the log now, on an idle
+  // store, rather than leave that work to the flush of a later load that
+  // finds the log full (BeginTailLogCheckpoint).
+  bool TailLogCheckpointPossible() const;
+  // That flush (TailLogCheckpointPossible() must hold): a checkpoint plan
+  // with the covered groups' files, finished by FinishFlush as any other
+  // (it has no completions).
+  FlushPlan BeginTailLogCheckpoint();
   // Between BeginFlush and FinishFlush, while the plan's files sync: writes
   // the buffered appends of the groups the tail log covers to their segments
   // once they hold tail_wal_buffer_bytes (StoreOptions), so that work
@@ -366,6 +377,7 @@ class LogStore {
   absl::Status CheckpointNow();
   absl::Status RestartTailWal();
   void PlanTailWal(FlushPlan& plan);
+  void PlanCheckpointSyncs(FlushPlan& plan);
   void PrepareGroupSync(uint64_t id, FlushPlan& plan);
   void WriteOutBuffered(uint64_t threshold_bytes, FlushPlan* plan);
   size_t NextFlushRequestCount() const;

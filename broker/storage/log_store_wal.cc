@@ -192,7 +192,13 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
       plan.checkpoint_ = true;
     }
   }
-  if (!plan.checkpoint_) return;
+  if (plan.checkpoint_) PlanCheckpointSyncs(plan);
+}
+
+// A checkpoint syncs every covered group's files (those with a request in
+// the flush sync through PrepareGroupSync).
+void LogStore::PlanCheckpointSyncs(FlushPlan& plan) {
+  CHRONIK_CHECK(plan.checkpoint_);
   for (uint64_t id : wal_dirty_) {
     if (plan.completions_.contains(id)) continue;
     GroupStorage& group = *groups_.at(id);
@@ -205,6 +211,25 @@ void LogStore::PlanTailWal(FlushPlan& plan) {
     }
     plan.checkpoint_ranges_[id] = {begin, plan.files_to_sync.size()};
   }
+}
+
+bool LogStore::TailLogCheckpointPossible() const {
+  return wal_ != nullptr && !wal_dirty_.empty() && flushes_in_flight_ == 0 &&
+         queue_.empty();
+}
+
+FlushPlan LogStore::BeginTailLogCheckpoint() {
+  CHRONIK_CHECK(TailLogCheckpointPossible())
+      << "a tail-log checkpoint with a flush in flight or requests queued";
+  CHRONIK_CHECK(wal_->frame_empty()) << "a frame outside a flush";
+  flushes_in_flight_++;
+  stats_.flushes++;
+  stats_.wal_idle_checkpoints++;
+  FlushPlan plan;
+  plan.checkpoint_ = true;
+  PlanCheckpointSyncs(plan);
+  checkpoint_in_flight_ = true;
+  return plan;
 }
 
 // The covered groups' write buffers (PrepareGroupSync leaves them) are

@@ -228,6 +228,37 @@ TEST_F(LogStoreWalTest, ACheckpointSyncsEveryCoveredGroupAndRestartsTheLog) {
   EXPECT_EQ(store_->group(2)->last_index(), 3u);
 }
 
+TEST_F(LogStoreWalTest, AnIdleCheckpointSyncsTheCoveredSegmentsAlone) {
+  OpenStore({1, 2, 3});
+  EXPECT_FALSE(store_->TailLogCheckpointPossible()) << "nothing covered";
+  for (uint64_t g = 1; g <= 3; ++g) Append(g, 1, 5, 1);
+  FlushOk();
+  ASSERT_TRUE(store_->TailLogCheckpointPossible());
+  for (uint64_t g = 1; g <= 3; ++g) {
+    ASSERT_TRUE(store_->group(g)->log().needs_sync()) << "covered, unsynced";
+  }
+  FlushPlan plan = store_->BeginTailLogCheckpoint();
+  EXPECT_GE(plan.files_to_sync.size(), 3u) << "every covered segment";
+  EXPECT_FALSE(store_->TailLogCheckpointPossible()) << "one in flight";
+  Append(1, 6, 1, 1);
+  EXPECT_FALSE(store_->CanBeginFlush()) << "nothing overlaps a checkpoint";
+  std::vector<absl::Status> results;
+  for (env::File* f : plan.files_to_sync) results.push_back(f->Sync());
+  EXPECT_TRUE(store_->FinishFlush(std::move(plan), results).empty());
+  EXPECT_EQ(store_->stats().wal_checkpoints, 1u);
+  EXPECT_EQ(store_->stats().wal_idle_checkpoints, 1u);
+  for (uint64_t g = 1; g <= 3; ++g) {
+    EXPECT_FALSE(store_->group(g)->log().needs_sync()) << g;
+  }
+  EXPECT_FALSE(store_->TailLogCheckpointPossible()) << "requests queued";
+  FlushOk();
+  Crash();
+  OpenStore({1, 2, 3});
+  EXPECT_EQ(store_->group(1)->last_index(), 6u);
+  EXPECT_EQ(store_->group(2)->last_index(), 5u);
+  EXPECT_EQ(store_->group(3)->last_index(), 5u);
+}
+
 TEST_F(LogStoreWalTest, TurnedOffTheTailLogIsReplayedOnceAndRemoved) {
   OpenStore({1});
   Append(1, 1, 6, 1);

@@ -100,9 +100,12 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       "removed\n",
       static_cast<unsigned long long>(result.compacted_away),
       static_cast<unsigned long long>(result.markers_removed));
-  std::printf("storage flushes: %llu, %llu begun while the one before synced\n",
-              static_cast<unsigned long long>(result.flushes),
-              static_cast<unsigned long long>(result.flushes_overlapped));
+  std::printf(
+      "storage flushes: %llu, %llu begun while the one before synced, %llu "
+      "idle tail-log checkpoints\n",
+      static_cast<unsigned long long>(result.flushes),
+      static_cast<unsigned long long>(result.flushes_overlapped),
+      static_cast<unsigned long long>(result.idle_tail_log_checkpoints));
   if (result.joined || result.left) {
     std::printf("cluster changes: a node joined: %s; a broker left: %s\n",
                 result.joined ? "yes" : "no", result.left ? "yes" : "no");
@@ -187,6 +190,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t flushes = 0;
   uint64_t flushes_overlapped = 0;
   uint64_t seeds_with_overlaps = 0;
+  uint64_t idle_checkpoints = 0;
+  uint64_t seeds_with_idle_checkpoints = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -216,6 +221,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       flushes += result.flushes;
       flushes_overlapped += result.flushes_overlapped;
       seeds_with_overlaps += result.flushes_overlapped > 0 ? 1 : 0;
+      idle_checkpoints += result.idle_tail_log_checkpoints;
+      seeds_with_idle_checkpoints += result.idle_tail_log_checkpoints > 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -268,10 +275,12 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       static_cast<unsigned long long>(seeds_with_markers_removed));
   std::printf(
       "storage flushes: %llu, %llu begun while the one before synced (in "
-      "%llu seeds)\n",
+      "%llu seeds), %llu idle tail-log checkpoints (in %llu seeds)\n",
       static_cast<unsigned long long>(flushes),
       static_cast<unsigned long long>(flushes_overlapped),
-      static_cast<unsigned long long>(seeds_with_overlaps));
+      static_cast<unsigned long long>(seeds_with_overlaps),
+      static_cast<unsigned long long>(idle_checkpoints),
+      static_cast<unsigned long long>(seeds_with_idle_checkpoints));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),
