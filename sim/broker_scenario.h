@@ -113,6 +113,9 @@ struct BrokerScenarioOptions {
   // Storage flushes in flight at once (LogStore max_flushes_in_flight);
   // -1: drawn per seed (stream "taillog": 2 on three seeds in four, else 1).
   int max_flushes_in_flight = -1;
+  // An idle broker checkpoints its tail log (BrokerOptions::
+  // idle_tail_log_checkpoint_ticks at its default); false: never.
+  bool idle_tail_log_checkpoints = true;
   int delete_records = -1;
   // A monitoring client asks the controller for the topic's Metadata every
   // half second during the faults (as an operator's dashboard polls

@@ -160,6 +160,9 @@ broker::BrokerOptions BrokerWorld::MakeBrokerOptions(
   options.store.tail_wal_min_groups = tail_wal_min_groups_;
   options.store.tail_wal_buffer_bytes = tail_wal_buffer_bytes_;
   options.store.max_flushes_in_flight = max_flushes_in_flight_;
+  if (!options_.idle_tail_log_checkpoints) {
+    options.idle_tail_log_checkpoint_ticks = 0;
+  }
   if (small_snapshots_) {
     options.metadata_segment_max_bytes = kSmallSnapshotBytes;
     options.max_log_tail_bytes = kSmallSnapshotBytes;

@@ -133,10 +133,12 @@ TEST_P(BrokerInjectedBugPinnedTest, FoundAndCorrectBrokerPasses) {
   // drawn per seed.
   options.metadata_snapshot_entries = broker::kMetadataSnapshotEntries;
   options.balance_interval_ms = -1;
-  // ... and before idle partition groups quiesced by default, and before a
-  // storage flush could begin while another synced.
+  // ... and before idle partition groups quiesced by default, before a
+  // storage flush could begin while another synced, and before an idle
+  // broker checkpointed its tail log.
   options.raft_quiesce = 0;
   options.max_flushes_in_flight = 1;
+  options.idle_tail_log_checkpoints = false;
   BrokerScenarioOptions correct_options = options;
   ASSERT_EQ(TakeBrokerBugs(bug.name, &options), "");
   BrokerScenarioResult buggy = RunBrokerScenario(options);

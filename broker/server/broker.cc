@@ -247,6 +247,7 @@ replication::HostOptions Broker::Impl::HostOptions() const {
   host.sync_files = env_.sync_files;
   host.quiesce = config_.raft_quiesce;
   host.checkpoints = options_.checkpoints;
+  host.idle_tail_log_checkpoint_ticks = options_.idle_tail_log_checkpoint_ticks;
   return host;
 }
 

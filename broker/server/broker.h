@@ -96,6 +96,9 @@ struct BrokerOptions {
   // one file however many partitions it appended to.
   storage::StoreOptions store{.tail_wal_bytes = 64ull << 20};
   int retention_check_ticks = 100;
+  // Async fsyncs: an idle node checkpoints its tail log after this many
+  // ticks without a flush (replication::HostOptions; 0: never).
+  uint64_t idle_tail_log_checkpoint_ticks = 20;
   // Log compaction (cleanup.policy=compact) and segment.ms rolls, checked
   // every compaction_check_ticks (partition_manager.h, log_compactor.h).
   int compaction_check_ticks = 20;
