@@ -442,6 +442,8 @@ class BrokerWorld {
   bool BalancedAudit(SimClient& client);
   // Metadata the controller itself answered (the cluster checker's FENCING).
   void ObserveControllerMetadata(const kafka::MetadataResponse& response);
+  // Kafka broker ids as 0-based nodes (ids of no node left out).
+  std::vector<int> BrokerIdsToNodes(const std::vector<int32_t>& ids) const;
   // "" when Metadata from `node_id` lists every broker of the cluster.
   std::string UnregisteredBrokers(
       int node_id, const kafka::MetadataResponse& response) const;

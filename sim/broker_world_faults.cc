@@ -244,6 +244,15 @@ bool BrokerWorld::StopIfStorageFailed(BrokerNode& node) {
   return true;
 }
 
+std::vector<int> BrokerWorld::BrokerIdsToNodes(
+    const std::vector<int32_t>& ids) const {
+  std::vector<int> nodes;
+  for (int32_t id : ids) {
+    if (id >= 1 && id <= num_nodes()) nodes.push_back(id - 1);
+  }
+  return nodes;
+}
+
 void BrokerWorld::ObserveControllerMetadata(
     const kafka::MetadataResponse& response) {
   std::vector<int> listed;
@@ -254,13 +263,6 @@ void BrokerWorld::ObserveControllerMetadata(
   }
   cluster_.OnControllerMetadata(now(), response.controller_id - 1, listed,
                                 session_timeout_ms_ * kMillisecond);
-  auto to_node = [this](const std::vector<int32_t>& ids) {
-    std::vector<int> nodes;
-    for (int32_t id : ids) {
-      if (id >= 1 && id <= num_nodes()) nodes.push_back(id - 1);
-    }
-    return nodes;
-  };
   for (const auto& topic : response.topics) {
     if (topic.name != kTopic || topic.error_code != kafka::error::kNone)
       continue;
@@ -268,8 +270,8 @@ void BrokerWorld::ObserveControllerMetadata(
       ClusterChecker::PartitionView view;
       view.partition = p.partition_index;
       view.leader = p.leader_id >= 1 ? p.leader_id - 1 : -1;
-      view.replicas = to_node(p.replica_nodes);
-      view.isr = to_node(p.isr_nodes);
+      view.replicas = BrokerIdsToNodes(p.replica_nodes);
+      view.isr = BrokerIdsToNodes(p.isr_nodes);
       auto move = moving_.find(view.partition);
       if (move != moving_.end()) {
         view.move_unknown = !move->second.known;

@@ -143,20 +143,13 @@ void BrokerWorld::MoveConfirm(SimClient& admin) {
 
 void BrokerWorld::NoteMoveSets(
     int partition, const kafka::ListPartitionReassignmentsResponse& response) {
-  auto to_nodes = [this](const std::vector<int32_t>& ids) {
-    std::vector<int> nodes;
-    for (int32_t id : ids) {
-      if (id >= 1 && id <= num_nodes()) nodes.push_back(id - 1);
-    }
-    return nodes;
-  };
   if (response.error_code != error::kNone) return;
   for (const auto& topic : response.topics) {
     if (topic.name != kTopic) continue;
     for (const auto& p : topic.partitions) {
       if (p.partition_index != partition) continue;
-      moving_[partition] = {true, to_nodes(p.adding_replicas),
-                            to_nodes(p.removing_replicas)};
+      moving_[partition] = {true, BrokerIdsToNodes(p.adding_replicas),
+                            BrokerIdsToNodes(p.removing_replicas)};
     }
   }
 }

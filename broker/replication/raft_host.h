@@ -407,7 +407,6 @@ class RaftHost {
   void RequestQuietStore() {
     if (flush_in_flight()) quiet_store_requested_ = true;
   }
-  bool quiet_store_requested() const { return quiet_store_requested_; }
   // A deleted group whose files go once no flush is in flight (DeleteGroup):
   // until then it cannot be added again (its storage is still open).
   bool DeletionPending(GroupId group_id) const {
