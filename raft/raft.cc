@@ -124,6 +124,7 @@ void Raft::Tick() {
     if (Promotable() && campaign_allowed_ &&
         election_elapsed_ >= randomized_election_timeout_) {
       election_elapsed_ = 0;
+      ++election_timeouts_;
       Campaign();
     }
     return;
@@ -133,6 +134,7 @@ void Raft::Tick() {
     election_elapsed_ = 0;
     if (config_.check_quorum && !QuorumActive()) {
       Transition("stepped down: quorum not active");
+      ++quorum_step_downs_;
       BecomeFollower(term_, kNoNode);
       return;
     }
@@ -583,6 +585,8 @@ NodeStatus Raft::Status() const {
   s.snapshot_index = log_.snapshot_index();
   s.transferee = lead_transferee_;
   s.conf_state = conf_;
+  s.election_timeouts = election_timeouts_;
+  s.quorum_step_downs = quorum_step_downs_;
   if (role_ == Role::kLeader) {
     for (const auto& [id, pr] : progress_) {
       ProgressStatus p;

@@ -165,6 +165,8 @@ class Raft {
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_election_timeout_ = 0;
+  uint64_t election_timeouts_ = 0;  // NodeStatus::election_timeouts
+  uint64_t quorum_step_downs_ = 0;  // NodeStatus::quorum_step_downs
   NodeId lead_transferee_ = kNoNode;
   Index pending_conf_index_ = 0;
   uint64_t uncommitted_bytes_ = 0;

@@ -121,6 +121,10 @@ TEST(ElectionTest, SplitVoteThenRandomizedTimeoutsElectOne) {
 TEST(ElectionTest, PartitionedLeaderStepsDownWithCheckQuorum) {
   TestCluster c(3);
   c.Elect(1);
+  for (NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(c.node(id).Status().election_timeouts, 0u) << id;
+    EXPECT_EQ(c.node(id).Status().quorum_step_downs, 0u) << id;
+  }
   c.Isolate(1);
   for (int i = 0; i < 25; ++i) {
     c.TickAll(1);
@@ -129,6 +133,11 @@ TEST(ElectionTest, PartitionedLeaderStepsDownWithCheckQuorum) {
   EXPECT_FALSE(c.node(1).is_leader());
   const NodeId leader = LeaderOf(c);
   ASSERT_TRUE(leader == 2 || leader == 3);
+  // The counters say why: the old leader lost its quorum, the new one's
+  // election timer ran out.
+  EXPECT_EQ(c.node(1).Status().quorum_step_downs, 1u);
+  EXPECT_GE(c.node(leader).Status().election_timeouts, 1u);
+  EXPECT_EQ(c.node(leader).Status().quorum_step_downs, 0u);
   c.Heal();
   c.TickAll(1);
   c.Stabilize();

@@ -203,6 +203,11 @@ struct NodeStatus {
   NodeId transferee = kNoNode;
   ConfState conf_state;
   std::vector<ProgressStatus> progress;  // leader only, sorted by id
+  // Since this replica was created or restarted: campaigns it began because
+  // no leader was heard for its election timeout, and times it stepped down
+  // as leader because no quorum was active (CheckQuorum).
+  uint64_t election_timeouts = 0;
+  uint64_t quorum_step_downs = 0;
   std::string ToString() const;
 };
 

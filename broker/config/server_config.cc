@@ -214,6 +214,11 @@ std::vector<Option> BaseOptions() {
        "size of the node-wide tail log that makes a flush of many partitions "
        "one fsync; 0 = none",
        IntSetter(&ServerConfig::tail_log_mib, 0, 65'536)},
+      {"page-cache-drop-behind-mib", "CHRONIK_PAGE_CACHE_DROP_BEHIND_MIB",
+       "MIB",
+       "synced partition log bytes this far behind their segment's end leave "
+       "the page cache, so a steady load reuses its memory; 0 = never",
+       IntSetter(&ServerConfig::page_cache_drop_behind_mib, 0, 1'048'576)},
       {"tail-log-min-groups", "CHRONIK_TAIL_LOG_MIN_GROUPS", "N",
        "a flush in which at least N partitions append uses the tail log",
        IntSetter(&ServerConfig::tail_log_min_groups, 1, 1'000'000)},

@@ -126,6 +126,9 @@ struct ServerConfig {
   // syncs it alone instead of every segment it wrote.
   int64_t tail_log_mib = 64;
   int64_t tail_log_min_groups = 8;
+  // Synced partition log bytes further than this behind their segment's end
+  // leave the page cache (runtime/posix_disk.h, drop-behind); 0: never.
+  int64_t page_cache_drop_behind_mib = 16;
   int64_t leader_imbalance_check_interval_ms = 300'000;
   int leader_imbalance_per_broker_percentage = 10;
   // Cluster mode: this node joins a running cluster (it starts with an empty

@@ -85,6 +85,12 @@ class File {
   // Makes every earlier write and truncate of this file durable
   // (fsync/fdatasync).
   virtual absl::Status Sync() = 0;
+
+  // A hint with no effect on the contract: this file is a log, appended at
+  // its end and read mostly near it. The production disk then drops its
+  // synced bytes from the page cache once they lie far enough behind the end
+  // (PosixDisk's drop-behind); other implementations ignore it.
+  virtual void AdviseAppendOnlyLog() {}
 };
 
 class Disk {

@@ -171,6 +171,7 @@ void EventLoop::Run() {
       CHRONIK_CHECK_EQ(errno, EINTR) << "epoll_wait: " << ErrnoText(errno);
       continue;
     }
+    const absl::Time began = absl::Now();
     for (int i = 0; i < count; ++i) {
       const uint64_t tag = events[i].data.u64;
       if (tag == kWakeTag) {
@@ -212,7 +213,15 @@ void EventLoop::Run() {
     RunDueTimers();
     CloseExpiredHandshakes();
     closed_.clear();
+    CountIteration(absl::Now() - began);
   }
+}
+
+void EventLoop::CountIteration(absl::Duration took) {
+  const int64_t ms = absl::ToInt64Milliseconds(took);
+  ++stats_.iterations;
+  if (ms > kSlowIterationMs) ++stats_.slow_iterations;
+  stats_.longest_iteration_ms = std::max(stats_.longest_iteration_ms, ms);
 }
 
 void EventLoop::Stop() {
@@ -274,6 +283,9 @@ void EventLoop::RunDueTimers() {
   const absl::Time now = absl::Now();
   for (Timer& timer : timers_) {
     if (timer.due > now) continue;
+    stats_.longest_timer_lateness_ms =
+        std::max(stats_.longest_timer_lateness_ms,
+                 absl::ToInt64Milliseconds(now - timer.due));
     timer.task();
     timer.due = std::max(timer.due + timer.interval, now);
   }

@@ -129,6 +129,20 @@ class EventLoop {
   // Loop-thread only (or after Run returned).
   uint64_t direct_read_bytes() const { return direct_read_bytes_; }
 
+  // How long the loop thread stays away from epoll_wait. Every timer (the
+  // node's tick, and so each Raft heartbeat and election timer) waits for the
+  // iteration in progress, so a long iteration or a descheduled process shows
+  // here before it shows as elections on the peers.
+  static constexpr int64_t kSlowIterationMs = 100;
+  struct Stats {
+    uint64_t iterations = 0;
+    uint64_t slow_iterations = 0;  // longer than kSlowIterationMs (wall time)
+    int64_t longest_iteration_ms = 0;
+    int64_t longest_timer_lateness_ms = 0;  // run past its due time
+  };
+  // Loop-thread only (or after Run returned).
+  const Stats& stats() const { return stats_; }
+
  private:
   struct Listener;
   struct Connection;
@@ -161,6 +175,7 @@ class EventLoop {
   void Destroy(ConnectionId id);
   void RunPosted();
   void RunDueTimers();
+  void CountIteration(absl::Duration took);
   int NextTimeoutMs() const;
 
   const int epoll_fd_;
@@ -168,6 +183,7 @@ class EventLoop {
   bool stopping_ = false;
   ConnectionId next_connection_id_ = 1;
   uint64_t direct_read_bytes_ = 0;
+  Stats stats_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
   std::map<ConnectionId, absl::Time> handshakes_;    // TLS, until its deadline

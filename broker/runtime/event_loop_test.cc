@@ -219,6 +219,34 @@ TEST_F(EventLoopTest, PostRunsOnLoopThread) {
   EXPECT_EQ(ran_on.get_future().get(), thread_.get_id());
 }
 
+TEST(EventLoopStatsTest, ALongIterationIsCountedAndDelaysTheTimer) {
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok()) << loop.status();
+  std::promise<void> ticked_after_stall;
+  bool stalled = false;  // loop thread only
+  bool told = false;
+  (*loop)->RunEvery(absl::Milliseconds(20), [&] {
+    if (stalled && !told) {
+      told = true;
+      ticked_after_stall.set_value();
+    }
+  });
+  std::thread runner([&] { (*loop)->Run(); });
+  (*loop)->Post([&] {
+    usleep(300'000);  // the loop thread busy for 300 ms, as a long Process
+    stalled = true;
+  });
+  ticked_after_stall.get_future().wait();
+  (*loop)->Stop();
+  runner.join();
+  const EventLoop::Stats& stats = (*loop)->stats();
+  EXPECT_GT(stats.iterations, 1u);
+  EXPECT_EQ(stats.slow_iterations, 1u);
+  EXPECT_GE(stats.longest_iteration_ms, 300);
+  // The 20 ms timer fell due during the stall and ran after it.
+  EXPECT_GE(stats.longest_timer_lateness_ms, 200);
+}
+
 TEST_F(EventLoopTest, WatchReadableRunsCallbackOnLoopThread) {
   const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   ASSERT_GE(fd, 0);

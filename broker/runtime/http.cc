@@ -211,6 +211,14 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_raft_max_follower_lag_entries", "gauge",
          "Most entries a voter lacks, over the groups this node leads.",
          metrics.raft_max_follower_lag_entries);
+  Metric(&out, "chronik_raft_election_timeouts_total", "counter",
+         "Campaigns this node's groups began because their leader was silent "
+         "for an election timeout (summed over its current groups).",
+         metrics.raft_election_timeouts);
+  Metric(&out, "chronik_raft_quorum_step_downs_total", "counter",
+         "Leaders of this node that stepped down because no quorum was "
+         "active (CheckQuorum; summed over its current groups).",
+         metrics.raft_quorum_step_downs);
   Metric(&out, "chronik_shutting_down", "gauge",
          "1 while a controlled shutdown hands over leadership.",
          metrics.shutting_down ? 1 : 0);
@@ -236,6 +244,10 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          "syncfs calls: flushes of many files (--flush-syncfs-min-files) and "
          "the one at start.",
          runtime.storage_filesystem_syncs);
+  Metric(&out, "chronik_storage_page_cache_dropped_bytes_total", "counter",
+         "Synced partition log bytes dropped from the page cache "
+         "(--page-cache-drop-behind-mib).",
+         runtime.storage_page_cache_dropped_bytes);
   Metric(&out, "chronik_storage_tail_log_frames_total", "counter",
          "Flushes made durable by one fsync of the tail log (--tail-log-mib).",
          runtime.storage_tail_log_frames);
@@ -257,6 +269,16 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_storage_written_bytes_total", "counter",
          "Bytes of Raft entries written to the log store.",
          runtime.storage_bytes);
+  Metric(&out, "chronik_event_loop_slow_iterations_total", "counter",
+         "Event loop iterations that kept the loop thread from its timers "
+         "(the tick) for more than 100 ms.",
+         runtime.loop_slow_iterations);
+  Metric(&out, "chronik_event_loop_longest_iteration_ms", "gauge",
+         "Longest event loop iteration since start, ms (wall time).",
+         static_cast<uint64_t>(runtime.loop_longest_iteration_ms));
+  Metric(&out, "chronik_event_loop_longest_timer_lateness_ms", "gauge",
+         "Most a timer (the tick) ran past its due time since start, ms.",
+         static_cast<uint64_t>(runtime.loop_longest_timer_lateness_ms));
   return out;
 }
 

@@ -64,13 +64,18 @@ struct RuntimeMetrics {
   uint64_t peer_messages_dropped = 0;
   uint64_t storage_flushes = 0;
   uint64_t storage_fsyncs = 0;
-  uint64_t storage_filesystem_syncs = 0;    // syncfs calls (whole file system)
-  uint64_t storage_tail_log_frames = 0;     // StoreStats::wal_frames
-  uint64_t storage_overlapped_flushes = 0;  // StoreStats::flushes_overlapped
+  uint64_t storage_filesystem_syncs = 0;  // syncfs calls (whole file system)
+  uint64_t storage_page_cache_dropped_bytes = 0;  // PosixDisk drop-behind
+  uint64_t storage_tail_log_frames = 0;           // StoreStats::wal_frames
+  uint64_t storage_overlapped_flushes = 0;    // StoreStats::flushes_overlapped
   uint64_t storage_tail_log_checkpoints = 0;  // StoreStats::wal_checkpoints
   uint64_t storage_tail_log_idle_checkpoints = 0;  // ... wal_idle_checkpoints
   uint64_t storage_tail_log_buffered_bytes = 0;    // StoreStats, a gauge
   uint64_t storage_bytes = 0;
+  // EventLoop::Stats of the node's loop thread.
+  uint64_t loop_slow_iterations = 0;
+  int64_t loop_longest_iteration_ms = 0;
+  int64_t loop_longest_timer_lateness_ms = 0;
 };
 
 // Prometheus text exposition format (version 0.0.4). Every name starts with

@@ -64,9 +64,20 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   metrics.log_bytes = 4096;
   metrics.under_replicated_partitions = 2;
   metrics.offline_partitions = 1;
+  metrics.raft_election_timeouts = 7;
+  metrics.raft_quorum_step_downs = 2;
   RuntimeMetrics runtime;
   runtime.ready = true;
+  runtime.loop_slow_iterations = 4;
+  runtime.loop_longest_iteration_ms = 640;
+  runtime.loop_longest_timer_lateness_ms = 590;
   const std::string text = RenderMetrics(metrics, runtime);
+  EXPECT_THAT(text, HasSubstr("chronik_raft_election_timeouts_total 7\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_raft_quorum_step_downs_total 2\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_event_loop_slow_iterations_total 4\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_event_loop_longest_iteration_ms 640\n"));
+  EXPECT_THAT(text,
+              HasSubstr("chronik_event_loop_longest_timer_lateness_ms 590\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE chronik_requests_total counter\n"));
   EXPECT_THAT(text, HasSubstr("chronik_requests_total{api=\"Produce\"} 6\n"));
   EXPECT_THAT(text,

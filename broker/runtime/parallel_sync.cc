@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "base/check.h"
@@ -54,8 +55,16 @@ std::vector<absl::Status> SyncFlushFiles(absl::Span<env::File* const> files,
     return SyncInParallel(files, policy.max_threads);
   }
   std::vector<absl::Status> results(files.size());
+  std::vector<std::optional<uint64_t>> marks;  // drop-behind, by on_disk
+  marks.reserve(on_disk.size());
+  for (size_t i : on_disk) marks.push_back(DropBehindMark(*files[i]));
   const absl::Status synced = policy.disk->SyncFilesystem();
-  for (size_t i : on_disk) results[i] = synced;
+  for (size_t k = 0; k < on_disk.size(); ++k) {
+    results[on_disk[k]] = synced;
+    if (synced.ok() && marks[k].has_value()) {
+      DropBehindAfterSync(*files[on_disk[k]], *marks[k]);
+    }
+  }
   std::vector<absl::Status> others =
       SyncInParallel(elsewhere_files, policy.max_threads);
   CHRONIK_CHECK_EQ(others.size(), elsewhere.size());

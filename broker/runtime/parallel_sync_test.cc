@@ -75,6 +75,29 @@ TEST_F(SyncFlushFilesTest, ManyFilesOfTheDiskShareOneFilesystemSync) {
   EXPECT_EQ(disk_.filesystem_syncs(), 1u);
 }
 
+TEST_F(SyncFlushFilesTest, AFilesystemSyncDropsLogBytesBehindTheWindow) {
+  PosixDisk disk(MakeRoot(), /*drop_behind_bytes=*/1 << 20);
+  std::vector<std::unique_ptr<env::File>> owned;
+  std::vector<env::File*> files;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<std::unique_ptr<env::File>> file =
+        disk.Create(absl::StrCat("log", i));
+    ASSERT_TRUE(file.ok()) << file.status();
+    if (i > 0) (*file)->AdviseAppendOnlyLog();  // log0 is not a log
+    ASSERT_TRUE((*file)->Append(std::string(3 << 20, 'x')).ok());
+    files.push_back(file->get());
+    owned.push_back(*std::move(file));
+  }
+  const SyncPolicy policy{
+      .max_threads = 4, .filesystem_sync_min_files = 2, .disk = &disk};
+  for (const absl::Status& s : SyncFlushFiles(files, policy)) {
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  EXPECT_EQ(disk.filesystem_syncs(), 1u);
+  EXPECT_EQ(disk.dropped_behind_bytes(), 2u * (2 << 20));  // log1, log2:
+                                                           // 3 - 1 MiB each
+}
+
 TEST_F(SyncFlushFilesTest, FewFilesAreSyncedEachOnItsOwn) {
   std::vector<absl::Status> results = SyncFlushFiles(DiskFiles(2), Policy(3));
   ASSERT_EQ(results.size(), 2u);

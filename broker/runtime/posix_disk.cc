@@ -22,8 +22,13 @@ absl::Status ErrnoStatus(int error, absl::string_view what,
 
 class PosixFile final : public env::File {
  public:
-  PosixFile(int fd, std::string path, uint64_t size, uint64_t device)
-      : fd_(fd), path_(std::move(path)), size_(size), device_(device) {}
+  PosixFile(int fd, std::string path, uint64_t size, uint64_t device,
+            PosixDisk::DropBehind* drop_behind)
+      : fd_(fd),
+        path_(std::move(path)),
+        size_(size),
+        device_(device),
+        drop_behind_(drop_behind) {}
   ~PosixFile() override { ::close(fd_); }
 
   uint64_t Size() const override { return size_; }
@@ -72,12 +77,49 @@ class PosixFile final : public env::File {
       return ErrnoStatus(errno, "ftruncate", path_);
     }
     size_ = size;
+    if (dropped_until_.load() > size) dropped_until_ = size;
     return absl::OkStatus();
   }
 
   absl::Status Sync() override {
+    const std::optional<uint64_t> mark = DropBehindMark();
     if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, "fdatasync", path_);
+    if (mark.has_value()) DropSyncedBehind(*mark);
     return absl::OkStatus();
+  }
+
+  void AdviseAppendOnlyLog() override {
+    append_only_log_ = drop_behind_->keep_bytes > 0;
+  }
+
+  // The file's size before a sync (fstat, not size_: the sync may run on
+  // another thread than the appends): every byte below it is durable once
+  // the sync returns. nullopt without drop-behind.
+  std::optional<uint64_t> DropBehindMark() const {
+    if (!append_only_log_) return std::nullopt;
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return std::nullopt;
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  // Drops [dropped_until_, synced_end - keep_bytes) from the page cache, in
+  // whole aligned chunks: the kernel drops only the page cache folios (up to
+  // 2 MiB, naturally aligned) that lie wholly inside the range, so a range
+  // edge inside a folio would leave it cached for good. Advisory: a failure
+  // only leaves the pages cached.
+  void DropSyncedBehind(uint64_t synced_end) {
+    const uint64_t keep = drop_behind_->keep_bytes;
+    if (synced_end <= keep) return;
+    const uint64_t until = AlignDown(synced_end - keep);
+    const uint64_t from = AlignDown(dropped_until_.load());
+    if (until <= from) return;
+    if (::posix_fadvise(fd_, static_cast<off_t>(from),
+                        static_cast<off_t>(until - from),
+                        POSIX_FADV_DONTNEED) != 0) {
+      return;
+    }
+    dropped_until_ = until;
+    drop_behind_->dropped += until - from;
   }
 
   uint64_t device() const { return device_; }
@@ -87,11 +129,22 @@ class PosixFile final : public env::File {
   const std::string path_;
   uint64_t size_;
   const uint64_t device_;
+  PosixDisk::DropBehind* const drop_behind_;
+  static constexpr uint64_t kDropChunkBytes = 2 << 20;
+  static uint64_t AlignDown(uint64_t offset) {
+    return offset / kDropChunkBytes * kDropChunkBytes;
+  }
+  bool append_only_log_ = false;  // AdviseAppendOnlyLog with drop-behind on
+  // Where the bytes dropped from the page cache end (Sync's thread; Truncate
+  // lowers it).
+  std::atomic<uint64_t> dropped_until_{0};
 };
 
 }  // namespace
 
-PosixDisk::PosixDisk(std::string root) : root_(std::move(root)) {
+PosixDisk::PosixDisk(std::string root, uint64_t drop_behind_bytes)
+    : root_(std::move(root)) {
+  drop_behind_.keep_bytes = drop_behind_bytes;
   CHRONIK_CHECK(!root_.empty()) << "PosixDisk needs a root directory";
   root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
@@ -120,6 +173,18 @@ std::optional<uint64_t> PosixDeviceOf(const env::File& file) {
   return posix->device();
 }
 
+std::optional<uint64_t> DropBehindMark(const env::File& file) {
+  const auto* posix = dynamic_cast<const PosixFile*>(&file);
+  if (posix == nullptr) return std::nullopt;
+  return posix->DropBehindMark();
+}
+
+void DropBehindAfterSync(env::File& file, uint64_t mark) {
+  auto* posix = dynamic_cast<PosixFile*>(&file);
+  CHRONIK_CHECK(posix != nullptr) << "a drop-behind mark of a PosixFile only";
+  posix->DropSyncedBehind(mark);
+}
+
 absl::StatusOr<std::string> PosixDisk::Resolve(absl::string_view path) const {
   if (!env::IsValidPath(path)) {
     return absl::InvalidArgumentError(absl::StrCat("bad path '", path, "'"));
@@ -146,7 +211,7 @@ absl::StatusOr<std::unique_ptr<env::File>> PosixDisk::OpenWithFlags(
   }
   return std::unique_ptr<env::File>(
       new PosixFile(fd, *full, static_cast<uint64_t>(st.st_size),
-                    static_cast<uint64_t>(st.st_dev)));
+                    static_cast<uint64_t>(st.st_dev), &drop_behind_));
 }
 
 absl::StatusOr<std::unique_ptr<env::File>> PosixDisk::Open(

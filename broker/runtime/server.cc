@@ -174,12 +174,18 @@ class Server::HttpHandler final : public ConnectionHandler {
       runtime.storage_flushes = stats.flushes;
       runtime.storage_fsyncs = stats.log_fsyncs;
       runtime.storage_filesystem_syncs = server_->disk_->filesystem_syncs();
+      runtime.storage_page_cache_dropped_bytes =
+          server_->disk_->dropped_behind_bytes();
       runtime.storage_tail_log_frames = stats.wal_frames;
       runtime.storage_overlapped_flushes = stats.flushes_overlapped;
       runtime.storage_tail_log_checkpoints = stats.wal_checkpoints;
       runtime.storage_tail_log_idle_checkpoints = stats.wal_idle_checkpoints;
       runtime.storage_tail_log_buffered_bytes = stats.wal_buffered_bytes;
       runtime.storage_bytes = stats.bytes;
+      const EventLoop::Stats& loop = server_->loop_->stats();
+      runtime.loop_slow_iterations = loop.slow_iterations;
+      runtime.loop_longest_iteration_ms = loop.longest_iteration_ms;
+      runtime.loop_longest_timer_lateness_ms = loop.longest_timer_lateness_ms;
       return HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8",
                           RenderMetrics(server_->node_->Metrics(), runtime));
     }
@@ -274,7 +280,9 @@ absl::Status Server::Init(const NodeFactory& make_node) {
   clock_ = std::make_unique<WallClock>();
   if (absl::Status status = BindListeners(); !status.ok()) return status;
   if (absl::Status status = LockDataDir(); !status.ok()) return status;
-  disk_ = std::make_unique<PosixDisk>(options_.config.data_dir);
+  disk_ = std::make_unique<PosixDisk>(
+      options_.config.data_dir,
+      static_cast<uint64_t>(options_.config.page_cache_drop_behind_mib) << 20);
   options_.config = BoundConfig();
   // Before any thread starts: threads inherit the blocked signal mask, so
   // SIGTERM reaches the signalfd and not a worker thread's default action.

@@ -547,6 +547,8 @@ void Broker::Impl::AddRaftMetrics(BrokerMetrics* metrics) const {
     if (node->quiesced()) ++metrics->raft_groups_quiesced;
     metrics->raft_max_term =
         std::max<uint64_t>(metrics->raft_max_term, status.hard_state.term);
+    metrics->raft_election_timeouts += status.election_timeouts;
+    metrics->raft_quorum_step_downs += status.quorum_step_downs;
     if (status.last_index > status.hard_state.commit) {
       metrics->raft_commit_lag_entries +=
           status.last_index - status.hard_state.commit;

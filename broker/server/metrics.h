@@ -48,6 +48,11 @@ struct BrokerMetrics {
   // Partitions it leads whose ISR sample holds (idle: not sampled per tick).
   uint64_t isr_held_partitions = 0;
   uint64_t raft_max_term = 0;  // highest current term among them
+  // Summed over its current groups (raft::NodeStatus): campaigns begun because
+  // a leader was silent for an election timeout, and leaders that stepped
+  // down for want of an active quorum. Either means late or lost heartbeats.
+  uint64_t raft_election_timeouts = 0;
+  uint64_t raft_quorum_step_downs = 0;
   // Entries in the node's logs not committed yet (last index - commit index,
   // summed over its groups): replication the node is waiting for.
   uint64_t raft_commit_lag_entries = 0;

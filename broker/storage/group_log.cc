@@ -93,6 +93,7 @@ absl::Status GroupLog::CreateSegment(uint64_t first_index, uint64_t prev_term,
   absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Create(seg->path);
   if (!file.ok()) return file.status();
   seg->file = std::move(*file);
+  seg->file->AdviseAppendOnlyLog();
   dir_dirty_ = true;
   if (absl::Status s =
           seg->file->Append(format::EncodeSegmentHeader(seg->header));

@@ -159,6 +159,7 @@ absl::Status GroupLog::ListSegments(RecoveryReport* report,
     absl::StatusOr<std::unique_ptr<env::File>> file = disk_->Open(seg->path);
     if (!file.ok()) return file.status();
     seg->file = std::move(*file);
+    seg->file->AdviseAppendOnlyLog();
     char head[kSegmentHeaderBytes];
     absl::StatusOr<size_t> n = seg->file->ReadAt(0, sizeof(head), head);
     if (!n.ok()) return n.status();
