@@ -63,6 +63,51 @@ void ExpectLog(GroupStorage& g, uint64_t lo, uint64_t hi, uint64_t term) {
   }
 }
 
+// Appends `rounds` flushes of 1,000 entries of 500 B to group 1 from index
+// `*next`, each flush synced as in production.
+void AppendFlushes(LogStore& store, int rounds, uint64_t* next) {
+  for (int round = 0; round < rounds; ++round) {
+    ASSERT_TRUE(
+        store
+            .Enqueue(PersistRequest{
+                .group_id = 1,
+                .entries = storage::testing::MakeEntries(*next, 1000, 1, 500),
+                .hard_state = storage::HardState{.term = 1}})
+            .ok());
+    storage::FlushPlan plan = store.BeginFlush();
+    std::vector<absl::Status> results = SyncInParallel(plan.files_to_sync, 1);
+    for (const Completion& c : store.FinishFlush(std::move(plan), results)) {
+      ASSERT_TRUE(c.status.ok()) << c.status;
+    }
+    *next += 1000;
+  }
+}
+
+TEST(StoragePosixTest, SegmentsDropTheirSyncedBytesBehindFromThePageCache) {
+  PosixDisk disk(FreshDir("storage_drop_behind"),
+                 /*drop_behind_bytes=*/1 << 20);
+  auto open = [&disk] {
+    absl::StatusOr<std::unique_ptr<LogStore>> store =
+        LogStore::Open(&disk, "store", storage::StoreOptions{});
+    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_TRUE((*store)->OpenGroup(1, storage::LogOptions{}).ok());
+    return std::move(*store);
+  };
+  uint64_t next = 1;
+  {
+    std::unique_ptr<LogStore> store = open();
+    AppendFlushes(*store, 10, &next);  // about 5 MiB in one segment
+    EXPECT_GE(disk.dropped_behind_bytes(), 2u << 20);
+    ExpectLog(*store->group(1), 1, next, 1);
+  }
+  // A segment opened at start (the active one) drops behind as well.
+  const uint64_t before_restart = disk.dropped_behind_bytes();
+  std::unique_ptr<LogStore> store = open();
+  AppendFlushes(*store, 10, &next);
+  EXPECT_GT(disk.dropped_behind_bytes(), before_restart);
+  ExpectLog(*store->group(1), 1, next, 1);
+}
+
 TEST(StoragePosixTest, GroupCommitReopenTruncateAndSnapshot) {
   PosixDisk disk(FreshDir("storage_posix"));
   {
