@@ -236,6 +236,13 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
   Metric(&out, "chronik_peer_messages_dropped_total", "counter",
          "Raft messages for peers with no transport (standalone).",
          runtime.peer_messages_dropped);
+  Metric(&out, "chronik_peer_queue_peak_messages", "gauge",
+         "Most Raft messages one peer's send queue held since start.",
+         runtime.peer_peak_queued_messages);
+  Metric(&out, "chronik_peer_slow_writes_total", "counter",
+         "Raft stream writes to a peer that blocked over 100 ms (the peer "
+         "reads slower than this node sends).",
+         runtime.peer_slow_writes);
   Metric(&out, "chronik_storage_flushes_total", "counter",
          "Group-commit flushes of the log store.", runtime.storage_flushes);
   Metric(&out, "chronik_storage_fsyncs_total", "counter",

@@ -69,12 +69,16 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   RuntimeMetrics runtime;
   runtime.ready = true;
   runtime.loop_slow_iterations = 4;
+  runtime.peer_peak_queued_messages = 2041;
+  runtime.peer_slow_writes = 3;
   runtime.loop_longest_iteration_ms = 640;
   runtime.loop_longest_timer_lateness_ms = 590;
   const std::string text = RenderMetrics(metrics, runtime);
   EXPECT_THAT(text, HasSubstr("chronik_raft_election_timeouts_total 7\n"));
   EXPECT_THAT(text, HasSubstr("chronik_raft_quorum_step_downs_total 2\n"));
   EXPECT_THAT(text, HasSubstr("chronik_event_loop_slow_iterations_total 4\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_peer_queue_peak_messages 2041\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_peer_slow_writes_total 3\n"));
   EXPECT_THAT(text, HasSubstr("chronik_event_loop_longest_iteration_ms 640\n"));
   EXPECT_THAT(text,
               HasSubstr("chronik_event_loop_longest_timer_lateness_ms 590\n"));

@@ -68,12 +68,14 @@ class PeerTransport::Sender {
   Sender(const PeerTransportOptions& options, raft::NodeId peer,
          std::string address,
          std::shared_ptr<grpc::ChannelCredentials> credentials,
-         std::atomic<uint64_t>* dropped)
+         PeerTransport* transport)
       : options_(options),
         peer_(peer),
         address_(std::move(address)),
         credentials_(std::move(credentials)),
-        dropped_(dropped) {
+        dropped_(&transport->dropped_),
+        peak_queued_(&transport->peak_queued_),
+        slow_writes_(&transport->slow_writes_) {
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -95,6 +97,11 @@ class PeerTransport::Sender {
         return;
       }
       queue_.push_back(std::move(message));
+      const uint64_t queued = queue_.size();
+      uint64_t peak = peak_queued_->load();
+      while (queued > peak &&
+             !peak_queued_->compare_exchange_weak(peak, queued)) {
+      }
     }
     changed_.notify_one();
   }
@@ -146,7 +153,13 @@ class PeerTransport::Sender {
         writer = stub->Send(context.get(), &ack);
         owned_context_ = std::move(context);
       }
-      if (writer->Write(batch)) continue;
+      const auto write_began = std::chrono::steady_clock::now();
+      const bool written = writer->Write(batch);
+      if (std::chrono::steady_clock::now() - write_began >
+          std::chrono::milliseconds(PeerTransport::kSlowWriteMs)) {
+        slow_writes_->fetch_add(1);
+      }
+      if (written) continue;
       // The stream broke (peer down or restarting): drop this batch (Raft
       // retransmits) and reopen after a pause.
       dropped_->fetch_add(batch.messages_size());
@@ -173,6 +186,8 @@ class PeerTransport::Sender {
   const std::string address_;
   const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::atomic<uint64_t>* const dropped_;
+  std::atomic<uint64_t>* const peak_queued_;
+  std::atomic<uint64_t>* const slow_writes_;
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<raftpb::Message> queue_;       // guarded by mu_
@@ -235,7 +250,7 @@ bool PeerTransport::SetPeer(raft::NodeId id, const std::string& address) {
       options_, id, address,
       tls_ != nullptr ? tls_->ChannelCredentials(address)
                       : grpc::InsecureChannelCredentials(),
-      &dropped_);
+      this);
   return true;
 }
 

@@ -81,6 +81,13 @@ class PeerTransport {
   // does not match, no CA) keeps the current ones. TLS transports only.
   absl::Status ReloadTls(const PeerTlsPems& pems);
   uint64_t dropped() const { return dropped_.load(); }
+  // Most messages one peer's queue held (since start), and stream writes
+  // that blocked over kSlowWriteMs (HTTP/2 flow control: the peer reads
+  // slower than this node sends). Either delays the heartbeats queued
+  // behind, which the peers then see as a silent leader.
+  static constexpr int64_t kSlowWriteMs = 100;
+  uint64_t peak_queued() const { return peak_queued_.load(); }
+  uint64_t slow_writes() const { return slow_writes_.load(); }
 
  private:
   class Service;
@@ -95,6 +102,8 @@ class PeerTransport {
   std::map<raft::NodeId, std::unique_ptr<Sender>> senders_;
   std::map<raft::NodeId, std::string> addresses_;  // of the senders
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> peak_queued_{0};  // any sender thread
+  std::atomic<uint64_t> slow_writes_{0};  // any sender thread
   bool stopped_ = false;
 };
 

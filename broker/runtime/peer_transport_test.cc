@@ -96,6 +96,8 @@ TEST(PeerTransportTest, UnreachablePeerDropsInsteadOfBlocking) {
   for (raft::Index i = 1; i <= 1000; ++i) (*node)->Send(0, Append(1, 2, i));
   (*node)->Send(0, Append(1, 9, 1));  // an unknown node
   EXPECT_GT((*node)->dropped(), 0u);
+  // The queue filled up to its bound, and no further.
+  EXPECT_EQ((*node)->peak_queued(), 10u);
 }
 
 TEST(PeerTransportTest, StopWithALivePeerEndsDeliveriesAndSendsAtOnce) {

@@ -170,6 +170,11 @@ class Server::HttpHandler final : public ConnectionHandler {
                                       (server_->peer_transport_ != nullptr
                                            ? server_->peer_transport_->dropped()
                                            : 0);
+      if (server_->peer_transport_ != nullptr) {
+        runtime.peer_peak_queued_messages =
+            server_->peer_transport_->peak_queued();
+        runtime.peer_slow_writes = server_->peer_transport_->slow_writes();
+      }
       const storage::StoreStats stats = server_->node_->StoreStats();
       runtime.storage_flushes = stats.flushes;
       runtime.storage_fsyncs = stats.log_fsyncs;
