@@ -243,6 +243,10 @@ std::string RenderMetrics(const broker::BrokerMetrics& metrics,
          "Raft stream writes to a peer that blocked over 100 ms (the peer "
          "reads slower than this node sends).",
          runtime.peer_slow_writes);
+  Metric(&out, "chronik_peer_late_batches_total", "counter",
+         "Raft message batches whose oldest message had waited in its peer "
+         "queue over 100 ms (the sender thread behind).",
+         runtime.peer_late_batches);
   Metric(&out, "chronik_storage_flushes_total", "counter",
          "Group-commit flushes of the log store.", runtime.storage_flushes);
   Metric(&out, "chronik_storage_fsyncs_total", "counter",

@@ -64,6 +64,7 @@ struct RuntimeMetrics {
   uint64_t peer_messages_dropped = 0;
   uint64_t peer_peak_queued_messages = 0;  // PeerTransport::peak_queued
   uint64_t peer_slow_writes = 0;           // PeerTransport::slow_writes
+  uint64_t peer_late_batches = 0;          // PeerTransport::late_batches
   uint64_t storage_flushes = 0;
   uint64_t storage_fsyncs = 0;
   uint64_t storage_filesystem_syncs = 0;  // syncfs calls (whole file system)

@@ -71,6 +71,7 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   runtime.loop_slow_iterations = 4;
   runtime.peer_peak_queued_messages = 2041;
   runtime.peer_slow_writes = 3;
+  runtime.peer_late_batches = 5;
   runtime.loop_longest_iteration_ms = 640;
   runtime.loop_longest_timer_lateness_ms = 590;
   const std::string text = RenderMetrics(metrics, runtime);
@@ -79,6 +80,7 @@ TEST(RenderMetricsTest, PrometheusTextWithCumulativeBuckets) {
   EXPECT_THAT(text, HasSubstr("chronik_event_loop_slow_iterations_total 4\n"));
   EXPECT_THAT(text, HasSubstr("chronik_peer_queue_peak_messages 2041\n"));
   EXPECT_THAT(text, HasSubstr("chronik_peer_slow_writes_total 3\n"));
+  EXPECT_THAT(text, HasSubstr("chronik_peer_late_batches_total 5\n"));
   EXPECT_THAT(text, HasSubstr("chronik_event_loop_longest_iteration_ms 640\n"));
   EXPECT_THAT(text,
               HasSubstr("chronik_event_loop_longest_timer_lateness_ms 590\n"));

@@ -75,7 +75,8 @@ class PeerTransport::Sender {
         credentials_(std::move(credentials)),
         dropped_(&transport->dropped_),
         peak_queued_(&transport->peak_queued_),
-        slow_writes_(&transport->slow_writes_) {
+        slow_writes_(&transport->slow_writes_),
+        late_batches_(&transport->late_batches_) {
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -97,6 +98,7 @@ class PeerTransport::Sender {
         return;
       }
       queue_.push_back(std::move(message));
+      enqueued_at_.push_back(std::chrono::steady_clock::now());
       const uint64_t queued = queue_.size();
       uint64_t peak = peak_queued_->load();
       while (queued > peak &&
@@ -116,12 +118,17 @@ class PeerTransport::Sender {
     batch->Clear();
     batch->set_from_node(options_.self);
     batch->set_to_node(peer_);
+    if (std::chrono::steady_clock::now() - enqueued_at_.front() >
+        std::chrono::milliseconds(PeerTransport::kSlowWriteMs)) {
+      late_batches_->fetch_add(1);
+    }
     size_t bytes = 0;
     while (!queue_.empty() &&
            (batch->messages_size() == 0 || bytes < options_.max_batch_bytes)) {
       bytes += queue_.front().ByteSizeLong();
       *batch->add_messages() = std::move(queue_.front());
       queue_.pop_front();
+      enqueued_at_.pop_front();
     }
     return true;
   }
@@ -188,9 +195,12 @@ class PeerTransport::Sender {
   std::atomic<uint64_t>* const dropped_;
   std::atomic<uint64_t>* const peak_queued_;
   std::atomic<uint64_t>* const slow_writes_;
+  std::atomic<uint64_t>* const late_batches_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<raftpb::Message> queue_;       // guarded by mu_
+  std::deque<raftpb::Message> queue_;  // guarded by mu_
+  // When each message of queue_ was queued (same order). Guarded by mu_.
+  std::deque<std::chrono::steady_clock::time_point> enqueued_at_;
   bool stopping_ = false;                   // guarded by mu_
   grpc::ClientContext* context_ = nullptr;  // guarded by mu_ (to cancel)
   std::unique_ptr<grpc::ClientContext> owned_context_;  // sender thread only

@@ -88,6 +88,9 @@ class PeerTransport {
   static constexpr int64_t kSlowWriteMs = 100;
   uint64_t peak_queued() const { return peak_queued_.load(); }
   uint64_t slow_writes() const { return slow_writes_.load(); }
+  // Batches whose oldest message had waited in its queue over kSlowWriteMs
+  // when the sender took it (a sender thread behind, or starved of CPU).
+  uint64_t late_batches() const { return late_batches_.load(); }
 
  private:
   class Service;
@@ -102,8 +105,9 @@ class PeerTransport {
   std::map<raft::NodeId, std::unique_ptr<Sender>> senders_;
   std::map<raft::NodeId, std::string> addresses_;  // of the senders
   std::atomic<uint64_t> dropped_{0};
-  std::atomic<uint64_t> peak_queued_{0};  // any sender thread
-  std::atomic<uint64_t> slow_writes_{0};  // any sender thread
+  std::atomic<uint64_t> peak_queued_{0};   // any sender thread
+  std::atomic<uint64_t> slow_writes_{0};   // any sender thread
+  std::atomic<uint64_t> late_batches_{0};  // any sender thread
   bool stopped_ = false;
 };
 

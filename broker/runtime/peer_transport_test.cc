@@ -1,5 +1,6 @@
 #include "broker/runtime/peer_transport.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
@@ -98,6 +99,23 @@ TEST(PeerTransportTest, UnreachablePeerDropsInsteadOfBlocking) {
   EXPECT_GT((*node)->dropped(), 0u);
   // The queue filled up to its bound, and no further.
   EXPECT_EQ((*node)->peak_queued(), 10u);
+}
+
+TEST(PeerTransportTest, MessagesThatWaitedBehindTheSenderCountAsLate) {
+  PeerTransportOptions options;
+  options.self = 1;
+  options.peers[2] = "127.0.0.1:1";  // nothing listens there
+  options.reconnect_backoff_ms = 1000;
+  auto node = PeerTransport::Start(options, [](auto) {});
+  ASSERT_TRUE(node.ok());
+  (*node)->Send(0, Append(1, 2, 1));
+  // The sender takes it, fails to write it and pauses for a second; what is
+  // queued meanwhile waits for it. (Had the sender not taken the first within
+  // these 200 ms, that one was late instead.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (raft::Index i = 2; i <= 5; ++i) (*node)->Send(0, Append(1, 2, i));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_GE((*node)->late_batches(), 1u);
 }
 
 TEST(PeerTransportTest, StopWithALivePeerEndsDeliveriesAndSendsAtOnce) {

@@ -174,6 +174,7 @@ class Server::HttpHandler final : public ConnectionHandler {
         runtime.peer_peak_queued_messages =
             server_->peer_transport_->peak_queued();
         runtime.peer_slow_writes = server_->peer_transport_->slow_writes();
+        runtime.peer_late_batches = server_->peer_transport_->late_batches();
       }
       const storage::StoreStats stats = server_->node_->StoreStats();
       runtime.storage_flushes = stats.flushes;
