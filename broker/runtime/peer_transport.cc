@@ -97,8 +97,7 @@ class PeerTransport::Sender {
         dropped_->fetch_add(1);
         return;
       }
-      queue_.push_back(std::move(message));
-      enqueued_at_.push_back(std::chrono::steady_clock::now());
+      queue_.push_back({std::move(message), std::chrono::steady_clock::now()});
       const uint64_t queued = queue_.size();
       uint64_t peak = peak_queued_->load();
       while (queued > peak &&
@@ -118,17 +117,16 @@ class PeerTransport::Sender {
     batch->Clear();
     batch->set_from_node(options_.self);
     batch->set_to_node(peer_);
-    if (std::chrono::steady_clock::now() - enqueued_at_.front() >
-        std::chrono::milliseconds(PeerTransport::kSlowWriteMs)) {
+    if (std::chrono::steady_clock::now() - queue_.front().queued_at >
+        std::chrono::milliseconds(PeerTransport::kSlowSendMs)) {
       late_batches_->fetch_add(1);
     }
     size_t bytes = 0;
     while (!queue_.empty() &&
            (batch->messages_size() == 0 || bytes < options_.max_batch_bytes)) {
-      bytes += queue_.front().ByteSizeLong();
-      *batch->add_messages() = std::move(queue_.front());
+      bytes += queue_.front().message.ByteSizeLong();
+      *batch->add_messages() = std::move(queue_.front().message);
       queue_.pop_front();
-      enqueued_at_.pop_front();
     }
     return true;
   }
@@ -163,7 +161,7 @@ class PeerTransport::Sender {
       const auto write_began = std::chrono::steady_clock::now();
       const bool written = writer->Write(batch);
       if (std::chrono::steady_clock::now() - write_began >
-          std::chrono::milliseconds(PeerTransport::kSlowWriteMs)) {
+          std::chrono::milliseconds(PeerTransport::kSlowSendMs)) {
         slow_writes_->fetch_add(1);
       }
       if (written) continue;
@@ -198,9 +196,11 @@ class PeerTransport::Sender {
   std::atomic<uint64_t>* const late_batches_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<raftpb::Message> queue_;  // guarded by mu_
-  // When each message of queue_ was queued (same order). Guarded by mu_.
-  std::deque<std::chrono::steady_clock::time_point> enqueued_at_;
+  struct Queued {
+    raftpb::Message message;
+    std::chrono::steady_clock::time_point queued_at;  // late_batches
+  };
+  std::deque<Queued> queue_;                // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
   grpc::ClientContext* context_ = nullptr;  // guarded by mu_ (to cancel)
   std::unique_ptr<grpc::ClientContext> owned_context_;  // sender thread only

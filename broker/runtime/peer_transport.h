@@ -82,13 +82,13 @@ class PeerTransport {
   absl::Status ReloadTls(const PeerTlsPems& pems);
   uint64_t dropped() const { return dropped_.load(); }
   // Most messages one peer's queue held (since start), and stream writes
-  // that blocked over kSlowWriteMs (HTTP/2 flow control: the peer reads
+  // that blocked over kSlowSendMs (HTTP/2 flow control: the peer reads
   // slower than this node sends). Either delays the heartbeats queued
   // behind, which the peers then see as a silent leader.
-  static constexpr int64_t kSlowWriteMs = 100;
+  static constexpr int64_t kSlowSendMs = 100;
   uint64_t peak_queued() const { return peak_queued_.load(); }
   uint64_t slow_writes() const { return slow_writes_.load(); }
-  // Batches whose oldest message had waited in its queue over kSlowWriteMs
+  // Batches whose oldest message had waited in its queue over kSlowSendMs
   // when the sender took it (a sender thread behind, or starved of CPU).
   uint64_t late_batches() const { return late_batches_.load(); }
 

@@ -166,11 +166,9 @@ class Server::HttpHandler final : public ConnectionHandler {
       runtime.ready = server_->node_->IsReady();
       runtime.start_time_ms = server_->start_time_ms_;
       runtime.http_requests = server_->http_requests_;
-      runtime.peer_messages_dropped = server_->peer_messages_dropped_ +
-                                      (server_->peer_transport_ != nullptr
-                                           ? server_->peer_transport_->dropped()
-                                           : 0);
+      runtime.peer_messages_dropped = server_->peer_messages_dropped_;
       if (server_->peer_transport_ != nullptr) {
+        runtime.peer_messages_dropped += server_->peer_transport_->dropped();
         runtime.peer_peak_queued_messages =
             server_->peer_transport_->peak_queued();
         runtime.peer_slow_writes = server_->peer_transport_->slow_writes();
