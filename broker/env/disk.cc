@@ -5,6 +5,14 @@
 
 namespace chronik::env {
 
+absl::Status File::AppendV(absl::Span<const absl::string_view> pieces) {
+  std::string joined;
+  for (absl::string_view piece : pieces) {
+    joined.append(piece.data(), piece.size());
+  }
+  return Append(joined);
+}
+
 std::string ParentDir(absl::string_view path) {
   const size_t slash = path.rfind('/');
   if (slash == absl::string_view::npos) return "";

@@ -47,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace chronik::env {
 
@@ -68,6 +69,14 @@ class File {
 
   // Writes `data` at the current end of the file.
   virtual absl::Status Append(absl::string_view data) = 0;
+
+  // Writes `pieces`, in order, at the current end of the file: the same
+  // write as Append of their concatenation (one write for the durability
+  // contract: a crash keeps none, all or a prefix of it), without the caller
+  // concatenating them first (production: pwritev, so a payload the caller
+  // shares reaches the page cache with no copy in user space). The default
+  // concatenates and calls Append.
+  virtual absl::Status AppendV(absl::Span<const absl::string_view> pieces);
 
   // Writes `data` at `offset`; `offset` must be <= Size() (no holes):
   // InvalidArgument otherwise. Extends the file when it writes past the end.

@@ -195,4 +195,26 @@ TEST_P(DiskConformanceTest, LargeWriteRoundTrips) {
   EXPECT_EQ(ReadAll(*file), big);
 }
 
+// AppendV writes the pieces as one Append of their concatenation would: in
+// order, after what the file holds, empty pieces included, and more pieces
+// than one system call takes (IOV_MAX is 1024 on Linux), some large.
+TEST_P(DiskConformanceTest, AppendVWritesThePiecesInOrder) {
+  std::unique_ptr<File> file = MustCreate(disk(), "v");
+  ASSERT_TRUE(file->Append("head:").ok());
+  std::vector<std::string> owned;
+  for (int i = 0; i < 3000; ++i) {
+    const size_t size = i % 7 == 0 ? 0 : (i % 500 == 1 ? 70000 : i % 13 + 1);
+    owned.push_back(std::string(size, static_cast<char>('a' + i % 26)));
+  }
+  std::vector<absl::string_view> pieces(owned.begin(), owned.end());
+  std::string expected = "head:";
+  for (const std::string& piece : owned) expected += piece;
+  ASSERT_TRUE(file->AppendV(pieces).ok());
+  EXPECT_EQ(file->Size(), expected.size());
+  ASSERT_TRUE(file->AppendV({}).ok());
+  ASSERT_TRUE(file->Append(":tail").ok());
+  ASSERT_TRUE(file->Sync().ok());
+  EXPECT_EQ(ReadAll(*file), expected + ":tail");
+}
+
 }  // namespace chronik::env

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
@@ -35,6 +37,40 @@ class PosixFile final : public env::File {
 
   absl::Status Append(absl::string_view data) override {
     return WriteAt(size_, data);
+  }
+
+  // pwritev of up to kMaxIovecs pieces at a time; a short write resumes
+  // inside the piece where it stopped.
+  absl::Status AppendV(absl::Span<const absl::string_view> pieces) override {
+    std::vector<struct iovec> iov;
+    iov.reserve(std::min(pieces.size(), kMaxIovecs));
+    size_t next = 0;   // the first piece not yet in `iov`
+    size_t first = 0;  // the first entry of `iov` not yet written
+    while (first < iov.size() || next < pieces.size()) {
+      if (first == iov.size()) {
+        iov.clear();
+        first = 0;
+        while (iov.size() < kMaxIovecs && next < pieces.size()) {
+          const absl::string_view piece = pieces[next++];
+          if (piece.empty()) continue;
+          iov.push_back({const_cast<char*>(piece.data()), piece.size()});
+        }
+        if (iov.empty()) break;
+      }
+      const ssize_t n = ::pwritev(fd_, iov.data() + first,
+                                  static_cast<int>(iov.size() - first),
+                                  static_cast<off_t>(size_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "pwritev", path_);
+      }
+      if (n == 0)
+        return absl::UnavailableError(
+            absl::StrCat("pwritev wrote nothing to ", path_));
+      size_ += static_cast<uint64_t>(n);
+      first = SkipWritten(absl::MakeSpan(iov), first, static_cast<size_t>(n));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
@@ -131,6 +167,23 @@ class PosixFile final : public env::File {
   const uint64_t device_;
   PosixDisk::DropBehind* const drop_behind_;
   static constexpr uint64_t kDropChunkBytes = 2 << 20;
+  // IOV_MAX on Linux: the most pieces one pwritev takes.
+  static constexpr size_t kMaxIovecs = 1024;
+  // Advances past `written` bytes of iov[first..]: returns the first entry
+  // not wholly written, whose start moves past its written part.
+  static size_t SkipWritten(absl::Span<struct iovec> iov, size_t first,
+                            size_t written) {
+    while (written > 0) {
+      CHRONIK_CHECK_LT(first, iov.size()) << "pwritev wrote more than asked";
+      struct iovec& at = iov[first];
+      const size_t step = std::min(written, at.iov_len);
+      at.iov_base = static_cast<char*>(at.iov_base) + step;
+      at.iov_len -= step;
+      written -= step;
+      if (at.iov_len == 0) ++first;
+    }
+    return first;
+  }
   static uint64_t AlignDown(uint64_t offset) {
     return offset / kDropChunkBytes * kDropChunkBytes;
   }

@@ -56,7 +56,10 @@ class BatchOffsets {
   // partition leader epoch is the term of the leader that appended the
   // batch: every replica stores the same epoch, as it stores the same
   // offsets). The size never changes and the batch's own checksum must stay
-  // valid.
+  // valid. With BatchesCarryCheckedCrc, `batch` may be only the copy of the
+  // batch's first bytes, at least its Kafka v2 header (kafka::
+  // kBatchHeaderBytes): GroupLog splices the rest in uncopied, so this
+  // touches nothing past the header.
   virtual void AssignBaseOffset(uint64_t base_offset, uint64_t term,
                                 absl::Span<char> batch) const = 0;
 

@@ -70,13 +70,14 @@ void StoreU64(char* p, uint64_t v) {
 }  // namespace
 
 size_t BeginRecord(const RecordHeader& header, absl::string_view payload,
-                   std::string* out) {
-  CHRONIK_CHECK_LE(payload.size(), kMaxPayloadBytes);
+                   std::string* out, size_t payload_tail_bytes) {
+  const size_t payload_bytes = payload.size() + payload_tail_bytes;
+  CHRONIK_CHECK_LE(payload_bytes, kMaxPayloadBytes);
   // The header is built in place (this is the append hot path), then the
   // payload copied once.
   const size_t start = out->size();
   char head[kRecordHeaderBytes] = {};
-  StoreU32(head + 4, static_cast<uint32_t>(payload.size()));
+  StoreU32(head + 4, static_cast<uint32_t>(payload_bytes));
   StoreU64(head + 8, header.index);
   StoreU64(head + 16, header.term);
   StoreU64(head + 24, header.offset_base);
@@ -92,22 +93,29 @@ size_t BeginRecord(const RecordHeader& header, absl::string_view payload,
   return start;
 }
 
-void SealRecord(size_t record_start, std::string* out) {
+void SealRecord(size_t record_start, std::string* out,
+                absl::string_view payload_tail) {
   CHRONIK_CHECK_LE(record_start + kRecordHeaderBytes, out->size());
   char* record = out->data() + record_start;
+  const size_t in_out = out->size() - record_start;
   CHRONIK_CHECK_EQ(kRecordHeaderBytes + GetU32(record + 4),
-                   out->size() - record_start)
+                   in_out + payload_tail.size())
       << "the record to seal must be the last one";
   // The CRC covers header bytes 4..47 and the payload, or with the batch
   // CRC flag only the payload's bytes outside the batch's own CRC.
-  const size_t covered = (record[37] & kRecordFlagBatchCrc) != 0
-                             ? kRecordHeaderBytes - 4 + kBatchCrcCoveredFrom
-                             : out->size() - record_start - 4;
-  CHRONIK_DCHECK((record[37] & kRecordFlagBatchCrc) == 0 ||
-                 BatchCrcOk(absl::string_view(record + kRecordHeaderBytes,
-                                              GetU32(record + 4))))
-      << "a batch-CRC record's batch must carry a valid CRC";
-  StoreU32(record, crc32c::Value(record + 4, covered));
+  const absl::string_view head(record + kRecordHeaderBytes,
+                               in_out - kRecordHeaderBytes);
+  if ((record[37] & kRecordFlagBatchCrc) != 0) {
+    CHRONIK_CHECK_GE(head.size(), kBatchCrcCoveredFrom);
+    CHRONIK_DCHECK(BatchCrcOk(head, payload_tail))
+        << "a batch-CRC record's batch must carry a valid CRC";
+    StoreU32(record, crc32c::Value(record + 4, kRecordHeaderBytes - 4 +
+                                                   kBatchCrcCoveredFrom));
+    return;
+  }
+  const uint32_t crc = crc32c::Value(record + 4, in_out - 4);
+  StoreU32(record,
+           crc32c::Extend(crc, payload_tail.data(), payload_tail.size()));
 }
 
 void AppendRecord(const RecordHeader& header, absl::string_view payload,
@@ -135,12 +143,13 @@ std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {
   return header;
 }
 
-bool BatchCrcOk(absl::string_view batch) {
+bool BatchCrcOk(absl::string_view batch, absl::string_view batch_tail) {
   if (batch.size() < kBatchCrcCoveredFrom) return false;
   const auto* at = reinterpret_cast<const uint8_t*>(batch.data() + kBatchCrcAt);
   const uint32_t stored = (uint32_t{at[0]} << 24) | (uint32_t{at[1]} << 16) |
                           (uint32_t{at[2]} << 8) | uint32_t{at[3]};
-  return crc32c::Value(batch.substr(kBatchCrcCoveredFrom)) == stored;
+  const uint32_t crc = crc32c::Value(batch.substr(kBatchCrcCoveredFrom));
+  return crc32c::Extend(crc, batch_tail.data(), batch_tail.size()) == stored;
 }
 
 bool RecordChecksumOk(absl::string_view header_bytes,

@@ -113,9 +113,14 @@ void AppendRecord(const RecordHeader& header, absl::string_view payload,
 // starting there (it must be the last one in `out`), over what the header's
 // flags say (a kRecordFlagBatchCrc payload must be at least
 // kBatchCrcCoveredFrom bytes and carry a valid batch CRC).
+// A record may leave the end of its payload out of `out` (storage's
+// WriteBuffer splices it in after, uncopied): BeginRecord then counts
+// `payload_tail_bytes` more in the payload length, and SealRecord is given
+// that tail to cover.
 size_t BeginRecord(const RecordHeader& header, absl::string_view payload,
-                   std::string* out);
-void SealRecord(size_t record_start, std::string* out);
+                   std::string* out, size_t payload_tail_bytes = 0);
+void SealRecord(size_t record_start, std::string* out,
+                absl::string_view payload_tail = {});
 // Parses the fixed header fields (no CRC check); nullopt when `bytes` is short
 // or the reserved bytes or unknown flags are not zero or the length exceeds
 // kMaxPayloadBytes.
@@ -125,8 +130,9 @@ std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
 bool RecordChecksumOk(absl::string_view header_bytes,
                       absl::string_view payload);
 // True when `batch` holds a Kafka v2 batch header and its CRC-32C (at
-// kBatchCrcAt, big-endian) matches bytes kBatchCrcCoveredFrom to the end.
-bool BatchCrcOk(absl::string_view batch);
+// kBatchCrcAt, big-endian) matches bytes kBatchCrcCoveredFrom to the end;
+// `batch_tail`, when given, is the batch's end held elsewhere.
+bool BatchCrcOk(absl::string_view batch, absl::string_view batch_tail = {});
 
 // ---- Sparse index file of a sealed segment (.idx):
 // clang-format off

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "broker/kafka/batch_header.h"
 #include "broker/storage/group_log_internal.h"
 
 namespace chronik::storage {
@@ -309,17 +310,7 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
     }
     header.payload_bytes = static_cast<uint32_t>(entry.data.size());
     const uint64_t pos = seg.end_position;
-    // The payload's one copy: from the shared buffer into the write buffer,
-    // where a batch gets its base offset before the record's CRC is taken.
-    const size_t start = format::BeginRecord(header, Payload(entry), &pending_);
-    if (batch) {
-      options_.batch_offsets->AssignBaseOffset(
-          entry.offset_base, entry.term,
-          absl::MakeSpan(pending_).subspan(start + kRecordHeaderBytes,
-                                           entry.data.size()));
-    }
-    format::SealRecord(start, &pending_);
-    if (wal_tap_ != nullptr) wal_tap_->append(pending_, start);
+    BufferRecord(header, entry, batch);
     AddRecord(seg, pos, header, /*force_point=*/false,
               options_.index_interval_bytes);
     MarkDirty(seg);
@@ -329,6 +320,41 @@ absl::Status GroupLog::Append(absl::Span<Entry> entries) {
   }
   DebugCheck();
   return absl::OkStatus();
+}
+
+// The payload goes to the write buffer with one copy, or none: a large
+// batch whose own CRC covers its data is copied only up to the end of its
+// header (where it gets its base offset and the record CRC ends) and the
+// rest spliced in from the entry's shared buffer. Not while the tail log
+// takes the record: it copies the record anyway, and the records it covers
+// stay buffered long (up to tail_wal_buffer_bytes over all groups) where a
+// splice would keep a whole request's buffer alive.
+void GroupLog::BufferRecord(const format::RecordHeader& header,
+                            const Entry& entry, bool batch) {
+  static_assert(kSplicedBatchHeadBytes >= kafka::kBatchHeaderBytes);
+  static_assert(kSplicedBatchHeadBytes >= format::kBatchCrcCoveredFrom);
+  const absl::string_view payload = Payload(entry);
+  const bool splice = batch && wal_tap_ == nullptr &&
+                      (header.flags & format::kRecordFlagBatchCrc) != 0 &&
+                      payload.size() >= kSpliceMinPayloadBytes;
+  const absl::string_view copied =
+      splice ? payload.substr(0, kSplicedBatchHeadBytes) : payload;
+  const absl::string_view tail = payload.substr(copied.size());
+  std::string& owned = pending_.owned();
+  const size_t start = format::BeginRecord(header, copied, &owned,
+                                           /*payload_tail_bytes=*/tail.size());
+  if (batch) {
+    options_.batch_offsets->AssignBaseOffset(
+        entry.offset_base, entry.term,
+        absl::MakeSpan(owned).subspan(start + kRecordHeaderBytes,
+                                      copied.size()));
+  }
+  format::SealRecord(start, &owned, tail);
+  if (splice) {
+    pending_.Splice(entry.data, tail);
+    spliced_payload_bytes_ += tail.size();
+  }
+  if (wal_tap_ != nullptr) wal_tap_->append(owned, start);
 }
 
 absl::Status GroupLog::TruncateSuffix(uint64_t last_kept) {
@@ -462,7 +488,7 @@ absl::StatusOr<int> GroupLog::ApplyRetention(const RetentionLimits& limits) {
 absl::Status GroupLog::Reset(uint64_t index, uint64_t term,
                              uint64_t next_offset) {
   if (!failed_.ok()) return failed_;
-  pending_.clear();
+  pending_.Clear();
   for (const auto& seg : segments_) {
     if (absl::Status s = RemoveSegmentFiles(*seg); !s.ok()) return Fail(s);
   }

@@ -18,8 +18,7 @@ absl::Status GroupLog::WritePending() {
   if (pending_.empty()) return absl::OkStatus();
   Segment& seg = active();
   CHRONIK_CHECK_EQ(seg.file->Size() + pending_.size(), seg.end_position);
-  if (absl::Status s = seg.file->Append(pending_); !s.ok()) return Fail(s);
-  pending_.clear();
+  if (absl::Status s = pending_.WriteTo(*seg.file); !s.ok()) return Fail(s);
   return absl::OkStatus();
 }
 
@@ -168,7 +167,7 @@ absl::Status GroupLog::AppendStoredTail(uint64_t prev_term,
           record.header.offset_base, ", log continues at ", seg.next_offset));
     }
     const uint64_t pos = seg.end_position;
-    pending_.append(record.bytes.data(), record.bytes.size());
+    pending_.owned().append(record.bytes.data(), record.bytes.size());
     internal::AddRecord(seg, pos, record.header, /*force_point=*/false,
                         options_.index_interval_bytes);
     MarkDirty(seg);

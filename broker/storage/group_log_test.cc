@@ -420,6 +420,60 @@ TEST_F(GroupLogTest, PartitionRecordCrcLeavesTheBatchDataToTheBatchCrc) {
                                             control_header->payload_bytes)));
 }
 
+// A large batch reaches the segment uncopied: only its header is copied
+// (where it gets its base offset), the rest is spliced in from the entry's
+// shared buffer and written with File::AppendV. Small batches and the tail
+// log's appends are copied. Either way the stored records are the same.
+TEST_F(GroupLogTest, LargeBatchesAreSplicedFromTheEntryUncopied) {
+  KafkaV2BatchOffsets kafka;
+  options_.batch_offsets = &kafka;
+  options_.segment_max_bytes = 1 << 20;
+  const std::string big = testing::MakeKafkaBatch(5, 1000, 20000);
+  const std::string small = testing::MakeKafkaBatch(2, 1000, 500);
+  const std::vector<std::string> batches = {big, small, big};
+  const uint64_t big_spliced = big.size() - 64;
+  {
+    std::unique_ptr<GroupLog> log = OpenLog();
+    std::vector<Entry> entries;
+    for (uint64_t i = 0; i < batches.size(); ++i) {
+      entries.push_back(Entry{
+          .index = i + 1, .term = 2, .data = raft::Bytes::Own(batches[i])});
+    }
+    ASSERT_TRUE(log->Append(absl::MakeSpan(entries)).ok());
+    EXPECT_EQ(log->spliced_payload_bytes(), 2 * big_spliced);
+    // The shared payloads keep their bytes: base offset 0 in each.
+    for (uint64_t i = 0; i < batches.size(); ++i) {
+      EXPECT_EQ(testing::View(entries[i].data), batches[i]);
+    }
+    // The tail log copies each record whole: nothing is spliced.
+    std::string tap;
+    log->set_wal_tap(&tap);
+    std::vector<Entry> more{
+        Entry{.index = 4, .term = 2, .data = raft::Bytes::Own(big)}};
+    ASSERT_TRUE(log->Append(absl::MakeSpan(more)).ok());
+    log->set_wal_tap(nullptr);
+    EXPECT_EQ(log->spliced_payload_bytes(), 2 * big_spliced);
+    EXPECT_EQ(tap.size(), format::kRecordHeaderBytes + big.size());
+    ASSERT_TRUE(log->Sync().ok());
+  }
+  RecoveryReport report;
+  std::unique_ptr<GroupLog> log = OpenLog(&report);
+  ASSERT_NE(log, nullptr);
+  EXPECT_TRUE(report.damage.empty());
+  std::vector<Entry> got;
+  ASSERT_TRUE(log->Read(1, 5, ~uint64_t{0}, &got).ok());
+  ASSERT_EQ(got.size(), 4u);
+  const std::vector<uint64_t> base_offsets = {0, 5, 7, 12};
+  for (size_t i = 0; i < got.size(); ++i) {
+    const std::string& sent = i < 3 ? batches[i] : big;
+    EXPECT_EQ(testing::BatchBaseOffset(got[i].data), base_offsets[i]) << i;
+    EXPECT_TRUE(testing::KafkaBatchCrcOk(got[i].data)) << i;
+    EXPECT_EQ(testing::View(got[i].data).substr(kafka::kBatchHeaderBytes),
+              absl::string_view(sent).substr(kafka::kBatchHeaderBytes))
+        << i;
+  }
+}
+
 TEST_F(GroupLogTest, PartitionLogAssignsKafkaOffsetsAndKeepsBatchCrc) {
   KafkaV2BatchOffsets kafka;
   options_.batch_offsets = &kafka;
