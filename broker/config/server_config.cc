@@ -206,6 +206,10 @@ std::vector<Option> BaseOptions() {
       {"raft-quiesce", "CHRONIK_RAFT_QUIESCE", "BOOL",
        "idle partition Raft groups stop their heartbeats and timers",
        BoolSetter(&ServerConfig::raft_quiesce)},
+      {"raft-election-timeout-ms", "CHRONIK_RAFT_ELECTION_TIMEOUT_MS", "MS",
+       "a follower that hears nothing from its leader this long (randomized "
+       "up to twice it) campaigns",
+       IntSetter(&ServerConfig::raft_election_timeout_ms, 100, 60'000)},
       {"flush-syncfs-min-files", "CHRONIK_FLUSH_SYNCFS_MIN_FILES", "N",
        "a flush of at least N files syncs the file system once (syncfs) "
        "instead of each file; 0 = never",

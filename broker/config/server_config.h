@@ -116,6 +116,13 @@ struct ServerConfig {
   // nothing happens; one heartbeat per pair of nodes watches liveness
   // (broker/replication/raft_host.h). Off: every group ticks (the old way).
   bool raft_quiesce = true;
+  // A follower that hears nothing from its leader for this long (randomized
+  // up to twice it) campaigns; also the silence after which a quiesced group
+  // wakes and a leader without a quorum steps down (CheckQuorum). etcd and
+  // KRaft default to 1 s: a 2-core machine under load can hold a node's
+  // messages back for over 0.5 s, and a shorter timeout then moves leaders
+  // that were alive.
+  int64_t raft_election_timeout_ms = 1000;
   // A storage flush touching at least this many files syncs the data
   // directory's file system once (syncfs) instead of fdatasyncing each file;
   // 0: never. syncfs also writes back other dirty data on that file system,

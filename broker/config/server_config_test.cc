@@ -302,6 +302,13 @@ TEST(ServerConfigTest, LeaderBalancing) {
   absl::StatusOr<ServerConfig> loud = Parse({"--raft-quiesce=false"});
   ASSERT_TRUE(loud.ok()) << loud.status();
   EXPECT_FALSE(loud->raft_quiesce);
+  EXPECT_EQ(defaults->raft_election_timeout_ms, 1000);
+  absl::StatusOr<ServerConfig> quick =
+      Parse({}, {{"CHRONIK_RAFT_ELECTION_TIMEOUT_MS", "500"}});
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  EXPECT_EQ(quick->raft_election_timeout_ms, 500);
+  EXPECT_THAT(Parse({"--raft-election-timeout-ms=50"}).status().message(),
+              HasSubstr("--raft-election-timeout-ms"));
   EXPECT_THAT(
       Parse({"--leader-imbalance-check-interval-ms=5"}).status().message(),
       HasSubstr("--leader-imbalance-check-interval-ms"));

@@ -1,9 +1,11 @@
 // BrokerNode: runtime::Node over broker::Broker (a thin forwarding adapter).
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/check.h"
 #include "broker/runtime/node.h"
 #include "broker/server/broker.h"
 
@@ -66,6 +68,11 @@ absl::StatusOr<std::unique_ptr<Node>> MakeBrokerNode(
   broker::BrokerOptions options;
   options.config = environment.config;
   options.tick_interval_ms = environment.tick_interval_ms;
+  CHRONIK_CHECK_GT(environment.tick_interval_ms, 0);
+  // Whole ticks, at least 2: the core's heartbeat is one tick.
+  options.election_timeout_ticks = static_cast<int>(
+      std::max<int64_t>(2, environment.config.raft_election_timeout_ms /
+                               environment.tick_interval_ms));
   options.store.tail_wal_bytes =
       static_cast<uint64_t>(environment.config.tail_log_mib) << 20;
   options.store.tail_wal_min_groups =
