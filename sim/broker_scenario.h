@@ -222,6 +222,8 @@ struct BrokerScenarioResult {
   uint64_t flushes_overlapped = 0;
   // Tail-log checkpoints an idle broker began (RaftHost's idle rule).
   uint64_t idle_tail_log_checkpoints = 0;
+  // Payload bytes storage wrote uncopied (GroupLog's splice of large batches).
+  uint64_t spliced_bytes = 0;
 };
 
 // The number of consumer-group members a run with `options` has

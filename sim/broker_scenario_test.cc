@@ -68,7 +68,9 @@ TEST(BrokerScenarioTest, TracingDoesNotChangeTheHash) {
 // a DUPLICATE with its partition and offset.
 TEST(BrokerScenarioTest, CheckerFindsDuplicatesWithoutIdempotence) {
   int found = 0;
-  for (uint64_t seed = 1; seed <= 3; ++seed) {
+  // Which seeds show one moves with the workload (the large batches storage
+  // writes uncopied shifted it from seeds 1-3): the first of 12 that does.
+  for (uint64_t seed = 1; seed <= 12 && found == 0; ++seed) {
     BrokerScenarioOptions options;
     options.seed = seed;
     options.bug_no_idempotence = true;

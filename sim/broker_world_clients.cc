@@ -16,6 +16,7 @@
 #include "broker/kafka/messages.h"
 #include "broker/kafka/protocol.h"
 #include "broker/kafka/record_batch.h"
+#include "broker/storage/group_log.h"
 #include "sim/broker_world.h"
 #include "sim/broker_world_call.h"
 
@@ -27,6 +28,7 @@ namespace error = kafka::error;
 constexpr Nanos kBackoffMin = 50 * kMillisecond;
 constexpr Nanos kBackoffMax = 1 * kSecond;
 constexpr int32_t kProduceTimeoutMs = 2000;
+constexpr uint64_t kLargeBatchEvery = 8;
 
 // Errors after which a client refreshes Metadata and retries.
 bool Retriable(int16_t code) {
@@ -364,6 +366,15 @@ void BrokerWorld::Produce(SimClient& client) {
     kafka::Record record;
     record.value = batch.value;
     record.key = ProducerKey(n, batch.value);
+    // Every kLargeBatchEvery-th batch is large enough that storage writes it
+    // from the request's buffer uncopied (GroupLog's splice), so crashes and
+    // torn writes meet that path too.
+    if (n % kLargeBatchEvery == kLargeBatchEvery - 1) {
+      record.headers.push_back(kafka::RecordHeader{
+          .key = "pad",
+          .value =
+              std::string(storage::GroupLog::kSpliceMinPayloadBytes, 'x')});
+    }
     absl::StatusOr<std::string> bytes =
         kafka::BuildRecordBatch(spec, std::vector{record});
     CHRONIK_CHECK(bytes.ok()) << bytes.status();

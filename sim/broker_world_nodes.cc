@@ -87,6 +87,8 @@ void BrokerWorld::OnSnapshot(int node, uint64_t group, raft::Index index,
   } else {
     ++(installed ? result_.partition_snapshots_installed
                  : result_.partition_snapshots_taken);
+    // A partition's snapshots are retention's cuts (ARCHITECTURE.md).
+    replicas_.OnLogCut(group, index);
   }
   Record(node, installed ? "install" : "snapshot", {group, index});
 }
@@ -270,6 +272,7 @@ void BrokerWorld::AddFlushCounts(const BrokerNode& node) {
   result_.flushes += stats.flushes;
   result_.flushes_overlapped += stats.flushes_overlapped;
   result_.idle_tail_log_checkpoints += stats.wal_idle_checkpoints;
+  result_.spliced_bytes += stats.spliced_bytes;
 }
 
 void BrokerWorld::CrashNode(BrokerNode& node, std::string_view why) {

@@ -89,6 +89,22 @@ void ReplicaChecker::OnRecoveredEntries(int node, uint64_t group,
   for (const raft::Entry& entry : entries) Store(node, group, entry);
 }
 
+void ReplicaChecker::OnLogCut(uint64_t group, raft::Index index) {
+  if (group == 0) return;
+  raft::Index& cut = cut_[group];
+  cut = std::max(cut, index);
+}
+
+bool ReplicaChecker::CutAway(const std::string& batch) const {
+  auto it = where_.find(BatchFingerprint(batch));
+  if (it == where_.end()) return false;
+  for (const auto& [node_group, index] : it->second) {
+    auto cut = cut_.find(node_group.second);
+    if (cut != cut_.end() && index <= cut->second) return true;
+  }
+  return false;
+}
+
 int ReplicaChecker::DurableCopies(const std::string& batch) const {
   auto it = where_.find(BatchFingerprint(batch));
   if (it == where_.end()) return 0;
@@ -124,6 +140,10 @@ void ReplicaChecker::OnAllAck(Nanos now, int partition, int64_t offset,
   // retention) needs no copies: replicas may have dropped it with the log
   // prefix, or never stored it (a snapshot installed past it).
   if (offset < log_start) return;
+  // The same for a record retention cut away before the answer, which no
+  // client may have seen yet (a follower behind installs the cut instead of
+  // storing the record).
+  if (CutAway(batch)) return;
   const int copies = DurableCopies(batch);
   if (copies >= min_insync || violation_.has_value()) return;
   violation_ = absl::StrCat(

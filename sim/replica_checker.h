@@ -45,6 +45,12 @@ class ReplicaChecker {
   void OnRecover(int node, uint64_t group, raft::Index last_index);
   void OnRecoveredEntries(int node, uint64_t group,
                           absl::Span<const raft::Entry> entries);
+  // A partition group's log was cut at `index` on some node: retention's
+  // snapshot (taken) or a follower installing the leader's. A record stored
+  // at or below a cut was deleted by retention, and an acknowledgement that
+  // comes after it needs no copies (Kafka also answers once the replicas'
+  // log starts pass it).
+  void OnLogCut(uint64_t group, raft::Index index);
 
   // Nodes holding the entry whose data is `batch` durably.
   int DurableCopies(const std::string& batch) const;
@@ -69,12 +75,16 @@ class ReplicaChecker {
     raft::Index durable = 0;
   };
   void Store(int node, uint64_t group, const raft::Entry& entry);
+  // True when a place `batch` was stored at lies at or below its group's cut.
+  bool CutAway(const std::string& batch) const;
 
   std::map<std::pair<int, uint64_t>, GroupLog> logs_;  // (node, group)
   // fingerprint -> where it was stored (node, group, index)
   std::unordered_map<
       uint64_t, std::vector<std::pair<std::pair<int, uint64_t>, raft::Index>>>
       where_;
+  // The highest log cut seen per partition group (OnLogCut).
+  std::map<uint64_t, raft::Index> cut_;
   std::optional<std::string> violation_;
 };
 

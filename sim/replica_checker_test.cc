@@ -52,6 +52,25 @@ TEST(ReplicaCheckerTest, CountsNodesHoldingTheBatchDurably) {
       << *checker.violation();
 }
 
+// Retention cut the record away before the acknowledgement (on any node):
+// no copies needed. A cut in another group or below the record changes
+// nothing.
+TEST(ReplicaCheckerTest, ARecordRetentionCutAwayNeedsNoCopies) {
+  const std::string produced = Batch('\0', "records p1-337");
+  const std::vector<raft::Entry> stored = {EntryOf(318, produced)};
+  for (const raft::Index cut : {raft::Index{317}, raft::Index{324}}) {
+    ReplicaChecker checker;
+    checker.OnAppend(1, 3, stored);
+    checker.OnAppend(2, 3, stored);
+    checker.OnDurable(1, 3, 318);
+    checker.OnDurable(2, 3, 318);
+    checker.OnLogCut(4, 500);  // another partition's group
+    checker.OnLogCut(3, cut);
+    checker.OnAllAck(kSecond, 2, 311, "p1-337", produced, 3, 0);
+    EXPECT_EQ(checker.violation().has_value(), cut < 318) << cut;
+  }
+}
+
 TEST(ReplicaCheckerTest, ARestartReportsWhatIsStored) {
   ReplicaChecker checker;
   const std::string produced = Batch('\0', "records p2-9");

@@ -261,6 +261,12 @@ class GroupLog {
   // Payload bytes appended with no copy in user space (spliced into the
   // write buffer from the entries' shared buffers), since Open.
   uint64_t spliced_payload_bytes() const { return spliced_payload_bytes_; }
+  // Append splices batches of at least this many bytes, copying their first
+  // kSplicedBatchHeadBytes: the Kafka v2 batch header (61 bytes), all that
+  // AssignBaseOffset reads or writes of a batch whose own CRC is checked
+  // (batch_offsets.h). Below it a copy costs less than a splice.
+  static constexpr size_t kSpliceMinPayloadBytes = 4096;
+  static constexpr size_t kSplicedBatchHeadBytes = 64;
 
   // While set (non-null), Append also appends to `*tap` every record it
   // writes, exactly as stored (format.h Record): the tail log's copy. The
@@ -425,12 +431,6 @@ class GroupLog {
   // pending_; a batch gets its base offset in the stored copy.
   void BufferRecord(const format::RecordHeader& header, const Entry& entry,
                     bool batch);
-  // BufferRecord splices batches of at least this many bytes, copying their
-  // first kSplicedBatchHeadBytes: the Kafka v2 batch header (61 bytes), all
-  // that AssignBaseOffset reads or writes of a batch whose own CRC is
-  // checked (batch_offsets.h). Below it a copy costs less than a splice.
-  static constexpr size_t kSpliceMinPayloadBytes = 4096;
-  static constexpr size_t kSplicedBatchHeadBytes = 64;
 
   WriteBuffer pending_;  // appended to the active segment, not yet written
   uint64_t spliced_payload_bytes_ = 0;

@@ -364,9 +364,11 @@ absl::Status LogStore::Apply(GroupStorage& group, PersistRequest& request,
           absl::StrCat("append at ", request.entries.front().index,
                        " before first index ", group.first_index()));
     }
+    const uint64_t spliced_before = log.spliced_payload_bytes();
     if (absl::Status s = log.Append(absl::MakeSpan(request.entries)); !s.ok()) {
       return s;
     }
+    stats_.spliced_bytes += log.spliced_payload_bytes() - spliced_before;
     stats_.appends++;
     stats_.entries += request.entries.size();
     for (const Entry& e : request.entries) {

@@ -166,7 +166,8 @@ struct StoreStats {
   uint64_t appends = 0;  // requests that carried entries
   uint64_t entries = 0;
   uint64_t bytes = 0;
-  uint64_t log_fsyncs = 0;         // fsyncs of segment and index files
+  uint64_t spliced_bytes = 0;  // of them: written uncopied (GroupLog's splice)
+  uint64_t log_fsyncs = 0;     // fsyncs of segment and index files
   uint64_t hard_state_writes = 0;  // atomic replacements of the hard state file
   uint64_t checkpoints_written = 0;  // replay checkpoints (WriteCheckpoint)
   // Tail log (log_store_wal.cc): frames written, barriers, checkpoints

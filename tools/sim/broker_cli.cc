@@ -102,10 +102,11 @@ int RunBrokerSeed(const BrokerScenarioOptions& base, bool trace,
       static_cast<unsigned long long>(result.markers_removed));
   std::printf(
       "storage flushes: %llu, %llu begun while the one before synced, %llu "
-      "idle tail-log checkpoints\n",
+      "idle tail-log checkpoints; %llu payload bytes written uncopied\n",
       static_cast<unsigned long long>(result.flushes),
       static_cast<unsigned long long>(result.flushes_overlapped),
-      static_cast<unsigned long long>(result.idle_tail_log_checkpoints));
+      static_cast<unsigned long long>(result.idle_tail_log_checkpoints),
+      static_cast<unsigned long long>(result.spliced_bytes));
   if (result.joined || result.left) {
     std::printf("cluster changes: a node joined: %s; a broker left: %s\n",
                 result.joined ? "yes" : "no", result.left ? "yes" : "no");
@@ -192,6 +193,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
   uint64_t seeds_with_overlaps = 0;
   uint64_t idle_checkpoints = 0;
   uint64_t seeds_with_idle_checkpoints = 0;
+  uint64_t spliced_bytes = 0;
+  uint64_t seeds_with_splices = 0;
   auto worker = [&] {
     for (uint64_t seed = next++; seed <= last; seed = next++) {
       BrokerScenarioOptions options = base;
@@ -223,6 +226,8 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       seeds_with_overlaps += result.flushes_overlapped > 0 ? 1 : 0;
       idle_checkpoints += result.idle_tail_log_checkpoints;
       seeds_with_idle_checkpoints += result.idle_tail_log_checkpoints > 0;
+      spliced_bytes += result.spliced_bytes;
+      seeds_with_splices += result.spliced_bytes > 0 ? 1 : 0;
       if (result.passed) {
         ++passed;
       } else {
@@ -275,12 +280,15 @@ int RunBrokerSeeds(const BrokerScenarioOptions& base, uint64_t first,
       static_cast<unsigned long long>(seeds_with_markers_removed));
   std::printf(
       "storage flushes: %llu, %llu begun while the one before synced (in "
-      "%llu seeds), %llu idle tail-log checkpoints (in %llu seeds)\n",
+      "%llu seeds), %llu idle tail-log checkpoints (in %llu seeds); %llu "
+      "payload bytes written uncopied (in %llu seeds)\n",
       static_cast<unsigned long long>(flushes),
       static_cast<unsigned long long>(flushes_overlapped),
       static_cast<unsigned long long>(seeds_with_overlaps),
       static_cast<unsigned long long>(idle_checkpoints),
-      static_cast<unsigned long long>(seeds_with_idle_checkpoints));
+      static_cast<unsigned long long>(seeds_with_idle_checkpoints),
+      static_cast<unsigned long long>(spliced_bytes),
+      static_cast<unsigned long long>(seeds_with_splices));
   for (const auto& [seed, failure] : failures) {
     std::printf("  seed %llu: %s\n  replay: %s\n",
                 static_cast<unsigned long long>(seed), failure.c_str(),
