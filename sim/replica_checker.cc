@@ -98,11 +98,13 @@ void ReplicaChecker::OnLogCut(uint64_t group, raft::Index index) {
 bool ReplicaChecker::CutAway(const std::string& batch) const {
   auto it = where_.find(BatchFingerprint(batch));
   if (it == where_.end()) return false;
+  // Every place: a copy a truncation left below the cut does not speak for
+  // the record stored again above it.
   for (const auto& [node_group, index] : it->second) {
     auto cut = cut_.find(node_group.second);
-    if (cut != cut_.end() && index <= cut->second) return true;
+    if (cut == cut_.end() || index > cut->second) return false;
   }
-  return false;
+  return true;
 }
 
 int ReplicaChecker::DurableCopies(const std::string& batch) const {

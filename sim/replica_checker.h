@@ -75,7 +75,8 @@ class ReplicaChecker {
     raft::Index durable = 0;
   };
   void Store(int node, uint64_t group, const raft::Entry& entry);
-  // True when a place `batch` was stored at lies at or below its group's cut.
+  // True when every place `batch` was stored at lies at or below its group's
+  // cut.
   bool CutAway(const std::string& batch) const;
 
   std::map<std::pair<int, uint64_t>, GroupLog> logs_;  // (node, group)

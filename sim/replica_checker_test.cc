@@ -69,6 +69,16 @@ TEST(ReplicaCheckerTest, ARecordRetentionCutAwayNeedsNoCopies) {
     checker.OnAllAck(kSecond, 2, 311, "p1-337", produced, 3, 0);
     EXPECT_EQ(checker.violation().has_value(), cut < 318) << cut;
   }
+  // A copy an old leader stored below the cut (later truncated) does not
+  // make the record stored again above it deleted.
+  ReplicaChecker checker;
+  checker.OnAppend(0, 3, std::vector<raft::Entry>{EntryOf(319, produced)});
+  const std::vector<raft::Entry> again = {EntryOf(330, produced)};
+  checker.OnAppend(1, 3, again);
+  checker.OnDurable(1, 3, 330);
+  checker.OnLogCut(3, 324);
+  checker.OnAllAck(kSecond, 2, 320, "p1-337", produced, 3, 0);
+  EXPECT_TRUE(checker.violation().has_value());
 }
 
 TEST(ReplicaCheckerTest, ARestartReportsWhatIsStored) {

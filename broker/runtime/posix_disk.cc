@@ -64,9 +64,10 @@ class PosixFile final : public env::File {
         if (errno == EINTR) continue;
         return ErrnoStatus(errno, "pwritev", path_);
       }
-      if (n == 0)
+      if (n == 0) {
         return absl::UnavailableError(
             absl::StrCat("pwritev wrote nothing to ", path_));
+      }
       size_ += static_cast<uint64_t>(n);
       first = SkipWritten(absl::MakeSpan(iov), first, static_cast<size_t>(n));
     }

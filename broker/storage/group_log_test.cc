@@ -431,7 +431,7 @@ TEST_F(GroupLogTest, LargeBatchesAreSplicedFromTheEntryUncopied) {
   const std::string big = testing::MakeKafkaBatch(5, 1000, 20000);
   const std::string small = testing::MakeKafkaBatch(2, 1000, 500);
   const std::vector<std::string> batches = {big, small, big};
-  const uint64_t big_spliced = big.size() - 64;
+  const uint64_t big_spliced = big.size() - GroupLog::kSplicedBatchHeadBytes;
   {
     std::unique_ptr<GroupLog> log = OpenLog();
     std::vector<Entry> entries;

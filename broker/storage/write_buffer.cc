@@ -19,11 +19,15 @@ void WriteBuffer::Splice(SharedBytes keep_alive, absl::string_view part) {
 
 absl::Status WriteBuffer::WriteTo(env::File& file) {
   if (empty()) return absl::OkStatus();
-  if (spliced_.empty()) {
-    if (absl::Status s = file.Append(owned_); !s.ok()) return s;
-    Clear();
-    return absl::OkStatus();
-  }
+  // Owned bytes alone go in one Append: no piece list to build.
+  absl::Status written =
+      spliced_.empty() ? file.Append(owned_) : file.AppendV(Pieces());
+  if (!written.ok()) return written;
+  Clear();
+  return absl::OkStatus();
+}
+
+std::vector<absl::string_view> WriteBuffer::Pieces() const {
   std::vector<absl::string_view> pieces;
   pieces.reserve(2 * spliced_.size() + 1);
   const absl::string_view owned(owned_);
@@ -36,9 +40,7 @@ absl::Status WriteBuffer::WriteTo(env::File& file) {
     from = spliced.at;
   }
   pieces.push_back(owned.substr(from));
-  if (absl::Status s = file.AppendV(pieces); !s.ok()) return s;
-  Clear();
-  return absl::OkStatus();
+  return pieces;
 }
 
 void WriteBuffer::Clear() {

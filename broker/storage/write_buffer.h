@@ -52,6 +52,9 @@ class WriteBuffer {
   void Clear();
 
  private:
+  // The bytes in order: owned runs with the spliced parts between them.
+  std::vector<absl::string_view> Pieces() const;
+
   struct Spliced {
     size_t at = 0;  // owned_.size() when spliced
     SharedBytes keep_alive;
